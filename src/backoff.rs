@@ -1,0 +1,67 @@
+//! Capped exponential backoff with full jitter (a uniformly random delay in
+//! `[0, min(cap, base · 2^attempt)]`), so many exporters reconnecting after one upstream blip do
+//! not retry in lock-step. Written here because the common backoff crates only add jitter on top
+//! of the exponential delay instead of drawing the whole delay.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    base: Duration,
+    cap: Duration,
+    attempt: u32,
+}
+
+impl Backoff {
+    pub fn new(base: Duration, cap: Duration) -> Self {
+        Self { base, cap: cap.max(base), attempt: 0 }
+    }
+
+    /// The upper bound of the next delay, before jitter.
+    pub fn ceiling(&self) -> Duration {
+        let factor = 1u32.checked_shl(self.attempt.min(31)).unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.cap)
+    }
+
+    /// The delay before the next attempt; each call doubles the ceiling up to the cap.
+    pub fn next_delay(&mut self) -> Duration {
+        let ceiling = self.ceiling();
+        self.attempt = self.attempt.saturating_add(1);
+        ceiling.mul_f64(rand::rng().random_range(0.0..=1.0))
+    }
+
+    pub fn attempts(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Called after a success, so the next failure starts small again.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_stay_under_a_doubling_ceiling_that_is_capped() {
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+        for expected_ceiling in [100, 200, 400, 800, 1000, 1000] {
+            assert_eq!(backoff.ceiling(), Duration::from_millis(expected_ceiling));
+            assert!(backoff.next_delay() <= Duration::from_millis(expected_ceiling));
+        }
+        backoff.reset();
+        assert_eq!(backoff.ceiling(), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn a_huge_attempt_count_does_not_overflow() {
+        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+        for _ in 0..200 {
+            assert!(backoff.next_delay() <= Duration::from_secs(60));
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! PLACEHOLDER: token cache being implemented.

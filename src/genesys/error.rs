@@ -1,0 +1,49 @@
+//! Errors from the Genesys Cloud API boundary. `kind()` is the metric/log label.
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Credentials rejected by `/oauth/token`; retrying will not help.
+    #[error("OAuth client {client_id} was rejected by {login_url}: {description}")]
+    InvalidClient { client_id: String, login_url: String, description: String },
+    /// A non-2xx answer that is not retried (or whose retries ran out).
+    #[error("{endpoint} answered HTTP {status}: {message} (correlation id {correlation_id})")]
+    Status { endpoint: &'static str, status: u16, message: String, correlation_id: String },
+    #[error("{endpoint}: request failed: {source}")]
+    Transport {
+        endpoint: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{endpoint}: unexpected response body: {source}")]
+    Decode {
+        endpoint: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("invalid base URL {url}: {reason}")]
+    BadUrl { url: String, reason: String },
+}
+
+impl ApiError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidClient { .. } => "invalid_client",
+            Self::Status { status: 429, .. } => "rate_limited",
+            Self::Status { status: 401 | 403, .. } => "unauthorized",
+            Self::Status { status: 404, .. } => "not_found",
+            Self::Status { status: 500.., .. } => "server_error",
+            Self::Status { .. } => "client_error",
+            Self::Transport { .. } => "transport",
+            Self::Decode { .. } => "decode",
+            Self::BadUrl { .. } => "bad_url",
+        }
+    }
+
+    /// The HTTP status, when the server answered at all.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}

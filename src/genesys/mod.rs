@@ -1,0 +1,12 @@
+//! Everything that speaks to Genesys Cloud: regions, OAuth, the REST client and the wire types.
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod model;
+pub mod region;
+pub mod time;
+
+pub use client::{ClientSettings, GenesysClient};
+pub use error::ApiError;
+pub use region::Region;

@@ -1,0 +1,79 @@
+//! Notification channels, subscriptions and WebSocket frames (API.md §7, §8).
+
+use serde::{Deserialize, Serialize};
+
+use super::analytics::AggregateDataContainer;
+
+/// `POST /api/v2/notifications/channels` response.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Channel {
+    pub connect_uri: String,
+    pub id: String,
+    /// ISO-8601; absent on some older responses, in which case we assume 24 h.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash)]
+pub struct ChannelTopic {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ChannelTopicEntityListing {
+    #[serde(default)]
+    pub entities: Vec<ChannelTopic>,
+}
+
+/// The topic carrying one queue's observations and running interval totals.
+pub fn queue_observation_topic(queue_id: &str) -> String {
+    format!("v2.analytics.queues.{queue_id}.observations")
+}
+
+/// The queue id in a queue observation topic name, or `None` for any other topic.
+pub fn queue_id_from_topic(topic: &str) -> Option<&str> {
+    topic
+        .strip_prefix("v2.analytics.queues.")?
+        .strip_suffix(".observations")
+        .filter(|id| !id.is_empty() && !id.contains('.'))
+}
+
+pub const TOPIC_CHANNEL_METADATA: &str = "channel.metadata";
+pub const TOPIC_SOCKET_CLOSING: &str = "v2.system.socket_closing";
+pub const HEARTBEAT_MESSAGE: &str = "WebSocket Heartbeat";
+
+/// Every frame the server sends: the envelope around a topic's event body.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationFrame<B> {
+    pub topic_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub event_body: B,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// The body of `channel.metadata` and `v2.system.socket_closing` frames.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MetadataBody {
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A queue observation event: the same group + data shape as an aggregate result.
+pub type QueueObservationEvent = NotificationFrame<AggregateDataContainer>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_round_trips_through_queue_id() {
+        let topic = queue_observation_topic("abc-123");
+        assert_eq!(queue_id_from_topic(&topic), Some("abc-123"));
+        assert_eq!(queue_id_from_topic("v2.users.abc.presence"), None);
+        assert_eq!(queue_id_from_topic("v2.analytics.queues..observations"), None);
+    }
+}

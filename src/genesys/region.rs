@@ -1,0 +1,98 @@
+//! Genesys Cloud regions and their hosts (API.md §1).
+//!
+//! A region is one domain; `login.` serves OAuth and `api.` serves REST. The WebSocket host is
+//! never derived here: it always comes from a channel's `connectUri`.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// The AWS-style name, e.g. `eu-west-1`.
+    pub name: &'static str,
+    pub domain: &'static str,
+}
+
+/// Every public region, by AWS-style name.
+pub const REGIONS: &[Region] = &[
+    Region { name: "us-east-1", domain: "mypurecloud.com" },
+    Region { name: "us-east-2", domain: "use2.us-gov-pure.cloud" },
+    Region { name: "us-west-2", domain: "usw2.pure.cloud" },
+    Region { name: "ca-central-1", domain: "cac1.pure.cloud" },
+    Region { name: "sa-east-1", domain: "sae1.pure.cloud" },
+    Region { name: "eu-west-1", domain: "mypurecloud.ie" },
+    Region { name: "eu-west-2", domain: "euw2.pure.cloud" },
+    Region { name: "eu-central-1", domain: "mypurecloud.de" },
+    Region { name: "eu-central-2", domain: "euc2.pure.cloud" },
+    Region { name: "me-central-1", domain: "mec1.pure.cloud" },
+    Region { name: "ap-south-1", domain: "aps1.pure.cloud" },
+    Region { name: "ap-southeast-1", domain: "apse1.pure.cloud" },
+    Region { name: "ap-southeast-2", domain: "mypurecloud.com.au" },
+    Region { name: "ap-northeast-1", domain: "mypurecloud.jp" },
+    Region { name: "ap-northeast-2", domain: "apne2.pure.cloud" },
+    Region { name: "ap-northeast-3", domain: "apne3.pure.cloud" },
+    Region { name: "mx-central-1", domain: "mxc1.pure.cloud" },
+    Region { name: "eusc-de-east-1", domain: "edee1.eusc-pure.cloud" },
+];
+
+impl Region {
+    /// Accepts the AWS name (`eu-west-1`) or the SDK enum spelling (`eu_west_1`), any case.
+    pub fn parse(text: &str) -> Option<Region> {
+        let wanted = text.trim().to_ascii_lowercase().replace('_', "-");
+        REGIONS.iter().copied().find(|r| r.name == wanted)
+    }
+
+    /// The SDK enum spelling, e.g. `eu_west_1`.
+    pub fn sdk_name(&self) -> String {
+        self.name.replace('-', "_")
+    }
+
+    pub fn api_base_url(&self) -> String {
+        format!("https://api.{}", self.domain)
+    }
+
+    pub fn login_base_url(&self) -> String {
+        format!("https://login.{}", self.domain)
+    }
+
+    /// All accepted names, for the error message of a bad `region`.
+    pub fn all_sdk_names() -> String {
+        REGIONS.iter().map(Region::sdk_name).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_spellings_name_the_same_region() {
+        let aws = Region::parse("eu-west-1").unwrap();
+        assert_eq!(Region::parse("eu_west_1"), Some(aws));
+        assert_eq!(Region::parse("EU_WEST_1"), Some(aws));
+        assert_eq!(aws.api_base_url(), "https://api.mypurecloud.ie");
+        assert_eq!(aws.login_base_url(), "https://login.mypurecloud.ie");
+    }
+
+    #[test]
+    fn every_region_has_a_distinct_domain_and_sdk_name() {
+        assert_eq!(REGIONS.len(), 18);
+        for region in REGIONS {
+            assert_eq!(Region::parse(&region.sdk_name()), Some(*region));
+            assert_eq!(REGIONS.iter().filter(|r| r.domain == region.domain).count(), 1);
+        }
+        assert_eq!(Region::parse("ap_southeast_2").unwrap().domain, "mypurecloud.com.au");
+        assert_eq!(Region::parse("us_east_1").unwrap().domain, "mypurecloud.com");
+    }
+
+    #[test]
+    fn unknown_regions_are_rejected() {
+        assert_eq!(Region::parse("mars-north-1"), None);
+        assert_eq!(Region::parse(""), None);
+    }
+}

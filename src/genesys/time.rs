@@ -1,0 +1,116 @@
+//! Timestamps, intervals and ISO-8601 durations in the exact forms Genesys Cloud uses
+//! (`2026-11-25T10:00:00.000Z`, `start/end`, `PT30M`).
+
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+
+/// `2026-11-25T10:00:00.000Z`.
+pub fn format_instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+pub fn format_interval(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    format!("{}/{}", format_instant(start), format_instant(end))
+}
+
+pub fn parse_interval(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let (start, end) = text.split_once('/')?;
+    Some((parse_instant(start)?, parse_instant(end)?))
+}
+
+/// The instant `ms` milliseconds after the epoch, if representable.
+pub fn from_epoch_millis(ms: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms).single()
+}
+
+/// Parses the ISO-8601 durations Genesys accepts as granularity: `PT5M`, `PT1H`, `P1D`, …
+pub fn parse_iso_duration(text: &str) -> Option<Duration> {
+    let rest = text.strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((days, time)) => (days, Some(time)),
+        None => (rest, None),
+    };
+    let mut seconds = 0u64;
+    if !days.is_empty() {
+        seconds += days.strip_suffix('D')?.parse::<u64>().ok()? * 86_400;
+    }
+    if let Some(mut time) = time {
+        if time.is_empty() {
+            return None;
+        }
+        for (unit, factor) in [('H', 3_600u64), ('M', 60), ('S', 1)] {
+            if let Some((number, tail)) = time.split_once(unit) {
+                seconds += number.parse::<u64>().ok()? * factor;
+                time = tail;
+            }
+        }
+        if !time.is_empty() {
+            return None;
+        }
+    }
+    (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+/// Formats a whole number of minutes/hours as Genesys expects (`PT30M`, `PT1H`).
+pub fn format_iso_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    if seconds % 3_600 == 0 {
+        format!("PT{}H", seconds / 3_600)
+    } else if seconds % 60 == 0 {
+        format!("PT{}M", seconds / 60)
+    } else {
+        format!("PT{seconds}S")
+    }
+}
+
+/// The start of the bucket of width `granularity` (aligned to the epoch) that holds `at`.
+pub fn bucket_start(at: DateTime<Utc>, granularity: Duration) -> DateTime<Utc> {
+    let width = granularity.as_millis().max(1) as i64;
+    let ms = at.timestamp_millis();
+    from_epoch_millis(ms - ms.rem_euclid(width)).unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_use_milliseconds_and_z() {
+        let at = parse_instant("2026-11-25T10:00:00.000Z").unwrap();
+        assert_eq!(format_instant(at), "2026-11-25T10:00:00.000Z");
+    }
+
+    #[test]
+    fn intervals_round_trip() {
+        let text = "2026-11-25T08:00:00.000Z/2026-11-25T10:00:00.000Z";
+        let (start, end) = parse_interval(text).unwrap();
+        assert_eq!(format_interval(start, end), text);
+        assert!(parse_interval("2026-11-25T08:00:00.000Z").is_none());
+    }
+
+    #[test]
+    fn iso_durations_parse_and_format() {
+        assert_eq!(parse_iso_duration("PT30M"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_iso_duration("PT1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_iso_duration("P1DT1H"), Some(Duration::from_secs(90_000)));
+        assert_eq!(parse_iso_duration("PT"), None);
+        assert_eq!(parse_iso_duration("30M"), None);
+        assert_eq!(parse_iso_duration("PT5X"), None);
+        assert_eq!(format_iso_duration(Duration::from_secs(1800)), "PT30M");
+        assert_eq!(format_iso_duration(Duration::from_secs(7200)), "PT2H");
+    }
+
+    #[test]
+    fn buckets_align_to_their_width() {
+        let at = parse_instant("2026-11-25T09:46:54.839Z").unwrap();
+        let start = bucket_start(at, Duration::from_secs(1800));
+        assert_eq!(format_instant(start), "2026-11-25T09:30:00.000Z");
+    }
+}

@@ -1,0 +1,31 @@
+//! genesys-exporter: Genesys Cloud queues as Prometheus metrics.
+//!
+//! Data flows one way (see DESIGN.md §2):
+//!
+//! - [`genesys`] authenticates ([`genesys::auth`]) and executes REST calls
+//!   ([`genesys::client`]) with retries and self-metrics; [`genesys::model`] holds the wire types.
+//! - [`queues`] resolves the configured ids and names into the monitored queue set.
+//! - [`stream`] keeps a Notifications API channel and WebSocket alive and feeds parsed events
+//!   to [`observations`] (live gauges, resynced over REST after every gap) and to
+//!   [`aggregates`] (running interval totals).
+//! - [`aggregates`] polls conversation aggregates and folds them through the bucket ledger into
+//!   monotonic counters.
+//! - [`metrics`] owns every series on one registry; [`server`] serves `/metrics`, `/healthz`
+//!   and `/readyz`; [`app`] wires the tasks under one cancellation token.
+//! - [`sim`] is an embedded Genesys Cloud simulator speaking the same API, for the demo and
+//!   for tests.
+#![forbid(unsafe_code)]
+
+pub mod backoff;
+pub mod genesys;
+pub mod health;
+pub mod metrics;
+pub mod secret;
+pub mod aggregates;
+pub mod app;
+pub mod config;
+pub mod observations;
+pub mod queues;
+pub mod server;
+pub mod sim;
+pub mod stream;

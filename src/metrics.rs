@@ -1,0 +1,558 @@
+//! Every metric the exporter exposes, on one private registry, behind domain methods.
+//!
+//! Queue-derived series carry `queue_id` and `queue` (the name); the names are looked up here so
+//! call sites only ever pass ids. Label values come from allow-lists (media types from config,
+//! routing statuses and states from fixed enums), so upstream payloads cannot grow cardinality.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock};
+
+use prometheus::{
+    CounterVec, Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::genesys::model::ROUTING_STATUSES;
+
+/// Which conversations an interactions gauge counts (`oWaiting`, `oInteracting`, `oAlerting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InteractionState {
+    Waiting,
+    Interacting,
+    Alerting,
+}
+
+impl InteractionState {
+    pub const ALL: [InteractionState; 3] = [Self::Waiting, Self::Interacting, Self::Alerting];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Interacting => "interacting",
+            Self::Alerting => "alerting",
+        }
+    }
+}
+
+/// Per-queue user counts without further labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserCount {
+    Members,
+    OnQueue,
+    Active,
+}
+
+impl UserCount {
+    pub const ALL: [UserCount; 3] = [Self::Members, Self::OnQueue, Self::Active];
+}
+
+/// The monotonic conversation counters, each fed by one statistic of one aggregate metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConversationCounter {
+    Offered,
+    Connected,
+    Transferred,
+    OverSla,
+    Abandoned,
+    AbandonSeconds,
+    Answered,
+    AnswerSeconds,
+    Handled,
+    HandleSeconds,
+    Waited,
+    WaitSeconds,
+    Talked,
+    TalkSeconds,
+    Held,
+    HoldSeconds,
+    AfterCallWork,
+    AfterCallWorkSeconds,
+}
+
+/// Which statistic of an aggregate metric feeds a counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Statistic {
+    Count,
+    /// Sum in milliseconds upstream; the counter is in seconds.
+    SumMillis,
+}
+
+impl ConversationCounter {
+    pub const ALL: [ConversationCounter; 18] = [
+        Self::Offered,
+        Self::Connected,
+        Self::Transferred,
+        Self::OverSla,
+        Self::Abandoned,
+        Self::AbandonSeconds,
+        Self::Answered,
+        Self::AnswerSeconds,
+        Self::Handled,
+        Self::HandleSeconds,
+        Self::Waited,
+        Self::WaitSeconds,
+        Self::Talked,
+        Self::TalkSeconds,
+        Self::Held,
+        Self::HoldSeconds,
+        Self::AfterCallWork,
+        Self::AfterCallWorkSeconds,
+    ];
+
+    /// The aggregate metric and statistic that feed this counter.
+    pub fn source(self) -> (&'static str, Statistic) {
+        use Statistic::{Count, SumMillis};
+        match self {
+            Self::Offered => ("nOffered", Count),
+            Self::Connected => ("nConnected", Count),
+            Self::Transferred => ("nTransferred", Count),
+            Self::OverSla => ("nOverSla", Count),
+            Self::Abandoned => ("tAbandon", Count),
+            Self::AbandonSeconds => ("tAbandon", SumMillis),
+            Self::Answered => ("tAnswered", Count),
+            Self::AnswerSeconds => ("tAnswered", SumMillis),
+            Self::Handled => ("tHandle", Count),
+            Self::HandleSeconds => ("tHandle", SumMillis),
+            Self::Waited => ("tWait", Count),
+            Self::WaitSeconds => ("tWait", SumMillis),
+            Self::Talked => ("tTalk", Count),
+            Self::TalkSeconds => ("tTalk", SumMillis),
+            Self::Held => ("tHeld", Count),
+            Self::HoldSeconds => ("tHeld", SumMillis),
+            Self::AfterCallWork => ("tAcw", Count),
+            Self::AfterCallWorkSeconds => ("tAcw", SumMillis),
+        }
+    }
+
+    /// The counter fed by `metric`'s `statistic`, if we export it.
+    pub fn for_source(metric: &str, statistic: Statistic) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|counter| counter.source() == (metric, statistic))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Offered => "genesys_conversations_offered_total",
+            Self::Connected => "genesys_conversations_connected_total",
+            Self::Transferred => "genesys_conversations_transferred_total",
+            Self::OverSla => "genesys_conversations_over_sla_total",
+            Self::Abandoned => "genesys_conversations_abandoned_total",
+            Self::AbandonSeconds => "genesys_conversation_abandon_seconds_total",
+            Self::Answered => "genesys_conversations_answered_total",
+            Self::AnswerSeconds => "genesys_conversation_answer_seconds_total",
+            Self::Handled => "genesys_conversations_handled_total",
+            Self::HandleSeconds => "genesys_conversation_handle_seconds_total",
+            Self::Waited => "genesys_conversations_waited_total",
+            Self::WaitSeconds => "genesys_conversation_wait_seconds_total",
+            Self::Talked => "genesys_conversations_talked_total",
+            Self::TalkSeconds => "genesys_conversation_talk_seconds_total",
+            Self::Held => "genesys_conversations_held_total",
+            Self::HoldSeconds => "genesys_conversation_hold_seconds_total",
+            Self::AfterCallWork => "genesys_conversations_after_call_work_total",
+            Self::AfterCallWorkSeconds => "genesys_conversation_after_call_work_seconds_total",
+        }
+    }
+
+    fn help(self) -> String {
+        let (metric, statistic) = self.source();
+        match statistic {
+            Statistic::Count => format!("Conversations counted by {metric} (count), per queue and media type."),
+            Statistic::SumMillis => format!("Total time of {metric} in seconds, per queue and media type."),
+        }
+    }
+}
+
+/// A queue's labels, as resolved from routing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueLabels {
+    pub id: String,
+    pub name: String,
+    pub division: String,
+}
+
+const QUEUE: &[&str] = &["queue_id", "queue"];
+const QUEUE_MEDIA: &[&str] = &["queue_id", "queue", "media_type"];
+
+/// The exporter's metrics. Built once by `app` and shared by `Arc`.
+pub struct Metrics {
+    registry: Registry,
+    media_types: Vec<String>,
+    queues: RwLock<HashMap<String, QueueLabels>>,
+    /// When the oldest waiting interaction started waiting (epoch ms), per (queue id, media
+    /// type); turned into an age at scrape time so the gauge grows between events.
+    longest_waiting_since: Mutex<HashMap<(String, String), i64>>,
+
+    queue_info: IntGaugeVec,
+    interactions: IntGaugeVec,
+    users: IntGaugeVec,
+    members: IntGaugeVec,
+    on_queue_users: IntGaugeVec,
+    active_users: IntGaugeVec,
+    oldest_waiting: GaugeVec,
+    observation_timestamp: GaugeVec,
+    conversations: HashMap<ConversationCounter, CounterVec>,
+
+    queue_stale: IntGaugeVec,
+    stream_connected: IntGaugeVec,
+    stream_reconnects: IntCounterVec,
+    notifications: IntCounterVec,
+    subscribed_topics: IntGaugeVec,
+    api_requests: IntCounterVec,
+    api_request_duration: HistogramVec,
+    api_rate_limited: IntCounterVec,
+    token_refreshes: IntCounterVec,
+    resyncs: IntCounterVec,
+    polls: IntCounterVec,
+    last_resync: IntGauge,
+    last_poll: IntGauge,
+    monitored_queues: IntGauge,
+}
+
+fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registry, c: C) -> C {
+    // NB: names are static and unique within this file, so registration cannot fail.
+    registry
+        .register(Box::new(c.clone()))
+        .expect("metric names are unique");
+    c
+}
+
+fn int_gauges(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let vec = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
+    register(registry, vec)
+}
+
+fn gauges(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+    let vec = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
+    register(registry, vec)
+}
+
+fn int_counters(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let vec = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition");
+    register(registry, vec)
+}
+
+fn int_gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
+    register(registry, IntGauge::new(name, help).expect("valid metric definition"))
+}
+
+impl Metrics {
+    /// `media_types` is the allow-list for the `media_type` label.
+    pub fn new(media_types: Vec<String>) -> Self {
+        let r = Registry::new();
+        let conversations = ConversationCounter::ALL
+            .into_iter()
+            .map(|counter| {
+                let vec = CounterVec::new(Opts::new(counter.name(), counter.help()), QUEUE_MEDIA)
+                    .expect("valid metric definition");
+                (counter, register(&r, vec))
+            })
+            .collect();
+        let build_info = int_gauges(
+            &r,
+            "genesys_exporter_build_info",
+            "Build of the running exporter; always 1.",
+            &["version"],
+        );
+        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "genesys_exporter_api_request_duration_seconds",
+                "Duration of Genesys Cloud API requests, per endpoint.",
+            )
+            .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+            &["endpoint"],
+        )
+        .expect("valid metric definition");
+        Self {
+            media_types,
+            queues: RwLock::default(),
+            longest_waiting_since: Mutex::default(),
+            queue_info: int_gauges(&r, "genesys_queue_info", "A monitored queue; always 1.", &["queue_id", "queue", "division"]),
+            interactions: int_gauges(&r, "genesys_queue_interactions", "Interactions in the queue now, by state and media type (oWaiting, oInteracting, oAlerting).", &["queue_id", "queue", "media_type", "state"]),
+            users: int_gauges(&r, "genesys_queue_users", "Queue members by routing status (oUserRoutingStatuses).", &["queue_id", "queue", "routing_status"]),
+            members: int_gauges(&r, "genesys_queue_members", "Users who are members of the queue (oMemberUsers).", QUEUE),
+            on_queue_users: int_gauges(&r, "genesys_queue_on_queue_users", "Members on queue (oOnQueueUsers, all routing statuses).", QUEUE),
+            active_users: int_gauges(&r, "genesys_queue_active_users", "Members with the queue active (oActiveUsers).", QUEUE),
+            oldest_waiting: gauges(&r, "genesys_queue_oldest_waiting_seconds", "Age of the oldest waiting interaction at scrape time; 0 when nothing waits.", QUEUE_MEDIA),
+            observation_timestamp: gauges(&r, "genesys_queue_observation_timestamp_seconds", "Unix time when the queue's observations were last known fresh.", QUEUE),
+            conversations,
+            queue_stale: int_gauges(&r, "genesys_exporter_queue_stale", "1 while the queue's observations cannot be refreshed (stream down and resync failing).", QUEUE),
+            stream_connected: int_gauges(&r, "genesys_exporter_stream_connected", "1 while the notification channel's WebSocket is streaming.", &["channel"]),
+            stream_reconnects: int_counters(&r, "genesys_exporter_stream_reconnects_total", "Notification WebSocket reconnects, by reason.", &["reason"]),
+            notifications: int_counters(&r, "genesys_exporter_notifications_total", "Notification messages received, by outcome.", &["outcome"]),
+            subscribed_topics: int_gauges(&r, "genesys_exporter_subscribed_topics", "Topics subscribed on the notification channel.", &["channel"]),
+            api_requests: int_counters(&r, "genesys_exporter_api_requests_total", "Genesys Cloud API requests, by endpoint and HTTP status (or error kind).", &["endpoint", "status"]),
+            api_request_duration: register(&r, duration),
+            api_rate_limited: int_counters(&r, "genesys_exporter_api_rate_limited_total", "Requests answered 429 by Genesys Cloud, by endpoint.", &["endpoint"]),
+            token_refreshes: int_counters(&r, "genesys_exporter_token_refreshes_total", "OAuth token fetches, by result.", &["result"]),
+            resyncs: int_counters(&r, "genesys_exporter_resyncs_total", "REST observation resyncs, by result.", &["result"]),
+            polls: int_counters(&r, "genesys_exporter_aggregate_polls_total", "Conversation aggregate polls, by result.", &["result"]),
+            last_resync: int_gauge(&r, "genesys_exporter_last_resync_timestamp_seconds", "Unix time of the last successful observation resync."),
+            last_poll: int_gauge(&r, "genesys_exporter_last_poll_timestamp_seconds", "Unix time of the last successful aggregate poll."),
+            monitored_queues: int_gauge(&r, "genesys_exporter_monitored_queues", "Queues the exporter is watching."),
+            registry: r,
+        }
+    }
+
+    pub fn media_types(&self) -> &[String] {
+        &self.media_types
+    }
+
+    /// Whether `media_type` passes the label allow-list.
+    pub fn knows_media_type(&self, media_type: &str) -> bool {
+        self.media_types.iter().any(|m| m == media_type)
+    }
+
+    /// Replaces the monitored set; series of queues that left are removed on purpose.
+    pub fn set_queues(&self, queues: &[QueueLabels]) {
+        let mut known = self.queues.write().unwrap_or_else(|e| e.into_inner());
+        let gone: Vec<QueueLabels> = known
+            .values()
+            .filter(|old| !queues.iter().any(|q| q == *old))
+            .cloned()
+            .collect();
+        for old in &gone {
+            self.remove_queue_series(old);
+            known.remove(&old.id);
+        }
+        for queue in queues {
+            self.queue_info
+                .with_label_values(&[&queue.id, &queue.name, &queue.division])
+                .set(1);
+            known.insert(queue.id.clone(), queue.clone());
+        }
+        self.monitored_queues.set(known.len() as i64);
+    }
+
+    fn remove_queue_series(&self, q: &QueueLabels) {
+        let (id, name) = (q.id.as_str(), q.name.as_str());
+        let _ = self.queue_info.remove_label_values(&[id, name, &q.division]);
+        for vec in [&self.members, &self.on_queue_users, &self.active_users, &self.queue_stale] {
+            let _ = vec.remove_label_values(&[id, name]);
+        }
+        let _ = self.observation_timestamp.remove_label_values(&[id, name]);
+        for status in ROUTING_STATUSES {
+            let _ = self.users.remove_label_values(&[id, name, status]);
+        }
+        for media in &self.media_types {
+            let _ = self.oldest_waiting.remove_label_values(&[id, name, media]);
+            for state in InteractionState::ALL {
+                let _ = self.interactions.remove_label_values(&[id, name, media, state.as_str()]);
+            }
+            for counter in self.conversations.values() {
+                let _ = counter.remove_label_values(&[id, name, media]);
+            }
+        }
+        self.longest_waiting_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(queue_id, _), _| queue_id != id);
+    }
+
+    /// The queue's name, or `None` if it is not monitored (its data is then ignored).
+    fn queue_name(&self, queue_id: &str) -> Option<String> {
+        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        queues.get(queue_id).map(|q| q.name.clone())
+    }
+
+    pub fn is_monitored(&self, queue_id: &str) -> bool {
+        self.queue_name(queue_id).is_some()
+    }
+
+    pub fn set_interactions(&self, queue_id: &str, media: &str, state: InteractionState, n: i64) {
+        if let Some(name) = self.queue_name(queue_id) {
+            self.interactions
+                .with_label_values(&[queue_id, &name, media, state.as_str()])
+                .set(n);
+        }
+    }
+
+    /// `status` must be one of `ROUTING_STATUSES` (callers check the allow-list).
+    pub fn set_users_in_status(&self, queue_id: &str, status: &str, n: i64) {
+        if let Some(name) = self.queue_name(queue_id) {
+            self.users.with_label_values(&[queue_id, &name, status]).set(n);
+        }
+    }
+
+    pub fn set_user_count(&self, queue_id: &str, which: UserCount, n: i64) {
+        let Some(name) = self.queue_name(queue_id) else { return };
+        let vec = match which {
+            UserCount::Members => &self.members,
+            UserCount::OnQueue => &self.on_queue_users,
+            UserCount::Active => &self.active_users,
+        };
+        vec.with_label_values(&[queue_id, &name]).set(n);
+    }
+
+    /// `since_epoch_ms` is when the oldest waiting interaction began waiting; `None` when
+    /// nothing waits.
+    pub fn set_longest_waiting(&self, queue_id: &str, media: &str, since_epoch_ms: Option<i64>) {
+        let Some(name) = self.queue_name(queue_id) else { return };
+        let key = (queue_id.to_owned(), media.to_owned());
+        let mut since = self.longest_waiting_since.lock().unwrap_or_else(|e| e.into_inner());
+        match since_epoch_ms {
+            Some(ms) => {
+                since.insert(key, ms);
+            }
+            None => {
+                since.remove(&key);
+                self.oldest_waiting.with_label_values(&[queue_id, &name, media]).set(0.0);
+            }
+        }
+    }
+
+    /// Records that the queue's gauges are fresh as of `at_unix_seconds`.
+    pub fn queue_observed(&self, queue_id: &str, at_unix_seconds: f64) {
+        let Some(name) = self.queue_name(queue_id) else { return };
+        self.observation_timestamp
+            .with_label_values(&[queue_id, &name])
+            .set(at_unix_seconds);
+        self.queue_stale.with_label_values(&[queue_id, &name]).set(0);
+    }
+
+    pub fn set_queue_stale(&self, queue_id: &str, stale: bool) {
+        if let Some(name) = self.queue_name(queue_id) {
+            self.queue_stale
+                .with_label_values(&[queue_id, &name])
+                .set(i64::from(stale));
+        }
+    }
+
+    /// Adds a ledger delta; `SumMillis` sources arrive in milliseconds and count in seconds.
+    pub fn add_conversations(&self, queue_id: &str, media: &str, counter: ConversationCounter, delta: f64) {
+        if delta <= 0.0 {
+            return;
+        }
+        let Some(name) = self.queue_name(queue_id) else { return };
+        let value = match counter.source().1 {
+            Statistic::Count => delta,
+            Statistic::SumMillis => delta / 1000.0,
+        };
+        if let Some(vec) = self.conversations.get(&counter) {
+            vec.with_label_values(&[queue_id, &name, media]).inc_by(value);
+        }
+    }
+
+    pub fn stream_connected(&self, channel: &str, connected: bool) {
+        self.stream_connected.with_label_values(&[channel]).set(i64::from(connected));
+    }
+
+    pub fn stream_reconnected(&self, reason: &str) {
+        self.stream_reconnects.with_label_values(&[reason]).inc();
+    }
+
+    pub fn notification(&self, outcome: &str) {
+        self.notifications.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn set_subscribed_topics(&self, channel: &str, n: usize) {
+        self.subscribed_topics.with_label_values(&[channel]).set(n as i64);
+    }
+
+    /// One finished API request; `status` is the HTTP status or an error kind.
+    pub fn api_request(&self, endpoint: &str, status: &str, seconds: f64) {
+        self.api_requests.with_label_values(&[endpoint, status]).inc();
+        self.api_request_duration.with_label_values(&[endpoint]).observe(seconds);
+    }
+
+    pub fn api_rate_limited(&self, endpoint: &str) {
+        self.api_rate_limited.with_label_values(&[endpoint]).inc();
+    }
+
+    pub fn token_refreshed(&self, ok: bool) {
+        let result = if ok { "success" } else { "failure" };
+        self.token_refreshes.with_label_values(&[result]).inc();
+    }
+
+    pub fn resynced(&self, ok: bool, at_unix_seconds: i64) {
+        self.resyncs.with_label_values(&[if ok { "success" } else { "failure" }]).inc();
+        if ok {
+            self.last_resync.set(at_unix_seconds);
+        }
+    }
+
+    pub fn polled(&self, ok: bool, at_unix_seconds: i64) {
+        self.polls.with_label_values(&[if ok { "success" } else { "failure" }]).inc();
+        if ok {
+            self.last_poll.set(at_unix_seconds);
+        }
+    }
+
+    /// The Prometheus text exposition, with waiting ages computed for `now_epoch_ms`.
+    pub fn render(&self, now_epoch_ms: i64) -> String {
+        self.refresh_oldest_waiting(now_epoch_ms);
+        let mut out = Vec::new();
+        // NB: the text encoder only fails on a writer error, and a Vec never fails.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn refresh_oldest_waiting(&self, now_epoch_ms: i64) {
+        let since = self.longest_waiting_since.lock().unwrap_or_else(|e| e.into_inner());
+        for ((queue_id, media), started_ms) in since.iter() {
+            if let Some(name) = self.queue_name(queue_id) {
+                let age = (now_epoch_ms - started_ms).max(0) as f64 / 1000.0;
+                self.oldest_waiting.with_label_values(&[queue_id, &name, media]).set(age);
+            }
+        }
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics_with_queue() -> Metrics {
+        let metrics = Metrics::new(vec!["voice".into(), "chat".into()]);
+        metrics.set_queues(&[QueueLabels { id: "q1".into(), name: "Support".into(), division: "Home".into() }]);
+        metrics
+    }
+
+    #[test]
+    fn oldest_waiting_age_is_computed_at_scrape_time() {
+        let metrics = metrics_with_queue();
+        metrics.set_longest_waiting("q1", "voice", Some(1_000_000));
+        let text = metrics.render(1_042_500);
+        assert!(text.contains(r#"genesys_queue_oldest_waiting_seconds{media_type="voice",queue="Support",queue_id="q1"} 42.5"#), "{text}");
+        let later = metrics.render(1_062_500);
+        assert!(later.contains(r#"queue_id="q1"} 62.5"#), "{later}");
+    }
+
+    #[test]
+    fn timer_sums_are_exported_in_seconds() {
+        let metrics = metrics_with_queue();
+        metrics.add_conversations("q1", "voice", ConversationCounter::HandleSeconds, 1500.0);
+        metrics.add_conversations("q1", "voice", ConversationCounter::Handled, 2.0);
+        let text = metrics.render(0);
+        assert!(text.contains(r#"genesys_conversation_handle_seconds_total{media_type="voice",queue="Support",queue_id="q1"} 1.5"#), "{text}");
+        assert!(text.contains(r#"genesys_conversations_handled_total{media_type="voice",queue="Support",queue_id="q1"} 2"#), "{text}");
+    }
+
+    #[test]
+    fn unmonitored_queues_are_ignored_and_departed_queues_removed() {
+        let metrics = metrics_with_queue();
+        metrics.set_interactions("other", "voice", InteractionState::Waiting, 3);
+        metrics.set_interactions("q1", "voice", InteractionState::Waiting, 3);
+        assert!(!metrics.render(0).contains("other"));
+        assert!(metrics.render(0).contains(r#"state="waiting"} 3"#));
+        metrics.set_queues(&[]);
+        assert!(!metrics.render(0).contains("q1"));
+    }
+
+    #[test]
+    fn every_counter_has_a_unique_source_and_name() {
+        for counter in ConversationCounter::ALL {
+            let (metric, statistic) = counter.source();
+            assert_eq!(ConversationCounter::for_source(metric, statistic), Some(counter));
+        }
+        let mut names: Vec<_> = ConversationCounter::ALL.iter().map(|c| c.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ConversationCounter::ALL.len());
+    }
+}

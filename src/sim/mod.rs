@@ -1,0 +1,1 @@
+//! The embedded Genesys Cloud simulator. PLACEHOLDER: being implemented.
