@@ -1,1 +1,257 @@
-//! PLACEHOLDER: being implemented.
+//! Wiring: builds every part once, runs the long-lived tasks under one cancellation token and
+//! reports readiness. Start-up never blocks on Genesys: the HTTP server answers at once (with
+//! `/readyz` saying what is missing) while the token and queue set are obtained with backoff.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::aggregates::ConversationTotals;
+use crate::aggregates::poller::{PollSettings, Poller};
+use crate::backoff::Backoff;
+use crate::config::{ConfigError, Settings};
+use crate::genesys::{ApiError, GenesysClient};
+use crate::health::Health;
+use crate::metrics::{Metrics, QueueLabels};
+use crate::observations::Observations;
+use crate::queues::{QueueSelection, resolve};
+use crate::server::{ServerState, serve};
+use crate::stream::supervisor::{StreamSettings, Supervisor};
+
+/// How long shutdown waits for tasks to finish their current step.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Ceiling of the retry delay while credentials or queue names cannot be resolved.
+const BOOTSTRAP_BACKOFF_CAP: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("Genesys client: {0}")]
+    Client(#[from] ApiError),
+    #[error("HTTP server: {0}")]
+    Server(#[source] std::io::Error),
+}
+
+/// A running exporter: its address and the tasks to wait for.
+pub struct Exporter {
+    pub local_addr: SocketAddr,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+    tasks: JoinSet<()>,
+    cancel: CancellationToken,
+}
+
+/// Everything the long-running tasks share.
+#[derive(Clone)]
+struct Parts {
+    settings: Arc<Settings>,
+    client: GenesysClient,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    /// One ledger for the poller and the stream, so both count each bucket once.
+    totals: Arc<ConversationTotals>,
+}
+
+impl Exporter {
+    /// Starts serving on `listener` at once and begins talking to Genesys in the background.
+    pub async fn start(
+        settings: Settings,
+        listener: TcpListener,
+        cancel: CancellationToken,
+    ) -> Result<Exporter, AppError> {
+        let local_addr = listener.local_addr().map_err(AppError::Server)?;
+        let metrics = Arc::new(Metrics::new(settings.media_types.clone()));
+        let client = GenesysClient::new(settings.client_settings()?, metrics.clone())?;
+        let health = Arc::new(Health::default());
+        let totals = Arc::new(ConversationTotals::new(
+            metrics.clone(),
+            settings.granularity()?,
+        ));
+        let parts = Parts {
+            settings: Arc::new(settings),
+            client,
+            metrics: metrics.clone(),
+            health: health.clone(),
+            totals,
+        };
+
+        let mut tasks = JoinSet::new();
+        let state = ServerState {
+            metrics: metrics.clone(),
+            health: health.clone(),
+        };
+        let server_cancel = cancel.clone();
+        let server_health = health.clone();
+        tasks.spawn(async move {
+            if let Err(e) = serve(listener, state, server_cancel).await {
+                error!(error = %e, "HTTP server stopped");
+                server_health.task_failed();
+            }
+        });
+        tasks.spawn(parts.bootstrap_and_watch_queues(cancel.clone()));
+        info!(%local_addr, "serving /metrics, /healthz and /readyz");
+        Ok(Exporter {
+            local_addr,
+            metrics,
+            health,
+            tasks,
+            cancel,
+        })
+    }
+
+    /// Waits until cancellation, then gives tasks `SHUTDOWN_GRACE` to finish.
+    pub async fn wait(mut self) {
+        self.cancel.cancelled().await;
+        let drain = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+            warn!("tasks did not stop within {SHUTDOWN_GRACE:?}; aborting them");
+            self.tasks.abort_all();
+        }
+    }
+}
+
+impl Parts {
+    /// Obtains a token, resolves the queue set, starts the stream and the poller, then keeps
+    /// the queue set current. Every failure here is retried: Genesys outages must not kill us.
+    async fn bootstrap_and_watch_queues(self, cancel: CancellationToken) {
+        let Some(()) = self
+            .retry_until_ok("obtain an OAuth token", &cancel, || {
+                self.client.ensure_token()
+            })
+            .await
+        else {
+            return;
+        };
+        self.health.token_obtained();
+        let Some(queues) = self
+            .retry_until_ok("resolve the configured queues", &cancel, || {
+                self.resolve_queues()
+            })
+            .await
+        else {
+            return;
+        };
+        let (queue_ids, ids_rx) = watch::channel(self.publish_queues(&queues));
+        let mut tasks = JoinSet::new();
+        tasks.spawn(self.clone().run_stream(ids_rx.clone(), cancel.clone()));
+        tasks.spawn(self.clone().run_poller(ids_rx, cancel.clone()));
+
+        let mut refresh = tokio::time::interval(self.settings.queue_refresh_interval);
+        refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        refresh.tick().await;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = refresh.tick() => match self.resolve_queues().await {
+                    Ok(queues) => {
+                        let ids = self.publish_queues(&queues);
+                        queue_ids.send_if_modified(|current| {
+                            let changed = *current != ids;
+                            *current = ids;
+                            changed
+                        });
+                    }
+                    Err(e) => warn!(error = %e, kind = e.kind(), "queue refresh failed; keeping the current set"),
+                },
+            }
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
+    async fn resolve_queues(&self) -> Result<Vec<QueueLabels>, ApiError> {
+        let selection = QueueSelection {
+            ids: self.settings.queues.ids.clone(),
+            names: self.settings.queues.names.clone(),
+        };
+        resolve(&self.client, &selection).await
+    }
+
+    /// Labels the queues in `metrics` and returns their ids for the watchers.
+    fn publish_queues(&self, queues: &[QueueLabels]) -> Vec<String> {
+        self.metrics.set_queues(queues);
+        info!(queues = queues.len(), "monitoring queues");
+        queues.iter().map(|q| q.id.clone()).collect()
+    }
+
+    /// Retries `attempt` with capped backoff until it succeeds; `None` means cancelled.
+    async fn retry_until_ok<T, F, Fut>(
+        &self,
+        what: &str,
+        cancel: &CancellationToken,
+        mut attempt: F,
+    ) -> Option<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let mut backoff = Backoff::new(Duration::from_secs(1), BOOTSTRAP_BACKOFF_CAP);
+        loop {
+            let result = tokio::select! {
+                _ = cancel.cancelled() => return None,
+                result = attempt() => result,
+            };
+            match result {
+                Ok(value) => return Some(value),
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    error!(error = %e, kind = e.kind(), retry_in = ?delay, "could not {what}");
+                    tokio::select! {
+                        _ = cancel.cancelled() => return None,
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn run_stream(self, queue_ids: watch::Receiver<Vec<String>>, cancel: CancellationToken) {
+        let stream = &self.settings.stream;
+        let settings = StreamSettings {
+            heartbeat_timeout: stream.heartbeat_timeout,
+            reconnect_backoff_base: stream.reconnect_backoff_base,
+            reconnect_backoff_cap: stream.reconnect_backoff_max,
+            fallback_poll_interval: stream.fallback_poll_interval,
+            rotate_before_expiry: stream.rotate_before_expiry,
+        };
+        let observations = Arc::new(Observations::new(self.metrics.clone()));
+        let supervisor = Supervisor::new(
+            self.client.clone(),
+            observations,
+            self.totals.clone(),
+            self.metrics.clone(),
+            self.health.clone(),
+            queue_ids,
+            settings,
+            "0".to_owned(),
+        );
+        if let Err(e) = supervisor.run(cancel).await {
+            error!(error = %e, "stream supervisor stopped");
+            self.health.task_failed();
+        }
+    }
+
+    async fn run_poller(self, queue_ids: watch::Receiver<Vec<String>>, cancel: CancellationToken) {
+        let aggregates = &self.settings.aggregates;
+        let settings = PollSettings {
+            poll_interval: aggregates.poll_interval,
+            window: aggregates.window,
+            granularity: self.totals.granularity(),
+        };
+        Poller::new(
+            self.client.clone(),
+            self.totals.clone(),
+            self.metrics.clone(),
+            queue_ids,
+            settings,
+        )
+        .run(cancel)
+        .await;
+    }
+}

@@ -16,7 +16,11 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(base: Duration, cap: Duration) -> Self {
-        Self { base, cap: cap.max(base), attempt: 0 }
+        Self {
+            base,
+            cap: cap.max(base),
+            attempt: 0,
+        }
     }
 
     /// The upper bound of the next delay, before jitter.

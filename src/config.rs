@@ -1,1 +1,506 @@
-//! PLACEHOLDER: being implemented.
+//! Settings: defaults → optional file (YAML or TOML, `--config`) → environment
+//! (`GENESYS_EXPORTER_…`, `__` between nested keys), then validated into errors that name the
+//! key and the fix, because a misconfigured exporter should fail at start, not at 3 a.m.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::genesys::ClientSettings;
+use crate::genesys::region::Region;
+use crate::genesys::time::parse_iso_duration;
+use crate::secret::Secret;
+
+pub const ENV_PREFIX: &str = "GENESYS_EXPORTER";
+
+/// Media types Genesys Cloud reports; the allow-list for `media_types`.
+pub const KNOWN_MEDIA_TYPES: &[&str] = &[
+    "voice",
+    "chat",
+    "email",
+    "callback",
+    "message",
+    "cobrowse",
+    "video",
+    "screenshare",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Genesys Cloud region, AWS (`eu-west-1`) or SDK (`eu_west_1`) spelling. Default `us_east_1`.
+    pub region: String,
+    /// OAuth client-credentials client id. Required.
+    pub client_id: String,
+    /// OAuth client secret. Exactly one of this and `client_secret_file` is required.
+    pub client_secret: Option<Secret>,
+    /// File holding the client secret (a mounted Kubernetes secret); surrounding whitespace is
+    /// trimmed.
+    pub client_secret_file: Option<PathBuf>,
+    /// Overrides the region's REST base URL (simulator, private deployments).
+    pub api_base_url: Option<String>,
+    /// Overrides the region's OAuth base URL.
+    pub login_base_url: Option<String>,
+    /// Which queues to watch; both empty means every queue in the org.
+    pub queues: QueueSettings,
+    /// Allow-list for the `media_type` label. Default voice, chat, email, callback, message.
+    pub media_types: Vec<String>,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served. Default `0.0.0.0:9856`.
+    pub listen_address: SocketAddr,
+    /// How often the queue set is resolved again (names can match new queues). Default 10m.
+    #[serde(with = "humantime_serde")]
+    pub queue_refresh_interval: Duration,
+    pub stream: StreamConfig,
+    pub aggregates: AggregatesConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueSettings {
+    /// Queue ids (UUIDs).
+    pub ids: Vec<String>,
+    /// Queue names; `*` is a wildcard.
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamConfig {
+    /// Silence after which the WebSocket counts as dead; upstream beats every ~30 s. Default 75s.
+    #[serde(with = "humantime_serde")]
+    pub heartbeat_timeout: Duration,
+    /// First reconnect delay ceiling (full jitter). Default 1s.
+    #[serde(with = "humantime_serde")]
+    pub reconnect_backoff_base: Duration,
+    /// Reconnect delay cap. Default 60s.
+    #[serde(with = "humantime_serde")]
+    pub reconnect_backoff_max: Duration,
+    /// REST resync interval while the stream is down. Default 30s.
+    #[serde(with = "humantime_serde")]
+    pub fallback_poll_interval: Duration,
+    /// How long before a channel's `expires` it is replaced. Default 1h.
+    #[serde(with = "humantime_serde")]
+    pub rotate_before_expiry: Duration,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AggregatesConfig {
+    /// How often the aggregates query runs. Default 60s.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// How far back each query looks; late revisions inside it are counted. Default 2h.
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+    /// Bucket width, ISO-8601 (`PT5M`, `PT15M`, `PT30M`, `PT1H`). At `PT30M` the stream's running
+    /// totals feed the counters within seconds. Default `PT30M`.
+    pub granularity: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Per-request timeout. Default 30s.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Retries after the first attempt on 429, 5xx and transport errors. Default 4.
+    pub max_retries: u32,
+    /// Retry backoff ceiling for the first retry (full jitter). Default 500ms.
+    #[serde(with = "humantime_serde")]
+    pub retry_backoff_base: Duration,
+    /// Retry backoff cap. Default 30s.
+    #[serde(with = "humantime_serde")]
+    pub retry_backoff_max: Duration,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter directive (`info`, `genesys_exporter=debug`); `RUST_LOG` wins. Default info.
+    pub level: String,
+    /// `text` or `json`. Default text.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            region: "us_east_1".to_owned(),
+            client_id: String::new(),
+            client_secret: None,
+            client_secret_file: None,
+            api_base_url: None,
+            login_base_url: None,
+            queues: QueueSettings::default(),
+            media_types: ["voice", "chat", "email", "callback", "message"]
+                .map(String::from)
+                .to_vec(),
+            listen_address: SocketAddr::from(([0, 0, 0, 0], 9856)),
+            queue_refresh_interval: Duration::from_secs(600),
+            stream: StreamConfig::default(),
+            aggregates: AggregatesConfig::default(),
+            http: HttpConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_timeout: Duration::from_secs(75),
+            reconnect_backoff_base: Duration::from_secs(1),
+            reconnect_backoff_max: Duration::from_secs(60),
+            fallback_poll_interval: Duration::from_secs(30),
+            rotate_before_expiry: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Default for AggregatesConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(60),
+            window: Duration::from_secs(2 * 3600),
+            granularity: "PT30M".to_owned(),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            max_retries: 4,
+            retry_backoff_base: Duration::from_millis(500),
+            retry_backoff_max: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".to_owned(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// A configuration problem, printed as one line naming the key and the fix.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("config key `{key}`: {problem}; {fix}")]
+pub struct ConfigError {
+    pub key: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            key: key.to_owned(),
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// The environment variable that sets `key` (`stream.heartbeat_timeout` →
+/// `GENESYS_EXPORTER_STREAM__HEARTBEAT_TIMEOUT`).
+pub fn env_var_for(key: &str) -> String {
+    format!(
+        "{ENV_PREFIX}_{}",
+        key.replace('.', "__").to_ascii_uppercase()
+    )
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (if any), then the environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(file, env)
+    }
+
+    /// `load` with an explicit environment, so tests need not mutate the process environment.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::new(
+                    "--config",
+                    format!("{} is not a readable file", path.display()),
+                    "pass the path of a YAML or TOML config file",
+                ));
+            }
+            builder = builder.add_source(config::File::from(path).required(true));
+        }
+        let env_map = env
+            .into_iter()
+            .filter(|(name, _)| {
+                name.starts_with(&format!("{ENV_PREFIX}_")) && name != "GENESYS_EXPORTER_CONFIG"
+            })
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("_")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("queues.ids")
+                .with_list_parse_key("queues.names")
+                .with_list_parse_key("media_types")
+                .try_parsing(true)
+                .source(Some(env_map)),
+        );
+        let raw = builder.build().map_err(from_config_error)?;
+        let mut settings: Settings = raw.try_deserialize().map_err(from_config_error)?;
+        settings.resolve_secret()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Reads `client_secret_file` into `client_secret`, so the rest of the program sees one value.
+    fn resolve_secret(&mut self) -> Result<(), ConfigError> {
+        match (&self.client_secret, &self.client_secret_file) {
+            (Some(_), Some(_)) => Err(ConfigError::new(
+                "client_secret_file",
+                "is set together with client_secret",
+                "set only one of client_secret and client_secret_file",
+            )),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::new(
+                        "client_secret_file",
+                        format!("cannot read {}: {e}", path.display()),
+                        "point it at a readable file holding the client secret",
+                    )
+                })?;
+                self.client_secret = Some(Secret::new(text.trim()));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks every key whose value the type system cannot check.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.api_base_url.is_none() || self.login_base_url.is_none() {
+            self.region()?;
+        }
+        for (key, url) in [
+            ("api_base_url", &self.api_base_url),
+            ("login_base_url", &self.login_base_url),
+        ] {
+            if let Some(url) = url {
+                check_base_url(key, url)?;
+            }
+        }
+        if self.client_id.trim().is_empty() {
+            return Err(ConfigError::new(
+                "client_id",
+                "is empty",
+                format!("set it in the config file or {}", env_var_for("client_id")),
+            ));
+        }
+        if self.client_secret.as_ref().is_none_or(Secret::is_empty) {
+            return Err(ConfigError::new(
+                "client_secret",
+                "is empty",
+                format!(
+                    "set client_secret ({}) or client_secret_file to the OAuth client's secret",
+                    env_var_for("client_secret")
+                ),
+            ));
+        }
+        self.validate_media_types()?;
+        self.validate_intervals()?;
+        self.validate_log()
+    }
+
+    fn validate_media_types(&self) -> Result<(), ConfigError> {
+        if self.media_types.is_empty() {
+            return Err(ConfigError::new(
+                "media_types",
+                "is empty",
+                "list at least one media type, e.g. voice",
+            ));
+        }
+        match self
+            .media_types
+            .iter()
+            .find(|m| !KNOWN_MEDIA_TYPES.contains(&m.as_str()))
+        {
+            Some(unknown) => Err(ConfigError::new(
+                "media_types",
+                format!("`{unknown}` is not a Genesys Cloud media type"),
+                format!("use some of: {}", KNOWN_MEDIA_TYPES.join(", ")),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn validate_intervals(&self) -> Result<(), ConfigError> {
+        let granularity = self.granularity()?;
+        let aggregates = &self.aggregates;
+        if aggregates.window < granularity
+            || aggregates.window.as_secs() % granularity.as_secs() != 0
+        {
+            return Err(ConfigError::new(
+                "aggregates.window",
+                format!(
+                    "{} is not a whole number of {} buckets",
+                    humantime::format_duration(aggregates.window),
+                    aggregates.granularity
+                ),
+                "use a multiple of the granularity, e.g. 2h for PT30M",
+            ));
+        }
+        let positive = [
+            ("aggregates.poll_interval", aggregates.poll_interval),
+            ("queue_refresh_interval", self.queue_refresh_interval),
+            ("stream.heartbeat_timeout", self.stream.heartbeat_timeout),
+            (
+                "stream.reconnect_backoff_base",
+                self.stream.reconnect_backoff_base,
+            ),
+            (
+                "stream.fallback_poll_interval",
+                self.stream.fallback_poll_interval,
+            ),
+            ("http.request_timeout", self.http.request_timeout),
+        ];
+        match positive.iter().find(|(_, value)| value.is_zero()) {
+            Some((key, _)) => Err(ConfigError::new(
+                key,
+                "is zero",
+                "use a positive duration such as 30s",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn validate_log(&self) -> Result<(), ConfigError> {
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map(|_| ())
+            .map_err(|e| {
+                ConfigError::new(
+                    "log.level",
+                    format!("`{}` is not a valid filter: {e}", self.log.level),
+                    "use info, debug, warn or a directive like genesys_exporter=debug",
+                )
+            })
+    }
+
+    pub fn region(&self) -> Result<Region, ConfigError> {
+        Region::parse(&self.region).ok_or_else(|| {
+            ConfigError::new(
+                "region",
+                format!("`{}` is not a Genesys Cloud region", self.region),
+                format!("use one of: {}", Region::all_sdk_names()),
+            )
+        })
+    }
+
+    /// The aggregates bucket width.
+    pub fn granularity(&self) -> Result<Duration, ConfigError> {
+        parse_iso_duration(&self.aggregates.granularity)
+            .filter(|d| d.as_secs() >= 60 && d.as_secs() % 60 == 0)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "aggregates.granularity",
+                    format!(
+                        "`{}` is not an ISO-8601 duration of whole minutes",
+                        self.aggregates.granularity
+                    ),
+                    "use PT5M, PT15M, PT30M or PT1H",
+                )
+            })
+    }
+
+    /// What the Genesys client needs; base URL overrides win over the region.
+    pub fn client_settings(&self) -> Result<ClientSettings, ConfigError> {
+        let region = self.region();
+        let pick = |url: &Option<String>, from_region: fn(&Region) -> String| match url {
+            Some(url) => Ok(url.trim_end_matches('/').to_owned()),
+            None => region.clone().map(|r| from_region(&r)),
+        };
+        Ok(ClientSettings {
+            api_base_url: pick(&self.api_base_url, Region::api_base_url)?,
+            login_base_url: pick(&self.login_base_url, Region::login_base_url)?,
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone().unwrap_or_default(),
+            request_timeout: self.http.request_timeout,
+            max_retries: self.http.max_retries,
+            retry_backoff_base: self.http.retry_backoff_base,
+            retry_backoff_cap: self.http.retry_backoff_max,
+        })
+    }
+
+    /// The effective settings for `check-config`, secrets redacted.
+    pub fn to_redacted_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn check_base_url(key: &str, url: &str) -> Result<(), ConfigError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        ConfigError::new(
+            key,
+            format!("`{url}` is not a URL: {e}"),
+            "use a full URL such as https://api.mypurecloud.ie",
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(ConfigError::new(
+            key,
+            format!("`{url}` is not an http(s) URL"),
+            "use a full URL such as https://api.mypurecloud.ie",
+        ));
+    }
+    Ok(())
+}
+
+/// Turns the `config` crate's errors into the same one-line shape as our own.
+fn from_config_error(error: config::ConfigError) -> ConfigError {
+    let text = error.to_string().replace('\n', " ");
+    let key = match &error {
+        config::ConfigError::FileParse { uri, .. } => uri.clone(),
+        _ => None,
+    }
+    .or_else(|| backticked_after(&text, "for key `"))
+    .or_else(|| backticked_after(&text, "unknown field `"))
+    .unwrap_or_else(|| "(config)".to_owned());
+    let problem = match text.find(" for key `") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    };
+    ConfigError::new(
+        &key,
+        problem,
+        "see the configuration reference in README.md",
+    )
+}
+
+/// The text between `marker` and the next backtick: how serde and `config` quote keys.
+fn backticked_after(text: &str, marker: &str) -> Option<String> {
+    let rest = text.split(marker).nth(1)?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests;

@@ -16,16 +16,16 @@
 //!   for tests.
 #![forbid(unsafe_code)]
 
+pub mod aggregates;
+pub mod app;
 pub mod backoff;
+pub mod config;
 pub mod genesys;
 pub mod health;
 pub mod metrics;
-pub mod secret;
-pub mod aggregates;
-pub mod app;
-pub mod config;
 pub mod observations;
 pub mod queues;
+pub mod secret;
 pub mod server;
 pub mod sim;
 pub mod stream;

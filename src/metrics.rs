@@ -157,8 +157,12 @@ impl ConversationCounter {
     fn help(self) -> String {
         let (metric, statistic) = self.source();
         match statistic {
-            Statistic::Count => format!("Conversations counted by {metric} (count), per queue and media type."),
-            Statistic::SumMillis => format!("Total time of {metric} in seconds, per queue and media type."),
+            Statistic::Count => {
+                format!("Conversations counted by {metric} (count), per queue and media type.")
+            }
+            Statistic::SumMillis => {
+                format!("Total time of {metric} in seconds, per queue and media type.")
+            }
         }
     }
 }
@@ -233,7 +237,10 @@ fn int_counters(registry: &Registry, name: &str, help: &str, labels: &[&str]) ->
 }
 
 fn int_gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
-    register(registry, IntGauge::new(name, help).expect("valid metric definition"))
+    register(
+        registry,
+        IntGauge::new(name, help).expect("valid metric definition"),
+    )
 }
 
 impl Metrics {
@@ -254,13 +261,17 @@ impl Metrics {
             "Build of the running exporter; always 1.",
             &["version"],
         );
-        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
         let duration = HistogramVec::new(
             HistogramOpts::new(
                 "genesys_exporter_api_request_duration_seconds",
                 "Duration of Genesys Cloud API requests, per endpoint.",
             )
-            .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+            .buckets(vec![
+                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
             &["endpoint"],
         )
         .expect("valid metric definition");
@@ -268,29 +279,131 @@ impl Metrics {
             media_types,
             queues: RwLock::default(),
             longest_waiting_since: Mutex::default(),
-            queue_info: int_gauges(&r, "genesys_queue_info", "A monitored queue; always 1.", &["queue_id", "queue", "division"]),
-            interactions: int_gauges(&r, "genesys_queue_interactions", "Interactions in the queue now, by state and media type (oWaiting, oInteracting, oAlerting).", &["queue_id", "queue", "media_type", "state"]),
-            users: int_gauges(&r, "genesys_queue_users", "Queue members by routing status (oUserRoutingStatuses).", &["queue_id", "queue", "routing_status"]),
-            members: int_gauges(&r, "genesys_queue_members", "Users who are members of the queue (oMemberUsers).", QUEUE),
-            on_queue_users: int_gauges(&r, "genesys_queue_on_queue_users", "Members on queue (oOnQueueUsers, all routing statuses).", QUEUE),
-            active_users: int_gauges(&r, "genesys_queue_active_users", "Members with the queue active (oActiveUsers).", QUEUE),
-            oldest_waiting: gauges(&r, "genesys_queue_oldest_waiting_seconds", "Age of the oldest waiting interaction at scrape time; 0 when nothing waits.", QUEUE_MEDIA),
-            observation_timestamp: gauges(&r, "genesys_queue_observation_timestamp_seconds", "Unix time when the queue's observations were last known fresh.", QUEUE),
+            queue_info: int_gauges(
+                &r,
+                "genesys_queue_info",
+                "A monitored queue; always 1.",
+                &["queue_id", "queue", "division"],
+            ),
+            interactions: int_gauges(
+                &r,
+                "genesys_queue_interactions",
+                "Interactions in the queue now, by state and media type (oWaiting, oInteracting, oAlerting).",
+                &["queue_id", "queue", "media_type", "state"],
+            ),
+            users: int_gauges(
+                &r,
+                "genesys_queue_users",
+                "Queue members by routing status (oUserRoutingStatuses).",
+                &["queue_id", "queue", "routing_status"],
+            ),
+            members: int_gauges(
+                &r,
+                "genesys_queue_members",
+                "Users who are members of the queue (oMemberUsers).",
+                QUEUE,
+            ),
+            on_queue_users: int_gauges(
+                &r,
+                "genesys_queue_on_queue_users",
+                "Members on queue (oOnQueueUsers, all routing statuses).",
+                QUEUE,
+            ),
+            active_users: int_gauges(
+                &r,
+                "genesys_queue_active_users",
+                "Members with the queue active (oActiveUsers).",
+                QUEUE,
+            ),
+            oldest_waiting: gauges(
+                &r,
+                "genesys_queue_oldest_waiting_seconds",
+                "Age of the oldest waiting interaction at scrape time; 0 when nothing waits.",
+                QUEUE_MEDIA,
+            ),
+            observation_timestamp: gauges(
+                &r,
+                "genesys_queue_observation_timestamp_seconds",
+                "Unix time when the queue's observations were last known fresh.",
+                QUEUE,
+            ),
             conversations,
-            queue_stale: int_gauges(&r, "genesys_exporter_queue_stale", "1 while the queue's observations cannot be refreshed (stream down and resync failing).", QUEUE),
-            stream_connected: int_gauges(&r, "genesys_exporter_stream_connected", "1 while the notification channel's WebSocket is streaming.", &["channel"]),
-            stream_reconnects: int_counters(&r, "genesys_exporter_stream_reconnects_total", "Notification WebSocket reconnects, by reason.", &["reason"]),
-            notifications: int_counters(&r, "genesys_exporter_notifications_total", "Notification messages received, by outcome.", &["outcome"]),
-            subscribed_topics: int_gauges(&r, "genesys_exporter_subscribed_topics", "Topics subscribed on the notification channel.", &["channel"]),
-            api_requests: int_counters(&r, "genesys_exporter_api_requests_total", "Genesys Cloud API requests, by endpoint and HTTP status (or error kind).", &["endpoint", "status"]),
+            queue_stale: int_gauges(
+                &r,
+                "genesys_exporter_queue_stale",
+                "1 while the queue's observations cannot be refreshed (stream down and resync failing).",
+                QUEUE,
+            ),
+            stream_connected: int_gauges(
+                &r,
+                "genesys_exporter_stream_connected",
+                "1 while the notification channel's WebSocket is streaming.",
+                &["channel"],
+            ),
+            stream_reconnects: int_counters(
+                &r,
+                "genesys_exporter_stream_reconnects_total",
+                "Notification WebSocket reconnects, by reason.",
+                &["reason"],
+            ),
+            notifications: int_counters(
+                &r,
+                "genesys_exporter_notifications_total",
+                "Notification messages received, by outcome.",
+                &["outcome"],
+            ),
+            subscribed_topics: int_gauges(
+                &r,
+                "genesys_exporter_subscribed_topics",
+                "Topics subscribed on the notification channel.",
+                &["channel"],
+            ),
+            api_requests: int_counters(
+                &r,
+                "genesys_exporter_api_requests_total",
+                "Genesys Cloud API requests, by endpoint and HTTP status (or error kind).",
+                &["endpoint", "status"],
+            ),
             api_request_duration: register(&r, duration),
-            api_rate_limited: int_counters(&r, "genesys_exporter_api_rate_limited_total", "Requests answered 429 by Genesys Cloud, by endpoint.", &["endpoint"]),
-            token_refreshes: int_counters(&r, "genesys_exporter_token_refreshes_total", "OAuth token fetches, by result.", &["result"]),
-            resyncs: int_counters(&r, "genesys_exporter_resyncs_total", "REST observation resyncs, by result.", &["result"]),
-            polls: int_counters(&r, "genesys_exporter_aggregate_polls_total", "Conversation aggregate polls, by result.", &["result"]),
-            last_resync: int_gauge(&r, "genesys_exporter_last_resync_timestamp_seconds", "Unix time of the last successful observation resync."),
-            last_poll: int_gauge(&r, "genesys_exporter_last_poll_timestamp_seconds", "Unix time of the last successful aggregate poll."),
-            monitored_queues: int_gauge(&r, "genesys_exporter_monitored_queues", "Queues the exporter is watching."),
+            api_rate_limited: int_counters(
+                &r,
+                "genesys_exporter_api_rate_limited_total",
+                "Requests answered 429 by Genesys Cloud, by endpoint.",
+                &["endpoint"],
+            ),
+            token_refreshes: int_counters(
+                &r,
+                "genesys_exporter_token_refreshes_total",
+                "OAuth token fetches, by result.",
+                &["result"],
+            ),
+            resyncs: int_counters(
+                &r,
+                "genesys_exporter_resyncs_total",
+                "REST observation resyncs, by result.",
+                &["result"],
+            ),
+            polls: int_counters(
+                &r,
+                "genesys_exporter_aggregate_polls_total",
+                "Conversation aggregate polls, by result.",
+                &["result"],
+            ),
+            last_resync: int_gauge(
+                &r,
+                "genesys_exporter_last_resync_timestamp_seconds",
+                "Unix time of the last successful observation resync.",
+            ),
+            last_poll: int_gauge(
+                &r,
+                "genesys_exporter_last_poll_timestamp_seconds",
+                "Unix time of the last successful aggregate poll.",
+            ),
+            monitored_queues: int_gauge(
+                &r,
+                "genesys_exporter_monitored_queues",
+                "Queues the exporter is watching.",
+            ),
             registry: r,
         }
     }
@@ -327,8 +440,15 @@ impl Metrics {
 
     fn remove_queue_series(&self, q: &QueueLabels) {
         let (id, name) = (q.id.as_str(), q.name.as_str());
-        let _ = self.queue_info.remove_label_values(&[id, name, &q.division]);
-        for vec in [&self.members, &self.on_queue_users, &self.active_users, &self.queue_stale] {
+        let _ = self
+            .queue_info
+            .remove_label_values(&[id, name, &q.division]);
+        for vec in [
+            &self.members,
+            &self.on_queue_users,
+            &self.active_users,
+            &self.queue_stale,
+        ] {
             let _ = vec.remove_label_values(&[id, name]);
         }
         let _ = self.observation_timestamp.remove_label_values(&[id, name]);
@@ -338,7 +458,9 @@ impl Metrics {
         for media in &self.media_types {
             let _ = self.oldest_waiting.remove_label_values(&[id, name, media]);
             for state in InteractionState::ALL {
-                let _ = self.interactions.remove_label_values(&[id, name, media, state.as_str()]);
+                let _ = self
+                    .interactions
+                    .remove_label_values(&[id, name, media, state.as_str()]);
             }
             for counter in self.conversations.values() {
                 let _ = counter.remove_label_values(&[id, name, media]);
@@ -371,12 +493,16 @@ impl Metrics {
     /// `status` must be one of `ROUTING_STATUSES` (callers check the allow-list).
     pub fn set_users_in_status(&self, queue_id: &str, status: &str, n: i64) {
         if let Some(name) = self.queue_name(queue_id) {
-            self.users.with_label_values(&[queue_id, &name, status]).set(n);
+            self.users
+                .with_label_values(&[queue_id, &name, status])
+                .set(n);
         }
     }
 
     pub fn set_user_count(&self, queue_id: &str, which: UserCount, n: i64) {
-        let Some(name) = self.queue_name(queue_id) else { return };
+        let Some(name) = self.queue_name(queue_id) else {
+            return;
+        };
         let vec = match which {
             UserCount::Members => &self.members,
             UserCount::OnQueue => &self.on_queue_users,
@@ -388,27 +514,38 @@ impl Metrics {
     /// `since_epoch_ms` is when the oldest waiting interaction began waiting; `None` when
     /// nothing waits.
     pub fn set_longest_waiting(&self, queue_id: &str, media: &str, since_epoch_ms: Option<i64>) {
-        let Some(name) = self.queue_name(queue_id) else { return };
+        let Some(name) = self.queue_name(queue_id) else {
+            return;
+        };
         let key = (queue_id.to_owned(), media.to_owned());
-        let mut since = self.longest_waiting_since.lock().unwrap_or_else(|e| e.into_inner());
+        let mut since = self
+            .longest_waiting_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         match since_epoch_ms {
             Some(ms) => {
                 since.insert(key, ms);
             }
             None => {
                 since.remove(&key);
-                self.oldest_waiting.with_label_values(&[queue_id, &name, media]).set(0.0);
+                self.oldest_waiting
+                    .with_label_values(&[queue_id, &name, media])
+                    .set(0.0);
             }
         }
     }
 
     /// Records that the queue's gauges are fresh as of `at_unix_seconds`.
     pub fn queue_observed(&self, queue_id: &str, at_unix_seconds: f64) {
-        let Some(name) = self.queue_name(queue_id) else { return };
+        let Some(name) = self.queue_name(queue_id) else {
+            return;
+        };
         self.observation_timestamp
             .with_label_values(&[queue_id, &name])
             .set(at_unix_seconds);
-        self.queue_stale.with_label_values(&[queue_id, &name]).set(0);
+        self.queue_stale
+            .with_label_values(&[queue_id, &name])
+            .set(0);
     }
 
     pub fn set_queue_stale(&self, queue_id: &str, stale: bool) {
@@ -420,22 +557,33 @@ impl Metrics {
     }
 
     /// Adds a ledger delta; `SumMillis` sources arrive in milliseconds and count in seconds.
-    pub fn add_conversations(&self, queue_id: &str, media: &str, counter: ConversationCounter, delta: f64) {
+    pub fn add_conversations(
+        &self,
+        queue_id: &str,
+        media: &str,
+        counter: ConversationCounter,
+        delta: f64,
+    ) {
         if delta <= 0.0 {
             return;
         }
-        let Some(name) = self.queue_name(queue_id) else { return };
+        let Some(name) = self.queue_name(queue_id) else {
+            return;
+        };
         let value = match counter.source().1 {
             Statistic::Count => delta,
             Statistic::SumMillis => delta / 1000.0,
         };
         if let Some(vec) = self.conversations.get(&counter) {
-            vec.with_label_values(&[queue_id, &name, media]).inc_by(value);
+            vec.with_label_values(&[queue_id, &name, media])
+                .inc_by(value);
         }
     }
 
     pub fn stream_connected(&self, channel: &str, connected: bool) {
-        self.stream_connected.with_label_values(&[channel]).set(i64::from(connected));
+        self.stream_connected
+            .with_label_values(&[channel])
+            .set(i64::from(connected));
     }
 
     pub fn stream_reconnected(&self, reason: &str) {
@@ -447,13 +595,19 @@ impl Metrics {
     }
 
     pub fn set_subscribed_topics(&self, channel: &str, n: usize) {
-        self.subscribed_topics.with_label_values(&[channel]).set(n as i64);
+        self.subscribed_topics
+            .with_label_values(&[channel])
+            .set(n as i64);
     }
 
     /// One finished API request; `status` is the HTTP status or an error kind.
     pub fn api_request(&self, endpoint: &str, status: &str, seconds: f64) {
-        self.api_requests.with_label_values(&[endpoint, status]).inc();
-        self.api_request_duration.with_label_values(&[endpoint]).observe(seconds);
+        self.api_requests
+            .with_label_values(&[endpoint, status])
+            .inc();
+        self.api_request_duration
+            .with_label_values(&[endpoint])
+            .observe(seconds);
     }
 
     pub fn api_rate_limited(&self, endpoint: &str) {
@@ -466,14 +620,18 @@ impl Metrics {
     }
 
     pub fn resynced(&self, ok: bool, at_unix_seconds: i64) {
-        self.resyncs.with_label_values(&[if ok { "success" } else { "failure" }]).inc();
+        self.resyncs
+            .with_label_values(&[if ok { "success" } else { "failure" }])
+            .inc();
         if ok {
             self.last_resync.set(at_unix_seconds);
         }
     }
 
     pub fn polled(&self, ok: bool, at_unix_seconds: i64) {
-        self.polls.with_label_values(&[if ok { "success" } else { "failure" }]).inc();
+        self.polls
+            .with_label_values(&[if ok { "success" } else { "failure" }])
+            .inc();
         if ok {
             self.last_poll.set(at_unix_seconds);
         }
@@ -489,11 +647,16 @@ impl Metrics {
     }
 
     fn refresh_oldest_waiting(&self, now_epoch_ms: i64) {
-        let since = self.longest_waiting_since.lock().unwrap_or_else(|e| e.into_inner());
+        let since = self
+            .longest_waiting_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         for ((queue_id, media), started_ms) in since.iter() {
             if let Some(name) = self.queue_name(queue_id) {
                 let age = (now_epoch_ms - started_ms).max(0) as f64 / 1000.0;
-                self.oldest_waiting.with_label_values(&[queue_id, &name, media]).set(age);
+                self.oldest_waiting
+                    .with_label_values(&[queue_id, &name, media])
+                    .set(age);
             }
         }
     }
@@ -509,7 +672,11 @@ mod tests {
 
     fn metrics_with_queue() -> Metrics {
         let metrics = Metrics::new(vec!["voice".into(), "chat".into()]);
-        metrics.set_queues(&[QueueLabels { id: "q1".into(), name: "Support".into(), division: "Home".into() }]);
+        metrics.set_queues(&[QueueLabels {
+            id: "q1".into(),
+            name: "Support".into(),
+            division: "Home".into(),
+        }]);
         metrics
     }
 
@@ -548,7 +715,10 @@ mod tests {
     fn every_counter_has_a_unique_source_and_name() {
         for counter in ConversationCounter::ALL {
             let (metric, statistic) = counter.source();
-            assert_eq!(ConversationCounter::for_source(metric, statistic), Some(counter));
+            assert_eq!(
+                ConversationCounter::for_source(metric, statistic),
+                Some(counter)
+            );
         }
         let mut names: Vec<_> = ConversationCounter::ALL.iter().map(|c| c.name()).collect();
         names.sort();

@@ -1,1 +1,285 @@
-//! PLACEHOLDER: being implemented.
+//! Which queues the exporter watches: configured ids and names (with `*` wildcards) resolved
+//! against routing (API.md §4), and how their topics are spread over notification channels.
+
+use std::collections::BTreeMap;
+
+use crate::genesys::ApiError;
+use crate::genesys::GenesysClient;
+use crate::genesys::client::Endpoint;
+use crate::genesys::model::{Queue, queue_observation_topic};
+use crate::metrics::QueueLabels;
+
+/// Genesys allows at most this many topics on one channel (API.md §7).
+pub const MAX_TOPICS_PER_CHANNEL: usize = 1_000;
+
+/// The configured queues. Both empty means every queue in the org.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueSelection {
+    /// Queue ids, each of which must exist.
+    pub ids: Vec<String>,
+    /// Queue names, `*` matching any run of characters; each must match at least one queue.
+    pub names: Vec<String>,
+}
+
+/// The queues `selection` names, deduplicated and sorted by name then id, so the monitored set
+/// and its channel shards are the same on every run.
+pub async fn resolve(
+    client: &GenesysClient,
+    selection: &QueueSelection,
+) -> Result<Vec<QueueLabels>, ApiError> {
+    let mut found: BTreeMap<String, Queue> = BTreeMap::new();
+    if selection.ids.is_empty() && selection.names.is_empty() {
+        for queue in client.list_queues(None).await? {
+            found.insert(queue.id.clone(), queue);
+        }
+    }
+    for id in &selection.ids {
+        let queue = client.get_queue(id).await.map_err(|error| match error {
+            ApiError::Status {
+                status: 404,
+                correlation_id,
+                ..
+            } => ApiError::Status {
+                endpoint: Endpoint::RoutingQueues.as_str(),
+                status: 404,
+                message: format!("configured queue id {id:?} does not exist"),
+                correlation_id,
+            },
+            other => other,
+        })?;
+        found.insert(queue.id.clone(), queue);
+    }
+    for name in &selection.names {
+        // NB: the server applies the filter too; matching again here keeps the rule (exact,
+        // case-insensitive, `*` wildcards) the same whatever the server's own matching does.
+        let matching: Vec<Queue> = client
+            .list_queues(Some(name))
+            .await?
+            .into_iter()
+            .filter(|queue| name_matches(name, &queue.name))
+            .collect();
+        if matching.is_empty() {
+            return Err(ApiError::Status {
+                endpoint: Endpoint::RoutingQueues.as_str(),
+                status: 404,
+                message: format!("configured queue name {name:?} matches no queue"),
+                correlation_id: "none".to_owned(),
+            });
+        }
+        for queue in matching {
+            found.insert(queue.id.clone(), queue);
+        }
+    }
+    let mut labels: Vec<QueueLabels> = found.into_values().map(labels_of).collect();
+    labels.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+    Ok(labels)
+}
+
+fn labels_of(queue: Queue) -> QueueLabels {
+    QueueLabels {
+        division: queue.division.map(|d| d.name).unwrap_or_default(),
+        id: queue.id,
+        name: queue.name,
+    }
+}
+
+/// Whether `name` matches `pattern`: case-insensitive, `*` standing for any run of characters
+/// (including none), every other character literal.
+pub fn name_matches(pattern: &str, name: &str) -> bool {
+    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
+    let name: Vec<char> = name.to_lowercase().chars().collect();
+    // Greedy match with backtracking to the last `*`: linear in practice, no recursion.
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() && pattern[p] == '*' {
+            star = Some((p, n));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == name[n] {
+            p += 1;
+            n += 1;
+        } else if let Some((star_p, star_n)) = star {
+            p = star_p + 1;
+            n = star_n + 1;
+            star = Some((star_p, star_n + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+/// The notification topic of each queue, in the same order.
+pub fn topics(queues: &[QueueLabels]) -> Vec<String> {
+    queues
+        .iter()
+        .map(|q| queue_observation_topic(&q.id))
+        .collect()
+}
+
+/// Splits topics into channel-sized groups (at most `max_per_channel`, never above Genesys's
+/// 1,000). Topics are sorted and deduplicated first, so the same set always yields the same
+/// shards whatever order it was resolved in, and renaming a queue moves no topic.
+pub fn shard(topics: &[String], max_per_channel: usize) -> Vec<Vec<String>> {
+    let size = max_per_channel.clamp(1, MAX_TOPICS_PER_CHANNEL);
+    let mut sorted = topics.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sorted.chunks(size).map(<[String]>::to_vec).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::time::timeout;
+
+    use super::*;
+    use crate::genesys::client::fake::{self, Scenario, queue};
+
+    const DEADLINE: Duration = Duration::from_secs(10);
+
+    fn selection(ids: &[&str], names: &[&str]) -> QueueSelection {
+        QueueSelection {
+            ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+            names: names.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn org() -> std::sync::Arc<Scenario> {
+        let scenario = Scenario::new();
+        let mut no_division = queue("q-4", "Billing");
+        no_division.division = None;
+        *scenario.queues.lock().unwrap() = vec![
+            queue("q-3", "Support FR"),
+            queue("q-1", "Support EN"),
+            queue("q-2", "Sales"),
+            no_division,
+            queue("q-0", "Support EN"),
+        ];
+        scenario
+    }
+
+    #[tokio::test]
+    async fn names_with_wildcards_and_ids_resolve_to_one_sorted_deduplicated_set() {
+        let scenario = org();
+        let (client, _metrics) = fake::start(scenario.clone()).await;
+        let wanted = selection(&["q-2", "q-1"], &["Support*", "billing"]);
+        let queues = timeout(DEADLINE, resolve(&client, &wanted))
+            .await
+            .unwrap()
+            .unwrap();
+        let got: Vec<(&str, &str, &str)> = queues
+            .iter()
+            .map(|q| (q.id.as_str(), q.name.as_str(), q.division.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("q-4", "Billing", ""),
+                ("q-2", "Sales", "Home"),
+                ("q-0", "Support EN", "Home"),
+                ("q-1", "Support EN", "Home"),
+                ("q-3", "Support FR", "Home"),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_selection_watches_every_queue_in_the_org_across_pages() {
+        let scenario = Scenario::new().with_queues(205);
+        let (client, _metrics) = fake::start(scenario.clone()).await;
+        let queues = timeout(DEADLINE, resolve(&client, &QueueSelection::default()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(queues.len(), 205);
+        assert_eq!(queues[0].name, "Queue 000");
+        assert_eq!(queues[204].name, "Queue 204");
+        assert_eq!(scenario.count("GET /api/v2/routing/queues"), 3);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_id_is_a_one_line_error_naming_it() {
+        let (client, _metrics) = fake::start(org()).await;
+        let error = timeout(DEADLINE, resolve(&client, &selection(&["q-9"], &[])))
+            .await
+            .unwrap()
+            .unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains(r#"configured queue id "q-9" does not exist"#),
+            "{text}"
+        );
+        assert!(!text.contains('\n'));
+    }
+
+    #[tokio::test]
+    async fn a_name_matching_nothing_is_a_one_line_error_naming_it() {
+        let (client, _metrics) = fake::start(org()).await;
+        let wanted = selection(&[], &["Sales", "Marketing*"]);
+        let error = timeout(DEADLINE, resolve(&client, &wanted))
+            .await
+            .unwrap()
+            .unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains(r#"configured queue name "Marketing*" matches no queue"#),
+            "{text}"
+        );
+        assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn wildcards_match_any_run_of_characters_case_insensitively() {
+        assert!(name_matches("Support*", "support EN"));
+        assert!(name_matches("*EN", "Support EN"));
+        assert!(name_matches("S*p*t*", "Support EN"));
+        assert!(name_matches("*", ""));
+        assert!(name_matches("Sales", "sales"));
+        assert!(!name_matches("Sales", "Sales EN"));
+        assert!(!name_matches("*EN", "Support FR"));
+        assert!(!name_matches("", "x"));
+    }
+
+    #[test]
+    fn topics_follow_the_queue_order() {
+        let queue = |id: &str| QueueLabels {
+            id: id.into(),
+            name: "n".into(),
+            division: String::new(),
+        };
+        assert_eq!(
+            topics(&[queue("b"), queue("a")]),
+            [
+                "v2.analytics.queues.b.observations",
+                "v2.analytics.queues.a.observations"
+            ]
+        );
+    }
+
+    #[test]
+    fn shards_hold_at_most_a_thousand_topics_in_a_stable_order() {
+        let forward: Vec<String> = (0..2_500).map(|i| format!("t{i:05}")).collect();
+        let mut backward = forward.clone();
+        backward.reverse();
+        let shards = shard(&forward, 5_000);
+        assert_eq!(
+            shards.iter().map(Vec::len).collect::<Vec<_>>(),
+            [1_000, 1_000, 500]
+        );
+        assert_eq!(shards, shard(&backward, 5_000));
+        assert_eq!(shards[0][0], "t00000");
+        assert_eq!(shard(&forward, 300).len(), 9);
+        assert!(shard(&[], 1_000).is_empty());
+    }
+
+    #[test]
+    fn a_zero_shard_size_still_makes_progress() {
+        let topics = vec!["a".to_owned(), "b".to_owned(), "a".to_owned()];
+        assert_eq!(
+            shard(&topics, 0),
+            [vec!["a".to_owned()], vec!["b".to_owned()]]
+        );
+    }
+}

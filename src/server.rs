@@ -1,1 +1,142 @@
-//! PLACEHOLDER: being implemented.
+//! The HTTP face: `/metrics` (Prometheus text format), `/healthz` (alive, tasks running) and
+//! `/readyz` (token obtained and gauges resynced; 503 with the reason otherwise).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::health::Health;
+use crate::metrics::Metrics;
+
+/// What the handlers read; cheap to clone.
+#[derive(Clone)]
+pub struct ServerState {
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+}
+
+pub fn router(state: ServerState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
+/// Serves until `cancel` fires, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: ServerState,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(cancel.cancelled_owned())
+        .await
+}
+
+async fn index() -> Html<&'static str> {
+    Html(
+        "<html><head><title>genesys-exporter</title></head><body><h1>genesys-exporter</h1>\
+         <p><a href=\"/metrics\">metrics</a> · <a href=\"/healthz\">healthz</a> · \
+         <a href=\"/readyz\">readyz</a></p></body></html>",
+    )
+}
+
+async fn metrics(State(state): State<ServerState>) -> Response {
+    let body = state.metrics.render(chrono::Utc::now().timestamp_millis());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn healthz(State(state): State<ServerState>) -> (StatusCode, &'static str) {
+    if state.health.is_alive() {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a background task stopped unexpectedly\n",
+        )
+    }
+}
+
+async fn readyz(State(state): State<ServerState>) -> (StatusCode, String) {
+    match state.health.readiness() {
+        Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {reason}\n"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn state() -> ServerState {
+        ServerState {
+            metrics: Arc::new(Metrics::new(vec!["voice".into()])),
+            health: Arc::default(),
+        }
+    }
+
+    async fn get(state: &ServerState, path: &str) -> (StatusCode, String) {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = router(state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn metrics_are_served_in_text_format() {
+        let (status, body) = get(&state(), "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body.contains("# TYPE genesys_exporter_build_info gauge"),
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn readiness_names_what_is_missing_until_ready() {
+        let state = state();
+        let (status, body) = get(&state, "/readyz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("no OAuth token"), "{body}");
+        state.health.token_obtained();
+        let (_, body) = get(&state, "/readyz").await;
+        assert!(body.contains("resync"), "{body}");
+        state.health.resync_done();
+        assert_eq!(get(&state, "/readyz").await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn health_fails_once_a_task_died() {
+        let state = state();
+        assert_eq!(get(&state, "/healthz").await.0, StatusCode::OK);
+        state.health.task_failed();
+        assert_eq!(
+            get(&state, "/healthz").await.0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+}

@@ -1,1 +1,375 @@
-//! PLACEHOLDER: being implemented.
+//! The aggregates poller: re-reads a sliding window of conversation aggregates every cycle and
+//! folds it through the ledger, so late revisions of earlier buckets reach the counters.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::ConversationTotals;
+use crate::genesys::client::GenesysClient;
+use crate::genesys::error::ApiError;
+use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
+use crate::metrics::Metrics;
+
+/// How the poller reads aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollSettings {
+    /// Time between polls; each poll re-reads the whole window.
+    pub poll_interval: Duration,
+    /// How far back late revisions are still picked up; older buckets are forgotten.
+    pub window: Duration,
+    /// Bucket width of the query; must equal the ledger's, or every bucket is skipped.
+    pub granularity: Duration,
+}
+
+/// Polls the conversation aggregates query for the monitored queues.
+pub struct Poller {
+    client: GenesysClient,
+    totals: Arc<ConversationTotals>,
+    metrics: Arc<Metrics>,
+    /// The monitored queue ids, kept current by queue resolution.
+    queues: watch::Receiver<Vec<String>>,
+    settings: PollSettings,
+}
+
+impl Poller {
+    pub fn new(
+        client: GenesysClient,
+        totals: Arc<ConversationTotals>,
+        metrics: Arc<Metrics>,
+        queues: watch::Receiver<Vec<String>>,
+        settings: PollSettings,
+    ) -> Self {
+        if settings.granularity != totals.granularity() {
+            warn!(
+                poll_granularity = %format_iso_duration(settings.granularity),
+                ledger_granularity = %format_iso_duration(totals.granularity()),
+                "aggregate poll granularity differs from the ledger's; polled buckets will be skipped"
+            );
+        }
+        Self {
+            client,
+            totals,
+            metrics,
+            queues,
+            settings,
+        }
+    }
+
+    /// One cycle: query the window, fold every group, forget buckets before the window.
+    /// Returns how many counter increments were applied. Counts the outcome in
+    /// `genesys_exporter_aggregate_polls_total`.
+    pub async fn poll_once(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
+        let result = self.query_and_fold(now).await;
+        self.metrics.polled(result.is_ok(), now.timestamp());
+        result
+    }
+
+    async fn query_and_fold(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
+        let queue_ids = self.queues.borrow().clone();
+        let (start, end) = window(now, &self.settings);
+        if queue_ids.is_empty() {
+            debug!("no monitored queues; aggregate poll skipped");
+            self.totals.forget_before(start);
+            return Ok(0);
+        }
+        let interval = format_interval(start, end);
+        let granularity = format_iso_duration(self.settings.granularity);
+        let response = self
+            .client
+            .query_aggregates(&interval, &granularity, &queue_ids)
+            .await?;
+        let applied = response
+            .results
+            .iter()
+            .map(|container| self.totals.fold(container))
+            .sum();
+        // NB: window starts only move forward, so no later poll reports what is forgotten here.
+        self.totals.forget_before(start);
+        debug!(%interval, groups = response.results.len(), applied, "aggregates polled");
+        Ok(applied)
+    }
+
+    /// Polls now, then every `poll_interval` until `cancel`; failures are logged and counted,
+    /// never fatal, since the next cycle re-reads the whole window anyway.
+    pub async fn run(self, cancel: CancellationToken) {
+        // NB: `interval` panics on a zero period; config validation should already forbid it.
+        let period = self.settings.poll_interval.max(Duration::from_millis(1));
+        let mut ticker = tokio::time::interval(period);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        info!(
+            poll_interval = %humantime::format_duration(period),
+            window = %humantime::format_duration(self.settings.window),
+            granularity = %format_iso_duration(self.settings.granularity),
+            "aggregate poller started"
+        );
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break,
+                _ = ticker.tick() => {}
+            }
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break,
+                result = self.poll_once(Utc::now()) => {
+                    if let Err(error) = result {
+                        warn!(kind = error.kind(), %error, "aggregate poll failed");
+                    }
+                }
+            }
+        }
+        info!("aggregate poller stopped");
+    }
+}
+
+/// The query window `[bucket_start(now − window), bucket_start(now) + granularity)`: a whole
+/// number of buckets (as the API requires) that includes the current, still-growing bucket.
+pub(crate) fn window(
+    now: DateTime<Utc>,
+    settings: &PollSettings,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let granularity = settings.granularity;
+    let back = TimeDelta::from_std(settings.window).unwrap_or(TimeDelta::MAX);
+    let earliest = now
+        .checked_sub_signed(back)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let start = bucket_start(earliest, granularity);
+    let current = bucket_start(now, granularity);
+    let width = TimeDelta::from_std(granularity).unwrap_or(TimeDelta::zero());
+    let end = current.checked_add_signed(width).unwrap_or(current);
+    (start, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::post;
+    use axum::{Json, Router};
+    use serde_json::json;
+
+    use super::*;
+    use crate::genesys::client::ClientSettings;
+    use crate::genesys::model::ConversationAggregationQuery;
+    use crate::genesys::time::{parse_instant, parse_interval};
+    use crate::metrics::QueueLabels;
+    use crate::secret::Secret;
+
+    const DEADLINE: Duration = Duration::from_secs(10);
+
+    fn settings(window_minutes: u64, granularity_minutes: u64) -> PollSettings {
+        PollSettings {
+            poll_interval: Duration::from_millis(50),
+            window: Duration::from_secs(window_minutes * 60),
+            granularity: Duration::from_secs(granularity_minutes * 60),
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        parse_instant(text).unwrap()
+    }
+
+    #[test]
+    fn the_window_covers_whole_buckets_up_to_the_end_of_the_current_one() {
+        let (start, end) = window(at("2026-11-25T10:07:12.345Z"), &settings(120, 15));
+        assert_eq!(start, at("2026-11-25T08:00:00.000Z"));
+        assert_eq!(end, at("2026-11-25T10:15:00.000Z"));
+        assert_eq!((end - start).num_minutes() % 15, 0);
+    }
+
+    #[test]
+    fn a_window_at_a_bucket_boundary_still_includes_the_new_bucket() {
+        let (start, end) = window(at("2026-11-25T10:00:00.000Z"), &settings(120, 30));
+        assert_eq!(start, at("2026-11-25T08:00:00.000Z"));
+        assert_eq!(end, at("2026-11-25T10:30:00.000Z"));
+    }
+
+    #[test]
+    fn a_window_shorter_than_a_bucket_is_the_current_bucket() {
+        let (start, end) = window(at("2026-11-25T10:07:00.000Z"), &settings(0, 5));
+        assert_eq!(start, at("2026-11-25T10:05:00.000Z"));
+        assert_eq!(end, at("2026-11-25T10:10:00.000Z"));
+    }
+
+    /// A minimal upstream: reports `offered` for the last bucket of the queried window, for
+    /// every queue asked about, and records each query.
+    #[derive(Default)]
+    struct Upstream {
+        offered: AtomicU64,
+        fail: AtomicBool,
+        queries: Mutex<Vec<ConversationAggregationQuery>>,
+    }
+
+    async fn aggregates(
+        State(upstream): State<Arc<Upstream>>,
+        Json(query): Json<ConversationAggregationQuery>,
+    ) -> Response {
+        upstream.queries.lock().unwrap().push(query.clone());
+        if upstream.fail.load(Ordering::SeqCst) {
+            let body = json!({"message": "bad", "code": "bad.request", "status": 400});
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
+        let (_, end) = parse_interval(&query.interval).unwrap();
+        let last = format_interval(end - TimeDelta::minutes(5), end);
+        let offered = upstream.offered.load(Ordering::SeqCst);
+        let results: Vec<_> = query
+            .filter
+            .iter()
+            .flat_map(|f| f.queue_id_values())
+            .map(|id| {
+                json!({"group": {"queueId": id, "mediaType": "voice"}, "data": [{"interval": last,
+                    "metrics": [{"metric": "nOffered", "stats": {"count": offered}}]}]})
+            })
+            .collect();
+        Json(json!({ "results": results })).into_response()
+    }
+
+    async fn serve(upstream: Arc<Upstream>) -> String {
+        let token = json!({"access_token": "t", "token_type": "bearer", "expires_in": 86400});
+        let app = Router::new()
+            .route("/oauth/token", post(move || async move { Json(token) }))
+            .route(
+                "/api/v2/analytics/conversations/aggregates/query",
+                post(aggregates),
+            )
+            .with_state(upstream);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    fn metrics() -> Arc<Metrics> {
+        let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
+        metrics.set_queues(&[QueueLabels {
+            id: "q1".into(),
+            name: "Support".into(),
+            division: "Home".into(),
+        }]);
+        metrics
+    }
+
+    fn poller(
+        metrics: &Arc<Metrics>,
+        queues: Vec<String>,
+        base: &str,
+    ) -> (Poller, watch::Sender<Vec<String>>) {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = GenesysClient::new(
+            ClientSettings {
+                api_base_url: base.into(),
+                login_base_url: base.into(),
+                client_id: "test".into(),
+                client_secret: Secret::new("test"),
+                request_timeout: Duration::from_secs(2),
+                max_retries: 0,
+                retry_backoff_base: Duration::from_millis(10),
+                retry_backoff_cap: Duration::from_millis(100),
+            },
+            metrics.clone(),
+        )
+        .unwrap();
+        let settings = settings(120, 5);
+        let totals = Arc::new(ConversationTotals::new(
+            metrics.clone(),
+            settings.granularity,
+        ));
+        let (tx, rx) = watch::channel(queues);
+        (
+            Poller::new(client, totals, metrics.clone(), rx, settings),
+            tx,
+        )
+    }
+
+    fn sample(metrics: &Metrics, series: &str) -> Option<f64> {
+        let prefix = format!("{series} ");
+        let text = metrics.render(0);
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map(|v| v.parse().unwrap())
+    }
+
+    const OFFERED: &str =
+        r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"}"#;
+    const POLLS_OK: &str = r#"genesys_exporter_aggregate_polls_total{result="success"}"#;
+    const POLLS_FAILED: &str = r#"genesys_exporter_aggregate_polls_total{result="failure"}"#;
+
+    #[tokio::test]
+    async fn poll_once_queries_the_window_and_folds_only_what_is_new() {
+        let upstream = Arc::new(Upstream::default());
+        upstream.offered.store(7, Ordering::SeqCst);
+        let base = serve(upstream.clone()).await;
+        let metrics = metrics();
+        let (poller, _queues) = poller(&metrics, vec!["q1".into()], &base);
+        let now = at("2026-11-25T10:07:12.000Z");
+        let poll = || tokio::time::timeout(DEADLINE, poller.poll_once(now));
+
+        assert_eq!(poll().await.unwrap().unwrap(), 1);
+        let query = upstream.queries.lock().unwrap()[0].clone();
+        assert_eq!(
+            query.interval,
+            "2026-11-25T08:05:00.000Z/2026-11-25T10:10:00.000Z"
+        );
+        assert_eq!(query.granularity.as_deref(), Some("PT5M"));
+        assert_eq!(sample(&metrics, OFFERED), Some(7.0));
+
+        assert_eq!(poll().await.unwrap().unwrap(), 0, "a repeat adds nothing");
+        upstream.offered.store(9, Ordering::SeqCst);
+        assert_eq!(
+            poll().await.unwrap().unwrap(),
+            1,
+            "a revision adds its difference"
+        );
+        assert_eq!(sample(&metrics, OFFERED), Some(9.0));
+        assert_eq!(sample(&metrics, POLLS_OK), Some(3.0));
+
+        upstream.fail.store(true, Ordering::SeqCst);
+        let error = poll().await.unwrap().unwrap_err();
+        assert_eq!(error.kind(), "client_error");
+        assert_eq!(sample(&metrics, POLLS_FAILED), Some(1.0));
+        assert_eq!(sample(&metrics, OFFERED), Some(9.0));
+    }
+
+    #[tokio::test]
+    async fn run_polls_at_once_then_after_each_interval_and_stops_on_cancel() {
+        let metrics = metrics();
+        // NB: no queues, so no request leaves the process; the cycle and its counting still run.
+        let (poller, _queues) = poller(&metrics, Vec::new(), "http://127.0.0.1:9");
+        let cancel = CancellationToken::new();
+        let started = tokio::time::Instant::now();
+        let task = tokio::spawn(poller.run(cancel.clone()));
+        let polls_reach = |n: f64| {
+            let metrics = metrics.clone();
+            tokio::time::timeout(DEADLINE, async move {
+                while sample(&metrics, POLLS_OK).unwrap_or(0.0) < n {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+        };
+        polls_reach(1.0)
+            .await
+            .expect("first poll happens immediately");
+        polls_reach(2.0)
+            .await
+            .expect("second poll after one interval");
+        assert!(
+            started.elapsed() >= Duration::from_millis(50),
+            "the second poll waits"
+        );
+        cancel.cancel();
+        tokio::time::timeout(DEADLINE, task)
+            .await
+            .expect("run stops on cancel")
+            .unwrap();
+    }
+}

@@ -1,12 +1,33 @@
-//! HTTP execution against Genesys Cloud. PLACEHOLDER SIGNATURES: being implemented.
+//! The Genesys Cloud REST client (API.md §4–§7): one method per call the exporter makes, with
+//! batching (≤ 100 queues per analytics query) and paging (queue listing) done here. Every call
+//! goes through one execution path (`execute.rs`), so the bearer header, timeout, self-metrics
+//! and retry rules hold for all of them alike.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::{Method, Url};
+
+use crate::genesys::auth::{TokenCache, TokenSource};
 use crate::genesys::error::ApiError;
 use crate::genesys::model::*;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
+
+pub(crate) use execute::retry_after;
+
+mod execute;
+#[cfg(test)]
+pub(crate) mod fake;
+#[cfg(test)]
+mod tests;
+
+/// Genesys rejects observation and aggregate queries with more predicates (API.md §5, §6).
+pub const MAX_QUEUES_PER_QUERY: usize = 100;
+/// The largest page the queue listing serves.
+const QUEUE_PAGE_SIZE: u32 = 100;
+/// A guard against a listing whose `pageCount` never stops growing (an org holds ≤ 5,000 queues).
+const MAX_QUEUE_PAGES: u32 = 1_000;
 
 /// Where and how to reach Genesys Cloud.
 #[derive(Debug, Clone)]
@@ -26,60 +47,279 @@ pub struct ClientSettings {
     pub retry_backoff_cap: Duration,
 }
 
+/// The `endpoint` label of the API self-metrics: a fixed set, never a raw path (ids in paths
+/// would grow cardinality).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Token,
+    RoutingQueues,
+    QueueObservations,
+    ConversationAggregates,
+    NotificationChannels,
+    NotificationSubscriptions,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::RoutingQueues => "routing_queues",
+            Self::QueueObservations => "queue_observations",
+            Self::ConversationAggregates => "conversation_aggregates",
+            Self::NotificationChannels => "notification_channels",
+            Self::NotificationSubscriptions => "notification_subscriptions",
+        }
+    }
+}
+
+/// A base URL we can append path segments to (http or https, not `mailto:`-like).
+fn parse_base(url: &str) -> Result<Url, ApiError> {
+    let bad = |reason: &str| ApiError::BadUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let parsed = Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if parsed.cannot_be_a_base() || parsed.host().is_none() {
+        return Err(bad("it must be an absolute URL with a host"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad("it must not carry a query or fragment"));
+    }
+    Ok(parsed)
+}
+
+/// `base` + `segments`, each segment percent-encoded, whatever slashes `base` ends with.
+fn join(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        // NB: parse_base rejected cannot-be-a-base URLs, so this branch is always taken.
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
+struct Inner {
+    http: reqwest::Client,
+    api_base: Url,
+    settings: ClientSettings,
+    tokens: TokenCache,
+    metrics: Arc<Metrics>,
+}
+
 /// Cheap to clone; all clones share one token cache and one connection pool.
 #[derive(Clone)]
 pub struct GenesysClient {
-    _settings: Arc<ClientSettings>,
-    _metrics: Arc<Metrics>,
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for GenesysClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenesysClient")
+            .field("api_base_url", &self.inner.api_base.as_str())
+            .field("tokens", &self.inner.tokens)
+            .finish_non_exhaustive()
+    }
 }
 
 impl GenesysClient {
     pub fn new(settings: ClientSettings, metrics: Arc<Metrics>) -> Result<Self, ApiError> {
-        Ok(Self { _settings: Arc::new(settings), _metrics: metrics })
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let api_base = parse_base(&settings.api_base_url)?;
+        let login_base = parse_base(&settings.login_base_url)?;
+        let http = reqwest::Client::builder()
+            .timeout(settings.request_timeout)
+            .user_agent(concat!("genesys-exporter/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|source| ApiError::Transport {
+                endpoint: "client",
+                source,
+            })?;
+        let source = TokenSource {
+            http: http.clone(),
+            token_url: join(&login_base, &["oauth", "token"]),
+            login_base_url: settings.login_base_url.clone(),
+            client_id: settings.client_id.clone(),
+            client_secret: settings.client_secret.clone(),
+            max_retries: settings.max_retries,
+            backoff_base: settings.retry_backoff_base,
+            backoff_cap: settings.retry_backoff_cap,
+        };
+        let tokens = TokenCache::new(source, metrics.clone());
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                api_base,
+                settings,
+                tokens,
+                metrics,
+            }),
+        })
     }
 
     /// Fetches a token now if none is cached (used at start-up and by readiness).
     pub async fn ensure_token(&self) -> Result<(), ApiError> {
-        todo!()
+        self.inner.tokens.token().await.map(|_| ())
     }
 
     /// Every queue (all pages), optionally filtered by name (`*` wildcard).
-    pub async fn list_queues(&self, _name: Option<&str>) -> Result<Vec<Queue>, ApiError> {
-        todo!()
+    pub async fn list_queues(&self, name: Option<&str>) -> Result<Vec<Queue>, ApiError> {
+        let mut queues = Vec::new();
+        let mut page = 1;
+        loop {
+            let mut url = self.api_url(&["routing", "queues"]);
+            url.query_pairs_mut()
+                .append_pair("pageSize", &QUEUE_PAGE_SIZE.to_string())
+                .append_pair("pageNumber", &page.to_string());
+            if let Some(name) = name {
+                url.query_pairs_mut().append_pair("name", name);
+            }
+            let listing: QueueEntityListing = self
+                .call(Endpoint::RoutingQueues, Method::GET, url, None::<&()>)
+                .await?;
+            let last = listing.entities.is_empty() || listing.page_number >= listing.page_count;
+            queues.extend(listing.entities);
+            if last {
+                return Ok(queues);
+            }
+            if page >= MAX_QUEUE_PAGES {
+                tracing::warn!(page, "queue listing did not end; keeping what was read");
+                return Ok(queues);
+            }
+            page += 1;
+        }
     }
 
-    pub async fn get_queue(&self, _queue_id: &str) -> Result<Queue, ApiError> {
-        todo!()
+    pub async fn get_queue(&self, queue_id: &str) -> Result<Queue, ApiError> {
+        let url = self.api_url(&["routing", "queues", queue_id]);
+        self.call(Endpoint::RoutingQueues, Method::GET, url, None::<&()>)
+            .await
     }
 
     /// Observations for the queues, batched at 100 ids per request; results concatenated.
     pub async fn query_observations(
         &self,
-        _queue_ids: &[String],
+        queue_ids: &[String],
     ) -> Result<QueueObservationQueryResponse, ApiError> {
-        todo!()
+        let mut response = QueueObservationQueryResponse::default();
+        for batch in queue_ids.chunks(MAX_QUEUES_PER_QUERY) {
+            let query = QueueObservationQuery {
+                filter: QueryFilter::queue_ids(batch.iter().map(String::as_str), Some("matches")),
+                metrics: OBSERVATION_METRICS
+                    .iter()
+                    .map(|m| (*m).to_owned())
+                    .collect(),
+                detail_metrics: vec!["oWaiting".to_owned()],
+            };
+            let url = self.api_url(&["analytics", "queues", "observations", "query"]);
+            let part: QueueObservationQueryResponse = self
+                .call(Endpoint::QueueObservations, Method::POST, url, Some(&query))
+                .await?;
+            response.results.extend(part.results);
+        }
+        Ok(response)
     }
 
     /// Aggregates grouped by queueId and mediaType, batched at 100 ids; results concatenated.
     pub async fn query_aggregates(
         &self,
-        _interval: &str,
-        _granularity: &str,
-        _queue_ids: &[String],
+        interval: &str,
+        granularity: &str,
+        queue_ids: &[String],
     ) -> Result<ConversationAggregateQueryResponse, ApiError> {
-        todo!()
+        let mut response = ConversationAggregateQueryResponse::default();
+        for batch in queue_ids.chunks(MAX_QUEUES_PER_QUERY) {
+            let query = ConversationAggregationQuery {
+                interval: interval.to_owned(),
+                granularity: Some(granularity.to_owned()),
+                group_by: vec!["queueId".to_owned(), "mediaType".to_owned()],
+                filter: Some(QueryFilter::queue_ids(
+                    batch.iter().map(String::as_str),
+                    None,
+                )),
+                metrics: AGGREGATE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
+            };
+            let url = self.api_url(&["analytics", "conversations", "aggregates", "query"]);
+            let part: ConversationAggregateQueryResponse = self
+                .call(
+                    Endpoint::ConversationAggregates,
+                    Method::POST,
+                    url,
+                    Some(&query),
+                )
+                .await?;
+            response.results.extend(part.results);
+        }
+        Ok(response)
     }
 
     pub async fn create_channel(&self) -> Result<Channel, ApiError> {
-        todo!()
+        let url = self.api_url(&["notifications", "channels"]);
+        self.call(
+            Endpoint::NotificationChannels,
+            Method::POST,
+            url,
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// Whether the channel is still valid (`HEAD`: 200 while it lives, 404 once it is gone).
+    pub async fn channel_exists(&self, channel_id: &str) -> Result<bool, ApiError> {
+        let url = self.api_url(&["notifications", "channels", channel_id]);
+        match self
+            .execute(Endpoint::NotificationChannels, Method::HEAD, url, None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(error) if error.status() == Some(404) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     /// Replaces the channel's topics (PUT); more than 1,000 topics is a 400 upstream.
     pub async fn replace_subscriptions(
         &self,
-        _channel_id: &str,
-        _topics: &[String],
+        channel_id: &str,
+        topics: &[String],
     ) -> Result<ChannelTopicEntityListing, ApiError> {
-        todo!()
+        self.subscriptions(Method::PUT, channel_id, topics).await
+    }
+
+    /// Adds topics to the channel's existing ones (POST).
+    pub async fn add_subscriptions(
+        &self,
+        channel_id: &str,
+        topics: &[String],
+    ) -> Result<ChannelTopicEntityListing, ApiError> {
+        self.subscriptions(Method::POST, channel_id, topics).await
+    }
+
+    async fn subscriptions(
+        &self,
+        method: Method,
+        channel_id: &str,
+        topics: &[String],
+    ) -> Result<ChannelTopicEntityListing, ApiError> {
+        let body: Vec<ChannelTopic> = topics
+            .iter()
+            .map(|id| ChannelTopic { id: id.clone() })
+            .collect();
+        let url = self.api_url(&["notifications", "channels", channel_id, "subscriptions"]);
+        self.call(
+            Endpoint::NotificationSubscriptions,
+            method,
+            url,
+            Some(&body),
+        )
+        .await
+    }
+
+    fn api_url(&self, segments: &[&str]) -> Url {
+        let mut all = vec!["api", "v2"];
+        all.extend_from_slice(segments);
+        join(&self.inner.api_base, &all)
     }
 }

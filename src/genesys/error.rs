@@ -4,10 +4,19 @@
 pub enum ApiError {
     /// Credentials rejected by `/oauth/token`; retrying will not help.
     #[error("OAuth client {client_id} was rejected by {login_url}: {description}")]
-    InvalidClient { client_id: String, login_url: String, description: String },
+    InvalidClient {
+        client_id: String,
+        login_url: String,
+        description: String,
+    },
     /// A non-2xx answer that is not retried (or whose retries ran out).
     #[error("{endpoint} answered HTTP {status}: {message} (correlation id {correlation_id})")]
-    Status { endpoint: &'static str, status: u16, message: String, correlation_id: String },
+    Status {
+        endpoint: &'static str,
+        status: u16,
+        message: String,
+        correlation_id: String,
+    },
     #[error("{endpoint}: request failed: {source}")]
     Transport {
         endpoint: &'static str,
@@ -29,7 +38,9 @@ impl ApiError {
         match self {
             Self::InvalidClient { .. } => "invalid_client",
             Self::Status { status: 429, .. } => "rate_limited",
-            Self::Status { status: 401 | 403, .. } => "unauthorized",
+            Self::Status {
+                status: 401 | 403, ..
+            } => "unauthorized",
             Self::Status { status: 404, .. } => "not_found",
             Self::Status { status: 500.., .. } => "server_error",
             Self::Status { .. } => "client_error",

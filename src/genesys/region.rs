@@ -14,24 +14,78 @@ pub struct Region {
 
 /// Every public region, by AWS-style name.
 pub const REGIONS: &[Region] = &[
-    Region { name: "us-east-1", domain: "mypurecloud.com" },
-    Region { name: "us-east-2", domain: "use2.us-gov-pure.cloud" },
-    Region { name: "us-west-2", domain: "usw2.pure.cloud" },
-    Region { name: "ca-central-1", domain: "cac1.pure.cloud" },
-    Region { name: "sa-east-1", domain: "sae1.pure.cloud" },
-    Region { name: "eu-west-1", domain: "mypurecloud.ie" },
-    Region { name: "eu-west-2", domain: "euw2.pure.cloud" },
-    Region { name: "eu-central-1", domain: "mypurecloud.de" },
-    Region { name: "eu-central-2", domain: "euc2.pure.cloud" },
-    Region { name: "me-central-1", domain: "mec1.pure.cloud" },
-    Region { name: "ap-south-1", domain: "aps1.pure.cloud" },
-    Region { name: "ap-southeast-1", domain: "apse1.pure.cloud" },
-    Region { name: "ap-southeast-2", domain: "mypurecloud.com.au" },
-    Region { name: "ap-northeast-1", domain: "mypurecloud.jp" },
-    Region { name: "ap-northeast-2", domain: "apne2.pure.cloud" },
-    Region { name: "ap-northeast-3", domain: "apne3.pure.cloud" },
-    Region { name: "mx-central-1", domain: "mxc1.pure.cloud" },
-    Region { name: "eusc-de-east-1", domain: "edee1.eusc-pure.cloud" },
+    Region {
+        name: "us-east-1",
+        domain: "mypurecloud.com",
+    },
+    Region {
+        name: "us-east-2",
+        domain: "use2.us-gov-pure.cloud",
+    },
+    Region {
+        name: "us-west-2",
+        domain: "usw2.pure.cloud",
+    },
+    Region {
+        name: "ca-central-1",
+        domain: "cac1.pure.cloud",
+    },
+    Region {
+        name: "sa-east-1",
+        domain: "sae1.pure.cloud",
+    },
+    Region {
+        name: "eu-west-1",
+        domain: "mypurecloud.ie",
+    },
+    Region {
+        name: "eu-west-2",
+        domain: "euw2.pure.cloud",
+    },
+    Region {
+        name: "eu-central-1",
+        domain: "mypurecloud.de",
+    },
+    Region {
+        name: "eu-central-2",
+        domain: "euc2.pure.cloud",
+    },
+    Region {
+        name: "me-central-1",
+        domain: "mec1.pure.cloud",
+    },
+    Region {
+        name: "ap-south-1",
+        domain: "aps1.pure.cloud",
+    },
+    Region {
+        name: "ap-southeast-1",
+        domain: "apse1.pure.cloud",
+    },
+    Region {
+        name: "ap-southeast-2",
+        domain: "mypurecloud.com.au",
+    },
+    Region {
+        name: "ap-northeast-1",
+        domain: "mypurecloud.jp",
+    },
+    Region {
+        name: "ap-northeast-2",
+        domain: "apne2.pure.cloud",
+    },
+    Region {
+        name: "ap-northeast-3",
+        domain: "apne3.pure.cloud",
+    },
+    Region {
+        name: "mx-central-1",
+        domain: "mxc1.pure.cloud",
+    },
+    Region {
+        name: "eusc-de-east-1",
+        domain: "edee1.eusc-pure.cloud",
+    },
 ];
 
 impl Region {
@@ -56,7 +110,11 @@ impl Region {
 
     /// All accepted names, for the error message of a bad `region`.
     pub fn all_sdk_names() -> String {
-        REGIONS.iter().map(Region::sdk_name).collect::<Vec<_>>().join(", ")
+        REGIONS
+            .iter()
+            .map(Region::sdk_name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -84,10 +142,19 @@ mod tests {
         assert_eq!(REGIONS.len(), 18);
         for region in REGIONS {
             assert_eq!(Region::parse(&region.sdk_name()), Some(*region));
-            assert_eq!(REGIONS.iter().filter(|r| r.domain == region.domain).count(), 1);
+            assert_eq!(
+                REGIONS.iter().filter(|r| r.domain == region.domain).count(),
+                1
+            );
         }
-        assert_eq!(Region::parse("ap_southeast_2").unwrap().domain, "mypurecloud.com.au");
-        assert_eq!(Region::parse("us_east_1").unwrap().domain, "mypurecloud.com");
+        assert_eq!(
+            Region::parse("ap_southeast_2").unwrap().domain,
+            "mypurecloud.com.au"
+        );
+        assert_eq!(
+            Region::parse("us_east_1").unwrap().domain,
+            "mypurecloud.com"
+        );
     }
 
     #[test]

@@ -99,7 +99,10 @@ mod tests {
     fn iso_durations_parse_and_format() {
         assert_eq!(parse_iso_duration("PT30M"), Some(Duration::from_secs(1800)));
         assert_eq!(parse_iso_duration("PT1H"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_iso_duration("P1DT1H"), Some(Duration::from_secs(90_000)));
+        assert_eq!(
+            parse_iso_duration("P1DT1H"),
+            Some(Duration::from_secs(90_000))
+        );
         assert_eq!(parse_iso_duration("PT"), None);
         assert_eq!(parse_iso_duration("30M"), None);
         assert_eq!(parse_iso_duration("PT5X"), None);

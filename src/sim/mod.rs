@@ -1,1 +1,320 @@
-//! The embedded Genesys Cloud simulator. PLACEHOLDER: being implemented.
+//! The embedded Genesys Cloud simulator (DESIGN.md §7): the API subset of API.md — OAuth, REST,
+//! notification channels and their WebSockets — on one base URL, driven by a seeded traffic
+//! model, plus `/sim/…` endpoints for ground truth and fault injection.
+//!
+//! - [`config`]: what to simulate and how fast.
+//! - `traffic` moves customers and agents; `stats` records every metric event; `view` derives
+//!   the observable state from the live model.
+//! - `auth` issues tokens; `guard` gates every `/api/` request (token, faults, headers, request
+//!   log); `api` holds the route table and request rules, `routing` and `analytics` serve them;
+//!   `channels` and `ws` the notifications side; `control` the `/sim/…` endpoints.
+
+mod analytics;
+mod api;
+mod auth;
+mod channels;
+pub mod config;
+mod control;
+mod guard;
+mod routing;
+mod stats;
+mod traffic;
+mod view;
+mod ws;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::Router;
+use axum::routing::{get, post};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::genesys::model::{DivisionRef, Queue};
+
+pub use config::SimConfig;
+
+use traffic::{Model, PRESENCES, uuid};
+
+/// A running simulator. The credentials are throwaway demo values, not secrets.
+pub struct SimHandle {
+    /// `http://127.0.0.1:PORT`: API, login and WebSocket host in one.
+    pub base_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub queues: Vec<Queue>,
+    task: JoinHandle<()>,
+}
+
+impl SimHandle {
+    /// Waits until the server and every simulator task have ended (after cancellation).
+    pub async fn stopped(self) {
+        if let Err(error) = self.task.await {
+            tracing::warn!(%error, "simulator task ended abnormally");
+        }
+    }
+}
+
+/// Starts serving on `listener` and returns once requests are accepted; everything stops when
+/// `cancel` fires.
+pub async fn start(
+    config: SimConfig,
+    listener: tokio::net::TcpListener,
+    cancel: CancellationToken,
+) -> std::io::Result<SimHandle> {
+    let address = listener.local_addr()?;
+    let now = now_ms();
+    let history = i64::try_from(config.history.as_millis()).unwrap_or(i64::MAX / 2);
+    let mut model = Model::new(&config, now - history);
+    model.step(now);
+    let sim = Arc::new(Sim::new(config, model, address, cancel.clone()));
+    let app = router(sim.clone());
+    let tick = tokio::spawn(tick_loop(sim.clone(), cancel.clone()));
+    let publish = tokio::spawn(ws::publish_loop(sim.clone(), cancel.clone()));
+    let server_cancel = cancel.clone();
+    let server = tokio::spawn(async move {
+        let shutdown = server_cancel.cancelled_owned();
+        if let Err(error) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(%error, "simulator server failed");
+        }
+    });
+    let task = tokio::spawn(async move {
+        for (name, task) in [("server", server), ("tick", tick), ("publish", publish)] {
+            if let Err(error) = task.await {
+                tracing::warn!(task = name, %error, "simulator task ended abnormally");
+            }
+        }
+    });
+    Ok(SimHandle {
+        base_url: format!("http://{address}"),
+        client_id: sim.config.client_id.clone(),
+        client_secret: sim.config.client_secret.clone(),
+        queues: sim.queues.clone(),
+        task,
+    })
+}
+
+/// Everything the handlers and tasks share. Each lock is held only for a synchronous step and
+/// never across an await.
+pub(crate) struct Sim {
+    pub config: SimConfig,
+    pub queues: Vec<Queue>,
+    /// Organization presence ids, one per `PRESENCES` entry (the `oUserPresences` qualifiers).
+    pub presence_ids: Vec<String>,
+    pub model: Mutex<Model>,
+    /// When the traffic was paused, if it is.
+    pub paused_since: Mutex<Option<Instant>>,
+    pub auth: auth::AuthState,
+    pub gate: guard::Gate,
+    pub channels: Mutex<channels::Registry>,
+    pub heartbeats: AtomicBool,
+    /// Asks the publisher to send every group's current state once (after a pause).
+    pub publish_all: AtomicBool,
+    pub address: SocketAddr,
+    pub cancel: CancellationToken,
+}
+
+const QUEUE_NAMES: [&str; 11] = [
+    "Support",
+    "Sales",
+    "Billing",
+    "Claims",
+    "Returns",
+    "Technical",
+    "Onboarding",
+    "Retention",
+    "Renewals",
+    "Escalations",
+    "VIP",
+];
+
+impl Sim {
+    fn new(
+        config: SimConfig,
+        model: Model,
+        address: SocketAddr,
+        cancel: CancellationToken,
+    ) -> Self {
+        // NB: ids come from their own seeded stream so they never depend on traffic settings.
+        let mut ids = StdRng::seed_from_u64(config.seed ^ 0x9e37_79b9_7f4a_7c15);
+        let divisions = [
+            DivisionRef {
+                id: uuid(&mut ids),
+                name: "Home".to_owned(),
+            },
+            DivisionRef {
+                id: uuid(&mut ids),
+                name: "Customer Care".to_owned(),
+            },
+        ];
+        let queues = (0..config.queues)
+            .map(|i| {
+                let id = uuid(&mut ids);
+                let name = QUEUE_NAMES
+                    .get(i)
+                    .map_or_else(|| format!("Queue {}", i + 1), |name| (*name).to_owned());
+                Queue {
+                    self_uri: Some(format!("/api/v2/routing/queues/{id}")),
+                    id,
+                    name,
+                    division: Some(divisions[usize::from(i % 3 == 2)].clone()),
+                    member_count: Some(u32::try_from(config.agents_per_queue).unwrap_or(u32::MAX)),
+                }
+            })
+            .collect();
+        let presence_ids = PRESENCES.iter().map(|_| uuid(&mut ids)).collect();
+        Self {
+            auth: auth::AuthState::new(&config),
+            gate: guard::Gate::default(),
+            config,
+            queues,
+            presence_ids,
+            model: Mutex::new(model),
+            paused_since: Mutex::new(None),
+            channels: Mutex::new(channels::Registry::default()),
+            heartbeats: AtomicBool::new(true),
+            publish_all: AtomicBool::new(false),
+            address,
+            cancel,
+        }
+    }
+
+    pub(crate) fn model(&self) -> MutexGuard<'_, Model> {
+        lock(&self.model)
+    }
+
+    pub(crate) fn queue_index(&self, id: &str) -> Option<usize> {
+        self.queues.iter().position(|q| q.id == id)
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        lock(&self.paused_since).is_some()
+    }
+
+    // NB: lock order is model, then paused_since, everywhere, so pausing and resuming are
+    // atomic with respect to a tick: no step runs after the pause is visible.
+    pub(crate) fn pause(&self) {
+        let _model = self.model();
+        let mut since = lock(&self.paused_since);
+        if since.is_none() {
+            *since = Some(Instant::now());
+            self.publish_all.store(true, Ordering::SeqCst);
+        }
+    }
+
+    pub(crate) fn resume(&self) {
+        let mut model = self.model();
+        let since = lock(&self.paused_since).take();
+        if let Some(since) = since {
+            model.shift(i64::try_from(since.elapsed().as_millis()).unwrap_or(0));
+        }
+    }
+}
+
+/// Locks even if a previous holder panicked: the model stays usable for the remaining tests.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn router(sim: Arc<Sim>) -> Router {
+    Router::new()
+        .route("/oauth/token", post(auth::token))
+        .merge(api::routes())
+        .merge(channels::routes())
+        .route("/channels/{id}", get(ws::upgrade))
+        .merge(control::routes())
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            guard::guard,
+        ))
+        .with_state(sim)
+}
+
+/// Advances the model on the wall clock; while paused only the reporting lag moves on.
+async fn tick_loop(sim: Arc<Sim>, cancel: CancellationToken) {
+    let mut ticks = tokio::time::interval(sim.config.tick);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        let mut model = sim.model();
+        if sim.is_paused() {
+            model.ledger.flush(now_ms());
+        } else {
+            model.step(now_ms());
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod harness;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sim::stats::{Metric, stat_of};
+
+    fn sim(config: SimConfig) -> Sim {
+        let model = Model::new(&config, 0);
+        let address = SocketAddr::from(([127, 0, 0, 1], 0));
+        Sim::new(config, model, address, CancellationToken::new())
+    }
+
+    #[test]
+    fn queue_ids_and_names_are_derived_from_the_seed() {
+        let config = SimConfig {
+            queues: 12,
+            ..SimConfig::default()
+        };
+        let (first, second) = (sim(config.clone()), sim(config));
+        assert_eq!(first.queues, second.queues);
+        let other = sim(SimConfig {
+            seed: 43,
+            queues: 12,
+            ..SimConfig::default()
+        });
+        assert_ne!(first.queues[0].id, other.queues[0].id);
+        assert_eq!(first.queues[0].name, "Support");
+        assert_eq!(first.queues[11].name, "Queue 12");
+        assert_eq!(first.queues[0].id.len(), 36);
+    }
+
+    #[test]
+    fn history_pre_generates_past_buckets_that_are_already_visible() {
+        let config = SimConfig {
+            history: Duration::from_secs(3_600),
+            ..SimConfig::default()
+        };
+        let mut model = Model::new(&config, 0);
+        model.step(3_600_000);
+        let offered: u64 = (0..config.media_types.len())
+            .filter_map(|m| model.ledger.totals(0, m))
+            .map(|set| stat_of(set, Metric::NOffered).count)
+            .sum();
+        assert!(
+            (600..=1_800).contains(&offered),
+            "about 20 a minute for an hour: {offered}"
+        );
+        let buckets = model.ledger.query(&[0], 0, 3_600_000, 1_800_000);
+        assert!(buckets.keys().any(|(_, _, bucket)| *bucket == 0));
+        assert!(buckets.keys().any(|(_, _, bucket)| *bucket == 1));
+    }
+}

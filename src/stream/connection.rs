@@ -1,1 +1,399 @@
-//! PLACEHOLDER: being implemented.
+//! One notification WebSocket: a connector (one attempt, typed error) and a session loop.
+//!
+//! The session loop is generic over a `Stream` of WebSocket messages so tests feed it frames
+//! directly; it returns the stream with the reason it ended, so the supervisor can keep reading
+//! a closing socket while it builds the replacement (make-before-break).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::message::{self, Message};
+use crate::genesys::model::AggregateDataContainer;
+use crate::metrics::Metrics;
+use crate::observations::Observations;
+
+/// The socket type the connector yields.
+pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Where running interval totals go (the conversation ledger in production); a function so the
+/// session does not depend on how the ledger is built.
+pub type AggregateSink = Arc<dyn Fn(&AggregateDataContainer) -> usize + Send + Sync>;
+
+/// Why a session ended; `as_str()` is the reconnect-reason label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    Closed,
+    Error,
+    HeartbeatTimeout,
+    SocketClosing,
+    Cancelled,
+    ChannelExpiring,
+}
+
+impl SessionEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Error => "error",
+            Self::HeartbeatTimeout => "heartbeat_timeout",
+            Self::SocketClosing => "socket_closing",
+            Self::Cancelled => "cancelled",
+            Self::ChannelExpiring => "channel_expiring",
+        }
+    }
+
+    /// Whether the old socket still works and should be replaced make-before-break.
+    pub fn is_rotation(self) -> bool {
+        matches!(self, Self::SocketClosing | Self::ChannelExpiring)
+    }
+}
+
+/// What became of one received frame; `as_str()` is the notification-outcome label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Observation,
+    IntervalAggregate,
+    Heartbeat,
+    Pong,
+    SocketClosing,
+    UnknownTopic,
+    Malformed,
+    Ignored,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Observation => "observation",
+            Self::IntervalAggregate => "interval_aggregate",
+            Self::Heartbeat => "heartbeat",
+            Self::Pong => "pong",
+            Self::SocketClosing => "socket_closing",
+            Self::UnknownTopic => "unknown_topic",
+            Self::Malformed => "malformed",
+            Self::Ignored => "ignored",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("WebSocket connect to the channel failed: {0}")]
+    Handshake(#[source] tungstenite::Error),
+    #[error("WebSocket connect to the channel timed out after {0:?}")]
+    Timeout(Duration),
+}
+
+impl ConnectError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Handshake(tungstenite::Error::Http(_)) => "rejected",
+            Self::Handshake(tungstenite::Error::Url(_)) => "bad_uri",
+            Self::Handshake(_) => "handshake",
+            Self::Timeout(_) => "timeout",
+        }
+    }
+}
+
+/// One connection attempt to a channel's `connectUri` (`wss://` upstream, `ws://` for the
+/// simulator). Retrying is the supervisor's business.
+pub async fn connect(connect_uri: &str, timeout: Duration) -> Result<WsStream, ConnectError> {
+    // NB: tokio-tungstenite builds its rustls connector from the process-wide provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(connect_uri)).await {
+        Ok(Ok((socket, _response))) => Ok(socket),
+        Ok(Err(error)) => Err(ConnectError::Handshake(error)),
+        Err(_) => Err(ConnectError::Timeout(timeout)),
+    }
+}
+
+/// What a session needs to turn frames into gauges and counters.
+#[derive(Clone)]
+pub struct SessionContext {
+    pub observations: Arc<Observations>,
+    pub aggregates: AggregateSink,
+    pub metrics: Arc<Metrics>,
+    /// Silence longer than this means the socket is dead, whatever TCP says.
+    pub heartbeat_timeout: Duration,
+}
+
+impl SessionContext {
+    /// Handles one text frame; returns its outcome and whether it ends the session.
+    pub fn handle_text(&self, text: &str) -> (Outcome, Option<SessionEnd>) {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let outcome = match message::parse(text) {
+            Ok(Message::Heartbeat) => Outcome::Heartbeat,
+            Ok(Message::Pong) => Outcome::Pong,
+            Ok(Message::SocketClosing(note)) => {
+                info!(note, "server announced socket closing");
+                return (Outcome::SocketClosing, Some(SessionEnd::SocketClosing));
+            }
+            Ok(Message::QueueObservation { queue_id, body }) => {
+                match self.observations.apply_event(&body, now_ms) {
+                    Ok(_) => Outcome::Observation,
+                    Err(issue) => {
+                        debug!(queue_id, issue = issue.kind(), "observation event ignored");
+                        Outcome::Ignored
+                    }
+                }
+            }
+            Ok(Message::QueueIntervalAggregate { body, .. }) => {
+                (self.aggregates)(&body);
+                Outcome::IntervalAggregate
+            }
+            Ok(Message::UnknownTopic(topic)) => {
+                debug!(topic, "frame on an unknown topic");
+                Outcome::UnknownTopic
+            }
+            Ok(Message::Metadata(_) | Message::Reply) => Outcome::Ignored,
+            Err(error) => {
+                warn!(kind = error.kind(), error = %error, bytes = text.len(), "malformed notification");
+                Outcome::Malformed
+            }
+        };
+        (outcome, None)
+    }
+
+    /// Handles one WebSocket message, counting it; `Some` when it ends the session.
+    fn handle(&self, frame: WsMessage) -> Option<SessionEnd> {
+        let (outcome, end) = match frame {
+            WsMessage::Text(text) => self.handle_text(text.as_str()),
+            WsMessage::Close(close) => {
+                debug!(?close, "server closed the socket");
+                return Some(SessionEnd::Closed);
+            }
+            WsMessage::Binary(_) => (Outcome::Malformed, None),
+            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => {
+                (Outcome::Ignored, None)
+            }
+        };
+        self.metrics.notification(outcome.as_str());
+        end
+    }
+}
+
+/// Reads frames until the socket ends, falls silent for `heartbeat_timeout`, announces its
+/// closing, reaches `rotate_at` (channel expiry), or `cancel` fires. Any frame counts as a sign
+/// of life, not only heartbeats.
+pub async fn run_session<S>(
+    mut frames: S,
+    ctx: &SessionContext,
+    rotate_at: Option<Instant>,
+    cancel: &CancellationToken,
+) -> (SessionEnd, S)
+where
+    S: Stream<Item = Result<WsMessage, tungstenite::Error>> + Unpin,
+{
+    let mut silent_until = Instant::now() + ctx.heartbeat_timeout;
+    let end = loop {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break SessionEnd::Cancelled,
+            next = frames.next() => match next {
+                Some(Ok(frame)) => {
+                    silent_until = Instant::now() + ctx.heartbeat_timeout;
+                    if let Some(end) = ctx.handle(frame) {
+                        break end;
+                    }
+                }
+                Some(Err(error)) => {
+                    warn!(error = %error, "notification socket failed");
+                    break SessionEnd::Error;
+                }
+                None => break SessionEnd::Closed,
+            },
+            _ = sleep_until(silent_until) => break SessionEnd::HeartbeatTimeout,
+            _ = sleep_until(rotate_at.unwrap_or(silent_until)), if rotate_at.is_some() => {
+                break SessionEnd::ChannelExpiring;
+            }
+        }
+    };
+    (end, frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::QueueLabels;
+    use futures_util::stream;
+
+    fn context() -> (SessionContext, Arc<Metrics>) {
+        let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
+        metrics.set_queues(&[QueueLabels {
+            id: "q1".into(),
+            name: "Support".into(),
+            division: "Home".into(),
+        }]);
+        let ctx = SessionContext {
+            observations: Arc::new(Observations::new(metrics.clone())),
+            aggregates: Arc::new(|_| 0),
+            metrics: metrics.clone(),
+            heartbeat_timeout: Duration::from_secs(60),
+        };
+        (ctx, metrics)
+    }
+
+    fn text(s: &str) -> Result<WsMessage, tungstenite::Error> {
+        Ok(WsMessage::text(s.to_owned()))
+    }
+
+    fn outcome_line(metrics: &Metrics, outcome: &str) -> String {
+        let rendered = metrics.render(0);
+        let prefix = format!("genesys_exporter_notifications_total{{outcome=\"{outcome}\"}} ");
+        rendered
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or("")
+            .replace(&prefix, "")
+    }
+
+    const HEARTBEAT: &str =
+        r#"{"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}}"#;
+    const OBSERVATION: &str = r#"{"topicName":"v2.analytics.queues.q1.observations","eventBody":{"group":{"queueId":"q1","mediaType":"voice"},"data":[{"interval":"2026-11-25T09:46:54.839Z/2026-11-25T09:46:54.839Z","metrics":[{"metric":"oWaiting","stats":{"count":3}}]}]}}"#;
+
+    #[tokio::test]
+    async fn silence_past_the_heartbeat_timeout_ends_the_session() {
+        // NB: tokio's test-util (paused time) is not among the crate's features, so this runs
+        // on a short real timeout under a generous deadline.
+        let (mut ctx, metrics) = context();
+        ctx.heartbeat_timeout = Duration::from_millis(150);
+        let frames = stream::iter(vec![text(HEARTBEAT)]).chain(stream::pending());
+        let started = Instant::now();
+        let cancel = CancellationToken::new();
+        let session = run_session(frames, &ctx, None, &cancel);
+        let (end, _) = tokio::time::timeout(Duration::from_secs(5), session)
+            .await
+            .expect("session ends");
+        assert_eq!(end, SessionEnd::HeartbeatTimeout);
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        assert_eq!(outcome_line(&metrics, "heartbeat"), "1");
+    }
+
+    #[tokio::test]
+    async fn socket_closing_ends_the_session_after_the_frames_before_it() {
+        let (ctx, metrics) = context();
+        let closing = r#"{"topicName":"v2.system.socket_closing","eventBody":{"message":"bye"}}"#;
+        let frames = stream::iter(vec![text(OBSERVATION), text(closing), text(HEARTBEAT)])
+            .chain(stream::pending());
+        let (end, mut rest) = tokio::time::timeout(
+            Duration::from_secs(5),
+            run_session(frames, &ctx, None, &CancellationToken::new()),
+        )
+        .await
+        .expect("session ends");
+        assert_eq!(end, SessionEnd::SocketClosing);
+        assert_eq!(outcome_line(&metrics, "observation"), "1");
+        assert_eq!(outcome_line(&metrics, "socket_closing"), "1");
+        assert!(
+            metrics
+                .render(0)
+                .contains(r#"media_type="voice",queue="Support",queue_id="q1",state="waiting"} 3"#)
+        );
+        let still_readable = tokio::time::timeout(Duration::from_secs(5), rest.next())
+            .await
+            .expect("next frame");
+        assert!(
+            still_readable.is_some(),
+            "the stream is handed back for make-before-break"
+        );
+    }
+
+    #[tokio::test]
+    async fn malformed_and_unknown_frames_are_counted_and_not_fatal() {
+        let (ctx, metrics) = context();
+        let frames = stream::iter(vec![
+            text("{not json"),
+            Ok(WsMessage::Binary(vec![1, 2, 3].into())),
+            text(r#"{"topicName":"v2.users.u1.presence","eventBody":{}}"#),
+            text(
+                r#"{"topicName":"v2.analytics.queues.other.observations","eventBody":{"data":[{"interval":"a/a","metrics":[]}]}}"#,
+            ),
+            text(HEARTBEAT),
+        ]);
+        let (end, _) = tokio::time::timeout(
+            Duration::from_secs(5),
+            run_session(frames, &ctx, None, &CancellationToken::new()),
+        )
+        .await
+        .expect("session ends");
+        assert_eq!(
+            end,
+            SessionEnd::Closed,
+            "the stream ran out, nothing was fatal"
+        );
+        assert_eq!(outcome_line(&metrics, "malformed"), "2");
+        assert_eq!(outcome_line(&metrics, "unknown_topic"), "1");
+        assert_eq!(
+            outcome_line(&metrics, "ignored"),
+            "1",
+            "an unmonitored queue"
+        );
+        assert_eq!(outcome_line(&metrics, "heartbeat"), "1");
+    }
+
+    #[tokio::test]
+    async fn interval_aggregates_go_to_the_sink() {
+        let (mut ctx, metrics) = context();
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = seen.clone();
+        ctx.aggregates = Arc::new(move |body| {
+            assert_eq!(body.group.queue_id.as_deref(), Some("q1"));
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        });
+        let aggregate = r#"{"topicName":"v2.analytics.queues.q1.observations","eventBody":{"group":{"mediaType":"voice"},"data":[{"interval":"2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z","metrics":[{"metric":"nOffered","stats":{"count":2}}]}]}}"#;
+        let frames = stream::iter(vec![text(aggregate)]);
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            run_session(frames, &ctx, None, &CancellationToken::new()),
+        )
+        .await;
+        assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(outcome_line(&metrics, "interval_aggregate"), "1");
+    }
+
+    #[tokio::test]
+    async fn reaching_the_rotation_instant_ends_with_channel_expiring() {
+        let (ctx, _) = context();
+        let rotate_at = Instant::now() + Duration::from_millis(50);
+        let cancel = CancellationToken::new();
+        let session = run_session(stream::pending(), &ctx, Some(rotate_at), &cancel);
+        let (end, _) = tokio::time::timeout(Duration::from_secs(5), session)
+            .await
+            .expect("session ends");
+        assert_eq!(end, SessionEnd::ChannelExpiring);
+    }
+
+    #[tokio::test]
+    async fn cancellation_ends_the_session_at_once() {
+        let (ctx, _) = context();
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let session = run_session(stream::pending(), &ctx, None, &cancel);
+        let (end, _) = tokio::time::timeout(Duration::from_secs(5), session)
+            .await
+            .expect("session ends");
+        assert_eq!(end, SessionEnd::Cancelled);
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_typed_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let error = connect(
+            &format!("ws://127.0.0.1:{port}/channels/x"),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.kind(), "handshake");
+    }
+}

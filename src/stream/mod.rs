@@ -1,5 +1,15 @@
-//! The Notifications API stream. PLACEHOLDER: being implemented.
+//! The Notifications API stream (DESIGN.md §4, API.md §7–§8).
+//!
+//! - [`message`] parses one text frame into a typed message.
+//! - [`connection`] opens one WebSocket and runs a session over it: heartbeat watchdog, frame
+//!   counting, observations to [`crate::observations`], running totals to the ledger.
+//! - [`supervisor`] keeps one channel alive: create, subscribe, connect, resync after every
+//!   gap, reconnect with backoff, rotate make-before-break, fall back to REST polling.
+//! - `upstream` is the REST side the supervisor needs, as a trait its tests can script.
 
 pub mod connection;
 pub mod message;
 pub mod supervisor;
+mod upstream;
+
+pub use upstream::MAX_TOPICS_PER_CHANNEL;

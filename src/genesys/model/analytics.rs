@@ -218,5 +218,10 @@ pub const AGGREGATE_METRICS: &[&str] = &[
 ];
 
 /// Routing statuses reported in `qualifier` of user metrics; the allow-list for the label.
-pub const ROUTING_STATUSES: &[&str] =
-    &["IDLE", "INTERACTING", "COMMUNICATING", "NOT_RESPONDING", "OFF_QUEUE"];
+pub const ROUTING_STATUSES: &[&str] = &[
+    "IDLE",
+    "INTERACTING",
+    "COMMUNICATING",
+    "NOT_RESPONDING",
+    "OFF_QUEUE",
+];

@@ -74,6 +74,9 @@ mod tests {
         let topic = queue_observation_topic("abc-123");
         assert_eq!(queue_id_from_topic(&topic), Some("abc-123"));
         assert_eq!(queue_id_from_topic("v2.users.abc.presence"), None);
-        assert_eq!(queue_id_from_topic("v2.analytics.queues..observations"), None);
+        assert_eq!(
+            queue_id_from_topic("v2.analytics.queues..observations"),
+            None
+        );
     }
 }

@@ -1,0 +1,217 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn minimal() -> Vec<(String, String)> {
+    env(&[
+        ("GENESYS_EXPORTER_CLIENT_ID", "abc"),
+        ("GENESYS_EXPORTER_CLIENT_SECRET", "s3cret"),
+    ])
+}
+
+fn file_with(extension: &str, text: &str) -> tempfile_lite::TempFile {
+    tempfile_lite::TempFile::new(extension, text)
+}
+
+/// A tiny self-deleting temp file, so the tests need no extra crate.
+mod tempfile_lite {
+    use std::path::PathBuf;
+
+    pub struct TempFile(pub PathBuf);
+
+    impl TempFile {
+        pub fn new(extension: &str, text: &str) -> Self {
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = std::env::temp_dir().join(format!(
+                "genesys-exporter-test-{}-{n}.{extension}",
+                std::process::id()
+            ));
+            std::fs::write(&path, text).expect("temp dir is writable");
+            Self(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+#[test]
+fn defaults_plus_credentials_are_valid() {
+    let settings = Settings::load_from(None, minimal()).unwrap();
+    assert_eq!(settings.region().unwrap().name, "us-east-1");
+    assert_eq!(settings.listen_address.port(), 9856);
+    assert_eq!(settings.granularity().unwrap(), Duration::from_secs(1800));
+    let client = settings.client_settings().unwrap();
+    assert_eq!(client.api_base_url, "https://api.mypurecloud.com");
+    assert_eq!(client.login_base_url, "https://login.mypurecloud.com");
+}
+
+#[test]
+fn the_example_config_in_the_repo_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/config.example.yaml");
+    let secret = file_with("txt", "  from-file\n");
+    let example = std::fs::read_to_string(&path).unwrap();
+    let secret_path = "/var/run/secrets/genesys/client-secret";
+    assert!(
+        example.contains(secret_path),
+        "the example should show client_secret_file"
+    );
+    let copy = file_with(
+        "yaml",
+        &example.replace(secret_path, &secret.0.display().to_string()),
+    );
+    let settings = Settings::load_from(Some(&copy.0), Vec::new()).unwrap();
+    assert_eq!(settings.region().unwrap().name, "eu-west-1");
+    assert_eq!(settings.client_secret.unwrap().expose(), "from-file");
+    assert_eq!(settings.queues.names, vec!["Support", "Sales *"]);
+    assert_eq!(settings.log.format, LogFormat::Json);
+    assert_eq!(settings.stream.heartbeat_timeout, Duration::from_secs(75));
+}
+
+#[test]
+fn toml_files_work_and_the_environment_overrides_them() {
+    let file = file_with(
+        "toml",
+        "region = \"ap_southeast_2\"\nclient_id = \"from-file\"\nclient_secret = \"x\"\n[stream]\nheartbeat_timeout = \"40s\"\n",
+    );
+    let env = env(&[
+        ("GENESYS_EXPORTER_CLIENT_ID", "from-env"),
+        ("GENESYS_EXPORTER_STREAM__HEARTBEAT_TIMEOUT", "50s"),
+        ("GENESYS_EXPORTER_QUEUES__IDS", "a,b"),
+    ]);
+    let settings = Settings::load_from(Some(&file.0), env).unwrap();
+    assert_eq!(settings.region().unwrap().domain, "mypurecloud.com.au");
+    assert_eq!(settings.client_id, "from-env");
+    assert_eq!(settings.stream.heartbeat_timeout, Duration::from_secs(50));
+    assert_eq!(settings.queues.ids, vec!["a", "b"]);
+}
+
+fn error_for(pairs: &[(&str, &str)]) -> ConfigError {
+    let mut all = minimal();
+    all.extend(env(pairs));
+    Settings::load_from(None, all).unwrap_err()
+}
+
+#[test]
+fn bad_values_name_the_key_and_the_fix_on_one_line() {
+    let cases = [
+        (
+            ("GENESYS_EXPORTER_REGION", "mars-north-1"),
+            "region",
+            "eu_west_1",
+        ),
+        (
+            ("GENESYS_EXPORTER_MEDIA_TYPES", "voice,fax"),
+            "media_types",
+            "use some of",
+        ),
+        (
+            ("GENESYS_EXPORTER_AGGREGATES__GRANULARITY", "30 minutes"),
+            "aggregates.granularity",
+            "PT30M",
+        ),
+        (
+            ("GENESYS_EXPORTER_AGGREGATES__WINDOW", "45m"),
+            "aggregates.window",
+            "multiple",
+        ),
+        (
+            ("GENESYS_EXPORTER_API_BASE_URL", "not a url"),
+            "api_base_url",
+            "https://",
+        ),
+        (
+            ("GENESYS_EXPORTER_LOG__LEVEL", "loud=="),
+            "log.level",
+            "info",
+        ),
+        (
+            ("GENESYS_EXPORTER_STREAM__HEARTBEAT_TIMEOUT", "soon"),
+            "stream.heartbeat_timeout",
+            "README",
+        ),
+        (
+            ("GENESYS_EXPORTER_AGGREGATES__POLL_INTERVAL", "0s"),
+            "aggregates.poll_interval",
+            "positive",
+        ),
+    ];
+    for ((name, value), key, fix) in cases {
+        let error = error_for(&[(name, value)]);
+        let line = error.to_string();
+        assert_eq!(error.key, key, "{line}");
+        assert!(line.contains(fix), "{line}");
+        assert!(!line.contains('\n'), "{line}");
+    }
+}
+
+#[test]
+fn missing_credentials_are_reported_with_their_env_var() {
+    let error = Settings::load_from(None, Vec::new()).unwrap_err();
+    assert_eq!(error.key, "client_id");
+    assert!(error.to_string().contains("GENESYS_EXPORTER_CLIENT_ID"));
+    let error =
+        Settings::load_from(None, env(&[("GENESYS_EXPORTER_CLIENT_ID", "abc")])).unwrap_err();
+    assert_eq!(error.key, "client_secret");
+}
+
+#[test]
+fn unknown_keys_are_rejected_by_name() {
+    let file = file_with(
+        "yaml",
+        "client_id: a\nclient_secret: b\nheartbeat_timeout: 3s\n",
+    );
+    let error = Settings::load_from(Some(&file.0), Vec::new()).unwrap_err();
+    assert_eq!(error.key, "heartbeat_timeout", "{error}");
+}
+
+#[test]
+fn both_secret_sources_at_once_is_an_error() {
+    let secret = file_with("txt", "x");
+    let error = error_for(&[(
+        "GENESYS_EXPORTER_CLIENT_SECRET_FILE",
+        &secret.0.display().to_string(),
+    )]);
+    assert_eq!(error.key, "client_secret_file");
+}
+
+#[test]
+fn the_effective_config_never_shows_the_secret() {
+    let settings = Settings::load_from(None, minimal()).unwrap();
+    let json = settings.to_redacted_json();
+    assert!(json.contains("[redacted]"), "{json}");
+    assert!(!json.contains("s3cret"), "{json}");
+    assert!(!format!("{settings:?}").contains("s3cret"));
+}
+
+#[test]
+fn base_url_overrides_make_the_region_irrelevant() {
+    let mut all = minimal();
+    all.extend(env(&[
+        ("GENESYS_EXPORTER_REGION", "nowhere"),
+        ("GENESYS_EXPORTER_API_BASE_URL", "http://127.0.0.1:8080/"),
+        ("GENESYS_EXPORTER_LOGIN_BASE_URL", "http://127.0.0.1:8080"),
+    ]));
+    let client = Settings::load_from(None, all)
+        .unwrap()
+        .client_settings()
+        .unwrap();
+    assert_eq!(client.api_base_url, "http://127.0.0.1:8080");
+}
+
+#[test]
+fn env_var_names_follow_the_nesting() {
+    assert_eq!(
+        env_var_for("stream.heartbeat_timeout"),
+        "GENESYS_EXPORTER_STREAM__HEARTBEAT_TIMEOUT"
+    );
+}

@@ -1,0 +1,447 @@
+//! The client against the scripted fake in `fake.rs`: caching, refresh, retries, batching, paging.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use tokio::time::{Instant, timeout};
+
+use super::fake::{self, Reply, Scenario};
+use super::*;
+
+/// Every test finishes well inside this, or fails instead of hanging.
+const DEADLINE: Duration = Duration::from_secs(10);
+
+fn ids(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("q-{i:03}")).collect()
+}
+
+fn rendered(metrics: &Metrics) -> String {
+    metrics.render(0)
+}
+
+#[tokio::test]
+async fn a_token_is_fetched_once_and_reused_across_calls() {
+    let scenario = Scenario::new().with_queues(3);
+    let (client, metrics) = fake::start(scenario.clone()).await;
+    timeout(DEADLINE, async {
+        client.ensure_token().await.unwrap();
+        client.get_queue("q-001").await.unwrap();
+        client.list_queues(None).await.unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(scenario.tokens(), 1);
+    assert_eq!(scenario.count("GET /api/v2/routing/queues"), 2);
+    let text = rendered(&metrics);
+    assert!(
+        text.contains(r#"genesys_exporter_token_refreshes_total{result="success"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"genesys_exporter_api_requests_total{endpoint="routing_queues",status="200"} 2"#
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_is_refreshed_at_ninety_percent_of_its_lifetime() {
+    let scenario = Scenario::new().with_queues(1);
+    scenario.expires_in.store(2, Ordering::SeqCst);
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    client.ensure_token().await.unwrap();
+    let fetched = Instant::now();
+    client.ensure_token().await.unwrap();
+    assert_eq!(scenario.tokens(), 1, "a fresh token is reused");
+    timeout(DEADLINE, async {
+        while scenario.tokens() < 2 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            client.ensure_token().await.unwrap();
+        }
+    })
+    .await
+    .expect("the token is refreshed before it expires");
+    let refreshed_after = fetched.elapsed();
+    assert!(
+        refreshed_after >= Duration::from_millis(1_750),
+        "refreshed too early: {refreshed_after:?}"
+    );
+    assert!(
+        refreshed_after < Duration::from_millis(2_000),
+        "refreshed too late: {refreshed_after:?}"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_callers_share_a_single_token_fetch() {
+    let scenario = Scenario::new().with_queues(3);
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    let calls = (0..20).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_queue("q-002").await })
+    });
+    let results = timeout(DEADLINE, futures_util::future::join_all(calls))
+        .await
+        .unwrap();
+    assert!(results.into_iter().all(|r| r.unwrap().is_ok()));
+    assert_eq!(scenario.tokens(), 1);
+}
+
+#[tokio::test]
+async fn a_401_forces_exactly_one_refresh_and_one_retry_even_for_concurrent_callers() {
+    let scenario = Scenario::new().with_queues(3);
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    client.ensure_token().await.unwrap();
+    scenario.revoke();
+    let calls = (0..10).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_queue("q-000").await })
+    });
+    let results = timeout(DEADLINE, futures_util::future::join_all(calls))
+        .await
+        .unwrap();
+    assert!(results.into_iter().all(|r| r.unwrap().is_ok()));
+    assert_eq!(scenario.tokens(), 2, "one initial fetch and one refresh");
+    assert!(
+        scenario.count("GET") <= 20,
+        "each caller retried at most once"
+    );
+}
+
+#[tokio::test]
+async fn a_second_401_after_the_refresh_is_an_error() {
+    let scenario = Scenario::new().with_queues(1);
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    client.ensure_token().await.unwrap();
+    scenario.script(Reply::status(401));
+    scenario.script(Reply::status(401));
+    let error = timeout(DEADLINE, client.get_queue("q-000"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind(), "unauthorized");
+    assert_eq!(scenario.tokens(), 2);
+    assert_eq!(scenario.count("GET"), 2);
+}
+
+#[tokio::test]
+async fn a_429_waits_for_retry_after_and_is_counted() {
+    let scenario = Scenario::new().with_queues(1);
+    let (client, metrics) = fake::start(scenario.clone()).await;
+    client.ensure_token().await.unwrap();
+    scenario.script(Reply {
+        status: 429,
+        headers: vec![("Retry-After", "1".into())],
+        ..Reply::default()
+    });
+    let started = Instant::now();
+    timeout(DEADLINE, client.get_queue("q-000"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+    assert_eq!(scenario.count("GET"), 2);
+    let text = rendered(&metrics);
+    assert!(
+        text.contains(r#"genesys_exporter_api_rate_limited_total{endpoint="routing_queues"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"genesys_exporter_api_requests_total{endpoint="routing_queues",status="429"} 1"#
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_rate_limit_wait_prefers_retry_after_then_the_window_reset_and_is_capped() {
+    let mut headers = HeaderMap::new();
+    assert_eq!(retry_after(&headers), Duration::from_secs(1));
+    headers.insert("inin-ratelimit-reset", "7".parse().unwrap());
+    assert_eq!(retry_after(&headers), Duration::from_secs(7));
+    headers.insert("retry-after", "3".parse().unwrap());
+    assert_eq!(retry_after(&headers), Duration::from_secs(3));
+    headers.insert("retry-after", "86400".parse().unwrap());
+    assert_eq!(retry_after(&headers), Duration::from_secs(60));
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_until_a_success() {
+    let scenario = Scenario::new().with_queues(1);
+    let (client, metrics) = fake::start(scenario.clone()).await;
+    client.ensure_token().await.unwrap();
+    scenario.script(Reply::status(503));
+    scenario.script(Reply::status(500));
+    let queue = timeout(DEADLINE, client.get_queue("q-000"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(queue.name, "Queue 000");
+    assert_eq!(scenario.count("GET"), 3);
+    let text = rendered(&metrics);
+    assert!(
+        text.contains(r#"endpoint="routing_queues",status="503"} 1"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_that_outlast_the_retries_become_an_error() {
+    let scenario = Scenario::new().with_queues(1);
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    client.ensure_token().await.unwrap();
+    for _ in 0..4 {
+        scenario.script(Reply::status(502));
+    }
+    let error = timeout(DEADLINE, client.get_queue("q-000"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind(), "server_error");
+    assert_eq!(
+        scenario.count("GET"),
+        4,
+        "the first attempt and max_retries = 3 retries"
+    );
+}
+
+#[tokio::test]
+async fn a_timed_out_request_is_retried() {
+    let scenario = Scenario::new().with_queues(1);
+    let addr = fake::serve(scenario.clone(), "").await;
+    let mut settings = fake::settings(&format!("http://{addr}"));
+    settings.request_timeout = Duration::from_millis(200);
+    let metrics = Arc::new(Metrics::new(vec![]));
+    let client = GenesysClient::new(settings, metrics.clone()).unwrap();
+    client.ensure_token().await.unwrap();
+    scenario.script(Reply {
+        status: 200,
+        delay: Duration::from_secs(1),
+        ..Reply::default()
+    });
+    timeout(DEADLINE, client.get_queue("q-000"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(rendered(&metrics).contains(r#"endpoint="routing_queues",status="timeout"} 1"#));
+}
+
+#[tokio::test]
+async fn other_client_errors_are_not_retried_and_carry_message_and_correlation_id() {
+    let scenario = Scenario::new().with_queues(1);
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    let error = timeout(DEADLINE, client.get_queue("missing"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(scenario.count("GET"), 1);
+    let ApiError::Status {
+        status,
+        message,
+        correlation_id,
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(*status, 404);
+    assert_eq!(message, "Queue missing not found");
+    assert!(correlation_id.starts_with("corr-"), "{correlation_id}");
+}
+
+#[tokio::test]
+async fn a_rejected_client_gets_a_clear_error_that_never_shows_the_secret() {
+    let scenario = Scenario::new();
+    let addr = fake::serve(scenario.clone(), "").await;
+    let mut settings = fake::settings(&format!("http://{addr}"));
+    settings.client_secret = Secret::new("wrong-secret-value");
+    let metrics = Arc::new(Metrics::new(vec![]));
+    let client = GenesysClient::new(settings, metrics.clone()).unwrap();
+    let error = timeout(DEADLINE, client.ensure_token())
+        .await
+        .unwrap()
+        .unwrap_err();
+    let text = format!("{error} {error:?} {client:?}");
+    assert_eq!(error.kind(), "invalid_client");
+    assert!(
+        text.contains(fake::CLIENT_ID) && text.contains(&addr.to_string()),
+        "{text}"
+    );
+    assert!(!text.contains("wrong-secret-value"), "{text}");
+    assert_eq!(scenario.tokens(), 1, "a rejected client is not retried");
+    assert!(
+        rendered(&metrics)
+            .contains(r#"genesys_exporter_token_refreshes_total{result="failure"} 1"#)
+    );
+}
+
+#[tokio::test]
+async fn callers_queued_behind_a_rejected_grant_share_its_error_instead_of_refetching() {
+    let scenario = Scenario::new();
+    let addr = fake::serve(scenario.clone(), "").await;
+    let mut settings = fake::settings(&format!("http://{addr}"));
+    settings.client_secret = Secret::new("wrong-secret-value");
+    let client = GenesysClient::new(settings, Arc::new(Metrics::new(vec![]))).unwrap();
+    let calls = (0..10).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.ensure_token().await })
+    });
+    let results = timeout(DEADLINE, futures_util::future::join_all(calls))
+        .await
+        .unwrap();
+    for result in results {
+        assert_eq!(result.unwrap().unwrap_err().kind(), "invalid_client");
+    }
+    assert_eq!(scenario.tokens(), 1);
+    client.ensure_token().await.unwrap_err();
+    assert_eq!(scenario.tokens(), 2, "a later call tries again");
+}
+
+#[tokio::test]
+async fn a_token_endpoint_outage_is_retried() {
+    let scenario = Scenario::new();
+    scenario.token_script.lock().unwrap().extend([503, 500]);
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    timeout(DEADLINE, client.ensure_token())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(scenario.tokens(), 3);
+}
+
+#[tokio::test]
+async fn observations_for_250_queues_go_out_in_three_batches_of_at_most_100() {
+    let scenario = Scenario::new();
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    let response = timeout(DEADLINE, client.query_observations(&ids(250)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(*scenario.batches.lock().unwrap(), [100, 100, 50]);
+    assert_eq!(response.results.len(), 250);
+    assert_eq!(
+        response.results[249].group.queue_id.as_deref(),
+        Some("q-249")
+    );
+    let nothing = client.query_observations(&[]).await.unwrap();
+    assert!(nothing.results.is_empty());
+    assert_eq!(
+        scenario.count("POST"),
+        3,
+        "no request for an empty queue set"
+    );
+}
+
+#[tokio::test]
+async fn aggregates_are_batched_and_empty_bodies_read_as_no_results() {
+    let scenario = Scenario::new();
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    let interval = "2026-11-25T08:00:00.000Z/2026-11-25T10:00:00.000Z";
+    let response = timeout(
+        DEADLINE,
+        client.query_aggregates(interval, "PT30M", &ids(101)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(response.results.is_empty());
+    assert_eq!(*scenario.batches.lock().unwrap(), [100, 1]);
+}
+
+#[tokio::test]
+async fn the_queue_listing_is_read_to_its_last_page() {
+    let scenario = Scenario::new().with_queues(230);
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    let queues = timeout(DEADLINE, client.list_queues(None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(queues.len(), 230);
+    assert_eq!(scenario.count("GET /api/v2/routing/queues"), 3);
+    let none = client.list_queues(Some("Nothing*")).await.unwrap();
+    assert!(none.is_empty());
+}
+
+#[tokio::test]
+async fn base_urls_with_a_path_prefix_and_trailing_slash_are_joined_cleanly() {
+    let scenario = Scenario::new().with_queues(2);
+    let addr = fake::serve(scenario.clone(), "/genesys").await;
+    let metrics = Arc::new(Metrics::new(vec![]));
+    let client =
+        GenesysClient::new(fake::settings(&format!("http://{addr}/genesys/")), metrics).unwrap();
+    let queue = timeout(DEADLINE, client.get_queue("q-001"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(queue.id, "q-001");
+    assert_eq!(scenario.count("GET /api/v2/routing/queues/q-001"), 1);
+}
+
+#[test]
+fn unusable_base_urls_are_refused_up_front() {
+    for url in ["not a url", "ftp://example.com", "mailto:ops@example.com"] {
+        let mut settings = fake::settings(url);
+        settings.login_base_url = "https://login.example.com".into();
+        let error = GenesysClient::new(settings, Arc::new(Metrics::new(vec![]))).unwrap_err();
+        assert_eq!(error.kind(), "bad_url", "{url}");
+    }
+}
+
+#[test]
+fn path_segments_are_percent_encoded() {
+    let base = Url::parse("https://api.example.com/prefix").unwrap();
+    assert_eq!(
+        join(&base, &["queues", "a/b c"]).as_str(),
+        "https://api.example.com/prefix/queues/a%2Fb%20c"
+    );
+}
+
+#[tokio::test]
+async fn channels_are_created_checked_and_subscribed() {
+    let scenario = Scenario::new();
+    let (client, metrics) = fake::start(scenario.clone()).await;
+    timeout(DEADLINE, async {
+        let channel = client.create_channel().await.unwrap();
+        assert!(client.channel_exists(&channel.id).await.unwrap());
+        assert!(!client.channel_exists("streaming-0-gone").await.unwrap());
+        let topics = vec!["v2.analytics.queues.q-000.observations".to_owned()];
+        let listing = client
+            .replace_subscriptions(&channel.id, &topics)
+            .await
+            .unwrap();
+        assert_eq!(
+            listing.entities,
+            [ChannelTopic {
+                id: topics[0].clone()
+            }]
+        );
+        client
+            .add_subscriptions(&channel.id, &topics)
+            .await
+            .unwrap();
+        let too_many: Vec<String> = (0..1_001).map(|i| format!("t{i}")).collect();
+        let error = client
+            .replace_subscriptions(&channel.id, &too_many)
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), Some(400));
+    })
+    .await
+    .unwrap();
+    let text = rendered(&metrics);
+    assert!(
+        text.contains(r#"endpoint="notification_subscriptions",status="200"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"endpoint="notification_channels",status="404"} 1"#),
+        "{text}"
+    );
+}

@@ -1,0 +1,483 @@
+//! Analytics queries (API.md §5, §6): queue observations from the live model and conversation
+//! aggregates from the lagged ledger.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+use crate::genesys::model::{
+    AGGREGATE_METRICS, AggregateDataContainer, AggregateMetricData,
+    ConversationAggregateQueryResponse, ConversationAggregationQuery, Group, OBSERVATION_METRICS,
+    QueueObservationDataContainer, QueueObservationQuery, QueueObservationQueryResponse,
+    StatisticalResponse, Stats,
+};
+use crate::genesys::time::{
+    format_interval, from_epoch_millis, parse_interval, parse_iso_duration,
+};
+
+use super::api::{bad_request, parse_json, queue_ids, with_predicates};
+use super::guard::Failure;
+use super::stats::{CELL_MS, Metric, StatSet, stat_of};
+use super::view::{queue_view, rest_media_data, rest_user_data};
+use super::{Sim, now_ms};
+
+pub(crate) async fn observations(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let query: QueueObservationQuery = match parse_json(&headers, &body) {
+        Ok(query) => query,
+        Err(failure) => return failure.into_response(),
+    };
+    let predicates = Some(query.filter.predicates.len());
+    let response = match observation_results(&sim, &query) {
+        Ok(results) => Json(QueueObservationQueryResponse { results }).into_response(),
+        Err(failure) => failure.into_response(),
+    };
+    with_predicates(response, predicates)
+}
+
+fn observation_results(
+    sim: &Sim,
+    query: &QueueObservationQuery,
+) -> Result<Vec<QueueObservationDataContainer>, Failure> {
+    let ids = queue_ids(Some(&query.filter))?;
+    let known = |m: &String| OBSERVATION_METRICS.contains(&m.as_str());
+    if query.metrics.is_empty() || !query.metrics.iter().all(known) {
+        return Err(bad_request("metrics must name known observation metrics"));
+    }
+    if !query.detail_metrics.iter().all(known) {
+        return Err(bad_request(
+            "detailMetrics must name known observation metrics",
+        ));
+    }
+    let model = sim.model();
+    let mut results = Vec::new();
+    for id in ids {
+        let Some(queue) = sim.queue_index(&id) else {
+            continue;
+        };
+        let view = queue_view(&model, queue);
+        for (media, media_view) in model.media_types.iter().zip(&view.media) {
+            let data = rest_media_data(media_view, &query.metrics, &query.detail_metrics);
+            if !data.is_empty() {
+                let group = Group {
+                    queue_id: Some(id.clone()),
+                    media_type: Some(media.clone()),
+                };
+                results.push(QueueObservationDataContainer { group, data });
+            }
+        }
+        let data = rest_user_data(&view.users, &sim.presence_ids, &query.metrics);
+        if !data.is_empty() {
+            let group = Group {
+                queue_id: Some(id.clone()),
+                media_type: None,
+            };
+            results.push(QueueObservationDataContainer { group, data });
+        }
+    }
+    Ok(results)
+}
+
+pub(crate) async fn aggregates(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let query: ConversationAggregationQuery = match parse_json(&headers, &body) {
+        Ok(query) => query,
+        Err(failure) => return failure.into_response(),
+    };
+    let predicates = query.filter.as_ref().map(|f| f.predicates.len());
+    let response = match aggregate_results(&sim, &query) {
+        Ok(results) => Json(ConversationAggregateQueryResponse { results }).into_response(),
+        Err(failure) => failure.into_response(),
+    };
+    with_predicates(response, predicates)
+}
+
+fn aggregate_results(
+    sim: &Sim,
+    query: &ConversationAggregationQuery,
+) -> Result<Vec<AggregateDataContainer>, Failure> {
+    let (start, end) = parse_interval(&query.interval)
+        .filter(|(start, end)| start < end)
+        .ok_or_else(|| bad_request("interval must be start/end in ISO-8601, start before end"))?;
+    let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
+    let granularity = match &query.granularity {
+        None => end - start,
+        Some(text) => parse_iso_duration(text)
+            .map(|d| d.as_millis() as i64)
+            .filter(|ms| ms % CELL_MS == 0)
+            .ok_or_else(|| {
+                bad_request("granularity must be an ISO-8601 duration of whole minutes")
+            })?,
+    };
+    if (end - start) % granularity != 0 {
+        return Err(bad_request(
+            "interval must be a whole number of granularity buckets",
+        ));
+    }
+    let group_ok = |g: &String| g == "queueId" || g == "mediaType";
+    if !query.group_by.iter().all(group_ok) || !query.group_by.iter().any(|g| g == "queueId") {
+        return Err(bad_request(
+            "groupBy must be queueId, optionally with mediaType",
+        ));
+    }
+    let by_media = query.group_by.iter().any(|g| g == "mediaType");
+    let known = |m: &String| AGGREGATE_METRICS.contains(&m.as_str()) || m == "oServiceLevel";
+    if query.metrics.is_empty() || !query.metrics.iter().all(known) {
+        return Err(bad_request(
+            "metrics must name known conversation aggregate metrics",
+        ));
+    }
+    let ids = queue_ids(query.filter.as_ref())?;
+    let queues: Vec<usize> = ids.iter().filter_map(|id| sim.queue_index(id)).collect();
+    let cells = {
+        let mut model = sim.model();
+        model.ledger.flush(now_ms());
+        model.ledger.query(&queues, start, end, granularity)
+    };
+    // (queue, media or None) → bucket → merged stats.
+    let mut groups: BTreeMap<(usize, Option<usize>), BTreeMap<i64, StatSet>> = BTreeMap::new();
+    for ((queue, media, bucket), set) in cells {
+        let key = (queue, by_media.then_some(media));
+        let target = groups.entry(key).or_default().entry(bucket).or_default();
+        for (into, from) in target.iter_mut().zip(set.iter()) {
+            into.merge(from);
+        }
+    }
+    let model = sim.model();
+    let mut results = Vec::new();
+    for ((queue, media), buckets) in groups {
+        let data: Vec<StatisticalResponse> = buckets
+            .into_iter()
+            .filter_map(|(bucket, set)| {
+                let metrics = aggregate_metrics(&set, Some(&query.metrics));
+                let from = from_epoch_millis(start + bucket * granularity)?;
+                let to = from_epoch_millis(start + (bucket + 1) * granularity)?;
+                (!metrics.is_empty()).then(|| StatisticalResponse {
+                    interval: format_interval(from, to),
+                    metrics,
+                })
+            })
+            .collect();
+        if data.is_empty() {
+            continue;
+        }
+        let group = Group {
+            queue_id: Some(sim.queues[queue].id.clone()),
+            media_type: media.and_then(|m| model.media_types.get(m).cloned()),
+        };
+        results.push(AggregateDataContainer { group, data });
+    }
+    Ok(results)
+}
+
+/// Aggregate metrics with data (the requested ones, or all plus `oServiceLevel` for events).
+pub(crate) fn aggregate_metrics(
+    set: &StatSet,
+    wanted: Option<&[String]>,
+) -> Vec<AggregateMetricData> {
+    let wants = |name: &str| wanted.is_none_or(|w| w.iter().any(|m| m == name));
+    let mut out: Vec<AggregateMetricData> = Metric::ALL
+        .into_iter()
+        .filter(|m| wants(m.name()) && stat_of(set, *m).count > 0)
+        .map(|metric| {
+            let stat = stat_of(set, metric);
+            let stats = if metric.is_timer() {
+                Stats {
+                    count: Some(stat.count),
+                    sum: Some(stat.sum as f64),
+                    min: Some(stat.min as f64),
+                    max: Some(stat.max as f64),
+                    ..Stats::default()
+                }
+            } else {
+                Stats {
+                    count: Some(stat.count),
+                    ..Stats::default()
+                }
+            };
+            AggregateMetricData {
+                metric: metric.name().to_owned(),
+                qualifier: None,
+                stats,
+            }
+        })
+        .collect();
+    if wants("oServiceLevel") {
+        out.extend(service_level(set));
+    }
+    out
+}
+
+/// Answered or abandoned within the threshold over all answered or abandoned.
+fn service_level(set: &StatSet) -> Option<AggregateMetricData> {
+    let denominator = stat_of(set, Metric::TAnswered).count + stat_of(set, Metric::TAbandon).count;
+    if denominator == 0 {
+        return None;
+    }
+    let numerator = denominator.saturating_sub(stat_of(set, Metric::NOverSla).count);
+    let stats = Stats {
+        ratio: Some(numerator as f64 / denominator as f64),
+        numerator: Some(numerator as f64),
+        denominator: Some(denominator as f64),
+        target: Some(0.8),
+        ..Stats::default()
+    };
+    Some(AggregateMetricData {
+        metric: "oServiceLevel".to_owned(),
+        qualifier: None,
+        stats,
+    })
+}
+
+#[cfg(test)]
+mod service_tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use crate::genesys::model::{
+        ConversationAggregateQueryResponse, QueueObservationQueryResponse,
+    };
+    use crate::genesys::time::{bucket_start, format_interval, parse_interval};
+    use crate::sim::harness::{DEADLINE, TestSim};
+
+    const OBSERVATIONS: &str = "/api/v2/analytics/queues/observations/query";
+    const AGGREGATES: &str = "/api/v2/analytics/conversations/aggregates/query";
+
+    fn predicates(ids: &[String]) -> Value {
+        let list: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"type": "dimension", "dimension": "queueId", "operator": "matches", "value": id}))
+            .collect();
+        json!({"type": "or", "predicates": list})
+    }
+
+    #[tokio::test]
+    async fn paused_observations_equal_the_ground_truth() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        sim.control("/sim/traffic/pause", json!({})).await;
+        let truth = sim.truth().await;
+        assert_eq!(truth["paused"], true);
+        let ids: Vec<String> = sim.handle.queues.iter().map(|q| q.id.clone()).collect();
+        let metrics: Vec<&str> = crate::genesys::model::OBSERVATION_METRICS.to_vec();
+        let body =
+            json!({"filter": predicates(&ids), "metrics": metrics, "detailMetrics": ["oWaiting"]});
+        let response = sim.post_json(&token, OBSERVATIONS, &body).await;
+        assert_eq!(response.status(), 200);
+        let response: QueueObservationQueryResponse = response.json().await.unwrap();
+        let mut checked = 0;
+        for container in &response.results {
+            let queue_id = container.group.queue_id.as_deref().unwrap();
+            let queue = truth["queues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|q| q["id"] == queue_id)
+                .unwrap();
+            let value = |metric: &str, qualifier: Option<&str>| {
+                container
+                    .data
+                    .iter()
+                    .filter(|d| d.metric == metric && d.qualifier.as_deref() == qualifier)
+                    .map(|d| d.stats.count.unwrap_or(0))
+                    .sum::<u64>()
+            };
+            match &container.group.media_type {
+                Some(media) => {
+                    let expected = &queue["interactions"][media];
+                    assert_eq!(
+                        value("oWaiting", None),
+                        expected["waiting"].as_u64().unwrap()
+                    );
+                    assert_eq!(
+                        value("oInteracting", None),
+                        expected["interacting"].as_u64().unwrap()
+                    );
+                    assert_eq!(
+                        value("oAlerting", None),
+                        expected["alerting"].as_u64().unwrap()
+                    );
+                    let longest = container
+                        .data
+                        .iter()
+                        .find(|d| d.metric == "oLongestWaiting");
+                    let since = queue["longestWaitingSince"][media].as_f64();
+                    assert_eq!(longest.and_then(|d| d.stats.calculated_metric_value), since);
+                    let waiting = container
+                        .data
+                        .iter()
+                        .find(|d| d.metric == "oWaiting")
+                        .unwrap();
+                    let details = waiting.observations.as_ref().unwrap();
+                    assert_eq!(details.len() as u64, expected["waiting"].as_u64().unwrap());
+                    assert!(
+                        details
+                            .windows(2)
+                            .all(|w| w[0].observation_date <= w[1].observation_date)
+                    );
+                }
+                None => {
+                    for status in crate::genesys::model::ROUTING_STATUSES {
+                        let expected = queue["users"][status].as_u64().unwrap();
+                        assert_eq!(value("oUserRoutingStatuses", Some(status)), expected);
+                    }
+                    let on_queue: u64 = container
+                        .data
+                        .iter()
+                        .filter(|d| d.metric == "oOnQueueUsers")
+                        .map(|d| d.stats.count.unwrap_or(0))
+                        .sum();
+                    assert_eq!(on_queue, queue["onQueueUsers"].as_u64().unwrap());
+                    assert_eq!(
+                        value("oMemberUsers", None),
+                        queue["members"].as_u64().unwrap()
+                    );
+                    assert_eq!(
+                        value("oActiveUsers", None),
+                        queue["activeUsers"].as_u64().unwrap()
+                    );
+                    assert_eq!(
+                        value("oOffQueueUsers", None),
+                        queue["offQueueUsers"].as_u64().unwrap()
+                    );
+                }
+            }
+            checked += 1;
+        }
+        assert_eq!(
+            checked,
+            ids.len() * 4,
+            "3 media groups and 1 user group per queue"
+        );
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn more_than_100_predicates_are_rejected_with_the_error_envelope() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let ids: Vec<String> = (0..101).map(|i| format!("queue-{i}")).collect();
+        for (path, body) in [
+            (
+                OBSERVATIONS,
+                json!({"filter": predicates(&ids), "metrics": ["oWaiting"]}),
+            ),
+            (
+                AGGREGATES,
+                json!({"interval": "2026-11-25T08:00:00.000Z/2026-11-25T09:00:00.000Z",
+                       "granularity": "PT30M", "groupBy": ["queueId", "mediaType"],
+                       "filter": predicates(&ids), "metrics": ["nOffered"]}),
+            ),
+        ] {
+            let response = sim.post_json(&token, path, &body).await;
+            assert_eq!(response.status(), 400, "{path}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["code"], "bad.request");
+        }
+        let log: Value = sim
+            .http
+            .get(sim.url("/sim/requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(log["requests"][0]["predicates"], 101);
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn aggregates_fill_whole_buckets_and_converge_on_the_truth_after_the_lag() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let ids: Vec<String> = sim.handle.queues.iter().map(|q| q.id.clone()).collect();
+        let query = |interval: String, granularity: &str| {
+            json!({"interval": interval, "granularity": granularity,
+                   "groupBy": ["queueId", "mediaType"], "filter": predicates(&ids),
+                   "metrics": ["nOffered", "tHandle", "tAnswered", "tAbandon", "oServiceLevel"]})
+        };
+        let empty = query(
+            "2020-01-01T00:00:00.000Z/2020-01-01T01:00:00.000Z".into(),
+            "PT30M",
+        );
+        let response = sim.post_json(&token, AGGREGATES, &empty).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.text().await.unwrap(), "{}");
+        let ragged = query(
+            "2020-01-01T00:00:00.000Z/2020-01-01T01:10:00.000Z".into(),
+            "PT30M",
+        );
+        assert_eq!(
+            sim.post_json(&token, AGGREGATES, &ragged).await.status(),
+            400
+        );
+
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        sim.control("/sim/traffic/pause", json!({})).await;
+        let truth = sim.truth().await;
+        let granularity = Duration::from_secs(300);
+        let now = chrono::Utc::now();
+        let start = bucket_start(now, granularity) - chrono::Duration::minutes(5);
+        let end = start + chrono::Duration::minutes(15);
+        let window = format_interval(start, end);
+        let offered_in = |body: &ConversationAggregateQueryResponse| -> u64 {
+            body.results
+                .iter()
+                .flat_map(|r| &r.data)
+                .flat_map(|d| &d.metrics)
+                .filter(|m| m.metric == "nOffered")
+                .map(|m| m.stats.count.unwrap_or(0))
+                .sum()
+        };
+        let expected: u64 = truth["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|q| q["totals"].as_object().unwrap().values())
+            .map(|media| media["nOffered"]["count"].as_u64().unwrap_or(0))
+            .sum();
+        assert!(
+            expected > 0,
+            "busy fast traffic offers conversations within 500 ms"
+        );
+        let converged = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let response = sim
+                    .post_json(&token, AGGREGATES, &query(window.clone(), "PT5M"))
+                    .await;
+                let body: ConversationAggregateQueryResponse = response.json().await.unwrap();
+                if offered_in(&body) == expected {
+                    return body;
+                }
+                assert!(offered_in(&body) < expected, "never more than recorded");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("visible aggregates reach the truth once the reporting lag has passed");
+        for result in &converged.results {
+            assert!(result.group.media_type.is_some());
+            for data in &result.data {
+                let (from, to) = parse_interval(&data.interval).unwrap();
+                assert_eq!(to - from, chrono::Duration::minutes(5));
+                assert!(from >= start && to <= end);
+                assert_eq!(bucket_start(from, granularity), from);
+            }
+        }
+        sim.stop().await;
+    }
+}

@@ -1,0 +1,107 @@
+//! What every REST handler shares: the route table, Genesys-style body parsing and the
+//! `queueId` filter rules (API.md §4–§6). Requests are checked as strictly as Genesys checks
+//! them, so a client bug fails here instead of in production.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+
+use crate::genesys::model::QueryFilter;
+
+use super::Sim;
+use super::analytics::{aggregates, observations};
+use super::guard::{Failure, Predicates, api_error};
+use super::routing::{get_queue, list_queues};
+
+/// Genesys caps queue predicates per analytics query; we enforce the same (API.md §5, §6).
+const MAX_PREDICATES: usize = 100;
+
+pub(crate) fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/api/v2/routing/queues", get(list_queues))
+        .route("/api/v2/routing/queues/{id}", get(get_queue))
+        .route(
+            "/api/v2/analytics/queues/observations/query",
+            post(observations),
+        )
+        .route(
+            "/api/v2/analytics/conversations/aggregates/query",
+            post(aggregates),
+        )
+}
+
+pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api_error(
+            StatusCode::NOT_FOUND,
+            "not.found",
+            "The requested resource was not found.",
+        )
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+pub(crate) fn bad_request(message: impl Into<String>) -> Failure {
+    Failure::bad_request(message)
+}
+
+/// Parses a JSON body the way Genesys does: JSON content type, then a well-formed body.
+pub(crate) fn parse_json<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, Failure> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(Failure::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported.media.type",
+            "Content-Type must be application/json",
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|error| bad_request(format!("Invalid request body: {error}")))
+}
+
+pub(crate) fn queue_ids(filter: Option<&QueryFilter>) -> Result<Vec<String>, Failure> {
+    let filter = filter.ok_or_else(|| bad_request("A queueId filter is required"))?;
+    if filter.kind != "or" {
+        return Err(bad_request("filter.type must be \"or\""));
+    }
+    if filter.predicates.is_empty() {
+        return Err(bad_request("filter.predicates must not be empty"));
+    }
+    if filter.predicates.len() > MAX_PREDICATES {
+        return Err(bad_request(
+            "A query may name at most 100 queueId predicates",
+        ));
+    }
+    let mut ids = Vec::new();
+    for predicate in &filter.predicates {
+        let operator_ok = predicate
+            .operator
+            .as_deref()
+            .is_none_or(|op| op == "matches");
+        if predicate.kind != "dimension" || predicate.dimension != "queueId" || !operator_ok {
+            return Err(bad_request(
+                "Only queueId dimension predicates are supported",
+            ));
+        }
+        ids.push(predicate.value.clone());
+    }
+    Ok(ids)
+}
+
+pub(crate) fn with_predicates(mut response: Response, predicates: Option<usize>) -> Response {
+    if let Some(n) = predicates {
+        response.extensions_mut().insert(Predicates(n));
+    }
+    response
+}

@@ -1,0 +1,198 @@
+//! Routing queues (API.md §4): paging, name patterns and division filters.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::genesys::model::QueueEntityListing;
+
+use super::Sim;
+use super::api::bad_request;
+use super::auth::form_pairs;
+use super::guard::api_error;
+
+const MAX_PAGE_SIZE: usize = 500;
+const DEFAULT_PAGE_SIZE: usize = 25;
+
+pub(crate) async fn list_queues(
+    State(sim): State<Arc<Sim>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = form_pairs(query.as_deref().unwrap_or(""));
+    let mut page_size = DEFAULT_PAGE_SIZE;
+    let mut page_number = 1usize;
+    let mut name = None;
+    let mut divisions = Vec::new();
+    for (key, value) in params {
+        match key.as_str() {
+            "pageSize" => match value.parse() {
+                Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => page_size = n,
+                _ => return bad_request("pageSize must be between 1 and 500").into_response(),
+            },
+            "pageNumber" => match value.parse() {
+                Ok(n) if n >= 1 => page_number = n,
+                _ => return bad_request("pageNumber must be 1 or more").into_response(),
+            },
+            "name" => name = Some(value),
+            "divisionId" => divisions.push(value),
+            _ => {}
+        }
+    }
+    let matching: Vec<_> = sim
+        .queues
+        .iter()
+        .filter(|q| {
+            name.as_deref()
+                .is_none_or(|pattern| glob_matches(pattern, &q.name))
+        })
+        .filter(|q| {
+            divisions.is_empty()
+                || q.division
+                    .as_ref()
+                    .is_some_and(|d| divisions.contains(&d.id))
+        })
+        .collect();
+    let total = matching.len();
+    let entities = matching
+        .into_iter()
+        .skip((page_number - 1).saturating_mul(page_size))
+        .take(page_size)
+        .cloned()
+        .collect();
+    let listing = QueueEntityListing {
+        entities,
+        page_size: page_size as u32,
+        page_number: page_number as u32,
+        total: total as u64,
+        page_count: total.div_ceil(page_size) as u32,
+    };
+    Json(listing).into_response()
+}
+
+/// Case-insensitive match where `*` stands for any run of characters.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let pattern = pattern.to_lowercase();
+    let text = text.to_lowercase();
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+pub(crate) async fn get_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
+    match sim.queues.iter().find(|q| q.id == id) {
+        Some(queue) => Json(queue.clone()).into_response(),
+        None => api_error(
+            StatusCode::NOT_FOUND,
+            "not.found",
+            &format!("Queue {id} not found"),
+        ),
+    }
+}
+
+/// The queue ids of an `or` filter over `queueId` predicates, within the predicate cap.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_exactly_or_by_wildcard_ignoring_case() {
+        assert!(glob_matches("Support", "support"));
+        assert!(!glob_matches("Support", "Support 2"));
+        assert!(glob_matches("Sup*", "Support"));
+        assert!(glob_matches("*port", "Support"));
+        assert!(glob_matches("S*p*t", "Support"));
+        assert!(!glob_matches("S*x*t", "Support"));
+        assert!(glob_matches("*", "anything"));
+    }
+}
+
+#[cfg(test)]
+mod service_tests {
+    use serde_json::Value;
+
+    use crate::genesys::model::QueueEntityListing;
+    use crate::sim::SimConfig;
+    use crate::sim::harness::TestSim;
+
+    #[tokio::test]
+    async fn queues_page_and_filter_by_name_and_division() {
+        let config = SimConfig {
+            queues: 12,
+            ..SimConfig::fast_for_tests(3)
+        };
+        let sim = TestSim::start(config).await;
+        let token = sim.token().await;
+        let page = |query: &'static str| {
+            let request = sim
+                .http
+                .get(sim.url(&format!("/api/v2/routing/queues?{query}")));
+            let request = request.bearer_auth(&token);
+            async move {
+                request
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<QueueEntityListing>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let third = page("pageSize=5&pageNumber=3").await;
+        assert_eq!(
+            (third.total, third.page_count, third.page_number),
+            (12, 3, 3)
+        );
+        assert_eq!(third.entities.len(), 2);
+        assert_eq!(third.entities[1].name, "Queue 12");
+        let support = page("pageSize=100&pageNumber=1&name=support").await;
+        assert_eq!(support.entities.len(), 1);
+        assert_eq!(support.entities[0], sim.handle.queues[0]);
+        assert_eq!(page("pageSize=100&name=Queue*").await.total, 1);
+        let division = sim.handle.queues[2].division.clone().unwrap();
+        let in_division = page(Box::leak(
+            format!("divisionId={}", division.id).into_boxed_str(),
+        ))
+        .await;
+        assert_eq!(in_division.total, 4);
+
+        let id = &sim.handle.queues[4].id;
+        let one = sim
+            .http
+            .get(sim.url(&format!("/api/v2/routing/queues/{id}")))
+            .bearer_auth(&token);
+        assert_eq!(
+            one.send()
+                .await
+                .unwrap()
+                .json::<crate::genesys::model::Queue>()
+                .await
+                .unwrap()
+                .name,
+            "Returns"
+        );
+        let missing = sim
+            .http
+            .get(sim.url("/api/v2/routing/queues/nope"))
+            .bearer_auth(&token);
+        let missing = missing.send().await.unwrap();
+        assert_eq!(missing.status(), 404);
+        assert_eq!(missing.json::<Value>().await.unwrap()["code"], "not.found");
+        sim.stop().await;
+    }
+}

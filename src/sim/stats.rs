@@ -1,0 +1,311 @@
+//! The simulator's record of what happened: every conversation metric the traffic model emits,
+//! kept three ways because three readers need different views of the same facts — the
+//! aggregates query (lagged, per cell), the stream's running 30-minute totals (real time) and the
+//! ground truth (everything ever recorded).
+
+use std::collections::{BTreeMap, HashMap};
+
+/// The aggregate metrics the model records (API.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Metric {
+    NOffered,
+    NConnected,
+    NTransferred,
+    NOverSla,
+    TAnswered,
+    TAbandon,
+    TWait,
+    TTalk,
+    THeld,
+    TAcw,
+    THandle,
+}
+
+pub(crate) const METRIC_COUNT: usize = 11;
+
+impl Metric {
+    pub(crate) const ALL: [Metric; METRIC_COUNT] = [
+        Self::NOffered,
+        Self::NConnected,
+        Self::NTransferred,
+        Self::NOverSla,
+        Self::TAnswered,
+        Self::TAbandon,
+        Self::TWait,
+        Self::TTalk,
+        Self::THeld,
+        Self::TAcw,
+        Self::THandle,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::NOffered => "nOffered",
+            Self::NConnected => "nConnected",
+            Self::NTransferred => "nTransferred",
+            Self::NOverSla => "nOverSla",
+            Self::TAnswered => "tAnswered",
+            Self::TAbandon => "tAbandon",
+            Self::TWait => "tWait",
+            Self::TTalk => "tTalk",
+            Self::THeld => "tHeld",
+            Self::TAcw => "tAcw",
+            Self::THandle => "tHandle",
+        }
+    }
+
+    /// Timers carry sum/min/max in milliseconds; `n*` metrics only a count.
+    pub(crate) fn is_timer(self) -> bool {
+        self.name().starts_with('t')
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Count, and for timers the millisecond sum, min and max.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Stat {
+    pub count: u64,
+    pub sum: u64,
+    pub min: u64,
+    pub max: u64,
+}
+
+impl Stat {
+    fn add(&mut self, value: u64) {
+        self.min = if self.count == 0 {
+            value
+        } else {
+            self.min.min(value)
+        };
+        self.max = self.max.max(value);
+        self.count += 1;
+        self.sum += value;
+    }
+
+    pub(crate) fn merge(&mut self, other: &Stat) {
+        if other.count == 0 {
+            return;
+        }
+        self.min = if self.count == 0 {
+            other.min
+        } else {
+            self.min.min(other.min)
+        };
+        self.max = self.max.max(other.max);
+        self.count += other.count;
+        self.sum += other.sum;
+    }
+}
+
+/// One value per metric, indexed by [`Metric`].
+pub(crate) type StatSet = [Stat; METRIC_COUNT];
+
+pub(crate) fn stat_of(set: &StatSet, metric: Metric) -> &Stat {
+    &set[metric.index()]
+}
+
+/// A metric event: `value` is milliseconds for timers and ignored for counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Record {
+    pub queue: usize,
+    pub media: usize,
+    pub metric: Metric,
+    pub at_ms: i64,
+    pub value: u64,
+    /// When the aggregates query may first see it (the reporting lag).
+    pub visible_ms: i64,
+}
+
+/// Cells are one minute wide, so any granularity of whole minutes maps onto them exactly.
+pub(crate) const CELL_MS: i64 = 60_000;
+/// The stream's running totals are for 30-minute buckets (API.md §8).
+pub(crate) const RUNNING_BUCKET_MS: i64 = 30 * 60_000;
+/// Cells older than this are forgotten so a long demo keeps bounded memory.
+const RETENTION_MS: i64 = 36 * 3_600_000;
+
+/// (queue, media, bucket start ms) of a running total.
+pub(crate) type RunningKey = (usize, usize, i64);
+
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    /// (cell start ms, queue, media) → stats of the records visible so far.
+    cells: BTreeMap<(i64, usize, usize), StatSet>,
+    /// Records still inside their reporting lag.
+    pending: Vec<Record>,
+    /// (queue, media) → everything ever recorded, lagged or not.
+    totals: HashMap<(usize, usize), StatSet>,
+    /// Running totals of recent 30-minute buckets with a "changed since published" flag.
+    running: HashMap<RunningKey, (StatSet, bool)>,
+}
+
+impl Ledger {
+    pub(crate) fn record(&mut self, record: Record, now_ms: i64) {
+        let key = (record.queue, record.media);
+        add(
+            self.totals.entry(key).or_default(),
+            record.metric,
+            record.value,
+        );
+        let bucket = floor(record.at_ms, RUNNING_BUCKET_MS);
+        if bucket >= floor(now_ms, RUNNING_BUCKET_MS) - RUNNING_BUCKET_MS {
+            let entry = self
+                .running
+                .entry((record.queue, record.media, bucket))
+                .or_default();
+            add(&mut entry.0, record.metric, record.value);
+            entry.1 = true;
+        }
+        if record.visible_ms <= now_ms {
+            self.fold(record);
+        } else {
+            self.pending.push(record);
+        }
+    }
+
+    fn fold(&mut self, record: Record) {
+        let cell = floor(record.at_ms, CELL_MS);
+        let set = self
+            .cells
+            .entry((cell, record.queue, record.media))
+            .or_default();
+        add(set, record.metric, record.value);
+    }
+
+    /// Makes lagged records whose time has come visible and forgets expired cells.
+    pub(crate) fn flush(&mut self, now_ms: i64) {
+        let (due, keep): (Vec<Record>, Vec<Record>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|r| r.visible_ms <= now_ms);
+        self.pending = keep;
+        for record in due {
+            self.fold(record);
+        }
+        let horizon = now_ms - RETENTION_MS;
+        while let Some(entry) = self.cells.first_entry() {
+            if entry.key().0 >= horizon {
+                break;
+            }
+            entry.remove();
+        }
+    }
+
+    /// Visible stats per (queue, media, bucket index) for `[start, end)` in `granularity` steps.
+    pub(crate) fn query(
+        &self,
+        queues: &[usize],
+        start_ms: i64,
+        end_ms: i64,
+        granularity_ms: i64,
+    ) -> BTreeMap<(usize, usize, i64), StatSet> {
+        let mut out: BTreeMap<(usize, usize, i64), StatSet> = BTreeMap::new();
+        let range = (start_ms, 0, 0)..(end_ms, 0, 0);
+        for ((cell, queue, media), set) in self.cells.range(range) {
+            if !queues.contains(queue) {
+                continue;
+            }
+            let bucket = (cell - start_ms) / granularity_ms.max(1);
+            let target = out.entry((*queue, *media, bucket)).or_default();
+            for (into, from) in target.iter_mut().zip(set.iter()) {
+                into.merge(from);
+            }
+        }
+        out
+    }
+
+    pub(crate) fn totals(&self, queue: usize, media: usize) -> Option<&StatSet> {
+        self.totals.get(&(queue, media))
+    }
+
+    /// Running totals changed since the last call, and drops buckets that have ended.
+    pub(crate) fn take_changed_running(&mut self, now_ms: i64) -> Vec<(RunningKey, StatSet)> {
+        let changed = self
+            .running
+            .iter_mut()
+            .filter(|(_, (_, dirty))| *dirty)
+            .map(|(key, (set, dirty))| {
+                *dirty = false;
+                (*key, *set)
+            })
+            .collect();
+        let current = floor(now_ms, RUNNING_BUCKET_MS);
+        self.running.retain(|(_, _, bucket), _| *bucket >= current);
+        changed
+    }
+
+    /// Marks every current running total as changed, so the next publish repeats them all.
+    pub(crate) fn mark_running_changed(&mut self) {
+        for (_, dirty) in self.running.values_mut() {
+            *dirty = true;
+        }
+    }
+}
+
+fn add(set: &mut StatSet, metric: Metric, value: u64) {
+    let value = if metric.is_timer() { value } else { 0 };
+    set[metric.index()].add(value);
+}
+
+pub(crate) fn floor(ms: i64, width: i64) -> i64 {
+    ms - ms.rem_euclid(width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(metric: Metric, at_ms: i64, value: u64, visible_ms: i64) -> Record {
+        Record {
+            queue: 0,
+            media: 1,
+            metric,
+            at_ms,
+            value,
+            visible_ms,
+        }
+    }
+
+    #[test]
+    fn lagged_records_count_in_totals_at_once_but_in_queries_only_when_visible() {
+        let mut ledger = Ledger::default();
+        ledger.record(rec(Metric::THandle, 1_000, 500, 5_000), 1_000);
+        ledger.record(rec(Metric::NOffered, 2_000, 0, 2_000), 2_000);
+        assert_eq!(
+            stat_of(ledger.totals(0, 1).unwrap(), Metric::THandle).sum,
+            500
+        );
+        let before = ledger.query(&[0], 0, 60_000, 60_000);
+        assert_eq!(stat_of(&before[&(0, 1, 0)], Metric::THandle).count, 0);
+        ledger.flush(5_000);
+        let after = ledger.query(&[0], 0, 60_000, 60_000);
+        let handle = stat_of(&after[&(0, 1, 0)], Metric::THandle);
+        assert_eq!(
+            (handle.count, handle.sum, handle.min, handle.max),
+            (1, 500, 500, 500)
+        );
+    }
+
+    #[test]
+    fn queries_split_cells_into_buckets_and_skip_other_queues() {
+        let mut ledger = Ledger::default();
+        for minute in 0..10 {
+            ledger.record(rec(Metric::NOffered, minute * CELL_MS, 0, 0), 0);
+        }
+        let result = ledger.query(&[0], 0, 10 * CELL_MS, 5 * CELL_MS);
+        assert_eq!(result.len(), 2);
+        assert_eq!(stat_of(&result[&(0, 1, 1)], Metric::NOffered).count, 5);
+        assert!(ledger.query(&[3], 0, 10 * CELL_MS, 5 * CELL_MS).is_empty());
+    }
+
+    #[test]
+    fn running_totals_are_reported_once_per_change() {
+        let mut ledger = Ledger::default();
+        ledger.record(rec(Metric::TWait, 10, 40, 10_000), 10);
+        let changed = ledger.take_changed_running(20);
+        assert_eq!(changed.len(), 1);
+        assert_eq!(stat_of(&changed[0].1, Metric::TWait).sum, 40);
+        assert!(ledger.take_changed_running(20).is_empty());
+    }
+}

@@ -1,0 +1,410 @@
+//! The notification WebSocket (API.md §8): one session per socket (heartbeats, ping/pong,
+//! socket-side subscribe) and the publisher that turns model changes into queue topic events.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::genesys::model::{
+    AggregateDataContainer, AggregateMetricData, Group, HEARTBEAT_MESSAGE, MetadataBody,
+    NotificationFrame, StatisticalResponse, TOPIC_CHANNEL_METADATA, TOPIC_SOCKET_CLOSING,
+    queue_observation_topic,
+};
+use crate::genesys::time::{format_interval, from_epoch_millis};
+
+use super::analytics::aggregate_metrics;
+use super::channels::{Outbound, subscribe};
+use super::stats::RUNNING_BUCKET_MS;
+use super::traffic::uuid;
+use super::view::{QueueView, event_media_metrics, event_user_metrics, queue_view};
+use super::{Sim, lock, now_ms};
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) async fn upgrade(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !lock(&sim.channels).is_valid(&id, now_ms()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    ws.on_upgrade(move |socket| session(sim, id, socket))
+}
+
+fn metadata_frame(topic: &str, message: &str) -> String {
+    let frame = NotificationFrame {
+        topic_name: topic.to_owned(),
+        version: None,
+        event_body: MetadataBody {
+            message: message.to_owned(),
+        },
+        metadata: None,
+    };
+    serde_json::to_string(&frame).unwrap_or_default()
+}
+
+async fn session(sim: Arc<Sim>, id: String, socket: WebSocket) {
+    let conn = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (mut sink, mut stream) = socket.split();
+    if !lock(&sim.channels).attach(&id, conn, tx) {
+        let _ = sink.send(Message::Close(None)).await;
+        return;
+    }
+    let period = sim.config.heartbeat_interval;
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        let outgoing = tokio::select! {
+            () = sim.cancel.cancelled() => Outbound::Close,
+            _ = heartbeat.tick() => {
+                if !sim.heartbeats.load(Ordering::SeqCst) {
+                    continue;
+                }
+                Outbound::Text(metadata_frame(TOPIC_CHANNEL_METADATA, HEARTBEAT_MESSAGE))
+            }
+            message = rx.recv() => message.unwrap_or(Outbound::Close),
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => match client_message(&sim, &id, text.as_str()) {
+                    Some(reply) => Outbound::Text(reply),
+                    None => continue,
+                },
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => continue,
+            },
+        };
+        let sent = match outgoing {
+            Outbound::Text(text) => sink.send(Message::Text(text.into())).await,
+            Outbound::Close => {
+                let _ = sink.send(Message::Close(None)).await;
+                break;
+            }
+        };
+        if sent.is_err() {
+            break;
+        }
+    }
+    lock(&sim.channels).detach(&id, conn);
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientMessage {
+    message: String,
+    #[serde(default)]
+    topics: Vec<String>,
+    #[serde(default)]
+    correlation_id: Option<String>,
+}
+
+/// The reply to a client frame; frames we do not understand are ignored, as Genesys does.
+fn client_message(sim: &Sim, channel: &str, text: &str) -> Option<String> {
+    let message: ClientMessage = serde_json::from_str(text).ok()?;
+    match message.message.as_str() {
+        "ping" => Some(metadata_frame(TOPIC_CHANNEL_METADATA, "pong")),
+        "subscribe" => {
+            let result = match subscribe(sim, channel, message.topics, false) {
+                Ok(_) => json!({"result": "200", "status": "subscribed"}),
+                Err(failure) if failure.status == StatusCode::NOT_FOUND => {
+                    json!({"result": "404", "status": "channel not found"})
+                }
+                Err(_) => json!({"result": "400", "status": "invalid subscription"}),
+            };
+            let mut result = result;
+            result["correlationId"] = json!(message.correlation_id);
+            Some(result.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Sends every connected socket a `socket_closing` notice and closes it after the grace.
+pub(crate) fn socket_closing(sim: &Arc<Sim>) {
+    let sockets = lock(&sim.channels).sockets();
+    let notice = metadata_frame(TOPIC_SOCKET_CLOSING, "Socket is closing for maintenance");
+    for (id, conn) in sockets {
+        lock(&sim.channels).send_to(&id, conn, Outbound::Text(notice.clone()));
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = sim.cancel.cancelled() => {}
+                () = tokio::time::sleep(sim.config.socket_closing_grace) => {
+                    lock(&sim.channels).send_to(&id, conn, Outbound::Close);
+                }
+            }
+        });
+    }
+}
+
+/// Sends `message` to every connected socket, whatever it subscribed to.
+pub(crate) fn to_every_socket(sim: &Sim, message: &Outbound) {
+    let channels = lock(&sim.channels);
+    for (id, conn) in channels.sockets() {
+        channels.send_to(&id, conn, message.clone());
+    }
+}
+
+/// Publishes changed queue state every `publish_interval`, so each queue gets at most one
+/// round of events per interval.
+pub(crate) async fn publish_loop(sim: Arc<Sim>, cancel: CancellationToken) {
+    let mut ticks = tokio::time::interval(sim.config.publish_interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Vec<Option<QueueView>> = vec![None; sim.queues.len()];
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = ticks.tick() => publish_once(&sim, &mut last),
+        }
+    }
+}
+
+fn event(
+    queue_id: &str,
+    media: Option<&str>,
+    interval: String,
+    metrics: Vec<AggregateMetricData>,
+) -> String {
+    let frame = NotificationFrame {
+        topic_name: queue_observation_topic(queue_id),
+        version: Some("2".to_owned()),
+        event_body: AggregateDataContainer {
+            group: Group {
+                queue_id: Some(queue_id.to_owned()),
+                media_type: media.map(str::to_owned),
+            },
+            data: vec![StatisticalResponse { interval, metrics }],
+        },
+        metadata: Some(json!({"CorrelationId": uuid(&mut rand::rng())})),
+    };
+    serde_json::to_string(&frame).unwrap_or_default()
+}
+
+pub(crate) fn publish_once(sim: &Sim, last: &mut [Option<QueueView>]) {
+    let force = sim.publish_all.swap(false, Ordering::SeqCst);
+    let now = now_ms();
+    let Some(instant) = from_epoch_millis(now) else {
+        return;
+    };
+    let zero_width = format_interval(instant, instant);
+    let (views, running, media_types) = {
+        let mut model = sim.model();
+        if force {
+            model.ledger.mark_running_changed();
+        }
+        let views: Vec<QueueView> = (0..sim.queues.len())
+            .map(|q| queue_view(&model, q))
+            .collect();
+        (
+            views,
+            model.ledger.take_changed_running(now),
+            model.media_types.clone(),
+        )
+    };
+    let mut frames: Vec<(String, String)> = Vec::new();
+    for (queue, view) in views.into_iter().enumerate() {
+        let id = &sim.queues[queue].id;
+        let previous = if force { None } else { last[queue].as_ref() };
+        for (m, media) in view.media.iter().enumerate() {
+            if previous.is_none_or(|p| p.media.get(m) != Some(media)) {
+                let metrics = event_media_metrics(media);
+                let text = event(id, Some(&media_types[m]), zero_width.clone(), metrics);
+                frames.push((queue_observation_topic(id), text));
+            }
+        }
+        if previous.is_none_or(|p| p.users != view.users) {
+            let metrics = event_user_metrics(&view.users, &sim.presence_ids);
+            frames.push((
+                queue_observation_topic(id),
+                event(id, None, zero_width.clone(), metrics),
+            ));
+        }
+        last[queue] = Some(view);
+    }
+    for ((queue, media, bucket), set) in running {
+        let (Some(from), Some(to)) = (
+            from_epoch_millis(bucket),
+            from_epoch_millis(bucket + RUNNING_BUCKET_MS),
+        ) else {
+            continue;
+        };
+        let id = &sim.queues[queue].id;
+        let metrics = aggregate_metrics(&set, None);
+        let text = event(
+            id,
+            media_types.get(media).map(String::as_str),
+            format_interval(from, to),
+            metrics,
+        );
+        frames.push((queue_observation_topic(id), text));
+    }
+    let channels = lock(&sim.channels);
+    for (topic, text) in frames {
+        channels.send_topic(&topic, &text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures_util::{SinkExt, StreamExt};
+    use serde_json::{Value, json};
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    use crate::genesys::model::{Channel, queue_observation_topic};
+    use crate::sim::SimConfig;
+    use crate::sim::harness::{DEADLINE, TestSim};
+
+    type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    async fn channel(sim: &TestSim, token: &str) -> Channel {
+        let response = sim
+            .post_json(token, "/api/v2/notifications/channels", &json!({}))
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    async fn connect(channel: &Channel) -> Socket {
+        tokio_tungstenite::connect_async(channel.connect_uri.as_str())
+            .await
+            .unwrap()
+            .0
+    }
+
+    /// The next text frame as JSON, or `None` when the socket closes.
+    async fn next_json(socket: &mut Socket) -> Option<Value> {
+        loop {
+            match socket.next().await? {
+                Ok(WsMessage::Text(text)) => return Some(serde_json::from_str(&text).unwrap()),
+                Ok(WsMessage::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_subscribed_socket_receives_heartbeats_pongs_and_queue_events() {
+        let config = SimConfig {
+            heartbeat_interval: Duration::from_millis(200),
+            ..SimConfig::fast_for_tests(5)
+        };
+        let sim = TestSim::start(config).await;
+        let token = sim.token().await;
+        let channel = channel(&sim, &token).await;
+        assert!(channel.id.starts_with("streaming-0-"));
+        assert!(channel.connect_uri.starts_with("ws://127.0.0.1:"));
+        let queue_id = sim.handle.queues[0].id.clone();
+        let topic = queue_observation_topic(&queue_id);
+        let path = format!(
+            "/api/v2/notifications/channels/{}/subscriptions",
+            channel.id
+        );
+        let put = sim
+            .http
+            .put(sim.url(&path))
+            .bearer_auth(&token)
+            .json(&json!([{"id": topic}]));
+        let listing: Value = put.send().await.unwrap().json().await.unwrap();
+        assert_eq!(listing["entities"][0]["id"], topic);
+
+        let mut socket = connect(&channel).await;
+        socket
+            .send(WsMessage::Text(r#"{"message":"ping"}"#.into()))
+            .await
+            .unwrap();
+        let (mut heartbeat, mut pong, mut observation, mut aggregate) =
+            (false, false, false, false);
+        tokio::time::timeout(DEADLINE, async {
+            while !(heartbeat && pong && observation && aggregate) {
+                let frame = next_json(&mut socket).await.expect("socket stays open");
+                match frame["eventBody"]["message"].as_str() {
+                    Some("WebSocket Heartbeat") => heartbeat = true,
+                    Some("pong") => pong = true,
+                    _ => {}
+                }
+                if frame["topicName"] == topic.as_str() {
+                    assert_eq!(frame["eventBody"]["group"]["queueId"], queue_id.as_str());
+                    let interval = frame["eventBody"]["data"][0]["interval"].as_str().unwrap();
+                    let (from, to) = interval.split_once('/').unwrap();
+                    if from == to {
+                        observation = true;
+                    } else {
+                        assert!(to.ends_with(":00:00.000Z") || to.ends_with(":30:00.000Z"));
+                        aggregate = true;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("heartbeat, pong, observation and aggregate frames all arrive");
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_second_socket_on_the_same_channel_drops_the_first() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let channel = channel(&sim, &token).await;
+        let mut first = connect(&channel).await;
+        let mut second = connect(&channel).await;
+        let closed = tokio::time::timeout(DEADLINE, async {
+            while next_json(&mut first).await.is_some() {}
+        });
+        closed.await.expect("the first socket is closed");
+        second
+            .send(WsMessage::Text(r#"{"message":"ping"}"#.into()))
+            .await
+            .unwrap();
+        let reply = tokio::time::timeout(DEADLINE, next_json(&mut second))
+            .await
+            .unwrap();
+        assert_eq!(reply.unwrap()["eventBody"]["message"], "pong");
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn socket_closing_warns_then_closes_and_expired_channels_refuse_sockets() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let channel = channel(&sim, &token).await;
+        let mut socket = connect(&channel).await;
+        sim.control("/sim/faults", json!({"kind": "socket_closing"}))
+            .await;
+        tokio::time::timeout(DEADLINE, async {
+            loop {
+                let frame = next_json(&mut socket).await.expect("notice before close");
+                if frame["topicName"] == "v2.system.socket_closing" {
+                    break;
+                }
+            }
+            while next_json(&mut socket).await.is_some() {}
+        })
+        .await
+        .expect("socket_closing notice, then close");
+
+        sim.control("/sim/faults", json!({"kind": "expire_channels"}))
+            .await;
+        let head = sim
+            .http
+            .head(sim.url(&format!("/api/v2/notifications/channels/{}", channel.id)));
+        assert_eq!(head.bearer_auth(&token).send().await.unwrap().status(), 404);
+        assert!(
+            tokio_tungstenite::connect_async(channel.connect_uri.as_str())
+                .await
+                .is_err()
+        );
+        sim.stop().await;
+    }
+}

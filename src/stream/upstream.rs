@@ -1,0 +1,111 @@
+//! The REST calls the supervisor needs, behind a trait so its state machine is tested against
+//! a scripted fake, and one channel's bookkeeping (when to rotate it).
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::genesys::GenesysClient;
+use crate::genesys::error::ApiError;
+use crate::genesys::model::{Channel, ChannelTopicEntityListing, QueueObservationQueryResponse};
+use crate::genesys::time::parse_instant;
+
+/// Topics one channel may carry (API.md §7); more is a 400 upstream.
+pub const MAX_TOPICS_PER_CHANNEL: usize = 1_000;
+
+/// A channel lives 24 hours unless `expires` says otherwise.
+const DEFAULT_CHANNEL_LIFETIME: Duration = Duration::from_secs(24 * 3_600);
+
+/// Rotating sooner than this after creation would turn a misconfiguration (a rotation margin
+/// longer than the channel's life) into a channel-creation loop.
+const MIN_CHANNEL_USE: Duration = Duration::from_secs(30);
+
+pub(crate) trait Upstream: Send + Sync + 'static {
+    fn create_channel(&self) -> impl Future<Output = Result<Channel, ApiError>> + Send;
+
+    fn replace_subscriptions(
+        &self,
+        channel_id: &str,
+        topics: &[String],
+    ) -> impl Future<Output = Result<ChannelTopicEntityListing, ApiError>> + Send;
+
+    fn query_observations(
+        &self,
+        queue_ids: &[String],
+    ) -> impl Future<Output = Result<QueueObservationQueryResponse, ApiError>> + Send;
+}
+
+impl Upstream for GenesysClient {
+    fn create_channel(&self) -> impl Future<Output = Result<Channel, ApiError>> + Send {
+        GenesysClient::create_channel(self)
+    }
+
+    fn replace_subscriptions(
+        &self,
+        channel_id: &str,
+        topics: &[String],
+    ) -> impl Future<Output = Result<ChannelTopicEntityListing, ApiError>> + Send {
+        GenesysClient::replace_subscriptions(self, channel_id, topics)
+    }
+
+    fn query_observations(
+        &self,
+        queue_ids: &[String],
+    ) -> impl Future<Output = Result<QueueObservationQueryResponse, ApiError>> + Send {
+        GenesysClient::query_observations(self, queue_ids)
+    }
+}
+
+/// A channel we created, and when to replace it.
+#[derive(Debug, Clone)]
+pub(crate) struct ChannelState {
+    pub channel: Channel,
+    pub rotate_at: Instant,
+}
+
+impl ChannelState {
+    pub fn new(channel: Channel, rotate_before_expiry: Duration) -> Self {
+        let remaining = channel
+            .expires
+            .as_deref()
+            .and_then(parse_instant)
+            .and_then(|expires| (expires - chrono::Utc::now()).to_std().ok())
+            .unwrap_or(DEFAULT_CHANNEL_LIFETIME);
+        let use_for = remaining
+            .saturating_sub(rotate_before_expiry)
+            .max(MIN_CHANNEL_USE);
+        Self {
+            channel,
+            rotate_at: Instant::now() + use_for,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel(expires: Option<String>) -> Channel {
+        Channel {
+            connect_uri: "ws://127.0.0.1:1/channels/c".into(),
+            id: "c".into(),
+            expires,
+        }
+    }
+
+    #[test]
+    fn rotation_is_scheduled_before_expiry_with_a_floor() {
+        let in_an_hour = chrono::Utc::now() + chrono::Duration::hours(1);
+        let expires = crate::genesys::time::format_instant(in_an_hour);
+        let state = ChannelState::new(channel(Some(expires)), Duration::from_secs(600));
+        let rotate_in = state.rotate_at - Instant::now();
+        assert!(rotate_in <= Duration::from_secs(3_000) && rotate_in > Duration::from_secs(2_990));
+
+        let state = ChannelState::new(channel(None), Duration::from_secs(25 * 3_600));
+        let rotate_in = state.rotate_at - Instant::now();
+        assert!(
+            rotate_in <= MIN_CHANNEL_USE && rotate_in > MIN_CHANNEL_USE - Duration::from_secs(5)
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! Shared harness for the black-box tests: the simulator and the exporter on 127.0.0.1:0,
+//! `/metrics` scraped over HTTP and parsed, ground truth read from the simulator's control API.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use genesys_exporter::app::Exporter;
+use genesys_exporter::config::Settings;
+use genesys_exporter::secret::Secret;
+use genesys_exporter::sim::{self, SimConfig, SimHandle};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// How long any condition in these tests may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+pub struct Harness {
+    pub sim: SimHandle,
+    pub exporter_url: String,
+    pub http: reqwest::Client,
+    pub cancel: CancellationToken,
+    exporter: Option<Exporter>,
+}
+
+/// Exporter settings tuned for a fast simulator: short intervals, millisecond backoffs.
+pub fn fast_settings(sim: &SimHandle, media_types: &[String]) -> Settings {
+    let mut settings = Settings {
+        client_id: sim.client_id.clone(),
+        client_secret: Some(Secret::new(sim.client_secret.clone())),
+        api_base_url: Some(sim.base_url.clone()),
+        login_base_url: Some(sim.base_url.clone()),
+        media_types: media_types.to_vec(),
+        ..Settings::default()
+    };
+    settings.stream.heartbeat_timeout = Duration::from_secs(3);
+    settings.stream.reconnect_backoff_base = Duration::from_millis(50);
+    settings.stream.reconnect_backoff_max = Duration::from_millis(500);
+    settings.stream.fallback_poll_interval = Duration::from_millis(500);
+    settings.aggregates.poll_interval = Duration::from_millis(300);
+    settings.http.request_timeout = Duration::from_secs(5);
+    settings.http.retry_backoff_base = Duration::from_millis(10);
+    settings.http.retry_backoff_max = Duration::from_millis(200);
+    settings.validate().expect("test settings are valid");
+    settings
+}
+
+impl Harness {
+    /// Starts the simulator (fast traffic) and an exporter pointed at it.
+    pub async fn start(seed: u64) -> Harness {
+        Self::start_with(SimConfig::fast_for_tests(seed), |_| {}).await
+    }
+
+    pub async fn start_with(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let cancel = CancellationToken::new();
+        let media_types = config.media_types.clone();
+        let sim_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = sim::start(config, sim_listener, cancel.child_token())
+            .await
+            .unwrap();
+        let mut settings = fast_settings(&sim, &media_types);
+        tweak(&mut settings);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let exporter = Exporter::start(settings, listener, cancel.child_token())
+            .await
+            .unwrap();
+        Harness {
+            exporter_url: format!("http://{}", exporter.local_addr),
+            sim,
+            http: reqwest::Client::new(),
+            cancel,
+            exporter: Some(exporter),
+        }
+    }
+
+    pub async fn get_text(&self, url: &str) -> (u16, String) {
+        let response = self.http.get(url).send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    pub async fn scrape(&self) -> Scrape {
+        let (status, text) = self
+            .get_text(&format!("{}/metrics", self.exporter_url))
+            .await;
+        assert_eq!(status, 200, "{text}");
+        Scrape::parse(&text)
+    }
+
+    pub async fn truth(&self) -> Value {
+        let url = format!("{}/sim/truth", self.sim.base_url);
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sim_post(&self, path: &str, body: Value) {
+        let url = format!("{}{path}", self.sim.base_url);
+        let response = self.http.post(url).json(&body).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+    }
+
+    pub async fn pause_traffic(&self) {
+        self.sim_post("/sim/traffic/pause", Value::Null).await;
+    }
+
+    pub async fn fault(&self, kind: Value) {
+        self.sim_post("/sim/faults", kind).await;
+    }
+
+    /// Cancels everything and waits for the exporter to finish its shutdown.
+    pub async fn stop(mut self) {
+        self.cancel.cancel();
+        if let Some(exporter) = self.exporter.take() {
+            tokio::time::timeout(DEADLINE, exporter.wait())
+                .await
+                .expect("exporter stops in time");
+        }
+    }
+}
+
+/// Polls `check` until it returns `Ok`, failing the test with the last `Err` after `DEADLINE`.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let mut last = String::new();
+    while tokio::time::Instant::now() < deadline {
+        match check().await {
+            Ok(()) => return,
+            Err(why) => last = why,
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: not true within {DEADLINE:?}: {last}");
+}
+
+/// One `/metrics` body: series name + sorted labels → value.
+#[derive(Debug, Default)]
+pub struct Scrape {
+    pub series: BTreeMap<String, f64>,
+}
+
+impl Scrape {
+    pub fn parse(text: &str) -> Scrape {
+        let mut series = BTreeMap::new();
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let (key, value) = line.rsplit_once(' ').expect("a sample line has a value");
+            series.insert(
+                normalise(key),
+                value.parse().expect("a sample value is a number"),
+            );
+        }
+        Scrape { series }
+    }
+
+    /// The value of `name{labels}`; labels in any order.
+    pub fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        self.series.get(&key(name, labels)).copied()
+    }
+}
+
+pub fn key(name: &str, labels: &[(&str, &str)]) -> String {
+    let mut labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    labels.sort();
+    format!("{name}{{{}}}", labels.join(","))
+}
+
+fn normalise(series: &str) -> String {
+    match series.split_once('{') {
+        None => format!("{series}{{}}"),
+        Some((name, rest)) => {
+            let body = rest.trim_end_matches('}');
+            let mut labels: Vec<&str> = split_labels(body);
+            labels.sort();
+            format!("{name}{{{}}}", labels.join(","))
+        }
+    }
+}
+
+/// Splits `a="x",b="y,z"` on the commas between labels, not inside quoted values.
+fn split_labels(body: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in body.char_indices() {
+        match c {
+            '\\' if quoted => escaped = !escaped,
+            '"' if !escaped => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&body[start..i]);
+                start = i + 1;
+            }
+            _ => escaped = false,
+        }
+        if c != '\\' {
+            escaped = false;
+        }
+    }
+    if start < body.len() {
+        parts.push(&body[start..]);
+    }
+    parts
+}
