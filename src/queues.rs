@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::genesys::ApiError;
 use crate::genesys::GenesysClient;
-use crate::genesys::client::Endpoint;
 use crate::genesys::model::{Queue, queue_observation_topic};
 use crate::metrics::QueueLabels;
+use tracing::warn;
 
 /// Genesys allows at most this many topics on one channel (API.md §7).
 pub const MAX_TOPICS_PER_CHANNEL: usize = 1_000;
@@ -33,21 +33,15 @@ pub async fn resolve(
             found.insert(queue.id.clone(), queue);
         }
     }
+    let mut missing = Vec::new();
     for id in &selection.ids {
-        let queue = client.get_queue(id).await.map_err(|error| match error {
-            ApiError::Status {
-                status: 404,
-                correlation_id,
-                ..
-            } => ApiError::Status {
-                endpoint: Endpoint::RoutingQueues.as_str(),
-                status: 404,
-                message: format!("configured queue id {id:?} does not exist"),
-                correlation_id,
-            },
-            other => other,
-        })?;
-        found.insert(queue.id.clone(), queue);
+        match client.get_queue(id).await {
+            Ok(queue) => {
+                found.insert(queue.id.clone(), queue);
+            }
+            Err(ApiError::Status { status: 404, .. }) => missing.push(format!("queue id {id:?}")),
+            Err(other) => return Err(other),
+        }
     }
     for name in &selection.names {
         // NB: the server applies the filter too; matching again here keeps the rule (exact,
@@ -59,16 +53,19 @@ pub async fn resolve(
             .filter(|queue| name_matches(name, &queue.name))
             .collect();
         if matching.is_empty() {
-            return Err(ApiError::Status {
-                endpoint: Endpoint::RoutingQueues.as_str(),
-                status: 404,
-                message: format!("configured queue name {name:?} matches no queue"),
-                correlation_id: "none".to_owned(),
-            });
+            missing.push(format!("queue name {name:?}"));
         }
         for queue in matching {
             found.insert(queue.id.clone(), queue);
         }
+    }
+    // NB: one renamed queue must not stop monitoring of the others; only an empty result fails.
+    if !missing.is_empty() {
+        let missing = missing.join(", ");
+        if found.is_empty() {
+            return Err(ApiError::QueueNotFound { missing });
+        }
+        warn!(%missing, "configured queues not found; monitoring the rest");
     }
     let mut labels: Vec<QueueLabels> = found.into_values().map(labels_of).collect();
     labels.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
@@ -200,34 +197,28 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unknown_id_is_a_one_line_error_naming_it() {
+    async fn an_unknown_id_alone_is_a_one_line_error_naming_it() {
         let (client, _metrics) = fake::start(org()).await;
         let error = timeout(DEADLINE, resolve(&client, &selection(&["q-9"], &[])))
             .await
             .unwrap()
             .unwrap_err();
         let text = error.to_string();
-        assert!(
-            text.contains(r#"configured queue id "q-9" does not exist"#),
-            "{text}"
-        );
+        assert_eq!(error.kind(), "queue_not_found");
+        assert!(text.contains(r#"queue id "q-9""#), "{text}");
         assert!(!text.contains('\n'));
     }
 
     #[tokio::test]
-    async fn a_name_matching_nothing_is_a_one_line_error_naming_it() {
+    async fn queues_that_do_not_exist_leave_the_others_monitored() {
         let (client, _metrics) = fake::start(org()).await;
-        let wanted = selection(&[], &["Sales", "Marketing*"]);
-        let error = timeout(DEADLINE, resolve(&client, &wanted))
+        let wanted = selection(&["q-9"], &["Sales", "Marketing*"]);
+        let queues = timeout(DEADLINE, resolve(&client, &wanted))
             .await
             .unwrap()
-            .unwrap_err();
-        let text = error.to_string();
-        assert!(
-            text.contains(r#"configured queue name "Marketing*" matches no queue"#),
-            "{text}"
-        );
-        assert!(!text.contains('\n'));
+            .unwrap();
+        let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
+        assert_eq!(names, ["Sales"]);
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub enum ApiError {
         #[source]
         source: serde_json::Error,
     },
+    /// Configured queues that do not exist (a typo, a deleted or renamed queue).
+    #[error("no configured queue exists: {missing}")]
+    QueueNotFound { missing: String },
     #[error("invalid base URL {url}: {reason}")]
     BadUrl { url: String, reason: String },
 }
@@ -47,6 +50,7 @@ impl ApiError {
             Self::Transport { .. } => "transport",
             Self::Decode { .. } => "decode",
             Self::BadUrl { .. } => "bad_url",
+            Self::QueueNotFound { .. } => "queue_not_found",
         }
     }
 

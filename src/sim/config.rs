@@ -47,7 +47,7 @@ impl Default for SimConfig {
             media_types: ["voice", "chat", "email", "callback", "message"]
                 .map(str::to_owned)
                 .to_vec(),
-            arrivals_per_minute: 20.0,
+            arrivals_per_minute: 2.4,
             mean_talk: Duration::from_secs(180),
             mean_acw: Duration::from_secs(30),
             mean_patience: Duration::from_secs(120),

@@ -353,7 +353,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_second_socket_on_the_same_channel_drops_the_first() {
+    async fn a_second_socket_drops_the_first_and_serves_subscribe_and_fault_frames() {
         let sim = TestSim::fast().await;
         let token = sim.token().await;
         let channel = channel(&sim, &token).await;
@@ -371,6 +371,41 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(reply.unwrap()["eventBody"]["message"], "pong");
+
+        let topic = queue_observation_topic(&sim.handle.queues[1].id);
+        let subscribe = json!({"message": "subscribe", "topics": [topic], "correlationId": "c-1"});
+        second
+            .send(WsMessage::Text(subscribe.to_string().into()))
+            .await
+            .unwrap();
+        let reply = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let frame = next_json(&mut second).await.expect("socket stays open");
+                if frame.get("result").is_some() {
+                    return frame;
+                }
+            }
+        });
+        let reply = reply.await.unwrap();
+        assert_eq!(reply["result"], "200");
+        assert_eq!(reply["correlationId"], "c-1");
+
+        sim.control("/sim/faults", json!({"kind": "malformed_message"}))
+            .await;
+        let garbage = tokio::time::timeout(DEADLINE, async {
+            loop {
+                match second.next().await {
+                    Some(Ok(WsMessage::Text(text))) => {
+                        if serde_json::from_str::<Value>(&text).is_err() {
+                            return text.to_string();
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("socket ended: {other:?}"),
+                }
+            }
+        });
+        assert!(!garbage.await.unwrap().is_empty());
         sim.stop().await;
     }
 
