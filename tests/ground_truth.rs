@@ -3,175 +3,10 @@
 
 mod common;
 
-use common::{Harness, Scrape, eventually};
-use serde_json::Value;
-
-const STATES: [&str; 3] = ["waiting", "interacting", "alerting"];
-const STATUSES: [&str; 5] = [
-    "IDLE",
-    "INTERACTING",
-    "COMMUNICATING",
-    "NOT_RESPONDING",
-    "OFF_QUEUE",
-];
-
-fn count(value: &Value) -> f64 {
-    value.as_f64().unwrap_or(0.0)
-}
-
-/// Every mismatch between the queue gauges in `scrape` and `truth`, one line each.
-fn gauge_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]) -> Vec<String> {
-    let mut wrong = Vec::new();
-    let mut expect = |name: &str, labels: &[(&str, &str)], want: f64| {
-        let got = scrape.get(name, labels);
-        if got != Some(want) {
-            wrong.push(format!(
-                "{} = {got:?}, truth {want}",
-                common::key(name, labels)
-            ));
-        }
-    };
-    for queue in truth["queues"].as_array().expect("truth lists queues") {
-        let id = queue["id"].as_str().unwrap();
-        let name = queue["name"].as_str().unwrap();
-        let q = [("queue_id", id), ("queue", name)];
-        for media in media_types {
-            for state in STATES {
-                let labels = [q[0], q[1], ("media_type", media.as_str()), ("state", state)];
-                expect(
-                    "genesys_queue_interactions",
-                    &labels,
-                    count(&queue["interactions"][media][state]),
-                );
-            }
-        }
-        for status in STATUSES {
-            let labels = [q[0], q[1], ("routing_status", status)];
-            expect(
-                "genesys_queue_users",
-                &labels,
-                count(&queue["users"][status]),
-            );
-        }
-        expect("genesys_queue_members", &q, count(&queue["members"]));
-        expect(
-            "genesys_queue_on_queue_users",
-            &q,
-            count(&queue["onQueueUsers"]),
-        );
-        expect(
-            "genesys_queue_active_users",
-            &q,
-            count(&queue["activeUsers"]),
-        );
-    }
-    wrong
-}
-
-/// (counter, truth metric, statistic) for every conversation counter.
-const COUNTERS: &[(&str, &str, &str)] = &[
-    ("genesys_conversations_offered_total", "nOffered", "count"),
-    (
-        "genesys_conversations_connected_total",
-        "nConnected",
-        "count",
-    ),
-    (
-        "genesys_conversations_transferred_total",
-        "nTransferred",
-        "count",
-    ),
-    ("genesys_conversations_over_sla_total", "nOverSla", "count"),
-    ("genesys_conversations_abandoned_total", "tAbandon", "count"),
-    (
-        "genesys_conversation_abandon_seconds_total",
-        "tAbandon",
-        "sum",
-    ),
-    ("genesys_conversations_answered_total", "tAnswered", "count"),
-    (
-        "genesys_conversation_answer_seconds_total",
-        "tAnswered",
-        "sum",
-    ),
-    ("genesys_conversations_handled_total", "tHandle", "count"),
-    (
-        "genesys_conversation_handle_seconds_total",
-        "tHandle",
-        "sum",
-    ),
-    ("genesys_conversation_wait_seconds_total", "tWait", "sum"),
-    ("genesys_conversation_talk_seconds_total", "tTalk", "sum"),
-    ("genesys_conversation_hold_seconds_total", "tHeld", "sum"),
-    (
-        "genesys_conversation_after_call_work_seconds_total",
-        "tAcw",
-        "sum",
-    ),
-];
-
-fn counter_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]) -> Vec<String> {
-    let mut wrong = Vec::new();
-    for queue in truth["queues"].as_array().expect("truth lists queues") {
-        let (id, name) = (
-            queue["id"].as_str().unwrap(),
-            queue["name"].as_str().unwrap(),
-        );
-        for media in media_types {
-            for (counter, metric, statistic) in COUNTERS {
-                let raw = count(&queue["totals"][media][metric][statistic]);
-                let want = if *statistic == "sum" {
-                    raw / 1000.0
-                } else {
-                    raw
-                };
-                let labels = [
-                    ("queue_id", id),
-                    ("queue", name),
-                    ("media_type", media.as_str()),
-                ];
-                // A series that never moved may be absent: that reads as 0.
-                let got = scrape.get(counter, &labels).unwrap_or(0.0);
-                if (got - want).abs() > 1e-6 {
-                    wrong.push(format!(
-                        "{} = {got}, truth {want}",
-                        common::key(counter, &labels)
-                    ));
-                }
-            }
-        }
-    }
-    wrong
-}
-
-fn total_offered(truth: &Value) -> f64 {
-    truth["queues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|q| q["totals"].as_object().into_iter().flat_map(|m| m.values()))
-        .map(|media| count(&media["nOffered"]["count"]))
-        .sum()
-}
-
-async fn check_against_truth(
-    harness: &Harness,
-    media_types: &[String],
-    mismatches: fn(&Scrape, &Value, &[String]) -> Vec<String>,
-) -> Result<(), String> {
-    let truth = harness.truth().await;
-    let scrape = harness.scrape().await;
-    let wrong = mismatches(&scrape, &truth, media_types);
-    if wrong.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} mismatches, first: {:?}",
-            wrong.len(),
-            &wrong[..wrong.len().min(5)]
-        ))
-    }
-}
+use common::truth::{
+    check_against_truth, count, counter_mismatches, gauge_mismatches, total_offered,
+};
+use common::{Harness, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gauges_and_counters_equal_ground_truth_once_traffic_pauses() {
@@ -192,6 +27,15 @@ async fn gauges_and_counters_equal_ground_truth_once_traffic_pauses() {
     })
     .await;
     harness.pause_traffic().await;
+    let truth = harness.truth().await;
+    let queues = truth["queues"]
+        .as_array()
+        .expect("truth lists queues")
+        .len();
+    assert!(
+        queues > 0 && queues == harness.sim.queues.len(),
+        "truth lists {queues} queues"
+    );
 
     eventually("every queue gauge equals the ground truth", || {
         check_against_truth(&harness, &media_types, gauge_mismatches)

@@ -2,6 +2,8 @@
 //! `/metrics` scraped over HTTP and parsed, ground truth read from the simulator's control API.
 #![allow(dead_code)]
 
+pub mod truth;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
@@ -22,6 +24,8 @@ pub struct Harness {
     pub exporter_url: String,
     pub http: reqwest::Client,
     pub cancel: CancellationToken,
+    /// The media types both sides use (the exporter's allow-list).
+    pub media_types: Vec<String>,
     exporter: Option<Exporter>,
 }
 
@@ -72,6 +76,7 @@ impl Harness {
             sim,
             http: reqwest::Client::new(),
             cancel,
+            media_types,
             exporter: Some(exporter),
         }
     }

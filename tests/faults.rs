@@ -1,0 +1,277 @@
+//! Upstream faults injected through the simulator: the exporter recovers, counts what happened
+//! and ends with gauges equal to the ground truth.
+
+mod common;
+
+use common::truth::{check_against_truth, gauge_mismatches};
+use common::{Harness, Scrape, eventually};
+use serde_json::json;
+
+fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+    scrape.get(name, labels).unwrap_or(0.0)
+}
+
+async fn ready(harness: &Harness) {
+    eventually("the exporter is ready and streaming", || async {
+        let (status, body) = harness
+            .get_text(&format!("{}/readyz", harness.exporter_url))
+            .await;
+        let connected = value(
+            &harness.scrape().await,
+            "genesys_exporter_stream_connected",
+            &[("channel", "0")],
+        );
+        if status == 200 && connected == 1.0 {
+            Ok(())
+        } else {
+            Err(format!("readyz {status} {body}, connected {connected}"))
+        }
+    })
+    .await;
+}
+
+/// Waits until `name{labels}` reaches `at_least`.
+async fn metric_reaches(harness: &Harness, name: &str, labels: &[(&str, &str)], at_least: f64) {
+    eventually(&format!("{name} reaches {at_least}"), || async {
+        let got = value(&harness.scrape().await, name, labels);
+        if got >= at_least {
+            Ok(())
+        } else {
+            Err(format!("{name} = {got}"))
+        }
+    })
+    .await;
+}
+
+async fn gauges_match_truth(harness: &Harness) {
+    let media_types = harness.media_types.clone();
+    eventually("every queue gauge equals the ground truth", || {
+        check_against_truth(harness, &media_types, gauge_mismatches)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnects_and_resyncs_after_the_sockets_close() {
+    let harness = Harness::start(11).await;
+    ready(&harness).await;
+    let resyncs = value(
+        &harness.scrape().await,
+        "genesys_exporter_resyncs_total",
+        &[("result", "success")],
+    );
+    harness.fault(json!({"kind": "close_sockets"})).await;
+    metric_reaches(
+        &harness,
+        "genesys_exporter_stream_reconnects_total",
+        &[("reason", "closed")],
+        1.0,
+    )
+    .await;
+    metric_reaches(
+        &harness,
+        "genesys_exporter_resyncs_total",
+        &[("result", "success")],
+        resyncs + 1.0,
+    )
+    .await;
+    ready(&harness).await;
+    harness.pause_traffic().await;
+    gauges_match_truth(&harness).await;
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replaces_the_socket_on_socket_closing_without_losing_the_stream() {
+    let harness = Harness::start(12).await;
+    ready(&harness).await;
+    harness.fault(json!({"kind": "socket_closing"})).await;
+    metric_reaches(
+        &harness,
+        "genesys_exporter_notifications_total",
+        &[("outcome", "socket_closing")],
+        1.0,
+    )
+    .await;
+    metric_reaches(
+        &harness,
+        "genesys_exporter_stream_reconnects_total",
+        &[("reason", "socket_closing")],
+        1.0,
+    )
+    .await;
+    ready(&harness).await;
+    harness.pause_traffic().await;
+    gauges_match_truth(&harness).await;
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeat_silence_is_detected_and_the_stream_rebuilt() {
+    let harness = Harness::start(13).await;
+    ready(&harness).await;
+    // NB: any frame counts as a sign of life, so the traffic must be quiet for the silence to show.
+    harness.pause_traffic().await;
+    harness.fault(json!({"kind": "stop_heartbeats"})).await;
+    metric_reaches(
+        &harness,
+        "genesys_exporter_stream_reconnects_total",
+        &[("reason", "heartbeat_timeout")],
+        1.0,
+    )
+    .await;
+    harness.fault(json!({"kind": "resume_heartbeats"})).await;
+    ready(&harness).await;
+    gauges_match_truth(&harness).await;
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_unknown_messages_are_counted_and_not_fatal() {
+    let harness = Harness::start(14).await;
+    ready(&harness).await;
+    harness.fault(json!({"kind": "malformed_message"})).await;
+    metric_reaches(
+        &harness,
+        "genesys_exporter_notifications_total",
+        &[("outcome", "malformed")],
+        1.0,
+    )
+    .await;
+    metric_reaches(
+        &harness,
+        "genesys_exporter_notifications_total",
+        &[("outcome", "unknown_topic")],
+        1.0,
+    )
+    .await;
+    let scrape = harness.scrape().await;
+    assert_eq!(
+        value(
+            &scrape,
+            "genesys_exporter_stream_reconnects_total",
+            &[("reason", "error")]
+        ),
+        0.0
+    );
+    assert_eq!(
+        value(
+            &scrape,
+            "genesys_exporter_stream_connected",
+            &[("channel", "0")]
+        ),
+        1.0
+    );
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_replaced_and_polling_goes_on() {
+    let harness = Harness::start(15).await;
+    ready(&harness).await;
+    let refreshes = value(
+        &harness.scrape().await,
+        "genesys_exporter_token_refreshes_total",
+        &[("result", "success")],
+    );
+    harness.fault(json!({"kind": "revoke_tokens"})).await;
+    metric_reaches(
+        &harness,
+        "genesys_exporter_token_refreshes_total",
+        &[("result", "success")],
+        refreshes + 1.0,
+    )
+    .await;
+    let polls = value(
+        &harness.scrape().await,
+        "genesys_exporter_aggregate_polls_total",
+        &[("result", "success")],
+    );
+    metric_reaches(
+        &harness,
+        "genesys_exporter_aggregate_polls_total",
+        &[("result", "success")],
+        polls + 2.0,
+    )
+    .await;
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_waited_out_and_counted() {
+    let harness = Harness::start(16).await;
+    ready(&harness).await;
+    harness
+        .fault(json!({"kind": "rate_limit", "count": 2, "retryAfterSeconds": 1}))
+        .await;
+    let rate_limited = |scrape: &Scrape| -> f64 {
+        scrape
+            .series
+            .iter()
+            .filter(|(series, _)| series.starts_with("genesys_exporter_api_rate_limited_total{"))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    eventually("both 429s are counted", || async {
+        let got = rate_limited(&harness.scrape().await);
+        if got >= 2.0 {
+            Ok(())
+        } else {
+            Err(format!("{got} rate limited"))
+        }
+    })
+    .await;
+    let polls = value(
+        &harness.scrape().await,
+        "genesys_exporter_aggregate_polls_total",
+        &[("result", "success")],
+    );
+    metric_reaches(
+        &harness,
+        "genesys_exporter_aggregate_polls_total",
+        &[("result", "success")],
+        polls + 1.0,
+    )
+    .await;
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_keep_the_exporter_alive_but_not_ready() {
+    let config = genesys_exporter::sim::SimConfig::fast_for_tests(17);
+    let harness = Harness::start_with(config, |settings| {
+        settings.client_secret = Some(genesys_exporter::secret::Secret::new("not-the-secret"));
+    })
+    .await;
+    eventually("the rejected login is counted", || async {
+        let failures = value(
+            &harness.scrape().await,
+            "genesys_exporter_token_refreshes_total",
+            &[("result", "failure")],
+        );
+        if failures >= 1.0 {
+            Ok(())
+        } else {
+            Err("no failed token fetch yet".to_owned())
+        }
+    })
+    .await;
+    let (status, body) = harness
+        .get_text(&format!("{}/readyz", harness.exporter_url))
+        .await;
+    assert_eq!(status, 503);
+    assert!(body.contains("no OAuth token"), "{body}");
+    assert_eq!(
+        harness
+            .get_text(&format!("{}/healthz", harness.exporter_url))
+            .await
+            .0,
+        200
+    );
+    let metrics = harness
+        .get_text(&format!("{}/metrics", harness.exporter_url))
+        .await
+        .1;
+    assert!(!metrics.contains("not-the-secret"));
+    harness.stop().await;
+}
