@@ -473,5 +473,4 @@ async fn close(mut socket: WsStream) {
 }
 
 #[cfg(test)]
-#[path = "supervisor_tests.rs"]
 mod tests;

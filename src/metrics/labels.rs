@@ -1,0 +1,163 @@
+//! The label vocabularies: fixed sets of values (enums with `as_str()`) and the mapping from
+//! Genesys aggregate statistics to exported counters, kept apart from the registry itself.
+
+/// Which conversations an interactions gauge counts (`oWaiting`, `oInteracting`, `oAlerting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InteractionState {
+    Waiting,
+    Interacting,
+    Alerting,
+}
+
+impl InteractionState {
+    pub const ALL: [InteractionState; 3] = [Self::Waiting, Self::Interacting, Self::Alerting];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Interacting => "interacting",
+            Self::Alerting => "alerting",
+        }
+    }
+}
+
+/// Per-queue user counts without further labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserCount {
+    Members,
+    OnQueue,
+    Active,
+}
+
+impl UserCount {
+    pub const ALL: [UserCount; 3] = [Self::Members, Self::OnQueue, Self::Active];
+}
+
+/// The monotonic conversation counters, each fed by one statistic of one aggregate metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConversationCounter {
+    Offered,
+    Connected,
+    Transferred,
+    OverSla,
+    Abandoned,
+    AbandonSeconds,
+    Answered,
+    AnswerSeconds,
+    Handled,
+    HandleSeconds,
+    Waited,
+    WaitSeconds,
+    Talked,
+    TalkSeconds,
+    Held,
+    HoldSeconds,
+    AfterCallWork,
+    AfterCallWorkSeconds,
+}
+
+/// Which statistic of an aggregate metric feeds a counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Statistic {
+    Count,
+    /// Sum in milliseconds upstream; the counter is in seconds.
+    SumMillis,
+}
+
+impl ConversationCounter {
+    pub const ALL: [ConversationCounter; 18] = [
+        Self::Offered,
+        Self::Connected,
+        Self::Transferred,
+        Self::OverSla,
+        Self::Abandoned,
+        Self::AbandonSeconds,
+        Self::Answered,
+        Self::AnswerSeconds,
+        Self::Handled,
+        Self::HandleSeconds,
+        Self::Waited,
+        Self::WaitSeconds,
+        Self::Talked,
+        Self::TalkSeconds,
+        Self::Held,
+        Self::HoldSeconds,
+        Self::AfterCallWork,
+        Self::AfterCallWorkSeconds,
+    ];
+
+    /// The aggregate metric and statistic that feed this counter.
+    pub fn source(self) -> (&'static str, Statistic) {
+        use Statistic::{Count, SumMillis};
+        match self {
+            Self::Offered => ("nOffered", Count),
+            Self::Connected => ("nConnected", Count),
+            Self::Transferred => ("nTransferred", Count),
+            Self::OverSla => ("nOverSla", Count),
+            Self::Abandoned => ("tAbandon", Count),
+            Self::AbandonSeconds => ("tAbandon", SumMillis),
+            Self::Answered => ("tAnswered", Count),
+            Self::AnswerSeconds => ("tAnswered", SumMillis),
+            Self::Handled => ("tHandle", Count),
+            Self::HandleSeconds => ("tHandle", SumMillis),
+            Self::Waited => ("tWait", Count),
+            Self::WaitSeconds => ("tWait", SumMillis),
+            Self::Talked => ("tTalk", Count),
+            Self::TalkSeconds => ("tTalk", SumMillis),
+            Self::Held => ("tHeld", Count),
+            Self::HoldSeconds => ("tHeld", SumMillis),
+            Self::AfterCallWork => ("tAcw", Count),
+            Self::AfterCallWorkSeconds => ("tAcw", SumMillis),
+        }
+    }
+
+    /// The counter fed by `metric`'s `statistic`, if we export it.
+    pub fn for_source(metric: &str, statistic: Statistic) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|counter| counter.source() == (metric, statistic))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Offered => "genesys_conversations_offered_total",
+            Self::Connected => "genesys_conversations_connected_total",
+            Self::Transferred => "genesys_conversations_transferred_total",
+            Self::OverSla => "genesys_conversations_over_sla_total",
+            Self::Abandoned => "genesys_conversations_abandoned_total",
+            Self::AbandonSeconds => "genesys_conversation_abandon_seconds_total",
+            Self::Answered => "genesys_conversations_answered_total",
+            Self::AnswerSeconds => "genesys_conversation_answer_seconds_total",
+            Self::Handled => "genesys_conversations_handled_total",
+            Self::HandleSeconds => "genesys_conversation_handle_seconds_total",
+            Self::Waited => "genesys_conversations_waited_total",
+            Self::WaitSeconds => "genesys_conversation_wait_seconds_total",
+            Self::Talked => "genesys_conversations_talked_total",
+            Self::TalkSeconds => "genesys_conversation_talk_seconds_total",
+            Self::Held => "genesys_conversations_held_total",
+            Self::HoldSeconds => "genesys_conversation_hold_seconds_total",
+            Self::AfterCallWork => "genesys_conversations_after_call_work_total",
+            Self::AfterCallWorkSeconds => "genesys_conversation_after_call_work_seconds_total",
+        }
+    }
+
+    pub(crate) fn help(self) -> String {
+        let (metric, statistic) = self.source();
+        match statistic {
+            Statistic::Count => {
+                format!("Conversations counted by {metric} (count), per queue and media type.")
+            }
+            Statistic::SumMillis => {
+                format!("Total time of {metric} in seconds, per queue and media type.")
+            }
+        }
+    }
+}
+
+/// A queue's labels, as resolved from routing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueLabels {
+    pub id: String,
+    pub name: String,
+    pub division: String,
+}

@@ -1,0 +1,341 @@
+use super::*;
+use crate::genesys::model::{AggregateMetricData, Group, StatisticalResponse};
+use crate::metrics::QueueLabels;
+
+const NOW: i64 = 1_764_064_014_839;
+
+fn setup() -> (Observations, Arc<Metrics>) {
+    let metrics = Arc::new(Metrics::new(vec!["voice".into(), "chat".into()]));
+    metrics.set_queues(&[QueueLabels {
+        id: "q1".into(),
+        name: "Support".into(),
+        division: "Home".into(),
+    }]);
+    (Observations::new(metrics.clone()), metrics)
+}
+
+fn event(media: Option<&str>, values: &[(&str, Option<&str>, Stats)]) -> AggregateDataContainer {
+    let metrics = values
+        .iter()
+        .map(|(metric, qualifier, stats)| AggregateMetricData {
+            metric: (*metric).into(),
+            qualifier: qualifier.map(str::to_owned),
+            stats: stats.clone(),
+        })
+        .collect();
+    AggregateDataContainer {
+        group: Group {
+            queue_id: Some("q1".into()),
+            media_type: media.map(str::to_owned),
+        },
+        data: vec![StatisticalResponse {
+            interval: "2026-11-25T09:46:54.839Z/2026-11-25T09:46:54.839Z".into(),
+            metrics,
+        }],
+    }
+}
+
+fn n(count: u64) -> Stats {
+    Stats {
+        count: Some(count),
+        ..Stats::default()
+    }
+}
+
+fn value(text: &str, series: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        line.strip_prefix(series)?
+            .strip_prefix(' ')
+            .map(str::to_owned)
+    })
+}
+
+#[test]
+fn an_event_sets_only_the_metrics_it_carries() {
+    let (observations, metrics) = setup();
+    let first = event(
+        Some("voice"),
+        &[("oWaiting", None, n(3)), ("oInteracting", None, n(2))],
+    );
+    assert_eq!(observations.apply_event(&first, NOW), Ok(2));
+    let second = event(Some("voice"), &[("oWaiting", None, n(1))]);
+    observations.apply_event(&second, NOW).unwrap();
+    let text = metrics.render(NOW);
+    let series =
+        r#"genesys_queue_interactions{media_type="voice",queue="Support",queue_id="q1",state="#;
+    assert_eq!(
+        value(&text, &format!(r#"{series}"waiting"}}"#)).as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        value(&text, &format!(r#"{series}"interacting"}}"#)).as_deref(),
+        Some("2")
+    );
+    let stamp = r#"genesys_queue_observation_timestamp_seconds{queue="Support",queue_id="q1"}"#;
+    assert_eq!(value(&text, stamp).as_deref(), Some("1764064014.839"));
+}
+
+#[test]
+fn longest_waiting_is_an_instant_and_zero_waiting_clears_it() {
+    let (observations, metrics) = setup();
+    let since = Stats {
+        calculated_metric_value: Some((NOW - 42_000) as f64),
+        ..Stats::default()
+    };
+    observations
+        .apply_event(
+            &event(Some("voice"), &[("oLongestWaiting", None, since)]),
+            NOW,
+        )
+        .unwrap();
+    let series =
+        r#"genesys_queue_oldest_waiting_seconds{media_type="voice",queue="Support",queue_id="q1"}"#;
+    assert_eq!(value(&metrics.render(NOW), series).as_deref(), Some("42"));
+    assert_eq!(
+        value(&metrics.render(NOW + 8_000), series).as_deref(),
+        Some("50"),
+        "grows between events"
+    );
+    observations
+        .apply_event(&event(Some("voice"), &[("oWaiting", None, n(0))]), NOW)
+        .unwrap();
+    assert_eq!(
+        value(&metrics.render(NOW + 9_000), series).as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
+fn on_queue_users_are_the_sum_of_the_statuses_seen_so_far() {
+    let (observations, metrics) = setup();
+    let both = event(
+        None,
+        &[
+            ("oOnQueueUsers", Some("IDLE"), n(4)),
+            ("oOnQueueUsers", Some("INTERACTING"), n(3)),
+        ],
+    );
+    observations.apply_event(&both, NOW).unwrap();
+    observations
+        .apply_event(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(1))]), NOW)
+        .unwrap();
+    let users = event(
+        None,
+        &[
+            ("oUserRoutingStatuses", Some("IDLE"), n(1)),
+            ("oMemberUsers", None, n(9)),
+            ("oActiveUsers", None, n(8)),
+        ],
+    );
+    observations.apply_event(&users, NOW).unwrap();
+    let text = metrics.render(NOW);
+    assert_eq!(
+        value(
+            &text,
+            r#"genesys_queue_on_queue_users{queue="Support",queue_id="q1"}"#
+        )
+        .as_deref(),
+        Some("4")
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"genesys_queue_users{queue="Support",queue_id="q1",routing_status="IDLE"}"#
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"genesys_queue_members{queue="Support",queue_id="q1"}"#
+        )
+        .as_deref(),
+        Some("9")
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"genesys_queue_active_users{queue="Support",queue_id="q1"}"#
+        )
+        .as_deref(),
+        Some("8")
+    );
+}
+
+#[test]
+fn values_outside_the_allow_lists_are_ignored_and_counted() {
+    let (observations, metrics) = setup();
+    let fax = event(Some("fax"), &[("oWaiting", None, n(5))]);
+    assert_eq!(
+        observations.apply_event(&fax, NOW),
+        Err(ObservationIssue::UnknownMediaType("fax".into()))
+    );
+    let odd = event(
+        None,
+        &[
+            ("oUserRoutingStatuses", Some("DANCING"), n(2)),
+            ("oSomethingNew", None, n(1)),
+            ("oUserPresences", Some("p"), n(1)),
+        ],
+    );
+    assert_eq!(observations.apply_event(&odd, NOW), Ok(0));
+    assert_eq!(observations.ignored_values(), 3);
+    let text = metrics.render(NOW);
+    assert!(!text.contains("fax") && !text.contains("DANCING"), "{text}");
+}
+
+#[test]
+fn events_that_are_not_observations_of_a_monitored_queue_are_issues() {
+    let (observations, _) = setup();
+    let mut other = event(Some("voice"), &[("oWaiting", None, n(1))]);
+    other.group.queue_id = Some("q2".into());
+    assert_eq!(
+        observations.apply_event(&other, NOW),
+        Err(ObservationIssue::UnmonitoredQueue("q2".into()))
+    );
+    let mut aggregate = event(Some("voice"), &[("nOffered", None, n(1))]);
+    aggregate.data[0].interval = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z".into();
+    assert_eq!(
+        observations.apply_event(&aggregate, NOW),
+        Err(ObservationIssue::NotAnObservation)
+    );
+}
+
+#[test]
+fn a_resync_sets_every_series_with_missing_meaning_zero() {
+    let (observations, metrics) = setup();
+    observations
+        .apply_event(&event(Some("chat"), &[("oWaiting", None, n(7))]), NOW)
+        .unwrap();
+    observations
+        .apply_event(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(5))]), NOW)
+        .unwrap();
+    let response: QueueObservationQueryResponse = serde_json::from_str(r#"{"results":[
+      {"group":{"queueId":"q1","mediaType":"voice"},"data":[
+        {"metric":"oWaiting","stats":{"count":2},"truncated":false,"observations":[
+          {"observationDate":"2025-11-25T09:46:24.839Z","conversationId":"c1"},
+          {"observationDate":"2025-11-25T09:46:50.839Z","conversationId":"c2"}]},
+        {"metric":"oInteracting","stats":{"count":1}}]},
+      {"group":{"queueId":"q1","mediaType":"fax"},"data":[{"metric":"oWaiting","stats":{"count":9}}]},
+      {"group":{"queueId":"q1"},"data":[
+        {"metric":"oOnQueueUsers","qualifier":"INTERACTING","stats":{"count":2}},
+        {"metric":"oUserRoutingStatuses","qualifier":"INTERACTING","stats":{"count":2}},
+        {"metric":"oMemberUsers","stats":{"count":6}}]},
+      {"group":{"queueId":"elsewhere"},"data":[{"metric":"oMemberUsers","stats":{"count":1}}]}]}"#).unwrap();
+    observations.apply_resync(&["q1".to_owned()], &response, NOW);
+    let text = metrics.render(NOW);
+    let q = r#"queue="Support",queue_id="q1""#;
+    for (series, expected) in [
+        (
+            format!(r#"genesys_queue_interactions{{media_type="voice",{q},state="waiting"}}"#),
+            "2",
+        ),
+        (
+            format!(r#"genesys_queue_interactions{{media_type="voice",{q},state="interacting"}}"#),
+            "1",
+        ),
+        (
+            format!(r#"genesys_queue_interactions{{media_type="voice",{q},state="alerting"}}"#),
+            "0",
+        ),
+        (
+            format!(r#"genesys_queue_interactions{{media_type="chat",{q},state="waiting"}}"#),
+            "0",
+        ),
+        (
+            format!(r#"genesys_queue_oldest_waiting_seconds{{media_type="voice",{q}}}"#),
+            "30",
+        ),
+        (
+            format!(r#"genesys_queue_oldest_waiting_seconds{{media_type="chat",{q}}}"#),
+            "0",
+        ),
+        (format!(r#"genesys_queue_on_queue_users{{{q}}}"#), "2"),
+        (
+            format!(r#"genesys_queue_users{{{q},routing_status="INTERACTING"}}"#),
+            "2",
+        ),
+        (
+            format!(r#"genesys_queue_users{{{q},routing_status="IDLE"}}"#),
+            "0",
+        ),
+        (format!(r#"genesys_queue_members{{{q}}}"#), "6"),
+        (format!(r#"genesys_queue_active_users{{{q}}}"#), "0"),
+    ] {
+        assert_eq!(
+            value(&text, &series).as_deref(),
+            Some(expected),
+            "{series}\n{text}"
+        );
+    }
+    assert!(!text.contains("elsewhere") && !text.contains("fax"));
+    observations
+        .apply_event(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(1))]), NOW)
+        .unwrap();
+    let text = metrics.render(NOW);
+    assert_eq!(
+        value(&text, &format!(r#"genesys_queue_on_queue_users{{{q}}}"#)).as_deref(),
+        Some("3"),
+        "parts restart from the snapshot"
+    );
+}
+
+#[test]
+fn a_failed_resync_marks_the_queues_stale() {
+    let (observations, metrics) = setup();
+    let error = ApiError::Status {
+        endpoint: "observations",
+        status: 503,
+        message: "down".into(),
+        correlation_id: "x".into(),
+    };
+    assert!(
+        observations
+            .finish_resync(&["q1".to_owned()], Err(error), NOW)
+            .is_err()
+    );
+    let text = metrics.render(NOW);
+    assert_eq!(
+        value(
+            &text,
+            r#"genesys_exporter_queue_stale{queue="Support",queue_id="q1"}"#
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        value(&text, r#"genesys_exporter_resyncs_total{result="failure"}"#).as_deref(),
+        Some("1")
+    );
+    observations
+        .finish_resync(&["q1".to_owned()], Ok(Default::default()), NOW)
+        .unwrap();
+    let text = metrics.render(NOW);
+    assert_eq!(
+        value(
+            &text,
+            r#"genesys_exporter_queue_stale{queue="Support",queue_id="q1"}"#
+        )
+        .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        value(&text, "genesys_exporter_last_resync_timestamp_seconds").as_deref(),
+        Some("1764064014")
+    );
+}
+
+#[test]
+fn zero_width_intervals_are_recognised_even_when_spelled_differently() {
+    assert!(is_instant_interval(
+        "2026-11-25T09:46:54.839Z/2026-11-25T09:46:54.839Z"
+    ));
+    assert!(is_instant_interval(
+        "2026-11-25T09:46:54.839Z/2026-11-25T09:46:54.839+00:00"
+    ));
+    assert!(!is_instant_interval(
+        "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z"
+    ));
+    assert!(!is_instant_interval("garbage"));
+}
