@@ -85,7 +85,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::CheckConfig => check_config(cli.config),
         Command::Run => match load(cli.config) {
-            Ok(settings) => runtime.block_on(run(settings, None)),
+            Ok(settings) => runtime.block_on(run_exporter(settings)),
             Err(code) => code,
         },
         Command::Demo {
@@ -164,17 +164,21 @@ async fn bind(address: SocketAddr, what: &str) -> Result<TcpListener, ExitCode> 
     })
 }
 
-/// Runs the exporter; `cancel` is supplied by `demo`, which shares it with the simulator.
-async fn run(settings: Settings, cancel: Option<CancellationToken>) -> ExitCode {
-    if cancel.is_none() {
-        init_tracing(&settings.log);
+/// `run`: the exporter alone, configured from file and environment.
+async fn run_exporter(settings: Settings) -> ExitCode {
+    init_tracing(&settings.log);
+    match bind(settings.listen_address, "metrics").await {
+        Ok(listener) => serve_exporter(settings, listener, cancel_on_signal()).await,
+        Err(code) => code,
     }
-    let cancel = cancel.unwrap_or_else(cancel_on_signal);
-    let listener = match bind(settings.listen_address, "metrics").await {
-        Ok(listener) => listener,
-        Err(code) => return code,
-    };
-    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Runs the exporter on `listener` until `cancel` fires.
+async fn serve_exporter(
+    settings: Settings,
+    listener: TcpListener,
+    cancel: CancellationToken,
+) -> ExitCode {
     match Exporter::start(settings, listener, cancel).await {
         Ok(exporter) => {
             exporter.wait().await;
@@ -190,11 +194,14 @@ async fn run(settings: Settings, cancel: Option<CancellationToken>) -> ExitCode 
 async fn demo(listen: SocketAddr, sim_listen: SocketAddr, traffic: TrafficArgs) -> ExitCode {
     init_tracing(&LogConfig::default());
     let cancel = cancel_on_signal();
-    let listener = match bind(sim_listen, "the simulator").await {
-        Ok(listener) => listener,
-        Err(code) => return code,
+    let (sim_listener, listener) = match (
+        bind(sim_listen, "the simulator").await,
+        bind(listen, "metrics").await,
+    ) {
+        (Ok(sim_listener), Ok(listener)) => (sim_listener, listener),
+        (Err(code), _) | (_, Err(code)) => return code,
     };
-    let sim = match sim::start(traffic.sim_config(), listener, cancel.clone()).await {
+    let sim = match sim::start(traffic.sim_config(), sim_listener, cancel.clone()).await {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("error: cannot start the simulator: {e}");
@@ -206,16 +213,18 @@ async fn demo(listen: SocketAddr, sim_listen: SocketAddr, traffic: TrafficArgs) 
         client_secret: Some(Secret::new(sim.client_secret.clone())),
         api_base_url: Some(sim.base_url.clone()),
         login_base_url: Some(sim.base_url.clone()),
-        listen_address: listen,
         ..Settings::default()
     };
     settings.aggregates.poll_interval = Duration::from_secs(15);
     println!(
-        "simulator (Genesys Cloud API): {}  ground truth: {}/sim/truth",
-        sim.base_url, sim.base_url
+        "simulator (Genesys Cloud API): {0}  ground truth: {0}/sim/truth",
+        sim.base_url
     );
-    println!("metrics: http://{listen}/metrics   (Ctrl-C to stop)");
-    let code = run(settings, Some(cancel)).await;
+    match listener.local_addr() {
+        Ok(address) => println!("metrics: http://{address}/metrics   (Ctrl-C to stop)"),
+        Err(e) => eprintln!("warning: cannot read the metrics address: {e}"),
+    }
+    let code = serve_exporter(settings, listener, cancel).await;
     sim.stopped().await;
     code
 }

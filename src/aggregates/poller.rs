@@ -264,7 +264,7 @@ mod tests {
         queues: Vec<String>,
         base: &str,
     ) -> (Poller, watch::Sender<Vec<String>>) {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::genesys::install_crypto_provider();
         let client = GenesysClient::new(
             ClientSettings {
                 api_base_url: base.into(),

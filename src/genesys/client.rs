@@ -126,7 +126,7 @@ impl std::fmt::Debug for GenesysClient {
 
 impl GenesysClient {
     pub fn new(settings: ClientSettings, metrics: Arc<Metrics>) -> Result<Self, ApiError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::genesys::install_crypto_provider();
         let api_base = parse_base(&settings.api_base_url)?;
         let login_base = parse_base(&settings.login_base_url)?;
         let http = reqwest::Client::builder()

@@ -10,3 +10,9 @@ pub mod time;
 pub use client::{ClientSettings, GenesysClient};
 pub use error::ApiError;
 pub use region::Region;
+
+/// Installs rustls' process-wide crypto provider (ring: no OpenSSL, no cmake). Every HTTP or
+/// WebSocket client calls this first; repeated calls are harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

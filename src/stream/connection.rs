@@ -107,7 +107,7 @@ impl ConnectError {
 /// simulator). Retrying is the supervisor's business.
 pub async fn connect(connect_uri: &str, timeout: Duration) -> Result<WsStream, ConnectError> {
     // NB: tokio-tungstenite builds its rustls connector from the process-wide provider.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::genesys::install_crypto_provider();
     match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(connect_uri)).await {
         Ok(Ok((socket, _response))) => Ok(socket),
         Ok(Err(error)) => Err(ConnectError::Handshake(error)),

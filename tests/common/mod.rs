@@ -58,7 +58,7 @@ impl Harness {
     }
 
     pub async fn start_with(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        genesys_exporter::genesys::install_crypto_provider();
         let cancel = CancellationToken::new();
         let media_types = config.media_types.clone();
         let sim_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

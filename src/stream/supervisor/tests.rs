@@ -476,7 +476,7 @@ async fn against_the_simulator_it_streams_and_survives_closing_and_closed_socket
     use crate::genesys::{ClientSettings, GenesysClient};
     use crate::secret::Secret;
 
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::genesys::install_crypto_provider();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_cancel = CancellationToken::new();
     let sim = crate::sim::start(
