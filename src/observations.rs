@@ -119,8 +119,8 @@ fn status_index(qualifier: &str) -> Option<usize> {
     ROUTING_STATUSES.iter().position(|s| *s == qualifier)
 }
 
-fn epoch_ms(value: f64) -> Option<i64> {
-    (value.is_finite() && value > 0.0 && value < i64::MAX as f64).then_some(value as i64)
+fn epoch_ms(value: i64) -> Option<i64> {
+    (value > 0).then_some(value)
 }
 
 /// One queue's full snapshot while a resync response is folded together.

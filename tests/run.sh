@@ -28,6 +28,46 @@ if ! command -v promtool >/dev/null; then
     echo "warning: promtool not found; tests/promtool.rs will report it" >&2
 fi
 
+# The official Genesys Cloud Python SDK, and a WebSocket client it lacks, drive the simulator in
+# tests/sdk_compat.rs (tests/sdk/check_sdk.py). Pinned: bump deliberately and rerun that test.
+PYTHON_SDK_PACKAGES=(PureCloudPlatformClientV2==269.0.0 websocket-client==1.9.2)
+# Importable at the pinned versions (an older install gets upgraded).
+python_sdk_importable() {
+    python3 - "${PYTHON_SDK_PACKAGES[@]}" >/dev/null 2>&1 <<'PY'
+import sys
+from importlib.metadata import version
+import PureCloudPlatformClientV2, websocket
+for pin in sys.argv[1:]:
+    name, wanted = pin.split("==")
+    assert version(name) == wanted, pin
+PY
+}
+if ! python_sdk_importable; then
+    command -v python3 >/dev/null || install_debian_package python3 || true
+    if command -v python3 >/dev/null && ! python3 -m pip --version >/dev/null 2>&1; then
+        install_debian_package python3-pip || true
+    fi
+    if command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then
+        echo "== installing ${PYTHON_SDK_PACKAGES[*]} (pip)"
+        pip_install=(python3 -m pip install -q --disable-pip-version-check)
+        # NB: a Debian python3 refuses user packages (PEP 668) unless told otherwise.
+        if ! pip_log=$("${pip_install[@]}" "${PYTHON_SDK_PACKAGES[@]}" 2>&1); then
+            if grep -q externally-managed-environment <<<"$pip_log"; then
+                "${pip_install[@]}" --break-system-packages "${PYTHON_SDK_PACKAGES[@]}" || true
+            else
+                echo "$pip_log" >&2
+            fi
+        fi
+    fi
+fi
+if ! python_sdk_importable; then
+    if [ "${CI:-}" = "true" ]; then
+        echo "error: the Python SDK (${PYTHON_SDK_PACKAGES[*]}) is required under CI=true and could not be installed" >&2
+        exit 1
+    fi
+    echo "warning: the Python SDK is not importable; tests/sdk_compat.rs will skip" >&2
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"

@@ -79,7 +79,7 @@ fn an_event_sets_only_the_metrics_it_carries() {
 fn longest_waiting_is_an_instant_and_zero_waiting_clears_it() {
     let (observations, metrics) = setup();
     let since = Stats {
-        calculated_metric_value: Some((NOW - 42_000) as f64),
+        calculated_metric_value: Some(NOW - 42_000),
         ..Stats::default()
     };
     observations

@@ -9,6 +9,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Deserialize;
 
 use crate::genesys::model::{
     AGGREGATE_METRICS, AggregateDataContainer, AggregateMetricData,
@@ -16,9 +18,7 @@ use crate::genesys::model::{
     QueueObservationDataContainer, QueueObservationQuery, QueueObservationQueryResponse,
     StatisticalResponse, Stats,
 };
-use crate::genesys::time::{
-    format_interval, from_epoch_millis, parse_interval, parse_iso_duration,
-};
+use crate::genesys::time::{format_interval, from_epoch_millis, parse_instant, parse_iso_duration};
 
 use super::api::{bad_request, parse_json, queue_ids, with_predicates};
 use super::guard::Failure;
@@ -86,6 +86,13 @@ fn observation_results(
     Ok(results)
 }
 
+/// The query fields our shared model does not carry but the simulator must not ignore.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueryExtras {
+    time_zone: Option<String>,
+}
+
 pub(crate) async fn aggregates(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
@@ -95,6 +102,16 @@ pub(crate) async fn aggregates(
         Ok(query) => query,
         Err(failure) => return failure.into_response(),
     };
+    // NB: Genesys reads a zone-less interval in `timeZone` (default UTC); we serve UTC only, and
+    // say so rather than answer for the wrong hours.
+    let extras: QueryExtras = serde_json::from_slice(&body).unwrap_or_default();
+    if let Some(zone) = extras
+        .time_zone
+        .filter(|z| !matches!(z.as_str(), "UTC" | "Etc/UTC"))
+    {
+        let message = format!("timeZone {zone}: the simulator serves UTC only");
+        return bad_request(message).into_response();
+    }
     let predicates = query.filter.as_ref().map(|f| f.predicates.len());
     let response = match aggregate_results(&sim, &query) {
         Ok(results) => Json(ConversationAggregateQueryResponse { results }).into_response(),
@@ -107,7 +124,7 @@ fn aggregate_results(
     sim: &Sim,
     query: &ConversationAggregationQuery,
 ) -> Result<Vec<AggregateDataContainer>, Failure> {
-    let (start, end) = parse_interval(&query.interval)
+    let (start, end) = query_interval(&query.interval)
         .filter(|(start, end)| start < end)
         .ok_or_else(|| bad_request("interval must be start/end in ISO-8601, start before end"))?;
     let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
@@ -181,6 +198,20 @@ fn aggregate_results(
     Ok(results)
 }
 
+/// `start/end` as Genesys reads it: each end in RFC 3339 (`…T10:00:00.000Z`, `…+02:00`) or, as
+/// the SDKs document it, without a zone (`YYYY-MM-DDThh:mm:ss[.fff]`), which means UTC here.
+fn query_interval(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let instant = |part: &str| {
+        parse_instant(part).or_else(|| {
+            NaiveDateTime::parse_from_str(part, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|at| at.and_utc())
+        })
+    };
+    let (start, end) = text.split_once('/')?;
+    Some((instant(start)?, instant(end)?))
+}
+
 /// Aggregate metrics with data (the requested ones, or all plus `oServiceLevel` for events).
 pub(crate) fn aggregate_metrics(
     set: &StatSet,
@@ -238,6 +269,27 @@ fn service_level(set: &StatSet) -> Option<AggregateMetricData> {
         qualifier: None,
         stats,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_may_carry_a_zone_or_none_which_means_utc() {
+        let expected = query_interval("2026-11-25T08:00:00.000Z/2026-11-25T08:30:00.000Z");
+        assert!(expected.is_some());
+        for text in [
+            "2026-11-25T08:00:00/2026-11-25T08:30:00",
+            "2026-11-25T08:00:00.000/2026-11-25T08:30:00.000",
+            "2026-11-25T09:00:00+01:00/2026-11-25T08:30:00Z",
+        ] {
+            assert_eq!(query_interval(text), expected, "{text}");
+        }
+        for text in ["2026-11-25T08:00:00Z", "2026-11-25/2026-11-26", "a/b"] {
+            assert_eq!(query_interval(text), None, "{text}");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -314,7 +366,7 @@ mod service_tests {
                         .data
                         .iter()
                         .find(|d| d.metric == "oLongestWaiting");
-                    let since = queue["longestWaitingSince"][media].as_f64();
+                    let since = queue["longestWaitingSince"][media].as_i64();
                     assert_eq!(longest.and_then(|d| d.stats.calculated_metric_value), since);
                     let waiting = container
                         .data
@@ -425,6 +477,13 @@ mod service_tests {
             sim.post_json(&token, AGGREGATES, &ragged).await.status(),
             400
         );
+        let zoneless = query("2020-01-01T00:00:00/2020-01-01T01:00:00".into(), "PT30M");
+        let response = sim.post_json(&token, AGGREGATES, &zoneless).await;
+        assert_eq!(response.status(), 200);
+        let mut in_berlin = zoneless.clone();
+        in_berlin["timeZone"] = json!("Europe/Berlin");
+        let response = sim.post_json(&token, AGGREGATES, &in_berlin).await;
+        assert_eq!(response.status(), 400, "we serve UTC only, and say so");
 
         tokio::time::sleep(Duration::from_millis(500)).await;
         sim.control("/sim/traffic/pause", json!({})).await;

@@ -18,7 +18,7 @@ pub(crate) struct TestSim {
 
 impl TestSim {
     pub(crate) async fn start(config: SimConfig) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::genesys::install_crypto_provider();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let cancel = CancellationToken::new();
         let handle = start(config, listener, cancel.clone()).await.unwrap();

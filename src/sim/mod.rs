@@ -301,6 +301,7 @@ mod tests {
     fn history_pre_generates_past_buckets_that_are_already_visible() {
         let config = SimConfig {
             history: Duration::from_secs(3_600),
+            arrivals_per_minute: 20.0,
             ..SimConfig::default()
         };
         let mut model = Model::new(&config, 0);

@@ -26,6 +26,7 @@ pub(crate) async fn list_queues(
     let mut page_number = 1usize;
     let mut name = None;
     let mut divisions = Vec::new();
+    let mut ids = Vec::new();
     for (key, value) in params {
         match key.as_str() {
             "pageSize" => match value.parse() {
@@ -37,7 +38,10 @@ pub(crate) async fn list_queues(
                 _ => return bad_request("pageNumber must be 1 or more").into_response(),
             },
             "name" => name = Some(value),
-            "divisionId" => divisions.push(value),
+            // NB: a list parameter arrives repeated (`divisionId=a&divisionId=b`) or, from the
+            // official SDKs, joined with commas (`divisionId=a,b`); ids never hold commas.
+            "divisionId" => divisions.extend(list_values(&value)),
+            "id" => ids.extend(list_values(&value)),
             _ => {}
         }
     }
@@ -54,6 +58,7 @@ pub(crate) async fn list_queues(
                     .as_ref()
                     .is_some_and(|d| divisions.contains(&d.id))
         })
+        .filter(|q| ids.is_empty() || ids.contains(&q.id))
         .collect();
     let total = matching.len();
     let entities = matching
@@ -70,6 +75,14 @@ pub(crate) async fn list_queues(
         page_count: total.div_ceil(page_size) as u32,
     };
     Json(listing).into_response()
+}
+
+fn list_values(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 /// Case-insensitive match where `*` stands for any run of characters.
@@ -170,6 +183,16 @@ mod service_tests {
         ))
         .await;
         assert_eq!(in_division.total, 4);
+        let home = sim.handle.queues[0].division.clone().unwrap();
+        let both = format!("divisionId={},{}&pageSize=100", home.id, division.id);
+        let both_repeated = format!("divisionId={}&divisionId={}", home.id, division.id);
+        for query in [both, both_repeated] {
+            assert_eq!(page(Box::leak(query.into_boxed_str())).await.total, 12);
+        }
+        let (first, second) = (&sim.handle.queues[1].id, &sim.handle.queues[7].id);
+        let by_id = page(Box::leak(format!("id={first},{second}").into_boxed_str())).await;
+        let names: Vec<&str> = by_id.entities.iter().map(|q| q.name.as_str()).collect();
+        assert_eq!(names, ["Sales", "Retention"]);
 
         let id = &sim.handle.queues[4].id;
         let one = sim

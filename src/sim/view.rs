@@ -101,7 +101,7 @@ fn count(n: u64) -> Stats {
 
 fn instant(ms: i64) -> Stats {
     Stats {
-        calculated_metric_value: Some(ms as f64),
+        calculated_metric_value: Some(ms),
         ..Stats::default()
     }
 }
@@ -296,6 +296,6 @@ mod tests {
         assert_eq!(data.len(), 2);
         let details = data[0].observations.as_ref().unwrap();
         assert_eq!(details[0].observation_date, "1970-01-01T00:00:01.000Z");
-        assert_eq!(data[1].stats.calculated_metric_value, Some(1_000.0));
+        assert_eq!(data[1].stats.calculated_metric_value, Some(1_000));
     }
 }

@@ -134,8 +134,25 @@ pub struct Stats {
     pub denominator: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calculated_metric_value: Option<f64>,
+    /// Epoch milliseconds for `oLongest*`. The SDKs declare it an integer, so we write one;
+    /// we read a float too, since a client should not fail a whole response over `1.0`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "integer_or_float"
+    )]
+    pub calculated_metric_value: Option<i64>,
+}
+
+fn integer_or_float<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
+    let number = Option::<serde_json::Number>::deserialize(de)?;
+    Ok(number.and_then(|n| {
+        n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && f.abs() < 9.0e15)
+                .map(|f| f.round() as i64)
+        })
+    }))
 }
 
 /// `POST /api/v2/analytics/conversations/aggregates/query` body.
@@ -225,3 +242,21 @@ pub const ROUTING_STATUSES: &[&str] = &[
     "NOT_RESPONDING",
     "OFF_QUEUE",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calculated_metric_values_are_written_as_integers_and_read_from_either() {
+        let stats: Stats =
+            serde_json::from_str(r#"{"calculatedMetricValue":1795672444500.0}"#).unwrap();
+        assert_eq!(stats.calculated_metric_value, Some(1_795_672_444_500));
+        let stats: Stats =
+            serde_json::from_str(r#"{"calculatedMetricValue":1795672444500}"#).unwrap();
+        let text = serde_json::to_string(&stats).unwrap();
+        assert_eq!(text, r#"{"calculatedMetricValue":1795672444500}"#);
+        let stats: Stats = serde_json::from_str(r#"{"count":3}"#).unwrap();
+        assert_eq!(stats.calculated_metric_value, None);
+    }
+}

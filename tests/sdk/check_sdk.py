@@ -1,0 +1,531 @@
+#!/usr/bin/env python3
+"""Drives the official Genesys Cloud Python SDK (PureCloudPlatformClientV2) against a base URL.
+
+Usage: check_sdk.py BASE_URL CLIENT_ID CLIENT_SECRET
+
+Only the SDK's host is changed; everything else is the SDK used as its README shows:
+client-credentials login, routing queues (paged, filtered, one by id), the queue observations
+and conversation aggregates queries, a notification channel with its subscriptions, and the
+channel's WebSocket (the SDK has no WebSocket client, so `websocket-client` reads it). Every
+response is deserialised into the SDK's own models. Exits 0 when all checks pass, 1 with a
+"FAIL:" line otherwise. tests/sdk_compat.rs runs it against the embedded simulator.
+"""
+
+import datetime
+import json
+import re
+import signal
+import socket
+import sys
+import time
+import traceback
+
+# API.md §5 and §6: the metric names a response or event may carry.
+OBSERVATION_METRICS = [
+    "oWaiting", "oInteracting", "oAlerting", "oLongestWaiting", "oLongestInteracting",
+    "oOnQueueUsers", "oOffQueueUsers", "oActiveUsers", "oMemberUsers",
+    "oUserRoutingStatuses", "oUserPresences",
+]
+USER_METRICS = {
+    "oOnQueueUsers", "oOffQueueUsers", "oActiveUsers", "oMemberUsers",
+    "oUserRoutingStatuses", "oUserPresences",
+}
+AGGREGATE_METRICS = [
+    "nOffered", "nConnected", "nTransferred", "tAbandon", "tAnswered", "tHandle", "tWait",
+    "tTalk", "tHeld", "tAcw", "nOverSla",
+]
+ROUTING_STATUSES = {"IDLE", "INTERACTING", "COMMUNICATING", "NOT_RESPONDING", "OFF_QUEUE"}
+HEARTBEAT = "WebSocket Heartbeat"
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)\Z")
+
+# Every wait has a deadline: each HTTP request (urllib3 falls back to the socket default),
+# the WebSocket phase, and the whole script.
+REQUEST_TIMEOUT_S = 20
+WEBSOCKET_DEADLINE_S = 10
+SCRIPT_DEADLINE_S = 100
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def ok(message):
+    print(f"ok: {message}", flush=True)
+
+
+def expect_api_error(status, what, call):
+    """Runs `call`, which must raise the SDK's ApiException with `status`."""
+    from PureCloudPlatformClientV2.rest import ApiException
+
+    try:
+        call()
+    except ApiException as error:
+        check(error.status == status, f"{what}: expected HTTP {status}, got {error.status}: {error}")
+        if error.body and not what.startswith("login"):
+            body = json.loads(error.body)
+            strict(body, "ErrorBody", what)
+            check(body.get("status") == status and body.get("code") and body.get("message"),
+                  f"{what}: error body {error.body}")
+        return error
+    raise CheckFailed(f"{what}: expected the SDK to raise ApiException({status}), it returned")
+
+
+def strict(value, kind, path):
+    """Checks raw JSON against the SDK's declared `kind` as strictly as a typed SDK (Go, Java,
+    .NET) decodes it: Python's SDK would turn 1.0 into an int, Go's rejects it."""
+    import PureCloudPlatformClientV2 as gc
+    from dateutil.parser import isoparse
+
+    if value is None:
+        return
+    if kind == "int":
+        check(type(value) is int, f"{path}: {value!r} is not a JSON integer (the SDK says int)")
+    elif kind == "float":
+        check(type(value) in (int, float), f"{path}: {value!r} is not a number")
+    elif kind == "str":
+        check(isinstance(value, str), f"{path}: {value!r} is not a string")
+    elif kind == "bool":
+        check(type(value) is bool, f"{path}: {value!r} is not a boolean")
+    elif kind == "datetime":
+        # RFC 3339 with a zone, as Go's time.Time insists.
+        check(isinstance(value, str) and RFC3339.match(value), f"{path}: {value!r} is not RFC 3339")
+        isoparse(value)
+    elif kind == "date":
+        check(isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", value),
+              f"{path}: {value!r} is not a date")
+    elif kind == "object":
+        pass
+    elif kind.startswith("list["):
+        check(isinstance(value, list), f"{path}: {value!r} is not a list")
+        for i, item in enumerate(value):
+            strict(item, kind[5:-1], f"{path}[{i}]")
+    elif kind.startswith("dict("):
+        check(isinstance(value, dict), f"{path}: {value!r} is not an object")
+        inner = re.match(r"dict\(([^,]*), (.*)\)", kind).group(2)
+        for key, item in value.items():
+            strict(item, inner, f"{path}.{key}")
+    else:
+        model = getattr(gc, kind)()
+        check(isinstance(value, dict), f"{path}: {value!r} is not a {kind} object")
+        for attr, attr_kind in model.swagger_types.items():
+            key = model.attribute_map[attr]
+            if key in value:
+                strict(value[key], attr_kind, f"{path}.{key}")
+
+
+def typed(api_client, result, kind, what):
+    """The last response's raw body matches `kind` strictly, and the SDK mapped no enum value
+    to its "outdated_sdk_version" placeholder."""
+    import PureCloudPlatformClientV2 as gc
+
+    check(isinstance(result, getattr(gc, kind)), f"{what}: the SDK returned {type(result)}")
+    strict(json.loads(api_client.last_response.data), kind, what)
+    check("outdated_sdk_version" not in json.dumps(result.to_dict(), default=str),
+          f"{what}: a value outside the SDK's enum: {result}")
+    return result
+
+
+class JsonBody:
+    """A response-shaped wrapper, so ApiClient.deserialize can read a WebSocket frame's body."""
+
+    def __init__(self, value):
+        self.data = json.dumps(value)
+
+    def getheader(self, name, default=None):
+        return "application/json" if name.lower() == "content-type" else default
+
+
+def login(gc, client_id, client_secret):
+    api_client = gc.api_client.ApiClient().get_client_credentials_token(client_id, client_secret)
+    check(api_client.access_token, "login returned no access token")
+    return api_client
+
+
+def check_login(gc, base_url, client_id, client_secret):
+    from PureCloudPlatformClientV2.rest import ApiException
+
+    probe = gc.api_client.ApiClient()
+    login_base = probe.get_conf_url("login", probe.host)
+    check(login_base == base_url,
+          f"the SDK sends login to {login_base}, not the API base {base_url}")
+    api_client = login(gc, client_id, client_secret)
+    ok(f"client-credentials login at {login_base}/oauth/token")
+
+    error = expect_api_error(401, "login with a wrong secret",
+                             lambda: login(gc, client_id, client_secret + "-wrong"))
+    body = json.loads(error.body)
+    check(body.get("error") == "invalid_client", f"wrong secret: body {error.body}")
+    check(client_secret not in error.body, "wrong secret: the error body echoes the secret")
+    ok("a wrong secret raises ApiException(401) with error=invalid_client")
+
+    anonymous = gc.api_client.ApiClient()
+    anonymous.access_token = "not-a-token"
+    error = expect_api_error(401, "a REST call with an unknown token",
+                             lambda: gc.RoutingApi(anonymous).get_routing_queues())
+    check(isinstance(error, ApiException), "unknown token")
+    ok("an unknown bearer token raises ApiException(401)")
+    return api_client
+
+
+def check_headers(api_client, what):
+    headers = api_client.last_response.getheaders()
+    for name in ("ININ-Correlation-Id", "inin-ratelimit-allowed", "inin-ratelimit-count",
+                 "inin-ratelimit-reset"):
+        check(headers.get(name), f"{what}: response header {name} missing")
+
+
+def check_queues(gc, api_client):
+    routing = gc.RoutingApi(api_client)
+    queues, page_number, page_count = [], 1, None
+    while True:
+        listing = routing.get_routing_queues(page_size=2, page_number=page_number)
+        typed(api_client, listing, "QueueEntityListing", f"GET queues page {page_number}")
+        check(listing.page_number == page_number and listing.page_size == 2,
+              f"page {page_number}: pageNumber {listing.page_number}, pageSize {listing.page_size}")
+        page_count = listing.page_count
+        queues.extend(listing.entities or [])
+        if page_number >= listing.page_count:
+            break
+        page_number += 1
+        check(page_number <= 100, "paging did not end within 100 pages")
+    check_headers(api_client, "GET /api/v2/routing/queues")
+    check(queues, "no queues listed")
+    check(len(queues) == listing.total, f"paged {len(queues)} queues, total says {listing.total}")
+    check(page_count == -(-listing.total // 2), f"pageCount {page_count} for {listing.total}")
+    ids = [queue.id for queue in queues]
+    check(len(set(ids)) == len(ids), f"duplicate queue ids across pages: {ids}")
+    for queue in queues:
+        check(isinstance(queue, gc.Queue), f"entity is {type(queue)}")
+        check(queue.id and queue.name, f"queue without id or name: {queue}")
+        check(queue.division and queue.division.id, f"queue {queue.name} has no division")
+        check(queue.self_uri == f"/api/v2/routing/queues/{queue.id}", f"selfUri {queue.self_uri}")
+    ok(f"{len(queues)} queues over {page_count} pages: {', '.join(q.name for q in queues)}")
+
+    everything = routing.get_routing_queues(page_size=100, page_number=1)
+    check(sorted(q.id for q in everything.entities) == sorted(ids),
+          "pageSize=100 lists other queues than the paged walk")
+
+    for queue in queues:
+        one = typed(api_client, routing.get_routing_queue(queue.id), "Queue", "GET queue")
+        check(one.id == queue.id and one.name == queue.name,
+              f"GET queue {queue.id}: {one}")
+    expect_api_error(404, "GET an unknown queue",
+                     lambda: routing.get_routing_queue("00000000-0000-0000-0000-000000000000"))
+    ok("each queue by id; an unknown id raises ApiException(404)")
+
+    named = routing.get_routing_queues(name=queues[0].name, page_size=100)
+    check([q.id for q in named.entities] == [queues[0].id],
+          f"name={queues[0].name!r} found {[q.name for q in named.entities]}")
+    divisions = sorted({q.division.id for q in queues})
+    in_first = routing.get_routing_queues(division_id=[divisions[0]], page_size=100)
+    expected = sorted(q.id for q in queues if q.division.id == divisions[0])
+    check(sorted(q.id for q in in_first.entities) == expected,
+          f"divisionId={divisions[0]} found {[q.name for q in in_first.entities]}")
+    # NB: the SDK joins a list parameter with commas: divisionId=a,b.
+    in_all = routing.get_routing_queues(division_id=divisions, page_size=100)
+    check(in_all.total == len(queues),
+          f"divisionId={','.join(divisions)} found {in_all.total} of {len(queues)} queues")
+    by_id = routing.get_routing_queues(id=ids[:2], page_size=100)
+    check(sorted(q.id for q in by_id.entities) == sorted(ids[:2]),
+          f"id={','.join(ids[:2])} found {[q.name for q in by_id.entities]}")
+    ok("name, divisionId and id filters (lists as the SDK sends them)")
+
+    # The simulator's own control endpoint (API.md §9) arms one 429; the SDK's HTTP layer
+    # (urllib3) must wait out its Retry-After and succeed.
+    sim_post(api_client.host + "/sim/faults",
+             {"kind": "rate_limit", "count": 1, "retryAfterSeconds": 1})
+    started = time.monotonic()
+    again = typed(api_client, routing.get_routing_queues(page_size=100), "QueueEntityListing",
+                  "GET queues after a 429")
+    waited = time.monotonic() - started
+    check(again.total == len(queues) and waited >= 0.9,
+          f"after a 429 with Retry-After: 1 the SDK answered in {waited:.2f} s")
+    ok(f"a 429 with Retry-After: 1 is retried by the SDK after {waited:.1f} s")
+    return queues
+
+
+def sim_post(url, body):
+    from urllib.request import Request, urlopen
+
+    request = Request(url, data=json.dumps(body).encode(), method="POST",
+                      headers={"Content-Type": "application/json"})
+    with urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
+        check(200 <= response.status < 300, f"POST {url}: {response.status}")
+
+
+def queue_predicates(gc, model, queues):
+    predicates = []
+    for queue in queues:
+        predicate = model()
+        predicate.type = "dimension"
+        predicate.dimension = "queueId"
+        predicate.operator = "matches"
+        predicate.value = queue.id
+        predicates.append(predicate)
+    return predicates
+
+
+def check_observations(gc, api_client, queues):
+    analytics = gc.AnalyticsApi(api_client)
+    query = gc.QueueObservationQuery()
+    query.filter = gc.QueueObservationQueryFilter()
+    query.filter.type = "or"
+    query.filter.predicates = queue_predicates(gc, gc.QueueObservationQueryPredicate, queues)
+    query.metrics = OBSERVATION_METRICS
+    query.detail_metrics = ["oWaiting"]
+    response = analytics.post_analytics_queues_observations_query(query)
+    check_headers(api_client, "POST observations query")
+    typed(api_client, response, "QueueObservationQueryResponse", "observations")
+    check(response.results, "observations query returned no results")
+    ids = {queue.id for queue in queues}
+    seen_queues, names, user_groups = set(), set(), 0
+    for container in response.results:
+        check(isinstance(container, gc.QueueObservationDataContainer), f"{type(container)}")
+        group = container.group or {}
+        check(group.get("queueId") in ids, f"result for an unknown group {group}")
+        seen_queues.add(group["queueId"])
+        media = group.get("mediaType")
+        for data in container.data or []:
+            check(isinstance(data, gc.ObservationMetricData), f"{type(data)}")
+            check(data.metric in OBSERVATION_METRICS, f"unknown metric {data.metric}")
+            check(isinstance(data.stats, gc.StatisticalSummary), f"{data.metric}: stats {data.stats}")
+            names.add(data.metric)
+            if data.metric in USER_METRICS:
+                check(media is None, f"user metric {data.metric} in a media group {group}")
+            else:
+                check(media, f"conversation metric {data.metric} without mediaType: {group}")
+            if data.metric in ("oOnQueueUsers", "oUserRoutingStatuses"):
+                check(data.qualifier in ROUTING_STATUSES, f"{data.metric} qualifier {data.qualifier}")
+            if data.metric in ("oLongestWaiting", "oLongestInteracting"):
+                value = data.stats.calculated_metric_value
+                check(isinstance(value, int) and value > 1_000_000_000_000,
+                      f"{data.metric} calculatedMetricValue {value!r} is not epoch ms")
+            if data.metric == "oWaiting" and data.observations:
+                dates = [o.observation_date for o in data.observations]
+                check(all(isinstance(d, datetime.datetime) for d in dates),
+                      f"oWaiting observationDate not parsed: {dates}")
+                check(dates == sorted(dates), "oWaiting observations are not oldest first")
+        if media is None:
+            user_groups += 1
+    check(seen_queues == ids, f"results cover {len(seen_queues)} of {len(ids)} queues")
+    check(user_groups >= len(ids), "no user-metric group (without mediaType) for some queue")
+    check("oMemberUsers" in names, f"oMemberUsers missing; metrics seen: {sorted(names)}")
+    ok(f"observations: {len(response.results)} groups, metrics {sorted(names)}")
+
+
+def current_bucket():
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start = now.replace(minute=now.minute - now.minute % 30, second=0, microsecond=0)
+    return start, start + datetime.timedelta(minutes=30)
+
+
+def check_aggregates(gc, api_client, queues):
+    analytics = gc.AnalyticsApi(api_client)
+    ids = {queue.id for queue in queues}
+
+    def query(interval):
+        body = gc.ConversationAggregationQuery()
+        body.interval = interval
+        body.granularity = "PT30M"
+        body.group_by = ["queueId", "mediaType"]
+        body.filter = gc.ConversationAggregateQueryFilter()
+        body.filter.type = "or"
+        body.filter.predicates = queue_predicates(
+            gc, gc.ConversationAggregateQueryPredicate, queues)
+        body.metrics = AGGREGATE_METRICS
+        return analytics.post_analytics_conversations_aggregates_query(body)
+
+    start, end = current_bucket()
+    millis = "%Y-%m-%dT%H:%M:%S.000Z"
+    interval = f"{start.strftime(millis)}/{end.strftime(millis)}"
+    deadline = time.monotonic() + 5
+    while True:
+        response = query(interval)
+        check_headers(api_client, "POST aggregates query")
+        typed(api_client, response, "ConversationAggregateQueryResponse", "aggregates")
+        if response.results or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    metrics = set()
+    for container in response.results or []:
+        check(isinstance(container, gc.ConversationAggregateDataContainer), f"{type(container)}")
+        group = container.group or {}
+        check(group.get("queueId") in ids and group.get("mediaType"), f"group {group}")
+        for bucket in container.data or []:
+            check(isinstance(bucket, gc.StatisticalResponse), f"{type(bucket)}")
+            check(bucket.interval == interval, f"bucket {bucket.interval}, asked {interval}")
+            for metric in bucket.metrics or []:
+                check(isinstance(metric, gc.AggregateMetricData), f"{type(metric)}")
+                check(metric.metric in AGGREGATE_METRICS, f"unasked metric {metric.metric}")
+                stats = metric.stats
+                check(isinstance(stats.count, int) and stats.count > 0, f"{metric.metric}: {stats}")
+                if metric.metric.startswith("t"):
+                    check(stats.sum is not None and stats.min is not None and stats.max is not None,
+                          f"timer {metric.metric} lacks sum/min/max: {stats}")
+                metrics.add(metric.metric)
+    if response.results:
+        ok(f"aggregates {interval} at PT30M: {len(response.results)} groups, {sorted(metrics)}")
+    else:
+        ok(f"aggregates {interval} at PT30M: no data yet ({{}})")
+
+    # The interval form the SDK documents (no zone: UTC) names the same bucket.
+    plain = "%Y-%m-%dT%H:%M:%S"
+    documented = query(f"{start.strftime(plain)}/{end.strftime(plain)}")
+    typed(api_client, documented, "ConversationAggregateQueryResponse", "aggregates (no zone)")
+    for container in documented.results or []:
+        for bucket in container.data or []:
+            check(bucket.interval == interval, f"zone-less interval gave bucket {bucket.interval}")
+    ok("aggregates accept the SDK's documented interval form YYYY-MM-DDThh:mm:ss/…")
+
+
+def topic_ids(listing):
+    return sorted(topic.id for topic in listing.entities or [])
+
+
+def check_notifications(gc, api_client, queues):
+    notifications = gc.NotificationsApi(api_client)
+    channel = notifications.post_notifications_channels()
+    check_headers(api_client, "POST channels")
+    typed(api_client, channel, "Channel", "POST channels")
+    check(channel.id and channel.connect_uri, f"channel without id or connectUri: {channel}")
+    check(channel.connect_uri.startswith(("ws://", "wss://")), f"connectUri {channel.connect_uri}")
+    check(channel.connect_uri.endswith("/" + channel.id), f"connectUri {channel.connect_uri}")
+    left = channel.expires - datetime.datetime.now(datetime.timezone.utc)
+    check(datetime.timedelta(hours=23) < left <= datetime.timedelta(hours=24, minutes=1),
+          f"channel expires {channel.expires}")
+    ok(f"channel {channel.id} at {channel.connect_uri}, expires {channel.expires.isoformat()}")
+
+    def topic(name):
+        value = gc.ChannelTopic()
+        value.id = name
+        return value
+
+    wanted = sorted(f"v2.analytics.queues.{queue.id}.observations" for queue in queues)
+    put = notifications.put_notifications_channel_subscriptions(
+        channel.id, [topic(name) for name in wanted])
+    typed(api_client, put, "ChannelTopicEntityListing", "PUT subscriptions")
+    check(topic_ids(put) == wanted, f"PUT returned {topic_ids(put)}, wanted {wanted}")
+    listed = notifications.get_notifications_channel_subscriptions(channel.id)
+    typed(api_client, listed, "ChannelTopicEntityListing", "GET subscriptions")
+    check(topic_ids(listed) == wanted, f"GET lists {topic_ids(listed)}")
+    added = notifications.post_notifications_channel_subscriptions(channel.id, [topic(wanted[0])])
+    typed(api_client, added, "ChannelTopicEntityListing", "POST subscriptions")
+    check(topic_ids(added) == wanted, f"POST of a subscribed topic gave {topic_ids(added)}")
+    ok(f"subscriptions PUT/GET/POST: {len(wanted)} queue observation topics")
+
+    check(notifications.head_notifications_channel(channel.id) is None, "HEAD returned a body")
+    expect_api_error(404, "HEAD an unknown channel",
+                     lambda: notifications.head_notifications_channel("streaming-0-unknown"))
+    expect_api_error(404, "GET subscriptions of an unknown channel",
+                     lambda: notifications.get_notifications_channel_subscriptions("nope"))
+    ok("HEAD is 200 for the channel, ApiException(404) for an unknown one")
+
+    check_websocket(gc, api_client, channel, wanted)
+
+    notifications.delete_notifications_channel_subscriptions(channel.id)
+    emptied = notifications.get_notifications_channel_subscriptions(channel.id)
+    check(topic_ids(emptied) == [], f"after DELETE the channel lists {topic_ids(emptied)}")
+    ok("DELETE subscriptions empties the channel")
+
+
+def check_websocket(gc, api_client, channel, topics):
+    import websocket
+
+    deadline = time.monotonic() + WEBSOCKET_DEADLINE_S
+    ws = websocket.create_connection(channel.connect_uri, timeout=WEBSOCKET_DEADLINE_S)
+    heartbeat = pong = False
+    events = 0
+    try:
+        ws.send(json.dumps({"message": "ping"}))
+        while not (heartbeat and pong and events):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            ws.settimeout(remaining)
+            try:
+                text = ws.recv()
+            except websocket.WebSocketTimeoutException:
+                break
+            check(isinstance(text, str) and text, f"non-text or empty frame {text!r}")
+            frame = json.loads(text)
+            name = frame.get("topicName")
+            body = frame.get("eventBody") or {}
+            if name == "channel.metadata":
+                heartbeat = heartbeat or body.get("message") == HEARTBEAT
+                pong = pong or body.get("message") == "pong"
+            elif name in topics:
+                kind = "StatEventQueueTopicStatsNotification"
+                event = api_client.deserialize(JsonBody(body), kind)
+                check(isinstance(event, gc.StatEventQueueTopicStatsNotification), f"{type(event)}")
+                strict(body, kind, f"event on {name}")
+                queue_id = name.split(".")[3]
+                check((event.group or {}).get("queueId") == queue_id,
+                      f"event on {name} for group {event.group}")
+                check(event.data, f"event on {name} without data")
+                for interval in event.data:
+                    check(isinstance(interval, gc.StatEventQueueTopicIntervalMetrics), "interval")
+                    check("/" in (interval.interval or ""), f"interval {interval.interval!r}")
+                    for metric in interval.metrics or []:
+                        known = OBSERVATION_METRICS + AGGREGATE_METRICS + ["oServiceLevel"]
+                        check(metric.metric in known, f"unknown event metric {metric.metric}")
+                        check(isinstance(metric.stats, dict), f"stats {metric.stats!r}")
+                events += 1
+            else:
+                raise CheckFailed(f"a frame on an unsubscribed topic: {text[:200]}")
+    finally:
+        ws.close()
+    check(heartbeat, f"no heartbeat within {WEBSOCKET_DEADLINE_S} s")
+    check(events, f"no queue observation event within {WEBSOCKET_DEADLINE_S} s")
+    check(pong, f"no pong to a ping within {WEBSOCKET_DEADLINE_S} s")
+    ok(f"WebSocket: heartbeat, pong and {events} queue events as StatEventQueueTopicStatsNotification")
+
+
+def main(argv):
+    if len(argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    base_url, client_id, client_secret = argv[1:]
+    socket.setdefaulttimeout(REQUEST_TIMEOUT_S)
+
+    def out_of_time(*_):
+        raise CheckFailed(f"the checks did not finish within {SCRIPT_DEADLINE_S} s")
+
+    signal.signal(signal.SIGALRM, out_of_time)
+    signal.alarm(SCRIPT_DEADLINE_S)
+    try:
+        import PureCloudPlatformClientV2 as gc
+
+        # The only change from the SDK's README: the host, which otherwise is a region's.
+        gc.configuration.host = base_url
+        print(f"PureCloudPlatformClientV2 {sdk_version()} against {base_url}", flush=True)
+        api_client = check_login(gc, base_url, client_id, client_secret)
+        queues = check_queues(gc, api_client)
+        check_observations(gc, api_client, queues)
+        check_aggregates(gc, api_client, queues)
+        check_notifications(gc, api_client, queues)
+    except CheckFailed as failure:
+        print(f"FAIL: {failure}", file=sys.stderr, flush=True)
+        return 1
+    except Exception:  # noqa: BLE001 - any SDK error is a failed check, with its trace
+        print("FAIL: unexpected error", file=sys.stderr)
+        traceback.print_exc()
+        return 1
+    finally:
+        signal.alarm(0)
+    print("all SDK checks passed", flush=True)
+    return 0
+
+
+def sdk_version():
+    from importlib.metadata import version
+
+    return version("PureCloudPlatformClientV2")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
