@@ -20,7 +20,7 @@ use crate::genesys::{ApiError, GenesysClient};
 use crate::health::Health;
 use crate::metrics::{Metrics, QueueLabels};
 use crate::observations::Observations;
-use crate::queues::{QueueSelection, resolve};
+use crate::queues::{MAX_TOPICS_PER_CHANNEL, QueueSelection, resolve, shard};
 use crate::server::{ServerState, serve};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 
@@ -57,6 +57,16 @@ struct Parts {
     health: Arc<Health>,
     /// One ledger for the poller and the stream, so both count each bucket once.
     totals: Arc<ConversationTotals>,
+    observations: Arc<Observations>,
+}
+
+/// Sends `value` only if it differs, so watchers wake for real changes only.
+fn replace_if_changed(sender: &watch::Sender<Vec<String>>, value: Vec<String>) {
+    sender.send_if_modified(|current| {
+        let changed = *current != value;
+        *current = value;
+        changed
+    });
 }
 
 impl Exporter {
@@ -80,6 +90,7 @@ impl Exporter {
             metrics: metrics.clone(),
             health: health.clone(),
             totals,
+            observations: Arc::new(Observations::new(metrics.clone())),
         };
 
         let mut tasks = JoinSet::new();
@@ -138,9 +149,11 @@ impl Parts {
         else {
             return;
         };
-        let (queue_ids, ids_rx) = watch::channel(self.publish_queues(&queues));
+        let ids = self.publish_queues(&queues);
         let mut tasks = JoinSet::new();
-        tasks.spawn(self.clone().run_stream(ids_rx.clone(), cancel.clone()));
+        let mut shards = Vec::new();
+        self.reshard(&ids, &mut shards, &mut tasks, &cancel);
+        let (queue_ids, ids_rx) = watch::channel(ids);
         tasks.spawn(self.clone().run_poller(ids_rx, cancel.clone()));
 
         let mut refresh = tokio::time::interval(self.settings.queue_refresh_interval);
@@ -152,11 +165,8 @@ impl Parts {
                 _ = refresh.tick() => match self.resolve_queues().await {
                     Ok(queues) => {
                         let ids = self.publish_queues(&queues);
-                        queue_ids.send_if_modified(|current| {
-                            let changed = *current != ids;
-                            *current = ids;
-                            changed
-                        });
+                        self.reshard(&ids, &mut shards, &mut tasks, &cancel);
+                        replace_if_changed(&queue_ids, ids);
                     }
                     Err(e) => warn!(error = %e, kind = e.kind(), "queue refresh failed; keeping the current set"),
                 },
@@ -171,6 +181,32 @@ impl Parts {
             names: self.settings.queues.names.clone(),
         };
         resolve(&self.client, &selection).await
+    }
+
+    /// Splits the queue ids over notification channels of at most 1,000 topics each, starting a
+    /// supervisor for every new shard; shards no longer needed are emptied, not stopped, so a
+    /// later growth reuses their channel.
+    fn reshard(
+        &self,
+        ids: &[String],
+        shards: &mut Vec<watch::Sender<Vec<String>>>,
+        tasks: &mut JoinSet<()>,
+        cancel: &CancellationToken,
+    ) {
+        let chunks = shard(ids, MAX_TOPICS_PER_CHANNEL);
+        for (index, chunk) in chunks.iter().enumerate() {
+            match shards.get(index) {
+                Some(sender) => replace_if_changed(sender, chunk.clone()),
+                None => {
+                    let (sender, receiver) = watch::channel(chunk.clone());
+                    tasks.spawn(self.clone().run_stream(index, receiver, cancel.clone()));
+                    shards.push(sender);
+                }
+            }
+        }
+        for sender in shards.iter().skip(chunks.len()) {
+            replace_if_changed(sender, Vec::new());
+        }
     }
 
     /// Labels the queues in `metrics` and returns their ids for the watchers.
@@ -211,7 +247,12 @@ impl Parts {
         }
     }
 
-    async fn run_stream(self, queue_ids: watch::Receiver<Vec<String>>, cancel: CancellationToken) {
+    async fn run_stream(
+        self,
+        shard: usize,
+        queue_ids: watch::Receiver<Vec<String>>,
+        cancel: CancellationToken,
+    ) {
         let stream = &self.settings.stream;
         let settings = StreamSettings {
             heartbeat_timeout: stream.heartbeat_timeout,
@@ -220,16 +261,15 @@ impl Parts {
             fallback_poll_interval: stream.fallback_poll_interval,
             rotate_before_expiry: stream.rotate_before_expiry,
         };
-        let observations = Arc::new(Observations::new(self.metrics.clone()));
         let supervisor = Supervisor::new(
             self.client.clone(),
-            observations,
+            self.observations.clone(),
             self.totals.clone(),
             self.metrics.clone(),
             self.health.clone(),
             queue_ids,
             settings,
-            "0".to_owned(),
+            shard.to_string(),
         );
         if let Err(e) = supervisor.run(cancel).await {
             error!(error = %e, "stream supervisor stopped");

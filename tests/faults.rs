@@ -275,3 +275,44 @@ async fn wrong_credentials_keep_the_exporter_alive_but_not_ready() {
     assert!(!metrics.contains("not-the-secret"));
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_than_a_thousand_queues_are_sharded_over_channels() {
+    let config = genesys_exporter::sim::SimConfig {
+        queues: 1_001,
+        agents_per_queue: 2,
+        media_types: vec!["voice".to_owned()],
+        arrivals_per_minute: 30.0,
+        ..genesys_exporter::sim::SimConfig::fast_for_tests(18)
+    };
+    let harness = Harness::start_with(config, |_| {}).await;
+    eventually("two channels stream 1,000 and 1 topics", || async {
+        let scrape = harness.scrape().await;
+        let topics = |channel| {
+            value(
+                &scrape,
+                "genesys_exporter_subscribed_topics",
+                &[("channel", channel)],
+            )
+        };
+        let connected = |channel| {
+            value(
+                &scrape,
+                "genesys_exporter_stream_connected",
+                &[("channel", channel)],
+            )
+        };
+        let got = (topics("0"), topics("1"), connected("0"), connected("1"));
+        if got == (1000.0, 1.0, 1.0, 1.0) {
+            Ok(())
+        } else {
+            Err(format!(
+                "(topics 0, topics 1, connected 0, connected 1) = {got:?}"
+            ))
+        }
+    })
+    .await;
+    harness.pause_traffic().await;
+    gauges_match_truth(&harness).await;
+    harness.stop().await;
+}
