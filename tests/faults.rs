@@ -43,6 +43,12 @@ async fn metric_reaches(harness: &Harness, name: &str, labels: &[(&str, &str)], 
     .await;
 }
 
+/// Waits until `name{labels}` has grown by `by` from its value now.
+async fn metric_grows(harness: &Harness, name: &str, labels: &[(&str, &str)], by: f64) {
+    let now = value(&harness.scrape().await, name, labels);
+    metric_reaches(harness, name, labels, now + by).await;
+}
+
 async fn gauges_match_truth(harness: &Harness) {
     let media_types = harness.media_types.clone();
     eventually("every queue gauge equals the ground truth", || {
@@ -182,16 +188,12 @@ async fn a_revoked_token_is_replaced_and_polling_goes_on() {
         refreshes + 1.0,
     )
     .await;
-    let polls = value(
-        &harness.scrape().await,
-        "genesys_exporter_aggregate_polls_total",
-        &[("result", "success")],
-    );
-    metric_reaches(
+    let polls = [("result", "success")];
+    metric_grows(
         &harness,
         "genesys_exporter_aggregate_polls_total",
-        &[("result", "success")],
-        polls + 2.0,
+        &polls,
+        2.0,
     )
     .await;
     harness.stop().await;
@@ -204,16 +206,11 @@ async fn rate_limits_are_waited_out_and_counted() {
     harness
         .fault(json!({"kind": "rate_limit", "count": 2, "retryAfterSeconds": 1}))
         .await;
-    let rate_limited = |scrape: &Scrape| -> f64 {
-        scrape
-            .series
-            .iter()
-            .filter(|(series, _)| series.starts_with("genesys_exporter_api_rate_limited_total{"))
-            .map(|(_, v)| v)
-            .sum()
-    };
     eventually("both 429s are counted", || async {
-        let got = rate_limited(&harness.scrape().await);
+        let got = harness
+            .scrape()
+            .await
+            .sum("genesys_exporter_api_rate_limited_total");
         if got >= 2.0 {
             Ok(())
         } else {
@@ -221,16 +218,12 @@ async fn rate_limits_are_waited_out_and_counted() {
         }
     })
     .await;
-    let polls = value(
-        &harness.scrape().await,
-        "genesys_exporter_aggregate_polls_total",
-        &[("result", "success")],
-    );
-    metric_reaches(
+    let polls = [("result", "success")];
+    metric_grows(
         &harness,
         "genesys_exporter_aggregate_polls_total",
-        &[("result", "success")],
-        polls + 1.0,
+        &polls,
+        1.0,
     )
     .await;
     harness.stop().await;

@@ -175,6 +175,16 @@ impl Scrape {
         Scrape { series }
     }
 
+    /// The sum of every series of `name`, whatever its labels.
+    pub fn sum(&self, name: &str) -> f64 {
+        let prefix = format!("{name}{{");
+        self.series
+            .iter()
+            .filter(|(series, _)| series.starts_with(&prefix))
+            .map(|(_, v)| v)
+            .sum()
+    }
+
     /// The value of `name{labels}`; labels in any order.
     pub fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         self.series.get(&key(name, labels)).copied()
