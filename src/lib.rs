@@ -5,9 +5,9 @@
 //! - [`genesys`] authenticates ([`genesys::auth`]) and executes REST calls
 //!   ([`genesys::client`]) with retries and self-metrics; [`genesys::model`] holds the wire types.
 //! - [`queues`] resolves the configured ids and names into the monitored queue set.
-//! - [`stream`] keeps a Notifications API channel and WebSocket alive and feeds parsed events
-//!   to [`observations`] (live gauges, resynced over REST after every gap) and to
-//!   [`aggregates`] (running interval totals).
+//! - [`stream`] keeps Notifications API channels (one per 1,000 queues) and their WebSockets
+//!   alive and feeds parsed events to [`observations`] (live gauges, resynced over REST after
+//!   every gap) and to [`aggregates`] (running interval totals).
 //! - [`aggregates`] polls conversation aggregates and folds them through the bucket ledger into
 //!   monotonic counters.
 //! - [`metrics`] owns every series on one registry; [`server`] serves `/metrics`, `/healthz`
