@@ -60,10 +60,11 @@ struct Parts {
     observations: Arc<Observations>,
 }
 
-/// Sends `value` only if it differs, so watchers wake for real changes only.
-fn replace_if_changed(sender: &watch::Sender<Vec<String>>, value: Vec<String>) {
+/// Sends `value` if it differs (or `force`, to make watchers resubscribe and resync the same
+/// ids), so watchers wake for real changes only.
+fn publish(sender: &watch::Sender<Vec<String>>, value: Vec<String>, force: bool) {
     sender.send_if_modified(|current| {
-        let changed = *current != value;
+        let changed = force || *current != value;
         *current = value;
         changed
     });
@@ -149,10 +150,10 @@ impl Parts {
         else {
             return;
         };
-        let ids = self.publish_queues(&queues);
+        let (ids, _) = self.publish_queues(&queues);
         let mut tasks = JoinSet::new();
         let mut shards = Vec::new();
-        self.reshard(&ids, &mut shards, &mut tasks, &cancel);
+        self.reshard(&ids, false, &mut shards, &mut tasks, &cancel);
         let (queue_ids, ids_rx) = watch::channel(ids);
         tasks.spawn(self.clone().run_poller(ids_rx, cancel.clone()));
 
@@ -160,16 +161,24 @@ impl Parts {
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         refresh.tick().await;
         loop {
-            tokio::select! {
+            let resolved = tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = refresh.tick() => match self.resolve_queues().await {
-                    Ok(queues) => {
-                        let ids = self.publish_queues(&queues);
-                        self.reshard(&ids, &mut shards, &mut tasks, &cancel);
-                        replace_if_changed(&queue_ids, ids);
-                    }
-                    Err(e) => warn!(error = %e, kind = e.kind(), "queue refresh failed; keeping the current set"),
+                _ = refresh.tick() => tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    resolved = self.resolve_queues() => resolved,
                 },
+            };
+            match resolved {
+                Ok(queues) => {
+                    // NB: a renamed queue lost its gauges with its old label; a forced
+                    // resubscribe makes every supervisor resync them.
+                    let (ids, renamed) = self.publish_queues(&queues);
+                    self.reshard(&ids, renamed, &mut shards, &mut tasks, &cancel);
+                    publish(&queue_ids, ids, false);
+                }
+                Err(e) => {
+                    warn!(error = %e, kind = e.kind(), "queue refresh failed; keeping the current set")
+                }
             }
         }
         while tasks.join_next().await.is_some() {}
@@ -189,6 +198,7 @@ impl Parts {
     fn reshard(
         &self,
         ids: &[String],
+        force_resync: bool,
         shards: &mut Vec<watch::Sender<Vec<String>>>,
         tasks: &mut JoinSet<()>,
         cancel: &CancellationToken,
@@ -196,7 +206,7 @@ impl Parts {
         let chunks = shard(ids, MAX_TOPICS_PER_CHANNEL);
         for (index, chunk) in chunks.iter().enumerate() {
             match shards.get(index) {
-                Some(sender) => replace_if_changed(sender, chunk.clone()),
+                Some(sender) => publish(sender, chunk.clone(), force_resync),
                 None => {
                     let (sender, receiver) = watch::channel(chunk.clone());
                     tasks.spawn(self.clone().run_stream(index, receiver, cancel.clone()));
@@ -205,15 +215,16 @@ impl Parts {
             }
         }
         for sender in shards.iter().skip(chunks.len()) {
-            replace_if_changed(sender, Vec::new());
+            publish(sender, Vec::new(), false);
         }
     }
 
-    /// Labels the queues in `metrics` and returns their ids for the watchers.
-    fn publish_queues(&self, queues: &[QueueLabels]) -> Vec<String> {
-        self.metrics.set_queues(queues);
-        info!(queues = queues.len(), "monitoring queues");
-        queues.iter().map(|q| q.id.clone()).collect()
+    /// Labels the queues in `metrics`; returns their ids for the watchers and whether any
+    /// queue was renamed.
+    fn publish_queues(&self, queues: &[QueueLabels]) -> (Vec<String>, bool) {
+        let renamed = self.metrics.set_queues(queues);
+        info!(queues = queues.len(), renamed, "monitoring queues");
+        (queues.iter().map(|q| q.id.clone()).collect(), renamed)
     }
 
     /// Retries `attempt` with capped backoff until it succeeds; `None` means cancelled.

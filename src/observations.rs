@@ -304,7 +304,7 @@ impl Observations {
         let at_seconds = now_ms as f64 / 1000.0;
         for (queue_id, snapshot) in snapshots {
             self.write_snapshot(queue_id, &snapshot);
-            self.metrics.queue_observed(queue_id, at_seconds);
+            self.metrics.queue_resynced(queue_id, at_seconds);
         }
     }
 
@@ -427,7 +427,7 @@ impl Observations {
                 warn!(error = %error, kind = error.kind(), queues = queue_ids.len(), "observation resync failed");
                 self.metrics.resynced(false, now_ms.div_euclid(1000));
                 for queue_id in queue_ids {
-                    self.metrics.set_queue_stale(queue_id, true);
+                    self.metrics.set_queue_stale(queue_id);
                 }
                 Err(error)
             }

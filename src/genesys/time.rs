@@ -31,15 +31,22 @@ pub fn from_epoch_millis(ms: i64) -> Option<DateTime<Utc>> {
 }
 
 /// Parses the ISO-8601 durations Genesys accepts as granularity: `PT5M`, `PT1H`, `P1D`, …
+/// Anything beyond a year is refused, so arithmetic on the result cannot overflow.
 pub fn parse_iso_duration(text: &str) -> Option<Duration> {
+    const MAX_SECONDS: u64 = 366 * 86_400;
     let rest = text.strip_prefix('P')?;
     let (days, time) = match rest.split_once('T') {
         Some((days, time)) => (days, Some(time)),
         None => (rest, None),
     };
     let mut seconds = 0u64;
+    let mut add = |number: &str, factor: u64| -> Option<()> {
+        let part = number.parse::<u64>().ok()?.checked_mul(factor)?;
+        seconds = seconds.checked_add(part)?;
+        Some(())
+    };
     if !days.is_empty() {
-        seconds += days.strip_suffix('D')?.parse::<u64>().ok()? * 86_400;
+        add(days.strip_suffix('D')?, 86_400)?;
     }
     if let Some(mut time) = time {
         if time.is_empty() {
@@ -47,7 +54,7 @@ pub fn parse_iso_duration(text: &str) -> Option<Duration> {
         }
         for (unit, factor) in [('H', 3_600u64), ('M', 60), ('S', 1)] {
             if let Some((number, tail)) = time.split_once(unit) {
-                seconds += number.parse::<u64>().ok()? * factor;
+                add(number, factor)?;
                 time = tail;
             }
         }
@@ -55,7 +62,7 @@ pub fn parse_iso_duration(text: &str) -> Option<Duration> {
             return None;
         }
     }
-    (seconds > 0).then(|| Duration::from_secs(seconds))
+    (seconds > 0 && seconds <= MAX_SECONDS).then(|| Duration::from_secs(seconds))
 }
 
 /// Formats a whole number of minutes/hours as Genesys expects (`PT30M`, `PT1H`).
@@ -106,6 +113,9 @@ mod tests {
         assert_eq!(parse_iso_duration("PT"), None);
         assert_eq!(parse_iso_duration("30M"), None);
         assert_eq!(parse_iso_duration("PT5X"), None);
+        assert_eq!(parse_iso_duration("P999999999999999D"), None);
+        assert_eq!(parse_iso_duration("PT2305843009213693952S"), None);
+        assert_eq!(parse_iso_duration("P367D"), None);
         assert_eq!(format_iso_duration(Duration::from_secs(1800)), "PT30M");
         assert_eq!(format_iso_duration(Duration::from_secs(7200)), "PT2H");
     }

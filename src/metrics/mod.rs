@@ -261,17 +261,31 @@ impl Metrics {
         self.media_types.iter().any(|m| m == media_type)
     }
 
-    /// Replaces the monitored set; series of queues that left are removed on purpose.
-    pub fn set_queues(&self, queues: &[QueueLabels]) {
+    /// Replaces the monitored set. Series of queues that left are removed on purpose; a queue
+    /// whose division changed keeps its series (only `genesys_queue_info` moves); a renamed
+    /// queue's series move to the new name, so the gauges are empty until the next resync.
+    /// Returns whether any queue was renamed, so the caller can resync.
+    pub fn set_queues(&self, queues: &[QueueLabels]) -> bool {
         let mut known = self.queues.write().unwrap_or_else(|e| e.into_inner());
-        let gone: Vec<QueueLabels> = known
-            .values()
-            .filter(|old| !queues.iter().any(|q| q == *old))
-            .cloned()
-            .collect();
-        for old in &gone {
-            self.remove_queue_series(old);
-            known.remove(&old.id);
+        let mut renamed = false;
+        let old: Vec<QueueLabels> = known.values().cloned().collect();
+        for old in &old {
+            match queues.iter().find(|q| q.id == old.id) {
+                None => {
+                    self.remove_queue_series(old);
+                    known.remove(&old.id);
+                }
+                Some(new) if new.name != old.name => {
+                    self.remove_queue_series(old);
+                    renamed = true;
+                }
+                Some(new) if new.division != old.division => {
+                    let _ =
+                        self.queue_info
+                            .remove_label_values(&[&old.id, &old.name, &old.division]);
+                }
+                Some(_) => {}
+            }
         }
         for queue in queues {
             self.queue_info
@@ -280,6 +294,7 @@ impl Metrics {
             known.insert(queue.id.clone(), queue.clone());
         }
         self.monitored_queues.set(known.len() as i64);
+        renamed
     }
 
     fn remove_queue_series(&self, q: &QueueLabels) {
@@ -316,88 +331,119 @@ impl Metrics {
             .retain(|(queue_id, _), _| queue_id != id);
     }
 
-    /// The queue's name, or `None` if it is not monitored (its data is then ignored).
-    fn queue_name(&self, queue_id: &str) -> Option<String> {
+    /// Runs `write` with the queue's name while the queue set stays read-locked, so a
+    /// concurrent `set_queues` cannot remove the queue between lookup and write and leave a
+    /// resurrected series behind. Unmonitored queues are ignored. NB: lock order everywhere is
+    /// `queues`, then `longest_waiting_since`.
+    fn with_queue(&self, queue_id: &str, write: impl FnOnce(&str)) {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
-        queues.get(queue_id).map(|q| q.name.clone())
+        if let Some(queue) = queues.get(queue_id) {
+            write(&queue.name);
+        }
     }
 
     pub fn is_monitored(&self, queue_id: &str) -> bool {
-        self.queue_name(queue_id).is_some()
+        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        queues.contains_key(queue_id)
     }
 
     pub fn set_interactions(&self, queue_id: &str, media: &str, state: InteractionState, n: i64) {
-        if let Some(name) = self.queue_name(queue_id) {
+        self.with_queue(queue_id, |name| {
             self.interactions
-                .with_label_values(&[queue_id, &name, media, state.as_str()])
+                .with_label_values(&[queue_id, name, media, state.as_str()])
                 .set(n);
-        }
+        });
     }
 
     /// `status` must be one of `ROUTING_STATUSES` (callers check the allow-list).
     pub fn set_users_in_status(&self, queue_id: &str, status: &str, n: i64) {
-        if let Some(name) = self.queue_name(queue_id) {
+        self.with_queue(queue_id, |name| {
             self.users
-                .with_label_values(&[queue_id, &name, status])
+                .with_label_values(&[queue_id, name, status])
                 .set(n);
-        }
+        });
     }
 
     pub fn set_user_count(&self, queue_id: &str, which: UserCount, n: i64) {
-        let Some(name) = self.queue_name(queue_id) else {
-            return;
-        };
         let vec = match which {
             UserCount::Members => &self.members,
             UserCount::OnQueue => &self.on_queue_users,
             UserCount::Active => &self.active_users,
         };
-        vec.with_label_values(&[queue_id, &name]).set(n);
+        self.with_queue(queue_id, |name| {
+            vec.with_label_values(&[queue_id, name]).set(n);
+        });
     }
 
     /// `since_epoch_ms` is when the oldest waiting interaction began waiting; `None` when
     /// nothing waits.
     pub fn set_longest_waiting(&self, queue_id: &str, media: &str, since_epoch_ms: Option<i64>) {
-        let Some(name) = self.queue_name(queue_id) else {
-            return;
-        };
-        let key = (queue_id.to_owned(), media.to_owned());
-        let mut since = self
-            .longest_waiting_since
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        match since_epoch_ms {
-            Some(ms) => {
-                since.insert(key, ms);
+        self.with_queue(queue_id, |name| {
+            let key = (queue_id.to_owned(), media.to_owned());
+            let mut since = self
+                .longest_waiting_since
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            match since_epoch_ms {
+                Some(ms) => {
+                    since.insert(key, ms);
+                }
+                None => {
+                    since.remove(&key);
+                    self.oldest_waiting
+                        .with_label_values(&[queue_id, name, media])
+                        .set(0.0);
+                }
             }
-            None => {
-                since.remove(&key);
-                self.oldest_waiting
-                    .with_label_values(&[queue_id, &name, media])
-                    .set(0.0);
-            }
-        }
+        });
     }
 
-    /// Records that the queue's gauges are fresh as of `at_unix_seconds`.
+    /// A stream event refreshed some of the queue's values. Only a full resync makes a stale
+    /// queue fresh again, so a stale queue's timestamp does not move here.
     pub fn queue_observed(&self, queue_id: &str, at_unix_seconds: f64) {
-        let Some(name) = self.queue_name(queue_id) else {
-            return;
-        };
-        self.observation_timestamp
-            .with_label_values(&[queue_id, &name])
-            .set(at_unix_seconds);
-        self.queue_stale
-            .with_label_values(&[queue_id, &name])
-            .set(0);
+        self.with_queue(queue_id, |name| {
+            if self.queue_stale.with_label_values(&[queue_id, name]).get() == 0 {
+                self.observation_timestamp
+                    .with_label_values(&[queue_id, name])
+                    .set(at_unix_seconds);
+            }
+        });
     }
 
-    pub fn set_queue_stale(&self, queue_id: &str, stale: bool) {
-        if let Some(name) = self.queue_name(queue_id) {
-            self.queue_stale
-                .with_label_values(&[queue_id, &name])
-                .set(i64::from(stale));
-        }
+    /// A full snapshot of the queue was applied: every value is fresh as of `at_unix_seconds`.
+    pub fn queue_resynced(&self, queue_id: &str, at_unix_seconds: f64) {
+        self.with_queue(queue_id, |name| {
+            self.observation_timestamp
+                .with_label_values(&[queue_id, name])
+                .set(at_unix_seconds);
+            self.queue_stale.with_label_values(&[queue_id, name]).set(0);
+        });
+    }
+
+    /// The queue's values could not be refreshed after a gap; cleared by `queue_resynced`.
+    pub fn set_queue_stale(&self, queue_id: &str) {
+        self.with_queue(queue_id, |name| {
+            self.queue_stale.with_label_values(&[queue_id, name]).set(1);
+        });
+    }
+
+    /// Whether any monitored queue is marked stale (the stream then retries its resync).
+    pub fn any_queue_stale(&self, queue_ids: &[String]) -> bool {
+        self.queues_stale(queue_ids).next().is_some()
+    }
+
+    /// The monitored queues among `queue_ids` that are marked stale.
+    pub fn queues_stale<'a>(
+        &'a self,
+        queue_ids: &'a [String],
+    ) -> impl Iterator<Item = &'a String> + 'a {
+        queue_ids.iter().filter(|id| {
+            let mut stale = false;
+            self.with_queue(id, |name| {
+                stale = self.queue_stale.with_label_values(&[id, name]).get() == 1;
+            });
+            stale
+        })
     }
 
     /// Adds a ledger delta; `SumMillis` sources arrive in milliseconds and count in seconds.
@@ -411,16 +457,15 @@ impl Metrics {
         if delta <= 0.0 {
             return;
         }
-        let Some(name) = self.queue_name(queue_id) else {
-            return;
-        };
         let value = match counter.source().1 {
             Statistic::Count => delta,
             Statistic::SumMillis => delta / 1000.0,
         };
         if let Some(vec) = self.conversations.get(&counter) {
-            vec.with_label_values(&[queue_id, &name, media])
-                .inc_by(value);
+            self.with_queue(queue_id, |name| {
+                vec.with_label_values(&[queue_id, name, media])
+                    .inc_by(value);
+            });
         }
     }
 
@@ -434,15 +479,17 @@ impl Metrics {
     }
 
     fn refresh_oldest_waiting(&self, now_epoch_ms: i64) {
+        // NB: same lock order as every writer: `queues`, then `longest_waiting_since`.
+        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         let since = self
             .longest_waiting_since
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         for ((queue_id, media), started_ms) in since.iter() {
-            if let Some(name) = self.queue_name(queue_id) {
+            if let Some(queue) = queues.get(queue_id) {
                 let age = (now_epoch_ms - started_ms).max(0) as f64 / 1000.0;
                 self.oldest_waiting
-                    .with_label_values(&[queue_id, &name, media])
+                    .with_label_values(&[queue_id, &queue.name, media])
                     .set(age);
             }
         }
