@@ -1,9 +1,14 @@
 //! The OAuth client-credentials token (API.md §2): fetched once, shared by every request,
 //! refreshed before it expires, and replaced exactly once when the API says it was revoked.
 //!
-//! Single-flight: however many tasks need a token at the same moment, one `POST /oauth/token`
-//! is made. The refresh lock is held across the fetch and the cache is checked again after it is
-//! taken, so the waiters find the token their predecessor fetched.
+//! A token has two deadlines. From `refresh_at` (90 % of its lifetime) one background task
+//! fetches its successor while every caller goes on using the cached token, so a login outage
+//! at that mark costs nothing until the token really expires at `expires_at`. Only a caller
+//! with no valid token (none yet, expired, or revoked by a 401) waits for a fetch.
+//!
+//! Single-flight: the refresh lock is held across every fetch, background or not, and the
+//! cache is checked again once it is taken, so callers queued behind a fetch find the token it
+//! fetched — or, when it failed, its error, instead of each repeating the fetch and its retries.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -23,6 +28,13 @@ use crate::secret::Secret;
 /// its last moments (clock skew, slow requests).
 const REFRESH_FRACTION: f64 = 0.9;
 
+/// After a background refresh failed, the next one starts no sooner than this: the cached
+/// token is still valid, and a login outage should not meet a retry chain on every call.
+const FAILED_REFRESH_PAUSE: Duration = Duration::from_secs(30);
+
+/// A longer `expires_in` is read as this, so a bogus lifetime cannot overflow an `Instant`.
+const MAX_LIFETIME: Duration = Duration::from_secs(366 * 86_400);
+
 /// When a token fetched at `fetched_at` and valid for `expires_in` should be replaced.
 pub(crate) fn refresh_due_at(fetched_at: Instant, expires_in: Duration) -> Instant {
     fetched_at + expires_in.mul_f64(REFRESH_FRACTION)
@@ -31,7 +43,18 @@ pub(crate) fn refresh_due_at(fetched_at: Instant, expires_in: Duration) -> Insta
 #[derive(Clone)]
 struct CachedToken {
     value: Secret,
+    /// From here on a background fetch replaces the token; it is still sent meanwhile.
     refresh_at: Instant,
+    /// From here on the token is never sent; callers wait for a fetch instead.
+    expires_at: Instant,
+}
+
+/// What a caller may do with the cached token at a given instant.
+enum Cached {
+    Fresh(Secret),
+    /// Valid, but due for refresh.
+    Stale(Secret),
+    Missing,
 }
 
 /// Everything needed to ask for a token; the secret stays inside a [`Secret`].
@@ -48,119 +71,203 @@ pub(crate) struct TokenSource {
 
 /// The shared token cache. Cloning the client clones an `Arc` to this.
 pub(crate) struct TokenCache {
+    /// Shared with a background refresh, which may outlive the call that started it.
+    state: Arc<State>,
+}
+
+struct State {
     source: TokenSource,
     metrics: Arc<Metrics>,
     current: RwLock<Option<CachedToken>>,
-    /// Held across a fetch so concurrent callers wait for one fetch instead of starting theirs.
-    refresh: tokio::sync::Mutex<()>,
+    /// Held across every fetch so concurrent callers wait for one fetch instead of starting
+    /// theirs; an `Arc` so a background refresh can own its guard.
+    refresh: Arc<tokio::sync::Mutex<()>>,
     /// Fetches finished so far, so a caller that queued behind a failed fetch can tell.
     fetches: AtomicU64,
-    /// The last fetch's error, when it can be shared: callers that waited for that fetch get
-    /// it too, instead of each repeating a fetch (and its retries) that just failed.
+    /// The last fetch's error, for the callers that waited on that fetch: they get it too,
+    /// instead of each repeating a fetch (and its retries) that just failed.
     last_failure: Mutex<Option<ApiError>>,
+    /// No background refresh starts before this (set after one failed).
+    next_background: Mutex<Option<Instant>>,
 }
 
-/// A copy of `error` for the callers that waited on the fetch that produced it, for the kinds
-/// that can be copied (a transport error cannot; those callers fetch again).
-fn share(error: &ApiError) -> Option<ApiError> {
+/// A copy of a failed fetch's `error` for the callers that waited on that fetch.
+///
+/// NB: `ApiError::Transport` and `ApiError::Decode` hold sources that cannot be cloned, so those
+/// reach the waiters as `TokenFetchFailed`, keeping the original kind and text. The one caller
+/// whose fetch failed still gets the original, with its source chain.
+fn share(error: &ApiError, login_base_url: &str) -> ApiError {
     match error {
         ApiError::InvalidClient {
             client_id,
             login_url,
             description,
-        } => Some(ApiError::InvalidClient {
+        } => ApiError::InvalidClient {
             client_id: client_id.clone(),
             login_url: login_url.clone(),
             description: description.clone(),
-        }),
+        },
         ApiError::Status {
             endpoint,
             status,
             message,
             correlation_id,
-        } => Some(ApiError::Status {
+        } => ApiError::Status {
             endpoint,
             status: *status,
             message: message.clone(),
             correlation_id: correlation_id.clone(),
-        }),
-        _ => None,
+        },
+        other => ApiError::TokenFetchFailed {
+            kind: other.kind(),
+            message: format!("token request to {login_base_url} failed: {other}"),
+        },
     }
 }
 
 impl std::fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = &self.state.source;
         f.debug_struct("TokenCache")
-            .field("client_id", &self.source.client_id)
-            .field("token_url", &self.source.token_url.as_str())
+            .field("client_id", &source.client_id)
+            .field("token_url", &source.token_url.as_str())
             .finish_non_exhaustive()
     }
 }
 
 impl TokenCache {
     pub(crate) fn new(source: TokenSource, metrics: Arc<Metrics>) -> Self {
-        Self {
+        let state = State {
             source,
             metrics,
             current: RwLock::new(None),
-            refresh: tokio::sync::Mutex::new(()),
+            refresh: Arc::new(tokio::sync::Mutex::new(())),
             fetches: AtomicU64::new(0),
             last_failure: Mutex::new(None),
+            next_background: Mutex::new(None),
+        };
+        Self {
+            state: Arc::new(state),
         }
     }
 
-    /// A token that is not yet due for refresh, fetching one if needed.
+    /// A token that has not expired: the cached one (starting its background refresh when it
+    /// is due), else one fetched now.
     pub(crate) async fn token(&self) -> Result<Secret, ApiError> {
-        if let Some(token) = self.cached() {
+        match self.state.cached(Instant::now()) {
+            Cached::Fresh(token) => return Ok(token),
+            Cached::Stale(token) => {
+                self.refresh_in_background();
+                return Ok(token);
+            }
+            Cached::Missing => {}
+        }
+        let state = &self.state;
+        let seen = state.fetches.load(Ordering::SeqCst);
+        let _flight = state.refresh.lock().await;
+        if let Cached::Fresh(token) | Cached::Stale(token) = state.cached(Instant::now()) {
             return Ok(token);
         }
-        let seen = self.fetches.load(Ordering::SeqCst);
-        let _flight = self.refresh.lock().await;
-        if let Some(token) = self.cached() {
-            return Ok(token);
-        }
-        if self.fetches.load(Ordering::SeqCst) != seen {
-            let shared = self
-                .last_failure
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-                .and_then(share);
-            if let Some(error) = shared {
-                return Err(error);
+        if state.fetches.load(Ordering::SeqCst) != seen {
+            let failure = lock(&state.last_failure);
+            if let Some(error) = failure.as_ref() {
+                return Err(share(error, &state.source.login_base_url));
             }
         }
-        let result = self.fetch().await;
-        self.fetches.fetch_add(1, Ordering::SeqCst);
-        self.metrics.token_refreshed(result.is_ok());
-        *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) =
-            result.as_ref().err().and_then(share);
-        let fetched = result?;
-        let value = Secret::new(fetched.access_token);
-        let refresh_at = refresh_due_at(Instant::now(), Duration::from_secs(fetched.expires_in));
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(CachedToken {
-            value: value.clone(),
-            refresh_at,
+        state.fetch_and_store().await
+    }
+
+    /// Starts the one refresh of a token that is due, unless a fetch is already under way or
+    /// the last background refresh failed a moment ago.
+    fn refresh_in_background(&self) {
+        let now = Instant::now();
+        if lock(&self.state.next_background).is_some_and(|at| now < at) {
+            return;
+        }
+        let Ok(flight) = self.state.refresh.clone().try_lock_owned() else {
+            return;
+        };
+        let state = self.state.clone();
+        // NB: detached on purpose: the refresh must not die with the call that noticed it was
+        // due, and it ends by itself (the fetch's retries are bounded).
+        tokio::spawn(async move {
+            let _flight = flight;
+            if !matches!(state.cached(Instant::now()), Cached::Stale(_)) {
+                return;
+            }
+            if let Err(error) = state.fetch_and_store().await {
+                *lock(&state.next_background) = Some(Instant::now() + FAILED_REFRESH_PAUSE);
+                tracing::warn!(
+                    kind = error.kind(),
+                    error = %error,
+                    "token refresh failed; the current token is used until it expires"
+                );
+            }
         });
-        tracing::debug!(expires_in = fetched.expires_in, "fetched OAuth token");
-        Ok(value)
     }
 
     /// Forgets `rejected` if it is still the cached token. A token that was already replaced
     /// is left alone, so many callers holding the same revoked token cause one refresh.
     pub(crate) fn invalidate(&self, rejected: &Secret) {
-        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        let mut current = write(&self.state.current);
         if current.as_ref().is_some_and(|c| c.value == *rejected) {
             *current = None;
         }
     }
 
-    fn cached(&self) -> Option<Secret> {
+    /// Moves the cached token's deadlines, so tests can reach them without waiting hours.
+    #[cfg(test)]
+    pub(crate) fn set_deadlines(&self, refresh_at: Instant, expires_at: Instant) {
+        if let Some(cached) = write(&self.state.current).as_mut() {
+            cached.refresh_at = refresh_at;
+            cached.expires_at = expires_at;
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+impl State {
+    fn cached(&self, now: Instant) -> Cached {
         let current = self.current.read().unwrap_or_else(|e| e.into_inner());
-        current
-            .as_ref()
-            .filter(|c| Instant::now() < c.refresh_at)
-            .map(|c| c.value.clone())
+        match current.as_ref() {
+            Some(c) if now < c.refresh_at => Cached::Fresh(c.value.clone()),
+            Some(c) if now < c.expires_at => Cached::Stale(c.value.clone()),
+            _ => Cached::Missing,
+        }
+    }
+
+    /// One fetch, its outcome counted, cached and kept for the callers that waited on it.
+    /// Called only with the refresh lock held.
+    async fn fetch_and_store(&self) -> Result<Secret, ApiError> {
+        let result = self.fetch().await;
+        self.fetches.fetch_add(1, Ordering::SeqCst);
+        self.metrics.token_refreshed(result.is_ok());
+        let fetched = match result {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                *lock(&self.last_failure) = Some(share(&error, &self.source.login_base_url));
+                return Err(error);
+            }
+        };
+        *lock(&self.last_failure) = None;
+        *lock(&self.next_background) = None;
+        let value = Secret::new(fetched.access_token);
+        let now = Instant::now();
+        let lifetime = Duration::from_secs(fetched.expires_in).min(MAX_LIFETIME);
+        *write(&self.current) = Some(CachedToken {
+            value: value.clone(),
+            refresh_at: refresh_due_at(now, lifetime),
+            expires_at: now + lifetime,
+        });
+        tracing::debug!(expires_in = fetched.expires_in, "fetched OAuth token");
+        Ok(value)
     }
 
     /// One grant, retried on 429 / 5xx / transport errors; a rejected client is final.

@@ -26,8 +26,9 @@ mod tests;
 pub const MAX_QUEUES_PER_QUERY: usize = 100;
 /// The largest page the queue listing serves.
 const QUEUE_PAGE_SIZE: u32 = 100;
-/// A guard against a listing whose `pageCount` never stops growing (an org holds ≤ 5,000 queues).
-const MAX_QUEUE_PAGES: u32 = 1_000;
+/// The most pages one listing reads: an org holds at most 5,000 queues, 50 full pages, so this
+/// only stops a server whose `pageCount` is wrong — before it eats the 300-a-minute budget.
+const MAX_QUEUE_PAGES: u32 = 100;
 
 /// Where and how to reach Genesys Cloud.
 #[derive(Debug, Clone)]
@@ -72,8 +73,9 @@ impl Endpoint {
     }
 }
 
-/// A base URL we can append path segments to (http or https, not `mailto:`-like).
-fn parse_base(url: &str) -> Result<Url, ApiError> {
+/// A base URL we can append path segments to (http or https, not `mailto:`-like). Config
+/// validation uses it too, so `check-config` accepts exactly what the client can use.
+pub(crate) fn parse_base(url: &str) -> Result<Url, ApiError> {
     let bad = |reason: &str| ApiError::BadUrl {
         url: url.to_owned(),
         reason: reason.to_owned(),
@@ -87,6 +89,9 @@ fn parse_base(url: &str) -> Result<Url, ApiError> {
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(bad("it must not carry a query or fragment"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("it must not carry credentials"));
     }
     Ok(parsed)
 }
@@ -167,7 +172,7 @@ impl GenesysClient {
     /// Every queue (all pages), optionally filtered by name (`*` wildcard).
     pub async fn list_queues(&self, name: Option<&str>) -> Result<Vec<Queue>, ApiError> {
         let mut queues = Vec::new();
-        let mut page = 1;
+        let mut page: u32 = 1;
         loop {
             let mut url = self.api_url(&["routing", "queues"]);
             url.query_pairs_mut()
@@ -179,13 +184,19 @@ impl GenesysClient {
             let listing: QueueEntityListing = self
                 .call(Endpoint::RoutingQueues, Method::GET, url, None::<&()>)
                 .await?;
-            let last = listing.entities.is_empty() || listing.page_number >= listing.page_count;
+            // NB: the page we asked for, not the `pageNumber` echoed back: a server that
+            // ignores the parameter would otherwise be asked for page 1 again and again.
+            let last = listing.entities.is_empty() || page >= listing.page_count;
             queues.extend(listing.entities);
             if last {
                 return Ok(queues);
             }
             if page >= MAX_QUEUE_PAGES {
-                tracing::warn!(page, "queue listing did not end; keeping what was read");
+                tracing::warn!(
+                    pages = page,
+                    page_count = listing.page_count,
+                    "queue listing did not end; keeping what was read"
+                );
                 return Ok(queues);
             }
             page += 1;

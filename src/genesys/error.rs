@@ -29,6 +29,10 @@ pub enum ApiError {
         #[source]
         source: serde_json::Error,
     },
+    /// Another task's token fetch failed with `kind`; waiters get this copy, since transport
+    /// and decode errors cannot be cloned.
+    #[error("token fetch failed: {message}")]
+    TokenFetchFailed { kind: &'static str, message: String },
     /// Configured queues that do not exist (a typo, a deleted or renamed queue).
     #[error("no configured queue exists: {missing}")]
     QueueNotFound { missing: String },
@@ -51,6 +55,7 @@ impl ApiError {
             Self::Decode { .. } => "decode",
             Self::BadUrl { .. } => "bad_url",
             Self::QueueNotFound { .. } => "queue_not_found",
+            Self::TokenFetchFailed { kind, .. } => kind,
         }
     }
 

@@ -54,6 +54,9 @@ pub(crate) struct Scenario {
     /// Predicates per analytics query, in arrival order.
     pub batches: Mutex<Vec<usize>>,
     pub queues: Mutex<Vec<Queue>>,
+    /// When set, the listing ignores `pageNumber` (always serving page 1) and reports this
+    /// `pageCount`: a misbehaving server the client must not page forever.
+    pub broken_paging: Mutex<Option<u32>>,
     channels: Mutex<HashSet<String>>,
     correlation: AtomicUsize,
 }
@@ -69,6 +72,7 @@ impl Scenario {
             requests: Mutex::default(),
             batches: Mutex::default(),
             queues: Mutex::default(),
+            broken_paging: Mutex::default(),
             channels: Mutex::default(),
             correlation: AtomicUsize::new(0),
         })
@@ -217,9 +221,11 @@ async fn list_queues(
         .get("pageSize")
         .and_then(|v| v.parse().ok())
         .unwrap_or(25);
+    let broken = *s.broken_paging.lock().unwrap();
     let number: usize = query
         .get("pageNumber")
         .and_then(|v| v.parse().ok())
+        .filter(|_| broken.is_none())
         .unwrap_or(1);
     let queues: Vec<Queue> = s
         .queues
@@ -245,7 +251,7 @@ async fn list_queues(
         page_size: size as u32,
         page_number: number as u32,
         total: queues.len() as u64,
-        page_count: page_count as u32,
+        page_count: broken.unwrap_or(page_count as u32),
     };
     s.reply(200, serde_json::to_value(listing).unwrap())
 }

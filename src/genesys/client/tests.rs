@@ -76,6 +76,114 @@ async fn a_token_is_refreshed_at_ninety_percent_of_its_lifetime() {
 }
 
 #[tokio::test]
+async fn a_login_outage_after_the_refresh_mark_is_ridden_out_on_the_cached_token() {
+    let scenario = Scenario::new().with_queues(1);
+    let (client, metrics) = fake::start(scenario.clone()).await;
+    client.ensure_token().await.unwrap();
+    // Two whole retry chains (the first attempt and max_retries = 3) fail.
+    scenario.token_script.lock().unwrap().extend([503; 8]);
+    let fetched = Instant::now();
+    let tokens = &client.inner.tokens;
+    tokens.set_deadlines(fetched, fetched + Duration::from_secs(3_600));
+    let calls = (0..10).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_queue("q-000").await })
+    });
+    let results = timeout(DEADLINE, futures_util::future::join_all(calls))
+        .await
+        .unwrap();
+    assert!(
+        results.into_iter().all(|r| r.unwrap().is_ok()),
+        "the token is still valid, so calls go on while it is refreshed"
+    );
+    let failed = r#"genesys_exporter_token_refreshes_total{result="failure"} 1"#;
+    timeout(DEADLINE, async {
+        while !rendered(&metrics).contains(failed) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the background refresh gives up");
+    assert_eq!(
+        scenario.tokens(),
+        1 + 4,
+        "one refresh, however many callers"
+    );
+    timeout(DEADLINE, client.get_queue("q-000"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        scenario.tokens(),
+        5,
+        "a failed refresh is not retried at once"
+    );
+
+    tokens.set_deadlines(fetched, Instant::now());
+    let error = timeout(DEADLINE, client.get_queue("q-000"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        error.kind(),
+        "server_error",
+        "an expired token is never sent"
+    );
+    assert_eq!(scenario.tokens(), 9);
+    assert_eq!(scenario.count("GET"), 11);
+    timeout(DEADLINE, client.get_queue("q-000"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(scenario.tokens(), 10, "the login service is back");
+}
+
+#[tokio::test]
+async fn callers_waiting_on_a_fetch_that_could_not_connect_share_its_error() {
+    let scenario = Scenario::new();
+    let addr = fake::serve(scenario.clone(), "").await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut settings = fake::settings(&format!("http://{addr}"));
+    settings.login_base_url = format!("http://{closed}");
+    let metrics = Arc::new(Metrics::new(vec![]));
+    let client = GenesysClient::new(settings, metrics.clone()).unwrap();
+    let calls = (0..10).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.ensure_token().await })
+    });
+    let results = timeout(DEADLINE, futures_util::future::join_all(calls))
+        .await
+        .unwrap();
+    let errors: Vec<ApiError> = results
+        .into_iter()
+        .map(|r| r.unwrap().unwrap_err())
+        .collect();
+    assert!(errors.iter().all(|e| e.kind() == "transport"), "{errors:?}");
+    let originals = errors
+        .iter()
+        .filter(|e| matches!(e, ApiError::Transport { .. }))
+        .count();
+    assert_eq!(originals, 1, "one fetch, its error shared: {errors:?}");
+    for error in &errors {
+        assert!(error.to_string().contains(&closed.to_string()), "{error}");
+    }
+    let text = rendered(&metrics);
+    assert!(
+        text.contains(
+            r#"genesys_exporter_api_requests_total{endpoint="token",status="transport"} 4"#
+        ),
+        "one retry chain, not one per caller: {text}"
+    );
+    assert!(
+        text.contains(r#"genesys_exporter_token_refreshes_total{result="failure"} 1"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn concurrent_callers_share_a_single_token_fetch() {
     let scenario = Scenario::new().with_queues(3);
     let (client, _metrics) = fake::start(scenario.clone()).await;
@@ -367,6 +475,32 @@ async fn the_queue_listing_is_read_to_its_last_page() {
     assert_eq!(scenario.count("GET /api/v2/routing/queues"), 3);
     let none = client.list_queues(Some("Nothing*")).await.unwrap();
     assert!(none.is_empty());
+}
+
+#[tokio::test]
+async fn paging_stops_at_the_page_count_even_if_the_server_ignores_the_page_number() {
+    let scenario = Scenario::new().with_queues(230);
+    *scenario.broken_paging.lock().unwrap() = Some(3);
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    let queues = timeout(DEADLINE, client.list_queues(None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(scenario.count("GET /api/v2/routing/queues"), 3);
+    assert_eq!(queues.len(), 300, "three times the first page");
+}
+
+#[tokio::test]
+async fn a_listing_that_never_ends_is_cut_at_100_pages() {
+    let scenario = Scenario::new().with_queues(100);
+    *scenario.broken_paging.lock().unwrap() = Some(u32::MAX);
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    let queues = timeout(DEADLINE, client.list_queues(None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(scenario.count("GET /api/v2/routing/queues"), 100);
+    assert_eq!(queues.len(), 100 * 100);
 }
 
 #[tokio::test]
