@@ -26,6 +26,8 @@ use crate::stream::supervisor::{StreamSettings, Supervisor};
 
 /// How long shutdown waits for tasks to finish their current step.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Genesys Cloud beats about every 30 s; a shorter silence timeout reconnects needlessly.
+const UPSTREAM_HEARTBEAT_GAP: Duration = Duration::from_secs(35);
 /// Ceiling of the retry delay while credentials or queue names cannot be resolved.
 const BOOTSTRAP_BACKOFF_CAP: Duration = Duration::from_secs(300);
 
@@ -78,6 +80,13 @@ impl Exporter {
         cancel: CancellationToken,
     ) -> Result<Exporter, AppError> {
         let local_addr = listener.local_addr().map_err(AppError::Server)?;
+        if settings.stream.heartbeat_timeout < UPSTREAM_HEARTBEAT_GAP {
+            warn!(
+                heartbeat_timeout = ?settings.stream.heartbeat_timeout,
+                "stream.heartbeat_timeout is shorter than Genesys Cloud's ~30 s heartbeat; expect \
+                 needless reconnects unless the server beats faster"
+            );
+        }
         let metrics = Arc::new(Metrics::new(settings.media_types.clone()));
         let client = GenesysClient::new(settings.client_settings()?, metrics.clone())?;
         let health = Arc::new(Health::default());

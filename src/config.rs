@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::genesys::ClientSettings;
 use crate::genesys::region::Region;
 use crate::genesys::time::parse_iso_duration;
+use crate::genesys::{ApiError, ClientSettings};
 use crate::secret::Secret;
 
 pub const ENV_PREFIX: &str = "GENESYS_EXPORTER";
@@ -46,6 +46,7 @@ pub struct Settings {
     /// Which queues to watch; both empty means every queue in the org.
     pub queues: QueueSettings,
     /// Allow-list for the `media_type` label. Default voice, chat, email, callback, message.
+    #[serde(deserialize_with = "list")]
     pub media_types: Vec<String>,
     /// Where `/metrics`, `/healthz` and `/readyz` are served. Default `0.0.0.0:9856`.
     pub listen_address: SocketAddr,
@@ -62,8 +63,10 @@ pub struct Settings {
 #[serde(default, deny_unknown_fields)]
 pub struct QueueSettings {
     /// Queue ids (UUIDs).
+    #[serde(deserialize_with = "list")]
     pub ids: Vec<String>,
     /// Queue names; `*` is a wildcard.
+    #[serde(deserialize_with = "list")]
     pub names: Vec<String>,
 }
 
@@ -227,6 +230,61 @@ pub fn env_var_for(key: &str) -> String {
     )
 }
 
+/// `8-4-4-4-12` hexadecimal digits, as Genesys Cloud ids are.
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The `GENESYS_EXPORTER_*` variables that name a settings key. Others with the prefix are left
+/// alone: Kubernetes injects `GENESYS_EXPORTER_PORT`, `…_SERVICE_HOST` and the like for a
+/// Service of that name, and those must not stop the exporter.
+fn settings_env(
+    env: impl IntoIterator<Item = (String, String)>,
+) -> std::collections::HashMap<String, String> {
+    let top_level_keys: Vec<String> = match serde_json::to_value(Settings::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let prefix = format!("{ENV_PREFIX}_");
+    env.into_iter()
+        .filter(|(name, _)| {
+            name.strip_prefix(&prefix).is_some_and(|key| {
+                let top = key
+                    .split("__")
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                top_level_keys.contains(&top)
+            })
+        })
+        .collect()
+}
+
+/// A list from a file (a sequence) or from the environment (one comma-separated string);
+/// items are trimmed and empty ones dropped, so `QUEUES__NAMES=` means "none".
+fn list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Items(Vec<String>),
+        Text(String),
+    }
+    let items = match Raw::deserialize(deserializer)? {
+        Raw::Items(items) => items,
+        Raw::Text(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect())
+}
+
 impl Settings {
     /// Loads defaults, then `file` (if any), then the environment, and validates the result.
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
@@ -250,21 +308,11 @@ impl Settings {
             }
             builder = builder.add_source(config::File::from(path).required(true));
         }
-        let env_map = env
-            .into_iter()
-            .filter(|(name, _)| {
-                name.starts_with(&format!("{ENV_PREFIX}_")) && name != "GENESYS_EXPORTER_CONFIG"
-            })
-            .collect();
+        let env_map = settings_env(env);
         builder = builder.add_source(
             config::Environment::with_prefix(ENV_PREFIX)
                 .prefix_separator("_")
                 .separator("__")
-                .list_separator(",")
-                .with_list_parse_key("queues.ids")
-                .with_list_parse_key("queues.names")
-                .with_list_parse_key("media_types")
-                .try_parsing(true)
                 .source(Some(env_map)),
         );
         let raw = builder.build().map_err(from_config_error)?;
@@ -328,6 +376,7 @@ impl Settings {
             ));
         }
         self.validate_media_types()?;
+        self.validate_queue_ids()?;
         self.validate_intervals()?;
         self.validate_log()
     }
@@ -349,6 +398,19 @@ impl Settings {
                 "media_types",
                 format!("`{unknown}` is not a Genesys Cloud media type"),
                 format!("use some of: {}", KNOWN_MEDIA_TYPES.join(", ")),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Queue ids are UUIDs; anything else would be sent as a URL path segment and could not
+    /// name a queue (`..` even escapes the path).
+    fn validate_queue_ids(&self) -> Result<(), ConfigError> {
+        match self.queues.ids.iter().find(|id| !is_uuid(id)) {
+            Some(bad) => Err(ConfigError::new(
+                "queues.ids",
+                format!("`{bad}` is not a queue id (a UUID)"),
+                "copy the id from the queue's URL in Genesys Cloud admin, or list the queue under queues.names",
             )),
             None => Ok(()),
         }
@@ -458,21 +520,16 @@ impl Settings {
 }
 
 fn check_base_url(key: &str, url: &str) -> Result<(), ConfigError> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| {
-        ConfigError::new(
+    match crate::genesys::client::parse_base(url) {
+        Ok(_) => Ok(()),
+        // NB: the URL itself is not echoed: it may carry credentials.
+        Err(ApiError::BadUrl { reason, .. }) => Err(ConfigError::new(
             key,
-            format!("`{url}` is not a URL: {e}"),
-            "use a full URL such as https://api.mypurecloud.ie",
-        )
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(ConfigError::new(
-            key,
-            format!("`{url}` is not an http(s) URL"),
-            "use a full URL such as https://api.mypurecloud.ie",
-        ));
+            format!("is not a usable base URL: {reason}"),
+            "use a plain URL such as https://api.mypurecloud.ie",
+        )),
+        Err(other) => Err(ConfigError::new(key, other.to_string(), "use a plain URL")),
     }
-    Ok(())
 }
 
 /// Turns the `config` crate's errors into the same one-line shape as our own.

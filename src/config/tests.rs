@@ -86,13 +86,22 @@ fn toml_files_work_and_the_environment_overrides_them() {
     let env = env(&[
         ("GENESYS_EXPORTER_CLIENT_ID", "from-env"),
         ("GENESYS_EXPORTER_STREAM__HEARTBEAT_TIMEOUT", "50s"),
-        ("GENESYS_EXPORTER_QUEUES__IDS", "a,b"),
+        (
+            "GENESYS_EXPORTER_QUEUES__IDS",
+            "11111111-2222-3333-4444-555555555555, 21111111-2222-3333-4444-555555555555",
+        ),
     ]);
     let settings = Settings::load_from(Some(&file.0), env).unwrap();
     assert_eq!(settings.region().unwrap().domain, "mypurecloud.com.au");
     assert_eq!(settings.client_id, "from-env");
     assert_eq!(settings.stream.heartbeat_timeout, Duration::from_secs(50));
-    assert_eq!(settings.queues.ids, vec!["a", "b"]);
+    assert_eq!(
+        settings.queues.ids,
+        vec![
+            "11111111-2222-3333-4444-555555555555",
+            "21111111-2222-3333-4444-555555555555"
+        ]
+    );
 }
 
 fn error_for(pairs: &[(&str, &str)]) -> ConfigError {
@@ -214,4 +223,67 @@ fn env_var_names_follow_the_nesting() {
         env_var_for("stream.heartbeat_timeout"),
         "GENESYS_EXPORTER_STREAM__HEARTBEAT_TIMEOUT"
     );
+}
+
+#[test]
+fn environment_values_are_taken_as_written() {
+    let settings = Settings::load_from(
+        None,
+        env(&[
+            ("GENESYS_EXPORTER_CLIENT_ID", "0012"),
+            ("GENESYS_EXPORTER_CLIENT_SECRET", "0012345"),
+            ("GENESYS_EXPORTER_QUEUES__NAMES", "0800"),
+            ("GENESYS_EXPORTER_HTTP__MAX_RETRIES", "7"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(settings.client_id, "0012");
+    assert_eq!(settings.client_secret.unwrap().expose(), "0012345");
+    assert_eq!(settings.queues.names, vec!["0800"]);
+    assert_eq!(settings.http.max_retries, 7);
+}
+
+#[test]
+fn list_items_are_trimmed_and_an_empty_list_means_none() {
+    let mut all = minimal();
+    all.extend(env(&[
+        ("GENESYS_EXPORTER_QUEUES__NAMES", "Sales, Support ,"),
+        ("GENESYS_EXPORTER_QUEUES__IDS", ""),
+    ]));
+    let settings = Settings::load_from(None, all).unwrap();
+    assert_eq!(settings.queues.names, vec!["Sales", "Support"]);
+    assert!(settings.queues.ids.is_empty());
+}
+
+#[test]
+fn kubernetes_service_link_variables_are_ignored() {
+    let mut all = minimal();
+    all.extend(env(&[
+        ("GENESYS_EXPORTER_PORT", "tcp://10.0.0.1:9856"),
+        ("GENESYS_EXPORTER_SERVICE_HOST", "10.0.0.1"),
+        ("GENESYS_EXPORTER_PORT_9856_TCP_ADDR", "10.0.0.1"),
+    ]));
+    assert!(Settings::load_from(None, all).is_ok());
+}
+
+#[test]
+fn base_urls_the_client_cannot_use_are_refused_without_echoing_them() {
+    for url in [
+        "https://user:pw@api.example.com",
+        "https://api.example.com/?a=1",
+        "ftp://api.example.com",
+    ] {
+        let error = error_for(&[("GENESYS_EXPORTER_API_BASE_URL", url)]);
+        assert_eq!(error.key, "api_base_url", "{error}");
+        assert!(!error.to_string().contains("pw@"), "{error}");
+    }
+}
+
+#[test]
+fn queue_ids_must_be_uuids() {
+    let error = error_for(&[("GENESYS_EXPORTER_QUEUES__IDS", "..")]);
+    assert_eq!(error.key, "queues.ids", "{error}");
+    assert!(is_uuid("11111111-2222-3333-4444-55555555555a"));
+    assert!(!is_uuid("11111111-2222-3333-4444-55555555555"));
+    assert!(!is_uuid("g1111111-2222-3333-4444-555555555555"));
 }
