@@ -3,6 +3,12 @@
 //! Stream events are deltas in disguise: they carry only the metrics (and, for user metrics,
 //! only the routing statuses) that changed, so an absent value means "unchanged". A resync is a
 //! full snapshot: an absent value means 0. Both paths end in the same `Metrics` setters.
+//!
+//! A resync while events flow holds the events of the queues it refreshes until its snapshot
+//! is applied, then replays them (see `hold`), so an older snapshot never overwrites a newer
+//! event.
+
+mod hold;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +24,7 @@ use crate::genesys::model::{
 };
 use crate::genesys::time::parse_instant;
 use crate::metrics::{InteractionState, Metrics, UserCount};
+use hold::Holds;
 
 /// Why a whole observation event was not applied; the stream counts it as `ignored`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +52,11 @@ impl ObservationIssue {
 
 /// `oOnQueueUsers` arrives once per routing status and events repeat only the statuses that
 /// changed, while the exported gauge is the total, so the parts are remembered.
+///
+/// The two forms are alternatives, never addends: a count without a qualifier is already the
+/// total. In events the later form replaces the earlier one ([`OnQueueParts::set`]); in a
+/// snapshot, where order means nothing, qualified parts win over an unqualified total
+/// ([`OnQueueParts::fold_snapshot`]).
 #[derive(Debug, Default, Clone, Copy)]
 struct OnQueueParts {
     by_status: [i64; ROUTING_STATUSES.len()],
@@ -66,6 +78,17 @@ impl OnQueueParts {
         }
     }
 
+    /// Folds one snapshot value; `qualified` remembers whether a qualified part was seen, so
+    /// an unqualified total listed after the parts does not replace them.
+    fn fold_snapshot(&mut self, qualified: &mut bool, qualifier: Option<usize>, n: i64) {
+        match qualifier {
+            Some(_) => *qualified = true,
+            None if *qualified => return,
+            None => {}
+        }
+        self.set(qualifier, n);
+    }
+
     fn total(&self) -> i64 {
         self.unqualified + self.by_status.iter().sum::<i64>()
     }
@@ -74,10 +97,15 @@ impl OnQueueParts {
 /// Applies observation values to the gauges; shared by the stream session and resyncs.
 pub struct Observations {
     metrics: Arc<Metrics>,
+    /// NB: lock order is `holds`, then `on_queue`. Events are applied with `holds` locked, so
+    /// an event cannot slip past a snapshot that is being applied.
+    holds: Mutex<Holds>,
     on_queue: Mutex<HashMap<String, OnQueueParts>>,
     /// Values dropped by an allow-list (media type, routing status) or of a metric we do not
     /// know; kept for tests and debugging, the per-frame outcome is counted by the stream.
     ignored_values: AtomicU64,
+    /// Events dropped because the hold buffer was full; their queues are marked stale.
+    dropped_events: AtomicU64,
 }
 
 /// Whether an interval is `t/t`, the mark of an observation (not a running aggregate).
@@ -131,6 +159,8 @@ struct Snapshot {
     longest_from_detail: HashMap<String, i64>,
     users: [i64; ROUTING_STATUSES.len()],
     on_queue: OnQueueParts,
+    /// Whether `on_queue` holds qualified parts (which win over an unqualified total).
+    on_queue_qualified: bool,
     members: i64,
     active: i64,
 }
@@ -139,8 +169,10 @@ impl Observations {
     pub fn new(metrics: Arc<Metrics>) -> Self {
         Self {
             metrics,
+            holds: Mutex::default(),
             on_queue: Mutex::default(),
             ignored_values: AtomicU64::new(0),
+            dropped_events: AtomicU64::new(0),
         }
     }
 
@@ -149,18 +181,49 @@ impl Observations {
         self.ignored_values.load(Ordering::Relaxed)
     }
 
+    /// How many events a full hold buffer has dropped so far.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped_events.load(Ordering::Relaxed)
+    }
+
+    fn lock_holds(&self) -> std::sync::MutexGuard<'_, Holds> {
+        // NB: every change to the holds is a single insert/remove/partition, so a panicked
+        // holder cannot leave them half-updated.
+        self.holds.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn ignore(&self, queue_id: &str, what: &str, value: &str) {
         self.ignored_values.fetch_add(1, Ordering::Relaxed);
         debug!(queue_id, what, value, "observation value ignored");
     }
 
     /// Applies one zero-width stream event; returns how many gauges it set. Metrics present are
-    /// authoritative, absent ones keep their value.
+    /// authoritative, absent ones keep their value. While a resync holds the queue, the event
+    /// is kept for later and `Ok(0)` returned.
     pub fn apply_event(
         &self,
         container: &AggregateDataContainer,
         now_ms: i64,
     ) -> Result<usize, ObservationIssue> {
+        let queue_id = self.check_event(container)?;
+        let mut holds = self.lock_holds();
+        if holds.is_held(queue_id) {
+            if !holds.push(queue_id, container) {
+                self.dropped_events.fetch_add(1, Ordering::Relaxed);
+                debug!(queue_id, "hold buffer full, event dropped");
+            }
+            return Ok(0);
+        }
+        let applied = self.apply_checked(queue_id, container, now_ms);
+        drop(holds);
+        Ok(applied)
+    }
+
+    /// Whether an event can be applied; returns its queue id.
+    fn check_event<'a>(
+        &self,
+        container: &'a AggregateDataContainer,
+    ) -> Result<&'a str, ObservationIssue> {
         let queue_id = container
             .group
             .queue_id
@@ -174,14 +237,30 @@ impl Observations {
             self.ignore(queue_id, "media_type", media);
             return Err(ObservationIssue::UnknownMediaType(media.to_owned()));
         }
-        let mut observed = false;
+        if !container
+            .data
+            .iter()
+            .any(|d| is_instant_interval(&d.interval))
+        {
+            return Err(ObservationIssue::NotAnObservation);
+        }
+        Ok(queue_id)
+    }
+
+    /// Applies an event that passed [`Observations::check_event`].
+    fn apply_checked(
+        &self,
+        queue_id: &str,
+        container: &AggregateDataContainer,
+        now_ms: i64,
+    ) -> usize {
+        let media = container.group.media_type.as_deref();
         let mut applied = 0;
         for entry in container
             .data
             .iter()
             .filter(|d| is_instant_interval(&d.interval))
         {
-            observed = true;
             for metric in &entry.metrics {
                 let qualifier = metric.qualifier.as_deref();
                 if self.apply_value(queue_id, media, &metric.metric, qualifier, &metric.stats) {
@@ -189,12 +268,9 @@ impl Observations {
                 }
             }
         }
-        if !observed {
-            return Err(ObservationIssue::NotAnObservation);
-        }
         self.metrics
             .queue_observed(queue_id, now_ms as f64 / 1000.0);
-        Ok(applied)
+        applied
     }
 
     /// Sets the gauge(s) for one event value; `false` when nothing was set.
@@ -340,8 +416,11 @@ impl Observations {
                 None => self.ignore(queue_id, "routing_status", qualifier.unwrap_or("<none>")),
             },
             (_, "oOnQueueUsers", None) => match qualifier.map(status_index) {
-                None => snapshot.on_queue.unqualified += count(&data.stats),
-                Some(Some(i)) => snapshot.on_queue.by_status[i] = count(&data.stats),
+                None | Some(Some(_)) => snapshot.on_queue.fold_snapshot(
+                    &mut snapshot.on_queue_qualified,
+                    qualifier.and_then(status_index),
+                    count(&data.stats),
+                ),
                 Some(None) => self.ignore(queue_id, "routing_status", qualifier.unwrap_or("")),
             },
             (_, "oMemberUsers", None) => snapshot.members = count(&data.stats),
@@ -395,22 +474,19 @@ impl Observations {
     }
 
     /// Queries the observations of `queue_ids` over REST and applies them as a snapshot; on
-    /// failure the queues are marked stale rather than left looking fresh.
+    /// failure the queues are marked stale rather than left looking fresh. Safe while events
+    /// flow (see [`Observations::resync_with`]).
     pub async fn resync(
         &self,
         client: &GenesysClient,
         queue_ids: &[String],
     ) -> Result<(), ApiError> {
-        let result = if queue_ids.is_empty() {
-            Ok(QueueObservationQueryResponse::default())
-        } else {
-            client.query_observations(queue_ids).await
-        };
-        self.finish_resync(queue_ids, result, chrono::Utc::now().timestamp_millis())
+        self.resync_with(queue_ids, client.query_observations(queue_ids))
+            .await
     }
 
-    /// The bookkeeping half of [`Observations::resync`], shared with callers that query
-    /// through another route (the supervisor's tests use a fake upstream).
+    /// The bookkeeping half of a resync: the snapshot, or stale marks on failure. It does not
+    /// release held events; [`ResyncHold::finish`] does both.
     pub(crate) fn finish_resync(
         &self,
         queue_ids: &[String],

@@ -61,7 +61,7 @@ impl Poller {
         }
     }
 
-    /// One cycle: query the window, fold every group, forget buckets before the window.
+    /// One cycle: forget buckets before the window, query the window, fold every group.
     /// Returns how many counter increments were applied. Counts the outcome in
     /// `genesys_exporter_aggregate_polls_total`.
     pub async fn poll_once(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
@@ -73,9 +73,13 @@ impl Poller {
     async fn query_and_fold(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
         let queue_ids = self.queues.borrow().clone();
         let (start, end) = window(now, &self.settings);
+        // NB: forgetting comes first, whatever the query does: the stream keeps adding buckets
+        // while polls fail (a missing permission fails every one), and the ledger must stay
+        // bounded. No bucket of this window is lost, and window starts only move forward, so
+        // no later poll reports what is forgotten here.
+        self.totals.forget_before(start);
         if queue_ids.is_empty() {
             debug!("no monitored queues; aggregate poll skipped");
-            self.totals.forget_before(start);
             return Ok(0);
         }
         let interval = format_interval(start, end);
@@ -89,8 +93,6 @@ impl Poller {
             .iter()
             .map(|container| self.totals.fold(container))
             .sum();
-        // NB: window starts only move forward, so no later poll reports what is forgotten here.
-        self.totals.forget_before(start);
         debug!(%interval, groups = response.results.len(), applied, "aggregates polled");
         Ok(applied)
     }
@@ -338,6 +340,40 @@ mod tests {
         assert_eq!(error.kind(), "client_error");
         assert_eq!(sample(&metrics, POLLS_FAILED), Some(1.0));
         assert_eq!(sample(&metrics, OFFERED), Some(9.0));
+    }
+
+    #[tokio::test]
+    async fn buckets_before_the_window_are_forgotten_even_while_polls_fail() {
+        let upstream = Arc::new(Upstream::default());
+        upstream.fail.store(true, Ordering::SeqCst);
+        let base = serve(upstream.clone()).await;
+        let metrics = metrics();
+        let (poller, _queues) = poller(&metrics, vec!["q1".into()], &base);
+        // The stream's running totals keep reaching the ledger while every poll fails.
+        let stream_total = |interval: &str| -> crate::genesys::model::AggregateDataContainer {
+            serde_json::from_value(json!({"group": {"queueId": "q1", "mediaType": "voice"},
+                "data": [{"interval": interval, "metrics": [{"metric": "nOffered", "stats": {"count": 2}}]}]}))
+            .unwrap()
+        };
+        poller.totals.fold(&stream_total(
+            "2026-11-25T10:00:00.000Z/2026-11-25T10:05:00.000Z",
+        ));
+        poller.totals.fold(&stream_total(
+            "2026-11-25T13:00:00.000Z/2026-11-25T13:05:00.000Z",
+        ));
+        assert_eq!(poller.totals.lock().bucket_count(), 2);
+
+        let now = at("2026-11-25T13:07:12.000Z");
+        let result = tokio::time::timeout(DEADLINE, poller.poll_once(now)).await;
+        assert!(result.unwrap().is_err(), "the poll fails");
+        assert_eq!(
+            poller.totals.lock().bucket_count(),
+            1,
+            "only the bucket inside the window is remembered"
+        );
+        let old = stream_total("2026-11-25T10:00:00.000Z/2026-11-25T10:05:00.000Z");
+        assert_eq!(poller.totals.fold(&old), 0, "an evicted bucket is refused");
+        assert_eq!(sample(&metrics, OFFERED), Some(4.0));
     }
 
     #[tokio::test]

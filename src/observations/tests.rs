@@ -282,6 +282,49 @@ fn a_resync_sets_every_series_with_missing_meaning_zero() {
 }
 
 #[test]
+fn a_resync_carrying_both_forms_of_on_queue_users_counts_the_qualified_parts_once() {
+    let series = r#"genesys_queue_on_queue_users{queue="Support",queue_id="q1"}"#;
+    let unqualified = r#"{"metric":"oOnQueueUsers","stats":{"count":5}}"#;
+    let qualified = r#"{"metric":"oOnQueueUsers","qualifier":"IDLE","stats":{"count":2}},
+        {"metric":"oOnQueueUsers","qualifier":"INTERACTING","stats":{"count":3}}"#;
+    for data in [
+        format!("{unqualified},{qualified}"),
+        format!("{qualified},{unqualified}"),
+    ] {
+        let (observations, metrics) = setup();
+        let response: QueueObservationQueryResponse = serde_json::from_str(&format!(
+            r#"{{"results":[{{"group":{{"queueId":"q1"}},"data":[{data}]}}]}}"#
+        ))
+        .unwrap();
+        observations.apply_resync(&["q1".to_owned()], &response, NOW);
+        assert_eq!(
+            value(&metrics.render(NOW), series).as_deref(),
+            Some("5"),
+            "{data}"
+        );
+        observations
+            .apply_event(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(4))]), NOW)
+            .unwrap();
+        assert_eq!(
+            value(&metrics.render(NOW), series).as_deref(),
+            Some("7"),
+            "events build on the qualified parts: {data}"
+        );
+    }
+    let (observations, metrics) = setup();
+    let response: QueueObservationQueryResponse = serde_json::from_str(&format!(
+        r#"{{"results":[{{"group":{{"queueId":"q1"}},"data":[{unqualified}]}}]}}"#
+    ))
+    .unwrap();
+    observations.apply_resync(&["q1".to_owned()], &response, NOW);
+    assert_eq!(
+        value(&metrics.render(NOW), series).as_deref(),
+        Some("5"),
+        "the unqualified form alone is the total"
+    );
+}
+
+#[test]
 fn a_failed_resync_marks_the_queues_stale() {
     let (observations, metrics) = setup();
     let error = ApiError::Status {
@@ -338,4 +381,103 @@ fn zero_width_intervals_are_recognised_even_when_spelled_differently() {
         "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z"
     ));
     assert!(!is_instant_interval("garbage"));
+}
+
+fn snapshot(json: &str) -> QueueObservationQueryResponse {
+    serde_json::from_str(json).unwrap()
+}
+
+const WAITING_VOICE: &str = r#"genesys_queue_interactions{media_type="voice",queue="Support",queue_id="q1",state="waiting"}"#;
+const ON_QUEUE: &str = r#"genesys_queue_on_queue_users{queue="Support",queue_id="q1"}"#;
+const STALE: &str = r#"genesys_exporter_queue_stale{queue="Support",queue_id="q1"}"#;
+
+#[tokio::test]
+async fn events_arriving_during_a_resync_query_are_replayed_after_its_snapshot() {
+    let (observations, metrics) = setup();
+    let ids = ["q1".to_owned()];
+    let older = snapshot(
+        r#"{"results":[
+          {"group":{"queueId":"q1","mediaType":"voice"},"data":[{"metric":"oWaiting","stats":{"count":5}}]},
+          {"group":{"queueId":"q1"},"data":[{"metric":"oOnQueueUsers","qualifier":"IDLE","stats":{"count":3}}]}]}"#,
+    );
+    let query = async {
+        // Sent, answered with the older state; then the queue changes and its events arrive.
+        let newer = event(Some("voice"), &[("oWaiting", None, n(2))]);
+        assert_eq!(observations.apply_event(&newer, NOW), Ok(0), "held");
+        let parts = event(None, &[("oOnQueueUsers", Some("INTERACTING"), n(1))]);
+        assert_eq!(observations.apply_event(&parts, NOW), Ok(0), "held");
+        assert_eq!(value(&metrics.render(NOW), WAITING_VOICE), None, "not yet");
+        Ok(older)
+    };
+    observations.resync_with(&ids, query).await.unwrap();
+    let text = metrics.render(NOW);
+    assert_eq!(value(&text, WAITING_VOICE).as_deref(), Some("2"));
+    assert_eq!(
+        value(&text, ON_QUEUE).as_deref(),
+        Some("4"),
+        "replayed parts build on the snapshot's"
+    );
+    let later = event(Some("voice"), &[("oWaiting", None, n(6))]);
+    assert_eq!(
+        observations.apply_event(&later, NOW),
+        Ok(1),
+        "no longer held"
+    );
+    assert_eq!(
+        value(&metrics.render(NOW), WAITING_VOICE).as_deref(),
+        Some("6")
+    );
+}
+
+#[test]
+fn a_failed_or_abandoned_resync_still_releases_the_held_events() {
+    let (observations, metrics) = setup();
+    let ids = ["q1".to_owned()];
+    let hold = observations.hold(&ids);
+    observations
+        .apply_event(&event(Some("voice"), &[("oWaiting", None, n(3))]), NOW)
+        .unwrap();
+    let error = ApiError::Status {
+        endpoint: "observations",
+        status: 503,
+        message: "down".into(),
+        correlation_id: "x".into(),
+    };
+    assert!(hold.finish(Err(error), NOW).is_err());
+    let text = metrics.render(NOW);
+    assert_eq!(value(&text, WAITING_VOICE).as_deref(), Some("3"));
+    assert_eq!(value(&text, STALE).as_deref(), Some("1"), "still stale");
+
+    let hold = observations.hold(&ids);
+    observations
+        .apply_event(&event(Some("voice"), &[("oWaiting", None, n(4))]), NOW)
+        .unwrap();
+    drop(hold);
+    assert_eq!(
+        value(&metrics.render(NOW), WAITING_VOICE).as_deref(),
+        Some("4"),
+        "a cancelled resync replays at once"
+    );
+}
+
+#[test]
+fn events_beyond_the_hold_bound_are_dropped_and_the_queue_left_stale() {
+    let (observations, metrics) = setup();
+    let ids = ["q1".to_owned()];
+    let hold = observations.hold(&ids);
+    for i in 0..=hold::MAX_HELD_EVENTS as u64 {
+        let waiting = event(Some("voice"), &[("oWaiting", None, n(i))]);
+        assert_eq!(observations.apply_event(&waiting, NOW), Ok(0));
+    }
+    assert_eq!(observations.dropped_events(), 1);
+    hold.finish(Ok(QueueObservationQueryResponse::default()), NOW)
+        .unwrap();
+    let text = metrics.render(NOW);
+    let last_kept = (hold::MAX_HELD_EVENTS - 1).to_string();
+    assert_eq!(value(&text, WAITING_VOICE), Some(last_kept));
+    assert_eq!(
+        value(&text, STALE).as_deref(),
+        Some("1"),
+        "a lost event means the values cannot be trusted; the stream resyncs again"
+    );
 }

@@ -15,7 +15,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::message::{self, Message};
+use super::message::{self, Message, QueueEvent};
 use crate::genesys::model::AggregateDataContainer;
 use crate::metrics::Metrics;
 use crate::observations::Observations;
@@ -136,19 +136,7 @@ impl SessionContext {
                 info!(note, "server announced socket closing");
                 return (Outcome::SocketClosing, Some(SessionEnd::SocketClosing));
             }
-            Ok(Message::QueueObservation { queue_id, body }) => {
-                match self.observations.apply_event(&body, now_ms) {
-                    Ok(_) => Outcome::Observation,
-                    Err(issue) => {
-                        debug!(queue_id, issue = issue.kind(), "observation event ignored");
-                        Outcome::Ignored
-                    }
-                }
-            }
-            Ok(Message::QueueIntervalAggregate { body, .. }) => {
-                (self.aggregates)(&body);
-                Outcome::IntervalAggregate
-            }
+            Ok(Message::Queue(event)) => self.handle_queue_event(event, now_ms),
             Ok(Message::UnknownTopic(topic)) => {
                 debug!(topic, "frame on an unknown topic");
                 Outcome::UnknownTopic
@@ -160,6 +148,32 @@ impl SessionContext {
             }
         };
         (outcome, None)
+    }
+
+    /// Sends each part of a queue event to its consumer. The frame counts once: as an
+    /// observation if its observation part was applied, else as an interval aggregate if it
+    /// had one, else as ignored.
+    fn handle_queue_event(&self, event: QueueEvent, now_ms: i64) -> Outcome {
+        let observed = event.observation.map(|body| {
+            self.observations
+                .apply_event(&body, now_ms)
+                .inspect_err(|issue| {
+                    debug!(
+                        queue_id = event.queue_id,
+                        issue = issue.kind(),
+                        "observation event ignored"
+                    );
+                })
+                .is_ok()
+        });
+        if let Some(body) = &event.aggregate {
+            (self.aggregates)(body);
+        }
+        match (observed, event.aggregate.is_some()) {
+            (Some(true), _) => Outcome::Observation,
+            (_, true) => Outcome::IntervalAggregate,
+            (_, false) => Outcome::Ignored,
+        }
     }
 
     /// Handles one WebSocket message, counting it; `Some` when it ends the session.
@@ -224,6 +238,7 @@ mod tests {
     use super::*;
     use crate::metrics::QueueLabels;
     use futures_util::stream;
+    use std::sync::Mutex;
 
     fn context() -> (SessionContext, Arc<Metrics>) {
         let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
@@ -357,6 +372,34 @@ mod tests {
         .await;
         assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert_eq!(outcome_line(&metrics, "interval_aggregate"), "1");
+    }
+
+    #[test]
+    fn an_event_with_both_interval_kinds_feeds_the_gauges_and_the_ledger() {
+        let (mut ctx, metrics) = context();
+        let folded = Arc::new(Mutex::new(Vec::new()));
+        let sink = folded.clone();
+        ctx.aggregates = Arc::new(move |body| {
+            let intervals = body.data.iter().map(|d| d.interval.clone());
+            sink.lock().unwrap().extend(intervals);
+            1
+        });
+        let mixed = r#"{"topicName":"v2.analytics.queues.q1.observations","eventBody":{"group":{"queueId":"q1","mediaType":"voice"},"data":[
+            {"interval":"2026-11-25T09:46:54.839Z/2026-11-25T09:46:54.839Z","metrics":[{"metric":"oWaiting","stats":{"count":4}}]},
+            {"interval":"2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z","metrics":[{"metric":"nOffered","stats":{"count":2}}]}]}}"#;
+        let (outcome, end) = ctx.handle_text(mixed);
+        assert_eq!((outcome, end), (Outcome::Observation, None));
+        assert!(
+            metrics
+                .render(0)
+                .contains(r#"media_type="voice",queue="Support",queue_id="q1",state="waiting"} 4"#),
+            "the observation part reached the gauges"
+        );
+        assert_eq!(
+            *folded.lock().unwrap(),
+            vec!["2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z".to_owned()],
+            "only the aggregate part reached the ledger"
+        );
     }
 
     #[tokio::test]

@@ -26,20 +26,23 @@ pub enum Message {
     Metadata(String),
     /// `v2.system.socket_closing`: the server closes this socket in about a minute.
     SocketClosing(String),
-    /// A queue event whose every interval is zero-width (`t/t`): current values.
-    QueueObservation {
-        queue_id: String,
-        body: AggregateDataContainer,
-    },
-    /// A queue event with running totals of the current 30-minute bucket.
-    QueueIntervalAggregate {
-        queue_id: String,
-        body: AggregateDataContainer,
-    },
+    /// An event on a queue's topic, split by interval kind, since one event may carry both.
+    Queue(QueueEvent),
     /// An answer to a request sent on the socket (`{"result":"200",…}`), no topic.
     Reply,
     /// A topic we did not subscribe to or do not understand.
     UnknownTopic(String),
+}
+
+/// The two kinds of data a queue event carries (API.md §8), each with the event's group and
+/// only its own intervals, so that each reaches its consumer whatever the other holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEvent {
+    pub queue_id: String,
+    /// Zero-width intervals (`t/t`): current values, for the gauges.
+    pub observation: Option<AggregateDataContainer>,
+    /// Other intervals: running totals of the current 30-minute bucket, for the ledger.
+    pub aggregate: Option<AggregateDataContainer>,
 }
 
 /// Why a frame could not be used; every variant is counted as `malformed`.
@@ -156,17 +159,21 @@ fn queue_event(queue_id: &str, body: Body) -> Result<Message, ParseError> {
         Some(_) => {}
         None => group.queue_id = Some(queue_id.to_owned()),
     }
-    let observation = body.data.iter().all(|d| is_instant_interval(&d.interval));
-    let body = AggregateDataContainer {
-        group,
-        data: body.data,
+    let (instants, intervals): (Vec<_>, Vec<_>) = body
+        .data
+        .into_iter()
+        .partition(|d| is_instant_interval(&d.interval));
+    let part = |data: Vec<StatisticalResponse>| {
+        (!data.is_empty()).then(|| AggregateDataContainer {
+            group: group.clone(),
+            data,
+        })
     };
-    let queue_id = queue_id.to_owned();
-    Ok(if observation {
-        Message::QueueObservation { queue_id, body }
-    } else {
-        Message::QueueIntervalAggregate { queue_id, body }
-    })
+    Ok(Message::Queue(QueueEvent {
+        queue_id: queue_id.to_owned(),
+        observation: part(instants),
+        aggregate: part(intervals),
+    }))
 }
 
 /// The single pass failed: a body we do not model on a topic we do not know is fine, the same
@@ -228,13 +235,19 @@ mod tests {
         );
     }
 
+    fn queue_event(frame: &str) -> QueueEvent {
+        match parse(frame).unwrap() {
+            Message::Queue(event) => event,
+            other => panic!("not a queue event: {other:?}"),
+        }
+    }
+
     #[test]
     fn the_observation_event_of_the_api_page_parses_with_its_values() {
-        let Message::QueueObservation { queue_id, body } = parse(&observation_frame()).unwrap()
-        else {
-            panic!("not an observation");
-        };
-        assert_eq!(queue_id, QUEUE);
+        let event = queue_event(&observation_frame());
+        assert_eq!(event.queue_id, QUEUE);
+        assert_eq!(event.aggregate, None);
+        let body = event.observation.expect("an observation");
         assert_eq!(body.group.media_type.as_deref(), Some("voice"));
         let metrics = &body.data[0].metrics;
         assert_eq!(metrics[0].metric, "oWaiting");
@@ -251,16 +264,47 @@ mod tests {
                 "metrics":[{{"metric":"nOffered","stats":{{"count":12}}}},
                   {{"metric":"tHandle","stats":{{"max":412000,"min":61000,"count":9,"sum":1843000}}}}]}}]}}}}"#
         );
-        let Message::QueueIntervalAggregate { queue_id, body } = parse(&frame).unwrap() else {
-            panic!("not an aggregate");
-        };
-        assert_eq!(queue_id, QUEUE);
+        let event = queue_event(&frame);
+        assert_eq!(event.queue_id, QUEUE);
+        assert_eq!(event.observation, None);
+        let body = event.aggregate.expect("an aggregate");
         assert_eq!(
             body.group.queue_id.as_deref(),
             Some(QUEUE),
             "queue id filled from the topic"
         );
         assert_eq!(body.data[0].metrics[1].stats.sum, Some(1_843_000.0));
+    }
+
+    #[test]
+    fn an_event_with_both_interval_kinds_is_split_between_them() {
+        let frame = format!(
+            r#"{{"topicName":"v2.analytics.queues.{QUEUE}.observations","eventBody":{{
+              "group":{{"mediaType":"voice"}},
+              "data":[{{"interval":"2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z",
+                        "metrics":[{{"metric":"nOffered","stats":{{"count":12}}}}]}},
+                      {{"interval":"2026-11-25T09:46:54.839Z/2026-11-25T09:46:54.839Z",
+                        "metrics":[{{"metric":"oWaiting","stats":{{"count":3}}}}]}}]}}}}"#
+        );
+        let event = queue_event(&frame);
+        let observation = event.observation.expect("the observation part");
+        let aggregate = event.aggregate.expect("the aggregate part");
+        for part in [&observation, &aggregate] {
+            assert_eq!(part.group.queue_id.as_deref(), Some(QUEUE));
+            assert_eq!(part.group.media_type.as_deref(), Some("voice"));
+            assert_eq!(part.data.len(), 1);
+        }
+        assert_eq!(observation.data[0].metrics[0].metric, "oWaiting");
+        assert_eq!(aggregate.data[0].metrics[0].metric, "nOffered");
+    }
+
+    #[test]
+    fn an_event_without_data_has_neither_part() {
+        let frame = format!(
+            r#"{{"topicName":"v2.analytics.queues.{QUEUE}.observations","eventBody":{{"data":[]}}}}"#
+        );
+        let event = queue_event(&frame);
+        assert_eq!((event.observation, event.aggregate), (None, None));
     }
 
     #[test]

@@ -316,7 +316,11 @@ impl<U: Upstream> Driver<U> {
         Ok(())
     }
 
-    /// Streams until the session ends; a queue-set change resubscribes and resyncs meanwhile.
+    /// Streams until the session ends. Meanwhile a queue-set change resubscribes and resyncs,
+    /// and queues left stale by a failed resync are resynced again every
+    /// `fallback_poll_interval` until they are fresh. Either resync holds the events of its
+    /// queues until its snapshot is applied (`Observations::resync_with`); its failure marks
+    /// the queues stale, which the next check picks up.
     async fn stream(
         &mut self,
         live: Live,
@@ -327,9 +331,13 @@ impl<U: Upstream> Driver<U> {
             upstream,
             ctx,
             queues,
+            settings,
             label,
+            last_resync_attempt,
             ..
         } = self;
+        let every = settings.fallback_poll_interval.max(MIN_FALLBACK_POLL);
+        let mut stale_check = last_resync_attempt.map_or_else(Instant::now, |at| at + every);
         let session_cancel = cancel.child_token();
         let session = run_session(
             live.socket,
@@ -354,6 +362,8 @@ impl<U: Upstream> Driver<U> {
                     let queue_ids = queues.borrow_and_update().clone();
                     let state = live.state.clone();
                     let (upstream, ctx, label) = (&*upstream, &*ctx, label.as_str());
+                    *last_resync_attempt = Some(Instant::now());
+                    stale_check = Instant::now() + every;
                     update = Some(Box::pin(async move {
                         let topics: Vec<String> = queue_ids.iter().map(|id| queue_observation_topic(id)).collect();
                         if topics.len() > MAX_TOPICS_PER_CHANNEL {
@@ -364,8 +374,23 @@ impl<U: Upstream> Driver<U> {
                             .await
                             .map_err(|source| StreamError::Subscribe { channel: state.channel.id.clone(), source })?;
                         ctx.metrics.set_subscribed_topics(label, listing.entities.len());
-                        let result = upstream.query_observations(&queue_ids).await;
-                        let _ = ctx.observations.finish_resync(&queue_ids, result, chrono::Utc::now().timestamp_millis());
+                        let query = upstream.query_observations(&queue_ids);
+                        let _ = ctx.observations.resync_with(&queue_ids, query).await;
+                        Ok(())
+                    }));
+                }
+                _ = sleep_until(stale_check), if update.is_none() => {
+                    stale_check = Instant::now() + every;
+                    let stale: Vec<String> = ctx.metrics.queues_stale(&queues.borrow()).cloned().collect();
+                    if stale.is_empty() {
+                        continue;
+                    }
+                    debug!(channel = *label, queues = stale.len(), "resyncing stale queues while streaming");
+                    *last_resync_attempt = Some(Instant::now());
+                    let (upstream, ctx) = (&*upstream, &*ctx);
+                    update = Some(Box::pin(async move {
+                        let query = upstream.query_observations(&stale);
+                        let _ = ctx.observations.resync_with(&stale, query).await;
                         Ok(())
                     }));
                 }
@@ -443,24 +468,19 @@ impl<U: Upstream> Driver<U> {
     }
 
     /// Refreshes every gauge of the current queue set; `false` when cancelled.
+    ///
+    /// No socket is read meanwhile (after a (re)connect or while down), so holding events is
+    /// not needed here; the one resync path is used anyway.
     async fn resync_all(&mut self, cancel: &CancellationToken) -> bool {
         let queue_ids = self.queues.borrow().clone();
         self.last_resync_attempt = Some(Instant::now());
-        let result = if queue_ids.is_empty() {
-            Ok(Default::default())
-        } else {
-            tokio::select! {
-                _ = cancel.cancelled() => return false,
-                result = self.upstream.query_observations(&queue_ids) => result,
-            }
+        let query = self.upstream.query_observations(&queue_ids);
+        let resync = self.ctx.observations.resync_with(&queue_ids, query);
+        let result = tokio::select! {
+            _ = cancel.cancelled() => return false,
+            result = resync => result,
         };
-        let now_ms = chrono::Utc::now().timestamp_millis();
-        if self
-            .ctx
-            .observations
-            .finish_resync(&queue_ids, result, now_ms)
-            .is_ok()
-        {
+        if result.is_ok() {
             self.health.resync_done();
         }
         true

@@ -113,6 +113,9 @@ struct FakeUpstream {
     script: Arc<Mutex<Script>>,
     /// When set, channel creation waits for a `notify_one`.
     create_gate: Arc<Mutex<Option<Arc<Notify>>>>,
+    /// When set, an observations query, once sent (recorded, its answer fixed), waits for a
+    /// `notify_one` before answering: a slow response.
+    query_gate: Arc<Mutex<Option<Arc<Notify>>>>,
 }
 
 fn api_error(status: u16) -> ApiError {
@@ -170,18 +173,26 @@ impl Upstream for FakeUpstream {
         queue_ids: &[String],
     ) -> impl Future<Output = Result<QueueObservationQueryResponse, ApiError>> + Send {
         let (script, queue_ids) = (self.script.clone(), queue_ids.to_vec());
+        let gate = self.query_gate.lock().unwrap().clone();
         async move {
-            let mut script = script.lock().unwrap();
-            script.queries.push(queue_ids.clone());
-            if script.fail_query {
-                return Err(api_error(500));
+            let answer = {
+                let mut script = script.lock().unwrap();
+                script.queries.push(queue_ids.clone());
+                if script.fail_query {
+                    Err(api_error(500))
+                } else {
+                    let results = queue_ids
+                        .iter()
+                        .map(|id| format!(r#"{{"group":{{"queueId":"{id}","mediaType":"voice"}},"data":[{{"metric":"oWaiting","stats":{{"count":{}}}}}]}}"#, script.waiting))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    Ok(serde_json::from_str(&format!(r#"{{"results":[{results}]}}"#)).unwrap())
+                }
+            };
+            if let Some(gate) = gate {
+                gate.notified().await;
             }
-            let results = queue_ids
-                .iter()
-                .map(|id| format!(r#"{{"group":{{"queueId":"{id}","mediaType":"voice"}},"data":[{{"metric":"oWaiting","stats":{{"count":{}}}}}]}}"#, script.waiting))
-                .collect::<Vec<_>>()
-                .join(",");
-            Ok(serde_json::from_str(&format!(r#"{{"results":[{results}]}}"#)).unwrap())
+            answer
         }
     }
 }
@@ -225,6 +236,7 @@ async fn start(
         addr,
         script: Arc::new(Mutex::new(script)),
         create_gate: Arc::default(),
+        query_gate: Arc::default(),
     };
     let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
     let labels: Vec<QueueLabels> = ["q1", "q2"]
@@ -439,6 +451,82 @@ async fn a_queue_set_change_resubscribes_and_resyncs_without_reconnecting() {
     h.stop().await;
 }
 
+const STALE_Q1: &str = r#"genesys_exporter_queue_stale{queue="Queue q1",queue_id="q1"}"#;
+
+#[tokio::test]
+async fn a_failed_resync_is_retried_while_streaming_until_the_queue_is_fresh() {
+    let h = start(|script| script.fail_query = true, &["q1"], QUIET).await;
+    eventually("first connection", || h.server.count() == 1).await;
+    eventually("the queue marked stale", || {
+        h.line(STALE_Q1).as_deref() == Some("1")
+    })
+    .await;
+    eventually("the failed resync retried while streaming", || {
+        h.script().queries.len() >= 2
+    })
+    .await;
+    {
+        let mut script = h.script();
+        script.fail_query = false;
+        script.waiting = 7;
+    }
+    eventually("a successful retry", || {
+        h.line(STALE_Q1).as_deref() == Some("0")
+    })
+    .await;
+    assert_eq!(h.line(WAITING_Q1).as_deref(), Some("7"));
+    let retries = h.script().queries.len();
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(
+        h.script().queries.len(),
+        retries,
+        "a fresh queue is not queried again while streaming"
+    );
+    assert_eq!(h.server.count(), 1, "no reconnect was needed");
+    assert!(h.script().queries.iter().all(|q| q == &["q1".to_owned()]));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_snapshot_answered_after_a_newer_event_does_not_overwrite_it() {
+    let h = start(|_| {}, &["q1"], QUIET).await;
+    eventually("first resync", || {
+        h.line(WAITING_Q1).as_deref() == Some("5")
+    })
+    .await;
+    let gate = Arc::new(Notify::new());
+    *h.upstream.query_gate.lock().unwrap() = Some(gate.clone());
+    h.queues.send(vec!["q1".into(), "q2".into()]).unwrap();
+    eventually("the resync query sent", || h.script().queries.len() == 2).await;
+    // The snapshot is fixed at 5; the queue changes right after, and its event arrives before
+    // the slow response.
+    h.server.push(0, &waiting_event("q1", 2));
+    eventually("the event received", || {
+        h.line(r#"genesys_exporter_notifications_total{outcome="observation"}"#)
+            .as_deref()
+            == Some("1")
+    })
+    .await;
+    gate.notify_one();
+    eventually("the resync applied", || {
+        h.line(r#"genesys_exporter_resyncs_total{result="success"}"#)
+            .as_deref()
+            == Some("2")
+    })
+    .await;
+    assert_eq!(
+        h.line(WAITING_Q1).as_deref(),
+        Some("2"),
+        "the newer event wins over the older snapshot"
+    );
+    h.server.push(0, &waiting_event("q1", 6));
+    eventually("events flow again", || {
+        h.line(WAITING_Q1).as_deref() == Some("6")
+    })
+    .await;
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn while_the_stream_is_down_fallback_resyncs_run_and_failures_mark_queues_stale() {
     let h = start(|script| script.fail_create = true, &["q1"], QUIET).await;
@@ -449,9 +537,8 @@ async fn while_the_stream_is_down_fallback_resyncs_run_and_failures_mark_queues_
         "the first resync counts for readiness"
     );
     h.script().fail_query = true;
-    let stale = r#"genesys_exporter_queue_stale{queue="Queue q1",queue_id="q1"}"#;
     eventually("the queue marked stale", || {
-        h.line(stale).as_deref() == Some("1")
+        h.line(STALE_Q1).as_deref() == Some("1")
     })
     .await;
     assert_eq!(h.server.count(), 0);
