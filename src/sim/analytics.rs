@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -128,20 +129,10 @@ fn aggregate_results(
         .filter(|(start, end)| start < end)
         .ok_or_else(|| bad_request("interval must be start/end in ISO-8601, start before end"))?;
     let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
-    let granularity = match &query.granularity {
-        None => end - start,
-        Some(text) => parse_iso_duration(text)
-            .map(|d| d.as_millis() as i64)
-            .filter(|ms| ms % CELL_MS == 0)
-            .ok_or_else(|| {
-                bad_request("granularity must be an ISO-8601 duration of whole minutes")
-            })?,
-    };
-    if (end - start) % granularity != 0 {
-        return Err(bad_request(
-            "interval must be a whole number of granularity buckets",
-        ));
-    }
+    let span = end
+        .checked_sub(start)
+        .ok_or_else(|| bad_request("interval is too long"))?;
+    let granularity = bucket_width(query.granularity.as_deref(), span)?;
     let group_ok = |g: &String| g == "queueId" || g == "mediaType";
     if !query.group_by.iter().all(group_ok) || !query.group_by.iter().any(|g| g == "queueId") {
         return Err(bad_request(
@@ -178,8 +169,9 @@ fn aggregate_results(
             .into_iter()
             .filter_map(|(bucket, set)| {
                 let metrics = aggregate_metrics(&set, Some(&query.metrics));
-                let from = from_epoch_millis(start + bucket * granularity)?;
-                let to = from_epoch_millis(start + (bucket + 1) * granularity)?;
+                let from = from_epoch_millis(bucket_bound(start, bucket, granularity)?)?;
+                let to =
+                    from_epoch_millis(bucket_bound(start, bucket.checked_add(1)?, granularity)?)?;
                 (!metrics.is_empty()).then(|| StatisticalResponse {
                     interval: format_interval(from, to),
                     metrics,
@@ -196,6 +188,43 @@ fn aggregate_results(
         results.push(AggregateDataContainer { group, data });
     }
     Ok(results)
+}
+
+/// The width of one bucket in milliseconds for an interval `span_ms` long: the whole interval
+/// without a granularity, else a whole number of minutes, no longer than the interval, that
+/// divides it.
+fn bucket_width(granularity: Option<&str>, span_ms: i64) -> Result<i64, Failure> {
+    if span_ms <= 0 {
+        return Err(bad_request("interval must end after it starts"));
+    }
+    let Some(text) = granularity else {
+        return Ok(span_ms);
+    };
+    let width = parse_iso_duration(text)
+        .and_then(duration_ms)
+        .filter(|ms| *ms > 0 && ms % CELL_MS == 0)
+        .ok_or_else(|| bad_request("granularity must be an ISO-8601 duration of whole minutes"))?;
+    if width > span_ms {
+        return Err(bad_request(
+            "granularity must not be longer than the interval",
+        ));
+    }
+    if span_ms % width != 0 {
+        return Err(bad_request(
+            "interval must be a whole number of granularity buckets",
+        ));
+    }
+    Ok(width)
+}
+
+/// `duration` in milliseconds, if that fits an `i64`.
+fn duration_ms(duration: Duration) -> Option<i64> {
+    i64::try_from(duration.as_millis()).ok()
+}
+
+/// Where bucket `index` of `width_ms` starts in an interval starting at `start_ms`.
+fn bucket_bound(start_ms: i64, index: i64, width_ms: i64) -> Option<i64> {
+    start_ms.checked_add(index.checked_mul(width_ms)?)
 }
 
 /// `start/end` as Genesys reads it: each end in RFC 3339 (`…T10:00:00.000Z`, `…+02:00`) or, as
@@ -274,6 +303,43 @@ fn service_level(set: &StatSet) -> Option<AggregateMetricData> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn granularity_must_be_positive_whole_minutes_within_the_interval() {
+        let hour = 3_600_000;
+        assert_eq!(bucket_width(None, hour).unwrap(), hour);
+        assert_eq!(bucket_width(Some("PT30M"), hour).unwrap(), hour / 2);
+        assert_eq!(bucket_width(Some("PT1H"), hour).unwrap(), hour);
+        for (granularity, message) in [
+            ("PT2H", "not be longer than the interval"),
+            ("P1D", "not be longer than the interval"),
+            ("PT7M", "whole number of granularity buckets"),
+            ("PT0M", "whole minutes"),
+            ("PT30S", "whole minutes"),
+            ("-PT30M", "whole minutes"),
+            ("PT2305843009213693952S", "whole minutes"),
+            ("PT", "whole minutes"),
+        ] {
+            let failure = bucket_width(Some(granularity), hour).unwrap_err();
+            assert_eq!(failure.status, 400, "{granularity}");
+            assert!(
+                format!("{failure:?}").contains(message),
+                "{granularity}: {failure:?}"
+            );
+        }
+        assert!(bucket_width(Some("PT30M"), 0).is_err());
+    }
+
+    #[test]
+    fn millisecond_conversions_and_bucket_bounds_never_wrap() {
+        // NB: `as i64` made this 0, and `% 0` then panicked.
+        let huge = Duration::from_secs(2_305_843_009_213_693_952);
+        assert_eq!(duration_ms(huge), None);
+        assert_eq!(duration_ms(Duration::from_secs(1_800)), Some(1_800_000));
+        assert_eq!(bucket_bound(1_000, 2, 60_000), Some(121_000));
+        assert_eq!(bucket_bound(i64::MAX - 10, 1, 60_000), None);
+        assert_eq!(bucket_bound(0, i64::MAX, 2), None);
+    }
 
     #[test]
     fn intervals_may_carry_a_zone_or_none_which_means_utc() {
@@ -449,6 +515,37 @@ mod service_tests {
             .await
             .unwrap();
         assert_eq!(log["requests"][0]["predicates"], 101);
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn hostile_granularities_get_the_error_envelope_and_the_simulator_keeps_serving() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let ids: Vec<String> = vec![sim.handle.queues[0].id.clone()];
+        let query = |granularity: &str| {
+            json!({"interval": "2026-11-25T08:00:00.000Z/2026-11-25T09:00:00.000Z",
+                   "granularity": granularity, "groupBy": ["queueId"],
+                   "filter": predicates(&ids), "metrics": ["nOffered"]})
+        };
+        for granularity in [
+            "PT2305843009213693952S",
+            "PT9223372036854775807M",
+            "P106751991167300D",
+            "PT0M",
+            "PT0S",
+            "PT2H",
+            "P1D",
+            "PT7M",
+        ] {
+            let response = sim.post_json(&token, AGGREGATES, &query(granularity)).await;
+            assert_eq!(response.status(), 400, "{granularity}");
+            assert!(response.headers().contains_key("inin-correlation-id"));
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["code"], "bad.request", "{granularity}");
+        }
+        let fine = sim.post_json(&token, AGGREGATES, &query("PT30M")).await;
+        assert_eq!(fine.status(), 200);
         sim.stop().await;
     }
 

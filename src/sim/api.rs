@@ -46,6 +46,20 @@ pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
     }
 }
 
+/// A known path with a method it does not serve. Genesys answers this, like every non-2xx from
+/// `api.`, with the error envelope (API.md §3); axum keeps the `Allow` header.
+pub(crate) async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method.not.allowed",
+            "HTTP 405 Method Not Allowed",
+        )
+    } else {
+        StatusCode::METHOD_NOT_ALLOWED.into_response()
+    }
+}
+
 pub(crate) fn bad_request(message: impl Into<String>) -> Failure {
     Failure::bad_request(message)
 }
@@ -104,4 +118,54 @@ pub(crate) fn with_predicates(mut response: Response, predicates: Option<usize>)
         response.extensions_mut().insert(Predicates(n));
     }
     response
+}
+
+#[cfg(test)]
+mod service_tests {
+    use serde_json::Value;
+
+    use crate::sim::harness::TestSim;
+
+    #[tokio::test]
+    async fn an_unserved_method_on_an_api_path_gets_the_error_envelope() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let id = &sim.handle.queues[0].id;
+        for (method, path) in [
+            (reqwest::Method::DELETE, "/api/v2/routing/queues".to_owned()),
+            (
+                reqwest::Method::POST,
+                format!("/api/v2/routing/queues/{id}"),
+            ),
+            (
+                reqwest::Method::GET,
+                "/api/v2/analytics/queues/observations/query".to_owned(),
+            ),
+        ] {
+            let response = sim
+                .http
+                .request(method.clone(), sim.url(&path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 405, "{method} {path}");
+            assert!(response.headers().contains_key("allow"), "{method} {path}");
+            let correlation = response.headers()["inin-correlation-id"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["status"], 405, "{method} {path}");
+            assert_eq!(body["code"], "method.not.allowed", "{method} {path}");
+            assert_eq!(body["contextId"], correlation.as_str(), "{method} {path}");
+        }
+        let control = sim.http.delete(sim.url("/sim/truth")).send().await.unwrap();
+        assert_eq!(
+            control.status(),
+            405,
+            "the simulator's own paths stay plain"
+        );
+        sim.stop().await;
+    }
 }

@@ -237,6 +237,9 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/channels/{id}", get(ws::upgrade))
         .merge(control::routes())
         .fallback(api::not_found)
+        // NB: after every route (it applies to those registered before it) and before the
+        // guard layer, so the envelope gets its correlation id like any other error.
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             guard::guard,

@@ -139,6 +139,10 @@ pub(crate) struct Ledger {
     totals: HashMap<(usize, usize), StatSet>,
     /// Running totals of recent 30-minute buckets with a "changed since published" flag.
     running: HashMap<RunningKey, (StatSet, bool)>,
+    /// The oldest bucket `running` may still hold, once one was dropped: a bucket is never
+    /// recreated after it was dropped, because its total would start again from zero and the
+    /// published running total would go backwards.
+    running_floor: Option<i64>,
 }
 
 impl Ledger {
@@ -150,7 +154,7 @@ impl Ledger {
             record.value,
         );
         let bucket = floor(record.at_ms, RUNNING_BUCKET_MS);
-        if bucket >= floor(now_ms, RUNNING_BUCKET_MS) - RUNNING_BUCKET_MS {
+        if bucket >= self.oldest_running(now_ms) {
             let entry = self
                 .running
                 .entry((record.queue, record.media, bucket))
@@ -219,7 +223,16 @@ impl Ledger {
         self.totals.get(&(queue, media))
     }
 
-    /// Running totals changed since the last call, and drops buckets that have ended.
+    /// The oldest running bucket at `now_ms`: the current one and the one before, which late
+    /// events (a step that runs just after the bucket ended) may still add to.
+    fn oldest_running(&self, now_ms: i64) -> i64 {
+        let previous = floor(now_ms, RUNNING_BUCKET_MS).saturating_sub(RUNNING_BUCKET_MS);
+        self.running_floor
+            .map_or(previous, |kept| kept.max(previous))
+    }
+
+    /// Running totals changed since the last call, and drops buckets no event can reach any
+    /// more (older than the previous one).
     pub(crate) fn take_changed_running(&mut self, now_ms: i64) -> Vec<(RunningKey, StatSet)> {
         let changed = self
             .running
@@ -230,8 +243,9 @@ impl Ledger {
                 (*key, *set)
             })
             .collect();
-        let current = floor(now_ms, RUNNING_BUCKET_MS);
-        self.running.retain(|(_, _, bucket), _| *bucket >= current);
+        let oldest = self.oldest_running(now_ms);
+        self.running_floor = Some(oldest);
+        self.running.retain(|(_, _, bucket), _| *bucket >= oldest);
         changed
     }
 
@@ -307,5 +321,57 @@ mod tests {
         assert_eq!(changed.len(), 1);
         assert_eq!(stat_of(&changed[0].1, Metric::TWait).sum, 40);
         assert!(ledger.take_changed_running(20).is_empty());
+    }
+
+    #[test]
+    fn an_event_processed_after_its_bucket_ended_adds_to_the_published_total() {
+        let mut ledger = Ledger::default();
+        let end = RUNNING_BUCKET_MS;
+        ledger.record(rec(Metric::NOffered, 1_000, 0, 0), 1_000);
+        ledger.record(rec(Metric::NOffered, 2_000, 0, 0), 2_000);
+        let published = ledger.take_changed_running(end + 100);
+        assert_eq!(stat_of(&published[0].1, Metric::NOffered).count, 2);
+        // 09:59:59.9, handled by the first step after the 10:00:00.1 publish.
+        ledger.record(rec(Metric::NOffered, end - 100, 0, 0), end + 200);
+        let published = ledger.take_changed_running(end + 300);
+        assert_eq!(published.len(), 1);
+        assert_eq!(published[0].0, (0, 1, 0));
+        assert_eq!(stat_of(&published[0].1, Metric::NOffered).count, 3);
+    }
+
+    #[test]
+    fn a_dropped_bucket_is_never_recreated_even_if_the_clock_steps_back() {
+        let mut ledger = Ledger::default();
+        ledger.record(rec(Metric::NOffered, 1_000, 0, 0), 1_000);
+        ledger.take_changed_running(2 * RUNNING_BUCKET_MS + 1);
+        ledger.record(rec(Metric::NOffered, 2_000, 0, 0), RUNNING_BUCKET_MS);
+        assert!(ledger.take_changed_running(RUNNING_BUCKET_MS).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Steps move the wall clock on and handle events up to a few seconds old, publishes
+        /// come in between: each bucket's published count only grows.
+        #[test]
+        fn published_running_totals_never_decrease(
+            steps in proptest::collection::vec(
+                (0i64..10_000, 0i64..5_000, proptest::bool::ANY),
+                1..400,
+            ),
+        ) {
+            let mut ledger = Ledger::default();
+            let mut now = RUNNING_BUCKET_MS - 60_000;
+            let mut published: HashMap<RunningKey, u64> = HashMap::new();
+            for (advance, age, publish) in steps {
+                now += advance;
+                ledger.record(rec(Metric::NOffered, now - age, 0, 0), now);
+                if publish {
+                    for (key, set) in ledger.take_changed_running(now) {
+                        let count = stat_of(&set, Metric::NOffered).count;
+                        let last = published.insert(key, count).unwrap_or(0);
+                        proptest::prop_assert!(count >= last, "{key:?}: {last} then {count}");
+                    }
+                }
+            }
+        }
     }
 }
