@@ -55,3 +55,105 @@ fn every_counter_has_a_unique_source_and_name() {
     names.dedup();
     assert_eq!(names.len(), ConversationCounter::ALL.len());
 }
+
+fn labels(id: &str, name: &str, division: &str) -> QueueLabels {
+    QueueLabels {
+        id: id.into(),
+        name: name.into(),
+        division: division.into(),
+    }
+}
+
+#[test]
+fn a_division_change_keeps_every_series_but_the_info() {
+    let metrics = metrics_with_queue();
+    metrics.set_interactions("q1", "voice", InteractionState::Waiting, 4);
+    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 50.0);
+    let renamed = metrics.set_queues(&[labels("q1", "Support", "Sales")]);
+    assert!(!renamed);
+    let text = metrics.render(0);
+    assert!(text.contains(r#"state="waiting"} 4"#), "{text}");
+    assert!(text.contains(r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"} 50"#), "{text}");
+    assert!(
+        text.contains(r#"genesys_queue_info{division="Sales",queue="Support",queue_id="q1"} 1"#),
+        "{text}"
+    );
+    assert!(!text.contains(r#"division="Home""#), "{text}");
+}
+
+#[test]
+fn a_rename_moves_the_series_to_the_new_name_and_asks_for_a_resync() {
+    let metrics = metrics_with_queue();
+    metrics.set_interactions("q1", "voice", InteractionState::Waiting, 4);
+    assert!(metrics.set_queues(&[labels("q1", "Helpdesk", "Home")]));
+    let text = metrics.render(0);
+    assert!(!text.contains(r#"queue="Support""#), "{text}");
+    metrics.set_interactions("q1", "voice", InteractionState::Waiting, 5);
+    assert!(
+        metrics
+            .render(0)
+            .contains(r#"queue="Helpdesk",queue_id="q1",state="waiting"} 5"#)
+    );
+}
+
+#[test]
+fn only_a_full_resync_clears_staleness() {
+    let metrics = metrics_with_queue();
+    let ids = vec!["q1".to_owned()];
+    metrics.queue_resynced("q1", 100.0);
+    metrics.set_queue_stale("q1");
+    metrics.queue_observed("q1", 200.0);
+    assert!(metrics.any_queue_stale(&ids));
+    let text = metrics.render(0);
+    assert!(
+        text.contains(
+            r#"genesys_queue_observation_timestamp_seconds{queue="Support",queue_id="q1"} 100"#
+        ),
+        "{text}"
+    );
+    metrics.queue_resynced("q1", 300.0);
+    assert!(!metrics.any_queue_stale(&ids));
+    metrics.queue_observed("q1", 400.0);
+    assert!(metrics.render(0).contains(r#"queue_id="q1"} 400"#));
+}
+
+/// A scrape and a queue refresh at once used to take the two locks in opposite orders.
+#[test]
+fn scrapes_and_queue_changes_never_deadlock() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let metrics = Arc::new(metrics_with_queue());
+    let (done, finished) = std::sync::mpsc::channel();
+    let writer = {
+        let metrics = metrics.clone();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            for _ in 0..2_000 {
+                metrics.set_queues(&[
+                    labels("q1", "Support", "Home"),
+                    labels("q2", "Sales", "Home"),
+                ]);
+                metrics.set_longest_waiting("q2", "voice", Some(1));
+                metrics.set_queues(&[labels("q1", "Support", "Home")]);
+            }
+            let _ = done.send(());
+        })
+    };
+    let reader = {
+        let metrics = metrics.clone();
+        std::thread::spawn(move || {
+            for _ in 0..2_000 {
+                metrics.render(10);
+            }
+            let _ = done.send(());
+        })
+    };
+    for _ in 0..2 {
+        finished
+            .recv_timeout(Duration::from_secs(20))
+            .expect("no deadlock between scrape and queue refresh");
+    }
+    writer.join().unwrap();
+    reader.join().unwrap();
+}
