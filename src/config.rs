@@ -420,7 +420,10 @@ impl Settings {
         let granularity = self.granularity()?;
         let aggregates = &self.aggregates;
         if aggregates.window < granularity
-            || aggregates.window.as_secs() % granularity.as_secs() != 0
+            || !aggregates
+                .window
+                .as_secs()
+                .is_multiple_of(granularity.as_secs())
         {
             return Err(ConfigError::new(
                 "aggregates.window",

@@ -11,16 +11,27 @@ fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
     scrape.get(name, labels).unwrap_or(0.0)
 }
 
+/// `name{labels}` in a fresh scrape.
+async fn value_now(harness: &Harness, name: &str, labels: &[(&str, &str)]) -> f64 {
+    value(&harness.scrape().await, name, labels)
+}
+
+/// The exporter's answer to `GET path`: status and body.
+async fn exporter_get(harness: &Harness, path: &str) -> (u16, String) {
+    harness
+        .get_text(&format!("{}{path}", harness.exporter_url))
+        .await
+}
+
 async fn ready(harness: &Harness) {
     eventually("the exporter is ready and streaming", || async {
-        let (status, body) = harness
-            .get_text(&format!("{}/readyz", harness.exporter_url))
-            .await;
-        let connected = value(
-            &harness.scrape().await,
+        let (status, body) = exporter_get(harness, "/readyz").await;
+        let connected = value_now(
+            harness,
             "genesys_exporter_stream_connected",
             &[("channel", "0")],
-        );
+        )
+        .await;
         if status == 200 && connected == 1.0 {
             Ok(())
         } else {
@@ -43,10 +54,40 @@ async fn metric_reaches(harness: &Harness, name: &str, labels: &[(&str, &str)], 
     .await;
 }
 
+/// A counter's value when it was read, to wait later for it to grow from there.
+struct Reading<'a> {
+    name: &'a str,
+    labels: &'a [(&'a str, &'a str)],
+    value: f64,
+}
+
+impl Reading<'_> {
+    /// Waits until the counter has grown by `by` since it was read.
+    async fn grows_by(&self, harness: &Harness, by: f64) {
+        metric_reaches(harness, self.name, self.labels, self.value + by).await;
+    }
+}
+
+/// Reads `name{labels}` now.
+async fn reading<'a>(
+    harness: &Harness,
+    name: &'a str,
+    labels: &'a [(&'a str, &'a str)],
+) -> Reading<'a> {
+    let value = value_now(harness, name, labels).await;
+    Reading {
+        name,
+        labels,
+        value,
+    }
+}
+
 /// Waits until `name{labels}` has grown by `by` from its value now.
 async fn metric_grows(harness: &Harness, name: &str, labels: &[(&str, &str)], by: f64) {
-    let now = value(&harness.scrape().await, name, labels);
-    metric_reaches(harness, name, labels, now + by).await;
+    reading(harness, name, labels)
+        .await
+        .grows_by(harness, by)
+        .await;
 }
 
 async fn gauges_match_truth(harness: &Harness) {
@@ -61,11 +102,8 @@ async fn gauges_match_truth(harness: &Harness) {
 async fn reconnects_and_resyncs_after_the_sockets_close() {
     let harness = Harness::start(11).await;
     ready(&harness).await;
-    let resyncs = value(
-        &harness.scrape().await,
-        "genesys_exporter_resyncs_total",
-        &[("result", "success")],
-    );
+    let resyncs = [("result", "success")];
+    let resyncs = reading(&harness, "genesys_exporter_resyncs_total", &resyncs).await;
     harness.fault(json!({"kind": "close_sockets"})).await;
     metric_reaches(
         &harness,
@@ -74,13 +112,7 @@ async fn reconnects_and_resyncs_after_the_sockets_close() {
         1.0,
     )
     .await;
-    metric_reaches(
-        &harness,
-        "genesys_exporter_resyncs_total",
-        &[("result", "success")],
-        resyncs + 1.0,
-    )
-    .await;
+    resyncs.grows_by(&harness, 1.0).await;
     ready(&harness).await;
     harness.pause_traffic().await;
     gauges_match_truth(&harness).await;
@@ -152,20 +184,14 @@ async fn malformed_and_unknown_messages_are_counted_and_not_fatal() {
     )
     .await;
     let scrape = harness.scrape().await;
+    let reconnects = [("reason", "error")];
+    let value_of = |name, labels| value(&scrape, name, labels);
     assert_eq!(
-        value(
-            &scrape,
-            "genesys_exporter_stream_reconnects_total",
-            &[("reason", "error")]
-        ),
+        value_of("genesys_exporter_stream_reconnects_total", &reconnects),
         0.0
     );
     assert_eq!(
-        value(
-            &scrape,
-            "genesys_exporter_stream_connected",
-            &[("channel", "0")]
-        ),
+        value_of("genesys_exporter_stream_connected", &[("channel", "0")]),
         1.0
     );
     harness.stop().await;
@@ -175,19 +201,15 @@ async fn malformed_and_unknown_messages_are_counted_and_not_fatal() {
 async fn a_revoked_token_is_replaced_and_polling_goes_on() {
     let harness = Harness::start(15).await;
     ready(&harness).await;
-    let refreshes = value(
-        &harness.scrape().await,
-        "genesys_exporter_token_refreshes_total",
-        &[("result", "success")],
-    );
-    harness.fault(json!({"kind": "revoke_tokens"})).await;
-    metric_reaches(
+    let refreshes = [("result", "success")];
+    let refreshes = reading(
         &harness,
         "genesys_exporter_token_refreshes_total",
-        &[("result", "success")],
-        refreshes + 1.0,
+        &refreshes,
     )
     .await;
+    harness.fault(json!({"kind": "revoke_tokens"})).await;
+    refreshes.grows_by(&harness, 1.0).await;
     let polls = [("result", "success")];
     metric_grows(
         &harness,
@@ -236,35 +258,18 @@ async fn wrong_credentials_keep_the_exporter_alive_but_not_ready() {
         settings.client_secret = Some(genesys_exporter::secret::Secret::new("not-the-secret"));
     })
     .await;
-    eventually("the rejected login is counted", || async {
-        let failures = value(
-            &harness.scrape().await,
-            "genesys_exporter_token_refreshes_total",
-            &[("result", "failure")],
-        );
-        if failures >= 1.0 {
-            Ok(())
-        } else {
-            Err("no failed token fetch yet".to_owned())
-        }
-    })
+    metric_reaches(
+        &harness,
+        "genesys_exporter_token_refreshes_total",
+        &[("result", "failure")],
+        1.0,
+    )
     .await;
-    let (status, body) = harness
-        .get_text(&format!("{}/readyz", harness.exporter_url))
-        .await;
+    let (status, body) = exporter_get(&harness, "/readyz").await;
     assert_eq!(status, 503);
     assert!(body.contains("no OAuth token"), "{body}");
-    assert_eq!(
-        harness
-            .get_text(&format!("{}/healthz", harness.exporter_url))
-            .await
-            .0,
-        200
-    );
-    let metrics = harness
-        .get_text(&format!("{}/metrics", harness.exporter_url))
-        .await
-        .1;
+    assert_eq!(exporter_get(&harness, "/healthz").await.0, 200);
+    let metrics = exporter_get(&harness, "/metrics").await.1;
     assert!(!metrics.contains("not-the-secret"));
     harness.stop().await;
 }
@@ -281,20 +286,9 @@ async fn more_than_a_thousand_queues_are_sharded_over_channels() {
     let harness = Harness::start_with(config, |_| {}).await;
     eventually("two channels stream 1,000 and 1 topics", || async {
         let scrape = harness.scrape().await;
-        let topics = |channel| {
-            value(
-                &scrape,
-                "genesys_exporter_subscribed_topics",
-                &[("channel", channel)],
-            )
-        };
-        let connected = |channel| {
-            value(
-                &scrape,
-                "genesys_exporter_stream_connected",
-                &[("channel", channel)],
-            )
-        };
+        let on = |name, channel| value(&scrape, name, &[("channel", channel)]);
+        let topics = |channel| on("genesys_exporter_subscribed_topics", channel);
+        let connected = |channel| on("genesys_exporter_stream_connected", channel);
         let got = (topics("0"), topics("1"), connected("0"), connected("1"));
         if got == (1000.0, 1.0, 1.0, 1.0) {
             Ok(())

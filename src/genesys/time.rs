@@ -68,9 +68,9 @@ pub fn parse_iso_duration(text: &str) -> Option<Duration> {
 /// Formats a whole number of minutes/hours as Genesys expects (`PT30M`, `PT1H`).
 pub fn format_iso_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
-    if seconds % 3_600 == 0 {
+    if seconds.is_multiple_of(3_600) {
         format!("PT{}H", seconds / 3_600)
-    } else if seconds % 60 == 0 {
+    } else if seconds.is_multiple_of(60) {
         format!("PT{}M", seconds / 60)
     } else {
         format!("PT{seconds}S")

@@ -505,15 +505,7 @@ mod service_tests {
             let body: Value = response.json().await.unwrap();
             assert_eq!(body["code"], "bad.request");
         }
-        let log: Value = sim
-            .http
-            .get(sim.url("/sim/requests"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let log = sim.requests_log().await;
         assert_eq!(log["requests"][0]["predicates"], 101);
         sim.stop().await;
     }

@@ -142,13 +142,7 @@ mod service_tests {
                 "/api/v2/analytics/queues/observations/query".to_owned(),
             ),
         ] {
-            let response = sim
-                .http
-                .request(method.clone(), sim.url(&path))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
+            let response = sim.request(method.clone(), &token, &path).await;
             assert_eq!(response.status(), 405, "{method} {path}");
             assert!(response.headers().contains_key("allow"), "{method} {path}");
             let correlation = response.headers()["inin-correlation-id"]

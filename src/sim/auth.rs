@@ -186,9 +186,7 @@ mod service_tests {
         assert!(!token.is_empty());
 
         let wrong = sim
-            .http
-            .post(sim.url("/oauth/token"))
-            .basic_auth(&sim.handle.client_id, Some("not-the-secret"))
+            .token_request("not-the-secret")
             .form(&[("grant_type", "client_credentials")])
             .send()
             .await
@@ -198,9 +196,7 @@ mod service_tests {
         assert_eq!(body["error"], "invalid_client");
 
         let wrong_grant = sim
-            .http
-            .post(sim.url("/oauth/token"))
-            .basic_auth(&sim.handle.client_id, Some(&sim.handle.client_secret))
+            .token_request(&sim.handle.client_secret)
             .form(&[("grant_type", "password")])
             .send()
             .await
@@ -208,9 +204,7 @@ mod service_tests {
         assert_eq!(wrong_grant.status(), 400);
 
         let not_a_form = sim
-            .http
-            .post(sim.url("/oauth/token"))
-            .basic_auth(&sim.handle.client_id, Some(&sim.handle.client_secret))
+            .token_request(&sim.handle.client_secret)
             .json(&json!({"grant_type": "client_credentials"}))
             .send()
             .await

@@ -122,10 +122,10 @@ impl Registry {
     }
 
     pub(crate) fn detach(&mut self, id: &str, conn: u64) {
-        if let Some(channel) = self.channels.get_mut(id) {
-            if channel.socket.as_ref().is_some_and(|s| s.conn == conn) {
-                channel.socket = None;
-            }
+        if let Some(channel) = self.channels.get_mut(id)
+            && channel.socket.as_ref().is_some_and(|s| s.conn == conn)
+        {
+            channel.socket = None;
         }
     }
 
@@ -348,68 +348,36 @@ mod tests {
             .post_json(&token, "/api/v2/notifications/channels", &json!({}))
             .await;
         let channel: Channel = created.json().await.unwrap();
-        let path = sim.url(&format!(
+        let path = format!(
             "/api/v2/notifications/channels/{}/subscriptions",
             channel.id
-        ));
+        );
         let topic = |i: usize| json!({"id": queue_observation_topic(&sim.handle.queues[i].id)});
 
-        let put = sim
-            .http
-            .put(&path)
-            .bearer_auth(&token)
-            .json(&json!([topic(0)]));
-        assert_eq!(put.send().await.unwrap().status(), 200);
-        let post = sim
-            .http
-            .post(&path)
-            .bearer_auth(&token)
-            .json(&json!([topic(1)]));
-        let listing: Value = post.send().await.unwrap().json().await.unwrap();
+        let put = sim.put_json(&token, &path, &json!([topic(0)])).await;
+        assert_eq!(put.status(), 200);
+        let post = sim.post_json(&token, &path, &json!([topic(1)])).await;
+        let listing: Value = post.json().await.unwrap();
         assert_eq!(listing["entities"].as_array().unwrap().len(), 2);
-        let get: Value = sim
-            .http
-            .get(&path)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let get: Value = sim.get(&token, &path).await.json().await.unwrap();
         assert_eq!(get, listing);
 
         let too_many: Vec<Value> = (0..1001).map(|_| topic(0)).collect();
-        let put = sim.http.put(&path).bearer_auth(&token).json(&too_many);
-        assert_eq!(put.send().await.unwrap().status(), 400);
+        let put = sim.put_json(&token, &path, &json!(too_many)).await;
+        assert_eq!(put.status(), 400);
         let unknown = sim
-            .http
-            .put(&path)
-            .bearer_auth(&token)
-            .json(&json!([{"id": "v2.nope"}]));
-        assert_eq!(unknown.send().await.unwrap().status(), 400);
+            .put_json(&token, &path, &json!([{"id": "v2.nope"}]))
+            .await;
+        assert_eq!(unknown.status(), 400);
 
-        let deleted = sim
-            .http
-            .delete(&path)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        let deleted: Value = deleted.json().await.unwrap();
+        let deleted: Value = sim.delete(&token, &path).await.json().await.unwrap();
         assert_eq!(deleted["entities"], json!([]));
 
-        let missing = sim.url("/api/v2/notifications/channels/streaming-0-nope/subscriptions");
-        let missing = sim
-            .http
-            .put(&missing)
-            .bearer_auth(&token)
-            .json(&json!([topic(0)]));
-        assert_eq!(missing.send().await.unwrap().status(), 404);
-        let head = sim
-            .http
-            .head(sim.url(&format!("/api/v2/notifications/channels/{}", channel.id)));
-        assert_eq!(head.bearer_auth(&token).send().await.unwrap().status(), 200);
+        let missing = "/api/v2/notifications/channels/streaming-0-nope/subscriptions";
+        let missing = sim.put_json(&token, missing, &json!([topic(0)])).await;
+        assert_eq!(missing.status(), 404);
+        let channel_path = format!("/api/v2/notifications/channels/{}", channel.id);
+        assert_eq!(sim.head(&token, &channel_path).await.status(), 200);
         sim.stop().await;
     }
 
@@ -424,10 +392,9 @@ mod tests {
                 .await;
             ids.push(created.json::<Channel>().await.unwrap().id);
         }
-        let head = |id: &String| {
-            let url = sim.url(&format!("/api/v2/notifications/channels/{id}"));
-            let request = sim.http.head(url).bearer_auth(&token);
-            async move { request.send().await.unwrap().status().as_u16() }
+        let head = async |id: &String| {
+            let path = format!("/api/v2/notifications/channels/{id}");
+            sim.head(&token, &path).await.status().as_u16()
         };
         assert_eq!(head(&ids[0]).await, 404);
         assert_eq!(head(&ids[1]).await, 200);

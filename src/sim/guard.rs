@@ -244,8 +244,8 @@ mod tests {
     #[tokio::test]
     async fn api_requires_a_valid_token_and_rejects_it_after_revocation() {
         let sim = TestSim::fast().await;
-        let queues = sim.url("/api/v2/routing/queues");
-        let anonymous = sim.http.get(&queues).send().await.unwrap();
+        let queues = "/api/v2/routing/queues";
+        let anonymous = sim.get_anonymously(queues).await;
         assert_eq!(anonymous.status(), 401);
         assert!(anonymous.headers().contains_key("inin-correlation-id"));
         let body: Value = anonymous.json().await.unwrap();
@@ -254,13 +254,7 @@ mod tests {
         assert!(body["contextId"].is_string());
 
         let token = sim.token().await;
-        let ok = sim
-            .http
-            .get(&queues)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let ok = sim.get(&token, queues).await;
         assert_eq!(ok.status(), 200);
         for header in [
             "inin-ratelimit-allowed",
@@ -272,13 +266,7 @@ mod tests {
 
         sim.control("/sim/faults", json!({"kind": "revoke_tokens"}))
             .await;
-        let revoked = sim
-            .http
-            .get(&queues)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let revoked = sim.get(&token, queues).await;
         assert_eq!(revoked.status(), 401);
         let body: Value = revoked.json().await.unwrap();
         assert_eq!(body["code"], "bad.credentials");
@@ -289,7 +277,7 @@ mod tests {
     async fn injected_faults_answer_the_next_requests_and_are_logged() {
         let sim = TestSim::fast().await;
         let token = sim.token().await;
-        let queues = sim.url("/api/v2/routing/queues");
+        let queues = "/api/v2/routing/queues";
         let fault = json!({"kind": "rate_limit", "count": 1, "retryAfterSeconds": 3});
         sim.control("/sim/faults", fault).await;
         sim.control(
@@ -297,30 +285,12 @@ mod tests {
             json!({"kind": "server_error", "count": 1, "status": 502}),
         )
         .await;
-        let limited = sim
-            .http
-            .get(&queues)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let limited = sim.get(&token, queues).await;
         assert_eq!(limited.status(), 429);
         assert_eq!(limited.headers()["retry-after"], "3");
-        let failed = sim
-            .http
-            .get(&queues)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let failed = sim.get(&token, queues).await;
         assert_eq!(failed.status(), 502);
-        let ok = sim
-            .http
-            .get(&queues)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let ok = sim.get(&token, queues).await;
         assert_eq!(ok.status(), 200);
 
         let unknown = sim
@@ -329,15 +299,7 @@ mod tests {
             .json(&json!({"kind": "meteor"}));
         assert_eq!(unknown.send().await.unwrap().status(), 400);
 
-        let log: Value = sim
-            .http
-            .get(sim.url("/sim/requests"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let log = sim.requests_log().await;
         let statuses: Vec<u64> = log["requests"]
             .as_array()
             .unwrap()

@@ -41,11 +41,16 @@ impl TestSim {
         format!("{}{path}", self.handle.base_url)
     }
 
+    /// A `POST /oauth/token` as the demo client with `secret`, body still to add.
+    pub(crate) fn token_request(&self, secret: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(self.url("/oauth/token"))
+            .basic_auth(&self.handle.client_id, Some(secret))
+    }
+
     pub(crate) async fn token(&self) -> String {
         let response = self
-            .http
-            .post(self.url("/oauth/token"))
-            .basic_auth(&self.handle.client_id, Some(&self.handle.client_secret))
+            .token_request(&self.handle.client_secret)
             .form(&[("grant_type", "client_credentials")])
             .send()
             .await
@@ -54,19 +59,83 @@ impl TestSim {
         response.json::<TokenResponse>().await.unwrap().access_token
     }
 
+    /// `method path` with the bearer `token`, answered.
+    pub(crate) async fn request(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+    ) -> reqwest::Response {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `method path` with the bearer `token` and `body` as JSON, answered.
+    pub(crate) async fn request_json(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, token, path).await
+    }
+
+    pub(crate) async fn head(&self, token: &str, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::HEAD, token, path).await
+    }
+
+    pub(crate) async fn delete(&self, token: &str, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::DELETE, token, path).await
+    }
+
     pub(crate) async fn post_json(
         &self,
         token: &str,
         path: &str,
         body: &serde_json::Value,
     ) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.request_json(reqwest::Method::POST, token, path, body)
             .await
-            .unwrap()
+    }
+
+    pub(crate) async fn put_json(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.request_json(reqwest::Method::PUT, token, path, body)
+            .await
+    }
+
+    /// `GET path` without a token, answered.
+    pub(crate) async fn get_anonymously(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// `GET path` without a token, its body read as JSON.
+    pub(crate) async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get_anonymously(path).await.json().await.unwrap()
+    }
+
+    /// The simulator's log of the API requests it answered.
+    pub(crate) async fn requests_log(&self) -> serde_json::Value {
+        self.get_json("/sim/requests").await
     }
 
     pub(crate) async fn control(&self, path: &str, body: serde_json::Value) {
@@ -85,14 +154,7 @@ impl TestSim {
     }
 
     pub(crate) async fn truth(&self) -> serde_json::Value {
-        self.http
-            .get(self.url("/sim/truth"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.get_json("/sim/truth").await
     }
 
     pub(crate) async fn stop(self) {

@@ -151,20 +151,13 @@ mod service_tests {
         };
         let sim = TestSim::start(config).await;
         let token = sim.token().await;
-        let page = |query: &'static str| {
-            let request = sim
-                .http
-                .get(sim.url(&format!("/api/v2/routing/queues?{query}")));
-            let request = request.bearer_auth(&token);
-            async move {
-                request
-                    .send()
-                    .await
-                    .unwrap()
-                    .json::<QueueEntityListing>()
-                    .await
-                    .unwrap()
-            }
+        let page = async |query: &str| {
+            let path = format!("/api/v2/routing/queues?{query}");
+            sim.get(&token, &path)
+                .await
+                .json::<QueueEntityListing>()
+                .await
+                .unwrap()
         };
         let third = page("pageSize=5&pageNumber=3").await;
         assert_eq!(
@@ -178,42 +171,26 @@ mod service_tests {
         assert_eq!(support.entities[0], sim.handle.queues[0]);
         assert_eq!(page("pageSize=100&name=Queue*").await.total, 1);
         let division = sim.handle.queues[2].division.clone().unwrap();
-        let in_division = page(Box::leak(
-            format!("divisionId={}", division.id).into_boxed_str(),
-        ))
-        .await;
+        let in_division = page(&format!("divisionId={}", division.id)).await;
         assert_eq!(in_division.total, 4);
         let home = sim.handle.queues[0].division.clone().unwrap();
         let both = format!("divisionId={},{}&pageSize=100", home.id, division.id);
         let both_repeated = format!("divisionId={}&divisionId={}", home.id, division.id);
         for query in [both, both_repeated] {
-            assert_eq!(page(Box::leak(query.into_boxed_str())).await.total, 12);
+            assert_eq!(page(&query).await.total, 12);
         }
         let (first, second) = (&sim.handle.queues[1].id, &sim.handle.queues[7].id);
-        let by_id = page(Box::leak(format!("id={first},{second}").into_boxed_str())).await;
+        let by_id = page(&format!("id={first},{second}")).await;
         let names: Vec<&str> = by_id.entities.iter().map(|q| q.name.as_str()).collect();
         assert_eq!(names, ["Sales", "Retention"]);
 
         let id = &sim.handle.queues[4].id;
         let one = sim
-            .http
-            .get(sim.url(&format!("/api/v2/routing/queues/{id}")))
-            .bearer_auth(&token);
-        assert_eq!(
-            one.send()
-                .await
-                .unwrap()
-                .json::<crate::genesys::model::Queue>()
-                .await
-                .unwrap()
-                .name,
-            "Returns"
-        );
-        let missing = sim
-            .http
-            .get(sim.url("/api/v2/routing/queues/nope"))
-            .bearer_auth(&token);
-        let missing = missing.send().await.unwrap();
+            .get(&token, &format!("/api/v2/routing/queues/{id}"))
+            .await;
+        let one: crate::genesys::model::Queue = one.json().await.unwrap();
+        assert_eq!(one.name, "Returns");
+        let missing = sim.get(&token, "/api/v2/routing/queues/nope").await;
         assert_eq!(missing.status(), 404);
         assert_eq!(missing.json::<Value>().await.unwrap()["code"], "not.found");
         sim.stop().await;

@@ -311,12 +311,8 @@ mod tests {
             "/api/v2/notifications/channels/{}/subscriptions",
             channel.id
         );
-        let put = sim
-            .http
-            .put(sim.url(&path))
-            .bearer_auth(&token)
-            .json(&json!([{"id": topic}]));
-        let listing: Value = put.send().await.unwrap().json().await.unwrap();
+        let put = sim.put_json(&token, &path, &json!([{"id": topic}])).await;
+        let listing: Value = put.json().await.unwrap();
         assert_eq!(listing["entities"][0]["id"], topic);
 
         let mut socket = connect(&channel).await;
@@ -431,10 +427,8 @@ mod tests {
 
         sim.control("/sim/faults", json!({"kind": "expire_channels"}))
             .await;
-        let head = sim
-            .http
-            .head(sim.url(&format!("/api/v2/notifications/channels/{}", channel.id)));
-        assert_eq!(head.bearer_auth(&token).send().await.unwrap().status(), 404);
+        let channel_path = format!("/api/v2/notifications/channels/{}", channel.id);
+        assert_eq!(sim.head(&token, &channel_path).await.status(), 404);
         assert!(
             tokio_tungstenite::connect_async(channel.connect_uri.as_str())
                 .await

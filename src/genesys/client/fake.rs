@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post};
@@ -178,6 +179,20 @@ pub(crate) fn queue(id: &str, name: &str) -> Queue {
 
 type Shared = State<Arc<Scenario>>;
 
+/// An API request `Scenario::gate` let through; the rest are answered with its reply.
+struct Gated;
+
+impl FromRequestParts<Arc<Scenario>> for Gated {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &Arc<Scenario>) -> Result<Self, Response> {
+        match s.gate(&parts.method, &parts.uri, &parts.headers).await {
+            Some(response) => Err(response),
+            None => Ok(Gated),
+        }
+    }
+}
+
 async fn token(State(s): Shared, headers: HeaderMap, body: String) -> Response {
     let n = s.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
     if let Some(status) = s.token_script.lock().unwrap().pop_front() {
@@ -209,14 +224,9 @@ async fn token(State(s): Shared, headers: HeaderMap, body: String) -> Response {
 
 async fn list_queues(
     State(s): Shared,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    _: Gated,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(response) = s.gate(&method, &uri, &headers).await {
-        return response;
-    }
     let size: usize = query
         .get("pageSize")
         .and_then(|v| v.parse().ok())
@@ -256,16 +266,7 @@ async fn list_queues(
     s.reply(200, serde_json::to_value(listing).unwrap())
 }
 
-async fn get_queue(
-    State(s): Shared,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Some(response) = s.gate(&method, &uri, &headers).await {
-        return response;
-    }
+async fn get_queue(State(s): Shared, _: Gated, Path(id): Path<String>) -> Response {
     let found = s
         .queues
         .lock()
@@ -281,14 +282,9 @@ async fn get_queue(
 
 async fn observations(
     State(s): Shared,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    _: Gated,
     Json(query): Json<QueueObservationQuery>,
 ) -> Response {
-    if let Some(response) = s.gate(&method, &uri, &headers).await {
-        return response;
-    }
     let n = query.filter.predicates.len();
     s.batches.lock().unwrap().push(n);
     let well_formed = query.filter.kind == "or"
@@ -312,14 +308,9 @@ async fn observations(
 
 async fn aggregates(
     State(s): Shared,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    _: Gated,
     Json(query): Json<ConversationAggregationQuery>,
 ) -> Response {
-    if let Some(response) = s.gate(&method, &uri, &headers).await {
-        return response;
-    }
     let n = query.filter.as_ref().map_or(0, |f| f.predicates.len());
     s.batches.lock().unwrap().push(n);
     let well_formed = query.group_by == ["queueId", "mediaType"]
@@ -332,15 +323,7 @@ async fn aggregates(
     s.reply(200, json!({}))
 }
 
-async fn create_channel(
-    State(s): Shared,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(response) = s.gate(&method, &uri, &headers).await {
-        return response;
-    }
+async fn create_channel(State(s): Shared, _: Gated) -> Response {
     let id = format!("streaming-0-{}", s.channels.lock().unwrap().len() + 1);
     s.channels.lock().unwrap().insert(id.clone());
     let body = json!({"connectUri": format!("ws://127.0.0.1/channels/{id}"), "id": id,
@@ -348,16 +331,7 @@ async fn create_channel(
     s.reply(200, body)
 }
 
-async fn channel_head(
-    State(s): Shared,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Some(response) = s.gate(&method, &uri, &headers).await {
-        return response;
-    }
+async fn channel_head(State(s): Shared, _: Gated, Path(id): Path<String>) -> Response {
     let status = if s.channels.lock().unwrap().contains(&id) {
         200
     } else {
@@ -368,15 +342,10 @@ async fn channel_head(
 
 async fn subscriptions(
     State(s): Shared,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    _: Gated,
     Path(id): Path<String>,
     Json(topics): Json<Vec<ChannelTopic>>,
 ) -> Response {
-    if let Some(response) = s.gate(&method, &uri, &headers).await {
-        return response;
-    }
     if !s.channels.lock().unwrap().contains(&id) {
         return s.error(404, "channel not found");
     }

@@ -21,29 +21,102 @@ fn rendered(metrics: &Metrics) -> String {
     metrics.render(0)
 }
 
+/// Fails, showing the whole rendering, unless `metrics` renders `line`.
+#[track_caller]
+fn assert_renders(metrics: &Metrics, line: &str) {
+    let text = rendered(metrics);
+    assert!(text.contains(line), "{line} is missing from:\n{text}");
+}
+
+/// What `call` returns, failing the test unless it returns within `DEADLINE`.
+async fn in_time<T>(call: impl Future<Output = T>) -> T {
+    timeout(DEADLINE, call)
+        .await
+        .expect("finished within the deadline")
+}
+
+/// What `call` returns to each of `n` callers running it at once on clones of `client`.
+async fn from_concurrent_callers<T, Call>(
+    n: usize,
+    client: &GenesysClient,
+    call: impl Fn(GenesysClient) -> Call,
+) -> Vec<T>
+where
+    Call: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let calls = (0..n).map(|_| tokio::spawn(call(client.clone())));
+    let results = in_time(futures_util::future::join_all(calls)).await;
+    results.into_iter().map(|r| r.unwrap()).collect()
+}
+
+/// What `ensure_token` returns to each of `n` callers calling it at once.
+async fn tokens_ensured_by_concurrent_callers(
+    n: usize,
+    client: &GenesysClient,
+) -> Vec<Result<(), ApiError>> {
+    from_concurrent_callers(
+        n,
+        client,
+        |client| async move { client.ensure_token().await },
+    )
+    .await
+}
+
+/// What `get_queue(id)` returns to each of `n` callers calling it at once.
+async fn queue_read_by_concurrent_callers(
+    n: usize,
+    client: &GenesysClient,
+    id: &'static str,
+) -> Vec<Result<Queue, ApiError>> {
+    from_concurrent_callers(
+        n,
+        client,
+        |client| async move { client.get_queue(id).await },
+    )
+    .await
+}
+
+/// A fake with one queue, and a client that has already fetched its first token.
+async fn a_client_holding_a_token() -> (Arc<Scenario>, GenesysClient, Arc<Metrics>) {
+    let scenario = Scenario::new().with_queues(1);
+    let (client, metrics) = fake::start(scenario.clone()).await;
+    client.ensure_token().await.unwrap();
+    (scenario, client, metrics)
+}
+
+/// A fake serving `scenario` and the settings to reach it, for a test to adjust.
+async fn fake_and_settings(scenario: &Arc<Scenario>) -> (std::net::SocketAddr, ClientSettings) {
+    let addr = fake::serve(scenario.clone(), "").await;
+    (addr, fake::settings(&format!("http://{addr}")))
+}
+
+/// A client for `settings` with a private, empty metrics registry.
+fn client_for(settings: ClientSettings) -> (GenesysClient, Arc<Metrics>) {
+    let metrics = Arc::new(Metrics::new(vec![]));
+    let client = GenesysClient::new(settings, metrics.clone()).unwrap();
+    (client, metrics)
+}
+
 #[tokio::test]
 async fn a_token_is_fetched_once_and_reused_across_calls() {
     let scenario = Scenario::new().with_queues(3);
     let (client, metrics) = fake::start(scenario.clone()).await;
-    timeout(DEADLINE, async {
+    in_time(async {
         client.ensure_token().await.unwrap();
         client.get_queue("q-001").await.unwrap();
         client.list_queues(None).await.unwrap();
     })
-    .await
-    .unwrap();
+    .await;
     assert_eq!(scenario.tokens(), 1);
     assert_eq!(scenario.count("GET /api/v2/routing/queues"), 2);
-    let text = rendered(&metrics);
-    assert!(
-        text.contains(r#"genesys_exporter_token_refreshes_total{result="success"} 1"#),
-        "{text}"
+    assert_renders(
+        &metrics,
+        r#"genesys_exporter_token_refreshes_total{result="success"} 1"#,
     );
-    assert!(
-        text.contains(
-            r#"genesys_exporter_api_requests_total{endpoint="routing_queues",status="200"} 2"#
-        ),
-        "{text}"
+    assert_renders(
+        &metrics,
+        r#"genesys_exporter_api_requests_total{endpoint="routing_queues",status="200"} 2"#,
     );
 }
 
@@ -77,23 +150,15 @@ async fn a_token_is_refreshed_at_ninety_percent_of_its_lifetime() {
 
 #[tokio::test]
 async fn a_login_outage_after_the_refresh_mark_is_ridden_out_on_the_cached_token() {
-    let scenario = Scenario::new().with_queues(1);
-    let (client, metrics) = fake::start(scenario.clone()).await;
-    client.ensure_token().await.unwrap();
+    let (scenario, client, metrics) = a_client_holding_a_token().await;
     // Two whole retry chains (the first attempt and max_retries = 3) fail.
     scenario.token_script.lock().unwrap().extend([503; 8]);
     let fetched = Instant::now();
     let tokens = &client.inner.tokens;
     tokens.set_deadlines(fetched, fetched + Duration::from_secs(3_600));
-    let calls = (0..10).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move { client.get_queue("q-000").await })
-    });
-    let results = timeout(DEADLINE, futures_util::future::join_all(calls))
-        .await
-        .unwrap();
+    let results = queue_read_by_concurrent_callers(10, &client, "q-000").await;
     assert!(
-        results.into_iter().all(|r| r.unwrap().is_ok()),
+        results.into_iter().all(|r| r.is_ok()),
         "the token is still valid, so calls go on while it is refreshed"
     );
     let failed = r#"genesys_exporter_token_refreshes_total{result="failure"} 1"#;
@@ -109,10 +174,7 @@ async fn a_login_outage_after_the_refresh_mark_is_ridden_out_on_the_cached_token
         1 + 4,
         "one refresh, however many callers"
     );
-    timeout(DEADLINE, client.get_queue("q-000"))
-        .await
-        .unwrap()
-        .unwrap();
+    in_time(client.get_queue("q-000")).await.unwrap();
     assert_eq!(
         scenario.tokens(),
         5,
@@ -120,10 +182,7 @@ async fn a_login_outage_after_the_refresh_mark_is_ridden_out_on_the_cached_token
     );
 
     tokens.set_deadlines(fetched, Instant::now());
-    let error = timeout(DEADLINE, client.get_queue("q-000"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = in_time(client.get_queue("q-000")).await.unwrap_err();
     assert_eq!(
         error.kind(),
         "server_error",
@@ -131,36 +190,22 @@ async fn a_login_outage_after_the_refresh_mark_is_ridden_out_on_the_cached_token
     );
     assert_eq!(scenario.tokens(), 9);
     assert_eq!(scenario.count("GET"), 11);
-    timeout(DEADLINE, client.get_queue("q-000"))
-        .await
-        .unwrap()
-        .unwrap();
+    in_time(client.get_queue("q-000")).await.unwrap();
     assert_eq!(scenario.tokens(), 10, "the login service is back");
 }
 
 #[tokio::test]
 async fn callers_waiting_on_a_fetch_that_could_not_connect_share_its_error() {
     let scenario = Scenario::new();
-    let addr = fake::serve(scenario.clone(), "").await;
+    let (_, mut settings) = fake_and_settings(&scenario).await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
-    let mut settings = fake::settings(&format!("http://{addr}"));
     settings.login_base_url = format!("http://{closed}");
-    let metrics = Arc::new(Metrics::new(vec![]));
-    let client = GenesysClient::new(settings, metrics.clone()).unwrap();
-    let calls = (0..10).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move { client.ensure_token().await })
-    });
-    let results = timeout(DEADLINE, futures_util::future::join_all(calls))
-        .await
-        .unwrap();
-    let errors: Vec<ApiError> = results
-        .into_iter()
-        .map(|r| r.unwrap().unwrap_err())
-        .collect();
+    let (client, metrics) = client_for(settings);
+    let results = tokens_ensured_by_concurrent_callers(10, &client).await;
+    let errors: Vec<ApiError> = results.into_iter().map(|r| r.unwrap_err()).collect();
     assert!(errors.iter().all(|e| e.kind() == "transport"), "{errors:?}");
     let originals = errors
         .iter()
@@ -177,9 +222,9 @@ async fn callers_waiting_on_a_fetch_that_could_not_connect_share_its_error() {
         ),
         "one retry chain, not one per caller: {text}"
     );
-    assert!(
-        text.contains(r#"genesys_exporter_token_refreshes_total{result="failure"} 1"#),
-        "{text}"
+    assert_renders(
+        &metrics,
+        r#"genesys_exporter_token_refreshes_total{result="failure"} 1"#,
     );
 }
 
@@ -187,14 +232,8 @@ async fn callers_waiting_on_a_fetch_that_could_not_connect_share_its_error() {
 async fn concurrent_callers_share_a_single_token_fetch() {
     let scenario = Scenario::new().with_queues(3);
     let (client, _metrics) = fake::start(scenario.clone()).await;
-    let calls = (0..20).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move { client.get_queue("q-002").await })
-    });
-    let results = timeout(DEADLINE, futures_util::future::join_all(calls))
-        .await
-        .unwrap();
-    assert!(results.into_iter().all(|r| r.unwrap().is_ok()));
+    let results = queue_read_by_concurrent_callers(20, &client, "q-002").await;
+    assert!(results.into_iter().all(|r| r.is_ok()));
     assert_eq!(scenario.tokens(), 1);
 }
 
@@ -204,14 +243,8 @@ async fn a_401_forces_exactly_one_refresh_and_one_retry_even_for_concurrent_call
     let (client, _metrics) = fake::start(scenario.clone()).await;
     client.ensure_token().await.unwrap();
     scenario.revoke();
-    let calls = (0..10).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move { client.get_queue("q-000").await })
-    });
-    let results = timeout(DEADLINE, futures_util::future::join_all(calls))
-        .await
-        .unwrap();
-    assert!(results.into_iter().all(|r| r.unwrap().is_ok()));
+    let results = queue_read_by_concurrent_callers(10, &client, "q-000").await;
+    assert!(results.into_iter().all(|r| r.is_ok()));
     assert_eq!(scenario.tokens(), 2, "one initial fetch and one refresh");
     assert!(
         scenario.count("GET") <= 20,
@@ -221,15 +254,10 @@ async fn a_401_forces_exactly_one_refresh_and_one_retry_even_for_concurrent_call
 
 #[tokio::test]
 async fn a_second_401_after_the_refresh_is_an_error() {
-    let scenario = Scenario::new().with_queues(1);
-    let (client, _metrics) = fake::start(scenario.clone()).await;
-    client.ensure_token().await.unwrap();
+    let (scenario, client, _metrics) = a_client_holding_a_token().await;
     scenario.script(Reply::status(401));
     scenario.script(Reply::status(401));
-    let error = timeout(DEADLINE, client.get_queue("q-000"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = in_time(client.get_queue("q-000")).await.unwrap_err();
     assert_eq!(error.kind(), "unauthorized");
     assert_eq!(scenario.tokens(), 2);
     assert_eq!(scenario.count("GET"), 2);
@@ -237,34 +265,26 @@ async fn a_second_401_after_the_refresh_is_an_error() {
 
 #[tokio::test]
 async fn a_429_waits_for_retry_after_and_is_counted() {
-    let scenario = Scenario::new().with_queues(1);
-    let (client, metrics) = fake::start(scenario.clone()).await;
-    client.ensure_token().await.unwrap();
+    let (scenario, client, metrics) = a_client_holding_a_token().await;
     scenario.script(Reply {
         status: 429,
         headers: vec![("Retry-After", "1".into())],
         ..Reply::default()
     });
     let started = Instant::now();
-    timeout(DEADLINE, client.get_queue("q-000"))
-        .await
-        .unwrap()
-        .unwrap();
+    in_time(client.get_queue("q-000")).await.unwrap();
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After was not honoured"
     );
     assert_eq!(scenario.count("GET"), 2);
-    let text = rendered(&metrics);
-    assert!(
-        text.contains(r#"genesys_exporter_api_rate_limited_total{endpoint="routing_queues"} 1"#),
-        "{text}"
+    assert_renders(
+        &metrics,
+        r#"genesys_exporter_api_rate_limited_total{endpoint="routing_queues"} 1"#,
     );
-    assert!(
-        text.contains(
-            r#"genesys_exporter_api_requests_total{endpoint="routing_queues",status="429"} 1"#
-        ),
-        "{text}"
+    assert_renders(
+        &metrics,
+        r#"genesys_exporter_api_requests_total{endpoint="routing_queues",status="429"} 1"#,
     );
 }
 
@@ -282,36 +302,22 @@ fn the_rate_limit_wait_prefers_retry_after_then_the_window_reset_and_is_capped()
 
 #[tokio::test]
 async fn server_errors_are_retried_until_a_success() {
-    let scenario = Scenario::new().with_queues(1);
-    let (client, metrics) = fake::start(scenario.clone()).await;
-    client.ensure_token().await.unwrap();
+    let (scenario, client, metrics) = a_client_holding_a_token().await;
     scenario.script(Reply::status(503));
     scenario.script(Reply::status(500));
-    let queue = timeout(DEADLINE, client.get_queue("q-000"))
-        .await
-        .unwrap()
-        .unwrap();
+    let queue = in_time(client.get_queue("q-000")).await.unwrap();
     assert_eq!(queue.name, "Queue 000");
     assert_eq!(scenario.count("GET"), 3);
-    let text = rendered(&metrics);
-    assert!(
-        text.contains(r#"endpoint="routing_queues",status="503"} 1"#),
-        "{text}"
-    );
+    assert_renders(&metrics, r#"endpoint="routing_queues",status="503"} 1"#);
 }
 
 #[tokio::test]
 async fn server_errors_that_outlast_the_retries_become_an_error() {
-    let scenario = Scenario::new().with_queues(1);
-    let (client, _metrics) = fake::start(scenario.clone()).await;
-    client.ensure_token().await.unwrap();
+    let (scenario, client, _metrics) = a_client_holding_a_token().await;
     for _ in 0..4 {
         scenario.script(Reply::status(502));
     }
-    let error = timeout(DEADLINE, client.get_queue("q-000"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = in_time(client.get_queue("q-000")).await.unwrap_err();
     assert_eq!(error.kind(), "server_error");
     assert_eq!(
         scenario.count("GET"),
@@ -323,32 +329,24 @@ async fn server_errors_that_outlast_the_retries_become_an_error() {
 #[tokio::test]
 async fn a_timed_out_request_is_retried() {
     let scenario = Scenario::new().with_queues(1);
-    let addr = fake::serve(scenario.clone(), "").await;
-    let mut settings = fake::settings(&format!("http://{addr}"));
+    let (_, mut settings) = fake_and_settings(&scenario).await;
     settings.request_timeout = Duration::from_millis(200);
-    let metrics = Arc::new(Metrics::new(vec![]));
-    let client = GenesysClient::new(settings, metrics.clone()).unwrap();
+    let (client, metrics) = client_for(settings);
     client.ensure_token().await.unwrap();
     scenario.script(Reply {
         status: 200,
         delay: Duration::from_secs(1),
         ..Reply::default()
     });
-    timeout(DEADLINE, client.get_queue("q-000"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(rendered(&metrics).contains(r#"endpoint="routing_queues",status="timeout"} 1"#));
+    in_time(client.get_queue("q-000")).await.unwrap();
+    assert_renders(&metrics, r#"endpoint="routing_queues",status="timeout"} 1"#);
 }
 
 #[tokio::test]
 async fn other_client_errors_are_not_retried_and_carry_message_and_correlation_id() {
     let scenario = Scenario::new().with_queues(1);
     let (client, _metrics) = fake::start(scenario.clone()).await;
-    let error = timeout(DEADLINE, client.get_queue("missing"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = in_time(client.get_queue("missing")).await.unwrap_err();
     assert_eq!(scenario.count("GET"), 1);
     let ApiError::Status {
         status,
@@ -367,15 +365,10 @@ async fn other_client_errors_are_not_retried_and_carry_message_and_correlation_i
 #[tokio::test]
 async fn a_rejected_client_gets_a_clear_error_that_never_shows_the_secret() {
     let scenario = Scenario::new();
-    let addr = fake::serve(scenario.clone(), "").await;
-    let mut settings = fake::settings(&format!("http://{addr}"));
+    let (addr, mut settings) = fake_and_settings(&scenario).await;
     settings.client_secret = Secret::new("wrong-secret-value");
-    let metrics = Arc::new(Metrics::new(vec![]));
-    let client = GenesysClient::new(settings, metrics.clone()).unwrap();
-    let error = timeout(DEADLINE, client.ensure_token())
-        .await
-        .unwrap()
-        .unwrap_err();
+    let (client, metrics) = client_for(settings);
+    let error = in_time(client.ensure_token()).await.unwrap_err();
     let text = format!("{error} {error:?} {client:?}");
     assert_eq!(error.kind(), "invalid_client");
     assert!(
@@ -384,28 +377,21 @@ async fn a_rejected_client_gets_a_clear_error_that_never_shows_the_secret() {
     );
     assert!(!text.contains("wrong-secret-value"), "{text}");
     assert_eq!(scenario.tokens(), 1, "a rejected client is not retried");
-    assert!(
-        rendered(&metrics)
-            .contains(r#"genesys_exporter_token_refreshes_total{result="failure"} 1"#)
+    assert_renders(
+        &metrics,
+        r#"genesys_exporter_token_refreshes_total{result="failure"} 1"#,
     );
 }
 
 #[tokio::test]
 async fn callers_queued_behind_a_rejected_grant_share_its_error_instead_of_refetching() {
     let scenario = Scenario::new();
-    let addr = fake::serve(scenario.clone(), "").await;
-    let mut settings = fake::settings(&format!("http://{addr}"));
+    let (_, mut settings) = fake_and_settings(&scenario).await;
     settings.client_secret = Secret::new("wrong-secret-value");
-    let client = GenesysClient::new(settings, Arc::new(Metrics::new(vec![]))).unwrap();
-    let calls = (0..10).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move { client.ensure_token().await })
-    });
-    let results = timeout(DEADLINE, futures_util::future::join_all(calls))
-        .await
-        .unwrap();
+    let (client, _metrics) = client_for(settings);
+    let results = tokens_ensured_by_concurrent_callers(10, &client).await;
     for result in results {
-        assert_eq!(result.unwrap().unwrap_err().kind(), "invalid_client");
+        assert_eq!(result.unwrap_err().kind(), "invalid_client");
     }
     assert_eq!(scenario.tokens(), 1);
     client.ensure_token().await.unwrap_err();
@@ -417,10 +403,7 @@ async fn a_token_endpoint_outage_is_retried() {
     let scenario = Scenario::new();
     scenario.token_script.lock().unwrap().extend([503, 500]);
     let (client, _metrics) = fake::start(scenario.clone()).await;
-    timeout(DEADLINE, client.ensure_token())
-        .await
-        .unwrap()
-        .unwrap();
+    in_time(client.ensure_token()).await.unwrap();
     assert_eq!(scenario.tokens(), 3);
 }
 
@@ -428,10 +411,7 @@ async fn a_token_endpoint_outage_is_retried() {
 async fn observations_for_250_queues_go_out_in_three_batches_of_at_most_100() {
     let scenario = Scenario::new();
     let (client, _metrics) = fake::start(scenario.clone()).await;
-    let response = timeout(DEADLINE, client.query_observations(&ids(250)))
-        .await
-        .unwrap()
-        .unwrap();
+    let response = in_time(client.query_observations(&ids(250))).await.unwrap();
     assert_eq!(*scenario.batches.lock().unwrap(), [100, 100, 50]);
     assert_eq!(response.results.len(), 250);
     assert_eq!(
@@ -467,10 +447,7 @@ async fn aggregates_are_batched_and_empty_bodies_read_as_no_results() {
 async fn the_queue_listing_is_read_to_its_last_page() {
     let scenario = Scenario::new().with_queues(230);
     let (client, _metrics) = fake::start(scenario.clone()).await;
-    let queues = timeout(DEADLINE, client.list_queues(None))
-        .await
-        .unwrap()
-        .unwrap();
+    let queues = in_time(client.list_queues(None)).await.unwrap();
     assert_eq!(queues.len(), 230);
     assert_eq!(scenario.count("GET /api/v2/routing/queues"), 3);
     let none = client.list_queues(Some("Nothing*")).await.unwrap();
@@ -482,10 +459,7 @@ async fn paging_stops_at_the_page_count_even_if_the_server_ignores_the_page_numb
     let scenario = Scenario::new().with_queues(230);
     *scenario.broken_paging.lock().unwrap() = Some(3);
     let (client, _metrics) = fake::start(scenario.clone()).await;
-    let queues = timeout(DEADLINE, client.list_queues(None))
-        .await
-        .unwrap()
-        .unwrap();
+    let queues = in_time(client.list_queues(None)).await.unwrap();
     assert_eq!(scenario.count("GET /api/v2/routing/queues"), 3);
     assert_eq!(queues.len(), 300, "three times the first page");
 }
@@ -495,10 +469,7 @@ async fn a_listing_that_never_ends_is_cut_at_100_pages() {
     let scenario = Scenario::new().with_queues(100);
     *scenario.broken_paging.lock().unwrap() = Some(u32::MAX);
     let (client, _metrics) = fake::start(scenario.clone()).await;
-    let queues = timeout(DEADLINE, client.list_queues(None))
-        .await
-        .unwrap()
-        .unwrap();
+    let queues = in_time(client.list_queues(None)).await.unwrap();
     assert_eq!(scenario.count("GET /api/v2/routing/queues"), 100);
     assert_eq!(queues.len(), 100 * 100);
 }
@@ -507,13 +478,8 @@ async fn a_listing_that_never_ends_is_cut_at_100_pages() {
 async fn base_urls_with_a_path_prefix_and_trailing_slash_are_joined_cleanly() {
     let scenario = Scenario::new().with_queues(2);
     let addr = fake::serve(scenario.clone(), "/genesys").await;
-    let metrics = Arc::new(Metrics::new(vec![]));
-    let client =
-        GenesysClient::new(fake::settings(&format!("http://{addr}/genesys/")), metrics).unwrap();
-    let queue = timeout(DEADLINE, client.get_queue("q-001"))
-        .await
-        .unwrap()
-        .unwrap();
+    let (client, _metrics) = client_for(fake::settings(&format!("http://{addr}/genesys/")));
+    let queue = in_time(client.get_queue("q-001")).await.unwrap();
     assert_eq!(queue.id, "q-001");
     assert_eq!(scenario.count("GET /api/v2/routing/queues/q-001"), 1);
 }
@@ -541,7 +507,7 @@ fn path_segments_are_percent_encoded() {
 async fn channels_are_created_checked_and_subscribed() {
     let scenario = Scenario::new();
     let (client, metrics) = fake::start(scenario.clone()).await;
-    timeout(DEADLINE, async {
+    in_time(async {
         let channel = client.create_channel().await.unwrap();
         assert!(client.channel_exists(&channel.id).await.unwrap());
         assert!(!client.channel_exists("streaming-0-gone").await.unwrap());
@@ -567,15 +533,13 @@ async fn channels_are_created_checked_and_subscribed() {
             .unwrap_err();
         assert_eq!(error.status(), Some(400));
     })
-    .await
-    .unwrap();
-    let text = rendered(&metrics);
-    assert!(
-        text.contains(r#"endpoint="notification_subscriptions",status="200"} 2"#),
-        "{text}"
+    .await;
+    assert_renders(
+        &metrics,
+        r#"endpoint="notification_subscriptions",status="200"} 2"#,
     );
-    assert!(
-        text.contains(r#"endpoint="notification_channels",status="404"} 1"#),
-        "{text}"
+    assert_renders(
+        &metrics,
+        r#"endpoint="notification_channels",status="404"} 1"#,
     );
 }
