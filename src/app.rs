@@ -80,6 +80,9 @@ impl Exporter {
         cancel: CancellationToken,
     ) -> Result<Exporter, AppError> {
         let local_addr = listener.local_addr().map_err(AppError::Server)?;
+        for name in &settings.ignored_env {
+            warn!(variable = %name, "environment variable names no setting; ignored (a typo?)");
+        }
         if settings.stream.heartbeat_timeout < UPSTREAM_HEARTBEAT_GAP {
             warn!(
                 heartbeat_timeout = ?settings.stream.heartbeat_timeout,

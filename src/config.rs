@@ -57,6 +57,9 @@ pub struct Settings {
     pub aggregates: AggregatesConfig,
     pub http: HttpConfig,
     pub log: LogConfig,
+    /// `GENESYS_EXPORTER_*` variables that name no key (typos, most likely); logged at start.
+    #[serde(skip)]
+    pub ignored_env: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -156,6 +159,7 @@ impl Default for Settings {
             aggregates: AggregatesConfig::default(),
             http: HttpConfig::default(),
             log: LogConfig::default(),
+            ignored_env: Vec::new(),
         }
     }
 }
@@ -240,29 +244,41 @@ fn is_uuid(text: &str) -> bool {
             .all(|(group, len)| group.len() == len && group.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// The `GENESYS_EXPORTER_*` variables that name a settings key. Others with the prefix are left
-/// alone: Kubernetes injects `GENESYS_EXPORTER_PORT`, `…_SERVICE_HOST` and the like for a
-/// Service of that name, and those must not stop the exporter.
+/// The `GENESYS_EXPORTER_*` variables that name a settings key, and the names of those that
+/// do not. Others with the prefix are never fatal: Kubernetes injects `GENESYS_EXPORTER_PORT`,
+/// `…_SERVICE_HOST` and the like for a Service of that name (those are not even reported).
 fn settings_env(
     env: impl IntoIterator<Item = (String, String)>,
-) -> std::collections::HashMap<String, String> {
+) -> (std::collections::HashMap<String, String>, Vec<String>) {
     let top_level_keys: Vec<String> = match serde_json::to_value(Settings::default()) {
         Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
         _ => Vec::new(),
     };
     let prefix = format!("{ENV_PREFIX}_");
-    env.into_iter()
-        .filter(|(name, _)| {
-            name.strip_prefix(&prefix).is_some_and(|key| {
-                let top = key
-                    .split("__")
-                    .next()
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                top_level_keys.contains(&top)
-            })
-        })
-        .collect()
+    let mut ignored = Vec::new();
+    let mut settings = std::collections::HashMap::new();
+    for (name, value) in env {
+        let Some(key) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let top = key
+            .split("__")
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if top_level_keys.contains(&top) {
+            settings.insert(name, value);
+        } else if !is_service_link(key) && key != "CONFIG" {
+            ignored.push(name);
+        }
+    }
+    ignored.sort();
+    (settings, ignored)
+}
+
+/// `PORT`, `PORT_9856_TCP…`, `SERVICE_HOST`, `SERVICE_PORT…`: Kubernetes service links.
+fn is_service_link(key: &str) -> bool {
+    key == "PORT" || key.starts_with("PORT_") || key.starts_with("SERVICE_")
 }
 
 /// A list from a file (a sequence) or from the environment (one comma-separated string);
@@ -308,7 +324,7 @@ impl Settings {
             }
             builder = builder.add_source(config::File::from(path).required(true));
         }
-        let env_map = settings_env(env);
+        let (env_map, ignored_env) = settings_env(env);
         builder = builder.add_source(
             config::Environment::with_prefix(ENV_PREFIX)
                 .prefix_separator("_")
@@ -317,6 +333,7 @@ impl Settings {
         );
         let raw = builder.build().map_err(from_config_error)?;
         let mut settings: Settings = raw.try_deserialize().map_err(from_config_error)?;
+        settings.ignored_env = ignored_env;
         settings.resolve_secret()?;
         settings.validate()?;
         Ok(settings)

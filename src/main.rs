@@ -107,6 +107,9 @@ fn load(path: Option<PathBuf>) -> Result<Settings, ExitCode> {
 fn check_config(path: Option<PathBuf>) -> ExitCode {
     match load(path) {
         Ok(settings) => {
+            for name in &settings.ignored_env {
+                eprintln!("warning: {name} names no setting and is ignored (a typo?)");
+            }
             println!("{}", settings.to_redacted_json());
             ExitCode::SUCCESS
         }

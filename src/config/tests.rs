@@ -263,7 +263,21 @@ fn kubernetes_service_link_variables_are_ignored() {
         ("GENESYS_EXPORTER_SERVICE_HOST", "10.0.0.1"),
         ("GENESYS_EXPORTER_PORT_9856_TCP_ADDR", "10.0.0.1"),
     ]));
-    assert!(Settings::load_from(None, all).is_ok());
+    let settings = Settings::load_from(None, all).unwrap();
+    assert!(
+        settings.ignored_env.is_empty(),
+        "{:?}",
+        settings.ignored_env
+    );
+}
+
+#[test]
+fn misspelt_variables_are_reported_not_fatal() {
+    let mut all = minimal();
+    all.extend(env(&[("GENESYS_EXPORTER_LISTEN_ADDR", "0.0.0.0:1")]));
+    let settings = Settings::load_from(None, all).unwrap();
+    assert_eq!(settings.ignored_env, vec!["GENESYS_EXPORTER_LISTEN_ADDR"]);
+    assert_eq!(settings.listen_address.port(), 9856);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //!
 //! A token has two deadlines. From `refresh_at` (90 % of its lifetime) one background task
 //! fetches its successor while every caller goes on using the cached token, so a login outage
-//! at that mark costs nothing until the token really expires at `expires_at`. Only a caller
+//! at that mark costs nothing until `expires_at`, a margin before the server's deadline. Only a caller
 //! with no valid token (none yet, expired, or revoked by a 401) waits for a fetch.
 //!
 //! Single-flight: the refresh lock is held across every fetch, background or not, and the
@@ -24,9 +24,13 @@ use crate::genesys::model::{OAuthError, TokenResponse};
 use crate::metrics::Metrics;
 use crate::secret::Secret;
 
-/// The fraction of `expires_in` after which a token is replaced, so a token is never sent in
-/// its last moments (clock skew, slow requests).
+/// The fraction of `expires_in` after which a replacement is fetched in the background; the
+/// cached token keeps being used meanwhile, until `usable_until`.
 const REFRESH_FRACTION: f64 = 0.9;
+
+/// The safety margin before real expiry after which a token is no longer sent: a request in
+/// flight must not arrive after the server dropped the token.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 
 /// After a background refresh failed, the next one starts no sooner than this: the cached
 /// token is still valid, and a login outage should not meet a retry chain on every call.
@@ -34,6 +38,12 @@ const FAILED_REFRESH_PAUSE: Duration = Duration::from_secs(30);
 
 /// A longer `expires_in` is read as this, so a bogus lifetime cannot overflow an `Instant`.
 const MAX_LIFETIME: Duration = Duration::from_secs(366 * 86_400);
+
+/// The last moment a token requested at `requested_at` and valid for `lifetime` is sent:
+/// `EXPIRY_MARGIN` (or a twentieth of a short lifetime) before it expires.
+pub(crate) fn usable_until(requested_at: Instant, lifetime: Duration) -> Instant {
+    requested_at + lifetime - EXPIRY_MARGIN.min(lifetime / 20)
+}
 
 /// When a token fetched at `fetched_at` and valid for `expires_in` should be replaced.
 pub(crate) fn refresh_due_at(fetched_at: Instant, expires_in: Duration) -> Instant {
@@ -246,6 +256,9 @@ impl State {
     /// One fetch, its outcome counted, cached and kept for the callers that waited on it.
     /// Called only with the refresh lock held.
     async fn fetch_and_store(&self) -> Result<Secret, ApiError> {
+        // NB: lifetimes count from before the request, not from the answer, so our deadlines
+        // fall before the server's whatever the round trip (and retries) took.
+        let requested = Instant::now();
         let result = self.fetch().await;
         self.fetches.fetch_add(1, Ordering::SeqCst);
         self.metrics.token_refreshed(result.is_ok());
@@ -259,12 +272,11 @@ impl State {
         *lock(&self.last_failure) = None;
         *lock(&self.next_background) = None;
         let value = Secret::new(fetched.access_token);
-        let now = Instant::now();
         let lifetime = Duration::from_secs(fetched.expires_in).min(MAX_LIFETIME);
         *write(&self.current) = Some(CachedToken {
             value: value.clone(),
-            refresh_at: refresh_due_at(now, lifetime),
-            expires_at: now + lifetime,
+            refresh_at: refresh_due_at(requested, lifetime),
+            expires_at: usable_until(requested, lifetime),
         });
         tracing::debug!(expires_in = fetched.expires_in, "fetched OAuth token");
         Ok(value)
@@ -386,6 +398,16 @@ mod tests {
         assert_eq!(due - fetched, Duration::from_millis(1800));
         let day = refresh_due_at(fetched, Duration::from_secs(86_400));
         assert_eq!(day - fetched, Duration::from_secs(77_760));
+    }
+
+    #[test]
+    fn tokens_stop_being_sent_a_margin_before_they_expire() {
+        let requested = Instant::now();
+        let day = usable_until(requested, Duration::from_secs(86_400));
+        assert_eq!(day - requested, Duration::from_secs(86_370));
+        let short = usable_until(requested, Duration::from_secs(2));
+        assert_eq!(short - requested, Duration::from_millis(1900));
+        assert_eq!(usable_until(requested, Duration::ZERO), requested);
     }
 
     #[test]
