@@ -4,11 +4,11 @@
 //! only the routing statuses) that changed, so an absent value means "unchanged". A resync is a
 //! full snapshot: an absent value means 0. Both paths end in the same `Metrics` setters.
 //!
-//! A resync while events flow holds the events of the queues it refreshes until its snapshot
-//! is applied, then replays them (see `hold`), so an older snapshot never overwrites a newer
-//! event.
+//! Events are applied as they arrive, also while a resync is in flight; a resync records the
+//! events of the queues it refreshes and replays them over its snapshot (see `record`), so an
+//! older snapshot never overwrites a newer event.
 
-mod hold;
+mod record;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +24,7 @@ use crate::genesys::model::{
 };
 use crate::genesys::time::parse_instant;
 use crate::metrics::{InteractionState, Metrics, UserCount};
-use hold::Holds;
+use record::{Recording, Records};
 
 /// Why a whole observation event was not applied; the stream counts it as `ignored`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,15 +97,16 @@ impl OnQueueParts {
 /// Applies observation values to the gauges; shared by the stream session and resyncs.
 pub struct Observations {
     metrics: Arc<Metrics>,
-    /// NB: lock order is `holds`, then `on_queue`. Events are applied with `holds` locked, so
-    /// an event cannot slip past a snapshot that is being applied.
-    holds: Mutex<Holds>,
+    /// NB: lock order is `records`, then `on_queue`. Events are applied and recorded with
+    /// `records` locked, so none can slip between a snapshot and the replay of its record.
+    records: Mutex<Records>,
     on_queue: Mutex<HashMap<String, OnQueueParts>>,
     /// Values dropped by an allow-list (media type, routing status) or of a metric we do not
     /// know; kept for tests and debugging, the per-frame outcome is counted by the stream.
     ignored_values: AtomicU64,
-    /// Events dropped because the hold buffer was full; their queues are marked stale.
-    dropped_events: AtomicU64,
+    /// Events applied but not recorded because their queue's record was full; those queues
+    /// are marked stale after their resync.
+    unrecorded_events: AtomicU64,
 }
 
 /// Whether an interval is `t/t`, the mark of an observation (not a running aggregate).
@@ -169,10 +170,10 @@ impl Observations {
     pub fn new(metrics: Arc<Metrics>) -> Self {
         Self {
             metrics,
-            holds: Mutex::default(),
+            records: Mutex::default(),
             on_queue: Mutex::default(),
             ignored_values: AtomicU64::new(0),
-            dropped_events: AtomicU64::new(0),
+            unrecorded_events: AtomicU64::new(0),
         }
     }
 
@@ -181,15 +182,21 @@ impl Observations {
         self.ignored_values.load(Ordering::Relaxed)
     }
 
-    /// How many events a full hold buffer has dropped so far.
-    pub fn dropped_events(&self) -> u64 {
-        self.dropped_events.load(Ordering::Relaxed)
+    /// How many events a full resync record has let go so far (they were applied).
+    pub fn unrecorded_events(&self) -> u64 {
+        self.unrecorded_events.load(Ordering::Relaxed)
     }
 
-    fn lock_holds(&self) -> std::sync::MutexGuard<'_, Holds> {
-        // NB: every change to the holds is a single insert/remove/partition, so a panicked
+    fn lock_records(&self) -> std::sync::MutexGuard<'_, Records> {
+        // NB: every change to the records is a single insert, remove or push, so a panicked
         // holder cannot leave them half-updated.
-        self.holds.lock().unwrap_or_else(|e| e.into_inner())
+        self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many resyncs are recording events right now.
+    #[cfg(test)]
+    pub(crate) fn records_in_flight(&self) -> usize {
+        self.lock_records().in_flight()
     }
 
     fn ignore(&self, queue_id: &str, what: &str, value: &str) {
@@ -198,24 +205,24 @@ impl Observations {
     }
 
     /// Applies one zero-width stream event; returns how many gauges it set. Metrics present are
-    /// authoritative, absent ones keep their value. While a resync holds the queue, the event
-    /// is kept for later and `Ok(0)` returned.
+    /// authoritative, absent ones keep their value. While a resync of the queue is in flight,
+    /// the event is also recorded, to be replayed over its snapshot.
     pub fn apply_event(
         &self,
         container: &AggregateDataContainer,
         now_ms: i64,
     ) -> Result<usize, ObservationIssue> {
         let queue_id = self.check_event(container)?;
-        let mut holds = self.lock_holds();
-        if holds.is_held(queue_id) {
-            if !holds.push(queue_id, container) {
-                self.dropped_events.fetch_add(1, Ordering::Relaxed);
-                debug!(queue_id, "hold buffer full, event dropped");
-            }
-            return Ok(0);
+        let mut records = self.lock_records();
+        if records.push(queue_id, container) == Recording::Overflowed {
+            self.unrecorded_events.fetch_add(1, Ordering::Relaxed);
+            debug!(
+                queue_id,
+                "resync record full, event applied but not recorded"
+            );
         }
         let applied = self.apply_checked(queue_id, container, now_ms);
-        drop(holds);
+        drop(records);
         Ok(applied)
     }
 
@@ -431,6 +438,8 @@ impl Observations {
     }
 
     fn write_snapshot(&self, queue_id: &str, snapshot: &Snapshot) {
+        #[cfg(test)]
+        tests::panic_if_injected();
         let metrics = &self.metrics;
         for media in metrics.media_types() {
             for state in InteractionState::ALL {
@@ -481,12 +490,12 @@ impl Observations {
         client: &GenesysClient,
         queue_ids: &[String],
     ) -> Result<(), ApiError> {
-        self.resync_with(queue_ids, client.query_observations(queue_ids))
+        self.resync_with(queue_ids, |batch| client.query_observations(batch))
             .await
     }
 
     /// The bookkeeping half of a resync: the snapshot, or stale marks on failure. It does not
-    /// release held events; [`ResyncHold::finish`] does both.
+    /// replay recorded events; [`record::ResyncRecord::finish`] does both.
     pub(crate) fn finish_resync(
         &self,
         queue_ids: &[String],

@@ -391,8 +391,34 @@ const WAITING_VOICE: &str = r#"genesys_queue_interactions{media_type="voice",que
 const ON_QUEUE: &str = r#"genesys_queue_on_queue_users{queue="Support",queue_id="q1"}"#;
 const STALE: &str = r#"genesys_exporter_queue_stale{queue="Support",queue_id="q1"}"#;
 
+thread_local! {
+    /// Makes the next snapshot written on this thread panic: a bug a resync must survive.
+    static PANIC_IN_SNAPSHOT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+pub(super) fn panic_if_injected() {
+    if PANIC_IN_SNAPSHOT.replace(false) {
+        panic!("injected: writing a snapshot failed");
+    }
+}
+
+fn api_error() -> ApiError {
+    ApiError::Status {
+        endpoint: "observations",
+        status: 503,
+        message: "down".into(),
+        correlation_id: "x".into(),
+    }
+}
+
+fn waiting_snapshot(queue_id: &str, count: u64) -> QueueObservationQueryResponse {
+    snapshot(&format!(
+        r#"{{"results":[{{"group":{{"queueId":"{queue_id}","mediaType":"voice"}},"data":[{{"metric":"oWaiting","stats":{{"count":{count}}}}}]}}]}}"#
+    ))
+}
+
 #[tokio::test]
-async fn events_arriving_during_a_resync_query_are_replayed_after_its_snapshot() {
+async fn events_during_a_resync_query_are_applied_at_once_and_replayed_over_its_snapshot() {
     let (observations, metrics) = setup();
     let ids = ["q1".to_owned()];
     let older = snapshot(
@@ -400,29 +426,34 @@ async fn events_arriving_during_a_resync_query_are_replayed_after_its_snapshot()
           {"group":{"queueId":"q1","mediaType":"voice"},"data":[{"metric":"oWaiting","stats":{"count":5}}]},
           {"group":{"queueId":"q1"},"data":[{"metric":"oOnQueueUsers","qualifier":"IDLE","stats":{"count":3}}]}]}"#,
     );
-    let query = async {
+    let query = |_| async {
+        let older = older.clone();
         // Sent, answered with the older state; then the queue changes and its events arrive.
         let newer = event(Some("voice"), &[("oWaiting", None, n(2))]);
-        assert_eq!(observations.apply_event(&newer, NOW), Ok(0), "held");
+        assert_eq!(observations.apply_event(&newer, NOW), Ok(1), "applied");
         let parts = event(None, &[("oOnQueueUsers", Some("INTERACTING"), n(1))]);
-        assert_eq!(observations.apply_event(&parts, NOW), Ok(0), "held");
-        assert_eq!(value(&metrics.render(NOW), WAITING_VOICE), None, "not yet");
+        assert_eq!(observations.apply_event(&parts, NOW), Ok(1), "applied");
+        let text = metrics.render(NOW);
+        assert_eq!(value(&text, WAITING_VOICE).as_deref(), Some("2"), "at once");
+        assert_eq!(value(&text, ON_QUEUE).as_deref(), Some("1"));
         Ok(older)
     };
     observations.resync_with(&ids, query).await.unwrap();
     let text = metrics.render(NOW);
-    assert_eq!(value(&text, WAITING_VOICE).as_deref(), Some("2"));
+    assert_eq!(
+        value(&text, WAITING_VOICE).as_deref(),
+        Some("2"),
+        "the newer event wins over the older snapshot"
+    );
     assert_eq!(
         value(&text, ON_QUEUE).as_deref(),
         Some("4"),
         "replayed parts build on the snapshot's"
     );
+    assert_eq!(value(&text, STALE).as_deref(), Some("0"));
+    assert_eq!(observations.records_in_flight(), 0);
     let later = event(Some("voice"), &[("oWaiting", None, n(6))]);
-    assert_eq!(
-        observations.apply_event(&later, NOW),
-        Ok(1),
-        "no longer held"
-    );
+    assert_eq!(observations.apply_event(&later, NOW), Ok(1));
     assert_eq!(
         value(&metrics.render(NOW), WAITING_VOICE).as_deref(),
         Some("6")
@@ -430,54 +461,168 @@ async fn events_arriving_during_a_resync_query_are_replayed_after_its_snapshot()
 }
 
 #[test]
-fn a_failed_or_abandoned_resync_still_releases_the_held_events() {
+fn a_failed_or_abandoned_resync_discards_its_record_and_keeps_the_applied_events() {
     let (observations, metrics) = setup();
     let ids = ["q1".to_owned()];
-    let hold = observations.hold(&ids);
+    let record = observations.record(&ids);
     observations
         .apply_event(&event(Some("voice"), &[("oWaiting", None, n(3))]), NOW)
         .unwrap();
-    let error = ApiError::Status {
-        endpoint: "observations",
-        status: 503,
-        message: "down".into(),
-        correlation_id: "x".into(),
-    };
-    assert!(hold.finish(Err(error), NOW).is_err());
+    assert_eq!(
+        value(&metrics.render(NOW), WAITING_VOICE).as_deref(),
+        Some("3"),
+        "applied while the query is in flight"
+    );
+    assert!(record.finish(Err(api_error()), NOW).is_err());
     let text = metrics.render(NOW);
     assert_eq!(value(&text, WAITING_VOICE).as_deref(), Some("3"));
     assert_eq!(value(&text, STALE).as_deref(), Some("1"), "still stale");
+    assert_eq!(observations.records_in_flight(), 0);
 
-    let hold = observations.hold(&ids);
+    let record = observations.record(&ids);
     observations
         .apply_event(&event(Some("voice"), &[("oWaiting", None, n(4))]), NOW)
         .unwrap();
-    drop(hold);
+    assert_eq!(observations.records_in_flight(), 1);
+    drop(record);
+    assert_eq!(observations.records_in_flight(), 0, "a cancelled resync");
     assert_eq!(
         value(&metrics.render(NOW), WAITING_VOICE).as_deref(),
-        Some("4"),
-        "a cancelled resync replays at once"
+        Some("4")
     );
 }
 
 #[test]
-fn events_beyond_the_hold_bound_are_dropped_and_the_queue_left_stale() {
+fn a_queue_that_outgrows_its_record_keeps_its_live_values_and_is_left_stale() {
     let (observations, metrics) = setup();
-    let ids = ["q1".to_owned()];
-    let hold = observations.hold(&ids);
-    for i in 0..=hold::MAX_HELD_EVENTS as u64 {
+    let record = observations.record(&["q1".to_owned()]);
+    let last = record::MAX_RECORDED_EVENTS_PER_QUEUE as u64 + 4;
+    for i in 0..=last {
         let waiting = event(Some("voice"), &[("oWaiting", None, n(i))]);
-        assert_eq!(observations.apply_event(&waiting, NOW), Ok(0));
+        assert_eq!(observations.apply_event(&waiting, NOW), Ok(1));
     }
-    assert_eq!(observations.dropped_events(), 1);
-    hold.finish(Ok(QueueObservationQueryResponse::default()), NOW)
-        .unwrap();
+    assert_eq!(observations.unrecorded_events(), 5);
+    record.finish(Ok(waiting_snapshot("q1", 999)), NOW).unwrap();
     let text = metrics.render(NOW);
-    let last_kept = (hold::MAX_HELD_EVENTS - 1).to_string();
-    assert_eq!(value(&text, WAITING_VOICE), Some(last_kept));
+    assert_eq!(
+        value(&text, WAITING_VOICE),
+        Some(last.to_string()),
+        "neither the older snapshot nor part of the events replayed over it"
+    );
     assert_eq!(
         value(&text, STALE).as_deref(),
         Some("1"),
-        "a lost event means the values cannot be trusted; the stream resyncs again"
+        "the snapshot was not applied; the stream resyncs again"
     );
+}
+
+fn two_queues() -> (Observations, Arc<Metrics>) {
+    let (observations, metrics) = setup();
+    let labels = ["q1", "q2"].map(|id| QueueLabels {
+        id: id.into(),
+        name: format!("Queue {id}"),
+        division: "Home".into(),
+    });
+    metrics.set_queues(&labels);
+    (observations, metrics)
+}
+
+#[test]
+fn a_busy_queue_outgrowing_its_record_costs_no_other_resync_its_record() {
+    let (observations, metrics) = two_queues();
+    let busy = observations.record(&["q1".to_owned()]);
+    let quiet = observations.record(&["q2".to_owned()]);
+    for _ in 0..20_000 {
+        let flood = event(Some("voice"), &[("oWaiting", None, n(1))]);
+        observations.apply_event(&flood, NOW).unwrap();
+    }
+    let mut other = event(Some("voice"), &[("oWaiting", None, n(2))]);
+    other.group.queue_id = Some("q2".into());
+    observations.apply_event(&other, NOW).unwrap();
+    quiet.finish(Ok(waiting_snapshot("q2", 5)), NOW).unwrap();
+    busy.finish(Ok(waiting_snapshot("q1", 5)), NOW).unwrap();
+    let text = metrics.render(NOW);
+    let q2 = r#"queue="Queue q2",queue_id="q2""#;
+    assert_eq!(
+        value(
+            &text,
+            &format!(r#"genesys_queue_interactions{{media_type="voice",{q2},state="waiting"}}"#)
+        )
+        .as_deref(),
+        Some("2"),
+        "its event replayed over its snapshot"
+    );
+    assert_eq!(
+        value(&text, &format!("genesys_exporter_queue_stale{{{q2}}}")).as_deref(),
+        Some("0")
+    );
+    let q1 = r#"queue="Queue q1",queue_id="q1""#;
+    assert_eq!(
+        value(&text, &format!("genesys_exporter_queue_stale{{{q1}}}")).as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn a_panic_while_a_snapshot_is_applied_still_lets_its_record_go() {
+    let (observations, metrics) = setup();
+    let record = observations.record(&["q1".to_owned()]);
+    PANIC_IN_SNAPSHOT.set(true);
+    let finish = std::panic::AssertUnwindSafe(|| record.finish(Ok(waiting_snapshot("q1", 5)), NOW));
+    assert!(std::panic::catch_unwind(finish).is_err());
+    assert_eq!(observations.records_in_flight(), 0);
+    let waiting = event(Some("voice"), &[("oWaiting", None, n(7))]);
+    assert_eq!(observations.apply_event(&waiting, NOW), Ok(1));
+    assert_eq!(
+        value(&metrics.render(NOW), WAITING_VOICE).as_deref(),
+        Some("7")
+    );
+}
+
+#[tokio::test]
+async fn a_resync_queries_and_records_one_batch_of_at_most_100_queues_at_a_time() {
+    let (observations, metrics) = setup();
+    let labels: Vec<QueueLabels> = (0..250)
+        .map(|i| QueueLabels {
+            id: format!("q{i}"),
+            name: format!("Queue {i}"),
+            division: "Home".into(),
+        })
+        .collect();
+    metrics.set_queues(&labels);
+    let ids: Vec<String> = labels.iter().map(|q| q.id.clone()).collect();
+    let batches = Mutex::new(Vec::new());
+    let query = |batch: &[String]| {
+        batches.lock().unwrap().push(batch.to_vec());
+        let observations = &observations;
+        let first = batches.lock().unwrap().len() == 1;
+        async move {
+            assert_eq!(observations.records_in_flight(), 1);
+            if first {
+                Ok(QueueObservationQueryResponse::default())
+            } else {
+                Err(api_error())
+            }
+        }
+    };
+    assert!(observations.resync_with(&ids, query).await.is_err());
+    let batches = batches.into_inner().unwrap();
+    assert_eq!(
+        batches.iter().map(Vec::len).collect::<Vec<_>>(),
+        [100, 100],
+        "the first failed batch ends the resync"
+    );
+    assert_eq!(batches[0][..], ids[..100]);
+    assert_eq!(batches[1][..], ids[100..200]);
+    assert_eq!(observations.records_in_flight(), 0);
+    let text = metrics.render(NOW);
+    let stale = |i: usize| {
+        value(
+            &text,
+            &format!(r#"genesys_exporter_queue_stale{{queue="Queue {i}",queue_id="q{i}"}}"#),
+        )
+    };
+    assert_eq!(stale(99).as_deref(), Some("0"), "its batch succeeded");
+    assert_eq!(stale(100).as_deref(), Some("1"), "its batch failed");
+    assert_eq!(stale(249).as_deref(), Some("1"), "its batch never ran");
 }

@@ -129,6 +129,15 @@ pub(crate) struct Driver<U> {
 
 type Update<'a> = Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send + 'a>>;
 
+/// Why an update runs while streaming.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UpdateKind {
+    /// Resubscribe and resync the whole new queue set.
+    QueueChange,
+    /// Resync only the queues a failed resync left stale.
+    StaleRetry,
+}
+
 impl<U: Upstream> Driver<U> {
     pub(crate) fn new(
         upstream: U,
@@ -318,9 +327,12 @@ impl<U: Upstream> Driver<U> {
 
     /// Streams until the session ends. Meanwhile a queue-set change resubscribes and resyncs,
     /// and queues left stale by a failed resync are resynced again every
-    /// `fallback_poll_interval` until they are fresh. Either resync holds the events of its
-    /// queues until its snapshot is applied (`Observations::resync_with`); its failure marks
-    /// the queues stale, which the next check picks up.
+    /// `fallback_poll_interval` until they are fresh. Events keep being applied during either
+    /// resync, which replays them over its snapshot (`Observations::resync_with`); its failure
+    /// marks the queues stale, which the next check picks up. A queue-set change supersedes a
+    /// stale retry in flight (which can take minutes of REST retries): it resyncs every queue
+    /// anyway. It waits for an earlier queue change instead, so repeated changes cannot keep
+    /// restarting one.
     async fn stream(
         &mut self,
         live: Live,
@@ -346,7 +358,7 @@ impl<U: Upstream> Driver<U> {
             &session_cancel,
         );
         tokio::pin!(session);
-        let mut update: Option<Update<'_>> = None;
+        let mut update: Option<(UpdateKind, Update<'_>)> = None;
         let mut watching = true;
         let mut forced: Option<SessionEnd> = None;
         loop {
@@ -354,7 +366,8 @@ impl<U: Upstream> Driver<U> {
                 (end, socket) = &mut session => {
                     return (if end == SessionEnd::Cancelled && !cancel.is_cancelled() { forced.unwrap_or(end) } else { end }, socket);
                 }
-                changed = queues.changed(), if watching && update.is_none() => {
+                // NB: replacing a stale retry drops it; dropping a resync discards its record.
+                changed = queues.changed(), if watching && !matches!(update, Some((UpdateKind::QueueChange, _))) => {
                     if changed.is_err() {
                         watching = false;
                         continue;
@@ -364,7 +377,7 @@ impl<U: Upstream> Driver<U> {
                     let (upstream, ctx, label) = (&*upstream, &*ctx, label.as_str());
                     *last_resync_attempt = Some(Instant::now());
                     stale_check = Instant::now() + every;
-                    update = Some(Box::pin(async move {
+                    update = Some((UpdateKind::QueueChange, Box::pin(async move {
                         let topics: Vec<String> = queue_ids.iter().map(|id| queue_observation_topic(id)).collect();
                         if topics.len() > MAX_TOPICS_PER_CHANNEL {
                             return Err(StreamError::TooManyTopics { topics: topics.len() });
@@ -374,10 +387,10 @@ impl<U: Upstream> Driver<U> {
                             .await
                             .map_err(|source| StreamError::Subscribe { channel: state.channel.id.clone(), source })?;
                         ctx.metrics.set_subscribed_topics(label, listing.entities.len());
-                        let query = upstream.query_observations(&queue_ids);
+                        let query = |batch| upstream.query_observations(batch);
                         let _ = ctx.observations.resync_with(&queue_ids, query).await;
                         Ok(())
-                    }));
+                    })));
                 }
                 _ = sleep_until(stale_check), if update.is_none() => {
                     stale_check = Instant::now() + every;
@@ -388,15 +401,15 @@ impl<U: Upstream> Driver<U> {
                     debug!(channel = *label, queues = stale.len(), "resyncing stale queues while streaming");
                     *last_resync_attempt = Some(Instant::now());
                     let (upstream, ctx) = (&*upstream, &*ctx);
-                    update = Some(Box::pin(async move {
-                        let query = upstream.query_observations(&stale);
+                    update = Some((UpdateKind::StaleRetry, Box::pin(async move {
+                        let query = |batch| upstream.query_observations(batch);
                         let _ = ctx.observations.resync_with(&stale, query).await;
                         Ok(())
-                    }));
+                    })));
                 }
                 // NB: the precondition disables this branch before its (lazy) future is polled,
                 // so the `expect` cannot fire.
-                result = async { update.as_mut().expect("guarded by is_some").await }, if update.is_some() => {
+                result = async { update.as_mut().expect("guarded by is_some").1.as_mut().await }, if update.is_some() => {
                     update = None;
                     if let Err(error) = result {
                         warn!(channel = *label, kind = error.kind(), error = %error, "resubscribing after a queue change failed");
@@ -469,12 +482,13 @@ impl<U: Upstream> Driver<U> {
 
     /// Refreshes every gauge of the current queue set; `false` when cancelled.
     ///
-    /// No socket is read meanwhile (after a (re)connect or while down), so holding events is
-    /// not needed here; the one resync path is used anyway.
+    /// No socket is read meanwhile (after a (re)connect or while down), so there are no
+    /// events to record here; the one resync path is used anyway.
     async fn resync_all(&mut self, cancel: &CancellationToken) -> bool {
         let queue_ids = self.queues.borrow().clone();
         self.last_resync_attempt = Some(Instant::now());
-        let query = self.upstream.query_observations(&queue_ids);
+        let upstream = &self.upstream;
+        let query = |batch| upstream.query_observations(batch);
         let resync = self.ctx.observations.resync_with(&queue_ids, query);
         let result = tokio::select! {
             _ = cancel.cancelled() => return false,

@@ -201,6 +201,7 @@ struct Harness {
     server: Arc<WsServer>,
     upstream: FakeUpstream,
     metrics: Arc<Metrics>,
+    observations: Arc<Observations>,
     health: Arc<Health>,
     queues: watch::Sender<Vec<String>>,
     cancel: CancellationToken,
@@ -248,8 +249,9 @@ async fn start(
         })
         .collect();
     metrics.set_queues(&labels);
+    let observations = Arc::new(Observations::new(metrics.clone()));
     let ctx = SessionContext {
-        observations: Arc::new(Observations::new(metrics.clone())),
+        observations: observations.clone(),
         aggregates: Arc::new(|_| 0),
         metrics: metrics.clone(),
         heartbeat_timeout,
@@ -270,6 +272,7 @@ async fn start(
         server,
         upstream,
         metrics,
+        observations,
         health,
         queues,
         cancel,
@@ -501,10 +504,8 @@ async fn a_snapshot_answered_after_a_newer_event_does_not_overwrite_it() {
     // The snapshot is fixed at 5; the queue changes right after, and its event arrives before
     // the slow response.
     h.server.push(0, &waiting_event("q1", 2));
-    eventually("the event received", || {
-        h.line(r#"genesys_exporter_notifications_total{outcome="observation"}"#)
-            .as_deref()
-            == Some("1")
+    eventually("the event applied at once, not held for the query", || {
+        h.line(WAITING_Q1).as_deref() == Some("2")
     })
     .await;
     gate.notify_one();
@@ -524,6 +525,102 @@ async fn a_snapshot_answered_after_a_newer_event_does_not_overwrite_it() {
         h.line(WAITING_Q1).as_deref() == Some("6")
     })
     .await;
+    h.stop().await;
+}
+
+/// Closes the gate on observation queries, then waits until one is sent and waiting on it.
+async fn a_query_waiting_at_the_gate(h: &Harness) -> Arc<Notify> {
+    let gate = Arc::new(Notify::new());
+    *h.upstream.query_gate.lock().unwrap() = Some(gate.clone());
+    // NB: no await since the gate closed, so every query counted from here waits on it.
+    let sent = h.script().queries.len();
+    eventually("a query waiting at the gate", || {
+        h.script().queries.len() > sent
+    })
+    .await;
+    gate
+}
+
+#[tokio::test]
+async fn live_events_are_applied_while_a_failing_stale_retry_is_in_flight() {
+    let h = start(|script| script.fail_query = true, &["q1"], QUIET).await;
+    eventually("first connection", || h.server.count() == 1).await;
+    eventually("the queue marked stale", || {
+        h.line(STALE_Q1).as_deref() == Some("1")
+    })
+    .await;
+    let gate = a_query_waiting_at_the_gate(&h).await;
+    h.server.push(0, &waiting_event("q1", 2));
+    eventually("the event applied during the slow retry", || {
+        h.line(WAITING_Q1).as_deref() == Some("2")
+    })
+    .await;
+    *h.upstream.query_gate.lock().unwrap() = None;
+    gate.notify_one();
+    eventually("the retry failed and its record let go", || {
+        h.line(r#"genesys_exporter_resyncs_total{result="failure"}"#)
+            .is_some_and(|n| n.parse::<u32>().unwrap() >= 2)
+            && h.observations.records_in_flight() == 0
+    })
+    .await;
+    assert_eq!(h.line(WAITING_Q1).as_deref(), Some("2"));
+    assert_eq!(h.line(STALE_Q1).as_deref(), Some("1"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn resyncs_query_one_batch_of_at_most_100_queues_at_a_time() {
+    let ids: Vec<String> = (0..250).map(|i| format!("q{i}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let h = start(|_| {}, &refs, QUIET).await;
+    eventually("the first resync's three batches", || {
+        h.script().queries.len() == 3
+    })
+    .await;
+    let sizes = |queries: &[Vec<String>]| queries.iter().map(Vec::len).collect::<Vec<_>>();
+    assert_eq!(sizes(&h.script().queries), [100, 100, 50]);
+    assert_eq!(h.script().queries.concat(), ids);
+    h.queues.send(ids[..150].to_vec()).unwrap();
+    eventually("the queue change's two batches", || {
+        h.script().queries.len() == 5
+    })
+    .await;
+    assert_eq!(sizes(&h.script().queries[3..]), [100, 50]);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_queue_set_change_supersedes_a_slow_stale_retry() {
+    let h = start(|script| script.fail_query = true, &["q1"], QUIET).await;
+    eventually("first connection", || h.server.count() == 1).await;
+    eventually("the queue marked stale", || {
+        h.line(STALE_Q1).as_deref() == Some("1")
+    })
+    .await;
+    let gate = a_query_waiting_at_the_gate(&h).await;
+    h.script().fail_query = false;
+    h.queues.send(vec!["q1".into(), "q2".into()]).unwrap();
+    eventually("the new subscription while the retry still waits", || {
+        h.script().subscriptions.len() == 2
+    })
+    .await;
+    eventually("a resync of both queues", || {
+        h.script().queries.last().is_some_and(|q| q.len() == 2)
+    })
+    .await;
+    assert_eq!(
+        h.observations.records_in_flight(),
+        1,
+        "the dropped retry let its record go"
+    );
+    gate.notify_one();
+    eventually("the queue fresh again", || {
+        h.line(STALE_Q1).as_deref() == Some("0")
+    })
+    .await;
+    assert_eq!(h.line(WAITING_Q1).as_deref(), Some("5"));
+    assert_eq!(h.observations.records_in_flight(), 0);
+    assert_eq!(h.server.count(), 1, "no reconnect was needed");
     h.stop().await;
 }
 
