@@ -309,6 +309,14 @@ impl Harness {
 }
 
 /// Polls `check` until it holds, failing the test after a deadline.
+/// Waits for the first resync's snapshot (q1 waiting 5) to reach the gauges.
+async fn first_resync(h: &Harness) {
+    eventually("first resync", || {
+        h.line(WAITING_Q1).as_deref() == Some("5")
+    })
+    .await;
+}
+
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !check() {
@@ -334,10 +342,7 @@ fn waiting_event(queue: &str, n: u64) -> String {
 async fn streams_after_a_resync_then_recreates_a_vanished_channel_after_heartbeat_silence() {
     let h = start(|_| {}, &["q1"], Duration::from_secs(1)).await;
     eventually("first connection", || h.server.count() == 1).await;
-    eventually("first resync", || {
-        h.line(WAITING_Q1).as_deref() == Some("5")
-    })
-    .await;
+    first_resync(&h).await;
     assert_eq!(
         h.script().subscriptions[0].1,
         vec!["v2.analytics.queues.q1.observations".to_owned()]
@@ -384,10 +389,7 @@ async fn streams_after_a_resync_then_recreates_a_vanished_channel_after_heartbea
 async fn socket_closing_builds_the_new_channel_before_dropping_the_old_socket() {
     let h = start(|_| {}, &["q1"], QUIET).await;
     eventually("first connection", || h.server.count() == 1).await;
-    eventually("first resync", || {
-        h.line(WAITING_Q1).as_deref() == Some("5")
-    })
-    .await;
+    first_resync(&h).await;
     let gate = Arc::new(Notify::new());
     *h.upstream.create_gate.lock().unwrap() = Some(gate.clone());
 
@@ -430,10 +432,7 @@ async fn socket_closing_builds_the_new_channel_before_dropping_the_old_socket() 
 #[tokio::test]
 async fn a_queue_set_change_resubscribes_and_resyncs_without_reconnecting() {
     let h = start(|_| {}, &["q1"], QUIET).await;
-    eventually("first resync", || {
-        h.line(WAITING_Q1).as_deref() == Some("5")
-    })
-    .await;
+    first_resync(&h).await;
     h.queues.send(vec!["q1".into(), "q2".into()]).unwrap();
     eventually("the new subscription", || {
         h.script().subscriptions.len() == 2
@@ -493,10 +492,7 @@ async fn a_failed_resync_is_retried_while_streaming_until_the_queue_is_fresh() {
 #[tokio::test]
 async fn a_snapshot_answered_after_a_newer_event_does_not_overwrite_it() {
     let h = start(|_| {}, &["q1"], QUIET).await;
-    eventually("first resync", || {
-        h.line(WAITING_Q1).as_deref() == Some("5")
-    })
-    .await;
+    first_resync(&h).await;
     let gate = Arc::new(Notify::new());
     *h.upstream.query_gate.lock().unwrap() = Some(gate.clone());
     h.queues.send(vec!["q1".into(), "q2".into()]).unwrap();
