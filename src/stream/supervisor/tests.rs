@@ -309,6 +309,16 @@ impl Harness {
 }
 
 /// Polls `check` until it holds, failing the test after a deadline.
+/// Adds q2 to the queue set and waits until both queues are subscribed and resynced.
+async fn add_q2_and_wait_for_its_resync(h: &Harness, subscription: &str) {
+    h.queues.send(vec!["q1".into(), "q2".into()]).unwrap();
+    eventually(subscription, || h.script().subscriptions.len() == 2).await;
+    eventually("a resync of both queues", || {
+        h.script().queries.last().is_some_and(|q| q.len() == 2)
+    })
+    .await;
+}
+
 /// Waits for the first resync's snapshot (q1 waiting 5) to reach the gauges.
 async fn first_resync(h: &Harness) {
     eventually("first resync", || {
@@ -433,15 +443,7 @@ async fn socket_closing_builds_the_new_channel_before_dropping_the_old_socket() 
 async fn a_queue_set_change_resubscribes_and_resyncs_without_reconnecting() {
     let h = start(|_| {}, &["q1"], QUIET).await;
     first_resync(&h).await;
-    h.queues.send(vec!["q1".into(), "q2".into()]).unwrap();
-    eventually("the new subscription", || {
-        h.script().subscriptions.len() == 2
-    })
-    .await;
-    eventually("a resync of both queues", || {
-        h.script().queries.last().is_some_and(|q| q.len() == 2)
-    })
-    .await;
+    add_q2_and_wait_for_its_resync(&h, "the new subscription").await;
     assert_eq!(h.script().subscriptions[1].1.len(), 2);
     eventually("the topic count", || {
         h.line(r#"genesys_exporter_subscribed_topics{channel="test"}"#)
@@ -595,15 +597,7 @@ async fn a_queue_set_change_supersedes_a_slow_stale_retry() {
     .await;
     let gate = a_query_waiting_at_the_gate(&h).await;
     h.script().fail_query = false;
-    h.queues.send(vec!["q1".into(), "q2".into()]).unwrap();
-    eventually("the new subscription while the retry still waits", || {
-        h.script().subscriptions.len() == 2
-    })
-    .await;
-    eventually("a resync of both queues", || {
-        h.script().queries.last().is_some_and(|q| q.len() == 2)
-    })
-    .await;
+    add_q2_and_wait_for_its_resync(&h, "the new subscription while the retry still waits").await;
     assert_eq!(
         h.observations.records_in_flight(),
         1,
