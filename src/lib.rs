@@ -19,6 +19,7 @@
 pub mod aggregates;
 pub mod app;
 pub mod backoff;
+pub mod clock;
 pub mod config;
 pub mod genesys;
 pub mod health;

@@ -1,0 +1,83 @@
+//! Wall-clock time for everything that reasons about Genesys intervals (bucket starts, query
+//! windows, state ages). Production uses the system clock; tests that must cover an hour of
+//! contact-centre traffic in a minute give the simulator and the exporter one shared clock that
+//! runs faster than real time. Timers and timeouts stay on tokio's real clock either way.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// Cheap to clone; clones share their origin, so they always agree.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    scaled: Option<Arc<Scaled>>,
+}
+
+#[derive(Debug)]
+struct Scaled {
+    real_origin: Instant,
+    origin: DateTime<Utc>,
+    scale: f64,
+}
+
+impl Clock {
+    pub fn system() -> Self {
+        Self::default()
+    }
+
+    /// A clock that starts at the real now and advances `scale` times faster than real time.
+    pub fn scaled(scale: f64) -> Self {
+        Self {
+            scaled: Some(Arc::new(Scaled {
+                real_origin: Instant::now(),
+                origin: Utc::now(),
+                scale: scale.max(0.0),
+            })),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        match &self.scaled {
+            None => Utc::now(),
+            Some(scaled) => {
+                let real = scaled.real_origin.elapsed().as_secs_f64();
+                let simulated_ms = (real * scaled.scale * 1000.0) as i64;
+                scaled.origin + TimeDelta::milliseconds(simulated_ms)
+            }
+        }
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.now().timestamp_millis()
+    }
+
+    /// How many simulated seconds pass per real second (1 for the system clock).
+    pub fn scale(&self) -> f64 {
+        self.scaled.as_ref().map_or(1.0, |s| s.scale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_is_utc_now() {
+        let clock = Clock::system();
+        let drift = (clock.now() - Utc::now()).num_milliseconds().abs();
+        assert!(drift < 1_000, "{drift} ms");
+        assert_eq!(clock.scale(), 1.0);
+    }
+
+    #[test]
+    fn a_scaled_clock_runs_faster_and_its_clones_agree() {
+        let clock = Clock::scaled(1_000.0);
+        let copy = clock.clone();
+        let start = clock.now();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let elapsed = (copy.now() - start).num_milliseconds();
+        assert!(elapsed >= 20_000, "20 ms real is at least 20 s simulated: {elapsed}");
+        assert!(copy.now() >= clock.now() - TimeDelta::seconds(1));
+    }
+}
