@@ -14,7 +14,9 @@ use tracing::{error, info, warn};
 
 use crate::aggregates::ConversationTotals;
 use crate::aggregates::poller::{PollSettings, Poller};
+use crate::aggregates::state::{Identity, StateStore};
 use crate::backoff::Backoff;
+use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::genesys::{ApiError, GenesysClient};
 use crate::health::Health;
@@ -60,6 +62,7 @@ struct Parts {
     /// One ledger for the poller and the stream, so both count each bucket once.
     totals: Arc<ConversationTotals>,
     observations: Arc<Observations>,
+    clock: Clock,
 }
 
 /// Sends `value` if it differs (or `force`, to make watchers resubscribe and resync the same
@@ -79,6 +82,17 @@ impl Exporter {
         listener: TcpListener,
         cancel: CancellationToken,
     ) -> Result<Exporter, AppError> {
+        Self::start_with_clock(settings, listener, cancel, Clock::system()).await
+    }
+
+    /// [`Exporter::start`] with the time of Genesys intervals read from `clock` (accelerated
+    /// simulations share one with the simulator).
+    pub async fn start_with_clock(
+        settings: Settings,
+        listener: TcpListener,
+        cancel: CancellationToken,
+        clock: Clock,
+    ) -> Result<Exporter, AppError> {
         let local_addr = listener.local_addr().map_err(AppError::Server)?;
         for name in &settings.ignored_env {
             warn!(variable = %name, "environment variable names no setting; ignored (a typo?)");
@@ -90,13 +104,19 @@ impl Exporter {
                  needless reconnects unless the server beats faster"
             );
         }
-        let metrics = Arc::new(Metrics::new(settings.media_types.clone()));
-        let client = GenesysClient::new(settings.client_settings()?, metrics.clone())?;
-        let health = Arc::new(Health::default());
-        let totals = Arc::new(ConversationTotals::new(
-            metrics.clone(),
-            settings.granularity()?,
+        let metrics = Arc::new(Metrics::with_counters(
+            settings.media_types.clone(),
+            settings.counters(),
         ));
+        let client_settings = settings.client_settings()?;
+        let client = GenesysClient::new(client_settings.clone(), metrics.clone())?;
+        let health = Arc::new(Health::default());
+        let totals = Arc::new(conversation_totals(
+            &settings,
+            &client_settings,
+            &metrics,
+            &clock,
+        )?);
         let parts = Parts {
             settings: Arc::new(settings),
             client,
@@ -104,6 +124,7 @@ impl Exporter {
             health: health.clone(),
             totals,
             observations: Arc::new(Observations::new(metrics.clone())),
+            clock,
         };
 
         let mut tasks = JoinSet::new();
@@ -139,6 +160,37 @@ impl Exporter {
             self.tasks.abort_all();
         }
     }
+}
+
+/// The ledger and its counters, resuming from `state_dir` when one is configured.
+fn conversation_totals(
+    settings: &Settings,
+    client: &crate::genesys::ClientSettings,
+    metrics: &Arc<Metrics>,
+    clock: &Clock,
+) -> Result<ConversationTotals, ConfigError> {
+    let granularity = settings.granularity()?;
+    let Some(dir) = &settings.state_dir else {
+        return Ok(ConversationTotals::new(metrics.clone(), granularity));
+    };
+    let identity = Identity::new(
+        &client.client_id,
+        &client.api_base_url,
+        granularity,
+        metrics.counters(),
+    );
+    let store =
+        StateStore::open(dir, identity, settings.aggregates.window).map_err(|e| ConfigError {
+            key: "state_dir".to_owned(),
+            problem: format!("{} is not a writable directory: {e}", dir.display()),
+            fix: "point it at a writable directory (a mounted volume), or remove it".to_owned(),
+        })?;
+    Ok(ConversationTotals::with_store(
+        metrics.clone(),
+        granularity,
+        store,
+        clock.now(),
+    ))
 }
 
 impl Parts {
@@ -306,6 +358,7 @@ impl Parts {
             poll_interval: aggregates.poll_interval,
             window: aggregates.window,
             granularity: self.totals.granularity(),
+            state_flush_interval: aggregates.state_flush_interval,
         };
         Poller::new(
             self.client.clone(),
@@ -314,6 +367,7 @@ impl Parts {
             queue_ids,
             settings,
         )
+        .with_clock(self.clock.clone())
         .run(cancel)
         .await;
     }

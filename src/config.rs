@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::genesys::model::AGGREGATE_METRICS;
 use crate::genesys::region::Region;
 use crate::genesys::time::parse_iso_duration;
 use crate::genesys::{ApiError, ClientSettings};
@@ -55,6 +56,10 @@ pub struct Settings {
     pub queue_refresh_interval: Duration,
     pub stream: StreamConfig,
     pub aggregates: AggregatesConfig,
+    /// Directory for the counter state (the bucket ledger), so that a restart counts the
+    /// conversations that happened while the exporter was down exactly once. Must be writable.
+    /// Default none: after a restart the counters start at 0 on a fresh baseline.
+    pub state_dir: Option<PathBuf>,
     pub http: HttpConfig,
     pub log: LogConfig,
     /// `GENESYS_EXPORTER_*` variables that name no key (typos, most likely); logged at start.
@@ -105,7 +110,26 @@ pub struct AggregatesConfig {
     /// Bucket width, ISO-8601 (`PT5M`, `PT15M`, `PT30M`, `PT1H`). At `PT30M` the stream's running
     /// totals feed the counters within seconds. Default `PT30M`.
     pub granularity: String,
+    /// Genesys aggregate metrics to count (`nOffered`, `tAnswered`, `oServiceLevel`, …); only
+    /// these are queried and exported. Default: what the dashboard and alerts use —
+    /// nOffered, nTransferred, tAnswered, tAbandon, tHandle, oServiceLevel.
+    #[serde(deserialize_with = "list")]
+    pub metrics: Vec<String>,
+    /// With `state_dir`, how often increments from the stream's running totals are saved; they
+    /// show on `/metrics` once saved. Default 10s.
+    #[serde(with = "humantime_serde")]
+    pub state_flush_interval: Duration,
 }
+
+/// The default metric set: what the dashboard and the alerts need.
+pub const DEFAULT_AGGREGATE_METRICS: &[&str] = &[
+    "nOffered",
+    "nTransferred",
+    "tAnswered",
+    "tAbandon",
+    "tHandle",
+    "oServiceLevel",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -157,6 +181,7 @@ impl Default for Settings {
             queue_refresh_interval: Duration::from_secs(600),
             stream: StreamConfig::default(),
             aggregates: AggregatesConfig::default(),
+            state_dir: None,
             http: HttpConfig::default(),
             log: LogConfig::default(),
             ignored_env: Vec::new(),
@@ -182,6 +207,11 @@ impl Default for AggregatesConfig {
             poll_interval: Duration::from_secs(60),
             window: Duration::from_secs(2 * 3600),
             granularity: "PT30M".to_owned(),
+            metrics: DEFAULT_AGGREGATE_METRICS
+                .iter()
+                .map(|m| (*m).to_owned())
+                .collect(),
+            state_flush_interval: Duration::from_secs(10),
         }
     }
 }
@@ -393,6 +423,7 @@ impl Settings {
             ));
         }
         self.validate_media_types()?;
+        self.validate_aggregate_metrics()?;
         self.validate_queue_ids()?;
         self.validate_intervals()?;
         self.validate_log()
@@ -418,6 +449,35 @@ impl Settings {
             )),
             None => Ok(()),
         }
+    }
+
+    fn validate_aggregate_metrics(&self) -> Result<(), ConfigError> {
+        let metrics = &self.aggregates.metrics;
+        if metrics.is_empty() {
+            return Err(ConfigError::new(
+                "aggregates.metrics",
+                "is empty",
+                "list at least one metric, e.g. nOffered",
+            ));
+        }
+        match metrics
+            .iter()
+            .find(|m| !AGGREGATE_METRICS.contains(&m.as_str()))
+        {
+            Some(unknown) => Err(ConfigError::new(
+                "aggregates.metrics",
+                format!("`{unknown}` is not a conversation aggregate metric we export"),
+                format!("use some of: {}", AGGREGATE_METRICS.join(", ")),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The counters of the configured metric set.
+    pub fn counters(&self) -> Vec<crate::metrics::ConversationCounter> {
+        crate::metrics::ConversationCounter::for_metrics(
+            self.aggregates.metrics.iter().map(String::as_str),
+        )
     }
 
     /// Queue ids are UUIDs; anything else would be sent as a URL path segment and could not
@@ -465,6 +525,10 @@ impl Settings {
                 self.stream.fallback_poll_interval,
             ),
             ("http.request_timeout", self.http.request_timeout),
+            (
+                "aggregates.state_flush_interval",
+                self.aggregates.state_flush_interval,
+            ),
         ];
         match positive.iter().find(|(_, value)| value.is_zero()) {
             Some((key, _)) => Err(ConfigError::new(

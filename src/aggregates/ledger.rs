@@ -6,6 +6,12 @@
 //! per bucket and adding only `max(0, new − seen)` makes every snapshot safe to fold: a repeat
 //! adds nothing, a revision adds its difference, and a lagging lower value cannot make us
 //! re-add what the stream already counted.
+//!
+//! A queue's counters start at 0 when the ledger starts watching it (at start-up, or when the
+//! queue joins the monitored set). What its window already holds then is the **baseline**: a
+//! value first seen for a bucket that began before watching began is recorded without being
+//! counted, until the queue's first successful poll has read the whole window. Otherwise a
+//! restart would count the window again, and Prometheus would read that as new conversations.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -33,51 +39,93 @@ pub struct Delta {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FoldReport {
     pub deltas: Vec<Delta>,
+    /// Values first seen while the queue's baseline was being taken: remembered, not counted.
+    pub baselined: usize,
     /// Buckets whose width is not the ledger's granularity (e.g. zero-width observation
     /// events, or a poll at another granularity).
     pub skipped_buckets: usize,
+    /// Buckets of the right width whose start is off the granularity grid (UTC): never a key
+    /// of their own, since they would overlap the buckets on the grid.
+    pub off_grid_buckets: usize,
     /// Buckets that start before the last `forget_before` cutoff: counting them again would
     /// double count, since their high-water marks are gone.
     pub expired_buckets: usize,
-    /// Metric entries we do not export (`oServiceLevel`, `o*` observations, new metrics).
+    /// Groups of queues the ledger is not watching.
+    pub unwatched: usize,
+    /// Metric entries we do not export (`o*` observations, metrics outside the metric set).
     pub ignored: usize,
     /// Unparseable intervals and negative or non-finite values.
     pub malformed: usize,
+    /// The queue's own service-level target (`oServiceLevel`'s `target`), when reported.
+    pub service_level_target: Option<f64>,
 }
 
 impl FoldReport {
     fn absorb(&mut self, other: FoldReport) {
         self.deltas.extend(other.deltas);
+        self.baselined += other.baselined;
         self.skipped_buckets += other.skipped_buckets;
+        self.off_grid_buckets += other.off_grid_buckets;
         self.expired_buckets += other.expired_buckets;
+        self.unwatched += other.unwatched;
         self.ignored += other.ignored;
         self.malformed += other.malformed;
+        self.service_level_target = other.service_level_target.or(self.service_level_target);
+    }
+
+    /// Buckets refused, by reason label (`genesys_exporter_aggregate_buckets_rejected_total`).
+    pub fn rejected(&self) -> [(&'static str, usize); 4] {
+        [
+            ("other_width", self.skipped_buckets),
+            ("off_grid", self.off_grid_buckets),
+            ("expired", self.expired_buckets),
+            ("malformed", self.malformed),
+        ]
     }
 }
 
 /// High-water marks of one (queue, media type) series within one bucket.
-type Marks = HashMap<ConversationCounter, f64>;
+pub(crate) type Marks = HashMap<ConversationCounter, f64>;
+
+/// Since when a queue is watched, and whether a successful poll has read its whole window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watch {
+    pub since: DateTime<Utc>,
+    pub established: bool,
+}
+
+impl Watch {
+    /// Whether a value first seen for the bucket starting at `start` is baseline, not news.
+    fn is_baseline(&self, start: DateTime<Utc>) -> bool {
+        !self.established && start < self.since
+    }
+}
 
 /// High-water marks per bucket start, then per (queue id, media type), then per counter.
 ///
 /// Keyed by bucket start first so that forgetting old buckets is one `split_off`.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ledger {
     granularity: Duration,
-    buckets: BTreeMap<DateTime<Utc>, HashMap<(String, String), Marks>>,
+    /// The counters folded (the configured metric set); other statistics are ignored.
+    counters: Vec<ConversationCounter>,
+    pub(crate) buckets: BTreeMap<DateTime<Utc>, HashMap<(String, String), Marks>>,
     /// The latest `forget_before` cutoff; buckets before it are refused from then on.
-    forgotten_before: Option<DateTime<Utc>>,
+    pub(crate) forgotten_before: Option<DateTime<Utc>>,
+    pub(crate) watched: HashMap<String, Watch>,
 }
 
 impl Ledger {
-    /// Only buckets exactly `granularity` wide are folded, so that a ledger fed by both the
-    /// poll and the stream's 30-minute totals never mixes overlapping buckets of different
-    /// widths (which would count the same conversations twice).
-    pub fn new(granularity: Duration) -> Self {
+    /// Only buckets exactly `granularity` wide and on its grid are folded, so that a ledger fed
+    /// by both the poll and the stream's 30-minute totals never mixes overlapping buckets
+    /// (which would count the same conversations twice).
+    pub fn new(granularity: Duration, counters: Vec<ConversationCounter>) -> Self {
         Self {
             granularity,
+            counters,
             buckets: BTreeMap::new(),
             forgotten_before: None,
+            watched: HashMap::new(),
         }
     }
 
@@ -85,9 +133,44 @@ impl Ledger {
         self.granularity
     }
 
+    pub fn counters(&self) -> &[ConversationCounter] {
+        &self.counters
+    }
+
     /// How many buckets are remembered; bounded by `forget_before`.
     pub fn bucket_count(&self) -> usize {
         self.buckets.len()
+    }
+
+    /// Makes `queue_ids` the watched set: a new queue is watched from `now` (its window so far
+    /// becomes its baseline); a queue that left is forgotten with its marks, so if it returns,
+    /// its counters start again at 0 on a new baseline.
+    pub fn watch(&mut self, queue_ids: &[String], now: DateTime<Utc>) {
+        self.watched.retain(|id, _| queue_ids.contains(id));
+        for id in queue_ids {
+            self.watched.entry(id.clone()).or_insert(Watch {
+                since: now,
+                established: false,
+            });
+        }
+        for series in self.buckets.values_mut() {
+            series.retain(|(queue, _), _| self.watched.contains_key(queue));
+        }
+        self.buckets.retain(|_, series| !series.is_empty());
+    }
+
+    /// A successful poll read the whole window of `queue_ids`: from now on a value first seen
+    /// for any bucket is news.
+    pub fn establish(&mut self, queue_ids: &[String]) {
+        for id in queue_ids {
+            if let Some(watch) = self.watched.get_mut(id) {
+                watch.established = true;
+            }
+        }
+    }
+
+    pub fn watch_of(&self, queue_id: &str) -> Option<Watch> {
+        self.watched.get(queue_id).copied()
     }
 
     /// Folds one group's buckets and returns the increments now owed.
@@ -98,8 +181,12 @@ impl Ledger {
         buckets: &[StatisticalResponse],
     ) -> FoldReport {
         let mut report = FoldReport::default();
+        let Some(watch) = self.watch_of(queue_id) else {
+            report.unwatched += 1;
+            return report;
+        };
         for bucket in buckets {
-            let one = self.fold_bucket(queue_id, media_type, bucket);
+            let one = self.fold_bucket(queue_id, media_type, watch, bucket);
             report.absorb(one);
         }
         report
@@ -109,22 +196,14 @@ impl Ledger {
         &mut self,
         queue_id: &str,
         media_type: &str,
+        watch: Watch,
         bucket: &StatisticalResponse,
     ) -> FoldReport {
         let mut report = FoldReport::default();
-        let Some((start, end)) = parse_interval(&bucket.interval) else {
-            report.malformed += 1;
+        let Some(start) = self.admit(&bucket.interval, &mut report) else {
             return report;
         };
-        let width_ms = (end - start).num_milliseconds();
-        if u128::try_from(width_ms).ok() != Some(self.granularity.as_millis()) {
-            report.skipped_buckets += 1;
-            return report;
-        }
-        if self.forgotten_before.is_some_and(|cutoff| start < cutoff) {
-            report.expired_buckets += 1;
-            return report;
-        }
+        let baseline = watch.is_baseline(start);
         let marks = self
             .buckets
             .entry(start)
@@ -133,8 +212,9 @@ impl Ledger {
             .or_default();
         for entry in &bucket.metrics {
             let mut known = false;
-            for statistic in [Statistic::Count, Statistic::SumMillis] {
+            for statistic in Statistic::ALL {
                 let Some(counter) = ConversationCounter::for_source(&entry.metric, statistic)
+                    .filter(|c| self.counters.contains(c))
                 else {
                     continue;
                 };
@@ -146,23 +226,58 @@ impl Ledger {
                     report.malformed += 1;
                     continue;
                 }
-                let seen = marks.entry(counter).or_insert(0.0);
-                if value > *seen {
+                let seen = marks.get(&counter).copied();
+                if seen.is_none() && baseline {
+                    marks.insert(counter, value);
+                    report.baselined += 1;
+                    continue;
+                }
+                let seen = seen.unwrap_or(0.0);
+                if value > seen {
                     report.deltas.push(Delta {
                         queue_id: queue_id.to_owned(),
                         media_type: media_type.to_owned(),
                         bucket_start: start,
                         counter,
-                        amount: value - *seen,
+                        amount: value - seen,
                     });
-                    *seen = value;
+                    marks.insert(counter, value);
                 }
             }
-            if !known {
+            if known {
+                if let Some(target) = entry.stats.target.filter(|t| t.is_finite()) {
+                    report.service_level_target = Some(target);
+                }
+            } else {
                 report.ignored += 1;
             }
         }
         report
+    }
+
+    /// The start of `interval` if it is one bucket of ours that may still be folded.
+    fn admit(&self, interval: &str, report: &mut FoldReport) -> Option<DateTime<Utc>> {
+        let Some((start, end)) = parse_interval(interval) else {
+            report.malformed += 1;
+            return None;
+        };
+        let width_ms = (end - start).num_milliseconds();
+        let granularity_ms = i64::try_from(self.granularity.as_millis()).unwrap_or(i64::MAX);
+        if width_ms != granularity_ms {
+            report.skipped_buckets += 1;
+            return None;
+        }
+        // NB: Genesys buckets lie on the UTC grid of their width (whole minutes from midnight,
+        // which for every granularity dividing a day is the epoch grid too).
+        if start.timestamp_millis().rem_euclid(granularity_ms.max(1)) != 0 {
+            report.off_grid_buckets += 1;
+            return None;
+        }
+        if self.forgotten_before.is_some_and(|cutoff| start < cutoff) {
+            report.expired_buckets += 1;
+            return None;
+        }
+        Some(start)
     }
 
     /// Drops buckets that start before `cutoff` and refuses them from now on. Callers pass
@@ -180,6 +295,8 @@ fn value_of(stats: &Stats, statistic: Statistic) -> Option<f64> {
         // NB: counts beyond 2^53 lose precision as f64; no queue gets near that in a bucket.
         Statistic::Count => stats.count.map(|n| n as f64),
         Statistic::SumMillis => stats.sum,
+        Statistic::Numerator => stats.numerator,
+        Statistic::Denominator => stats.denominator,
     }
 }
 
@@ -190,6 +307,13 @@ mod tests {
     use crate::genesys::time::parse_instant;
 
     const HALF_HOUR: Duration = Duration::from_secs(1800);
+
+    /// A ledger watching q1 and q2 since before any test bucket, so every value counts.
+    fn counting_ledger() -> Ledger {
+        let mut ledger = Ledger::new(HALF_HOUR, ConversationCounter::ALL.to_vec());
+        ledger.watch(&["q1".into(), "q2".into()], DateTime::<Utc>::MIN_UTC);
+        ledger
+    }
 
     fn metric(name: &str, count: Option<u64>, sum: Option<f64>) -> AggregateMetricData {
         AggregateMetricData {
@@ -212,6 +336,7 @@ mod tests {
 
     const B0930: &str = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z";
     const B1000: &str = "2026-11-25T10:00:00.000Z/2026-11-25T10:30:00.000Z";
+    const B1030: &str = "2026-11-25T10:30:00.000Z/2026-11-25T11:00:00.000Z";
 
     fn amounts(report: &FoldReport) -> Vec<(ConversationCounter, f64)> {
         report
@@ -223,7 +348,7 @@ mod tests {
 
     #[test]
     fn first_sight_of_a_bucket_owes_its_whole_value() {
-        let mut ledger = Ledger::new(HALF_HOUR);
+        let mut ledger = counting_ledger();
         let report = ledger.fold(
             "q1",
             "voice",
@@ -249,7 +374,7 @@ mod tests {
 
     #[test]
     fn repeats_and_lower_values_owe_nothing_and_revisions_owe_the_difference() {
-        let mut ledger = Ledger::new(HALF_HOUR);
+        let mut ledger = counting_ledger();
         let snapshot = |n| [bucket(B0930, vec![metric("nOffered", Some(n), None)])];
         assert_eq!(
             amounts(&ledger.fold("q1", "voice", &snapshot(10))),
@@ -265,7 +390,7 @@ mod tests {
 
     #[test]
     fn series_and_buckets_are_tracked_separately() {
-        let mut ledger = Ledger::new(HALF_HOUR);
+        let mut ledger = counting_ledger();
         let data = |interval| [bucket(interval, vec![metric("nOffered", Some(5), None)])];
         assert_eq!(ledger.fold("q1", "voice", &data(B0930)).deltas.len(), 1);
         assert_eq!(ledger.fold("q1", "chat", &data(B0930)).deltas.len(), 1);
@@ -276,7 +401,7 @@ mod tests {
 
     #[test]
     fn buckets_of_another_width_are_skipped() {
-        let mut ledger = Ledger::new(HALF_HOUR);
+        let mut ledger = counting_ledger();
         let report = ledger.fold(
             "q1",
             "voice",
@@ -298,7 +423,7 @@ mod tests {
 
     #[test]
     fn unknown_metrics_are_ignored_and_bad_values_counted_as_malformed() {
-        let mut ledger = Ledger::new(HALF_HOUR);
+        let mut ledger = counting_ledger();
         let report = ledger.fold(
             "q1",
             "voice",
@@ -316,13 +441,16 @@ mod tests {
             ],
         );
         assert_eq!(amounts(&report), vec![(ConversationCounter::Handled, 2.0)]);
-        assert_eq!(report.ignored, 2);
+        assert_eq!(
+            report.ignored, 1,
+            "nSomethingNew; oServiceLevel is ours, if empty"
+        );
         assert_eq!(report.malformed, 3);
     }
 
     #[test]
     fn forgotten_buckets_are_dropped_and_never_counted_again() {
-        let mut ledger = Ledger::new(HALF_HOUR);
+        let mut ledger = counting_ledger();
         let data = |interval| [bucket(interval, vec![metric("nOffered", Some(5), None)])];
         ledger.fold("q1", "voice", &data(B0930));
         ledger.fold("q1", "voice", &data(B1000));
@@ -335,5 +463,113 @@ mod tests {
         ledger.forget_before(parse_instant("2026-11-25T09:00:00.000Z").unwrap());
         assert!(ledger.fold("q1", "voice", &data(B0930)).deltas.is_empty());
         assert!(ledger.fold("q1", "voice", &data(B1000)).deltas.is_empty());
+    }
+
+    fn offered(interval: &str, n: u64) -> [StatisticalResponse; 1] {
+        [bucket(interval, vec![metric("nOffered", Some(n), None)])]
+    }
+
+    #[test]
+    fn what_the_window_holds_when_watching_begins_is_baseline_not_news() {
+        let mut ledger = Ledger::new(HALF_HOUR, ConversationCounter::ALL.to_vec());
+        let since = parse_instant("2026-11-25T10:10:00.000Z").unwrap();
+        ledger.watch(&["q1".into()], since);
+        // The bucket that began before watching: remembered, not counted ...
+        let report = ledger.fold("q1", "voice", &offered(B0930, 40));
+        assert!(report.deltas.is_empty());
+        assert_eq!(report.baselined, 1);
+        // ... while the bucket that began after watching began counts in full.
+        let report = ledger.fold("q1", "voice", &offered(B1030, 3));
+        assert_eq!(amounts(&report), vec![(ConversationCounter::Offered, 3.0)]);
+        // What the baseline bucket gains afterwards is news.
+        let report = ledger.fold("q1", "voice", &offered(B0930, 42));
+        assert_eq!(amounts(&report), vec![(ConversationCounter::Offered, 2.0)]);
+        // Once a poll has read the whole window, a value first seen in an old bucket is news.
+        ledger.establish(&["q1".into()]);
+        let report = ledger.fold("q1", "chat", &offered(B0930, 5));
+        assert_eq!(amounts(&report), vec![(ConversationCounter::Offered, 5.0)]);
+    }
+
+    #[test]
+    fn unwatched_queues_are_refused_and_a_queue_that_leaves_starts_again_on_a_new_baseline() {
+        let mut ledger = Ledger::new(HALF_HOUR, ConversationCounter::ALL.to_vec());
+        let early = parse_instant("2026-11-25T09:00:00.000Z").unwrap();
+        let report = ledger.fold("q1", "voice", &offered(B0930, 4));
+        assert_eq!((report.unwatched, report.deltas.len()), (1, 0));
+        ledger.watch(&["q1".into()], early);
+        ledger.establish(&["q1".into()]);
+        assert_eq!(
+            ledger.fold("q1", "voice", &offered(B0930, 4)).deltas.len(),
+            1
+        );
+        ledger.watch(&[], early);
+        assert_eq!(ledger.bucket_count(), 0, "its marks went with it");
+        let back = parse_instant("2026-11-25T10:40:00.000Z").unwrap();
+        ledger.watch(&["q1".into()], back);
+        let report = ledger.fold("q1", "voice", &offered(B0930, 6));
+        assert_eq!((report.baselined, report.deltas.len()), (1, 0));
+    }
+
+    #[test]
+    fn a_bucket_off_the_granularity_grid_is_rejected_and_never_a_key() {
+        let mut ledger = counting_ledger();
+        let off_grid = "2026-11-25T09:40:00.000Z/2026-11-25T10:10:00.000Z";
+        let report = ledger.fold("q1", "voice", &offered(off_grid, 7));
+        assert!(report.deltas.is_empty());
+        assert_eq!(report.off_grid_buckets, 1);
+        assert_eq!(ledger.bucket_count(), 0);
+        assert_eq!(report.rejected()[1], ("off_grid", 1));
+    }
+
+    #[test]
+    fn service_level_numerator_and_denominator_are_counted_and_the_target_reported() {
+        let mut ledger = counting_ledger();
+        let sl = |numerator: f64, denominator: f64| AggregateMetricData {
+            metric: "oServiceLevel".into(),
+            qualifier: None,
+            stats: Stats {
+                ratio: Some(numerator / denominator),
+                numerator: Some(numerator),
+                denominator: Some(denominator),
+                target: Some(0.8),
+                ..Stats::default()
+            },
+        };
+        let report = ledger.fold("q1", "voice", &[bucket(B0930, vec![sl(8.0, 10.0)])]);
+        assert_eq!(
+            amounts(&report),
+            vec![
+                (ConversationCounter::ServiceLevelNumerator, 8.0),
+                (ConversationCounter::ServiceLevelDenominator, 10.0),
+            ]
+        );
+        assert_eq!(report.service_level_target, Some(0.8));
+        let report = ledger.fold("q1", "voice", &[bucket(B0930, vec![sl(9.0, 12.0)])]);
+        assert_eq!(
+            amounts(&report),
+            vec![
+                (ConversationCounter::ServiceLevelNumerator, 1.0),
+                (ConversationCounter::ServiceLevelDenominator, 2.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn statistics_outside_the_metric_set_are_ignored() {
+        let mut ledger = Ledger::new(HALF_HOUR, vec![ConversationCounter::Offered]);
+        ledger.watch(&["q1".into()], DateTime::<Utc>::MIN_UTC);
+        let report = ledger.fold(
+            "q1",
+            "voice",
+            &[bucket(
+                B0930,
+                vec![
+                    metric("nOffered", Some(3), None),
+                    metric("tHandle", Some(2), Some(9.0)),
+                ],
+            )],
+        );
+        assert_eq!(amounts(&report), vec![(ConversationCounter::Offered, 3.0)]);
+        assert_eq!(report.ignored, 1);
     }
 }

@@ -103,7 +103,9 @@ proptest! {
     fn counters_end_at_the_sum_of_per_bucket_maxima_whatever_the_order(
         ops in prop::collection::vec(op(), 1..60)
     ) {
-        let mut ledger = Ledger::new(GRANULARITY);
+        let mut ledger = Ledger::new(GRANULARITY, ConversationCounter::ALL.to_vec());
+        let everyone: Vec<String> = QUEUES.iter().map(|q| (*q).to_owned()).collect();
+        ledger.watch(&everyone, DateTime::<Utc>::MIN_UTC);
         let mut totals: HashMap<Key, f64> = HashMap::new();
         let mut maxima: HashMap<Key, f64> = HashMap::new();
         let mut cutoff = 0usize;

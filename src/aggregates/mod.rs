@@ -9,39 +9,106 @@ pub mod ledger;
 #[cfg(test)]
 mod ledger_props;
 pub mod poller;
+pub mod state;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::genesys::model::AggregateDataContainer;
 use crate::metrics::Metrics;
-use ledger::Ledger;
+use ledger::{Delta, Ledger};
+use state::{LoadError, StateStore};
 
 /// The ledger plus the counters it feeds; shared by the poller and the stream supervisor
 /// (whose running 30-minute totals feed the same ledger).
+///
+/// With a state store, increments become visible only once the marks that produced them are
+/// on disk: a crash can then lose a few increments, but a restart never counts one twice.
 pub struct ConversationTotals {
-    ledger: Mutex<Ledger>,
+    inner: Mutex<Inner>,
     metrics: Arc<Metrics>,
+    store: Option<StateStore>,
+    /// Serializes saves, so states reach the disk in the order they were taken.
+    saving: tokio::sync::Mutex<()>,
+}
+
+struct Inner {
+    ledger: Ledger,
+    /// Increments waiting for the next save (only with a store).
+    staged: Vec<Delta>,
+    /// The ledger changed since the last save.
+    dirty: bool,
 }
 
 impl ConversationTotals {
-    /// `granularity` is the only bucket width folded; see [`Ledger::new`].
+    /// `granularity` is the only bucket width folded (see [`Ledger::new`]); the counters are
+    /// the metric set of `metrics`.
     pub fn new(metrics: Arc<Metrics>, granularity: Duration) -> Self {
+        let ledger = Ledger::new(granularity, metrics.counters().to_vec());
         Self {
-            ledger: Mutex::new(Ledger::new(granularity)),
+            inner: Mutex::new(Inner {
+                ledger,
+                staged: Vec::new(),
+                dirty: false,
+            }),
             metrics,
+            store: None,
+            saving: tokio::sync::Mutex::new(()),
         }
     }
 
-    pub fn granularity(&self) -> Duration {
-        self.lock().granularity()
+    /// Like [`ConversationTotals::new`], persisted in `store`, whose state (if it is a valid
+    /// baseline at `now`) is where counting resumes.
+    pub fn with_store(
+        metrics: Arc<Metrics>,
+        granularity: Duration,
+        store: StateStore,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut totals = Self::new(metrics, granularity);
+        let result = store.load_into(&mut totals.lock().ledger, now);
+        let path = store.path().display().to_string();
+        match &result {
+            Ok(()) => {
+                let ledger = &totals.lock().ledger;
+                info!(
+                    %path,
+                    queues = ledger.watched.len(),
+                    buckets = ledger.bucket_count(),
+                    "counter state loaded: counting resumes where it stopped"
+                );
+            }
+            Err(LoadError::Missing) => info!(%path, "no counter state yet; starting a baseline"),
+            Err(error) => warn!(
+                %path,
+                reason = error.as_str(),
+                %error,
+                "counter state ignored; starting a fresh baseline"
+            ),
+        }
+        if result.is_err() {
+            // NB: a partly restored ledger must not survive a failed load.
+            let fresh = Ledger::new(granularity, totals.metrics.counters().to_vec());
+            totals.lock().ledger = fresh;
+        }
+        totals.metrics.state_loaded(
+            result
+                .as_ref()
+                .map_or_else(LoadError::as_str, |()| "loaded"),
+        );
+        totals.store = Some(store);
+        totals
     }
 
-    /// Folds one group's buckets into the counters; buckets whose width is not the ledger's
-    /// granularity are skipped. Returns how many counter increments were applied.
+    pub fn granularity(&self) -> Duration {
+        self.lock().ledger.granularity()
+    }
+
+    /// Folds one group's buckets into the counters; returns how many counter increments it
+    /// owes (applied now, or at the next save with a store).
     ///
     /// Groups of unmonitored queues and media types outside the allow-list never reach the
     /// ledger, so they cannot grow its memory or the label set.
@@ -56,27 +123,114 @@ impl ConversationTotals {
         if !self.metrics.is_monitored(queue_id) || !self.metrics.knows_media_type(media_type) {
             return 0;
         }
-        let report = self.lock().fold(queue_id, media_type, &container.data);
-        if report.malformed > 0 {
+        let (report, apply_now) = {
+            let mut inner = self.lock();
+            let report = inner.ledger.fold(queue_id, media_type, &container.data);
+            inner.dirty |= report.baselined > 0 || !report.deltas.is_empty();
+            if self.store.is_some() {
+                inner.staged.extend(report.deltas.iter().cloned());
+                (report, false)
+            } else {
+                (report, true)
+            }
+        };
+        for (reason, n) in report.rejected() {
+            self.metrics.aggregate_buckets_rejected(reason, n);
+        }
+        if report.malformed + report.off_grid_buckets > 0 {
             warn!(
                 queue_id,
                 media_type,
                 malformed = report.malformed,
-                "aggregate buckets with unparseable intervals or invalid values ignored"
+                off_grid = report.off_grid_buckets,
+                "aggregate buckets with unparseable intervals, invalid values or starts off the \
+                 granularity grid ignored"
             );
         }
-        if report.skipped_buckets + report.expired_buckets + report.ignored > 0 {
+        if report.skipped_buckets + report.expired_buckets + report.ignored + report.baselined > 0 {
             debug!(
                 queue_id,
                 media_type,
+                baselined = report.baselined,
                 skipped_buckets = report.skipped_buckets,
                 expired_buckets = report.expired_buckets,
                 ignored_metrics = report.ignored,
-                "aggregate data not folded"
+                "aggregate data not counted"
             );
         }
-        // NB: increments commute, so they are applied after releasing the ledger lock.
-        for delta in &report.deltas {
+        if let Some(target) = report.service_level_target {
+            self.metrics
+                .set_service_level_target(queue_id, media_type, target);
+        }
+        if apply_now {
+            self.apply(&report.deltas);
+        }
+        report.deltas.len()
+    }
+
+    /// Makes `queue_ids` the counted set: new queues start at 0 on a baseline taken from `now`.
+    pub fn watch(&self, queue_ids: &[String], now: DateTime<Utc>) {
+        let mut inner = self.lock();
+        let before = inner.ledger.watched.len();
+        inner.ledger.watch(queue_ids, now);
+        inner.dirty |= before != inner.ledger.watched.len();
+    }
+
+    /// A successful poll read the whole window of `queue_ids`.
+    pub fn establish(&self, queue_ids: &[String]) {
+        let mut inner = self.lock();
+        inner.ledger.establish(queue_ids);
+        inner.dirty = true;
+    }
+
+    /// Drops buckets that start before `cutoff` (bounded memory); they are refused afterwards.
+    pub fn forget_before(&self, cutoff: DateTime<Utc>) {
+        self.lock().ledger.forget_before(cutoff);
+    }
+
+    /// Whether a save would write anything.
+    pub fn has_unsaved(&self) -> bool {
+        let inner = self.lock();
+        self.store.is_some() && (inner.dirty || !inner.staged.is_empty())
+    }
+
+    /// Writes the ledger to the store (if any), then makes the increments it covers visible.
+    /// A failed write is logged and counted; the increments are shown anyway, because
+    /// counters that freeze on a full disk would hide the contact centre.
+    pub async fn save(&self, now: DateTime<Utc>) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let _order = self.saving.lock().await;
+        let (bytes, staged) = {
+            let mut inner = self.lock();
+            if !inner.dirty && inner.staged.is_empty() {
+                return;
+            }
+            inner.dirty = false;
+            (
+                store.encode(&inner.ledger, now),
+                std::mem::take(&mut inner.staged),
+            )
+        };
+        let writer = store.clone();
+        let written = tokio::task::spawn_blocking(move || writer.write(&bytes)).await;
+        let ok = matches!(written, Ok(Ok(())));
+        if !ok {
+            let error = match written {
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+                Ok(Ok(())) => String::new(),
+            };
+            warn!(path = %store.path().display(), %error, "could not write the counter state");
+            self.lock().dirty = true;
+        }
+        self.metrics.state_written(ok, now.timestamp());
+        self.apply(&staged);
+    }
+
+    fn apply(&self, deltas: &[Delta]) {
+        for delta in deltas {
             self.metrics.add_conversations(
                 &delta.queue_id,
                 &delta.media_type,
@@ -84,18 +238,12 @@ impl ConversationTotals {
                 delta.amount,
             );
         }
-        report.deltas.len()
     }
 
-    /// Drops buckets that start before `cutoff` (bounded memory); they are refused afterwards.
-    pub fn forget_before(&self, cutoff: DateTime<Utc>) {
-        self.lock().forget_before(cutoff);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // NB: the ledger stays consistent even if a holder panicked (each mark is one store),
         // so a poisoned lock is still safe to use.
-        self.ledger.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -114,7 +262,9 @@ mod tests {
             name: "Support".into(),
             division: "Home".into(),
         }]);
-        (ConversationTotals::new(metrics.clone(), HALF_HOUR), metrics)
+        let totals = ConversationTotals::new(metrics.clone(), HALF_HOUR);
+        totals.watch(&["q1".into()], DateTime::<Utc>::MIN_UTC);
+        (totals, metrics)
     }
 
     fn container(
@@ -134,9 +284,11 @@ mod tests {
         format!(r#"{{"metric":"nOffered","stats":{{"count":{n}}}}}"#)
     }
 
-    /// The value of `name` for q1 and `media`, or `None` if the series does not exist.
+    /// The value of `name` for q1 and `media` once a scrape has shown new series at 0, or
+    /// `None` if the series does not exist.
     fn value(metrics: &Metrics, name: &str, media: &str) -> Option<f64> {
         let prefix = format!(r#"{name}{{media_type="{media}",queue="Support",queue_id="q1"}} "#);
+        metrics.render(0);
         let text = metrics.render(0);
         text.lines()
             .find_map(|line| line.strip_prefix(&prefix))
@@ -213,7 +365,7 @@ mod tests {
         let text = metrics.render(0);
         assert!(!text.contains("q2") && !text.contains("fax"), "{text}");
         assert_eq!(value(&metrics, OFFERED, "voice"), None);
-        assert_eq!(totals.lock().bucket_count(), 0);
+        assert_eq!(totals.lock().ledger.bucket_count(), 0);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::ConversationTotals;
+use crate::clock::Clock;
 use crate::genesys::client::GenesysClient;
 use crate::genesys::error::ApiError;
 use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
@@ -25,6 +26,8 @@ pub struct PollSettings {
     pub window: Duration,
     /// Bucket width of the query; must equal the ledger's, or every bucket is skipped.
     pub granularity: Duration,
+    /// How often increments from the stream are saved (and so shown) with a state store.
+    pub state_flush_interval: Duration,
 }
 
 /// Polls the conversation aggregates query for the monitored queues.
@@ -35,6 +38,9 @@ pub struct Poller {
     /// The monitored queue ids, kept current by queue resolution.
     queues: watch::Receiver<Vec<String>>,
     settings: PollSettings,
+    /// The Genesys metric names queried (the configured metric set).
+    metric_names: Vec<String>,
+    clock: Clock,
 }
 
 impl Poller {
@@ -52,20 +58,31 @@ impl Poller {
                 "aggregate poll granularity differs from the ledger's; polled buckets will be skipped"
             );
         }
+        let metric_names = metric_names(metrics.counters());
         Self {
             client,
             totals,
             metrics,
             queues,
             settings,
+            metric_names,
+            clock: Clock::system(),
         }
     }
 
-    /// One cycle: forget buckets before the window, query the window, fold every group.
-    /// Returns how many counter increments were applied. Counts the outcome in
-    /// `genesys_exporter_aggregate_polls_total`.
+    /// Reads time from `clock` instead of the system clock (accelerated simulations).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// One cycle: forget buckets before the window, query the window, fold every group, save.
+    /// Returns how many counter increments were owed. Counts the outcome in
+    /// `genesys_exporter_aggregate_polls_total`. A failed poll changes no counter: nothing of
+    /// a response is folded unless all of it arrived.
     pub async fn poll_once(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
         let result = self.query_and_fold(now).await;
+        self.totals.save(now).await;
         self.metrics.polled(result.is_ok(), now.timestamp());
         result
     }
@@ -78,6 +95,7 @@ impl Poller {
         // bounded. No bucket of this window is lost, and window starts only move forward, so
         // no later poll reports what is forgotten here.
         self.totals.forget_before(start);
+        self.totals.watch(&queue_ids, now);
         if queue_ids.is_empty() {
             debug!("no monitored queues; aggregate poll skipped");
             return Ok(0);
@@ -86,13 +104,14 @@ impl Poller {
         let granularity = format_iso_duration(self.settings.granularity);
         let response = self
             .client
-            .query_aggregates(&interval, &granularity, &queue_ids)
+            .query_aggregates(&interval, &granularity, &queue_ids, &self.metric_names)
             .await?;
         let applied = response
             .results
             .iter()
             .map(|container| self.totals.fold(container))
             .sum();
+        self.totals.establish(&queue_ids);
         debug!(%interval, groups = response.results.len(), applied, "aggregates polled");
         Ok(applied)
     }
@@ -104,6 +123,12 @@ impl Poller {
         let period = self.settings.poll_interval.max(Duration::from_millis(1));
         let mut ticker = tokio::time::interval(period);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let flush_period = self
+            .settings
+            .state_flush_interval
+            .max(Duration::from_millis(1));
+        let mut flush = tokio::time::interval(flush_period);
+        flush.set_missed_tick_behavior(MissedTickBehavior::Delay);
         info!(
             poll_interval = %humantime::format_duration(period),
             window = %humantime::format_duration(self.settings.window),
@@ -115,19 +140,40 @@ impl Poller {
                 biased;
                 () = cancel.cancelled() => break,
                 _ = ticker.tick() => {}
+                _ = flush.tick() => {
+                    // NB: the stream's increments wait for a save; a save is one file write,
+                    // which cancellation must not cut short.
+                    if self.totals.has_unsaved() {
+                        self.totals.save(self.clock.now()).await;
+                    }
+                    continue;
+                }
             }
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => break,
-                result = self.poll_once(Utc::now()) => {
+                result = self.poll_once(self.clock.now()) => {
                     if let Err(error) = result {
                         warn!(kind = error.kind(), %error, "aggregate poll failed");
                     }
                 }
             }
         }
+        self.totals.save(self.clock.now()).await;
         info!("aggregate poller stopped");
     }
+}
+
+/// The Genesys metrics that feed `counters`, each once, in a stable order.
+fn metric_names(counters: &[crate::metrics::ConversationCounter]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for counter in counters {
+        let name = counter.source().0;
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+    names
 }
 
 /// The query window `[bucket_start(now − window), bucket_start(now) + granularity)`: a whole
@@ -174,6 +220,7 @@ mod tests {
             poll_interval: Duration::from_millis(50),
             window: Duration::from_secs(window_minutes * 60),
             granularity: Duration::from_secs(granularity_minutes * 60),
+            state_flush_interval: Duration::from_secs(1),
         }
     }
 
@@ -293,8 +340,10 @@ mod tests {
         )
     }
 
+    /// The value of `series` once a scrape has shown new series at 0.
     fn sample(metrics: &Metrics, series: &str) -> Option<f64> {
         let prefix = format!("{series} ");
+        metrics.render(0);
         let text = metrics.render(0);
         text.lines()
             .find_map(|l| l.strip_prefix(&prefix))
@@ -316,14 +365,35 @@ mod tests {
         let now = at("2026-11-25T10:07:12.000Z");
         let poll = || tokio::time::timeout(DEADLINE, poller.poll_once(now));
 
-        assert_eq!(poll().await.unwrap().unwrap(), 1);
+        assert_eq!(
+            poll().await.unwrap().unwrap(),
+            0,
+            "what the window holds at start is the baseline"
+        );
         let query = upstream.queries.lock().unwrap()[0].clone();
         assert_eq!(
             query.interval,
             "2026-11-25T08:05:00.000Z/2026-11-25T10:10:00.000Z"
         );
         assert_eq!(query.granularity.as_deref(), Some("PT5M"));
-        assert_eq!(sample(&metrics, OFFERED), Some(7.0));
+        assert_eq!(
+            query.metrics,
+            [
+                "nOffered",
+                "nConnected",
+                "nTransferred",
+                "nOverSla",
+                "tAbandon",
+                "tAnswered",
+                "tHandle",
+                "tWait",
+                "tTalk",
+                "tHeld",
+                "tAcw",
+                "oServiceLevel"
+            ]
+        );
+        assert_eq!(sample(&metrics, OFFERED), None);
 
         assert_eq!(poll().await.unwrap().unwrap(), 0, "a repeat adds nothing");
         upstream.offered.store(9, Ordering::SeqCst);
@@ -332,14 +402,19 @@ mod tests {
             1,
             "a revision adds its difference"
         );
-        assert_eq!(sample(&metrics, OFFERED), Some(9.0));
+        assert_eq!(sample(&metrics, OFFERED), Some(2.0));
         assert_eq!(sample(&metrics, POLLS_OK), Some(3.0));
 
         upstream.fail.store(true, Ordering::SeqCst);
+        upstream.offered.store(15, Ordering::SeqCst);
         let error = poll().await.unwrap().unwrap_err();
         assert_eq!(error.kind(), "client_error");
         assert_eq!(sample(&metrics, POLLS_FAILED), Some(1.0));
-        assert_eq!(sample(&metrics, OFFERED), Some(9.0));
+        assert_eq!(
+            sample(&metrics, OFFERED),
+            Some(2.0),
+            "a failed poll changes nothing"
+        );
     }
 
     #[tokio::test]
@@ -349,6 +424,9 @@ mod tests {
         let base = serve(upstream.clone()).await;
         let metrics = metrics();
         let (poller, _queues) = poller(&metrics, vec!["q1".into()], &base);
+        poller
+            .totals
+            .watch(&["q1".into()], DateTime::<Utc>::MIN_UTC);
         // The stream's running totals keep reaching the ledger while every poll fails.
         let stream_total = |interval: &str| -> crate::genesys::model::AggregateDataContainer {
             serde_json::from_value(json!({"group": {"queueId": "q1", "mediaType": "voice"},
@@ -361,13 +439,13 @@ mod tests {
         poller.totals.fold(&stream_total(
             "2026-11-25T13:00:00.000Z/2026-11-25T13:05:00.000Z",
         ));
-        assert_eq!(poller.totals.lock().bucket_count(), 2);
+        assert_eq!(poller.totals.lock().ledger.bucket_count(), 2);
 
         let now = at("2026-11-25T13:07:12.000Z");
         let result = tokio::time::timeout(DEADLINE, poller.poll_once(now)).await;
         assert!(result.unwrap().is_err(), "the poll fails");
         assert_eq!(
-            poller.totals.lock().bucket_count(),
+            poller.totals.lock().ledger.bucket_count(),
             1,
             "only the bucket inside the window is remembered"
         );

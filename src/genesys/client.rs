@@ -239,6 +239,7 @@ impl GenesysClient {
         interval: &str,
         granularity: &str,
         queue_ids: &[String],
+        metrics: &[String],
     ) -> Result<ConversationAggregateQueryResponse, ApiError> {
         let mut response = ConversationAggregateQueryResponse::default();
         for batch in queue_ids.chunks(MAX_QUEUES_PER_QUERY) {
@@ -250,7 +251,7 @@ impl GenesysClient {
                     batch.iter().map(String::as_str),
                     None,
                 )),
-                metrics: AGGREGATE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
+                metrics: metrics.to_vec(),
             };
             let url = self.api_url(&["analytics", "conversations", "aggregates", "query"]);
             let part: ConversationAggregateQueryResponse = self

@@ -60,4 +60,27 @@ impl Metrics {
             self.last_poll.set(at_unix_seconds);
         }
     }
+
+    /// `n` aggregate buckets were not folded for `reason` (a `FoldReport::rejected` label).
+    pub fn aggregate_buckets_rejected(&self, reason: &str, n: usize) {
+        if n > 0 {
+            self.buckets_rejected
+                .with_label_values(&[reason])
+                .inc_by(n as u64);
+        }
+    }
+
+    /// How loading the counter state went at start-up (`loaded`, or why it was ignored).
+    pub fn state_loaded(&self, result: &str) {
+        self.state_loads.with_label_values(&[result]).inc();
+    }
+
+    pub fn state_written(&self, ok: bool, at_unix_seconds: i64) {
+        self.state_writes
+            .with_label_values(&[if ok { "success" } else { "failure" }])
+            .inc();
+        if ok {
+            self.last_state_write.set(at_unix_seconds);
+        }
+    }
 }

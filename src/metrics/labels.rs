@@ -54,6 +54,8 @@ pub enum ConversationCounter {
     HoldSeconds,
     AfterCallWork,
     AfterCallWorkSeconds,
+    ServiceLevelNumerator,
+    ServiceLevelDenominator,
 }
 
 /// Which statistic of an aggregate metric feeds a counter.
@@ -62,10 +64,22 @@ pub enum Statistic {
     Count,
     /// Sum in milliseconds upstream; the counter is in seconds.
     SumMillis,
+    /// `oServiceLevel`'s numerator and denominator: additive over buckets, unlike its ratio.
+    Numerator,
+    Denominator,
+}
+
+impl Statistic {
+    pub const ALL: [Statistic; 4] = [
+        Self::Count,
+        Self::SumMillis,
+        Self::Numerator,
+        Self::Denominator,
+    ];
 }
 
 impl ConversationCounter {
-    pub const ALL: [ConversationCounter; 18] = [
+    pub const ALL: [ConversationCounter; 20] = [
         Self::Offered,
         Self::Connected,
         Self::Transferred,
@@ -84,11 +98,13 @@ impl ConversationCounter {
         Self::HoldSeconds,
         Self::AfterCallWork,
         Self::AfterCallWorkSeconds,
+        Self::ServiceLevelNumerator,
+        Self::ServiceLevelDenominator,
     ];
 
     /// The aggregate metric and statistic that feed this counter.
     pub fn source(self) -> (&'static str, Statistic) {
-        use Statistic::{Count, SumMillis};
+        use Statistic::{Count, Denominator, Numerator, SumMillis};
         match self {
             Self::Offered => ("nOffered", Count),
             Self::Connected => ("nConnected", Count),
@@ -108,7 +124,18 @@ impl ConversationCounter {
             Self::HoldSeconds => ("tHeld", SumMillis),
             Self::AfterCallWork => ("tAcw", Count),
             Self::AfterCallWorkSeconds => ("tAcw", SumMillis),
+            Self::ServiceLevelNumerator => ("oServiceLevel", Numerator),
+            Self::ServiceLevelDenominator => ("oServiceLevel", Denominator),
         }
+    }
+
+    /// The counters fed by the Genesys aggregate `metrics` (`nOffered`, `oServiceLevel`, …).
+    pub fn for_metrics<'a>(metrics: impl IntoIterator<Item = &'a str>) -> Vec<Self> {
+        let metrics: Vec<&str> = metrics.into_iter().collect();
+        Self::ALL
+            .into_iter()
+            .filter(|counter| metrics.contains(&counter.source().0))
+            .collect()
     }
 
     /// The counter fed by `metric`'s `statistic`, if we export it.
@@ -138,6 +165,10 @@ impl ConversationCounter {
             Self::HoldSeconds => "genesys_conversation_hold_seconds_total",
             Self::AfterCallWork => "genesys_conversations_after_call_work_total",
             Self::AfterCallWorkSeconds => "genesys_conversation_after_call_work_seconds_total",
+            Self::ServiceLevelNumerator => "genesys_conversations_service_level_numerator_total",
+            Self::ServiceLevelDenominator => {
+                "genesys_conversations_service_level_denominator_total"
+            }
         }
     }
 
@@ -150,6 +181,12 @@ impl ConversationCounter {
             Statistic::SumMillis => {
                 format!("Total time of {metric} in seconds, per queue and media type.")
             }
+            Statistic::Numerator => "Conversations that met the queue's service level \
+                (oServiceLevel numerator), per queue and media type."
+                .to_owned(),
+            Statistic::Denominator => "Conversations counted toward the queue's service level \
+                (oServiceLevel denominator), per queue and media type."
+                .to_owned(),
         }
     }
 }

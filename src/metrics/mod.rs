@@ -5,6 +5,7 @@
 //! routing statuses and states from fixed enums), so upstream payloads cannot grow cardinality.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use prometheus::{
@@ -14,8 +15,11 @@ use prometheus::{
 
 use crate::genesys::model::ROUTING_STATUSES;
 
+mod conversations;
 mod exporter;
 mod labels;
+
+use conversations::ConversationSeries;
 
 pub use labels::{ConversationCounter, InteractionState, QueueLabels, Statistic, UserCount};
 
@@ -39,7 +43,15 @@ pub struct Metrics {
     active_users: IntGaugeVec,
     oldest_waiting: GaugeVec,
     observation_timestamp: GaugeVec,
+    /// The configured metric set's counters; series exist only for (queue, media type) groups
+    /// that have had data.
+    counters: Vec<ConversationCounter>,
     conversations: HashMap<ConversationCounter, CounterVec>,
+    conversation_series: Mutex<ConversationSeries>,
+    /// How many renders of `/metrics` have started; a new counter series is shown at 0 by at
+    /// least one render before it moves (see `conversations.rs`).
+    renders: AtomicU64,
+    service_level_target: GaugeVec,
 
     queue_stale: IntGaugeVec,
     stream_connected: IntGaugeVec,
@@ -55,6 +67,10 @@ pub struct Metrics {
     last_resync: IntGauge,
     last_poll: IntGauge,
     monitored_queues: IntGauge,
+    buckets_rejected: IntCounterVec,
+    state_loads: IntCounterVec,
+    state_writes: IntCounterVec,
+    last_state_write: IntGauge,
 }
 
 fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registry, c: C) -> C {
@@ -80,6 +96,20 @@ fn int_counters(registry: &Registry, name: &str, help: &str, labels: &[&str]) ->
     register(registry, vec)
 }
 
+/// `process_*` (CPU, memory, file descriptors, `process_start_time_seconds`, which shows a
+/// restart), on Linux where /proc exists.
+fn register_process_collector(registry: &Registry) {
+    #[cfg(target_os = "linux")]
+    {
+        let collector = prometheus::process_collector::ProcessCollector::for_self();
+        if let Err(error) = registry.register(Box::new(collector)) {
+            tracing::warn!(%error, "process metrics unavailable");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = registry;
+}
+
 fn int_gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
     register(
         registry,
@@ -88,9 +118,16 @@ fn int_gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
 }
 
 impl Metrics {
-    /// `media_types` is the allow-list for the `media_type` label.
+    /// `media_types` is the allow-list for the `media_type` label; every conversation counter
+    /// is exported.
     pub fn new(media_types: Vec<String>) -> Self {
+        Self::with_counters(media_types, ConversationCounter::ALL.to_vec())
+    }
+
+    /// Like [`Metrics::new`], exporting only `counters` (the configured metric set).
+    pub fn with_counters(media_types: Vec<String>, counters: Vec<ConversationCounter>) -> Self {
         let r = Registry::new();
+        register_process_collector(&r);
         let conversations = ConversationCounter::ALL
             .into_iter()
             .map(|counter| {
@@ -171,7 +208,16 @@ impl Metrics {
                 "Unix time when the queue's observations were last known fresh.",
                 QUEUE,
             ),
+            counters,
             conversations,
+            conversation_series: Mutex::default(),
+            renders: AtomicU64::new(0),
+            service_level_target: gauges(
+                &r,
+                "genesys_queue_service_level_target",
+                "The queue's own service-level target as a ratio (oServiceLevel target).",
+                QUEUE_MEDIA,
+            ),
             queue_stale: int_gauges(
                 &r,
                 "genesys_exporter_queue_stale",
@@ -247,6 +293,29 @@ impl Metrics {
                 &r,
                 "genesys_exporter_monitored_queues",
                 "Queues the exporter is watching.",
+            ),
+            buckets_rejected: int_counters(
+                &r,
+                "genesys_exporter_aggregate_buckets_rejected_total",
+                "Aggregate buckets not folded into the counters, by reason (other_width, off_grid, expired, malformed).",
+                &["reason"],
+            ),
+            state_loads: int_counters(
+                &r,
+                "genesys_exporter_state_loads_total",
+                "Attempts to load the counter state at start-up, by result (loaded, missing, corrupt, truncated, foreign, future, expired, unreadable).",
+                &["result"],
+            ),
+            state_writes: int_counters(
+                &r,
+                "genesys_exporter_state_writes_total",
+                "Writes of the counter state file, by result.",
+                &["result"],
+            ),
+            last_state_write: int_gauge(
+                &r,
+                "genesys_exporter_state_last_write_timestamp_seconds",
+                "Unix time of the last successful write of the counter state file.",
             ),
             registry: r,
         }
@@ -324,7 +393,11 @@ impl Metrics {
             for counter in self.conversations.values() {
                 let _ = counter.remove_label_values(&[id, name, media]);
             }
+            let _ = self
+                .service_level_target
+                .remove_label_values(&[id, name, media]);
         }
+        self.lock_conversation_series().forget_queue(id);
         self.longest_waiting_since
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -446,31 +519,10 @@ impl Metrics {
         })
     }
 
-    /// Adds a ledger delta; `SumMillis` sources arrive in milliseconds and count in seconds.
-    pub fn add_conversations(
-        &self,
-        queue_id: &str,
-        media: &str,
-        counter: ConversationCounter,
-        delta: f64,
-    ) {
-        if delta <= 0.0 {
-            return;
-        }
-        let value = match counter.source().1 {
-            Statistic::Count => delta,
-            Statistic::SumMillis => delta / 1000.0,
-        };
-        if let Some(vec) = self.conversations.get(&counter) {
-            self.with_queue(queue_id, |name| {
-                vec.with_label_values(&[queue_id, name, media])
-                    .inc_by(value);
-            });
-        }
-    }
-
     /// The Prometheus text exposition, with waiting ages computed for `now_epoch_ms`.
     pub fn render(&self, now_epoch_ms: i64) -> String {
+        let renders_before = self.renders.fetch_add(1, Ordering::SeqCst);
+        self.release_pending_conversations(renders_before);
         self.refresh_oldest_waiting(now_epoch_ms);
         let mut out = Vec::new();
         // NB: the text encoder only fails on a writer error, and a Vec never fails.

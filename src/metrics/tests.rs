@@ -25,9 +25,66 @@ fn timer_sums_are_exported_in_seconds() {
     let metrics = metrics_with_queue();
     metrics.add_conversations("q1", "voice", ConversationCounter::HandleSeconds, 1500.0);
     metrics.add_conversations("q1", "voice", ConversationCounter::Handled, 2.0);
+    metrics.render(0);
     let text = metrics.render(0);
     assert!(text.contains(r#"genesys_conversation_handle_seconds_total{media_type="voice",queue="Support",queue_id="q1"} 1.5"#), "{text}");
     assert!(text.contains(r#"genesys_conversations_handled_total{media_type="voice",queue="Support",queue_id="q1"} 2"#), "{text}");
+}
+
+const OFFERED_VOICE: &str =
+    r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"}"#;
+
+fn value(text: &str, series: &str) -> Option<f64> {
+    let prefix = format!("{series} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|v| v.parse().unwrap())
+}
+
+#[test]
+fn new_counter_series_are_shown_at_zero_by_one_scrape_before_they_move() {
+    let metrics = Metrics::with_counters(
+        vec!["voice".into(), "chat".into()],
+        vec![ConversationCounter::Offered, ConversationCounter::Abandoned],
+    );
+    metrics.set_queues(&[labels("q1", "Support", "Home")]);
+    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 3.0);
+    metrics.add_conversations("q1", "voice", ConversationCounter::Handled, 3.0);
+    let first = metrics.render(0);
+    assert_eq!(value(&first, OFFERED_VOICE), Some(0.0), "{first}");
+    assert!(first.contains(r#"genesys_conversations_abandoned_total{media_type="voice",queue="Support",queue_id="q1"} 0"#), "{first}");
+    assert!(
+        !first.contains("handled"),
+        "outside the metric set: {first}"
+    );
+    assert!(
+        !first.contains(r#"media_type="chat""#),
+        "a media type never had costs nothing: {first}"
+    );
+    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 2.0);
+    let second = metrics.render(0);
+    assert_eq!(value(&second, OFFERED_VOICE), Some(5.0), "{second}");
+    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 1.0);
+    assert_eq!(value(&metrics.render(0), OFFERED_VOICE), Some(6.0));
+}
+
+#[test]
+fn a_queue_that_leaves_takes_its_held_increments_with_it() {
+    let metrics = metrics_with_queue();
+    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 3.0);
+    metrics.set_queues(&[]);
+    metrics.set_queues(&[labels("q1", "Support", "Home")]);
+    metrics.render(0);
+    assert_eq!(value(&metrics.render(0), OFFERED_VOICE), None);
+}
+
+#[test]
+fn process_metrics_show_when_the_process_started() {
+    let text = Metrics::new(vec!["voice".into()]).render(0);
+    if cfg!(target_os = "linux") {
+        let started = value(&text, "process_start_time_seconds").expect("exported");
+        assert!(started > 1.7e9, "{started}");
+    }
 }
 
 #[test]
@@ -69,6 +126,7 @@ fn a_division_change_keeps_every_series_but_the_info() {
     let metrics = metrics_with_queue();
     metrics.set_interactions("q1", "voice", InteractionState::Waiting, 4);
     metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 50.0);
+    metrics.render(0);
     let renamed = metrics.set_queues(&[labels("q1", "Support", "Sales")]);
     assert!(!renamed);
     let text = metrics.render(0);

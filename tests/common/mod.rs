@@ -39,6 +39,11 @@ pub fn fast_settings(sim: &SimHandle, media_types: &[String]) -> Settings {
         media_types: media_types.to_vec(),
         ..Settings::default()
     };
+    // Every counter, so the tests compare all of them with the ground truth.
+    settings.aggregates.metrics = genesys_exporter::genesys::model::AGGREGATE_METRICS
+        .iter()
+        .map(|m| (*m).to_owned())
+        .collect();
     settings.stream.heartbeat_timeout = Duration::from_secs(3);
     settings.stream.reconnect_backoff_base = Duration::from_millis(50);
     settings.stream.reconnect_backoff_max = Duration::from_millis(500);

@@ -314,7 +314,11 @@ async fn aggregates(
     let n = query.filter.as_ref().map_or(0, |f| f.predicates.len());
     s.batches.lock().unwrap().push(n);
     let well_formed = query.group_by == ["queueId", "mediaType"]
-        && query.metrics == AGGREGATE_METRICS
+        && !query.metrics.is_empty()
+        && query
+            .metrics
+            .iter()
+            .all(|m| AGGREGATE_METRICS.contains(&m.as_str()))
         && query.granularity.as_deref() == Some("PT30M")
         && crate::genesys::time::parse_interval(&query.interval).is_some();
     if n > 100 || !well_formed {

@@ -434,7 +434,15 @@ async fn aggregates_are_batched_and_empty_bodies_read_as_no_results() {
     let interval = "2026-11-25T08:00:00.000Z/2026-11-25T10:00:00.000Z";
     let response = timeout(
         DEADLINE,
-        client.query_aggregates(interval, "PT30M", &ids(101)),
+        client.query_aggregates(
+            interval,
+            "PT30M",
+            &ids(101),
+            &crate::genesys::model::AGGREGATE_METRICS
+                .iter()
+                .map(|m| (*m).to_owned())
+                .collect::<Vec<_>>(),
+        ),
     )
     .await
     .unwrap()

@@ -219,7 +219,7 @@ pub const OBSERVATION_METRICS: &[&str] = &[
     "oUserPresences",
 ];
 
-/// The conversation aggregate metrics we ask for (API.md §6).
+/// The conversation aggregate metrics we can ask for (API.md §6); `aggregates.metrics` picks.
 pub const AGGREGATE_METRICS: &[&str] = &[
     "nOffered",
     "nConnected",
@@ -232,6 +232,7 @@ pub const AGGREGATE_METRICS: &[&str] = &[
     "tHeld",
     "tAcw",
     "nOverSla",
+    "oServiceLevel",
 ];
 
 /// Routing statuses reported in `qualifier` of user metrics; the allow-list for the label.

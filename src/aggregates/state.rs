@@ -1,0 +1,323 @@
+//! The ledger's state file (`state_dir`): what the counters already counted, so that a
+//! restarted exporter counts the conversations that happened while it was down exactly once.
+//!
+//! A state is only a baseline if it describes the same counting: the same org (client id and
+//! API base), granularity and metric set, saved no longer ago than the window and not in the
+//! future. Anything else — missing, unreadable, truncated, corrupt, foreign, expired, from the
+//! future — is ignored with its reason (logged and counted by the caller); the ledger then
+//! takes a fresh baseline, which can miss the downtime's conversations but never counts one
+//! twice. Writes go to a temporary file that is fsynced and renamed over the old one, so a
+//! crash mid-write leaves the previous state whole.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ledger::{Ledger, Marks, Watch};
+use crate::metrics::ConversationCounter;
+
+const FORMAT: &str = "genesys-exporter-ledger";
+const VERSION: u32 = 1;
+const FILE_NAME: &str = "ledger.json";
+/// Clock skew between the host that wrote a state and the one reading it that is tolerated.
+const FUTURE_TOLERANCE: TimeDelta = TimeDelta::seconds(60);
+
+/// What a state must match to be used: the counting it describes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    pub client_id: String,
+    pub api_base_url: String,
+    pub granularity_seconds: u64,
+    /// Exported counter names, sorted.
+    pub counters: Vec<String>,
+}
+
+impl Identity {
+    pub fn new(
+        client_id: &str,
+        api_base_url: &str,
+        granularity: Duration,
+        counters: &[ConversationCounter],
+    ) -> Self {
+        let mut names: Vec<String> = counters.iter().map(|c| c.name().to_owned()).collect();
+        names.sort();
+        Self {
+            client_id: client_id.to_owned(),
+            api_base_url: api_base_url.trim_end_matches('/').to_owned(),
+            granularity_seconds: granularity.as_secs(),
+            counters: names,
+        }
+    }
+}
+
+/// Why a state file was not used; `as_str` is the `result` label of
+/// `genesys_exporter_state_loads_total`.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("no state file yet")]
+    Missing,
+    #[error("cannot read the state file: {0}")]
+    Unreadable(#[source] std::io::Error),
+    #[error("the state file ends early (a write was cut short?): {0}")]
+    Truncated(#[source] serde_json::Error),
+    #[error("the state file is not a valid ledger state: {0}")]
+    Corrupt(String),
+    #[error("the state file belongs to other settings ({0} differs)")]
+    Foreign(&'static str),
+    #[error("the state file was saved in the future ({saved_at}); is the clock wrong?")]
+    Future { saved_at: DateTime<Utc> },
+    #[error("the state file is older than the window (saved {saved_at})")]
+    Expired { saved_at: DateTime<Utc> },
+}
+
+impl LoadError {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Unreadable(_) => "unreadable",
+            Self::Truncated(_) => "truncated",
+            Self::Corrupt(_) => "corrupt",
+            Self::Foreign(_) => "foreign",
+            Self::Future { .. } => "future",
+            Self::Expired { .. } => "expired",
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StateFile {
+    format: String,
+    version: u32,
+    identity: Identity,
+    saved_at: DateTime<Utc>,
+    forgotten_before: Option<DateTime<Utc>>,
+    queues: BTreeMap<String, QueueState>,
+    buckets: Vec<BucketState>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct QueueState {
+    since: DateTime<Utc>,
+    established: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BucketState {
+    start: DateTime<Utc>,
+    series: Vec<SeriesState>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SeriesState {
+    queue: String,
+    media: String,
+    /// Counter name → high-water mark in the upstream unit.
+    marks: BTreeMap<String, f64>,
+}
+
+/// The state file of one exporter.
+#[derive(Debug, Clone)]
+pub struct StateStore {
+    path: PathBuf,
+    identity: Identity,
+    window: Duration,
+}
+
+impl StateStore {
+    /// Opens `dir` (created if missing) and proves it writable the way every save writes, so a
+    /// directory that cannot hold the state fails at start-up rather than at the first save.
+    pub fn open(dir: &Path, identity: Identity, window: Duration) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let probe = dir.join(".write-probe");
+        write_atomically(&probe, b"probe")?;
+        std::fs::remove_file(&probe)?;
+        Ok(Self {
+            path: dir.join(FILE_NAME),
+            identity,
+            window,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The saved ledger, if it is a valid baseline at `now`, restored into `ledger` (which
+    /// must be empty and of the same granularity and counters).
+    pub fn load_into(&self, ledger: &mut Ledger, now: DateTime<Utc>) -> Result<(), LoadError> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LoadError::Missing),
+            Err(e) => return Err(LoadError::Unreadable(e)),
+        };
+        let state: StateFile = serde_json::from_slice(&bytes).map_err(|e| {
+            if e.is_eof() {
+                LoadError::Truncated(e)
+            } else {
+                LoadError::Corrupt(e.to_string())
+            }
+        })?;
+        self.check(&state, now)?;
+        restore(ledger, state)
+    }
+
+    fn check(&self, state: &StateFile, now: DateTime<Utc>) -> Result<(), LoadError> {
+        if state.format != FORMAT || state.version != VERSION {
+            return Err(LoadError::Corrupt(format!(
+                "format {} version {}, expected {FORMAT} version {VERSION}",
+                state.format, state.version
+            )));
+        }
+        let (ours, theirs) = (&self.identity, &state.identity);
+        let differs = if ours.client_id != theirs.client_id {
+            Some("client_id")
+        } else if ours.api_base_url != theirs.api_base_url {
+            Some("api_base_url")
+        } else if ours.granularity_seconds != theirs.granularity_seconds {
+            Some("aggregates.granularity")
+        } else if ours.counters != theirs.counters {
+            Some("aggregates.metrics")
+        } else {
+            None
+        };
+        if let Some(key) = differs {
+            return Err(LoadError::Foreign(key));
+        }
+        if state.saved_at > now + FUTURE_TOLERANCE {
+            return Err(LoadError::Future {
+                saved_at: state.saved_at,
+            });
+        }
+        let window = TimeDelta::from_std(self.window).unwrap_or(TimeDelta::MAX);
+        if now.signed_duration_since(state.saved_at) > window {
+            return Err(LoadError::Expired {
+                saved_at: state.saved_at,
+            });
+        }
+        Ok(())
+    }
+
+    /// The ledger as file bytes, stamped `saved_at`.
+    pub fn encode(&self, ledger: &Ledger, saved_at: DateTime<Utc>) -> Vec<u8> {
+        let queues = ledger
+            .watched
+            .iter()
+            .map(|(id, watch)| {
+                let state = QueueState {
+                    since: watch.since,
+                    established: watch.established,
+                };
+                (id.clone(), state)
+            })
+            .collect();
+        let buckets = ledger
+            .buckets
+            .iter()
+            .map(|(start, series)| BucketState {
+                start: *start,
+                series: series
+                    .iter()
+                    .map(|((queue, media), marks)| SeriesState {
+                        queue: queue.clone(),
+                        media: media.clone(),
+                        marks: marks
+                            .iter()
+                            .map(|(counter, value)| (counter.name().to_owned(), *value))
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let state = StateFile {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            identity: self.identity.clone(),
+            saved_at,
+            forgotten_before: ledger.forgotten_before,
+            queues,
+            buckets,
+        };
+        // NB: a map of strings and numbers always serializes.
+        serde_json::to_vec(&state).unwrap_or_default()
+    }
+
+    /// Replaces the state file with `bytes`: temporary file, fsync, rename, fsync of the
+    /// directory, so a reader sees the old state or the new one, never a mix.
+    pub fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        write_atomically(&self.path, bytes)
+    }
+}
+
+fn restore(ledger: &mut Ledger, state: StateFile) -> Result<(), LoadError> {
+    let counter_of = |name: &str| {
+        ConversationCounter::ALL
+            .into_iter()
+            .find(|c| c.name() == name)
+            .ok_or_else(|| LoadError::Corrupt(format!("unknown counter {name}")))
+    };
+    let mut buckets = BTreeMap::new();
+    for bucket in state.buckets {
+        let mut series: HashMap<(String, String), Marks> = HashMap::new();
+        for one in bucket.series {
+            if !state.queues.contains_key(&one.queue) {
+                return Err(LoadError::Corrupt(format!(
+                    "marks for queue {} that is not watched",
+                    one.queue
+                )));
+            }
+            let mut marks = Marks::new();
+            for (name, value) in one.marks {
+                if !value.is_finite() || value < 0.0 {
+                    return Err(LoadError::Corrupt(format!("mark {name} = {value}")));
+                }
+                marks.insert(counter_of(&name)?, value);
+            }
+            series.insert((one.queue, one.media), marks);
+        }
+        buckets.insert(bucket.start, series);
+    }
+    ledger.buckets = buckets;
+    ledger.forgotten_before = state.forgotten_before;
+    ledger.watched = state
+        .queues
+        .into_iter()
+        .map(|(id, q)| {
+            let watch = Watch {
+                since: q.since,
+                established: q.established,
+            };
+            (id, watch)
+        })
+        .collect();
+    Ok(())
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    {
+        let mut file = File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temporary, path)?;
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
