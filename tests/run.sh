@@ -16,16 +16,17 @@ install_debian_package() {
     fi
 }
 
-# promtool (Debian's prometheus package) validates the exposition format in tests/promtool.rs.
-if ! command -v promtool >/dev/null; then
+# Debian's prometheus package: promtool validates the exposition format (tests/promtool.rs) and
+# the server itself scrapes the exporter through restarts (tests/restart.rs).
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
     install_debian_package prometheus || true
 fi
-if ! command -v promtool >/dev/null; then
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
     if [ "${CI:-}" = "true" ]; then
-        echo "error: promtool is required under CI=true and could not be installed" >&2
+        echo "error: prometheus and promtool are required under CI=true and could not be installed" >&2
         exit 1
     fi
-    echo "warning: promtool not found; tests/promtool.rs will report it" >&2
+    echo "warning: prometheus/promtool not found; the tests that need them will report it" >&2
 fi
 
 # The official Genesys Cloud Python SDK, and a WebSocket client it lacks, drive the simulator in

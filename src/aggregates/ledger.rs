@@ -39,6 +39,8 @@ pub struct Delta {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FoldReport {
     pub deltas: Vec<Delta>,
+    /// Buckets folded (with data inside the window).
+    pub admitted: usize,
     /// Values first seen while the queue's baseline was being taken: remembered, not counted.
     pub baselined: usize,
     /// Buckets whose width is not the ledger's granularity (e.g. zero-width observation
@@ -63,6 +65,7 @@ pub struct FoldReport {
 impl FoldReport {
     fn absorb(&mut self, other: FoldReport) {
         self.deltas.extend(other.deltas);
+        self.admitted += other.admitted;
         self.baselined += other.baselined;
         self.skipped_buckets += other.skipped_buckets;
         self.off_grid_buckets += other.off_grid_buckets;
@@ -203,6 +206,7 @@ impl Ledger {
         let Some(start) = self.admit(&bucket.interval, &mut report) else {
             return report;
         };
+        report.admitted += 1;
         let baseline = watch.is_baseline(start);
         let marks = self
             .buckets

@@ -158,6 +158,9 @@ impl ConversationTotals {
                 "aggregate data not counted"
             );
         }
+        if report.admitted > 0 {
+            self.metrics.ensure_conversation_group(queue_id, media_type);
+        }
         if let Some(target) = report.service_level_target {
             self.metrics
                 .set_service_level_target(queue_id, media_type, target);

@@ -393,7 +393,11 @@ mod tests {
                 "oServiceLevel"
             ]
         );
-        assert_eq!(sample(&metrics, OFFERED), None);
+        assert_eq!(
+            sample(&metrics, OFFERED),
+            Some(0.0),
+            "a group with data in the window has its series, at 0"
+        );
 
         assert_eq!(poll().await.unwrap().unwrap(), 0, "a repeat adds nothing");
         upstream.offered.store(9, Ordering::SeqCst);

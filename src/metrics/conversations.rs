@@ -63,19 +63,7 @@ impl Metrics {
         self.with_queue(queue_id, |name| {
             let mut series = self.lock_conversation_series();
             let group = (queue_id.to_owned(), media.to_owned());
-            let created = match series.created.get(&group) {
-                Some(created) => *created,
-                None => {
-                    for counter in &self.counters {
-                        self.counter_series(*counter, queue_id, name, media);
-                    }
-                    // NB: read after creating the series: any render counted from here on
-                    // gathers them.
-                    let created = self.renders.load(Ordering::SeqCst);
-                    series.created.insert(group.clone(), created);
-                    created
-                }
-            };
+            let created = self.create_group(&mut series, &group, name);
             if created < self.renders.load(Ordering::SeqCst) {
                 if let Some(series) = self.counter_series(counter, queue_id, name, media) {
                     series.inc_by(value);
@@ -88,6 +76,31 @@ impl Metrics {
                     .push((counter, value));
             }
         });
+    }
+
+    /// Makes sure the (queue, media type) group's counters exist, at 0 if new: a group with
+    /// data in the window keeps its series through a restart, so Prometheus sees the reset
+    /// and a dashboard no gap.
+    pub fn ensure_conversation_group(&self, queue_id: &str, media: &str) {
+        self.with_queue(queue_id, |name| {
+            let mut series = self.lock_conversation_series();
+            let group = (queue_id.to_owned(), media.to_owned());
+            self.create_group(&mut series, &group, name);
+        });
+    }
+
+    /// The render count when `group`'s counters were created, creating them now if needed.
+    fn create_group(&self, series: &mut ConversationSeries, group: &Group, name: &str) -> u64 {
+        if let Some(created) = series.created.get(group) {
+            return *created;
+        }
+        for counter in &self.counters {
+            self.counter_series(*counter, &group.0, name, &group.1);
+        }
+        // NB: read after creating the series: any render counted from here on gathers them.
+        let created = self.renders.load(Ordering::SeqCst);
+        series.created.insert(group.clone(), created);
+        created
     }
 
     /// Applies the increments of groups created before the render numbered `renders_before`

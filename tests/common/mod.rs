@@ -2,6 +2,8 @@
 //! `/metrics` scraped over HTTP and parsed, ground truth read from the simulator's control API.
 #![allow(dead_code)]
 
+pub mod process;
+pub mod prometheus;
 pub mod truth;
 
 use std::collections::BTreeMap;
@@ -138,6 +140,14 @@ impl Harness {
                 .expect("exporter stops in time");
         }
     }
+}
+
+/// A loopback port nothing listens on right now (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
 }
 
 /// Polls `check` until it returns `Ok`, failing the test with the last `Err` after `DEADLINE`.

@@ -137,12 +137,17 @@ pub fn counter_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]
 }
 
 pub fn total_offered(truth: &Value) -> f64 {
+    total(truth, "nOffered", "count")
+}
+
+/// `metric`'s `statistic` (`count`, `sum`, `numerator`, …) summed over every queue and media.
+pub fn total(truth: &Value, metric: &str, statistic: &str) -> f64 {
     truth["queues"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|q| q["totals"].as_object().into_iter().flat_map(|m| m.values()))
-        .map(|media| count(&media["nOffered"]["count"]))
+        .map(|media| count(&media[metric][statistic]))
         .sum()
 }
 

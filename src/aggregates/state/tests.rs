@@ -209,7 +209,7 @@ async fn after_a_restart_with_state_the_downtime_is_counted_once_and_without_it_
     first.fold(&offered(B0930, 15));
     assert_eq!(
         sample(&first_metrics, OFFERED),
-        None,
+        Some(0.0),
         "shown only once saved"
     );
     first.save(at("2026-11-25T09:45:00.000Z")).await;
@@ -241,8 +241,8 @@ async fn after_a_restart_with_state_the_downtime_is_counted_once_and_without_it_
     stateless.establish(&ids);
     assert_eq!(
         sample(&stateless_metrics, OFFERED),
-        None,
-        "no series for a baseline"
+        Some(0.0),
+        "a baseline counts nothing"
     );
     stateless.fold(&offered(B0930, 21));
     assert_eq!(sample(&stateless_metrics, OFFERED), Some(1.0));
@@ -263,7 +263,11 @@ async fn an_ignored_state_is_counted_by_reason_and_gives_a_fresh_baseline() {
     totals.fold(&offered(B0930, 9));
     totals.establish(&ids);
     totals.save(now).await;
-    assert_eq!(sample(&metrics, OFFERED), None, "the window is a baseline");
+    assert_eq!(
+        sample(&metrics, OFFERED),
+        Some(0.0),
+        "the window is a baseline"
+    );
     let written = "genesys_exporter_state_writes_total{result=\"success\"}";
     assert_eq!(sample(&metrics, written), Some(1.0));
 }

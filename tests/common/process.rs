@@ -1,0 +1,107 @@
+//! The exporter binary as a child process (`run`, configured through the environment), for
+//! tests that restart or kill it as an orchestrator would.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use genesys_exporter::sim::SimHandle;
+
+use super::{DEADLINE, eventually};
+
+pub struct ExporterProcess {
+    pub url: String,
+    child: Child,
+}
+
+/// `GENESYS_EXPORTER_*` settings pointing the binary at `sim`, listening on `port`.
+pub fn sim_env(sim: &SimHandle, port: u16, media_types: &[String]) -> Vec<(String, String)> {
+    [
+        ("CLIENT_ID", sim.client_id.clone()),
+        ("CLIENT_SECRET", sim.client_secret.clone()),
+        ("API_BASE_URL", sim.base_url.clone()),
+        ("LOGIN_BASE_URL", sim.base_url.clone()),
+        ("LISTEN_ADDRESS", format!("127.0.0.1:{port}")),
+        ("MEDIA_TYPES", media_types.join(",")),
+        ("AGGREGATES__POLL_INTERVAL", "300ms".to_owned()),
+        ("STREAM__HEARTBEAT_TIMEOUT", "3s".to_owned()),
+        ("LOG__LEVEL", "warn".to_owned()),
+    ]
+    .into_iter()
+    .map(|(key, value)| (format!("GENESYS_EXPORTER_{key}"), value))
+    .collect()
+}
+
+impl ExporterProcess {
+    pub fn spawn(env: &[(String, String)], port: u16) -> ExporterProcess {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_genesys-exporter"));
+        command.arg("run");
+        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("GENESYS_EXPORTER")) {
+            command.env_remove(name);
+        }
+        command.env_remove("RUST_LOG");
+        let child = command
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the exporter binary starts");
+        ExporterProcess {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    pub async fn wait_ready(&self) {
+        let http = reqwest::Client::new();
+        let url = format!("{}/readyz", self.url);
+        eventually("the exporter process is ready", || async {
+            match http.get(&url).send().await {
+                Ok(r) if r.status() == 200 => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub async fn stop(mut self) {
+        self.signal("-TERM");
+        let status = wait(&mut self.child).await;
+        assert!(status.success(), "exit status {status}");
+    }
+
+    /// SIGKILL, as an OOM kill or a node failure would end it.
+    pub async fn kill(mut self) {
+        self.signal("-KILL");
+        wait(&mut self.child).await;
+    }
+}
+
+async fn wait(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited on") {
+            return status;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the exporter did not exit"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+impl Drop for ExporterProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

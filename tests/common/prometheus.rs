@@ -1,0 +1,153 @@
+//! A real Prometheus server (Debian's `prometheus` package) on 127.0.0.1, scraping given
+//! targets every second, queried over its HTTP API.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{DEADLINE, free_port};
+
+pub struct Prometheus {
+    pub url: String,
+    child: Child,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// Whether the `prometheus` binary is there; under CI=true it must be.
+pub fn available() -> bool {
+    let found = Command::new("prometheus")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var("CI").as_deref() != Ok("true"),
+        "prometheus is required under CI=true (tests/run.sh installs Debian's package)"
+    );
+    if !found {
+        eprintln!("skipping: prometheus not installed (tests/run.sh installs it)");
+    }
+    found
+}
+
+impl Prometheus {
+    /// Starts a server scraping `targets` (job name, host:port) every second.
+    pub async fn start(targets: &[(&str, String)]) -> Prometheus {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs: String = targets
+            .iter()
+            .map(|(job, address)| {
+                format!(
+                    "  - job_name: {job}\n    static_configs:\n      - targets: ['{address}']\n"
+                )
+            })
+            .collect();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nscrape_configs:\n{jobs}"
+        );
+        let config_path = dir.path().join("prometheus.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let port = free_port();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn")
+            .stdout(Stdio::null())
+            .stderr(log_file(dir.path()))
+            .spawn()
+            .expect("prometheus starts");
+        let prometheus = Prometheus {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap(),
+            _dir: dir,
+        };
+        super::eventually("prometheus is ready", || async {
+            match prometheus
+                .http
+                .get(format!("{}/-/ready", prometheus.url))
+                .send()
+                .await
+            {
+                Ok(r) if r.status() == 200 => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
+        prometheus
+    }
+
+    /// The result of an instant query at `time` (Unix seconds), or now.
+    pub async fn query(&self, promql: &str, time: Option<f64>) -> Vec<Value> {
+        let mut form = vec![("query", promql.to_owned())];
+        if let Some(time) = time {
+            form.push(("time", format!("{time:.3}")));
+        }
+        let body: Value = self
+            .http
+            .post(format!("{}/api/v1/query", self.url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["status"], "success", "{promql}: {body}");
+        body["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The single value of a query that yields one sample (`None` when it yields none).
+    pub async fn value(&self, promql: &str, time: Option<f64>) -> Option<f64> {
+        let result = self.query(promql, time).await;
+        let sample = result.first()?;
+        sample["value"][1].as_str()?.parse().ok()
+    }
+
+    /// Waits until `promql` yields exactly `want` (to a thousandth: float sums of seconds).
+    pub async fn wait_for(&self, promql: &str, want: f64) {
+        self.wait_until(promql, want, |v| (v - want).abs() < 1e-3)
+            .await;
+    }
+
+    /// Waits until `promql` yields at least `want`.
+    pub async fn wait_at_least(&self, promql: &str, want: f64) {
+        self.wait_until(promql, want, |v| v >= want).await;
+    }
+
+    async fn wait_until(&self, promql: &str, want: f64, good: impl Fn(f64) -> bool) {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        let mut last = None;
+        while tokio::time::Instant::now() < deadline {
+            last = self.value(promql, None).await;
+            if last.is_some_and(&good) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("{promql}: {last:?}, wanted {want} within {DEADLINE:?}");
+    }
+}
+
+fn log_file(dir: &Path) -> Stdio {
+    std::fs::File::create(dir.join("prometheus.log")).map_or_else(|_| Stdio::null(), Stdio::from)
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,314 @@
+//! Restarts as Prometheus sees them: a real Prometheus server scrapes two exporter processes
+//! (one without a state directory, one with) through a restart with no traffic and a restart
+//! with traffic during the downtime, and `increase()` over the whole run must equal the
+//! simulator's ground truth: without state, less the downtime's conversations; with state,
+//! all of them, each once.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::free_port;
+use common::process::{ExporterProcess, sim_env};
+use common::prometheus::{self, Prometheus};
+use common::truth::total;
+use genesys_exporter::sim::{self, SimConfig};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// (counter, truth metric, statistic, factor from the truth's unit).
+const COUNTERS: &[(&str, &str, &str, f64)] = &[
+    (
+        "genesys_conversations_offered_total",
+        "nOffered",
+        "count",
+        1.0,
+    ),
+    (
+        "genesys_conversations_answered_total",
+        "tAnswered",
+        "count",
+        1.0,
+    ),
+    (
+        "genesys_conversations_abandoned_total",
+        "tAbandon",
+        "count",
+        1.0,
+    ),
+    (
+        "genesys_conversations_handled_total",
+        "tHandle",
+        "count",
+        1.0,
+    ),
+    (
+        "genesys_conversation_handle_seconds_total",
+        "tHandle",
+        "sum",
+        0.001,
+    ),
+];
+
+type Totals = BTreeMap<&'static str, f64>;
+
+fn totals(truth: &Value) -> Totals {
+    COUNTERS
+        .iter()
+        .map(|(counter, metric, statistic, factor)| {
+            (*counter, total(truth, metric, statistic) * factor)
+        })
+        .collect()
+}
+
+fn minus(a: &Totals, b: &Totals) -> Totals {
+    a.iter().map(|(k, v)| (*k, v - b[k])).collect()
+}
+
+fn plus(a: &Totals, b: &Totals) -> Totals {
+    a.iter().map(|(k, v)| (*k, v + b[k])).collect()
+}
+
+/// One exporter under test: a job in Prometheus, a port, maybe a state directory.
+struct Job {
+    name: &'static str,
+    port: u16,
+    env: Vec<(String, String)>,
+}
+
+impl Job {
+    fn spawn(&self) -> ExporterProcess {
+        ExporterProcess::spawn(&self.env, self.port)
+    }
+
+    /// When the process Prometheus scraped last started.
+    async fn started(&self, prometheus: &Prometheus) -> Option<f64> {
+        let query = format!("process_start_time_seconds{{job=\"{}\"}}", self.name);
+        prometheus.value(&query, None).await
+    }
+
+    /// Waits until Prometheus has scraped a process of this job other than the one that
+    /// started at `previous` and it has polled, plus two more scrapes (so new series were seen
+    /// at 0 and what they held back is shown).
+    async fn wait_scraped_new(&self, prometheus: &Prometheus, previous: Option<f64>) {
+        let started = format!(
+            "process_start_time_seconds{{job=\"{}\"}} != {}",
+            self.name,
+            previous.unwrap_or(-1.0)
+        );
+        let polled = format!(
+            "genesys_exporter_aggregate_polls_total{{job=\"{}\",result=\"success\"}}",
+            self.name
+        );
+        common::eventually(
+            "prometheus scraped the new process after a poll",
+            || async {
+                let new = prometheus.value(&started, None).await.is_some();
+                let polls = prometheus.value(&polled, None).await.unwrap_or(0.0);
+                if new && polls >= 1.0 {
+                    Ok(())
+                } else {
+                    Err(format!("new {new}, polls {polls}"))
+                }
+            },
+        )
+        .await;
+        let scrapes = format!("count_over_time(up{{job=\"{}\"}}[1h])", self.name);
+        let seen = prometheus.value(&scrapes, None).await.unwrap_or(0.0);
+        prometheus.wait_at_least(&scrapes, seen + 2.0).await;
+    }
+
+    /// Waits until the process's counters, as Prometheus has them now, equal `want`.
+    async fn wait_counters(&self, prometheus: &Prometheus, want: &Totals) {
+        for (counter, value) in want {
+            let query = format!("sum({counter}{{job=\"{}\"}}) or vector(0)", self.name);
+            prometheus.wait_for(&query, round(*value)).await;
+        }
+    }
+
+    /// `increase()` of every counter over the whole run, evaluated at the job's last scrape
+    /// with a range reaching back before its first: every series starts at 0 and the range
+    /// ends on a sample, so Prometheus extrapolates nothing and the result is exact.
+    async fn increases(&self, prometheus: &Prometheus) -> Totals {
+        let last = format!("timestamp(up{{job=\"{}\"}})", self.name);
+        let at = prometheus.value(&last, None).await.expect("scraped");
+        let mut out = Totals::new();
+        for (counter, ..) in COUNTERS {
+            let query = format!("sum(increase({counter}{{job=\"{}\"}}[30m]))", self.name);
+            let value = prometheus.value(&query, Some(at)).await.unwrap_or(0.0);
+            let resets = format!("sum(resets({counter}{{job=\"{}\"}}[30m]))", self.name);
+            let resets = prometheus.value(&resets, Some(at)).await.unwrap_or(0.0);
+            eprintln!(
+                "{}: increase({counter}) = {value}, resets {resets}",
+                self.name
+            );
+            out.insert(*counter, value);
+        }
+        out
+    }
+}
+
+fn round(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+fn assert_totals(what: &str, got: &Totals, want: &Totals) {
+    for (counter, value) in want {
+        assert!(
+            (got[counter] - value).abs() < 1e-6,
+            "{what}: {counter} = {}, truth {value}\n got {got:?}\nwant {want:?}",
+            got[counter]
+        );
+    }
+}
+
+async fn truth(http: &reqwest::Client, base: &str) -> Value {
+    http.get(format!("{base}/sim/truth"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn traffic(http: &reqwest::Client, base: &str, action: &str) {
+    let response = http
+        .post(format!("{base}/sim/traffic/{action}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
+/// Lets the simulated contact centre work for `how_long`, then stops it and returns what it
+/// recorded up to then.
+async fn let_traffic_flow(http: &reqwest::Client, base: &str, how_long: Duration) -> Value {
+    traffic(http, base, "resume").await;
+    tokio::time::sleep(how_long).await;
+    traffic(http, base, "pause").await;
+    truth(http, base).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn increase_across_restarts_equals_the_ground_truth_with_and_without_state() {
+    if !prometheus::available() {
+        return;
+    }
+    genesys_exporter::genesys::install_crypto_provider();
+    let cancel = CancellationToken::new();
+    let config = SimConfig {
+        // NB: no reporting lag, so no revisions: what happened when is unambiguous.
+        reporting_lag: Duration::ZERO,
+        arrivals_per_minute: 600.0,
+        ..SimConfig::fast_for_tests(21)
+    };
+    let media_types = config.media_types.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = sim::start(config, listener, cancel.clone()).await.unwrap();
+    let http = reqwest::Client::new();
+    let base = sim.base_url.clone();
+    traffic(&http, &base, "pause").await;
+
+    let state_dir = tempfile::tempdir().unwrap();
+    let job = |name: &'static str, state: bool| {
+        let port = free_port();
+        let mut env = sim_env(&sim, port, &media_types);
+        if state {
+            let dir = state_dir.path().display().to_string();
+            env.push(("GENESYS_EXPORTER_STATE_DIR".into(), dir));
+            env.push((
+                "GENESYS_EXPORTER_AGGREGATES__STATE_FLUSH_INTERVAL".into(),
+                "200ms".into(),
+            ));
+        }
+        Job { name, port, env }
+    };
+    let jobs = [job("stateless", false), job("stateful", true)];
+    let targets: Vec<(&str, String)> = jobs
+        .iter()
+        .map(|j| (j.name, format!("127.0.0.1:{}", j.port)))
+        .collect();
+    let prometheus = Prometheus::start(&targets).await;
+
+    // First life: the window so far (t0) is the baseline; then conversations happen.
+    let t0 = totals(&truth(&http, &base).await);
+    let mut processes = Vec::new();
+    for job in &jobs {
+        let process = job.spawn();
+        process.wait_ready().await;
+        processes.push(process);
+    }
+    for job in &jobs {
+        job.wait_scraped_new(&prometheus, None).await;
+    }
+    let t1 = totals(&let_traffic_flow(&http, &base, Duration::from_secs(2)).await);
+    assert!(t1["genesys_conversations_offered_total"] > t0["genesys_conversations_offered_total"]);
+    for job in &jobs {
+        job.wait_counters(&prometheus, &minus(&t1, &t0)).await;
+    }
+
+    // A restart with nothing happening: increase() must not move.
+    let mut previous = Vec::new();
+    for job in &jobs {
+        previous.push(job.started(&prometheus).await);
+    }
+    for process in processes.drain(..) {
+        process.stop().await;
+    }
+    for job in &jobs {
+        processes.push(job.spawn());
+    }
+    for (job, previous) in jobs.iter().zip(&previous) {
+        job.wait_scraped_new(&prometheus, *previous).await;
+        let zero: Totals = COUNTERS.iter().map(|(c, ..)| (*c, 0.0)).collect();
+        job.wait_counters(&prometheus, &zero).await;
+        let increases = job.increases(&prometheus).await;
+        assert_totals(
+            &format!("{} after a quiet restart", job.name),
+            &increases,
+            &minus(&t1, &t0),
+        );
+    }
+
+    // A restart with conversations while both are down.
+    let mut previous = Vec::new();
+    for job in &jobs {
+        previous.push(job.started(&prometheus).await);
+    }
+    for process in processes.drain(..) {
+        process.stop().await;
+    }
+    let t2 = totals(&let_traffic_flow(&http, &base, Duration::from_millis(1500)).await);
+    for job in &jobs {
+        processes.push(job.spawn());
+    }
+    for (job, previous) in jobs.iter().zip(&previous) {
+        job.wait_scraped_new(&prometheus, *previous).await;
+    }
+    let t3 = totals(&let_traffic_flow(&http, &base, Duration::from_secs(2)).await);
+    let (stateless, stateful) = (&jobs[0], &jobs[1]);
+    stateless.wait_counters(&prometheus, &minus(&t3, &t2)).await;
+    stateful.wait_counters(&prometheus, &minus(&t3, &t1)).await;
+
+    let lived = plus(&minus(&t1, &t0), &minus(&t3, &t2));
+    assert_totals(
+        "without state: what happened while it ran",
+        &stateless.increases(&prometheus).await,
+        &lived,
+    );
+    assert_totals(
+        "with state: everything, the downtime once",
+        &stateful.increases(&prometheus).await,
+        &minus(&t3, &t0),
+    );
+    let loaded = "genesys_exporter_state_loads_total{job=\"stateful\",result=\"loaded\"}";
+    assert_eq!(prometheus.value(loaded, None).await, Some(1.0));
+
+    for process in processes {
+        process.stop().await;
+    }
+    cancel.cancel();
+}
