@@ -12,7 +12,7 @@ use common::{Harness, eventually};
 async fn gauges_and_counters_equal_ground_truth_once_traffic_pauses() {
     let config = genesys_exporter::sim::SimConfig::fast_for_tests(7);
     let media_types = config.media_types.clone();
-    let harness = Harness::start_with(config, |_| {}).await;
+    let harness = Harness::start_counting(config, |_| {}).await;
 
     eventually("traffic flows and the exporter is ready", || async {
         let (status, body) = harness

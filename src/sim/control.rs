@@ -95,7 +95,8 @@ pub(crate) fn truth_json(sim: &Sim) -> Value {
     let at = from_epoch_millis(now)
         .map(format_instant)
         .unwrap_or_default();
-    json!({"now": at, "paused": sim.is_paused(), "queues": queues})
+    let pending = model.ledger.pending();
+    json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues})
 }
 
 async fn pause(State(sim): State<Arc<Sim>>) -> StatusCode {

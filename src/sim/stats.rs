@@ -219,6 +219,11 @@ impl Ledger {
         out
     }
 
+    /// How many records are still inside their reporting lag (invisible to the query).
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
     pub(crate) fn totals(&self, queue: usize, media: usize) -> Option<&StatSet> {
         self.totals.get(&(queue, media))
     }

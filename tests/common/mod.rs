@@ -28,6 +28,9 @@ pub struct Harness {
     pub cancel: CancellationToken,
     /// The media types both sides use (the exporter's allow-list).
     pub media_types: Vec<String>,
+    /// The ground truth when the exporter took its baseline (see `start_counting`): its
+    /// counters count what happened since.
+    pub baseline: Option<Value>,
     exporter: Option<Exporter>,
 }
 
@@ -84,8 +87,83 @@ impl Harness {
             http: reqwest::Client::new(),
             cancel,
             media_types,
+            baseline: None,
             exporter: Some(exporter),
         }
+    }
+
+    /// Like `start_with`, with the traffic paused while the exporter takes its baseline (its
+    /// first poll), so `baseline` is exactly what its counters do not count.
+    pub async fn start_counting(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
+        let mut harness = Self::start_paused(config, tweak).await;
+        harness.baseline = Some(harness.truth().await);
+        harness.sim_post("/sim/traffic/resume", Value::Null).await;
+        harness
+    }
+
+    async fn start_paused(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
+        genesys_exporter::genesys::install_crypto_provider();
+        let cancel = CancellationToken::new();
+        let media_types = config.media_types.clone();
+        let sim_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = sim::start(config, sim_listener, cancel.child_token())
+            .await
+            .unwrap();
+        let http = reqwest::Client::new();
+        let pause = format!("{}/sim/traffic/pause", sim.base_url);
+        assert!(http.post(pause).send().await.unwrap().status().is_success());
+        // NB: what is still inside its reporting lag would show after the baseline and be
+        // counted, though the truth has it before.
+        let truth_url = format!("{}/sim/truth", sim.base_url);
+        eventually(
+            "every recorded conversation is visible to the query",
+            || async {
+                let truth: Value = http
+                    .get(&truth_url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                match truth["pendingRecords"].as_u64() {
+                    Some(0) => Ok(()),
+                    other => Err(format!("{other:?} pending")),
+                }
+            },
+        )
+        .await;
+        let mut settings = fast_settings(&sim, &media_types);
+        tweak(&mut settings);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let exporter = Exporter::start(settings, listener, cancel.child_token())
+            .await
+            .unwrap();
+        let harness = Harness {
+            exporter_url: format!("http://{}", exporter.local_addr),
+            sim,
+            http,
+            cancel,
+            media_types,
+            baseline: None,
+            exporter: Some(exporter),
+        };
+        eventually("the exporter has taken its baseline", || async {
+            let scrape = harness.scrape().await;
+            let polls = scrape
+                .get(
+                    "genesys_exporter_aggregate_polls_total",
+                    &[("result", "success")],
+                )
+                .unwrap_or(0.0);
+            if polls >= 1.0 {
+                Ok(())
+            } else {
+                Err(format!("{polls} polls"))
+            }
+        })
+        .await;
+        harness
     }
 
     pub async fn get_text(&self, url: &str) -> (u16, String) {

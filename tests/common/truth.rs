@@ -136,6 +136,27 @@ pub fn counter_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]
     wrong
 }
 
+/// `truth` with the `baseline`'s totals taken off: what an exporter that took its baseline
+/// then has counted since.
+pub fn since_baseline(truth: &Value, baseline: &Value) -> Value {
+    let mut out = truth.clone();
+    let base_queues = baseline["queues"].as_array().cloned().unwrap_or_default();
+    for queue in out["queues"].as_array_mut().into_iter().flatten() {
+        let Some(base) = base_queues.iter().find(|q| q["id"] == queue["id"]) else {
+            continue;
+        };
+        for (media, metrics) in queue["totals"].as_object_mut().into_iter().flatten() {
+            for (metric, stats) in metrics.as_object_mut().into_iter().flatten() {
+                for (statistic, value) in stats.as_object_mut().into_iter().flatten() {
+                    let before = count(&base["totals"][media][metric][statistic]);
+                    *value = serde_json::json!(count(value) - before);
+                }
+            }
+        }
+    }
+    out
+}
+
 pub fn total_offered(truth: &Value) -> f64 {
     total(truth, "nOffered", "count")
 }
@@ -156,7 +177,10 @@ pub async fn check_against_truth(
     media_types: &[String],
     mismatches: fn(&Scrape, &Value, &[String]) -> Vec<String>,
 ) -> Result<(), String> {
-    let truth = harness.truth().await;
+    let mut truth = harness.truth().await;
+    if let Some(baseline) = &harness.baseline {
+        truth = since_baseline(&truth, baseline);
+    }
     let scrape = harness.scrape().await;
     let wrong = mismatches(&scrape, &truth, media_types);
     if wrong.is_empty() {
