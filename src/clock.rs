@@ -77,7 +77,10 @@ mod tests {
         let start = clock.now();
         std::thread::sleep(std::time::Duration::from_millis(20));
         let elapsed = (copy.now() - start).num_milliseconds();
-        assert!(elapsed >= 20_000, "20 ms real is at least 20 s simulated: {elapsed}");
+        assert!(
+            elapsed >= 20_000,
+            "20 ms real is at least 20 s simulated: {elapsed}"
+        );
         assert!(copy.now() >= clock.now() - TimeDelta::seconds(1));
     }
 }
