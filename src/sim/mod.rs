@@ -25,7 +25,6 @@ mod ws;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -67,7 +66,7 @@ pub async fn start(
     cancel: CancellationToken,
 ) -> std::io::Result<SimHandle> {
     let address = listener.local_addr()?;
-    let now = now_ms();
+    let now = config.clock.now_ms();
     let history = i64::try_from(config.history.as_millis()).unwrap_or(i64::MAX / 2);
     let mut model = Model::new(&config, now - history);
     model.step(now);
@@ -109,8 +108,9 @@ pub(crate) struct Sim {
     /// Organization presence ids, one per `PRESENCES` entry (the `oUserPresences` qualifiers).
     pub presence_ids: Vec<String>,
     pub model: Mutex<Model>,
-    /// When the traffic was paused, if it is.
-    pub paused_since: Mutex<Option<Instant>>,
+    /// When the traffic was paused, if it is, in simulated epoch milliseconds: resuming shifts
+    /// the model by the simulated time the pause lasted.
+    pub paused_since: Mutex<Option<i64>>,
     pub auth: auth::AuthState,
     pub gate: guard::Gate,
     pub channels: Mutex<channels::Registry>,
@@ -186,6 +186,11 @@ impl Sim {
         }
     }
 
+    /// The simulated now, in epoch milliseconds; the only clock the simulator reads.
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.config.clock.now_ms()
+    }
+
     pub(crate) fn model(&self) -> MutexGuard<'_, Model> {
         lock(&self.model)
     }
@@ -204,7 +209,7 @@ impl Sim {
         let _model = self.model();
         let mut since = lock(&self.paused_since);
         if since.is_none() {
-            *since = Some(Instant::now());
+            *since = Some(self.now_ms());
             self.publish_all.store(true, Ordering::SeqCst);
         }
     }
@@ -213,7 +218,7 @@ impl Sim {
         let mut model = self.model();
         let since = lock(&self.paused_since).take();
         if let Some(since) = since {
-            model.shift(i64::try_from(since.elapsed().as_millis()).unwrap_or(0));
+            model.shift((self.now_ms() - since).max(0));
         }
     }
 }
@@ -223,10 +228,6 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn router(sim: Arc<Sim>) -> Router {
@@ -247,7 +248,8 @@ fn router(sim: Arc<Sim>) -> Router {
         .with_state(sim)
 }
 
-/// Advances the model on the wall clock; while paused only the reporting lag moves on.
+/// Advances the model to the simulated now every real tick; while paused only the reporting lag
+/// moves on.
 async fn tick_loop(sim: Arc<Sim>, cancel: CancellationToken) {
     let mut ticks = tokio::time::interval(sim.config.tick);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -257,10 +259,11 @@ async fn tick_loop(sim: Arc<Sim>, cancel: CancellationToken) {
             _ = ticks.tick() => {}
         }
         let mut model = sim.model();
+        let now = sim.now_ms();
         if sim.is_paused() {
-            model.ledger.flush(now_ms());
+            model.ledger.flush(now);
         } else {
-            model.step(now_ms());
+            model.step(now);
         }
     }
 }
