@@ -370,20 +370,9 @@ mod service_tests {
     use crate::genesys::model::{
         ConversationAggregateQueryResponse, QueueObservationQueryResponse,
     };
-    use crate::genesys::time::{bucket_start, format_interval, parse_instant, parse_interval};
+    use crate::genesys::time::{bucket_start, format_interval, parse_interval};
     use crate::sim::SimConfig;
-    use crate::sim::harness::{DEADLINE, TestSim};
-
-    /// Conversations offered so far, over every queue and media type.
-    fn total_offered(truth: &Value) -> u64 {
-        truth["queues"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|q| q["totals"].as_object().unwrap().values())
-            .map(|media| media["nOffered"]["count"].as_u64().unwrap_or(0))
-            .sum()
-    }
+    use crate::sim::harness::{DEADLINE, TestSim, total_offered, truth_now};
 
     const OBSERVATIONS: &str = "/api/v2/analytics/queues/observations/query";
     const AGGREGATES: &str = "/api/v2/analytics/conversations/aggregates/query";
@@ -577,10 +566,6 @@ mod service_tests {
             *buckets.entry(from).or_default() += offered;
         }
         buckets
-    }
-
-    fn truth_now(truth: &Value) -> DateTime<Utc> {
-        parse_instant(truth["now"].as_str().unwrap()).unwrap()
     }
 
     #[tokio::test]

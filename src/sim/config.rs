@@ -43,6 +43,9 @@ pub struct SimConfig {
     pub history: Duration,
     /// Delay between `v2.system.socket_closing` and the server closing the socket.
     pub socket_closing_grace: Duration,
+    /// Starts with the traffic paused, as after `POST /sim/traffic/pause`, so a client can take
+    /// its baseline before the first conversation; `POST /sim/traffic/resume` starts it.
+    pub start_paused: bool,
     pub client_id: String,
     /// A throwaway demo credential, not a real secret.
     pub client_secret: String,
@@ -70,6 +73,7 @@ impl Default for SimConfig {
             reporting_lag: Duration::from_secs(5),
             history: Duration::ZERO,
             socket_closing_grace: Duration::from_secs(60),
+            start_paused: false,
             client_id: "demo-client".to_owned(),
             client_secret: "demo-secret".to_owned(),
         }

@@ -71,6 +71,9 @@ pub async fn start(
     let mut model = Model::new(&config, now - history);
     model.step(now);
     let sim = Arc::new(Sim::new(config, model, address, cancel.clone()));
+    if sim.config.start_paused {
+        sim.pause();
+    }
     let app = router(sim.clone());
     let tick = tokio::spawn(tick_loop(sim.clone(), cancel.clone()));
     let publish = tokio::spawn(ws::publish_loop(sim.clone(), cancel.clone()));
@@ -275,7 +278,10 @@ pub(crate) mod harness;
 mod tests {
     use std::time::Duration;
 
+    use serde_json::json;
+
     use super::*;
+    use crate::sim::harness::{DEADLINE, TestSim, total_offered, truth_now};
     use crate::sim::stats::{Metric, stat_of};
 
     fn sim(config: SimConfig) -> Sim {
@@ -301,6 +307,43 @@ mod tests {
         assert_eq!(first.queues[0].name, "Support");
         assert_eq!(first.queues[11].name, "Queue 12");
         assert_eq!(first.queues[0].id.len(), 36);
+    }
+
+    #[tokio::test]
+    async fn a_sim_started_paused_offers_nothing_until_resumed() {
+        let sim = TestSim::start(SimConfig {
+            start_paused: true,
+            ..SimConfig::fast_for_tests(4)
+        })
+        .await;
+        let first = sim.truth().await;
+        assert_eq!(first["paused"], true);
+        let started = truth_now(&first);
+        let truth = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let truth = sim.truth().await;
+                if truth_now(&truth) - started >= chrono::Duration::seconds(1) {
+                    return truth;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            total_offered(&truth),
+            0,
+            "a second of paused busy traffic: {truth}"
+        );
+        sim.control("/sim/traffic/resume", json!({})).await;
+        tokio::time::timeout(DEADLINE, async {
+            while total_offered(&sim.truth().await) == 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("resumed traffic offers conversations");
+        sim.stop().await;
     }
 
     #[test]
