@@ -21,11 +21,11 @@ use crate::genesys::model::{
 };
 use crate::genesys::time::{format_interval, from_epoch_millis, parse_instant, parse_iso_duration};
 
+use super::Sim;
 use super::api::{bad_request, parse_json, queue_ids, with_predicates};
 use super::guard::Failure;
 use super::stats::{CELL_MS, Metric, StatSet, stat_of};
 use super::view::{queue_view, rest_media_data, rest_user_data};
-use super::{Sim, now_ms};
 
 pub(crate) async fn observations(
     State(sim): State<Arc<Sim>>,
@@ -150,7 +150,7 @@ fn aggregate_results(
     let queues: Vec<usize> = ids.iter().filter_map(|id| sim.queue_index(id)).collect();
     let cells = {
         let mut model = sim.model();
-        model.ledger.flush(now_ms());
+        model.ledger.flush(sim.now_ms());
         model.ledger.query(&queues, start, end, granularity)
     };
     // (queue, media or None) → bucket → merged stats.
@@ -360,15 +360,19 @@ mod tests {
 
 #[cfg(test)]
 mod service_tests {
-    use std::time::Duration;
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant};
 
+    use chrono::{DateTime, Utc};
     use serde_json::{Value, json};
 
+    use crate::clock::Clock;
     use crate::genesys::model::{
         ConversationAggregateQueryResponse, QueueObservationQueryResponse,
     };
     use crate::genesys::time::{bucket_start, format_interval, parse_interval};
-    use crate::sim::harness::{DEADLINE, TestSim};
+    use crate::sim::SimConfig;
+    use crate::sim::harness::{DEADLINE, TestSim, total_offered, truth_now};
 
     const OBSERVATIONS: &str = "/api/v2/analytics/queues/observations/query";
     const AGGREGATES: &str = "/api/v2/analytics/conversations/aggregates/query";
@@ -541,6 +545,85 @@ mod service_tests {
         sim.stop().await;
     }
 
+    /// nOffered over `interval` in every bucket, by bucket start.
+    async fn offered_by_bucket(
+        sim: &TestSim,
+        token: &str,
+        interval: &str,
+        granularity: &str,
+    ) -> BTreeMap<DateTime<Utc>, u64> {
+        let ids: Vec<String> = sim.handle.queues.iter().map(|q| q.id.clone()).collect();
+        let body = json!({"interval": interval, "granularity": granularity,
+                          "groupBy": ["queueId"], "filter": predicates(&ids),
+                          "metrics": ["nOffered"]});
+        let response = sim.post_json(token, AGGREGATES, &body).await;
+        assert_eq!(response.status(), 200);
+        let body: ConversationAggregateQueryResponse = response.json().await.unwrap();
+        let mut buckets = BTreeMap::new();
+        for data in body.results.iter().flat_map(|r| &r.data) {
+            let (from, _) = parse_interval(&data.interval).unwrap();
+            let offered: u64 = data.metrics.iter().filter_map(|m| m.stats.count).sum();
+            *buckets.entry(from).or_default() += offered;
+        }
+        buckets
+    }
+
+    #[tokio::test]
+    async fn a_scaled_clock_records_minutes_of_traffic_in_simulated_buckets_within_real_seconds() {
+        let clock = Clock::scaled(600.0);
+        let config = SimConfig {
+            clock: clock.clone(),
+            arrivals_per_minute: 30.0,
+            mean_talk: Duration::from_secs(60),
+            mean_acw: Duration::from_secs(10),
+            mean_patience: Duration::from_secs(90),
+            alert_timeout: Duration::from_secs(10),
+            reporting_lag: Duration::from_secs(5),
+            ..SimConfig::fast_for_tests(21)
+        };
+        let real_start = Instant::now();
+        let started = clock.now();
+        let sim = TestSim::start(config).await;
+        let token = sim.token().await;
+        let five_minutes_on = started + chrono::Duration::minutes(5);
+        tokio::time::timeout(DEADLINE, async {
+            while truth_now(&sim.truth().await) < five_minutes_on {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the truth's clock passes five simulated minutes");
+        sim.control("/sim/traffic/pause", json!({})).await;
+        let truth = sim.truth().await;
+        let minute = Duration::from_secs(60);
+        let start = bucket_start(started, minute);
+        let end = bucket_start(truth_now(&truth), minute) + chrono::Duration::minutes(2);
+        let interval = format_interval(start, end);
+        let expected = total_offered(&truth);
+        let buckets = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let buckets = offered_by_bucket(&sim, &token, &interval, "PT1M").await;
+                if buckets.values().sum::<u64>() == expected {
+                    return buckets;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the aggregates reach the truth after the simulated reporting lag");
+        assert!(
+            buckets.len() >= 5,
+            "one-minute buckets over five simulated minutes: {buckets:?}"
+        );
+        assert!(buckets.keys().all(|from| *from >= start && *from < end));
+        assert!(
+            real_start.elapsed() < Duration::from_secs(60),
+            "five simulated minutes took {:?} of real time",
+            real_start.elapsed()
+        );
+        sim.stop().await;
+    }
+
     #[tokio::test]
     async fn aggregates_fill_whole_buckets_and_converge_on_the_truth_after_the_lag() {
         let sim = TestSim::fast().await;
@@ -591,13 +674,7 @@ mod service_tests {
                 .map(|m| m.stats.count.unwrap_or(0))
                 .sum()
         };
-        let expected: u64 = truth["queues"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|q| q["totals"].as_object().unwrap().values())
-            .map(|media| media["nOffered"]["count"].as_u64().unwrap_or(0))
-            .sum();
+        let expected = total_offered(&truth);
         assert!(
             expected > 0,
             "busy fast traffic offers conversations within 500 ms"

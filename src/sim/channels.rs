@@ -20,8 +20,10 @@ use crate::genesys::time::{format_instant, from_epoch_millis};
 
 use super::api::parse_json;
 use super::guard::{Client, Failure};
-use super::{Sim, lock, now_ms};
+use super::{Sim, lock};
 
+/// NB: simulated time, like every instant the simulator hands out, so `expires` stays 24 hours
+/// ahead of the clock a client shares with it.
 const CHANNEL_TTL_MS: i64 = 24 * 3_600_000;
 pub(crate) const MAX_TOPICS: usize = 1_000;
 const MAX_CHANNELS_PER_CLIENT: usize = 20;
@@ -111,8 +113,14 @@ impl Registry {
     }
 
     /// Attaches a new socket, dropping the previous one: one WebSocket per channel.
-    pub(crate) fn attach(&mut self, id: &str, conn: u64, tx: UnboundedSender<Outbound>) -> bool {
-        let Some(channel) = self.valid_mut(id, now_ms()) else {
+    pub(crate) fn attach(
+        &mut self,
+        id: &str,
+        conn: u64,
+        tx: UnboundedSender<Outbound>,
+        now: i64,
+    ) -> bool {
+        let Some(channel) = self.valid_mut(id, now) else {
             return false;
         };
         if let Some(old) = channel.socket.replace(Socket { conn, tx }) {
@@ -219,7 +227,7 @@ async fn create_channel(
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| sim.address.to_string(), str::to_owned);
-    let (id, expires_ms) = lock(&sim.channels).create(&client, now_ms());
+    let (id, expires_ms) = lock(&sim.channels).create(&client, sim.now_ms());
     let channel = Channel {
         connect_uri: format!("ws://{host}/channels/{id}"),
         id,
@@ -229,7 +237,7 @@ async fn create_channel(
 }
 
 async fn head_channel(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> StatusCode {
-    if lock(&sim.channels).is_valid(&id, now_ms()) {
+    if lock(&sim.channels).is_valid(&id, sim.now_ms()) {
         StatusCode::OK
     } else {
         StatusCode::NOT_FOUND
@@ -275,7 +283,7 @@ pub(crate) fn subscribe(
     }
     check_topics(sim, &topics).map_err(Failure::bad_request)?;
     lock(&sim.channels)
-        .subscribe(id, topics, replace, now_ms())
+        .subscribe(id, topics, replace, sim.now_ms())
         .map_err(|error| match error {
             SubscribeError::NotFound => channel_not_found(id),
             SubscribeError::TooManyTopics => too_many(),
@@ -319,14 +327,14 @@ async fn add_topics(
 }
 
 async fn list_topics(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
-    match lock(&sim.channels).topics(&id, now_ms()) {
+    match lock(&sim.channels).topics(&id, sim.now_ms()) {
         Some(topics) => listing(topics),
         None => channel_not_found(&id).into_response(),
     }
 }
 
 async fn delete_topics(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
-    if lock(&sim.channels).clear(&id, now_ms()) {
+    if lock(&sim.channels).clear(&id, sim.now_ms()) {
         listing(Vec::new())
     } else {
         channel_not_found(&id).into_response()

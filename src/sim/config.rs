@@ -3,15 +3,25 @@
 
 use std::time::Duration;
 
+use crate::clock::Clock;
+
 #[derive(Debug, Clone)]
 pub struct SimConfig {
+    /// The simulated wall clock: every instant the simulator reports or reasons about (traffic
+    /// events, buckets, observation times, channel expiry) is read from it, so a scaled clock
+    /// shared with the exporter runs hours of traffic in seconds. Default: the system clock.
+    pub clock: Clock,
     /// Seeds the traffic model and the queue ids, so a run is reproducible.
     pub seed: u64,
     pub queues: usize,
     pub agents_per_queue: usize,
     /// Media types every queue handles (`voice`, `chat`, …).
     pub media_types: Vec<String>,
-    /// Mean Poisson arrival rate per queue, over all media types.
+    /// Mean Poisson arrival rate per queue, over all media types, per simulated minute.
+    ///
+    /// NB: the traffic durations below (talk, wrap-up, patience, alert timeout, reporting lag,
+    /// history) are in simulated time; tick, publish and heartbeat intervals, token lifetime and
+    /// the socket-closing grace are real time, because they pace sockets and timers.
     pub arrivals_per_minute: f64,
     pub mean_talk: Duration,
     pub mean_acw: Duration,
@@ -33,6 +43,9 @@ pub struct SimConfig {
     pub history: Duration,
     /// Delay between `v2.system.socket_closing` and the server closing the socket.
     pub socket_closing_grace: Duration,
+    /// Starts with the traffic paused, as after `POST /sim/traffic/pause`, so a client can take
+    /// its baseline before the first conversation; `POST /sim/traffic/resume` starts it.
+    pub start_paused: bool,
     pub client_id: String,
     /// A throwaway demo credential, not a real secret.
     pub client_secret: String,
@@ -41,6 +54,7 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> Self {
         Self {
+            clock: Clock::system(),
             seed: 42,
             queues: 5,
             agents_per_queue: 8,
@@ -59,6 +73,7 @@ impl Default for SimConfig {
             reporting_lag: Duration::from_secs(5),
             history: Duration::ZERO,
             socket_closing_grace: Duration::from_secs(60),
+            start_paused: false,
             client_id: "demo-client".to_owned(),
             client_secret: "demo-secret".to_owned(),
         }

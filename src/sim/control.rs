@@ -21,7 +21,7 @@ use super::channels::Outbound;
 use super::stats::{Metric, stat_of};
 use super::view::queue_view;
 use super::ws::{socket_closing, to_every_socket};
-use super::{Sim, lock, now_ms};
+use super::{Sim, lock};
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
@@ -38,7 +38,7 @@ async fn truth(State(sim): State<Arc<Sim>>) -> Json<Value> {
 
 /// The ground truth, in the exact shape the black-box tests read.
 pub(crate) fn truth_json(sim: &Sim) -> Value {
-    let now = now_ms();
+    let now = sim.now_ms();
     let model = sim.model();
     let queues: Vec<Value> = sim
         .queues

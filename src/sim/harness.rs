@@ -7,6 +7,22 @@ use tokio_util::sync::CancellationToken;
 use super::{SimConfig, SimHandle, start};
 use crate::genesys::model::TokenResponse;
 
+/// The simulated instant a `/sim/truth` body was taken at.
+pub(crate) fn truth_now(truth: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    crate::genesys::time::parse_instant(truth["now"].as_str().unwrap()).unwrap()
+}
+
+/// Conversations offered so far according to a `/sim/truth` body, over every queue and media.
+pub(crate) fn total_offered(truth: &serde_json::Value) -> u64 {
+    truth["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|q| q["totals"].as_object().unwrap().values())
+        .map(|media| media["nOffered"]["count"].as_u64().unwrap_or(0))
+        .sum()
+}
+
 /// Every test wait is bounded by this.
 pub(crate) const DEADLINE: Duration = Duration::from_secs(10);
 

@@ -25,7 +25,6 @@ mod ws;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -67,11 +66,14 @@ pub async fn start(
     cancel: CancellationToken,
 ) -> std::io::Result<SimHandle> {
     let address = listener.local_addr()?;
-    let now = now_ms();
+    let now = config.clock.now_ms();
     let history = i64::try_from(config.history.as_millis()).unwrap_or(i64::MAX / 2);
     let mut model = Model::new(&config, now - history);
     model.step(now);
     let sim = Arc::new(Sim::new(config, model, address, cancel.clone()));
+    if sim.config.start_paused {
+        sim.pause();
+    }
     let app = router(sim.clone());
     let tick = tokio::spawn(tick_loop(sim.clone(), cancel.clone()));
     let publish = tokio::spawn(ws::publish_loop(sim.clone(), cancel.clone()));
@@ -109,8 +111,9 @@ pub(crate) struct Sim {
     /// Organization presence ids, one per `PRESENCES` entry (the `oUserPresences` qualifiers).
     pub presence_ids: Vec<String>,
     pub model: Mutex<Model>,
-    /// When the traffic was paused, if it is.
-    pub paused_since: Mutex<Option<Instant>>,
+    /// When the traffic was paused, if it is, in simulated epoch milliseconds: resuming shifts
+    /// the model by the simulated time the pause lasted.
+    pub paused_since: Mutex<Option<i64>>,
     pub auth: auth::AuthState,
     pub gate: guard::Gate,
     pub channels: Mutex<channels::Registry>,
@@ -186,6 +189,11 @@ impl Sim {
         }
     }
 
+    /// The simulated now, in epoch milliseconds; the only clock the simulator reads.
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.config.clock.now_ms()
+    }
+
     pub(crate) fn model(&self) -> MutexGuard<'_, Model> {
         lock(&self.model)
     }
@@ -204,7 +212,7 @@ impl Sim {
         let _model = self.model();
         let mut since = lock(&self.paused_since);
         if since.is_none() {
-            *since = Some(Instant::now());
+            *since = Some(self.now_ms());
             self.publish_all.store(true, Ordering::SeqCst);
         }
     }
@@ -213,7 +221,7 @@ impl Sim {
         let mut model = self.model();
         let since = lock(&self.paused_since).take();
         if let Some(since) = since {
-            model.shift(i64::try_from(since.elapsed().as_millis()).unwrap_or(0));
+            model.shift((self.now_ms() - since).max(0));
         }
     }
 }
@@ -223,10 +231,6 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn router(sim: Arc<Sim>) -> Router {
@@ -247,7 +251,8 @@ fn router(sim: Arc<Sim>) -> Router {
         .with_state(sim)
 }
 
-/// Advances the model on the wall clock; while paused only the reporting lag moves on.
+/// Advances the model to the simulated now every real tick; while paused only the reporting lag
+/// moves on.
 async fn tick_loop(sim: Arc<Sim>, cancel: CancellationToken) {
     let mut ticks = tokio::time::interval(sim.config.tick);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -257,10 +262,11 @@ async fn tick_loop(sim: Arc<Sim>, cancel: CancellationToken) {
             _ = ticks.tick() => {}
         }
         let mut model = sim.model();
+        let now = sim.now_ms();
         if sim.is_paused() {
-            model.ledger.flush(now_ms());
+            model.ledger.flush(now);
         } else {
-            model.step(now_ms());
+            model.step(now);
         }
     }
 }
@@ -272,7 +278,10 @@ pub(crate) mod harness;
 mod tests {
     use std::time::Duration;
 
+    use serde_json::json;
+
     use super::*;
+    use crate::sim::harness::{DEADLINE, TestSim, total_offered, truth_now};
     use crate::sim::stats::{Metric, stat_of};
 
     fn sim(config: SimConfig) -> Sim {
@@ -298,6 +307,43 @@ mod tests {
         assert_eq!(first.queues[0].name, "Support");
         assert_eq!(first.queues[11].name, "Queue 12");
         assert_eq!(first.queues[0].id.len(), 36);
+    }
+
+    #[tokio::test]
+    async fn a_sim_started_paused_offers_nothing_until_resumed() {
+        let sim = TestSim::start(SimConfig {
+            start_paused: true,
+            ..SimConfig::fast_for_tests(4)
+        })
+        .await;
+        let first = sim.truth().await;
+        assert_eq!(first["paused"], true);
+        let started = truth_now(&first);
+        let truth = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let truth = sim.truth().await;
+                if truth_now(&truth) - started >= chrono::Duration::seconds(1) {
+                    return truth;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            total_offered(&truth),
+            0,
+            "a second of paused busy traffic: {truth}"
+        );
+        sim.control("/sim/traffic/resume", json!({})).await;
+        tokio::time::timeout(DEADLINE, async {
+            while total_offered(&sim.truth().await) == 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("resumed traffic offers conversations");
+        sim.stop().await;
     }
 
     #[test]

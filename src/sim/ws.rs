@@ -26,7 +26,7 @@ use super::channels::{Outbound, subscribe};
 use super::stats::RUNNING_BUCKET_MS;
 use super::traffic::uuid;
 use super::view::{QueueView, event_media_metrics, event_user_metrics, queue_view};
-use super::{Sim, lock, now_ms};
+use super::{Sim, lock};
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
@@ -35,7 +35,7 @@ pub(crate) async fn upgrade(
     Path(id): Path<String>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !lock(&sim.channels).is_valid(&id, now_ms()) {
+    if !lock(&sim.channels).is_valid(&id, sim.now_ms()) {
         return StatusCode::NOT_FOUND.into_response();
     }
     ws.on_upgrade(move |socket| session(sim, id, socket))
@@ -57,7 +57,7 @@ async fn session(sim: Arc<Sim>, id: String, socket: WebSocket) {
     let conn = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (mut sink, mut stream) = socket.split();
-    if !lock(&sim.channels).attach(&id, conn, tx) {
+    if !lock(&sim.channels).attach(&id, conn, tx, sim.now_ms()) {
         let _ = sink.send(Message::Close(None)).await;
         return;
     }
@@ -190,7 +190,7 @@ fn event(
 
 pub(crate) fn publish_once(sim: &Sim, last: &mut [Option<QueueView>]) {
     let force = sim.publish_all.swap(false, Ordering::SeqCst);
-    let now = now_ms();
+    let now = sim.now_ms();
     let Some(instant) = from_epoch_millis(now) else {
         return;
     };
