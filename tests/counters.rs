@@ -12,6 +12,15 @@ use genesys_exporter::sim::SimConfig;
 const OFFERED: &str = "genesys_conversations_offered_total";
 const POLLS: &str = "genesys_exporter_aggregate_polls_total";
 
+/// Every conversation counter series of a scrape.
+fn conversations(scrape: &Scrape) -> Vec<(&String, &f64)> {
+    scrape
+        .series
+        .iter()
+        .filter(|(k, _)| k.starts_with("genesys_conversation"))
+        .collect()
+}
+
 fn polls(scrape: &Scrape) -> f64 {
     scrape.get(POLLS, &[("result", "success")]).unwrap_or(0.0)
 }

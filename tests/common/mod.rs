@@ -101,7 +101,8 @@ impl Harness {
         harness
     }
 
-    async fn start_paused(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
+    async fn start_paused(mut config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
+        config.start_paused = true;
         genesys_exporter::genesys::install_crypto_provider();
         let cancel = CancellationToken::new();
         let media_types = config.media_types.clone();
@@ -110,8 +111,6 @@ impl Harness {
             .await
             .unwrap();
         let http = reqwest::Client::new();
-        let pause = format!("{}/sim/traffic/pause", sim.base_url);
-        assert!(http.post(pause).send().await.unwrap().status().is_success());
         // NB: what is still inside its reporting lag would show after the baseline and be
         // counted, though the truth has it before.
         let truth_url = format!("{}/sim/truth", sim.base_url);
