@@ -147,7 +147,12 @@ fn aggregate_results(
         ));
     }
     let ids = queue_ids(query.filter.as_ref())?;
-    let queues: Vec<usize> = ids.iter().filter_map(|id| sim.queue_index(id)).collect();
+    // NB: ids resolved once, so a queue removed while we answer is still named consistently.
+    let named: BTreeMap<usize, String> = ids
+        .into_iter()
+        .filter_map(|id| Some((sim.queue_index(&id)?, id)))
+        .collect();
+    let queues: Vec<usize> = named.keys().copied().collect();
     let cells = {
         let mut model = sim.model();
         model.ledger.flush(sim.now_ms());
@@ -182,7 +187,7 @@ fn aggregate_results(
             continue;
         }
         let group = Group {
-            queue_id: Some(sim.queues[queue].id.clone()),
+            queue_id: named.get(&queue).cloned(),
             media_type: media.and_then(|m| model.media_types.get(m).cloned()),
         };
         results.push(AggregateDataContainer { group, data });

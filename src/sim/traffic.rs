@@ -70,7 +70,10 @@ pub(crate) struct Interaction {
 
 #[derive(Debug, Clone)]
 pub(crate) struct QueueState {
-    next_arrival: i64,
+    /// None while the queue is held or after it was removed.
+    next_arrival: Option<i64>,
+    /// Removed queues keep their slot (indices are identities) but never move again.
+    removed: bool,
     pub agents: Vec<Agent>,
     pub interactions: Vec<Interaction>,
 }
@@ -99,6 +102,7 @@ pub(crate) struct Model {
     lag_rng: StdRng,
     timing: Timing,
     media_weights: Vec<f64>,
+    agents_per_queue: usize,
     pub media_types: Vec<String>,
     pub queues: Vec<QueueState>,
     pub ledger: Ledger,
@@ -127,22 +131,48 @@ impl Model {
             lag_rng: StdRng::seed_from_u64(config.seed ^ 0x5eed_1a90),
             timing,
             media_weights,
+            agents_per_queue: config.agents_per_queue,
             media_types: config.media_types.clone(),
             queues: Vec::new(),
             ledger: Ledger::default(),
         };
         for _ in 0..config.queues {
-            let agents = (0..config.agents_per_queue)
-                .map(|_| model.new_agent(start_ms))
-                .collect();
-            let next_arrival = start_ms + model.exp(model.timing.arrival_gap);
-            model.queues.push(QueueState {
-                next_arrival,
-                agents,
-                interactions: Vec::new(),
-            });
+            model.add_queue(start_ms, false);
         }
         model
+    }
+
+    /// A new queue of fresh agents at `now_ms`; a `held` one has no arrivals until released.
+    pub(crate) fn add_queue(&mut self, now_ms: i64, held: bool) -> usize {
+        let agents = (0..self.agents_per_queue)
+            .map(|_| self.new_agent(now_ms))
+            .collect();
+        let next_arrival = (!held).then(|| now_ms + self.exp(self.timing.arrival_gap));
+        self.queues.push(QueueState {
+            next_arrival,
+            removed: false,
+            agents,
+            interactions: Vec::new(),
+        });
+        self.queues.len() - 1
+    }
+
+    /// Starts a held queue's arrivals; a queue already taking arrivals is left alone.
+    pub(crate) fn release_queue(&mut self, queue: usize, now_ms: i64) {
+        let live = self.queues.get(queue).is_some_and(|q| !q.removed);
+        if live && self.queues[queue].next_arrival.is_none() {
+            let first = now_ms + self.exp(self.timing.arrival_gap);
+            self.queues[queue].next_arrival = Some(first);
+        }
+    }
+
+    /// Ends a queue's traffic for good: its customers leave unrecorded, like the queue.
+    pub(crate) fn remove_queue(&mut self, queue: usize) {
+        if let Some(state) = self.queues.get_mut(queue) {
+            state.removed = true;
+            state.next_arrival = None;
+            state.interactions.clear();
+        }
     }
 
     fn new_agent(&mut self, now: i64) -> Agent {
@@ -169,6 +199,9 @@ impl Model {
     /// Advances every queue to `now_ms`, then lets lagged records whose time has come show.
     pub(crate) fn step(&mut self, now_ms: i64) {
         for queue in 0..self.queues.len() {
+            if self.queues[queue].removed {
+                continue;
+            }
             while let Some((at, due)) = self.next_due(queue) {
                 if at > now_ms {
                     break;
@@ -184,7 +217,9 @@ impl Model {
     /// instead of firing everything that fell due during the pause at once.
     pub(crate) fn shift(&mut self, delta_ms: i64) {
         for queue in &mut self.queues {
-            queue.next_arrival += delta_ms;
+            if let Some(next) = &mut queue.next_arrival {
+                *next += delta_ms;
+            }
             for agent in &mut queue.agents {
                 agent.until += delta_ms;
                 agent.next_break += delta_ms;
@@ -203,28 +238,33 @@ impl Model {
 
     fn next_due(&self, queue: usize) -> Option<(i64, Due)> {
         let state = &self.queues[queue];
-        let mut best = (state.next_arrival, Due::Arrival);
-        for (i, interaction) in state.interactions.iter().enumerate() {
-            let at = match interaction.phase {
-                Phase::Waiting => interaction.patience_deadline,
-                Phase::Alerting { until, .. } => until,
-                Phase::Connected { end, .. } | Phase::Acw { end, .. } => end,
-            };
-            if at < best.0 {
-                best = (at, Due::Interaction(i));
-            }
-        }
-        for (i, agent) in state.agents.iter().enumerate() {
+        let arrival = state.next_arrival.map(|at| (at, Due::Arrival));
+        let interactions = state
+            .interactions
+            .iter()
+            .enumerate()
+            .map(|(i, interaction)| {
+                let at = match interaction.phase {
+                    Phase::Waiting => interaction.patience_deadline,
+                    Phase::Alerting { until, .. } => until,
+                    Phase::Connected { end, .. } | Phase::Acw { end, .. } => end,
+                };
+                (at, Due::Interaction(i))
+            });
+        let agents = state.agents.iter().enumerate().filter_map(|(i, agent)| {
             let at = match agent.status {
                 Status::Idle => agent.next_break,
-                Status::Interacting => continue,
+                Status::Interacting => return None,
                 Status::Communicating | Status::NotResponding | Status::OffQueue => agent.until,
             };
-            if at < best.0 {
-                best = (at, Due::Agent(i));
-            }
-        }
-        Some(best)
+            Some((at, Due::Agent(i)))
+        });
+        // NB: the first of equal instants wins, as before: arrival, interactions, agents.
+        arrival
+            .into_iter()
+            .chain(interactions)
+            .chain(agents)
+            .reduce(|best, next| if next.0 < best.0 { next } else { best })
     }
 
     fn handle(&mut self, queue: usize, at: i64, due: Due, now: i64) {
@@ -247,7 +287,7 @@ impl Model {
             phase: Phase::Waiting,
         });
         self.record(queue, media, Metric::NOffered, at, 0, now);
-        self.queues[queue].next_arrival = at + self.exp(self.timing.arrival_gap);
+        self.queues[queue].next_arrival = Some(at + self.exp(self.timing.arrival_gap));
     }
 
     fn advance_interaction(&mut self, queue: usize, index: usize, at: i64, now: i64) {
@@ -463,4 +503,44 @@ pub(crate) fn uuid(rng: &mut impl Rng) -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::stats::stat_of;
+
+    fn offered(model: &Model, queue: usize) -> u64 {
+        (0..model.media_types.len())
+            .filter_map(|m| model.ledger.totals(queue, m))
+            .map(|set| stat_of(set, Metric::NOffered).count)
+            .sum()
+    }
+
+    #[test]
+    fn a_held_queue_has_no_arrivals_until_released_and_a_removed_one_stops() {
+        let config = SimConfig::fast_for_tests(9);
+        let mut model = Model::new(&config, 0);
+        let held = model.add_queue(0, true);
+        model.step(2_000);
+        assert!(offered(&model, 0) > 0, "busy fast traffic in the others");
+        assert_eq!(offered(&model, held), 0);
+        model.release_queue(held, 2_000);
+        model.step(4_000);
+        assert!(offered(&model, held) > 0);
+
+        model.remove_queue(0);
+        let (before, other) = (offered(&model, 0), offered(&model, 1));
+        model.step(6_000);
+        assert_eq!(offered(&model, 0), before);
+        assert!(model.queues[0].interactions.is_empty());
+        assert!(offered(&model, 1) > other, "the remaining queues go on");
+        model.release_queue(0, 6_000);
+        model.step(8_000);
+        assert_eq!(
+            offered(&model, 0),
+            before,
+            "a removed queue is not released"
+        );
+    }
 }
