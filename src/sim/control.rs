@@ -19,6 +19,7 @@ use crate::genesys::time::{format_instant, from_epoch_millis};
 
 use super::channels::Outbound;
 use super::directory::UnknownDivision;
+use super::faults::ApiFault;
 use super::stats::{Metric, stat_of};
 use super::view::queue_view;
 use super::ws::{socket_closing, to_every_socket};
@@ -32,7 +33,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/sim/queues", post(add_queue))
         .route("/sim/queues/{id}", delete(remove_queue))
         .route("/sim/queues/{id}/release", post(release_queue))
-        .route("/sim/faults", post(faults))
+        .route("/sim/faults", post(faults).get(armed_faults))
         .route("/sim/requests", get(requests))
 }
 
@@ -165,11 +166,23 @@ enum Fault {
         count: u32,
         #[serde(default = "one")]
         retry_after_seconds: u64,
+        path: Option<String>,
     },
     ServerError {
         count: u32,
         #[serde(default = "service_unavailable")]
         status: u16,
+        path: Option<String>,
+    },
+    MalformedBody {
+        count: u32,
+        path: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    SlowResponse {
+        count: u32,
+        delay_ms: u64,
+        path: Option<String>,
     },
     CloseSockets,
     SocketClosing,
@@ -187,27 +200,60 @@ fn service_unavailable() -> u16 {
     503
 }
 
+impl Fault {
+    /// The gate's part of an API fault: what it does, how many requests, which path.
+    fn for_gate(&self) -> Option<(ApiFault, u32, Option<&String>)> {
+        let (fault, count, path) = match self {
+            Self::RateLimit {
+                count,
+                retry_after_seconds,
+                path,
+            } => (
+                ApiFault::RateLimit {
+                    retry_after_seconds: *retry_after_seconds,
+                },
+                count,
+                path,
+            ),
+            Self::ServerError {
+                count,
+                status,
+                path,
+            } => (ApiFault::ServerError { status: *status }, count, path),
+            Self::MalformedBody { count, path } => (ApiFault::MalformedBody, count, path),
+            Self::SlowResponse {
+                count,
+                delay_ms,
+                path,
+            } => (
+                ApiFault::SlowResponse {
+                    delay_ms: *delay_ms,
+                },
+                count,
+                path,
+            ),
+            _ => return None,
+        };
+        Some((fault, *count, path.as_ref()))
+    }
+}
+
 async fn faults(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     let fault: Fault = match serde_json::from_slice(&body) {
         Ok(fault) => fault,
         Err(error) => return control_error(StatusCode::BAD_REQUEST, error.to_string()),
     };
     tracing::info!(?fault, "simulator fault injected");
+    if let Some((gate_fault, count, path)) = fault.for_gate() {
+        // NB: only `/api/` requests pass the gate; a fault aimed elsewhere would never fire.
+        if path.is_some_and(|p| !p.starts_with("/api/")) {
+            return control_error(StatusCode::BAD_REQUEST, "path must start with /api/");
+        }
+        lock(&sim.gate.faults).arm(gate_fault, count, path.cloned());
+        return StatusCode::NO_CONTENT.into_response();
+    }
     match fault {
         Fault::RevokeTokens => sim.auth.revoke_all(),
-        Fault::RateLimit {
-            count,
-            retry_after_seconds,
-        } => {
-            let mut faults = lock(&sim.gate.faults);
-            faults.rate_limited = count;
-            faults.retry_after_seconds = retry_after_seconds;
-        }
-        Fault::ServerError { count, status } => {
-            let mut faults = lock(&sim.gate.faults);
-            faults.server_errors = count;
-            faults.server_status = status;
-        }
         Fault::CloseSockets => to_every_socket(&sim, &Outbound::Close),
         Fault::SocketClosing => socket_closing(&sim),
         Fault::StopHeartbeats => sim.heartbeats.store(false, Ordering::SeqCst),
@@ -219,8 +265,18 @@ async fn faults(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
                 json!({"topicName": "v2.sim.unknown.topic", "eventBody": {"surprise": 1}});
             to_every_socket(&sim, &Outbound::Text(unknown.to_string()));
         }
+        Fault::RateLimit { .. }
+        | Fault::ServerError { .. }
+        | Fault::MalformedBody { .. }
+        | Fault::SlowResponse { .. } => {}
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// The API faults still armed, each with its `kind`, `path` and `remaining` count.
+async fn armed_faults(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let armed = lock(&sim.gate.faults).armed().to_vec();
+    Json(json!({ "armed": armed }))
 }
 
 async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {

@@ -16,6 +16,7 @@ mod channels;
 pub mod config;
 mod control;
 mod directory;
+mod faults;
 mod guard;
 mod routing;
 mod stats;
