@@ -14,13 +14,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::genesys::model::ROUTING_STATUSES;
+use crate::genesys::model::{Queue, ROUTING_STATUSES};
 use crate::genesys::time::{format_instant, from_epoch_millis};
 
 use super::channels::Outbound;
 use super::directory::UnknownDivision;
 use super::faults::ApiFault;
-use super::stats::{Metric, stat_of};
+use super::stats::{Metric, StatSet, service_level, stat_of};
+use super::traffic::Model;
 use super::view::queue_view;
 use super::ws::{socket_closing, to_every_socket};
 use super::{NewQueue, Sim, lock};
@@ -48,58 +49,77 @@ pub(crate) fn truth_json(sim: &Sim) -> Value {
     let directory = sim.queues();
     let queues: Vec<Value> = directory
         .live()
-        .map(|(q, queue)| {
-            let view = queue_view(&model, q);
-            let mut interactions = serde_json::Map::new();
-            let mut longest = serde_json::Map::new();
-            let mut totals = serde_json::Map::new();
-            for (m, media) in model.media_types.iter().enumerate() {
-                let v = &view.media[m];
-                interactions.insert(
-                    media.clone(),
-                    json!({"waiting": v.waiting, "interacting": v.interacting, "alerting": v.alerting}),
-                );
-                if let Some(at) = v.longest_waiting() {
-                    longest.insert(media.clone(), json!(at));
-                }
-                if let Some(set) = model.ledger.totals(q, m) {
-                    let metrics: BTreeMap<&str, Value> = Metric::ALL
-                        .into_iter()
-                        .filter(|metric| stat_of(set, *metric).count > 0)
-                        .map(|metric| {
-                            let stat = stat_of(set, metric);
-                            let value = if metric.is_timer() {
-                                json!({"count": stat.count, "sum": stat.sum})
-                            } else {
-                                json!({"count": stat.count})
-                            };
-                            (metric.name(), value)
-                        })
-                        .collect();
-                    totals.insert(media.clone(), json!(metrics));
-                }
-            }
-            let users: BTreeMap<&str, u64> =
-                ROUTING_STATUSES.iter().copied().zip(view.users.statuses).collect();
-            json!({
-                "id": queue.id,
-                "name": queue.name,
-                "division": queue.division,
-                "interactions": interactions,
-                "longestWaitingSince": longest,
-                "users": users,
-                "members": view.users.members,
-                "activeUsers": view.users.active,
-                "onQueueUsers": view.users.on_queue.iter().sum::<u64>(),
-                "offQueueUsers": view.users.off_queue,
-                "totals": totals,
-            })
-        })
+        .map(|(q, queue)| queue_truth(&model, q, queue))
         .collect();
     let at = from_epoch_millis(now)
         .map(format_instant)
         .unwrap_or_default();
     json!({"now": at, "paused": sim.is_paused(), "queues": queues})
+}
+
+fn queue_truth(model: &Model, q: usize, queue: &Queue) -> Value {
+    let view = queue_view(model, q);
+    let goal = model.queues[q].service_level;
+    let mut interactions = serde_json::Map::new();
+    let mut longest = serde_json::Map::new();
+    let mut totals = serde_json::Map::new();
+    for (m, media) in model.media_types.iter().enumerate() {
+        let v = &view.media[m];
+        interactions.insert(
+            media.clone(),
+            json!({"waiting": v.waiting, "interacting": v.interacting, "alerting": v.alerting}),
+        );
+        if let Some(at) = v.longest_waiting() {
+            longest.insert(media.clone(), json!(at));
+        }
+        if let Some(set) = model.ledger.totals(q, m) {
+            totals.insert(media.clone(), totals_truth(set));
+        }
+    }
+    let users: BTreeMap<&str, u64> = ROUTING_STATUSES
+        .iter()
+        .copied()
+        .zip(view.users.statuses)
+        .collect();
+    json!({
+        "id": queue.id,
+        "name": queue.name,
+        "division": queue.division,
+        "interactions": interactions,
+        "longestWaitingSince": longest,
+        "users": users,
+        "members": view.users.members,
+        "activeUsers": view.users.active,
+        "onQueueUsers": view.users.on_queue.iter().sum::<u64>(),
+        "offQueueUsers": view.users.off_queue,
+        "totals": totals,
+        "serviceLevelTarget": goal.target,
+        "serviceLevelThresholdMs": goal.threshold_ms,
+    })
+}
+
+/// Everything ever recorded for one media type: counts (and sums for timers) of the metrics
+/// with data, and `oServiceLevel` once something was answered or abandoned.
+fn totals_truth(set: &StatSet) -> Value {
+    let mut metrics: BTreeMap<&str, Value> = Metric::REPORTED
+        .into_iter()
+        .filter(|metric| stat_of(set, *metric).count > 0)
+        .map(|metric| {
+            let stat = stat_of(set, metric);
+            let value = if metric.is_timer() {
+                json!({"count": stat.count, "sum": stat.sum})
+            } else {
+                json!({"count": stat.count})
+            };
+            (metric.name(), value)
+        })
+        .collect();
+    let (numerator, denominator) = service_level(set);
+    if denominator > 0 {
+        let level = json!({"numerator": numerator, "denominator": denominator});
+        metrics.insert("oServiceLevel", level);
+    }
+    json!(metrics)
 }
 
 async fn pause(State(sim): State<Arc<Sim>>) -> StatusCode {

@@ -68,8 +68,30 @@ pub(crate) struct Interaction {
     pub phase: Phase,
 }
 
+/// A queue's service-level goal: `target` of conversations answered within `threshold_ms`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ServiceLevel {
+    pub threshold_ms: u64,
+    pub target: f64,
+}
+
+impl ServiceLevel {
+    /// Queues differ, so a client that mixes up one queue's service level with another's shows;
+    /// derived from the index alone, so runs are reproducible. `base_ms` is a sixth of the mean
+    /// patience, so fast test configs still see both sides of the threshold.
+    fn for_queue(index: usize, base_ms: f64) -> Self {
+        const FACTORS: [f64; 3] = [1.0, 0.5, 1.5];
+        const TARGETS: [f64; 3] = [0.8, 0.9, 0.7];
+        Self {
+            threshold_ms: (base_ms * FACTORS[index % 3]) as u64,
+            target: TARGETS[index % 3],
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct QueueState {
+    pub service_level: ServiceLevel,
     /// None while the queue is held or after it was removed.
     next_arrival: Option<i64>,
     /// Removed queues keep their slot (indices are identities) but never move again.
@@ -86,8 +108,18 @@ struct Timing {
     acw: f64,
     patience: f64,
     alert: f64,
-    sla: u64,
+    /// The service-level threshold every queue's own is a multiple of.
+    sla_base: f64,
     lag: u64,
+}
+
+/// Where and when a metric event happened, and the model's now when it was processed.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    queue: usize,
+    media: usize,
+    at: i64,
+    now: i64,
 }
 
 enum Due {
@@ -122,7 +154,7 @@ impl Model {
             acw: ms(config.mean_acw),
             patience: ms(config.mean_patience),
             alert: ms(config.alert_timeout),
-            sla: (ms(config.mean_patience) / 6.0) as u64,
+            sla_base: ms(config.mean_patience) / 6.0,
             lag: config.reporting_lag.as_millis() as u64,
         };
         let media_weights = config.media_types.iter().map(|m| media_weight(m)).collect();
@@ -148,7 +180,9 @@ impl Model {
             .map(|_| self.new_agent(now_ms))
             .collect();
         let next_arrival = (!held).then(|| now_ms + self.exp(self.timing.arrival_gap));
+        let service_level = ServiceLevel::for_queue(self.queues.len(), self.timing.sla_base);
         self.queues.push(QueueState {
+            service_level,
             next_arrival,
             removed: false,
             agents,
@@ -286,23 +320,27 @@ impl Model {
             patience_deadline,
             phase: Phase::Waiting,
         });
-        self.record(queue, media, Metric::NOffered, at, 0, now);
+        let event = Event {
+            queue,
+            media,
+            at,
+            now,
+        };
+        self.record(event, &[(Metric::NOffered, 0)]);
         self.queues[queue].next_arrival = Some(at + self.exp(self.timing.arrival_gap));
     }
 
     fn advance_interaction(&mut self, queue: usize, index: usize, at: i64, now: i64) {
         let interaction = self.queues[queue].interactions[index].clone();
-        let media = interaction.media;
+        let event = Event {
+            queue,
+            media: interaction.media,
+            at,
+            now,
+        };
+        let waited = (at - interaction.entered).max(0) as u64;
         match interaction.phase {
-            Phase::Waiting => {
-                let waited = (at - interaction.entered).max(0) as u64;
-                self.record(queue, media, Metric::TAbandon, at, waited, now);
-                self.record(queue, media, Metric::TWait, at, waited, now);
-                if waited > self.timing.sla {
-                    self.record(queue, media, Metric::NOverSla, at, 0, now);
-                }
-                self.queues[queue].interactions.remove(index);
-            }
+            Phase::Waiting => self.abandon(event, index, waited),
             Phase::Alerting {
                 agent,
                 answers: false,
@@ -318,50 +356,10 @@ impl Model {
                 agent,
                 answers: true,
                 ..
-            } => {
-                let waited = (at - interaction.entered).max(0) as u64;
-                self.record(queue, media, Metric::NConnected, at, 0, now);
-                self.record(queue, media, Metric::TAnswered, at, waited, now);
-                self.record(queue, media, Metric::TWait, at, waited, now);
-                if waited > self.timing.sla {
-                    self.record(queue, media, Metric::NOverSla, at, 0, now);
-                }
-                let talk = self.exp(self.timing.talk) as u64;
-                let held = if self.rng.random_bool(HOLD_PROBABILITY) {
-                    (talk as f64 * self.rng.random_range(0.1..0.5)) as u64
-                } else {
-                    0
-                };
-                let end = at + (talk + held) as i64;
-                let phase = Phase::Connected {
-                    agent,
-                    answered: at,
-                    end,
-                    talk,
-                    held,
-                };
-                self.queues[queue].interactions[index].phase = phase;
-            }
+            } => self.answer(event, index, agent, waited),
             Phase::Connected {
                 agent, talk, held, ..
-            } => {
-                self.record(queue, media, Metric::TTalk, at, talk, now);
-                if held > 0 {
-                    self.record(queue, media, Metric::THeld, at, held, now);
-                }
-                if self.rng.random_bool(TRANSFER_PROBABILITY) {
-                    self.record(queue, media, Metric::NTransferred, at, 0, now);
-                }
-                let acw = self.exp(self.timing.acw) as u64;
-                let end = at + acw as i64;
-                self.queues[queue].interactions[index].phase = Phase::Acw {
-                    agent,
-                    talk,
-                    held,
-                    acw,
-                    end,
-                };
-            }
+            } => self.end_talk(event, index, agent, talk, held),
             Phase::Acw {
                 agent,
                 talk,
@@ -369,13 +367,78 @@ impl Model {
                 acw,
                 ..
             } => {
-                self.record(queue, media, Metric::TAcw, at, acw, now);
-                self.record(queue, media, Metric::THandle, at, talk + held + acw, now);
+                self.record(
+                    event,
+                    &[(Metric::TAcw, acw), (Metric::THandle, talk + held + acw)],
+                );
                 let state = &mut self.queues[queue];
                 state.agents[agent].status = Status::Idle;
                 state.interactions.remove(index);
             }
         }
+    }
+
+    fn over_threshold(&self, queue: usize, waited: u64) -> bool {
+        waited > self.queues[queue].service_level.threshold_ms
+    }
+
+    fn abandon(&mut self, event: Event, index: usize, waited: u64) {
+        let mut metrics = vec![(Metric::TAbandon, waited), (Metric::TWait, waited)];
+        if self.over_threshold(event.queue, waited) {
+            metrics.push((Metric::NOverSla, 0));
+        }
+        self.record(event, &metrics);
+        self.queues[event.queue].interactions.remove(index);
+    }
+
+    fn answer(&mut self, event: Event, index: usize, agent: usize, waited: u64) {
+        let service_level = if self.over_threshold(event.queue, waited) {
+            Metric::NOverSla
+        } else {
+            Metric::AnsweredInServiceLevel
+        };
+        let metrics = [
+            (Metric::NConnected, 0),
+            (Metric::TAnswered, waited),
+            (Metric::TWait, waited),
+            (service_level, 0),
+        ];
+        self.record(event, &metrics);
+        let talk = self.exp(self.timing.talk) as u64;
+        let held = if self.rng.random_bool(HOLD_PROBABILITY) {
+            (talk as f64 * self.rng.random_range(0.1..0.5)) as u64
+        } else {
+            0
+        };
+        let end = event.at + (talk + held) as i64;
+        let phase = Phase::Connected {
+            agent,
+            answered: event.at,
+            end,
+            talk,
+            held,
+        };
+        self.queues[event.queue].interactions[index].phase = phase;
+    }
+
+    fn end_talk(&mut self, event: Event, index: usize, agent: usize, talk: u64, held: u64) {
+        let mut metrics = vec![(Metric::TTalk, talk)];
+        if held > 0 {
+            metrics.push((Metric::THeld, held));
+        }
+        if self.rng.random_bool(TRANSFER_PROBABILITY) {
+            metrics.push((Metric::NTransferred, 0));
+        }
+        self.record(event, &metrics);
+        let acw = self.exp(self.timing.acw) as u64;
+        let end = event.at + acw as i64;
+        self.queues[event.queue].interactions[index].phase = Phase::Acw {
+            agent,
+            talk,
+            held,
+            acw,
+            end,
+        };
     }
 
     fn advance_agent(&mut self, queue: usize, index: usize, at: i64) {
@@ -440,25 +503,21 @@ impl Model {
         }
     }
 
-    fn record(
-        &mut self,
-        queue: usize,
-        media: usize,
-        metric: Metric,
-        at: i64,
-        value: u64,
-        now: i64,
-    ) {
+    /// Records the metrics of one event with one reporting lag: Genesys reports a conversation
+    /// event as a whole, so `oServiceLevel`'s numerator never shows before its denominator.
+    fn record(&mut self, event: Event, metrics: &[(Metric, u64)]) {
         let lag = self.lag_rng.random_range(0..=self.timing.lag) as i64;
-        let record = Record {
-            queue,
-            media,
-            metric,
-            at_ms: at,
-            value,
-            visible_ms: at + lag,
-        };
-        self.ledger.record(record, now);
+        for &(metric, value) in metrics {
+            let record = Record {
+                queue: event.queue,
+                media: event.media,
+                metric,
+                at_ms: event.at,
+                value,
+                visible_ms: event.at + lag,
+            };
+            self.ledger.record(record, event.now);
+        }
     }
 
     fn pick_media(&mut self) -> usize {
@@ -508,7 +567,7 @@ pub(crate) fn uuid(rng: &mut impl Rng) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::stats::stat_of;
+    use crate::sim::stats::{service_level, stat_of};
 
     fn offered(model: &Model, queue: usize) -> u64 {
         (0..model.media_types.len())
@@ -541,6 +600,49 @@ mod tests {
             offered(&model, 0),
             before,
             "a removed queue is not released"
+        );
+    }
+
+    /// The whole run's (numerator, denominator) of a queue, over every media type.
+    fn service_level_of(model: &Model, queue: usize) -> (u64, u64) {
+        (0..model.media_types.len())
+            .filter_map(|m| model.ledger.totals(queue, m))
+            .map(service_level)
+            .fold((0, 0), |(n, d), (dn, dd)| (n + dn, d + dd))
+    }
+
+    #[test]
+    fn each_queue_meets_its_own_service_level_threshold_and_target() {
+        let config = SimConfig::fast_for_tests(12);
+        let mut model = Model::new(&config, 0);
+        let base = 400 / 6;
+        let added = model.add_queue(0, false);
+        let goals: Vec<(u64, f64)> = model
+            .queues
+            .iter()
+            .map(|q| (q.service_level.threshold_ms, q.service_level.target))
+            .collect();
+        assert_eq!(
+            goals,
+            [(base, 0.8), (base / 2, 0.9), (100, 0.7), (base, 0.8)]
+        );
+        assert_eq!(added, 3);
+
+        model.step(120_000);
+        let ratio = |q: usize| {
+            let (numerator, denominator) = service_level_of(&model, q);
+            assert!(denominator > 1_000, "queue {q}: {denominator}");
+            let answered: u64 = (0..model.media_types.len())
+                .filter_map(|m| model.ledger.totals(q, m))
+                .map(|set| stat_of(set, Metric::TAnswered).count)
+                .sum();
+            assert!(numerator <= answered);
+            numerator as f64 / denominator as f64
+        };
+        let (standard, strict, lenient) = (ratio(0), ratio(1), ratio(2));
+        assert!(
+            strict < standard && standard < lenient,
+            "a shorter threshold is harder to meet: {strict} {standard} {lenient}"
         );
     }
 }

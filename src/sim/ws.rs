@@ -192,8 +192,8 @@ fn event(
 struct Round {
     /// (queue index, queue id, current view) of every live queue.
     views: Vec<(usize, String, QueueView)>,
-    /// Changed running totals of live queues, with the queue id.
-    running: Vec<(String, RunningKey, StatSet)>,
+    /// Changed running totals of live queues, with the queue id and service-level target.
+    running: Vec<(String, f64, RunningKey, StatSet)>,
     media_types: Vec<String>,
 }
 
@@ -211,7 +211,10 @@ fn take_round(sim: &Sim, now: i64, force: bool) -> Round {
         .ledger
         .take_changed_running(now)
         .into_iter()
-        .filter_map(|(key, set)| Some((queues.get(key.0)?.id.clone(), key, set)))
+        .filter_map(|(key, set)| {
+            let id = queues.get(key.0)?.id.clone();
+            Some((id, model.queues[key.0].service_level.target, key, set))
+        })
         .collect();
     Round {
         views,
@@ -256,14 +259,14 @@ pub(crate) fn publish_once(sim: &Sim, last: &mut Vec<Option<QueueView>>) {
         }
         last[queue] = Some(view);
     }
-    for (id, (_, media, bucket), set) in running {
+    for (id, target, (_, media, bucket), set) in running {
         let (Some(from), Some(to)) = (
             from_epoch_millis(bucket),
             from_epoch_millis(bucket + RUNNING_BUCKET_MS),
         ) else {
             continue;
         };
-        let metrics = aggregate_metrics(&set, None);
+        let metrics = aggregate_metrics(&set, None, target);
         let text = event(
             &id,
             media_types.get(media).map(String::as_str),
