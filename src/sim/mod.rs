@@ -1,13 +1,25 @@
 //! The embedded Genesys Cloud simulator (DESIGN.md §7): the API subset of API.md — OAuth, REST,
 //! notification channels and their WebSockets — on one base URL, driven by a seeded traffic
-//! model, plus `/sim/…` endpoints for ground truth and fault injection.
+//! model, plus `/sim/…` endpoints for ground truth, traffic and queue control, and fault
+//! injection.
 //!
-//! - [`config`]: what to simulate and how fast.
-//! - `traffic` moves customers and agents; `stats` records every metric event; `view` derives
-//!   the observable state from the live model.
+//! - [`config`]: what to simulate and how fast, including the clock. Every instant the simulator
+//!   records or reports comes from `SimConfig::clock`, so a scaled clock shared with the exporter
+//!   runs hours of traffic in seconds; timers that pace sockets stay on real time.
+//! - `traffic` moves customers and agents, each queue with its own service-level threshold and
+//!   target; `stats` records every metric event; `view` derives the observable state from the
+//!   live model.
+//! - `directory` is the queue set, which can grow and shrink at run time; a queue's index is its
+//!   identity everywhere else, so removed queues keep their slot.
 //! - `auth` issues tokens; `guard` gates every `/api/` request (token, faults, headers, request
-//!   log); `api` holds the route table and request rules, `routing` and `analytics` serve them;
-//!   `channels` and `ws` the notifications side; `control` the `/sim/…` endpoints.
+//!   log) and `faults` decides which armed fault a request gets; `api` holds the route table and
+//!   request rules, `routing` and `analytics` serve them; `channels` and `ws` the notifications
+//!   side; `control` the `/sim/…` endpoints.
+//!
+//! `/sim/…` (no auth): `GET /sim/truth`; `POST /sim/traffic/pause` and `…/resume` (or start
+//! paused with `SimConfig::start_paused`); `POST /sim/queues`, `DELETE /sim/queues/{id}`,
+//! `POST /sim/queues/{id}/release`; `POST /sim/faults` and `GET /sim/faults`;
+//! `GET /sim/requests`.
 
 mod analytics;
 mod api;
