@@ -24,7 +24,7 @@ use crate::genesys::time::{format_interval, from_epoch_millis, parse_instant, pa
 use super::Sim;
 use super::api::{bad_request, parse_json, queue_ids, with_predicates};
 use super::guard::Failure;
-use super::stats::{CELL_MS, Metric, StatSet, stat_of};
+use super::stats::{CELL_MS, Metric, StatSet, service_level, stat_of};
 use super::view::{queue_view, rest_media_data, rest_user_data};
 
 pub(crate) async fn observations(
@@ -147,7 +147,12 @@ fn aggregate_results(
         ));
     }
     let ids = queue_ids(query.filter.as_ref())?;
-    let queues: Vec<usize> = ids.iter().filter_map(|id| sim.queue_index(id)).collect();
+    // NB: ids resolved once, so a queue removed while we answer is still named consistently.
+    let named: BTreeMap<usize, String> = ids
+        .into_iter()
+        .filter_map(|id| Some((sim.queue_index(&id)?, id)))
+        .collect();
+    let queues: Vec<usize> = named.keys().copied().collect();
     let cells = {
         let mut model = sim.model();
         model.ledger.flush(sim.now_ms());
@@ -165,10 +170,11 @@ fn aggregate_results(
     let model = sim.model();
     let mut results = Vec::new();
     for ((queue, media), buckets) in groups {
+        let target = model.queues[queue].service_level.target;
         let data: Vec<StatisticalResponse> = buckets
             .into_iter()
             .filter_map(|(bucket, set)| {
-                let metrics = aggregate_metrics(&set, Some(&query.metrics));
+                let metrics = aggregate_metrics(&set, Some(&query.metrics), target);
                 let from = from_epoch_millis(bucket_bound(start, bucket, granularity)?)?;
                 let to =
                     from_epoch_millis(bucket_bound(start, bucket.checked_add(1)?, granularity)?)?;
@@ -182,7 +188,7 @@ fn aggregate_results(
             continue;
         }
         let group = Group {
-            queue_id: Some(sim.queues[queue].id.clone()),
+            queue_id: named.get(&queue).cloned(),
             media_type: media.and_then(|m| model.media_types.get(m).cloned()),
         };
         results.push(AggregateDataContainer { group, data });
@@ -241,13 +247,15 @@ fn query_interval(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     Some((instant(start)?, instant(end)?))
 }
 
-/// Aggregate metrics with data (the requested ones, or all plus `oServiceLevel` for events).
+/// Aggregate metrics with data (the requested ones, or all plus `oServiceLevel` for events);
+/// `target` is the queue's service-level target.
 pub(crate) fn aggregate_metrics(
     set: &StatSet,
     wanted: Option<&[String]>,
+    target: f64,
 ) -> Vec<AggregateMetricData> {
     let wants = |name: &str| wanted.is_none_or(|w| w.iter().any(|m| m == name));
-    let mut out: Vec<AggregateMetricData> = Metric::ALL
+    let mut out: Vec<AggregateMetricData> = Metric::REPORTED
         .into_iter()
         .filter(|m| wants(m.name()) && stat_of(set, *m).count > 0)
         .map(|metric| {
@@ -274,23 +282,22 @@ pub(crate) fn aggregate_metrics(
         })
         .collect();
     if wants("oServiceLevel") {
-        out.extend(service_level(set));
+        out.extend(service_level_metric(set, target));
     }
     out
 }
 
-/// Answered or abandoned within the threshold over all answered or abandoned.
-fn service_level(set: &StatSet) -> Option<AggregateMetricData> {
-    let denominator = stat_of(set, Metric::TAnswered).count + stat_of(set, Metric::TAbandon).count;
+/// `oServiceLevel` of a bucket, absent while nothing was answered or abandoned in it.
+fn service_level_metric(set: &StatSet, target: f64) -> Option<AggregateMetricData> {
+    let (numerator, denominator) = service_level(set);
     if denominator == 0 {
         return None;
     }
-    let numerator = denominator.saturating_sub(stat_of(set, Metric::NOverSla).count);
     let stats = Stats {
         ratio: Some(numerator as f64 / denominator as f64),
         numerator: Some(numerator as f64),
         denominator: Some(denominator as f64),
-        target: Some(0.8),
+        target: Some(target),
         ..Stats::default()
     };
     Some(AggregateMetricData {
@@ -621,6 +628,103 @@ mod service_tests {
             "five simulated minutes took {:?} of real time",
             real_start.elapsed()
         );
+        sim.stop().await;
+    }
+
+    /// Per queue id: (numerator, denominator) of oServiceLevel summed over media types.
+    fn truth_service_levels(truth: &Value) -> BTreeMap<String, (u64, u64)> {
+        let mut out = BTreeMap::new();
+        for queue in truth["queues"].as_array().unwrap() {
+            let id = queue["id"].as_str().unwrap().to_owned();
+            let entry: &mut (u64, u64) = out.entry(id).or_default();
+            for media in queue["totals"].as_object().unwrap().values() {
+                let level = &media["oServiceLevel"];
+                entry.0 += level["numerator"].as_u64().unwrap_or(0);
+                entry.1 += level["denominator"].as_u64().unwrap_or(0);
+            }
+        }
+        out
+    }
+
+    /// Per queue id: oServiceLevel summed over every bucket and media type, checking each
+    /// bucket's ratio and target on the way.
+    fn aggregated_service_levels(
+        body: &ConversationAggregateQueryResponse,
+        targets: &BTreeMap<String, f64>,
+    ) -> BTreeMap<String, (u64, u64)> {
+        let mut out = BTreeMap::new();
+        for result in &body.results {
+            let id = result.group.queue_id.clone().unwrap();
+            let target = targets[&id];
+            let entry: &mut (u64, u64) = out.entry(id).or_default();
+            for stats in result
+                .data
+                .iter()
+                .flat_map(|d| &d.metrics)
+                .map(|m| &m.stats)
+            {
+                let (numerator, denominator) =
+                    (stats.numerator.unwrap(), stats.denominator.unwrap());
+                assert!(denominator > 0.0 && numerator <= denominator);
+                assert_eq!(stats.ratio, Some(numerator / denominator));
+                assert_eq!(stats.target, Some(target));
+                entry.0 += numerator as u64;
+                entry.1 += denominator as u64;
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn service_levels_carry_each_queues_target_and_add_up_to_the_truth_after_the_lag() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let ids: Vec<String> = sim.handle.queues.iter().map(|q| q.id.clone()).collect();
+        tokio::time::timeout(DEADLINE, async {
+            while truth_service_levels(&sim.truth().await)
+                .values()
+                .any(|(_, d)| *d == 0)
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("every queue answers or loses conversations");
+        sim.control("/sim/traffic/pause", json!({})).await;
+        let truth = sim.truth().await;
+        let expected = truth_service_levels(&truth);
+        let targets: BTreeMap<String, f64> = truth["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                (
+                    q["id"].as_str().unwrap().to_owned(),
+                    q["serviceLevelTarget"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        let distinct: Vec<f64> = ids.iter().map(|id| targets[id]).collect();
+        assert_eq!(distinct, [0.8, 0.9, 0.7]);
+
+        let granularity = Duration::from_secs(300);
+        let start = bucket_start(truth_now(&truth), granularity) - chrono::Duration::minutes(5);
+        let window = format_interval(start, start + chrono::Duration::minutes(15));
+        let query = json!({"interval": window, "granularity": "PT5M",
+                           "groupBy": ["queueId", "mediaType"], "filter": predicates(&ids),
+                           "metrics": ["oServiceLevel"]});
+        tokio::time::timeout(DEADLINE, async {
+            loop {
+                let response = sim.post_json(&token, AGGREGATES, &query).await;
+                let body: ConversationAggregateQueryResponse = response.json().await.unwrap();
+                if aggregated_service_levels(&body, &targets) == expected {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("bucket numerators and denominators add up to the truth's");
         sim.stop().await;
     }
 

@@ -6,29 +6,35 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::genesys::model::ROUTING_STATUSES;
+use crate::genesys::model::{Queue, ROUTING_STATUSES};
 use crate::genesys::time::{format_instant, from_epoch_millis};
 
 use super::channels::Outbound;
-use super::stats::{Metric, stat_of};
+use super::directory::UnknownDivision;
+use super::faults::ApiFault;
+use super::stats::{Metric, StatSet, service_level, stat_of};
+use super::traffic::Model;
 use super::view::queue_view;
 use super::ws::{socket_closing, to_every_socket};
-use super::{Sim, lock};
+use super::{NewQueue, Sim, lock};
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route("/sim/truth", get(truth))
         .route("/sim/traffic/pause", post(pause))
         .route("/sim/traffic/resume", post(resume))
-        .route("/sim/faults", post(faults))
+        .route("/sim/queues", post(add_queue))
+        .route("/sim/queues/{id}", delete(remove_queue))
+        .route("/sim/queues/{id}/release", post(release_queue))
+        .route("/sim/faults", post(faults).get(armed_faults))
         .route("/sim/requests", get(requests))
 }
 
@@ -40,63 +46,81 @@ async fn truth(State(sim): State<Arc<Sim>>) -> Json<Value> {
 pub(crate) fn truth_json(sim: &Sim) -> Value {
     let now = sim.now_ms();
     let model = sim.model();
-    let queues: Vec<Value> = sim
-        .queues
-        .iter()
-        .enumerate()
-        .map(|(q, queue)| {
-            let view = queue_view(&model, q);
-            let mut interactions = serde_json::Map::new();
-            let mut longest = serde_json::Map::new();
-            let mut totals = serde_json::Map::new();
-            for (m, media) in model.media_types.iter().enumerate() {
-                let v = &view.media[m];
-                interactions.insert(
-                    media.clone(),
-                    json!({"waiting": v.waiting, "interacting": v.interacting, "alerting": v.alerting}),
-                );
-                if let Some(at) = v.longest_waiting() {
-                    longest.insert(media.clone(), json!(at));
-                }
-                if let Some(set) = model.ledger.totals(q, m) {
-                    let metrics: BTreeMap<&str, Value> = Metric::ALL
-                        .into_iter()
-                        .filter(|metric| stat_of(set, *metric).count > 0)
-                        .map(|metric| {
-                            let stat = stat_of(set, metric);
-                            let value = if metric.is_timer() {
-                                json!({"count": stat.count, "sum": stat.sum})
-                            } else {
-                                json!({"count": stat.count})
-                            };
-                            (metric.name(), value)
-                        })
-                        .collect();
-                    totals.insert(media.clone(), json!(metrics));
-                }
-            }
-            let users: BTreeMap<&str, u64> =
-                ROUTING_STATUSES.iter().copied().zip(view.users.statuses).collect();
-            json!({
-                "id": queue.id,
-                "name": queue.name,
-                "division": queue.division,
-                "interactions": interactions,
-                "longestWaitingSince": longest,
-                "users": users,
-                "members": view.users.members,
-                "activeUsers": view.users.active,
-                "onQueueUsers": view.users.on_queue.iter().sum::<u64>(),
-                "offQueueUsers": view.users.off_queue,
-                "totals": totals,
-            })
-        })
+    let directory = sim.queues();
+    let queues: Vec<Value> = directory
+        .live()
+        .map(|(q, queue)| queue_truth(&model, q, queue))
         .collect();
     let at = from_epoch_millis(now)
         .map(format_instant)
         .unwrap_or_default();
     let pending = model.ledger.pending();
     json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues})
+}
+
+fn queue_truth(model: &Model, q: usize, queue: &Queue) -> Value {
+    let view = queue_view(model, q);
+    let goal = model.queues[q].service_level;
+    let mut interactions = serde_json::Map::new();
+    let mut longest = serde_json::Map::new();
+    let mut totals = serde_json::Map::new();
+    for (m, media) in model.media_types.iter().enumerate() {
+        let v = &view.media[m];
+        interactions.insert(
+            media.clone(),
+            json!({"waiting": v.waiting, "interacting": v.interacting, "alerting": v.alerting}),
+        );
+        if let Some(at) = v.longest_waiting() {
+            longest.insert(media.clone(), json!(at));
+        }
+        if let Some(set) = model.ledger.totals(q, m) {
+            totals.insert(media.clone(), totals_truth(set));
+        }
+    }
+    let users: BTreeMap<&str, u64> = ROUTING_STATUSES
+        .iter()
+        .copied()
+        .zip(view.users.statuses)
+        .collect();
+    json!({
+        "id": queue.id,
+        "name": queue.name,
+        "division": queue.division,
+        "interactions": interactions,
+        "longestWaitingSince": longest,
+        "users": users,
+        "members": view.users.members,
+        "activeUsers": view.users.active,
+        "onQueueUsers": view.users.on_queue.iter().sum::<u64>(),
+        "offQueueUsers": view.users.off_queue,
+        "totals": totals,
+        "serviceLevelTarget": goal.target,
+        "serviceLevelThresholdMs": goal.threshold_ms,
+    })
+}
+
+/// Everything ever recorded for one media type: counts (and sums for timers) of the metrics
+/// with data, and `oServiceLevel` once something was answered or abandoned.
+fn totals_truth(set: &StatSet) -> Value {
+    let mut metrics: BTreeMap<&str, Value> = Metric::REPORTED
+        .into_iter()
+        .filter(|metric| stat_of(set, *metric).count > 0)
+        .map(|metric| {
+            let stat = stat_of(set, metric);
+            let value = if metric.is_timer() {
+                json!({"count": stat.count, "sum": stat.sum})
+            } else {
+                json!({"count": stat.count})
+            };
+            (metric.name(), value)
+        })
+        .collect();
+    let (numerator, denominator) = service_level(set);
+    if denominator > 0 {
+        let level = json!({"numerator": numerator, "denominator": denominator});
+        metrics.insert("oServiceLevel", level);
+    }
+    json!(metrics)
 }
 
 async fn pause(State(sim): State<Arc<Sim>>) -> StatusCode {
@@ -109,6 +133,51 @@ async fn resume(State(sim): State<Arc<Sim>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": message.into()}))).into_response()
+}
+
+fn queue_not_found(id: &str) -> Response {
+    control_error(StatusCode::NOT_FOUND, format!("no queue {id}"))
+}
+
+async fn add_queue(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let request: NewQueue = if body.is_empty() {
+        NewQueue::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(request) => request,
+            Err(error) => return control_error(StatusCode::BAD_REQUEST, error.to_string()),
+        }
+    };
+    match sim.add_queue(request) {
+        Ok(queue) => {
+            tracing::info!(queue_id = %queue.id, name = %queue.name, "simulator queue added");
+            Json(queue).into_response()
+        }
+        Err(UnknownDivision(id)) => {
+            control_error(StatusCode::BAD_REQUEST, format!("no division {id}"))
+        }
+    }
+}
+
+async fn remove_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
+    if sim.remove_queue(&id) {
+        tracing::info!(queue_id = %id, "simulator queue removed");
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        queue_not_found(&id)
+    }
+}
+
+async fn release_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
+    if sim.release_queue(&id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        queue_not_found(&id)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Fault {
@@ -118,11 +187,23 @@ enum Fault {
         count: u32,
         #[serde(default = "one")]
         retry_after_seconds: u64,
+        path: Option<String>,
     },
     ServerError {
         count: u32,
         #[serde(default = "service_unavailable")]
         status: u16,
+        path: Option<String>,
+    },
+    MalformedBody {
+        count: u32,
+        path: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    SlowResponse {
+        count: u32,
+        delay_ms: u64,
+        path: Option<String>,
     },
     CloseSockets,
     SocketClosing,
@@ -140,33 +221,60 @@ fn service_unavailable() -> u16 {
     503
 }
 
+impl Fault {
+    /// The gate's part of an API fault: what it does, how many requests, which path.
+    fn for_gate(&self) -> Option<(ApiFault, u32, Option<&String>)> {
+        let (fault, count, path) = match self {
+            Self::RateLimit {
+                count,
+                retry_after_seconds,
+                path,
+            } => (
+                ApiFault::RateLimit {
+                    retry_after_seconds: *retry_after_seconds,
+                },
+                count,
+                path,
+            ),
+            Self::ServerError {
+                count,
+                status,
+                path,
+            } => (ApiFault::ServerError { status: *status }, count, path),
+            Self::MalformedBody { count, path } => (ApiFault::MalformedBody, count, path),
+            Self::SlowResponse {
+                count,
+                delay_ms,
+                path,
+            } => (
+                ApiFault::SlowResponse {
+                    delay_ms: *delay_ms,
+                },
+                count,
+                path,
+            ),
+            _ => return None,
+        };
+        Some((fault, *count, path.as_ref()))
+    }
+}
+
 async fn faults(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     let fault: Fault = match serde_json::from_slice(&body) {
         Ok(fault) => fault,
-        Err(error) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(json!({"error": error.to_string()})),
-            )
-                .into_response();
-        }
+        Err(error) => return control_error(StatusCode::BAD_REQUEST, error.to_string()),
     };
     tracing::info!(?fault, "simulator fault injected");
+    if let Some((gate_fault, count, path)) = fault.for_gate() {
+        // NB: only `/api/` requests pass the gate; a fault aimed elsewhere would never fire.
+        if path.is_some_and(|p| !p.starts_with("/api/")) {
+            return control_error(StatusCode::BAD_REQUEST, "path must start with /api/");
+        }
+        lock(&sim.gate.faults).arm(gate_fault, count, path.cloned());
+        return StatusCode::NO_CONTENT.into_response();
+    }
     match fault {
         Fault::RevokeTokens => sim.auth.revoke_all(),
-        Fault::RateLimit {
-            count,
-            retry_after_seconds,
-        } => {
-            let mut faults = lock(&sim.gate.faults);
-            faults.rate_limited = count;
-            faults.retry_after_seconds = retry_after_seconds;
-        }
-        Fault::ServerError { count, status } => {
-            let mut faults = lock(&sim.gate.faults);
-            faults.server_errors = count;
-            faults.server_status = status;
-        }
         Fault::CloseSockets => to_every_socket(&sim, &Outbound::Close),
         Fault::SocketClosing => socket_closing(&sim),
         Fault::StopHeartbeats => sim.heartbeats.store(false, Ordering::SeqCst),
@@ -178,11 +286,186 @@ async fn faults(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
                 json!({"topicName": "v2.sim.unknown.topic", "eventBody": {"surprise": 1}});
             to_every_socket(&sim, &Outbound::Text(unknown.to_string()));
         }
+        Fault::RateLimit { .. }
+        | Fault::ServerError { .. }
+        | Fault::MalformedBody { .. }
+        | Fault::SlowResponse { .. } => {}
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// The API faults still armed, each with its `kind`, `path` and `remaining` count.
+async fn armed_faults(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let armed = lock(&sim.gate.faults).armed().to_vec();
+    Json(json!({ "armed": armed }))
 }
 
 async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {
     let requests: Vec<_> = lock(&sim.gate.requests).iter().cloned().collect();
     Json(json!({ "requests": requests }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use crate::genesys::model::{Queue, QueueEntityListing, queue_observation_topic};
+    use crate::sim::harness::{
+        DEADLINE, TestSim, channel, connect, next_json, total_offered, truth_now,
+    };
+
+    fn truth_queue<'a>(truth: &'a Value, id: &str) -> Option<&'a Value> {
+        let queues = truth["queues"].as_array().unwrap();
+        queues.iter().find(|q| q["id"] == id)
+    }
+
+    fn offered_in(queue: &Value) -> u64 {
+        let totals = queue["totals"].as_object().unwrap();
+        let counts = totals.values().map(|m| m["nOffered"]["count"].as_u64());
+        counts.map(Option::unwrap_or_default).sum()
+    }
+
+    /// The truth once `id` has offered conversations.
+    async fn once_offering(sim: &TestSim, id: &str) -> Value {
+        let waited = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let truth = sim.truth().await;
+                if truth_queue(&truth, id).is_some_and(|q| offered_in(q) > 0) {
+                    return truth;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        waited.await.expect("the queue offers conversations")
+    }
+
+    async fn add_queue(sim: &TestSim, body: Value) -> reqwest::Response {
+        let request = sim.http.post(sim.url("/sim/queues")).json(&body);
+        request.send().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_held_queue_added_at_run_time_is_served_everywhere_and_quiet_until_released() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let response = add_queue(&sim, json!({"name": "Queue X", "held": true})).await;
+        assert_eq!(response.status(), 200);
+        let queue: Queue = response.json().await.unwrap();
+        assert_eq!(
+            (queue.name.as_str(), queue.member_count),
+            ("Queue X", Some(6))
+        );
+        assert!(queue.division.is_some());
+        let path = format!("/api/v2/routing/queues/{}", queue.id);
+        let by_id: Queue = sim.get(&token, &path).await.json().await.unwrap();
+        assert_eq!(by_id, queue);
+        let named = "/api/v2/routing/queues?name=Queue%20X";
+        let listing: QueueEntityListing = sim.get(&token, named).await.json().await.unwrap();
+        assert_eq!(listing.entities, std::slice::from_ref(&queue));
+
+        let channel = channel(&sim, &token).await;
+        let topic = queue_observation_topic(&queue.id);
+        let path = format!(
+            "/api/v2/notifications/channels/{}/subscriptions",
+            channel.id
+        );
+        let put = sim.put_json(&token, &path, &json!([{"id": topic}])).await;
+        assert_eq!(put.status(), 200);
+        let mut socket = connect(&channel).await;
+
+        let since = truth_now(&sim.truth().await);
+        let truth = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let truth = sim.truth().await;
+                if truth_now(&truth) - since >= chrono::Duration::seconds(1) {
+                    return truth;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        let truth = truth.await.unwrap();
+        let held = truth_queue(&truth, &queue.id).expect("the truth lists the added queue");
+        assert_eq!(held["members"], 6);
+        assert_eq!(offered_in(held), 0, "held for a second of busy traffic");
+        assert!(total_offered(&truth) > 0, "while the other queues are busy");
+
+        sim.control(&format!("/sim/queues/{}/release", queue.id), json!({}))
+            .await;
+        once_offering(&sim, &queue.id).await;
+        let totals = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let frame = next_json(&mut socket).await.expect("socket stays open");
+                let interval = frame["eventBody"]["data"][0]["interval"].as_str();
+                let aggregate = interval
+                    .and_then(|i| i.split_once('/'))
+                    .is_some_and(|(from, to)| from != to);
+                if frame["topicName"] == topic.as_str() && aggregate {
+                    return frame;
+                }
+            }
+        });
+        let totals = totals.await.expect("running totals of the released queue");
+        assert_eq!(totals["eventBody"]["group"]["queueId"], queue.id.as_str());
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_removed_queue_is_gone_from_routing_truth_analytics_and_topics() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let id = sim.handle.queues[1].id.clone();
+        once_offering(&sim, &id).await;
+        let remove = |id: String| sim.http.delete(sim.url(&format!("/sim/queues/{id}")));
+        assert_eq!(remove(id.clone()).send().await.unwrap().status(), 204);
+
+        let path = format!("/api/v2/routing/queues/{id}");
+        assert_eq!(sim.get(&token, &path).await.status(), 404);
+        let all = "/api/v2/routing/queues?pageSize=100";
+        let listing: QueueEntityListing = sim.get(&token, all).await.json().await.unwrap();
+        assert_eq!(listing.total, 2);
+        assert!(listing.entities.iter().all(|q| q.id != id));
+        let truth = sim.truth().await;
+        assert!(truth_queue(&truth, &id).is_none());
+        assert_eq!(truth["queues"].as_array().unwrap().len(), 2);
+
+        let filter = json!({"type": "or", "predicates": [
+            {"type": "dimension", "dimension": "queueId", "value": id}]});
+        let now = truth_now(&truth);
+        let window = crate::genesys::time::format_interval(
+            now - chrono::Duration::hours(1),
+            now + chrono::Duration::hours(1),
+        );
+        let aggregates = json!({"interval": window, "groupBy": ["queueId"],
+                                "filter": filter, "metrics": ["nOffered"]});
+        let path = "/api/v2/analytics/conversations/aggregates/query";
+        let response = sim.post_json(&token, path, &aggregates).await;
+        assert_eq!(response.text().await.unwrap(), "{}");
+        let observations = json!({"filter": filter, "metrics": ["oWaiting"]});
+        let path = "/api/v2/analytics/queues/observations/query";
+        let response: Value = sim
+            .post_json(&token, path, &observations)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(response["results"], json!([]));
+        let channel = channel(&sim, &token).await;
+        let path = format!(
+            "/api/v2/notifications/channels/{}/subscriptions",
+            channel.id
+        );
+        let topic = json!([{"id": queue_observation_topic(&id)}]);
+        assert_eq!(sim.put_json(&token, &path, &topic).await.status(), 400);
+
+        assert_eq!(remove(id.clone()).send().await.unwrap().status(), 404);
+        let release = sim.http.post(sim.url(&format!("/sim/queues/{id}/release")));
+        assert_eq!(release.send().await.unwrap().status(), 404);
+        let unknown_division = add_queue(&sim, json!({"divisionId": "nope"})).await;
+        assert_eq!(unknown_division.status(), 400);
+        let misspelt = add_queue(&sim, json!({"hold": true})).await;
+        assert_eq!(misspelt.status(), 400);
+        sim.stop().await;
+    }
 }

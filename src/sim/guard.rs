@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::genesys::model::ErrorBody;
 
+use super::faults::{ApiFault, Faults};
 use super::traffic::uuid;
 use super::{Sim, lock};
 
@@ -44,14 +45,6 @@ pub(crate) struct RequestEntry {
     pub predicates: Option<usize>,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct Faults {
-    pub rate_limited: u32,
-    pub retry_after_seconds: u64,
-    pub server_errors: u32,
-    pub server_status: u16,
-}
-
 /// Faults, rate-limit window and request log: the gate's own state.
 #[derive(Debug)]
 pub(crate) struct Gate {
@@ -71,36 +64,6 @@ impl Default for Gate {
 }
 
 impl Gate {
-    /// The response of the next injected fault, if one is armed.
-    fn take_fault(&self) -> Option<Response> {
-        let mut faults = lock(&self.faults);
-        if faults.rate_limited > 0 {
-            faults.rate_limited -= 1;
-            let mut response = api_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too.many.requests",
-                "Rate limit exceeded the maximum. Retry the request in [retry-after] seconds",
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, faults.retry_after_seconds.into());
-            return Some(response);
-        }
-        if faults.server_errors > 0 {
-            faults.server_errors -= 1;
-            let status = StatusCode::from_u16(faults.server_status)
-                .ok()
-                .filter(StatusCode::is_server_error)
-                .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            return Some(api_error(
-                status,
-                "service.unavailable",
-                "The service is unavailable",
-            ));
-        }
-        None
-    }
-
     /// (requests so far in this window, seconds until it resets).
     fn count_request(&self) -> (u32, u64) {
         let mut window = lock(&self.window);
@@ -175,13 +138,11 @@ pub(crate) async fn guard(
     let correlation_id = uuid(&mut rand::rng());
     let mut response = match authorize(&sim, request.headers()) {
         Err(failure) => failure.into_response(),
-        Ok(client) => match sim.gate.take_fault() {
-            Some(response) => response,
-            None => {
-                request.extensions_mut().insert(Client(client));
-                next.run(request).await
-            }
-        },
+        Ok(client) => {
+            request.extensions_mut().insert(Client(client));
+            let fault = lock(&sim.gate.faults).take(&path);
+            answer(&sim, fault, request, next).await
+        }
     };
     if let Some(Envelope(mut body)) = response.extensions_mut().remove::<Envelope>() {
         body.context_id = Some(correlation_id.clone());
@@ -211,6 +172,67 @@ pub(crate) async fn guard(
     response
 }
 
+/// The handler's answer, or what the armed `fault` makes of it.
+async fn answer(sim: &Sim, fault: Option<ApiFault>, request: Request, next: Next) -> Response {
+    match fault {
+        None => next.run(request).await,
+        Some(ApiFault::RateLimit {
+            retry_after_seconds,
+        }) => rate_limited(retry_after_seconds),
+        Some(ApiFault::ServerError { status }) => server_error(status),
+        Some(ApiFault::MalformedBody) => truncated(next.run(request).await).await,
+        Some(ApiFault::SlowResponse { delay_ms }) => {
+            // NB: shutdown cuts the delay short; the server waits for in-flight requests.
+            tokio::select! {
+                () = sim.cancel.cancelled() => {}
+                () = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
+            }
+            next.run(request).await
+        }
+    }
+}
+
+fn rate_limited(retry_after_seconds: u64) -> Response {
+    let mut response = api_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too.many.requests",
+        "Rate limit exceeded the maximum. Retry the request in [retry-after] seconds",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, retry_after_seconds.into());
+    response
+}
+
+fn server_error(status: u16) -> Response {
+    let status = StatusCode::from_u16(status)
+        .ok()
+        .filter(StatusCode::is_server_error)
+        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    api_error(status, "service.unavailable", "The service is unavailable")
+}
+
+/// Bodies read for truncation are far smaller; this only bounds a runaway.
+const TRUNCATE_LIMIT: usize = 64 << 20;
+
+/// A 200 whose JSON body breaks off halfway, as a response cut by a proxy would; when the
+/// handler had no body worth cutting (an error envelope is rendered later), a fixed fragment.
+async fn truncated(response: Response) -> Response {
+    let body = axum::body::to_bytes(response.into_body(), TRUNCATE_LIMIT)
+        .await
+        .unwrap_or_default();
+    let half = body.slice(..body.len() / 2);
+    let broken =
+        !half.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&half).is_err();
+    let body = if broken {
+        half
+    } else {
+        axum::body::Bytes::from_static(b"{\"results\": [{\"group\": ")
+    };
+    let content_type = HeaderValue::from_static("application/json");
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
 fn authorize(sim: &Sim, headers: &HeaderMap) -> Result<String, Failure> {
     let Some(value) = headers
         .get(header::AUTHORIZATION)
@@ -237,9 +259,26 @@ fn authorize(sim: &Sim, headers: &HeaderMap) -> Result<String, Failure> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use serde_json::{Value, json};
 
-    use crate::sim::harness::TestSim;
+    use crate::sim::harness::{DEADLINE, TestSim};
+
+    const QUEUES: &str = "/api/v2/routing/queues";
+    const OBSERVATIONS: &str = "/api/v2/analytics/queues/observations/query";
+
+    fn observations_query(sim: &TestSim) -> Value {
+        let id = &sim.handle.queues[0].id;
+        json!({"filter": {"type": "or", "predicates": [
+                   {"type": "dimension", "dimension": "queueId", "value": id}]},
+               "metrics": ["oWaiting"]})
+    }
+
+    async fn armed(sim: &TestSim) -> Vec<Value> {
+        let armed = sim.get_json("/sim/faults").await;
+        armed["armed"].as_array().unwrap().clone()
+    }
 
     #[tokio::test]
     async fn api_requires_a_valid_token_and_rejects_it_after_revocation() {
@@ -311,5 +350,102 @@ mod tests {
         assert_eq!(log["requests"][0]["method"], "GET");
         assert!(log["requests"][0]["predicates"].is_null());
         sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn faults_aimed_at_a_path_hit_only_that_exact_path_and_are_used_up() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let one = format!("{QUEUES}/{}", sim.handle.queues[0].id);
+        for fault in [
+            json!({"kind": "rate_limit", "count": 2, "path": one}),
+            json!({"kind": "server_error", "count": 1, "status": 500, "path": QUEUES}),
+            json!({"kind": "server_error", "count": 1, "status": 502}),
+        ] {
+            sim.control("/sim/faults", fault).await;
+        }
+        assert_eq!(armed(&sim).await.len(), 3);
+        let status = async |path: &str| sim.get(&token, path).await.status().as_u16();
+        assert_eq!(status(QUEUES).await, 500, "aimed at the listing");
+        assert_eq!(status(&one).await, 429);
+        assert_eq!(
+            status(&format!("{QUEUES}?pageSize=5")).await,
+            502,
+            "any path"
+        );
+        assert_eq!(status(QUEUES).await, 200);
+        assert_eq!(status(&one).await, 429);
+        assert_eq!(status(&one).await, 200);
+        assert!(armed(&sim).await.is_empty());
+
+        let elsewhere = sim
+            .http
+            .post(sim.url("/sim/faults"))
+            .json(&json!({"kind": "server_error", "count": 1, "path": "/sim/truth"}));
+        assert_eq!(elsewhere.send().await.unwrap().status(), 400);
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_malformed_body_is_a_200_with_json_that_breaks_off() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let fault = json!({"kind": "malformed_body", "count": 1, "path": OBSERVATIONS});
+        sim.control("/sim/faults", fault).await;
+        let query = observations_query(&sim);
+        assert_eq!(sim.get(&token, QUEUES).await.status(), 200);
+        let broken = sim.post_json(&token, OBSERVATIONS, &query).await;
+        assert_eq!(broken.status(), 200);
+        assert_eq!(broken.headers()["content-type"], "application/json");
+        let text = broken.text().await.unwrap();
+        assert!(text.starts_with("{\"results\":"), "{text}");
+        assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
+        let whole = sim.post_json(&token, OBSERVATIONS, &query).await;
+        assert!(whole.json::<Value>().await.unwrap()["results"].is_array());
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_slow_response_arrives_after_its_delay_and_only_on_its_path() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let delay = Duration::from_millis(1_000);
+        let fault = json!({"kind": "slow_response", "count": 1, "delayMs": 1_000, "path": QUEUES});
+        sim.control("/sim/faults", fault).await;
+        let timed = async |method: reqwest::Method, path: &str| {
+            let started = Instant::now();
+            let response = match method {
+                reqwest::Method::POST => {
+                    sim.post_json(&token, path, &observations_query(&sim)).await
+                }
+                _ => sim.get(&token, path).await,
+            };
+            assert_eq!(response.status(), 200, "{path}");
+            started.elapsed()
+        };
+        assert!(timed(reqwest::Method::POST, OBSERVATIONS).await < delay);
+        assert!(timed(reqwest::Method::GET, QUEUES).await >= delay);
+        assert!(timed(reqwest::Method::GET, QUEUES).await < delay);
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn shutting_down_cuts_a_slow_response_short() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let fault = json!({"kind": "slow_response", "count": 1, "delayMs": 600_000});
+        sim.control("/sim/faults", fault).await;
+        let request = sim.http.get(sim.url(QUEUES)).bearer_auth(&token).send();
+        let request = tokio::spawn(request);
+        tokio::time::timeout(DEADLINE, async {
+            while !armed(&sim).await.is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the request takes the slow fault");
+        sim.stop().await;
+        let response = tokio::time::timeout(DEADLINE, request).await.unwrap();
+        assert_eq!(response.unwrap().unwrap().status(), 200);
     }
 }

@@ -2,10 +2,43 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_util::sync::CancellationToken;
 
 use super::{SimConfig, SimHandle, start};
-use crate::genesys::model::TokenResponse;
+use crate::genesys::model::{Channel, TokenResponse};
+
+pub(crate) type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A new notification channel.
+pub(crate) async fn channel(sim: &TestSim, token: &str) -> Channel {
+    let response = sim
+        .post_json(token, "/api/v2/notifications/channels", &json!({}))
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+pub(crate) async fn connect(channel: &Channel) -> Socket {
+    tokio_tungstenite::connect_async(channel.connect_uri.as_str())
+        .await
+        .unwrap()
+        .0
+}
+
+/// The next text frame as JSON, or `None` when the socket closes.
+pub(crate) async fn next_json(socket: &mut Socket) -> Option<Value> {
+    loop {
+        match socket.next().await? {
+            Ok(WsMessage::Text(text)) => return Some(serde_json::from_str(&text).unwrap()),
+            Ok(WsMessage::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
 
 /// The simulated instant a `/sim/truth` body was taken at.
 pub(crate) fn truth_now(truth: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {

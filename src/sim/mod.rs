@@ -1,13 +1,25 @@
 //! The embedded Genesys Cloud simulator (DESIGN.md §7): the API subset of API.md — OAuth, REST,
 //! notification channels and their WebSockets — on one base URL, driven by a seeded traffic
-//! model, plus `/sim/…` endpoints for ground truth and fault injection.
+//! model, plus `/sim/…` endpoints for ground truth, traffic and queue control, and fault
+//! injection.
 //!
-//! - [`config`]: what to simulate and how fast.
-//! - `traffic` moves customers and agents; `stats` records every metric event; `view` derives
-//!   the observable state from the live model.
+//! - [`config`]: what to simulate and how fast, including the clock. Every instant the simulator
+//!   records or reports comes from `SimConfig::clock`, so a scaled clock shared with the exporter
+//!   runs hours of traffic in seconds; timers that pace sockets stay on real time.
+//! - `traffic` moves customers and agents, each queue with its own service-level threshold and
+//!   target; `stats` records every metric event; `view` derives the observable state from the
+//!   live model.
+//! - `directory` is the queue set, which can grow and shrink at run time; a queue's index is its
+//!   identity everywhere else, so removed queues keep their slot.
 //! - `auth` issues tokens; `guard` gates every `/api/` request (token, faults, headers, request
-//!   log); `api` holds the route table and request rules, `routing` and `analytics` serve them;
-//!   `channels` and `ws` the notifications side; `control` the `/sim/…` endpoints.
+//!   log) and `faults` decides which armed fault a request gets; `api` holds the route table and
+//!   request rules, `routing` and `analytics` serve them; `channels` and `ws` the notifications
+//!   side; `control` the `/sim/…` endpoints.
+//!
+//! `/sim/…` (no auth): `GET /sim/truth`; `POST /sim/traffic/pause` and `…/resume` (or start
+//! paused with `SimConfig::start_paused`); `POST /sim/queues`, `DELETE /sim/queues/{id}`,
+//! `POST /sim/queues/{id}/release`; `POST /sim/faults` and `GET /sim/faults`;
+//! `GET /sim/requests`.
 
 mod analytics;
 mod api;
@@ -15,6 +27,8 @@ mod auth;
 mod channels;
 pub mod config;
 mod control;
+mod directory;
+mod faults;
 mod guard;
 mod routing;
 mod stats;
@@ -24,18 +38,21 @@ mod ws;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::Router;
 use axum::routing::{get, post};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use serde::Deserialize;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::genesys::model::{DivisionRef, Queue};
+use crate::genesys::model::Queue;
 
 pub use config::SimConfig;
+
+use directory::{Directory, UnknownDivision};
 
 use traffic::{Model, PRESENCES, uuid};
 
@@ -45,6 +62,7 @@ pub struct SimHandle {
     pub base_url: String,
     pub client_id: String,
     pub client_secret: String,
+    /// The queues configured at start; `/sim/queues` changes show in the API, not here.
     pub queues: Vec<Queue>,
     task: JoinHandle<()>,
 }
@@ -98,16 +116,20 @@ pub async fn start(
         base_url: format!("http://{address}"),
         client_id: sim.config.client_id.clone(),
         client_secret: sim.config.client_secret.clone(),
-        queues: sim.queues.clone(),
+        queues: sim.queues().live().map(|(_, q)| q.clone()).collect(),
         task,
     })
 }
 
 /// Everything the handlers and tasks share. Each lock is held only for a synchronous step and
 /// never across an await.
+///
+/// NB: lock order is `model`, then `queues`, then `paused_since`, and `channels` is never taken
+/// with another lock held. Whoever changes the queue set holds the model too, so anyone holding
+/// the model sees a directory and a traffic model with the same slots.
 pub(crate) struct Sim {
     pub config: SimConfig,
-    pub queues: Vec<Queue>,
+    pub queues: RwLock<Directory>,
     /// Organization presence ids, one per `PRESENCES` entry (the `oUserPresences` qualifiers).
     pub presence_ids: Vec<String>,
     pub model: Mutex<Model>,
@@ -124,19 +146,16 @@ pub(crate) struct Sim {
     pub cancel: CancellationToken,
 }
 
-const QUEUE_NAMES: [&str; 11] = [
-    "Support",
-    "Sales",
-    "Billing",
-    "Claims",
-    "Returns",
-    "Technical",
-    "Onboarding",
-    "Retention",
-    "Renewals",
-    "Escalations",
-    "VIP",
-];
+/// A queue to add at run time (`POST /sim/queues`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct NewQueue {
+    pub name: Option<String>,
+    pub division_id: Option<String>,
+    /// Agents but no arrivals until released, so a client can be watching before the first
+    /// conversation.
+    pub held: bool,
+}
 
 impl Sim {
     fn new(
@@ -147,37 +166,13 @@ impl Sim {
     ) -> Self {
         // NB: ids come from their own seeded stream so they never depend on traffic settings.
         let mut ids = StdRng::seed_from_u64(config.seed ^ 0x9e37_79b9_7f4a_7c15);
-        let divisions = [
-            DivisionRef {
-                id: uuid(&mut ids),
-                name: "Home".to_owned(),
-            },
-            DivisionRef {
-                id: uuid(&mut ids),
-                name: "Customer Care".to_owned(),
-            },
-        ];
-        let queues = (0..config.queues)
-            .map(|i| {
-                let id = uuid(&mut ids);
-                let name = QUEUE_NAMES
-                    .get(i)
-                    .map_or_else(|| format!("Queue {}", i + 1), |name| (*name).to_owned());
-                Queue {
-                    self_uri: Some(format!("/api/v2/routing/queues/{id}")),
-                    id,
-                    name,
-                    division: Some(divisions[usize::from(i % 3 == 2)].clone()),
-                    member_count: Some(u32::try_from(config.agents_per_queue).unwrap_or(u32::MAX)),
-                }
-            })
-            .collect();
+        let queues = Directory::new(&config, &mut ids);
         let presence_ids = PRESENCES.iter().map(|_| uuid(&mut ids)).collect();
         Self {
             auth: auth::AuthState::new(&config),
             gate: guard::Gate::default(),
             config,
-            queues,
+            queues: RwLock::new(queues),
             presence_ids,
             model: Mutex::new(model),
             paused_since: Mutex::new(None),
@@ -198,16 +193,68 @@ impl Sim {
         lock(&self.model)
     }
 
+    pub(crate) fn queues(&self) -> RwLockReadGuard<'_, Directory> {
+        self.queues
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn queues_mut(&self) -> RwLockWriteGuard<'_, Directory> {
+        self.queues
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The index of the live queue with `id`.
     pub(crate) fn queue_index(&self, id: &str) -> Option<usize> {
-        self.queues.iter().position(|q| q.id == id)
+        self.queues().index_of(id)
     }
 
     pub(crate) fn is_paused(&self) -> bool {
         lock(&self.paused_since).is_some()
     }
 
-    // NB: lock order is model, then paused_since, everywhere, so pausing and resuming are
-    // atomic with respect to a tick: no step runs after the pause is visible.
+    /// Where the model's time stands: the pause instant while paused, so what is added during a
+    /// pause starts with the rest of the traffic on resume. Call with the model locked.
+    fn traffic_now(&self) -> i64 {
+        lock(&self.paused_since).unwrap_or_else(|| self.now_ms())
+    }
+
+    /// Adds a queue to the directory and the traffic model in one step.
+    pub(crate) fn add_queue(&self, request: NewQueue) -> Result<Queue, UnknownDivision> {
+        let mut model = self.model();
+        let now = self.traffic_now();
+        let (index, queue) = self
+            .queues_mut()
+            .add(request.name, request.division_id.as_deref())?;
+        let added = model.add_queue(now, request.held);
+        debug_assert_eq!(added, index, "directory and model slots move together");
+        Ok(queue)
+    }
+
+    /// Removes a live queue and stops its traffic; false if there is none with `id`.
+    pub(crate) fn remove_queue(&self, id: &str) -> bool {
+        let mut model = self.model();
+        let Some(index) = self.queues_mut().remove(id) else {
+            return false;
+        };
+        model.remove_queue(index);
+        true
+    }
+
+    /// Lets a held queue's arrivals begin; false if there is no live queue with `id`.
+    pub(crate) fn release_queue(&self, id: &str) -> bool {
+        let mut model = self.model();
+        let now = self.traffic_now();
+        let Some(index) = self.queue_index(id) else {
+            return false;
+        };
+        model.release_queue(index, now);
+        true
+    }
+
+    // NB: pausing and resuming hold the model, so they are atomic with respect to a tick: no
+    // step runs after the pause is visible.
     pub(crate) fn pause(&self) {
         let _model = self.model();
         let mut since = lock(&self.paused_since);
@@ -290,6 +337,10 @@ mod tests {
         Sim::new(config, model, address, CancellationToken::new())
     }
 
+    fn live_queues(sim: &Sim) -> Vec<Queue> {
+        sim.queues().live().map(|(_, q)| q.clone()).collect()
+    }
+
     #[test]
     fn queue_ids_and_names_are_derived_from_the_seed() {
         let config = SimConfig {
@@ -297,16 +348,38 @@ mod tests {
             ..SimConfig::default()
         };
         let (first, second) = (sim(config.clone()), sim(config));
-        assert_eq!(first.queues, second.queues);
-        let other = sim(SimConfig {
+        let queues = live_queues(&first);
+        assert_eq!(queues, live_queues(&second));
+        let other = live_queues(&sim(SimConfig {
             seed: 43,
             queues: 12,
             ..SimConfig::default()
-        });
-        assert_ne!(first.queues[0].id, other.queues[0].id);
-        assert_eq!(first.queues[0].name, "Support");
-        assert_eq!(first.queues[11].name, "Queue 12");
-        assert_eq!(first.queues[0].id.len(), 36);
+        }));
+        assert_ne!(queues[0].id, other[0].id);
+        assert_eq!(queues[0].name, "Support");
+        assert_eq!(queues[11].name, "Queue 12");
+        assert_eq!(queues[0].id.len(), 36);
+    }
+
+    #[test]
+    fn queues_added_and_removed_keep_the_directory_and_the_model_in_step() {
+        let sim = sim(SimConfig::fast_for_tests(2));
+        let held = NewQueue {
+            held: true,
+            ..NewQueue::default()
+        };
+        let added = sim.add_queue(held).unwrap();
+        assert_eq!(sim.queue_index(&added.id), Some(3));
+        assert_eq!(sim.model().queues.len(), 4);
+        let first = live_queues(&sim)[0].id.clone();
+        assert!(sim.remove_queue(&first));
+        assert!(!sim.remove_queue(&first));
+        assert!(!sim.release_queue(&first));
+        assert!(sim.release_queue(&added.id));
+        let again = sim.add_queue(NewQueue::default()).unwrap();
+        assert_eq!(sim.queue_index(&again.id), Some(4));
+        assert_eq!(sim.model().queues.len(), 5);
+        assert_eq!(live_queues(&sim).len(), 4);
     }
 
     #[tokio::test]

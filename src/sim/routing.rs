@@ -45,9 +45,10 @@ pub(crate) async fn list_queues(
             _ => {}
         }
     }
-    let matching: Vec<_> = sim
-        .queues
-        .iter()
+    let directory = sim.queues();
+    let matching: Vec<_> = directory
+        .live()
+        .map(|(_, q)| q)
         .filter(|q| {
             name.as_deref()
                 .is_none_or(|pattern| glob_matches(pattern, &q.name))
@@ -108,8 +109,14 @@ fn glob_matches(pattern: &str, text: &str) -> bool {
 }
 
 pub(crate) async fn get_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
-    match sim.queues.iter().find(|q| q.id == id) {
-        Some(queue) => Json(queue.clone()).into_response(),
+    let queue = {
+        let directory = sim.queues();
+        directory
+            .index_of(&id)
+            .and_then(|i| directory.get(i).cloned())
+    };
+    match queue {
+        Some(queue) => Json(queue).into_response(),
         None => api_error(
             StatusCode::NOT_FOUND,
             "not.found",

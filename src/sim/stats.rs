@@ -19,12 +19,17 @@ pub(crate) enum Metric {
     THeld,
     TAcw,
     THandle,
+    /// Answered within the queue's service-level threshold: the numerator of `oServiceLevel`,
+    /// recorded per event so it adds up over buckets like the denominator does. Not a Genesys
+    /// metric, so it is never reported under its own name.
+    AnsweredInServiceLevel,
 }
 
-pub(crate) const METRIC_COUNT: usize = 11;
+pub(crate) const METRIC_COUNT: usize = 12;
 
 impl Metric {
-    pub(crate) const ALL: [Metric; METRIC_COUNT] = [
+    /// The metrics reported by name (API.md §6), in the order they are listed.
+    pub(crate) const REPORTED: [Metric; METRIC_COUNT - 1] = [
         Self::NOffered,
         Self::NConnected,
         Self::NTransferred,
@@ -51,6 +56,7 @@ impl Metric {
             Self::THeld => "tHeld",
             Self::TAcw => "tAcw",
             Self::THandle => "tHandle",
+            Self::AnsweredInServiceLevel => "sim.answeredInServiceLevel",
         }
     }
 
@@ -105,6 +111,16 @@ pub(crate) type StatSet = [Stat; METRIC_COUNT];
 
 pub(crate) fn stat_of(set: &StatSet, metric: Metric) -> &Stat {
     &set[metric.index()]
+}
+
+/// `oServiceLevel`'s (numerator, denominator). Genesys lets an org choose the formula; we use
+/// answered within the threshold over answered plus abandoned. Both add up over buckets; the
+/// ratio does not.
+pub(crate) fn service_level(set: &StatSet) -> (u64, u64) {
+    let answered = stat_of(set, Metric::TAnswered).count;
+    let abandoned = stat_of(set, Metric::TAbandon).count;
+    let within = stat_of(set, Metric::AnsweredInServiceLevel).count;
+    (within, answered + abandoned)
 }
 
 /// A metric event: `value` is milliseconds for timers and ignored for counts.

@@ -68,9 +68,34 @@ pub(crate) struct Interaction {
     pub phase: Phase,
 }
 
+/// A queue's service-level goal: `target` of conversations answered within `threshold_ms`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ServiceLevel {
+    pub threshold_ms: u64,
+    pub target: f64,
+}
+
+impl ServiceLevel {
+    /// Queues differ, so a client that mixes up one queue's service level with another's shows;
+    /// derived from the index alone, so runs are reproducible. `base_ms` is a sixth of the mean
+    /// patience, so fast test configs still see both sides of the threshold.
+    fn for_queue(index: usize, base_ms: f64) -> Self {
+        const FACTORS: [f64; 3] = [1.0, 0.5, 1.5];
+        const TARGETS: [f64; 3] = [0.8, 0.9, 0.7];
+        Self {
+            threshold_ms: (base_ms * FACTORS[index % 3]) as u64,
+            target: TARGETS[index % 3],
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct QueueState {
-    next_arrival: i64,
+    pub service_level: ServiceLevel,
+    /// None while the queue is held or after it was removed.
+    next_arrival: Option<i64>,
+    /// Removed queues keep their slot (indices are identities) but never move again.
+    removed: bool,
     pub agents: Vec<Agent>,
     pub interactions: Vec<Interaction>,
 }
@@ -83,8 +108,18 @@ struct Timing {
     acw: f64,
     patience: f64,
     alert: f64,
-    sla: u64,
+    /// The service-level threshold every queue's own is a multiple of.
+    sla_base: f64,
     lag: u64,
+}
+
+/// Where and when a metric event happened, and the model's now when it was processed.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    queue: usize,
+    media: usize,
+    at: i64,
+    now: i64,
 }
 
 enum Due {
@@ -99,6 +134,7 @@ pub(crate) struct Model {
     lag_rng: StdRng,
     timing: Timing,
     media_weights: Vec<f64>,
+    agents_per_queue: usize,
     pub media_types: Vec<String>,
     pub queues: Vec<QueueState>,
     pub ledger: Ledger,
@@ -118,7 +154,7 @@ impl Model {
             acw: ms(config.mean_acw),
             patience: ms(config.mean_patience),
             alert: ms(config.alert_timeout),
-            sla: (ms(config.mean_patience) / 6.0) as u64,
+            sla_base: ms(config.mean_patience) / 6.0,
             lag: config.reporting_lag.as_millis() as u64,
         };
         let media_weights = config.media_types.iter().map(|m| media_weight(m)).collect();
@@ -127,22 +163,50 @@ impl Model {
             lag_rng: StdRng::seed_from_u64(config.seed ^ 0x5eed_1a90),
             timing,
             media_weights,
+            agents_per_queue: config.agents_per_queue,
             media_types: config.media_types.clone(),
             queues: Vec::new(),
             ledger: Ledger::default(),
         };
         for _ in 0..config.queues {
-            let agents = (0..config.agents_per_queue)
-                .map(|_| model.new_agent(start_ms))
-                .collect();
-            let next_arrival = start_ms + model.exp(model.timing.arrival_gap);
-            model.queues.push(QueueState {
-                next_arrival,
-                agents,
-                interactions: Vec::new(),
-            });
+            model.add_queue(start_ms, false);
         }
         model
+    }
+
+    /// A new queue of fresh agents at `now_ms`; a `held` one has no arrivals until released.
+    pub(crate) fn add_queue(&mut self, now_ms: i64, held: bool) -> usize {
+        let agents = (0..self.agents_per_queue)
+            .map(|_| self.new_agent(now_ms))
+            .collect();
+        let next_arrival = (!held).then(|| now_ms + self.exp(self.timing.arrival_gap));
+        let service_level = ServiceLevel::for_queue(self.queues.len(), self.timing.sla_base);
+        self.queues.push(QueueState {
+            service_level,
+            next_arrival,
+            removed: false,
+            agents,
+            interactions: Vec::new(),
+        });
+        self.queues.len() - 1
+    }
+
+    /// Starts a held queue's arrivals; a queue already taking arrivals is left alone.
+    pub(crate) fn release_queue(&mut self, queue: usize, now_ms: i64) {
+        let live = self.queues.get(queue).is_some_and(|q| !q.removed);
+        if live && self.queues[queue].next_arrival.is_none() {
+            let first = now_ms + self.exp(self.timing.arrival_gap);
+            self.queues[queue].next_arrival = Some(first);
+        }
+    }
+
+    /// Ends a queue's traffic for good: its customers leave unrecorded, like the queue.
+    pub(crate) fn remove_queue(&mut self, queue: usize) {
+        if let Some(state) = self.queues.get_mut(queue) {
+            state.removed = true;
+            state.next_arrival = None;
+            state.interactions.clear();
+        }
     }
 
     fn new_agent(&mut self, now: i64) -> Agent {
@@ -169,6 +233,9 @@ impl Model {
     /// Advances every queue to `now_ms`, then lets lagged records whose time has come show.
     pub(crate) fn step(&mut self, now_ms: i64) {
         for queue in 0..self.queues.len() {
+            if self.queues[queue].removed {
+                continue;
+            }
             while let Some((at, due)) = self.next_due(queue) {
                 if at > now_ms {
                     break;
@@ -184,7 +251,9 @@ impl Model {
     /// instead of firing everything that fell due during the pause at once.
     pub(crate) fn shift(&mut self, delta_ms: i64) {
         for queue in &mut self.queues {
-            queue.next_arrival += delta_ms;
+            if let Some(next) = &mut queue.next_arrival {
+                *next += delta_ms;
+            }
             for agent in &mut queue.agents {
                 agent.until += delta_ms;
                 agent.next_break += delta_ms;
@@ -203,28 +272,33 @@ impl Model {
 
     fn next_due(&self, queue: usize) -> Option<(i64, Due)> {
         let state = &self.queues[queue];
-        let mut best = (state.next_arrival, Due::Arrival);
-        for (i, interaction) in state.interactions.iter().enumerate() {
-            let at = match interaction.phase {
-                Phase::Waiting => interaction.patience_deadline,
-                Phase::Alerting { until, .. } => until,
-                Phase::Connected { end, .. } | Phase::Acw { end, .. } => end,
-            };
-            if at < best.0 {
-                best = (at, Due::Interaction(i));
-            }
-        }
-        for (i, agent) in state.agents.iter().enumerate() {
+        let arrival = state.next_arrival.map(|at| (at, Due::Arrival));
+        let interactions = state
+            .interactions
+            .iter()
+            .enumerate()
+            .map(|(i, interaction)| {
+                let at = match interaction.phase {
+                    Phase::Waiting => interaction.patience_deadline,
+                    Phase::Alerting { until, .. } => until,
+                    Phase::Connected { end, .. } | Phase::Acw { end, .. } => end,
+                };
+                (at, Due::Interaction(i))
+            });
+        let agents = state.agents.iter().enumerate().filter_map(|(i, agent)| {
             let at = match agent.status {
                 Status::Idle => agent.next_break,
-                Status::Interacting => continue,
+                Status::Interacting => return None,
                 Status::Communicating | Status::NotResponding | Status::OffQueue => agent.until,
             };
-            if at < best.0 {
-                best = (at, Due::Agent(i));
-            }
-        }
-        Some(best)
+            Some((at, Due::Agent(i)))
+        });
+        // NB: the first of equal instants wins, as before: arrival, interactions, agents.
+        arrival
+            .into_iter()
+            .chain(interactions)
+            .chain(agents)
+            .reduce(|best, next| if next.0 < best.0 { next } else { best })
     }
 
     fn handle(&mut self, queue: usize, at: i64, due: Due, now: i64) {
@@ -246,23 +320,27 @@ impl Model {
             patience_deadline,
             phase: Phase::Waiting,
         });
-        self.record(queue, media, Metric::NOffered, at, 0, now);
-        self.queues[queue].next_arrival = at + self.exp(self.timing.arrival_gap);
+        let event = Event {
+            queue,
+            media,
+            at,
+            now,
+        };
+        self.record(event, &[(Metric::NOffered, 0)]);
+        self.queues[queue].next_arrival = Some(at + self.exp(self.timing.arrival_gap));
     }
 
     fn advance_interaction(&mut self, queue: usize, index: usize, at: i64, now: i64) {
         let interaction = self.queues[queue].interactions[index].clone();
-        let media = interaction.media;
+        let event = Event {
+            queue,
+            media: interaction.media,
+            at,
+            now,
+        };
+        let waited = (at - interaction.entered).max(0) as u64;
         match interaction.phase {
-            Phase::Waiting => {
-                let waited = (at - interaction.entered).max(0) as u64;
-                self.record(queue, media, Metric::TAbandon, at, waited, now);
-                self.record(queue, media, Metric::TWait, at, waited, now);
-                if waited > self.timing.sla {
-                    self.record(queue, media, Metric::NOverSla, at, 0, now);
-                }
-                self.queues[queue].interactions.remove(index);
-            }
+            Phase::Waiting => self.abandon(event, index, waited),
             Phase::Alerting {
                 agent,
                 answers: false,
@@ -278,50 +356,10 @@ impl Model {
                 agent,
                 answers: true,
                 ..
-            } => {
-                let waited = (at - interaction.entered).max(0) as u64;
-                self.record(queue, media, Metric::NConnected, at, 0, now);
-                self.record(queue, media, Metric::TAnswered, at, waited, now);
-                self.record(queue, media, Metric::TWait, at, waited, now);
-                if waited > self.timing.sla {
-                    self.record(queue, media, Metric::NOverSla, at, 0, now);
-                }
-                let talk = self.exp(self.timing.talk) as u64;
-                let held = if self.rng.random_bool(HOLD_PROBABILITY) {
-                    (talk as f64 * self.rng.random_range(0.1..0.5)) as u64
-                } else {
-                    0
-                };
-                let end = at + (talk + held) as i64;
-                let phase = Phase::Connected {
-                    agent,
-                    answered: at,
-                    end,
-                    talk,
-                    held,
-                };
-                self.queues[queue].interactions[index].phase = phase;
-            }
+            } => self.answer(event, index, agent, waited),
             Phase::Connected {
                 agent, talk, held, ..
-            } => {
-                self.record(queue, media, Metric::TTalk, at, talk, now);
-                if held > 0 {
-                    self.record(queue, media, Metric::THeld, at, held, now);
-                }
-                if self.rng.random_bool(TRANSFER_PROBABILITY) {
-                    self.record(queue, media, Metric::NTransferred, at, 0, now);
-                }
-                let acw = self.exp(self.timing.acw) as u64;
-                let end = at + acw as i64;
-                self.queues[queue].interactions[index].phase = Phase::Acw {
-                    agent,
-                    talk,
-                    held,
-                    acw,
-                    end,
-                };
-            }
+            } => self.end_talk(event, index, agent, talk, held),
             Phase::Acw {
                 agent,
                 talk,
@@ -329,13 +367,78 @@ impl Model {
                 acw,
                 ..
             } => {
-                self.record(queue, media, Metric::TAcw, at, acw, now);
-                self.record(queue, media, Metric::THandle, at, talk + held + acw, now);
+                self.record(
+                    event,
+                    &[(Metric::TAcw, acw), (Metric::THandle, talk + held + acw)],
+                );
                 let state = &mut self.queues[queue];
                 state.agents[agent].status = Status::Idle;
                 state.interactions.remove(index);
             }
         }
+    }
+
+    fn over_threshold(&self, queue: usize, waited: u64) -> bool {
+        waited > self.queues[queue].service_level.threshold_ms
+    }
+
+    fn abandon(&mut self, event: Event, index: usize, waited: u64) {
+        let mut metrics = vec![(Metric::TAbandon, waited), (Metric::TWait, waited)];
+        if self.over_threshold(event.queue, waited) {
+            metrics.push((Metric::NOverSla, 0));
+        }
+        self.record(event, &metrics);
+        self.queues[event.queue].interactions.remove(index);
+    }
+
+    fn answer(&mut self, event: Event, index: usize, agent: usize, waited: u64) {
+        let service_level = if self.over_threshold(event.queue, waited) {
+            Metric::NOverSla
+        } else {
+            Metric::AnsweredInServiceLevel
+        };
+        let metrics = [
+            (Metric::NConnected, 0),
+            (Metric::TAnswered, waited),
+            (Metric::TWait, waited),
+            (service_level, 0),
+        ];
+        self.record(event, &metrics);
+        let talk = self.exp(self.timing.talk) as u64;
+        let held = if self.rng.random_bool(HOLD_PROBABILITY) {
+            (talk as f64 * self.rng.random_range(0.1..0.5)) as u64
+        } else {
+            0
+        };
+        let end = event.at + (talk + held) as i64;
+        let phase = Phase::Connected {
+            agent,
+            answered: event.at,
+            end,
+            talk,
+            held,
+        };
+        self.queues[event.queue].interactions[index].phase = phase;
+    }
+
+    fn end_talk(&mut self, event: Event, index: usize, agent: usize, talk: u64, held: u64) {
+        let mut metrics = vec![(Metric::TTalk, talk)];
+        if held > 0 {
+            metrics.push((Metric::THeld, held));
+        }
+        if self.rng.random_bool(TRANSFER_PROBABILITY) {
+            metrics.push((Metric::NTransferred, 0));
+        }
+        self.record(event, &metrics);
+        let acw = self.exp(self.timing.acw) as u64;
+        let end = event.at + acw as i64;
+        self.queues[event.queue].interactions[index].phase = Phase::Acw {
+            agent,
+            talk,
+            held,
+            acw,
+            end,
+        };
     }
 
     fn advance_agent(&mut self, queue: usize, index: usize, at: i64) {
@@ -400,25 +503,21 @@ impl Model {
         }
     }
 
-    fn record(
-        &mut self,
-        queue: usize,
-        media: usize,
-        metric: Metric,
-        at: i64,
-        value: u64,
-        now: i64,
-    ) {
+    /// Records the metrics of one event with one reporting lag: Genesys reports a conversation
+    /// event as a whole, so `oServiceLevel`'s numerator never shows before its denominator.
+    fn record(&mut self, event: Event, metrics: &[(Metric, u64)]) {
         let lag = self.lag_rng.random_range(0..=self.timing.lag) as i64;
-        let record = Record {
-            queue,
-            media,
-            metric,
-            at_ms: at,
-            value,
-            visible_ms: at + lag,
-        };
-        self.ledger.record(record, now);
+        for &(metric, value) in metrics {
+            let record = Record {
+                queue: event.queue,
+                media: event.media,
+                metric,
+                at_ms: event.at,
+                value,
+                visible_ms: event.at + lag,
+            };
+            self.ledger.record(record, event.now);
+        }
     }
 
     fn pick_media(&mut self) -> usize {
@@ -463,4 +562,87 @@ pub(crate) fn uuid(rng: &mut impl Rng) -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::stats::{service_level, stat_of};
+
+    fn offered(model: &Model, queue: usize) -> u64 {
+        (0..model.media_types.len())
+            .filter_map(|m| model.ledger.totals(queue, m))
+            .map(|set| stat_of(set, Metric::NOffered).count)
+            .sum()
+    }
+
+    #[test]
+    fn a_held_queue_has_no_arrivals_until_released_and_a_removed_one_stops() {
+        let config = SimConfig::fast_for_tests(9);
+        let mut model = Model::new(&config, 0);
+        let held = model.add_queue(0, true);
+        model.step(2_000);
+        assert!(offered(&model, 0) > 0, "busy fast traffic in the others");
+        assert_eq!(offered(&model, held), 0);
+        model.release_queue(held, 2_000);
+        model.step(4_000);
+        assert!(offered(&model, held) > 0);
+
+        model.remove_queue(0);
+        let (before, other) = (offered(&model, 0), offered(&model, 1));
+        model.step(6_000);
+        assert_eq!(offered(&model, 0), before);
+        assert!(model.queues[0].interactions.is_empty());
+        assert!(offered(&model, 1) > other, "the remaining queues go on");
+        model.release_queue(0, 6_000);
+        model.step(8_000);
+        assert_eq!(
+            offered(&model, 0),
+            before,
+            "a removed queue is not released"
+        );
+    }
+
+    /// The whole run's (numerator, denominator) of a queue, over every media type.
+    fn service_level_of(model: &Model, queue: usize) -> (u64, u64) {
+        (0..model.media_types.len())
+            .filter_map(|m| model.ledger.totals(queue, m))
+            .map(service_level)
+            .fold((0, 0), |(n, d), (dn, dd)| (n + dn, d + dd))
+    }
+
+    #[test]
+    fn each_queue_meets_its_own_service_level_threshold_and_target() {
+        let config = SimConfig::fast_for_tests(12);
+        let mut model = Model::new(&config, 0);
+        let base = 400 / 6;
+        let added = model.add_queue(0, false);
+        let goals: Vec<(u64, f64)> = model
+            .queues
+            .iter()
+            .map(|q| (q.service_level.threshold_ms, q.service_level.target))
+            .collect();
+        assert_eq!(
+            goals,
+            [(base, 0.8), (base / 2, 0.9), (100, 0.7), (base, 0.8)]
+        );
+        assert_eq!(added, 3);
+
+        model.step(120_000);
+        let ratio = |q: usize| {
+            let (numerator, denominator) = service_level_of(&model, q);
+            assert!(denominator > 1_000, "queue {q}: {denominator}");
+            let answered: u64 = (0..model.media_types.len())
+                .filter_map(|m| model.ledger.totals(q, m))
+                .map(|set| stat_of(set, Metric::TAnswered).count)
+                .sum();
+            assert!(numerator <= answered);
+            numerator as f64 / denominator as f64
+        };
+        let (standard, strict, lenient) = (ratio(0), ratio(1), ratio(2));
+        assert!(
+            strict < standard && standard < lenient,
+            "a shorter threshold is harder to meet: {strict} {standard} {lenient}"
+        );
+    }
 }

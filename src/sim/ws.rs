@@ -23,7 +23,7 @@ use crate::genesys::time::{format_interval, from_epoch_millis};
 
 use super::analytics::aggregate_metrics;
 use super::channels::{Outbound, subscribe};
-use super::stats::RUNNING_BUCKET_MS;
+use super::stats::{RUNNING_BUCKET_MS, RunningKey, StatSet};
 use super::traffic::uuid;
 use super::view::{QueueView, event_media_metrics, event_user_metrics, queue_view};
 use super::{Sim, lock};
@@ -158,7 +158,7 @@ pub(crate) fn to_every_socket(sim: &Sim, message: &Outbound) {
 pub(crate) async fn publish_loop(sim: Arc<Sim>, cancel: CancellationToken) {
     let mut ticks = tokio::time::interval(sim.config.publish_interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last: Vec<Option<QueueView>> = vec![None; sim.queues.len()];
+    let mut last: Vec<Option<QueueView>> = Vec::new();
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -188,63 +188,92 @@ fn event(
     serde_json::to_string(&frame).unwrap_or_default()
 }
 
-pub(crate) fn publish_once(sim: &Sim, last: &mut [Option<QueueView>]) {
+/// What one publish round sends: taken under the model lock, rendered after it.
+struct Round {
+    /// (queue index, queue id, current view) of every live queue.
+    views: Vec<(usize, String, QueueView)>,
+    /// Changed running totals of live queues, with the queue id and service-level target.
+    running: Vec<(String, f64, RunningKey, StatSet)>,
+    media_types: Vec<String>,
+}
+
+fn take_round(sim: &Sim, now: i64, force: bool) -> Round {
+    let mut model = sim.model();
+    if force {
+        model.ledger.mark_running_changed();
+    }
+    let queues = sim.queues();
+    let views = queues
+        .live()
+        .map(|(q, queue)| (q, queue.id.clone(), queue_view(&model, q)))
+        .collect();
+    let running = model
+        .ledger
+        .take_changed_running(now)
+        .into_iter()
+        .filter_map(|(key, set)| {
+            let id = queues.get(key.0)?.id.clone();
+            Some((id, model.queues[key.0].service_level.target, key, set))
+        })
+        .collect();
+    Round {
+        views,
+        running,
+        media_types: model.media_types.clone(),
+    }
+}
+
+/// One round of events; `last` holds what each queue slot last published and grows with the
+/// directory.
+pub(crate) fn publish_once(sim: &Sim, last: &mut Vec<Option<QueueView>>) {
     let force = sim.publish_all.swap(false, Ordering::SeqCst);
     let now = sim.now_ms();
     let Some(instant) = from_epoch_millis(now) else {
         return;
     };
     let zero_width = format_interval(instant, instant);
-    let (views, running, media_types) = {
-        let mut model = sim.model();
-        if force {
-            model.ledger.mark_running_changed();
-        }
-        let views: Vec<QueueView> = (0..sim.queues.len())
-            .map(|q| queue_view(&model, q))
-            .collect();
-        (
-            views,
-            model.ledger.take_changed_running(now),
-            model.media_types.clone(),
-        )
-    };
+    let Round {
+        views,
+        running,
+        media_types,
+    } = take_round(sim, now, force);
     let mut frames: Vec<(String, String)> = Vec::new();
-    for (queue, view) in views.into_iter().enumerate() {
-        let id = &sim.queues[queue].id;
+    for (queue, id, view) in views {
+        if last.len() <= queue {
+            last.resize(queue + 1, None);
+        }
         let previous = if force { None } else { last[queue].as_ref() };
         for (m, media) in view.media.iter().enumerate() {
             if previous.is_none_or(|p| p.media.get(m) != Some(media)) {
                 let metrics = event_media_metrics(media);
-                let text = event(id, Some(&media_types[m]), zero_width.clone(), metrics);
-                frames.push((queue_observation_topic(id), text));
+                let text = event(&id, Some(&media_types[m]), zero_width.clone(), metrics);
+                frames.push((queue_observation_topic(&id), text));
             }
         }
         if previous.is_none_or(|p| p.users != view.users) {
             let metrics = event_user_metrics(&view.users, &sim.presence_ids);
             frames.push((
-                queue_observation_topic(id),
-                event(id, None, zero_width.clone(), metrics),
+                queue_observation_topic(&id),
+                event(&id, None, zero_width.clone(), metrics),
             ));
         }
         last[queue] = Some(view);
     }
-    for ((queue, media, bucket), set) in running {
+    for (id, target, (_, media, bucket), set) in running {
         let (Some(from), Some(to)) = (
             from_epoch_millis(bucket),
             from_epoch_millis(bucket + RUNNING_BUCKET_MS),
         ) else {
             continue;
         };
-        let id = &sim.queues[queue].id;
-        let metrics = aggregate_metrics(&set, None);
+        let metrics = aggregate_metrics(&set, None, target);
         let text = event(
-            id,
+            &id,
             media_types.get(media).map(String::as_str),
             format_interval(from, to),
             metrics,
         );
-        frames.push((queue_observation_topic(id), text));
+        frames.push((queue_observation_topic(&id), text));
     }
     let channels = lock(&sim.channels);
     for (topic, text) in frames {
@@ -260,39 +289,9 @@ mod tests {
     use serde_json::{Value, json};
     use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-    use crate::genesys::model::{Channel, queue_observation_topic};
+    use crate::genesys::model::queue_observation_topic;
     use crate::sim::SimConfig;
-    use crate::sim::harness::{DEADLINE, TestSim};
-
-    type Socket = tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >;
-
-    async fn channel(sim: &TestSim, token: &str) -> Channel {
-        let response = sim
-            .post_json(token, "/api/v2/notifications/channels", &json!({}))
-            .await;
-        assert_eq!(response.status(), 200);
-        response.json().await.unwrap()
-    }
-
-    async fn connect(channel: &Channel) -> Socket {
-        tokio_tungstenite::connect_async(channel.connect_uri.as_str())
-            .await
-            .unwrap()
-            .0
-    }
-
-    /// The next text frame as JSON, or `None` when the socket closes.
-    async fn next_json(socket: &mut Socket) -> Option<Value> {
-        loop {
-            match socket.next().await? {
-                Ok(WsMessage::Text(text)) => return Some(serde_json::from_str(&text).unwrap()),
-                Ok(WsMessage::Close(_)) | Err(_) => return None,
-                Ok(_) => {}
-            }
-        }
-    }
+    use crate::sim::harness::{DEADLINE, TestSim, channel, connect, next_json};
 
     #[tokio::test]
     async fn a_subscribed_socket_receives_heartbeats_pongs_and_queue_events() {

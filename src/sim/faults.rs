@@ -1,0 +1,146 @@
+//! The API faults armed through `POST /sim/faults` and which requests they hit. A fault may be
+//! aimed at one path, so a test can fail the aggregates query while observations keep flowing;
+//! several can be armed at once, each with its own count.
+
+use serde::Serialize;
+
+/// What an armed fault does to the request it hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum ApiFault {
+    #[serde(rename_all = "camelCase")]
+    RateLimit {
+        retry_after_seconds: u64,
+    },
+    ServerError {
+        status: u16,
+    },
+    /// 200 with a JSON content type and a body cut short.
+    MalformedBody,
+    /// Answered normally, after this many real milliseconds.
+    #[serde(rename_all = "camelCase")]
+    SlowResponse {
+        delay_ms: u64,
+    },
+}
+
+impl ApiFault {
+    /// Which of several faults matching one request answers it: the order the gate always
+    /// checked them in (a rate limit before a server error), the new kinds after.
+    fn rank(self) -> u8 {
+        match self {
+            Self::RateLimit { .. } => 0,
+            Self::ServerError { .. } => 1,
+            Self::MalformedBody => 2,
+            Self::SlowResponse { .. } => 3,
+        }
+    }
+
+    fn same_kind(self, other: Self) -> bool {
+        self.rank() == other.rank()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Armed {
+    #[serde(flatten)]
+    fault: ApiFault,
+    /// The exact request path it hits; any `/api/` path when absent.
+    path: Option<String>,
+    remaining: u32,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    armed: Vec<Armed>,
+}
+
+impl Faults {
+    /// Arms `count` requests of `fault` on `path`, replacing what was armed for the same kind
+    /// and path (so a count of 0 disarms it).
+    pub(crate) fn arm(&mut self, fault: ApiFault, count: u32, path: Option<String>) {
+        self.armed
+            .retain(|a| !(a.fault.same_kind(fault) && a.path == path));
+        if count > 0 {
+            self.armed.push(Armed {
+                fault,
+                path,
+                remaining: count,
+            });
+        }
+    }
+
+    /// Consumes the fault a request to `path` receives, if any: by kind as [`ApiFault::rank`]
+    /// orders them, and for one kind a fault aimed at `path` before one aimed at any path.
+    pub(crate) fn take(&mut self, path: &str) -> Option<ApiFault> {
+        let (index, _) = self
+            .armed
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.path.as_deref().is_none_or(|p| p == path))
+            .min_by_key(|(_, a)| (a.fault.rank(), a.path.is_none()))?;
+        let armed = &mut self.armed[index];
+        let fault = armed.fault;
+        armed.remaining -= 1;
+        if armed.remaining == 0 {
+            self.armed.remove(index);
+        }
+        Some(fault)
+    }
+
+    /// What is still armed, for `GET /sim/faults`.
+    pub(crate) fn armed(&self) -> &[Armed] {
+        &self.armed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AGGREGATES: &str = "/api/v2/analytics/conversations/aggregates/query";
+    const QUEUES: &str = "/api/v2/routing/queues";
+
+    fn server_error(status: u16) -> ApiFault {
+        ApiFault::ServerError { status }
+    }
+
+    #[test]
+    fn a_fault_aimed_at_a_path_hits_that_exact_path_only_and_is_used_up() {
+        let mut faults = Faults::default();
+        faults.arm(ApiFault::MalformedBody, 2, Some(AGGREGATES.to_owned()));
+        assert_eq!(faults.take(QUEUES), None);
+        assert_eq!(faults.take(&format!("{AGGREGATES}/x")), None);
+        assert_eq!(faults.take(AGGREGATES), Some(ApiFault::MalformedBody));
+        assert_eq!(faults.take(AGGREGATES), Some(ApiFault::MalformedBody));
+        assert_eq!(faults.take(AGGREGATES), None);
+        assert!(faults.armed().is_empty());
+    }
+
+    #[test]
+    fn faults_for_different_paths_coexist_and_the_aimed_one_goes_first() {
+        let mut faults = Faults::default();
+        faults.arm(server_error(503), 1, None);
+        faults.arm(server_error(502), 1, Some(QUEUES.to_owned()));
+        let limit = ApiFault::RateLimit {
+            retry_after_seconds: 1,
+        };
+        faults.arm(limit, 1, Some(AGGREGATES.to_owned()));
+        assert_eq!(faults.take(QUEUES), Some(server_error(502)));
+        assert_eq!(faults.take(AGGREGATES), Some(limit));
+        assert_eq!(faults.take(AGGREGATES), Some(server_error(503)));
+        assert_eq!(faults.take(QUEUES), None);
+    }
+
+    #[test]
+    fn arming_the_same_kind_and_path_again_replaces_the_count() {
+        let mut faults = Faults::default();
+        faults.arm(server_error(503), 5, None);
+        faults.arm(server_error(500), 1, None);
+        assert_eq!(faults.take(QUEUES), Some(server_error(500)));
+        assert_eq!(faults.take(QUEUES), None);
+        faults.arm(ApiFault::MalformedBody, 3, None);
+        faults.arm(ApiFault::MalformedBody, 0, None);
+        assert_eq!(faults.take(QUEUES), None);
+    }
+}
