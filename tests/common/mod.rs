@@ -103,6 +103,7 @@ impl Harness {
 
     async fn start_paused(mut config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
         config.start_paused = true;
+        let clock = config.clock.clone();
         genesys_exporter::genesys::install_crypto_provider();
         let cancel = CancellationToken::new();
         let media_types = config.media_types.clone();
@@ -135,7 +136,7 @@ impl Harness {
         let mut settings = fast_settings(&sim, &media_types);
         tweak(&mut settings);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let exporter = Exporter::start(settings, listener, cancel.child_token())
+        let exporter = Exporter::start_with_clock(settings, listener, cancel.child_token(), clock)
             .await
             .unwrap();
         let harness = Harness {

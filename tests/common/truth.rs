@@ -103,6 +103,16 @@ const COUNTERS: &[(&str, &str, &str)] = &[
         "tAcw",
         "sum",
     ),
+    (
+        "genesys_conversations_service_level_numerator_total",
+        "oServiceLevel",
+        "numerator",
+    ),
+    (
+        "genesys_conversations_service_level_denominator_total",
+        "oServiceLevel",
+        "denominator",
+    ),
 ];
 
 pub fn counter_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]) -> Vec<String> {
