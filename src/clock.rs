@@ -51,11 +51,6 @@ impl Clock {
     pub fn now_ms(&self) -> i64 {
         self.now().timestamp_millis()
     }
-
-    /// How many simulated seconds pass per real second (1 for the system clock).
-    pub fn scale(&self) -> f64 {
-        self.scaled.as_ref().map_or(1.0, |s| s.scale)
-    }
 }
 
 #[cfg(test)]
@@ -67,7 +62,6 @@ mod tests {
         let clock = Clock::system();
         let drift = (clock.now() - Utc::now()).num_milliseconds().abs();
         assert!(drift < 1_000, "{drift} ms");
-        assert_eq!(clock.scale(), 1.0);
     }
 
     #[test]

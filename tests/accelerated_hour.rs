@@ -91,16 +91,7 @@ async fn run_traffic(harness: &Harness, real: Duration) {
 }
 
 async fn wait_nothing_pending(harness: &Harness) {
-    eventually(
-        "every recorded conversation is visible to the query",
-        || async {
-            match harness.truth().await["pendingRecords"].as_u64() {
-                Some(0) => Ok(()),
-                other => Err(format!("{other:?} pending")),
-            }
-        },
-    )
-    .await;
+    common::wait_nothing_pending(&harness.http, &harness.sim.base_url).await;
 }
 
 async fn wait_polls(harness: &Harness, result: &str, more_than: f64) {

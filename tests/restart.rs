@@ -9,10 +9,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::free_port;
 use common::process::{ExporterProcess, sim_env};
 use common::prometheus::{self, Prometheus};
 use common::truth::total;
+use common::{free_port, sim_truth as truth};
 use genesys_exporter::sim::{self, SimConfig};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -162,16 +162,6 @@ fn assert_totals(what: &str, got: &Totals, want: &Totals) {
             got[counter]
         );
     }
-}
-
-async fn truth(http: &reqwest::Client, base: &str) -> Value {
-    http.get(format!("{base}/sim/truth"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn traffic(http: &reqwest::Client, base: &str, action: &str) {

@@ -136,10 +136,6 @@ impl Ledger {
         self.granularity
     }
 
-    pub fn counters(&self) -> &[ConversationCounter] {
-        &self.counters
-    }
-
     /// How many buckets are remembered; bounded by `forget_before`.
     pub fn bucket_count(&self) -> usize {
         self.buckets.len()
@@ -147,19 +143,25 @@ impl Ledger {
 
     /// Makes `queue_ids` the watched set: a new queue is watched from `now` (its window so far
     /// becomes its baseline); a queue that left is forgotten with its marks, so if it returns,
-    /// its counters start again at 0 on a new baseline.
-    pub fn watch(&mut self, queue_ids: &[String], now: DateTime<Utc>) {
+    /// its counters start again at 0 on a new baseline. Returns whether the set changed.
+    pub fn watch(&mut self, queue_ids: &[String], now: DateTime<Utc>) -> bool {
+        let before = self.watched.len();
         self.watched.retain(|id, _| queue_ids.contains(id));
+        let mut changed = self.watched.len() != before;
         for id in queue_ids {
-            self.watched.entry(id.clone()).or_insert(Watch {
-                since: now,
-                established: false,
+            self.watched.entry(id.clone()).or_insert_with(|| {
+                changed = true;
+                Watch {
+                    since: now,
+                    established: false,
+                }
             });
         }
         for series in self.buckets.values_mut() {
             series.retain(|(queue, _), _| self.watched.contains_key(queue));
         }
         self.buckets.retain(|_, series| !series.is_empty());
+        changed
     }
 
     /// A successful poll read the whole window of `queue_ids`: from now on a value first seen
@@ -172,7 +174,7 @@ impl Ledger {
         }
     }
 
-    pub fn watch_of(&self, queue_id: &str) -> Option<Watch> {
+    fn watch_of(&self, queue_id: &str) -> Option<Watch> {
         self.watched.get(queue_id).copied()
     }
 
@@ -469,6 +471,11 @@ mod tests {
         assert!(ledger.fold("q1", "voice", &data(B1000)).deltas.is_empty());
     }
 
+    /// Half an hour after `at`.
+    fn later(at: DateTime<Utc>) -> DateTime<Utc> {
+        at + chrono::TimeDelta::minutes(30)
+    }
+
     fn offered(interval: &str, n: u64) -> [StatisticalResponse; 1] {
         [bucket(interval, vec![metric("nOffered", Some(n), None)])]
     }
@@ -500,13 +507,22 @@ mod tests {
         let early = parse_instant("2026-11-25T09:00:00.000Z").unwrap();
         let report = ledger.fold("q1", "voice", &offered(B0930, 4));
         assert_eq!((report.unwatched, report.deltas.len()), (1, 0));
-        ledger.watch(&["q1".into()], early);
+        assert!(ledger.watch(&["q1".into()], early), "q1 joined");
+        assert!(
+            !ledger.watch(&["q1".into()], later(early)),
+            "nothing changed"
+        );
+        assert_eq!(
+            ledger.watch_of("q1").unwrap().since,
+            early,
+            "its baseline stays"
+        );
         ledger.establish(&["q1".into()]);
         assert_eq!(
             ledger.fold("q1", "voice", &offered(B0930, 4)).deltas.len(),
             1
         );
-        ledger.watch(&[], early);
+        assert!(ledger.watch(&[], early), "q1 left");
         assert_eq!(ledger.bucket_count(), 0, "its marks went with it");
         let back = parse_instant("2026-11-25T10:40:00.000Z").unwrap();
         ledger.watch(&["q1".into()], back);

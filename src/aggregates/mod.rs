@@ -174,15 +174,15 @@ impl ConversationTotals {
     /// Makes `queue_ids` the counted set: new queues start at 0 on a baseline taken from `now`.
     pub fn watch(&self, queue_ids: &[String], now: DateTime<Utc>) {
         let mut inner = self.lock();
-        let before = inner.ledger.watched.len();
-        inner.ledger.watch(queue_ids, now);
-        inner.dirty |= before != inner.ledger.watched.len();
+        inner.dirty |= inner.ledger.watch(queue_ids, now);
     }
 
     /// A successful poll read the whole window of `queue_ids`.
     pub fn establish(&self, queue_ids: &[String]) {
         let mut inner = self.lock();
         inner.ledger.establish(queue_ids);
+        // NB: saved after every successful poll even if nothing changed, so that a quiet
+        // night does not age the state past the window and lose the next downtime.
         inner.dirty = true;
     }
 
@@ -218,17 +218,16 @@ impl ConversationTotals {
         };
         let writer = store.clone();
         let written = tokio::task::spawn_blocking(move || writer.write(&bytes)).await;
-        let ok = matches!(written, Ok(Ok(())));
-        if !ok {
-            let error = match written {
-                Ok(Err(e)) => e.to_string(),
-                Err(e) => e.to_string(),
-                Ok(Ok(())) => String::new(),
-            };
+        let error = match written {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(error) = &error {
             warn!(path = %store.path().display(), %error, "could not write the counter state");
             self.lock().dirty = true;
         }
-        self.metrics.state_written(ok, now.timestamp());
+        self.metrics.state_written(error.is_none(), now.timestamp());
         self.apply(&staged);
     }
 
@@ -250,21 +249,48 @@ impl ConversationTotals {
     }
 }
 
+/// Fixtures the aggregates tests share.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::metrics::QueueLabels;
+pub(crate) mod test_support {
+    use std::sync::Arc;
 
-    const HALF_HOUR: Duration = Duration::from_secs(1800);
-    const B0930: &str = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z";
+    use crate::metrics::{Metrics, QueueLabels};
 
-    fn totals() -> (ConversationTotals, Arc<Metrics>) {
-        let metrics = Arc::new(Metrics::new(vec!["voice".into(), "chat".into()]));
+    /// Metrics monitoring queue `q1` ("Support"), exporting every counter for `media_types`.
+    pub(crate) fn support_metrics(media_types: &[&str]) -> Arc<Metrics> {
+        let metrics = Arc::new(Metrics::new(
+            media_types.iter().map(|m| (*m).to_owned()).collect(),
+        ));
         metrics.set_queues(&[QueueLabels {
             id: "q1".into(),
             name: "Support".into(),
             division: "Home".into(),
         }]);
+        metrics
+    }
+
+    /// The value of `series` once a scrape has shown new series at 0, or `None` if the series
+    /// does not exist.
+    pub(crate) fn sample(metrics: &Metrics, series: &str) -> Option<f64> {
+        let prefix = format!("{series} ");
+        metrics.render(0);
+        metrics
+            .render(0)
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .map(|v| v.parse().unwrap())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HALF_HOUR: Duration = Duration::from_secs(1800);
+    const B0930: &str = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z";
+
+    fn totals() -> (ConversationTotals, Arc<Metrics>) {
+        let metrics = test_support::support_metrics(&["voice", "chat"]);
         let totals = ConversationTotals::new(metrics.clone(), HALF_HOUR);
         totals.watch(&["q1".into()], DateTime::<Utc>::MIN_UTC);
         (totals, metrics)
@@ -290,12 +316,8 @@ mod tests {
     /// The value of `name` for q1 and `media` once a scrape has shown new series at 0, or
     /// `None` if the series does not exist.
     fn value(metrics: &Metrics, name: &str, media: &str) -> Option<f64> {
-        let prefix = format!(r#"{name}{{media_type="{media}",queue="Support",queue_id="q1"}} "#);
-        metrics.render(0);
-        let text = metrics.render(0);
-        text.lines()
-            .find_map(|line| line.strip_prefix(&prefix))
-            .map(|v| v.parse().unwrap())
+        let series = format!(r#"{name}{{media_type="{media}",queue="Support",queue_id="q1"}}"#);
+        test_support::sample(metrics, &series)
     }
 
     const OFFERED: &str = "genesys_conversations_offered_total";

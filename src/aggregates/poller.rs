@@ -210,7 +210,6 @@ mod tests {
     use crate::genesys::client::ClientSettings;
     use crate::genesys::model::ConversationAggregationQuery;
     use crate::genesys::time::{parse_instant, parse_interval};
-    use crate::metrics::QueueLabels;
     use crate::secret::Secret;
 
     const DEADLINE: Duration = Duration::from_secs(10);
@@ -299,13 +298,7 @@ mod tests {
     }
 
     fn metrics() -> Arc<Metrics> {
-        let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
-        metrics.set_queues(&[QueueLabels {
-            id: "q1".into(),
-            name: "Support".into(),
-            division: "Home".into(),
-        }]);
-        metrics
+        crate::aggregates::test_support::support_metrics(&["voice"])
     }
 
     fn poller(
@@ -340,15 +333,7 @@ mod tests {
         )
     }
 
-    /// The value of `series` once a scrape has shown new series at 0.
-    fn sample(metrics: &Metrics, series: &str) -> Option<f64> {
-        let prefix = format!("{series} ");
-        metrics.render(0);
-        let text = metrics.render(0);
-        text.lines()
-            .find_map(|l| l.strip_prefix(&prefix))
-            .map(|v| v.parse().unwrap())
-    }
+    use crate::aggregates::test_support::sample;
 
     const OFFERED: &str =
         r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"}"#;
@@ -376,22 +361,13 @@ mod tests {
             "2026-11-25T08:05:00.000Z/2026-11-25T10:10:00.000Z"
         );
         assert_eq!(query.granularity.as_deref(), Some("PT5M"));
+        let mut asked = query.metrics.clone();
+        asked.sort();
+        let mut every = crate::genesys::model::AGGREGATE_METRICS.to_vec();
+        every.sort_unstable();
         assert_eq!(
-            query.metrics,
-            [
-                "nOffered",
-                "nConnected",
-                "nTransferred",
-                "nOverSla",
-                "tAbandon",
-                "tAnswered",
-                "tHandle",
-                "tWait",
-                "tTalk",
-                "tHeld",
-                "tAcw",
-                "oServiceLevel"
-            ]
+            asked, every,
+            "every counter is exported, so every metric is asked for, each once"
         );
         assert_eq!(
             sample(&metrics, OFFERED),

@@ -68,86 +68,17 @@ impl Harness {
     }
 
     pub async fn start_with(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
-        genesys_exporter::genesys::install_crypto_provider();
-        let cancel = CancellationToken::new();
-        let media_types = config.media_types.clone();
-        let sim_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let sim = sim::start(config, sim_listener, cancel.child_token())
-            .await
-            .unwrap();
-        let mut settings = fast_settings(&sim, &media_types);
-        tweak(&mut settings);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let exporter = Exporter::start(settings, listener, cancel.child_token())
-            .await
-            .unwrap();
-        Harness {
-            exporter_url: format!("http://{}", exporter.local_addr),
-            sim,
-            http: reqwest::Client::new(),
-            cancel,
-            media_types,
-            baseline: None,
-            exporter: Some(exporter),
-        }
+        Self::launch(config, tweak).await
     }
 
     /// Like `start_with`, with the traffic paused while the exporter takes its baseline (its
     /// first poll), so `baseline` is exactly what its counters do not count.
-    pub async fn start_counting(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
-        let mut harness = Self::start_paused(config, tweak).await;
-        harness.baseline = Some(harness.truth().await);
-        harness.sim_post("/sim/traffic/resume", Value::Null).await;
-        harness
-    }
-
-    async fn start_paused(mut config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
+    pub async fn start_counting(
+        mut config: SimConfig,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Harness {
         config.start_paused = true;
-        let clock = config.clock.clone();
-        genesys_exporter::genesys::install_crypto_provider();
-        let cancel = CancellationToken::new();
-        let media_types = config.media_types.clone();
-        let sim_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let sim = sim::start(config, sim_listener, cancel.child_token())
-            .await
-            .unwrap();
-        let http = reqwest::Client::new();
-        // NB: what is still inside its reporting lag would show after the baseline and be
-        // counted, though the truth has it before.
-        let truth_url = format!("{}/sim/truth", sim.base_url);
-        eventually(
-            "every recorded conversation is visible to the query",
-            || async {
-                let truth: Value = http
-                    .get(&truth_url)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                match truth["pendingRecords"].as_u64() {
-                    Some(0) => Ok(()),
-                    other => Err(format!("{other:?} pending")),
-                }
-            },
-        )
-        .await;
-        let mut settings = fast_settings(&sim, &media_types);
-        tweak(&mut settings);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let exporter = Exporter::start_with_clock(settings, listener, cancel.child_token(), clock)
-            .await
-            .unwrap();
-        let harness = Harness {
-            exporter_url: format!("http://{}", exporter.local_addr),
-            sim,
-            http,
-            cancel,
-            media_types,
-            baseline: None,
-            exporter: Some(exporter),
-        };
+        let mut harness = Self::launch(config, tweak).await;
         eventually("the exporter has taken its baseline", || async {
             let scrape = harness.scrape().await;
             let polls = scrape
@@ -163,7 +94,43 @@ impl Harness {
             }
         })
         .await;
+        harness.baseline = Some(harness.truth().await);
+        harness.sim_post("/sim/traffic/resume", Value::Null).await;
         harness
+    }
+
+    /// The simulator, then an exporter on the simulator's clock. A paused simulator first
+    /// shows everything it recorded, so an exporter's baseline holds it all.
+    async fn launch(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
+        genesys_exporter::genesys::install_crypto_provider();
+        let cancel = CancellationToken::new();
+        let media_types = config.media_types.clone();
+        let (clock, paused) = (config.clock.clone(), config.start_paused);
+        let sim_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = sim::start(config, sim_listener, cancel.child_token())
+            .await
+            .unwrap();
+        let http = reqwest::Client::new();
+        if paused {
+            // NB: what is still inside its reporting lag would show after the baseline and be
+            // counted, though the truth has it before.
+            wait_nothing_pending(&http, &sim.base_url).await;
+        }
+        let mut settings = fast_settings(&sim, &media_types);
+        tweak(&mut settings);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let exporter = Exporter::start_with_clock(settings, listener, cancel.child_token(), clock)
+            .await
+            .unwrap();
+        Harness {
+            exporter_url: format!("http://{}", exporter.local_addr),
+            sim,
+            http,
+            cancel,
+            media_types,
+            baseline: None,
+            exporter: Some(exporter),
+        }
     }
 
     pub async fn get_text(&self, url: &str) -> (u16, String) {
@@ -180,15 +147,7 @@ impl Harness {
     }
 
     pub async fn truth(&self) -> Value {
-        let url = format!("{}/sim/truth", self.sim.base_url);
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        sim_truth(&self.http, &self.sim.base_url).await
     }
 
     pub async fn sim_post(&self, path: &str, body: Value) {
@@ -218,6 +177,32 @@ impl Harness {
                 .expect("exporter stops in time");
         }
     }
+}
+
+/// The simulator's ground truth (`/sim/truth`).
+pub async fn sim_truth(http: &reqwest::Client, sim_base_url: &str) -> Value {
+    http.get(format!("{sim_base_url}/sim/truth"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Waits until no recorded conversation is still inside the simulator's reporting lag, so the
+/// aggregates query shows everything the truth has.
+pub async fn wait_nothing_pending(http: &reqwest::Client, sim_base_url: &str) {
+    eventually(
+        "every recorded conversation is visible to the query",
+        || async {
+            match sim_truth(http, sim_base_url).await["pendingRecords"].as_u64() {
+                Some(0) => Ok(()),
+                other => Err(format!("{other:?} pending")),
+            }
+        },
+    )
+    .await;
 }
 
 /// A loopback port nothing listens on right now (bound, read, released).

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{DEADLINE, free_port};
+use super::{eventually, free_port};
 
 pub struct Prometheus {
     pub url: String,
@@ -71,7 +71,7 @@ impl Prometheus {
                 .unwrap(),
             _dir: dir,
         };
-        super::eventually("prometheus is ready", || async {
+        eventually("prometheus is ready", || async {
             match prometheus
                 .http
                 .get(format!("{}/-/ready", prometheus.url))
@@ -128,16 +128,13 @@ impl Prometheus {
     }
 
     async fn wait_until(&self, promql: &str, want: f64, good: impl Fn(f64) -> bool) {
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        let mut last = None;
-        while tokio::time::Instant::now() < deadline {
-            last = self.value(promql, None).await;
-            if last.is_some_and(&good) {
-                return;
+        eventually(promql, || async {
+            match self.value(promql, None).await {
+                Some(value) if good(value) => Ok(()),
+                other => Err(format!("{other:?}, wanted {want}")),
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!("{promql}: {last:?}, wanted {want} within {DEADLINE:?}");
+        })
+        .await;
     }
 }
 
