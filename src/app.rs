@@ -104,10 +104,10 @@ impl Exporter {
                  needless reconnects unless the server beats faster"
             );
         }
-        let metrics = Arc::new(Metrics::with_counters(
-            settings.media_types.clone(),
-            settings.counters(),
-        ));
+        let metrics = Arc::new(
+            Metrics::with_counters(settings.media_types.clone(), settings.counters())
+                .with_stale_policy(settings.stale_policy()),
+        );
         let client_settings = settings.client_settings()?;
         let client = GenesysClient::new(client_settings.clone(), metrics.clone())?;
         let health = Arc::new(Health::default());
@@ -137,7 +137,7 @@ impl Exporter {
         tasks.spawn(async move {
             if let Err(e) = serve(listener, state, server_cancel).await {
                 error!(error = %e, "HTTP server stopped");
-                server_health.task_failed();
+                server_health.task_failed("http server");
             }
         });
         tasks.spawn(parts.bootstrap_and_watch_queues(cancel.clone()));
@@ -215,6 +215,7 @@ impl Parts {
             return;
         };
         let (ids, _) = self.publish_queues(&queues);
+        self.health.queues_resolved();
         let mut tasks = JoinSet::new();
         let mut shards = Vec::new();
         self.reshard(&ids, false, &mut shards, &mut tasks, &cancel);
@@ -348,7 +349,7 @@ impl Parts {
         );
         if let Err(e) = supervisor.run(cancel).await {
             error!(error = %e, "stream supervisor stopped");
-            self.health.task_failed();
+            self.health.task_failed("stream");
         }
     }
 

@@ -12,6 +12,7 @@ use crate::genesys::model::AGGREGATE_METRICS;
 use crate::genesys::region::Region;
 use crate::genesys::time::parse_iso_duration;
 use crate::genesys::{ApiError, ClientSettings};
+use crate::metrics::{StaleGauges, StalePolicy};
 use crate::secret::Secret;
 
 pub const ENV_PREFIX: &str = "GENESYS_EXPORTER";
@@ -67,7 +68,7 @@ pub struct Settings {
     pub ignored_env: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct QueueSettings {
     /// Queue ids (UUIDs).
@@ -76,6 +77,9 @@ pub struct QueueSettings {
     /// Queue names; `*` is a wildcard.
     #[serde(deserialize_with = "list")]
     pub names: Vec<String>,
+    /// Refreshes a queue may be missing from the listing before its series are dropped, so one
+    /// incomplete listing does not reset its counters. Default 2.
+    pub absent_grace_refreshes: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -90,9 +94,19 @@ pub struct StreamConfig {
     /// Reconnect delay cap. Default 60s.
     #[serde(with = "humantime_serde")]
     pub reconnect_backoff_max: Duration,
-    /// REST resync interval while the stream is down. Default 30s.
+    /// REST resync interval while a channel is down (also while it cannot be established),
+    /// and of stale queues while it streams. Default 30s.
     #[serde(with = "humantime_serde")]
     pub fallback_poll_interval: Duration,
+    /// A queue whose values could not be refreshed (no event, heartbeat or resync) for this
+    /// long is stale (`genesys_exporter_queue_stale` 1) until a resync refreshes it. Must be
+    /// longer than `fallback_poll_interval`. Default 90s.
+    #[serde(with = "humantime_serde")]
+    pub staleness_bound: Duration,
+    /// What a stale queue's observation gauges do: `keep` their last values (flagged stale),
+    /// or `remove` them until a resync refreshes them, so nothing frozen is graphed. Default
+    /// keep.
+    pub stale_gauges: StaleGauges,
     /// How long before a channel's `expires` it is replaced. Default 1h.
     #[serde(with = "humantime_serde")]
     pub rotate_before_expiry: Duration,
@@ -196,7 +210,19 @@ impl Default for StreamConfig {
             reconnect_backoff_base: Duration::from_secs(1),
             reconnect_backoff_max: Duration::from_secs(60),
             fallback_poll_interval: Duration::from_secs(30),
+            staleness_bound: Duration::from_secs(90),
+            stale_gauges: StaleGauges::Keep,
             rotate_before_expiry: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self {
+            ids: Vec::new(),
+            names: Vec::new(),
+            absent_grace_refreshes: 2,
         }
     }
 }
@@ -530,13 +556,32 @@ impl Settings {
                 self.aggregates.state_flush_interval,
             ),
         ];
-        match positive.iter().find(|(_, value)| value.is_zero()) {
-            Some((key, _)) => Err(ConfigError::new(
+        if let Some((key, _)) = positive.iter().find(|(_, value)| value.is_zero()) {
+            return Err(ConfigError::new(
                 key,
                 "is zero",
                 "use a positive duration such as 30s",
-            )),
-            None => Ok(()),
+            ));
+        }
+        if self.stream.staleness_bound <= self.stream.fallback_poll_interval {
+            return Err(ConfigError::new(
+                "stream.staleness_bound",
+                format!(
+                    "{} is not longer than stream.fallback_poll_interval ({}), so queues would turn stale between two fallback resyncs",
+                    humantime::format_duration(self.stream.staleness_bound),
+                    humantime::format_duration(self.stream.fallback_poll_interval)
+                ),
+                "use at least three fallback intervals, e.g. 90s for 30s",
+            ));
+        }
+        Ok(())
+    }
+
+    /// How freshness turns into staleness for the metrics.
+    pub fn stale_policy(&self) -> StalePolicy {
+        StalePolicy {
+            bound_seconds: Some(self.stream.staleness_bound.as_secs_f64()),
+            gauges: self.stream.stale_gauges,
         }
     }
 

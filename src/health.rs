@@ -1,17 +1,23 @@
 //! Liveness and readiness, as `/healthz` and `/readyz` report them.
 //!
-//! Ready means Genesys accepted our credentials and the gauges hold real values (the first
-//! observation resync finished); until then `/readyz` says which of the two is missing.
+//! Ready means Genesys accepted our credentials, the queue set is known and every notification
+//! channel has finished its first observation resync: one healthy channel must not hide a
+//! failing one, so readiness is per channel and `/readyz` names the first that is missing.
+//! Alive means no long-running task has died; a dead one is named by `/healthz`.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Default)]
 pub struct Health {
     token_obtained: AtomicBool,
-    first_resync_done: AtomicBool,
-    /// Set when a long-running task ended unexpectedly; `/healthz` then fails so the
+    queues_resolved: AtomicBool,
+    /// Per channel label: whether its first observation resync succeeded.
+    channels: Mutex<BTreeMap<String, bool>>,
+    /// The first long-running task that ended unexpectedly; `/healthz` then fails so the
     /// orchestrator restarts the process.
-    task_failed: AtomicBool,
+    failed_task: Mutex<Option<String>>,
 }
 
 impl Health {
@@ -19,26 +25,109 @@ impl Health {
         self.token_obtained.store(true, Ordering::Relaxed);
     }
 
-    pub fn resync_done(&self) {
-        self.first_resync_done.store(true, Ordering::Relaxed);
+    pub fn queues_resolved(&self) {
+        self.queues_resolved.store(true, Ordering::Relaxed);
     }
 
-    pub fn task_failed(&self) {
-        self.task_failed.store(true, Ordering::Relaxed);
+    fn lock_channels(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, bool>> {
+        // NB: every change is a single insert, so a panicked holder leaves no half state.
+        self.channels.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A channel exists and must finish a first resync before the exporter is ready.
+    pub fn channel_started(&self, channel: &str) {
+        self.lock_channels()
+            .entry(channel.to_owned())
+            .or_insert(false);
+    }
+
+    /// The channel's queues hold real values (a resync succeeded).
+    pub fn channel_resynced(&self, channel: &str) {
+        self.lock_channels().insert(channel.to_owned(), true);
+    }
+
+    /// Records the first task that died; later failures keep the first name.
+    pub fn task_failed(&self, task: &str) {
+        let mut failed = self.failed_task.lock().unwrap_or_else(|e| e.into_inner());
+        failed.get_or_insert_with(|| task.to_owned());
+    }
+
+    /// `Err` names the task that died.
+    pub fn liveness(&self) -> Result<(), String> {
+        let failed = self.failed_task.lock().unwrap_or_else(|e| e.into_inner());
+        match failed.as_deref() {
+            None => Ok(()),
+            Some(task) => Err(format!("task {task} stopped unexpectedly")),
+        }
     }
 
     pub fn is_alive(&self) -> bool {
-        !self.task_failed.load(Ordering::Relaxed)
+        self.liveness().is_ok()
     }
 
     /// `Err` names what readiness is still waiting for.
-    pub fn readiness(&self) -> Result<(), &'static str> {
+    pub fn readiness(&self) -> Result<(), String> {
         if !self.token_obtained.load(Ordering::Relaxed) {
-            Err("no OAuth token obtained yet")
-        } else if !self.first_resync_done.load(Ordering::Relaxed) {
-            Err("first observation resync not done yet")
-        } else {
-            Ok(())
+            return Err("no OAuth token obtained yet".to_owned());
         }
+        if !self.queues_resolved.load(Ordering::Relaxed) {
+            return Err("the queue set is not resolved yet".to_owned());
+        }
+        let channels = self.lock_channels();
+        if channels.is_empty() {
+            return Err("no notification channel started yet".to_owned());
+        }
+        match channels.iter().find(|(_, resynced)| !**resynced) {
+            Some((channel, _)) => Err(format!(
+                "channel {channel}: first observation resync not done yet"
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_channel_must_have_resynced_before_ready() {
+        let health = Health::default();
+        assert!(health.readiness().unwrap_err().contains("token"));
+        health.token_obtained();
+        assert!(health.readiness().unwrap_err().contains("queue set"));
+        health.queues_resolved();
+        assert!(
+            health
+                .readiness()
+                .unwrap_err()
+                .contains("no notification channel")
+        );
+        health.channel_started("0");
+        health.channel_started("1");
+        health.channel_resynced("0");
+        assert_eq!(
+            health.readiness().unwrap_err(),
+            "channel 1: first observation resync not done yet"
+        );
+        health.channel_resynced("1");
+        health.channel_started("1");
+        assert_eq!(
+            health.readiness(),
+            Ok(()),
+            "a restart of a ready channel stays ready"
+        );
+    }
+
+    #[test]
+    fn the_first_dead_task_is_named() {
+        let health = Health::default();
+        assert!(health.is_alive());
+        health.task_failed("poller");
+        health.task_failed("stream 0");
+        assert_eq!(
+            health.liveness().unwrap_err(),
+            "task poller stopped unexpectedly"
+        );
     }
 }

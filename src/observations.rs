@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 
 use tracing::{debug, warn};
 
-use crate::genesys::GenesysClient;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{
     AggregateDataContainer, ObservationMetricData, QueueObservationQueryResponse, ROUTING_STATUSES,
@@ -386,8 +385,10 @@ impl Observations {
         }
         let at_seconds = now_ms as f64 / 1000.0;
         for (queue_id, snapshot) in snapshots {
-            self.write_snapshot(queue_id, &snapshot);
+            // NB: fresh first, so the gauges of a queue whose stale gauges were removed are
+            // written again.
             self.metrics.queue_resynced(queue_id, at_seconds);
+            self.write_snapshot(queue_id, &snapshot);
         }
     }
 
@@ -482,18 +483,6 @@ impl Observations {
         }
     }
 
-    /// Queries the observations of `queue_ids` over REST and applies them as a snapshot; on
-    /// failure the queues are marked stale rather than left looking fresh. Safe while events
-    /// flow (see [`Observations::resync_with`]).
-    pub async fn resync(
-        &self,
-        client: &GenesysClient,
-        queue_ids: &[String],
-    ) -> Result<(), ApiError> {
-        self.resync_with(queue_ids, |batch| client.query_observations(batch))
-            .await
-    }
-
     /// The bookkeeping half of a resync: the snapshot, or stale marks on failure. It does not
     /// replay recorded events; [`record::ResyncRecord::finish`] does both.
     pub(crate) fn finish_resync(
@@ -505,12 +494,12 @@ impl Observations {
         match result {
             Ok(response) => {
                 self.apply_resync(queue_ids, &response, now_ms);
-                self.metrics.resynced(true, now_ms.div_euclid(1000));
+                self.metrics.resynced(true);
                 Ok(())
             }
             Err(error) => {
                 warn!(error = %error, kind = error.kind(), queues = queue_ids.len(), "observation resync failed");
-                self.metrics.resynced(false, now_ms.div_euclid(1000));
+                self.metrics.resynced(false);
                 for queue_id in queue_ids {
                     self.metrics.set_queue_stale(queue_id);
                 }

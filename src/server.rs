@@ -61,14 +61,13 @@ async fn metrics(State(state): State<ServerState>) -> Response {
         .into_response()
 }
 
-async fn healthz(State(state): State<ServerState>) -> (StatusCode, &'static str) {
-    if state.health.is_alive() {
-        (StatusCode::OK, "ok\n")
-    } else {
-        (
+async fn healthz(State(state): State<ServerState>) -> (StatusCode, String) {
+    match state.health.liveness() {
+        Ok(()) => (StatusCode::OK, "ok\n".to_owned()),
+        Err(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            "a background task stopped unexpectedly\n",
-        )
+            format!("not alive: {reason}\n"),
+        ),
     }
 }
 
@@ -123,9 +122,14 @@ mod tests {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(body.contains("no OAuth token"), "{body}");
         state.health.token_obtained();
+        state.health.queues_resolved();
+        state.health.channel_started("0");
         let (_, body) = get(&state, "/readyz").await;
-        assert!(body.contains("resync"), "{body}");
-        state.health.resync_done();
+        assert!(
+            body.contains("channel 0: first observation resync"),
+            "{body}"
+        );
+        state.health.channel_resynced("0");
         assert_eq!(get(&state, "/readyz").await.0, StatusCode::OK);
     }
 
@@ -133,10 +137,9 @@ mod tests {
     async fn health_fails_once_a_task_died() {
         let state = state();
         assert_eq!(get(&state, "/healthz").await.0, StatusCode::OK);
-        state.health.task_failed();
-        assert_eq!(
-            get(&state, "/healthz").await.0,
-            StatusCode::SERVICE_UNAVAILABLE
-        );
+        state.health.task_failed("poller");
+        let (status, body) = get(&state, "/healthz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body, "not alive: task poller stopped unexpectedly\n");
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
-use super::{ConversationCounter, Metrics, Statistic};
+use super::{ConversationCounter, Metrics, QueueLabels, Statistic};
 
 /// (queue id, media type).
 type Group = (String, String);
@@ -111,7 +111,7 @@ impl Metrics {
         let ConversationSeries { created, pending } = &mut *series;
         pending.retain(|group, increments| {
             let shown = created.get(group).is_some_and(|c| *c < renders_before);
-            let Some(queue) = queues.get(&group.0) else {
+            let Some(queue) = queues.get(&group.0).map(|e| &e.labels) else {
                 return false;
             };
             if !shown {
@@ -125,6 +125,39 @@ impl Metrics {
             }
             false
         });
+    }
+
+    /// Moves the queue's counters (and service-level targets) to its new name with their
+    /// values, so a rename is no reset: the new series carries on from where the old ended.
+    pub(super) fn rename_conversation_series(&self, old: &QueueLabels, new_name: &str) {
+        let (id, name) = (old.id.as_str(), old.name.as_str());
+        let series = self.lock_conversation_series();
+        for (queue_id, media) in series.created.keys().filter(|(q, _)| q == id) {
+            for counter in &self.counters {
+                let (Some(from), Some(to)) = (
+                    self.counter_series(*counter, queue_id, name, media),
+                    self.counter_series(*counter, queue_id, new_name, media),
+                ) else {
+                    continue;
+                };
+                to.inc_by(from.get());
+                if let Some(vec) = self.conversations.get(counter) {
+                    let _ = vec.remove_label_values(&[id, name, media]);
+                }
+            }
+            let target = self
+                .service_level_target
+                .with_label_values(&[id, name, media]);
+            let value = target.get();
+            let _ = self
+                .service_level_target
+                .remove_label_values(&[id, name, media]);
+            if value > 0.0 {
+                self.service_level_target
+                    .with_label_values(&[id, new_name, media])
+                    .set(value);
+            }
+        }
     }
 
     fn counter_series(

@@ -2,20 +2,40 @@
 //! apart from the Genesys-derived series.
 
 use super::Metrics;
+use crate::stream::connection::{Outcome, SessionEnd};
+use crate::stream::supervisor::StreamError;
 
 impl Metrics {
+    /// A channel's series exist from its start, so "never connected" and "never resynced"
+    /// alert like "disconnected" and "not resynced for long".
+    pub fn stream_started(&self, channel: &str) {
+        self.stream_connected(channel, false);
+        self.last_resync.with_label_values(&[channel]);
+    }
+
     pub fn stream_connected(&self, channel: &str, connected: bool) {
         self.stream_connected
             .with_label_values(&[channel])
             .set(i64::from(connected));
     }
 
-    pub fn stream_reconnected(&self, reason: &str) {
-        self.stream_reconnects.with_label_values(&[reason]).inc();
+    pub fn stream_reconnected(&self, reason: SessionEnd) {
+        self.stream_reconnects
+            .with_label_values(&[reason.as_str()])
+            .inc();
     }
 
-    pub fn notification(&self, outcome: &str) {
-        self.notifications.with_label_values(&[outcome]).inc();
+    /// Creating, subscribing or connecting a channel failed (counted by the failing stage).
+    pub fn stream_establish_failed(&self, channel: &str, error: &StreamError) {
+        self.stream_establish_failures
+            .with_label_values(&[channel, error.kind()])
+            .inc();
+    }
+
+    pub fn notification(&self, outcome: Outcome) {
+        self.notifications
+            .with_label_values(&[outcome.as_str()])
+            .inc();
     }
 
     pub fn set_subscribed_topics(&self, channel: &str, n: usize) {
@@ -43,13 +63,18 @@ impl Metrics {
         self.token_refreshes.with_label_values(&[result]).inc();
     }
 
-    pub fn resynced(&self, ok: bool, at_unix_seconds: i64) {
+    /// One observation resync request finished (a batch of at most 100 queues).
+    pub fn resynced(&self, ok: bool) {
         self.resyncs
             .with_label_values(&[if ok { "success" } else { "failure" }])
             .inc();
-        if ok {
-            self.last_resync.set(at_unix_seconds);
-        }
+    }
+
+    /// Every queue of `channel` that was resynced is fresh as of `at_unix_seconds`.
+    pub fn channel_resynced(&self, channel: &str, at_unix_seconds: i64) {
+        self.last_resync
+            .with_label_values(&[channel])
+            .set(at_unix_seconds);
     }
 
     pub fn polled(&self, ok: bool, at_unix_seconds: i64) {

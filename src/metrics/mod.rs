@@ -18,8 +18,11 @@ use crate::genesys::model::ROUTING_STATUSES;
 mod conversations;
 mod exporter;
 mod labels;
+mod queues;
 
 use conversations::ConversationSeries;
+use queues::QueueEntry;
+pub use queues::{StaleGauges, StalePolicy};
 
 pub use labels::{ConversationCounter, InteractionState, QueueLabels, Statistic, UserCount};
 
@@ -30,7 +33,8 @@ const QUEUE_MEDIA: &[&str] = &["queue_id", "queue", "media_type"];
 pub struct Metrics {
     registry: Registry,
     media_types: Vec<String>,
-    queues: RwLock<HashMap<String, QueueLabels>>,
+    queues: RwLock<HashMap<String, QueueEntry>>,
+    stale_policy: StalePolicy,
     /// When the oldest waiting interaction started waiting (epoch ms), per (queue id, media
     /// type); turned into an age at scrape time so the gauge grows between events.
     longest_waiting_since: Mutex<HashMap<(String, String), i64>>,
@@ -56,6 +60,7 @@ pub struct Metrics {
     queue_stale: IntGaugeVec,
     stream_connected: IntGaugeVec,
     stream_reconnects: IntCounterVec,
+    stream_establish_failures: IntCounterVec,
     notifications: IntCounterVec,
     subscribed_topics: IntGaugeVec,
     api_requests: IntCounterVec,
@@ -64,7 +69,7 @@ pub struct Metrics {
     token_refreshes: IntCounterVec,
     resyncs: IntCounterVec,
     polls: IntCounterVec,
-    last_resync: IntGauge,
+    last_resync: IntGaugeVec,
     last_poll: IntGauge,
     monitored_queues: IntGauge,
     buckets_rejected: IntCounterVec,
@@ -159,6 +164,7 @@ impl Metrics {
         Self {
             media_types,
             queues: RwLock::default(),
+            stale_policy: StalePolicy::default(),
             longest_waiting_since: Mutex::default(),
             queue_info: int_gauges(
                 &r,
@@ -236,6 +242,12 @@ impl Metrics {
                 "Notification WebSocket reconnects, by reason.",
                 &["reason"],
             ),
+            stream_establish_failures: int_counters(
+                &r,
+                "genesys_exporter_stream_establish_failures_total",
+                "Failed attempts to bring a notification channel up, by channel and stage (create_channel, subscribe, connect).",
+                &["channel", "stage"],
+            ),
             notifications: int_counters(
                 &r,
                 "genesys_exporter_notifications_total",
@@ -279,10 +291,11 @@ impl Metrics {
                 "Conversation aggregate polls, by result.",
                 &["result"],
             ),
-            last_resync: int_gauge(
+            last_resync: int_gauges(
                 &r,
                 "genesys_exporter_last_resync_timestamp_seconds",
-                "Unix time of the last successful observation resync.",
+                "Unix time of the channel's last successful observation resync; 0 before the first.",
+                &["channel"],
             ),
             last_poll: int_gauge(
                 &r,
@@ -321,6 +334,12 @@ impl Metrics {
         }
     }
 
+    /// Sets how freshness turns into staleness (default: only failed resyncs, gauges kept).
+    pub fn with_stale_policy(mut self, policy: StalePolicy) -> Self {
+        self.stale_policy = policy;
+        self
+    }
+
     pub fn media_types(&self) -> &[String] {
         &self.media_types
     }
@@ -330,98 +349,8 @@ impl Metrics {
         self.media_types.iter().any(|m| m == media_type)
     }
 
-    /// Replaces the monitored set. Series of queues that left are removed on purpose; a queue
-    /// whose division changed keeps its series (only `genesys_queue_info` moves); a renamed
-    /// queue's series move to the new name, so the gauges are empty until the next resync.
-    /// Returns whether any queue was renamed, so the caller can resync.
-    pub fn set_queues(&self, queues: &[QueueLabels]) -> bool {
-        let mut known = self.queues.write().unwrap_or_else(|e| e.into_inner());
-        let mut renamed = false;
-        let old: Vec<QueueLabels> = known.values().cloned().collect();
-        for old in &old {
-            match queues.iter().find(|q| q.id == old.id) {
-                None => {
-                    self.remove_queue_series(old);
-                    known.remove(&old.id);
-                }
-                Some(new) if new.name != old.name => {
-                    self.remove_queue_series(old);
-                    renamed = true;
-                }
-                Some(new) if new.division != old.division => {
-                    let _ =
-                        self.queue_info
-                            .remove_label_values(&[&old.id, &old.name, &old.division]);
-                }
-                Some(_) => {}
-            }
-        }
-        for queue in queues {
-            self.queue_info
-                .with_label_values(&[&queue.id, &queue.name, &queue.division])
-                .set(1);
-            known.insert(queue.id.clone(), queue.clone());
-        }
-        self.monitored_queues.set(known.len() as i64);
-        renamed
-    }
-
-    fn remove_queue_series(&self, q: &QueueLabels) {
-        let (id, name) = (q.id.as_str(), q.name.as_str());
-        let _ = self
-            .queue_info
-            .remove_label_values(&[id, name, &q.division]);
-        for vec in [
-            &self.members,
-            &self.on_queue_users,
-            &self.active_users,
-            &self.queue_stale,
-        ] {
-            let _ = vec.remove_label_values(&[id, name]);
-        }
-        let _ = self.observation_timestamp.remove_label_values(&[id, name]);
-        for status in ROUTING_STATUSES {
-            let _ = self.users.remove_label_values(&[id, name, status]);
-        }
-        for media in &self.media_types {
-            let _ = self.oldest_waiting.remove_label_values(&[id, name, media]);
-            for state in InteractionState::ALL {
-                let _ = self
-                    .interactions
-                    .remove_label_values(&[id, name, media, state.as_str()]);
-            }
-            for counter in self.conversations.values() {
-                let _ = counter.remove_label_values(&[id, name, media]);
-            }
-            let _ = self
-                .service_level_target
-                .remove_label_values(&[id, name, media]);
-        }
-        self.lock_conversation_series().forget_queue(id);
-        self.longest_waiting_since
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|(queue_id, _), _| queue_id != id);
-    }
-
-    /// Runs `write` with the queue's name while the queue set stays read-locked, so a
-    /// concurrent `set_queues` cannot remove the queue between lookup and write and leave a
-    /// resurrected series behind. Unmonitored queues are ignored. NB: lock order everywhere is
-    /// `queues`, then `longest_waiting_since`.
-    fn with_queue(&self, queue_id: &str, write: impl FnOnce(&str)) {
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(queue) = queues.get(queue_id) {
-            write(&queue.name);
-        }
-    }
-
-    pub fn is_monitored(&self, queue_id: &str) -> bool {
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
-        queues.contains_key(queue_id)
-    }
-
     pub fn set_interactions(&self, queue_id: &str, media: &str, state: InteractionState, n: i64) {
-        self.with_queue(queue_id, |name| {
+        self.with_live_queue(queue_id, |name| {
             self.interactions
                 .with_label_values(&[queue_id, name, media, state.as_str()])
                 .set(n);
@@ -430,7 +359,7 @@ impl Metrics {
 
     /// `status` must be one of `ROUTING_STATUSES` (callers check the allow-list).
     pub fn set_users_in_status(&self, queue_id: &str, status: &str, n: i64) {
-        self.with_queue(queue_id, |name| {
+        self.with_live_queue(queue_id, |name| {
             self.users
                 .with_label_values(&[queue_id, name, status])
                 .set(n);
@@ -443,7 +372,7 @@ impl Metrics {
             UserCount::OnQueue => &self.on_queue_users,
             UserCount::Active => &self.active_users,
         };
-        self.with_queue(queue_id, |name| {
+        self.with_live_queue(queue_id, |name| {
             vec.with_label_values(&[queue_id, name]).set(n);
         });
     }
@@ -451,7 +380,7 @@ impl Metrics {
     /// `since_epoch_ms` is when the oldest waiting interaction began waiting; `None` when
     /// nothing waits.
     pub fn set_longest_waiting(&self, queue_id: &str, media: &str, since_epoch_ms: Option<i64>) {
-        self.with_queue(queue_id, |name| {
+        self.with_live_queue(queue_id, |name| {
             let key = (queue_id.to_owned(), media.to_owned());
             let mut since = self
                 .longest_waiting_since
@@ -471,58 +400,11 @@ impl Metrics {
         });
     }
 
-    /// A stream event refreshed some of the queue's values. Only a full resync makes a stale
-    /// queue fresh again, so a stale queue's timestamp does not move here.
-    pub fn queue_observed(&self, queue_id: &str, at_unix_seconds: f64) {
-        self.with_queue(queue_id, |name| {
-            if self.queue_stale.with_label_values(&[queue_id, name]).get() == 0 {
-                self.observation_timestamp
-                    .with_label_values(&[queue_id, name])
-                    .set(at_unix_seconds);
-            }
-        });
-    }
-
-    /// A full snapshot of the queue was applied: every value is fresh as of `at_unix_seconds`.
-    pub fn queue_resynced(&self, queue_id: &str, at_unix_seconds: f64) {
-        self.with_queue(queue_id, |name| {
-            self.observation_timestamp
-                .with_label_values(&[queue_id, name])
-                .set(at_unix_seconds);
-            self.queue_stale.with_label_values(&[queue_id, name]).set(0);
-        });
-    }
-
-    /// The queue's values could not be refreshed after a gap; cleared by `queue_resynced`.
-    pub fn set_queue_stale(&self, queue_id: &str) {
-        self.with_queue(queue_id, |name| {
-            self.queue_stale.with_label_values(&[queue_id, name]).set(1);
-        });
-    }
-
-    /// Whether any monitored queue is marked stale (the stream then retries its resync).
-    pub fn any_queue_stale(&self, queue_ids: &[String]) -> bool {
-        self.queues_stale(queue_ids).next().is_some()
-    }
-
-    /// The monitored queues among `queue_ids` that are marked stale.
-    pub fn queues_stale<'a>(
-        &'a self,
-        queue_ids: &'a [String],
-    ) -> impl Iterator<Item = &'a String> + 'a {
-        queue_ids.iter().filter(|id| {
-            let mut stale = false;
-            self.with_queue(id, |name| {
-                stale = self.queue_stale.with_label_values(&[id, name]).get() == 1;
-            });
-            stale
-        })
-    }
-
     /// The Prometheus text exposition, with waiting ages computed for `now_epoch_ms`.
     pub fn render(&self, now_epoch_ms: i64) -> String {
         let renders_before = self.renders.fetch_add(1, Ordering::SeqCst);
         self.release_pending_conversations(renders_before);
+        self.sweep_stale(now_epoch_ms as f64 / 1000.0);
         self.refresh_oldest_waiting(now_epoch_ms);
         let mut out = Vec::new();
         // NB: the text encoder only fails on a writer error, and a Vec never fails.
@@ -538,7 +420,7 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         for ((queue_id, media), started_ms) in since.iter() {
-            if let Some(queue) = queues.get(queue_id) {
+            if let Some(queue) = queues.get(queue_id).map(|e| &e.labels) {
                 let age = (now_epoch_ms - started_ms).max(0) as f64 / 1000.0;
                 self.oldest_waiting
                     .with_label_values(&[queue_id, &queue.name, media])

@@ -215,3 +215,108 @@ fn scrapes_and_queue_changes_never_deadlock() {
     writer.join().unwrap();
     reader.join().unwrap();
 }
+
+fn stamp_of(text: &str) -> Option<f64> {
+    value(
+        text,
+        r#"genesys_queue_observation_timestamp_seconds{queue="Support",queue_id="q1"}"#,
+    )
+}
+
+fn stale_of(text: &str) -> Option<f64> {
+    value(
+        text,
+        r#"genesys_exporter_queue_stale{queue="Support",queue_id="q1"}"#,
+    )
+}
+
+const WAITING_VOICE: &str = r#"genesys_queue_interactions{media_type="voice",queue="Support",queue_id="q1",state="waiting"}"#;
+
+fn bounded(gauges: StaleGauges) -> Metrics {
+    let metrics = Metrics::new(vec!["voice".into()]).with_stale_policy(StalePolicy {
+        bound_seconds: Some(10.0),
+        gauges,
+    });
+    metrics.set_queues(&[labels("q1", "Support", "Home")]);
+    metrics
+}
+
+#[test]
+fn nothing_but_a_resync_makes_a_new_queue_fresh() {
+    let metrics = metrics_with_queue();
+    metrics.queue_observed("q1", 200.0);
+    metrics.queues_observed(["q1"], 300.0);
+    let text = metrics.render(0);
+    assert_eq!(stamp_of(&text), None, "{text}");
+    metrics.queue_resynced("q1", 400.0);
+    metrics.queues_observed(["q1", "unknown"], 500.0);
+    metrics.queue_observed("q1", 450.0);
+    assert_eq!(stamp_of(&metrics.render(0)), Some(500.0), "never backwards");
+}
+
+#[test]
+fn a_queue_not_refreshed_within_the_bound_turns_stale_until_a_resync() {
+    let metrics = bounded(StaleGauges::Keep);
+    metrics.queue_resynced("q1", 100.0);
+    metrics.set_interactions("q1", "voice", InteractionState::Waiting, 4);
+    assert_eq!(stale_of(&metrics.render(110_000)), Some(0.0));
+    let text = metrics.render(110_001);
+    assert_eq!(stale_of(&text), Some(1.0), "{text}");
+    assert_eq!(
+        value(&text, WAITING_VOICE),
+        Some(4.0),
+        "kept, flagged stale"
+    );
+    metrics.queues_observed(["q1"], 111.0);
+    assert_eq!(stamp_of(&metrics.render(111_000)), Some(100.0));
+    metrics.queue_resynced("q1", 112.0);
+    assert_eq!(stale_of(&metrics.render(112_000)), Some(0.0));
+}
+
+#[test]
+fn a_queue_never_resynced_turns_stale_a_bound_after_it_joined() {
+    let metrics = bounded(StaleGauges::Keep);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    assert_eq!(stale_of(&metrics.render(now_ms)), Some(0.0));
+    assert_eq!(stale_of(&metrics.render(now_ms + 11_000)), Some(1.0));
+}
+
+#[test]
+fn removed_stale_gauges_come_back_only_with_a_resync() {
+    let metrics = bounded(StaleGauges::Remove);
+    metrics.queue_resynced("q1", 100.0);
+    metrics.set_interactions("q1", "voice", InteractionState::Waiting, 4);
+    metrics.set_queue_stale("q1");
+    metrics.set_interactions("q1", "voice", InteractionState::Waiting, 5);
+    let text = metrics.render(100_000);
+    assert_eq!(value(&text, WAITING_VOICE), None, "{text}");
+    assert_eq!(stale_of(&text), Some(1.0));
+    assert!(
+        text.contains("genesys_queue_info{"),
+        "the queue itself stays listed"
+    );
+    metrics.queue_resynced("q1", 101.0);
+    metrics.set_interactions("q1", "voice", InteractionState::Waiting, 6);
+    assert_eq!(value(&metrics.render(101_000), WAITING_VOICE), Some(6.0));
+}
+
+#[test]
+fn a_renamed_queue_keeps_its_counter_values_under_the_new_name() {
+    let metrics = metrics_with_queue();
+    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 3.0);
+    metrics.render(0);
+    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 4.0);
+    metrics.set_service_level_target("q1", "voice", 0.8);
+    assert_eq!(value(&metrics.render(0), OFFERED_VOICE), Some(7.0));
+    assert!(metrics.set_queues(&[labels("q1", "Helpdesk", "Home")]));
+    let text = metrics.render(0);
+    assert_eq!(value(&text, OFFERED_VOICE), None, "{text}");
+    let renamed =
+        r#"genesys_conversations_offered_total{media_type="voice",queue="Helpdesk",queue_id="q1"}"#;
+    assert_eq!(value(&text, renamed), Some(7.0), "no reset: {text}");
+    let target =
+        r#"genesys_queue_service_level_target{media_type="voice",queue="Helpdesk",queue_id="q1"}"#;
+    assert_eq!(value(&text, target), Some(0.8));
+    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 1.0);
+    assert_eq!(value(&metrics.render(0), renamed), Some(8.0));
+}

@@ -4,7 +4,7 @@
 //! directly; it returns the stream with the reason it ended, so the supervisor can keep reading
 //! a closing socket while it builds the replacement (make-before-break).
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
@@ -123,14 +123,48 @@ pub struct SessionContext {
     pub metrics: Arc<Metrics>,
     /// Silence longer than this means the socket is dead, whatever TCP says.
     pub heartbeat_timeout: Duration,
+    /// The queues the channel is subscribed to: a heartbeat shows each of them current.
+    pub subscribed: Arc<RwLock<Vec<String>>>,
 }
 
 impl SessionContext {
+    pub fn new(
+        observations: Arc<Observations>,
+        aggregates: AggregateSink,
+        metrics: Arc<Metrics>,
+        heartbeat_timeout: Duration,
+    ) -> Self {
+        Self {
+            observations,
+            aggregates,
+            metrics,
+            heartbeat_timeout,
+            subscribed: Arc::default(),
+        }
+    }
+
+    /// Records the channel's subscribed queues, after upstream accepted them.
+    pub fn set_subscribed(&self, queue_ids: &[String]) {
+        let mut subscribed = self.subscribed.write().unwrap_or_else(|e| e.into_inner());
+        queue_ids.clone_into(&mut subscribed);
+    }
+
+    /// A heartbeat on a healthy socket: events are delivered in order, so no event since the
+    /// last one means no change up to now, for every queue the channel carries.
+    fn heartbeat(&self, now_ms: i64) {
+        let subscribed = self.subscribed.read().unwrap_or_else(|e| e.into_inner());
+        let ids = subscribed.iter().map(String::as_str);
+        self.metrics.queues_observed(ids, now_ms as f64 / 1000.0);
+    }
+
     /// Handles one text frame; returns its outcome and whether it ends the session.
     pub fn handle_text(&self, text: &str) -> (Outcome, Option<SessionEnd>) {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let outcome = match message::parse(text) {
-            Ok(Message::Heartbeat) => Outcome::Heartbeat,
+            Ok(Message::Heartbeat) => {
+                self.heartbeat(now_ms);
+                Outcome::Heartbeat
+            }
             Ok(Message::Pong) => Outcome::Pong,
             Ok(Message::SocketClosing(note)) => {
                 info!(note, "server announced socket closing");
@@ -189,7 +223,7 @@ impl SessionContext {
                 (Outcome::Ignored, None)
             }
         };
-        self.metrics.notification(outcome.as_str());
+        self.metrics.notification(outcome);
         end
     }
 }
@@ -247,12 +281,12 @@ mod tests {
             name: "Support".into(),
             division: "Home".into(),
         }]);
-        let ctx = SessionContext {
-            observations: Arc::new(Observations::new(metrics.clone())),
-            aggregates: Arc::new(|_| 0),
-            metrics: metrics.clone(),
-            heartbeat_timeout: Duration::from_secs(60),
-        };
+        let ctx = SessionContext::new(
+            Arc::new(Observations::new(metrics.clone())),
+            Arc::new(|_| 0),
+            metrics.clone(),
+            Duration::from_secs(60),
+        );
         (ctx, metrics)
     }
 

@@ -1,23 +1,28 @@
-//! One notification channel's lifecycle (DESIGN.md §4): creating the channel → subscribing →
-//! connecting → streaming → reconnecting or rotating, with a REST resync after every gap and a
-//! polled fallback while the stream is down.
+//! One notification channel's lifecycle (DESIGN.md §4) as an explicit state machine:
+//! [`Phase`] names the states, and each has one method that performs its step and returns the
+//! next state. Creating, subscribing and connecting fail over to [`Phase::Reconnecting`], which
+//! waits out a backoff; while any of them runs the channel is down, and the queues it carries
+//! are resynced over REST every `fallback_poll_interval` ([`Driver::while_down`]). Streaming
+//! starts with a resync, because events were missed during the gap, and ends in
+//! [`Phase::Rotating`] (make-before-break) or [`Phase::Reconnecting`].
 //!
 //! One `Supervisor` owns one channel and the topics of the queue set it is given; sharding
 //! more than 1,000 queues means running several supervisors with disjoint sets.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::OptionFuture;
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::connection::{self, ConnectError, SessionContext, SessionEnd, WsStream, run_session};
 use super::upstream::{ChannelState, MAX_TOPICS_PER_CHANNEL, Upstream};
 use crate::aggregates::ConversationTotals;
+use crate::backoff::Backoff;
 use crate::genesys::GenesysClient;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::queue_observation_topic;
@@ -38,7 +43,7 @@ pub struct StreamSettings {
     pub heartbeat_timeout: Duration,
     pub reconnect_backoff_base: Duration,
     pub reconnect_backoff_cap: Duration,
-    /// REST resync interval while the stream is down.
+    /// REST resync interval while the channel is down, and of stale queues while it streams.
     pub fallback_poll_interval: Duration,
     /// How long before the channel's `expires` it is replaced.
     pub rotate_before_expiry: Duration,
@@ -74,17 +79,58 @@ impl StreamError {
             Self::TooManyTopics { .. } => "too_many_topics",
         }
     }
+
+    /// Upstream no longer knows the channel: a new one is needed.
+    fn channel_is_gone(&self) -> bool {
+        matches!(self, Self::Subscribe { source, .. } if source.status() == Some(404))
+    }
 }
 
 /// A channel with an open socket.
-struct Live {
+pub(crate) struct Live {
     state: ChannelState,
     socket: WsStream,
 }
 
+/// The states of DESIGN.md §4.
+pub(crate) enum Phase {
+    /// No usable channel: create one.
+    Creating,
+    /// A channel whose subscriptions must be (re)placed.
+    Subscribing(ChannelState),
+    /// A subscribed channel: open its socket.
+    Connecting(ChannelState),
+    /// An open socket: resync, then apply events until the session ends.
+    Streaming(Live),
+    /// A working socket that must be replaced (socket_closing, expiry): the replacement is
+    /// built while this one is still read.
+    Rotating(Live),
+    /// A backoff before trying again, with the channel to reuse if it is still good.
+    Reconnecting(Option<ChannelState>),
+    Stopped,
+}
+
+impl Phase {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Self::Creating => "creating",
+            Self::Subscribing(_) => "subscribing",
+            Self::Connecting(_) => "connecting",
+            Self::Streaming(_) => "streaming",
+            Self::Rotating(_) => "rotating",
+            Self::Reconnecting(_) => "reconnecting",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+/// Only a sharding bug stops a channel; everything else is a next phase.
+type Step = Result<Phase, StreamError>;
+
 /// Keeps one notification channel streaming for a watched queue set.
 pub struct Supervisor {
     driver: Driver<GenesysClient>,
+    queues: watch::Receiver<Vec<String>>,
 }
 
 impl Supervisor {
@@ -99,21 +145,32 @@ impl Supervisor {
         settings: StreamSettings,
         channel_label: String,
     ) -> Self {
-        let ctx = SessionContext {
+        let ctx = SessionContext::new(
             observations,
-            aggregates: Arc::new(move |container| totals.fold(container)),
+            Arc::new(move |container| totals.fold(container)),
             metrics,
-            heartbeat_timeout: settings.heartbeat_timeout,
-        };
+            settings.heartbeat_timeout,
+        );
         Self {
-            driver: Driver::new(client, ctx, health, queues, settings, channel_label),
+            driver: Driver::new(client, ctx, health, settings, channel_label),
+            queues,
         }
     }
 
     /// Runs until `cancel`; upstream failures are retried, only a sharding bug is returned.
     pub async fn run(self, cancel: CancellationToken) -> Result<(), StreamError> {
-        self.driver.run(cancel).await
+        self.driver.run(self.queues, cancel).await
     }
+}
+
+/// What the run loop owns and lends to each step.
+pub(crate) struct Progress {
+    queues: watch::Receiver<Vec<String>>,
+    backoff: Backoff,
+    /// When the last resync of the channel's queues began: the fallback's clock.
+    last_resync: Option<Instant>,
+    /// When the channel went down; `None` while a socket is up.
+    down_since: Option<Instant>,
 }
 
 /// The state machine, generic over the REST side so tests script it.
@@ -121,29 +178,26 @@ pub(crate) struct Driver<U> {
     upstream: U,
     ctx: SessionContext,
     health: Arc<Health>,
-    queues: watch::Receiver<Vec<String>>,
     settings: StreamSettings,
     label: String,
-    last_resync_attempt: Option<Instant>,
 }
-
-type Update<'a> = Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send + 'a>>;
 
 /// Why an update runs while streaming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum UpdateKind {
     /// Resubscribe and resync the whole new queue set.
     QueueChange,
-    /// Resync only the queues a failed resync left stale.
+    /// Resync only the queues left stale.
     StaleRetry,
 }
+
+type Update<'a> = Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send + 'a>>;
 
 impl<U: Upstream> Driver<U> {
     pub(crate) fn new(
         upstream: U,
         ctx: SessionContext,
         health: Arc<Health>,
-        queues: watch::Receiver<Vec<String>>,
         settings: StreamSettings,
         label: String,
     ) -> Self {
@@ -151,108 +205,140 @@ impl<U: Upstream> Driver<U> {
             upstream,
             ctx,
             health,
-            queues,
             settings,
             label,
-            last_resync_attempt: None,
         }
     }
 
-    pub(crate) async fn run(mut self, cancel: CancellationToken) -> Result<(), StreamError> {
-        let mut backoff = crate::backoff::Backoff::new(
-            self.settings.reconnect_backoff_base,
-            self.settings.reconnect_backoff_cap,
-        );
-        let mut channel: Option<ChannelState> = None;
-        let mut ready: Option<Live> = None;
-        // NB: the series exists from the start, so "never connected" alerts like "disconnected".
-        self.ctx.metrics.stream_connected(&self.label, false);
+    pub(crate) fn progress(&self, queues: watch::Receiver<Vec<String>>) -> Progress {
+        Progress {
+            queues,
+            backoff: Backoff::new(
+                self.settings.reconnect_backoff_base,
+                self.settings.reconnect_backoff_cap,
+            ),
+            last_resync: None,
+            down_since: None,
+        }
+    }
+
+    pub(crate) async fn run(
+        self,
+        queues: watch::Receiver<Vec<String>>,
+        cancel: CancellationToken,
+    ) -> Result<(), StreamError> {
+        let mut progress = self.progress(queues);
+        self.health.channel_started(&self.label);
+        self.ctx.metrics.stream_started(&self.label);
+        let mut phase = Phase::Creating;
         loop {
-            let live = match ready.take() {
-                Some(live) => live,
-                None => {
-                    let queue_ids = self.queues.borrow_and_update().clone();
-                    let attempt = self.establish(&mut channel, &queue_ids);
-                    let result = tokio::select! {
-                        _ = cancel.cancelled() => return Ok(()),
-                        result = attempt => result,
-                    };
-                    match result {
-                        Ok(live) => live,
-                        Err(error @ StreamError::TooManyTopics { .. }) => return Err(error),
-                        Err(error) => {
-                            warn!(channel = self.label, kind = error.kind(), error = %error, "stream not established");
-                            if !self.wait_down(backoff.next_delay(), &cancel).await {
-                                return Ok(());
-                            }
-                            continue;
-                        }
-                    }
-                }
-            };
-            self.ctx.metrics.stream_connected(&self.label, true);
-            info!(
-                channel = self.label,
-                id = live.state.channel.id,
-                "streaming"
-            );
-            if !self.resync_all(&cancel).await {
-                close(live.socket).await;
+            debug!(channel = self.label, phase = phase.name(), "channel phase");
+            phase = self.step(phase, &mut progress, &cancel).await?;
+            if let Phase::Stopped = phase {
                 self.ctx.metrics.stream_connected(&self.label, false);
                 return Ok(());
             }
-            let started = Instant::now();
-            let state = live.state.clone();
-            let (end, socket) = self.stream(live, &mut channel, &cancel).await;
-            if end == SessionEnd::Cancelled {
-                close(socket).await;
-                self.ctx.metrics.stream_connected(&self.label, false);
-                return Ok(());
+        }
+    }
+
+    /// Performs one phase's step.
+    pub(crate) async fn step(
+        &self,
+        phase: Phase,
+        progress: &mut Progress,
+        cancel: &CancellationToken,
+    ) -> Step {
+        if let Phase::Streaming(_) | Phase::Rotating(_) = phase {
+            progress.down_since = None;
+        } else {
+            progress.down_since.get_or_insert_with(Instant::now);
+        }
+        match phase {
+            Phase::Creating => self.while_down(progress, cancel, self.create()).await,
+            Phase::Subscribing(state) => {
+                let ids = progress.queues.borrow_and_update().clone();
+                self.while_down(progress, cancel, self.subscribe(state, ids))
+                    .await
             }
-            self.ctx.metrics.stream_reconnected(end.as_str());
-            if started.elapsed() >= self.settings.heartbeat_timeout {
-                backoff.reset();
+            Phase::Connecting(state) => {
+                self.while_down(progress, cancel, self.connect(state)).await
             }
-            if end.is_rotation() && channel.is_some() {
+            Phase::Streaming(live) => self.stream(live, progress, cancel).await,
+            Phase::Rotating(live) => self.rotate(live, progress, cancel).await,
+            Phase::Reconnecting(channel) => {
+                let delay = progress.backoff.next_delay();
+                self.while_down(progress, cancel, self.back_off(delay, channel))
+                    .await
+            }
+            Phase::Stopped => Ok(Phase::Stopped),
+        }
+    }
+
+    async fn create(&self) -> Step {
+        match self.open_channel().await {
+            Ok(state) => Ok(Phase::Subscribing(state)),
+            Err(error) => Ok(self.failed(error, None)),
+        }
+    }
+
+    async fn subscribe(&self, state: ChannelState, queue_ids: Vec<String>) -> Step {
+        match self.replace_subscriptions(&state, &queue_ids).await {
+            Ok(()) => Ok(Phase::Connecting(state)),
+            Err(error @ StreamError::TooManyTopics { .. }) => Err(error),
+            Err(error) if error.channel_is_gone() => {
                 info!(
                     channel = self.label,
-                    reason = end.as_str(),
-                    "rotating channel, make-before-break"
-                );
-                match self.rotate(socket, &cancel).await {
-                    None => return Ok(()),
-                    Some(Ok(fresh)) => {
-                        channel = Some(fresh.state.clone());
-                        ready = Some(fresh);
-                        continue;
-                    }
-                    Some(Err(error)) => {
-                        warn!(channel = self.label, kind = error.kind(), error = %error, "rotation failed");
-                        channel = None;
-                    }
-                }
-            } else {
-                warn!(
-                    channel = self.label,
                     id = state.channel.id,
-                    reason = end.as_str(),
-                    "stream ended, reconnecting"
+                    "channel is gone"
                 );
-                close(socket).await;
+                Ok(self.failed(error, None))
             }
-            self.ctx.metrics.stream_connected(&self.label, false);
-            if !self.wait_down(backoff.next_delay(), &cancel).await {
-                return Ok(());
-            }
+            Err(error) => Ok(self.failed(error, Some(state))),
         }
     }
 
-    /// Subscribes (creating the channel first if there is none or it is gone) and connects.
-    async fn establish(
+    async fn connect(&self, state: ChannelState) -> Step {
+        match self.open_socket(&state).await {
+            Ok(socket) => Ok(Phase::Streaming(Live { state, socket })),
+            // NB: a channel we cannot connect to may have been replaced upstream (20 per
+            // client); a fresh one costs one request and rules that out.
+            Err(error) => Ok(self.failed(error, None)),
+        }
+    }
+
+    async fn back_off(&self, delay: Duration, channel: Option<ChannelState>) -> Step {
+        sleep(delay).await;
+        Ok(channel.map_or(Phase::Creating, Phase::Subscribing))
+    }
+
+    /// Logs and counts a failed step; the channel is down until a later step succeeds.
+    fn failed(&self, error: StreamError, channel: Option<ChannelState>) -> Phase {
+        warn!(channel = self.label, kind = error.kind(), error = %error, "stream not established");
+        self.ctx
+            .metrics
+            .stream_establish_failed(&self.label, &error);
+        self.ctx.metrics.stream_connected(&self.label, false);
+        Phase::Reconnecting(channel)
+    }
+
+    async fn open_channel(&self) -> Result<ChannelState, StreamError> {
+        let created = self
+            .upstream
+            .create_channel()
+            .await
+            .map_err(StreamError::CreateChannel)?;
+        debug!(channel = self.label, id = created.id, expires = ?created.expires, "channel created");
+        Ok(ChannelState::new(
+            created,
+            self.settings.rotate_before_expiry,
+        ))
+    }
+
+    async fn replace_subscriptions(
         &self,
-        channel: &mut Option<ChannelState>,
+        state: &ChannelState,
         queue_ids: &[String],
-    ) -> Result<Live, StreamError> {
+    ) -> Result<(), StreamError> {
         let topics: Vec<String> = queue_ids
             .iter()
             .map(|id| queue_observation_topic(id))
@@ -262,189 +348,243 @@ impl<U: Upstream> Driver<U> {
                 topics: topics.len(),
             });
         }
-        let state = self.channel_or_create(channel).await?;
-        let state = match self.subscribe(&state, &topics).await {
-            Err(StreamError::Subscribe { source, .. }) if source.status() == Some(404) => {
-                info!(
-                    channel = self.label,
-                    id = state.channel.id,
-                    "channel is gone, creating a new one"
-                );
-                *channel = None;
-                let fresh = self.channel_or_create(channel).await?;
-                self.subscribe(&fresh, &topics).await?;
-                fresh
-            }
-            Err(error) => return Err(error),
-            Ok(()) => state,
-        };
-        match connection::connect(&state.channel.connect_uri, CONNECT_TIMEOUT).await {
-            Ok(socket) => Ok(Live { state, socket }),
-            Err(source) => {
-                // NB: a channel we cannot connect to may have been replaced upstream (20 per
-                // client); a fresh one costs one request and rules that out.
-                *channel = None;
-                Err(StreamError::Connect {
-                    channel: state.channel.id,
-                    source,
-                })
-            }
-        }
-    }
-
-    async fn channel_or_create(
-        &self,
-        channel: &mut Option<ChannelState>,
-    ) -> Result<ChannelState, StreamError> {
-        if let Some(state) = channel {
-            return Ok(state.clone());
-        }
-        let created = self
-            .upstream
-            .create_channel()
-            .await
-            .map_err(StreamError::CreateChannel)?;
-        debug!(channel = self.label, id = created.id, expires = ?created.expires, "channel created");
-        let state = ChannelState::new(created, self.settings.rotate_before_expiry);
-        *channel = Some(state.clone());
-        Ok(state)
-    }
-
-    async fn subscribe(&self, state: &ChannelState, topics: &[String]) -> Result<(), StreamError> {
         let listing = self
             .upstream
-            .replace_subscriptions(&state.channel.id, topics)
+            .replace_subscriptions(&state.channel.id, &topics)
             .await
             .map_err(|source| StreamError::Subscribe {
                 channel: state.channel.id.clone(),
                 source,
             })?;
+        self.ctx.set_subscribed(queue_ids);
         self.ctx
             .metrics
             .set_subscribed_topics(&self.label, listing.entities.len());
         Ok(())
     }
 
-    /// Streams until the session ends. Meanwhile a queue-set change resubscribes and resyncs,
-    /// and queues left stale by a failed resync are resynced again every
-    /// `fallback_poll_interval` until they are fresh. Events keep being applied during either
-    /// resync, which replays them over its snapshot (`Observations::resync_with`); its failure
-    /// marks the queues stale, which the next check picks up. A queue-set change supersedes a
-    /// stale retry in flight (which can take minutes of REST retries): it resyncs every queue
-    /// anyway. It waits for an earlier queue change instead, so repeated changes cannot keep
-    /// restarting one.
-    async fn stream(
-        &mut self,
-        live: Live,
-        channel: &mut Option<ChannelState>,
+    async fn open_socket(&self, state: &ChannelState) -> Result<WsStream, StreamError> {
+        connection::connect(&state.channel.connect_uri, CONNECT_TIMEOUT)
+            .await
+            .map_err(|source| StreamError::Connect {
+                channel: state.channel.id.clone(),
+                source,
+            })
+    }
+
+    /// Runs `step` while the channel is down, resyncing its queues over REST every
+    /// `fallback_poll_interval` meanwhile, so gauges stay fresh, or turn stale, while a channel
+    /// cannot be established. The first is due an interval after the channel went down: most
+    /// gaps close sooner, and streaming starts with a resync of its own, so an earlier one
+    /// would be spent twice. A resync still running when the step ends is dropped.
+    async fn while_down(
+        &self,
+        progress: &mut Progress,
         cancel: &CancellationToken,
-    ) -> (SessionEnd, WsStream) {
-        let Self {
-            upstream,
-            ctx,
-            queues,
-            settings,
-            label,
-            last_resync_attempt,
-            ..
-        } = self;
-        let every = settings.fallback_poll_interval.max(MIN_FALLBACK_POLL);
-        let mut stale_check = last_resync_attempt.map_or_else(Instant::now, |at| at + every);
-        let session_cancel = cancel.child_token();
-        let session = run_session(
-            live.socket,
-            ctx,
-            Some(live.state.rotate_at),
-            &session_cancel,
+        step: impl Future<Output = Step>,
+    ) -> Step {
+        tokio::pin!(step);
+        let mut resync: Option<Update<'_>> = None;
+        loop {
+            let due = self.fallback_due(progress);
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Ok(Phase::Stopped),
+                next = &mut step => return next,
+                Some(_) = OptionFuture::from(resync.as_mut()), if resync.is_some() => resync = None,
+                _ = sleep_until(due), if resync.is_none() => {
+                    let queue_ids = progress.queues.borrow().clone();
+                    progress.last_resync = Some(Instant::now());
+                    debug!(channel = self.label, queues = queue_ids.len(), "fallback resync while down");
+                    resync = Some(Box::pin(async move {
+                        self.resync(&queue_ids, &queue_ids).await;
+                        Ok(())
+                    }));
+                }
+            }
+        }
+    }
+
+    /// An interval after the last resync and after the channel went down, whichever is later.
+    fn fallback_due(&self, progress: &Progress) -> Instant {
+        let every = self.settings.fallback_poll_interval.max(MIN_FALLBACK_POLL);
+        let since = [progress.last_resync, progress.down_since];
+        since
+            .into_iter()
+            .flatten()
+            .max()
+            .map_or_else(Instant::now, |at| at + every)
+    }
+
+    /// Resyncs `queue_ids` (all of `channel_queues`, or the stale part of them); `true` when
+    /// it succeeded. The channel is ready once a resync succeeded and none of its queues is
+    /// stale.
+    async fn resync(&self, queue_ids: &[String], channel_queues: &[String]) -> bool {
+        let query = |batch| self.upstream.query_observations(batch);
+        let ok = self
+            .ctx
+            .observations
+            .resync_with(queue_ids, query)
+            .await
+            .is_ok();
+        if ok {
+            let now = chrono::Utc::now().timestamp();
+            self.ctx.metrics.channel_resynced(&self.label, now);
+            if !self.ctx.metrics.any_queue_stale(channel_queues) {
+                self.health.channel_resynced(&self.label);
+            }
+        }
+        ok
+    }
+
+    /// Resyncs the whole queue set (events were missed during the gap), then applies events
+    /// until the session ends.
+    async fn stream(
+        &self,
+        live: Live,
+        progress: &mut Progress,
+        cancel: &CancellationToken,
+    ) -> Step {
+        let Live { state, socket } = live;
+        self.ctx.metrics.stream_connected(&self.label, true);
+        info!(channel = self.label, id = state.channel.id, "streaming");
+        let queue_ids = progress.queues.borrow().clone();
+        progress.last_resync = Some(Instant::now());
+        let resynced = tokio::select! {
+            _ = cancel.cancelled() => None,
+            _ = self.resync(&queue_ids, &queue_ids) => Some(()),
+        };
+        if resynced.is_none() {
+            close(socket).await;
+            return Ok(Phase::Stopped);
+        }
+        let started = Instant::now();
+        let (end, socket, channel_gone) = self.read(socket, &state, progress, cancel).await?;
+        if end == SessionEnd::Cancelled {
+            close(socket).await;
+            return Ok(Phase::Stopped);
+        }
+        self.ctx.metrics.stream_reconnected(end);
+        if started.elapsed() >= self.settings.heartbeat_timeout {
+            progress.backoff.reset();
+        }
+        if end.is_rotation() {
+            return Ok(Phase::Rotating(Live { state, socket }));
+        }
+        warn!(
+            channel = self.label,
+            id = state.channel.id,
+            reason = end.as_str(),
+            "stream ended, reconnecting"
         );
+        close(socket).await;
+        self.ctx.metrics.stream_connected(&self.label, false);
+        Ok(Phase::Reconnecting((!channel_gone).then_some(state)))
+    }
+
+    /// Reads the socket until its session ends; returns why, the socket, and whether upstream
+    /// lost the channel. Meanwhile a queue-set change resubscribes and resyncs, and stale
+    /// queues are resynced every `fallback_poll_interval` until they are fresh. Events keep
+    /// being applied during either resync, which replays them over its snapshot
+    /// (`Observations::resync_with`). A queue-set change supersedes a stale retry in flight
+    /// (which can take minutes of REST retries): it resyncs every queue anyway. It waits for an
+    /// earlier queue change instead, so repeated changes cannot keep restarting one.
+    async fn read(
+        &self,
+        socket: WsStream,
+        state: &ChannelState,
+        progress: &mut Progress,
+        cancel: &CancellationToken,
+    ) -> Result<(SessionEnd, WsStream, bool), StreamError> {
+        let every = self.settings.fallback_poll_interval.max(MIN_FALLBACK_POLL);
+        let session_cancel = cancel.child_token();
+        let session = run_session(socket, &self.ctx, Some(state.rotate_at), &session_cancel);
         tokio::pin!(session);
+        let mut stale_check = self.fallback_due(progress);
         let mut update: Option<(UpdateKind, Update<'_>)> = None;
         let mut watching = true;
-        let mut forced: Option<SessionEnd> = None;
+        let mut failed_update: Option<bool> = None;
         loop {
+            let changing = matches!(update, Some((UpdateKind::QueueChange, _)));
             tokio::select! {
                 (end, socket) = &mut session => {
-                    return (if end == SessionEnd::Cancelled && !cancel.is_cancelled() { forced.unwrap_or(end) } else { end }, socket);
+                    let forced = end == SessionEnd::Cancelled && !cancel.is_cancelled();
+                    let end = if forced { SessionEnd::Error } else { end };
+                    return Ok((end, socket, failed_update.unwrap_or(false)));
                 }
                 // NB: replacing a stale retry drops it; dropping a resync discards its record.
-                changed = queues.changed(), if watching && !matches!(update, Some((UpdateKind::QueueChange, _))) => {
+                changed = progress.queues.changed(), if watching && !changing => {
                     if changed.is_err() {
                         watching = false;
                         continue;
                     }
-                    let queue_ids = queues.borrow_and_update().clone();
-                    let state = live.state.clone();
-                    let (upstream, ctx, label) = (&*upstream, &*ctx, label.as_str());
-                    *last_resync_attempt = Some(Instant::now());
+                    let queue_ids = progress.queues.borrow_and_update().clone();
+                    progress.last_resync = Some(Instant::now());
                     stale_check = Instant::now() + every;
-                    update = Some((UpdateKind::QueueChange, Box::pin(async move {
-                        let topics: Vec<String> = queue_ids.iter().map(|id| queue_observation_topic(id)).collect();
-                        if topics.len() > MAX_TOPICS_PER_CHANNEL {
-                            return Err(StreamError::TooManyTopics { topics: topics.len() });
-                        }
-                        let listing = upstream
-                            .replace_subscriptions(&state.channel.id, &topics)
-                            .await
-                            .map_err(|source| StreamError::Subscribe { channel: state.channel.id.clone(), source })?;
-                        ctx.metrics.set_subscribed_topics(label, listing.entities.len());
-                        let query = |batch| upstream.query_observations(batch);
-                        let _ = ctx.observations.resync_with(&queue_ids, query).await;
-                        Ok(())
-                    })));
+                    update = Some((UpdateKind::QueueChange, Box::pin(self.change_queues(state, queue_ids))));
                 }
                 _ = sleep_until(stale_check), if update.is_none() => {
                     stale_check = Instant::now() + every;
-                    let stale: Vec<String> = ctx.metrics.queues_stale(&queues.borrow()).cloned().collect();
+                    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+                    self.ctx.metrics.sweep_stale(now);
+                    let channel_queues = progress.queues.borrow().clone();
+                    let stale = self.ctx.metrics.queues_stale(&channel_queues);
                     if stale.is_empty() {
                         continue;
                     }
-                    debug!(channel = *label, queues = stale.len(), "resyncing stale queues while streaming");
-                    *last_resync_attempt = Some(Instant::now());
-                    let (upstream, ctx) = (&*upstream, &*ctx);
+                    debug!(channel = self.label, queues = stale.len(), "resyncing stale queues while streaming");
+                    progress.last_resync = Some(Instant::now());
                     update = Some((UpdateKind::StaleRetry, Box::pin(async move {
-                        let query = |batch| upstream.query_observations(batch);
-                        let _ = ctx.observations.resync_with(&stale, query).await;
+                        self.resync(&stale, &channel_queues).await;
                         Ok(())
                     })));
                 }
-                // NB: the precondition disables this branch before its (lazy) future is polled,
-                // so the `expect` cannot fire.
-                result = async { update.as_mut().expect("guarded by is_some").1.as_mut().await }, if update.is_some() => {
+                Some(result) = OptionFuture::from(update.as_mut().map(|(_, f)| f)), if update.is_some() => {
                     update = None;
-                    if let Err(error) = result {
-                        warn!(channel = *label, kind = error.kind(), error = %error, "resubscribing after a queue change failed");
-                        if matches!(&error, StreamError::Subscribe { source, .. } if source.status() == Some(404)) {
-                            *channel = None;
+                    match result {
+                        Ok(()) => {}
+                        Err(error @ StreamError::TooManyTopics { .. }) => return Err(error),
+                        Err(error) => {
+                            warn!(channel = self.label, kind = error.kind(), error = %error, "resubscribing after a queue change failed");
+                            failed_update = Some(error.channel_is_gone());
+                            session_cancel.cancel();
                         }
-                        forced = Some(SessionEnd::Error);
-                        session_cancel.cancel();
                     }
                 }
             }
         }
     }
 
+    async fn change_queues(
+        &self,
+        state: &ChannelState,
+        queue_ids: Vec<String>,
+    ) -> Result<(), StreamError> {
+        self.replace_subscriptions(state, &queue_ids).await?;
+        self.resync(&queue_ids, &queue_ids).await;
+        Ok(())
+    }
+
     /// Builds a new channel and socket while the old socket keeps being read, then drops the
-    /// old one; `None` when cancelled.
-    async fn rotate(
-        &mut self,
-        old: WsStream,
-        cancel: &CancellationToken,
-    ) -> Option<Result<Live, StreamError>> {
-        let queue_ids = self.queues.borrow_and_update().clone();
+    /// old one.
+    async fn rotate(&self, old: Live, progress: &mut Progress, cancel: &CancellationToken) -> Step {
+        info!(
+            channel = self.label,
+            id = old.state.channel.id,
+            "rotating channel, make-before-break"
+        );
+        let queue_ids = progress.queues.borrow_and_update().clone();
         let drain_cancel = cancel.child_token();
-        let mut fresh_channel = None;
-        let this = &*self;
-        let drain = run_session(old, &this.ctx, None, &drain_cancel);
-        let establish = this.establish(&mut fresh_channel, &queue_ids);
-        tokio::pin!(drain, establish);
+        let drain = run_session(old.socket, &self.ctx, None, &drain_cancel);
+        let replacement = self.establish(&queue_ids);
+        tokio::pin!(drain, replacement);
         let mut drained: Option<WsStream> = None;
         let result = loop {
             tokio::select! {
                 _ = cancel.cancelled() => break None,
-                result = &mut establish => break Some(result),
+                result = &mut replacement => break Some(result),
                 (end, socket) = &mut drain, if drained.is_none() => {
-                    debug!(channel = this.label, reason = end.as_str(), "old socket ended during rotation");
+                    debug!(channel = self.label, reason = end.as_str(), "old socket ended during rotation");
                     drained = Some(socket);
                 }
             }
@@ -455,49 +595,21 @@ impl<U: Upstream> Driver<U> {
             None => drain.await.1,
         };
         close(old).await;
-        result
-    }
-
-    /// Waits out a backoff delay while the stream is down, resyncing over REST every
-    /// `fallback_poll_interval` so gauges stay fresh; `false` when cancelled.
-    async fn wait_down(&mut self, delay: Duration, cancel: &CancellationToken) -> bool {
-        let until = Instant::now() + delay;
-        loop {
-            let every = self.settings.fallback_poll_interval.max(MIN_FALLBACK_POLL);
-            let poll_at = self
-                .last_resync_attempt
-                .map_or_else(Instant::now, |at| at + every);
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return false,
-                _ = sleep_until(until) => return true,
-                _ = sleep_until(poll_at) => {
-                    if !self.resync_all(cancel).await {
-                        return false;
-                    }
-                }
-            }
+        match result {
+            None => Ok(Phase::Stopped),
+            Some(Ok(fresh)) => Ok(Phase::Streaming(fresh)),
+            Some(Err(error @ StreamError::TooManyTopics { .. })) => Err(error),
+            Some(Err(error)) => Ok(self.failed(error, None)),
         }
     }
 
-    /// Refreshes every gauge of the current queue set; `false` when cancelled.
-    ///
-    /// No socket is read meanwhile (after a (re)connect or while down), so there are no
-    /// events to record here; the one resync path is used anyway.
-    async fn resync_all(&mut self, cancel: &CancellationToken) -> bool {
-        let queue_ids = self.queues.borrow().clone();
-        self.last_resync_attempt = Some(Instant::now());
-        let upstream = &self.upstream;
-        let query = |batch| upstream.query_observations(batch);
-        let resync = self.ctx.observations.resync_with(&queue_ids, query);
-        let result = tokio::select! {
-            _ = cancel.cancelled() => return false,
-            result = resync => result,
-        };
-        if result.is_ok() {
-            self.health.resync_done();
-        }
-        true
+    /// A new channel, subscribed and connected, in one go: while rotating the old socket
+    /// covers the time it takes.
+    async fn establish(&self, queue_ids: &[String]) -> Result<Live, StreamError> {
+        let state = self.open_channel().await?;
+        self.replace_subscriptions(&state, queue_ids).await?;
+        let socket = self.open_socket(&state).await?;
+        Ok(Live { state, socket })
     }
 }
 

@@ -2,6 +2,7 @@
 //! `/metrics` scraped over HTTP and parsed, ground truth read from the simulator's control API.
 #![allow(dead_code)]
 
+pub mod checks;
 pub mod process;
 pub mod prometheus;
 pub mod truth;

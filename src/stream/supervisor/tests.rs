@@ -105,6 +105,8 @@ struct Script {
     waiting: u64,
     fail_create: bool,
     fail_query: bool,
+    /// Answers subscriptions with this status.
+    fail_subscribe: Option<u16>,
 }
 
 #[derive(Clone)]
@@ -160,6 +162,9 @@ impl Upstream for FakeUpstream {
             let mut script = script.lock().unwrap();
             if script.gone.contains(&channel_id) {
                 return Err(api_error(404));
+            }
+            if let Some(status) = script.fail_subscribe {
+                return Err(api_error(status));
             }
             script.subscriptions.push((channel_id, topics.clone()));
             Ok(ChannelTopicEntityListing {
@@ -250,24 +255,23 @@ async fn start(
         .collect();
     metrics.set_queues(&labels);
     let observations = Arc::new(Observations::new(metrics.clone()));
-    let ctx = SessionContext {
-        observations: observations.clone(),
-        aggregates: Arc::new(|_| 0),
-        metrics: metrics.clone(),
+    let ctx = SessionContext::new(
+        observations.clone(),
+        Arc::new(|_| 0),
+        metrics.clone(),
         heartbeat_timeout,
-    };
+    );
     let health = Arc::new(Health::default());
     let (queues, rx) = watch::channel(queue_ids.iter().map(|id| (*id).to_owned()).collect());
     let driver = Driver::new(
         upstream.clone(),
         ctx,
         health.clone(),
-        rx,
         settings(heartbeat_timeout),
         "test".into(),
     );
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(driver.run(cancel.clone()));
+    let task = tokio::spawn(driver.run(rx, cancel.clone()));
     Harness {
         server,
         upstream,
@@ -775,3 +779,5 @@ fn settings_for_sim() -> StreamSettings {
         ..settings(Duration::from_secs(5))
     }
 }
+
+mod transitions;

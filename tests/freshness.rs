@@ -1,0 +1,246 @@
+//! What freshness and staleness mean on `/metrics` (DESIGN.md §4): a quiet queue on a healthy
+//! stream is fresh, a channel that cannot be established lives on fallback resyncs, and a queue
+//! that cannot be refreshed at all turns stale.
+
+mod common;
+
+use std::time::Duration;
+
+use common::checks::{gauges_match_truth, ready, value};
+use common::{Harness, Scrape, eventually};
+use genesys_exporter::sim::SimConfig;
+use serde_json::{Value, json};
+
+const STAMP: &str = "genesys_queue_observation_timestamp_seconds";
+const STALE: &str = "genesys_exporter_queue_stale";
+const CHANNELS: &str = "/api/v2/notifications/channels";
+const OBSERVATIONS: &str = "/api/v2/analytics/queues/observations/query";
+
+fn unix_now() -> f64 {
+    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
+}
+
+/// (queue id, queue name) of every queue in the truth.
+fn queues(truth: &Value) -> Vec<(String, String)> {
+    let queues = truth["queues"].as_array().expect("truth lists queues");
+    let pair = |q: &Value| {
+        (
+            q["id"].as_str().unwrap().to_owned(),
+            q["name"].as_str().unwrap().to_owned(),
+        )
+    };
+    queues.iter().map(pair).collect()
+}
+
+/// `name{queue_id, queue}` for every queue.
+fn per_queue(scrape: &Scrape, name: &str, queues: &[(String, String)]) -> Vec<Option<f64>> {
+    queues
+        .iter()
+        .map(|(id, q)| scrape.get(name, &[("queue_id", id), ("queue", q)]))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_queues_on_a_healthy_stream_stay_within_two_heartbeats_of_now() {
+    let config = SimConfig {
+        start_paused: true,
+        heartbeat_interval: Duration::from_secs(1),
+        ..SimConfig::fast_for_tests(31)
+    };
+    let harness = Harness::start_with(config, |_| {}).await;
+    ready(&harness).await;
+    let queues = queues(&harness.truth().await);
+    let events = |scrape: &Scrape| {
+        value(
+            scrape,
+            "genesys_exporter_notifications_total",
+            &[("outcome", "observation")],
+        )
+    };
+    let heartbeats = |scrape: &Scrape| {
+        value(
+            scrape,
+            "genesys_exporter_notifications_total",
+            &[("outcome", "heartbeat")],
+        )
+    };
+    // NB: the first events after subscribing carry the state; from here on nothing changes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let first = harness.scrape().await;
+    let sampled_until = tokio::time::Instant::now() + Duration::from_secs(6);
+    let mut samples = 0;
+    while tokio::time::Instant::now() < sampled_until {
+        let scrape = harness.scrape().await;
+        let now = unix_now();
+        for (stamp, (id, _)) in per_queue(&scrape, STAMP, &queues).into_iter().zip(&queues) {
+            let age = now - stamp.expect("every queue has a timestamp");
+            assert!(
+                age <= 2.0,
+                "queue {id} is {age:.3} s old at sample {samples}"
+            );
+        }
+        assert!(
+            per_queue(&scrape, STALE, &queues)
+                .iter()
+                .all(|s| *s == Some(0.0))
+        );
+        samples += 1;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let last = harness.scrape().await;
+    assert_eq!(
+        events(&last),
+        events(&first),
+        "no event arrived: the queues were quiet"
+    );
+    assert!(
+        heartbeats(&last) >= heartbeats(&first) + 5.0,
+        "heartbeats kept them fresh"
+    );
+    assert!(samples >= 20);
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_that_cannot_be_created_lives_on_fallback_resyncs_until_it_can() {
+    let harness = Harness::start(32).await;
+    ready(&harness).await;
+    let refuse = |count: u32| json!({"kind": "server_error", "count": count, "status": 503, "path": CHANNELS});
+    harness.fault(refuse(100_000)).await;
+    harness.fault(json!({"kind": "expire_channels"})).await;
+    let down = |scrape: &Scrape| {
+        let connected = value(
+            scrape,
+            "genesys_exporter_stream_connected",
+            &[("channel", "0")],
+        );
+        let refused = value(
+            scrape,
+            "genesys_exporter_stream_establish_failures_total",
+            &[("channel", "0"), ("stage", "create_channel")],
+        );
+        (connected, refused)
+    };
+    eventually("the channel is down and its creation refused", || async {
+        match down(&harness.scrape().await) {
+            (0.0, refused) if refused >= 2.0 => Ok(()),
+            other => Err(format!("connected, refused = {other:?}")),
+        }
+    })
+    .await;
+    let resynced = |scrape: &Scrape| {
+        value(
+            scrape,
+            "genesys_exporter_last_resync_timestamp_seconds",
+            &[("channel", "0")],
+        )
+    };
+    let before = resynced(&harness.scrape().await);
+    eventually(
+        "fallback resyncs move the channel's last resync",
+        || async {
+            let now = resynced(&harness.scrape().await);
+            if now > before {
+                Ok(())
+            } else {
+                Err(format!("{now} <= {before}"))
+            }
+        },
+    )
+    .await;
+    harness.pause_traffic().await;
+    gauges_match_truth(&harness).await;
+    let queues = queues(&harness.truth().await);
+    let scrape = harness.scrape().await;
+    assert!(
+        per_queue(&scrape, STALE, &queues)
+            .iter()
+            .all(|s| *s == Some(0.0)),
+        "fresh from the fallback"
+    );
+    assert_eq!(
+        harness
+            .get_text(&format!("{}/readyz", harness.exporter_url))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        harness
+            .get_text(&format!("{}/healthz", harness.exporter_url))
+            .await
+            .0,
+        200
+    );
+
+    harness.fault(refuse(0)).await;
+    eventually("the channel streams again", || async {
+        match down(&harness.scrape().await) {
+            (1.0, _) => Ok(()),
+            other => Err(format!("connected, refused = {other:?}")),
+        }
+    })
+    .await;
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queues_that_cannot_be_refreshed_turn_stale_and_removed_gauges_come_back() {
+    let harness = Harness::start_with(SimConfig::fast_for_tests(33), |settings| {
+        settings.stream.staleness_bound = Duration::from_secs(2);
+        settings.stream.stale_gauges = genesys_exporter::metrics::StaleGauges::Remove;
+    })
+    .await;
+    ready(&harness).await;
+    let queues = queues(&harness.truth().await);
+    harness
+        .fault(json!({"kind": "server_error", "count": 100_000, "status": 503, "path": CHANNELS}))
+        .await;
+    harness
+        .fault(
+            json!({"kind": "server_error", "count": 100_000, "status": 503, "path": OBSERVATIONS}),
+        )
+        .await;
+    harness.fault(json!({"kind": "expire_channels"})).await;
+    eventually("every queue stale and its gauges gone", || async {
+        let scrape = harness.scrape().await;
+        let stale = per_queue(&scrape, STALE, &queues);
+        let waiting = scrape.sum("genesys_queue_interactions");
+        let listed = scrape.sum("genesys_queue_info");
+        if stale.iter().all(|s| *s == Some(1.0))
+            && waiting == 0.0
+            && !scrape
+                .series
+                .keys()
+                .any(|k| k.starts_with("genesys_queue_interactions{"))
+            && listed == queues.len() as f64
+        {
+            Ok(())
+        } else {
+            Err(format!("stale {stale:?}, interactions {waiting}"))
+        }
+    })
+    .await;
+    assert_eq!(
+        harness
+            .get_text(&format!("{}/healthz", harness.exporter_url))
+            .await
+            .0,
+        200
+    );
+    harness
+        .fault(json!({"kind": "server_error", "count": 0, "path": OBSERVATIONS}))
+        .await;
+    harness
+        .fault(json!({"kind": "server_error", "count": 0, "path": CHANNELS}))
+        .await;
+    harness.pause_traffic().await;
+    gauges_match_truth(&harness).await;
+    let scrape = harness.scrape().await;
+    assert!(
+        per_queue(&scrape, STALE, &queues)
+            .iter()
+            .all(|s| *s == Some(0.0))
+    );
+    harness.stop().await;
+}
