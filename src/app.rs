@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
@@ -25,6 +24,7 @@ use crate::observations::Observations;
 use crate::queues::{MAX_TOPICS_PER_CHANNEL, QueueSelection, resolve, shard};
 use crate::server::{ServerState, serve};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
+use crate::tasks::Tasks;
 
 /// How long shutdown waits for tasks to finish their current step.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -41,6 +41,9 @@ pub enum AppError {
     Client(#[from] ApiError),
     #[error("HTTP server: {0}")]
     Server(#[source] std::io::Error),
+    /// A long-running task died; the exporter stopped so it can be restarted whole.
+    #[error("{0}")]
+    TaskDied(String),
 }
 
 /// A running exporter: its address and the tasks to wait for.
@@ -48,7 +51,7 @@ pub struct Exporter {
     pub local_addr: SocketAddr,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
-    tasks: JoinSet<()>,
+    tasks: Tasks,
     cancel: CancellationToken,
 }
 
@@ -63,6 +66,7 @@ struct Parts {
     totals: Arc<ConversationTotals>,
     observations: Arc<Observations>,
     clock: Clock,
+    tasks: Tasks,
 }
 
 /// Sends `value` if it differs (or `force`, to make watchers resubscribe and resync the same
@@ -111,6 +115,7 @@ impl Exporter {
         let client_settings = settings.client_settings()?;
         let client = GenesysClient::new(client_settings.clone(), metrics.clone())?;
         let health = Arc::new(Health::default());
+        let tasks = Tasks::new(health.clone(), cancel.clone());
         let totals = Arc::new(conversation_totals(
             &settings,
             &client_settings,
@@ -125,22 +130,23 @@ impl Exporter {
             totals,
             observations: Arc::new(Observations::new(metrics.clone())),
             clock,
+            tasks: tasks.clone(),
         };
 
-        let mut tasks = JoinSet::new();
         let state = ServerState {
             metrics: metrics.clone(),
             health: health.clone(),
         };
         let server_cancel = cancel.clone();
-        let server_health = health.clone();
-        tasks.spawn(async move {
+        tasks.spawn("http server", async move {
             if let Err(e) = serve(listener, state, server_cancel).await {
                 error!(error = %e, "HTTP server stopped");
-                server_health.task_failed("http server");
             }
         });
-        tasks.spawn(parts.bootstrap_and_watch_queues(cancel.clone()));
+        tasks.spawn(
+            "queue refresh",
+            parts.bootstrap_and_watch_queues(cancel.clone()),
+        );
         info!(%local_addr, "serving /metrics, /healthz and /readyz");
         Ok(Exporter {
             local_addr,
@@ -151,14 +157,15 @@ impl Exporter {
         })
     }
 
-    /// Waits until cancellation, then gives tasks `SHUTDOWN_GRACE` to finish.
-    pub async fn wait(mut self) {
-        self.cancel.cancelled().await;
-        let drain = async { while self.tasks.join_next().await.is_some() {} };
-        if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
-            warn!("tasks did not stop within {SHUTDOWN_GRACE:?}; aborting them");
-            self.tasks.abort_all();
+    /// Runs until cancellation or until a task dies (which cancels the rest), then gives the
+    /// tasks `SHUTDOWN_GRACE` to finish; `Err` names the task that died.
+    pub async fn wait(self) -> Result<(), AppError> {
+        tokio::select! {
+            _ = self.cancel.cancelled() => {}
+            _ = self.tasks.died() => self.cancel.cancel(),
         }
+        self.tasks.drain(SHUTDOWN_GRACE).await;
+        self.health.liveness().map_err(AppError::TaskDied)
     }
 }
 
@@ -216,11 +223,11 @@ impl Parts {
         };
         let (ids, _) = self.publish_queues(&queues);
         self.health.queues_resolved();
-        let mut tasks = JoinSet::new();
         let mut shards = Vec::new();
-        self.reshard(&ids, false, &mut shards, &mut tasks, &cancel);
+        self.reshard(&ids, false, &mut shards, &cancel);
         let (queue_ids, ids_rx) = watch::channel(ids);
-        tasks.spawn(self.clone().run_poller(ids_rx, cancel.clone()));
+        let poller = self.clone().run_poller(ids_rx, cancel.clone());
+        self.tasks.spawn("poller", poller);
 
         let mut refresh = tokio::time::interval(self.settings.queue_refresh_interval);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -238,7 +245,7 @@ impl Parts {
                     // NB: a renamed queue lost its gauges with its old label; a forced
                     // resubscribe makes every supervisor resync them.
                     let (ids, renamed) = self.publish_queues(&queues);
-                    self.reshard(&ids, renamed, &mut shards, &mut tasks, &cancel);
+                    self.reshard(&ids, renamed, &mut shards, &cancel);
                     publish(&queue_ids, ids, false);
                 }
                 Err(e) => {
@@ -246,7 +253,6 @@ impl Parts {
                 }
             }
         }
-        while tasks.join_next().await.is_some() {}
     }
 
     async fn resolve_queues(&self) -> Result<Vec<QueueLabels>, ApiError> {
@@ -265,7 +271,6 @@ impl Parts {
         ids: &[String],
         force_resync: bool,
         shards: &mut Vec<watch::Sender<Vec<String>>>,
-        tasks: &mut JoinSet<()>,
         cancel: &CancellationToken,
     ) {
         let chunks = shard(ids, MAX_TOPICS_PER_CHANNEL);
@@ -274,7 +279,8 @@ impl Parts {
                 Some(sender) => publish(sender, chunk.clone(), force_resync),
                 None => {
                     let (sender, receiver) = watch::channel(chunk.clone());
-                    tasks.spawn(self.clone().run_stream(index, receiver, cancel.clone()));
+                    let stream = self.clone().run_stream(index, receiver, cancel.clone());
+                    self.tasks.spawn(format!("stream {index}"), stream);
                     shards.push(sender);
                 }
             }
@@ -349,7 +355,6 @@ impl Parts {
         );
         if let Err(e) = supervisor.run(cancel).await {
             error!(error = %e, "stream supervisor stopped");
-            self.health.task_failed("stream");
         }
     }
 

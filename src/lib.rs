@@ -11,7 +11,8 @@
 //! - [`aggregates`] polls conversation aggregates and folds them through the bucket ledger into
 //!   monotonic counters.
 //! - [`metrics`] owns every series on one registry; [`server`] serves `/metrics`, `/healthz`
-//!   and `/readyz`; [`app`] wires the tasks under one cancellation token.
+//!   and `/readyz`; [`app`] wires the tasks under one cancellation token, and `tasks` watches
+//!   them: a task that dies stops the exporter (`failpoint` injects such deaths in tests).
 //! - [`sim`] is an embedded Genesys Cloud simulator speaking the same API, for the demo and
 //!   for tests.
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@ pub mod app;
 pub mod backoff;
 pub mod clock;
 pub mod config;
+mod failpoint;
 pub mod genesys;
 pub mod health;
 pub mod metrics;
@@ -30,3 +32,4 @@ pub mod secret;
 pub mod server;
 pub mod sim;
 pub mod stream;
+mod tasks;

@@ -1,5 +1,5 @@
 //! The thin binary: parses the CLI, starts tracing, loads config and runs the library. The only
-//! place that turns an error into an exit code (2: bad config or usage, 1: could not start).
+//! place that turns an error into an exit code (2: bad config or usage, 1: could not start, or a task died).
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
@@ -183,10 +183,13 @@ async fn serve_exporter(
     cancel: CancellationToken,
 ) -> ExitCode {
     match Exporter::start(settings, listener, cancel).await {
-        Ok(exporter) => {
-            exporter.wait().await;
-            ExitCode::SUCCESS
-        }
+        Ok(exporter) => match exporter.wait().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}; exiting so the exporter is restarted");
+                ExitCode::FAILURE
+            }
+        },
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

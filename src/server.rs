@@ -134,10 +134,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn health_fails_once_a_task_died() {
+    async fn a_task_that_panics_turns_health_to_503_naming_it_within_a_second() {
         let state = state();
         assert_eq!(get(&state, "/healthz").await.0, StatusCode::OK);
-        state.health.task_failed("poller");
+        let tasks = crate::tasks::Tasks::new(state.health.clone(), CancellationToken::new());
+        tasks.spawn("poller", async { panic!("injected") });
+        tokio::time::timeout(std::time::Duration::from_secs(1), tasks.died())
+            .await
+            .expect("noticed within a second");
         let (status, body) = get(&state, "/healthz").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body, "not alive: task poller stopped unexpectedly\n");

@@ -73,6 +73,8 @@ echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
-echo "== cargo test"
-cargo test --all-targets --locked
+cargo clippy --all-targets --locked --features failpoints -- -D warnings
+# `failpoints`: tests/task_death.rs injects a panic into a running exporter (src/failpoint.rs).
+echo "== cargo test --features failpoints"
+cargo test --all-targets --locked --features failpoints
 echo "== all tests passed"

@@ -81,6 +81,7 @@ impl Poller {
     /// `genesys_exporter_aggregate_polls_total`. A failed poll changes no counter: nothing of
     /// a response is folded unless all of it arrived.
     pub async fn poll_once(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
+        crate::failpoint::hit("poller");
         let result = self.query_and_fold(now).await;
         self.totals.save(now).await;
         self.metrics.polled(result.is_ok(), now.timestamp());

@@ -173,9 +173,10 @@ impl Harness {
     pub async fn stop(mut self) {
         self.cancel.cancel();
         if let Some(exporter) = self.exporter.take() {
-            tokio::time::timeout(DEADLINE, exporter.wait())
+            let result = tokio::time::timeout(DEADLINE, exporter.wait())
                 .await
                 .expect("exporter stops in time");
+            result.expect("no task died");
         }
     }
 }
