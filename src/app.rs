@@ -17,11 +17,12 @@ use crate::aggregates::state::{Identity, StateStore};
 use crate::backoff::Backoff;
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
+use crate::genesys::model::MAX_TOPICS_PER_CHANNEL;
 use crate::genesys::{ApiError, GenesysClient};
 use crate::health::Health;
 use crate::metrics::{Metrics, QueueLabels};
 use crate::observations::Observations;
-use crate::queues::{MAX_TOPICS_PER_CHANNEL, QueueSelection, resolve, shard};
+use crate::queues::{MonitoredSet, QueueSelection, resolve, shard};
 use crate::server::{ServerState, serve};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
@@ -221,7 +222,8 @@ impl Parts {
         else {
             return;
         };
-        let (ids, _) = self.publish_queues(&queues);
+        let mut monitored = MonitoredSet::new(self.settings.queues.absent_grace_refreshes);
+        let (ids, _) = self.publish_queues(&monitored.update(queues));
         self.health.queues_resolved();
         let mut shards = Vec::new();
         self.reshard(&ids, false, &mut shards, &cancel);
@@ -240,11 +242,20 @@ impl Parts {
                     resolved = self.resolve_queues() => resolved,
                 },
             };
+            let resolved = match resolved {
+                // NB: a listing without any configured queue counts as a listing of none, so
+                // they leave after the grace like any other missing queue.
+                Err(ApiError::QueueNotFound { missing }) => {
+                    warn!(%missing, "no configured queue is in the listing");
+                    Ok(Vec::new())
+                }
+                other => other,
+            };
             match resolved {
                 Ok(queues) => {
                     // NB: a renamed queue lost its gauges with its old label; a forced
                     // resubscribe makes every supervisor resync them.
-                    let (ids, renamed) = self.publish_queues(&queues);
+                    let (ids, renamed) = self.publish_queues(&monitored.update(queues));
                     self.reshard(&ids, renamed, &mut shards, &cancel);
                     publish(&queue_ids, ids, false);
                 }

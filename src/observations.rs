@@ -8,6 +8,7 @@
 //! events of the queues it refreshes and replays them over its snapshot (see `record`), so an
 //! older snapshot never overwrites a newer event.
 
+mod order;
 mod record;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use crate::genesys::model::{
 };
 use crate::genesys::time::parse_instant;
 use crate::metrics::{InteractionState, Metrics, UserCount};
+use order::{Arrival, EventOrder};
 use record::{Recording, Records};
 
 /// Why a whole observation event was not applied; the stream counts it as `ignored`.
@@ -36,6 +38,10 @@ pub enum ObservationIssue {
     UnknownMediaType(String),
     #[error("event holds no zero-width (observation) interval")]
     NotAnObservation,
+    #[error("event is older than one already applied for its queue")]
+    OutOfOrder,
+    #[error("event repeats the last one applied for its queue")]
+    Duplicate,
 }
 
 impl ObservationIssue {
@@ -45,6 +51,8 @@ impl ObservationIssue {
             Self::UnmonitoredQueue(_) => "unmonitored_queue",
             Self::UnknownMediaType(_) => "unknown_media_type",
             Self::NotAnObservation => "not_an_observation",
+            Self::OutOfOrder => "out_of_order",
+            Self::Duplicate => "duplicate",
         }
     }
 }
@@ -100,6 +108,8 @@ pub struct Observations {
     /// `records` locked, so none can slip between a snapshot and the replay of its record.
     records: Mutex<Records>,
     on_queue: Mutex<HashMap<String, OnQueueParts>>,
+    /// NB: locked only while `records` is, so arrival order and application order agree.
+    order: Mutex<EventOrder>,
     /// Values dropped by an allow-list (media type, routing status) or of a metric we do not
     /// know; kept for tests and debugging, the per-frame outcome is counted by the stream.
     ignored_values: AtomicU64,
@@ -118,6 +128,17 @@ pub(crate) fn is_instant_interval(interval: &str) -> bool {
         },
         None => false,
     }
+}
+
+/// The instant of an event's first zero-width interval, in epoch ms.
+fn event_instant_ms(container: &AggregateDataContainer) -> Option<i64> {
+    let interval = container
+        .data
+        .iter()
+        .map(|d| d.interval.as_str())
+        .find(|i| is_instant_interval(i))?;
+    let (start, _) = interval.split_once('/')?;
+    parse_instant(start).map(|at| at.timestamp_millis())
 }
 
 fn count(stats: &Stats) -> i64 {
@@ -171,6 +192,7 @@ impl Observations {
             metrics,
             records: Mutex::default(),
             on_queue: Mutex::default(),
+            order: Mutex::default(),
             ignored_values: AtomicU64::new(0),
             unrecorded_events: AtomicU64::new(0),
         }
@@ -205,14 +227,25 @@ impl Observations {
 
     /// Applies one zero-width stream event; returns how many gauges it set. Metrics present are
     /// authoritative, absent ones keep their value. While a resync of the queue is in flight,
-    /// the event is also recorded, to be replayed over its snapshot.
+    /// the event is also recorded, to be replayed over its snapshot. `fingerprint` identifies
+    /// the frame, so a repeat of the last one is told from new content at the same instant.
     pub fn apply_event(
         &self,
         container: &AggregateDataContainer,
+        fingerprint: u64,
         now_ms: i64,
     ) -> Result<usize, ObservationIssue> {
         let queue_id = self.check_event(container)?;
         let mut records = self.lock_records();
+        if let Some(instant_ms) = event_instant_ms(container) {
+            let media = container.group.media_type.as_deref();
+            let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+            match order.arrive(queue_id, media, instant_ms, fingerprint) {
+                Arrival::New => {}
+                Arrival::OutOfOrder => return Err(ObservationIssue::OutOfOrder),
+                Arrival::Duplicate => return Err(ObservationIssue::Duplicate),
+            }
+        }
         if records.push(queue_id, container) == Recording::Overflowed {
             self.unrecorded_events.fetch_add(1, Ordering::Relaxed);
             debug!(
@@ -480,6 +513,9 @@ impl Observations {
             parts.insert(queue_id.to_owned(), snapshot.on_queue);
         } else {
             parts.remove(queue_id);
+            drop(parts);
+            let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+            order.forget(queue_id);
         }
     }
 

@@ -5,12 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::genesys::ApiError;
 use crate::genesys::GenesysClient;
-use crate::genesys::model::{Queue, queue_observation_topic};
+use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, Queue, queue_observation_topic};
 use crate::metrics::QueueLabels;
 use tracing::warn;
-
-/// Genesys allows at most this many topics on one channel (API.md §7).
-pub const MAX_TOPICS_PER_CHANNEL: usize = 1_000;
 
 /// The configured queues. Both empty means every queue in the org.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,43 +19,54 @@ pub struct QueueSelection {
 }
 
 /// The queues `selection` names, deduplicated and sorted by name then id, so the monitored set
-/// and its channel shards are the same on every run.
+/// and its channel shards are the same on every run. One paged listing of the org whatever the
+/// selection holds: a call per configured id would cost 5,000 calls for 5,000 ids, the listing
+/// costs its pages (⌈queues/100⌉).
 pub async fn resolve(
     client: &GenesysClient,
     selection: &QueueSelection,
 ) -> Result<Vec<QueueLabels>, ApiError> {
+    select(client.list_queues(None).await?, selection)
+}
+
+/// The part of `listing` that `selection` names; an error only when nothing matches.
+pub fn select(
+    listing: Vec<Queue>,
+    selection: &QueueSelection,
+) -> Result<Vec<QueueLabels>, ApiError> {
+    let everything = selection.ids.is_empty() && selection.names.is_empty();
+    let mut ids_seen = vec![false; selection.ids.len()];
+    let mut names_seen = vec![false; selection.names.len()];
     let mut found: BTreeMap<String, Queue> = BTreeMap::new();
-    if selection.ids.is_empty() && selection.names.is_empty() {
-        for queue in client.list_queues(None).await? {
-            found.insert(queue.id.clone(), queue);
-        }
-    }
-    let mut missing = Vec::new();
-    for id in &selection.ids {
-        match client.get_queue(id).await {
-            Ok(queue) => {
-                found.insert(queue.id.clone(), queue);
-            }
-            Err(ApiError::Status { status: 404, .. }) => missing.push(format!("queue id {id:?}")),
-            Err(other) => return Err(other),
-        }
-    }
-    for name in &selection.names {
-        // NB: the server applies the filter too; matching again here keeps the rule (exact,
-        // case-insensitive, `*` wildcards) the same whatever the server's own matching does.
-        let matching: Vec<Queue> = client
-            .list_queues(Some(name))
-            .await?
-            .into_iter()
-            .filter(|queue| name_matches(name, &queue.name))
+    for queue in listing {
+        let by_id = selection.ids.iter().position(|id| *id == queue.id);
+        let by_name: Vec<usize> = (0..selection.names.len())
+            .filter(|&i| name_matches(&selection.names[i], &queue.name))
             .collect();
-        if matching.is_empty() {
-            missing.push(format!("queue name {name:?}"));
+        if let Some(i) = by_id {
+            ids_seen[i] = true;
         }
-        for queue in matching {
+        for &i in &by_name {
+            names_seen[i] = true;
+        }
+        if everything || by_id.is_some() || !by_name.is_empty() {
             found.insert(queue.id.clone(), queue);
         }
     }
+    let missing_ids = selection
+        .ids
+        .iter()
+        .zip(&ids_seen)
+        .filter(|(_, seen)| !**seen);
+    let missing_names = selection
+        .names
+        .iter()
+        .zip(&names_seen)
+        .filter(|(_, seen)| !**seen);
+    let missing: Vec<String> = missing_ids
+        .map(|(id, _)| format!("queue id {id:?}"))
+        .chain(missing_names.map(|(name, _)| format!("queue name {name:?}")))
+        .collect();
     // NB: one renamed queue must not stop monitoring of the others; only an empty result fails.
     if !missing.is_empty() {
         let missing = missing.join(", ");
@@ -70,6 +78,47 @@ pub async fn resolve(
     let mut labels: Vec<QueueLabels> = found.into_values().map(labels_of).collect();
     labels.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     Ok(labels)
+}
+
+/// The monitored set across refreshes: a queue missing from a listing stays for a grace of
+/// refreshes before it is dropped, so one incomplete or glitched listing resets no counters
+/// and removes no series.
+#[derive(Debug, Default)]
+pub struct MonitoredSet {
+    /// Refreshes a queue may be missing before it is dropped.
+    grace: u32,
+    /// The queues monitored now, with how many listings in a row each has been missing from.
+    queues: BTreeMap<String, (QueueLabels, u32)>,
+}
+
+impl MonitoredSet {
+    pub fn new(grace: u32) -> Self {
+        Self {
+            grace,
+            queues: BTreeMap::new(),
+        }
+    }
+
+    /// Folds one resolved listing in; returns the queues to monitor, sorted as `resolve` sorts.
+    pub fn update(&mut self, resolved: Vec<QueueLabels>) -> Vec<QueueLabels> {
+        for (_, misses) in self.queues.values_mut() {
+            *misses += 1;
+        }
+        for queue in resolved {
+            self.queues.insert(queue.id.clone(), (queue, 0));
+        }
+        let grace = self.grace;
+        self.queues.retain(|id, (_, misses)| {
+            let keep = *misses <= grace;
+            if *misses > 0 {
+                warn!(queue_id = %id, misses = *misses, kept = keep, "queue missing from the listing");
+            }
+            keep
+        });
+        let mut labels: Vec<QueueLabels> = self.queues.values().map(|(q, _)| q.clone()).collect();
+        labels.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        labels
+    }
 }
 
 fn labels_of(queue: Queue) -> QueueLabels {
@@ -219,6 +268,65 @@ mod tests {
             .unwrap();
         let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
         assert_eq!(names, ["Sales"]);
+    }
+
+    #[tokio::test]
+    async fn any_mix_of_ids_names_and_patterns_costs_one_paged_listing() {
+        let scenario = Scenario::new().with_queues(250);
+        let (client, _metrics) = fake::start(scenario.clone()).await;
+        let ids: Vec<String> = (0..120).map(|i| format!("q-{:03}", i * 2)).collect();
+        let wanted = QueueSelection {
+            ids,
+            names: vec!["Queue 1*".into(), "queue 249".into(), "Nothing*".into()],
+        };
+        let queues = timeout(DEADLINE, resolve(&client, &wanted))
+            .await
+            .unwrap()
+            .unwrap();
+        // 120 even ids up to q-238, the 50 odd ones among Queue 100-199, and Queue 249.
+        assert_eq!(queues.len(), 120 + 50 + 1);
+        assert_eq!(
+            scenario.count("GET /api/v2/routing/queues"),
+            3,
+            "three pages, nothing per id"
+        );
+        assert_eq!(scenario.count("GET /api/v2/routing/queues/"), 0);
+    }
+
+    fn labelled(id: &str, name: &str) -> QueueLabels {
+        QueueLabels {
+            id: id.into(),
+            name: name.into(),
+            division: "Home".into(),
+        }
+    }
+
+    fn ids(queues: &[QueueLabels]) -> Vec<&str> {
+        queues.iter().map(|q| q.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_queue_missing_from_listings_stays_for_the_grace_then_goes() {
+        let mut set = MonitoredSet::new(2);
+        let both = vec![labelled("a", "A"), labelled("b", "B")];
+        assert_eq!(ids(&set.update(both.clone())), ["a", "b"]);
+        let only_a = vec![labelled("a", "A")];
+        assert_eq!(ids(&set.update(only_a.clone())), ["a", "b"], "first miss");
+        assert_eq!(ids(&set.update(only_a.clone())), ["a", "b"], "second miss");
+        assert_eq!(
+            ids(&set.update(only_a.clone())),
+            ["a"],
+            "gone after the grace"
+        );
+        assert_eq!(ids(&set.update(both)), ["a", "b"], "back as a new queue");
+        assert_eq!(ids(&set.update(only_a.clone())), ["a", "b"]);
+        let renamed = vec![labelled("a", "A"), labelled("b", "Bee")];
+        let now = set.update(renamed);
+        assert_eq!(
+            now[1].name, "Bee",
+            "a reappearing queue takes its current labels"
+        );
+        assert_eq!(ids(&MonitoredSet::new(0).update(only_a)), ["a"]);
     }
 
     #[test]

@@ -4,6 +4,27 @@ use crate::metrics::QueueLabels;
 
 const NOW: i64 = 1_764_064_014_839;
 
+/// Applies an event as a new frame (a fresh fingerprint each time), as the stream does.
+trait ApplyUnique {
+    fn apply_event_unique(
+        &self,
+        container: &AggregateDataContainer,
+        now_ms: i64,
+    ) -> Result<usize, ObservationIssue>;
+}
+
+impl ApplyUnique for Observations {
+    fn apply_event_unique(
+        &self,
+        container: &AggregateDataContainer,
+        now_ms: i64,
+    ) -> Result<usize, ObservationIssue> {
+        static FRAMES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let fingerprint = FRAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.apply_event(container, fingerprint, now_ms)
+    }
+}
+
 fn setup() -> (Observations, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::new(vec!["voice".into(), "chat".into()]));
     metrics.set_queues(&[QueueLabels {
@@ -55,7 +76,7 @@ fn an_event_sets_only_the_metrics_it_carries() {
     let (observations, metrics) = setup();
     let stamp = r#"genesys_queue_observation_timestamp_seconds{queue="Support",queue_id="q1"}"#;
     observations
-        .apply_event(&event(Some("voice"), &[("oWaiting", None, n(9))]), NOW)
+        .apply_event_unique(&event(Some("voice"), &[("oWaiting", None, n(9))]), NOW)
         .unwrap();
     assert_eq!(
         value(&metrics.render(NOW), stamp),
@@ -69,9 +90,9 @@ fn an_event_sets_only_the_metrics_it_carries() {
         Some("voice"),
         &[("oWaiting", None, n(3)), ("oInteracting", None, n(2))],
     );
-    assert_eq!(observations.apply_event(&first, NOW), Ok(2));
+    assert_eq!(observations.apply_event_unique(&first, NOW), Ok(2));
     let second = event(Some("voice"), &[("oWaiting", None, n(1))]);
-    observations.apply_event(&second, NOW).unwrap();
+    observations.apply_event_unique(&second, NOW).unwrap();
     let text = metrics.render(NOW);
     let series =
         r#"genesys_queue_interactions{media_type="voice",queue="Support",queue_id="q1",state="#;
@@ -94,7 +115,7 @@ fn longest_waiting_is_an_instant_and_zero_waiting_clears_it() {
         ..Stats::default()
     };
     observations
-        .apply_event(
+        .apply_event_unique(
             &event(Some("voice"), &[("oLongestWaiting", None, since)]),
             NOW,
         )
@@ -108,7 +129,7 @@ fn longest_waiting_is_an_instant_and_zero_waiting_clears_it() {
         "grows between events"
     );
     observations
-        .apply_event(&event(Some("voice"), &[("oWaiting", None, n(0))]), NOW)
+        .apply_event_unique(&event(Some("voice"), &[("oWaiting", None, n(0))]), NOW)
         .unwrap();
     assert_eq!(
         value(&metrics.render(NOW + 9_000), series).as_deref(),
@@ -126,9 +147,9 @@ fn on_queue_users_are_the_sum_of_the_statuses_seen_so_far() {
             ("oOnQueueUsers", Some("INTERACTING"), n(3)),
         ],
     );
-    observations.apply_event(&both, NOW).unwrap();
+    observations.apply_event_unique(&both, NOW).unwrap();
     observations
-        .apply_event(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(1))]), NOW)
+        .apply_event_unique(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(1))]), NOW)
         .unwrap();
     let users = event(
         None,
@@ -138,7 +159,7 @@ fn on_queue_users_are_the_sum_of_the_statuses_seen_so_far() {
             ("oActiveUsers", None, n(8)),
         ],
     );
-    observations.apply_event(&users, NOW).unwrap();
+    observations.apply_event_unique(&users, NOW).unwrap();
     let text = metrics.render(NOW);
     assert_eq!(
         value(
@@ -179,7 +200,7 @@ fn values_outside_the_allow_lists_are_ignored_and_counted() {
     let (observations, metrics) = setup();
     let fax = event(Some("fax"), &[("oWaiting", None, n(5))]);
     assert_eq!(
-        observations.apply_event(&fax, NOW),
+        observations.apply_event_unique(&fax, NOW),
         Err(ObservationIssue::UnknownMediaType("fax".into()))
     );
     let odd = event(
@@ -190,7 +211,7 @@ fn values_outside_the_allow_lists_are_ignored_and_counted() {
             ("oUserPresences", Some("p"), n(1)),
         ],
     );
-    assert_eq!(observations.apply_event(&odd, NOW), Ok(0));
+    assert_eq!(observations.apply_event_unique(&odd, NOW), Ok(0));
     assert_eq!(observations.ignored_values(), 3);
     let text = metrics.render(NOW);
     assert!(!text.contains("fax") && !text.contains("DANCING"), "{text}");
@@ -202,13 +223,13 @@ fn events_that_are_not_observations_of_a_monitored_queue_are_issues() {
     let mut other = event(Some("voice"), &[("oWaiting", None, n(1))]);
     other.group.queue_id = Some("q2".into());
     assert_eq!(
-        observations.apply_event(&other, NOW),
+        observations.apply_event_unique(&other, NOW),
         Err(ObservationIssue::UnmonitoredQueue("q2".into()))
     );
     let mut aggregate = event(Some("voice"), &[("nOffered", None, n(1))]);
     aggregate.data[0].interval = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z".into();
     assert_eq!(
-        observations.apply_event(&aggregate, NOW),
+        observations.apply_event_unique(&aggregate, NOW),
         Err(ObservationIssue::NotAnObservation)
     );
 }
@@ -217,10 +238,10 @@ fn events_that_are_not_observations_of_a_monitored_queue_are_issues() {
 fn a_resync_sets_every_series_with_missing_meaning_zero() {
     let (observations, metrics) = setup();
     observations
-        .apply_event(&event(Some("chat"), &[("oWaiting", None, n(7))]), NOW)
+        .apply_event_unique(&event(Some("chat"), &[("oWaiting", None, n(7))]), NOW)
         .unwrap();
     observations
-        .apply_event(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(5))]), NOW)
+        .apply_event_unique(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(5))]), NOW)
         .unwrap();
     let response: QueueObservationQueryResponse = serde_json::from_str(r#"{"results":[
       {"group":{"queueId":"q1","mediaType":"voice"},"data":[
@@ -282,7 +303,7 @@ fn a_resync_sets_every_series_with_missing_meaning_zero() {
     }
     assert!(!text.contains("elsewhere") && !text.contains("fax"));
     observations
-        .apply_event(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(1))]), NOW)
+        .apply_event_unique(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(1))]), NOW)
         .unwrap();
     let text = metrics.render(NOW);
     assert_eq!(
@@ -314,7 +335,7 @@ fn a_resync_carrying_both_forms_of_on_queue_users_counts_the_qualified_parts_onc
             "{data}"
         );
         observations
-            .apply_event(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(4))]), NOW)
+            .apply_event_unique(&event(None, &[("oOnQueueUsers", Some("IDLE"), n(4))]), NOW)
             .unwrap();
         assert_eq!(
             value(&metrics.render(NOW), series).as_deref(),
@@ -437,9 +458,17 @@ async fn events_during_a_resync_query_are_applied_at_once_and_replayed_over_its_
         let older = older.clone();
         // Sent, answered with the older state; then the queue changes and its events arrive.
         let newer = event(Some("voice"), &[("oWaiting", None, n(2))]);
-        assert_eq!(observations.apply_event(&newer, NOW), Ok(1), "applied");
+        assert_eq!(
+            observations.apply_event_unique(&newer, NOW),
+            Ok(1),
+            "applied"
+        );
         let parts = event(None, &[("oOnQueueUsers", Some("INTERACTING"), n(1))]);
-        assert_eq!(observations.apply_event(&parts, NOW), Ok(1), "applied");
+        assert_eq!(
+            observations.apply_event_unique(&parts, NOW),
+            Ok(1),
+            "applied"
+        );
         let text = metrics.render(NOW);
         assert_eq!(value(&text, WAITING_VOICE).as_deref(), Some("2"), "at once");
         assert_eq!(value(&text, ON_QUEUE).as_deref(), Some("1"));
@@ -460,7 +489,7 @@ async fn events_during_a_resync_query_are_applied_at_once_and_replayed_over_its_
     assert_eq!(value(&text, STALE).as_deref(), Some("0"));
     assert_eq!(observations.records_in_flight(), 0);
     let later = event(Some("voice"), &[("oWaiting", None, n(6))]);
-    assert_eq!(observations.apply_event(&later, NOW), Ok(1));
+    assert_eq!(observations.apply_event_unique(&later, NOW), Ok(1));
     assert_eq!(
         value(&metrics.render(NOW), WAITING_VOICE).as_deref(),
         Some("6")
@@ -473,7 +502,7 @@ fn a_failed_or_abandoned_resync_discards_its_record_and_keeps_the_applied_events
     let ids = ["q1".to_owned()];
     let record = observations.record(&ids);
     observations
-        .apply_event(&event(Some("voice"), &[("oWaiting", None, n(3))]), NOW)
+        .apply_event_unique(&event(Some("voice"), &[("oWaiting", None, n(3))]), NOW)
         .unwrap();
     assert_eq!(
         value(&metrics.render(NOW), WAITING_VOICE).as_deref(),
@@ -488,7 +517,7 @@ fn a_failed_or_abandoned_resync_discards_its_record_and_keeps_the_applied_events
 
     let record = observations.record(&ids);
     observations
-        .apply_event(&event(Some("voice"), &[("oWaiting", None, n(4))]), NOW)
+        .apply_event_unique(&event(Some("voice"), &[("oWaiting", None, n(4))]), NOW)
         .unwrap();
     assert_eq!(observations.records_in_flight(), 1);
     drop(record);
@@ -506,7 +535,7 @@ fn a_queue_that_outgrows_its_record_keeps_its_live_values_and_is_left_stale() {
     let last = record::MAX_RECORDED_EVENTS_PER_QUEUE as u64 + 4;
     for i in 0..=last {
         let waiting = event(Some("voice"), &[("oWaiting", None, n(i))]);
-        assert_eq!(observations.apply_event(&waiting, NOW), Ok(1));
+        assert_eq!(observations.apply_event_unique(&waiting, NOW), Ok(1));
     }
     assert_eq!(observations.unrecorded_events(), 5);
     record.finish(Ok(waiting_snapshot("q1", 999)), NOW).unwrap();
@@ -541,11 +570,11 @@ fn a_busy_queue_outgrowing_its_record_costs_no_other_resync_its_record() {
     let quiet = observations.record(&["q2".to_owned()]);
     for _ in 0..20_000 {
         let flood = event(Some("voice"), &[("oWaiting", None, n(1))]);
-        observations.apply_event(&flood, NOW).unwrap();
+        observations.apply_event_unique(&flood, NOW).unwrap();
     }
     let mut other = event(Some("voice"), &[("oWaiting", None, n(2))]);
     other.group.queue_id = Some("q2".into());
-    observations.apply_event(&other, NOW).unwrap();
+    observations.apply_event_unique(&other, NOW).unwrap();
     quiet.finish(Ok(waiting_snapshot("q2", 5)), NOW).unwrap();
     busy.finish(Ok(waiting_snapshot("q1", 5)), NOW).unwrap();
     let text = metrics.render(NOW);
@@ -579,7 +608,7 @@ fn a_panic_while_a_snapshot_is_applied_still_lets_its_record_go() {
     assert!(std::panic::catch_unwind(finish).is_err());
     assert_eq!(observations.records_in_flight(), 0);
     let waiting = event(Some("voice"), &[("oWaiting", None, n(7))]);
-    assert_eq!(observations.apply_event(&waiting, NOW), Ok(1));
+    assert_eq!(observations.apply_event_unique(&waiting, NOW), Ok(1));
     assert_eq!(
         value(&metrics.render(NOW), WAITING_VOICE).as_deref(),
         Some("7")

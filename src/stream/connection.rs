@@ -18,7 +18,7 @@ use tracing::{debug, info, warn};
 use super::message::{self, Message, QueueEvent};
 use crate::genesys::model::AggregateDataContainer;
 use crate::metrics::Metrics;
-use crate::observations::Observations;
+use crate::observations::{ObservationIssue, Observations};
 
 /// The socket type the connector yields.
 pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -66,6 +66,10 @@ pub enum Outcome {
     SocketClosing,
     UnknownTopic,
     Malformed,
+    /// An observation older than one already applied for its queue, skipped.
+    OutOfOrder,
+    /// A repeat of the last observation applied for its queue, skipped.
+    Duplicate,
     Ignored,
 }
 
@@ -79,6 +83,8 @@ impl Outcome {
             Self::SocketClosing => "socket_closing",
             Self::UnknownTopic => "unknown_topic",
             Self::Malformed => "malformed",
+            Self::OutOfOrder => "out_of_order",
+            Self::Duplicate => "duplicate",
             Self::Ignored => "ignored",
         }
     }
@@ -113,6 +119,14 @@ pub async fn connect(connect_uri: &str, timeout: Duration) -> Result<WsStream, C
         Ok(Err(error)) => Err(ConnectError::Handshake(error)),
         Err(_) => Err(ConnectError::Timeout(timeout)),
     }
+}
+
+/// Identifies a frame, so an exact repeat is told from new content (not a security boundary).
+fn fingerprint(text: &str) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// What a session needs to turn frames into gauges and counters.
@@ -170,7 +184,7 @@ impl SessionContext {
                 info!(note, "server announced socket closing");
                 return (Outcome::SocketClosing, Some(SessionEnd::SocketClosing));
             }
-            Ok(Message::Queue(event)) => self.handle_queue_event(event, now_ms),
+            Ok(Message::Queue(event)) => self.handle_queue_event(event, fingerprint(text), now_ms),
             Ok(Message::UnknownTopic(topic)) => {
                 debug!(topic, "frame on an unknown topic");
                 Outcome::UnknownTopic
@@ -185,12 +199,12 @@ impl SessionContext {
     }
 
     /// Sends each part of a queue event to its consumer. The frame counts once: as an
-    /// observation if its observation part was applied, else as an interval aggregate if it
-    /// had one, else as ignored.
-    fn handle_queue_event(&self, event: QueueEvent, now_ms: i64) -> Outcome {
+    /// observation if its observation part was applied, as out of order or duplicate if it
+    /// was skipped as such, else as an interval aggregate if it had one, else as ignored.
+    fn handle_queue_event(&self, event: QueueEvent, fingerprint: u64, now_ms: i64) -> Outcome {
         let observed = event.observation.map(|body| {
             self.observations
-                .apply_event(&body, now_ms)
+                .apply_event(&body, fingerprint, now_ms)
                 .inspect_err(|issue| {
                     debug!(
                         queue_id = event.queue_id,
@@ -198,13 +212,14 @@ impl SessionContext {
                         "observation event ignored"
                     );
                 })
-                .is_ok()
         });
         if let Some(body) = &event.aggregate {
             (self.aggregates)(body);
         }
         match (observed, event.aggregate.is_some()) {
-            (Some(true), _) => Outcome::Observation,
+            (Some(Ok(_)), _) => Outcome::Observation,
+            (Some(Err(ObservationIssue::OutOfOrder)), _) => Outcome::OutOfOrder,
+            (Some(Err(ObservationIssue::Duplicate)), _) => Outcome::Duplicate,
             (_, true) => Outcome::IntervalAggregate,
             (_, false) => Outcome::Ignored,
         }
@@ -386,6 +401,22 @@ mod tests {
             "an unmonitored queue"
         );
         assert_eq!(outcome_line(&metrics, "heartbeat"), "1");
+    }
+
+    #[test]
+    fn repeated_and_older_observations_are_counted_and_skipped() {
+        let (ctx, metrics) = context();
+        let older = OBSERVATION
+            .replace("09:46:54.839Z", "09:46:53.000Z")
+            .replace(r#""count":3"#, r#""count":9"#);
+        let newer_same_instant = OBSERVATION.replace(r#""count":3"#, r#""count":4"#);
+        assert_eq!(ctx.handle_text(OBSERVATION).0, Outcome::Observation);
+        assert_eq!(ctx.handle_text(OBSERVATION).0, Outcome::Duplicate);
+        assert_eq!(ctx.handle_text(&older).0, Outcome::OutOfOrder);
+        let waiting = r#"media_type="voice",queue="Support",queue_id="q1",state="waiting"}"#;
+        assert!(metrics.render(0).contains(&format!("{waiting} 3")));
+        assert_eq!(ctx.handle_text(&newer_same_instant).0, Outcome::Observation);
+        assert!(metrics.render(0).contains(&format!("{waiting} 4")));
     }
 
     #[tokio::test]

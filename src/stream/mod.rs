@@ -11,5 +11,3 @@ pub mod connection;
 pub mod message;
 pub mod supervisor;
 mod upstream;
-
-pub use upstream::MAX_TOPICS_PER_CHANNEL;

@@ -20,12 +20,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::connection::{self, ConnectError, SessionContext, SessionEnd, WsStream, run_session};
-use super::upstream::{ChannelState, MAX_TOPICS_PER_CHANNEL, Upstream};
+use super::upstream::{ChannelState, Upstream};
 use crate::aggregates::ConversationTotals;
 use crate::backoff::Backoff;
 use crate::genesys::GenesysClient;
 use crate::genesys::error::ApiError;
-use crate::genesys::model::queue_observation_topic;
+use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, queue_observation_topic};
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::observations::Observations;

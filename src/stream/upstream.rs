@@ -11,9 +11,6 @@ use crate::genesys::error::ApiError;
 use crate::genesys::model::{Channel, ChannelTopicEntityListing, QueueObservationQueryResponse};
 use crate::genesys::time::parse_instant;
 
-/// Topics one channel may carry (API.md §7); more is a 400 upstream.
-pub const MAX_TOPICS_PER_CHANNEL: usize = 1_000;
-
 /// A channel lives 24 hours unless `expires` says otherwise.
 const DEFAULT_CHANNEL_LIFETIME: Duration = Duration::from_secs(24 * 3_600);
 

@@ -26,6 +26,9 @@ pub struct ChannelTopicEntityListing {
     pub entities: Vec<ChannelTopic>,
 }
 
+/// Topics one channel may carry (API.md §7); more is a 400 upstream.
+pub const MAX_TOPICS_PER_CHANNEL: usize = 1_000;
+
 /// The topic carrying one queue's observations and running interval totals.
 pub fn queue_observation_topic(queue_id: &str) -> String {
     format!("v2.analytics.queues.{queue_id}.observations")
