@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_util::sync::CancellationToken;
 
-use super::{SimConfig, SimHandle, start};
+use super::{Fault, SimConfig, SimHandle, start};
 use crate::genesys::model::{Channel, TokenResponse};
 
 pub(crate) type Socket =
@@ -200,6 +200,12 @@ impl TestSim {
             "{path}: {}",
             response.status()
         );
+    }
+
+    /// `POST /sim/faults` with `fault` as its JSON, answered.
+    pub(crate) async fn post_fault(&self, fault: &Fault) -> reqwest::Response {
+        let request = self.http.post(self.url("/sim/faults")).json(fault);
+        request.send().await.unwrap()
     }
 
     pub(crate) async fn truth(&self) -> serde_json::Value {

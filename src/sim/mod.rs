@@ -12,9 +12,11 @@
 //! - `directory` is the queue set, which can grow and shrink at run time; a queue's index is its
 //!   identity everywhere else, so removed queues keep their slot.
 //! - `auth` issues tokens; `guard` gates every `/api/` request (token, faults, headers, request
-//!   log) and `faults` decides which armed fault a request gets; `api` holds the route table and
-//!   request rules, `routing` and `analytics` serve them; `channels` and `ws` the notifications
-//!   side; `control` the `/sim/…` endpoints.
+//!   log) and `api_faults` decides which armed fault a request gets; `api` holds the route table
+//!   and request rules, `routing` and `analytics` serve them; `channels` and `ws` the
+//!   notifications side; `control` the `/sim/…` endpoints.
+//! - [`Fault`] (`fault`) is every fault `POST /sim/faults` takes, as a type whose JSON is the
+//!   endpoint's; `inject` applies one where it acts and lists what is armed.
 //!
 //! `/sim/…` (no auth): `GET /sim/truth`; `POST /sim/traffic/pause` and `…/resume` (or start
 //! paused with `SimConfig::start_paused`); `POST /sim/queues`, `DELETE /sim/queues/{id}`,
@@ -23,13 +25,15 @@
 
 mod analytics;
 mod api;
+mod api_faults;
 mod auth;
 mod channels;
 pub mod config;
 mod control;
 mod directory;
-mod faults;
+mod fault;
 mod guard;
+mod inject;
 mod routing;
 mod stats;
 mod traffic;
@@ -51,6 +55,7 @@ use tokio_util::sync::CancellationToken;
 use crate::genesys::model::Queue;
 
 pub use config::SimConfig;
+pub use fault::Fault;
 
 use directory::{Directory, UnknownDivision};
 

@@ -1,0 +1,126 @@
+//! `POST /sim/faults` and `GET /sim/faults`: applies a [`Fault`] where it acts (the API gate,
+//! the auth state, the sockets) and lists what is still armed. Not part of the Genesys API.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::api_faults::ApiFault;
+use super::channels::Outbound;
+use super::control::control_error;
+use super::fault::Fault;
+use super::ws::{socket_closing, to_every_socket};
+use super::{Sim, lock};
+
+pub(crate) fn routes() -> Router<Arc<Sim>> {
+    Router::new().route("/sim/faults", post(inject).get(armed))
+}
+
+async fn inject(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let fault: Fault = match serde_json::from_slice(&body) {
+        Ok(fault) => fault,
+        Err(error) => return control_error(StatusCode::BAD_REQUEST, error.to_string()),
+    };
+    match apply(&sim, fault) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(message) => control_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// Applies `fault`, or says why it cannot be armed as asked.
+fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
+    tracing::info!(?fault, "simulator fault injected");
+    if let Some((gate_fault, count, path)) = for_gate(&fault) {
+        // NB: only `/api/` requests pass the gate; a fault aimed elsewhere would never fire.
+        if path.is_some_and(|p| !p.starts_with("/api/")) {
+            return Err("path must start with /api/");
+        }
+        lock(&sim.gate.faults).arm(gate_fault, count, path.cloned());
+        return Ok(());
+    }
+    match fault {
+        Fault::RevokeTokens => sim.auth.revoke_all(),
+        Fault::CloseSockets => to_every_socket(sim, &Outbound::Close),
+        Fault::SocketClosing => socket_closing(sim),
+        Fault::StopHeartbeats => sim.heartbeats.store(false, Ordering::SeqCst),
+        Fault::ResumeHeartbeats => sim.heartbeats.store(true, Ordering::SeqCst),
+        Fault::ExpireChannels => lock(&sim.channels).expire_all(),
+        Fault::MalformedMessage => {
+            to_every_socket(sim, &Outbound::Text("{\"topicName\": not json".to_owned()));
+            let unknown =
+                json!({"topicName": "v2.sim.unknown.topic", "eventBody": {"surprise": 1}});
+            to_every_socket(sim, &Outbound::Text(unknown.to_string()));
+        }
+        Fault::RateLimit { .. }
+        | Fault::ServerError { .. }
+        | Fault::MalformedBody { .. }
+        | Fault::SlowResponse { .. } => {}
+    }
+    Ok(())
+}
+
+/// The gate's part of an API fault: what it does, how many requests, which path.
+fn for_gate(fault: &Fault) -> Option<(ApiFault, u32, Option<&String>)> {
+    let (gate_fault, count, path) = match fault {
+        Fault::RateLimit {
+            count,
+            retry_after_seconds,
+            path,
+        } => (
+            ApiFault::RateLimit {
+                retry_after_seconds: *retry_after_seconds,
+            },
+            count,
+            path,
+        ),
+        Fault::ServerError {
+            count,
+            status,
+            path,
+        } => (ApiFault::ServerError { status: *status }, count, path),
+        Fault::MalformedBody { count, path } => (ApiFault::MalformedBody, count, path),
+        Fault::SlowResponse {
+            count,
+            delay_ms,
+            path,
+        } => (
+            ApiFault::SlowResponse {
+                delay_ms: *delay_ms,
+            },
+            count,
+            path,
+        ),
+        _ => return None,
+    };
+    Some((gate_fault, *count, path.as_ref()))
+}
+
+/// What is still armed: each entry has its `kind` and `remaining` count; API faults also their
+/// `path`.
+async fn armed(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let armed = lock(&sim.gate.faults).armed().to_vec();
+    Json(json!({ "armed": armed }))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::fault::tests::one_of_each;
+    use crate::sim::harness::TestSim;
+
+    #[tokio::test]
+    async fn every_fault_serialized_is_accepted_by_the_endpoint() {
+        let sim = TestSim::fast().await;
+        for fault in one_of_each() {
+            let response = sim.post_fault(&fault).await;
+            assert_eq!(response.status(), 204, "{fault:?}");
+        }
+        sim.stop().await;
+    }
+}
