@@ -57,13 +57,44 @@ pub(crate) enum SubscribeError {
     TooManyTopics,
 }
 
+/// Channel creations still to refuse (`refuse_channels`), and with what status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub status: StatusCode,
+    pub remaining: u32,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     channels: HashMap<String, ChannelState>,
     next_seq: u64,
+    refusal: Option<Refusal>,
 }
 
 impl Registry {
+    /// Refuses the next `count` creations with `status`; a count of 0 disarms.
+    pub(crate) fn refuse(&mut self, count: u32, status: StatusCode) {
+        self.refusal = (count > 0).then_some(Refusal {
+            status,
+            remaining: count,
+        });
+    }
+
+    pub(crate) fn refusal(&self) -> Option<Refusal> {
+        self.refusal
+    }
+
+    /// Uses up one armed refusal, if any: the status to refuse this creation with.
+    fn take_refusal(&mut self) -> Option<StatusCode> {
+        let refusal = self.refusal.as_mut()?;
+        let status = refusal.status;
+        refusal.remaining -= 1;
+        if refusal.remaining == 0 {
+            self.refusal = None;
+        }
+        Some(status)
+    }
+
     fn create(&mut self, client: &str, now: i64) -> (String, i64) {
         let owned: Vec<(&String, &ChannelState)> = self
             .channels
@@ -227,7 +258,17 @@ async fn create_channel(
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| sim.address.to_string(), str::to_owned);
-    let (id, expires_ms) = lock(&sim.channels).create(&client, sim.now_ms());
+    let created = {
+        let mut channels = lock(&sim.channels);
+        match channels.take_refusal() {
+            Some(status) => Err(status),
+            None => Ok(channels.create(&client, sim.now_ms())),
+        }
+    };
+    let (id, expires_ms) = match created {
+        Ok(created) => created,
+        Err(status) => return channel_limit_reached(status).into_response(),
+    };
     let channel = Channel {
         connect_uri: format!("ws://{host}/channels/{id}"),
         id,
@@ -242,6 +283,15 @@ async fn head_channel(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> St
     } else {
         StatusCode::NOT_FOUND
     }
+}
+
+/// The refusal Genesys answers at the per-client channel limit (`refuse_channels`).
+fn channel_limit_reached(status: StatusCode) -> Failure {
+    Failure::new(
+        status,
+        "channel.limit.reached",
+        format!("The limit of {MAX_CHANNELS_PER_CLIENT} channels per client was reached"),
+    )
 }
 
 fn channel_not_found(id: &str) -> Failure {

@@ -81,6 +81,17 @@ pub enum Fault {
     /// Sends every socket a frame that is not JSON, then one on an unknown topic; a client
     /// should count and skip both and keep the socket.
     MalformedMessage,
+    /// Refuses the next `count` `POST /api/v2/notifications/channels` with `status` and the
+    /// error envelope, code `channel.limit.reached`, as at the per-client channel limit. A
+    /// client should report the failure and retry later, without losing its current channel;
+    /// a count of 0 disarms.
+    RefuseChannels {
+        /// How many channel creations are refused.
+        count: u32,
+        /// The status, 400 by default; a 4xx or 5xx.
+        #[serde(default = "bad_request")]
+        status: u16,
+    },
 }
 
 fn one_second() -> u64 {
@@ -89,6 +100,10 @@ fn one_second() -> u64 {
 
 fn service_unavailable() -> u16 {
     503
+}
+
+fn bad_request() -> u16 {
+    400
 }
 
 #[cfg(test)]
@@ -128,6 +143,10 @@ pub(crate) mod tests {
             Fault::ResumeHeartbeats,
             Fault::ExpireChannels,
             Fault::MalformedMessage,
+            Fault::RefuseChannels {
+                count: 2,
+                status: 429,
+            },
         ];
         let kinds: Vec<usize> = all
             .iter()
@@ -143,9 +162,10 @@ pub(crate) mod tests {
                 Fault::ResumeHeartbeats => 8,
                 Fault::ExpireChannels => 9,
                 Fault::MalformedMessage => 10,
+                Fault::RefuseChannels { .. } => 11,
             })
             .collect();
-        assert_eq!(kinds, (0..11).collect::<Vec<_>>(), "one of each, in order");
+        assert_eq!(kinds, (0..12).collect::<Vec<_>>(), "one of each, in order");
         all
     }
 
@@ -183,6 +203,13 @@ pub(crate) mod tests {
         assert_eq!(
             serde_json::to_value(Fault::RevokeTokens).unwrap(),
             json!({"kind": "revoke_tokens"})
+        );
+        assert_eq!(
+            read(json!({"kind": "refuse_channels", "count": 1})),
+            Fault::RefuseChannels {
+                count: 1,
+                status: 400
+            }
         );
         assert!(serde_json::from_value::<Fault>(json!({"kind": "meteor"})).is_err());
     }

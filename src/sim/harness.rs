@@ -208,6 +208,12 @@ impl TestSim {
         request.send().await.unwrap()
     }
 
+    /// Injects `fault`, which must be accepted.
+    pub(crate) async fn fault(&self, fault: &Fault) {
+        let response = self.post_fault(fault).await;
+        assert_eq!(response.status(), 204, "{fault:?}");
+    }
+
     pub(crate) async fn truth(&self) -> serde_json::Value {
         self.get_json("/sim/truth").await
     }
