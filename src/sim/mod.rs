@@ -13,8 +13,8 @@
 //!   identity everywhere else, so removed queues keep their slot.
 //! - `auth` issues tokens; `guard` gates every `/api/` request (token, faults, headers, request
 //!   log) and `api_faults` decides which armed fault a request gets; `api` holds the route table
-//!   and request rules, `routing` and `analytics` serve them; `channels` and `ws` the
-//!   notifications side; `control` the `/sim/…` endpoints.
+//!   and request rules, `routing` and `analytics` serve them; `channels`, `ws` and `publish`
+//!   the notifications side; `control` the `/sim/…` endpoints.
 //! - [`Fault`] (`fault`) is every fault `POST /sim/faults` takes, as a type whose JSON is the
 //!   endpoint's; `inject` applies one where it acts and lists what is armed.
 //!
@@ -34,6 +34,7 @@ mod directory;
 mod fault;
 mod guard;
 mod inject;
+mod publish;
 mod routing;
 mod stats;
 mod traffic;
@@ -99,7 +100,8 @@ pub async fn start(
     }
     let app = router(sim.clone());
     let tick = tokio::spawn(tick_loop(sim.clone(), cancel.clone()));
-    let publish = tokio::spawn(ws::publish_loop(sim.clone(), cancel.clone()));
+    let publisher = publish::Publisher::default();
+    let publish = tokio::spawn(publisher.run(sim.clone(), cancel.clone()));
     let server_cancel = cancel.clone();
     let server = tokio::spawn(async move {
         let shutdown = server_cancel.cancelled_owned();
