@@ -220,6 +220,20 @@ impl Registry {
         connected.map(|(id, s)| (id.clone(), s.conn)).collect()
     }
 
+    /// (channel id, connection id, first subscribed queue id) of every connected socket.
+    pub(crate) fn sockets_with_queue(&self) -> Vec<(String, u64, Option<String>)> {
+        let connected = self
+            .channels
+            .iter()
+            .filter_map(|(id, c)| Some((id, c, c.socket.as_ref()?)));
+        connected
+            .map(|(id, channel, socket)| {
+                let queue = channel.topics.iter().find_map(|t| queue_id_from_topic(t));
+                (id.clone(), socket.conn, queue.map(str::to_owned))
+            })
+            .collect()
+    }
+
     /// Sends to one socket if it is still the channel's current connection.
     pub(crate) fn send_to(&self, id: &str, conn: u64, message: Outbound) {
         let socket = self.channels.get(id).and_then(|c| c.socket.as_ref());

@@ -92,6 +92,15 @@ pub enum Fault {
         #[serde(default = "bad_request")]
         status: u16,
     },
+    /// Sends every connected socket one text frame of at least `bytes` bytes: a valid
+    /// observation event on a queue topic the socket subscribed (`channel.metadata` if none)
+    /// with a large extra `padding` field. A client must cope with the size (take it, or drop
+    /// it and resynchronise), not with the syntax.
+    OversizedMessage {
+        /// The least frame size in bytes, 2 MiB by default and at most 64 MiB.
+        #[serde(default = "two_mebibytes")]
+        bytes: u64,
+    },
 }
 
 fn one_second() -> u64 {
@@ -104,6 +113,10 @@ fn service_unavailable() -> u16 {
 
 fn bad_request() -> u16 {
     400
+}
+
+fn two_mebibytes() -> u64 {
+    2 << 20
 }
 
 #[cfg(test)]
@@ -147,6 +160,7 @@ pub(crate) mod tests {
                 count: 2,
                 status: 429,
             },
+            Fault::OversizedMessage { bytes: 10_000 },
         ];
         let kinds: Vec<usize> = all
             .iter()
@@ -163,9 +177,10 @@ pub(crate) mod tests {
                 Fault::ExpireChannels => 9,
                 Fault::MalformedMessage => 10,
                 Fault::RefuseChannels { .. } => 11,
+                Fault::OversizedMessage { .. } => 12,
             })
             .collect();
-        assert_eq!(kinds, (0..12).collect::<Vec<_>>(), "one of each, in order");
+        assert_eq!(kinds, (0..13).collect::<Vec<_>>(), "one of each, in order");
         all
     }
 
@@ -210,6 +225,10 @@ pub(crate) mod tests {
                 count: 1,
                 status: 400
             }
+        );
+        assert_eq!(
+            read(json!({"kind": "oversized_message"})),
+            Fault::OversizedMessage { bytes: 2_097_152 }
         );
         assert!(serde_json::from_value::<Fault>(json!({"kind": "meteor"})).is_err());
     }

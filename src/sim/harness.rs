@@ -29,15 +29,21 @@ pub(crate) async fn connect(channel: &Channel) -> Socket {
         .0
 }
 
-/// The next text frame as JSON, or `None` when the socket closes.
-pub(crate) async fn next_json(socket: &mut Socket) -> Option<Value> {
+/// The next text frame, or `None` when the socket closes.
+pub(crate) async fn next_text(socket: &mut Socket) -> Option<String> {
     loop {
         match socket.next().await? {
-            Ok(WsMessage::Text(text)) => return Some(serde_json::from_str(&text).unwrap()),
+            Ok(WsMessage::Text(text)) => return Some(text.to_string()),
             Ok(WsMessage::Close(_)) | Err(_) => return None,
             Ok(_) => {}
         }
     }
+}
+
+/// The next text frame as JSON, or `None` when the socket closes.
+pub(crate) async fn next_json(socket: &mut Socket) -> Option<Value> {
+    let text = next_text(socket).await?;
+    Some(serde_json::from_str(&text).unwrap())
 }
 
 /// The simulated instant a `/sim/truth` body was taken at.

@@ -16,7 +16,7 @@ use super::api_faults::ApiFault;
 use super::channels::Outbound;
 use super::control::control_error;
 use super::fault::Fault;
-use super::ws::{socket_closing, to_every_socket};
+use super::ws::{MAX_OVERSIZED_BYTES, oversized_message, socket_closing, to_every_socket};
 use super::{Sim, lock};
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
@@ -28,15 +28,18 @@ async fn inject(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         Ok(fault) => fault,
         Err(error) => return control_error(StatusCode::BAD_REQUEST, error.to_string()),
     };
+    let described = format!("{fault:?}");
     match apply(&sim, fault) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Ok(()) => {
+            tracing::info!(fault = %described, "simulator fault injected");
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(message) => control_error(StatusCode::BAD_REQUEST, message),
     }
 }
 
 /// Applies `fault`, or says why it cannot be armed as asked.
 fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
-    tracing::info!(?fault, "simulator fault injected");
     if let Some((gate_fault, count, path)) = for_gate(&fault) {
         // NB: only `/api/` requests pass the gate; a fault aimed elsewhere would never fire.
         if path.is_some_and(|p| !p.starts_with("/api/")) {
@@ -64,6 +67,13 @@ fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
                 .filter(|s| s.is_client_error() || s.is_server_error())
                 .ok_or("status must be a 4xx or 5xx")?;
             lock(&sim.channels).refuse(count, status);
+        }
+        Fault::OversizedMessage { bytes } => {
+            let bytes = usize::try_from(bytes)
+                .ok()
+                .filter(|_| bytes <= MAX_OVERSIZED_BYTES)
+                .ok_or("bytes must be at most 64 MiB")?;
+            oversized_message(sim, bytes);
         }
         Fault::RateLimit { .. }
         | Fault::ServerError { .. }
