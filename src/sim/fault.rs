@@ -101,6 +101,24 @@ pub enum Fault {
         #[serde(default = "two_mebibytes")]
         bytes: u64,
     },
+    /// For the next `rounds` publish rounds that send anything, every queue topic event is sent
+    /// twice in a row, the same frame byte for byte. Applying an observation twice is harmless;
+    /// a client must not count a running total twice. A count of 0 disarms.
+    DuplicateEvents {
+        /// How many rounds are duplicated.
+        rounds: u32,
+    },
+    /// For the next `rounds` publish rounds that have observations, the round's observations are
+    /// held back and sent after the following round's events, which are never held themselves
+    /// and always include a newer observation of every held group. A client so receives, for a
+    /// queue, an older observation (an earlier `t/t` instant, maybe older values) after a newer
+    /// one, and should discard it: an observation older than one already applied for the same
+    /// group (queue id and media type, or queue id alone for user metrics) is stale. Running
+    /// totals are not held. A count of 0 disarms; a round already held is still sent.
+    ReorderEvents {
+        /// How many rounds are held back.
+        rounds: u32,
+    },
 }
 
 fn one_second() -> u64 {
@@ -161,6 +179,8 @@ pub(crate) mod tests {
                 status: 429,
             },
             Fault::OversizedMessage { bytes: 10_000 },
+            Fault::DuplicateEvents { rounds: 2 },
+            Fault::ReorderEvents { rounds: 1 },
         ];
         let kinds: Vec<usize> = all
             .iter()
@@ -178,9 +198,11 @@ pub(crate) mod tests {
                 Fault::MalformedMessage => 10,
                 Fault::RefuseChannels { .. } => 11,
                 Fault::OversizedMessage { .. } => 12,
+                Fault::DuplicateEvents { .. } => 13,
+                Fault::ReorderEvents { .. } => 14,
             })
             .collect();
-        assert_eq!(kinds, (0..13).collect::<Vec<_>>(), "one of each, in order");
+        assert_eq!(kinds, (0..15).collect::<Vec<_>>(), "one of each, in order");
         all
     }
 

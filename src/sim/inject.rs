@@ -75,6 +75,8 @@ fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
                 .ok_or("bytes must be at most 64 MiB")?;
             oversized_message(sim, bytes);
         }
+        Fault::DuplicateEvents { rounds } => lock(&sim.publishing).duplicate(rounds),
+        Fault::ReorderEvents { rounds } => lock(&sim.publishing).reorder(rounds),
         Fault::RateLimit { .. }
         | Fault::ServerError { .. }
         | Fault::MalformedBody { .. }
@@ -119,8 +121,8 @@ fn for_gate(fault: &Fault) -> Option<(ApiFault, u32, Option<&String>)> {
     Some((gate_fault, *count, path.as_ref()))
 }
 
-/// What is still armed: each entry has its `kind` and `remaining` count; API faults also their
-/// `path`.
+/// What is still armed: each entry has its `kind` and `remaining` count (requests, creations or
+/// rounds); API faults also their `path`, a held-back round its `heldFrames`.
 async fn armed(State(sim): State<Arc<Sim>>) -> Json<Value> {
     let gate = lock(&sim.gate.faults).armed().to_vec();
     let mut armed: Vec<Value> = gate
@@ -128,11 +130,11 @@ async fn armed(State(sim): State<Arc<Sim>>) -> Json<Value> {
         .filter_map(|a| serde_json::to_value(a).ok())
         .collect();
     if let Some(refusal) = lock(&sim.channels).refusal() {
-        armed.push(
-            json!({"kind": "refuse_channels", "status": refusal.status.as_u16(),
-                          "remaining": refusal.remaining}),
-        );
+        let status = refusal.status.as_u16();
+        let remaining = refusal.remaining;
+        armed.push(json!({"kind": "refuse_channels", "status": status, "remaining": remaining}));
     }
+    armed.extend(lock(&sim.publishing).armed());
     Json(json!({ "armed": armed }))
 }
 

@@ -14,7 +14,7 @@
 //! - `auth` issues tokens; `guard` gates every `/api/` request (token, faults, headers, request
 //!   log) and `api_faults` decides which armed fault a request gets; `api` holds the route table
 //!   and request rules, `routing` and `analytics` serve them; `channels`, `ws` and `publish`
-//!   the notifications side; `control` the `/sim/…` endpoints.
+//!   (with `round_faults`) the notifications side; `control` the `/sim/…` endpoints.
 //! - [`Fault`] (`fault`) is every fault `POST /sim/faults` takes, as a type whose JSON is the
 //!   endpoint's; `inject` applies one where it acts and lists what is armed.
 //!
@@ -35,6 +35,7 @@ mod fault;
 mod guard;
 mod inject;
 mod publish;
+mod round_faults;
 mod routing;
 mod stats;
 mod traffic;
@@ -131,8 +132,8 @@ pub async fn start(
 /// Everything the handlers and tasks share. Each lock is held only for a synchronous step and
 /// never across an await.
 ///
-/// NB: lock order is `model`, then `queues`, then `paused_since`, and `channels` is never taken
-/// with another lock held. Whoever changes the queue set holds the model too, so anyone holding
+/// NB: lock order is `model`, then `queues`, then `paused_since`; `channels` and `publishing`
+/// are never taken with another lock held. Whoever changes the queue set holds the model too, so anyone holding
 /// the model sees a directory and a traffic model with the same slots.
 pub(crate) struct Sim {
     pub config: SimConfig,
@@ -146,6 +147,8 @@ pub(crate) struct Sim {
     pub auth: auth::AuthState,
     pub gate: guard::Gate,
     pub channels: Mutex<channels::Registry>,
+    /// The publish faults armed for the next rounds, and a held-back round.
+    pub publishing: Mutex<round_faults::RoundFaults>,
     pub heartbeats: AtomicBool,
     /// Asks the publisher to send every group's current state once (after a pause).
     pub publish_all: AtomicBool,
@@ -184,6 +187,7 @@ impl Sim {
             model: Mutex::new(model),
             paused_since: Mutex::new(None),
             channels: Mutex::new(channels::Registry::default()),
+            publishing: Mutex::new(round_faults::RoundFaults::default()),
             heartbeats: AtomicBool::new(true),
             publish_all: AtomicBool::new(false),
             address,
