@@ -13,8 +13,10 @@
 //!   identity everywhere else, so removed queues keep their slot.
 //! - `auth` issues tokens; `guard` gates every `/api/` request (token, faults, headers, request
 //!   log) and `api_faults` decides which armed fault a request gets; `api` holds the route table
-//!   and request rules, `routing` and `analytics` serve them; `channels`, `ws` and `publish`
-//!   (with `round_faults`) the notifications side; `control` the `/sim/…` endpoints.
+//!   and request rules, `routing` and `analytics` serve them; `control` the `/sim/…` endpoints.
+//! - Notifications: `channels` is the registry of channels, subscriptions and sockets, which
+//!   `notifications` serves over REST; `ws` runs each socket; `publish` sends the queue events,
+//!   shaped by `round_faults`.
 //! - [`Fault`] (`fault`) is every fault `POST /sim/faults` takes, as a type whose JSON is the
 //!   endpoint's; `inject` applies one where it acts and lists what is armed.
 //!
@@ -34,6 +36,7 @@ mod directory;
 mod fault;
 mod guard;
 mod inject;
+mod notifications;
 mod publish;
 mod round_faults;
 mod routing;
@@ -295,7 +298,7 @@ fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route("/oauth/token", post(auth::token))
         .merge(api::routes())
-        .merge(channels::routes())
+        .merge(notifications::routes())
         .route("/channels/{id}", get(ws::upgrade))
         .merge(control::routes())
         .fallback(api::not_found)

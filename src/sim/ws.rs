@@ -19,7 +19,8 @@ use crate::genesys::model::{
 };
 use crate::genesys::time::{format_interval, from_epoch_millis};
 
-use super::channels::{Outbound, subscribe};
+use super::channels::Outbound;
+use super::notifications::subscribe;
 use super::publish::event;
 use super::view::{event_user_metrics, queue_view};
 use super::{Sim, lock};
