@@ -2,6 +2,7 @@
 //! and REST call goes through; `notifications` serves the REST endpoints.
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use rand::Rng;
@@ -9,9 +10,6 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::genesys::model::queue_id_from_topic;
 
-/// NB: simulated time, like every instant the simulator hands out, so `expires` stays 24 hours
-/// ahead of the clock a client shares with it.
-const CHANNEL_TTL_MS: i64 = 24 * 3_600_000;
 pub(crate) const MAX_TOPICS: usize = 1_000;
 pub(crate) const MAX_CHANNELS_PER_CLIENT: usize = 20;
 
@@ -51,14 +49,26 @@ pub(crate) struct Refusal {
     pub remaining: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Registry {
     channels: HashMap<String, ChannelState>,
     next_seq: u64,
     refusal: Option<Refusal>,
+    /// A channel's lifetime after creation or a subscription PUT, in simulated milliseconds.
+    ttl_ms: i64,
 }
 
 impl Registry {
+    /// Channels that live `ttl` (simulated time) after creation or a subscription PUT.
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self {
+            channels: HashMap::new(),
+            next_seq: 0,
+            refusal: None,
+            ttl_ms: i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2),
+        }
+    }
+
     /// Refuses the next `count` creations with `status`; a count of 0 disarms.
     pub(crate) fn refuse(&mut self, count: u32, status: StatusCode) {
         self.refusal = (count > 0).then_some(Refusal {
@@ -103,7 +113,7 @@ impl Registry {
         }
         let suffix: u64 = rand::rng().random();
         let id = format!("streaming-0-{suffix:016x}");
-        let expires_ms = now + CHANNEL_TTL_MS;
+        let expires_ms = now.saturating_add(self.ttl_ms);
         self.next_seq += 1;
         let state = ChannelState {
             client: client.to_owned(),
@@ -163,6 +173,7 @@ impl Registry {
         replace: bool,
         now: i64,
     ) -> Result<Vec<String>, SubscribeError> {
+        let ttl_ms = self.ttl_ms;
         let channel = self.valid_mut(id, now).ok_or(SubscribeError::NotFound)?;
         let mut next = if replace {
             BTreeSet::new()
@@ -175,7 +186,7 @@ impl Registry {
         }
         channel.topics = next;
         if replace {
-            channel.expires_ms = now + CHANNEL_TTL_MS;
+            channel.expires_ms = now.saturating_add(ttl_ms);
         }
         Ok(channel.topics.iter().cloned().collect())
     }
@@ -234,5 +245,62 @@ impl Registry {
         for id in ids {
             self.remove(&id);
         }
+    }
+
+    /// Removes every channel whose expiry has passed, closing its socket without a
+    /// `socket_closing` first, as Genesys does; returns their ids.
+    pub(crate) fn expire_due(&mut self, now: i64) -> Vec<String> {
+        let due: Vec<String> = self
+            .channels
+            .iter()
+            .filter(|(_, c)| c.expires_ms <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &due {
+            self.remove(id);
+        }
+        due
+    }
+
+    /// Gives every channel `ttl_ms` to live from `now` (`shorten_channels`), whatever `expires`
+    /// its client was told.
+    pub(crate) fn shorten(&mut self, now: i64, ttl_ms: i64) {
+        for channel in self.channels.values_mut() {
+            channel.expires_ms = now.saturating_add(ttl_ms);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::mpsc;
+
+    use super::*;
+
+    #[test]
+    fn due_channels_go_with_their_socket_closed_and_a_shortened_one_is_due_early() {
+        let mut registry = Registry::new(Duration::from_millis(1_000));
+        let (first, expires) = registry.create("client", 0);
+        assert_eq!(expires, 1_000);
+        let (second, _) = registry.create("client", 500);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        assert!(registry.attach(&first, 1, tx, 10));
+        assert!(registry.expire_due(999).is_empty());
+        assert_eq!(registry.expire_due(1_000), std::slice::from_ref(&first));
+        assert!(matches!(rx.try_recv(), Ok(Outbound::Close)));
+        assert!(!registry.is_valid(&first, 0), "gone, not merely expired");
+        let (tx, _rx) = mpsc::unbounded_channel();
+        assert!(!registry.attach(&first, 2, tx, 0));
+
+        registry.shorten(1_000, 100);
+        assert!(registry.expire_due(1_099).is_empty());
+        registry
+            .subscribe(&second, Vec::new(), true, 1_050)
+            .unwrap();
+        assert!(
+            registry.expire_due(1_100).is_empty(),
+            "a PUT extends it again"
+        );
+        assert_eq!(registry.expire_due(2_050), [second]);
     }
 }

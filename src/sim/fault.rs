@@ -119,6 +119,17 @@ pub enum Fault {
         /// How many rounds are held back.
         rounds: u32,
     },
+    /// Gives every existing channel `ttlMs` left to live, without telling its client: the
+    /// `expires` it was given no longer holds. When that passes the channel expires as any
+    /// channel does (`SimConfig::channel_ttl`): its socket is closed with no
+    /// `v2.system.socket_closing` first, HEAD and subscriptions answer 404 and sockets are
+    /// refused. A client that trusted `expires` is surprised by a silent close and must create
+    /// a new channel. A subscription PUT in the meantime extends the channel as usual.
+    #[serde(rename_all = "camelCase")]
+    ShortenChannels {
+        /// The channels' remaining lifetime, in simulated milliseconds from now.
+        ttl_ms: u64,
+    },
 }
 
 fn one_second() -> u64 {
@@ -181,6 +192,7 @@ pub(crate) mod tests {
             Fault::OversizedMessage { bytes: 10_000 },
             Fault::DuplicateEvents { rounds: 2 },
             Fault::ReorderEvents { rounds: 1 },
+            Fault::ShortenChannels { ttl_ms: 60_000 },
         ];
         let kinds: Vec<usize> = all
             .iter()
@@ -200,9 +212,10 @@ pub(crate) mod tests {
                 Fault::OversizedMessage { .. } => 12,
                 Fault::DuplicateEvents { .. } => 13,
                 Fault::ReorderEvents { .. } => 14,
+                Fault::ShortenChannels { .. } => 15,
             })
             .collect();
-        assert_eq!(kinds, (0..15).collect::<Vec<_>>(), "one of each, in order");
+        assert_eq!(kinds, (0..16).collect::<Vec<_>>(), "one of each, in order");
         all
     }
 
@@ -251,6 +264,10 @@ pub(crate) mod tests {
         assert_eq!(
             read(json!({"kind": "oversized_message"})),
             Fault::OversizedMessage { bytes: 2_097_152 }
+        );
+        assert_eq!(
+            serde_json::to_value(Fault::ShortenChannels { ttl_ms: 250 }).unwrap(),
+            json!({"kind": "shorten_channels", "ttlMs": 250})
         );
         assert!(serde_json::from_value::<Fault>(json!({"kind": "meteor"})).is_err());
     }

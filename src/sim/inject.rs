@@ -77,6 +77,11 @@ fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
         }
         Fault::DuplicateEvents { rounds } => lock(&sim.publishing).duplicate(rounds),
         Fault::ReorderEvents { rounds } => lock(&sim.publishing).reorder(rounds),
+        Fault::ShortenChannels { ttl_ms } => {
+            let ttl_ms = i64::try_from(ttl_ms).unwrap_or(i64::MAX / 2);
+            let mut channels = lock(&sim.channels);
+            channels.shorten(sim.now_ms(), ttl_ms);
+        }
         Fault::RateLimit { .. }
         | Fault::ServerError { .. }
         | Fault::MalformedBody { .. }

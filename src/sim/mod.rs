@@ -15,8 +15,8 @@
 //!   log) and `api_faults` decides which armed fault a request gets; `api` holds the route table
 //!   and request rules, `routing` and `analytics` serve them; `control` the `/sim/…` endpoints.
 //! - Notifications: `channels` is the registry of channels, subscriptions and sockets, which
-//!   `notifications` serves over REST; `ws` runs each socket; `publish` sends the queue events,
-//!   shaped by `round_faults`.
+//!   `notifications` serves over REST and `expiry` sweeps of expired channels; `ws` runs each
+//!   socket; `publish` sends the queue events, shaped by `round_faults`.
 //! - [`Fault`] (`fault`) is every fault `POST /sim/faults` takes, as a type whose JSON is the
 //!   endpoint's; `inject` applies one where it acts and lists what is armed.
 //!
@@ -33,6 +33,7 @@ mod channels;
 pub mod config;
 mod control;
 mod directory;
+mod expiry;
 mod fault;
 mod guard;
 mod inject;
@@ -106,6 +107,7 @@ pub async fn start(
     let tick = tokio::spawn(tick_loop(sim.clone(), cancel.clone()));
     let publisher = publish::Publisher::default();
     let publish = tokio::spawn(publisher.run(sim.clone(), cancel.clone()));
+    let expiry = tokio::spawn(expiry::expiry_loop(sim.clone(), cancel.clone()));
     let server_cancel = cancel.clone();
     let server = tokio::spawn(async move {
         let shutdown = server_cancel.cancelled_owned();
@@ -117,7 +119,13 @@ pub async fn start(
         }
     });
     let task = tokio::spawn(async move {
-        for (name, task) in [("server", server), ("tick", tick), ("publish", publish)] {
+        let tasks = [
+            ("server", server),
+            ("tick", tick),
+            ("publish", publish),
+            ("expiry", expiry),
+        ];
+        for (name, task) in tasks {
             if let Err(error) = task.await {
                 tracing::warn!(task = name, %error, "simulator task ended abnormally");
             }
@@ -184,12 +192,12 @@ impl Sim {
         Self {
             auth: auth::AuthState::new(&config),
             gate: guard::Gate::default(),
+            channels: Mutex::new(channels::Registry::new(config.channel_ttl)),
             config,
             queues: RwLock::new(queues),
             presence_ids,
             model: Mutex::new(model),
             paused_since: Mutex::new(None),
-            channels: Mutex::new(channels::Registry::default()),
             publishing: Mutex::new(round_faults::RoundFaults::default()),
             heartbeats: AtomicBool::new(true),
             publish_all: AtomicBool::new(false),
