@@ -24,6 +24,23 @@
 //! paused with `SimConfig::start_paused`); `POST /sim/queues`, `DELETE /sim/queues/{id}`,
 //! `POST /sim/queues/{id}/release`; `POST /sim/faults` and `GET /sim/faults`;
 //! `GET /sim/requests`.
+//!
+//! `POST /sim/faults` takes one [`Fault`] as JSON. The API faults `rate_limit`, `server_error`,
+//! `malformed_body` and `slow_response` take a `count` and an optional exact `path`;
+//! `revoke_tokens`, `close_sockets`, `socket_closing`, `stop_heartbeats`, `resume_heartbeats`,
+//! `expire_channels` and `malformed_message` act at once; and
+//! - `{"kind": "refuse_channels", "count": 2, "status": 400}` refuses the next channel
+//!   creations as at the per-client limit (`status` defaults to 400; a count of 0 disarms);
+//! - `{"kind": "oversized_message", "bytes": 2097152}` sends every socket one valid event padded
+//!   to at least `bytes` (default 2 MiB, at most 64 MiB);
+//! - `{"kind": "duplicate_events", "rounds": 3}` sends every event of the next rounds twice;
+//! - `{"kind": "reorder_events", "rounds": 1}` delivers a round's observations after the next
+//!   round's, which repeats each held group newer;
+//! - `{"kind": "shorten_channels", "ttlMs": 500}` makes every channel expire that soon, silently
+//!   (channels also expire after `SimConfig::channel_ttl`, closing the socket without notice).
+//!
+//! `GET /sim/faults` lists what is armed, each with the requests, creations or rounds
+//! `remaining`.
 
 mod analytics;
 mod api;
