@@ -16,7 +16,9 @@ use super::api_faults::ApiFault;
 use super::channels::Outbound;
 use super::control::control_error;
 use super::fault::Fault;
-use super::ws::{MAX_OVERSIZED_BYTES, oversized_message, socket_closing, to_every_socket};
+use super::socket_faults::{
+    MAX_OVERSIZED_BYTES, malformed_message, oversized_message, socket_closing, to_every_socket,
+};
 use super::{Sim, lock};
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
@@ -55,12 +57,7 @@ fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
         Fault::StopHeartbeats => sim.heartbeats.store(false, Ordering::SeqCst),
         Fault::ResumeHeartbeats => sim.heartbeats.store(true, Ordering::SeqCst),
         Fault::ExpireChannels => lock(&sim.channels).expire_all(),
-        Fault::MalformedMessage => {
-            to_every_socket(sim, &Outbound::Text("{\"topicName\": not json".to_owned()));
-            let unknown =
-                json!({"topicName": "v2.sim.unknown.topic", "eventBody": {"surprise": 1}});
-            to_every_socket(sim, &Outbound::Text(unknown.to_string()));
-        }
+        Fault::MalformedMessage => malformed_message(sim),
         Fault::RefuseChannels { count, status } => {
             let status = StatusCode::from_u16(status)
                 .ok()

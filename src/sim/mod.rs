@@ -16,7 +16,8 @@
 //!   and request rules, `routing` and `analytics` serve them; `control` the `/sim/…` endpoints.
 //! - Notifications: `channels` is the registry of channels, subscriptions and sockets, which
 //!   `notifications` serves over REST and `expiry` sweeps of expired channels; `ws` runs each
-//!   socket; `publish` sends the queue events, shaped by `round_faults`.
+//!   socket; `publish` sends the queue events, shaped by `round_faults`; `socket_faults` sends
+//!   what the socket faults send.
 //! - [`Fault`] (`fault`) is every fault `POST /sim/faults` takes, as a type whose JSON is the
 //!   endpoint's; `inject` applies one where it acts and lists what is armed.
 //!
@@ -58,6 +59,7 @@ mod notifications;
 mod publish;
 mod round_faults;
 mod routing;
+mod socket_faults;
 mod stats;
 mod traffic;
 mod view;
