@@ -1,32 +1,17 @@
-//! Notification channels and their subscriptions (API.md §7): the registry every socket and
-//! publish goes through, and the REST endpoints that manage it.
+//! Notification channels and their subscriptions (API.md §7): the registry every socket, publish
+//! and REST call goes through; `notifications` serves the REST endpoints.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{head, post};
-use axum::{Extension, Json, Router};
+use axum::http::StatusCode;
 use rand::Rng;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::genesys::model::{
-    Channel, ChannelTopic, ChannelTopicEntityListing, queue_id_from_topic,
-};
-use crate::genesys::time::{format_instant, from_epoch_millis};
+use crate::genesys::model::queue_id_from_topic;
 
-use super::api::parse_json;
-use super::guard::{Client, Failure};
-use super::{Sim, lock};
-
-/// NB: simulated time, like every instant the simulator hands out, so `expires` stays 24 hours
-/// ahead of the clock a client shares with it.
-const CHANNEL_TTL_MS: i64 = 24 * 3_600_000;
 pub(crate) const MAX_TOPICS: usize = 1_000;
-const MAX_CHANNELS_PER_CLIENT: usize = 20;
+pub(crate) const MAX_CHANNELS_PER_CLIENT: usize = 20;
 
 /// What a socket session is asked to send.
 #[derive(Debug, Clone)]
@@ -57,14 +42,57 @@ pub(crate) enum SubscribeError {
     TooManyTopics,
 }
 
-#[derive(Debug, Default)]
+/// Channel creations still to refuse (`refuse_channels`), and with what status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub status: StatusCode,
+    pub remaining: u32,
+}
+
+#[derive(Debug)]
 pub(crate) struct Registry {
     channels: HashMap<String, ChannelState>,
     next_seq: u64,
+    refusal: Option<Refusal>,
+    /// A channel's lifetime after creation or a subscription PUT, in simulated milliseconds.
+    ttl_ms: i64,
 }
 
 impl Registry {
-    fn create(&mut self, client: &str, now: i64) -> (String, i64) {
+    /// Channels that live `ttl` (simulated time) after creation or a subscription PUT.
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self {
+            channels: HashMap::new(),
+            next_seq: 0,
+            refusal: None,
+            ttl_ms: i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2),
+        }
+    }
+
+    /// Refuses the next `count` creations with `status`; a count of 0 disarms.
+    pub(crate) fn refuse(&mut self, count: u32, status: StatusCode) {
+        self.refusal = (count > 0).then_some(Refusal {
+            status,
+            remaining: count,
+        });
+    }
+
+    pub(crate) fn refusal(&self) -> Option<Refusal> {
+        self.refusal
+    }
+
+    /// Uses up one armed refusal, if any: the status to refuse this creation with.
+    pub(crate) fn take_refusal(&mut self) -> Option<StatusCode> {
+        let refusal = self.refusal.as_mut()?;
+        let status = refusal.status;
+        refusal.remaining -= 1;
+        if refusal.remaining == 0 {
+            self.refusal = None;
+        }
+        Some(status)
+    }
+
+    pub(crate) fn create(&mut self, client: &str, now: i64) -> (String, i64) {
         let owned: Vec<(&String, &ChannelState)> = self
             .channels
             .iter()
@@ -85,7 +113,7 @@ impl Registry {
         }
         let suffix: u64 = rand::rng().random();
         let id = format!("streaming-0-{suffix:016x}");
-        let expires_ms = now + CHANNEL_TTL_MS;
+        let expires_ms = now.saturating_add(self.ttl_ms);
         self.next_seq += 1;
         let state = ChannelState {
             client: client.to_owned(),
@@ -145,6 +173,7 @@ impl Registry {
         replace: bool,
         now: i64,
     ) -> Result<Vec<String>, SubscribeError> {
+        let ttl_ms = self.ttl_ms;
         let channel = self.valid_mut(id, now).ok_or(SubscribeError::NotFound)?;
         let mut next = if replace {
             BTreeSet::new()
@@ -157,17 +186,17 @@ impl Registry {
         }
         channel.topics = next;
         if replace {
-            channel.expires_ms = now + CHANNEL_TTL_MS;
+            channel.expires_ms = now.saturating_add(ttl_ms);
         }
         Ok(channel.topics.iter().cloned().collect())
     }
 
-    fn topics(&self, id: &str, now: i64) -> Option<Vec<String>> {
+    pub(crate) fn topics(&self, id: &str, now: i64) -> Option<Vec<String>> {
         let channel = self.channels.get(id).filter(|c| c.expires_ms > now)?;
         Some(channel.topics.iter().cloned().collect())
     }
 
-    fn clear(&mut self, id: &str, now: i64) -> bool {
+    pub(crate) fn clear(&mut self, id: &str, now: i64) -> bool {
         self.valid_mut(id, now).map(|c| c.topics.clear()).is_some()
     }
 
@@ -189,6 +218,20 @@ impl Registry {
         connected.map(|(id, s)| (id.clone(), s.conn)).collect()
     }
 
+    /// (channel id, connection id, first subscribed queue id) of every connected socket.
+    pub(crate) fn sockets_with_queue(&self) -> Vec<(String, u64, Option<String>)> {
+        let connected = self
+            .channels
+            .iter()
+            .filter_map(|(id, c)| Some((id, c, c.socket.as_ref()?)));
+        connected
+            .map(|(id, channel, socket)| {
+                let queue = channel.topics.iter().find_map(|t| queue_id_from_topic(t));
+                (id.clone(), socket.conn, queue.map(str::to_owned))
+            })
+            .collect()
+    }
+
     /// Sends to one socket if it is still the channel's current connection.
     pub(crate) fn send_to(&self, id: &str, conn: u64, message: Outbound) {
         let socket = self.channels.get(id).and_then(|c| c.socket.as_ref());
@@ -203,210 +246,61 @@ impl Registry {
             self.remove(&id);
         }
     }
-}
 
-pub(crate) fn routes() -> Router<Arc<Sim>> {
-    Router::new()
-        .route("/api/v2/notifications/channels", post(create_channel))
-        .route("/api/v2/notifications/channels/{id}", head(head_channel))
-        .route(
-            "/api/v2/notifications/channels/{id}/subscriptions",
-            post(add_topics)
-                .put(replace_topics)
-                .get(list_topics)
-                .delete(delete_topics),
-        )
-}
-
-async fn create_channel(
-    State(sim): State<Arc<Sim>>,
-    Extension(Client(client)): Extension<Client>,
-    headers: HeaderMap,
-) -> Response {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map_or_else(|| sim.address.to_string(), str::to_owned);
-    let (id, expires_ms) = lock(&sim.channels).create(&client, sim.now_ms());
-    let channel = Channel {
-        connect_uri: format!("ws://{host}/channels/{id}"),
-        id,
-        expires: from_epoch_millis(expires_ms).map(format_instant),
-    };
-    Json(channel).into_response()
-}
-
-async fn head_channel(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> StatusCode {
-    if lock(&sim.channels).is_valid(&id, sim.now_ms()) {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
+    /// Removes every channel whose expiry has passed, closing its socket without a
+    /// `socket_closing` first, as Genesys does; returns their ids.
+    pub(crate) fn expire_due(&mut self, now: i64) -> Vec<String> {
+        let due: Vec<String> = self
+            .channels
+            .iter()
+            .filter(|(_, c)| c.expires_ms <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &due {
+            self.remove(id);
+        }
+        due
     }
-}
 
-fn channel_not_found(id: &str) -> Failure {
-    Failure::new(
-        StatusCode::NOT_FOUND,
-        "not.found",
-        format!("Channel {id} not found"),
-    )
-}
-
-fn listing(topics: Vec<String>) -> Response {
-    let entities = topics.into_iter().map(|id| ChannelTopic { id }).collect();
-    Json(ChannelTopicEntityListing { entities }).into_response()
-}
-
-/// Topics we can serve: queue observation topics of known queues.
-fn check_topics(sim: &Sim, topics: &[String]) -> Result<(), String> {
-    let unknown = |t: &&String| {
-        queue_id_from_topic(t)
-            .and_then(|q| sim.queue_index(q))
-            .is_none()
-    };
-    match topics.iter().find(unknown) {
-        Some(topic) => Err(format!("Invalid topic: {topic}")),
-        None => Ok(()),
-    }
-}
-
-/// Subscribes through the registry; shared by the REST endpoints and the socket `subscribe`.
-pub(crate) fn subscribe(
-    sim: &Sim,
-    id: &str,
-    topics: Vec<String>,
-    replace: bool,
-) -> Result<Vec<String>, Failure> {
-    let too_many = || Failure::bad_request("At most 1000 topics per channel");
-    if topics.len() > MAX_TOPICS {
-        return Err(too_many());
-    }
-    check_topics(sim, &topics).map_err(Failure::bad_request)?;
-    lock(&sim.channels)
-        .subscribe(id, topics, replace, sim.now_ms())
-        .map_err(|error| match error {
-            SubscribeError::NotFound => channel_not_found(id),
-            SubscribeError::TooManyTopics => too_many(),
-        })
-}
-
-async fn change_topics(
-    sim: &Sim,
-    id: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-    replace: bool,
-) -> Response {
-    let topics: Vec<ChannelTopic> = match parse_json(headers, body) {
-        Ok(topics) => topics,
-        Err(failure) => return failure.into_response(),
-    };
-    let topics = topics.into_iter().map(|t| t.id).collect();
-    match subscribe(sim, id, topics, replace) {
-        Ok(list) => listing(list),
-        Err(failure) => failure.into_response(),
-    }
-}
-
-async fn replace_topics(
-    State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    change_topics(&sim, &id, &headers, &body, true).await
-}
-
-async fn add_topics(
-    State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    change_topics(&sim, &id, &headers, &body, false).await
-}
-
-async fn list_topics(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
-    match lock(&sim.channels).topics(&id, sim.now_ms()) {
-        Some(topics) => listing(topics),
-        None => channel_not_found(&id).into_response(),
-    }
-}
-
-async fn delete_topics(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
-    if lock(&sim.channels).clear(&id, sim.now_ms()) {
-        listing(Vec::new())
-    } else {
-        channel_not_found(&id).into_response()
+    /// Gives every channel `ttl_ms` to live from `now` (`shorten_channels`), whatever `expires`
+    /// its client was told.
+    pub(crate) fn shorten(&mut self, now: i64, ttl_ms: i64) {
+        for channel in self.channels.values_mut() {
+            channel.expires_ms = now.saturating_add(ttl_ms);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use tokio::sync::mpsc;
 
-    use crate::genesys::model::{Channel, queue_observation_topic};
-    use crate::sim::harness::TestSim;
+    use super::*;
 
-    #[tokio::test]
-    async fn subscriptions_are_replaced_added_listed_and_limited() {
-        let sim = TestSim::fast().await;
-        let token = sim.token().await;
-        let created = sim
-            .post_json(&token, "/api/v2/notifications/channels", &json!({}))
-            .await;
-        let channel: Channel = created.json().await.unwrap();
-        let path = format!(
-            "/api/v2/notifications/channels/{}/subscriptions",
-            channel.id
+    #[test]
+    fn due_channels_go_with_their_socket_closed_and_a_shortened_one_is_due_early() {
+        let mut registry = Registry::new(Duration::from_millis(1_000));
+        let (first, expires) = registry.create("client", 0);
+        assert_eq!(expires, 1_000);
+        let (second, _) = registry.create("client", 500);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        assert!(registry.attach(&first, 1, tx, 10));
+        assert!(registry.expire_due(999).is_empty());
+        assert_eq!(registry.expire_due(1_000), std::slice::from_ref(&first));
+        assert!(matches!(rx.try_recv(), Ok(Outbound::Close)));
+        assert!(!registry.is_valid(&first, 0), "gone, not merely expired");
+        let (tx, _rx) = mpsc::unbounded_channel();
+        assert!(!registry.attach(&first, 2, tx, 0));
+
+        registry.shorten(1_000, 100);
+        assert!(registry.expire_due(1_099).is_empty());
+        registry
+            .subscribe(&second, Vec::new(), true, 1_050)
+            .unwrap();
+        assert!(
+            registry.expire_due(1_100).is_empty(),
+            "a PUT extends it again"
         );
-        let topic = |i: usize| json!({"id": queue_observation_topic(&sim.handle.queues[i].id)});
-
-        let put = sim.put_json(&token, &path, &json!([topic(0)])).await;
-        assert_eq!(put.status(), 200);
-        let post = sim.post_json(&token, &path, &json!([topic(1)])).await;
-        let listing: Value = post.json().await.unwrap();
-        assert_eq!(listing["entities"].as_array().unwrap().len(), 2);
-        let get: Value = sim.get(&token, &path).await.json().await.unwrap();
-        assert_eq!(get, listing);
-
-        let too_many: Vec<Value> = (0..1001).map(|_| topic(0)).collect();
-        let put = sim.put_json(&token, &path, &json!(too_many)).await;
-        assert_eq!(put.status(), 400);
-        let unknown = sim
-            .put_json(&token, &path, &json!([{"id": "v2.nope"}]))
-            .await;
-        assert_eq!(unknown.status(), 400);
-
-        let deleted: Value = sim.delete(&token, &path).await.json().await.unwrap();
-        assert_eq!(deleted["entities"], json!([]));
-
-        let missing = "/api/v2/notifications/channels/streaming-0-nope/subscriptions";
-        let missing = sim.put_json(&token, missing, &json!([topic(0)])).await;
-        assert_eq!(missing.status(), 404);
-        let channel_path = format!("/api/v2/notifications/channels/{}", channel.id);
-        assert_eq!(sim.head(&token, &channel_path).await.status(), 200);
-        sim.stop().await;
-    }
-
-    #[tokio::test]
-    async fn a_21st_channel_replaces_the_oldest_unconnected_one() {
-        let sim = TestSim::fast().await;
-        let token = sim.token().await;
-        let mut ids = Vec::new();
-        for _ in 0..21 {
-            let created = sim
-                .post_json(&token, "/api/v2/notifications/channels", &json!({}))
-                .await;
-            ids.push(created.json::<Channel>().await.unwrap().id);
-        }
-        let head = async |id: &String| {
-            let path = format!("/api/v2/notifications/channels/{id}");
-            sim.head(&token, &path).await.status().as_u16()
-        };
-        assert_eq!(head(&ids[0]).await, 404);
-        assert_eq!(head(&ids[1]).await, 200);
-        assert_eq!(head(&ids[20]).await, 200);
-        sim.stop().await;
+        assert_eq!(registry.expire_due(2_050), [second]);
     }
 }

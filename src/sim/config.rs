@@ -43,6 +43,11 @@ pub struct SimConfig {
     pub history: Duration,
     /// Delay between `v2.system.socket_closing` and the server closing the socket.
     pub socket_closing_grace: Duration,
+    /// How long a notification channel lives after its creation or a subscription PUT, in
+    /// simulated time; the `expires` a client is given. When it passes, the channel's socket is
+    /// closed without a `socket_closing` first and the channel is gone, as in Genesys.
+    /// Default: 24 hours.
+    pub channel_ttl: Duration,
     /// Starts with the traffic paused, as after `POST /sim/traffic/pause`, so a client can take
     /// its baseline before the first conversation; `POST /sim/traffic/resume` starts it.
     pub start_paused: bool,
@@ -73,6 +78,7 @@ impl Default for SimConfig {
             reporting_lag: Duration::from_secs(5),
             history: Duration::ZERO,
             socket_closing_grace: Duration::from_secs(60),
+            channel_ttl: Duration::from_secs(24 * 3_600),
             start_paused: false,
             client_id: "demo-client".to_owned(),
             client_secret: "demo-secret".to_owned(),

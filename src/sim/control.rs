@@ -1,9 +1,9 @@
-//! `/sim/…`: ground truth, pausing the traffic and fault injection (API.md §9). Not part of the
-//! Genesys API, so no auth and no correlation headers.
+//! `/sim/…`: ground truth, pausing the traffic, run-time queues and the request log (API.md §9),
+//! with `inject`'s fault endpoints merged in. Not part of the Genesys API, so no auth and no
+//! correlation headers.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -11,19 +11,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::genesys::model::{Queue, ROUTING_STATUSES};
 use crate::genesys::time::{format_instant, from_epoch_millis};
 
-use super::channels::Outbound;
 use super::directory::UnknownDivision;
-use super::faults::ApiFault;
 use super::stats::{Metric, StatSet, service_level, stat_of};
 use super::traffic::Model;
 use super::view::queue_view;
-use super::ws::{socket_closing, to_every_socket};
 use super::{NewQueue, Sim, lock};
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
@@ -34,8 +30,8 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/sim/queues", post(add_queue))
         .route("/sim/queues/{id}", delete(remove_queue))
         .route("/sim/queues/{id}/release", post(release_queue))
-        .route("/sim/faults", post(faults).get(armed_faults))
         .route("/sim/requests", get(requests))
+        .merge(super::inject::routes())
 }
 
 async fn truth(State(sim): State<Arc<Sim>>) -> Json<Value> {
@@ -133,7 +129,7 @@ async fn resume(State(sim): State<Arc<Sim>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 
@@ -176,128 +172,6 @@ async fn release_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> R
     } else {
         queue_not_found(&id)
     }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum Fault {
-    RevokeTokens,
-    #[serde(rename_all = "camelCase")]
-    RateLimit {
-        count: u32,
-        #[serde(default = "one")]
-        retry_after_seconds: u64,
-        path: Option<String>,
-    },
-    ServerError {
-        count: u32,
-        #[serde(default = "service_unavailable")]
-        status: u16,
-        path: Option<String>,
-    },
-    MalformedBody {
-        count: u32,
-        path: Option<String>,
-    },
-    #[serde(rename_all = "camelCase")]
-    SlowResponse {
-        count: u32,
-        delay_ms: u64,
-        path: Option<String>,
-    },
-    CloseSockets,
-    SocketClosing,
-    StopHeartbeats,
-    ResumeHeartbeats,
-    ExpireChannels,
-    MalformedMessage,
-}
-
-fn one() -> u64 {
-    1
-}
-
-fn service_unavailable() -> u16 {
-    503
-}
-
-impl Fault {
-    /// The gate's part of an API fault: what it does, how many requests, which path.
-    fn for_gate(&self) -> Option<(ApiFault, u32, Option<&String>)> {
-        let (fault, count, path) = match self {
-            Self::RateLimit {
-                count,
-                retry_after_seconds,
-                path,
-            } => (
-                ApiFault::RateLimit {
-                    retry_after_seconds: *retry_after_seconds,
-                },
-                count,
-                path,
-            ),
-            Self::ServerError {
-                count,
-                status,
-                path,
-            } => (ApiFault::ServerError { status: *status }, count, path),
-            Self::MalformedBody { count, path } => (ApiFault::MalformedBody, count, path),
-            Self::SlowResponse {
-                count,
-                delay_ms,
-                path,
-            } => (
-                ApiFault::SlowResponse {
-                    delay_ms: *delay_ms,
-                },
-                count,
-                path,
-            ),
-            _ => return None,
-        };
-        Some((fault, *count, path.as_ref()))
-    }
-}
-
-async fn faults(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
-    let fault: Fault = match serde_json::from_slice(&body) {
-        Ok(fault) => fault,
-        Err(error) => return control_error(StatusCode::BAD_REQUEST, error.to_string()),
-    };
-    tracing::info!(?fault, "simulator fault injected");
-    if let Some((gate_fault, count, path)) = fault.for_gate() {
-        // NB: only `/api/` requests pass the gate; a fault aimed elsewhere would never fire.
-        if path.is_some_and(|p| !p.starts_with("/api/")) {
-            return control_error(StatusCode::BAD_REQUEST, "path must start with /api/");
-        }
-        lock(&sim.gate.faults).arm(gate_fault, count, path.cloned());
-        return StatusCode::NO_CONTENT.into_response();
-    }
-    match fault {
-        Fault::RevokeTokens => sim.auth.revoke_all(),
-        Fault::CloseSockets => to_every_socket(&sim, &Outbound::Close),
-        Fault::SocketClosing => socket_closing(&sim),
-        Fault::StopHeartbeats => sim.heartbeats.store(false, Ordering::SeqCst),
-        Fault::ResumeHeartbeats => sim.heartbeats.store(true, Ordering::SeqCst),
-        Fault::ExpireChannels => lock(&sim.channels).expire_all(),
-        Fault::MalformedMessage => {
-            to_every_socket(&sim, &Outbound::Text("{\"topicName\": not json".to_owned()));
-            let unknown =
-                json!({"topicName": "v2.sim.unknown.topic", "eventBody": {"surprise": 1}});
-            to_every_socket(&sim, &Outbound::Text(unknown.to_string()));
-        }
-        Fault::RateLimit { .. }
-        | Fault::ServerError { .. }
-        | Fault::MalformedBody { .. }
-        | Fault::SlowResponse { .. } => {}
-    }
-    StatusCode::NO_CONTENT.into_response()
-}
-
-/// The API faults still armed, each with its `kind`, `path` and `remaining` count.
-async fn armed_faults(State(sim): State<Arc<Sim>>) -> Json<Value> {
-    let armed = lock(&sim.gate.faults).armed().to_vec();
-    Json(json!({ "armed": armed }))
 }
 
 async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::genesys::model::ErrorBody;
 
-use super::faults::{ApiFault, Faults};
+use super::api_faults::{ApiFault, Faults};
 use super::traffic::uuid;
 use super::{Sim, lock};
 

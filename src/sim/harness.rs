@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_util::sync::CancellationToken;
 
-use super::{SimConfig, SimHandle, start};
+use super::{Fault, SimConfig, SimHandle, start};
 use crate::genesys::model::{Channel, TokenResponse};
 
 pub(crate) type Socket =
@@ -29,15 +29,21 @@ pub(crate) async fn connect(channel: &Channel) -> Socket {
         .0
 }
 
-/// The next text frame as JSON, or `None` when the socket closes.
-pub(crate) async fn next_json(socket: &mut Socket) -> Option<Value> {
+/// The next text frame, or `None` when the socket closes.
+pub(crate) async fn next_text(socket: &mut Socket) -> Option<String> {
     loop {
         match socket.next().await? {
-            Ok(WsMessage::Text(text)) => return Some(serde_json::from_str(&text).unwrap()),
+            Ok(WsMessage::Text(text)) => return Some(text.to_string()),
             Ok(WsMessage::Close(_)) | Err(_) => return None,
             Ok(_) => {}
         }
     }
+}
+
+/// The next text frame as JSON, or `None` when the socket closes.
+pub(crate) async fn next_json(socket: &mut Socket) -> Option<Value> {
+    let text = next_text(socket).await?;
+    Some(serde_json::from_str(&text).unwrap())
 }
 
 /// The simulated instant a `/sim/truth` body was taken at.
@@ -200,6 +206,18 @@ impl TestSim {
             "{path}: {}",
             response.status()
         );
+    }
+
+    /// `POST /sim/faults` with `fault` as its JSON, answered.
+    pub(crate) async fn post_fault(&self, fault: &Fault) -> reqwest::Response {
+        let request = self.http.post(self.url("/sim/faults")).json(fault);
+        request.send().await.unwrap()
+    }
+
+    /// Injects `fault`, which must be accepted.
+    pub(crate) async fn fault(&self, fault: &Fault) {
+        let response = self.post_fault(fault).await;
+        assert_eq!(response.status(), 204, "{fault:?}");
     }
 
     pub(crate) async fn truth(&self) -> serde_json::Value {

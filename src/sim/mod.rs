@@ -12,25 +12,54 @@
 //! - `directory` is the queue set, which can grow and shrink at run time; a queue's index is its
 //!   identity everywhere else, so removed queues keep their slot.
 //! - `auth` issues tokens; `guard` gates every `/api/` request (token, faults, headers, request
-//!   log) and `faults` decides which armed fault a request gets; `api` holds the route table and
-//!   request rules, `routing` and `analytics` serve them; `channels` and `ws` the notifications
-//!   side; `control` the `/sim/…` endpoints.
+//!   log) and `api_faults` decides which armed fault a request gets; `api` holds the route table
+//!   and request rules, `routing` and `analytics` serve them; `control` the `/sim/…` endpoints.
+//! - Notifications: `channels` is the registry of channels, subscriptions and sockets, which
+//!   `notifications` serves over REST and `expiry` sweeps of expired channels; `ws` runs each
+//!   socket; `publish` sends the queue events, shaped by `round_faults`; `socket_faults` sends
+//!   what the socket faults send.
+//! - [`Fault`] (`fault`) is every fault `POST /sim/faults` takes, as a type whose JSON is the
+//!   endpoint's; `inject` applies one where it acts and lists what is armed.
 //!
 //! `/sim/…` (no auth): `GET /sim/truth`; `POST /sim/traffic/pause` and `…/resume` (or start
 //! paused with `SimConfig::start_paused`); `POST /sim/queues`, `DELETE /sim/queues/{id}`,
 //! `POST /sim/queues/{id}/release`; `POST /sim/faults` and `GET /sim/faults`;
 //! `GET /sim/requests`.
+//!
+//! `POST /sim/faults` takes one [`Fault`] as JSON. The API faults `rate_limit`, `server_error`,
+//! `malformed_body` and `slow_response` take a `count` and an optional exact `path`;
+//! `revoke_tokens`, `close_sockets`, `socket_closing`, `stop_heartbeats`, `resume_heartbeats`,
+//! `expire_channels` and `malformed_message` act at once; and
+//! - `{"kind": "refuse_channels", "count": 2, "status": 400}` refuses the next channel
+//!   creations as at the per-client limit (`status` defaults to 400; a count of 0 disarms);
+//! - `{"kind": "oversized_message", "bytes": 2097152}` sends every socket one valid event padded
+//!   to at least `bytes` (default 2 MiB, at most 64 MiB);
+//! - `{"kind": "duplicate_events", "rounds": 3}` sends every event of the next rounds twice;
+//! - `{"kind": "reorder_events", "rounds": 1}` delivers a round's observations after the next
+//!   round's, which repeats each held group newer;
+//! - `{"kind": "shorten_channels", "ttlMs": 500}` makes every channel expire that soon, silently
+//!   (channels also expire after `SimConfig::channel_ttl`, closing the socket without notice).
+//!
+//! `GET /sim/faults` lists what is armed, each with the requests, creations or rounds
+//! `remaining`.
 
 mod analytics;
 mod api;
+mod api_faults;
 mod auth;
 mod channels;
 pub mod config;
 mod control;
 mod directory;
-mod faults;
+mod expiry;
+mod fault;
 mod guard;
+mod inject;
+mod notifications;
+mod publish;
+mod round_faults;
 mod routing;
+mod socket_faults;
 mod stats;
 mod traffic;
 mod view;
@@ -51,6 +80,7 @@ use tokio_util::sync::CancellationToken;
 use crate::genesys::model::Queue;
 
 pub use config::SimConfig;
+pub use fault::Fault;
 
 use directory::{Directory, UnknownDivision};
 
@@ -94,7 +124,9 @@ pub async fn start(
     }
     let app = router(sim.clone());
     let tick = tokio::spawn(tick_loop(sim.clone(), cancel.clone()));
-    let publish = tokio::spawn(ws::publish_loop(sim.clone(), cancel.clone()));
+    let publisher = publish::Publisher::default();
+    let publish = tokio::spawn(publisher.run(sim.clone(), cancel.clone()));
+    let expiry = tokio::spawn(expiry::expiry_loop(sim.clone(), cancel.clone()));
     let server_cancel = cancel.clone();
     let server = tokio::spawn(async move {
         let shutdown = server_cancel.cancelled_owned();
@@ -106,7 +138,13 @@ pub async fn start(
         }
     });
     let task = tokio::spawn(async move {
-        for (name, task) in [("server", server), ("tick", tick), ("publish", publish)] {
+        let tasks = [
+            ("server", server),
+            ("tick", tick),
+            ("publish", publish),
+            ("expiry", expiry),
+        ];
+        for (name, task) in tasks {
             if let Err(error) = task.await {
                 tracing::warn!(task = name, %error, "simulator task ended abnormally");
             }
@@ -124,8 +162,8 @@ pub async fn start(
 /// Everything the handlers and tasks share. Each lock is held only for a synchronous step and
 /// never across an await.
 ///
-/// NB: lock order is `model`, then `queues`, then `paused_since`, and `channels` is never taken
-/// with another lock held. Whoever changes the queue set holds the model too, so anyone holding
+/// NB: lock order is `model`, then `queues`, then `paused_since`; `channels` and `publishing`
+/// are never taken with another lock held. Whoever changes the queue set holds the model too, so anyone holding
 /// the model sees a directory and a traffic model with the same slots.
 pub(crate) struct Sim {
     pub config: SimConfig,
@@ -139,6 +177,8 @@ pub(crate) struct Sim {
     pub auth: auth::AuthState,
     pub gate: guard::Gate,
     pub channels: Mutex<channels::Registry>,
+    /// The publish faults armed for the next rounds, and a held-back round.
+    pub publishing: Mutex<round_faults::RoundFaults>,
     pub heartbeats: AtomicBool,
     /// Asks the publisher to send every group's current state once (after a pause).
     pub publish_all: AtomicBool,
@@ -171,12 +211,13 @@ impl Sim {
         Self {
             auth: auth::AuthState::new(&config),
             gate: guard::Gate::default(),
+            channels: Mutex::new(channels::Registry::new(config.channel_ttl)),
             config,
             queues: RwLock::new(queues),
             presence_ids,
             model: Mutex::new(model),
             paused_since: Mutex::new(None),
-            channels: Mutex::new(channels::Registry::default()),
+            publishing: Mutex::new(round_faults::RoundFaults::default()),
             heartbeats: AtomicBool::new(true),
             publish_all: AtomicBool::new(false),
             address,
@@ -284,7 +325,7 @@ fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route("/oauth/token", post(auth::token))
         .merge(api::routes())
-        .merge(channels::routes())
+        .merge(notifications::routes())
         .route("/channels/{id}", get(ws::upgrade))
         .merge(control::routes())
         .fallback(api::not_found)

@@ -1,5 +1,5 @@
 //! The notification WebSocket (API.md §8): one session per socket (heartbeats, ping/pong,
-//! socket-side subscribe) and the publisher that turns model changes into queue topic events.
+//! socket-side subscribe); `publish` sends the queue events, `socket_faults` the fault frames.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,20 +12,13 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use crate::genesys::model::{
-    AggregateDataContainer, AggregateMetricData, Group, HEARTBEAT_MESSAGE, MetadataBody,
-    NotificationFrame, StatisticalResponse, TOPIC_CHANNEL_METADATA, TOPIC_SOCKET_CLOSING,
-    queue_observation_topic,
+    HEARTBEAT_MESSAGE, MetadataBody, NotificationFrame, TOPIC_CHANNEL_METADATA,
 };
-use crate::genesys::time::{format_interval, from_epoch_millis};
 
-use super::analytics::aggregate_metrics;
-use super::channels::{Outbound, subscribe};
-use super::stats::{RUNNING_BUCKET_MS, RunningKey, StatSet};
-use super::traffic::uuid;
-use super::view::{QueueView, event_media_metrics, event_user_metrics, queue_view};
+use super::channels::Outbound;
+use super::notifications::subscribe;
 use super::{Sim, lock};
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
@@ -41,7 +34,7 @@ pub(crate) async fn upgrade(
     ws.on_upgrade(move |socket| session(sim, id, socket))
 }
 
-fn metadata_frame(topic: &str, message: &str) -> String {
+pub(crate) fn metadata_frame(topic: &str, message: &str) -> String {
     let frame = NotificationFrame {
         topic_name: topic.to_owned(),
         version: None,
@@ -124,160 +117,6 @@ fn client_message(sim: &Sim, channel: &str, text: &str) -> Option<String> {
             Some(result.to_string())
         }
         _ => None,
-    }
-}
-
-/// Sends every connected socket a `socket_closing` notice and closes it after the grace.
-pub(crate) fn socket_closing(sim: &Arc<Sim>) {
-    let sockets = lock(&sim.channels).sockets();
-    let notice = metadata_frame(TOPIC_SOCKET_CLOSING, "Socket is closing for maintenance");
-    for (id, conn) in sockets {
-        lock(&sim.channels).send_to(&id, conn, Outbound::Text(notice.clone()));
-        let sim = sim.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                () = sim.cancel.cancelled() => {}
-                () = tokio::time::sleep(sim.config.socket_closing_grace) => {
-                    lock(&sim.channels).send_to(&id, conn, Outbound::Close);
-                }
-            }
-        });
-    }
-}
-
-/// Sends `message` to every connected socket, whatever it subscribed to.
-pub(crate) fn to_every_socket(sim: &Sim, message: &Outbound) {
-    let channels = lock(&sim.channels);
-    for (id, conn) in channels.sockets() {
-        channels.send_to(&id, conn, message.clone());
-    }
-}
-
-/// Publishes changed queue state every `publish_interval`, so each queue gets at most one
-/// round of events per interval.
-pub(crate) async fn publish_loop(sim: Arc<Sim>, cancel: CancellationToken) {
-    let mut ticks = tokio::time::interval(sim.config.publish_interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last: Vec<Option<QueueView>> = Vec::new();
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            _ = ticks.tick() => publish_once(&sim, &mut last),
-        }
-    }
-}
-
-fn event(
-    queue_id: &str,
-    media: Option<&str>,
-    interval: String,
-    metrics: Vec<AggregateMetricData>,
-) -> String {
-    let frame = NotificationFrame {
-        topic_name: queue_observation_topic(queue_id),
-        version: Some("2".to_owned()),
-        event_body: AggregateDataContainer {
-            group: Group {
-                queue_id: Some(queue_id.to_owned()),
-                media_type: media.map(str::to_owned),
-            },
-            data: vec![StatisticalResponse { interval, metrics }],
-        },
-        metadata: Some(json!({"CorrelationId": uuid(&mut rand::rng())})),
-    };
-    serde_json::to_string(&frame).unwrap_or_default()
-}
-
-/// What one publish round sends: taken under the model lock, rendered after it.
-struct Round {
-    /// (queue index, queue id, current view) of every live queue.
-    views: Vec<(usize, String, QueueView)>,
-    /// Changed running totals of live queues, with the queue id and service-level target.
-    running: Vec<(String, f64, RunningKey, StatSet)>,
-    media_types: Vec<String>,
-}
-
-fn take_round(sim: &Sim, now: i64, force: bool) -> Round {
-    let mut model = sim.model();
-    if force {
-        model.ledger.mark_running_changed();
-    }
-    let queues = sim.queues();
-    let views = queues
-        .live()
-        .map(|(q, queue)| (q, queue.id.clone(), queue_view(&model, q)))
-        .collect();
-    let running = model
-        .ledger
-        .take_changed_running(now)
-        .into_iter()
-        .filter_map(|(key, set)| {
-            let id = queues.get(key.0)?.id.clone();
-            Some((id, model.queues[key.0].service_level.target, key, set))
-        })
-        .collect();
-    Round {
-        views,
-        running,
-        media_types: model.media_types.clone(),
-    }
-}
-
-/// One round of events; `last` holds what each queue slot last published and grows with the
-/// directory.
-pub(crate) fn publish_once(sim: &Sim, last: &mut Vec<Option<QueueView>>) {
-    let force = sim.publish_all.swap(false, Ordering::SeqCst);
-    let now = sim.now_ms();
-    let Some(instant) = from_epoch_millis(now) else {
-        return;
-    };
-    let zero_width = format_interval(instant, instant);
-    let Round {
-        views,
-        running,
-        media_types,
-    } = take_round(sim, now, force);
-    let mut frames: Vec<(String, String)> = Vec::new();
-    for (queue, id, view) in views {
-        if last.len() <= queue {
-            last.resize(queue + 1, None);
-        }
-        let previous = if force { None } else { last[queue].as_ref() };
-        for (m, media) in view.media.iter().enumerate() {
-            if previous.is_none_or(|p| p.media.get(m) != Some(media)) {
-                let metrics = event_media_metrics(media);
-                let text = event(&id, Some(&media_types[m]), zero_width.clone(), metrics);
-                frames.push((queue_observation_topic(&id), text));
-            }
-        }
-        if previous.is_none_or(|p| p.users != view.users) {
-            let metrics = event_user_metrics(&view.users, &sim.presence_ids);
-            frames.push((
-                queue_observation_topic(&id),
-                event(&id, None, zero_width.clone(), metrics),
-            ));
-        }
-        last[queue] = Some(view);
-    }
-    for (id, target, (_, media, bucket), set) in running {
-        let (Some(from), Some(to)) = (
-            from_epoch_millis(bucket),
-            from_epoch_millis(bucket + RUNNING_BUCKET_MS),
-        ) else {
-            continue;
-        };
-        let metrics = aggregate_metrics(&set, None, target);
-        let text = event(
-            &id,
-            media_types.get(media).map(String::as_str),
-            format_interval(from, to),
-            metrics,
-        );
-        frames.push((queue_observation_topic(&id), text));
-    }
-    let channels = lock(&sim.channels);
-    for (topic, text) in frames {
-        channels.send_topic(&topic, &text);
     }
 }
 

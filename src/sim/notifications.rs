@@ -1,0 +1,246 @@
+//! `/api/v2/notifications/channels…` (API.md §7): creating channels and managing their
+//! subscriptions over REST, through the channel registry.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{head, post};
+use axum::{Extension, Json, Router};
+
+use crate::genesys::model::{
+    Channel, ChannelTopic, ChannelTopicEntityListing, queue_id_from_topic,
+};
+use crate::genesys::time::{format_instant, from_epoch_millis};
+
+use super::api::parse_json;
+use super::channels::{MAX_CHANNELS_PER_CLIENT, MAX_TOPICS, SubscribeError};
+use super::guard::{Client, Failure};
+use super::{Sim, lock};
+
+pub(crate) fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/api/v2/notifications/channels", post(create_channel))
+        .route("/api/v2/notifications/channels/{id}", head(head_channel))
+        .route(
+            "/api/v2/notifications/channels/{id}/subscriptions",
+            post(add_topics)
+                .put(replace_topics)
+                .get(list_topics)
+                .delete(delete_topics),
+        )
+}
+
+async fn create_channel(
+    State(sim): State<Arc<Sim>>,
+    Extension(Client(client)): Extension<Client>,
+    headers: HeaderMap,
+) -> Response {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| sim.address.to_string(), str::to_owned);
+    let created = {
+        let mut channels = lock(&sim.channels);
+        match channels.take_refusal() {
+            Some(status) => Err(status),
+            None => Ok(channels.create(&client, sim.now_ms())),
+        }
+    };
+    let (id, expires_ms) = match created {
+        Ok(created) => created,
+        Err(status) => return channel_limit_reached(status).into_response(),
+    };
+    let channel = Channel {
+        connect_uri: format!("ws://{host}/channels/{id}"),
+        id,
+        expires: from_epoch_millis(expires_ms).map(format_instant),
+    };
+    Json(channel).into_response()
+}
+
+async fn head_channel(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> StatusCode {
+    if lock(&sim.channels).is_valid(&id, sim.now_ms()) {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    }
+}
+
+/// The refusal Genesys answers at the per-client channel limit (`refuse_channels`).
+fn channel_limit_reached(status: StatusCode) -> Failure {
+    Failure::new(
+        status,
+        "channel.limit.reached",
+        format!("The limit of {MAX_CHANNELS_PER_CLIENT} channels per client was reached"),
+    )
+}
+
+fn channel_not_found(id: &str) -> Failure {
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "not.found",
+        format!("Channel {id} not found"),
+    )
+}
+
+fn listing(topics: Vec<String>) -> Response {
+    let entities = topics.into_iter().map(|id| ChannelTopic { id }).collect();
+    Json(ChannelTopicEntityListing { entities }).into_response()
+}
+
+/// Topics we can serve: queue observation topics of known queues.
+fn check_topics(sim: &Sim, topics: &[String]) -> Result<(), String> {
+    let unknown = |t: &&String| {
+        queue_id_from_topic(t)
+            .and_then(|q| sim.queue_index(q))
+            .is_none()
+    };
+    match topics.iter().find(unknown) {
+        Some(topic) => Err(format!("Invalid topic: {topic}")),
+        None => Ok(()),
+    }
+}
+
+/// Subscribes through the registry; shared by the REST endpoints and the socket `subscribe`.
+pub(crate) fn subscribe(
+    sim: &Sim,
+    id: &str,
+    topics: Vec<String>,
+    replace: bool,
+) -> Result<Vec<String>, Failure> {
+    let too_many = || Failure::bad_request("At most 1000 topics per channel");
+    if topics.len() > MAX_TOPICS {
+        return Err(too_many());
+    }
+    check_topics(sim, &topics).map_err(Failure::bad_request)?;
+    lock(&sim.channels)
+        .subscribe(id, topics, replace, sim.now_ms())
+        .map_err(|error| match error {
+            SubscribeError::NotFound => channel_not_found(id),
+            SubscribeError::TooManyTopics => too_many(),
+        })
+}
+
+async fn change_topics(
+    sim: &Sim,
+    id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    replace: bool,
+) -> Response {
+    let topics: Vec<ChannelTopic> = match parse_json(headers, body) {
+        Ok(topics) => topics,
+        Err(failure) => return failure.into_response(),
+    };
+    let topics = topics.into_iter().map(|t| t.id).collect();
+    match subscribe(sim, id, topics, replace) {
+        Ok(list) => listing(list),
+        Err(failure) => failure.into_response(),
+    }
+}
+
+async fn replace_topics(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    change_topics(&sim, &id, &headers, &body, true).await
+}
+
+async fn add_topics(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    change_topics(&sim, &id, &headers, &body, false).await
+}
+
+async fn list_topics(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
+    match lock(&sim.channels).topics(&id, sim.now_ms()) {
+        Some(topics) => listing(topics),
+        None => channel_not_found(&id).into_response(),
+    }
+}
+
+async fn delete_topics(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
+    if lock(&sim.channels).clear(&id, sim.now_ms()) {
+        listing(Vec::new())
+    } else {
+        channel_not_found(&id).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::genesys::model::{Channel, queue_observation_topic};
+    use crate::sim::harness::TestSim;
+
+    #[tokio::test]
+    async fn subscriptions_are_replaced_added_listed_and_limited() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let created = sim
+            .post_json(&token, "/api/v2/notifications/channels", &json!({}))
+            .await;
+        let channel: Channel = created.json().await.unwrap();
+        let path = format!(
+            "/api/v2/notifications/channels/{}/subscriptions",
+            channel.id
+        );
+        let topic = |i: usize| json!({"id": queue_observation_topic(&sim.handle.queues[i].id)});
+
+        let put = sim.put_json(&token, &path, &json!([topic(0)])).await;
+        assert_eq!(put.status(), 200);
+        let post = sim.post_json(&token, &path, &json!([topic(1)])).await;
+        let listing: Value = post.json().await.unwrap();
+        assert_eq!(listing["entities"].as_array().unwrap().len(), 2);
+        let get: Value = sim.get(&token, &path).await.json().await.unwrap();
+        assert_eq!(get, listing);
+
+        let too_many: Vec<Value> = (0..1001).map(|_| topic(0)).collect();
+        let put = sim.put_json(&token, &path, &json!(too_many)).await;
+        assert_eq!(put.status(), 400);
+        let unknown = sim
+            .put_json(&token, &path, &json!([{"id": "v2.nope"}]))
+            .await;
+        assert_eq!(unknown.status(), 400);
+
+        let deleted: Value = sim.delete(&token, &path).await.json().await.unwrap();
+        assert_eq!(deleted["entities"], json!([]));
+
+        let missing = "/api/v2/notifications/channels/streaming-0-nope/subscriptions";
+        let missing = sim.put_json(&token, missing, &json!([topic(0)])).await;
+        assert_eq!(missing.status(), 404);
+        let channel_path = format!("/api/v2/notifications/channels/{}", channel.id);
+        assert_eq!(sim.head(&token, &channel_path).await.status(), 200);
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_21st_channel_replaces_the_oldest_unconnected_one() {
+        let sim = TestSim::fast().await;
+        let token = sim.token().await;
+        let mut ids = Vec::new();
+        for _ in 0..21 {
+            let created = sim
+                .post_json(&token, "/api/v2/notifications/channels", &json!({}))
+                .await;
+            ids.push(created.json::<Channel>().await.unwrap().id);
+        }
+        let head = async |id: &String| {
+            let path = format!("/api/v2/notifications/channels/{id}");
+            sim.head(&token, &path).await.status().as_u16()
+        };
+        assert_eq!(head(&ids[0]).await, 404);
+        assert_eq!(head(&ids[1]).await, 200);
+        assert_eq!(head(&ids[20]).await, 200);
+        sim.stop().await;
+    }
+}

@@ -1,0 +1,377 @@
+//! The publisher (API.md §8): every `publish_interval` one round of queue topic events, an
+//! observation for each group whose state changed and the running totals that changed, shaped
+//! by the `round_faults` armed.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::genesys::model::{
+    AggregateDataContainer, AggregateMetricData, Group, NotificationFrame, StatisticalResponse,
+    queue_observation_topic,
+};
+use crate::genesys::time::{format_interval, from_epoch_millis};
+
+use super::analytics::aggregate_metrics;
+use super::round_faults::Frame;
+use super::stats::{RUNNING_BUCKET_MS, RunningKey, StatSet};
+use super::traffic::uuid;
+use super::view::{QueueView, event_media_metrics, event_user_metrics, queue_view};
+use super::{Sim, lock};
+
+/// Renders one queue topic event: an observation (`t/t`) or running totals (a bucket).
+pub(crate) fn event(
+    queue_id: &str,
+    media: Option<&str>,
+    interval: String,
+    metrics: Vec<AggregateMetricData>,
+) -> String {
+    let frame = NotificationFrame {
+        topic_name: queue_observation_topic(queue_id),
+        version: Some("2".to_owned()),
+        event_body: AggregateDataContainer {
+            group: Group {
+                queue_id: Some(queue_id.to_owned()),
+                media_type: media.map(str::to_owned),
+            },
+            data: vec![StatisticalResponse { interval, metrics }],
+        },
+        metadata: Some(json!({"CorrelationId": uuid(&mut rand::rng())})),
+    };
+    serde_json::to_string(&frame).unwrap_or_default()
+}
+
+/// What one publish round sends: taken under the model lock, rendered after it.
+struct Round {
+    /// (queue index, queue id, current view) of every live queue.
+    views: Vec<(usize, String, QueueView)>,
+    /// Changed running totals of live queues, with the queue id and service-level target.
+    running: Vec<(String, f64, RunningKey, StatSet)>,
+    media_types: Vec<String>,
+}
+
+fn take_round(sim: &Sim, now: i64, force: bool) -> Round {
+    let mut model = sim.model();
+    if force {
+        model.ledger.mark_running_changed();
+    }
+    let queues = sim.queues();
+    let views = queues
+        .live()
+        .map(|(q, queue)| (q, queue.id.clone(), queue_view(&model, q)))
+        .collect();
+    let running = model
+        .ledger
+        .take_changed_running(now)
+        .into_iter()
+        .filter_map(|(key, set)| {
+            let id = queues.get(key.0)?.id.clone();
+            Some((id, model.queues[key.0].service_level.target, key, set))
+        })
+        .collect();
+    Round {
+        views,
+        running,
+        media_types: model.media_types.clone(),
+    }
+}
+
+/// Turns model changes into events, one round per `publish_interval`.
+#[derive(Debug, Default)]
+pub(crate) struct Publisher {
+    /// What each queue slot last published; grows with the directory.
+    last: Vec<Option<QueueView>>,
+    /// The instant of the last round's observations, in epoch milliseconds.
+    last_instant: i64,
+}
+
+impl Publisher {
+    /// Publishes every `publish_interval`, so each queue gets at most one round of events per
+    /// interval.
+    pub(crate) async fn run(mut self, sim: Arc<Sim>, cancel: CancellationToken) {
+        let mut ticks = tokio::time::interval(sim.config.publish_interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break,
+                _ = ticks.tick() => self.publish_once(&sim),
+            }
+        }
+        // NB: a round held back by `reorder_events` goes out rather than being left behind.
+        let held = lock(&sim.publishing).take_held();
+        send(&sim, held);
+    }
+
+    /// One round of events.
+    fn publish_once(&mut self, sim: &Sim) {
+        let force = sim.publish_all.swap(false, Ordering::SeqCst);
+        let now = sim.now_ms();
+        // NB: strictly increasing, so an observation held back by `reorder_events` is always
+        // recognisably older than the one sent before it, even on a coarse or stopped clock.
+        let instant_ms = now.max(self.last_instant + 1);
+        let Some(instant) = from_epoch_millis(instant_ms) else {
+            return;
+        };
+        self.last_instant = instant_ms;
+        let held = lock(&sim.publishing).held_groups();
+        let round = take_round(sim, now, force);
+        let mut frames = Vec::new();
+        let zero_width = format_interval(instant, instant);
+        for (queue, id, view) in round.views {
+            if self.last.len() <= queue {
+                self.last.resize(queue + 1, None);
+            }
+            // NB: a group held back is sent again, newer, ahead of its held observation.
+            let due = |group| {
+                held.contains(&group)
+                    || force
+                    || self.last[queue].as_ref().is_none_or(|last| match group {
+                        (_, Some(m)) => last.media.get(m) != view.media.get(m),
+                        (_, None) => last.users != view.users,
+                    })
+            };
+            let topic = queue_observation_topic(&id);
+            for (m, media) in view.media.iter().enumerate() {
+                if due((queue, Some(m))) {
+                    let metrics = event_media_metrics(media);
+                    let media_type = round.media_types.get(m).map(String::as_str);
+                    frames.push(Frame {
+                        topic: topic.clone(),
+                        group: Some((queue, Some(m))),
+                        text: event(&id, media_type, zero_width.clone(), metrics),
+                    });
+                }
+            }
+            if due((queue, None)) {
+                let metrics = event_user_metrics(&view.users, &sim.presence_ids);
+                frames.push(Frame {
+                    topic,
+                    group: Some((queue, None)),
+                    text: event(&id, None, zero_width.clone(), metrics),
+                });
+            }
+            self.last[queue] = Some(view);
+        }
+        frames.extend(running_frames(round.running, &round.media_types));
+        let frames = lock(&sim.publishing).shape(frames);
+        send(sim, frames);
+    }
+}
+
+/// The events of the running totals that changed: interval aggregates of their bucket.
+fn running_frames(
+    running: Vec<(String, f64, RunningKey, StatSet)>,
+    media_types: &[String],
+) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    for (id, target, (_, media, bucket), set) in running {
+        let (Some(from), Some(to)) = (
+            from_epoch_millis(bucket),
+            from_epoch_millis(bucket + RUNNING_BUCKET_MS),
+        ) else {
+            continue;
+        };
+        let metrics = aggregate_metrics(&set, None, target);
+        let text = event(
+            &id,
+            media_types.get(media).map(String::as_str),
+            format_interval(from, to),
+            metrics,
+        );
+        frames.push(Frame {
+            topic: queue_observation_topic(&id),
+            group: None,
+            text,
+        });
+    }
+    frames
+}
+
+fn send(sim: &Sim, frames: Vec<Frame>) {
+    let channels = lock(&sim.channels);
+    for frame in frames {
+        channels.send_topic(&frame.topic, &frame.text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use chrono::{DateTime, Utc};
+    use serde_json::{Value, json};
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::genesys::time::parse_interval;
+    use crate::sim::harness::{DEADLINE, Socket, TestSim, channel, connect, next_text, truth_now};
+    use crate::sim::traffic::Model;
+    use crate::sim::{Fault, SimConfig};
+
+    #[tokio::test]
+    async fn a_cancelled_publisher_sends_what_it_held_and_leaves_nothing_held() {
+        let config = SimConfig::fast_for_tests(5);
+        let model = Model::new(&config, 0);
+        let address = SocketAddr::from(([127, 0, 0, 1], 0));
+        let sim = Arc::new(Sim::new(config, model, address, CancellationToken::new()));
+        lock(&sim.publishing).reorder(1);
+        let mut publisher = Publisher::default();
+        publisher.publish_once(&sim);
+        let armed = lock(&sim.publishing).armed();
+        assert!(
+            armed[0]["heldFrames"].as_u64() > Some(0),
+            "every group is new: {armed:?}"
+        );
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        publisher.run(sim.clone(), cancel).await;
+        assert!(lock(&sim.publishing).armed().is_empty());
+    }
+
+    #[test]
+    fn round_instants_strictly_increase_even_on_a_stopped_clock() {
+        let config = SimConfig {
+            clock: crate::clock::Clock::scaled(0.0),
+            ..SimConfig::fast_for_tests(6)
+        };
+        let model = Model::new(&config, 0);
+        let address = SocketAddr::from(([127, 0, 0, 1], 0));
+        let sim = Sim::new(config, model, address, CancellationToken::new());
+        let mut publisher = Publisher::default();
+        publisher.publish_once(&sim);
+        let first = publisher.last_instant;
+        publisher.publish_once(&sim);
+        assert_eq!(publisher.last_instant, first + 1);
+    }
+
+    /// A socket subscribed to every queue, once its first queue event has arrived.
+    async fn watching_every_queue(sim: &TestSim) -> Socket {
+        let token = sim.token().await;
+        let channel = channel(sim, &token).await;
+        let topics: Vec<Value> = sim
+            .handle
+            .queues
+            .iter()
+            .map(|q| json!({"id": queue_observation_topic(&q.id)}))
+            .collect();
+        let path = format!(
+            "/api/v2/notifications/channels/{}/subscriptions",
+            channel.id
+        );
+        let put = sim.put_json(&token, &path, &json!(topics)).await;
+        assert_eq!(put.status(), 200);
+        let mut socket = connect(&channel).await;
+        next_queue_event(&mut socket).await;
+        socket
+    }
+
+    /// The next queue topic event, as its text.
+    async fn next_queue_event(socket: &mut Socket) -> String {
+        let waited = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let text = next_text(socket).await.expect("socket stays open");
+                if text.contains(r#""topicName":"v2.analytics.queues."#) {
+                    return text;
+                }
+            }
+        });
+        waited.await.expect("queue events keep coming")
+    }
+
+    /// An observation's group (queue id and media type, or users) and instant.
+    fn observed(text: &str) -> Option<(String, DateTime<Utc>)> {
+        let frame: Value = serde_json::from_str(text).unwrap();
+        let body = &frame["eventBody"];
+        let (from, to) = parse_interval(body["data"][0]["interval"].as_str()?)?;
+        let group = &body["group"];
+        let media = group["mediaType"].as_str().unwrap_or("users");
+        (from == to).then(|| (format!("{}/{media}", group["queueId"]), from))
+    }
+
+    /// The simulated now once `GET /sim/faults` no longer lists `kind`: every later observation
+    /// comes from a round the fault did not touch.
+    async fn once_done(sim: &TestSim, kind: &str) -> DateTime<Utc> {
+        let waited = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let armed = sim.get_json("/sim/faults").await;
+                if armed["armed"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|a| a["kind"] != kind)
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        waited.await.expect("the fault is used up");
+        truth_now(&sim.truth().await)
+    }
+
+    /// Queue events until `after` more have arrived past the first observation later than
+    /// `boundary`, and the index of that observation.
+    async fn events_past(socket: &mut Socket, boundary: DateTime<Utc>) -> (Vec<String>, usize) {
+        let mut events = Vec::new();
+        let mut past = None;
+        while past.is_none_or(|at| events.len() < at + 30) {
+            let text = next_queue_event(socket).await;
+            if past.is_none() && observed(&text).is_some_and(|(_, at)| at > boundary) {
+                past = Some(events.len());
+            }
+            events.push(text);
+        }
+        (events, past.unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn duplicated_rounds_reach_the_socket_as_pairs_and_then_stop() {
+        let sim = TestSim::fast().await;
+        let mut socket = watching_every_queue(&sim).await;
+        sim.fault(&Fault::DuplicateEvents { rounds: 3 }).await;
+        let boundary = once_done(&sim, "duplicate_events").await;
+        let (events, past) = events_past(&mut socket, boundary).await;
+        let runs = events.chunk_by(|a, b| a == b).map(<[String]>::len);
+        let runs: Vec<usize> = runs.collect();
+        assert!(
+            runs.iter().all(|n| *n <= 2),
+            "never more than twice: {runs:?}"
+        );
+        assert!(runs.contains(&2), "some events came twice in a row");
+        let later = &events[past..];
+        assert!(later.chunk_by(|a, b| a == b).all(|run| run.len() == 1));
+        sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_held_round_arrives_after_a_newer_one_and_then_order_returns() {
+        let sim = TestSim::fast().await;
+        let mut socket = watching_every_queue(&sim).await;
+        sim.fault(&Fault::ReorderEvents { rounds: 1 }).await;
+        let boundary = once_done(&sim, "reorder_events").await;
+        let (events, past) = events_past(&mut socket, boundary).await;
+        let mut newest: HashMap<String, DateTime<Utc>> = HashMap::new();
+        let mut stale = Vec::new();
+        for (index, text) in events.iter().enumerate() {
+            let Some((group, at)) = observed(text) else {
+                continue;
+            };
+            match newest.get(&group) {
+                Some(seen) if *seen >= at => stale.push((index, at)),
+                _ => {
+                    newest.insert(group, at);
+                }
+            }
+        }
+        assert!(!stale.is_empty(), "an older observation after a newer one");
+        let instants: HashSet<_> = stale.iter().map(|(_, at)| *at).collect();
+        assert_eq!(instants.len(), 1, "one held round: {stale:?}");
+        assert!(stale.iter().all(|(index, _)| *index < past), "{stale:?}");
+        sim.stop().await;
+    }
+}

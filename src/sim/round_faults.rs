@@ -1,0 +1,174 @@
+//! What `duplicate_events` and `reorder_events` do to the publish rounds: pure state over the
+//! frames each round made, so the order a client sees is decided (and tested) in one place.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+/// An observation group: (queue slot, media index), the media index `None` for user metrics.
+pub(crate) type GroupKey = (usize, Option<usize>);
+
+/// One queue topic event of a round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Frame {
+    pub topic: String,
+    /// The observation's group; `None` for running totals, which are never held back.
+    pub group: Option<GroupKey>,
+    pub text: String,
+}
+
+/// What `duplicate_events` and `reorder_events` do to the next rounds. Armed by `inject`,
+/// applied by the publisher; rounds count only when they have frames the fault acts on, so a
+/// quiet round does not use one up.
+#[derive(Debug, Default)]
+pub(crate) struct RoundFaults {
+    /// Rounds left whose every frame is sent twice in a row.
+    duplicate_rounds: u32,
+    /// Rounds left whose observations are held back until after the next round's frames.
+    reorder_rounds: u32,
+    /// The observations of a held round. Whatever is armed, the next round sends them (after
+    /// its own frames), so nothing stays held.
+    held: Vec<Frame>,
+}
+
+impl RoundFaults {
+    /// Duplicates the frames of the next `rounds` rounds that have any; 0 disarms.
+    pub(crate) fn duplicate(&mut self, rounds: u32) {
+        self.duplicate_rounds = rounds;
+    }
+
+    /// Holds back the observations of the next `rounds` rounds that have any, each until after
+    /// the round that follows it (which is never held itself); 0 disarms, and what is already
+    /// held still follows the next round.
+    pub(crate) fn reorder(&mut self, rounds: u32) {
+        self.reorder_rounds = rounds;
+    }
+
+    /// The groups whose held observation the next round must precede with a newer one.
+    pub(crate) fn held_groups(&self) -> HashSet<GroupKey> {
+        self.held.iter().filter_map(|f| f.group).collect()
+    }
+
+    /// The frames a round sends, in order, given the frames it made.
+    pub(crate) fn shape(&mut self, frames: Vec<Frame>) -> Vec<Frame> {
+        let mut sent = if !self.held.is_empty() {
+            let mut sent = frames;
+            sent.append(&mut self.held);
+            sent
+        } else if self.reorder_rounds > 0 && frames.iter().any(|f| f.group.is_some()) {
+            self.reorder_rounds -= 1;
+            let (held, sent) = frames.into_iter().partition(|f| f.group.is_some());
+            self.held = held;
+            sent
+        } else {
+            frames
+        };
+        if self.duplicate_rounds > 0 && !sent.is_empty() {
+            self.duplicate_rounds -= 1;
+            sent = sent.into_iter().flat_map(|f| [f.clone(), f]).collect();
+        }
+        sent
+    }
+
+    /// Empties what is held, to send it now (on shutdown).
+    pub(crate) fn take_held(&mut self) -> Vec<Frame> {
+        std::mem::take(&mut self.held)
+    }
+
+    /// The entries `GET /sim/faults` lists for what is still armed or held.
+    pub(crate) fn armed(&self) -> Vec<Value> {
+        let mut armed = Vec::new();
+        if self.duplicate_rounds > 0 {
+            armed.push(json!({"kind": "duplicate_events", "remaining": self.duplicate_rounds}));
+        }
+        if self.reorder_rounds > 0 || !self.held.is_empty() {
+            armed.push(
+                json!({"kind": "reorder_events", "remaining": self.reorder_rounds,
+                              "heldFrames": self.held.len()}),
+            );
+        }
+        armed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observation(queue: usize, media: Option<usize>, text: &str) -> Frame {
+        Frame {
+            topic: format!("q{queue}"),
+            group: Some((queue, media)),
+            text: text.to_owned(),
+        }
+    }
+
+    fn totals(text: &str) -> Frame {
+        Frame {
+            topic: "q0".to_owned(),
+            group: None,
+            text: text.to_owned(),
+        }
+    }
+
+    fn texts(frames: &[Frame]) -> Vec<&str> {
+        frames.iter().map(|f| f.text.as_str()).collect()
+    }
+
+    #[test]
+    fn a_held_round_follows_the_next_one_which_repeats_its_groups_and_nothing_stays_held() {
+        let mut faults = RoundFaults::default();
+        faults.reorder(1);
+        let quiet = faults.shape(vec![totals("t0")]);
+        assert_eq!(
+            texts(&quiet),
+            ["t0"],
+            "a round without observations is not held"
+        );
+        let first = vec![observation(0, Some(1), "a1"), totals("t1")];
+        assert_eq!(texts(&faults.shape(first)), ["t1"], "totals are never held");
+        assert_eq!(faults.held_groups(), HashSet::from([(0, Some(1))]));
+        assert_eq!(faults.armed()[0]["heldFrames"], 1);
+        let second = vec![observation(0, Some(1), "a2"), observation(1, None, "b2")];
+        assert_eq!(texts(&faults.shape(second)), ["a2", "b2", "a1"]);
+        assert!(faults.held_groups().is_empty());
+        assert!(faults.armed().is_empty());
+        let third = vec![observation(0, Some(1), "a3")];
+        assert_eq!(texts(&faults.shape(third)), ["a3"]);
+    }
+
+    #[test]
+    fn reordering_two_rounds_swaps_two_pairs_and_disarming_still_sends_what_is_held() {
+        let mut faults = RoundFaults::default();
+        faults.reorder(2);
+        let mut sent = Vec::new();
+        for round in 1..=5 {
+            let frames = vec![observation(0, None, &format!("r{round}"))];
+            sent.extend(faults.shape(frames));
+        }
+        assert_eq!(texts(&sent), ["r2", "r1", "r4", "r3", "r5"]);
+
+        faults.reorder(1);
+        assert!(faults.shape(vec![observation(0, None, "x1")]).is_empty());
+        faults.reorder(0);
+        let flushed = faults.shape(vec![observation(0, None, "x2")]);
+        assert_eq!(texts(&flushed), ["x2", "x1"]);
+        assert!(faults.armed().is_empty());
+    }
+
+    #[test]
+    fn duplicated_rounds_send_each_frame_twice_in_a_row_and_quiet_rounds_do_not_count() {
+        let mut faults = RoundFaults::default();
+        faults.duplicate(2);
+        let first = faults.shape(vec![observation(0, None, "a"), totals("t")]);
+        assert_eq!(texts(&first), ["a", "a", "t", "t"]);
+        assert!(faults.shape(Vec::new()).is_empty());
+        assert_eq!(
+            faults.armed(),
+            [json!({"kind": "duplicate_events", "remaining": 1})]
+        );
+        assert_eq!(texts(&faults.shape(vec![totals("u")])), ["u", "u"]);
+        assert_eq!(texts(&faults.shape(vec![totals("v")])), ["v"]);
+        assert!(faults.armed().is_empty());
+    }
+}
