@@ -7,7 +7,7 @@ use common::checks::{
     exporter_get, gauges_match_truth, metric_grows, metric_reaches, reading, ready, value,
 };
 use common::{Harness, eventually};
-use serde_json::json;
+use genesys_exporter::sim::Fault;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnects_and_resyncs_after_the_sockets_close() {
@@ -15,7 +15,7 @@ async fn reconnects_and_resyncs_after_the_sockets_close() {
     ready(&harness).await;
     let resyncs = [("result", "success")];
     let resyncs = reading(&harness, "genesys_exporter_resyncs_total", &resyncs).await;
-    harness.fault(json!({"kind": "close_sockets"})).await;
+    harness.fault(Fault::CloseSockets).await;
     metric_reaches(
         &harness,
         "genesys_exporter_stream_reconnects_total",
@@ -34,7 +34,7 @@ async fn reconnects_and_resyncs_after_the_sockets_close() {
 async fn replaces_the_socket_on_socket_closing_without_losing_the_stream() {
     let harness = Harness::start(12).await;
     ready(&harness).await;
-    harness.fault(json!({"kind": "socket_closing"})).await;
+    harness.fault(Fault::SocketClosing).await;
     metric_reaches(
         &harness,
         "genesys_exporter_notifications_total",
@@ -61,7 +61,7 @@ async fn heartbeat_silence_is_detected_and_the_stream_rebuilt() {
     ready(&harness).await;
     // NB: any frame counts as a sign of life, so the traffic must be quiet for the silence to show.
     harness.pause_traffic().await;
-    harness.fault(json!({"kind": "stop_heartbeats"})).await;
+    harness.fault(Fault::StopHeartbeats).await;
     metric_reaches(
         &harness,
         "genesys_exporter_stream_reconnects_total",
@@ -69,7 +69,7 @@ async fn heartbeat_silence_is_detected_and_the_stream_rebuilt() {
         1.0,
     )
     .await;
-    harness.fault(json!({"kind": "resume_heartbeats"})).await;
+    harness.fault(Fault::ResumeHeartbeats).await;
     ready(&harness).await;
     gauges_match_truth(&harness).await;
     harness.stop().await;
@@ -79,7 +79,7 @@ async fn heartbeat_silence_is_detected_and_the_stream_rebuilt() {
 async fn malformed_and_unknown_messages_are_counted_and_not_fatal() {
     let harness = Harness::start(14).await;
     ready(&harness).await;
-    harness.fault(json!({"kind": "malformed_message"})).await;
+    harness.fault(Fault::MalformedMessage).await;
     metric_reaches(
         &harness,
         "genesys_exporter_notifications_total",
@@ -119,7 +119,7 @@ async fn a_revoked_token_is_replaced_and_polling_goes_on() {
         &refreshes,
     )
     .await;
-    harness.fault(json!({"kind": "revoke_tokens"})).await;
+    harness.fault(Fault::RevokeTokens).await;
     refreshes.grows_by(&harness, 1.0).await;
     let polls = [("result", "success")];
     metric_grows(
@@ -137,7 +137,11 @@ async fn rate_limits_are_waited_out_and_counted() {
     let harness = Harness::start(16).await;
     ready(&harness).await;
     harness
-        .fault(json!({"kind": "rate_limit", "count": 2, "retryAfterSeconds": 1}))
+        .fault(Fault::RateLimit {
+            count: 2,
+            retry_after_seconds: 1,
+            path: None,
+        })
         .await;
     eventually("both 429s are counted", || async {
         let got = harness

@@ -8,13 +8,21 @@ use std::time::Duration;
 
 use common::checks::{gauges_match_truth, ready, value};
 use common::{Harness, Scrape, eventually};
-use genesys_exporter::sim::SimConfig;
-use serde_json::{Value, json};
+use genesys_exporter::sim::{Fault, SimConfig};
+use serde_json::Value;
 
 const STAMP: &str = "genesys_queue_observation_timestamp_seconds";
 const STALE: &str = "genesys_exporter_queue_stale";
-const CHANNELS: &str = "/api/v2/notifications/channels";
 const OBSERVATIONS: &str = "/api/v2/analytics/queues/observations/query";
+
+/// `count` observation queries answered 503 (0 disarms).
+fn failing_observations(count: u32) -> Fault {
+    Fault::ServerError {
+        count,
+        status: 503,
+        path: Some(OBSERVATIONS.to_owned()),
+    }
+}
 
 fn unix_now() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64 / 1000.0
@@ -105,9 +113,9 @@ async fn quiet_queues_on_a_healthy_stream_stay_within_two_heartbeats_of_now() {
 async fn a_channel_that_cannot_be_created_lives_on_fallback_resyncs_until_it_can() {
     let harness = Harness::start(32).await;
     ready(&harness).await;
-    let refuse = |count: u32| json!({"kind": "server_error", "count": count, "status": 503, "path": CHANNELS});
+    let refuse = |count: u32| Fault::RefuseChannels { count, status: 503 };
     harness.fault(refuse(100_000)).await;
-    harness.fault(json!({"kind": "expire_channels"})).await;
+    harness.fault(Fault::ExpireChannels).await;
     let down = |scrape: &Scrape| {
         let connected = value(
             scrape,
@@ -194,14 +202,13 @@ async fn queues_that_cannot_be_refreshed_turn_stale_and_removed_gauges_come_back
     ready(&harness).await;
     let queues = queues(&harness.truth().await);
     harness
-        .fault(json!({"kind": "server_error", "count": 100_000, "status": 503, "path": CHANNELS}))
+        .fault(Fault::RefuseChannels {
+            count: 100_000,
+            status: 503,
+        })
         .await;
-    harness
-        .fault(
-            json!({"kind": "server_error", "count": 100_000, "status": 503, "path": OBSERVATIONS}),
-        )
-        .await;
-    harness.fault(json!({"kind": "expire_channels"})).await;
+    harness.fault(failing_observations(100_000)).await;
+    harness.fault(Fault::ExpireChannels).await;
     eventually("every queue stale and its gauges gone", || async {
         let scrape = harness.scrape().await;
         let stale = per_queue(&scrape, STALE, &queues);
@@ -228,11 +235,12 @@ async fn queues_that_cannot_be_refreshed_turn_stale_and_removed_gauges_come_back
             .0,
         200
     );
+    harness.fault(failing_observations(0)).await;
     harness
-        .fault(json!({"kind": "server_error", "count": 0, "path": OBSERVATIONS}))
-        .await;
-    harness
-        .fault(json!({"kind": "server_error", "count": 0, "path": CHANNELS}))
+        .fault(Fault::RefuseChannels {
+            count: 0,
+            status: 503,
+        })
         .await;
     harness.pause_traffic().await;
     gauges_match_truth(&harness).await;

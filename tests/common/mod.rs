@@ -165,8 +165,10 @@ impl Harness {
         self.sim_post("/sim/traffic/pause", Value::Null).await;
     }
 
-    pub async fn fault(&self, kind: Value) {
-        self.sim_post("/sim/faults", kind).await;
+    /// Arms a simulator fault: a [`genesys_exporter::sim::Fault`], or its JSON.
+    pub async fn fault(&self, fault: impl serde::Serialize) {
+        let body = serde_json::to_value(fault).expect("a fault serializes");
+        self.sim_post("/sim/faults", body).await;
     }
 
     /// Cancels everything and waits for the exporter to finish its shutdown.
