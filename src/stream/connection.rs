@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures_util::{Stream, StreamExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
@@ -19,6 +20,13 @@ use super::message::{self, Message, QueueEvent};
 use crate::genesys::model::AggregateDataContainer;
 use crate::metrics::Metrics;
 use crate::observations::{ObservationIssue, Observations};
+
+/// A notification larger than this is skipped and counted: Genesys's are a few KB (one queue's
+/// metrics), so a huge one is a fault, and parsing it would cost memory for nothing.
+pub const MAX_NOTIFICATION_BYTES: usize = 1 << 20;
+
+/// Past this the socket itself fails (and is replaced): what one message may hold in memory.
+const MAX_WEBSOCKET_MESSAGE_BYTES: usize = 16 << 20;
 
 /// The socket type the connector yields.
 pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -66,6 +74,8 @@ pub enum Outcome {
     SocketClosing,
     UnknownTopic,
     Malformed,
+    /// Larger than [`MAX_NOTIFICATION_BYTES`]; not parsed.
+    Oversized,
     /// An observation older than one already applied for its queue, skipped.
     OutOfOrder,
     /// A repeat of the last observation applied for its queue, skipped.
@@ -83,6 +93,7 @@ impl Outcome {
             Self::SocketClosing => "socket_closing",
             Self::UnknownTopic => "unknown_topic",
             Self::Malformed => "malformed",
+            Self::Oversized => "oversized",
             Self::OutOfOrder => "out_of_order",
             Self::Duplicate => "duplicate",
             Self::Ignored => "ignored",
@@ -114,7 +125,11 @@ impl ConnectError {
 pub async fn connect(connect_uri: &str, timeout: Duration) -> Result<WsStream, ConnectError> {
     // NB: tokio-tungstenite builds its rustls connector from the process-wide provider.
     crate::genesys::install_crypto_provider();
-    match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(connect_uri)).await {
+    let limits = WebSocketConfig::default()
+        .max_message_size(Some(MAX_WEBSOCKET_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_WEBSOCKET_MESSAGE_BYTES));
+    let connecting = tokio_tungstenite::connect_async_with_config(connect_uri, Some(limits), false);
+    match tokio::time::timeout(timeout, connecting).await {
         Ok(Ok((socket, _response))) => Ok(socket),
         Ok(Err(error)) => Err(ConnectError::Handshake(error)),
         Err(_) => Err(ConnectError::Timeout(timeout)),
@@ -173,6 +188,14 @@ impl SessionContext {
 
     /// Handles one text frame; returns its outcome and whether it ends the session.
     pub fn handle_text(&self, text: &str) -> (Outcome, Option<SessionEnd>) {
+        if text.len() > MAX_NOTIFICATION_BYTES {
+            warn!(
+                bytes = text.len(),
+                limit = MAX_NOTIFICATION_BYTES,
+                "oversized notification skipped"
+            );
+            return (Outcome::Oversized, None);
+        }
         let now_ms = chrono::Utc::now().timestamp_millis();
         let outcome = match message::parse(text) {
             Ok(Message::Heartbeat) => {
@@ -401,6 +424,16 @@ mod tests {
             "an unmonitored queue"
         );
         assert_eq!(outcome_line(&metrics, "heartbeat"), "1");
+    }
+
+    #[test]
+    fn an_oversized_notification_is_skipped_and_counted() {
+        let (ctx, metrics) = context();
+        let padding = "x".repeat(MAX_NOTIFICATION_BYTES);
+        let huge = OBSERVATION.replacen('{', &format!(r#"{{"padding":"{padding}","#), 1);
+        assert_eq!(ctx.handle_text(&huge), (Outcome::Oversized, None));
+        assert!(!metrics.render(0).contains(r#"state="waiting"} 3"#));
+        assert_eq!(ctx.handle_text(OBSERVATION).0, Outcome::Observation);
     }
 
     #[test]
