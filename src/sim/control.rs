@@ -20,7 +20,7 @@ use super::directory::UnknownDivision;
 use super::stats::{Metric, StatSet, service_level, stat_of};
 use super::traffic::Model;
 use super::view::queue_view;
-use super::{NewQueue, Sim, lock};
+use super::{NewQueue, QueueUpdate, Sim, lock};
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
@@ -28,7 +28,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/sim/traffic/pause", post(pause))
         .route("/sim/traffic/resume", post(resume))
         .route("/sim/queues", post(add_queue))
-        .route("/sim/queues/{id}", delete(remove_queue))
+        .route("/sim/queues/{id}", delete(remove_queue).patch(update_queue))
         .route("/sim/queues/{id}/release", post(release_queue))
         .route("/sim/requests", get(requests))
         .merge(super::inject::routes())
@@ -153,6 +153,27 @@ async fn add_queue(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         }
         Err(UnknownDivision(id)) => {
             control_error(StatusCode::BAD_REQUEST, format!("no division {id}"))
+        }
+    }
+}
+
+async fn update_queue(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let update: QueueUpdate = match serde_json::from_slice(&body) {
+        Ok(update) => update,
+        Err(error) => return control_error(StatusCode::BAD_REQUEST, error.to_string()),
+    };
+    match sim.update_queue(&id, update) {
+        Ok(Some(queue)) => {
+            tracing::info!(queue_id = %queue.id, name = %queue.name, "simulator queue updated");
+            Json(queue).into_response()
+        }
+        Ok(None) => queue_not_found(&id),
+        Err(UnknownDivision(division)) => {
+            control_error(StatusCode::BAD_REQUEST, format!("no division {division}"))
         }
     }
 }

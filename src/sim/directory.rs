@@ -110,6 +110,37 @@ impl Directory {
         Ok((index, self.slots[index].queue.clone()))
     }
 
+    /// Renames the live queue with `id` and/or moves it to another division; the queue as it
+    /// now is, or `None` if there is no such queue.
+    pub(crate) fn update(
+        &mut self,
+        id: &str,
+        name: Option<String>,
+        division_id: Option<&str>,
+    ) -> Result<Option<Queue>, UnknownDivision> {
+        let division = match division_id {
+            None => None,
+            Some(wanted) => Some(
+                self.divisions
+                    .iter()
+                    .find(|d| d.id == wanted)
+                    .cloned()
+                    .ok_or_else(|| UnknownDivision(wanted.to_owned()))?,
+            ),
+        };
+        let Some(index) = self.index_of(id) else {
+            return Ok(None);
+        };
+        let queue = &mut self.slots[index].queue;
+        if let Some(name) = name {
+            queue.name = name;
+        }
+        if let Some(division) = division {
+            queue.division = Some(division);
+        }
+        Ok(Some(queue.clone()))
+    }
+
     /// Hides the queue with `id`; its index, if it was live.
     pub(crate) fn remove(&mut self, id: &str) -> Option<usize> {
         let index = self.index_of(id)?;
@@ -171,6 +202,23 @@ mod tests {
         assert_eq!(first.get(3), None);
         assert_eq!(first.index_of(&added.id), Some(12));
         assert_eq!(first.live().count(), 12);
+    }
+
+    #[test]
+    fn a_queue_is_renamed_and_moved_in_place() {
+        let mut directory = directory(7);
+        let (index, queue) = directory.add(Some("Old".into()), None).unwrap();
+        let other = directory.divisions[1].id.clone();
+        let moved = directory.update(&queue.id, Some("New".into()), Some(&other));
+        let moved = moved.unwrap().unwrap();
+        assert_eq!(
+            (moved.name.as_str(), moved.division.unwrap().id),
+            ("New", other)
+        );
+        assert_eq!(directory.index_of(&queue.id), Some(index), "same identity");
+        assert_eq!(directory.update("nope", None, None), Ok(None));
+        let unknown = directory.update(&queue.id, None, Some("nope"));
+        assert_eq!(unknown, Err(UnknownDivision("nope".into())));
     }
 
     #[test]

@@ -22,7 +22,8 @@
 //!   endpoint's; `inject` applies one where it acts and lists what is armed.
 //!
 //! `/sim/…` (no auth): `GET /sim/truth`; `POST /sim/traffic/pause` and `…/resume` (or start
-//! paused with `SimConfig::start_paused`); `POST /sim/queues`, `DELETE /sim/queues/{id}`,
+//! paused with `SimConfig::start_paused`); `POST /sim/queues`, `PATCH /sim/queues/{id}` (rename,
+//! move to another division), `DELETE /sim/queues/{id}`,
 //! `POST /sim/queues/{id}/release`; `POST /sim/faults` and `GET /sim/faults`;
 //! `GET /sim/requests`.
 //!
@@ -186,6 +187,14 @@ pub(crate) struct Sim {
     pub cancel: CancellationToken,
 }
 
+/// A change to a live queue (`PATCH /sim/queues/{id}`): a new name, another division.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct QueueUpdate {
+    pub name: Option<String>,
+    pub division_id: Option<String>,
+}
+
 /// A queue to add at run time (`POST /sim/queues`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
@@ -271,6 +280,16 @@ impl Sim {
         let added = model.add_queue(now, request.held);
         debug_assert_eq!(added, index, "directory and model slots move together");
         Ok(queue)
+    }
+
+    /// Renames or moves a live queue, keeping its traffic; `None` if there is none with `id`.
+    pub(crate) fn update_queue(
+        &self,
+        id: &str,
+        update: QueueUpdate,
+    ) -> Result<Option<Queue>, UnknownDivision> {
+        self.queues_mut()
+            .update(id, update.name, update.division_id.as_deref())
     }
 
     /// Removes a live queue and stops its traffic; false if there is none with `id`.
