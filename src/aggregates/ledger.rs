@@ -76,14 +76,37 @@ impl FoldReport {
         self.service_level_target = other.service_level_target.or(self.service_level_target);
     }
 
-    /// Buckets refused, by reason label (`genesys_exporter_aggregate_buckets_rejected_total`).
-    pub fn rejected(&self) -> [(&'static str, usize); 4] {
+    /// Buckets refused, by reason (`genesys_exporter_aggregate_buckets_rejected_total`).
+    pub fn rejected(&self) -> [(Rejection, usize); 4] {
         [
-            ("other_width", self.skipped_buckets),
-            ("off_grid", self.off_grid_buckets),
-            ("expired", self.expired_buckets),
-            ("malformed", self.malformed),
+            (Rejection::OtherWidth, self.skipped_buckets),
+            (Rejection::OffGrid, self.off_grid_buckets),
+            (Rejection::Expired, self.expired_buckets),
+            (Rejection::Malformed, self.malformed),
         ]
+    }
+}
+
+/// Why a bucket was not folded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Not of the configured granularity.
+    OtherWidth,
+    /// Its start is off the UTC granularity grid.
+    OffGrid,
+    /// Older than the window.
+    Expired,
+    Malformed,
+}
+
+impl Rejection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OtherWidth => "other_width",
+            Self::OffGrid => "off_grid",
+            Self::Expired => "expired",
+            Self::Malformed => "malformed",
+        }
     }
 }
 
@@ -538,7 +561,7 @@ mod tests {
         assert!(report.deltas.is_empty());
         assert_eq!(report.off_grid_buckets, 1);
         assert_eq!(ledger.bucket_count(), 0);
-        assert_eq!(report.rejected()[1], ("off_grid", 1));
+        assert_eq!(report.rejected()[1], (Rejection::OffGrid, 1));
     }
 
     #[test]

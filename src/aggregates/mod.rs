@@ -94,11 +94,7 @@ impl ConversationTotals {
             let fresh = Ledger::new(granularity, totals.metrics.counters().to_vec());
             totals.lock().ledger = fresh;
         }
-        totals.metrics.state_loaded(
-            result
-                .as_ref()
-                .map_or_else(LoadError::as_str, |()| "loaded"),
-        );
+        totals.metrics.state_loaded(result.as_ref().copied());
         totals.store = Some(store);
         totals
     }

@@ -305,7 +305,7 @@ impl State {
                     } else {
                         "transport"
                     };
-                    self.metrics.api_request(endpoint, label, seconds);
+                    self.metrics.api_request(Endpoint::Token, label, seconds);
                     let error = ApiError::Transport {
                         endpoint,
                         source: source_error,
@@ -314,7 +314,8 @@ impl State {
                 }
                 Ok(response) => {
                     let status = response.status();
-                    self.metrics.api_request(endpoint, status.as_str(), seconds);
+                    self.metrics
+                        .api_request(Endpoint::Token, status.as_str(), seconds);
                     let wait = retry_after(response.headers());
                     let body = match response.bytes().await {
                         Ok(body) => body,
@@ -340,7 +341,7 @@ impl State {
                             return Err(self.invalid_client(&body));
                         }
                         StatusCode::TOO_MANY_REQUESTS => {
-                            self.metrics.api_rate_limited(endpoint);
+                            self.metrics.api_rate_limited(Endpoint::Token);
                             (wait, self.status_error(status))
                         }
                         s if s.is_server_error() => (backoff.next_delay(), self.status_error(s)),

@@ -2,6 +2,9 @@
 //! apart from the Genesys-derived series.
 
 use super::Metrics;
+use crate::aggregates::ledger::Rejection;
+use crate::aggregates::state::LoadError;
+use crate::genesys::client::Endpoint;
 use crate::stream::connection::{Outcome, SessionEnd};
 use crate::stream::supervisor::StreamError;
 
@@ -45,17 +48,19 @@ impl Metrics {
     }
 
     /// One finished API request; `status` is the HTTP status or an error kind.
-    pub fn api_request(&self, endpoint: &str, status: &str, seconds: f64) {
+    pub fn api_request(&self, endpoint: Endpoint, status: &str, seconds: f64) {
         self.api_requests
-            .with_label_values(&[endpoint, status])
+            .with_label_values(&[endpoint.as_str(), status])
             .inc();
         self.api_request_duration
-            .with_label_values(&[endpoint])
+            .with_label_values(&[endpoint.as_str()])
             .observe(seconds);
     }
 
-    pub fn api_rate_limited(&self, endpoint: &str) {
-        self.api_rate_limited.with_label_values(&[endpoint]).inc();
+    pub fn api_rate_limited(&self, endpoint: Endpoint) {
+        self.api_rate_limited
+            .with_label_values(&[endpoint.as_str()])
+            .inc();
     }
 
     pub fn token_refreshed(&self, ok: bool) {
@@ -86,18 +91,19 @@ impl Metrics {
         }
     }
 
-    /// `n` aggregate buckets were not folded for `reason` (a `FoldReport::rejected` label).
-    pub fn aggregate_buckets_rejected(&self, reason: &str, n: usize) {
+    /// `n` aggregate buckets were not folded for `reason`.
+    pub fn aggregate_buckets_rejected(&self, reason: Rejection, n: usize) {
         if n > 0 {
             self.buckets_rejected
-                .with_label_values(&[reason])
+                .with_label_values(&[reason.as_str()])
                 .inc_by(n as u64);
         }
     }
 
-    /// How loading the counter state went at start-up (`loaded`, or why it was ignored).
-    pub fn state_loaded(&self, result: &str) {
-        self.state_loads.with_label_values(&[result]).inc();
+    /// How loading the counter state went at start-up: loaded, or why it was ignored.
+    pub fn state_loaded(&self, result: Result<(), &LoadError>) {
+        let label = result.map_or_else(LoadError::as_str, |()| "loaded");
+        self.state_loads.with_label_values(&[label]).inc();
     }
 
     pub fn state_written(&self, ok: bool, at_unix_seconds: i64) {

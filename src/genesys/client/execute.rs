@@ -169,7 +169,7 @@ impl GenesysClient {
                 } else {
                     "transport"
                 };
-                self.inner.metrics.api_request(label, kind, seconds);
+                self.inner.metrics.api_request(endpoint, kind, seconds);
                 let error = ApiError::Transport {
                     endpoint: label,
                     source,
@@ -182,7 +182,7 @@ impl GenesysClient {
         };
         self.inner
             .metrics
-            .api_request(label, status.as_str(), seconds);
+            .api_request(endpoint, status.as_str(), seconds);
         if status.is_success() {
             return Attempt::Done(Ok(bytes.to_vec()));
         }
@@ -190,7 +190,7 @@ impl GenesysClient {
         match status {
             StatusCode::UNAUTHORIZED => Attempt::Unauthorized { error },
             StatusCode::TOO_MANY_REQUESTS => {
-                self.inner.metrics.api_rate_limited(label);
+                self.inner.metrics.api_rate_limited(endpoint);
                 Attempt::Retry {
                     delay: retry_after(&headers),
                     error,
