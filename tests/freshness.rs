@@ -110,10 +110,26 @@ async fn quiet_queues_on_a_healthy_stream_stay_within_two_heartbeats_of_now() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_channel_that_cannot_be_created_lives_on_fallback_resyncs_until_it_can() {
-    let harness = Harness::start(32).await;
+async fn a_channel_refused_at_the_channel_limit_lives_on_fallback_resyncs_until_it_can() {
+    let refuse = |count: u32| Fault::RefuseChannels { count, status: 400 };
+    lives_on_fallback_resyncs(32, refuse).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_on_channel_creation_leaves_the_gauges_on_fallback_resyncs() {
+    let storm = |count: u32| Fault::RateLimit {
+        count,
+        retry_after_seconds: 1,
+        path: Some("/api/v2/notifications/channels".to_owned()),
+    };
+    lives_on_fallback_resyncs(34, storm).await;
+}
+
+/// While `refuse(n)` refuses channel creation, fallback resyncs keep the gauges equal to the
+/// truth; once `refuse(0)` lifts it, the channel streams again.
+async fn lives_on_fallback_resyncs(seed: u64, refuse: impl Fn(u32) -> Fault) {
+    let harness = Harness::start(seed).await;
     ready(&harness).await;
-    let refuse = |count: u32| Fault::RefuseChannels { count, status: 503 };
     harness.fault(refuse(100_000)).await;
     harness.fault(Fault::ExpireChannels).await;
     let down = |scrape: &Scrape| {
@@ -131,7 +147,7 @@ async fn a_channel_that_cannot_be_created_lives_on_fallback_resyncs_until_it_can
     };
     eventually("the channel is down and its creation refused", || async {
         match down(&harness.scrape().await) {
-            (0.0, refused) if refused >= 2.0 => Ok(()),
+            (0.0, refused) if refused >= 1.0 => Ok(()),
             other => Err(format!("connected, refused = {other:?}")),
         }
     })
