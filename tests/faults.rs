@@ -8,7 +8,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::checks::{exporter_get, metric_reaches, ready, value, value_now};
+use common::checks::{
+    assert_alive_and_ready, exporter_get, metric_reaches, ready, value, value_now,
+};
 use common::truth::{check_against_truth, gauge_mismatches};
 use common::{Harness, Scrape, eventually};
 use genesys_exporter::sim::{Fault, SimConfig};
@@ -35,13 +37,6 @@ struct Case {
 
 fn observations_path() -> Option<String> {
     Some(OBSERVATIONS.to_owned())
-}
-
-async fn assert_alive_and_ready(harness: &Harness, when: &str) {
-    let (health, body) = exporter_get(harness, "/healthz").await;
-    assert_eq!(health, 200, "{when}: {body}");
-    let (ready, body) = exporter_get(harness, "/readyz").await;
-    assert_eq!(ready, 200, "{when}: {body}");
 }
 
 /// Waits until every gauge equals the truth; returns how long that took.

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::checks::{gauges_match_truth, ready, value};
+use common::checks::{assert_alive_and_ready, exporter_get, gauges_match_truth, ready, value};
 use common::{Harness, Scrape, eventually};
 use genesys_exporter::sim::{Fault, SimConfig};
 use serde_json::Value;
@@ -182,20 +182,7 @@ async fn lives_on_fallback_resyncs(seed: u64, refuse: impl Fn(u32) -> Fault) {
             .all(|s| *s == Some(0.0)),
         "fresh from the fallback"
     );
-    assert_eq!(
-        harness
-            .get_text(&format!("{}/readyz", harness.exporter_url))
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        harness
-            .get_text(&format!("{}/healthz", harness.exporter_url))
-            .await
-            .0,
-        200
-    );
+    assert_alive_and_ready(&harness, "on fallback resyncs").await;
 
     harness.fault(refuse(0)).await;
     eventually("the channel streams again", || async {
@@ -245,11 +232,9 @@ async fn queues_that_cannot_be_refreshed_turn_stale_and_removed_gauges_come_back
     })
     .await;
     assert_eq!(
-        harness
-            .get_text(&format!("{}/healthz", harness.exporter_url))
-            .await
-            .0,
-        200
+        exporter_get(&harness, "/healthz").await.0,
+        200,
+        "stale, not dead"
     );
     harness.fault(failing_observations(0)).await;
     harness

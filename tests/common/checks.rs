@@ -19,6 +19,14 @@ pub async fn exporter_get(harness: &Harness, path: &str) -> (u16, String) {
         .await
 }
 
+/// `/healthz` and `/readyz` both answer 200 (`when` names the moment in a failure).
+pub async fn assert_alive_and_ready(harness: &Harness, when: &str) {
+    let (health, body) = exporter_get(harness, "/healthz").await;
+    assert_eq!(health, 200, "{when}: {body}");
+    let (ready, body) = exporter_get(harness, "/readyz").await;
+    assert_eq!(ready, 200, "{when}: {body}");
+}
+
 pub async fn ready(harness: &Harness) {
     eventually("the exporter is ready and streaming", || async {
         let (status, body) = exporter_get(harness, "/readyz").await;

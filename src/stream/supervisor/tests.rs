@@ -227,11 +227,25 @@ fn settings(heartbeat_timeout: Duration) -> StreamSettings {
 /// sends no heartbeats of its own.
 const QUIET: Duration = Duration::from_secs(30);
 
-async fn start(
+/// The parts every supervisor test builds: a WebSocket server, a scripted upstream (q1 and q2
+/// waiting 5 unless `prepare` says otherwise), metrics watching q1 and q2, and a driver for
+/// `queue_ids`.
+struct Fixture {
+    server: Arc<WsServer>,
+    upstream: FakeUpstream,
+    metrics: Arc<Metrics>,
+    observations: Arc<Observations>,
+    health: Arc<Health>,
+    queues: watch::Sender<Vec<String>>,
+    driver: Driver<FakeUpstream>,
+    queue_ids: watch::Receiver<Vec<String>>,
+}
+
+async fn fixture(
     prepare: impl FnOnce(&mut Script),
     queue_ids: &[&str],
     heartbeat_timeout: Duration,
-) -> Harness {
+) -> Fixture {
     let (server, addr) = ws_server().await;
     let mut script = Script {
         waiting: 5,
@@ -270,15 +284,33 @@ async fn start(
         settings(heartbeat_timeout),
         "test".into(),
     );
-    let cancel = CancellationToken::new();
-    let task = tokio::spawn(driver.run(rx, cancel.clone()));
-    Harness {
+    Fixture {
         server,
         upstream,
         metrics,
         observations,
         health,
         queues,
+        driver,
+        queue_ids: rx,
+    }
+}
+
+async fn start(
+    prepare: impl FnOnce(&mut Script),
+    queue_ids: &[&str],
+    heartbeat_timeout: Duration,
+) -> Harness {
+    let f = fixture(prepare, queue_ids, heartbeat_timeout).await;
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(f.driver.run(f.queue_ids, cancel.clone()));
+    Harness {
+        server: f.server,
+        upstream: f.upstream,
+        metrics: f.metrics,
+        observations: f.observations,
+        health: f.health,
+        queues: f.queues,
         cancel,
         task,
     }

@@ -18,54 +18,17 @@ struct Rig {
 }
 
 async fn rig(prepare: impl FnOnce(&mut Script), queue_ids: &[&str]) -> Rig {
-    let (_server, addr) = ws_server().await;
-    let mut script = Script {
-        waiting: 5,
-        ..Script::default()
-    };
-    prepare(&mut script);
-    let upstream = FakeUpstream {
-        addr,
-        script: Arc::new(Mutex::new(script)),
-        create_gate: Arc::default(),
-        query_gate: Arc::default(),
-    };
-    let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
-    let labels: Vec<QueueLabels> = ["q1", "q2"]
-        .iter()
-        .map(|id| QueueLabels {
-            id: (*id).into(),
-            name: format!("Queue {id}"),
-            division: "Home".into(),
-        })
-        .collect();
-    metrics.set_queues(&labels);
-    let ctx = SessionContext::new(
-        Arc::new(Observations::new(metrics.clone())),
-        Arc::new(|_| 0),
-        metrics.clone(),
-        QUIET,
-    );
-    let health = Arc::new(Health::default());
-    health.channel_started("test");
-    let ids = queue_ids.iter().map(|id| (*id).to_owned()).collect();
-    let (queues, rx) = watch::channel(ids);
-    let driver = Driver::new(
-        upstream.clone(),
-        ctx,
-        health.clone(),
-        settings(QUIET),
-        "test".into(),
-    );
-    let progress = driver.progress(rx);
+    let f = fixture(prepare, queue_ids, QUIET).await;
+    f.health.channel_started("test");
+    let progress = f.driver.progress(f.queue_ids);
     Rig {
-        driver,
+        driver: f.driver,
         progress,
-        upstream,
-        metrics,
-        health,
+        upstream: f.upstream,
+        metrics: f.metrics,
+        health: f.health,
         cancel: CancellationToken::new(),
-        _queues: queues,
+        _queues: f.queues,
     }
 }
 
