@@ -316,18 +316,23 @@ async fn start(
     }
 }
 
+/// The value of `series` (name and labels) in a render of `metrics` now.
+fn rendered(metrics: &Metrics, series: &str) -> Option<String> {
+    let text = metrics.render(chrono::Utc::now().timestamp_millis());
+    text.lines().find_map(|line| {
+        line.strip_prefix(series)?
+            .strip_prefix(' ')
+            .map(str::to_owned)
+    })
+}
+
 impl Harness {
     fn script(&self) -> std::sync::MutexGuard<'_, Script> {
         self.upstream.script.lock().unwrap()
     }
 
     fn line(&self, series: &str) -> Option<String> {
-        let text = self.metrics.render(chrono::Utc::now().timestamp_millis());
-        text.lines().find_map(|line| {
-            line.strip_prefix(series)?
-                .strip_prefix(' ')
-                .map(str::to_owned)
-        })
+        rendered(&self.metrics, series)
     }
 
     async fn stop(mut self) {

@@ -44,12 +44,7 @@ impl Rig {
     }
 
     fn line(&self, series: &str) -> Option<String> {
-        let text = self.metrics.render(chrono::Utc::now().timestamp_millis());
-        text.lines().find_map(|line| {
-            line.strip_prefix(series)?
-                .strip_prefix(' ')
-                .map(str::to_owned)
-        })
+        rendered(&self.metrics, series)
     }
 
     fn channel(&self, id: &str) -> ChannelState {
