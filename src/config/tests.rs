@@ -153,6 +153,21 @@ fn bad_values_name_the_key_and_the_fix_on_one_line() {
             "aggregates.poll_interval",
             "positive",
         ),
+        (
+            ("GENESYS_EXPORTER_STREAM__STALENESS_BOUND", "20s"),
+            "stream.staleness_bound",
+            "three fallback intervals",
+        ),
+        (
+            ("GENESYS_EXPORTER_STREAM__STALE_GAUGES", "hide"),
+            "stream.stale_gauges",
+            "neither keep nor remove",
+        ),
+        (
+            ("GENESYS_EXPORTER_QUEUES__ABSENT_GRACE_REFRESHES", "-1"),
+            "queues.absent_grace_refreshes",
+            "",
+        ),
     ];
     for ((name, value), key, fix) in cases {
         let error = error_for(&[(name, value)]);

@@ -11,7 +11,7 @@
 use super::{InteractionState, Metrics, QueueLabels, ROUTING_STATUSES};
 
 /// What happens to the observation gauges of a stale queue (`stream.stale_gauges`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StaleGauges {
     /// They keep their last values; `genesys_exporter_queue_stale` says not to trust them.
@@ -19,6 +19,20 @@ pub enum StaleGauges {
     Keep,
     /// They disappear until a resync refreshes them, so nothing frozen can be graphed.
     Remove,
+}
+
+impl<'de> serde::Deserialize<'de> for StaleGauges {
+    /// By hand, so a wrong value gets an error that lists the right ones.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        match value.as_str() {
+            "keep" => Ok(Self::Keep),
+            "remove" => Ok(Self::Remove),
+            other => Err(serde::de::Error::custom(format!(
+                "`{other}` is neither keep nor remove"
+            ))),
+        }
+    }
 }
 
 /// How freshness turns into staleness.
