@@ -4,7 +4,8 @@
 //! waits out a backoff; while any of them runs the channel is down, and the queues it carries
 //! are resynced over REST every `fallback_poll_interval` (`Driver::while_down`). Streaming
 //! starts with a resync, because events were missed during the gap, and ends in
-//! `Phase::Rotating` (make-before-break) or `Phase::Reconnecting`.
+//! `Phase::Rotating` (make-before-break) or `Phase::Reconnecting`; those two live phases are
+//! in `live`.
 //!
 //! One `Supervisor` owns one channel and the topics of the queue set it is given; sharding
 //! more than 1,000 queues means running several supervisors with disjoint sets.
@@ -19,7 +20,7 @@ use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::connection::{self, ConnectError, SessionContext, SessionEnd, WsStream, run_session};
+use super::connection::{self, ConnectError, SessionContext, WsStream};
 use super::upstream::{ChannelState, Upstream};
 use crate::aggregates::ConversationTotals;
 use crate::backoff::Backoff;
@@ -34,8 +35,6 @@ use crate::observations::Observations;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Floor for the fallback interval, so a zero setting cannot turn into a request storm.
 const MIN_FALLBACK_POLL: Duration = Duration::from_millis(100);
-/// How long a replaced socket gets to close politely.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct StreamSettings {
@@ -182,16 +181,7 @@ pub(crate) struct Driver<U> {
     label: String,
 }
 
-/// Why an update runs while streaming.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum UpdateKind {
-    /// Resubscribe and resync the whole new queue set.
-    QueueChange,
-    /// Resync only the queues left stale.
-    StaleRetry,
-}
-
-type Update<'a> = Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send + 'a>>;
+pub(crate) type Update<'a> = Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send + 'a>>;
 
 impl<U: Upstream> Driver<U> {
     pub(crate) fn new(
@@ -436,187 +426,8 @@ impl<U: Upstream> Driver<U> {
         }
         ok
     }
-
-    /// Resyncs the whole queue set (events were missed during the gap), then applies events
-    /// until the session ends.
-    async fn stream(
-        &self,
-        live: Live,
-        progress: &mut Progress,
-        cancel: &CancellationToken,
-    ) -> Step {
-        let Live { state, socket } = live;
-        self.ctx.metrics.stream_connected(&self.label, true);
-        info!(channel = self.label, id = state.channel.id, "streaming");
-        let queue_ids = progress.queues.borrow().clone();
-        progress.last_resync = Some(Instant::now());
-        let resynced = tokio::select! {
-            _ = cancel.cancelled() => None,
-            _ = self.resync(&queue_ids, &queue_ids) => Some(()),
-        };
-        if resynced.is_none() {
-            close(socket).await;
-            return Ok(Phase::Stopped);
-        }
-        let started = Instant::now();
-        let (end, socket, channel_gone) = self.read(socket, &state, progress, cancel).await?;
-        if end == SessionEnd::Cancelled {
-            close(socket).await;
-            return Ok(Phase::Stopped);
-        }
-        self.ctx.metrics.stream_reconnected(end);
-        if started.elapsed() >= self.settings.heartbeat_timeout {
-            progress.backoff.reset();
-        }
-        if end.is_rotation() {
-            return Ok(Phase::Rotating(Live { state, socket }));
-        }
-        warn!(
-            channel = self.label,
-            id = state.channel.id,
-            reason = end.as_str(),
-            "stream ended, reconnecting"
-        );
-        close(socket).await;
-        self.ctx.metrics.stream_connected(&self.label, false);
-        Ok(Phase::Reconnecting((!channel_gone).then_some(state)))
-    }
-
-    /// Reads the socket until its session ends; returns why, the socket, and whether upstream
-    /// lost the channel. Meanwhile a queue-set change resubscribes and resyncs, and stale
-    /// queues are resynced every `fallback_poll_interval` until they are fresh. Events keep
-    /// being applied during either resync, which replays them over its snapshot
-    /// (`Observations::resync_with`). A queue-set change supersedes a stale retry in flight
-    /// (which can take minutes of REST retries): it resyncs every queue anyway. It waits for an
-    /// earlier queue change instead, so repeated changes cannot keep restarting one.
-    async fn read(
-        &self,
-        socket: WsStream,
-        state: &ChannelState,
-        progress: &mut Progress,
-        cancel: &CancellationToken,
-    ) -> Result<(SessionEnd, WsStream, bool), StreamError> {
-        let every = self.settings.fallback_poll_interval.max(MIN_FALLBACK_POLL);
-        let session_cancel = cancel.child_token();
-        let session = run_session(socket, &self.ctx, Some(state.rotate_at), &session_cancel);
-        tokio::pin!(session);
-        let mut stale_check = self.fallback_due(progress);
-        let mut update: Option<(UpdateKind, Update<'_>)> = None;
-        let mut watching = true;
-        let mut failed_update: Option<bool> = None;
-        loop {
-            let changing = matches!(update, Some((UpdateKind::QueueChange, _)));
-            tokio::select! {
-                (end, socket) = &mut session => {
-                    let forced = end == SessionEnd::Cancelled && !cancel.is_cancelled();
-                    let end = if forced { SessionEnd::Error } else { end };
-                    return Ok((end, socket, failed_update.unwrap_or(false)));
-                }
-                // NB: replacing a stale retry drops it; dropping a resync discards its record.
-                changed = progress.queues.changed(), if watching && !changing => {
-                    if changed.is_err() {
-                        watching = false;
-                        continue;
-                    }
-                    let queue_ids = progress.queues.borrow_and_update().clone();
-                    progress.last_resync = Some(Instant::now());
-                    stale_check = Instant::now() + every;
-                    update = Some((UpdateKind::QueueChange, Box::pin(self.change_queues(state, queue_ids))));
-                }
-                _ = sleep_until(stale_check), if update.is_none() => {
-                    stale_check = Instant::now() + every;
-                    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
-                    self.ctx.metrics.sweep_stale(now);
-                    let channel_queues = progress.queues.borrow().clone();
-                    let stale = self.ctx.metrics.queues_stale(&channel_queues);
-                    if stale.is_empty() {
-                        continue;
-                    }
-                    debug!(channel = self.label, queues = stale.len(), "resyncing stale queues while streaming");
-                    progress.last_resync = Some(Instant::now());
-                    update = Some((UpdateKind::StaleRetry, Box::pin(async move {
-                        self.resync(&stale, &channel_queues).await;
-                        Ok(())
-                    })));
-                }
-                Some(result) = OptionFuture::from(update.as_mut().map(|(_, f)| f)), if update.is_some() => {
-                    update = None;
-                    match result {
-                        Ok(()) => {}
-                        Err(error @ StreamError::TooManyTopics { .. }) => return Err(error),
-                        Err(error) => {
-                            warn!(channel = self.label, kind = error.kind(), error = %error, "resubscribing after a queue change failed");
-                            failed_update = Some(error.channel_is_gone());
-                            session_cancel.cancel();
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    async fn change_queues(
-        &self,
-        state: &ChannelState,
-        queue_ids: Vec<String>,
-    ) -> Result<(), StreamError> {
-        self.replace_subscriptions(state, &queue_ids).await?;
-        self.resync(&queue_ids, &queue_ids).await;
-        Ok(())
-    }
-
-    /// Builds a new channel and socket while the old socket keeps being read, then drops the
-    /// old one.
-    async fn rotate(&self, old: Live, progress: &mut Progress, cancel: &CancellationToken) -> Step {
-        info!(
-            channel = self.label,
-            id = old.state.channel.id,
-            "rotating channel, make-before-break"
-        );
-        let queue_ids = progress.queues.borrow_and_update().clone();
-        let drain_cancel = cancel.child_token();
-        let drain = run_session(old.socket, &self.ctx, None, &drain_cancel);
-        let replacement = self.establish(&queue_ids);
-        tokio::pin!(drain, replacement);
-        let mut drained: Option<WsStream> = None;
-        let result = loop {
-            tokio::select! {
-                _ = cancel.cancelled() => break None,
-                result = &mut replacement => break Some(result),
-                (end, socket) = &mut drain, if drained.is_none() => {
-                    debug!(channel = self.label, reason = end.as_str(), "old socket ended during rotation");
-                    drained = Some(socket);
-                }
-            }
-        };
-        drain_cancel.cancel();
-        let old = match drained {
-            Some(socket) => socket,
-            None => drain.await.1,
-        };
-        close(old).await;
-        match result {
-            None => Ok(Phase::Stopped),
-            Some(Ok(fresh)) => Ok(Phase::Streaming(fresh)),
-            Some(Err(error @ StreamError::TooManyTopics { .. })) => Err(error),
-            Some(Err(error)) => Ok(self.failed(error, None)),
-        }
-    }
-
-    /// A new channel, subscribed and connected, in one go: while rotating the old socket
-    /// covers the time it takes.
-    async fn establish(&self, queue_ids: &[String]) -> Result<Live, StreamError> {
-        let state = self.open_channel().await?;
-        self.replace_subscriptions(&state, queue_ids).await?;
-        let socket = self.open_socket(&state).await?;
-        Ok(Live { state, socket })
-    }
 }
 
-/// Closes a socket we are done with, politely but within a bound.
-async fn close(mut socket: WsStream) {
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.close(None)).await;
-}
-
+mod live;
 #[cfg(test)]
 mod tests;
