@@ -1,4 +1,6 @@
-//! `promtool check metrics` accepts the exporter's exposition (names, types, help, units).
+//! `promtool` on what the project ships: `check metrics` accepts the exporter's exposition
+//! (names, types, help, units), `check rules` the Prometheus rules in `deploy/prometheus/rules`,
+//! and `test rules` runs their unit tests (every alert, firing and not firing).
 
 mod common;
 
@@ -14,16 +16,104 @@ fn promtool_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Whether promtool can run; under CI=true it must.
+fn promtool_or_skip() -> bool {
+    if promtool_available() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "promtool is required under CI=true (tests/run.sh installs it)"
+    );
+    eprintln!(
+        "skipping: promtool not installed (tests/run.sh installs Debian's prometheus package)"
+    );
+    false
+}
+
+/// The files of `dir` (relative to the crate root) ending in `.yml`, sorted.
+fn yaml_files(dir: &str) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Runs promtool with `args`; panics with its output unless it succeeds.
+fn promtool(args: &[&std::ffi::OsStr]) -> String {
+    let output = Command::new("promtool")
+        .args(args)
+        .output()
+        .expect("promtool runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "promtool {args:?}:\n{report}");
+    report
+}
+
+#[test]
+fn promtool_accepts_the_rule_files_without_a_warning() {
+    if !promtool_or_skip() {
+        return;
+    }
+    let files = yaml_files("deploy/prometheus/rules");
+    assert!(
+        files.len() >= 3,
+        "thresholds, recording rules and alerts: {files:?}"
+    );
+    let mut args = vec![
+        std::ffi::OsStr::new("check"),
+        "rules".as_ref(),
+        "--lint=all".as_ref(),
+    ];
+    args.extend(files.iter().map(|f| f.as_os_str()));
+    let report = promtool(&args);
+    assert!(!report.contains("WARNING"), "{report}");
+}
+
+#[test]
+fn every_alert_fires_and_stays_quiet_in_the_rule_unit_tests() {
+    if !promtool_or_skip() {
+        return;
+    }
+    let tests = yaml_files("deploy/prometheus/tests");
+    assert!(!tests.is_empty());
+    let mut args = vec![std::ffi::OsStr::new("test"), "rules".as_ref()];
+    args.extend(tests.iter().map(|f| f.as_os_str()));
+    promtool(&args);
+    // Every alert of the rule files has a firing case in the tests.
+    let alerts = std::fs::read_to_string(
+        yaml_files("deploy/prometheus/rules")
+            .into_iter()
+            .find(|f| f.ends_with("alerts.yml"))
+            .unwrap(),
+    )
+    .unwrap();
+    let tested: String = tests
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    for line in alerts
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- alert: "))
+    {
+        assert!(
+            tested.contains(&format!("alertname: {line}")),
+            "{line} has no rule unit test"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promtool_accepts_the_metrics_exposition() {
-    if !promtool_available() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "promtool is required under CI=true (tests/run.sh installs it)"
-        );
-        eprintln!(
-            "skipping: promtool not installed (tests/run.sh installs Debian's prometheus package)"
-        );
+    if !promtool_or_skip() {
         return;
     }
     let harness = Harness::start(3).await;
