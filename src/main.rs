@@ -60,6 +60,19 @@ struct TrafficArgs {
     /// How many queues to simulate.
     #[arg(long, default_value_t = 5)]
     queues: usize,
+    /// Mean arrivals per queue per minute; about 2.4 keeps the default 8 agents busy, more
+    /// builds a backlog (to see the backlog panels and alerts move).
+    #[arg(long, default_value_t = 2.4, value_parser = arrival_rate)]
+    arrivals_per_minute: f64,
+}
+
+fn arrival_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate: use a number of arrivals per minute, 0 or more"
+        )),
+    }
 }
 
 impl TrafficArgs {
@@ -67,6 +80,7 @@ impl TrafficArgs {
         SimConfig {
             seed: self.seed,
             queues: self.queues,
+            arrivals_per_minute: self.arrivals_per_minute,
             history: Duration::from_secs(1800),
             ..SimConfig::default()
         }

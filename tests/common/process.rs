@@ -33,8 +33,23 @@ pub fn sim_env(sim: &SimHandle, port: u16, media_types: &[String]) -> Vec<(Strin
 
 impl ExporterProcess {
     pub fn spawn(env: &[(String, String)], port: u16) -> ExporterProcess {
+        Self::spawn_with(&["run"], env, port)
+    }
+
+    /// `demo` (simulator and exporter in one process), the exporter on `port`, the simulator
+    /// on `sim_port`, with `extra` arguments.
+    pub fn demo(port: u16, sim_port: u16, extra: &[&str]) -> ExporterProcess {
+        let listen = format!("127.0.0.1:{port}");
+        let sim_listen = format!("127.0.0.1:{sim_port}");
+        let mut args = vec!["demo", "--listen", &listen, "--sim-listen", &sim_listen];
+        args.extend_from_slice(extra);
+        let quiet = [("RUST_LOG".to_owned(), "warn".to_owned())];
+        Self::spawn_with(&args, &quiet, port)
+    }
+
+    fn spawn_with(args: &[&str], env: &[(String, String)], port: u16) -> ExporterProcess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_genesys-exporter"));
-        command.arg("run");
+        command.args(args);
         for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("GENESYS_EXPORTER")) {
             command.env_remove(name);
         }

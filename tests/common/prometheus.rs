@@ -35,6 +35,14 @@ pub fn available() -> bool {
 impl Prometheus {
     /// Starts a server scraping `targets` (job name, host:port) every second.
     pub async fn start(targets: &[(&str, String)]) -> Prometheus {
+        Self::start_with_rules(targets, &[]).await
+    }
+
+    /// Like [`Prometheus::start`], evaluating `rule_files` every second.
+    pub async fn start_with_rules(
+        targets: &[(&str, String)],
+        rule_files: &[std::path::PathBuf],
+    ) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let jobs: String = targets
             .iter()
@@ -44,8 +52,12 @@ impl Prometheus {
                 )
             })
             .collect();
+        let rules: String = rule_files
+            .iter()
+            .map(|path| format!("  - '{}'\n", path.display()))
+            .collect();
         let config = format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nscrape_configs:\n{jobs}"
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nrule_files:\n{rules}scrape_configs:\n{jobs}"
         );
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).unwrap();
@@ -107,6 +119,21 @@ impl Prometheus {
             .as_array()
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// `GET path` of the HTTP API (`/api/v1/rules`, `/api/v1/alerts`): its `data`.
+    pub async fn api(&self, path: &str) -> Value {
+        let body: Value = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["status"], "success", "{path}: {body}");
+        body["data"].clone()
     }
 
     /// The single value of a query that yields one sample (`None` when it yields none).
