@@ -31,5 +31,6 @@ pub mod queues;
 pub mod secret;
 pub mod server;
 pub mod sim;
+pub mod status;
 pub mod stream;
 mod tasks;

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use clap::{Parser, Subcommand};
 use genesys_exporter::app::Exporter;
@@ -138,9 +140,11 @@ fn init_tracing(log: &LogConfig) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
+    // NB: the status page's list of recent warnings and errors is one more layer.
+    let recent = genesys_exporter::status::RecentLog;
     match log.format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().finish().with(recent).init(),
+        LogFormat::Text => builder.finish().with(recent).init(),
     }
 }
 

@@ -1,5 +1,6 @@
-//! The HTTP face: `/metrics` (Prometheus text format), `/healthz` (alive, tasks running) and
-//! `/readyz` (token obtained and gauges resynced; 503 with the reason otherwise).
+//! The HTTP face: `/` (the status page), `/metrics` (Prometheus text format), `/healthz` (alive,
+//! tasks running) and `/readyz` (token obtained and gauges resynced; 503 with the reason
+//! otherwise).
 
 use std::sync::Arc;
 
@@ -10,6 +11,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+mod page;
 
 use crate::health::Health;
 use crate::metrics::Metrics;
@@ -41,12 +44,13 @@ pub async fn serve(
         .await
 }
 
-async fn index() -> Html<&'static str> {
-    Html(
-        "<html><head><title>genesys-exporter</title></head><body><h1>genesys-exporter</h1>\
-         <p><a href=\"/metrics\">metrics</a> · <a href=\"/healthz\">healthz</a> · \
-         <a href=\"/readyz\">readyz</a></p></body></html>",
-    )
+/// The status page (see `page`).
+async fn index(State(state): State<ServerState>) -> Html<String> {
+    Html(page::render(
+        &state.metrics,
+        &state.health,
+        chrono::Utc::now(),
+    ))
 }
 
 async fn metrics(State(state): State<ServerState>) -> Response {

@@ -29,6 +29,15 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
     echo "warning: prometheus/promtool not found; the tests that need them will report it" >&2
 fi
 
+# Debian's chromium: tests/status_page.rs loads the status page in a real headless browser.
+if ! command -v chromium >/dev/null; then
+    install_debian_package chromium || true
+fi
+if ! command -v chromium >/dev/null && [ "${CI:-}" = "true" ]; then
+    echo "error: chromium is required under CI=true and could not be installed" >&2
+    exit 1
+fi
+
 # The official Genesys Cloud Python SDK, and a WebSocket client it lacks, drive the simulator in
 # tests/sdk_compat.rs (tests/sdk/check_sdk.py). Pinned: bump deliberately and rerun that test.
 PYTHON_SDK_PACKAGES=(PureCloudPlatformClientV2==269.0.0 websocket-client==1.9.2)

@@ -22,10 +22,11 @@ impl Metrics {
             .set(i64::from(connected));
     }
 
-    pub fn stream_reconnected(&self, reason: SessionEnd) {
+    pub fn stream_reconnected(&self, channel: &str, reason: SessionEnd) {
         self.stream_reconnects
             .with_label_values(&[reason.as_str()])
             .inc();
+        self.status.channel(channel, |c| c.reconnects += 1);
     }
 
     /// Creating, subscribing or connecting a channel failed (counted by the failing stage).
@@ -55,6 +56,10 @@ impl Metrics {
         self.api_request_duration
             .with_label_values(&[endpoint.as_str()])
             .observe(seconds);
+        let ok = status.starts_with('2');
+        let now = chrono::Utc::now();
+        self.status
+            .request(endpoint.as_str(), ok, status == "429", now);
     }
 
     pub fn api_rate_limited(&self, endpoint: Endpoint) {

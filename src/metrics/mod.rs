@@ -22,7 +22,7 @@ mod queues;
 
 use conversations::ConversationSeries;
 use queues::QueueEntry;
-pub use queues::{StaleGauges, StalePolicy};
+pub use queues::{QueueStatus, StaleGauges, StalePolicy};
 
 pub use labels::{ConversationCounter, InteractionState, QueueLabels, Statistic, UserCount};
 
@@ -76,6 +76,8 @@ pub struct Metrics {
     state_loads: IntCounterVec,
     state_writes: IntCounterVec,
     last_state_write: IntGauge,
+    /// What the status page shows beyond the series.
+    status: crate::status::StatusBoard,
 }
 
 fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registry, c: C) -> C {
@@ -331,6 +333,7 @@ impl Metrics {
                 "Unix time of the last successful write of the counter state file.",
             ),
             registry: r,
+            status: crate::status::StatusBoard::default(),
         }
     }
 
@@ -427,6 +430,15 @@ impl Metrics {
                     .set(age);
             }
         }
+    }
+
+    /// Unix seconds of the last successful aggregates poll; 0 before the first.
+    pub fn last_poll_seconds(&self) -> i64 {
+        self.last_poll.get()
+    }
+
+    pub fn status(&self) -> &crate::status::StatusBoard {
+        &self.status
     }
 
     pub fn registry(&self) -> &Registry {

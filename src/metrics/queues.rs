@@ -54,6 +54,18 @@ pub(super) struct QueueEntry {
     /// Unix seconds up to which its values are known current; before the first resync, when
     /// it joined the set (so a queue that can never be resynced turns stale too).
     fresh_at: f64,
+    /// Unix seconds of its last successful resync.
+    resynced_at: Option<f64>,
+}
+
+/// One monitored queue as the status page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueStatus {
+    pub labels: QueueLabels,
+    pub stale: bool,
+    /// Unix seconds up to which its values are known current; `None` before the first resync.
+    pub fresh_at: Option<f64>,
+    pub resynced_at: Option<f64>,
 }
 
 fn unix_now() -> f64 {
@@ -104,6 +116,7 @@ impl Metrics {
                     resynced: false,
                     stale: false,
                     fresh_at: now,
+                    resynced_at: None,
                 };
                 self.write_freshness(&entry, &queue.name);
                 entry
@@ -245,6 +258,7 @@ impl Metrics {
             entry.resynced = true;
             entry.stale = false;
             entry.fresh_at = at_unix_seconds;
+            entry.resynced_at = Some(at_unix_seconds);
         });
     }
 
@@ -274,6 +288,24 @@ impl Metrics {
             }
         }
         turned
+    }
+
+    /// Every monitored queue's freshness, stale ones first, then by name.
+    pub fn queue_statuses(&self) -> Vec<QueueStatus> {
+        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        let mut statuses: Vec<QueueStatus> = queues
+            .values()
+            .map(|e| QueueStatus {
+                labels: e.labels.clone(),
+                stale: e.stale,
+                fresh_at: e.resynced.then_some(e.fresh_at),
+                resynced_at: e.resynced_at,
+            })
+            .collect();
+        statuses.sort_by(|a, b| {
+            (!a.stale, &a.labels.name, &a.labels.id).cmp(&(!b.stale, &b.labels.name, &b.labels.id))
+        });
+        statuses
     }
 
     /// Whether any monitored queue among `queue_ids` is marked stale.

@@ -154,6 +154,8 @@ pub struct SessionContext {
     pub heartbeat_timeout: Duration,
     /// The queues the channel is subscribed to: a heartbeat shows each of them current.
     pub subscribed: Arc<RwLock<Vec<String>>>,
+    /// The channel's label, for the status page.
+    pub channel: String,
 }
 
 impl SessionContext {
@@ -169,6 +171,15 @@ impl SessionContext {
             metrics,
             heartbeat_timeout,
             subscribed: Arc::default(),
+            channel: String::new(),
+        }
+    }
+
+    /// The same context, for the channel labelled `channel`.
+    pub fn for_channel(self, channel: &str) -> Self {
+        Self {
+            channel: channel.to_owned(),
+            ..self
         }
     }
 
@@ -181,6 +192,9 @@ impl SessionContext {
     /// A heartbeat on a healthy socket: events are delivered in order, so no event since the
     /// last one means no change up to now, for every queue the channel carries.
     fn heartbeat(&self, now_ms: i64) {
+        let at = chrono::DateTime::from_timestamp_millis(now_ms);
+        let status = self.metrics.status();
+        status.channel(&self.channel, |c| c.last_heartbeat = at);
         let subscribed = self.subscribed.read().unwrap_or_else(|e| e.into_inner());
         let ids = subscribed.iter().map(String::as_str);
         self.metrics.queues_observed(ids, now_ms as f64 / 1000.0);

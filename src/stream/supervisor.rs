@@ -149,7 +149,8 @@ impl Supervisor {
             Arc::new(move |container| totals.fold(container)),
             metrics,
             settings.heartbeat_timeout,
-        );
+        )
+        .for_channel(&channel_label);
         Self {
             driver: Driver::new(client, ctx, health, settings, channel_label),
             queues,
@@ -225,7 +226,9 @@ impl<U: Upstream> Driver<U> {
             debug!(channel = self.label, phase = phase.name(), "channel phase");
             phase = self.step(phase, &mut progress, &cancel).await?;
             if let Phase::Stopped = phase {
-                self.ctx.metrics.stream_connected(&self.label, false);
+                self.stream_connected(false);
+                let status = self.ctx.metrics.status();
+                status.channel(&self.label, |c| c.phase = "stopped");
                 return Ok(());
             }
         }
@@ -243,6 +246,11 @@ impl<U: Upstream> Driver<U> {
         } else {
             progress.down_since.get_or_insert_with(Instant::now);
         }
+        let name = phase.name();
+        self.ctx
+            .metrics
+            .status()
+            .channel(&self.label, |c| c.phase = name);
         match phase {
             Phase::Creating => self.while_down(progress, cancel, self.create()).await,
             Phase::Subscribing(state) => {
@@ -301,13 +309,22 @@ impl<U: Upstream> Driver<U> {
         Ok(channel.map_or(Phase::Creating, Phase::Subscribing))
     }
 
+    /// Whether the channel streams, for the metric and the status page.
+    fn stream_connected(&self, connected: bool) {
+        self.ctx.metrics.stream_connected(&self.label, connected);
+        let since = connected.then(chrono::Utc::now);
+        self.ctx.metrics.status().channel(&self.label, |c| {
+            c.connected_since = c.connected_since.filter(|_| connected).or(since);
+        });
+    }
+
     /// Logs and counts a failed step; the channel is down until a later step succeeds.
     fn failed(&self, error: StreamError, channel: Option<ChannelState>) -> Phase {
         warn!(channel = self.label, kind = error.kind(), error = %error, "stream not established");
         self.ctx
             .metrics
             .stream_establish_failed(&self.label, &error);
-        self.ctx.metrics.stream_connected(&self.label, false);
+        self.stream_connected(false);
         Phase::Reconnecting(channel)
     }
 
@@ -318,6 +335,11 @@ impl<U: Upstream> Driver<U> {
             .await
             .map_err(StreamError::CreateChannel)?;
         debug!(channel = self.label, id = created.id, expires = ?created.expires, "channel created");
+        let id = created.id.clone();
+        self.ctx
+            .metrics
+            .status()
+            .channel(&self.label, |c| c.id = Some(id));
         Ok(ChannelState::new(
             created,
             self.settings.rotate_before_expiry,
@@ -347,9 +369,10 @@ impl<U: Upstream> Driver<U> {
                 source,
             })?;
         self.ctx.set_subscribed(queue_ids);
-        self.ctx
-            .metrics
-            .set_subscribed_topics(&self.label, listing.entities.len());
+        let topics = listing.entities.len();
+        self.ctx.metrics.set_subscribed_topics(&self.label, topics);
+        let status = self.ctx.metrics.status();
+        status.channel(&self.label, |c| c.topics = topics);
         Ok(())
     }
 

@@ -34,7 +34,7 @@ impl<U: Upstream> Driver<U> {
         cancel: &CancellationToken,
     ) -> Step {
         let Live { state, socket } = live;
-        self.ctx.metrics.stream_connected(&self.label, true);
+        self.stream_connected(true);
         info!(channel = self.label, id = state.channel.id, "streaming");
         let queue_ids = progress.queues.borrow().clone();
         progress.last_resync = Some(Instant::now());
@@ -52,7 +52,7 @@ impl<U: Upstream> Driver<U> {
             close(socket).await;
             return Ok(Phase::Stopped);
         }
-        self.ctx.metrics.stream_reconnected(end);
+        self.ctx.metrics.stream_reconnected(&self.label, end);
         if started.elapsed() >= self.settings.heartbeat_timeout {
             progress.backoff.reset();
         }
@@ -66,7 +66,7 @@ impl<U: Upstream> Driver<U> {
             "stream ended, reconnecting"
         );
         close(socket).await;
-        self.ctx.metrics.stream_connected(&self.label, false);
+        self.stream_connected(false);
         Ok(Phase::Reconnecting((!channel_gone).then_some(state)))
     }
 
