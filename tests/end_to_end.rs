@@ -112,7 +112,6 @@ async fn the_dashboard_and_rules_work_against_a_real_prometheus_scraping_the_dem
     if !prometheus::available() {
         return;
     }
-    genesys_exporter::genesys::install_crypto_provider();
     let (port, sim_port) = (free_port(), free_port());
     let demo = ExporterProcess::demo(port, sim_port, &["--arrivals-per-minute", "30"]);
     demo.wait_ready().await;

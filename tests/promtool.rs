@@ -136,6 +136,31 @@ async fn promtool_accepts_the_metrics_exposition() {
     let (_, text) = harness
         .get_text(&format!("{}/metrics", harness.exporter_url))
         .await;
+    check_metrics(&text);
+    harness.stop().await;
+}
+
+/// The demo, with its default metric set, as operators first see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promtool_accepts_the_demo_exposition() {
+    if !promtool_or_skip() {
+        return;
+    }
+    let (port, sim_port) = (common::free_port(), common::free_port());
+    let demo = common::process::ExporterProcess::demo(port, sim_port, &[]);
+    demo.wait_ready().await;
+    let text = reqwest::get(format!("{}/metrics", demo.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("genesys_queue_interactions{"), "{text}");
+    check_metrics(&text);
+}
+
+/// `promtool check metrics` on an exposition: it must pass without a single remark.
+fn check_metrics(text: &str) {
     let mut child = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -159,5 +184,4 @@ async fn promtool_accepts_the_metrics_exposition() {
         output.status.success() && report.trim().is_empty(),
         "promtool check metrics:\n{report}"
     );
-    harness.stop().await;
 }

@@ -48,6 +48,8 @@ impl ExporterProcess {
     }
 
     fn spawn_with(args: &[&str], env: &[(String, String)], port: u16) -> ExporterProcess {
+        // NB: the tests' own HTTP clients need the process-wide TLS provider too.
+        genesys_exporter::genesys::install_crypto_provider();
         let mut command = Command::new(env!("CARGO_BIN_EXE_genesys-exporter"));
         command.args(args);
         for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("GENESYS_EXPORTER")) {
