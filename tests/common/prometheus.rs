@@ -104,35 +104,23 @@ impl Prometheus {
         if let Some(time) = time {
             form.push(("time", format!("{time:.3}")));
         }
-        let body: Value = self
+        let request = self
             .http
             .post(format!("{}/api/v1/query", self.url))
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(body["status"], "success", "{promql}: {body}");
-        body["data"]["result"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+            .form(&form);
+        let data = Self::data(request, promql).await;
+        data["result"].as_array().cloned().unwrap_or_default()
     }
 
     /// `GET path` of the HTTP API (`/api/v1/rules`, `/api/v1/alerts`): its `data`.
     pub async fn api(&self, path: &str) -> Value {
-        let body: Value = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(body["status"], "success", "{path}: {body}");
+        Self::data(self.http.get(format!("{}{path}", self.url)), path).await
+    }
+
+    /// The `data` of a successful API answer; `what` names the call in a failure.
+    async fn data(request: reqwest::RequestBuilder, what: &str) -> Value {
+        let body: Value = request.send().await.unwrap().json().await.unwrap();
+        assert_eq!(body["status"], "success", "{what}: {body}");
         body["data"].clone()
     }
 
