@@ -80,6 +80,18 @@ pub fn run(command: &mut Command, deadline: Duration) -> Output {
     }
 }
 
+/// Like [`run`], failing the test unless the command succeeds.
+pub fn run_ok(command: &mut Command) -> Output {
+    let what = format!("{command:?}");
+    let output = run(command, TOOL_DEADLINE);
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        output.report()
+    );
+    output
+}
+
 /// The child's exit status, or `None` once `deadline` has passed.
 pub fn wait(child: &mut Child, deadline: Duration) -> Option<ExitStatus> {
     let end = Instant::now() + deadline;
@@ -112,4 +124,18 @@ pub fn repo(path: &str) -> PathBuf {
 
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Copies the directory tree at `from` into `to` (which may not exist yet).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
