@@ -1,7 +1,8 @@
 //! The deployment kit, checked by the tools that consume it: hadolint on the Dockerfile;
 //! `kubectl kustomize` and the Kubernetes schemas (kubernetes-validate) on the base and the
-//! example overlay; promtool on the PrometheusRule; and bubblewrap running the real binary as
-//! the image runs it (uid 65532, read-only root, only the state directory writable).
+//! example overlay; promtool on the PrometheusRule and the Compose Prometheus config; the
+//! Compose schema on docker-compose.yml; and bubblewrap running the real binary as the image
+//! runs it (uid 65532, read-only root, only the state directory writable).
 //!
 //! Under CI=true a missing tool fails; elsewhere the test skips and says so loudly.
 
@@ -30,6 +31,8 @@ mod tools;
 mod yaml;
 
 // Tests, by what they check.
+#[path = "deploy/compose.rs"]
+mod compose;
 #[path = "deploy/image.rs"]
 mod image;
 #[path = "deploy/manifests.rs"]

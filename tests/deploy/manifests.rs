@@ -359,8 +359,8 @@ fn the_prometheus_rule_holds_the_rule_files_and_passes_promtool() {
             "deploy/kubernetes/base/prometheusrule.yaml is out of date: regenerate its \
              spec.groups from deploy/prometheus/rules/*.yml"
         ),
-        None => eprintln!(
-            "note: deploy/prometheus/rules/ does not exist yet; only the placeholder rule is checked"
+        None => tools::shout(
+            "note: deploy/prometheus/rules/ does not exist yet; only the placeholder rule is checked",
         ),
     }
     if !tools::require("promtool", &["--version"], "Debian package prometheus") {

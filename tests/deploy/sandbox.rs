@@ -52,7 +52,7 @@ pub fn available() -> bool {
             output.report()
         );
         assert!(!tools::under_ci(), "{why}");
-        eprintln!("\n*** SKIPPING: {why} ***\n");
+        tools::shout(&format!("*** SKIPPING: {why} ***"));
     }
     output.status.success()
 }

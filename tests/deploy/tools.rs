@@ -29,15 +29,38 @@ pub fn require(program: &str, args: &[&str], install_hint: &str) -> bool {
     found
 }
 
+/// Whether python3 imports `modules`; the same rules as [`require`].
+pub fn require_python(modules: &[&str], install_hint: &str) -> bool {
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {}", modules.join(", "))])
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        missing(
+            &format!("python3 with {}", modules.join(", ")),
+            install_hint,
+        );
+    }
+    found
+}
+
 fn missing(what: &str, install_hint: &str) {
     assert!(
         !under_ci(),
         "{what} is required under CI=true ({install_hint}; tests/run.sh installs it)"
     );
-    eprintln!(
-        "\n*** SKIPPING: {what} not found ({install_hint}; tests/run.sh installs it). \
-         This test proves nothing on this machine. ***\n"
-    );
+    shout(&format!(
+        "*** SKIPPING: {what} not found ({install_hint}; tests/run.sh installs it). \
+         This test proves nothing on this machine. ***"
+    ));
+}
+
+/// Writes to the terminal past the test harness' capture of `eprintln!`, so a skip or a
+/// check left out is seen in a passing run too.
+pub fn shout(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n{message}\n");
 }
 
 #[derive(Debug)]
