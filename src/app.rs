@@ -266,12 +266,16 @@ impl Parts {
         }
     }
 
+    /// The configured queues of this instance's shard.
     async fn resolve_queues(&self) -> Result<Vec<QueueLabels>, ApiError> {
         let selection = QueueSelection {
             ids: self.settings.queues.ids.clone(),
             names: self.settings.queues.names.clone(),
         };
-        resolve(&self.client, &selection).await
+        let mut queues = resolve(&self.client, &selection).await?;
+        let shard = self.settings.shard;
+        queues.retain(|queue| shard.owns(&queue.id));
+        Ok(queues)
     }
 
     /// Splits the queue ids over notification channels of at most 1,000 topics each, starting a
@@ -284,7 +288,11 @@ impl Parts {
         shards: &mut Vec<watch::Sender<Vec<String>>>,
         cancel: &CancellationToken,
     ) {
-        let chunks = shard(ids, MAX_TOPICS_PER_CHANNEL);
+        let mut chunks = shard(ids, MAX_TOPICS_PER_CHANNEL);
+        // NB: a shard of an org may hold no queue; one idle channel still makes it ready.
+        if chunks.is_empty() && shards.is_empty() {
+            chunks.push(Vec::new());
+        }
         for (index, chunk) in chunks.iter().enumerate() {
             match shards.get(index) {
                 Some(sender) => publish(sender, chunk.clone(), force_resync),

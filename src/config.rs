@@ -14,6 +14,7 @@ use crate::genesys::time::parse_iso_duration;
 use crate::genesys::{ApiError, ClientSettings};
 use crate::metrics::{StaleGauges, StalePolicy};
 use crate::secret::Secret;
+use crate::shard::Shard;
 
 pub const ENV_PREFIX: &str = "GENESYS_EXPORTER";
 
@@ -47,6 +48,10 @@ pub struct Settings {
     pub login_base_url: Option<String>,
     /// Which queues to watch; both empty means every queue in the org.
     pub queues: QueueSettings,
+    /// `i/N`: this instance exports only the queues whose id hashes to shard i of N, so N
+    /// instances (a StatefulSet) split the org with no overlap and no gap. `--shard` overrides
+    /// it. Default `0/1`: every queue.
+    pub shard: Shard,
     /// Allow-list for the `media_type` label. Default voice, chat, email, callback, message.
     #[serde(deserialize_with = "list")]
     pub media_types: Vec<String>,
@@ -188,6 +193,7 @@ impl Default for Settings {
             api_base_url: None,
             login_base_url: None,
             queues: QueueSettings::default(),
+            shard: Shard::default(),
             media_types: ["voice", "chat", "email", "callback", "message"]
                 .map(String::from)
                 .to_vec(),

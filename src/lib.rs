@@ -30,6 +30,7 @@ pub mod observations;
 pub mod queues;
 pub mod secret;
 pub mod server;
+pub mod shard;
 pub mod sim;
 pub mod status;
 pub mod stream;

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use genesys_exporter::app::Exporter;
 use genesys_exporter::config::{LogConfig, LogFormat, Settings};
 use genesys_exporter::secret::Secret;
+use genesys_exporter::shard::Shard;
 use genesys_exporter::sim::{self, SimConfig};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -31,7 +32,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the exporter against Genesys Cloud (or any API at `api_base_url`).
-    Run,
+    Run {
+        /// Export only shard i of N of the queues (overrides the `shard` key), e.g. 0/3.
+        #[arg(long, value_name = "i/N", value_parser = shard_arg)]
+        shard: Option<Shard>,
+    },
     /// Run the embedded simulator and the exporter against it, in one process.
     Demo {
         /// Where the exporter serves /metrics.
@@ -68,6 +73,10 @@ struct TrafficArgs {
     arrivals_per_minute: f64,
 }
 
+fn shard_arg(text: &str) -> Result<Shard, String> {
+    text.parse()
+}
+
 fn arrival_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
@@ -100,8 +109,11 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::CheckConfig => check_config(cli.config),
-        Command::Run => match load(cli.config) {
-            Ok(settings) => runtime.block_on(run_exporter(settings)),
+        Command::Run { shard } => match load(cli.config) {
+            Ok(mut settings) => {
+                settings.shard = shard.unwrap_or(settings.shard);
+                runtime.block_on(run_exporter(settings))
+            }
             Err(code) => code,
         },
         Command::Demo {

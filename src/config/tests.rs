@@ -164,6 +164,11 @@ fn bad_values_name_the_key_and_the_fix_on_one_line() {
             "neither keep nor remove",
         ),
         (
+            ("GENESYS_EXPORTER_SHARD", "3/3"),
+            "shard",
+            "i from 0 to N-1",
+        ),
+        (
             ("GENESYS_EXPORTER_QUEUES__ABSENT_GRACE_REFRESHES", "-1"),
             "queues.absent_grace_refreshes",
             "",
