@@ -8,6 +8,8 @@ use serde_json::Value;
 use super::{tools, yaml};
 
 pub const OVERLAY: &str = "overlays/example-org";
+/// The StatefulSet of shards.
+pub const SHARDED: &str = "overlays/sharded";
 /// Kinds from CRDs (the Prometheus Operator's): no Kubernetes schema knows them.
 pub const CUSTOM_KINDS: [&str; 2] = ["ServiceMonitor", "PrometheusRule"];
 
@@ -37,9 +39,14 @@ pub fn render_base() -> Vec<Value> {
 /// The overlay as a user renders it once they have created its `client-secret` file: a copy
 /// of deploy/kubernetes with that file added, so the work tree is left alone.
 pub fn render_overlay() -> Vec<Value> {
+    render_overlay_at(OVERLAY)
+}
+
+/// [`render_overlay`] of the overlay at `path` (below deploy/kubernetes).
+pub fn render_overlay_at(path: &str) -> Vec<Value> {
     let copy = tempfile::tempdir().unwrap();
     tools::copy_tree(&tools::repo("deploy/kubernetes"), copy.path());
-    let overlay = copy.path().join(OVERLAY);
+    let overlay = copy.path().join(path);
     std::fs::write(overlay.join("client-secret"), "not-a-real-secret\n").unwrap();
     render(&overlay)
 }

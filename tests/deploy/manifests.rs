@@ -41,6 +41,7 @@ fn base_and_overlay_pass_the_kubernetes_schemas() {
     for (what, objects) in [
         ("base", kustomize::render_base()),
         ("overlay", kustomize::render_overlay()),
+        ("sharded", kustomize::render_overlay_at(kustomize::SHARDED)),
     ] {
         let standard: Vec<&Value> = objects
             .iter()
@@ -306,6 +307,7 @@ fn the_mounted_configs_pass_check_config() {
     for config in [
         "deploy/kubernetes/base/config.yaml",
         "deploy/kubernetes/overlays/example-org/config.yaml",
+        "deploy/kubernetes/overlays/sharded/config.yaml",
     ] {
         let mut command = Command::new(env!("CARGO_BIN_EXE_genesys-exporter"));
         for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("GENESYS_EXPORTER")) {
@@ -366,4 +368,74 @@ fn the_prometheus_rule_holds_the_rule_files_and_passes_promtool() {
     let file = dir.path().join("prometheusrule-groups.yml");
     std::fs::write(&file, json!({ "groups": groups }).to_string()).unwrap();
     tools::run_ok(Command::new("promtool").args(["check", "rules"]).arg(&file));
+}
+
+/// The sharded overlay: a StatefulSet instead of the Deployment, whose pod i runs `--shard i/N`
+/// with N its replica count, and whose pod is the base Deployment's but for the shard and the
+/// state claim.
+#[test]
+fn the_sharded_overlay_runs_shard_i_of_replicas_in_the_base_pod() {
+    if !kustomize::available() {
+        return;
+    }
+    let objects = kustomize::render_overlay_at(kustomize::SHARDED);
+    assert!(
+        objects.iter().all(|o| o["kind"] != "Deployment"),
+        "the StatefulSet replaces it"
+    );
+    let set = find(&objects, "StatefulSet");
+    let replicas = set["spec"]["replicas"].as_u64().unwrap();
+    let pod = &set["spec"]["template"];
+    let container = &pod["spec"]["containers"][0];
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let shard = args
+        .iter()
+        .position(|a| *a == "--shard")
+        .map(|i| args[i + 1]);
+    assert_eq!(
+        shard,
+        Some(format!("$(SHARD_INDEX)/{replicas}").as_str()),
+        "{args:?}"
+    );
+    let index = &container["env"][0];
+    assert_eq!(index["name"], "SHARD_INDEX");
+    assert_eq!(
+        index["valueFrom"]["fieldRef"]["fieldPath"],
+        "metadata.labels['apps.kubernetes.io/pod-index']"
+    );
+    let governing = kustomize::named(
+        &objects,
+        "Service",
+        set["spec"]["serviceName"].as_str().unwrap(),
+    );
+    assert_eq!(governing["spec"]["clusterIP"], "None");
+    let claims = set["spec"]["volumeClaimTemplates"].as_array().unwrap();
+    assert_eq!(claims[0]["metadata"]["name"], "state");
+
+    // The rest of the pod is the base's, field for field.
+    let base = kustomize::render_overlay();
+    let mut expected = find(&base, "Deployment")["spec"]["template"].clone();
+    let mut got = pod.clone();
+    for template in [&mut expected, &mut got] {
+        let spec = template["spec"].as_object_mut().unwrap();
+        let volumes = spec["volumes"].as_array_mut().unwrap();
+        volumes.retain(|v| v["name"] != "state");
+        // NB: each overlay's own config.yaml gives the ConfigMap another content hash.
+        for volume in volumes.iter_mut().filter(|v| v["name"] == "config") {
+            volume["configMap"]["name"] = json!("genesys-exporter-config");
+        }
+        let container = spec["containers"][0].as_object_mut().unwrap();
+        container.remove("args");
+        container.remove("env");
+        container.remove("image");
+    }
+    assert_eq!(
+        got, expected,
+        "the sharded pod drifted from the base Deployment's"
+    );
 }
