@@ -148,38 +148,3 @@ async fn with_the_default_metric_set_a_queue_costs_11_series_per_media_type_it_h
     );
     harness.stop().await;
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_aggregates_poll_costs_one_query_per_100_queues() {
-    for queues in [50, 500, 5_000] {
-        let config = SimConfig {
-            queues,
-            agents_per_queue: 2,
-            arrivals_per_minute: 1.0,
-            ..SimConfig::fast_for_tests(43)
-        };
-        let harness = Harness::start_counting(config, |settings| {
-            settings.aggregates.poll_interval = Duration::from_secs(3600);
-        })
-        .await;
-        let log = harness
-            .get_text(&format!("{}/sim/requests", harness.sim.base_url))
-            .await
-            .1;
-        let log: serde_json::Value = serde_json::from_str(&log).unwrap();
-        let polls: Vec<u64> = log["requests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["path"] == "/api/v2/analytics/conversations/aggregates/query")
-            .map(|r| r["predicates"].as_u64().unwrap_or(0))
-            .collect();
-        eprintln!(
-            "{queues} queues: {} aggregate queries per poll",
-            polls.len()
-        );
-        assert_eq!(polls.len(), queues.div_ceil(100), "{queues} queues");
-        assert_eq!(polls.iter().sum::<u64>(), queues as u64);
-        harness.stop().await;
-    }
-}

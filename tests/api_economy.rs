@@ -1,0 +1,101 @@
+//! API economy (DESIGN.md §10): what one full resync, one queue refresh and one aggregates poll
+//! cost in Genesys Cloud API calls for 50, 500 and 5,000 queues, counted in the simulator's
+//! request log; each must be the floor the API allows: ⌈queues/100⌉ observation queries,
+//! the listing's pages (100 queues a page), ⌈queues/100⌉ aggregate queries, and one channel
+//! (one create, one subscription) per 1,000 queues. Prints one table row per size
+//! (BENCHMARKS.md quotes them).
+
+mod common;
+
+use std::time::Duration;
+
+use common::Harness;
+use common::checks::ready;
+use genesys_exporter::sim::SimConfig;
+use serde_json::Value;
+
+/// The logged requests to `path` with `method`.
+fn calls<'a>(log: &'a [Value], method: &str, path: &str) -> Vec<&'a Value> {
+    log.iter()
+        .filter(|r| r["method"] == method && r["path"] == path)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_a_refresh_and_a_poll_each_cost_the_floor_the_api_allows() {
+    eprintln!(
+        "| queues | resync: observation queries | refresh: listing pages | poll: aggregate queries | channels: create + subscribe |"
+    );
+    for queues in [50, 500, 5_000] {
+        let config = SimConfig {
+            queues,
+            agents_per_queue: 2,
+            arrivals_per_minute: 1.0,
+            ..SimConfig::fast_for_tests(43)
+        };
+        let harness = Harness::start_counting(config, |settings| {
+            // NB: one of each, nothing on a timer: the counts are of exactly one cycle.
+            settings.aggregates.poll_interval = Duration::from_secs(3600);
+            settings.queue_refresh_interval = Duration::from_secs(3600);
+            settings.stream.fallback_poll_interval = Duration::from_secs(3600);
+            settings.stream.staleness_bound = Duration::from_secs(7200);
+        })
+        .await;
+        ready(&harness).await;
+        let log = harness
+            .get_text(&format!("{}/sim/requests", harness.sim.base_url))
+            .await
+            .1;
+        let log: Value = serde_json::from_str(&log).unwrap();
+        let log = log["requests"].as_array().unwrap();
+        let resync = calls(log, "POST", "/api/v2/analytics/queues/observations/query");
+        let listing = calls(log, "GET", "/api/v2/routing/queues");
+        let poll = calls(
+            log,
+            "POST",
+            "/api/v2/analytics/conversations/aggregates/query",
+        );
+        let created = calls(log, "POST", "/api/v2/notifications/channels");
+        let subscribed = log
+            .iter()
+            .filter(|r| {
+                r["method"] == "PUT"
+                    && r["path"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with("/subscriptions"))
+            })
+            .count();
+        eprintln!(
+            "| {queues} | {} | {} | {} | {} + {subscribed} |",
+            resync.len(),
+            listing.len(),
+            poll.len(),
+            created.len()
+        );
+        let floor = queues.div_ceil(100);
+        assert_eq!(
+            resync.len(),
+            floor,
+            "{queues} queues: observation queries of the resync"
+        );
+        let resynced: u64 = resync
+            .iter()
+            .map(|r| r["predicates"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(resynced, queues as u64, "every queue in exactly one query");
+        assert_eq!(listing.len(), floor, "{queues} queues: listing pages");
+        assert_eq!(poll.len(), floor, "{queues} queues: aggregate queries");
+        let polled: u64 = poll
+            .iter()
+            .map(|r| r["predicates"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(polled, queues as u64);
+        let channels = queues.div_ceil(1_000);
+        assert_eq!(
+            (created.len(), subscribed),
+            (channels, channels),
+            "{queues} queues: channels"
+        );
+        harness.stop().await;
+    }
+}
