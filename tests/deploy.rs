@@ -130,14 +130,7 @@ async fn the_exporter_runs_non_root_on_a_read_only_root_writing_only_its_state()
     }
     let state: Value = serde_json::from_str(&tools::read(&ledger)).expect("the state is JSON");
     assert_eq!(state["format"], "genesys-exporter-ledger");
-    let metrics = http
-        .get(format!("http://127.0.0.1:{port}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, metrics) = common::get_text(&http, &format!("http://127.0.0.1:{port}/metrics")).await;
     // Of the overlay's queue names, "Support" and "Sales *", only the first names one of the
     // simulator's queues (Support, Sales, Billing).
     assert!(

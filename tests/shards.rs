@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Scrape, eventually, fast_settings};
+use common::{Scrape, eventually, fast_settings, get_text};
 use genesys_exporter::app::Exporter;
 use genesys_exporter::shard::Shard;
 use genesys_exporter::sim::{self, SimConfig};
@@ -29,21 +29,8 @@ fn exported(scrape: &Scrape) -> BTreeSet<String> {
 }
 
 async fn scrape(http: &reqwest::Client, url: &str) -> (u16, Scrape) {
-    let metrics = http
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let ready = http
-        .get(format!("{url}/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16();
+    let (_, metrics) = get_text(http, &format!("{url}/metrics")).await;
+    let (ready, _) = get_text(http, &format!("{url}/readyz")).await;
     (ready, Scrape::parse(&metrics))
 }
 

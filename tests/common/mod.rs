@@ -135,8 +135,7 @@ impl Harness {
     }
 
     pub async fn get_text(&self, url: &str) -> (u16, String) {
-        let response = self.http.get(url).send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
+        get_text(&self.http, url).await
     }
 
     pub async fn scrape(&self) -> Scrape {
@@ -181,6 +180,12 @@ impl Harness {
             result.expect("no task died");
         }
     }
+}
+
+/// `GET url`: status and body.
+pub async fn get_text(http: &reqwest::Client, url: &str) -> (u16, String) {
+    let response = http.get(url).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
 }
 
 /// The simulator's ground truth (`/sim/truth`).
