@@ -10,7 +10,8 @@
 //!   every gap) and to [`aggregates`] (running interval totals).
 //! - [`aggregates`] polls conversation aggregates and folds them through the bucket ledger into
 //!   monotonic counters.
-//! - [`metrics`] owns every series on one registry; [`server`] serves `/metrics`, `/healthz`
+//! - [`metrics`] owns every series (queue series in a store rendered by hand, self-metrics on a
+//!   registry); [`server`] serves `/metrics`, `/healthz`
 //!   and `/readyz`; [`app`] wires the tasks under one cancellation token, and `tasks` watches
 //!   them: a task that dies stops the exporter (`failpoint` injects such deaths in tests).
 //! - [`sim`] is an embedded Genesys Cloud simulator speaking the same API, for the demo and

@@ -23,7 +23,7 @@ use crate::genesys::model::{
     Stats,
 };
 use crate::genesys::time::parse_instant;
-use crate::metrics::{InteractionState, Metrics, UserCount};
+use crate::metrics::{InteractionState, MediaSnapshot, Metrics, QueueSnapshot, UserCount};
 use order::{Arrival, EventOrder};
 use record::{Recording, Records};
 
@@ -418,10 +418,7 @@ impl Observations {
         }
         let at_seconds = now_ms as f64 / 1000.0;
         for (queue_id, snapshot) in snapshots {
-            // NB: fresh first, so the gauges of a queue whose stale gauges were removed are
-            // written again.
-            self.metrics.queue_resynced(queue_id, at_seconds);
-            self.write_snapshot(queue_id, &snapshot);
+            self.write_snapshot(queue_id, at_seconds, &snapshot);
         }
     }
 
@@ -471,43 +468,47 @@ impl Observations {
         }
     }
 
-    fn write_snapshot(&self, queue_id: &str, snapshot: &Snapshot) {
-        #[cfg(test)]
-        tests::panic_if_injected();
-        let metrics = &self.metrics;
-        for media in metrics.media_types() {
-            for state in InteractionState::ALL {
+    /// What the gauges read after the resync: every allow-listed media type, absent ones at 0.
+    fn metrics_snapshot(&self, queue_id: &str, snapshot: &Snapshot) -> QueueSnapshot {
+        let media = self.metrics.media_types().iter().map(|media| {
+            let interactions = InteractionState::ALL.map(|state| {
                 let key = (media.clone(), state);
-                let n = snapshot.interactions.get(&key).copied().unwrap_or(0);
-                metrics.set_interactions(queue_id, media, state, n);
-            }
-            let waiting = snapshot
-                .interactions
-                .get(&(media.clone(), InteractionState::Waiting))
-                .copied()
-                .unwrap_or(0);
-            let since = (waiting > 0)
-                .then(|| {
-                    let from_metric = snapshot.longest_from_metric.get(media);
-                    from_metric
-                        .or_else(|| snapshot.longest_from_detail.get(media))
-                        .copied()
-                })
-                .flatten();
+                snapshot.interactions.get(&key).copied().unwrap_or(0)
+            });
+            let waiting = interactions[InteractionState::Waiting as usize];
+            let from_metric = snapshot.longest_from_metric.get(media);
+            let since = from_metric.or_else(|| snapshot.longest_from_detail.get(media));
             if waiting > 0 && since.is_none() {
                 warn!(
                     queue_id,
                     media, "resync shows waiting interactions but no oldest instant"
                 );
             }
-            metrics.set_longest_waiting(queue_id, media, since);
+            MediaSnapshot {
+                interactions,
+                waiting_since_ms: since.copied().filter(|_| waiting > 0),
+            }
+        });
+        let mut user_counts = [0; UserCount::ALL.len()];
+        user_counts[UserCount::Members as usize] = snapshot.members;
+        user_counts[UserCount::Active as usize] = snapshot.active;
+        user_counts[UserCount::OnQueue as usize] = snapshot.on_queue.total();
+        QueueSnapshot {
+            media: media.collect(),
+            users: snapshot.users,
+            user_counts,
         }
-        for (status, n) in ROUTING_STATUSES.iter().zip(snapshot.users) {
-            metrics.set_users_in_status(queue_id, status, n);
-        }
-        metrics.set_user_count(queue_id, UserCount::Members, snapshot.members);
-        metrics.set_user_count(queue_id, UserCount::Active, snapshot.active);
-        metrics.set_user_count(queue_id, UserCount::OnQueue, snapshot.on_queue.total());
+    }
+
+    fn write_snapshot(&self, queue_id: &str, at_seconds: f64, snapshot: &Snapshot) {
+        #[cfg(test)]
+        tests::panic_if_injected();
+        let metrics = &self.metrics;
+        metrics.apply_snapshot(
+            queue_id,
+            at_seconds,
+            &self.metrics_snapshot(queue_id, snapshot),
+        );
         let mut parts = self.on_queue.lock().unwrap_or_else(|e| e.into_inner());
         if metrics.is_monitored(queue_id) {
             parts.insert(queue_id.to_owned(), snapshot.on_queue);

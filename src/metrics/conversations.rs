@@ -7,39 +7,15 @@
 //! render of `/metrics` has shown those zeros. A media type a queue has never had costs no
 //! series at all.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
-use super::{ConversationCounter, Metrics, QueueLabels, Statistic};
-
-/// (queue id, media type).
-type Group = (String, String);
-
-#[derive(Debug, Default)]
-pub(super) struct ConversationSeries {
-    /// Groups whose counters exist, with the render count when they were created.
-    created: HashMap<Group, u64>,
-    /// Increments held back until a render has shown the group's zeros, in exported units.
-    pending: HashMap<Group, Vec<(ConversationCounter, f64)>>,
-}
-
-impl ConversationSeries {
-    pub(super) fn forget_queue(&mut self, queue_id: &str) {
-        self.created.retain(|(queue, _), _| queue != queue_id);
-        self.pending.retain(|(queue, _), _| queue != queue_id);
-    }
-}
+use super::store::{CounterGroup, MediaGroup};
+use super::{ConversationCounter, Metrics, Statistic, queues};
 
 impl Metrics {
     /// The counters of the configured metric set.
     pub fn counters(&self) -> &[ConversationCounter] {
         &self.counters
-    }
-
-    pub(super) fn lock_conversation_series(&self) -> std::sync::MutexGuard<'_, ConversationSeries> {
-        self.conversation_series
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Adds a ledger delta; `SumMillis` sources arrive in milliseconds and count in seconds.
@@ -52,28 +28,22 @@ impl Metrics {
         counter: ConversationCounter,
         delta: f64,
     ) {
-        if delta <= 0.0 || !self.counters.contains(&counter) {
+        let Some(index) = self.counters.iter().position(|c| *c == counter) else {
+            return;
+        };
+        if delta <= 0.0 {
             return;
         }
         let value = match counter.source().1 {
             Statistic::SumMillis => delta / 1000.0,
             Statistic::Count | Statistic::Numerator | Statistic::Denominator => delta,
         };
-        // NB: lock order is `queues`, then `conversation_series`, as in `render`.
-        self.with_queue(queue_id, |name| {
-            let mut series = self.lock_conversation_series();
-            let group = (queue_id.to_owned(), media.to_owned());
-            let created = self.create_group(&mut series, &group, name);
-            if created < self.renders.load(Ordering::SeqCst) {
-                if let Some(series) = self.counter_series(counter, queue_id, name, media) {
-                    series.inc_by(value);
-                }
+        self.with_media_group(queue_id, media, true, |group| {
+            let counters = self.counter_group(group);
+            if self.zeros_shown(counters) {
+                counters.values[index] += value;
             } else {
-                series
-                    .pending
-                    .entry(group)
-                    .or_default()
-                    .push((counter, value));
+                counters.pending.push((index, value));
             }
         });
     }
@@ -82,102 +52,48 @@ impl Metrics {
     /// data in the window keeps its series through a restart, so Prometheus sees the reset
     /// and a dashboard no gap.
     pub fn ensure_conversation_group(&self, queue_id: &str, media: &str) {
-        self.with_queue(queue_id, |name| {
-            let mut series = self.lock_conversation_series();
-            let group = (queue_id.to_owned(), media.to_owned());
-            self.create_group(&mut series, &group, name);
+        self.with_media_group(queue_id, media, true, |group| {
+            self.counter_group(group);
         });
     }
 
-    /// The render count when `group`'s counters were created, creating them now if needed.
-    fn create_group(&self, series: &mut ConversationSeries, group: &Group, name: &str) -> u64 {
-        if let Some(created) = series.created.get(group) {
-            return *created;
-        }
-        for counter in &self.counters {
-            self.counter_series(*counter, &group.0, name, &group.1);
-        }
-        // NB: read after creating the series: any render counted from here on gathers them.
-        let created = self.renders.load(Ordering::SeqCst);
-        series.created.insert(group.clone(), created);
-        created
+    /// Whether a finished render has shown the group's zeros: every render numbered from its
+    /// creation on writes it, and writes it after its creation.
+    fn zeros_shown(&self, counters: &CounterGroup) -> bool {
+        counters.created_at_render < self.renders_finished.load(Ordering::SeqCst)
     }
 
-    /// Applies the increments of groups created before the render numbered `renders_before`
-    /// started, which therefore has shown their zeros.
-    pub(super) fn release_pending_conversations(&self, renders_before: u64) {
+    /// The group's counters, created now at 0 if needed.
+    fn counter_group<'g>(&self, group: &'g mut MediaGroup) -> &'g mut CounterGroup {
+        group.counters.get_or_insert_with(|| CounterGroup {
+            values: vec![0.0; self.counters.len()],
+            // NB: read under the queue's lock, which a render takes to write the queue: any
+            // render counted from here on writes the queue after this, so shows the zeros.
+            created_at_render: self.renders.load(Ordering::SeqCst),
+            pending: Vec::new(),
+        })
+    }
+
+    /// Applies the held increments of groups whose zeros a finished render has shown.
+    pub(super) fn release_pending_conversations(&self) {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
-        let mut series = self.lock_conversation_series();
-        let ConversationSeries { created, pending } = &mut *series;
-        pending.retain(|group, increments| {
-            let shown = created.get(group).is_some_and(|c| *c < renders_before);
-            let Some(queue) = queues.get(&group.0).map(|e| &e.labels) else {
-                return false;
-            };
-            if !shown {
-                return true;
-            }
-            for (counter, value) in increments.drain(..) {
-                if let Some(series) = self.counter_series(counter, &group.0, &queue.name, &group.1)
-                {
-                    series.inc_by(value);
+        for entry in queues.values() {
+            let mut entry = queues::lock(entry);
+            let groups = entry.media.iter_mut().flatten();
+            for counters in groups.filter_map(|g| g.counters.as_mut()) {
+                if self.zeros_shown(counters) {
+                    for (index, value) in counters.pending.drain(..) {
+                        counters.values[index] += value;
+                    }
                 }
-            }
-            false
-        });
-    }
-
-    /// Moves the queue's counters (and service-level targets) to its new name with their
-    /// values, so a rename is no reset: the new series carries on from where the old ended.
-    pub(super) fn rename_conversation_series(&self, old: &QueueLabels, new_name: &str) {
-        let (id, name) = (old.id.as_str(), old.name.as_str());
-        let series = self.lock_conversation_series();
-        for (queue_id, media) in series.created.keys().filter(|(q, _)| q == id) {
-            for counter in &self.counters {
-                let (Some(from), Some(to)) = (
-                    self.counter_series(*counter, queue_id, name, media),
-                    self.counter_series(*counter, queue_id, new_name, media),
-                ) else {
-                    continue;
-                };
-                to.inc_by(from.get());
-                if let Some(vec) = self.conversations.get(counter) {
-                    let _ = vec.remove_label_values(&[id, name, media]);
-                }
-            }
-            let target = self
-                .service_level_target
-                .with_label_values(&[id, name, media]);
-            let value = target.get();
-            let _ = self
-                .service_level_target
-                .remove_label_values(&[id, name, media]);
-            if value > 0.0 {
-                self.service_level_target
-                    .with_label_values(&[id, new_name, media])
-                    .set(value);
             }
         }
-    }
-
-    fn counter_series(
-        &self,
-        counter: ConversationCounter,
-        queue_id: &str,
-        name: &str,
-        media: &str,
-    ) -> Option<prometheus::Counter> {
-        self.conversations
-            .get(&counter)
-            .map(|vec| vec.with_label_values(&[queue_id, name, media]))
     }
 
     /// The queue's own service-level target for `media`, as `oServiceLevel` reports it.
     pub fn set_service_level_target(&self, queue_id: &str, media: &str, target: f64) {
-        self.with_queue(queue_id, |name| {
-            self.service_level_target
-                .with_label_values(&[queue_id, name, media])
-                .set(target);
+        self.with_media_group(queue_id, media, true, |group| {
+            group.service_level_target = Some(target);
         });
     }
 }

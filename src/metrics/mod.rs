@@ -1,16 +1,18 @@
-//! Every metric the exporter exposes, on one private registry, behind domain methods.
+//! Every metric the exporter exposes, behind domain methods: the queue series in their own
+//! store (`store.rs`, rendered by `text.rs`, DESIGN.md §10), the exporter's own metrics on a
+//! private `prometheus` registry.
 //!
 //! Queue-derived series carry `queue_id` and `queue` (the name); the names are looked up here so
 //! call sites only ever pass ids. Label values come from allow-lists (media types from config,
 //! routing statuses and states from fixed enums), so upstream payloads cannot grow cardinality.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use prometheus::{
-    CounterVec, Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::genesys::model::ROUTING_STATUSES;
@@ -19,45 +21,36 @@ mod conversations;
 mod exporter;
 mod labels;
 mod queues;
+mod reference;
+mod store;
+mod text;
 
-use conversations::ConversationSeries;
-use queues::QueueEntry;
 pub use queues::{QueueStatus, StaleGauges, StalePolicy};
+use store::{Family, MediaGroup, QueueEntry, RenderContext};
+pub use store::{MediaSnapshot, QueueSnapshot};
 
 pub use labels::{ConversationCounter, InteractionState, QueueLabels, Statistic, UserCount};
-
-const QUEUE: &[&str] = &["queue_id", "queue"];
-const QUEUE_MEDIA: &[&str] = &["queue_id", "queue", "media_type"];
 
 /// The exporter's metrics. Built once by `app` and shared by `Arc`.
 pub struct Metrics {
     registry: Registry,
     media_types: Vec<String>,
-    queues: RwLock<HashMap<String, QueueEntry>>,
+    /// The queue series store (`store.rs`), by queue id so scrapes come out in a stable order.
+    /// NB: one lock per queue under the set's lock: a scrape holds each queue only while
+    /// writing it, so a stream event never waits for a whole 5,000-queue scrape.
+    queues: RwLock<BTreeMap<String, Mutex<QueueEntry>>>,
     stale_policy: StalePolicy,
-    /// When the oldest waiting interaction started waiting (epoch ms), per (queue id, media
-    /// type); turned into an age at scrape time so the gauge grows between events.
-    longest_waiting_since: Mutex<HashMap<(String, String), i64>>,
-
-    queue_info: IntGaugeVec,
-    interactions: IntGaugeVec,
-    users: IntGaugeVec,
-    members: IntGaugeVec,
-    on_queue_users: IntGaugeVec,
-    active_users: IntGaugeVec,
-    oldest_waiting: GaugeVec,
-    observation_timestamp: GaugeVec,
     /// The configured metric set's counters; series exist only for (queue, media type) groups
     /// that have had data.
     counters: Vec<ConversationCounter>,
-    conversations: HashMap<ConversationCounter, CounterVec>,
-    conversation_series: Mutex<ConversationSeries>,
-    /// How many renders of `/metrics` have started; a new counter series is shown at 0 by at
-    /// least one render before it moves (see `conversations.rs`).
+    /// How many renders of `/metrics` have started, and one past the highest-numbered that has
+    /// finished: a new counter series is shown at 0 by a finished render before it moves
+    /// (see `conversations.rs`).
     renders: AtomicU64,
-    service_level_target: GaugeVec,
+    renders_finished: AtomicU64,
+    /// The size of the last scrape, so the next one allocates its buffer once.
+    last_render_bytes: AtomicUsize,
 
-    queue_stale: IntGaugeVec,
     stream_connected: IntGaugeVec,
     stream_reconnects: IntCounterVec,
     stream_establish_failures: IntCounterVec,
@@ -90,11 +83,6 @@ fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registr
 
 fn int_gauges(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     let vec = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
-    register(registry, vec)
-}
-
-fn gauges(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
-    let vec = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
     register(registry, vec)
 }
 
@@ -135,14 +123,6 @@ impl Metrics {
     pub fn with_counters(media_types: Vec<String>, counters: Vec<ConversationCounter>) -> Self {
         let r = Registry::new();
         register_process_collector(&r);
-        let conversations = ConversationCounter::ALL
-            .into_iter()
-            .map(|counter| {
-                let vec = CounterVec::new(Opts::new(counter.name(), counter.help()), QUEUE_MEDIA)
-                    .expect("valid metric definition");
-                (counter, register(&r, vec))
-            })
-            .collect();
         let build_info = int_gauges(
             &r,
             "genesys_exporter_build_info",
@@ -167,71 +147,10 @@ impl Metrics {
             media_types,
             queues: RwLock::default(),
             stale_policy: StalePolicy::default(),
-            longest_waiting_since: Mutex::default(),
-            queue_info: int_gauges(
-                &r,
-                "genesys_queue_info",
-                "A monitored queue; always 1.",
-                &["queue_id", "queue", "division"],
-            ),
-            interactions: int_gauges(
-                &r,
-                "genesys_queue_interactions",
-                "Interactions in the queue now, by state and media type (oWaiting, oInteracting, oAlerting).",
-                &["queue_id", "queue", "media_type", "state"],
-            ),
-            users: int_gauges(
-                &r,
-                "genesys_queue_users",
-                "Queue members by routing status (oUserRoutingStatuses).",
-                &["queue_id", "queue", "routing_status"],
-            ),
-            members: int_gauges(
-                &r,
-                "genesys_queue_members",
-                "Users who are members of the queue (oMemberUsers).",
-                QUEUE,
-            ),
-            on_queue_users: int_gauges(
-                &r,
-                "genesys_queue_on_queue_users",
-                "Members on queue (oOnQueueUsers, all routing statuses).",
-                QUEUE,
-            ),
-            active_users: int_gauges(
-                &r,
-                "genesys_queue_active_users",
-                "Members with the queue active (oActiveUsers).",
-                QUEUE,
-            ),
-            oldest_waiting: gauges(
-                &r,
-                "genesys_queue_oldest_waiting_seconds",
-                "Age of the oldest waiting interaction at scrape time; 0 when nothing waits.",
-                QUEUE_MEDIA,
-            ),
-            observation_timestamp: gauges(
-                &r,
-                "genesys_queue_observation_timestamp_seconds",
-                "Unix time when the queue's observations were last known fresh.",
-                QUEUE,
-            ),
             counters,
-            conversations,
-            conversation_series: Mutex::default(),
             renders: AtomicU64::new(0),
-            service_level_target: gauges(
-                &r,
-                "genesys_queue_service_level_target",
-                "The queue's own service-level target as a ratio (oServiceLevel target).",
-                QUEUE_MEDIA,
-            ),
-            queue_stale: int_gauges(
-                &r,
-                "genesys_exporter_queue_stale",
-                "1 while the queue's observations cannot be refreshed (stream down and resync failing).",
-                QUEUE,
-            ),
+            renders_finished: AtomicU64::new(0),
+            last_render_bytes: AtomicUsize::new(0),
             stream_connected: int_gauges(
                 &r,
                 "genesys_exporter_stream_connected",
@@ -352,52 +271,71 @@ impl Metrics {
         self.media_types.iter().any(|m| m == media_type)
     }
 
+    /// The index of an allow-listed media type; `None` for any other.
+    fn media_index(&self, media_type: &str) -> Option<usize> {
+        self.media_types.iter().position(|m| m == media_type)
+    }
+
+    /// Runs `write` on the queue's group of `media`, created first when `create` (the queue
+    /// has now had something of that media type). Unknown media types are ignored.
+    fn with_media_group(
+        &self,
+        queue_id: &str,
+        media: &str,
+        create: bool,
+        write: impl FnOnce(&mut MediaGroup),
+    ) {
+        let Some(index) = self.media_index(media) else {
+            return;
+        };
+        self.with_queue(queue_id, |entry| {
+            if let Some(group) = entry.media_group(index, create) {
+                write(group);
+            }
+        });
+    }
+
     pub fn set_interactions(&self, queue_id: &str, media: &str, state: InteractionState, n: i64) {
-        self.with_live_queue(queue_id, |name| {
-            self.interactions
-                .with_label_values(&[queue_id, name, media, state.as_str()])
-                .set(n);
+        self.with_media_group(queue_id, media, n != 0, |group| {
+            group.interactions[state as usize] = n;
         });
     }
 
     /// `status` must be one of `ROUTING_STATUSES` (callers check the allow-list).
     pub fn set_users_in_status(&self, queue_id: &str, status: &str, n: i64) {
-        self.with_live_queue(queue_id, |name| {
-            self.users
-                .with_label_values(&[queue_id, name, status])
-                .set(n);
-        });
+        let Some(index) = ROUTING_STATUSES.iter().position(|s| *s == status) else {
+            return;
+        };
+        self.with_queue(queue_id, |entry| entry.users[index] = Some(n));
     }
 
     pub fn set_user_count(&self, queue_id: &str, which: UserCount, n: i64) {
-        let vec = match which {
-            UserCount::Members => &self.members,
-            UserCount::OnQueue => &self.on_queue_users,
-            UserCount::Active => &self.active_users,
-        };
-        self.with_live_queue(queue_id, |name| {
-            vec.with_label_values(&[queue_id, name]).set(n);
+        self.with_queue(queue_id, |entry| {
+            entry.user_counts[which as usize] = Some(n)
         });
     }
 
     /// `since_epoch_ms` is when the oldest waiting interaction began waiting; `None` when
     /// nothing waits.
     pub fn set_longest_waiting(&self, queue_id: &str, media: &str, since_epoch_ms: Option<i64>) {
-        self.with_live_queue(queue_id, |name| {
-            let key = (queue_id.to_owned(), media.to_owned());
-            let mut since = self
-                .longest_waiting_since
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            match since_epoch_ms {
-                Some(ms) => {
-                    since.insert(key, ms);
-                }
-                None => {
-                    since.remove(&key);
-                    self.oldest_waiting
-                        .with_label_values(&[queue_id, name, media])
-                        .set(0.0);
+        self.with_media_group(queue_id, media, since_epoch_ms.is_some(), |group| {
+            group.waiting_since_ms = since_epoch_ms;
+        });
+    }
+
+    /// Applies a full resync of the queue at once, so no scrape sees half of it: every value
+    /// is fresh as of `at_unix_seconds`.
+    pub fn apply_snapshot(&self, queue_id: &str, at_unix_seconds: f64, snapshot: &QueueSnapshot) {
+        self.with_queue(queue_id, |entry| {
+            entry.freshness.resynced(at_unix_seconds);
+            entry.users = snapshot.users.map(Some);
+            entry.user_counts = snapshot.user_counts.map(Some);
+            for (index, media) in snapshot.media.iter().enumerate() {
+                let had_any =
+                    media.interactions.iter().any(|n| *n != 0) || media.waiting_since_ms.is_some();
+                if let Some(group) = entry.media_group(index, had_any) {
+                    group.interactions = media.interactions;
+                    group.waiting_since_ms = media.waiting_since_ms;
                 }
             }
         });
@@ -405,30 +343,49 @@ impl Metrics {
 
     /// The Prometheus text exposition, with waiting ages computed for `now_epoch_ms`.
     pub fn render(&self, now_epoch_ms: i64) -> String {
-        let renders_before = self.renders.fetch_add(1, Ordering::SeqCst);
-        self.release_pending_conversations(renders_before);
-        self.sweep_stale(now_epoch_ms as f64 / 1000.0);
-        self.refresh_oldest_waiting(now_epoch_ms);
-        let mut out = Vec::new();
-        // NB: the text encoder only fails on a writer error, and a Vec never fails.
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
-        String::from_utf8(out).unwrap_or_default()
+        // NB: every part is written from `&str`s and ASCII, so this never falls back.
+        String::from_utf8(self.render_bytes(now_epoch_ms)).unwrap_or_default()
     }
 
-    fn refresh_oldest_waiting(&self, now_epoch_ms: i64) {
-        // NB: same lock order as every writer: `queues`, then `longest_waiting_since`.
+    /// [`Metrics::render`] as bytes, what `/metrics` sends.
+    pub fn render_bytes(&self, now_epoch_ms: i64) -> Vec<u8> {
+        let render = self.renders.fetch_add(1, Ordering::SeqCst);
+        self.release_pending_conversations();
+        self.sweep_stale(now_epoch_ms as f64 / 1000.0);
+        let mut out = Vec::with_capacity(self.last_render_bytes.load(Ordering::Relaxed));
+        self.render_queue_series(&mut out, now_epoch_ms);
+        // NB: the text encoder only fails on a writer error, and a Vec never fails.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        self.last_render_bytes.store(out.len(), Ordering::Relaxed);
+        self.renders_finished
+            .fetch_max(render + 1, Ordering::SeqCst);
+        out
+    }
+
+    /// Writes every queue series, family by family (the format wants each family together).
+    fn render_queue_series(&self, out: &mut Vec<u8>, now_ms: i64) {
+        let ctx = self.render_context(now_ms);
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
-        let since = self
-            .longest_waiting_since
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        for ((queue_id, media), started_ms) in since.iter() {
-            if let Some(queue) = queues.get(queue_id).map(|e| &e.labels) {
-                let age = (now_epoch_ms - started_ms).max(0) as f64 / 1000.0;
-                self.oldest_waiting
-                    .with_label_values(&[queue_id, &queue.name, media])
-                    .set(age);
+        for family in Family::all(self.counters.len()) {
+            let name = family.name(&self.counters);
+            let start = out.len();
+            text::header(out, name, &family.help(&self.counters), family.kind());
+            let body = out.len();
+            for entry in queues.values() {
+                queues::lock(entry).render(family, name, &ctx, out);
             }
+            if out.len() == body {
+                // NB: the `prometheus` crate leaves out a family without series; so do we.
+                out.truncate(start);
+            }
+        }
+    }
+
+    fn render_context(&self, now_ms: i64) -> RenderContext<'_> {
+        RenderContext {
+            media_types: &self.media_types,
+            now_ms,
+            hide_stale_gauges: self.hides_stale_gauges(),
         }
     }
 
@@ -446,5 +403,7 @@ impl Metrics {
     }
 }
 
+#[cfg(test)]
+mod store_tests;
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,10 @@
 //! successful resync of it. Under [`StaleGauges::Remove`] a stale queue's observation gauges are
 //! removed instead of left frozen, and writes to them wait for that resync.
 
-use super::{InteractionState, Metrics, QueueLabels, ROUTING_STATUSES};
+use std::sync::{Mutex, MutexGuard};
+
+use super::store::QueueEntry;
+use super::{Metrics, QueueLabels};
 
 /// What happens to the observation gauges of a stale queue (`stream.stale_gauges`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -44,18 +47,36 @@ pub struct StalePolicy {
     pub gauges: StaleGauges,
 }
 
-/// One monitored queue.
+/// A queue's freshness.
 #[derive(Debug, Clone)]
-pub(super) struct QueueEntry {
-    pub(super) labels: QueueLabels,
-    /// Whether a resync has ever refreshed it; until then nothing else moves its freshness.
-    resynced: bool,
-    stale: bool,
+pub(super) struct Freshness {
+    /// Whether a resync has ever refreshed it; until then nothing else moves its freshness
+    /// and its observation gauges are not shown.
+    pub(super) resynced: bool,
+    pub(super) stale: bool,
     /// Unix seconds up to which its values are known current; before the first resync, when
     /// it joined the set (so a queue that can never be resynced turns stale too).
-    fresh_at: f64,
+    pub(super) fresh_at: f64,
     /// Unix seconds of its last successful resync.
     resynced_at: Option<f64>,
+}
+
+impl Freshness {
+    pub(super) fn joined(now_seconds: f64) -> Self {
+        Self {
+            resynced: false,
+            stale: false,
+            fresh_at: now_seconds,
+            resynced_at: None,
+        }
+    }
+
+    pub(super) fn resynced(&mut self, at_unix_seconds: f64) {
+        self.resynced = true;
+        self.stale = false;
+        self.fresh_at = at_unix_seconds;
+        self.resynced_at = Some(at_unix_seconds);
+    }
 }
 
 /// One monitored queue as the status page shows it.
@@ -72,164 +93,53 @@ fn unix_now() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64 / 1000.0
 }
 
+/// Locks one queue's entry; a writer that panicked leaves values, never a broken invariant
+/// worth losing the queue over.
+pub(super) fn lock(entry: &Mutex<QueueEntry>) -> MutexGuard<'_, QueueEntry> {
+    entry.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Metrics {
-    /// Replaces the monitored set. Series of queues that left are removed on purpose; a queue
-    /// whose division changed keeps its series (only `genesys_queue_info` moves); a renamed
-    /// queue's counters move to the new name with their values (no reset) and its gauges are
-    /// dropped until the next resync writes them under the new name. Returns whether any
-    /// queue was renamed, so the caller can resync.
+    /// Replaces the monitored set. A queue that left takes its series with it; a queue whose
+    /// division changed moves only its `genesys_queue_info`; a renamed queue keeps its values,
+    /// counters included, under the new name (no reset). Returns whether any queue was
+    /// renamed, so the caller can resync.
     pub fn set_queues(&self, queues: &[QueueLabels]) -> bool {
         let mut known = self.queues.write().unwrap_or_else(|e| e.into_inner());
+        known.retain(|id, _| queues.iter().any(|q| &q.id == id));
         let mut renamed = false;
-        let old: Vec<QueueLabels> = known.values().map(|e| e.labels.clone()).collect();
-        for old in &old {
-            match queues.iter().find(|q| q.id == old.id) {
-                None => {
-                    self.remove_queue_series(old);
-                    known.remove(&old.id);
-                }
-                Some(new) if new.name != old.name => {
-                    self.remove_observation_gauges(old);
-                    self.remove_freshness_series(old);
-                    self.rename_conversation_series(old, &new.name);
-                    let _ =
-                        self.queue_info
-                            .remove_label_values(&[&old.id, &old.name, &old.division]);
-                    renamed = true;
-                }
-                Some(new) if new.division != old.division => {
-                    let _ =
-                        self.queue_info
-                            .remove_label_values(&[&old.id, &old.name, &old.division]);
-                }
-                Some(_) => {}
-            }
-        }
         let now = unix_now();
         for queue in queues {
-            self.queue_info
-                .with_label_values(&[&queue.id, &queue.name, &queue.division])
-                .set(1);
-            let entry = known.entry(queue.id.clone()).or_insert_with(|| {
-                let entry = QueueEntry {
-                    labels: queue.clone(),
-                    resynced: false,
-                    stale: false,
-                    fresh_at: now,
-                    resynced_at: None,
-                };
-                self.write_freshness(&entry, &queue.name);
-                entry
-            });
-            if entry.labels.name != queue.name {
-                self.write_freshness(entry, &queue.name);
+            match known.get_mut(&queue.id) {
+                Some(entry) => {
+                    let entry = entry.get_mut().unwrap_or_else(|e| e.into_inner());
+                    renamed |= entry.labels.name != queue.name;
+                    entry.relabel(queue);
+                }
+                None => {
+                    let entry = QueueEntry::new(queue.clone(), self.media_types.len(), now);
+                    known.insert(queue.id.clone(), Mutex::new(entry));
+                }
             }
-            entry.labels = queue.clone();
         }
         self.monitored_queues.set(known.len() as i64);
         renamed
     }
 
-    fn remove_queue_series(&self, q: &QueueLabels) {
-        let (id, name) = (q.id.as_str(), q.name.as_str());
-        let _ = self
-            .queue_info
-            .remove_label_values(&[id, name, &q.division]);
-        self.remove_observation_gauges(q);
-        self.remove_freshness_series(q);
-        for media in &self.media_types {
-            for counter in self.conversations.values() {
-                let _ = counter.remove_label_values(&[id, name, media]);
-            }
-            let _ = self
-                .service_level_target
-                .remove_label_values(&[id, name, media]);
-        }
-        self.lock_conversation_series().forget_queue(id);
-    }
-
-    fn remove_freshness_series(&self, q: &QueueLabels) {
-        let labels = [q.id.as_str(), q.name.as_str()];
-        let _ = self.queue_stale.remove_label_values(&labels);
-        let _ = self.observation_timestamp.remove_label_values(&labels);
-    }
-
-    /// Removes the gauges that come from observations (not the info, freshness or counters).
-    fn remove_observation_gauges(&self, q: &QueueLabels) {
-        let (id, name) = (q.id.as_str(), q.name.as_str());
-        for vec in [&self.members, &self.on_queue_users, &self.active_users] {
-            let _ = vec.remove_label_values(&[id, name]);
-        }
-        for status in ROUTING_STATUSES {
-            let _ = self.users.remove_label_values(&[id, name, status]);
-        }
-        for media in &self.media_types {
-            let _ = self.oldest_waiting.remove_label_values(&[id, name, media]);
-            for state in InteractionState::ALL {
-                let _ = self
-                    .interactions
-                    .remove_label_values(&[id, name, media, state.as_str()]);
-            }
-        }
-        self.longest_waiting_since
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|(queue_id, _), _| queue_id != id);
-    }
-
-    /// Runs `write` with the queue's name while the queue set stays read-locked, so a
-    /// concurrent `set_queues` cannot remove the queue between lookup and write and leave a
-    /// resurrected series behind. Unmonitored queues are ignored. NB: lock order everywhere is
-    /// `queues`, then `longest_waiting_since`.
-    pub(super) fn with_queue(&self, queue_id: &str, write: impl FnOnce(&str)) {
+    /// Runs `write` on the queue's entry; unmonitored queues are ignored. Only this queue is
+    /// locked, so a scrape rendering others does not hold the writer up.
+    pub(super) fn with_queue<T>(
+        &self,
+        queue_id: &str,
+        write: impl FnOnce(&mut QueueEntry) -> T,
+    ) -> Option<T> {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(queue) = queues.get(queue_id) {
-            write(&queue.labels.name);
-        }
-    }
-
-    /// Like [`Metrics::with_queue`] for observation gauges: skipped while the queue is stale
-    /// and stale gauges are removed, so a stray event cannot bring back part of them.
-    pub(super) fn with_live_queue(&self, queue_id: &str, write: impl FnOnce(&str)) {
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
-        match queues.get(queue_id) {
-            Some(q) if q.stale && self.stale_policy.gauges == StaleGauges::Remove => {}
-            Some(q) => write(&q.labels.name),
-            None => {}
-        }
+        queues.get(queue_id).map(|entry| write(&mut lock(entry)))
     }
 
     pub fn is_monitored(&self, queue_id: &str) -> bool {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         queues.contains_key(queue_id)
-    }
-
-    fn write_freshness(&self, entry: &QueueEntry, name: &str) {
-        let labels = [entry.labels.id.as_str(), name];
-        self.queue_stale
-            .with_label_values(&labels)
-            .set(i64::from(entry.stale));
-        if entry.resynced {
-            self.observation_timestamp
-                .with_label_values(&labels)
-                .set(entry.fresh_at);
-        }
-    }
-
-    /// Runs `change` on the entries of `queue_ids` under the write lock, then exports their
-    /// freshness.
-    fn update_freshness<'a>(
-        &self,
-        queue_ids: impl IntoIterator<Item = &'a str>,
-        mut change: impl FnMut(&mut QueueEntry),
-    ) {
-        let mut queues = self.queues.write().unwrap_or_else(|e| e.into_inner());
-        for id in queue_ids {
-            if let Some(entry) = queues.get_mut(id) {
-                change(entry);
-                self.write_freshness(entry, &entry.labels.name);
-            }
-        }
     }
 
     /// The stream showed the queue current as of `at_unix_seconds` (an event, or a heartbeat
@@ -244,27 +154,23 @@ impl Metrics {
         queue_ids: impl IntoIterator<Item = &'a str>,
         at_unix_seconds: f64,
     ) {
-        self.update_freshness(queue_ids, |entry| {
-            if entry.resynced && !entry.stale {
-                entry.fresh_at = entry.fresh_at.max(at_unix_seconds);
+        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        for entry in queue_ids.into_iter().filter_map(|id| queues.get(id)) {
+            let freshness = &mut lock(entry).freshness;
+            if freshness.resynced && !freshness.stale {
+                freshness.fresh_at = freshness.fresh_at.max(at_unix_seconds);
             }
-        });
+        }
     }
 
     /// A full snapshot of the queue was applied: every value is fresh as of `at_unix_seconds`.
-    /// Call it before writing the snapshot, so a removed stale queue's gauges are written.
     pub fn queue_resynced(&self, queue_id: &str, at_unix_seconds: f64) {
-        self.update_freshness([queue_id], |entry| {
-            entry.resynced = true;
-            entry.stale = false;
-            entry.fresh_at = at_unix_seconds;
-            entry.resynced_at = Some(at_unix_seconds);
-        });
+        self.with_queue(queue_id, |entry| entry.freshness.resynced(at_unix_seconds));
     }
 
     /// The queue's values could not be refreshed; cleared by [`Metrics::queue_resynced`].
     pub fn set_queue_stale(&self, queue_id: &str) {
-        self.mark_stale(|entry| entry.labels.id == queue_id);
+        self.with_queue(queue_id, |entry| entry.freshness.stale = true);
     }
 
     /// Marks stale every queue whose values are older than the staleness bound at
@@ -273,21 +179,21 @@ impl Metrics {
         let Some(bound) = self.stale_policy.bound_seconds else {
             return 0;
         };
-        self.mark_stale(|entry| now_unix_seconds - entry.fresh_at > bound)
-    }
-
-    fn mark_stale(&self, select: impl Fn(&QueueEntry) -> bool) -> usize {
-        let mut queues = self.queues.write().unwrap_or_else(|e| e.into_inner());
+        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         let mut turned = 0;
-        for entry in queues.values_mut().filter(|e| !e.stale && select(e)) {
-            entry.stale = true;
-            turned += 1;
-            self.write_freshness(entry, &entry.labels.name);
-            if self.stale_policy.gauges == StaleGauges::Remove {
-                self.remove_observation_gauges(&entry.labels);
+        for entry in queues.values() {
+            let freshness = &mut lock(entry).freshness;
+            if !freshness.stale && now_unix_seconds - freshness.fresh_at > bound {
+                freshness.stale = true;
+                turned += 1;
             }
         }
         turned
+    }
+
+    /// Whether a stale queue's observation gauges are left out of the scrape.
+    pub(super) fn hides_stale_gauges(&self) -> bool {
+        self.stale_policy.gauges == StaleGauges::Remove
     }
 
     /// Every monitored queue's freshness, stale ones first, then by name.
@@ -295,11 +201,14 @@ impl Metrics {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         let mut statuses: Vec<QueueStatus> = queues
             .values()
-            .map(|e| QueueStatus {
-                labels: e.labels.clone(),
-                stale: e.stale,
-                fresh_at: e.resynced.then_some(e.fresh_at),
-                resynced_at: e.resynced_at,
+            .map(|entry| {
+                let e = lock(entry);
+                QueueStatus {
+                    labels: e.labels.clone(),
+                    stale: e.freshness.stale,
+                    fresh_at: e.freshness.resynced.then_some(e.freshness.fresh_at),
+                    resynced_at: e.freshness.resynced_at,
+                }
             })
             .collect();
         statuses.sort_by(|a, b| {
@@ -318,7 +227,7 @@ impl Metrics {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         queue_ids
             .iter()
-            .filter(|id| queues.get(*id).is_some_and(|e| e.stale))
+            .filter(|id| queues.get(*id).is_some_and(|e| lock(e).freshness.stale))
             .cloned()
             .collect()
     }

@@ -1,0 +1,57 @@
+//! The queue series through the `prometheus` crate: the path `/metrics` took before the store,
+//! kept as the reference the fast path is tested against (`tests.rs`) and benchmarked against
+//! (`tests/bench/scrape.rs`). Not used to serve.
+
+use prometheus::{CounterVec, GaugeVec, Opts, Registry};
+
+use super::store::Family;
+use super::text::Kind;
+use super::{Metrics, queues};
+
+/// One family as the crate holds it.
+enum Series {
+    Gauge(GaugeVec),
+    Counter(CounterVec),
+}
+
+impl Metrics {
+    /// A registry holding every queue series as it stands, waiting ages computed for
+    /// `now_ms`. Its text encoding must equal the queue part of [`Metrics::render`] series by
+    /// series.
+    pub fn reference_registry(&self, now_ms: i64) -> Registry {
+        let registry = Registry::new();
+        let ctx = self.render_context(now_ms);
+        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        for family in Family::all(self.counters.len()) {
+            let mut labels = vec!["queue_id", "queue"];
+            labels.extend_from_slice(family.extra_labels());
+            let opts = Opts::new(family.name(&self.counters), family.help(&self.counters));
+            // NB: names and labels are static and valid, and unique per family.
+            let vec = match family.kind() {
+                Kind::Gauge => Series::Gauge(GaugeVec::new(opts, &labels).expect("valid gauge")),
+                Kind::Counter => {
+                    Series::Counter(CounterVec::new(opts, &labels).expect("valid counter"))
+                }
+            };
+            for entry in queues.values() {
+                let entry = queues::lock(entry);
+                entry.samples(family, &ctx, |extra, value| {
+                    let mut values = vec![entry.labels.id.as_str(), entry.labels.name.as_str()];
+                    values.extend_from_slice(extra);
+                    match &vec {
+                        Series::Gauge(v) => v.with_label_values(&values).set(value),
+                        Series::Counter(v) => v.with_label_values(&values).inc_by(value),
+                    }
+                });
+            }
+            let collector: Box<dyn prometheus::core::Collector> = match vec {
+                Series::Gauge(v) => Box::new(v),
+                Series::Counter(v) => Box::new(v),
+            };
+            registry
+                .register(collector)
+                .expect("family names are unique");
+        }
+        registry
+    }
+}

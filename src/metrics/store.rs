@@ -1,0 +1,304 @@
+//! The queue series store: one entry per monitored queue holding its values, from which every
+//! queue series is rendered at scrape time (DESIGN.md §10).
+//!
+//! A queue's user gauges exist once written (events carry them one by one); a media type's
+//! series only once the queue has had something of it (a non-zero observation, or
+//! conversations counted), and then until the queue leaves, so a series never flaps between
+//! absent and zero. Under `stale_gauges: remove` a stale queue's observation gauges are left
+//! out until a resync rewrites them all. Which series exist and what
+//! they read is decided here, once, by [`QueueEntry::samples`]; `text.rs` writes them fast and
+//! `reference.rs` through the `prometheus` crate, and a test holds the two equal.
+
+use super::labels::{ConversationCounter, InteractionState, QueueLabels, UserCount};
+use super::queues::Freshness;
+use super::text::{self, Kind};
+use crate::genesys::model::ROUTING_STATUSES;
+
+/// The queue series families, in exposition order. `Conversations(i)` is the i-th counter of
+/// the configured metric set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Family {
+    Info,
+    Interactions,
+    Users,
+    Members,
+    OnQueueUsers,
+    ActiveUsers,
+    OldestWaiting,
+    ObservationTimestamp,
+    Conversations(usize),
+    ServiceLevelTarget,
+    Stale,
+}
+
+impl Family {
+    /// Every family for a metric set of `counters` counters.
+    pub(super) fn all(counters: usize) -> impl Iterator<Item = Family> {
+        use Family::*;
+        let gauges = [
+            Info,
+            Interactions,
+            Users,
+            Members,
+            OnQueueUsers,
+            ActiveUsers,
+            OldestWaiting,
+            ObservationTimestamp,
+        ];
+        gauges
+            .into_iter()
+            .chain((0..counters).map(Conversations))
+            .chain([ServiceLevelTarget, Stale])
+    }
+
+    pub(super) fn name(self, counters: &[ConversationCounter]) -> &'static str {
+        match self {
+            Self::Info => "genesys_queue_info",
+            Self::Interactions => "genesys_queue_interactions",
+            Self::Users => "genesys_queue_users",
+            Self::Members => "genesys_queue_members",
+            Self::OnQueueUsers => "genesys_queue_on_queue_users",
+            Self::ActiveUsers => "genesys_queue_active_users",
+            Self::OldestWaiting => "genesys_queue_oldest_waiting_seconds",
+            Self::ObservationTimestamp => "genesys_queue_observation_timestamp_seconds",
+            Self::Conversations(i) => counters[i].name(),
+            Self::ServiceLevelTarget => "genesys_queue_service_level_target",
+            Self::Stale => "genesys_exporter_queue_stale",
+        }
+    }
+
+    pub(super) fn help(self, counters: &[ConversationCounter]) -> String {
+        match self {
+            Self::Info => "A monitored queue; always 1.",
+            Self::Interactions => {
+                "Interactions in the queue now, by state and media type (oWaiting, oInteracting, oAlerting)."
+            }
+            Self::Users => "Queue members by routing status (oUserRoutingStatuses).",
+            Self::Members => "Users who are members of the queue (oMemberUsers).",
+            Self::OnQueueUsers => "Members on queue (oOnQueueUsers, all routing statuses).",
+            Self::ActiveUsers => "Members with the queue active (oActiveUsers).",
+            Self::OldestWaiting => {
+                "Age of the oldest waiting interaction at scrape time; 0 when nothing waits."
+            }
+            Self::ObservationTimestamp => {
+                "Unix time when the queue's observations were last known fresh."
+            }
+            Self::Conversations(i) => return counters[i].help(),
+            Self::ServiceLevelTarget => {
+                "The queue's own service-level target as a ratio (oServiceLevel target)."
+            }
+            Self::Stale => {
+                "1 while the queue's observations cannot be refreshed (stream down and resync failing)."
+            }
+        }
+        .to_owned()
+    }
+
+    pub(super) fn kind(self) -> Kind {
+        match self {
+            Self::Conversations(_) => Kind::Counter,
+            _ => Kind::Gauge,
+        }
+    }
+
+    /// The labels besides `queue_id` and `queue`, sorted by name, in the order
+    /// [`QueueEntry::samples`] gives their values.
+    pub(super) fn extra_labels(self) -> &'static [&'static str] {
+        match self {
+            Self::Info => &["division"],
+            Self::Interactions => &["media_type", "state"],
+            Self::Users => &["routing_status"],
+            Self::OldestWaiting | Self::Conversations(_) | Self::ServiceLevelTarget => {
+                &["media_type"]
+            }
+            Self::Members
+            | Self::OnQueueUsers
+            | Self::ActiveUsers
+            | Self::ObservationTimestamp
+            | Self::Stale => &[],
+        }
+    }
+}
+
+/// A full resync of one queue, applied at once by [`super::Metrics::apply_snapshot`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueSnapshot {
+    /// One per allow-listed media type, in the order of `Metrics::media_types`.
+    pub media: Vec<MediaSnapshot>,
+    /// By routing status, in the order of `ROUTING_STATUSES`.
+    pub users: [i64; ROUTING_STATUSES.len()],
+    /// By [`UserCount`], in the order of `UserCount::ALL`.
+    pub user_counts: [i64; UserCount::ALL.len()],
+}
+
+/// One media type of a [`QueueSnapshot`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MediaSnapshot {
+    /// By [`InteractionState`], in the order of `InteractionState::ALL`.
+    pub interactions: [i64; 3],
+    pub waiting_since_ms: Option<i64>,
+}
+
+/// What rendering needs beyond the entry itself.
+pub(super) struct RenderContext<'a> {
+    pub(super) media_types: &'a [String],
+    pub(super) now_ms: i64,
+    /// Whether the observation gauges of a stale queue are left out (`stale_gauges: remove`).
+    pub(super) hide_stale_gauges: bool,
+}
+
+/// The counters of one (queue, media type) group, which exist once it has had conversations.
+#[derive(Debug, Clone)]
+pub(super) struct CounterGroup {
+    /// In exported units, one per counter of the configured metric set.
+    pub(super) values: Vec<f64>,
+    /// The render count when the group was created; its increments wait until a render has
+    /// shown its zeros (see `conversations.rs`).
+    pub(super) created_at_render: u64,
+    /// Increments held back until then: (counter index, value).
+    pub(super) pending: Vec<(usize, f64)>,
+}
+
+/// One media type of a queue, present once the queue has had something of it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct MediaGroup {
+    pub(super) interactions: [i64; 3],
+    /// When the oldest waiting interaction began waiting (epoch ms); `None` when nothing waits.
+    pub(super) waiting_since_ms: Option<i64>,
+    pub(super) counters: Option<CounterGroup>,
+    pub(super) service_level_target: Option<f64>,
+}
+
+/// One monitored queue: its labels, freshness and values.
+#[derive(Debug, Clone)]
+pub(super) struct QueueEntry {
+    pub(super) labels: QueueLabels,
+    /// `queue="…",queue_id="…"`, escaped once per name (see `text.rs`).
+    queue_labels: Box<str>,
+    pub(super) freshness: Freshness,
+    /// By routing status; each series exists once written, as the queue's user metrics come
+    /// one by one in events.
+    pub(super) users: [Option<i64>; ROUTING_STATUSES.len()],
+    pub(super) user_counts: [Option<i64>; UserCount::ALL.len()],
+    /// One slot per allow-listed media type, `None` until the queue has had that media type.
+    pub(super) media: Vec<Option<MediaGroup>>,
+}
+
+impl QueueEntry {
+    pub(super) fn new(labels: QueueLabels, media_types: usize, now_seconds: f64) -> Self {
+        Self {
+            queue_labels: text::queue_labels(&labels.id, &labels.name),
+            labels,
+            freshness: Freshness::joined(now_seconds),
+            users: [None; ROUTING_STATUSES.len()],
+            user_counts: [None; UserCount::ALL.len()],
+            media: vec![None; media_types],
+        }
+    }
+
+    /// Takes the queue's new labels; a new name changes every series' labels, values stay.
+    pub(super) fn relabel(&mut self, labels: &QueueLabels) {
+        if labels.name != self.labels.name {
+            self.queue_labels = text::queue_labels(&labels.id, &labels.name);
+        }
+        self.labels = labels.clone();
+    }
+
+    /// The media group at `index`, created if `create` and missing.
+    pub(super) fn media_group(&mut self, index: usize, create: bool) -> Option<&mut MediaGroup> {
+        let slot = self.media.get_mut(index)?;
+        if slot.is_none() && create {
+            *slot = Some(MediaGroup::default());
+        }
+        slot.as_mut()
+    }
+
+    /// Calls `emit(extra label values, value)` for each of the queue's samples in `family`.
+    pub(super) fn samples(
+        &self,
+        family: Family,
+        ctx: &RenderContext<'_>,
+        mut emit: impl FnMut(&[&str], f64),
+    ) {
+        let shown = !(ctx.hide_stale_gauges && self.freshness.stale);
+        let groups = ctx
+            .media_types
+            .iter()
+            .zip(&self.media)
+            .filter_map(|(media, group)| Some((media.as_str(), group.as_ref()?)));
+        match family {
+            Family::Info => emit(&[&self.labels.division], 1.0),
+            Family::Interactions if shown => {
+                for (media, group) in groups {
+                    for (state, n) in InteractionState::ALL.iter().zip(group.interactions) {
+                        emit(&[media, state.as_str()], n as f64);
+                    }
+                }
+            }
+            Family::Users if shown => {
+                for (status, n) in ROUTING_STATUSES.iter().zip(self.users) {
+                    if let Some(n) = n {
+                        emit(&[status], n as f64);
+                    }
+                }
+            }
+            Family::Members if shown => self.user_count(UserCount::Members, emit),
+            Family::OnQueueUsers if shown => self.user_count(UserCount::OnQueue, emit),
+            Family::ActiveUsers if shown => self.user_count(UserCount::Active, emit),
+            Family::OldestWaiting if shown => {
+                for (media, group) in groups {
+                    let age_ms = group
+                        .waiting_since_ms
+                        .map_or(0, |since| (ctx.now_ms - since).max(0));
+                    emit(&[media], age_ms as f64 / 1000.0);
+                }
+            }
+            Family::ObservationTimestamp if self.freshness.resynced => {
+                emit(&[], self.freshness.fresh_at);
+            }
+            Family::Conversations(i) => {
+                for (media, group) in groups {
+                    if let Some(counters) = &group.counters {
+                        emit(&[media], counters.values[i]);
+                    }
+                }
+            }
+            Family::ServiceLevelTarget => {
+                for (media, group) in groups {
+                    if let Some(target) = group.service_level_target {
+                        emit(&[media], target);
+                    }
+                }
+            }
+            Family::Stale => emit(&[], f64::from(u8::from(self.freshness.stale))),
+            _ => {}
+        }
+    }
+
+    fn user_count(&self, which: UserCount, mut emit: impl FnMut(&[&str], f64)) {
+        if let Some(n) = self.user_counts[which as usize] {
+            emit(&[], n as f64);
+        }
+    }
+
+    /// Writes the queue's samples in `family` as exposition text.
+    pub(super) fn render(
+        &self,
+        family: Family,
+        name: &str,
+        ctx: &RenderContext<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        let labels = family.extra_labels();
+        // NB: label names are sorted; those before `queue` go first.
+        let split = labels.iter().take_while(|label| **label < "queue").count();
+        self.samples(family, ctx, |values, value| {
+            let mut pairs: [(&str, &str); 2] = [("", ""); 2];
+            for (pair, (label, value)) in pairs.iter_mut().zip(labels.iter().zip(values)) {
+                *pair = (label, value);
+            }
+            let (before, after) = pairs[..values.len()].split_at(split);
+            text::sample(out, name, &self.queue_labels, before, after, value);
+        });
+    }
+}
