@@ -17,7 +17,7 @@ use tower_http::compression::CompressionLayer;
 mod page;
 
 use crate::health::Health;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, ScrapeParts};
 
 /// What the handlers read; cheap to clone.
 #[derive(Clone)]
@@ -64,9 +64,10 @@ async fn index(State(state): State<ServerState>) -> Html<String> {
 }
 
 async fn metrics(State(state): State<ServerState>) -> Response {
-    let body = state
-        .metrics
-        .render_bytes(chrono::Utc::now().timestamp_millis());
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let parts = ScrapeParts::new(state.metrics, now_ms)
+        .map(|part| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(part)));
+    let body = axum::body::Body::from_stream(futures_util::stream::iter(parts));
     (
         [(
             header::CONTENT_TYPE,

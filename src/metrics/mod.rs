@@ -7,12 +7,11 @@
 //! routing statuses and states from fixed enums), so upstream payloads cannot grow cardinality.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, RwLock};
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
 
 use crate::genesys::model::ROUTING_STATUSES;
@@ -22,11 +21,13 @@ mod exporter;
 mod labels;
 mod queues;
 mod reference;
+mod scrape;
 mod store;
 mod text;
 
 pub use queues::{QueueStatus, StaleGauges, StalePolicy};
-use store::{Family, MediaGroup, QueueEntry, RenderContext};
+pub use scrape::ScrapeParts;
+use store::{MediaGroup, QueueEntry, RenderContext};
 pub use store::{MediaSnapshot, QueueSnapshot};
 
 pub use labels::{ConversationCounter, InteractionState, QueueLabels, Statistic, UserCount};
@@ -48,8 +49,6 @@ pub struct Metrics {
     /// (see `conversations.rs`).
     renders: AtomicU64,
     renders_finished: AtomicU64,
-    /// The size of the last scrape, so the next one allocates its buffer once.
-    last_render_bytes: AtomicUsize,
 
     stream_connected: IntGaugeVec,
     stream_reconnects: IntCounterVec,
@@ -150,7 +149,6 @@ impl Metrics {
             counters,
             renders: AtomicU64::new(0),
             renders_finished: AtomicU64::new(0),
-            last_render_bytes: AtomicUsize::new(0),
             stream_connected: int_gauges(
                 &r,
                 "genesys_exporter_stream_connected",
@@ -339,46 +337,6 @@ impl Metrics {
                 }
             }
         });
-    }
-
-    /// The Prometheus text exposition, with waiting ages computed for `now_epoch_ms`.
-    pub fn render(&self, now_epoch_ms: i64) -> String {
-        // NB: every part is written from `&str`s and ASCII, so this never falls back.
-        String::from_utf8(self.render_bytes(now_epoch_ms)).unwrap_or_default()
-    }
-
-    /// [`Metrics::render`] as bytes, what `/metrics` sends.
-    pub fn render_bytes(&self, now_epoch_ms: i64) -> Vec<u8> {
-        let render = self.renders.fetch_add(1, Ordering::SeqCst);
-        self.release_pending_conversations();
-        self.sweep_stale(now_epoch_ms as f64 / 1000.0);
-        let mut out = Vec::with_capacity(self.last_render_bytes.load(Ordering::Relaxed));
-        self.render_queue_series(&mut out, now_epoch_ms);
-        // NB: the text encoder only fails on a writer error, and a Vec never fails.
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
-        self.last_render_bytes.store(out.len(), Ordering::Relaxed);
-        self.renders_finished
-            .fetch_max(render + 1, Ordering::SeqCst);
-        out
-    }
-
-    /// Writes every queue series, family by family (the format wants each family together).
-    fn render_queue_series(&self, out: &mut Vec<u8>, now_ms: i64) {
-        let ctx = self.render_context(now_ms);
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
-        for family in Family::all(self.counters.len()) {
-            let name = family.name(&self.counters);
-            let start = out.len();
-            text::header(out, name, &family.help(&self.counters), family.kind());
-            let body = out.len();
-            for entry in queues.values() {
-                queues::lock(entry).render(family, name, &ctx, out);
-            }
-            if out.len() == body {
-                // NB: the `prometheus` crate leaves out a family without series; so do we.
-                out.truncate(start);
-            }
-        }
     }
 
     fn render_context(&self, now_ms: i64) -> RenderContext<'_> {

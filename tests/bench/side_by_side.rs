@@ -1,6 +1,9 @@
 //! Timing two things in turn (A B A B …) so the ratio holds when the machine's speed drifts,
 //! for the benchmarks in this directory (run by `cargo bench`; results in BENCHMARKS.md).
 
+// NB: each benchmark uses part of this.
+#![allow(dead_code)]
+
 use std::time::{Duration, Instant};
 
 /// Medians of `rounds` alternating runs of `a` and `b`, and the median of their ratios taken

@@ -1,0 +1,113 @@
+//! One scrape of `/metrics`, written a family at a time.
+//!
+//! At 5,000 queues the exposition is about 55 MB. Written whole it would sit in memory once
+//! per scrape in flight; as parts, `/metrics` sends each family as soon as it is written and
+//! only one (a few MB) is held at a time. Each part takes the queue set's lock only while it
+//! is written, as the `prometheus` crate took each family's in turn, so a scrape is consistent
+//! per family, not across families.
+
+use std::ops::Deref;
+use std::sync::atomic::Ordering;
+
+use prometheus::{Encoder, TextEncoder};
+
+use super::store::Family;
+use super::{Metrics, queues, text};
+
+/// The parts of one scrape, in order: each queue family with series, then the exporter's own
+/// metrics. Dropped before the end (the scraper went away), it counts as not shown, so new
+/// counter series keep waiting for a scrape that shows their zeros.
+pub struct ScrapeParts<M: Deref<Target = Metrics>> {
+    metrics: M,
+    now_ms: i64,
+    /// This render's number (see `conversations.rs`).
+    render: u64,
+    next_family: usize,
+    done: bool,
+}
+
+impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
+    /// Starts a scrape at `now_ms`: held counter increments whose zeros a finished scrape has
+    /// shown are released and staleness is swept first, so this scrape shows both.
+    pub fn new(metrics: M, now_ms: i64) -> Self {
+        let render = metrics.renders.fetch_add(1, Ordering::SeqCst);
+        metrics.release_pending_conversations();
+        metrics.sweep_stale(now_ms as f64 / 1000.0);
+        Self {
+            metrics,
+            now_ms,
+            render,
+            next_family: 0,
+            done: false,
+        }
+    }
+
+    /// One queue family as text; empty when no queue has a series in it.
+    fn family(&self, family: Family) -> Vec<u8> {
+        let metrics = &*self.metrics;
+        let ctx = metrics.render_context(self.now_ms);
+        let name = family.name(&metrics.counters);
+        let mut out = Vec::new();
+        text::header(
+            &mut out,
+            name,
+            &family.help(&metrics.counters),
+            family.kind(),
+        );
+        let header = out.len();
+        let queues = metrics.queues.read().unwrap_or_else(|e| e.into_inner());
+        for entry in queues.values() {
+            queues::lock(entry).render(family, name, &ctx, &mut out);
+        }
+        if out.len() == header {
+            // NB: the `prometheus` crate leaves out a family without series; so do we.
+            out.clear();
+        }
+        out
+    }
+
+    /// The exporter's own metrics, the last part; writing it finishes the scrape.
+    fn self_metrics(&self) -> Vec<u8> {
+        let metrics = &*self.metrics;
+        let mut out = Vec::new();
+        // NB: the text encoder only fails on a writer error, and a Vec never fails.
+        let _ = TextEncoder::new().encode(&metrics.registry.gather(), &mut out);
+        metrics
+            .renders_finished
+            .fetch_max(self.render + 1, Ordering::SeqCst);
+        out
+    }
+}
+
+impl<M: Deref<Target = Metrics>> Iterator for ScrapeParts<M> {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        while !self.done {
+            let counters = self.metrics.counters.len();
+            let Some(family) = Family::all(counters).nth(self.next_family) else {
+                self.done = true;
+                return Some(self.self_metrics());
+            };
+            self.next_family += 1;
+            let part = self.family(family);
+            if !part.is_empty() {
+                return Some(part);
+            }
+        }
+        None
+    }
+}
+
+impl Metrics {
+    /// The Prometheus text exposition, with waiting ages computed for `now_epoch_ms`.
+    pub fn render(&self, now_epoch_ms: i64) -> String {
+        // NB: every part is written from `&str`s and ASCII, so this never falls back.
+        String::from_utf8(self.render_bytes(now_epoch_ms)).unwrap_or_default()
+    }
+
+    /// [`Metrics::render`] as bytes, in one piece.
+    pub fn render_bytes(&self, now_epoch_ms: i64) -> Vec<u8> {
+        ScrapeParts::new(self, now_epoch_ms).flatten().collect()
+    }
+}

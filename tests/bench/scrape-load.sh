@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The exporter against the simulator at N queues, scraped like Prometheus scrapes it: for each
+# binary given, in turn (A B A B ...), start it, wait for /readyz and the first aggregates poll,
+# time five scrapes (plain and gzip, as curl sees them) and read the process's peak memory
+# (VmHWM). Prints one line per run and the medians per binary. Public tools only: curl, /proc.
+#
+#   tests/bench/scrape-load.sh [--queues 5000] [--rounds 3] BINARY [BINARY ...]
+set -euo pipefail
+queues=5000 rounds=3
+while [[ $# -gt 0 && $1 == --* ]]; do
+  case $1 in
+    --queues) queues=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[[ $# -ge 1 ]] || { echo "usage: $0 [--queues N] [--rounds R] BINARY..." >&2; exit 2; }
+sim_port=18480 port=18481
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+"$1" simulate --queues "$queues" --listen "127.0.0.1:$sim_port" >"$work/sim.log" 2>&1 &
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sim_port/sim/truth" -o /dev/null && break; sleep 0.1; done
+
+export GENESYS_EXPORTER_CLIENT_ID=demo-client GENESYS_EXPORTER_CLIENT_SECRET=demo-secret
+export GENESYS_EXPORTER_API_BASE_URL="http://127.0.0.1:$sim_port"
+export GENESYS_EXPORTER_LOGIN_BASE_URL="http://127.0.0.1:$sim_port"
+export GENESYS_EXPORTER_LISTEN_ADDRESS="127.0.0.1:$port" GENESYS_EXPORTER_LOG__LEVEL=warn
+export GENESYS_EXPORTER_AGGREGATES__POLL_INTERVAL=2s
+
+run_once() { # binary -> "scrape_ms gzip_ms bytes gzip_bytes series peak_mib"
+  local bin=$1 pid
+  "$bin" run >"$work/exporter.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/readyz" -o /dev/null && break; sleep 0.1; done
+  # The first aggregates poll creates the counters; wait for it.
+  for _ in $(seq 600); do
+    curl -s -o "$work/scrape.txt" "http://127.0.0.1:$port/metrics" || true
+    grep -q '^genesys_exporter_last_poll_timestamp_seconds [1-9]' "$work/scrape.txt" && break
+    sleep 0.5
+  done
+  local plain=() zipped=() bytes zbytes
+  for _ in 1 2 3 4 5; do
+    read -r t bytes < <(curl -s -o "$work/scrape.txt" -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$port/metrics")
+    plain+=("$t")
+    read -r t zbytes < <(curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$port/metrics")
+    zipped+=("$t")
+  done
+  local series peak
+  series=$(grep -c 'queue_id=' "$work/scrape.txt" || true)
+  peak=$(awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
+  kill -TERM "$pid"; wait "$pid" || true
+  printf '%s %s %s %s %s %s\n' \
+    "$(printf '%s\n' "${plain[@]}" | sort -n | sed -n 3p | awk '{printf "%.0f", $1 * 1000}')" \
+    "$(printf '%s\n' "${zipped[@]}" | sort -n | sed -n 3p | awk '{printf "%.0f", $1 * 1000}')" \
+    "$bytes" "$zbytes" "$series" "$peak"
+}
+
+echo "binary | scrape ms | gzip scrape ms | bytes | gzip bytes | queue series | peak RSS MiB"
+for round in $(seq "$rounds"); do
+  for bin in "$@"; do
+    echo "$bin $(run_once "$bin")" | tee -a "$work/results"
+  done
+done
+echo "medians per column:"
+for bin in "$@"; do
+  line=$bin
+  for col in 2 3 4 5 6 7; do
+    line+=" $(awk -v b="$bin" -v c="$col" '$1 == b {print $c}' "$work/results" | sort -n |
+      awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')"
+  done
+  echo "$line"
+done
