@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::CompressionLevel;
@@ -49,6 +50,13 @@ pub async fn serve(
     state: ServerState,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
+    // NB: without TCP_NODELAY each part of a streamed scrape after the first waits for the
+    // scraper's delayed ACK (40 ms on Linux) before it is sent.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set on a scrape connection");
+        }
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(cancel.cancelled_owned())
         .await

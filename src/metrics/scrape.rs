@@ -47,15 +47,14 @@ impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
         let metrics = &*self.metrics;
         let ctx = metrics.render_context(self.now_ms);
         let name = family.name(&metrics.counters);
-        let mut out = Vec::new();
-        text::header(
-            &mut out,
-            name,
-            &family.help(&metrics.counters),
-            family.kind(),
-        );
-        let header = out.len();
         let queues = metrics.queues.read().unwrap_or_else(|e| e.into_inner());
+        // NB: sized for the most samples a queue can have in the family, so the part is
+        // written without a copy; pages never written are never resident.
+        let most = family.most_samples_per_queue(metrics.media_types.len());
+        let mut out = Vec::with_capacity(1024 + queues.len() * most * (name.len() + 160));
+        let help = family.help(&metrics.counters);
+        text::header(&mut out, name, &help, family.kind());
+        let header = out.len();
         for entry in queues.values() {
             queues::lock(entry).render(family, name, &ctx, &mut out);
         }

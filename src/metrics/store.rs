@@ -101,6 +101,16 @@ impl Family {
         }
     }
 
+    /// The most samples one queue has in the family, with `media_types` media types.
+    pub(super) fn most_samples_per_queue(self, media_types: usize) -> usize {
+        match self {
+            Self::Interactions => media_types * InteractionState::ALL.len(),
+            Self::Users => ROUTING_STATUSES.len(),
+            Self::OldestWaiting | Self::Conversations(_) | Self::ServiceLevelTarget => media_types,
+            _ => 1,
+        }
+    }
+
     /// The labels besides `queue_id` and `queue`, sorted by name, in the order
     /// [`QueueEntry::samples`] gives their values.
     pub(super) fn extra_labels(self) -> &'static [&'static str] {

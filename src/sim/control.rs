@@ -13,13 +13,13 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::genesys::model::{Queue, ROUTING_STATUSES};
-use crate::genesys::time::{format_instant, from_epoch_millis};
+use crate::genesys::model::{Queue, ROUTING_STATUSES, queue_observation_topic};
+use crate::genesys::time::{format_instant, format_interval, from_epoch_millis};
 
 use super::directory::UnknownDivision;
 use super::stats::{Metric, StatSet, service_level, stat_of};
 use super::traffic::Model;
-use super::view::queue_view;
+use super::view::{MediaView, event_media_metrics, queue_view};
 use super::{NewQueue, QueueUpdate, Sim, lock};
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
@@ -31,6 +31,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/sim/queues/{id}", delete(remove_queue).patch(update_queue))
         .route("/sim/queues/{id}/release", post(release_queue))
         .route("/sim/requests", get(requests))
+        .route("/sim/probe", post(probe))
         .merge(super::inject::routes())
 }
 
@@ -193,6 +194,37 @@ async fn release_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> R
     } else {
         queue_not_found(&id)
     }
+}
+
+/// A probe observation for the latency benchmark.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Probe {
+    queue_id: String,
+    media_type: String,
+    waiting: u64,
+}
+
+/// Sends one observation event for (queue, media type) at once, stamped now, with `waiting`
+/// waiting and nothing else. A measuring aid: the model and the truth do not change, so use a
+/// media type the simulator does not simulate, or the next round overwrites it.
+async fn probe(State(sim): State<Arc<Sim>>, Json(probe): Json<Probe>) -> Response {
+    let Some(at) = from_epoch_millis(sim.now_ms()) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let view = MediaView {
+        waiting: probe.waiting,
+        ..MediaView::default()
+    };
+    let text = super::publish::event(
+        &probe.queue_id,
+        Some(&probe.media_type),
+        format_interval(at, at),
+        event_media_metrics(&view),
+    );
+    let topic = queue_observation_topic(&probe.queue_id);
+    lock(&sim.channels).send_topic(&topic, &text);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {

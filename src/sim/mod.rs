@@ -72,6 +72,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 
 use axum::Router;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::Deserialize;
@@ -131,6 +132,11 @@ pub async fn start(
     let server_cancel = cancel.clone();
     let server = tokio::spawn(async move {
         let shutdown = server_cancel.cancelled_owned();
+        // NB: small frames go out at once, as a latency benchmark needs, not after the
+        // receiver's delayed ACK.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         if let Err(error) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await

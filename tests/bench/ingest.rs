@@ -116,8 +116,12 @@ async fn capture(queues: usize, count: usize) -> (Vec<QueueLabels>, Vec<String>)
 /// heartbeat.
 fn is_observation(text: &str) -> bool {
     let frame: Value = serde_json::from_str(text).unwrap_or_default();
-    let interval = frame["eventBody"]["data"][0]["interval"].as_str().unwrap_or_default();
-    interval.split_once('/').is_some_and(|(start, end)| start == end)
+    let interval = frame["eventBody"]["data"][0]["interval"]
+        .as_str()
+        .unwrap_or_default();
+    interval
+        .split_once('/')
+        .is_some_and(|(start, end)| start == end)
 }
 
 fn fresh_context(queues: &[QueueLabels]) -> SessionContext {
