@@ -12,15 +12,14 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use genesys_exporter::metrics::{Metrics, QueueLabels};
 use genesys_exporter::observations::Observations;
-use genesys_exporter::sim::{self, SimConfig};
+use genesys_exporter::sim::SimConfig;
 use genesys_exporter::stream::connection::SessionContext;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
 
-#[path = "side_by_side.rs"]
-mod side_by_side;
-use side_by_side::side_by_side;
+#[path = "common.rs"]
+mod common;
+use common::{side_by_side, start_sim};
 
 /// Observation messages of the simulator: `queues` queues, `count` messages.
 async fn capture(queues: usize, count: usize) -> (Vec<QueueLabels>, Vec<String>) {
@@ -30,13 +29,7 @@ async fn capture(queues: usize, count: usize) -> (Vec<QueueLabels>, Vec<String>)
         arrivals_per_minute: 30.0,
         ..SimConfig::default()
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("loopback");
-    let cancel = CancellationToken::new();
-    let sim = sim::start(config, listener, cancel.clone())
-        .await
-        .expect("simulator");
+    let (sim, cancel) = start_sim(config).await;
     genesys_exporter::genesys::install_crypto_provider();
     let http = reqwest::Client::new();
     let token: Value = http

@@ -9,13 +9,12 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use genesys_exporter::sim::{self, SimConfig, SimHandle};
+use genesys_exporter::sim::{SimConfig, SimHandle};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
-#[path = "side_by_side.rs"]
-mod side_by_side;
-use side_by_side::{arg, median};
+#[path = "common.rs"]
+mod common;
+use common::{arg, median, start_sim};
 
 /// A running exporter, killed when dropped.
 struct Exporter {
@@ -96,17 +95,6 @@ impl Drop for Exporter {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-async fn start_sim(config: SimConfig) -> (SimHandle, CancellationToken) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("loopback");
-    let cancel = CancellationToken::new();
-    let sim = sim::start(config, listener, cancel.clone())
-        .await
-        .expect("simulator");
-    (sim, cancel)
 }
 
 async fn get(http: &reqwest::Client, url: &str) -> Option<(u16, String)> {

@@ -15,9 +15,9 @@ use genesys_exporter::metrics::{
 };
 use prometheus::{Encoder, Registry, TextEncoder};
 
-#[path = "side_by_side.rs"]
-mod side_by_side;
-use side_by_side::{arg, median, peak_rss_mib, side_by_side, time};
+#[path = "common.rs"]
+mod common;
+use common::{arg, median, peak_rss_mib, side_by_side, time};
 
 const MEDIA: [&str; 5] = ["voice", "chat", "email", "callback", "message"];
 const NOW_MS: i64 = 1_764_633_600_000;

@@ -1,10 +1,14 @@
-//! Timing two things in turn (A B A B …) so the ratio holds when the machine's speed drifts,
-//! for the benchmarks in this directory (run by `cargo bench`; results in BENCHMARKS.md).
+//! What the benchmarks in this directory share (run by `cargo bench`; results in
+//! BENCHMARKS.md): timing two things in turn (A B A B …) so the ratio holds when the machine's
+//! speed drifts, peak memory, arguments and a simulator on loopback.
 
 // NB: each benchmark uses part of this.
 #![allow(dead_code)]
 
 use std::time::{Duration, Instant};
+
+use genesys_exporter::sim::{self, SimConfig, SimHandle};
+use tokio_util::sync::CancellationToken;
 
 /// Medians of `rounds` alternating runs of `a` and `b`, and the median of their ratios taken
 /// pair by pair.
@@ -57,4 +61,16 @@ pub fn arg(flag: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     let at = args.iter().position(|a| a == flag)?;
     args.get(at + 1).cloned()
+}
+
+/// The simulator on a free loopback port; it stops when the token is cancelled.
+pub async fn start_sim(config: SimConfig) -> (SimHandle, CancellationToken) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback");
+    let cancel = CancellationToken::new();
+    let sim = sim::start(config, listener, cancel.clone())
+        .await
+        .expect("simulator");
+    (sim, cancel)
 }
