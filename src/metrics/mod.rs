@@ -339,8 +339,9 @@ impl Metrics {
         });
     }
 
-    fn render_context(&self, now_ms: i64) -> RenderContext<'_> {
+    fn render_context(&self, now_ms: i64, render: u64) -> RenderContext<'_> {
         RenderContext {
+            render,
             media_types: &self.media_types,
             now_ms,
             hide_stale_gauges: self.hides_stale_gauges(),

@@ -20,7 +20,9 @@ impl Metrics {
     /// series.
     pub fn reference_registry(&self, now_ms: i64) -> Registry {
         let registry = Registry::new();
-        let ctx = self.render_context(now_ms);
+        // NB: as the render numbered last so far: it shows every counter group that exists.
+        let latest = self.renders.load(std::sync::atomic::Ordering::SeqCst);
+        let ctx = self.render_context(now_ms, latest.saturating_sub(1));
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         for family in Family::all(self.counters.len()) {
             let mut labels = vec!["queue_id", "queue"];

@@ -45,7 +45,7 @@ impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
     /// One queue family as text; empty when no queue has a series in it.
     fn family(&self, family: Family) -> Vec<u8> {
         let metrics = &*self.metrics;
-        let ctx = metrics.render_context(self.now_ms);
+        let ctx = metrics.render_context(self.now_ms, self.render);
         let name = family.name(&metrics.counters);
         let queues = metrics.queues.read().unwrap_or_else(|e| e.into_inner());
         // NB: sized for the most samples a queue can have in the family, so the part is

@@ -155,6 +155,10 @@ pub(super) struct RenderContext<'a> {
     pub(super) now_ms: i64,
     /// Whether the observation gauges of a stale queue are left out (`stale_gauges: remove`).
     pub(super) hide_stale_gauges: bool,
+    /// This render's number: counter groups created after it started are left to later
+    /// renders, so a slow scrape overtaken by a faster one never shows a new group after its
+    /// zeros were shown elsewhere and its increments released (see `conversations.rs`).
+    pub(super) render: u64,
 }
 
 /// The counters of one (queue, media type) group, which exist once it has had conversations.
@@ -268,7 +272,8 @@ impl QueueEntry {
             }
             Family::Conversations(i) => {
                 for (media, group) in groups {
-                    if let Some(counters) = &group.counters {
+                    let counters = group.counters.as_ref();
+                    if let Some(counters) = counters.filter(|c| c.created_at_render <= ctx.render) {
                         emit(&[media], counters.values[i]);
                     }
                 }

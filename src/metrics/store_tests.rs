@@ -255,3 +255,28 @@ fn a_media_type_a_queue_never_had_costs_no_series() {
     assert_eq!(per_queue, 11 + 2 * 15, "{text}");
     assert!(per_queue <= 50);
 }
+
+#[test]
+fn a_slow_scrape_overtaken_by_others_never_shows_a_new_counter_group_past_zero() {
+    let metrics = five_media();
+    metrics.set_queues(&[queue("q1", "Support")]);
+    let slow = ScrapeParts::new(&metrics, 0);
+    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 3.0);
+    let offered =
+        r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"}"#;
+    let value = |text: &str| {
+        text.lines().find_map(|l| {
+            l.strip_prefix(offered)?
+                .strip_prefix(' ')
+                .map(str::to_owned)
+        })
+    };
+    assert_eq!(value(&metrics.render(0)).as_deref(), Some("0"));
+    assert_eq!(value(&metrics.render(0)).as_deref(), Some("3"));
+    let slow: Vec<u8> = slow.flatten().collect();
+    assert_eq!(
+        value(&String::from_utf8(slow).unwrap()),
+        None,
+        "began before the group existed"
+    );
+}
