@@ -313,6 +313,7 @@ impl Parts {
     /// queue was renamed.
     fn publish_queues(&self, queues: &[QueueLabels]) -> (Vec<String>, bool) {
         let renamed = self.metrics.set_queues(queues);
+        self.observations.forget_departed();
         info!(queues = queues.len(), renamed, "monitoring queues");
         (queues.iter().map(|q| q.id.clone()).collect(), renamed)
     }

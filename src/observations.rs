@@ -214,6 +214,17 @@ impl Observations {
         self.records.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Lets go of what is kept per queue (on-queue parts, event order) for queues no longer
+    /// monitored; call after the monitored set changed, or a churning org grows it forever.
+    pub fn forget_departed(&self) {
+        let monitored = |queue_id: &str| self.metrics.is_monitored(queue_id);
+        let mut parts = self.on_queue.lock().unwrap_or_else(|e| e.into_inner());
+        parts.retain(|queue_id, _| monitored(queue_id));
+        drop(parts);
+        let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        order.retain_queues(monitored);
+    }
+
     /// How many resyncs are recording events right now.
     #[cfg(test)]
     pub(crate) fn records_in_flight(&self) -> usize {

@@ -52,6 +52,11 @@ impl EventOrder {
     pub(super) fn forget(&mut self, queue_id: &str) {
         self.last.retain(|(queue, _), _| queue != queue_id);
     }
+
+    /// Keeps only the groups of queues `keep` accepts.
+    pub(super) fn retain_queues(&mut self, keep: impl Fn(&str) -> bool) {
+        self.last.retain(|(queue, _), _| keep(queue));
+    }
 }
 
 #[cfg(test)]

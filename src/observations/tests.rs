@@ -662,3 +662,25 @@ async fn a_resync_queries_and_records_one_batch_of_at_most_100_queues_at_a_time(
     assert_eq!(stale(100).as_deref(), Some("1"), "its batch failed");
     assert_eq!(stale(249).as_deref(), Some("1"), "its batch never ran");
 }
+
+#[test]
+fn what_is_kept_per_queue_goes_when_the_queue_leaves() {
+    let (observations, metrics) = setup();
+    let newer = event(Some("voice"), &[("oWaiting", None, n(2))]);
+    observations.apply_event_unique(&newer, NOW).unwrap();
+    let labels = QueueLabels {
+        id: "q1".into(),
+        name: "Support".into(),
+        division: "Home".into(),
+    };
+    metrics.set_queues(&[]);
+    observations.forget_departed();
+    metrics.set_queues(&[labels]);
+    let mut older = event(Some("voice"), &[("oWaiting", None, n(1))]);
+    older.data[0].interval = "2026-11-25T09:40:00.000Z/2026-11-25T09:40:00.000Z".into();
+    assert_eq!(
+        observations.apply_event_unique(&older, NOW),
+        Ok(1),
+        "a returning queue starts a new order, not the one it left with"
+    );
+}

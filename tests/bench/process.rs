@@ -4,7 +4,8 @@
 //! `cargo bench --bench process` prints start-up at 1,000 and 5,000 queues, latency at about
 //! 1,000 events/s while scraped, and idle CPU at 1,000 queues. `-- --soak MINUTES` runs the
 //! churn soak instead (30 for the figure in BENCHMARKS.md), `-- --latency PROBES` only the
-//! latency, and `-- --binary PATH` runs another build of the exporter.
+//! latency, `-- --idle SECONDS` only the idle CPU over windows that long, and `-- --binary
+//! PATH` runs another build of the exporter.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -343,6 +344,9 @@ fn main() {
         let http = reqwest::Client::new();
         if let Some(minutes) = arg("--soak").and_then(|m| m.parse().ok()) {
             return soak(&http, minutes).await;
+        }
+        if let Some(seconds) = arg("--idle").and_then(|s| s.parse().ok()) {
+            return idle(&http, Duration::from_secs(seconds)).await;
         }
         if let Some(probes) = arg("--latency").and_then(|p| p.parse().ok()) {
             return latency(&http, probes).await;
