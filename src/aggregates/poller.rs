@@ -12,7 +12,7 @@ use tracing::{debug, info, warn};
 
 use super::ConversationTotals;
 use crate::clock::Clock;
-use crate::genesys::client::GenesysClient;
+use crate::genesys::client::{GenesysClient, MAX_QUEUES_PER_QUERY};
 use crate::genesys::error::ApiError;
 use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
 use crate::metrics::Metrics;
@@ -103,17 +103,23 @@ impl Poller {
         }
         let interval = format_interval(start, end);
         let granularity = format_iso_duration(self.settings.granularity);
-        let response = self
-            .client
-            .query_aggregates(&interval, &granularity, &queue_ids, &self.metric_names)
-            .await?;
-        let applied = response
-            .results
-            .iter()
-            .map(|container| self.totals.fold(container))
-            .sum();
-        self.totals.establish(&queue_ids);
-        debug!(%interval, groups = response.results.len(), applied, "aggregates polled");
+        let mut applied = 0;
+        // NB: each batch is folded before the next is asked for: the whole org's response at
+        // once held about 90 MB at 5,000 queues. A batch folded is a batch read whole, so its
+        // queues are established even if a later batch fails.
+        for batch in queue_ids.chunks(MAX_QUEUES_PER_QUERY) {
+            let response = self
+                .client
+                .query_aggregates(&interval, &granularity, batch, &self.metric_names)
+                .await?;
+            applied += response
+                .results
+                .iter()
+                .map(|container| self.totals.fold(container))
+                .sum::<usize>();
+            self.totals.establish(batch);
+        }
+        debug!(%interval, queues = queue_ids.len(), applied, "aggregates polled");
         Ok(applied)
     }
 
@@ -340,6 +346,38 @@ mod tests {
         r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"}"#;
     const POLLS_OK: &str = r#"genesys_exporter_aggregate_polls_total{result="success"}"#;
     const POLLS_FAILED: &str = r#"genesys_exporter_aggregate_polls_total{result="failure"}"#;
+
+    #[tokio::test]
+    async fn a_poll_asks_for_100_queues_at_a_time_and_folds_every_batch() {
+        let upstream = Arc::new(Upstream::default());
+        upstream.offered.store(7, Ordering::SeqCst);
+        let base = serve(upstream.clone()).await;
+        let metrics = metrics();
+        let queues: Vec<String> = (0..150).map(|i| format!("q{i}")).collect();
+        let labels: Vec<_> = queues
+            .iter()
+            .map(|id| crate::metrics::QueueLabels {
+                id: id.clone(),
+                name: id.to_uppercase(),
+                division: "Home".into(),
+            })
+            .collect();
+        metrics.set_queues(&labels);
+        let (poller, _queues) = poller(&metrics, queues, &base);
+        let now = at("2026-11-25T10:07:12.000Z");
+        let poll = || tokio::time::timeout(DEADLINE, poller.poll_once(now));
+        assert_eq!(poll().await.unwrap().unwrap(), 0, "the baseline");
+        upstream.offered.store(9, Ordering::SeqCst);
+        assert_eq!(poll().await.unwrap().unwrap(), 150, "one delta per queue");
+        let sizes: Vec<usize> = upstream
+            .queries
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|q| q.filter.iter().flat_map(|f| f.queue_id_values()).count())
+            .collect();
+        assert_eq!(sizes, [100, 50, 100, 50]);
+    }
 
     #[tokio::test]
     async fn poll_once_queries_the_window_and_folds_only_what_is_new() {

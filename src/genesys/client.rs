@@ -236,6 +236,8 @@ impl GenesysClient {
     }
 
     /// Aggregates grouped by queueId and mediaType, batched at 100 ids; results concatenated.
+    /// One aggregates query for at most [`MAX_QUEUES_PER_QUERY`] queues (more are left out:
+    /// callers batch, so each batch can be folded before the next is asked for).
     pub async fn query_aggregates(
         &self,
         interval: &str,
@@ -243,30 +245,26 @@ impl GenesysClient {
         queue_ids: &[String],
         metrics: &[String],
     ) -> Result<ConversationAggregateQueryResponse, ApiError> {
-        let mut response = ConversationAggregateQueryResponse::default();
-        for batch in queue_ids.chunks(MAX_QUEUES_PER_QUERY) {
-            let query = ConversationAggregationQuery {
-                interval: interval.to_owned(),
-                granularity: Some(granularity.to_owned()),
-                group_by: vec!["queueId".to_owned(), "mediaType".to_owned()],
-                filter: Some(QueryFilter::queue_ids(
-                    batch.iter().map(String::as_str),
-                    None,
-                )),
-                metrics: metrics.to_vec(),
-            };
-            let url = self.api_url(&["analytics", "conversations", "aggregates", "query"]);
-            let part: ConversationAggregateQueryResponse = self
-                .call(
-                    Endpoint::ConversationAggregates,
-                    Method::POST,
-                    url,
-                    Some(&query),
-                )
-                .await?;
-            response.results.extend(part.results);
-        }
-        Ok(response)
+        debug_assert!(queue_ids.len() <= MAX_QUEUES_PER_QUERY, "callers batch");
+        let batch = &queue_ids[..queue_ids.len().min(MAX_QUEUES_PER_QUERY)];
+        let query = ConversationAggregationQuery {
+            interval: interval.to_owned(),
+            granularity: Some(granularity.to_owned()),
+            group_by: vec!["queueId".to_owned(), "mediaType".to_owned()],
+            filter: Some(QueryFilter::queue_ids(
+                batch.iter().map(String::as_str),
+                None,
+            )),
+            metrics: metrics.to_vec(),
+        };
+        let url = self.api_url(&["analytics", "conversations", "aggregates", "query"]);
+        self.call(
+            Endpoint::ConversationAggregates,
+            Method::POST,
+            url,
+            Some(&query),
+        )
+        .await
     }
 
     pub async fn create_channel(&self) -> Result<Channel, ApiError> {

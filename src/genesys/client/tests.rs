@@ -428,7 +428,7 @@ async fn observations_for_250_queues_go_out_in_three_batches_of_at_most_100() {
 }
 
 #[tokio::test]
-async fn aggregates_are_batched_and_empty_bodies_read_as_no_results() {
+async fn an_aggregates_query_carries_at_most_100_queues_and_empty_bodies_read_as_no_results() {
     let scenario = Scenario::new();
     let (client, _metrics) = fake::start(scenario.clone()).await;
     let interval = "2026-11-25T08:00:00.000Z/2026-11-25T10:00:00.000Z";
@@ -437,7 +437,7 @@ async fn aggregates_are_batched_and_empty_bodies_read_as_no_results() {
         client.query_aggregates(
             interval,
             "PT30M",
-            &ids(101),
+            &ids(100),
             &crate::genesys::model::AGGREGATE_METRICS
                 .iter()
                 .map(|m| (*m).to_owned())
@@ -448,7 +448,11 @@ async fn aggregates_are_batched_and_empty_bodies_read_as_no_results() {
     .unwrap()
     .unwrap();
     assert!(response.results.is_empty());
-    assert_eq!(*scenario.batches.lock().unwrap(), [100, 1]);
+    assert_eq!(
+        *scenario.batches.lock().unwrap(),
+        [100],
+        "the poller batches"
+    );
 }
 
 #[tokio::test]
