@@ -6,7 +6,7 @@
 //! not known to be complete) and only while it is not stale. A queue is stale from a failed
 //! resync, or from the moment its freshness is older than the staleness bound, until the next
 //! successful resync of it. Under [`StaleGauges::Remove`] a stale queue's observation gauges are
-//! removed instead of left frozen, and writes to them wait for that resync.
+//! left out of the scrape instead of shown frozen, until that resync rewrites them all.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -163,12 +163,15 @@ impl Metrics {
         }
     }
 
-    /// A full snapshot of the queue was applied: every value is fresh as of `at_unix_seconds`.
-    pub fn queue_resynced(&self, queue_id: &str, at_unix_seconds: f64) {
+    /// Marks the queue resynced at `at_unix_seconds` without writing values, for tests of
+    /// freshness alone (a resync goes through [`Metrics::apply_snapshot`]).
+    #[cfg(test)]
+    pub(crate) fn queue_resynced(&self, queue_id: &str, at_unix_seconds: f64) {
         self.with_queue(queue_id, |entry| entry.freshness.resynced(at_unix_seconds));
     }
 
-    /// The queue's values could not be refreshed; cleared by [`Metrics::queue_resynced`].
+    /// The queue's values could not be refreshed; cleared by its next resync
+    /// ([`Metrics::apply_snapshot`]).
     pub fn set_queue_stale(&self, queue_id: &str) {
         self.with_queue(queue_id, |entry| entry.freshness.stale = true);
     }
