@@ -298,7 +298,7 @@ async fn soak(http: &reqwest::Client, minutes: u64) {
     while started.elapsed() < Duration::from_secs(minutes * 60) {
         tokio::time::sleep(Duration::from_secs(5)).await;
         tick += 1;
-        if tick.is_multiple_of(2) {
+        if tick.is_multiple_of(2) && arg("--no-churn").is_none() {
             let body = json!({"name": format!("Churn {tick}")});
             let queue: serde_json::Value = http
                 .post(format!("{}/sim/queues", sim.base_url))
@@ -324,7 +324,11 @@ async fn soak(http: &reqwest::Client, minutes: u64) {
         if tick.is_multiple_of(12) {
             let minute = started.elapsed().as_secs_f64() / 60.0;
             samples.push((minute, exporter.rss_mib()));
-            println!("minute {minute:.0}: RSS {:.1} MiB", exporter.rss_mib());
+            let observed = observations_total(&get(http, &metrics_url).await.expect("scrape").1);
+            println!(
+                "minute {minute:.0}: RSS {:.1} MiB, {observed} observation events so far",
+                exporter.rss_mib()
+            );
         }
     }
     let last = observations_total(&get(http, &metrics_url).await.expect("scrape").1);
