@@ -22,7 +22,7 @@ use crate::genesys::{ApiError, GenesysClient};
 use crate::health::Health;
 use crate::metrics::{Metrics, QueueLabels};
 use crate::observations::Observations;
-use crate::queues::{MonitoredSet, QueueSelection, resolve, shard};
+use crate::queues::{ChannelPlan, MonitoredSet, QueueSelection, resolve};
 use crate::server::{ServerState, serve};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
@@ -72,6 +72,12 @@ struct Parts {
 
 /// Sends `value` if it differs (or `force`, to make watchers resubscribe and resync the same
 /// ids), so watchers wake for real changes only.
+/// The notification channels' queues: where each queue is, and each supervisor's watch.
+struct Channels {
+    plan: ChannelPlan,
+    senders: Vec<watch::Sender<Vec<String>>>,
+}
+
 fn publish(sender: &watch::Sender<Vec<String>>, value: Vec<String>, force: bool) {
     sender.send_if_modified(|current| {
         let changed = force || *current != value;
@@ -225,8 +231,11 @@ impl Parts {
         let mut monitored = MonitoredSet::new(self.settings.queues.absent_grace_refreshes);
         let (ids, _) = self.publish_queues(&monitored.update(queues));
         self.health.queues_resolved();
-        let mut shards = Vec::new();
-        self.reshard(&ids, false, &mut shards, &cancel);
+        let mut channels = Channels {
+            plan: ChannelPlan::new(MAX_TOPICS_PER_CHANNEL),
+            senders: Vec::new(),
+        };
+        self.reshard(&monitored.listed(), false, &mut channels, &cancel);
         let (queue_ids, ids_rx) = watch::channel(ids);
         let poller = self.clone().run_poller(ids_rx, cancel.clone());
         self.tasks.spawn("poller", poller);
@@ -253,10 +262,10 @@ impl Parts {
             };
             match resolved {
                 Ok(queues) => {
-                    // NB: a renamed queue lost its gauges with its old label; a forced
-                    // resubscribe makes every supervisor resync them.
+                    // NB: a renamed queue keeps its values under the new name; the forced
+                    // resubscribe still has every supervisor resync, renames being rare.
                     let (ids, renamed) = self.publish_queues(&monitored.update(queues));
-                    self.reshard(&ids, renamed, &mut shards, &cancel);
+                    self.reshard(&monitored.listed(), renamed, &mut channels, &cancel);
                     publish(&queue_ids, ids, false);
                 }
                 Err(e) => {
@@ -278,34 +287,31 @@ impl Parts {
         Ok(queues)
     }
 
-    /// Splits the queue ids over notification channels of at most 1,000 topics each, starting a
-    /// supervisor for every new shard; shards no longer needed are emptied, not stopped, so a
-    /// later growth reuses their channel.
+    /// Places the queue ids on notification channels of at most 1,000 topics each, starting a
+    /// supervisor for every new channel; a channel no longer needed is emptied, not stopped,
+    /// so later growth reuses it.
     fn reshard(
         &self,
         ids: &[String],
         force_resync: bool,
-        shards: &mut Vec<watch::Sender<Vec<String>>>,
+        channels: &mut Channels,
         cancel: &CancellationToken,
     ) {
-        let mut chunks = shard(ids, MAX_TOPICS_PER_CHANNEL);
+        let mut lists = channels.plan.place(ids);
         // NB: a shard of an org may hold no queue; one idle channel still makes it ready.
-        if chunks.is_empty() && shards.is_empty() {
-            chunks.push(Vec::new());
+        if lists.is_empty() && channels.senders.is_empty() {
+            lists.push(Vec::new());
         }
-        for (index, chunk) in chunks.iter().enumerate() {
-            match shards.get(index) {
-                Some(sender) => publish(sender, chunk.clone(), force_resync),
+        for (index, list) in lists.into_iter().enumerate() {
+            match channels.senders.get(index) {
+                Some(sender) => publish(sender, list, force_resync),
                 None => {
-                    let (sender, receiver) = watch::channel(chunk.clone());
+                    let (sender, receiver) = watch::channel(list);
                     let stream = self.clone().run_stream(index, receiver, cancel.clone());
                     self.tasks.spawn(format!("stream {index}"), stream);
-                    shards.push(sender);
+                    channels.senders.push(sender);
                 }
             }
-        }
-        for sender in shards.iter().skip(chunks.len()) {
-            publish(sender, Vec::new(), false);
         }
     }
 

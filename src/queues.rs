@@ -1,7 +1,7 @@
 //! Which queues the exporter watches: configured ids and names (with `*` wildcards) resolved
 //! against routing (API.md §4), and how their topics are spread over notification channels.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::genesys::ApiError;
 use crate::genesys::GenesysClient;
@@ -119,6 +119,15 @@ impl MonitoredSet {
         labels.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
         labels
     }
+
+    /// The ids of the queues the last listing held: the ones to subscribe to. A queue kept
+    /// through its grace is gone upstream as far as we know, and Genesys may refuse its topic;
+    /// one such topic in a subscription request would fail the request for every other queue
+    /// of its channel, so it is left out.
+    pub fn listed(&self) -> Vec<String> {
+        let listed = self.queues.iter().filter(|(_, (_, misses))| *misses == 0);
+        listed.map(|(id, _)| id.clone()).collect()
+    }
 }
 
 fn labels_of(queue: Queue) -> QueueLabels {
@@ -163,15 +172,53 @@ pub fn topics(queues: &[QueueLabels]) -> Vec<String> {
         .collect()
 }
 
-/// Splits topics into channel-sized groups (at most `max_per_channel`, never above Genesys's
-/// 1,000). Topics are sorted and deduplicated first, so the same set always yields the same
-/// shards whatever order it was resolved in, and renaming a queue moves no topic.
-pub fn shard(topics: &[String], max_per_channel: usize) -> Vec<Vec<String>> {
-    let size = max_per_channel.clamp(1, MAX_TOPICS_PER_CHANNEL);
-    let mut sorted = topics.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    sorted.chunks(size).map(<[String]>::to_vec).collect()
+/// Which notification channel each queue is on. A queue stays on its channel for as long as
+/// it is subscribed, so adding or removing one queue resubscribes one channel and resyncs at
+/// most one queue; chunking the sorted set afresh would shift every queue after it into the
+/// next channel and resubscribe and resync them all. New queues fill the first channel with
+/// room, in id order, so the channels number at most ⌈most queues ever / size⌉, and a first
+/// placement is the sorted set in chunks, the same on every run.
+#[derive(Debug)]
+pub struct ChannelPlan {
+    size: usize,
+    channels: Vec<BTreeSet<String>>,
+}
+
+impl ChannelPlan {
+    /// Channels of at most `max_per_channel` queues, never above Genesys's 1,000.
+    pub fn new(max_per_channel: usize) -> Self {
+        Self {
+            size: max_per_channel.clamp(1, MAX_TOPICS_PER_CHANNEL),
+            channels: Vec::new(),
+        }
+    }
+
+    /// Places exactly `ids` (deduplicated); returns each channel's ids, sorted. A channel left
+    /// empty stays in the plan, so later growth reuses it.
+    pub fn place(&mut self, ids: &[String]) -> Vec<Vec<String>> {
+        let wanted: BTreeSet<&String> = ids.iter().collect();
+        for channel in &mut self.channels {
+            channel.retain(|id| wanted.contains(id));
+        }
+        let placed = |id: &&String| self.channels.iter().any(|c| c.contains(*id));
+        let new: Vec<String> = wanted
+            .iter()
+            .filter(|id| !placed(id))
+            .map(|id| (*id).clone())
+            .collect();
+        let mut new = new.into_iter().peekable();
+        for channel in &mut self.channels {
+            while channel.len() < self.size {
+                let Some(id) = new.next() else { break };
+                channel.insert(id);
+            }
+        }
+        while new.peek().is_some() {
+            self.channels.push(new.by_ref().take(self.size).collect());
+        }
+        let lists = self.channels.iter();
+        lists.map(|c| c.iter().cloned().collect()).collect()
+    }
 }
 
 #[cfg(test)]
@@ -357,28 +404,90 @@ mod tests {
         );
     }
 
-    #[test]
-    fn shards_hold_at_most_a_thousand_topics_in_a_stable_order() {
-        let forward: Vec<String> = (0..2_500).map(|i| format!("t{i:05}")).collect();
-        let mut backward = forward.clone();
-        backward.reverse();
-        let shards = shard(&forward, 5_000);
-        assert_eq!(
-            shards.iter().map(Vec::len).collect::<Vec<_>>(),
-            [1_000, 1_000, 500]
-        );
-        assert_eq!(shards, shard(&backward, 5_000));
-        assert_eq!(shards[0][0], "t00000");
-        assert_eq!(shard(&forward, 300).len(), 9);
-        assert!(shard(&[], 1_000).is_empty());
+    fn ids_from(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("q{i:05}")).collect()
     }
 
     #[test]
-    fn a_zero_shard_size_still_makes_progress() {
-        let topics = vec!["a".to_owned(), "b".to_owned(), "a".to_owned()];
+    fn a_first_placement_is_the_sorted_set_in_chunks_of_at_most_a_thousand() {
+        let forward = ids_from(0..2_500);
+        let mut backward = forward.clone();
+        backward.reverse();
+        let channels = ChannelPlan::new(5_000).place(&forward);
         assert_eq!(
-            shard(&topics, 0),
-            [vec!["a".to_owned()], vec!["b".to_owned()]]
+            channels.iter().map(Vec::len).collect::<Vec<_>>(),
+            [1_000, 1_000, 500]
         );
+        assert_eq!(channels, ChannelPlan::new(5_000).place(&backward));
+        assert_eq!(channels[0][0], "q00000");
+        assert_eq!(ChannelPlan::new(300).place(&forward).len(), 9);
+        assert!(ChannelPlan::new(1_000).place(&[]).is_empty());
+        let twice = ["a", "b", "a"].map(String::from);
+        assert_eq!(
+            ChannelPlan::new(0).place(&twice),
+            [vec!["a".to_owned()], vec!["b".to_owned()]],
+            "a zero size still makes progress"
+        );
+    }
+
+    #[test]
+    fn a_queue_added_or_removed_moves_no_other_queue() {
+        let mut plan = ChannelPlan::new(1_000);
+        let mut ids = ids_from(1..1_001);
+        let before = plan.place(&ids);
+        ids.push("q00000".into());
+        let grown = plan.place(&ids);
+        assert_eq!(grown[0], before[0], "the full channel is untouched");
+        assert_eq!(grown[1], ["q00000"]);
+        ids.retain(|id| id != "q00500");
+        let shrunk = plan.place(&ids);
+        assert_eq!(shrunk[0].len(), 999);
+        assert_eq!(shrunk[1], ["q00000"]);
+        ids.push("q01001".into());
+        assert!(
+            plan.place(&ids)[0].contains(&"q01001".to_owned()),
+            "a gap is refilled first"
+        );
+        assert_eq!(
+            plan.place(&[]),
+            [Vec::<String>::new(), Vec::new()],
+            "emptied, not dropped"
+        );
+    }
+
+    proptest::proptest! {
+        /// Any sequence of queue sets: every queue on exactly one channel, none over the size,
+        /// a queue kept from one set to the next on the same channel, and never more channels
+        /// than the largest set needs.
+        #[test]
+        fn every_queue_is_on_one_channel_and_stays_there(
+            sets in proptest::collection::vec(proptest::collection::btree_set(0u16..60, 0..40), 1..12),
+            size in 1usize..12,
+        ) {
+            let mut plan = ChannelPlan::new(size);
+            let mut previous: BTreeMap<String, usize> = BTreeMap::new();
+            let mut largest = 0;
+            for set in sets {
+                let ids: Vec<String> = set.iter().map(|i| format!("q{i}")).collect();
+                largest = largest.max(ids.len());
+                let channels = plan.place(&ids);
+                let mut now = BTreeMap::new();
+                for (index, channel) in channels.iter().enumerate() {
+                    proptest::prop_assert!(channel.len() <= size);
+                    for id in channel {
+                        proptest::prop_assert!(now.insert(id.clone(), index).is_none(), "{id} twice");
+                    }
+                }
+                let placed: BTreeSet<&String> = now.keys().collect();
+                proptest::prop_assert_eq!(placed, ids.iter().collect::<BTreeSet<_>>());
+                for (id, index) in &now {
+                    if let Some(was) = previous.get(id) {
+                        proptest::prop_assert_eq!(was, index, "{} moved", id);
+                    }
+                }
+                proptest::prop_assert!(channels.len() <= largest.div_ceil(size));
+                previous = now;
+            }
+        }
     }
 }

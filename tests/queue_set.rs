@@ -143,3 +143,120 @@ async fn renamed_and_moved_queues_keep_their_counters_and_a_missing_one_stays_fo
     .await;
     harness.stop().await;
 }
+
+/// The sim's request log from entry `from` on: (method, path, predicates) of each request.
+async fn requests_since(harness: &Harness, from: usize) -> Vec<(String, String, Option<u64>)> {
+    let url = format!("{}/sim/requests", harness.sim.base_url);
+    let log: Value = serde_json::from_str(&harness.get_text(&url).await.1).unwrap();
+    let entries = log["requests"].as_array().unwrap().iter().skip(from);
+    let entry = |r: &Value| {
+        let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+        (text("method"), text("path"), r["predicates"].as_u64())
+    };
+    entries.map(entry).collect()
+}
+
+const RESYNC_PATH: &str = "/api/v2/analytics/queues/observations/query";
+
+/// Waits until the channel carries `topics` topics and `check` holds on the scrape.
+async fn subscribed_to(harness: &Harness, topics: f64, check: impl Fn(&Scrape) -> bool) {
+    eventually(&format!("{topics} topics subscribed"), || async {
+        let scrape = harness.scrape().await;
+        let subscribed = value(
+            &scrape,
+            "genesys_exporter_subscribed_topics",
+            &[("channel", "0")],
+        );
+        if subscribed == topics && check(&scrape) {
+            Ok(())
+        } else {
+            Err(format!("{subscribed} topics"))
+        }
+    })
+    .await;
+}
+
+/// Nothing interrupted the stream: no reconnect, no failed establish, connected now.
+fn stream_stayed_up(scrape: &Scrape, when: &str) {
+    let reconnects = scrape.sum("genesys_exporter_stream_reconnects_total");
+    let failures = scrape.sum("genesys_exporter_stream_establish_failures_total");
+    let connected = value(
+        scrape,
+        "genesys_exporter_stream_connected",
+        &[("channel", "0")],
+    );
+    assert_eq!(
+        (reconnects, failures, connected),
+        (0.0, 0.0, 1.0),
+        "{when}: reconnects, establish failures, connected"
+    );
+}
+
+/// A queue deleted upstream stays exported through its grace but leaves the subscription at
+/// once: the simulator, like Genesys may, refuses a topic of a queue it no longer has, and one
+/// refused topic fails the whole request and so the channel. A queue added meanwhile is
+/// subscribed and resynced alone; the others' events never stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_and_added_queues_keep_the_stream_up_and_resync_only_the_added_one() {
+    let config = SimConfig {
+        queues: 5,
+        ..SimConfig::fast_for_tests(52)
+    };
+    let harness = Harness::start_with(config, |settings| {
+        settings.queue_refresh_interval = Duration::from_millis(300);
+        settings.queues.absent_grace_refreshes = 8;
+    })
+    .await;
+    ready(&harness).await;
+    subscribed_to(&harness, 5.0, |_| true).await;
+    let truth = harness.truth().await;
+    let removed = truth["queues"][0]["id"].as_str().unwrap().to_owned();
+    let url = format!("{}/sim/queues/{removed}", harness.sim.base_url);
+    assert_eq!(harness.http.delete(url).send().await.unwrap().status(), 204);
+    subscribed_to(&harness, 4.0, |scrape| info_of(scrape, &removed).is_some()).await;
+
+    let mark = requests_since(&harness, 0).await.len();
+    let url = format!("{}/sim/queues", harness.sim.base_url);
+    let added: Value = harness
+        .http
+        .post(url)
+        .json(&json!({"name": "Added"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let added = added["id"].as_str().unwrap().to_owned();
+    subscribed_to(&harness, 5.0, |scrape| {
+        info_of(scrape, &added).is_some() && info_of(scrape, &removed).is_some()
+    })
+    .await;
+    eventually("the added queue is resynced", || async {
+        let resyncs: Vec<_> = requests_since(&harness, mark)
+            .await
+            .into_iter()
+            .filter(|(method, path, _)| method == "POST" && path == RESYNC_PATH)
+            .collect();
+        match resyncs.as_slice() {
+            [] => Err("no resync yet".to_owned()),
+            [(_, _, Some(1))] => Ok(()),
+            more => panic!("only the added queue is resynced, once: {more:?}"),
+        }
+    })
+    .await;
+    stream_stayed_up(&harness.scrape().await, "with a deleted queue in its grace");
+
+    eventually("the deleted queue leaves after its grace", || async {
+        match info_of(&harness.scrape().await, &removed) {
+            None => Ok(()),
+            Some(info) => Err(info),
+        }
+    })
+    .await;
+    stream_stayed_up(&harness.scrape().await, "after the grace");
+    harness.pause_traffic().await;
+    wait_nothing_pending(&harness.http, &harness.sim.base_url).await;
+    gauges_match_truth(&harness).await;
+    harness.stop().await;
+}

@@ -189,6 +189,14 @@ impl SessionContext {
         queue_ids.clone_into(&mut subscribed);
     }
 
+    /// The channel's subscribed queues, as upstream last accepted them.
+    pub fn subscribed(&self) -> Vec<String> {
+        self.subscribed
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// A heartbeat on a healthy socket: events are delivered in order, so no event since the
     /// last one means no change up to now, for every queue the channel carries.
     fn heartbeat(&self, now_ms: i64) {

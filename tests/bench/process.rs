@@ -7,6 +7,7 @@
 //! latency, `-- --idle SECONDS` only the idle CPU over windows that long, and `-- --binary
 //! PATH` runs another build of the exporter.
 
+use std::collections::VecDeque;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -272,8 +273,8 @@ async fn idle(http: &reqwest::Client, window: Duration) {
     sim.stopped().await;
 }
 
-/// 1,000 queues at about 1,000 events/s, one queue added and one removed every 10 s, scraped
-/// every 15 s: RSS sampled each minute.
+/// 1,000 queues at about 1,000 events/s, one queue added and the oldest removed every 10 s,
+/// scraped every 15 s: RSS, events and stream interruptions sampled each minute.
 async fn soak(http: &reqwest::Client, minutes: u64) {
     // NB: `-- --arrivals N` and `-- --agents N` tune the load to the machine; the figure in
     // BENCHMARKS.md quotes the events/s reached.
@@ -293,30 +294,15 @@ async fn soak(http: &reqwest::Client, minutes: u64) {
     let metrics_url = format!("{}/metrics", exporter.base);
     let first = observations_total(&get(http, &metrics_url).await.expect("scrape").1);
     let mut samples = Vec::new();
-    let mut added: Vec<String> = Vec::new();
+    // NB: the oldest queue goes as a new one comes, originals first, so every channel sees
+    // queues leave and the gaps refilled.
+    let mut live: VecDeque<String> = sim.queues.iter().map(|q| q.id.clone()).collect();
     let mut tick = 0u64;
     while started.elapsed() < Duration::from_secs(minutes * 60) {
         tokio::time::sleep(Duration::from_secs(5)).await;
         tick += 1;
         if tick.is_multiple_of(2) && arg("--no-churn").is_none() {
-            let body = json!({"name": format!("Churn {tick}")});
-            let queue: serde_json::Value = http
-                .post(format!("{}/sim/queues", sim.base_url))
-                .json(&body)
-                .send()
-                .await
-                .expect("add")
-                .json()
-                .await
-                .expect("queue");
-            added.push(queue["id"].as_str().unwrap_or_default().to_owned());
-            if added.len() > 3 {
-                let gone = added.remove(0);
-                http.delete(format!("{}/sim/queues/{gone}", sim.base_url))
-                    .send()
-                    .await
-                    .expect("delete");
-            }
+            churn(http, &sim, tick, &mut live).await;
         }
         if tick.is_multiple_of(3) {
             get(http, &metrics_url).await.expect("scrape");
@@ -324,10 +310,13 @@ async fn soak(http: &reqwest::Client, minutes: u64) {
         if tick.is_multiple_of(12) {
             let minute = started.elapsed().as_secs_f64() / 60.0;
             samples.push((minute, exporter.rss_mib()));
-            let observed = observations_total(&get(http, &metrics_url).await.expect("scrape").1);
+            let text = get(http, &metrics_url).await.expect("scrape").1;
             println!(
-                "minute {minute:.0}: RSS {:.1} MiB, {observed} observation events so far",
-                exporter.rss_mib()
+                "minute {minute:.0}: RSS {:.1} MiB, {} observation events so far, {} stream reconnects, {} failed establishes",
+                exporter.rss_mib(),
+                observations_total(&text),
+                sum_of(&text, "genesys_exporter_stream_reconnects_total"),
+                sum_of(&text, "genesys_exporter_stream_establish_failures_total"),
             );
         }
     }
@@ -345,6 +334,37 @@ async fn soak(http: &reqwest::Client, minutes: u64) {
     );
     cancel.cancel();
     sim.stopped().await;
+}
+
+/// Adds a queue to the simulator and removes the oldest live one.
+async fn churn(http: &reqwest::Client, sim: &SimHandle, tick: u64, live: &mut VecDeque<String>) {
+    let body = json!({"name": format!("Churn {tick}")});
+    let queue: serde_json::Value = http
+        .post(format!("{}/sim/queues", sim.base_url))
+        .json(&body)
+        .send()
+        .await
+        .expect("add")
+        .json()
+        .await
+        .expect("queue");
+    live.push_back(queue["id"].as_str().unwrap_or_default().to_owned());
+    if let Some(gone) = live.pop_front() {
+        http.delete(format!("{}/sim/queues/{gone}", sim.base_url))
+            .send()
+            .await
+            .expect("delete");
+    }
+}
+
+/// The sum of every series of `name` in an exposition.
+fn sum_of(text: &str, name: &str) -> f64 {
+    let series = text.lines().filter(|l| {
+        l.strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with(['{', ' ']))
+    });
+    let values = series.filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok());
+    values.fold(0.0, |sum, v| sum + v)
 }
 
 fn main() {

@@ -1,6 +1,8 @@
 //! The live half of a channel's lifecycle: streaming a socket (with the resync that starts it,
 //! queue-set changes and stale retries while it runs) and rotating it make-before-break.
 
+use std::collections::HashSet;
+
 use futures_util::future::OptionFuture;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
@@ -75,7 +77,7 @@ impl<U: Upstream> Driver<U> {
     /// queues are resynced every `fallback_poll_interval` until they are fresh. Events keep
     /// being applied during either resync, which replays them over its snapshot
     /// (`Observations::resync_with`). A queue-set change supersedes a stale retry in flight
-    /// (which can take minutes of REST retries): it resyncs every queue anyway. It waits for an
+    /// (which can take minutes of REST retries): it resyncs the stale queues too. It waits for an
     /// earlier queue change instead, so repeated changes cannot keep restarting one.
     async fn read(
         &self,
@@ -143,13 +145,36 @@ impl<U: Upstream> Driver<U> {
         }
     }
 
+    /// Resubscribes to `queue_ids` and resyncs the queues new to the channel and the stale
+    /// ones (a stale retry this change superseded): the others' events kept flowing on the
+    /// socket throughout. The same set again is a forced resync (after a rename), of every
+    /// queue.
     async fn change_queues(
         &self,
         state: &ChannelState,
         queue_ids: Vec<String>,
     ) -> Result<(), StreamError> {
+        let before: HashSet<String> = self.ctx.subscribed().into_iter().collect();
         self.replace_subscriptions(state, &queue_ids).await?;
-        self.resync(&queue_ids, &queue_ids).await;
+        let unchanged =
+            before.len() == queue_ids.len() && queue_ids.iter().all(|id| before.contains(id));
+        let new: Vec<String> = if unchanged {
+            queue_ids.clone()
+        } else {
+            let stale: HashSet<String> = self
+                .ctx
+                .metrics
+                .queues_stale(&queue_ids)
+                .into_iter()
+                .collect();
+            let new = queue_ids
+                .iter()
+                .filter(|id| !before.contains(*id) || stale.contains(*id));
+            new.cloned().collect()
+        };
+        if !new.is_empty() {
+            self.resync(&new, &queue_ids).await;
+        }
         Ok(())
     }
 

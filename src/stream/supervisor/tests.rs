@@ -350,12 +350,13 @@ impl Harness {
 }
 
 /// Polls `check` until it holds, failing the test after a deadline.
-/// Adds q2 to the queue set and waits until both queues are subscribed and resynced.
-async fn add_q2_and_wait_for_its_resync(h: &Harness, subscription: &str) {
+/// Adds q2 to the queue set and waits until both queues are subscribed and `resynced` (q2,
+/// and q1 too if it is stale) are resynced.
+async fn add_q2_and_wait_for_its_resync(h: &Harness, subscription: &str, resynced: &[&str]) {
     h.queues.send(vec!["q1".into(), "q2".into()]).unwrap();
     eventually(subscription, || h.script().subscriptions.len() == 2).await;
-    eventually("a resync of both queues", || {
-        h.script().queries.last().is_some_and(|q| q.len() == 2)
+    eventually("the resync after the change", || {
+        h.script().queries.last().is_some_and(|q| q == resynced)
     })
     .await;
 }
@@ -484,7 +485,7 @@ async fn socket_closing_builds_the_new_channel_before_dropping_the_old_socket() 
 async fn a_queue_set_change_resubscribes_and_resyncs_without_reconnecting() {
     let h = start(|_| {}, &["q1"], QUIET).await;
     first_resync(&h).await;
-    add_q2_and_wait_for_its_resync(&h, "the new subscription").await;
+    add_q2_and_wait_for_its_resync(&h, "the new subscription", &["q2"]).await;
     assert_eq!(h.script().subscriptions[1].1.len(), 2);
     eventually("the topic count", || {
         h.line(r#"genesys_exporter_subscribed_topics{channel="test"}"#)
@@ -493,6 +494,29 @@ async fn a_queue_set_change_resubscribes_and_resyncs_without_reconnecting() {
     })
     .await;
     assert_eq!(h.server.count(), 1);
+    h.stop().await;
+}
+
+/// The same set published again (the app forces this after a rename) resyncs every queue.
+#[tokio::test]
+async fn the_same_queue_set_again_resyncs_every_queue() {
+    let h = start(|_| {}, &["q1", "q2"], QUIET).await;
+    eventually("the first resync", || h.script().queries.len() == 1).await;
+    h.queues.send(vec!["q1".into(), "q2".into()]).unwrap();
+    eventually("a second resync", || h.script().queries.len() == 2).await;
+    assert_eq!(h.script().queries[1], ["q1", "q2"]);
+    h.queues.send(vec!["q1".into()]).unwrap();
+    eventually("the subscription without q2", || {
+        h.script().subscriptions.len() == 3
+    })
+    .await;
+    h.queues.send(vec!["q1".into(), "q3".into()]).unwrap();
+    eventually("the resync of q3", || h.script().queries.len() == 3).await;
+    assert_eq!(
+        h.script().queries[2],
+        ["q3"],
+        "a removal alone resyncs nothing"
+    );
     h.stop().await;
 }
 
@@ -609,8 +633,8 @@ async fn live_events_are_applied_while_a_failing_stale_retry_is_in_flight() {
 
 #[tokio::test]
 async fn resyncs_query_one_batch_of_at_most_100_queues_at_a_time() {
-    let ids: Vec<String> = (0..250).map(|i| format!("q{i}")).collect();
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let ids: Vec<String> = (0..400).map(|i| format!("q{i}")).collect();
+    let refs: Vec<&str> = ids[..250].iter().map(String::as_str).collect();
     let h = start(|_| {}, &refs, QUIET).await;
     eventually("the first resync's three batches", || {
         h.script().queries.len() == 3
@@ -618,13 +642,18 @@ async fn resyncs_query_one_batch_of_at_most_100_queues_at_a_time() {
     .await;
     let sizes = |queries: &[Vec<String>]| queries.iter().map(Vec::len).collect::<Vec<_>>();
     assert_eq!(sizes(&h.script().queries), [100, 100, 50]);
-    assert_eq!(h.script().queries.concat(), ids);
-    h.queues.send(ids[..150].to_vec()).unwrap();
+    assert_eq!(h.script().queries.concat(), ids[..250]);
+    h.queues.send(ids[100..].to_vec()).unwrap();
     eventually("the queue change's two batches", || {
         h.script().queries.len() == 5
     })
     .await;
     assert_eq!(sizes(&h.script().queries[3..]), [100, 50]);
+    assert_eq!(
+        h.script().queries[3..].concat(),
+        ids[250..],
+        "only the queues new to the channel"
+    );
     h.stop().await;
 }
 
@@ -638,7 +667,12 @@ async fn a_queue_set_change_supersedes_a_slow_stale_retry() {
     .await;
     let gate = a_query_waiting_at_the_gate(&h).await;
     h.script().fail_query = false;
-    add_q2_and_wait_for_its_resync(&h, "the new subscription while the retry still waits").await;
+    add_q2_and_wait_for_its_resync(
+        &h,
+        "the new subscription while the retry still waits",
+        &["q1", "q2"],
+    )
+    .await;
     assert_eq!(
         h.observations.records_in_flight(),
         1,
