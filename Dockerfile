@@ -16,12 +16,17 @@ ARG RUST_VERSION=1.95
 FROM rust:${RUST_VERSION}-slim-bookworm AS builder
 WORKDIR /build
 # Only what the build reads (.dockerignore allows nothing else into the context).
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
+# The context has no .git: build.rs takes the revision and branch that `--version` and
+# genesys_exporter_build_info report from these (a release build passes them).
+ARG REVISION=""
+ARG BRANCH=""
 # --locked: exactly the dependency versions of Cargo.lock, or the build fails. The cache mounts
 # keep the registry and compiled dependencies between builds; the binary is copied out of them.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/build/target \
+    GENESYS_EXPORTER_REVISION="${REVISION}" GENESYS_EXPORTER_BRANCH="${BRANCH}" \
     cargo build --release --locked --bin genesys-exporter \
     && mkdir -p /out/state \
     && cp target/release/genesys-exporter /out/genesys-exporter

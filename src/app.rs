@@ -23,7 +23,7 @@ use crate::health::Health;
 use crate::metrics::{Metrics, QueueLabels};
 use crate::observations::Observations;
 use crate::queues::{ChannelPlan, MonitoredSet, QueueSelection, resolve};
-use crate::server::{ServerState, serve};
+use crate::server::{Gate, ServerState, serve};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
 
@@ -104,7 +104,33 @@ impl Exporter {
         cancel: CancellationToken,
         clock: Clock,
     ) -> Result<Exporter, AppError> {
-        let local_addr = listener.local_addr().map_err(AppError::Server)?;
+        Self::launch(settings, vec![listener], cancel, clock).await
+    }
+
+    /// [`Exporter::start`] serving on every one of `listeners` (`--web.listen-address` is
+    /// repeatable); `local_addr` is the first's.
+    pub async fn start_on(
+        settings: Settings,
+        listeners: Vec<TcpListener>,
+        cancel: CancellationToken,
+    ) -> Result<Exporter, AppError> {
+        Self::launch(settings, listeners, cancel, Clock::system()).await
+    }
+
+    async fn launch(
+        settings: Settings,
+        listeners: Vec<TcpListener>,
+        cancel: CancellationToken,
+        clock: Clock,
+    ) -> Result<Exporter, AppError> {
+        let addresses: Vec<SocketAddr> = listeners
+            .iter()
+            .map(TcpListener::local_addr)
+            .collect::<Result<_, _>>()
+            .map_err(AppError::Server)?;
+        let local_addr = *addresses
+            .first()
+            .ok_or_else(|| AppError::Server(std::io::Error::other("no address to serve on")))?;
         for name in &settings.ignored_env {
             warn!(variable = %name, "environment variable names no setting; ignored (a typo?)");
         }
@@ -145,16 +171,26 @@ impl Exporter {
             health: health.clone(),
         };
         let server_cancel = cancel.clone();
-        tasks.spawn("http server", async move {
-            if let Err(e) = serve(listener, state, server_cancel).await {
-                error!(error = %e, "HTTP server stopped");
-            }
-        });
+        let web = &parts.settings.web;
+        let limits = web.limits();
+        let gate = web
+            .open_config_file()?
+            .map(|source| Arc::new(Gate::new(source, web.unauthenticated_probes)));
+        let serves_tls = gate.as_ref().is_some_and(|g| g.source.serves_tls);
+        for (listener, address) in listeners.into_iter().zip(&addresses) {
+            let (state, gate, cancel) = (state.clone(), gate.clone(), server_cancel.clone());
+            tasks.spawn(format!("http server {address}"), async move {
+                if let Err(e) = serve(listener, state, limits, gate, cancel).await {
+                    error!(error = %e, "HTTP server stopped");
+                }
+            });
+        }
         tasks.spawn(
             "queue refresh",
             parts.bootstrap_and_watch_queues(cancel.clone()),
         );
-        info!(%local_addr, "serving /metrics, /healthz and /readyz");
+        let tls = if serves_tls { "TLS" } else { "plain HTTP" };
+        info!(addresses = ?addresses, tls, "serving /metrics, /healthz and /readyz");
         Ok(Exporter {
             local_addr,
             metrics,
@@ -193,12 +229,13 @@ fn conversation_totals(
         granularity,
         metrics.counters(),
     );
-    let store =
-        StateStore::open(dir, identity, settings.aggregates.window).map_err(|e| ConfigError {
-            key: "state_dir".to_owned(),
-            problem: format!("{} is not a writable directory: {e}", dir.display()),
-            fix: "point it at a writable directory (a mounted volume), or remove it".to_owned(),
-        })?;
+    let store = StateStore::open(dir, identity, settings.aggregates.window).map_err(|e| {
+        ConfigError::new(
+            "state_dir",
+            format!("{} is not a writable directory: {e}", dir.display()),
+            "point it at a writable directory (a mounted volume), or remove it",
+        )
+    })?;
     Ok(ConversationTotals::with_store(
         metrics.clone(),
         granularity,

@@ -67,6 +67,7 @@ pub struct Settings {
     /// Default none: after a restart the counters start at 0 on a fresh baseline.
     pub state_dir: Option<PathBuf>,
     pub http: HttpConfig,
+    pub web: WebSettings,
     pub log: LogConfig,
     /// `GENESYS_EXPORTER_*` variables that name no key (typos, most likely); logged at start.
     #[serde(skip)]
@@ -166,12 +167,39 @@ pub struct HttpConfig {
     pub retry_backoff_max: Duration,
 }
 
+/// The exporter's own HTTP server: how it protects itself from clients that hold connections
+/// or send too much.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSettings {
+    /// A Prometheus exporter-toolkit web configuration file (as node_exporter's
+    /// `--web.config.file`): TLS, basic auth users with bcrypt hashes, extra headers. Reloaded
+    /// when it or a certificate it names changes. Default none: plain HTTP, no auth.
+    pub config_file: Option<PathBuf>,
+    /// `/healthz` and `/readyz` answer without basic auth, for kubelet probes. Default false.
+    pub unauthenticated_probes: bool,
+    /// A request head must arrive within this long of the connection opening or of the
+    /// previous response; a connection silent that long is closed. Default 10s.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// A request must be answered to its last byte within this long, or its connection is
+    /// closed (a client that stops reading cannot hold one). Default 30s.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Connections open at once; when full, the oldest with no request in flight is closed
+    /// for the newcomer. Default 256.
+    pub max_connections: usize,
+    /// Largest request head (request line and headers) accepted, in bytes, at least 8192;
+    /// larger gets 431. Default 16384.
+    pub max_header_bytes: usize,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     /// `tracing` filter directive (`info`, `genesys_exporter=debug`); `RUST_LOG` wins. Default info.
     pub level: String,
-    /// `text` or `json`. Default text.
+    /// `text`, `json` or `logfmt`. Default text.
     pub format: LogFormat,
 }
 
@@ -181,6 +209,8 @@ pub enum LogFormat {
     #[default]
     Text,
     Json,
+    /// `key=value` pairs, one line per event, as node_exporter logs (`--log.format logfmt`).
+    Logfmt,
 }
 
 impl Default for Settings {
@@ -203,6 +233,7 @@ impl Default for Settings {
             aggregates: AggregatesConfig::default(),
             state_dir: None,
             http: HttpConfig::default(),
+            web: WebSettings::default(),
             log: LogConfig::default(),
             ignored_env: Vec::new(),
         }
@@ -259,6 +290,45 @@ impl Default for HttpConfig {
     }
 }
 
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            config_file: None,
+            unauthenticated_probes: false,
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 256,
+            max_header_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl WebSettings {
+    /// The web config file, loaded and checked; `None` without one.
+    pub fn open_config_file(&self) -> Result<Option<crate::server::WebConfigSource>, ConfigError> {
+        let Some(path) = &self.config_file else {
+            return Ok(None);
+        };
+        let source = crate::server::WebConfigSource::open(path).map_err(|e| {
+            ConfigError::new(
+                "web.config_file",
+                format!("{}: {e}", path.display()),
+                "fix the file (Prometheus exporter-toolkit web configuration format)",
+            )
+        })?;
+        Ok(Some(source))
+    }
+
+    pub fn limits(&self) -> crate::server::Limits {
+        crate::server::Limits {
+            header_read_timeout: self.header_read_timeout,
+            request_timeout: self.request_timeout,
+            max_connections: self.max_connections,
+            max_header_bytes: self.max_header_bytes,
+        }
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
@@ -268,24 +338,43 @@ impl Default for LogConfig {
     }
 }
 
-/// A configuration problem, printed as one line naming the key and the fix.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-#[error("config key `{key}`: {problem}; {fix}")]
+/// A configuration problem, printed as one line naming the key (or, for a file that does not
+/// parse, the file) and the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// The key at fault; empty when the file itself is (`file`).
     pub key: String,
     pub problem: String,
     pub fix: String,
+    /// The config file that does not parse: its syntax, not a key, is at fault.
+    pub file: Option<String>,
 }
 
 impl ConfigError {
-    fn new(key: &str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn new(key: &str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
         Self {
             key: key.to_owned(),
             problem: problem.into(),
             fix: fix.into(),
+            file: None,
         }
     }
 }
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.file {
+            Some(file) => write!(f, "config file {file}: {}; {}", self.problem, self.fix),
+            None => write!(
+                f,
+                "config key `{}`: {}; {}",
+                self.key, self.problem, self.fix
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// The environment variable that sets `key` (`stream.heartbeat_timeout` →
 /// `GENESYS_EXPORTER_STREAM__HEARTBEAT_TIMEOUT`).
@@ -366,14 +455,30 @@ fn list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
 impl Settings {
     /// Loads defaults, then `file` (if any), then the environment, and validates the result.
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Self::load_then(file, |_| {})
+    }
+
+    /// `load` with `overrides` (the command-line flags) applied before validation.
+    pub fn load_then(
+        file: Option<&Path>,
+        overrides: impl FnOnce(&mut Settings),
+    ) -> Result<Settings, ConfigError> {
         let env: Vec<(String, String)> = std::env::vars().collect();
-        Self::load_from(file, env)
+        Self::load_from_then(file, env, overrides)
     }
 
     /// `load` with an explicit environment, so tests need not mutate the process environment.
     pub fn load_from(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        Self::load_from_then(file, env, |_| {})
+    }
+
+    fn load_from_then(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: impl FnOnce(&mut Settings),
     ) -> Result<Settings, ConfigError> {
         let mut builder = config::Config::builder();
         if let Some(path) = file {
@@ -393,9 +498,12 @@ impl Settings {
                 .separator("__")
                 .source(Some(env_map)),
         );
-        let raw = builder.build().map_err(from_config_error)?;
-        let mut settings: Settings = raw.try_deserialize().map_err(from_config_error)?;
+        let raw = builder.build().map_err(|e| from_config_error(e, file))?;
+        let mut settings: Settings = raw
+            .try_deserialize()
+            .map_err(|e| from_config_error(e, file))?;
         settings.ignored_env = ignored_env;
+        overrides(&mut settings);
         settings.resolve_secret()?;
         settings.validate()?;
         Ok(settings)
@@ -515,14 +623,29 @@ impl Settings {
     /// Queue ids are UUIDs; anything else would be sent as a URL path segment and could not
     /// name a queue (`..` even escapes the path).
     fn validate_queue_ids(&self) -> Result<(), ConfigError> {
-        match self.queues.ids.iter().find(|id| !is_uuid(id)) {
-            Some(bad) => Err(ConfigError::new(
+        if let Some(bad) = self.queues.ids.iter().find(|id| !is_uuid(id)) {
+            return Err(ConfigError::new(
                 "queues.ids",
                 format!("`{bad}` is not a queue id (a UUID)"),
                 "copy the id from the queue's URL in Genesys Cloud admin, or list the queue under queues.names",
-            )),
-            None => Ok(()),
+            ));
         }
+        // NB: a repeat is harmless to the exporter but is usually a copy-paste slip hiding a
+        // queue that was meant; ids and names compare as Genesys and the matcher do, ignoring case.
+        for (key, list) in [
+            ("queues.ids", &self.queues.ids),
+            ("queues.names", &self.queues.names),
+        ] {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(repeat) = list.iter().find(|item| !seen.insert(item.to_lowercase())) {
+                return Err(ConfigError::new(
+                    key,
+                    format!("`{repeat}` is listed twice"),
+                    "list each queue once",
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn validate_intervals(&self) -> Result<(), ConfigError> {
@@ -557,6 +680,8 @@ impl Settings {
                 self.stream.fallback_poll_interval,
             ),
             ("http.request_timeout", self.http.request_timeout),
+            ("web.header_read_timeout", self.web.header_read_timeout),
+            ("web.request_timeout", self.web.request_timeout),
             (
                 "aggregates.state_flush_interval",
                 self.aggregates.state_flush_interval,
@@ -567,6 +692,21 @@ impl Settings {
                 key,
                 "is zero",
                 "use a positive duration such as 30s",
+            ));
+        }
+        self.web.open_config_file()?;
+        if self.web.max_connections == 0 {
+            return Err(ConfigError::new(
+                "web.max_connections",
+                "is zero, so no scrape could connect",
+                "use a positive number such as 256",
+            ));
+        }
+        if self.web.max_header_bytes < 8192 {
+            return Err(ConfigError::new(
+                "web.max_header_bytes",
+                format!("{} is below 8192 bytes", self.web.max_header_bytes),
+                "use at least 8192, e.g. 16384",
             ));
         }
         if self.stream.staleness_bound <= self.stream.fallback_poll_interval {
@@ -668,15 +808,23 @@ fn check_base_url(key: &str, url: &str) -> Result<(), ConfigError> {
 }
 
 /// Turns the `config` crate's errors into the same one-line shape as our own.
-fn from_config_error(error: config::ConfigError) -> ConfigError {
+/// `file` is the path as given: `config` reports it relative to the working directory.
+fn from_config_error(error: config::ConfigError, file: Option<&Path>) -> ConfigError {
     let text = error.to_string().replace('\n', " ");
-    let key = match &error {
-        config::ConfigError::FileParse { uri, .. } => uri.clone(),
-        _ => None,
+    if let config::ConfigError::FileParse { uri, cause } = &error {
+        let given = file.map(|f| f.display().to_string());
+        let file = given
+            .or_else(|| uri.clone())
+            .unwrap_or_else(|| "(config)".to_owned());
+        let cause = cause.to_string().replace('\n', " ");
+        return ConfigError {
+            file: Some(file),
+            ..ConfigError::new("", cause, "fix the syntax at that line")
+        };
     }
-    .or_else(|| backticked_after(&text, "for key `"))
-    .or_else(|| backticked_after(&text, "unknown field `"))
-    .unwrap_or_else(|| "(config)".to_owned());
+    let key = backticked_after(&text, "for key `")
+        .or_else(|| backticked_after(&text, "unknown field `"))
+        .unwrap_or_else(|| "(config)".to_owned());
     let problem = match text.find(" for key `") {
         Some(at) => text[..at].to_owned(),
         None => text,

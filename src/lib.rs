@@ -21,11 +21,13 @@
 pub mod aggregates;
 pub mod app;
 pub mod backoff;
+pub mod build_info;
 pub mod clock;
 pub mod config;
 mod failpoint;
 pub mod genesys;
 pub mod health;
+pub mod logfmt;
 pub mod metrics;
 pub mod observations;
 pub mod queues;

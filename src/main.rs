@@ -11,6 +11,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use clap::{Parser, Subcommand};
 use genesys_exporter::app::Exporter;
+use genesys_exporter::build_info;
 use genesys_exporter::config::{LogConfig, LogFormat, Settings};
 use genesys_exporter::secret::Secret;
 use genesys_exporter::shard::Shard;
@@ -20,13 +21,73 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(version, about = "Genesys Cloud queues as Prometheus metrics")]
+#[command(
+    version,
+    long_version = build_info::LONG_VERSION,
+    about = "Genesys Cloud queues as Prometheus metrics"
+)]
 struct Cli {
     /// YAML or TOML config file; environment variables GENESYS_EXPORTER_* override it.
     #[arg(long, global = true, env = "GENESYS_EXPORTER_CONFIG")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    flags: OperatorFlags,
     #[command(subcommand)]
     command: Command,
+}
+
+/// node_exporter's flags, beside the config file; each overrides its key.
+#[derive(clap::Args)]
+struct OperatorFlags {
+    /// Where to serve /metrics; repeatable, `:9856` meaning every interface. Overrides
+    /// `listen_address` (run) and `--listen` (demo).
+    #[arg(long = "web.listen-address", value_name = "ADDRESS", value_parser = listen_address, global = true)]
+    listen_addresses: Vec<SocketAddr>,
+    /// Prometheus exporter-toolkit web config (TLS, basic auth); overrides `web.config_file`.
+    #[arg(long = "web.config.file", value_name = "PATH", global = true)]
+    web_config_file: Option<PathBuf>,
+    /// Only log messages of this severity or above; overrides `log.level`.
+    #[arg(long = "log.level", value_name = "LEVEL", value_parser = ["debug", "info", "warn", "error"], global = true)]
+    log_level: Option<String>,
+    /// Log line format; overrides `log.format`.
+    #[arg(long = "log.format", value_name = "FORMAT", value_parser = ["logfmt", "json"], global = true)]
+    log_format: Option<String>,
+}
+
+impl OperatorFlags {
+    /// Applies the flags over `settings`.
+    fn apply(&self, settings: &mut Settings) {
+        if let Some(path) = &self.web_config_file {
+            settings.web.config_file = Some(path.clone());
+        }
+        if let Some(level) = &self.log_level {
+            settings.log.level.clone_from(level);
+        }
+        settings.log.format = match self.log_format.as_deref() {
+            Some("json") => LogFormat::Json,
+            Some("logfmt") => LogFormat::Logfmt,
+            _ => settings.log.format,
+        };
+    }
+
+    /// Where to listen: the flags' addresses, else `default`.
+    fn addresses(&self, default: SocketAddr) -> Vec<SocketAddr> {
+        if self.listen_addresses.is_empty() {
+            vec![default]
+        } else {
+            self.listen_addresses.clone()
+        }
+    }
+}
+
+/// `host:port`, `[v6]:port`, or `:port` for every interface, as Go's listeners take them.
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    let full = match text.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => text.to_owned(),
+    };
+    full.parse()
+        .map_err(|_| format!("`{text}` is not an address: use host:port, [::1]:port or :port"))
 }
 
 #[derive(Subcommand)]
@@ -107,12 +168,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let flags = &cli.flags;
     match cli.command {
-        Command::CheckConfig => check_config(cli.config),
-        Command::Run { shard } => match load(cli.config) {
+        Command::CheckConfig => check_config(cli.config, flags),
+        Command::Run { shard } => match load(cli.config, flags) {
             Ok(mut settings) => {
                 settings.shard = shard.unwrap_or(settings.shard);
-                runtime.block_on(run_exporter(settings))
+                let addresses = flags.addresses(settings.listen_address);
+                runtime.block_on(run_exporter(settings, addresses))
             }
             Err(code) => code,
         },
@@ -120,20 +183,22 @@ fn main() -> ExitCode {
             listen,
             sim_listen,
             traffic,
-        } => runtime.block_on(demo(listen, sim_listen, traffic)),
-        Command::Simulate { listen, traffic } => runtime.block_on(simulate(listen, traffic)),
+        } => runtime.block_on(demo(flags, flags.addresses(listen), sim_listen, traffic)),
+        Command::Simulate { listen, traffic } => runtime.block_on(simulate(flags, listen, traffic)),
     }
 }
 
-fn load(path: Option<PathBuf>) -> Result<Settings, ExitCode> {
-    Settings::load(path.as_deref()).map_err(|e| {
+/// The settings from file and environment, the flags over them, validated.
+fn load(path: Option<PathBuf>, flags: &OperatorFlags) -> Result<Settings, ExitCode> {
+    let loaded = Settings::load_then(path.as_deref(), |settings| flags.apply(settings));
+    loaded.map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })
 }
 
-fn check_config(path: Option<PathBuf>) -> ExitCode {
-    match load(path) {
+fn check_config(path: Option<PathBuf>, flags: &OperatorFlags) -> ExitCode {
+    match load(path, flags) {
         Ok(settings) => {
             for name in &settings.ignored_env {
                 eprintln!("warning: {name} names no setting and is ignored (a typo?)");
@@ -157,7 +222,19 @@ fn init_tracing(log: &LogConfig) {
     match log.format {
         LogFormat::Json => builder.json().finish().with(recent).init(),
         LogFormat::Text => builder.finish().with(recent).init(),
+        LogFormat::Logfmt => builder
+            .event_format(genesys_exporter::logfmt::Logfmt)
+            .finish()
+            .with(recent)
+            .init(),
     }
+    tracing::info!(
+        version = build_info::VERSION,
+        revision = build_info::REVISION,
+        branch = build_info::BRANCH,
+        rustc = build_info::RUSTC_VERSION,
+        "starting genesys-exporter"
+    );
 }
 
 /// Cancels on Ctrl-C or SIGTERM, whichever comes first.
@@ -197,22 +274,30 @@ async fn bind(address: SocketAddr, what: &str) -> Result<TcpListener, ExitCode> 
     })
 }
 
-/// `run`: the exporter alone, configured from file and environment.
-async fn run_exporter(settings: Settings) -> ExitCode {
+async fn bind_all(addresses: &[SocketAddr]) -> Result<Vec<TcpListener>, ExitCode> {
+    let mut listeners = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        listeners.push(bind(*address, "metrics").await?);
+    }
+    Ok(listeners)
+}
+
+/// `run`: the exporter alone, configured from file, environment and flags.
+async fn run_exporter(settings: Settings, addresses: Vec<SocketAddr>) -> ExitCode {
     init_tracing(&settings.log);
-    match bind(settings.listen_address, "metrics").await {
-        Ok(listener) => serve_exporter(settings, listener, cancel_on_signal()).await,
+    match bind_all(&addresses).await {
+        Ok(listeners) => serve_exporter(settings, listeners, cancel_on_signal()).await,
         Err(code) => code,
     }
 }
 
-/// Runs the exporter on `listener` until `cancel` fires.
+/// Runs the exporter on `listeners` until `cancel` fires.
 async fn serve_exporter(
     settings: Settings,
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     cancel: CancellationToken,
 ) -> ExitCode {
-    match Exporter::start(settings, listener, cancel).await {
+    match Exporter::start_on(settings, listeners, cancel).await {
         Ok(exporter) => match exporter.wait().await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -227,16 +312,29 @@ async fn serve_exporter(
     }
 }
 
-async fn demo(listen: SocketAddr, sim_listen: SocketAddr, traffic: TrafficArgs) -> ExitCode {
-    init_tracing(&LogConfig::default());
+async fn demo(
+    flags: &OperatorFlags,
+    addresses: Vec<SocketAddr>,
+    sim_listen: SocketAddr,
+    traffic: TrafficArgs,
+) -> ExitCode {
+    let mut log = LogConfig::default();
     let cancel = cancel_on_signal();
-    let (sim_listener, listener) = match (
+    let (sim_listener, listeners) = match (
         bind(sim_listen, "the simulator").await,
-        bind(listen, "metrics").await,
+        bind_all(&addresses).await,
     ) {
-        (Ok(sim_listener), Ok(listener)) => (sim_listener, listener),
+        (Ok(sim_listener), Ok(listeners)) => (sim_listener, listeners),
         (Err(code), _) | (_, Err(code)) => return code,
     };
+    let mut settings = Settings::default();
+    flags.apply(&mut settings);
+    std::mem::swap(&mut log, &mut settings.log);
+    init_tracing(&log);
+    if let Err(e) = settings.web.open_config_file() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let sim = match sim::start(traffic.sim_config(), sim_listener, cancel.clone()).await {
         Ok(sim) => sim,
         Err(e) => {
@@ -249,24 +347,34 @@ async fn demo(listen: SocketAddr, sim_listen: SocketAddr, traffic: TrafficArgs) 
         client_secret: Some(Secret::new(sim.client_secret.clone())),
         api_base_url: Some(sim.base_url.clone()),
         login_base_url: Some(sim.base_url.clone()),
-        ..Settings::default()
+        log,
+        ..settings
     };
     settings.aggregates.poll_interval = Duration::from_secs(15);
     println!(
         "simulator (Genesys Cloud API): {0}  ground truth: {0}/sim/truth",
         sim.base_url
     );
-    match listener.local_addr() {
-        Ok(address) => println!("metrics: http://{address}/metrics   (Ctrl-C to stop)"),
-        Err(e) => eprintln!("warning: cannot read the metrics address: {e}"),
+    let scheme = if settings.web.config_file.is_some() {
+        "http(s)"
+    } else {
+        "http"
+    };
+    for listener in &listeners {
+        match listener.local_addr() {
+            Ok(address) => println!("metrics: {scheme}://{address}/metrics   (Ctrl-C to stop)"),
+            Err(e) => eprintln!("warning: cannot read the metrics address: {e}"),
+        }
     }
-    let code = serve_exporter(settings, listener, cancel).await;
+    let code = serve_exporter(settings, listeners, cancel).await;
     sim.stopped().await;
     code
 }
 
-async fn simulate(listen: SocketAddr, traffic: TrafficArgs) -> ExitCode {
-    init_tracing(&LogConfig::default());
+async fn simulate(flags: &OperatorFlags, listen: SocketAddr, traffic: TrafficArgs) -> ExitCode {
+    let mut settings = Settings::default();
+    flags.apply(&mut settings);
+    init_tracing(&settings.log);
     let cancel = cancel_on_signal();
     let listener = match bind(listen, "the simulator").await {
         Ok(listener) => listener,

@@ -9,13 +9,24 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 
+mod auth;
+mod listen;
 mod page;
+mod tls;
+mod web_config;
+#[cfg(test)]
+mod web_tests;
+
+pub use auth::Gate;
+pub use listen::{ConnectionClose, Limits};
+pub use tls::WebConfigSource;
+pub use web_config::WebConfigError;
 
 use crate::health::Health;
 use crate::metrics::{Metrics, ScrapeParts};
@@ -25,6 +36,18 @@ use crate::metrics::{Metrics, ScrapeParts};
 pub struct ServerState {
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
+}
+
+/// No route reads a body; a client sending a large one is refused (413) before it is read.
+const MAX_REQUEST_BODY: usize = 4096;
+
+/// The routes, behind basic auth and with the extra headers when a web config sets them.
+pub fn guarded_router(state: ServerState, gate: Option<Arc<Gate>>) -> Router {
+    let router = router(state);
+    match gate {
+        Some(gate) => router.layer(axum::middleware::from_fn_with_state(gate, auth::guard)),
+        None => router,
+    }
 }
 
 pub fn router(state: ServerState) -> Router {
@@ -41,25 +64,22 @@ pub fn router(state: ServerState) -> Router {
         .route("/metrics", get(metrics).layer(gzip))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
         .with_state(state)
 }
 
-/// Serves until `cancel` fires, then finishes in-flight requests.
+/// Serves until `cancel` fires, then finishes in-flight requests, within `limits`
+/// (`listen.rs`).
 pub async fn serve(
     listener: TcpListener,
     state: ServerState,
+    limits: Limits,
+    gate: Option<Arc<Gate>>,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
-    // NB: without TCP_NODELAY each part of a streamed scrape after the first waits for the
-    // scraper's delayed ACK (40 ms on Linux) before it is sent.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY not set on a scrape connection");
-        }
-    });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(cancel.cancelled_owned())
-        .await
+    let metrics = state.metrics.clone();
+    let router = guarded_router(state, gate.clone());
+    listen::serve(listener, router, limits, gate, metrics, cancel).await
 }
 
 /// The status page (see `page`).
@@ -178,6 +198,16 @@ mod tests {
 
         let refused = scrape(Some("gzip;q=0, identity")).await.unwrap();
         assert_eq!(refused.headers().get(header::CONTENT_ENCODING), None);
+    }
+
+    #[tokio::test]
+    async fn a_request_body_over_the_limit_is_refused_unread() {
+        let request = Request::get("/metrics")
+            .header(header::CONTENT_LENGTH, "1000000")
+            .body(Body::from(vec![b'x'; 1_000_000]))
+            .unwrap();
+        let response = router(state()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[tokio::test]

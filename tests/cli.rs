@@ -54,6 +54,109 @@ fn bad_config_exits_2_with_one_line_naming_the_key() {
     assert!(!stderr.contains("top-secret-value"));
 }
 
+/// Each kind of bad value, from the environment or a file: exit 2 and one line on stderr that
+/// names the key (or the file and line) and holds `expected`.
+#[test]
+fn every_invalid_value_exits_2_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    std::fs::write(
+        path("web-bad.yml"),
+        "tls_server_config:\n  cert_file: a.crt\n",
+    )
+    .unwrap();
+    std::fs::write(
+        path("web-nocert.yml"),
+        "tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n",
+    )
+    .unwrap();
+    std::fs::write(path("broken.yaml"), "client_id: x\nqueues:\n  ids: [a\n").unwrap();
+    let uuid = "0d3e9a2b-7c1f-4e5a-9b8d-123456789abc";
+    let twice = format!("{uuid},{uuid}");
+    let web_bad = path("web-bad.yml");
+    let web_nocert = path("web-nocert.yml");
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("GENESYS_EXPORTER_REGION", "atlantis")],
+            "`region`: `atlantis` is not",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_API_BASE_URL", "ftp://x")],
+            "`api_base_url`",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_STREAM__HEARTBEAT_TIMEOUT", "0s")],
+            "`stream.heartbeat_timeout`: is zero",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_WEB__REQUEST_TIMEOUT", "-5s")],
+            "`web.request_timeout`",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_CLIENT_SECRET", "")],
+            "`client_secret`",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_CLIENT_SECRET_FILE", "/nonexistent/secret")],
+            "`client_secret_file`",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_QUEUES__IDS", &twice)],
+            "`queues.ids`: `0d3e9a2b",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_QUEUES__NAMES", "Sales,sales")],
+            "`queues.names`: `sales` is listed twice",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_WEB__CONFIG_FILE", &web_bad)],
+            "missing one of key or key_file",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_WEB__CONFIG_FILE", &web_nocert)],
+            "tls_server_config.cert_file",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_WEB__MAX_CONNECTIONS", "0")],
+            "`web.max_connections`",
+        ),
+    ];
+    for (env, expected) in cases {
+        let mut all = vec![("GENESYS_EXPORTER_CLIENT_ID", "my-client")];
+        if !env
+            .iter()
+            .any(|(k, _)| k.starts_with("GENESYS_EXPORTER_CLIENT_SECRET"))
+        {
+            all.push(("GENESYS_EXPORTER_CLIENT_SECRET", "top-secret-value"));
+        }
+        all.extend(env.iter().copied());
+        let output = exporter(&["check-config"], &all);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{env:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{env:?}: {stderr}");
+        assert!(stderr.contains(expected), "{env:?}: {stderr}");
+        assert!(!stderr.contains("top-secret-value"), "{stderr}");
+    }
+
+    let broken = path("broken.yaml");
+    let output = exporter(&["--config", &broken, "check-config"], &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("config file {broken}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 3") || stderr.contains("line 4"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("config key"),
+        "a file's syntax is not a key: {stderr}"
+    );
+}
+
 #[test]
 fn run_with_bad_config_exits_2_before_doing_anything() {
     let output = exporter(&["run"], &[("GENESYS_EXPORTER_CLIENT_ID", "x")]);
@@ -132,4 +235,95 @@ async fn the_demo_serves_ready_metrics_and_exits_0_on_sigterm() {
         .expect("the demo stops within 10 s of SIGTERM")
         .unwrap();
     assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn version_names_the_revision_and_the_compiler() {
+    let output = exporter(&["--version"], &[]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with(&format!(
+            "genesys-exporter version {}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdout}"
+    );
+    for part in ["revision: ", "branch: ", "rustc version:  1.", "target: "] {
+        assert!(stdout.contains(part), "{part}: {stdout}");
+    }
+}
+
+/// node_exporter's flags on `demo`: two listen addresses, logfmt at info, and build_info with
+/// the labels `--version` prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_takes_node_exporter_s_flags() {
+    use std::time::Duration;
+    use tokio::io::AsyncBufReadExt;
+    genesys_exporter::genesys::install_crypto_provider();
+    let ports = [free_port(), free_port()];
+    let addresses = ports.map(|p| format!("127.0.0.1:{p}"));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_genesys-exporter"))
+        .args([
+            "demo",
+            "--queues",
+            "1",
+            "--log.level",
+            "info",
+            "--log.format",
+            "logfmt",
+        ])
+        .args(["--web.listen-address", &addresses[0]])
+        .args(["--web.listen-address", &addresses[1]])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the demo starts");
+    let mut log = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), log.next_line())
+        .await
+        .expect("a log line in time")
+        .unwrap()
+        .expect("the demo logs");
+    assert!(
+        first.starts_with("time=") && first.contains(" level=info ") && first.contains(" msg="),
+        "logfmt: {first}"
+    );
+    let http = reqwest::Client::new();
+    for address in &addresses {
+        let url = format!("http://{address}/metrics");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let body = loop {
+            if let Ok(response) = http.get(&url).send().await {
+                break response.text().await.unwrap();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{url} never answered"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let info = body
+            .lines()
+            .find(|l| l.starts_with("genesys_exporter_build_info{"))
+            .expect("build_info is exported");
+        for label in [
+            "branch=",
+            "revision=",
+            "rustversion=\"1.",
+            "target=",
+            "version=",
+        ] {
+            assert!(info.contains(label), "{label}: {info}");
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }

@@ -5,6 +5,7 @@ use super::Metrics;
 use crate::aggregates::ledger::Rejection;
 use crate::aggregates::state::LoadError;
 use crate::genesys::client::Endpoint;
+use crate::server::ConnectionClose;
 use crate::stream::connection::{Outcome, SessionEnd};
 use crate::stream::supervisor::StreamError;
 
@@ -34,6 +35,28 @@ impl Metrics {
         self.stream_establish_failures
             .with_label_values(&[channel, error.kind()])
             .inc();
+    }
+
+    pub fn connection_closed(&self, reason: ConnectionClose) {
+        self.connections_closed
+            .with_label_values(&[reason.as_str()])
+            .inc();
+    }
+
+    pub fn connections_open(&self, open: usize) {
+        self.connections_open.set(open as i64);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn open_connections(&self) -> i64 {
+        self.connections_open.get()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn connections_closed_for(&self, reason: ConnectionClose) -> u64 {
+        self.connections_closed
+            .with_label_values(&[reason.as_str()])
+            .get()
     }
 
     pub fn notification(&self, outcome: Outcome) {

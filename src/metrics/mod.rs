@@ -68,6 +68,8 @@ pub struct Metrics {
     state_loads: IntCounterVec,
     state_writes: IntCounterVec,
     last_state_write: IntGauge,
+    connections_open: IntGauge,
+    connections_closed: IntCounterVec,
     /// What the status page shows beyond the series.
     status: crate::status::StatusBoard,
 }
@@ -122,14 +124,15 @@ impl Metrics {
     pub fn with_counters(media_types: Vec<String>, counters: Vec<ConversationCounter>) -> Self {
         let r = Registry::new();
         register_process_collector(&r);
+        let labels = crate::build_info::LABELS;
         let build_info = int_gauges(
             &r,
             "genesys_exporter_build_info",
-            "Build of the running exporter; always 1.",
-            &["version"],
+            "Build of the running exporter (version, git revision and branch, rustc version, target); always 1.",
+            &labels.map(|(name, _)| name),
         );
         build_info
-            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .with_label_values(&labels.map(|(_, value)| value))
             .set(1);
         let duration = HistogramVec::new(
             HistogramOpts::new(
@@ -221,6 +224,23 @@ impl Metrics {
                 "genesys_exporter_last_poll_timestamp_seconds",
                 "Unix time of the last successful aggregate poll.",
             ),
+            connections_open: int_gauge(
+                &r,
+                "genesys_exporter_http_connections",
+                "Connections open to the exporter's HTTP server.",
+            ),
+            connections_closed: {
+                let closed = int_counters(
+                    &r,
+                    "genesys_exporter_http_connections_closed_total",
+                    "Connections the exporter's HTTP server closed or refused to protect itself, by reason (header_timeout, request_timeout, head_too_large, evicted, refused, error).",
+                    &["reason"],
+                );
+                for reason in crate::server::ConnectionClose::ALL {
+                    closed.with_label_values(&[reason.as_str()]);
+                }
+                closed
+            },
             monitored_queues: int_gauge(
                 &r,
                 "genesys_exporter_monitored_queues",

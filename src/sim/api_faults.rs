@@ -17,6 +17,8 @@ pub(crate) enum ApiFault {
     },
     /// 200 with a JSON content type and a body cut short.
     MalformedBody,
+    /// 401 `bad.credentials` for a token that is valid.
+    Unauthorized,
     /// Answered normally, after this many real milliseconds.
     #[serde(rename_all = "camelCase")]
     SlowResponse {
@@ -33,6 +35,7 @@ impl ApiFault {
             Self::ServerError { .. } => 1,
             Self::MalformedBody => 2,
             Self::SlowResponse { .. } => 3,
+            Self::Unauthorized => 4,
         }
     }
 

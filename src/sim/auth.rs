@@ -23,7 +23,11 @@ pub(crate) struct AuthState {
     ttl: Duration,
     /// token → (client id, expiry).
     tokens: Mutex<HashMap<String, (String, Instant)>>,
+    /// Every token issued, the latest `ISSUED_KEPT`.
+    issued: Mutex<std::collections::VecDeque<String>>,
 }
+
+const ISSUED_KEPT: usize = 1_000;
 
 impl AuthState {
     pub(crate) fn new(config: &SimConfig) -> Self {
@@ -32,7 +36,12 @@ impl AuthState {
             client_secret: config.client_secret.clone(),
             ttl: config.token_ttl,
             tokens: Mutex::new(HashMap::new()),
+            issued: Mutex::default(),
         }
+    }
+
+    pub(crate) fn issued(&self) -> Vec<String> {
+        lock(&self.issued).iter().cloned().collect()
     }
 
     pub(crate) fn revoke_all(&self) {
@@ -45,6 +54,11 @@ impl AuthState {
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
         let expires = Instant::now() + self.ttl;
         lock(&self.tokens).insert(token.clone(), (self.client_id.clone(), expires));
+        let mut issued = lock(&self.issued);
+        if issued.len() >= ISSUED_KEPT {
+            issued.pop_front();
+        }
+        issued.push_back(token.clone());
         token
     }
 

@@ -43,6 +43,15 @@ pub enum Fault {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         path: Option<String>,
     },
+    /// Answers requests with a 401 `bad.credentials` although their token is valid, as a
+    /// gateway that lost it would; a client should fetch a new token once and retry.
+    Unauthorized {
+        /// How many requests are answered so.
+        count: u32,
+        /// Only requests to this exact `/api/…` path; any API path when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+    },
     /// Answers requests with a 200 and a JSON content type, but a body that breaks off halfway;
     /// a client should treat it as a failed request, not as data.
     MalformedBody {
@@ -193,6 +202,10 @@ pub(crate) mod tests {
             Fault::DuplicateEvents { rounds: 2 },
             Fault::ReorderEvents { rounds: 1 },
             Fault::ShortenChannels { ttl_ms: 60_000 },
+            Fault::Unauthorized {
+                count: 1,
+                path: path(),
+            },
         ];
         let kinds: Vec<usize> = all
             .iter()
@@ -213,9 +226,10 @@ pub(crate) mod tests {
                 Fault::DuplicateEvents { .. } => 13,
                 Fault::ReorderEvents { .. } => 14,
                 Fault::ShortenChannels { .. } => 15,
+                Fault::Unauthorized { .. } => 16,
             })
             .collect();
-        assert_eq!(kinds, (0..16).collect::<Vec<_>>(), "one of each, in order");
+        assert_eq!(kinds, (0..17).collect::<Vec<_>>(), "one of each, in order");
         all
     }
 

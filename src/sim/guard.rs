@@ -181,6 +181,7 @@ async fn answer(sim: &Sim, fault: Option<ApiFault>, request: Request, next: Next
         }) => rate_limited(retry_after_seconds),
         Some(ApiFault::ServerError { status }) => server_error(status),
         Some(ApiFault::MalformedBody) => truncated(next.run(request).await).await,
+        Some(ApiFault::Unauthorized) => bad_credentials().into_response(),
         Some(ApiFault::SlowResponse { delay_ms }) => {
             // NB: shutdown cuts the delay short; the server waits for in-flight requests.
             tokio::select! {
@@ -248,13 +249,18 @@ fn authorize(sim: &Sim, headers: &HeaderMap) -> Result<String, Failure> {
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim);
-    token.and_then(|t| sim.auth.client_of(t)).ok_or_else(|| {
-        Failure::new(
-            StatusCode::UNAUTHORIZED,
-            "bad.credentials",
-            "Invalid login credentials.",
-        )
-    })
+    token
+        .and_then(|t| sim.auth.client_of(t))
+        .ok_or_else(bad_credentials)
+}
+
+/// Genesys's answer to a token it does not take.
+fn bad_credentials() -> Failure {
+    Failure::new(
+        StatusCode::UNAUTHORIZED,
+        "bad.credentials",
+        "Invalid login credentials.",
+    )
 }
 
 #[cfg(test)]

@@ -81,6 +81,7 @@ fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
         }
         Fault::RateLimit { .. }
         | Fault::ServerError { .. }
+        | Fault::Unauthorized { .. }
         | Fault::MalformedBody { .. }
         | Fault::SlowResponse { .. } => {}
     }
@@ -106,6 +107,7 @@ fn for_gate(fault: &Fault) -> Option<(ApiFault, u32, Option<&String>)> {
             status,
             path,
         } => (ApiFault::ServerError { status: *status }, count, path),
+        Fault::Unauthorized { count, path } => (ApiFault::Unauthorized, count, path),
         Fault::MalformedBody { count, path } => (ApiFault::MalformedBody, count, path),
         Fault::SlowResponse {
             count,

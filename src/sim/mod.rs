@@ -97,9 +97,16 @@ pub struct SimHandle {
     /// The queues configured at start; `/sim/queues` changes show in the API, not here.
     pub queues: Vec<Queue>,
     task: JoinHandle<()>,
+    sim: Arc<Sim>,
 }
 
 impl SimHandle {
+    /// Every access token issued so far (revoked ones too), for tests that look for them where
+    /// they must not be.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.sim.auth.issued()
+    }
+
     /// Waits until the server and every simulator task have ended (after cancellation).
     pub async fn stopped(self) {
         if let Err(error) = self.task.await {
@@ -157,12 +164,14 @@ pub async fn start(
             }
         }
     });
+    let queues = sim.queues().live().map(|(_, q)| q.clone()).collect();
     Ok(SimHandle {
         base_url: format!("http://{address}"),
         client_id: sim.config.client_id.clone(),
         client_secret: sim.config.client_secret.clone(),
-        queues: sim.queues().live().map(|(_, q)| q.clone()).collect(),
+        queues,
         task,
+        sim,
     })
 }
 

@@ -47,7 +47,29 @@ impl ExporterProcess {
         Self::spawn_with(&args, &quiet, port)
     }
 
+    /// `args` with `env`, stdout and stderr both written to `output` (which is truncated).
+    pub fn spawn_logging(
+        args: &[&str],
+        env: &[(String, String)],
+        port: u16,
+        output: &std::path::Path,
+    ) -> ExporterProcess {
+        let file = std::fs::File::create(output).expect("the output file");
+        let stdout = Stdio::from(file.try_clone().expect("the output file, twice"));
+        Self::spawn_into(args, env, port, stdout, Stdio::from(file))
+    }
+
     fn spawn_with(args: &[&str], env: &[(String, String)], port: u16) -> ExporterProcess {
+        Self::spawn_into(args, env, port, Stdio::null(), Stdio::inherit())
+    }
+
+    fn spawn_into(
+        args: &[&str],
+        env: &[(String, String)],
+        port: u16,
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> ExporterProcess {
         // NB: the tests' own HTTP clients need the process-wide TLS provider too.
         genesys_exporter::genesys::install_crypto_provider();
         let mut command = Command::new(env!("CARGO_BIN_EXE_genesys-exporter"));
@@ -58,8 +80,8 @@ impl ExporterProcess {
         command.env_remove("RUST_LOG");
         let child = command
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .expect("the exporter binary starts");
         ExporterProcess {

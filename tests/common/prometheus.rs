@@ -43,7 +43,6 @@ impl Prometheus {
         targets: &[(&str, String)],
         rule_files: &[std::path::PathBuf],
     ) -> Prometheus {
-        let dir = tempfile::tempdir().unwrap();
         let jobs: String = targets
             .iter()
             .map(|(job, address)| {
@@ -52,6 +51,13 @@ impl Prometheus {
                 )
             })
             .collect();
+        Self::start_with_jobs(&jobs, rule_files).await
+    }
+
+    /// Starts a server with `jobs` (entries of `scrape_configs`, as YAML indented by two) and
+    /// `rule_files`.
+    pub async fn start_with_jobs(jobs: &str, rule_files: &[std::path::PathBuf]) -> Prometheus {
+        let dir = tempfile::tempdir().unwrap();
         let rules: String = rule_files
             .iter()
             .map(|path| format!("  - '{}'\n", path.display()))
