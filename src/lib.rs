@@ -17,6 +17,9 @@
 //! - [`sim`] is an embedded Genesys Cloud simulator speaking the same API, for the demo and
 //!   for tests.
 #![forbid(unsafe_code)]
+// NB: no unwrap or expect outside tests (clippy.toml lets tests): upstream and HTTP input must
+// never reach a panic. The few startup-only exceptions say why where they are.
+#![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod aggregates;
 pub mod app;

@@ -1,6 +1,9 @@
 //! The thin binary: parses the CLI, starts tracing, loads config and runs the library. The only
 //! place that turns an error into an exit code (2: bad config or usage, 1: could not start, or a task died).
 #![forbid(unsafe_code)]
+// NB: no unwrap or expect outside tests (clippy.toml lets tests): upstream and HTTP input must
+// never reach a panic. The few startup-only exceptions say why where they are.
+#![warn(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

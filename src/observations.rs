@@ -231,8 +231,11 @@ impl Observations {
         self.lock_records().in_flight()
     }
 
-    fn ignore(&self, queue_id: &str, what: &str, value: &str) {
+    /// `what` is one of `IGNORED_VALUE_KINDS`: the self-metric's label never takes a value
+    /// from upstream.
+    fn ignore(&self, queue_id: &str, what: &'static str, value: &str) {
         self.ignored_values.fetch_add(1, Ordering::Relaxed);
+        self.metrics.value_ignored(what);
         debug!(queue_id, what, value, "observation value ignored");
     }
 

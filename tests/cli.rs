@@ -327,3 +327,19 @@ fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free port")
 }
+
+#[test]
+fn the_release_profile_keeps_overflow_checks_on() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .expect("Cargo.toml");
+    let release = manifest
+        .split("\n[")
+        .find(|section| section.starts_with("profile.release]"))
+        .expect("a [profile.release] section");
+    assert!(
+        release
+            .lines()
+            .any(|l| l.trim() == "overflow-checks = true"),
+        "{release}"
+    );
+}

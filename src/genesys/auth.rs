@@ -18,7 +18,7 @@ use reqwest::{StatusCode, Url};
 use tokio::time::Instant;
 
 use crate::backoff::Backoff;
-use crate::genesys::client::{Endpoint, retry_after};
+use crate::genesys::client::{Endpoint, read_body, retry_after};
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{OAuthError, TokenResponse};
 use crate::metrics::Metrics;
@@ -38,6 +38,9 @@ const FAILED_REFRESH_PAUSE: Duration = Duration::from_secs(30);
 
 /// A longer `expires_in` is read as this, so a bogus lifetime cannot overflow an `Instant`.
 const MAX_LIFETIME: Duration = Duration::from_secs(366 * 86_400);
+
+/// A token answer is a few hundred bytes; more is not a token.
+const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// The last moment a token requested at `requested_at` and valid for `lifetime` is sent:
 /// `EXPIRY_MARGIN` (or a twentieth of a short lifetime) before it expires.
@@ -317,8 +320,20 @@ impl State {
                     self.metrics
                         .api_request(Endpoint::Token, status.as_str(), seconds);
                     let wait = retry_after(response.headers());
-                    let body = match response.bytes().await {
-                        Ok(body) => body,
+                    let body = match read_body(response, MAX_TOKEN_RESPONSE_BYTES).await {
+                        Ok(Some(body)) => body,
+                        Ok(None) => {
+                            let error = ApiError::TooLarge {
+                                endpoint,
+                                limit: MAX_TOKEN_RESPONSE_BYTES,
+                            };
+                            if retries >= source.max_retries {
+                                return Err(error);
+                            }
+                            retries += 1;
+                            tokio::time::sleep(backoff.next_delay()).await;
+                            continue;
+                        }
                         Err(source_error) => {
                             let error = ApiError::Transport {
                                 endpoint,

@@ -14,7 +14,7 @@ use crate::genesys::model::*;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
 
-pub(crate) use execute::retry_after;
+pub(crate) use execute::{read_body, retry_after};
 
 mod execute;
 #[cfg(test)]
@@ -230,7 +230,9 @@ impl GenesysClient {
             let part: QueueObservationQueryResponse = self
                 .call(Endpoint::QueueObservations, Method::POST, url, Some(&query))
                 .await?;
+            self.count_malformed(Endpoint::QueueObservations, &part.malformed);
             response.results.extend(part.results);
+            response.malformed.extend(part.malformed);
         }
         Ok(response)
     }
@@ -258,13 +260,36 @@ impl GenesysClient {
             metrics: metrics.to_vec(),
         };
         let url = self.api_url(&["analytics", "conversations", "aggregates", "query"]);
-        self.call(
-            Endpoint::ConversationAggregates,
-            Method::POST,
-            url,
-            Some(&query),
-        )
-        .await
+        let response: ConversationAggregateQueryResponse = self
+            .call(
+                Endpoint::ConversationAggregates,
+                Method::POST,
+                url,
+                Some(&query),
+            )
+            .await?;
+        self.count_malformed(Endpoint::ConversationAggregates, &response.malformed);
+        Ok(response)
+    }
+
+    /// Results of a response that did not parse and were skipped: counted and logged.
+    fn count_malformed(&self, endpoint: Endpoint, malformed: &[Option<String>]) {
+        if malformed.is_empty() {
+            return;
+        }
+        self.inner
+            .metrics
+            .results_malformed(endpoint, malformed.len());
+        let queues: Vec<&str> = malformed
+            .iter()
+            .map(|q| q.as_deref().unwrap_or("?"))
+            .collect();
+        tracing::warn!(
+            endpoint = endpoint.as_str(),
+            skipped = malformed.len(),
+            queues = ?queues,
+            "results that do not parse were skipped"
+        );
     }
 
     pub async fn create_channel(&self) -> Result<Channel, ApiError> {

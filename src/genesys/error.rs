@@ -23,6 +23,12 @@ pub enum ApiError {
         #[source]
         source: reqwest::Error,
     },
+    /// A response body past the size limit: a fault upstream or in between, never data.
+    #[error("{endpoint}: response body larger than {limit} bytes; not read")]
+    TooLarge {
+        endpoint: &'static str,
+        limit: usize,
+    },
     #[error("{endpoint}: unexpected response body: {source}")]
     Decode {
         endpoint: &'static str,
@@ -53,6 +59,7 @@ impl ApiError {
             Self::Status { .. } => "client_error",
             Self::Transport { .. } => "transport",
             Self::Decode { .. } => "decode",
+            Self::TooLarge { .. } => "too_large",
             Self::BadUrl { .. } => "bad_url",
             Self::QueueNotFound { .. } => "queue_not_found",
             Self::TokenFetchFailed { kind, .. } => kind,

@@ -59,6 +59,12 @@ impl Metrics {
             .get()
     }
 
+    /// An upstream value outside an allow-list (`media_type`, `routing_status`) or of a metric
+    /// we do not know (`metric`): counted here, never a new label value.
+    pub fn value_ignored(&self, what: &'static str) {
+        self.values_ignored.with_label_values(&[what]).inc();
+    }
+
     pub fn notification(&self, outcome: Outcome) {
         self.notifications
             .with_label_values(&[outcome.as_str()])
@@ -83,6 +89,13 @@ impl Metrics {
         let now = chrono::Utc::now();
         self.status
             .request(endpoint.as_str(), ok, status == "429", now);
+    }
+
+    /// Results of a REST response that did not parse and were skipped, the rest kept.
+    pub fn results_malformed(&self, endpoint: Endpoint, n: usize) {
+        self.results_malformed
+            .with_label_values(&[endpoint.as_str()])
+            .inc_by(n as u64);
     }
 
     pub fn api_rate_limited(&self, endpoint: Endpoint) {

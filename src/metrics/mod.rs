@@ -70,10 +70,16 @@ pub struct Metrics {
     last_state_write: IntGauge,
     connections_open: IntGauge,
     connections_closed: IntCounterVec,
+    values_ignored: IntCounterVec,
+    results_malformed: IntCounterVec,
     /// What the status page shows beyond the series.
     status: crate::status::StatusBoard,
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "static definitions built at start, the same every run: every test builds them"
+)]
 fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registry, c: C) -> C {
     // NB: names are static and unique within this file, so registration cannot fail.
     registry
@@ -82,11 +88,19 @@ fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registr
     c
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "static definitions built at start, the same every run: every test builds them"
+)]
 fn int_gauges(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     let vec = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
     register(registry, vec)
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "static definitions built at start, the same every run: every test builds them"
+)]
 fn int_counters(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let vec = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition");
     register(registry, vec)
@@ -106,11 +120,33 @@ fn register_process_collector(registry: &Registry) {
     let _ = registry;
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "static definitions built at start, the same every run: every test builds them"
+)]
 fn int_gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
     register(
         registry,
         IntGauge::new(name, help).expect("valid metric definition"),
     )
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "static definitions built at start, the same every run: every test builds them"
+)]
+fn api_duration_histogram() -> HistogramVec {
+    HistogramVec::new(
+        HistogramOpts::new(
+            "genesys_exporter_api_request_duration_seconds",
+            "Duration of Genesys Cloud API requests, per endpoint.",
+        )
+        .buckets(vec![
+            0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+        ]),
+        &["endpoint"],
+    )
+    .expect("valid metric definition")
 }
 
 impl Metrics {
@@ -134,17 +170,7 @@ impl Metrics {
         build_info
             .with_label_values(&labels.map(|(_, value)| value))
             .set(1);
-        let duration = HistogramVec::new(
-            HistogramOpts::new(
-                "genesys_exporter_api_request_duration_seconds",
-                "Duration of Genesys Cloud API requests, per endpoint.",
-            )
-            .buckets(vec![
-                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-            ]),
-            &["endpoint"],
-        )
-        .expect("valid metric definition");
+        let duration = api_duration_histogram();
         Self {
             media_types,
             queues: RwLock::default(),
@@ -241,6 +267,24 @@ impl Metrics {
                 }
                 closed
             },
+            values_ignored: {
+                let ignored = int_counters(
+                    &r,
+                    "genesys_exporter_ignored_values_total",
+                    "Upstream observation values not exported, by what they were: a media_type or routing_status outside the allow-lists, or a metric not exported.",
+                    &["what"],
+                );
+                for what in ["media_type", "routing_status", "metric"] {
+                    ignored.with_label_values(&[what]);
+                }
+                ignored
+            },
+            results_malformed: int_counters(
+                &r,
+                "genesys_exporter_malformed_results_total",
+                "Results of Genesys Cloud responses that did not parse and were skipped (the rest of the response kept), by endpoint.",
+                &["endpoint"],
+            ),
             monitored_queues: int_gauge(
                 &r,
                 "genesys_exporter_monitored_queues",

@@ -1,6 +1,10 @@
 //! The queue series through the `prometheus` crate: the path `/metrics` took before the store,
 //! kept as the reference the fast path is tested against (`tests.rs`) and benchmarked against
 //! (`tests/bench/scrape.rs`). Not used to serve.
+#![allow(
+    clippy::expect_used,
+    reason = "a test and benchmark path; its definitions are static"
+)]
 
 use prometheus::{CounterVec, GaugeVec, Opts, Registry};
 

@@ -54,10 +54,14 @@ impl ResyncRecord<'_> {
             Ok(response) => response,
             Err(error) => return observations.finish_resync(&self.queue_ids, Err(error), now_ms),
         };
+        let unparsed = unparsed_queues(&self.queue_ids, &response);
         let mut fresh = Vec::with_capacity(self.queue_ids.len());
         let mut replays = Vec::with_capacity(self.queue_ids.len());
         let mut overflowed = Vec::new();
         for queue_id in &self.queue_ids {
+            if unparsed.contains(queue_id.as_str()) {
+                continue;
+            }
             match record.queues.remove(queue_id) {
                 Some(Recorded::Overflowed) => overflowed.push(queue_id),
                 Some(Recorded::Events(events)) => {
@@ -74,6 +78,14 @@ impl ResyncRecord<'_> {
         for events in &replays {
             observations.replay(events, now_ms);
         }
+        for queue_id in unparsed {
+            // NB: left out of the snapshot, which would read its absent result as all zeros.
+            warn!(
+                queue_id,
+                "its resync result did not parse; queue marked stale"
+            );
+            observations.metrics.set_queue_stale(queue_id);
+        }
         for queue_id in overflowed {
             warn!(
                 queue_id,
@@ -84,6 +96,26 @@ impl ResyncRecord<'_> {
         drop(records);
         outcome
     }
+}
+
+/// The queues of `queue_ids` whose result did not parse: those it named, or, when one did not
+/// even name its queue, every queue the response has no parsed result for.
+pub(super) fn unparsed_queues<'q>(
+    queue_ids: &'q [String],
+    response: &QueueObservationQueryResponse,
+) -> std::collections::BTreeSet<&'q str> {
+    let named = |id: &str| response.malformed.iter().any(|m| m.as_deref() == Some(id));
+    let anonymous = response.malformed.iter().any(Option::is_none);
+    let parsed = |id: &str| {
+        let results = response.results.iter();
+        results
+            .filter_map(|r| r.group.queue_id.as_deref())
+            .any(|q| q == id)
+    };
+    let unparsed = queue_ids
+        .iter()
+        .filter(|id| named(id) || (anonymous && !parsed(id)));
+    unparsed.map(String::as_str).collect()
 }
 
 impl Drop for ResyncRecord<'_> {

@@ -215,6 +215,10 @@ fn values_outside_the_allow_lists_are_ignored_and_counted() {
     assert_eq!(observations.ignored_values(), 3);
     let text = metrics.render(NOW);
     assert!(!text.contains("fax") && !text.contains("DANCING"), "{text}");
+    for (what, n) in [("media_type", 1), ("routing_status", 1), ("metric", 1)] {
+        let line = format!("genesys_exporter_ignored_values_total{{what=\"{what}\"}} {n}\n");
+        assert!(text.contains(&line), "{line}{text}");
+    }
 }
 
 #[test]
@@ -683,4 +687,59 @@ fn what_is_kept_per_queue_goes_when_the_queue_leaves() {
         Ok(1),
         "a returning queue starts a new order, not the one it left with"
     );
+}
+
+/// A queue whose result does not parse is left stale at its old values, never zeroed; the
+/// other queue of the batch is resynced.
+#[tokio::test]
+async fn a_result_that_does_not_parse_costs_its_queue_only() {
+    let (observations, metrics) = setup();
+    metrics.set_queues(&[
+        QueueLabels {
+            id: "q1".into(),
+            name: "Support".into(),
+            division: "Home".into(),
+        },
+        QueueLabels {
+            id: "q2".into(),
+            name: "Sales".into(),
+            division: "Home".into(),
+        },
+    ]);
+    let ids = ["q1".to_owned(), "q2".to_owned()];
+    observations
+        .resync_with(&ids, |_| async { Ok(waiting_snapshot("q1", 4)) })
+        .await
+        .unwrap();
+    let hostile = snapshot(
+        r#"{"results":[
+          {"group":{"queueId":"q1","mediaType":"voice"},"data":[{"metric":"oWaiting","stats":{"count":-3}}]},
+          {"group":{"queueId":"q2","mediaType":"voice"},"data":[{"metric":"oWaiting","stats":{"count":7}}]}]}"#,
+    );
+    assert_eq!(hostile.malformed, [Some("q1".to_owned())]);
+    observations
+        .resync_with(&ids, |_| async { Ok(hostile.clone()) })
+        .await
+        .unwrap();
+    let text = metrics.render(NOW);
+    assert_eq!(
+        value(&text, WAITING_VOICE).as_deref(),
+        Some("4"),
+        "not zeroed"
+    );
+    assert_eq!(value(&text, STALE).as_deref(), Some("1"));
+    let sales = r#"genesys_queue_interactions{media_type="voice",queue="Sales",queue_id="q2",state="waiting"}"#;
+    assert_eq!(value(&text, sales).as_deref(), Some("7"));
+}
+
+#[test]
+fn a_result_naming_no_queue_leaves_out_every_queue_without_a_parsed_result() {
+    let response = snapshot(
+        r#"{"results":[{"group":{"queueId":"q2","mediaType":"voice"},"data":[]},{"group":7}]}"#,
+    );
+    assert_eq!(response.results.len(), 1);
+    assert_eq!(response.malformed, [None]);
+    let ids = ["q1".to_owned(), "q2".to_owned(), "q3".to_owned()];
+    let unparsed = super::record::unparsed_queues(&ids, &response);
+    assert_eq!(unparsed.into_iter().collect::<Vec<_>>(), ["q1", "q3"]);
 }

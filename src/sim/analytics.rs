@@ -38,7 +38,11 @@ pub(crate) async fn observations(
     };
     let predicates = Some(query.filter.predicates.len());
     let response = match observation_results(&sim, &query) {
-        Ok(results) => Json(QueueObservationQueryResponse { results }).into_response(),
+        Ok(results) => Json(QueueObservationQueryResponse {
+            results,
+            malformed: Vec::new(),
+        })
+        .into_response(),
         Err(failure) => failure.into_response(),
     };
     with_predicates(response, predicates)
@@ -115,7 +119,11 @@ pub(crate) async fn aggregates(
     }
     let predicates = query.filter.as_ref().map(|f| f.predicates.len());
     let response = match aggregate_results(&sim, &query) {
-        Ok(results) => Json(ConversationAggregateQueryResponse { results }).into_response(),
+        Ok(results) => Json(ConversationAggregateQueryResponse {
+            results,
+            malformed: Vec::new(),
+        })
+        .into_response(),
         Err(failure) => failure.into_response(),
     };
     with_predicates(response, predicates)

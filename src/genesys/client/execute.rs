@@ -156,13 +156,27 @@ impl GenesysClient {
             Ok(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
-                response.bytes().await.map(|bytes| (status, headers, bytes))
+                let body = read_body(response, MAX_RESPONSE_BYTES).await;
+                body.map(|bytes| (status, headers, bytes))
             }
             Err(error) => Err(error),
         };
         let seconds = started.elapsed().as_secs_f64();
         let (status, headers, bytes) = match outcome {
-            Ok(parts) => parts,
+            Ok((status, headers, Some(bytes))) => (status, headers, bytes),
+            Ok((_, _, None)) => {
+                self.inner
+                    .metrics
+                    .api_request(endpoint, "too_large", seconds);
+                let error = ApiError::TooLarge {
+                    endpoint: label,
+                    limit: MAX_RESPONSE_BYTES,
+                };
+                return Attempt::Retry {
+                    delay: backoff.next_delay(),
+                    error,
+                };
+            }
             Err(source) => {
                 let kind = if source.is_timeout() {
                     "timeout"
@@ -184,7 +198,7 @@ impl GenesysClient {
             .metrics
             .api_request(endpoint, status.as_str(), seconds);
         if status.is_success() {
-            return Attempt::Done(Ok(bytes.to_vec()));
+            return Attempt::Done(Ok(bytes));
         }
         let error = status_error(label, status, &headers, &bytes);
         match status {
@@ -203,6 +217,29 @@ impl GenesysClient {
             _ => Attempt::Done(Err(error)),
         }
     }
+}
+
+/// The most of a REST response body read. A 100-queue aggregates answer over the default
+/// window is well under a megabyte; a body past this is a fault upstream or in between, and is
+/// not held in memory.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 32 << 20;
+
+/// `response`'s body, or `None` once it passes `limit` bytes (announced or read).
+pub(crate) async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// An [`ApiError::Status`] carrying the error envelope's message and the correlation id.

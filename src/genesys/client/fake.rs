@@ -4,6 +4,7 @@
 //! fails the test. Scripted replies (`Scenario::script`) are served before normal handling.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,6 +33,8 @@ pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
     pub delay: Duration,
+    /// A 200 whose body is this many bytes, sent in chunks with no length announced.
+    pub body_bytes: Option<usize>,
 }
 
 impl Reply {
@@ -151,6 +154,13 @@ impl Scenario {
         }
         let scripted = self.api_script.lock().unwrap().pop_front()?;
         tokio::time::sleep(scripted.delay).await;
+        if let Some(bytes) = scripted.body_bytes {
+            let chunk = axum::body::Bytes::from(vec![b' '; 1 << 20]);
+            let chunks =
+                (0..bytes.div_ceil(1 << 20)).map(move |_| Ok::<_, Infallible>(chunk.clone()));
+            let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+            return Some(Response::new(body));
+        }
         if scripted.status == 200 {
             return None;
         }

@@ -327,6 +327,24 @@ async fn server_errors_that_outlast_the_retries_become_an_error() {
 }
 
 #[tokio::test]
+async fn a_body_past_the_size_limit_is_dropped_unread_and_retried() {
+    let scenario = Scenario::new().with_queues(1);
+    let (_, settings) = fake_and_settings(&scenario).await;
+    let (client, metrics) = client_for(settings);
+    client.ensure_token().await.unwrap();
+    scenario.script(Reply {
+        status: 200,
+        body_bytes: Some(super::execute::MAX_RESPONSE_BYTES + 1),
+        ..Reply::default()
+    });
+    in_time(client.get_queue("q-000")).await.unwrap();
+    assert_renders(
+        &metrics,
+        r#"endpoint="routing_queues",status="too_large"} 1"#,
+    );
+}
+
+#[tokio::test]
 async fn a_timed_out_request_is_retried() {
     let scenario = Scenario::new().with_queues(1);
     let (_, mut settings) = fake_and_settings(&scenario).await;

@@ -1,5 +1,6 @@
 //! Analytics queries: queue observations (API.md §5) and conversation aggregates (API.md §6).
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// `{"type":"or","predicates":[…]}`: the only filter shape we send.
@@ -61,11 +62,57 @@ pub struct QueueObservationQuery {
     pub detail_metrics: Vec<String>,
 }
 
-/// Observation query response; `results` is absent when there is nothing to report.
+/// Observation query response; `results` is absent when there is nothing to report. A result
+/// that does not parse (a negative count, text where a number goes) is set aside in
+/// `malformed`, so one bad result costs its queue, never the other 99 of its batch.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(from = "RawResults")]
 pub struct QueueObservationQueryResponse {
     #[serde(default)]
     pub results: Vec<QueueObservationDataContainer>,
+    /// The results that did not parse, by the queue id each named (`None`: not even that).
+    #[serde(skip)]
+    pub malformed: Vec<Option<String>>,
+}
+
+/// A response's results, each still unparsed.
+#[derive(Deserialize)]
+struct RawResults {
+    #[serde(default)]
+    results: Vec<serde_json::Value>,
+}
+
+/// Parses each result on its own: (those that parse, the queue ids of those that do not).
+fn parse_each<T: DeserializeOwned>(
+    values: Vec<serde_json::Value>,
+) -> (Vec<T>, Vec<Option<String>>) {
+    let mut parsed = Vec::with_capacity(values.len());
+    let mut malformed = Vec::new();
+    for value in values {
+        let queue_id = value
+            .pointer("/group/queueId")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        match T::deserialize(value) {
+            Ok(result) => parsed.push(result),
+            Err(_) => malformed.push(queue_id),
+        }
+    }
+    (parsed, malformed)
+}
+
+impl From<RawResults> for QueueObservationQueryResponse {
+    fn from(raw: RawResults) -> Self {
+        let (results, malformed) = parse_each(raw.results);
+        Self { results, malformed }
+    }
+}
+
+impl From<RawResults> for ConversationAggregateQueryResponse {
+    fn from(raw: RawResults) -> Self {
+        let (results, malformed) = parse_each(raw.results);
+        Self { results, malformed }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -171,11 +218,15 @@ pub struct ConversationAggregationQuery {
     pub metrics: Vec<String>,
 }
 
-/// Aggregates response; the body is `{}` when there is no data at all.
+/// Aggregates response; the body is `{}` when there is no data at all. Results that do not
+/// parse are set aside, as in [`QueueObservationQueryResponse`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(from = "RawResults")]
 pub struct ConversationAggregateQueryResponse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<AggregateDataContainer>,
+    #[serde(skip)]
+    pub malformed: Vec<Option<String>>,
 }
 
 /// One group's buckets; also the body of a queue observation stream event (API.md §8).
@@ -246,6 +297,8 @@ pub const ROUTING_STATUSES: &[&str] = &[
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[test]
@@ -259,5 +312,64 @@ mod tests {
         assert_eq!(text, r#"{"calculatedMetricValue":1795672444500}"#);
         let stats: Stats = serde_json::from_str(r#"{"count":3}"#).unwrap();
         assert_eq!(stats.calculated_metric_value, None);
+    }
+
+    /// One valid observation result per queue, with a count that may be hostile.
+    fn observation(queue: usize, count: &str) -> String {
+        format!(
+            r#"{{"group":{{"queueId":"q{queue}","mediaType":"voice"}},"data":[{{"metric":"oWaiting","stats":{{"count":{count}}}}}]}}"#
+        )
+    }
+
+    /// One valid aggregates result per queue, with a count that may be hostile.
+    fn aggregate(queue: usize, count: &str) -> String {
+        format!(
+            r#"{{"group":{{"queueId":"q{queue}","mediaType":"voice"}},"data":[{{"interval":"2026-11-25T09:00:00.000Z/2026-11-25T09:30:00.000Z","metrics":[{{"metric":"nOffered","stats":{{"count":{count}}}}}]}}]}}"#
+        )
+    }
+
+    /// A 100-queue body of `result`s, the queues in `bad` with a hostile count.
+    fn body(result: fn(usize, &str) -> String, bad: &BTreeMap<usize, usize>) -> String {
+        let results: Vec<String> = (0..100)
+            .map(|q| result(q, bad.get(&q).map_or("3", |h| HOSTILE[*h])))
+            .collect();
+        format!(r#"{{"results":[{}]}}"#, results.join(","))
+    }
+
+    const HOSTILE: &[&str] = &[
+        "-1",
+        "2.5",
+        "\"7\"",
+        "{\"nested\":[[[1]]]}",
+        "[1,2]",
+        "true",
+        "18446744073709551616",
+        "-9223372036854775809",
+    ];
+
+    proptest::proptest! {
+        /// However many results of a 100-queue batch carry a hostile count, exactly those are
+        /// set aside by queue id and every other result parses.
+        #[test]
+        fn one_bad_field_costs_only_its_result(
+            bad in proptest::collection::btree_map(0usize..100, 0..HOSTILE.len(), 0..10),
+        ) {
+            let observations: QueueObservationQueryResponse =
+                serde_json::from_str(&body(observation, &bad)).unwrap();
+            let aggregates: ConversationAggregateQueryResponse =
+                serde_json::from_str(&body(aggregate, &bad)).unwrap();
+            let expected: Vec<Option<String>> = bad.keys().map(|q| Some(format!("q{q}"))).collect();
+            proptest::prop_assert_eq!(observations.results.len(), 100 - bad.len());
+            proptest::prop_assert_eq!(&observations.malformed, &expected);
+            proptest::prop_assert_eq!(aggregates.results.len(), 100 - bad.len());
+            proptest::prop_assert_eq!(&aggregates.malformed, &expected);
+        }
+
+        /// Arbitrary bytes are an error or a value, never a panic.
+        #[test]
+        fn arbitrary_bodies_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = serde_json::from_slice::<QueueObservationQueryResponse>(&body);
+            let _ = serde_json::from_slice::<ConversationAggregateQueryResponse>(&body);
+        }
     }
 }
