@@ -259,7 +259,7 @@ impl Metrics {
                 let closed = int_counters(
                     &r,
                     "genesys_exporter_http_connections_closed_total",
-                    "Connections the exporter's HTTP server closed or refused to protect itself, by reason (header_timeout, request_timeout, head_too_large, evicted, refused, error).",
+                    "Connections the exporter's HTTP server closed or refused to protect itself, by reason (header_timeout, request_timeout, head_too_large, evicted, refused, tls_handshake, plain_http, client_not_allowed, error).",
                     &["reason"],
                 );
                 for reason in crate::server::ConnectionClose::ALL {

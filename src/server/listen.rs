@@ -30,6 +30,7 @@ use tower::ServiceExt;
 use tracing::{debug, warn};
 
 use super::auth::Gate;
+use super::tls::client_san_allowed;
 use crate::metrics::Metrics;
 
 /// Why the server closed a connection (the `reason` of
@@ -50,12 +51,14 @@ pub enum ConnectionClose {
     TlsHandshake,
     /// Plain HTTP sent to the TLS port (answered 400, as Go's servers do).
     PlainHttp,
+    /// A verified client certificate naming none of `client_allowed_sans`.
+    ClientNotAllowed,
     /// A protocol or I/O error.
     Error,
 }
 
 impl ConnectionClose {
-    pub const ALL: [ConnectionClose; 8] = [
+    pub const ALL: [ConnectionClose; 9] = [
         Self::HeaderTimeout,
         Self::RequestTimeout,
         Self::HeadTooLarge,
@@ -63,6 +66,7 @@ impl ConnectionClose {
         Self::Refused,
         Self::TlsHandshake,
         Self::PlainHttp,
+        Self::ClientNotAllowed,
         Self::Error,
     ];
 
@@ -75,6 +79,7 @@ impl ConnectionClose {
             Self::Refused => "refused",
             Self::TlsHandshake => "tls_handshake",
             Self::PlainHttp => "plain_http",
+            Self::ClientNotAllowed => "client_not_allowed",
             Self::Error => "error",
         }
     }
@@ -193,12 +198,13 @@ async fn handshake(
     timeout: Duration,
 ) -> Result<TlsStream<TcpStream>, Option<ConnectionClose>> {
     let failed = Some(ConnectionClose::TlsHandshake);
-    let config = gate
-        .source
-        .current()
-        .ok()
-        .and_then(|active| active.tls.clone());
-    let config = config.ok_or(failed)?;
+    let active = gate.source.current().map_err(|_| failed)?;
+    let config = active.tls.clone().ok_or(failed)?;
+    let allowed_sans = active
+        .config
+        .tls
+        .as_ref()
+        .and_then(|t| t.allowed_sans.clone());
     let secure = async {
         let mut first = [0u8; 1];
         // NB: a TLS record starts with its content type (22 for a handshake); a letter is a
@@ -208,13 +214,20 @@ async fn handshake(
             linger(&mut tcp).await;
             return Err(Some(ConnectionClose::PlainHttp));
         }
-        TlsAcceptor::from(config)
+        let stream = TlsAcceptor::from(config)
             .accept(tcp)
             .await
             .map_err(|error| {
                 debug!(%error, "TLS handshake failed");
                 failed
-            })
+            })?;
+        if let Some(allowed) = &allowed_sans
+            && !client_san_allowed(stream.get_ref().1.peer_certificates(), allowed)
+        {
+            debug!("client certificate names none of client_allowed_sans");
+            return Err(Some(ConnectionClose::ClientNotAllowed));
+        }
+        Ok(stream)
     };
     tokio::time::timeout(timeout, secure)
         .await

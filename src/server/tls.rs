@@ -171,6 +171,21 @@ pub fn server_config(tls: &TlsSettings) -> Result<ServerConfig, String> {
     Ok(config)
 }
 
+/// Whether the client's certificate (the first of `presented`) carries one of `allowed` as a
+/// DNS or URI subject alternative name, exactly. No certificate is no match. NB: Go's toolkit
+/// also matches IP and email names; webpki reads only these two, so an entry meant for an IP
+/// or email name refuses the client: stricter, never looser.
+pub fn client_san_allowed(presented: Option<&[CertificateDer<'_>]>, allowed: &[String]) -> bool {
+    let Some(leaf) = presented.and_then(<[_]>::first) else {
+        return false;
+    };
+    let Ok(cert) = webpki::EndEntityCert::try_from(leaf) else {
+        return false;
+    };
+    let mut names = cert.valid_dns_names().chain(cert.valid_uri_names());
+    names.any(|name| allowed.iter().any(|a| a == name))
+}
+
 /// ring's provider narrowed to the configured TLS 1.2 suites (TLS 1.3's stay) and curves.
 fn provider(tls: &TlsSettings) -> rustls::crypto::CryptoProvider {
     let mut provider = rustls::crypto::ring::default_provider();

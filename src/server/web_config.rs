@@ -30,6 +30,9 @@ pub struct TlsSettings {
     pub key: Pem,
     pub client_ca: Option<Pem>,
     pub client_auth: ClientAuth,
+    /// Client certificates must carry one of these as a DNS or URI subject alternative name
+    /// (exact match); `None`: any certificate the CA verifies.
+    pub allowed_sans: Option<Vec<String>>,
     pub versions: Vec<&'static SupportedProtocolVersion>,
     /// TLS 1.2 suites to allow; empty means rustls's defaults. TLS 1.3 suites are not
     /// configurable, as in Go.
@@ -229,10 +232,14 @@ fn tls_settings(yaml: &Yaml, dir: &Path) -> Result<Option<TlsSettings>, WebConfi
         }
         _ => {}
     }
-    if map.contains_key("client_allowed_sans") {
+    let allowed_sans = match map.get("client_allowed_sans") {
+        None => None,
+        Some(list) => Some(strings(list, &full("client_allowed_sans"))?),
+    };
+    if allowed_sans.is_some() && client_auth == ClientAuth::NoClientCert {
         return Err(problem(
             &full("client_allowed_sans"),
-            "is not supported yet; restrict clients by the CA that signs their certificates",
+            "names client certificates, but none is asked for; set client_auth_type: RequireAndVerifyClientCert",
         ));
     }
     let min = version_at(&map, "min_version", &rustls::version::TLS12)?;
@@ -269,6 +276,7 @@ fn tls_settings(yaml: &Yaml, dir: &Path) -> Result<Option<TlsSettings>, WebConfi
         key,
         client_ca,
         client_auth,
+        allowed_sans,
         versions,
         cipher_suites,
         curves,

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rcgen::string::Ia5String;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
+    KeyUsagePurpose, SanType,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -44,8 +45,19 @@ impl Authority {
 
     /// (certificate PEM, key PEM) for `names`, for a server or a client.
     fn leaf(&self, names: &[&str], purpose: ExtendedKeyUsagePurpose) -> (String, String) {
-        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-        let mut params = CertificateParams::new(names).unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        // NB: rcgen reads a string as a DNS name unless it is an IP; a URI must be said so.
+        params.subject_alt_names = names
+            .iter()
+            .map(|name| {
+                let text = Ia5String::try_from(*name).unwrap();
+                if name.contains("://") {
+                    SanType::URI(text)
+                } else {
+                    SanType::DnsName(text)
+                }
+            })
+            .collect();
         params.extended_key_usages = vec![purpose];
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.issuer).unwrap();
@@ -57,7 +69,11 @@ impl Authority {
     }
 
     fn client(&self) -> reqwest::Identity {
-        let (cert, key) = self.leaf(&["prometheus"], ExtendedKeyUsagePurpose::ClientAuth);
+        self.client_named("prometheus")
+    }
+
+    fn client_named(&self, name: &str) -> reqwest::Identity {
+        let (cert, key) = self.leaf(&[name], ExtendedKeyUsagePurpose::ClientAuth);
         reqwest::Identity::from_pem(format!("{cert}{key}").as_bytes()).unwrap()
     }
 }
@@ -251,6 +267,33 @@ async fn a_client_certificate_is_required_when_configured() {
     );
     let trusted = client(&[&ca], Some(clients.client()));
     assert_eq!(status(trusted.get(&url)).await, Ok(200));
+}
+
+#[tokio::test]
+async fn client_allowed_sans_admits_only_the_certificates_that_name_one() {
+    let ca = Authority::new("server CA");
+    let clients = Authority::new("client CA");
+    let (cert, key) = ca.server();
+    let yaml = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: clients.pem\n  client_auth_type: RequireAndVerifyClientCert\n  client_allowed_sans: [prometheus.monitoring.svc, spiffe://cluster/ns/monitoring/sa/prometheus]\n";
+    let files = [
+        ("server.crt", cert.as_str()),
+        ("server.key", key.as_str()),
+        ("clients.pem", clients.pem.as_str()),
+    ];
+    let served = Served::start(yaml, &files, false).await;
+    let url = served.url("https", "/metrics");
+    let dns = client(
+        &[&ca],
+        Some(clients.client_named("prometheus.monitoring.svc")),
+    );
+    assert_eq!(status(dns.get(&url)).await, Ok(200));
+    let uri = clients.client_named("spiffe://cluster/ns/monitoring/sa/prometheus");
+    assert_eq!(status(client(&[&ca], Some(uri)).get(&url)).await, Ok(200));
+    let other = client(&[&ca], Some(clients.client_named("grafana.monitoring.svc")));
+    assert!(
+        status(other.get(&url)).await.is_err(),
+        "verified, but not allowed"
+    );
 }
 
 #[tokio::test]

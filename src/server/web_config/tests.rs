@@ -106,6 +106,10 @@ fn each_bad_file_names_its_key() {
             "RequireAnyClientCert accepts certificates without verifying them",
         ),
         (
+            "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_allowed_sans: [x]\n",
+            "tls_server_config.client_allowed_sans: names client certificates, but none is asked for",
+        ),
+        (
             "tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS10\n",
             "TLS10 is insecure",
         ),
