@@ -28,6 +28,8 @@ pub mod build_info;
 pub mod clock;
 pub mod config;
 mod failpoint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod genesys;
 pub mod health;
 pub mod logfmt;

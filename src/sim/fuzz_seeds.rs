@@ -1,8 +1,10 @@
 //! The fuzz targets' seed corpus (`tests/fuzz/corpus`), taken from what the simulator sends:
 //! notification frames, observation and aggregates query bodies. Queue ids become the fuzz
 //! state's (`tests/fuzz/src/lib.rs`), so the seeds reach the store, not just the parser.
-//! `cargo test --lib fuzz_seeds -- --ignored` writes them afresh; the other test keeps the
-//! checked-in ones honest: each still parses as its target expects.
+//! `cargo test --lib fuzz_seeds -- --ignored` writes them afresh; the other tests keep the
+//! checked-in ones honest (each still parses as its target expects) and replay every input of
+//! the corpus, and any a fuzzer left in `tests/fuzz/artifacts`, through the targets' own code
+//! (`crate::fuzzing`), on the stable toolchain the suite runs with.
 
 use std::path::{Path, PathBuf};
 
@@ -13,11 +15,7 @@ use crate::genesys::model::{
     ConversationAggregateQueryResponse, QueueObservationQueryResponse, queue_observation_topic,
 };
 
-/// The fuzz state's queue ids, in the order of the simulator's first queues.
-const FUZZ_QUEUES: [&str; 2] = [
-    "00000000-0000-4000-8000-000000000000",
-    "00000000-0000-4000-8000-000000000001",
-];
+use crate::fuzzing::QUEUES as FUZZ_QUEUES;
 
 fn corpus(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -142,4 +140,28 @@ fn the_checked_in_seeds_parse_as_their_targets_expect() {
     for frame in frames {
         assert!(crate::stream::message::parse(&frame).is_ok(), "{frame}");
     }
+}
+
+/// Every file under `dir` (none if it does not exist).
+fn inputs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries.map(|entry| entry.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_corpus_input_and_fuzzer_finding_runs_through_its_target_without_a_panic() {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
+    let mut replayed = 0;
+    for (target, run) in crate::fuzzing::TARGETS {
+        let files = [corpus(target), fuzz.join("artifacts").join(target)];
+        for file in files.iter().flat_map(|dir| inputs(dir)) {
+            run(&std::fs::read(&file).unwrap());
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= 14, "{replayed} inputs");
 }
