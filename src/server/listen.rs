@@ -377,7 +377,7 @@ where
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BUFFER));
+        .max_header_size(limits.max_header_bytes);
     let conn = builder.serve_connection(TokioIo::new(io), service);
     let mut conn = pin!(conn);
     let mut closing = false;
@@ -393,9 +393,6 @@ where
         }
     }
 }
-
-/// hyper's smallest read buffer; a smaller `max_header_bytes` would make it panic.
-const MIN_HEADER_BUFFER: usize = 8192;
 
 fn why_closed(error: &hyper::Error) -> ConnectionClose {
     if error.is_timeout() {

@@ -75,27 +75,42 @@ pub struct QueueObservationQueryResponse {
     pub malformed: Vec<Option<String>>,
 }
 
-/// A response's results, each still unparsed.
+/// A response's results, each still unparsed text.
 #[derive(Deserialize)]
 struct RawResults {
     #[serde(default)]
-    results: Vec<serde_json::Value>,
+    results: Vec<Box<serde_json::value::RawValue>>,
+}
+
+/// Only the queue a result names, read from a result that does not parse as a whole.
+#[derive(Deserialize)]
+struct NamedResult {
+    #[serde(default)]
+    group: NamedGroup,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct NamedGroup {
+    #[serde(default)]
+    queue_id: Option<String>,
 }
 
 /// Parses each result on its own: (those that parse, the queue ids of those that do not).
+/// NB: results stay raw text until then, not a `Value` tree, which at 100 queues a batch would
+/// cost several times the body in memory.
 fn parse_each<T: DeserializeOwned>(
-    values: Vec<serde_json::Value>,
+    raws: Vec<Box<serde_json::value::RawValue>>,
 ) -> (Vec<T>, Vec<Option<String>>) {
-    let mut parsed = Vec::with_capacity(values.len());
+    let mut parsed = Vec::with_capacity(raws.len());
     let mut malformed = Vec::new();
-    for value in values {
-        let queue_id = value
-            .pointer("/group/queueId")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned);
-        match T::deserialize(value) {
+    for raw in raws {
+        match serde_json::from_str(raw.get()) {
             Ok(result) => parsed.push(result),
-            Err(_) => malformed.push(queue_id),
+            Err(_) => {
+                let named = serde_json::from_str::<NamedResult>(raw.get()).ok();
+                malformed.push(named.and_then(|n| n.group.queue_id));
+            }
         }
     }
     (parsed, malformed)
