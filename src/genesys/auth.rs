@@ -320,25 +320,20 @@ impl State {
                     self.metrics
                         .api_request(Endpoint::Token, status.as_str(), seconds);
                     let wait = retry_after(response.headers());
-                    let body = match read_body(response, MAX_TOKEN_RESPONSE_BYTES).await {
-                        Ok(Some(body)) => body,
-                        Ok(None) => {
-                            let error = ApiError::TooLarge {
-                                endpoint,
-                                limit: MAX_TOKEN_RESPONSE_BYTES,
-                            };
-                            if retries >= source.max_retries {
-                                return Err(error);
-                            }
-                            retries += 1;
-                            tokio::time::sleep(backoff.next_delay()).await;
-                            continue;
-                        }
-                        Err(source_error) => {
-                            let error = ApiError::Transport {
-                                endpoint,
-                                source: source_error,
-                            };
+                    let read = match read_body(response, MAX_TOKEN_RESPONSE_BYTES).await {
+                        Ok(Some(body)) => Ok(body),
+                        Ok(None) => Err(ApiError::TooLarge {
+                            endpoint,
+                            limit: MAX_TOKEN_RESPONSE_BYTES,
+                        }),
+                        Err(source_error) => Err(ApiError::Transport {
+                            endpoint,
+                            source: source_error,
+                        }),
+                    };
+                    let body = match read {
+                        Ok(body) => body,
+                        Err(error) => {
                             if retries >= source.max_retries {
                                 return Err(error);
                             }

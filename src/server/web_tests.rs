@@ -245,18 +245,27 @@ async fn tls_serves_https_and_answers_plain_http_with_400() {
     );
 }
 
-#[tokio::test]
-async fn a_client_certificate_is_required_when_configured() {
+/// TLS requiring client certificates signed by a client CA, with `extra` TLS keys: (the
+/// server's CA, the client CA, the server).
+async fn requiring_client_certificates(extra: &str) -> (Authority, Authority, Served) {
     let ca = Authority::new("server CA");
     let clients = Authority::new("client CA");
     let (cert, key) = ca.server();
-    let yaml = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: clients.pem\n  client_auth_type: RequireAndVerifyClientCert\n";
+    let yaml = format!(
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: clients.pem\n  client_auth_type: RequireAndVerifyClientCert\n{extra}"
+    );
     let files = [
         ("server.crt", cert.as_str()),
         ("server.key", key.as_str()),
         ("clients.pem", clients.pem.as_str()),
     ];
-    let served = Served::start(yaml, &files, false).await;
+    let served = Served::start(&yaml, &files, false).await;
+    (ca, clients, served)
+}
+
+#[tokio::test]
+async fn a_client_certificate_is_required_when_configured() {
+    let (ca, clients, served) = requiring_client_certificates("").await;
     let url = served.url("https", "/metrics");
     let anonymous = client(&[&ca], None);
     assert!(status(anonymous.get(&url)).await.is_err(), "no certificate");
@@ -271,16 +280,8 @@ async fn a_client_certificate_is_required_when_configured() {
 
 #[tokio::test]
 async fn client_allowed_sans_admits_only_the_certificates_that_name_one() {
-    let ca = Authority::new("server CA");
-    let clients = Authority::new("client CA");
-    let (cert, key) = ca.server();
-    let yaml = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: clients.pem\n  client_auth_type: RequireAndVerifyClientCert\n  client_allowed_sans: [prometheus.monitoring.svc, spiffe://cluster/ns/monitoring/sa/prometheus]\n";
-    let files = [
-        ("server.crt", cert.as_str()),
-        ("server.key", key.as_str()),
-        ("clients.pem", clients.pem.as_str()),
-    ];
-    let served = Served::start(yaml, &files, false).await;
+    let sans = "  client_allowed_sans: [prometheus.monitoring.svc, spiffe://cluster/ns/monitoring/sa/prometheus]\n";
+    let (ca, clients, served) = requiring_client_certificates(sans).await;
     let url = served.url("https", "/metrics");
     let dns = client(
         &[&ca],
