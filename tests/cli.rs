@@ -343,3 +343,26 @@ fn the_release_profile_keeps_overflow_checks_on() {
         "{release}"
     );
 }
+
+/// `run`'s flags go through the same validation as the keys they override.
+#[test]
+fn run_takes_the_flags_and_validates_them_as_keys() {
+    let env = [
+        ("GENESYS_EXPORTER_CLIENT_ID", "my-client"),
+        ("GENESYS_EXPORTER_CLIENT_SECRET", "top-secret-value"),
+    ];
+    let missing = ["run", "--web.config.file", "/nonexistent/web.yml"];
+    let output = exporter(&missing, &env);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`web.config_file`: /nonexistent/web.yml"),
+        "{stderr}"
+    );
+    let output = exporter(&["run", "--log.level", "loud"], &env);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--log.level"));
+    let output = exporter(&["run", "--web.listen-address", "nowhere"], &env);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`nowhere` is not an address"));
+}

@@ -387,4 +387,17 @@ mod tests {
             let _ = serde_json::from_slice::<ConversationAggregateQueryResponse>(&body);
         }
     }
+
+    #[test]
+    fn a_result_nested_past_the_parser_s_depth_costs_only_itself() {
+        let deep = format!("{}1{}", "[".repeat(1_000), "]".repeat(1_000));
+        let body = format!(
+            r#"{{"results":[{},{}]}}"#,
+            observation(0, &deep),
+            observation(1, "3")
+        );
+        let response: QueueObservationQueryResponse = serde_json::from_str(&body).unwrap();
+        assert_eq!(response.results.len(), 1);
+        assert_eq!(response.malformed, [Some("q0".to_owned())]);
+    }
 }
