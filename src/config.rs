@@ -67,6 +67,7 @@ pub struct Settings {
     /// Default none: after a restart the counters start at 0 on a fresh baseline.
     pub state_dir: Option<PathBuf>,
     pub http: HttpConfig,
+    pub tls: UpstreamTls,
     pub web: WebSettings,
     pub log: LogConfig,
     /// `GENESYS_EXPORTER_*` variables that name no key (typos, most likely); logged at start.
@@ -167,6 +168,31 @@ pub struct HttpConfig {
     pub retry_backoff_max: Duration,
 }
 
+/// Whom the exporter trusts upstream (OAuth, REST and the WebSocket alike).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamTls {
+    /// A PEM bundle of CA certificates trusted beside the system's: the private CA of a proxy
+    /// that inspects TLS, or of a private deployment. Default none: the system's roots only.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl UpstreamTls {
+    /// The trust this asks for, loaded and checked.
+    pub fn trust(&self) -> Result<crate::genesys::trust::Trust, ConfigError> {
+        let Some(path) = &self.ca_file else {
+            return Ok(crate::genesys::trust::Trust::default());
+        };
+        crate::genesys::trust::Trust::from_pem_file(path).map_err(|e| {
+            ConfigError::new(
+                "tls.ca_file",
+                format!("{}: {e}", path.display()),
+                "point it at a PEM file of the CA certificates that sign the certificates the exporter sees",
+            )
+        })
+    }
+}
+
 /// The exporter's own HTTP server: how it protects itself from clients that hold connections
 /// or send too much.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -233,6 +259,7 @@ impl Default for Settings {
             aggregates: AggregatesConfig::default(),
             state_dir: None,
             http: HttpConfig::default(),
+            tls: UpstreamTls::default(),
             web: WebSettings::default(),
             log: LogConfig::default(),
             ignored_env: Vec::new(),
@@ -695,6 +722,7 @@ impl Settings {
             ));
         }
         self.web.open_config_file()?;
+        self.tls.trust()?;
         if self.web.max_connections == 0 {
             return Err(ConfigError::new(
                 "web.max_connections",
@@ -785,6 +813,7 @@ impl Settings {
             max_retries: self.http.max_retries,
             retry_backoff_base: self.http.retry_backoff_base,
             retry_backoff_cap: self.http.retry_backoff_max,
+            trust: self.tls.trust()?,
         })
     }
 

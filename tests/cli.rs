@@ -120,6 +120,14 @@ fn every_invalid_value_exits_2_with_one_line_naming_it() {
             vec![("GENESYS_EXPORTER_WEB__MAX_CONNECTIONS", "0")],
             "`web.max_connections`",
         ),
+        (
+            vec![("GENESYS_EXPORTER_TLS__CA_FILE", "/nonexistent/ca.pem")],
+            "`tls.ca_file`: /nonexistent/ca.pem: cannot read it",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_TLS__CA_FILE", &web_bad)],
+            "`tls.ca_file`",
+        ),
     ];
     for (env, expected) in cases {
         let mut all = vec![("GENESYS_EXPORTER_CLIENT_ID", "my-client")];

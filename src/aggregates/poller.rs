@@ -324,6 +324,7 @@ mod tests {
                 max_retries: 0,
                 retry_backoff_base: Duration::from_millis(10),
                 retry_backoff_cap: Duration::from_millis(100),
+                trust: Default::default(),
             },
             metrics.clone(),
         )

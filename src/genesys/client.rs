@@ -11,6 +11,7 @@ use reqwest::{Method, Url};
 use crate::genesys::auth::{TokenCache, TokenSource};
 use crate::genesys::error::ApiError;
 use crate::genesys::model::*;
+use crate::genesys::trust::Trust;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
 
@@ -46,6 +47,8 @@ pub struct ClientSettings {
     /// Backoff base and cap for 5xx / transport retries.
     pub retry_backoff_base: Duration,
     pub retry_backoff_cap: Duration,
+    /// CA certificates trusted beside the system's (`tls.ca_file`).
+    pub trust: Trust,
 }
 
 /// The `endpoint` label of the API self-metrics: a fixed set, never a raw path (ids in paths
@@ -112,6 +115,8 @@ struct Inner {
     settings: ClientSettings,
     tokens: TokenCache,
     metrics: Arc<Metrics>,
+    /// The WebSocket's TLS: the same trust as `http`'s.
+    websocket_tls: Arc<rustls::ClientConfig>,
 }
 
 /// Cheap to clone; all clones share one token cache and one connection pool.
@@ -134,13 +139,22 @@ impl GenesysClient {
         crate::genesys::install_crypto_provider();
         let api_base = parse_base(&settings.api_base_url)?;
         let login_base = parse_base(&settings.login_base_url)?;
+        let transport = |source| ApiError::Transport {
+            endpoint: "client",
+            source,
+        };
+        let roots = settings.trust.reqwest_roots().map_err(transport)?;
         let http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
             .user_agent(concat!("genesys-exporter/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_merge(roots)
             .build()
-            .map_err(|source| ApiError::Transport {
-                endpoint: "client",
-                source,
+            .map_err(transport)?;
+        let websocket_tls = settings
+            .trust
+            .websocket_config()
+            .map_err(|e| ApiError::Tls {
+                message: e.to_string(),
             })?;
         let source = TokenSource {
             http: http.clone(),
@@ -156,6 +170,7 @@ impl GenesysClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
+                websocket_tls,
                 api_base,
                 settings,
                 tokens,
@@ -290,6 +305,11 @@ impl GenesysClient {
             queues = ?queues,
             "results that do not parse were skipped"
         );
+    }
+
+    /// The rustls config the notifications WebSocket connects with: the REST client's trust.
+    pub fn websocket_tls(&self) -> Arc<rustls::ClientConfig> {
+        self.inner.websocket_tls.clone()
     }
 
     pub async fn create_channel(&self) -> Result<Channel, ApiError> {

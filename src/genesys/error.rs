@@ -42,6 +42,9 @@ pub enum ApiError {
     /// Configured queues that do not exist (a typo, a deleted or renamed queue).
     #[error("no configured queue exists: {missing}")]
     QueueNotFound { missing: String },
+    /// The TLS client could not be set up (the system's roots unreadable, say).
+    #[error("TLS setup failed: {message}")]
+    Tls { message: String },
     #[error("invalid base URL {url}: {reason}")]
     BadUrl { url: String, reason: String },
 }
@@ -61,6 +64,7 @@ impl ApiError {
             Self::Decode { .. } => "decode",
             Self::TooLarge { .. } => "too_large",
             Self::BadUrl { .. } => "bad_url",
+            Self::Tls { .. } => "tls",
             Self::QueueNotFound { .. } => "queue_not_found",
             Self::TokenFetchFailed { kind, .. } => kind,
         }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod model;
 pub mod region;
 pub mod time;
+pub mod trust;
 
 pub use client::{ClientSettings, GenesysClient};
 pub use error::ApiError;

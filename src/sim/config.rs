@@ -54,6 +54,8 @@ pub struct SimConfig {
     pub client_id: String,
     /// A throwaway demo credential, not a real secret.
     pub client_secret: String,
+    /// Serve HTTPS and `wss://` under this config instead of plain HTTP (trust tests).
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 }
 
 impl Default for SimConfig {
@@ -82,6 +84,7 @@ impl Default for SimConfig {
             start_paused: false,
             client_id: "demo-client".to_owned(),
             client_secret: "demo-secret".to_owned(),
+            tls: None,
         }
     }
 }

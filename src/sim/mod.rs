@@ -62,6 +62,7 @@ mod round_faults;
 mod routing;
 mod socket_faults;
 mod stats;
+mod tls;
 mod traffic;
 mod view;
 mod ws;
@@ -137,17 +138,28 @@ pub async fn start(
     let publish = tokio::spawn(publisher.run(sim.clone(), cancel.clone()));
     let expiry = tokio::spawn(expiry::expiry_loop(sim.clone(), cancel.clone()));
     let server_cancel = cancel.clone();
+    let tls = sim.config.tls.clone();
     let server = tokio::spawn(async move {
         let shutdown = server_cancel.cancelled_owned();
-        // NB: small frames go out at once, as a latency benchmark needs, not after the
-        // receiver's delayed ACK.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        if let Err(error) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
+        let served = match tls {
+            Some(config) => {
+                let listener = tls::TlsListener::new(listener, config);
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            None => {
+                // NB: small frames go out at once, as a latency benchmark needs, not after
+                // the receiver's delayed ACK.
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        };
+        if let Err(error) = served {
             tracing::error!(%error, "simulator server failed");
         }
     });
@@ -166,7 +178,14 @@ pub async fn start(
     });
     let queues = sim.queues().live().map(|(_, q)| q.clone()).collect();
     Ok(SimHandle {
-        base_url: format!("http://{address}"),
+        base_url: format!(
+            "{}://{address}",
+            if sim.config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            }
+        ),
         client_id: sim.config.client_id.clone(),
         client_secret: sim.config.client_secret.clone(),
         queues,

@@ -53,8 +53,13 @@ async fn create_channel(
         Ok(created) => created,
         Err(status) => return channel_limit_reached(status).into_response(),
     };
+    let scheme = if sim.config.tls.is_some() {
+        "wss"
+    } else {
+        "ws"
+    };
     let channel = Channel {
-        connect_uri: format!("ws://{host}/channels/{id}"),
+        connect_uri: format!("{scheme}://{host}/channels/{id}"),
         id,
         expires: from_epoch_millis(expires_ms).map(format_instant),
     };

@@ -122,13 +122,23 @@ impl ConnectError {
 
 /// One connection attempt to a channel's `connectUri` (`wss://` upstream, `ws://` for the
 /// simulator). Retrying is the supervisor's business.
-pub async fn connect(connect_uri: &str, timeout: Duration) -> Result<WsStream, ConnectError> {
+pub async fn connect(
+    connect_uri: &str,
+    timeout: Duration,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<WsStream, ConnectError> {
     // NB: tokio-tungstenite builds its rustls connector from the process-wide provider.
     crate::genesys::install_crypto_provider();
     let limits = WebSocketConfig::default()
         .max_message_size(Some(MAX_WEBSOCKET_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_WEBSOCKET_MESSAGE_BYTES));
-    let connecting = tokio_tungstenite::connect_async_with_config(connect_uri, Some(limits), false);
+    let connector = tls.map(tokio_tungstenite::Connector::Rustls);
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        connect_uri,
+        Some(limits),
+        false,
+        connector,
+    );
     match tokio::time::timeout(timeout, connecting).await {
         Ok(Ok((socket, _response))) => Ok(socket),
         Ok(Err(error)) => Err(ConnectError::Handshake(error)),
@@ -554,6 +564,7 @@ mod tests {
         let error = connect(
             &format!("ws://127.0.0.1:{port}/channels/x"),
             Duration::from_secs(5),
+            None,
         )
         .await
         .unwrap_err();

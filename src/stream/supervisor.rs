@@ -46,6 +46,8 @@ pub struct StreamSettings {
     pub fallback_poll_interval: Duration,
     /// How long before the channel's `expires` it is replaced.
     pub rotate_before_expiry: Duration,
+    /// The TLS the socket connects with (`wss://`); `None`: tokio-tungstenite's own.
+    pub websocket_tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -377,7 +379,8 @@ impl<U: Upstream> Driver<U> {
     }
 
     async fn open_socket(&self, state: &ChannelState) -> Result<WsStream, StreamError> {
-        connection::connect(&state.channel.connect_uri, CONNECT_TIMEOUT)
+        let tls = self.settings.websocket_tls.clone();
+        connection::connect(&state.channel.connect_uri, CONNECT_TIMEOUT, tls)
             .await
             .map_err(|source| StreamError::Connect {
                 channel: state.channel.id.clone(),

@@ -412,6 +412,7 @@ pub(crate) fn settings(base: &str) -> ClientSettings {
         max_retries: 3,
         retry_backoff_base: Duration::from_millis(1),
         retry_backoff_cap: Duration::from_millis(5),
+        trust: Default::default(),
     }
 }
 
