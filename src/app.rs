@@ -405,7 +405,7 @@ impl Parts {
             reconnect_backoff_cap: stream.reconnect_backoff_max,
             fallback_poll_interval: stream.fallback_poll_interval,
             rotate_before_expiry: stream.rotate_before_expiry,
-            websocket_tls: Some(self.client.websocket_tls()),
+            egress: self.client.egress(),
         };
         let supervisor = Supervisor::new(
             self.client.clone(),

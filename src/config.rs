@@ -16,6 +16,9 @@ use crate::metrics::{StaleGauges, StalePolicy};
 use crate::secret::Secret;
 use crate::shard::Shard;
 
+mod proxy;
+pub use proxy::{ProxyConfig, ProxyUrl};
+
 pub const ENV_PREFIX: &str = "GENESYS_EXPORTER";
 
 /// Media types Genesys Cloud reports; the allow-list for `media_types`.
@@ -68,6 +71,7 @@ pub struct Settings {
     pub state_dir: Option<PathBuf>,
     pub http: HttpConfig,
     pub tls: UpstreamTls,
+    pub proxy: ProxyConfig,
     pub web: WebSettings,
     pub log: LogConfig,
     /// `GENESYS_EXPORTER_*` variables that name no key (typos, most likely); logged at start.
@@ -260,6 +264,7 @@ impl Default for Settings {
             state_dir: None,
             http: HttpConfig::default(),
             tls: UpstreamTls::default(),
+            proxy: ProxyConfig::default(),
             web: WebSettings::default(),
             log: LogConfig::default(),
             ignored_env: Vec::new(),
@@ -518,6 +523,8 @@ impl Settings {
             }
             builder = builder.add_source(config::File::from(path).required(true));
         }
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let proxy_environment = proxy::proxy_environment(&env);
         let (env_map, ignored_env) = settings_env(env);
         builder = builder.add_source(
             config::Environment::with_prefix(ENV_PREFIX)
@@ -530,6 +537,7 @@ impl Settings {
             .try_deserialize()
             .map_err(|e| from_config_error(e, file))?;
         settings.ignored_env = ignored_env;
+        settings.proxy.environment = proxy_environment;
         overrides(&mut settings);
         settings.resolve_secret()?;
         settings.validate()?;
@@ -723,6 +731,7 @@ impl Settings {
         }
         self.web.open_config_file()?;
         self.tls.trust()?;
+        self.proxy.routes()?;
         if self.web.max_connections == 0 {
             return Err(ConfigError::new(
                 "web.max_connections",
@@ -814,6 +823,7 @@ impl Settings {
             retry_backoff_base: self.http.retry_backoff_base,
             retry_backoff_cap: self.http.retry_backoff_max,
             trust: self.tls.trust()?,
+            proxy: self.proxy.routes()?,
         })
     }
 

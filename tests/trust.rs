@@ -7,33 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::checks::{ready, value_now};
+use common::private_ca::private_ca;
 use common::{Harness, eventually};
+use genesys_exporter::genesys::egress::Egress;
+use genesys_exporter::genesys::proxy::Routes;
 use genesys_exporter::genesys::trust::Trust;
 use genesys_exporter::sim::SimConfig;
 use genesys_exporter::stream::connection::connect;
-
-/// A CA (its PEM) and a server config for 127.0.0.1 and localhost signed by it.
-fn private_ca() -> (String, Arc<rustls::ServerConfig>) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_key = KeyPair::generate().unwrap();
-    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
-    let issuer = Issuer::new(ca, ca_key);
-    let names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(names)
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    let der = rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der());
-    genesys_exporter::genesys::install_crypto_provider();
-    let config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.der().clone()], der.into())
-        .unwrap();
-    (ca_pem, Arc::new(config))
-}
 
 fn tls_sim(config: Arc<rustls::ServerConfig>) -> SimConfig {
     SimConfig {
@@ -44,7 +24,7 @@ fn tls_sim(config: Arc<rustls::ServerConfig>) -> SimConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_and_the_websocket_trust_the_private_ca_only_when_configured() {
-    let (ca_pem, server) = private_ca();
+    let (ca_pem, server) = private_ca(&["127.0.0.1", "localhost"]);
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, &ca_pem).unwrap();
@@ -86,7 +66,7 @@ async fn rest_and_the_websocket_trust_the_private_ca_only_when_configured() {
 
 #[tokio::test]
 async fn the_websocket_refuses_a_server_the_trust_does_not_vouch_for() {
-    let (ca_pem, server) = private_ca();
+    let (ca_pem, server) = private_ca(&["127.0.0.1", "localhost"]);
     let cancel = tokio_util::sync::CancellationToken::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = genesys_exporter::sim::start(tls_sim(server), listener, cancel.clone())
@@ -98,14 +78,25 @@ async fn the_websocket_refuses_a_server_the_trust_does_not_vouch_for() {
     let trust = Trust::from_pem_file(&ca_file).unwrap();
     let uri = sim.base_url.replace("https://", "wss://") + "/channels/none";
     let timeout = Duration::from_secs(5);
-    let system_only = Trust::default().websocket_config().unwrap();
-    let refused = connect(&uri, timeout, Some(system_only)).await;
+    let egress = |trust: Trust| {
+        Egress::new(
+            Routes::default(),
+            Some(trust.websocket_config().unwrap()),
+            None,
+        )
+    };
+    let refused = connect(&uri, timeout, &egress(Trust::default())).await;
     let refusal = match refused {
         Ok(_) => panic!("connected without the CA"),
-        Err(error) => format!("{error:?}"),
+        Err(error) => error,
     };
-    assert!(refusal.contains("UnknownIssuer"), "{refusal}");
-    let trusted = connect(&uri, timeout, Some(trust.websocket_config().unwrap())).await;
+    assert_eq!(refusal.kind(), "tls_trust", "{refusal:?}");
+    let line = refusal.to_string();
+    assert!(
+        line.contains("UnknownIssuer") && line.contains("tls.ca_file"),
+        "{line}"
+    );
+    let trusted = connect(&uri, timeout, &egress(trust)).await;
     let error = match trusted {
         Ok(_) => panic!("a socket on a channel that does not exist"),
         Err(error) => format!("{error:?}"),

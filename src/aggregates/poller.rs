@@ -325,6 +325,7 @@ mod tests {
                 retry_backoff_base: Duration::from_millis(10),
                 retry_backoff_cap: Duration::from_millis(100),
                 trust: Default::default(),
+                proxy: Default::default(),
             },
             metrics.clone(),
         )

@@ -73,6 +73,8 @@ enum Cached {
 /// Everything needed to ask for a token; the secret stays inside a [`Secret`].
 pub(crate) struct TokenSource {
     pub(crate) http: reqwest::Client,
+    /// Classifies and reports failures on the way out, as for REST.
+    pub(crate) egress: Arc<crate::genesys::egress::Egress>,
     pub(crate) token_url: Url,
     pub(crate) login_base_url: String,
     pub(crate) client_id: String,
@@ -309,16 +311,26 @@ impl State {
                         "transport"
                     };
                     self.metrics.api_request(Endpoint::Token, label, seconds);
-                    let error = ApiError::Transport {
-                        endpoint,
-                        source: source_error,
-                    };
+                    let url = &source.token_url;
+                    let error = source.egress.transport_error(endpoint, url, source_error);
                     (backoff.next_delay(), error)
                 }
                 Ok(response) => {
                     let status = response.status();
                     self.metrics
                         .api_request(Endpoint::Token, status.as_str(), seconds);
+                    let answered =
+                        source
+                            .egress
+                            .answered(endpoint, &source.token_url, status.as_u16());
+                    if let Some(error) = answered {
+                        if retries >= source.max_retries {
+                            return Err(error);
+                        }
+                        retries += 1;
+                        tokio::time::sleep(backoff.next_delay()).await;
+                        continue;
+                    }
                     let wait = retry_after(response.headers());
                     let read = match read_body(response, MAX_TOKEN_RESPONSE_BYTES).await {
                         Ok(Some(body)) => Ok(body),

@@ -9,8 +9,10 @@ use std::time::Duration;
 use reqwest::{Method, Url};
 
 use crate::genesys::auth::{TokenCache, TokenSource};
+use crate::genesys::egress::Egress;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::*;
+use crate::genesys::proxy::Routes;
 use crate::genesys::trust::Trust;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
@@ -49,6 +51,8 @@ pub struct ClientSettings {
     pub retry_backoff_cap: Duration,
     /// CA certificates trusted beside the system's (`tls.ca_file`).
     pub trust: Trust,
+    /// Which URLs go through a forward proxy (`proxy.*`, `HTTPS_PROXY` and friends).
+    pub proxy: Routes,
 }
 
 /// The `endpoint` label of the API self-metrics: a fixed set, never a raw path (ids in paths
@@ -115,8 +119,8 @@ struct Inner {
     settings: ClientSettings,
     tokens: TokenCache,
     metrics: Arc<Metrics>,
-    /// The WebSocket's TLS: the same trust as `http`'s.
-    websocket_tls: Arc<rustls::ClientConfig>,
+    /// The proxy routes and trust `http` uses, for the WebSocket too, and the failure reports.
+    egress: Arc<Egress>,
 }
 
 /// Cheap to clone; all clones share one token cache and one connection pool.
@@ -148,6 +152,8 @@ impl GenesysClient {
             .timeout(settings.request_timeout)
             .user_agent(concat!("genesys-exporter/", env!("CARGO_PKG_VERSION")))
             .tls_certs_merge(roots)
+            .no_proxy()
+            .proxy(settings.proxy.reqwest_proxy())
             .build()
             .map_err(transport)?;
         let websocket_tls = settings
@@ -156,8 +162,14 @@ impl GenesysClient {
             .map_err(|e| ApiError::Tls {
                 message: e.to_string(),
             })?;
+        let egress = Arc::new(Egress::new(
+            settings.proxy.clone(),
+            Some(websocket_tls),
+            Some(metrics.clone()),
+        ));
         let source = TokenSource {
             http: http.clone(),
+            egress: egress.clone(),
             token_url: join(&login_base, &["oauth", "token"]),
             login_base_url: settings.login_base_url.clone(),
             client_id: settings.client_id.clone(),
@@ -170,7 +182,7 @@ impl GenesysClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
-                websocket_tls,
+                egress,
                 api_base,
                 settings,
                 tokens,
@@ -307,9 +319,9 @@ impl GenesysClient {
         );
     }
 
-    /// The rustls config the notifications WebSocket connects with: the REST client's trust.
-    pub fn websocket_tls(&self) -> Arc<rustls::ClientConfig> {
-        self.inner.websocket_tls.clone()
+    /// The way out the notifications WebSocket takes: the REST client's proxy and trust.
+    pub fn egress(&self) -> Arc<Egress> {
+        self.inner.egress.clone()
     }
 
     pub async fn create_channel(&self) -> Result<Channel, ApiError> {

@@ -23,6 +23,12 @@ pub enum ApiError {
         #[source]
         source: reqwest::Error,
     },
+    /// The way out failed in a way config fixes (a proxy down or refusing, TLS not trusted).
+    #[error("{endpoint}: {failure}")]
+    Connectivity {
+        endpoint: &'static str,
+        failure: crate::genesys::egress::Failure,
+    },
     /// A response body past the size limit: a fault upstream or in between, never data.
     #[error("{endpoint}: response body larger than {limit} bytes; not read")]
     TooLarge {
@@ -61,6 +67,7 @@ impl ApiError {
             Self::Status { status: 500.., .. } => "server_error",
             Self::Status { .. } => "client_error",
             Self::Transport { .. } => "transport",
+            Self::Connectivity { failure, .. } => failure.cause.as_str(),
             Self::Decode { .. } => "decode",
             Self::TooLarge { .. } => "too_large",
             Self::BadUrl { .. } => "bad_url",

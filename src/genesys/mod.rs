@@ -2,8 +2,10 @@
 
 pub mod auth;
 pub mod client;
+pub mod egress;
 pub mod error;
 pub mod model;
+pub mod proxy;
 pub mod region;
 pub mod time;
 pub mod trust;

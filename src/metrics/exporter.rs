@@ -65,6 +65,13 @@ impl Metrics {
         self.values_ignored.with_label_values(&[what]).inc();
     }
 
+    /// A failed connection upstream that config fixes (src/genesys/egress.rs).
+    pub fn connectivity_failure(&self, cause: crate::genesys::egress::Cause) {
+        self.connectivity_failures
+            .with_label_values(&[cause.as_str()])
+            .inc();
+    }
+
     pub fn notification(&self, outcome: Outcome) {
         self.notifications
             .with_label_values(&[outcome.as_str()])

@@ -71,6 +71,7 @@ pub struct Metrics {
     connections_open: IntGauge,
     connections_closed: IntCounterVec,
     values_ignored: IntCounterVec,
+    connectivity_failures: IntCounterVec,
     results_malformed: IntCounterVec,
     /// What the status page shows beyond the series.
     status: crate::status::StatusBoard,
@@ -278,6 +279,18 @@ impl Metrics {
                     ignored.with_label_values(&[what]);
                 }
                 ignored
+            },
+            connectivity_failures: {
+                let failures = int_counters(
+                    &r,
+                    "genesys_exporter_connectivity_failures_total",
+                    "Upstream connections that failed in a way config fixes, by cause (proxy_unreachable, proxy_auth, proxy_refused, tls_trust); the log names the key.",
+                    &["cause"],
+                );
+                for cause in crate::genesys::egress::Cause::ALL {
+                    failures.with_label_values(&[cause.as_str()]);
+                }
+                failures
             },
             results_malformed: int_counters(
                 &r,

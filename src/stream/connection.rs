@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::message::{self, Message, QueueEvent};
+use crate::genesys::egress::{Egress, Failure};
 use crate::genesys::model::AggregateDataContainer;
 use crate::metrics::Metrics;
 use crate::observations::{ObservationIssue, Observations};
@@ -107,6 +108,15 @@ pub enum ConnectError {
     Handshake(#[source] tungstenite::Error),
     #[error("WebSocket connect to the channel timed out after {0:?}")]
     Timeout(Duration),
+    #[error("WebSocket connect to the channel failed: cannot reach {target}: {source}")]
+    Tcp {
+        target: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A proxy or trust failure that config fixes; already counted and logged by the egress.
+    #[error("WebSocket connect to the channel failed: {0}")]
+    Egress(#[source] Failure),
 }
 
 impl ConnectError {
@@ -116,33 +126,78 @@ impl ConnectError {
             Self::Handshake(tungstenite::Error::Url(_)) => "bad_uri",
             Self::Handshake(_) => "handshake",
             Self::Timeout(_) => "timeout",
+            Self::Tcp { .. } => "unreachable",
+            Self::Egress(failure) => failure.cause.as_str(),
         }
     }
 }
 
 /// One connection attempt to a channel's `connectUri` (`wss://` upstream, `ws://` for the
-/// simulator). Retrying is the supervisor's business.
+/// simulator), through the proxy when the egress routes it there. Retrying is the
+/// supervisor's business.
 pub async fn connect(
     connect_uri: &str,
     timeout: Duration,
-    tls: Option<Arc<rustls::ClientConfig>>,
+    egress: &Egress,
 ) -> Result<WsStream, ConnectError> {
-    // NB: tokio-tungstenite builds its rustls connector from the process-wide provider.
+    match tokio::time::timeout(timeout, open(connect_uri, timeout, egress)).await {
+        Ok(result) => result,
+        Err(_) => Err(ConnectError::Timeout(timeout)),
+    }
+}
+
+async fn open(
+    connect_uri: &str,
+    timeout: Duration,
+    egress: &Egress,
+) -> Result<WsStream, ConnectError> {
+    // NB: tokio-tungstenite builds its default rustls connector from the process-wide provider.
     crate::genesys::install_crypto_provider();
+    let bad_uri = || {
+        ConnectError::Handshake(tungstenite::Error::Url(
+            tungstenite::error::UrlError::NoHostName,
+        ))
+    };
+    let url = reqwest::Url::parse(connect_uri).map_err(|_| bad_uri())?;
+    let host = url
+        .host_str()
+        .ok_or_else(bad_uri)?
+        .trim_matches(['[', ']'])
+        .to_owned();
+    let port = url.port_or_known_default().ok_or_else(bad_uri)?;
+    let tcp = match egress.routes().for_url(&url) {
+        Some(proxy) => proxy
+            .tunnel(&host, port, timeout)
+            .await
+            .map_err(|e| ConnectError::Egress(egress.tunnel_failed(&url, proxy, &e)))?,
+        None => {
+            let tcp = TcpStream::connect((host.as_str(), port))
+                .await
+                .map_err(|source| ConnectError::Tcp {
+                    target: format!("{host}:{port}"),
+                    source,
+                })?;
+            let _ = tcp.set_nodelay(true);
+            tcp
+        }
+    };
     let limits = WebSocketConfig::default()
         .max_message_size(Some(MAX_WEBSOCKET_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_WEBSOCKET_MESSAGE_BYTES));
-    let connector = tls.map(tokio_tungstenite::Connector::Rustls);
-    let connecting = tokio_tungstenite::connect_async_tls_with_config(
-        connect_uri,
-        Some(limits),
-        false,
-        connector,
-    );
-    match tokio::time::timeout(timeout, connecting).await {
-        Ok(Ok((socket, _response))) => Ok(socket),
-        Ok(Err(error)) => Err(ConnectError::Handshake(error)),
-        Err(_) => Err(ConnectError::Timeout(timeout)),
+    let connector = egress
+        .websocket_tls()
+        .map(tokio_tungstenite::Connector::Rustls);
+    match tokio_tungstenite::client_async_tls_with_config(connect_uri, tcp, Some(limits), connector)
+        .await
+    {
+        Ok((socket, _response)) => {
+            egress.reached();
+            Ok(socket)
+        }
+        Err(error) => Err(match egress.classify_handshake(&url, &error) {
+            Some(failure) => ConnectError::Egress(failure),
+            None => ConnectError::Handshake(error),
+        }),
     }
 }
 
@@ -564,10 +619,10 @@ mod tests {
         let error = connect(
             &format!("ws://127.0.0.1:{port}/channels/x"),
             Duration::from_secs(5),
-            None,
+            &crate::genesys::egress::Egress::direct(),
         )
         .await
         .unwrap_err();
-        assert_eq!(error.kind(), "handshake");
+        assert_eq!(error.kind(), "unreachable");
     }
 }

@@ -25,6 +25,7 @@ use super::upstream::{ChannelState, Upstream};
 use crate::aggregates::ConversationTotals;
 use crate::backoff::Backoff;
 use crate::genesys::GenesysClient;
+use crate::genesys::egress::Egress;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, queue_observation_topic};
 use crate::health::Health;
@@ -46,8 +47,8 @@ pub struct StreamSettings {
     pub fallback_poll_interval: Duration,
     /// How long before the channel's `expires` it is replaced.
     pub rotate_before_expiry: Duration,
-    /// The TLS the socket connects with (`wss://`); `None`: tokio-tungstenite's own.
-    pub websocket_tls: Option<Arc<rustls::ClientConfig>>,
+    /// The proxy and TLS the socket connects through: the REST client's.
+    pub egress: Arc<Egress>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -379,8 +380,8 @@ impl<U: Upstream> Driver<U> {
     }
 
     async fn open_socket(&self, state: &ChannelState) -> Result<WsStream, StreamError> {
-        let tls = self.settings.websocket_tls.clone();
-        connection::connect(&state.channel.connect_uri, CONNECT_TIMEOUT, tls)
+        let egress = &self.settings.egress;
+        connection::connect(&state.channel.connect_uri, CONNECT_TIMEOUT, egress)
             .await
             .map_err(|source| StreamError::Connect {
                 channel: state.channel.id.clone(),

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod checks;
+pub mod forward_proxy;
+pub mod private_ca;
 pub mod process;
 pub mod prometheus;
 pub mod truth;

@@ -78,6 +78,12 @@ impl ExporterProcess {
             command.env_remove(name);
         }
         command.env_remove("RUST_LOG");
+        // NB: the machine's proxy settings are not the test's.
+        for name in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"] {
+            command
+                .env_remove(name)
+                .env_remove(name.to_ascii_lowercase());
+        }
         let child = command
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(stdout)

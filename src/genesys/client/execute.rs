@@ -184,10 +184,7 @@ impl GenesysClient {
                     "transport"
                 };
                 self.inner.metrics.api_request(endpoint, kind, seconds);
-                let error = ApiError::Transport {
-                    endpoint: label,
-                    source,
-                };
+                let error = self.inner.egress.transport_error(label, url, source);
                 return Attempt::Retry {
                     delay: backoff.next_delay(),
                     error,
@@ -197,6 +194,12 @@ impl GenesysClient {
         self.inner
             .metrics
             .api_request(endpoint, status.as_str(), seconds);
+        if let Some(error) = self.inner.egress.answered(label, url, status.as_u16()) {
+            return Attempt::Retry {
+                delay: backoff.next_delay(),
+                error,
+            };
+        }
         if status.is_success() {
             return Attempt::Done(Ok(bytes));
         }

@@ -413,6 +413,7 @@ pub(crate) fn settings(base: &str) -> ClientSettings {
         retry_backoff_base: Duration::from_millis(1),
         retry_backoff_cap: Duration::from_millis(5),
         trust: Default::default(),
+        proxy: Default::default(),
     }
 }
 

@@ -220,7 +220,7 @@ fn settings(heartbeat_timeout: Duration) -> StreamSettings {
         reconnect_backoff_cap: Duration::from_millis(50),
         fallback_poll_interval: Duration::from_millis(100),
         rotate_before_expiry: Duration::from_secs(60),
-        websocket_tls: None,
+        egress: crate::genesys::egress::Egress::direct(),
     }
 }
 
@@ -761,6 +761,7 @@ async fn against_the_simulator_it_streams_and_survives_closing_and_closed_socket
         retry_backoff_base: Duration::from_millis(10),
         retry_backoff_cap: Duration::from_millis(100),
         trust: Default::default(),
+        proxy: Default::default(),
     };
     let client = GenesysClient::new(settings, metrics.clone()).unwrap();
     let totals = Arc::new(ConversationTotals::new(
