@@ -130,3 +130,85 @@ async fn a_websocket_tunnel_that_does_not_open_names_its_cause_and_the_key_to_fi
         2
     );
 }
+
+/// The value of the series `name{labels}` on the process's `/metrics`, 0 when absent.
+async fn process_value(http: &reqwest::Client, url: &str, series: &str) -> f64 {
+    let Ok(response) = http.get(format!("{url}/metrics")).send().await else {
+        return 0.0;
+    };
+    let text = response.text().await.unwrap_or_default();
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_that_is_down_is_logged_once_counted_and_retried_without_exiting() {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = genesys_exporter::sim::start(SimConfig::fast_for_tests(83), listener, cancel.clone())
+        .await
+        .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let port = common::free_port();
+    let mut env = common::process::sim_env(&sim, port, &["voice".to_owned()]);
+    for (key, value) in [
+        ("API_BASE_URL", format!("https://{API_HOST}")),
+        ("LOGIN_BASE_URL", format!("https://{LOGIN_HOST}")),
+        ("HTTP__RETRY_BACKOFF_BASE", "20ms".to_owned()),
+        ("HTTP__RETRY_BACKOFF_MAX", "100ms".to_owned()),
+    ] {
+        env.retain(|(name, _)| name != &format!("GENESYS_EXPORTER_{key}"));
+        env.push((format!("GENESYS_EXPORTER_{key}"), value));
+    }
+    env.push((
+        "https_proxy".to_owned(),
+        format!("http://svc:s3cr3t-proxy@{closed}"),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("exporter.log");
+    let exporter = common::process::ExporterProcess::spawn_logging(&["run"], &env, port, &log);
+    let http = reqwest::Client::new();
+    let series = "genesys_exporter_connectivity_failures_total{cause=\"proxy_unreachable\"}";
+    common::eventually("failures counted and retried", || async {
+        let failures = process_value(&http, &exporter.url, series).await;
+        if failures >= 3.0 {
+            Ok(())
+        } else {
+            Err(format!("{failures}"))
+        }
+    })
+    .await;
+    let ready = http
+        .get(format!("{}/readyz", exporter.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready.status(),
+        503,
+        "alive, and honest that it is not ready"
+    );
+    exporter.stop().await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("s3cr3t-proxy"), "{text}");
+    let reports: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("cannot reach the proxy") && l.contains("ERROR"))
+        .collect();
+    assert_eq!(
+        reports.len(),
+        1,
+        "one line while the cause persists: {text}"
+    );
+    assert!(
+        reports[0].contains("https_proxy"),
+        "it names the variable to fix: {}",
+        reports[0]
+    );
+    cancel.cancel();
+    sim.stopped().await;
+}
