@@ -74,7 +74,13 @@ impl Failure {
             },
             TunnelError::Refused(status) => Failure {
                 cause: Cause::ProxyRefused,
-                what: format!("the proxy {proxy_url} refused to tunnel to {target} (HTTP {status})"),
+                what: match status {
+                    // NB: reqwest's tunnel (hyper-util) reports a refusal without its status.
+                    0 => format!("the proxy {proxy_url} refused to tunnel to {target}"),
+                    status => format!(
+                        "the proxy {proxy_url} refused to tunnel to {target} (HTTP {status})"
+                    ),
+                },
                 fix: format!(
                     "have the proxy allow {target}, or list the host in proxy.no_proxy (NO_PROXY) if it is reachable directly; the proxy is set by {source}"
                 ),
