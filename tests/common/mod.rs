@@ -113,7 +113,12 @@ impl Harness {
         let sim = sim::start(config, sim_listener, cancel.child_token())
             .await
             .unwrap();
-        let http = reqwest::Client::new();
+        // NB: the exporter closes a keep-alive connection idle for web.header_read_timeout
+        // (10 s); a pooled one kept longer can be reused just as it closes (IncompleteMessage).
+        let http = reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
         if paused {
             // NB: what is still inside its reporting lag would show after the baseline and be
             // counted, though the truth has it before.
