@@ -17,6 +17,7 @@ use crate::aggregates::state::{Identity, StateStore};
 use crate::backoff::Backoff;
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
+use crate::genesys::egress::log_unless_reported;
 use crate::genesys::model::MAX_TOPICS_PER_CHANNEL;
 use crate::genesys::{ApiError, GenesysClient};
 use crate::health::Health;
@@ -382,7 +383,7 @@ impl Parts {
                 Ok(value) => return Some(value),
                 Err(e) => {
                     let delay = backoff.next_delay();
-                    error!(error = %e, kind = e.kind(), retry_in = ?delay, "could not {what}");
+                    log_unless_reported!(error, e.kind(), error = %e, kind = e.kind(), retry_in = ?delay, "could not {what}");
                     tokio::select! {
                         _ = cancel.cancelled() => return None,
                         _ = tokio::time::sleep(delay) => {}

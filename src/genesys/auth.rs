@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use crate::backoff::Backoff;
 use crate::genesys::client::{Endpoint, read_body, retry_after};
+use crate::genesys::egress::log_unless_reported;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{OAuthError, TokenResponse};
 use crate::metrics::Metrics;
@@ -212,7 +213,9 @@ impl TokenCache {
             }
             if let Err(error) = state.fetch_and_store().await {
                 *lock(&state.next_background) = Some(Instant::now() + FAILED_REFRESH_PAUSE);
-                tracing::warn!(
+                log_unless_reported!(
+                    warn,
+                    error.kind(),
                     kind = error.kind(),
                     error = %error,
                     "token refresh failed; the current token is used until it expires"
@@ -372,7 +375,7 @@ impl State {
                 }
             };
             if retries >= source.max_retries {
-                tracing::warn!(endpoint, error = %error, "token request failed; retries exhausted");
+                log_unless_reported!(warn, error.kind(), endpoint, error = %error, "token request failed; retries exhausted");
                 return Err(error);
             }
             retries += 1;

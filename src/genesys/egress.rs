@@ -42,6 +42,25 @@ impl Cause {
     }
 }
 
+/// Whether an error of this `kind` was already logged at ERROR by the egress. The layers it
+/// passes through (retries, the bootstrap, the stream supervisor) log it at debug instead, so
+/// one cause gives one line rather than one per layer.
+pub fn already_reported(kind: &str) -> bool {
+    Cause::ALL.iter().any(|cause| cause.as_str() == kind)
+}
+
+/// `tracing::$level!(...)` unless `kind` is an egress failure already reported, then `debug!`.
+macro_rules! log_unless_reported {
+    ($level:ident, $kind:expr, $($event:tt)+) => {
+        if $crate::genesys::egress::already_reported($kind) {
+            tracing::debug!($($event)+)
+        } else {
+            tracing::$level!($($event)+)
+        }
+    };
+}
+pub(crate) use log_unless_reported;
+
 /// One such failure: its cause, what happened, and the fix, all in one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what}; {fix}")]

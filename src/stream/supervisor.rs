@@ -18,7 +18,7 @@ use futures_util::future::OptionFuture;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 use super::connection::{self, ConnectError, SessionContext, WsStream};
 use super::upstream::{ChannelState, Upstream};
@@ -26,6 +26,7 @@ use crate::aggregates::ConversationTotals;
 use crate::backoff::Backoff;
 use crate::genesys::GenesysClient;
 use crate::genesys::egress::Egress;
+use crate::genesys::egress::log_unless_reported;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, queue_observation_topic};
 use crate::health::Health;
@@ -79,6 +80,16 @@ impl StreamError {
             Self::Subscribe { .. } => "subscribe",
             Self::Connect { .. } => "connect",
             Self::TooManyTopics { .. } => "too_many_topics",
+        }
+    }
+
+    /// The kind of the failure underneath the step, which says whether the egress already
+    /// reported it.
+    fn underlying_kind(&self) -> &'static str {
+        match self {
+            Self::CreateChannel(source) | Self::Subscribe { source, .. } => source.kind(),
+            Self::Connect { source, .. } => source.kind(),
+            Self::TooManyTopics { .. } => self.kind(),
         }
     }
 
@@ -323,7 +334,7 @@ impl<U: Upstream> Driver<U> {
 
     /// Logs and counts a failed step; the channel is down until a later step succeeds.
     fn failed(&self, error: StreamError, channel: Option<ChannelState>) -> Phase {
-        warn!(channel = self.label, kind = error.kind(), error = %error, "stream not established");
+        log_unless_reported!(warn, error.underlying_kind(), channel = self.label, kind = error.kind(), error = %error, "stream not established");
         self.ctx
             .metrics
             .stream_establish_failed(&self.label, &error);

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::{Endpoint, GenesysClient};
 use crate::backoff::Backoff;
+use crate::genesys::egress::log_unless_reported;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::ErrorBody;
 use crate::secret::Secret;
@@ -126,7 +127,7 @@ impl GenesysClient {
                 }
                 Attempt::Retry { error, .. } => error,
             };
-            tracing::warn!(endpoint = endpoint.as_str(), kind = error.kind(), error = %error, "request failed");
+            log_unless_reported!(warn, error.kind(), endpoint = endpoint.as_str(), kind = error.kind(), error = %error, "request failed");
             return Err(error);
         }
     }
