@@ -207,6 +207,15 @@ fn check_config(path: Option<PathBuf>, flags: &OperatorFlags) -> ExitCode {
                 eprintln!("warning: {name} names no setting and is ignored (a typo?)");
             }
             println!("{}", settings.to_redacted_json());
+            // NB: a proxy set by the environment shows in no key above; say where each
+            // upstream goes, since the pod's variables are easy to not know about.
+            if let Ok(client) = settings.client_settings() {
+                for base in [&client.login_base_url, &client.api_base_url] {
+                    if let Ok(url) = reqwest::Url::parse(base) {
+                        eprintln!("note: {}", client.proxy.explain(&url));
+                    }
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(code) => code,

@@ -5,7 +5,10 @@ use std::process::{Command, Output};
 fn exporter(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_genesys-exporter"));
     command.args(args);
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("GENESYS_EXPORTER")) {
+    let inherited = |name: &str| {
+        name.starts_with("GENESYS_EXPORTER") || name.to_ascii_lowercase().ends_with("_proxy")
+    };
+    for (name, _) in std::env::vars().filter(|(name, _)| inherited(name)) {
         command.env_remove(name);
     }
     command
@@ -32,6 +35,83 @@ fn check_config_prints_the_effective_config_with_the_secret_redacted() {
     assert!(stdout.contains("\"client_id\": \"my-client\""), "{stdout}");
     assert!(stdout.contains("[redacted]"), "{stdout}");
     assert!(!stdout.contains("top-secret-value"), "{stdout}");
+}
+
+/// A proxy login, from a variable or the keys, shows in neither `check-config`'s output nor
+/// the one-line refusal of a proxy the exporter cannot use.
+#[test]
+fn check_config_never_shows_a_proxy_login() {
+    let credentials = [
+        ("GENESYS_EXPORTER_CLIENT_ID", "my-client"),
+        ("GENESYS_EXPORTER_CLIENT_SECRET", "top-secret-value"),
+    ];
+    let through = "https://api.mypurecloud.com goes through the proxy http://proxy.corp.test:3128/";
+    let runs: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[(
+                "HTTPS_PROXY",
+                "http://svc:env-pr0xy-pass@proxy.corp.test:3128",
+            )],
+            "(set by HTTPS_PROXY, with a login)",
+        ),
+        (
+            &[
+                (
+                    "GENESYS_EXPORTER_PROXY__URL",
+                    "http://svc:url-pr0xy-pass@proxy.corp.test:3128",
+                ),
+                (
+                    "https_proxy",
+                    "http://other:unused-pr0xy-pass@proxy.corp.test:3128",
+                ),
+            ],
+            "\"url\": \"http://svc:[redacted]@proxy.corp.test:3128/\"",
+        ),
+        (
+            &[
+                ("GENESYS_EXPORTER_PROXY__URL", "http://proxy.corp.test:3128"),
+                ("GENESYS_EXPORTER_PROXY__USERNAME", "svc"),
+                ("GENESYS_EXPORTER_PROXY__PASSWORD", "key-pr0xy-pass"),
+            ],
+            "(set by proxy.url, with a login)",
+        ),
+        (
+            &[
+                ("HTTPS_PROXY", "http://proxy.corp.test:3128"),
+                ("NO_PROXY", ".mypurecloud.com"),
+            ],
+            "https://api.mypurecloud.com connects directly (loopback or no_proxy)",
+        ),
+    ];
+    for (proxy, shown) in runs {
+        let env: Vec<_> = credentials.iter().chain(proxy).copied().collect();
+        let output = exporter(&["check-config"], &env);
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "{proxy:?}: {printed}");
+        assert!(!printed.contains("pr0xy-pass"), "{printed}");
+        assert!(printed.contains(shown), "{proxy:?}: {printed}");
+        if !shown.contains("directly") {
+            assert!(printed.contains(through), "{printed}");
+        }
+    }
+    let env: Vec<_> = credentials
+        .iter()
+        .chain(&[(
+            "HTTPS_PROXY",
+            "socks5://svc:socks-pr0xy-pass@proxy.corp.test:1080",
+        )])
+        .copied()
+        .collect();
+    let output = exporter(&["check-config"], &env);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("HTTPS_PROXY"), "{stderr}");
+    assert!(!stderr.contains("pr0xy-pass"), "{stderr}");
 }
 
 #[test]

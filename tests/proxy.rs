@@ -142,40 +142,67 @@ async fn process_value(http: &reqwest::Client, url: &str, series: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_proxy_that_is_down_is_logged_once_counted_and_retried_without_exiting() {
+/// How the binary fails to get out in one case: what it is given and what it must say.
+struct Failing {
+    cause: &'static str,
+    /// The key (or variable) the one log line names as the fix.
+    fix: &'static str,
+    /// A proxy password in the environment, which must appear nowhere.
+    secret: Option<&'static str>,
+    /// `GENESYS_EXPORTER_*` settings (without the prefix; an empty value unsets one) and plain
+    /// variables, over the simulator's.
+    settings: Vec<(&'static str, String)>,
+    variables: Vec<(&'static str, String)>,
+}
+
+/// Runs `run` against a simulator serving TLS under a private CA until `case.cause` has been
+/// counted past the bootstrap's own retry, then checks that the process stayed up, not ready,
+/// and said it once: one WARN/ERROR line, naming the fix, with no password anywhere. `case`
+/// is given the simulator's port.
+async fn logged_once_counted_and_retried(case: impl FnOnce(u16) -> Failing) {
+    let (ca_pem, server) = private_ca(&[API_HOST, LOGIN_HOST, "localhost"]);
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca_pem).unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = genesys_exporter::sim::start(SimConfig::fast_for_tests(83), listener, cancel.clone())
+    let sim_port = listener.local_addr().unwrap().port();
+    let config = SimConfig {
+        tls: Some(server),
+        ..SimConfig::fast_for_tests(83)
+    };
+    let sim = genesys_exporter::sim::start(config, listener, cancel.clone())
         .await
         .unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let case = case(sim_port);
     let port = common::free_port();
     let mut env = common::process::sim_env(&sim, port, &["voice".to_owned()]);
-    for (key, value) in [
-        ("API_BASE_URL", format!("https://{API_HOST}")),
-        ("LOGIN_BASE_URL", format!("https://{LOGIN_HOST}")),
+    let mut settings = vec![
+        ("API_BASE_URL", format!("https://{API_HOST}:{sim_port}")),
+        ("LOGIN_BASE_URL", format!("https://{LOGIN_HOST}:{sim_port}")),
+        ("TLS__CA_FILE", ca_file.display().to_string()),
         ("HTTP__RETRY_BACKOFF_BASE", "20ms".to_owned()),
         ("HTTP__RETRY_BACKOFF_MAX", "100ms".to_owned()),
         ("HTTP__MAX_RETRIES", "1".to_owned()),
-    ] {
-        env.retain(|(name, _)| name != &format!("GENESYS_EXPORTER_{key}"));
-        env.push((format!("GENESYS_EXPORTER_{key}"), value));
+    ];
+    settings.extend(case.settings);
+    for (key, value) in settings {
+        let name = format!("GENESYS_EXPORTER_{key}");
+        env.retain(|(existing, _)| existing != &name);
+        if !value.is_empty() {
+            env.push((name, value));
+        }
     }
-    env.push((
-        "https_proxy".to_owned(),
-        format!("http://svc:s3cr3t-proxy@{closed}"),
-    ));
-    let dir = tempfile::tempdir().unwrap();
+    env.extend(case.variables.into_iter().map(|(k, v)| (k.to_owned(), v)));
     let log = dir.path().join("exporter.log");
     let exporter = common::process::ExporterProcess::spawn_logging(&["run"], &env, port, &log);
     let http = reqwest::Client::new();
-    let series = "genesys_exporter_connectivity_failures_total{cause=\"proxy_unreachable\"}";
+    let series = format!(
+        "genesys_exporter_connectivity_failures_total{{cause=\"{}\"}}",
+        case.cause
+    );
     common::eventually("failures counted and retried", || async {
-        let failures = process_value(&http, &exporter.url, series).await;
+        let failures = process_value(&http, &exporter.url, &series).await;
         // Two per token attempt: past 4, the bootstrap's own retry has run and logged too.
         if failures > 4.0 {
             Ok(())
@@ -196,26 +223,104 @@ async fn a_proxy_that_is_down_is_logged_once_counted_and_retried_without_exiting
     );
     exporter.stop().await;
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(!text.contains("s3cr3t-proxy"), "{text}");
+    if let Some(secret) = case.secret {
+        assert!(!text.contains(secret), "{text}");
+    }
     let reports: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("proxy") && (l.contains("ERROR") || l.contains("WARN")))
+        .filter(|l| l.contains(case.fix) && (l.contains("ERROR") || l.contains("WARN")))
         .collect();
     assert_eq!(
         reports.len(),
         1,
-        "one line while the cause persists: {text}"
+        "{}: one line while the cause persists: {text}",
+        case.cause
     );
+    let expected = format!("cause=\"{}\"", case.cause);
     assert!(
-        reports[0].contains("ERROR") && reports[0].contains("cannot reach the proxy"),
+        reports[0].contains("ERROR") && strip_ansi(reports[0]).contains(&expected),
         "{}",
-        reports[0]
-    );
-    assert!(
-        reports[0].contains("https_proxy"),
-        "it names the variable to fix: {}",
         reports[0]
     );
     cancel.cancel();
     sim.stopped().await;
+}
+
+/// `line` without terminal colour codes, which the log's fields carry.
+fn strip_ansi(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_that_is_down_is_logged_once_counted_and_retried_without_exiting() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    logged_once_counted_and_retried(|_| Failing {
+        cause: "proxy_unreachable",
+        fix: "https_proxy",
+        secret: Some("s3cr3t-proxy"),
+        settings: vec![],
+        variables: vec![("https_proxy", format!("http://svc:s3cr3t-proxy@{closed}"))],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_that_wants_another_login_is_logged_once_counted_and_retried() {
+    let proxy =
+        ForwardProxy::start(&[API_HOST, LOGIN_HOST], Policy::Login("svc:right".into())).await;
+    let with_wrong_login = proxy.url.replace("http://", "http://svc:wr0ng-pass@");
+    logged_once_counted_and_retried(|_| Failing {
+        cause: "proxy_auth",
+        fix: "proxy.username",
+        secret: Some("wr0ng-pass"),
+        settings: vec![],
+        variables: vec![("HTTPS_PROXY", with_wrong_login)],
+    })
+    .await;
+    assert!(proxy.tunnels().iter().all(|t| t.status == 407));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_that_refuses_the_tunnel_is_logged_once_counted_and_retried() {
+    let proxy = ForwardProxy::start(&[API_HOST, LOGIN_HOST], Policy::Refuse(403)).await;
+    let url = proxy.url.clone();
+    logged_once_counted_and_retried(|_| Failing {
+        cause: "proxy_refused",
+        fix: "proxy.no_proxy",
+        secret: Some("pa55-ignored"),
+        settings: vec![("PROXY__URL", url)],
+        // The key overrides the variable, whose login is never used or shown.
+        variables: vec![("HTTPS_PROXY", "http://svc:pa55-ignored@192.0.2.1:1".into())],
+    })
+    .await;
+    assert!(!proxy.tunnels().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_the_trust_does_not_vouch_for_is_logged_once_counted_and_retried() {
+    // Direct to the simulator, which a CA the exporter is not given vouches for.
+    logged_once_counted_and_retried(|sim_port| Failing {
+        cause: "tls_trust",
+        fix: "tls.ca_file",
+        secret: None,
+        settings: vec![
+            ("API_BASE_URL", format!("https://localhost:{sim_port}")),
+            ("LOGIN_BASE_URL", format!("https://localhost:{sim_port}")),
+            ("TLS__CA_FILE", String::new()),
+        ],
+        variables: vec![],
+    })
+    .await;
 }

@@ -45,10 +45,13 @@ impl fmt::Debug for Proxy {
 /// `url` with any password replaced, for logs and `check-config`; `None` when it does not parse.
 pub fn redact_url(url: &str) -> Option<String> {
     let mut parsed = Url::parse(&with_scheme(url)).ok()?;
-    if parsed.password().is_some() {
-        parsed.set_password(Some("[redacted]")).ok()?;
+    if parsed.password().is_none() {
+        return Some(parsed.to_string());
     }
-    Some(parsed.to_string())
+    // NB: a URL percent-encodes the brackets; the marker is spliced in afterwards so it reads
+    // as the rest of the redacted config does.
+    parsed.set_password(Some("REDACTED")).ok()?;
+    Some(parsed.to_string().replacen(":REDACTED@", ":[redacted]@", 1))
 }
 
 /// `host:port` means `http://host:port`, as curl and Go read it.
@@ -326,6 +329,26 @@ impl Routes {
         Some(proxy)
     }
 
+    /// How `url` leaves, in words an operator checks a deployment against: the proxy and the
+    /// key or variable that set it, or "directly". Never shows a login.
+    pub fn explain(&self, url: &Url) -> String {
+        let target = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+        match self.for_url(url) {
+            Some(proxy) => format!(
+                "{target} goes through the proxy {} (set by {}{})",
+                proxy.url(),
+                proxy.source(),
+                if proxy.has_auth() {
+                    ", with a login"
+                } else {
+                    ""
+                }
+            ),
+            None if self.any() => format!("{target} connects directly (loopback or no_proxy)"),
+            None => format!("{target} connects directly (no proxy set)"),
+        }
+    }
+
     /// The same decision as reqwest's proxy, with the credentials as its header.
     pub fn reqwest_proxy(&self) -> reqwest::Proxy {
         let routes = self.clone();
@@ -437,7 +460,7 @@ mod tests {
         );
         assert_eq!(
             redact_url("http://u:hunter2@proxy:3128").unwrap(),
-            "http://u:%5Bredacted%5D@proxy:3128/"
+            "http://u:[redacted]@proxy:3128/"
         );
     }
 
