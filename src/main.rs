@@ -208,8 +208,9 @@ fn check_config(path: Option<PathBuf>, flags: &OperatorFlags) -> ExitCode {
             }
             println!("{}", settings.to_redacted_json());
             // NB: a proxy set by the environment shows in no key above; say where each
-            // upstream goes, since the pod's variables are easy to not know about.
-            if let Ok(client) = settings.client_settings() {
+            // upstream goes, since the pod's variables are easy to not know about. Without a
+            // proxy stderr stays empty: it is where warnings go.
+            if let Some(client) = settings.client_settings().ok().filter(|c| c.proxy.any()) {
                 for base in [&client.login_base_url, &client.api_base_url] {
                     if let Ok(url) = reqwest::Url::parse(base) {
                         eprintln!("note: {}", client.proxy.explain(&url));
