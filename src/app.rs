@@ -144,6 +144,7 @@ impl Exporter {
         }
         let metrics = Arc::new(
             Metrics::with_counters(settings.media_types.clone(), settings.counters())
+                .with_directions(settings.directions.clone())
                 .with_stale_policy(settings.stale_policy()),
         );
         let client_settings = settings.client_settings()?;
@@ -229,7 +230,8 @@ fn conversation_totals(
         &client.api_base_url,
         granularity,
         metrics.counters(),
-    );
+    )
+    .with_directions(metrics.directions());
     let store = StateStore::open(dir, identity, settings.aggregates.window).map_err(|e| {
         ConfigError::new(
             "state_dir",

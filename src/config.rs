@@ -21,6 +21,9 @@ pub use proxy::{ProxyConfig, ProxyUrl};
 
 pub const ENV_PREFIX: &str = "GENESYS_EXPORTER";
 
+/// Conversation directions Genesys Cloud reports; the allow-list for `directions`.
+pub const KNOWN_DIRECTIONS: &[&str] = &["inbound", "outbound"];
+
 /// Media types Genesys Cloud reports; the allow-list for `media_types`.
 pub const KNOWN_MEDIA_TYPES: &[&str] = &[
     "voice",
@@ -58,6 +61,11 @@ pub struct Settings {
     /// Allow-list for the `media_type` label. Default voice, chat, email, callback, message.
     #[serde(deserialize_with = "list")]
     pub media_types: Vec<String>,
+    /// Conversation directions (`inbound`, `outbound`) the conversation counters are split by
+    /// and filtered to, as their `direction` label. Default none: counters count every
+    /// direction and have no such label.
+    #[serde(deserialize_with = "list")]
+    pub directions: Vec<String>,
     /// Where `/metrics`, `/healthz` and `/readyz` are served. Default `0.0.0.0:9856`.
     pub listen_address: SocketAddr,
     /// How often the queue set is resolved again (names can match new queues). Default 10m.
@@ -257,6 +265,7 @@ impl Default for Settings {
             media_types: ["voice", "chat", "email", "callback", "message"]
                 .map(String::from)
                 .to_vec(),
+            directions: Vec::new(),
             listen_address: SocketAddr::from(([0, 0, 0, 0], 9856)),
             queue_refresh_interval: Duration::from_secs(600),
             stream: StreamConfig::default(),
@@ -598,6 +607,7 @@ impl Settings {
             ));
         }
         self.validate_media_types()?;
+        self.validate_directions()?;
         self.validate_aggregate_metrics()?;
         self.validate_queue_ids()?;
         self.validate_intervals()?;
@@ -624,6 +634,29 @@ impl Settings {
             )),
             None => Ok(()),
         }
+    }
+
+    fn validate_directions(&self) -> Result<(), ConfigError> {
+        for (i, direction) in self.directions.iter().enumerate() {
+            if !KNOWN_DIRECTIONS.contains(&direction.as_str()) {
+                return Err(ConfigError::new(
+                    "directions",
+                    format!("`{direction}` is not a conversation direction"),
+                    format!(
+                        "use {} (or leave it unset to count every direction)",
+                        KNOWN_DIRECTIONS.join(" and/or ")
+                    ),
+                ));
+            }
+            if self.directions[..i].contains(direction) {
+                return Err(ConfigError::new(
+                    "directions",
+                    format!("`{direction}` is listed twice"),
+                    "list each direction once",
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn validate_aggregate_metrics(&self) -> Result<(), ConfigError> {

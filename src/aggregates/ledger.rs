@@ -20,13 +20,18 @@ use chrono::{DateTime, Utc};
 
 use crate::genesys::model::{StatisticalResponse, Stats};
 use crate::genesys::time::parse_interval;
-use crate::metrics::{ConversationCounter, Statistic};
+use crate::metrics::{ConversationCounter, ConversationGroup, Statistic};
 
-/// One counter increment owed to a (queue, media type) series.
+/// (queue id, media type, direction): one series of the ledger; the direction only when the
+/// counters are split by it.
+pub(crate) type SeriesKey = (String, String, Option<String>);
+
+/// One counter increment owed to a (queue, media type[, direction]) series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delta {
     pub queue_id: String,
     pub media_type: String,
+    pub direction: Option<String>,
     /// Which bucket owes it; lets tests and logs attribute every increment.
     pub bucket_start: DateTime<Utc>,
     pub counter: ConversationCounter,
@@ -135,7 +140,7 @@ pub struct Ledger {
     granularity: Duration,
     /// The counters folded (the configured metric set); other statistics are ignored.
     counters: Vec<ConversationCounter>,
-    pub(crate) buckets: BTreeMap<DateTime<Utc>, HashMap<(String, String), Marks>>,
+    pub(crate) buckets: BTreeMap<DateTime<Utc>, HashMap<SeriesKey, Marks>>,
     /// The latest `forget_before` cutoff; buckets before it are refused from then on.
     pub(crate) forgotten_before: Option<DateTime<Utc>>,
     pub(crate) watched: HashMap<String, Watch>,
@@ -181,7 +186,7 @@ impl Ledger {
             });
         }
         for series in self.buckets.values_mut() {
-            series.retain(|(queue, _), _| self.watched.contains_key(queue));
+            series.retain(|(queue, _, _), _| self.watched.contains_key(queue));
         }
         self.buckets.retain(|_, series| !series.is_empty());
         changed
@@ -202,19 +207,20 @@ impl Ledger {
     }
 
     /// Folds one group's buckets and returns the increments now owed.
-    pub fn fold(
+    pub fn fold<'g>(
         &mut self,
         queue_id: &str,
-        media_type: &str,
+        group: impl Into<ConversationGroup<'g>>,
         buckets: &[StatisticalResponse],
     ) -> FoldReport {
+        let group = group.into();
         let mut report = FoldReport::default();
         let Some(watch) = self.watch_of(queue_id) else {
             report.unwatched += 1;
             return report;
         };
         for bucket in buckets {
-            let one = self.fold_bucket(queue_id, media_type, watch, bucket);
+            let one = self.fold_bucket(queue_id, group, watch, bucket);
             report.absorb(one);
         }
         report
@@ -223,7 +229,7 @@ impl Ledger {
     fn fold_bucket(
         &mut self,
         queue_id: &str,
-        media_type: &str,
+        group: ConversationGroup<'_>,
         watch: Watch,
         bucket: &StatisticalResponse,
     ) -> FoldReport {
@@ -237,7 +243,11 @@ impl Ledger {
             .buckets
             .entry(start)
             .or_default()
-            .entry((queue_id.to_owned(), media_type.to_owned()))
+            .entry((
+                queue_id.to_owned(),
+                group.media_type.to_owned(),
+                group.direction.map(str::to_owned),
+            ))
             .or_default();
         for entry in &bucket.metrics {
             let mut known = false;
@@ -265,7 +275,8 @@ impl Ledger {
                 if value > seen {
                     report.deltas.push(Delta {
                         queue_id: queue_id.to_owned(),
-                        media_type: media_type.to_owned(),
+                        media_type: group.media_type.to_owned(),
+                        direction: group.direction.map(str::to_owned),
                         bucket_start: start,
                         counter,
                         amount: value - seen,

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use tracing::{debug, info, warn};
 
 use crate::genesys::model::AggregateDataContainer;
-use crate::metrics::Metrics;
+use crate::metrics::{ConversationGroup, Metrics};
 use ledger::{Delta, Ledger};
 use state::{LoadError, StateStore};
 
@@ -116,12 +116,18 @@ impl ConversationTotals {
             debug!(group = ?container.group, "aggregate group without queueId/mediaType ignored");
             return 0;
         };
-        if !self.metrics.is_monitored(queue_id) || !self.metrics.knows_media_type(media_type) {
+        let group = ConversationGroup {
+            media_type,
+            direction: container.group.direction.as_deref(),
+        };
+        // NB: with directions configured, a group without one (the stream's running totals)
+        // is not any counter's: folding it too would count its conversations twice.
+        if !self.metrics.is_monitored(queue_id) || !self.metrics.knows_conversation_group(group) {
             return 0;
         }
         let (report, apply_now) = {
             let mut inner = self.lock();
-            let report = inner.ledger.fold(queue_id, media_type, &container.data);
+            let report = inner.ledger.fold(queue_id, group, &container.data);
             inner.dirty |= report.baselined > 0 || !report.deltas.is_empty();
             if self.store.is_some() {
                 inner.staged.extend(report.deltas.iter().cloned());
@@ -155,7 +161,7 @@ impl ConversationTotals {
             );
         }
         if report.admitted > 0 {
-            self.metrics.ensure_conversation_group(queue_id, media_type);
+            self.metrics.ensure_conversation_group(queue_id, group);
         }
         if let Some(target) = report.service_level_target {
             self.metrics
@@ -229,12 +235,12 @@ impl ConversationTotals {
 
     fn apply(&self, deltas: &[Delta]) {
         for delta in deltas {
-            self.metrics.add_conversations(
-                &delta.queue_id,
-                &delta.media_type,
-                delta.counter,
-                delta.amount,
-            );
+            let group = ConversationGroup {
+                media_type: &delta.media_type,
+                direction: delta.direction.as_deref(),
+            };
+            self.metrics
+                .add_conversations(&delta.queue_id, group, delta.counter, delta.amount);
         }
     }
 

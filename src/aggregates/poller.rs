@@ -12,7 +12,7 @@ use tracing::{debug, info, warn};
 
 use super::ConversationTotals;
 use crate::clock::Clock;
-use crate::genesys::client::{GenesysClient, MAX_QUEUES_PER_QUERY};
+use crate::genesys::client::{AggregateScope, GenesysClient, MAX_QUEUES_PER_QUERY};
 use crate::genesys::error::ApiError;
 use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
 use crate::metrics::Metrics;
@@ -40,6 +40,8 @@ pub struct Poller {
     settings: PollSettings,
     /// The Genesys metric names queried (the configured metric set).
     metric_names: Vec<String>,
+    /// The media types and directions exported: upstream counts no others for us.
+    scope: AggregateScope,
     clock: Clock,
 }
 
@@ -59,6 +61,10 @@ impl Poller {
             );
         }
         let metric_names = metric_names(metrics.counters());
+        let scope = AggregateScope {
+            media_types: metrics.media_types().to_vec(),
+            directions: metrics.directions().to_vec(),
+        };
         Self {
             client,
             totals,
@@ -66,6 +72,7 @@ impl Poller {
             queues,
             settings,
             metric_names,
+            scope,
             clock: Clock::system(),
         }
     }
@@ -110,7 +117,13 @@ impl Poller {
         for batch in queue_ids.chunks(MAX_QUEUES_PER_QUERY) {
             let response = self
                 .client
-                .query_aggregates(&interval, &granularity, batch, &self.metric_names)
+                .query_aggregates(
+                    &interval,
+                    &granularity,
+                    batch,
+                    &self.scope,
+                    &self.metric_names,
+                )
                 .await?;
             applied += response
                 .results

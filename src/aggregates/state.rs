@@ -18,7 +18,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ledger::{Ledger, Marks, Watch};
+use super::ledger::{Ledger, Marks, SeriesKey, Watch};
 use crate::metrics::ConversationCounter;
 
 const FORMAT: &str = "genesys-exporter-ledger";
@@ -36,6 +36,10 @@ pub struct Identity {
     pub granularity_seconds: u64,
     /// Exported counter names, sorted.
     pub counters: Vec<String>,
+    /// The directions counters are split by, sorted; absent (as in files written before the
+    /// setting existed) when they are not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directions: Vec<String>,
 }
 
 impl Identity {
@@ -52,7 +56,16 @@ impl Identity {
             api_base_url: api_base_url.trim_end_matches('/').to_owned(),
             granularity_seconds: granularity.as_secs(),
             counters: names,
+            directions: Vec::new(),
         }
+    }
+
+    /// The same counting split by `directions`: marks kept without a direction (or with
+    /// others) describe other series, so such a state is foreign.
+    pub fn with_directions(mut self, directions: &[String]) -> Self {
+        self.directions = directions.to_vec();
+        self.directions.sort();
+        self
     }
 }
 
@@ -121,6 +134,8 @@ struct BucketState {
 struct SeriesState {
     queue: String,
     media: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    direction: Option<String>,
     /// Counter name → high-water mark in the upstream unit.
     marks: BTreeMap<String, f64>,
 }
@@ -187,6 +202,8 @@ impl StateStore {
             Some("aggregates.granularity")
         } else if ours.counters != theirs.counters {
             Some("aggregates.metrics")
+        } else if ours.directions != theirs.directions {
+            Some("directions")
         } else {
             None
         };
@@ -227,9 +244,10 @@ impl StateStore {
                 start: *start,
                 series: series
                     .iter()
-                    .map(|((queue, media), marks)| SeriesState {
+                    .map(|((queue, media, direction), marks)| SeriesState {
                         queue: queue.clone(),
                         media: media.clone(),
+                        direction: direction.clone(),
                         marks: marks
                             .iter()
                             .map(|(counter, value)| (counter.name().to_owned(), *value))
@@ -267,7 +285,7 @@ fn restore(ledger: &mut Ledger, state: StateFile) -> Result<(), LoadError> {
     };
     let mut buckets = BTreeMap::new();
     for bucket in state.buckets {
-        let mut series: HashMap<(String, String), Marks> = HashMap::new();
+        let mut series: HashMap<SeriesKey, Marks> = HashMap::new();
         for one in bucket.series {
             if !state.queues.contains_key(&one.queue) {
                 return Err(LoadError::Corrupt(format!(
@@ -282,7 +300,7 @@ fn restore(ledger: &mut Ledger, state: StateFile) -> Result<(), LoadError> {
                 }
                 marks.insert(counter_of(&name)?, value);
             }
-            series.insert((one.queue, one.media), marks);
+            series.insert((one.queue, one.media, one.direction), marks);
         }
         buckets.insert(bucket.start, series);
     }

@@ -78,6 +78,25 @@ fn the_example_config_in_the_repo_parses() {
 }
 
 #[test]
+fn directions_are_off_by_default_and_read_as_a_list_from_a_file_or_the_environment() {
+    let settings = Settings::load_from(None, minimal()).unwrap();
+    assert!(
+        settings.directions.is_empty(),
+        "no direction label unless asked"
+    );
+    let mut pairs = minimal();
+    pairs.extend(env(&[("GENESYS_EXPORTER_DIRECTIONS", "outbound, inbound")]));
+    let settings = Settings::load_from(None, pairs).unwrap();
+    assert_eq!(settings.directions, ["outbound", "inbound"]);
+    let file = file_with(
+        "yaml",
+        "client_id: a\nclient_secret: b\ndirections: [inbound]\n",
+    );
+    let settings = Settings::load_from(Some(&file.0), Vec::new()).unwrap();
+    assert_eq!(settings.directions, ["inbound"]);
+}
+
+#[test]
 fn toml_files_work_and_the_environment_overrides_them() {
     let file = file_with(
         "toml",
@@ -122,6 +141,16 @@ fn bad_values_name_the_key_and_the_fix_on_one_line() {
             ("GENESYS_EXPORTER_MEDIA_TYPES", "voice,fax"),
             "media_types",
             "use some of",
+        ),
+        (
+            ("GENESYS_EXPORTER_DIRECTIONS", "inbound,sideways"),
+            "directions",
+            "inbound and/or outbound",
+        ),
+        (
+            ("GENESYS_EXPORTER_DIRECTIONS", "outbound,outbound"),
+            "directions",
+            "each direction once",
         ),
         (
             ("GENESYS_EXPORTER_AGGREGATES__GRANULARITY", "30 minutes"),

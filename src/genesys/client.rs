@@ -55,6 +55,15 @@ pub struct ClientSettings {
     pub proxy: Routes,
 }
 
+/// Which conversations the aggregates query counts besides their queue: those of
+/// `media_types` and, when any are named, of `directions`, which it then also groups by. Empty
+/// lists do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AggregateScope {
+    pub media_types: Vec<String>,
+    pub directions: Vec<String>,
+}
+
 /// The `endpoint` label of the API self-metrics: a fixed set, never a raw path (ids in paths
 /// would grow cardinality).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -264,25 +273,34 @@ impl GenesysClient {
         Ok(response)
     }
 
-    /// Aggregates grouped by queueId and mediaType, batched at 100 ids; results concatenated.
     /// One aggregates query for at most [`MAX_QUEUES_PER_QUERY`] queues (more are left out:
-    /// callers batch, so each batch can be folded before the next is asked for).
+    /// callers batch, so each batch can be folded before the next is asked for), grouped by
+    /// queue and media type (and direction, when `scope` names directions) and filtered to
+    /// `scope`.
     pub async fn query_aggregates(
         &self,
         interval: &str,
         granularity: &str,
         queue_ids: &[String],
+        scope: &AggregateScope,
         metrics: &[String],
     ) -> Result<ConversationAggregateQueryResponse, ApiError> {
         debug_assert!(queue_ids.len() <= MAX_QUEUES_PER_QUERY, "callers batch");
         let batch = &queue_ids[..queue_ids.len().min(MAX_QUEUES_PER_QUERY)];
+        let mut group_by = vec!["queueId".to_owned(), "mediaType".to_owned()];
+        if !scope.directions.is_empty() {
+            group_by.push("direction".to_owned());
+        }
         let query = ConversationAggregationQuery {
             interval: interval.to_owned(),
             granularity: Some(granularity.to_owned()),
-            group_by: vec!["queueId".to_owned(), "mediaType".to_owned()],
-            filter: Some(QueryFilter::queue_ids(
+            group_by,
+            filter: Some(QueryFilter::queues_where(
                 batch.iter().map(String::as_str),
-                None,
+                &[
+                    ("mediaType", &scope.media_types),
+                    ("direction", &scope.directions),
+                ],
             )),
             metrics: metrics.to_vec(),
         };

@@ -10,7 +10,7 @@
 use std::sync::atomic::Ordering;
 
 use super::store::{CounterGroup, MediaGroup};
-use super::{ConversationCounter, Metrics, Statistic, queues};
+use super::{ConversationCounter, ConversationGroup, Metrics, Statistic, queues};
 
 impl Metrics {
     /// The counters of the configured metric set.
@@ -21,10 +21,10 @@ impl Metrics {
     /// Adds a ledger delta; `SumMillis` sources arrive in milliseconds and count in seconds.
     /// The first delta of a (queue, media type) group creates its counters at 0 and waits for
     /// a render to have shown them.
-    pub fn add_conversations(
+    pub fn add_conversations<'g>(
         &self,
         queue_id: &str,
-        media: &str,
+        group: impl Into<ConversationGroup<'g>>,
         counter: ConversationCounter,
         delta: f64,
     ) {
@@ -38,8 +38,7 @@ impl Metrics {
             Statistic::SumMillis => delta / 1000.0,
             Statistic::Count | Statistic::Numerator | Statistic::Denominator => delta,
         };
-        self.with_media_group(queue_id, media, true, |group| {
-            let counters = self.counter_group(group);
+        self.with_counter_group(queue_id, group.into(), |counters| {
             if self.zeros_shown(counters) {
                 counters.values[index] += value;
             } else {
@@ -51,9 +50,27 @@ impl Metrics {
     /// Makes sure the (queue, media type) group's counters exist, at 0 if new: a group with
     /// data in the window keeps its series through a restart, so Prometheus sees the reset
     /// and a dashboard no gap.
-    pub fn ensure_conversation_group(&self, queue_id: &str, media: &str) {
-        self.with_media_group(queue_id, media, true, |group| {
-            self.counter_group(group);
+    pub fn ensure_conversation_group<'g>(
+        &self,
+        queue_id: &str,
+        group: impl Into<ConversationGroup<'g>>,
+    ) {
+        self.with_counter_group(queue_id, group.into(), |_| {});
+    }
+
+    /// Runs `write` on the counters of the queue's `group`, created at 0 if needed; groups
+    /// outside the allow-lists are ignored.
+    fn with_counter_group(
+        &self,
+        queue_id: &str,
+        group: ConversationGroup<'_>,
+        write: impl FnOnce(&mut CounterGroup),
+    ) {
+        let Some(slot) = self.direction_slot(group.direction) else {
+            return;
+        };
+        self.with_media_group(queue_id, group.media_type, true, |media| {
+            write(self.counter_group(media, slot));
         });
     }
 
@@ -63,9 +80,12 @@ impl Metrics {
         counters.created_at_render < self.renders_finished.load(Ordering::SeqCst)
     }
 
-    /// The group's counters, created now at 0 if needed.
-    fn counter_group<'g>(&self, group: &'g mut MediaGroup) -> &'g mut CounterGroup {
-        group.counters.get_or_insert_with(|| CounterGroup {
+    /// The media group's counters of direction `slot`, created now at 0 if needed.
+    fn counter_group<'g>(&self, group: &'g mut MediaGroup, slot: usize) -> &'g mut CounterGroup {
+        if group.counters.len() <= slot {
+            group.counters.resize_with(slot + 1, || None);
+        }
+        group.counters[slot].get_or_insert_with(|| CounterGroup {
             values: vec![0.0; self.counters.len()],
             // NB: read under the queue's lock, which a render takes to write the queue: any
             // render counted from here on writes the queue after this, so shows the zeros.
@@ -80,7 +100,7 @@ impl Metrics {
         for entry in queues.values() {
             let mut entry = queues::lock(entry);
             let groups = entry.media.iter_mut().flatten();
-            for counters in groups.filter_map(|g| g.counters.as_mut()) {
+            for counters in groups.flat_map(|g| g.counters.iter_mut().flatten()) {
                 if self.zeros_shown(counters) {
                     for (index, value) in counters.pending.drain(..) {
                         counters.values[index] += value;

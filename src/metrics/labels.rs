@@ -198,3 +198,26 @@ pub struct QueueLabels {
     pub name: String,
     pub division: String,
 }
+
+/// Which counter series of a queue a conversation belongs to: its media type and, when
+/// `directions` are configured, its direction. A bare media type is the group without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConversationGroup<'a> {
+    pub media_type: &'a str,
+    pub direction: Option<&'a str>,
+}
+
+impl<'a> From<&'a str> for ConversationGroup<'a> {
+    fn from(media_type: &'a str) -> Self {
+        Self {
+            media_type,
+            direction: None,
+        }
+    }
+}
+
+impl<'a> From<&'a String> for ConversationGroup<'a> {
+    fn from(media_type: &'a String) -> Self {
+        Self::from(media_type.as_str())
+    }
+}

@@ -30,12 +30,16 @@ pub use scrape::ScrapeParts;
 use store::{MediaGroup, QueueEntry, RenderContext};
 pub use store::{MediaSnapshot, QueueSnapshot};
 
-pub use labels::{ConversationCounter, InteractionState, QueueLabels, Statistic, UserCount};
+pub use labels::{
+    ConversationCounter, ConversationGroup, InteractionState, QueueLabels, Statistic, UserCount,
+};
 
 /// The exporter's metrics. Built once by `app` and shared by `Arc`.
 pub struct Metrics {
     registry: Registry,
     media_types: Vec<String>,
+    /// The `direction` label's values; empty: conversation counters have no direction.
+    directions: Vec<String>,
     /// The queue series store (`store.rs`), by queue id so scrapes come out in a stable order.
     /// NB: one lock per queue under the set's lock: a scrape holds each queue only while
     /// writing it, so a stream event never waits for a whole 5,000-queue scrape.
@@ -174,6 +178,7 @@ impl Metrics {
         let duration = api_duration_histogram();
         Self {
             media_types,
+            directions: Vec::new(),
             queues: RwLock::default(),
             stale_policy: StalePolicy::default(),
             counters,
@@ -337,8 +342,34 @@ impl Metrics {
         self
     }
 
+    /// Splits every conversation counter by `directions`, which become its `direction` label.
+    pub fn with_directions(mut self, directions: Vec<String>) -> Self {
+        self.directions = directions;
+        self
+    }
+
     pub fn media_types(&self) -> &[String] {
         &self.media_types
+    }
+
+    /// The configured directions; empty when counters are not split by direction.
+    pub fn directions(&self) -> &[String] {
+        &self.directions
+    }
+
+    /// The counter slot of `direction` in a media group: 0 for no direction when none are
+    /// configured, the configured position otherwise; `None` for any other.
+    fn direction_slot(&self, direction: Option<&str>) -> Option<usize> {
+        match direction {
+            None if self.directions.is_empty() => Some(0),
+            Some(direction) => self.directions.iter().position(|d| d == direction),
+            None => None,
+        }
+    }
+
+    /// Whether a conversation group passes both allow-lists.
+    pub fn knows_conversation_group(&self, group: ConversationGroup<'_>) -> bool {
+        self.knows_media_type(group.media_type) && self.direction_slot(group.direction).is_some()
     }
 
     /// Whether `media_type` passes the label allow-list.
@@ -420,6 +451,7 @@ impl Metrics {
         RenderContext {
             render,
             media_types: &self.media_types,
+            directions: &self.directions,
             now_ms,
             hide_stale_gauges: self.hides_stale_gauges(),
         }

@@ -30,7 +30,7 @@ impl Metrics {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         for family in Family::all(self.counters.len()) {
             let mut labels = vec!["queue_id", "queue"];
-            labels.extend_from_slice(family.extra_labels());
+            labels.extend_from_slice(family.extra_labels(!self.directions.is_empty()));
             let opts = Opts::new(family.name(&self.counters), family.help(&self.counters));
             // NB: names and labels are static and valid, and unique per family.
             let vec = match family.kind() {

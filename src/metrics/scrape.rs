@@ -50,7 +50,8 @@ impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
         let queues = metrics.queues.read().unwrap_or_else(|e| e.into_inner());
         // NB: sized for the most samples a queue can have in the family, so the part is
         // written without a copy; pages never written are never resident.
-        let most = family.most_samples_per_queue(metrics.media_types.len());
+        let most =
+            family.most_samples_per_queue(metrics.media_types.len(), metrics.directions.len());
         let mut out = Vec::with_capacity(1024 + queues.len() * most * (name.len() + 160));
         let help = family.help(&metrics.counters);
         text::header(&mut out, name, &help, family.kind());

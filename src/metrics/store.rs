@@ -101,21 +101,25 @@ impl Family {
         }
     }
 
-    /// The most samples one queue has in the family, with `media_types` media types.
-    pub(super) fn most_samples_per_queue(self, media_types: usize) -> usize {
+    /// The most samples one queue has in the family, with `media_types` media types and
+    /// `directions` directions (0 when counters are not split by direction).
+    pub(super) fn most_samples_per_queue(self, media_types: usize, directions: usize) -> usize {
         match self {
             Self::Interactions => media_types * InteractionState::ALL.len(),
             Self::Users => ROUTING_STATUSES.len(),
-            Self::OldestWaiting | Self::Conversations(_) | Self::ServiceLevelTarget => media_types,
+            Self::Conversations(_) => media_types * directions.max(1),
+            Self::OldestWaiting | Self::ServiceLevelTarget => media_types,
             _ => 1,
         }
     }
 
     /// The labels besides `queue_id` and `queue`, sorted by name, in the order
-    /// [`QueueEntry::samples`] gives their values.
-    pub(super) fn extra_labels(self) -> &'static [&'static str] {
+    /// [`QueueEntry::samples`] gives their values; `by_direction`: conversation counters are
+    /// split by direction.
+    pub(super) fn extra_labels(self, by_direction: bool) -> &'static [&'static str] {
         match self {
             Self::Info => &["division"],
+            Self::Conversations(_) if by_direction => &["direction", "media_type"],
             Self::Interactions => &["media_type", "state"],
             Self::Users => &["routing_status"],
             Self::OldestWaiting | Self::Conversations(_) | Self::ServiceLevelTarget => {
@@ -152,6 +156,8 @@ pub struct MediaSnapshot {
 /// What rendering needs beyond the entry itself.
 pub(super) struct RenderContext<'a> {
     pub(super) media_types: &'a [String],
+    /// The `direction` label's values, in counter slot order; empty: no such label.
+    pub(super) directions: &'a [String],
     pub(super) now_ms: i64,
     /// Whether the observation gauges of a stale queue are left out (`stale_gauges: remove`).
     pub(super) hide_stale_gauges: bool,
@@ -179,7 +185,9 @@ pub(super) struct MediaGroup {
     pub(super) interactions: [i64; 3],
     /// When the oldest waiting interaction began waiting (epoch ms); `None` when nothing waits.
     pub(super) waiting_since_ms: Option<i64>,
-    pub(super) counters: Option<CounterGroup>,
+    /// By direction slot (one slot when counters are not split by direction), `None` until
+    /// that direction has had conversations.
+    pub(super) counters: Vec<Option<CounterGroup>>,
     pub(super) service_level_target: Option<f64>,
 }
 
@@ -272,9 +280,17 @@ impl QueueEntry {
             }
             Family::Conversations(i) => {
                 for (media, group) in groups {
-                    let counters = group.counters.as_ref();
-                    if let Some(counters) = counters.filter(|c| c.created_at_render <= ctx.render) {
-                        emit(&[media], counters.values[i]);
+                    for (slot, counters) in group.counters.iter().enumerate() {
+                        let Some(counters) = counters
+                            .as_ref()
+                            .filter(|c| c.created_at_render <= ctx.render)
+                        else {
+                            continue;
+                        };
+                        match ctx.directions.get(slot) {
+                            Some(direction) => emit(&[direction, media], counters.values[i]),
+                            None => emit(&[media], counters.values[i]),
+                        }
                     }
                 }
             }
@@ -304,7 +320,7 @@ impl QueueEntry {
         ctx: &RenderContext<'_>,
         out: &mut Vec<u8>,
     ) {
-        let labels = family.extra_labels();
+        let labels = family.extra_labels(!ctx.directions.is_empty());
         // NB: label names are sorted; those before `queue` go first.
         let split = labels.iter().take_while(|label| **label < "queue").count();
         self.samples(family, ctx, |values, value| {

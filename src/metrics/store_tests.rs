@@ -227,6 +227,55 @@ fn series_of_queue(metrics: &Metrics, id: &str) -> usize {
 }
 
 #[test]
+fn counters_split_by_direction_render_as_the_prometheus_crate_does_and_others_are_dropped() {
+    let metrics = five_media().with_directions(vec!["inbound".into(), "outbound".into()]);
+    metrics.set_queues(&[queue("q1", "Support")]);
+    let group = |direction| ConversationGroup {
+        media_type: "voice",
+        direction,
+    };
+    metrics.add_conversations(
+        "q1",
+        group(Some("outbound")),
+        ConversationCounter::Offered,
+        2.0,
+    );
+    metrics.add_conversations(
+        "q1",
+        group(Some("inbound")),
+        ConversationCounter::Offered,
+        5.0,
+    );
+    metrics.add_conversations("q1", group(None), ConversationCounter::Offered, 9.0);
+    metrics.add_conversations(
+        "q1",
+        group(Some("sideways")),
+        ConversationCounter::Offered,
+        9.0,
+    );
+    metrics.render(0);
+    let (fast, reference) = both_paths(&metrics, 0);
+    assert_eq!(differences(&fast, &reference), Vec::<String>::new());
+    let offered: Vec<(&String, &String)> = fast
+        .series
+        .iter()
+        .filter(|(name, _)| name.starts_with("genesys_conversations_offered_total"))
+        .collect();
+    let series = |direction: &str| {
+        format!(
+            r#"genesys_conversations_offered_total{{direction="{direction}",media_type="voice",queue="Support",queue_id="q1"}}"#
+        )
+    };
+    assert_eq!(
+        offered,
+        [
+            (&series("inbound"), &"5".to_owned()),
+            (&series("outbound"), &"2".to_owned())
+        ]
+    );
+}
+
+#[test]
 fn a_media_type_a_queue_never_had_costs_no_series() {
     let config = crate::config::Settings::default();
     let metrics = Metrics::with_counters(config.media_types.clone(), config.counters());

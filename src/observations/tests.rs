@@ -48,6 +48,7 @@ fn event(media: Option<&str>, values: &[(&str, Option<&str>, Stats)]) -> Aggrega
         group: Group {
             queue_id: Some("q1".into()),
             media_type: media.map(str::to_owned),
+            ..Group::default()
         },
         data: vec![StatisticalResponse {
             interval: "2026-11-25T09:46:54.839Z/2026-11-25T09:46:54.839Z".into(),

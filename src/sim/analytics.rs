@@ -22,9 +22,10 @@ use crate::genesys::model::{
 use crate::genesys::time::{format_interval, from_epoch_millis, parse_instant, parse_iso_duration};
 
 use super::Sim;
-use super::api::{bad_request, parse_json, queue_ids, with_predicates};
+use super::api::{bad_request, parse_json, selection, with_predicates};
 use super::guard::Failure;
 use super::stats::{CELL_MS, Metric, StatSet, service_level, stat_of};
+use super::traffic::DIRECTIONS;
 use super::view::{queue_view, rest_media_data, rest_user_data};
 
 pub(crate) async fn observations(
@@ -36,7 +37,7 @@ pub(crate) async fn observations(
         Ok(query) => query,
         Err(failure) => return failure.into_response(),
     };
-    let predicates = Some(query.filter.predicates.len());
+    let predicates = Some(query.filter.queue_id_values().count());
     let response = match observation_results(&sim, &query) {
         Ok(results) => Json(QueueObservationQueryResponse {
             results,
@@ -52,7 +53,7 @@ fn observation_results(
     sim: &Sim,
     query: &QueueObservationQuery,
 ) -> Result<Vec<QueueObservationDataContainer>, Failure> {
-    let ids = queue_ids(Some(&query.filter))?;
+    let selected = selection(Some(&query.filter))?;
     let known = |m: &String| OBSERVATION_METRICS.contains(&m.as_str());
     if query.metrics.is_empty() || !query.metrics.iter().all(known) {
         return Err(bad_request("metrics must name known observation metrics"));
@@ -64,17 +65,21 @@ fn observation_results(
     }
     let model = sim.model();
     let mut results = Vec::new();
-    for id in ids {
-        let Some(queue) = sim.queue_index(&id) else {
+    for id in &selected.queue_ids {
+        let Some(queue) = sim.queue_index(id) else {
             continue;
         };
         let view = queue_view(&model, queue);
         for (media, media_view) in model.media_types.iter().zip(&view.media) {
+            if !selected.takes_media(media) {
+                continue;
+            }
             let data = rest_media_data(media_view, &query.metrics, &query.detail_metrics);
             if !data.is_empty() {
                 let group = Group {
                     queue_id: Some(id.clone()),
                     media_type: Some(media.clone()),
+                    direction: None,
                 };
                 results.push(QueueObservationDataContainer { group, data });
             }
@@ -84,6 +89,7 @@ fn observation_results(
             let group = Group {
                 queue_id: Some(id.clone()),
                 media_type: None,
+                direction: None,
             };
             results.push(QueueObservationDataContainer { group, data });
         }
@@ -117,7 +123,7 @@ pub(crate) async fn aggregates(
         let message = format!("timeZone {zone}: the simulator serves UTC only");
         return bad_request(message).into_response();
     }
-    let predicates = query.filter.as_ref().map(|f| f.predicates.len());
+    let predicates = query.filter.as_ref().map(|f| f.queue_id_values().count());
     let response = match aggregate_results(&sim, &query) {
         Ok(results) => Json(ConversationAggregateQueryResponse {
             results,
@@ -141,23 +147,26 @@ fn aggregate_results(
         .checked_sub(start)
         .ok_or_else(|| bad_request("interval is too long"))?;
     let granularity = bucket_width(query.granularity.as_deref(), span)?;
-    let group_ok = |g: &String| g == "queueId" || g == "mediaType";
+    let group_ok = |g: &String| matches!(g.as_str(), "queueId" | "mediaType" | "direction");
     if !query.group_by.iter().all(group_ok) || !query.group_by.iter().any(|g| g == "queueId") {
         return Err(bad_request(
-            "groupBy must be queueId, optionally with mediaType",
+            "groupBy must be queueId, optionally with mediaType and direction",
         ));
     }
     let by_media = query.group_by.iter().any(|g| g == "mediaType");
+    let by_direction = query.group_by.iter().any(|g| g == "direction");
     let known = |m: &String| AGGREGATE_METRICS.contains(&m.as_str()) || m == "oServiceLevel";
     if query.metrics.is_empty() || !query.metrics.iter().all(known) {
         return Err(bad_request(
             "metrics must name known conversation aggregate metrics",
         ));
     }
-    let ids = queue_ids(query.filter.as_ref())?;
+    let selected = selection(query.filter.as_ref())?;
     // NB: ids resolved once, so a queue removed while we answer is still named consistently.
-    let named: BTreeMap<usize, String> = ids
-        .into_iter()
+    let named: BTreeMap<usize, String> = selected
+        .queue_ids
+        .iter()
+        .cloned()
         .filter_map(|id| Some((sim.queue_index(&id)?, id)))
         .collect();
     let queues: Vec<usize> = named.keys().copied().collect();
@@ -166,18 +175,29 @@ fn aggregate_results(
         model.ledger.flush(sim.now_ms());
         model.ledger.query(&queues, start, end, granularity)
     };
-    // (queue, media or None) → bucket → merged stats.
-    let mut groups: BTreeMap<(usize, Option<usize>), BTreeMap<i64, StatSet>> = BTreeMap::new();
-    for ((queue, media, bucket), set) in cells {
-        let key = (queue, by_media.then_some(media));
+    let model = sim.model();
+    let media_name = |m: usize| model.media_types.get(m).map_or("", String::as_str);
+    // (queue, media or None, direction or None) → bucket → merged stats.
+    type GroupKey = (usize, Option<usize>, Option<usize>);
+    let mut groups: BTreeMap<GroupKey, BTreeMap<i64, StatSet>> = BTreeMap::new();
+    for ((queue, media, direction, bucket), set) in cells {
+        if !selected.takes_media(media_name(media))
+            || !selected.takes_direction(DIRECTIONS[direction])
+        {
+            continue;
+        }
+        let key = (
+            queue,
+            by_media.then_some(media),
+            by_direction.then_some(direction),
+        );
         let target = groups.entry(key).or_default().entry(bucket).or_default();
         for (into, from) in target.iter_mut().zip(set.iter()) {
             into.merge(from);
         }
     }
-    let model = sim.model();
     let mut results = Vec::new();
-    for ((queue, media), buckets) in groups {
+    for ((queue, media, direction), buckets) in groups {
         let target = model.queues[queue].service_level.target;
         let data: Vec<StatisticalResponse> = buckets
             .into_iter()
@@ -198,6 +218,7 @@ fn aggregate_results(
         let group = Group {
             queue_id: named.get(&queue).cloned(),
             media_type: media.and_then(|m| model.media_types.get(m).cloned()),
+            direction: direction.map(|d| DIRECTIONS[d].to_owned()),
         };
         results.push(AggregateDataContainer { group, data });
     }
@@ -815,6 +836,34 @@ mod service_tests {
                 assert_eq!(bucket_start(from, granularity), from);
             }
         }
+        let any_of = |dimension: &str, values: &[&str]| {
+            let list: Vec<Value> = values
+                .iter()
+                .map(|v| json!({"type": "dimension", "dimension": dimension, "value": v}))
+                .collect();
+            json!({"type": "or", "predicates": list})
+        };
+        let mut narrowed = query(window.clone(), "PT5M");
+        narrowed["groupBy"] = json!(["queueId", "mediaType", "direction"]);
+        narrowed["filter"] = json!({"type": "and", "clauses": [
+            predicates(&ids), any_of("mediaType", &["voice"]), any_of("direction", &["outbound"])]});
+        let response = sim.post_json(&token, AGGREGATES, &narrowed).await;
+        let body: ConversationAggregateQueryResponse = response.json().await.unwrap();
+        for result in &body.results {
+            assert_eq!(result.group.media_type.as_deref(), Some("voice"));
+            assert_eq!(result.group.direction.as_deref(), Some("outbound"));
+        }
+        let voice_outbound: u64 = truth["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["totalsByDirection"]["voice"]["outbound"]["nOffered"]["count"].as_u64())
+            .map(Option::unwrap_or_default)
+            .sum();
+        assert_eq!(offered_in(&body), voice_outbound);
+        narrowed["filter"]["clauses"][1] = any_of("wrapUpCode", &["x"]);
+        let refused = sim.post_json(&token, AGGREGATES, &narrowed).await;
+        assert_eq!(refused.status(), 400, "a dimension it cannot filter by");
         sim.stop().await;
     }
 }

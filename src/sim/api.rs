@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 
-use crate::genesys::model::QueryFilter;
+use crate::genesys::model::{QueryFilter, QueryPredicate};
 
 use super::Sim;
 use super::analytics::{aggregates, observations};
@@ -84,33 +84,87 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
         .map_err(|error| bad_request(format!("Invalid request body: {error}")))
 }
 
-pub(crate) fn queue_ids(filter: Option<&QueryFilter>) -> Result<Vec<String>, Failure> {
+/// What an analytics query's filter selects: its queues and, when it names them, only these
+/// media types and directions.
+#[derive(Debug, Default)]
+pub(crate) struct Selection {
+    pub queue_ids: Vec<String>,
+    pub media_types: Option<Vec<String>>,
+    pub directions: Option<Vec<String>>,
+}
+
+impl Selection {
+    pub(crate) fn takes_media(&self, media: &str) -> bool {
+        self.media_types
+            .as_ref()
+            .is_none_or(|m| m.iter().any(|x| x == media))
+    }
+
+    pub(crate) fn takes_direction(&self, direction: &str) -> bool {
+        self.directions
+            .as_ref()
+            .is_none_or(|d| d.iter().any(|x| x == direction))
+    }
+}
+
+/// Reads the filter shapes the exporter sends (API.md §5, §6): an `or` of `queueId`
+/// predicates, or an `and` of such `or` clauses, one per dimension (`queueId`, `mediaType`,
+/// `direction`). Anything else is refused, so a query the simulator would misread fails loudly.
+pub(crate) fn selection(filter: Option<&QueryFilter>) -> Result<Selection, Failure> {
     let filter = filter.ok_or_else(|| bad_request("A queueId filter is required"))?;
-    if filter.kind != "or" {
-        return Err(bad_request("filter.type must be \"or\""));
+    let ors: Vec<&[QueryPredicate]> = match filter.kind.as_str() {
+        "or" if filter.clauses.is_empty() => vec![&filter.predicates],
+        "and" if filter.predicates.is_empty() && filter.clauses.iter().all(|c| c.kind == "or") => {
+            filter
+                .clauses
+                .iter()
+                .map(|c| c.predicates.as_slice())
+                .collect()
+        }
+        _ => {
+            return Err(bad_request(
+                "filter must be an \"or\" of predicates, or an \"and\" of \"or\" clauses",
+            ));
+        }
+    };
+    let mut selection = Selection::default();
+    let mut queues = None;
+    for predicates in ors {
+        let Some(dimension) = predicates.first().map(|p| p.dimension.as_str()) else {
+            return Err(bad_request("filter.predicates must not be empty"));
+        };
+        let plain = |p: &QueryPredicate| {
+            p.kind == "dimension"
+                && p.dimension == dimension
+                && p.operator.as_deref().is_none_or(|op| op == "matches")
+        };
+        if !predicates.iter().all(plain) {
+            return Err(bad_request(
+                "each \"or\" must match one dimension, with dimension predicates",
+            ));
+        }
+        let values = predicates.iter().map(|p| p.value.clone()).collect();
+        let slot = match dimension {
+            "queueId" => &mut queues,
+            "mediaType" => &mut selection.media_types,
+            "direction" => &mut selection.directions,
+            _ => {
+                return Err(bad_request(
+                    "Only queueId, mediaType and direction predicates are supported",
+                ));
+            }
+        };
+        if slot.replace(values).is_some() {
+            return Err(bad_request("each dimension may be filtered once"));
+        }
     }
-    if filter.predicates.is_empty() {
-        return Err(bad_request("filter.predicates must not be empty"));
-    }
-    if filter.predicates.len() > MAX_PREDICATES {
+    selection.queue_ids = queues.ok_or_else(|| bad_request("A queueId filter is required"))?;
+    if selection.queue_ids.len() > MAX_PREDICATES {
         return Err(bad_request(
             "A query may name at most 100 queueId predicates",
         ));
     }
-    let mut ids = Vec::new();
-    for predicate in &filter.predicates {
-        let operator_ok = predicate
-            .operator
-            .as_deref()
-            .is_none_or(|op| op == "matches");
-        if predicate.kind != "dimension" || predicate.dimension != "queueId" || !operator_ok {
-            return Err(bad_request(
-                "Only queueId dimension predicates are supported",
-            ));
-        }
-        ids.push(predicate.value.clone());
-    }
-    Ok(ids)
+    Ok(selection)
 }
 
 pub(crate) fn with_predicates(mut response: Response, predicates: Option<usize>) -> Response {

@@ -18,7 +18,7 @@ use crate::genesys::time::{format_instant, format_interval, from_epoch_millis};
 
 use super::directory::UnknownDivision;
 use super::stats::{Metric, StatSet, service_level, stat_of};
-use super::traffic::Model;
+use super::traffic::{DIRECTIONS, Model};
 use super::view::{MediaView, event_media_metrics, queue_view};
 use super::{NewQueue, QueueUpdate, Sim, lock};
 
@@ -61,6 +61,7 @@ fn queue_truth(model: &Model, q: usize, queue: &Queue) -> Value {
     let mut interactions = serde_json::Map::new();
     let mut longest = serde_json::Map::new();
     let mut totals = serde_json::Map::new();
+    let mut by_direction = serde_json::Map::new();
     for (m, media) in model.media_types.iter().enumerate() {
         let v = &view.media[m];
         interactions.insert(
@@ -72,6 +73,17 @@ fn queue_truth(model: &Model, q: usize, queue: &Queue) -> Value {
         }
         if let Some(set) = model.ledger.totals(q, m) {
             totals.insert(media.clone(), totals_truth(set));
+        }
+        let directed: serde_json::Map<String, Value> = DIRECTIONS
+            .iter()
+            .enumerate()
+            .filter_map(|(d, direction)| {
+                let set = model.ledger.directed_totals(q, m, d)?;
+                Some(((*direction).to_owned(), totals_truth(set)))
+            })
+            .collect();
+        if !directed.is_empty() {
+            by_direction.insert(media.clone(), Value::Object(directed));
         }
     }
     let users: BTreeMap<&str, u64> = ROUTING_STATUSES
@@ -91,6 +103,7 @@ fn queue_truth(model: &Model, q: usize, queue: &Queue) -> Value {
         "onQueueUsers": view.users.on_queue.iter().sum::<u64>(),
         "offQueueUsers": view.users.off_queue,
         "totals": totals,
+        "totalsByDirection": by_direction,
         "serviceLevelTarget": goal.target,
         "serviceLevelThresholdMs": goal.threshold_ms,
     })

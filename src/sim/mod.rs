@@ -533,7 +533,7 @@ mod tests {
             "about 20 a minute for an hour: {offered}"
         );
         let buckets = model.ledger.query(&[0], 0, 3_600_000, 1_800_000);
-        assert!(buckets.keys().any(|(_, _, bucket)| *bucket == 0));
-        assert!(buckets.keys().any(|(_, _, bucket)| *bucket == 1));
+        assert!(buckets.keys().any(|(_, _, _, bucket)| *bucket == 0));
+        assert!(buckets.keys().any(|(_, _, _, bucket)| *bucket == 1));
     }
 }

@@ -35,6 +35,7 @@ pub(crate) fn event(
             group: Group {
                 queue_id: Some(queue_id.to_owned()),
                 media_type: media.map(str::to_owned),
+                direction: None,
             },
             data: vec![StatisticalResponse { interval, metrics }],
         },

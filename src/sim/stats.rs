@@ -128,6 +128,8 @@ pub(crate) fn service_level(set: &StatSet) -> (u64, u64) {
 pub(crate) struct Record {
     pub queue: usize,
     pub media: usize,
+    /// An index into `traffic::DIRECTIONS`.
+    pub direction: usize,
     pub metric: Metric,
     pub at_ms: i64,
     pub value: u64,
@@ -147,12 +149,14 @@ pub(crate) type RunningKey = (usize, usize, i64);
 
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
-    /// (cell start ms, queue, media) → stats of the records visible so far.
-    cells: BTreeMap<(i64, usize, usize), StatSet>,
+    /// (cell start ms, queue, media, direction) → stats of the records visible so far.
+    cells: BTreeMap<(i64, usize, usize, usize), StatSet>,
     /// Records still inside their reporting lag.
     pending: Vec<Record>,
     /// (queue, media) → everything ever recorded, lagged or not.
     totals: HashMap<(usize, usize), StatSet>,
+    /// The same by direction too: (queue, media, direction).
+    directed_totals: HashMap<(usize, usize, usize), StatSet>,
     /// Running totals of recent 30-minute buckets with a "changed since published" flag.
     running: HashMap<RunningKey, (StatSet, bool)>,
     /// The oldest bucket `running` may still hold, once one was dropped: a bucket is never
@@ -166,6 +170,12 @@ impl Ledger {
         let key = (record.queue, record.media);
         add(
             self.totals.entry(key).or_default(),
+            record.metric,
+            record.value,
+        );
+        let directed = (record.queue, record.media, record.direction);
+        add(
+            self.directed_totals.entry(directed).or_default(),
             record.metric,
             record.value,
         );
@@ -189,7 +199,7 @@ impl Ledger {
         let cell = floor(record.at_ms, CELL_MS);
         let set = self
             .cells
-            .entry((cell, record.queue, record.media))
+            .entry((cell, record.queue, record.media, record.direction))
             .or_default();
         add(set, record.metric, record.value);
     }
@@ -212,22 +222,23 @@ impl Ledger {
         }
     }
 
-    /// Visible stats per (queue, media, bucket index) for `[start, end)` in `granularity` steps.
+    /// Visible stats per (queue, media, direction, bucket index) for `[start, end)` in
+    /// `granularity` steps.
     pub(crate) fn query(
         &self,
         queues: &[usize],
         start_ms: i64,
         end_ms: i64,
         granularity_ms: i64,
-    ) -> BTreeMap<(usize, usize, i64), StatSet> {
-        let mut out: BTreeMap<(usize, usize, i64), StatSet> = BTreeMap::new();
-        let range = (start_ms, 0, 0)..(end_ms, 0, 0);
-        for ((cell, queue, media), set) in self.cells.range(range) {
+    ) -> BTreeMap<(usize, usize, usize, i64), StatSet> {
+        let mut out: BTreeMap<(usize, usize, usize, i64), StatSet> = BTreeMap::new();
+        let range = (start_ms, 0, 0, 0)..(end_ms, 0, 0, 0);
+        for ((cell, queue, media, direction), set) in self.cells.range(range) {
             if !queues.contains(queue) {
                 continue;
             }
             let bucket = (cell - start_ms) / granularity_ms.max(1);
-            let target = out.entry((*queue, *media, bucket)).or_default();
+            let target = out.entry((*queue, *media, *direction, bucket)).or_default();
             for (into, from) in target.iter_mut().zip(set.iter()) {
                 into.merge(from);
             }
@@ -242,6 +253,16 @@ impl Ledger {
 
     pub(crate) fn totals(&self, queue: usize, media: usize) -> Option<&StatSet> {
         self.totals.get(&(queue, media))
+    }
+
+    /// Everything ever recorded for one direction of a queue's media type.
+    pub(crate) fn directed_totals(
+        &self,
+        queue: usize,
+        media: usize,
+        direction: usize,
+    ) -> Option<&StatSet> {
+        self.directed_totals.get(&(queue, media, direction))
     }
 
     /// The oldest running bucket at `now_ms`: the current one and the one before, which late
@@ -295,6 +316,7 @@ mod tests {
         Record {
             queue: 0,
             media: 1,
+            direction: 0,
             metric,
             at_ms,
             value,
@@ -312,10 +334,10 @@ mod tests {
             500
         );
         let before = ledger.query(&[0], 0, 60_000, 60_000);
-        assert_eq!(stat_of(&before[&(0, 1, 0)], Metric::THandle).count, 0);
+        assert_eq!(stat_of(&before[&(0, 1, 0, 0)], Metric::THandle).count, 0);
         ledger.flush(5_000);
         let after = ledger.query(&[0], 0, 60_000, 60_000);
-        let handle = stat_of(&after[&(0, 1, 0)], Metric::THandle);
+        let handle = stat_of(&after[&(0, 1, 0, 0)], Metric::THandle);
         assert_eq!(
             (handle.count, handle.sum, handle.min, handle.max),
             (1, 500, 500, 500)
@@ -330,7 +352,7 @@ mod tests {
         }
         let result = ledger.query(&[0], 0, 10 * CELL_MS, 5 * CELL_MS);
         assert_eq!(result.len(), 2);
-        assert_eq!(stat_of(&result[&(0, 1, 1)], Metric::NOffered).count, 5);
+        assert_eq!(stat_of(&result[&(0, 1, 0, 1)], Metric::NOffered).count, 5);
         assert!(ledger.query(&[3], 0, 10 * CELL_MS, 5 * CELL_MS).is_empty());
     }
 

@@ -62,6 +62,8 @@ pub(crate) enum Phase {
 pub(crate) struct Interaction {
     pub conversation_id: String,
     pub media: usize,
+    /// An index into [`DIRECTIONS`].
+    pub direction: usize,
     /// When it entered the queue; waiting time counts from here even after a failed alert.
     pub entered: i64,
     patience_deadline: i64,
@@ -118,6 +120,7 @@ struct Timing {
 struct Event {
     queue: usize,
     media: usize,
+    direction: usize,
     at: i64,
     now: i64,
 }
@@ -312,10 +315,12 @@ impl Model {
     fn arrive(&mut self, queue: usize, at: i64, now: i64) {
         let media = self.pick_media();
         let conversation_id = uuid(&mut self.rng);
+        let direction = direction_of(&self.media_types[media], &conversation_id);
         let patience_deadline = at + self.exp(self.timing.patience);
         self.queues[queue].interactions.push(Interaction {
             conversation_id,
             media,
+            direction,
             entered: at,
             patience_deadline,
             phase: Phase::Waiting,
@@ -323,6 +328,7 @@ impl Model {
         let event = Event {
             queue,
             media,
+            direction,
             at,
             now,
         };
@@ -335,6 +341,7 @@ impl Model {
         let event = Event {
             queue,
             media: interaction.media,
+            direction: interaction.direction,
             at,
             now,
         };
@@ -511,6 +518,7 @@ impl Model {
             let record = Record {
                 queue: event.queue,
                 media: event.media,
+                direction: event.direction,
                 metric,
                 at_ms: event.at,
                 value,
@@ -537,6 +545,24 @@ impl Model {
         let u: f64 = self.rng.random();
         ((-mean * (1.0 - u).ln()) as i64).max(1)
     }
+}
+
+/// The conversation directions the simulator reports, as Genesys spells them.
+pub(crate) const DIRECTIONS: [&str; 2] = ["inbound", "outbound"];
+
+/// The direction of a conversation of `media`: a share of them outbound (campaigns, agents
+/// calling back), read off the conversation id so it costs no draw of the traffic's RNG and
+/// a seed's traffic stays what it was.
+fn direction_of(media: &str, conversation_id: &str) -> usize {
+    let outbound_per_256 = match media {
+        "voice" => 64,
+        "email" => 48,
+        "message" => 24,
+        "callback" => 256,
+        _ => 0,
+    };
+    let draw = u32::from_str_radix(&conversation_id[..2], 16).unwrap_or(0);
+    usize::from(draw < outbound_per_256)
 }
 
 /// Voice dominates a typical contact centre; unknown media types get a neutral weight.

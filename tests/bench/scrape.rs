@@ -66,7 +66,7 @@ fn state(queues: usize) -> Metrics {
             for (c, counter) in counters.iter().enumerate() {
                 metrics.add_conversations(
                     &queue.id,
-                    media,
+                    *media,
                     *counter,
                     (i * 31 + m * 7 + c) as f64 * 1.5,
                 );

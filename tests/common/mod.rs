@@ -269,6 +269,11 @@ impl Scrape {
         Scrape { series }
     }
 
+    /// Every series, as `name{label="value",…}` with labels sorted.
+    pub fn series(&self) -> impl Iterator<Item = &str> {
+        self.series.keys().map(String::as_str)
+    }
+
     /// The sum of every series of `name`, whatever its labels.
     pub fn sum(&self, name: &str) -> f64 {
         let prefix = format!("{name}{{");

@@ -119,6 +119,31 @@ const COUNTERS: &[(&str, &str, &str)] = &[
 ];
 
 pub fn counter_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]) -> Vec<String> {
+    mismatches_by_group(scrape, truth, media_types, &[])
+}
+
+/// Like [`counter_mismatches`] with the counters split by `directions`: each series carries
+/// a `direction` label and equals that direction's totals.
+pub fn counter_mismatches_by_direction(
+    scrape: &Scrape,
+    truth: &Value,
+    media_types: &[String],
+    directions: &[&str],
+) -> Vec<String> {
+    mismatches_by_group(scrape, truth, media_types, directions)
+}
+
+fn mismatches_by_group(
+    scrape: &Scrape,
+    truth: &Value,
+    media_types: &[String],
+    directions: &[&str],
+) -> Vec<String> {
+    let groups: Vec<Option<&str>> = if directions.is_empty() {
+        vec![None]
+    } else {
+        directions.iter().copied().map(Some).collect()
+    };
     let mut wrong = Vec::new();
     for queue in truth["queues"].as_array().expect("truth lists queues") {
         let (id, name) = (
@@ -126,22 +151,29 @@ pub fn counter_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]
             queue["name"].as_str().unwrap(),
         );
         for media in media_types {
-            for (counter, metric, statistic) in COUNTERS {
-                let raw = count(&queue["totals"][media][metric][statistic]);
-                let want = if *statistic == "sum" {
-                    raw / 1000.0
-                } else {
-                    raw
+            for direction in &groups {
+                let totals = match direction {
+                    None => &queue["totals"][media],
+                    Some(direction) => &queue["totalsByDirection"][media][direction],
                 };
-                let labels = [
-                    ("queue_id", id),
-                    ("queue", name),
-                    ("media_type", media.as_str()),
-                ];
-                // A series that never moved may be absent: that reads as 0.
-                let got = scrape.get(counter, &labels).unwrap_or(0.0);
-                if (got - want).abs() > 1e-6 {
-                    wrong.push(format!("{} = {got}, truth {want}", key(counter, &labels)));
+                for (counter, metric, statistic) in COUNTERS {
+                    let raw = count(&totals[metric][statistic]);
+                    let want = if *statistic == "sum" {
+                        raw / 1000.0
+                    } else {
+                        raw
+                    };
+                    let mut labels = vec![
+                        ("queue_id", id),
+                        ("queue", name),
+                        ("media_type", media.as_str()),
+                    ];
+                    labels.extend(direction.map(|d| ("direction", d)));
+                    // A series that never moved may be absent: that reads as 0.
+                    let got = scrape.get(counter, &labels).unwrap_or(0.0);
+                    if (got - want).abs() > 1e-6 {
+                        wrong.push(format!("{} = {got}, truth {want}", key(counter, &labels)));
+                    }
                 }
             }
         }
@@ -159,15 +191,25 @@ pub fn since_baseline(truth: &Value, baseline: &Value) -> Value {
             continue;
         };
         for (media, metrics) in queue["totals"].as_object_mut().into_iter().flatten() {
-            for (metric, stats) in metrics.as_object_mut().into_iter().flatten() {
-                for (statistic, value) in stats.as_object_mut().into_iter().flatten() {
-                    let before = count(&base["totals"][media][metric][statistic]);
-                    *value = serde_json::json!(count(value) - before);
-                }
+            take_off(metrics, &base["totals"][media]);
+        }
+        let by_direction = queue["totalsByDirection"].as_object_mut();
+        for (media, directions) in by_direction.into_iter().flatten() {
+            for (direction, metrics) in directions.as_object_mut().into_iter().flatten() {
+                take_off(metrics, &base["totalsByDirection"][media][direction]);
             }
         }
     }
     out
+}
+
+/// `metrics` (metric → statistic → value) less the same in `before`.
+fn take_off(metrics: &mut Value, before: &Value) {
+    for (metric, stats) in metrics.as_object_mut().into_iter().flatten() {
+        for (statistic, value) in stats.as_object_mut().into_iter().flatten() {
+            *value = serde_json::json!(count(value) - count(&before[metric][statistic]));
+        }
+    }
 }
 
 pub fn total_offered(truth: &Value) -> f64 {

@@ -5,7 +5,7 @@ use crate::aggregates::ConversationTotals;
 use crate::aggregates::test_support::{sample, support_metrics};
 use crate::genesys::model::AggregateDataContainer;
 use crate::genesys::time::parse_instant;
-use crate::metrics::Metrics;
+use crate::metrics::{ConversationGroup, Metrics};
 
 const HALF_HOUR: Duration = Duration::from_secs(1800);
 const WINDOW: Duration = Duration::from_secs(7200);
@@ -130,6 +130,33 @@ fn missing_unreadable_truncated_and_corrupt_states_are_told_apart() {
 }
 
 #[test]
+fn marks_split_by_direction_load_back_under_their_direction() {
+    let dir = tempfile::tempdir().unwrap();
+    let directed = identity().with_directions(&["outbound".into(), "inbound".into()]);
+    let store = StateStore::open(dir.path(), directed, WINDOW).unwrap();
+    let mut saved = ledger();
+    saved.watch(&["q1".into()], at("2026-11-25T09:40:00.000Z"));
+    saved.establish(&["q1".into()]);
+    for (direction, n) in [("inbound", 5), ("outbound", 2)] {
+        let group = ConversationGroup {
+            media_type: "voice",
+            direction: Some(direction),
+        };
+        saved.fold("q1", group, &offered(B1000, n).data);
+    }
+    let now = at("2026-11-25T10:10:00.000Z");
+    let bytes = store.encode(&saved, now);
+    assert!(String::from_utf8_lossy(&bytes).contains(r#""direction":"outbound""#));
+    store.write(&bytes).unwrap();
+    let mut loaded = ledger();
+    store.load_into(&mut loaded, now).unwrap();
+    assert_eq!(loaded, saved);
+    let undirected = StateStore::open(dir.path(), identity(), WINDOW).unwrap();
+    let refused = undirected.load_into(&mut ledger(), now).unwrap_err();
+    assert_eq!(refused.as_str(), "foreign", "{refused}");
+}
+
+#[test]
 fn a_state_of_other_settings_or_the_wrong_age_is_refused() {
     let saved = "2026-11-25T10:05:00.000Z";
     let other = |f: fn(&mut Identity)| {
@@ -152,6 +179,10 @@ fn a_state_of_other_settings_or_the_wrong_age_is_refused() {
                 i.counters.pop();
             }),
             "aggregates.metrics",
+        ),
+        (
+            other(|i| i.directions = vec!["inbound".into()]),
+            "directions",
         ),
     ] {
         assert_eq!(error.as_str(), "foreign");

@@ -57,6 +57,8 @@ pub(crate) struct Scenario {
     requests: Mutex<Vec<String>>,
     /// Predicates per analytics query, in arrival order.
     pub batches: Mutex<Vec<usize>>,
+    /// Every aggregates query received, whole.
+    pub aggregate_queries: Mutex<Vec<ConversationAggregationQuery>>,
     pub queues: Mutex<Vec<Queue>>,
     /// When set, the listing ignores `pageNumber` (always serving page 1) and reports this
     /// `pageCount`: a misbehaving server the client must not page forever.
@@ -75,6 +77,7 @@ impl Scenario {
             api_script: Mutex::default(),
             requests: Mutex::default(),
             batches: Mutex::default(),
+            aggregate_queries: Mutex::default(),
             queues: Mutex::default(),
             broken_paging: Mutex::default(),
             channels: Mutex::default(),
@@ -321,9 +324,13 @@ async fn aggregates(
     _: Gated,
     Json(query): Json<ConversationAggregationQuery>,
 ) -> Response {
-    let n = query.filter.as_ref().map_or(0, |f| f.predicates.len());
+    let n = query
+        .filter
+        .as_ref()
+        .map_or(0, |f| f.queue_id_values().count());
     s.batches.lock().unwrap().push(n);
-    let well_formed = query.group_by == ["queueId", "mediaType"]
+    s.aggregate_queries.lock().unwrap().push(query.clone());
+    let well_formed = query.group_by[..query.group_by.len().min(2)] == ["queueId", "mediaType"]
         && !query.metrics.is_empty()
         && query
             .metrics

@@ -446,6 +446,75 @@ async fn observations_for_250_queues_go_out_in_three_batches_of_at_most_100() {
 }
 
 #[tokio::test]
+async fn an_aggregates_query_filters_to_its_scope_and_groups_by_direction_only_when_asked() {
+    let scenario = Scenario::new();
+    let (client, _metrics) = fake::start(scenario.clone()).await;
+    let interval = "2026-11-25T08:00:00.000Z/2026-11-25T10:00:00.000Z";
+    let metrics = vec!["nOffered".to_owned()];
+    let scopes = [
+        AggregateScope::default(),
+        AggregateScope {
+            media_types: vec!["voice".into(), "email".into()],
+            directions: vec![],
+        },
+        AggregateScope {
+            media_types: vec!["voice".into()],
+            directions: vec!["outbound".into()],
+        },
+    ];
+    let queue_ids = ids(2);
+    for scope in &scopes {
+        let query = client.query_aggregates(interval, "PT30M", &queue_ids, scope, &metrics);
+        timeout(DEADLINE, query).await.unwrap().unwrap();
+    }
+    let sent: Vec<serde_json::Value> = scenario
+        .aggregate_queries
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|q| serde_json::to_value(q).unwrap())
+        .collect();
+    let queues = serde_json::json!({"type": "or", "predicates": [
+        {"type": "dimension", "dimension": "queueId", "value": "q-000"},
+        {"type": "dimension", "dimension": "queueId", "value": "q-001"}]});
+    let any_of = |dimension: &str, values: &[&str]| {
+        let predicates: Vec<_> = values
+            .iter()
+            .map(|v| serde_json::json!({"type": "dimension", "dimension": dimension, "value": v}))
+            .collect();
+        serde_json::json!({"type": "or", "predicates": predicates})
+    };
+    assert_eq!(sent[0]["filter"], queues);
+    assert_eq!(
+        sent[0]["groupBy"],
+        serde_json::json!(["queueId", "mediaType"])
+    );
+    assert_eq!(
+        sent[1]["filter"],
+        serde_json::json!({"type": "and", "clauses": [
+            queues, any_of("mediaType", &["voice", "email"])]})
+    );
+    assert_eq!(
+        sent[1]["groupBy"],
+        serde_json::json!(["queueId", "mediaType"])
+    );
+    assert_eq!(
+        sent[2]["filter"],
+        serde_json::json!({"type": "and", "clauses": [
+            queues, any_of("mediaType", &["voice"]), any_of("direction", &["outbound"])]})
+    );
+    assert_eq!(
+        sent[2]["groupBy"],
+        serde_json::json!(["queueId", "mediaType", "direction"])
+    );
+    assert_eq!(
+        *scenario.batches.lock().unwrap(),
+        [2, 2, 2],
+        "queues counted in clauses"
+    );
+}
+
+#[tokio::test]
 async fn an_aggregates_query_carries_at_most_100_queues_and_empty_bodies_read_as_no_results() {
     let scenario = Scenario::new();
     let (client, _metrics) = fake::start(scenario.clone()).await;
@@ -456,6 +525,7 @@ async fn an_aggregates_query_carries_at_most_100_queues_and_empty_bodies_read_as
             interval,
             "PT30M",
             &ids(100),
+            &AggregateScope::default(),
             &crate::genesys::model::AGGREGATE_METRICS
                 .iter()
                 .map(|m| (*m).to_owned())

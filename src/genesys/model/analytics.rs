@@ -3,9 +3,21 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// `{"type":"or","predicates":[…]}`: the only filter shape we send.
+/// `{"type":"or","predicates":[…]}` over queue ids, or `{"type":"and","clauses":[…]}` of such
+/// `or`s, one per dimension (queue ids, media types, directions).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct QueryFilter {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clauses: Vec<QueryClause>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub predicates: Vec<QueryPredicate>,
+}
+
+/// One `or` (or `and`) of predicates inside a filter.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct QueryClause {
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default)]
@@ -26,27 +38,73 @@ fn dimension_kind() -> String {
     "dimension".to_owned()
 }
 
+/// One `dimension` predicate per value.
+fn any_of<'a>(
+    dimension: &str,
+    values: impl IntoIterator<Item = &'a str>,
+    operator: Option<&str>,
+) -> Vec<QueryPredicate> {
+    values
+        .into_iter()
+        .map(|value| QueryPredicate {
+            kind: dimension_kind(),
+            dimension: dimension.to_owned(),
+            operator: operator.map(str::to_owned),
+            value: value.to_owned(),
+        })
+        .collect()
+}
+
 impl QueryFilter {
     /// An `or` over `queueId` predicates, one per queue.
     pub fn queue_ids<'a>(ids: impl IntoIterator<Item = &'a str>, operator: Option<&str>) -> Self {
         Self {
             kind: "or".to_owned(),
-            predicates: ids
-                .into_iter()
-                .map(|id| QueryPredicate {
-                    kind: dimension_kind(),
-                    dimension: "queueId".to_owned(),
-                    operator: operator.map(str::to_owned),
-                    value: id.to_owned(),
-                })
-                .collect(),
+            clauses: Vec::new(),
+            predicates: any_of("queueId", ids, operator),
         }
+    }
+
+    /// The queues `ids`, and of each of `dimensions` (name, values) one of its values: an `and`
+    /// of one `or` per dimension. Dimensions without values do not filter; with none left this
+    /// is [`QueryFilter::queue_ids`].
+    pub fn queues_where<'a>(
+        ids: impl IntoIterator<Item = &'a str>,
+        dimensions: &[(&str, &[String])],
+    ) -> Self {
+        let queues = Self::queue_ids(ids, None);
+        let others: Vec<QueryClause> = dimensions
+            .iter()
+            .filter(|(_, values)| !values.is_empty())
+            .map(|(dimension, values)| QueryClause {
+                kind: "or".to_owned(),
+                predicates: any_of(dimension, values.iter().map(String::as_str), None),
+            })
+            .collect();
+        if others.is_empty() {
+            return queues;
+        }
+        let queues = QueryClause {
+            kind: queues.kind,
+            predicates: queues.predicates,
+        };
+        Self {
+            kind: "and".to_owned(),
+            clauses: std::iter::once(queues).chain(others).collect(),
+            predicates: Vec::new(),
+        }
+    }
+
+    /// Every predicate, its own and its clauses'.
+    pub fn all_predicates(&self) -> impl Iterator<Item = &QueryPredicate> {
+        self.predicates
+            .iter()
+            .chain(self.clauses.iter().flat_map(|c| &c.predicates))
     }
 
     /// The queue ids this filter names, whatever the predicate order.
     pub fn queue_id_values(&self) -> impl Iterator<Item = &str> {
-        self.predicates
-            .iter()
+        self.all_predicates()
             .filter(|p| p.dimension == "queueId")
             .map(|p| p.value.as_str())
     }
@@ -138,7 +196,7 @@ pub struct QueueObservationDataContainer {
     pub data: Vec<ObservationMetricData>,
 }
 
-/// The dimensions of a result. Only the two we group by are typed; the rest are ignored.
+/// The dimensions of a result. Only those we group by are typed; the rest are ignored.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
 pub struct Group {
@@ -146,6 +204,9 @@ pub struct Group {
     pub queue_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
+    /// Only when the aggregates query groups by `direction` (the `directions` setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
