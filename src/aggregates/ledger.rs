@@ -115,7 +115,7 @@ impl Rejection {
     }
 }
 
-/// High-water marks of one (queue, media type) series within one bucket.
+/// High-water marks of one (queue, media type, direction) series within one bucket.
 pub(crate) type Marks = HashMap<ConversationCounter, f64>;
 
 /// Since when a queue is watched, and whether a successful poll has read its whole window.
@@ -132,7 +132,8 @@ impl Watch {
     }
 }
 
-/// High-water marks per bucket start, then per (queue id, media type), then per counter.
+/// High-water marks per bucket start, then per (queue id, media type, direction), then per
+/// counter.
 ///
 /// Keyed by bucket start first so that forgetting old buckets is one `split_off`.
 #[derive(Debug, Clone, PartialEq)]

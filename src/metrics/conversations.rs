@@ -19,8 +19,8 @@ impl Metrics {
     }
 
     /// Adds a ledger delta; `SumMillis` sources arrive in milliseconds and count in seconds.
-    /// The first delta of a (queue, media type) group creates its counters at 0 and waits for
-    /// a render to have shown them.
+    /// The first delta of a (queue, media type, direction) group creates its counters at 0 and
+    /// waits for a render to have shown them.
     pub fn add_conversations<'g>(
         &self,
         queue_id: &str,
@@ -47,9 +47,9 @@ impl Metrics {
         });
     }
 
-    /// Makes sure the (queue, media type) group's counters exist, at 0 if new: a group with
-    /// data in the window keeps its series through a restart, so Prometheus sees the reset
-    /// and a dashboard no gap.
+    /// Makes sure the (queue, media type, direction) group's counters exist, at 0 if new: a
+    /// group with data in the window keeps its series through a restart, so Prometheus sees
+    /// the reset and a dashboard no gap.
     pub fn ensure_conversation_group<'g>(
         &self,
         queue_id: &str,
