@@ -54,6 +54,12 @@ fn observation_results(
     query: &QueueObservationQuery,
 ) -> Result<Vec<QueueObservationDataContainer>, Failure> {
     let selected = selection(Some(&query.filter))?;
+    // NB: as upstream: queue observations have queueId and mediaType dimensions only.
+    if selected.directions.is_some() {
+        return Err(bad_request(
+            "queue observations cannot be filtered by direction",
+        ));
+    }
     let known = |m: &String| OBSERVATION_METRICS.contains(&m.as_str());
     if query.metrics.is_empty() || !query.metrics.iter().all(known) {
         return Err(bad_request("metrics must name known observation metrics"));
@@ -861,6 +867,14 @@ mod service_tests {
             .map(Option::unwrap_or_default)
             .sum();
         assert_eq!(offered_in(&body), voice_outbound);
+        let by_direction = json!({"filter": narrowed["filter"].clone(),
+            "metrics": ["oWaiting"]});
+        let refused = sim.post_json(&token, OBSERVATIONS, &by_direction).await;
+        assert_eq!(
+            refused.status(),
+            400,
+            "observations have no direction dimension"
+        );
         narrowed["filter"]["clauses"][1] = any_of("wrapUpCode", &["x"]);
         let refused = sim.post_json(&token, AGGREGATES, &narrowed).await;
         assert_eq!(refused.status(), 400, "a dimension it cannot filter by");
