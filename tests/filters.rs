@@ -8,7 +8,7 @@ use common::truth::{counter_mismatches_by_direction, since_baseline, total_offer
 use common::{Harness, eventually};
 use serde_json::Value;
 
-/// Runs traffic until `offered` conversations, pauses it, and waits for every counter of
+/// Runs traffic until both directions have had some, pauses it, and waits for every counter of
 /// `media_types` × `directions` to equal the truth; returns the last scrape's series.
 async fn counted_by_direction(seed: u64, media_types: &[&str], directions: &[&str]) -> Vec<String> {
     let config = genesys_exporter::sim::SimConfig::fast_for_tests(seed);

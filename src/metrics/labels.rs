@@ -215,9 +215,3 @@ impl<'a> From<&'a str> for ConversationGroup<'a> {
         }
     }
 }
-
-impl<'a> From<&'a String> for ConversationGroup<'a> {
-    fn from(media_type: &'a String) -> Self {
-        Self::from(media_type.as_str())
-    }
-}
