@@ -73,9 +73,11 @@ pub struct Settings {
     pub queue_refresh_interval: Duration,
     pub stream: StreamConfig,
     pub aggregates: AggregatesConfig,
-    /// Directory for the counter state (the bucket ledger), so that a restart counts the
-    /// conversations that happened while the exporter was down exactly once. Must be writable.
-    /// Default none: after a restart the counters start at 0 on a fresh baseline.
+    /// Directory for the counter state (the bucket ledger and each series' total), so that a
+    /// restart loses nothing: counters resume where they were shown and the conversations that
+    /// happened while the exporter was down are counted exactly once. Must be writable.
+    /// Default none: after a restart the counters start at 0 on a fresh baseline, losing the
+    /// downtime and what was shown after Prometheus's last scrape.
     pub state_dir: Option<PathBuf>,
     pub http: HttpConfig,
     pub tls: UpstreamTls,

@@ -2,7 +2,9 @@
 //! (one without a state directory, one with) through a restart with no traffic and a restart
 //! with traffic during the downtime, and `increase()` over the whole run must equal the
 //! simulator's ground truth: without state, less the downtime's conversations; with state,
-//! all of them, each once.
+//! all of them, each once. Then restarts under traffic at the worst moment, right after a
+//! save that moved a counter (SIGTERM and SIGKILL): with state, `increase()` of every counter
+//! series still equals the truth.
 
 mod common;
 
@@ -253,8 +255,13 @@ async fn increase_across_restarts_equals_the_ground_truth_with_and_without_state
     }
     for (job, previous) in jobs.iter().zip(&previous) {
         job.wait_scraped_new(&prometheus, *previous).await;
-        let zero: Totals = COUNTERS.iter().map(|(c, ..)| (*c, 0.0)).collect();
-        job.wait_counters(&prometheus, &zero).await;
+        // Without state a new process starts at 0; with state it resumes where it was.
+        let now = if job.name == "stateless" {
+            COUNTERS.iter().map(|(c, ..)| (*c, 0.0)).collect()
+        } else {
+            minus(&t1, &t0)
+        };
+        job.wait_counters(&prometheus, &now).await;
         let increases = job.increases(&prometheus).await;
         assert_totals(
             &format!("{} after a quiet restart", job.name),
@@ -281,7 +288,7 @@ async fn increase_across_restarts_equals_the_ground_truth_with_and_without_state
     let t3 = totals(&let_traffic_flow(&http, &base, Duration::from_secs(2)).await);
     let (stateless, stateful) = (&jobs[0], &jobs[1]);
     stateless.wait_counters(&prometheus, &minus(&t3, &t2)).await;
-    stateful.wait_counters(&prometheus, &minus(&t3, &t1)).await;
+    stateful.wait_counters(&prometheus, &minus(&t3, &t0)).await;
 
     let lived = plus(&minus(&t1, &t0), &minus(&t3, &t2));
     assert_totals(
@@ -297,6 +304,174 @@ async fn increase_across_restarts_equals_the_ground_truth_with_and_without_state
     let loaded = "genesys_exporter_state_loads_total{job=\"stateful\",result=\"loaded\"}";
     assert_eq!(prometheus.value(loaded, None).await, Some(1.0));
 
+    for process in processes {
+        process.stop().await;
+    }
+    cancel.cancel();
+}
+
+/// (counter, queue id, media type) → value: every counter series of a job.
+type SeriesTotals = BTreeMap<(&'static str, String, String), f64>;
+
+/// Every counter series' total in `truth`, less `baseline`'s.
+fn series_totals(truth: &Value, baseline: &Value) -> SeriesTotals {
+    let mut out = SeriesTotals::new();
+    for (queue, base) in truth["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(baseline["queues"].as_array().unwrap())
+    {
+        assert_eq!(queue["id"], base["id"]);
+        let id = queue["id"].as_str().unwrap();
+        for (media, metrics) in queue["totals"].as_object().unwrap() {
+            for (counter, metric, statistic, factor) in COUNTERS {
+                let value =
+                    |totals: &Value| common::truth::count(&totals[metric][statistic]) * factor;
+                let want = value(metrics) - value(&base["totals"][media]);
+                out.insert((*counter, id.to_owned(), media.clone()), want);
+            }
+        }
+    }
+    out
+}
+
+/// The sum of every high-water mark in the state file in `dir`: it grows with each save that
+/// moves a counter.
+fn saved_marks(dir: &std::path::Path) -> Option<f64> {
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("ledger.json")).ok()?).ok()?;
+    let buckets = state["buckets"].as_array()?;
+    let series = buckets
+        .iter()
+        .flat_map(|b| b["series"].as_array().into_iter().flatten());
+    let marks = series.flat_map(|s| s["marks"].as_object().into_iter().flat_map(|m| m.values()));
+    Some(marks.filter_map(Value::as_f64).sum())
+}
+
+/// Ends the process the moment a save moves its counters (read from the state file, as a
+/// render of `/metrics` would count as a scrape), long before Prometheus's next scrape.
+async fn end_right_after_a_save(process: ExporterProcess, dir: &std::path::Path, kill: bool) {
+    let mut before = None;
+    let deadline = tokio::time::Instant::now() + common::DEADLINE;
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no save moved a counter"
+        );
+        let now = saved_marks(dir);
+        if before.is_some() && now > before {
+            break;
+        }
+        before = now.or(before);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    if kill {
+        process.kill().await;
+    } else {
+        process.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_right_after_a_save_lose_nothing_and_count_nothing_twice_with_state() {
+    if !prometheus::available() {
+        return;
+    }
+    genesys_exporter::genesys::install_crypto_provider();
+    let cancel = CancellationToken::new();
+    let config = SimConfig {
+        reporting_lag: Duration::ZERO,
+        arrivals_per_minute: 600.0,
+        ..SimConfig::fast_for_tests(23)
+    };
+    let media_types = config.media_types.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = sim::start(config, listener, cancel.clone()).await.unwrap();
+    let http = reqwest::Client::new();
+    let base = sim.base_url.clone();
+    traffic(&http, &base, "pause").await;
+
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let job = |name: &'static str, dir: &tempfile::TempDir| {
+        let port = free_port();
+        let mut env = sim_env(&sim, port, &media_types);
+        let dir = dir.path().display().to_string();
+        env.push(("GENESYS_EXPORTER_STATE_DIR".into(), dir));
+        env.push((
+            "GENESYS_EXPORTER_AGGREGATES__STATE_FLUSH_INTERVAL".into(),
+            "200ms".into(),
+        ));
+        Job { name, port, env }
+    };
+    let jobs = [job("sigterm", &dirs[0]), job("sigkill", &dirs[1])];
+    let targets: Vec<(&str, String)> = jobs
+        .iter()
+        .map(|j| (j.name, format!("127.0.0.1:{}", j.port)))
+        .collect();
+    let prometheus = Prometheus::start(&targets).await;
+
+    let t0 = truth(&http, &base).await;
+    let mut processes = Vec::new();
+    for job in &jobs {
+        let process = job.spawn();
+        process.wait_ready().await;
+        processes.push(process);
+    }
+    for job in &jobs {
+        job.wait_scraped_new(&prometheus, None).await;
+    }
+
+    // Conversations flow from here to the end, through both restarts.
+    traffic(&http, &base, "resume").await;
+    for ((job, kill), dir) in jobs.iter().zip([false, true]).zip(&dirs) {
+        let previous = job.started(&prometheus).await;
+        let process = processes.remove(0);
+        end_right_after_a_save(process, dir.path(), kill).await;
+        processes.push(job.spawn());
+        job.wait_scraped_new(&prometheus, previous).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    traffic(&http, &base, "pause").await;
+    let want = series_totals(&truth(&http, &base).await, &t0);
+
+    let mut failures = Vec::new();
+    for job in &jobs {
+        // Settled: a whole poll after the pause, saved and shown, then scraped.
+        let polls = format!(
+            "genesys_exporter_aggregate_polls_total{{job=\"{}\",result=\"success\"}}",
+            job.name
+        );
+        let seen = prometheus.value(&polls, None).await.unwrap_or(0.0);
+        prometheus.wait_at_least(&polls, seen + 2.0).await;
+        let scrapes = format!("count_over_time(up{{job=\"{}\"}}[1h])", job.name);
+        let seen = prometheus.value(&scrapes, None).await.unwrap_or(0.0);
+        prometheus.wait_at_least(&scrapes, seen + 2.0).await;
+
+        let last = format!("timestamp(up{{job=\"{}\"}})", job.name);
+        let at = prometheus.value(&last, None).await.expect("scraped");
+        let mut wrong = Vec::new();
+        for ((counter, queue, media), value) in &want {
+            let query = format!(
+                "sum(increase({counter}{{job=\"{}\",queue_id=\"{queue}\",media_type=\"{media}\"}}[30m]))",
+                job.name
+            );
+            let got = prometheus.value(&query, Some(at)).await.unwrap_or(0.0);
+            if (got - value).abs() > 1e-6 {
+                wrong.push(format!("{counter}{{queue_id={queue},media_type={media}}}: increase {got}, truth {value}"));
+            }
+        }
+        eprintln!(
+            "{}: {} of {} counter series differ from the truth",
+            job.name,
+            wrong.len(),
+            want.len()
+        );
+        if !wrong.is_empty() {
+            failures.push(format!("{}:\n{}", job.name, wrong.join("\n")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     for process in processes {
         process.stop().await;
     }

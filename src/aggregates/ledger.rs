@@ -12,6 +12,10 @@
 //! value first seen for a bucket that began before watching began is recorded without being
 //! counted, until the queue's first successful poll has read the whole window. Otherwise a
 //! restart would count the window again, and Prometheus would read that as new conversations.
+//!
+//! Each series' increments add up to its **total**, the value its counters show once saved. The
+//! state file carries the totals beside the marks, so a restarted exporter resumes every counter
+//! where it was shown and Prometheus sees no reset (see `state.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -132,8 +136,19 @@ impl Watch {
     }
 }
 
+/// What one series has counted since its baseline: its deltas summed, per counter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeriesTotal {
+    /// In the upstream unit, like the marks.
+    pub values: Marks,
+    /// A scrape has shown the series (in this process, or in the one whose state was loaded),
+    /// so Prometheus holds a value for it and a restart may resume it at `values`. The ledger
+    /// only keeps it; the owner of the counters sets it.
+    pub shown: bool,
+}
+
 /// High-water marks per bucket start, then per (queue id, media type, direction), then per
-/// counter.
+/// counter; and each series' total.
 ///
 /// Keyed by bucket start first so that forgetting old buckets is one `split_off`.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +157,8 @@ pub struct Ledger {
     /// The counters folded (the configured metric set); other statistics are ignored.
     counters: Vec<ConversationCounter>,
     pub(crate) buckets: BTreeMap<DateTime<Utc>, HashMap<SeriesKey, Marks>>,
+    /// Every series that has been owed an increment; forgetting buckets keeps them.
+    pub(crate) totals: HashMap<SeriesKey, SeriesTotal>,
     /// The latest `forget_before` cutoff; buckets before it are refused from then on.
     pub(crate) forgotten_before: Option<DateTime<Utc>>,
     pub(crate) watched: HashMap<String, Watch>,
@@ -156,6 +173,7 @@ impl Ledger {
             granularity,
             counters,
             buckets: BTreeMap::new(),
+            totals: HashMap::new(),
             forgotten_before: None,
             watched: HashMap::new(),
         }
@@ -171,8 +189,9 @@ impl Ledger {
     }
 
     /// Makes `queue_ids` the watched set: a new queue is watched from `now` (its window so far
-    /// becomes its baseline); a queue that left is forgotten with its marks, so if it returns,
-    /// its counters start again at 0 on a new baseline. Returns whether the set changed.
+    /// becomes its baseline); a queue that left is forgotten with its marks and totals, so if
+    /// it returns, its counters start again at 0 on a new baseline. Returns whether the set
+    /// changed.
     pub fn watch(&mut self, queue_ids: &[String], now: DateTime<Utc>) -> bool {
         let before = self.watched.len();
         self.watched.retain(|id, _| queue_ids.contains(id));
@@ -190,7 +209,21 @@ impl Ledger {
             series.retain(|(queue, _, _), _| self.watched.contains_key(queue));
         }
         self.buckets.retain(|_, series| !series.is_empty());
+        self.totals
+            .retain(|(queue, _, _), _| self.watched.contains_key(queue));
         changed
+    }
+
+    /// The series' total, if it has been owed anything.
+    pub fn total(&self, key: &SeriesKey) -> Option<&SeriesTotal> {
+        self.totals.get(key)
+    }
+
+    /// Records that a scrape has shown the series.
+    pub fn mark_shown(&mut self, key: &SeriesKey) {
+        if let Some(total) = self.totals.get_mut(key) {
+            total.shown = true;
+        }
     }
 
     /// A successful poll read the whole window of `queue_ids`: from now on a value first seen
@@ -240,15 +273,16 @@ impl Ledger {
         };
         report.admitted += 1;
         let baseline = watch.is_baseline(start);
+        let key: SeriesKey = (
+            queue_id.to_owned(),
+            group.media_type.to_owned(),
+            group.direction.map(str::to_owned),
+        );
         let marks = self
             .buckets
             .entry(start)
             .or_default()
-            .entry((
-                queue_id.to_owned(),
-                group.media_type.to_owned(),
-                group.direction.map(str::to_owned),
-            ))
+            .entry(key.clone())
             .or_default();
         for entry in &bucket.metrics {
             let mut known = false;
@@ -274,6 +308,8 @@ impl Ledger {
                 }
                 let seen = seen.unwrap_or(0.0);
                 if value > seen {
+                    let total = self.totals.entry(key.clone()).or_default();
+                    *total.values.entry(counter).or_insert(0.0) += value - seen;
                     report.deltas.push(Delta {
                         queue_id: queue_id.to_owned(),
                         media_type: group.media_type.to_owned(),

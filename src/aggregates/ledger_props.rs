@@ -1,5 +1,6 @@
 //! Property tests for the ledger: whatever order, repetition or lag snapshots arrive in, the
-//! counters end at the per-bucket maxima, never decrease, and never count a bucket twice.
+//! counters end at the per-bucket maxima, never decrease, and never count a bucket twice; each
+//! series' total is its increments summed.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -154,6 +155,22 @@ proptest! {
                 map.iter().filter(|(_, v)| **v > 0.0).map(|(k, v)| (k.clone(), *v)).collect()
             };
             prop_assert_eq!(nonzero(&totals), nonzero(&maxima));
+            // Each series' total, which a restart resumes at, is its increments summed.
+            for queue in QUEUES {
+                for counter in [ConversationCounter::Offered, ConversationCounter::Handled, ConversationCounter::HandleSeconds] {
+                    let summed: f64 = totals
+                        .iter()
+                        .filter(|((_, q, c), _)| q == queue && *c == counter)
+                        .map(|(_, v)| v)
+                        .sum();
+                    let key = (queue.to_owned(), "voice".to_owned(), None);
+                    let total = ledger
+                        .total(&key)
+                        .and_then(|t| t.values.get(&counter).copied())
+                        .unwrap_or(0.0);
+                    prop_assert_eq!(total, summed, "{} {:?}", queue, counter);
+                }
+            }
             prop_assert!(ledger.bucket_count() <= BUCKETS - cutoff);
         }
     }

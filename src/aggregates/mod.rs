@@ -11,22 +11,24 @@ mod ledger_props;
 pub mod poller;
 pub mod state;
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::genesys::model::AggregateDataContainer;
 use crate::metrics::{ConversationGroup, Metrics};
-use ledger::{Delta, Ledger};
+use ledger::{Ledger, Marks, SeriesKey};
 use state::{LoadError, StateStore};
 
 /// The ledger plus the counters it feeds; shared by the poller and the stream supervisor
 /// (whose running 30-minute totals feed the same ledger).
 ///
-/// With a state store, increments become visible only once the marks that produced them are
-/// on disk: a crash can then lose a few increments, but a restart never counts one twice.
+/// The counters show each series' total as the ledger keeps it. With a state store, a total
+/// shows only once it is on disk, so whatever a scrape has shown, a restart resumes at least
+/// there: a crash loses nothing and never counts a conversation twice.
 pub struct ConversationTotals {
     inner: Mutex<Inner>,
     metrics: Arc<Metrics>,
@@ -37,8 +39,13 @@ pub struct ConversationTotals {
 
 struct Inner {
     ledger: Ledger,
-    /// Increments waiting for the next save (only with a store).
-    staged: Vec<Delta>,
+    /// Series whose totals moved since the counters last showed them (with a store: waiting
+    /// for the next save). One entry per series, however many increments.
+    unpublished: HashSet<SeriesKey>,
+    /// Totals loaded from the state that the counters do not show yet: their queues were not
+    /// being monitored when the state loaded. Taken over by the first fold or watch of their
+    /// queue, or by a save.
+    resumed: HashMap<SeriesKey, Marks>,
     /// The ledger changed since the last save.
     dirty: bool,
 }
@@ -51,7 +58,8 @@ impl ConversationTotals {
         Self {
             inner: Mutex::new(Inner {
                 ledger,
-                staged: Vec::new(),
+                unpublished: HashSet::new(),
+                resumed: HashMap::new(),
                 dirty: false,
             }),
             metrics,
@@ -61,7 +69,7 @@ impl ConversationTotals {
     }
 
     /// Like [`ConversationTotals::new`], persisted in `store`, whose state (if it is a valid
-    /// baseline at `now`) is where counting resumes.
+    /// baseline at `now`) is where counting resumes, every counter at its saved total.
     pub fn with_store(
         metrics: Arc<Metrics>,
         granularity: Duration,
@@ -73,11 +81,18 @@ impl ConversationTotals {
         let path = store.path().display().to_string();
         match &result {
             Ok(()) => {
-                let ledger = &totals.lock().ledger;
+                let inner = &mut *totals.lock();
+                inner.resumed = inner
+                    .ledger
+                    .totals
+                    .iter()
+                    .map(|(key, total)| (key.clone(), total.values.clone()))
+                    .collect();
                 info!(
                     %path,
-                    queues = ledger.watched.len(),
-                    buckets = ledger.bucket_count(),
+                    queues = inner.ledger.watched.len(),
+                    buckets = inner.ledger.bucket_count(),
+                    series = inner.resumed.len(),
                     "counter state loaded: counting resumes where it stopped"
                 );
             }
@@ -104,7 +119,7 @@ impl ConversationTotals {
     }
 
     /// Folds one group's buckets into the counters; returns how many counter increments it
-    /// owes (applied now, or at the next save with a store).
+    /// owes (shown now, or at the next save with a store).
     ///
     /// Groups of unmonitored queues and media types outside the allow-list never reach the
     /// ledger, so they cannot grow its memory or the label set.
@@ -125,16 +140,26 @@ impl ConversationTotals {
         if !self.metrics.is_monitored(queue_id) || !self.metrics.knows_conversation_group(group) {
             return 0;
         }
-        let (report, apply_now) = {
+        let key: SeriesKey = (
+            queue_id.to_owned(),
+            media_type.to_owned(),
+            group.direction.map(str::to_owned),
+        );
+        let report = {
             let mut inner = self.lock();
             let report = inner.ledger.fold(queue_id, group, &container.data);
             inner.dirty |= report.baselined > 0 || !report.deltas.is_empty();
-            if self.store.is_some() {
-                inner.staged.extend(report.deltas.iter().cloned());
-                (report, false)
-            } else {
-                (report, true)
+            let resumed = self.resume(&mut inner, &key);
+            if !resumed && report.admitted > 0 {
+                self.metrics.ensure_conversation_group(queue_id, group);
             }
+            if !report.deltas.is_empty() {
+                inner.unpublished.insert(key);
+                if self.store.is_none() {
+                    self.publish_unpublished(&mut inner);
+                }
+            }
+            report
         };
         for (reason, n) in report.rejected() {
             self.metrics.aggregate_buckets_rejected(reason, n);
@@ -160,23 +185,30 @@ impl ConversationTotals {
                 "aggregate data not counted"
             );
         }
-        if report.admitted > 0 {
-            self.metrics.ensure_conversation_group(queue_id, group);
-        }
         if let Some(target) = report.service_level_target {
             self.metrics
                 .set_service_level_target(queue_id, media_type, target);
         }
-        if apply_now {
-            self.apply(&report.deltas);
-        }
         report.deltas.len()
     }
 
-    /// Makes `queue_ids` the counted set: new queues start at 0 on a baseline taken from `now`.
+    /// Makes `queue_ids` the counted set: new queues start at 0 on a baseline taken from `now`;
+    /// loaded series of these queues resume at their saved totals.
     pub fn watch(&self, queue_ids: &[String], now: DateTime<Utc>) {
         let mut inner = self.lock();
         inner.dirty |= inner.ledger.watch(queue_ids, now);
+        let ledger = &inner.ledger;
+        let departed: Vec<SeriesKey> = (inner.resumed.keys())
+            .filter(|key| ledger.total(key).is_none())
+            .cloned()
+            .collect();
+        for key in departed {
+            inner.resumed.remove(&key);
+        }
+        let keys: Vec<SeriesKey> = inner.resumed.keys().cloned().collect();
+        for key in keys {
+            self.resume(&mut inner, &key);
+        }
     }
 
     /// A successful poll read the whole window of `queue_ids`.
@@ -195,28 +227,51 @@ impl ConversationTotals {
 
     /// Whether a save would write anything.
     pub fn has_unsaved(&self) -> bool {
+        if self.store.is_none() {
+            return false;
+        }
         let inner = self.lock();
-        self.store.is_some() && (inner.dirty || !inner.staged.is_empty())
+        inner.dirty || (inner.unpublished.iter()).any(|key| self.is_shown(&inner.ledger, key))
     }
 
-    /// Writes the ledger to the store (if any), then makes the increments it covers visible.
-    /// A failed write is logged and counted; the increments are shown anyway, because
-    /// counters that freeze on a full disk would hide the contact centre.
+    /// Writes the ledger to the store (if any), then shows the totals it holds of series a
+    /// scrape has shown.
+    ///
+    /// A series no scrape has shown yet shows its zeros only: its totals wait until a save
+    /// has recorded that its zeros were shown. So a restart resumes a series at its total
+    /// only if Prometheus may hold a value for it, and through its zeros only if Prometheus
+    /// holds at most those.
+    ///
+    /// A failed write is logged and counted, and the totals are shown anyway, because
+    /// counters that freeze on a full disk would hide the contact centre; the state file it
+    /// could not replace is removed instead, since a restart resuming below what was shown
+    /// would read to Prometheus as a reset and count it all again.
     pub async fn save(&self, now: DateTime<Utc>) {
         let Some(store) = &self.store else {
             return;
         };
         let _order = self.saving.lock().await;
-        let (bytes, staged) = {
+        let (bytes, due) = {
             let mut inner = self.lock();
-            if !inner.dirty && inner.staged.is_empty() {
+            self.note_shown(&mut inner.ledger);
+            let due: Vec<SeriesKey> = (inner.unpublished.iter())
+                .filter(|key| inner.ledger.total(key).is_some_and(|total| total.shown))
+                .cloned()
+                .collect();
+            if !inner.dirty && due.is_empty() {
                 return;
             }
             inner.dirty = false;
-            (
-                store.encode(&inner.ledger, now),
-                std::mem::take(&mut inner.staged),
-            )
+            let bytes = store.encode(&inner.ledger, now);
+            // NB: what shows after the write is what it wrote, not totals moved since.
+            let due: Vec<(SeriesKey, Marks)> = (due.into_iter())
+                .filter_map(|key| {
+                    inner.unpublished.remove(&key);
+                    let values = inner.ledger.total(&key)?.values.clone();
+                    Some((key, values))
+                })
+                .collect();
+            (bytes, due)
         };
         let writer = store.clone();
         let written = tokio::task::spawn_blocking(move || writer.write(&bytes)).await;
@@ -226,29 +281,102 @@ impl ConversationTotals {
             Err(e) => Some(e.to_string()),
         };
         if let Some(error) = &error {
-            warn!(path = %store.path().display(), %error, "could not write the counter state");
+            let path = store.path().display();
+            match store.discard() {
+                Ok(()) => warn!(
+                    %path, %error,
+                    "could not write the counter state; removed the previous one, so a restart \
+                     now starts on a fresh baseline"
+                ),
+                Err(discard) => error!(
+                    %path, %error, %discard,
+                    "could not write the counter state, nor remove the previous one: a restart \
+                     now would resume below the counters shown and count them again"
+                ),
+            }
             self.lock().dirty = true;
         }
         self.metrics.state_written(error.is_none(), now.timestamp());
-        self.apply(&staged);
-    }
-
-    fn apply(&self, deltas: &[Delta]) {
-        for delta in deltas {
-            let group = ConversationGroup {
-                media_type: &delta.media_type,
-                direction: delta.direction.as_deref(),
-            };
-            self.metrics
-                .add_conversations(&delta.queue_id, group, delta.counter, delta.amount);
+        let mut inner = self.lock();
+        for (key, values) in due {
+            self.show(&mut inner, &key, values);
         }
     }
 
+    /// Shows `values` as the series' counters. Called under the lock, so totals reach the
+    /// counters in the order they were taken and a series never shows an older one after a
+    /// newer.
+    fn show(&self, inner: &mut Inner, key: &SeriesKey, values: Marks) {
+        inner.resumed.remove(key);
+        let shown = inner.ledger.total(key).is_some_and(|total| total.shown);
+        let (queue_id, group) = group_of(key);
+        self.metrics
+            .set_conversation_totals(queue_id, group, values, shown);
+    }
+
+    /// Shows the series' loaded total if the counters do not show it yet; returns whether it
+    /// did.
+    fn resume(&self, inner: &mut Inner, key: &SeriesKey) -> bool {
+        let Some(values) = inner.resumed.remove(key) else {
+            return false;
+        };
+        if inner.ledger.total(key).is_some_and(|total| total.shown) {
+            self.show(inner, key, values);
+        } else {
+            // NB: no scrape had shown it, so its zeros come first, as for a new series.
+            let (queue_id, group) = group_of(key);
+            self.metrics.ensure_conversation_group(queue_id, group);
+            inner.unpublished.insert(key.clone());
+        }
+        true
+    }
+
+    /// Whether a scrape has shown the series: recorded in the ledger, or seen now.
+    fn is_shown(&self, ledger: &Ledger, key: &SeriesKey) -> bool {
+        let (queue_id, group) = group_of(key);
+        ledger.total(key).is_some_and(|total| total.shown)
+            || self.metrics.conversation_group_shown(queue_id, group)
+    }
+
+    /// Without a store: shows every moved total at once.
+    fn publish_unpublished(&self, inner: &mut Inner) {
+        for key in std::mem::take(&mut inner.unpublished) {
+            if let Some(total) = inner.ledger.total(&key) {
+                let values = total.values.clone();
+                self.show(inner, &key, values);
+            }
+        }
+    }
+
+    /// Records in the ledger which series a scrape has shown since, so the state says which
+    /// a restart may resume where they were.
+    fn note_shown(&self, ledger: &mut Ledger) {
+        let unshown: Vec<SeriesKey> = (ledger.totals.iter())
+            .filter(|(_, total)| !total.shown)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in unshown {
+            let (queue_id, group) = group_of(&key);
+            if self.metrics.conversation_group_shown(queue_id, group) {
+                ledger.mark_shown(&key);
+            }
+        }
+    }
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // NB: the ledger stays consistent even if a holder panicked (each mark is one store),
         // so a poisoned lock is still safe to use.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The queue id and counter group of a ledger series.
+fn group_of(key: &SeriesKey) -> (&str, ConversationGroup<'_>) {
+    let (queue_id, media_type, direction) = key;
+    let group = ConversationGroup {
+        media_type,
+        direction: direction.as_deref(),
+    };
+    (queue_id, group)
 }
 
 /// Fixtures the aggregates tests share.

@@ -1,6 +1,12 @@
 //! The ledger's state file (`state_dir`): what the counters already counted, so that a
 //! restarted exporter counts the conversations that happened while it was down exactly once.
 //!
+//! It also carries each counter series' total, the value its counters show once saved, so a
+//! restarted exporter resumes every counter where it was rather than at 0: Prometheus then sees
+//! no reset, and what was shown after its last scrape is still counted. Increments show only
+//! once saved, so a resumed total is never below a value already shown. A state written before
+//! totals were saved (version 1) still loads; its counters start at 0.
+//!
 //! A state is only a baseline if it describes the same counting: the same org (client id and
 //! API base), granularity and metric set, saved no longer ago than the window and not in the
 //! future. Anything else — missing, unreadable, truncated, corrupt, foreign, expired, from the
@@ -18,11 +24,13 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ledger::{Ledger, Marks, SeriesKey, Watch};
+use super::ledger::{Ledger, Marks, SeriesKey, SeriesTotal, Watch};
 use crate::metrics::ConversationCounter;
 
 const FORMAT: &str = "genesys-exporter-ledger";
-const VERSION: u32 = 1;
+/// Version 2 added the series' totals; version 1 states load without them.
+const VERSION: u32 = 2;
+const VERSIONS_READ: [u32; 2] = [1, 2];
 const FILE_NAME: &str = "ledger.json";
 /// Clock skew between the host that wrote a state and the one reading it that is tolerated.
 const FUTURE_TOLERANCE: TimeDelta = TimeDelta::seconds(60);
@@ -113,6 +121,9 @@ struct StateFile {
     forgotten_before: Option<DateTime<Utc>>,
     queues: BTreeMap<String, QueueState>,
     buckets: Vec<BucketState>,
+    /// Absent in version 1.
+    #[serde(default)]
+    totals: Vec<TotalState>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -138,6 +149,19 @@ struct SeriesState {
     direction: Option<String>,
     /// Counter name → high-water mark in the upstream unit.
     marks: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TotalState {
+    queue: String,
+    media: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    direction: Option<String>,
+    /// Whether a scrape had shown the series.
+    shown: bool,
+    /// Counter name → the series' increments summed, in the upstream unit.
+    values: BTreeMap<String, f64>,
 }
 
 /// The state file of one exporter.
@@ -187,9 +211,9 @@ impl StateStore {
     }
 
     fn check(&self, state: &StateFile, now: DateTime<Utc>) -> Result<(), LoadError> {
-        if state.format != FORMAT || state.version != VERSION {
+        if state.format != FORMAT || !VERSIONS_READ.contains(&state.version) {
             return Err(LoadError::Corrupt(format!(
-                "format {} version {}, expected {FORMAT} version {VERSION}",
+                "format {} version {}, expected {FORMAT} version {VERSION} or older",
                 state.format, state.version
             )));
         }
@@ -248,14 +272,26 @@ impl StateStore {
                         queue: queue.clone(),
                         media: media.clone(),
                         direction: direction.clone(),
-                        marks: marks
-                            .iter()
-                            .map(|(counter, value)| (counter.name().to_owned(), *value))
-                            .collect(),
+                        marks: by_name(marks),
                     })
                     .collect(),
             })
             .collect();
+        let mut totals: Vec<TotalState> = ledger
+            .totals
+            .iter()
+            .map(|((queue, media, direction), total)| TotalState {
+                queue: queue.clone(),
+                media: media.clone(),
+                direction: direction.clone(),
+                shown: total.shown,
+                values: by_name(&total.values),
+            })
+            .collect();
+        // NB: sorted, so an unchanged ledger writes the same bytes.
+        totals.sort_by(|a, b| {
+            (&a.queue, &a.media, &a.direction).cmp(&(&b.queue, &b.media, &b.direction))
+        });
         let state = StateFile {
             format: FORMAT.to_owned(),
             version: VERSION,
@@ -264,9 +300,18 @@ impl StateStore {
             forgotten_before: ledger.forgotten_before,
             queues,
             buckets,
+            totals,
         };
         // NB: a map of strings and numbers always serializes.
         serde_json::to_vec(&state).unwrap_or_default()
+    }
+
+    /// Removes the state file, as a state older than the counters shown is worse than none.
+    pub fn discard(&self) -> std::io::Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Replaces the state file with `bytes`: temporary file, fsync, rename, fsync of the
@@ -276,35 +321,60 @@ impl StateStore {
     }
 }
 
-fn restore(ledger: &mut Ledger, state: StateFile) -> Result<(), LoadError> {
-    let counter_of = |name: &str| {
-        ConversationCounter::ALL
+fn by_name(marks: &Marks) -> BTreeMap<String, f64> {
+    marks
+        .iter()
+        .map(|(counter, value)| (counter.name().to_owned(), *value))
+        .collect()
+}
+
+/// `values` by counter, each a finite amount of at least 0; `what` names them in an error.
+fn by_counter(values: BTreeMap<String, f64>, what: &str) -> Result<Marks, LoadError> {
+    let mut marks = Marks::new();
+    for (name, value) in values {
+        if !value.is_finite() || value < 0.0 {
+            return Err(LoadError::Corrupt(format!("{what} {name} = {value}")));
+        }
+        let counter = ConversationCounter::ALL
             .into_iter()
             .find(|c| c.name() == name)
-            .ok_or_else(|| LoadError::Corrupt(format!("unknown counter {name}")))
+            .ok_or_else(|| LoadError::Corrupt(format!("unknown counter {name}")))?;
+        marks.insert(counter, value);
+    }
+    Ok(marks)
+}
+
+fn restore(ledger: &mut Ledger, state: StateFile) -> Result<(), LoadError> {
+    let watched = |queue: &str, what: &str| {
+        if state.queues.contains_key(queue) {
+            Ok(())
+        } else {
+            Err(LoadError::Corrupt(format!(
+                "{what} for queue {queue} that is not watched"
+            )))
+        }
     };
     let mut buckets = BTreeMap::new();
     for bucket in state.buckets {
         let mut series: HashMap<SeriesKey, Marks> = HashMap::new();
         for one in bucket.series {
-            if !state.queues.contains_key(&one.queue) {
-                return Err(LoadError::Corrupt(format!(
-                    "marks for queue {} that is not watched",
-                    one.queue
-                )));
-            }
-            let mut marks = Marks::new();
-            for (name, value) in one.marks {
-                if !value.is_finite() || value < 0.0 {
-                    return Err(LoadError::Corrupt(format!("mark {name} = {value}")));
-                }
-                marks.insert(counter_of(&name)?, value);
-            }
+            watched(&one.queue, "marks")?;
+            let marks = by_counter(one.marks, "mark")?;
             series.insert((one.queue, one.media, one.direction), marks);
         }
         buckets.insert(bucket.start, series);
     }
+    let mut totals = HashMap::new();
+    for one in state.totals {
+        watched(&one.queue, "totals")?;
+        let total = SeriesTotal {
+            values: by_counter(one.values, "total")?,
+            shown: one.shown,
+        };
+        totals.insert((one.queue, one.media, one.direction), total);
+    }
     ledger.buckets = buckets;
+    ledger.totals = totals;
     ledger.forgotten_before = state.forgotten_before;
     ledger.watched = state
         .queues

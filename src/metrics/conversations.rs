@@ -3,13 +3,18 @@
 //! Prometheus takes the first sample of a series as its base: a counter series that appears
 //! already at 3 hides those 3 conversations from `increase()`, and a restarted exporter whose
 //! counter jumps from 0 straight past its old value is not even seen to reset. So a (queue,
-//! media type) group's counters appear at 0, and what they owe is held back until at least one
-//! render of `/metrics` has shown those zeros. A media type a queue has never had costs no
-//! series at all.
+//! media type) group's counters appear at 0, and the totals it is given are held back until at
+//! least one render of `/metrics` has shown those zeros. A media type a queue has never had
+//! costs no series at all.
+//!
+//! The counters are set to totals, not incremented: the producer (the ledger's owner) decides
+//! what a series has counted, and a restarted exporter resumes a series Prometheus already
+//! holds at its saved total instead of 0. What is held back is one total per group, however
+//! many increments arrive before a render, so it never grows without a scrape.
 
 use std::sync::atomic::Ordering;
 
-use super::store::{CounterGroup, MediaGroup};
+use super::store::CounterGroup;
 use super::{ConversationCounter, ConversationGroup, Metrics, Statistic, queues};
 
 impl Metrics {
@@ -18,93 +23,132 @@ impl Metrics {
         &self.counters
     }
 
-    /// Adds a ledger delta; `SumMillis` sources arrive in milliseconds and count in seconds.
-    /// The first delta of a (queue, media type, direction) group creates its counters at 0 and
-    /// waits for a render to have shown them.
-    pub fn add_conversations<'g>(
+    /// Sets the (queue, media type, direction) group's counters to `totals` (in the upstream
+    /// unit: `SumMillis` sources arrive in milliseconds and count in seconds; a counter not
+    /// given reads 0). Counters outside the metric set and groups outside the allow-lists
+    /// are ignored.
+    ///
+    /// A group created here appears first at 0, the totals held back until a render has
+    /// shown those zeros, unless `shown_before`: a scrape of an earlier process showed the
+    /// series, so Prometheus holds a value for it and the group resumes at `totals` at once.
+    /// Either way, later totals wait until a render has shown the group's first values.
+    pub fn set_conversation_totals<'g>(
         &self,
         queue_id: &str,
         group: impl Into<ConversationGroup<'g>>,
-        counter: ConversationCounter,
-        delta: f64,
+        totals: impl IntoIterator<Item = (ConversationCounter, f64)>,
+        shown_before: bool,
     ) {
-        let Some(index) = self.counters.iter().position(|c| *c == counter) else {
-            return;
-        };
-        if delta <= 0.0 {
-            return;
+        let mut values = vec![0.0; self.counters.len()];
+        for (counter, total) in totals {
+            let Some(index) = self.counters.iter().position(|c| *c == counter) else {
+                continue;
+            };
+            values[index] = match counter.source().1 {
+                Statistic::SumMillis => total / 1000.0,
+                Statistic::Count | Statistic::Numerator | Statistic::Denominator => total,
+            };
         }
-        let value = match counter.source().1 {
-            Statistic::SumMillis => delta / 1000.0,
-            Statistic::Count | Statistic::Numerator | Statistic::Denominator => delta,
-        };
-        self.with_counter_group(queue_id, group.into(), |counters| {
-            if self.zeros_shown(counters) {
-                counters.values[index] += value;
-            } else {
-                counters.pending.push((index, value));
+        self.with_counter_slot(queue_id, group.into(), |slot| match slot {
+            Some(counters) if self.first_values_shown(counters) => {
+                counters.values = values;
+                counters.pending = None;
+            }
+            Some(counters) => counters.pending = Some(values),
+            None if shown_before => *slot = Some(self.new_counter_group(values)),
+            None => {
+                let zeros = vec![0.0; values.len()];
+                let counters = slot.insert(self.new_counter_group(zeros));
+                counters.pending = Some(values);
             }
         });
     }
 
     /// Makes sure the (queue, media type, direction) group's counters exist, at 0 if new: a
     /// group with data in the window keeps its series through a restart, so Prometheus sees
-    /// the reset and a dashboard no gap.
+    /// no gap.
     pub fn ensure_conversation_group<'g>(
         &self,
         queue_id: &str,
         group: impl Into<ConversationGroup<'g>>,
     ) {
-        self.with_counter_group(queue_id, group.into(), |_| {});
+        self.with_counter_slot(queue_id, group.into(), |slot| {
+            if slot.is_none() {
+                *slot = Some(self.new_counter_group(vec![0.0; self.counters.len()]));
+            }
+        });
     }
 
-    /// Runs `write` on the counters of the queue's `group`, created at 0 if needed; groups
-    /// outside the allow-lists are ignored.
-    fn with_counter_group(
+    /// Whether a finished render has shown the group's counters (so a restart may resume
+    /// them where they were); `false` for a group that does not exist.
+    pub fn conversation_group_shown<'g>(
+        &self,
+        queue_id: &str,
+        group: impl Into<ConversationGroup<'g>>,
+    ) -> bool {
+        let group = group.into();
+        let (Some(slot), Some(index)) = (
+            self.direction_slot(group.direction),
+            self.media_index(group.media_type),
+        ) else {
+            return false;
+        };
+        self.with_queue(queue_id, |entry| {
+            let media = entry.media.get(index)?.as_ref()?;
+            let counters = media.counters.get(slot)?.as_ref()?;
+            Some(self.first_values_shown(counters))
+        })
+        .flatten()
+        .unwrap_or(false)
+    }
+
+    /// Runs `write` on the slot of the queue's `group` counters (`None` until created);
+    /// groups outside the allow-lists are ignored.
+    fn with_counter_slot(
         &self,
         queue_id: &str,
         group: ConversationGroup<'_>,
-        write: impl FnOnce(&mut CounterGroup),
+        write: impl FnOnce(&mut Option<CounterGroup>),
     ) {
         let Some(slot) = self.direction_slot(group.direction) else {
             return;
         };
         self.with_media_group(queue_id, group.media_type, true, |media| {
-            write(self.counter_group(media, slot));
+            if media.counters.len() <= slot {
+                media.counters.resize_with(slot + 1, || None);
+            }
+            write(&mut media.counters[slot]);
         });
     }
 
-    /// Whether a finished render has shown the group's zeros: every render numbered from its
-    /// creation on writes it, and writes it after its creation.
-    fn zeros_shown(&self, counters: &CounterGroup) -> bool {
+    /// Whether a finished render has shown the group's first values: every render numbered
+    /// from its creation on writes it, and writes it after its creation.
+    fn first_values_shown(&self, counters: &CounterGroup) -> bool {
         counters.created_at_render < self.renders_finished.load(Ordering::SeqCst)
     }
 
-    /// The media group's counters of direction `slot`, created now at 0 if needed.
-    fn counter_group<'g>(&self, group: &'g mut MediaGroup, slot: usize) -> &'g mut CounterGroup {
-        if group.counters.len() <= slot {
-            group.counters.resize_with(slot + 1, || None);
-        }
-        group.counters[slot].get_or_insert_with(|| CounterGroup {
-            values: vec![0.0; self.counters.len()],
-            // NB: read under the queue's lock, which a render takes to write the queue: any
-            // render counted from here on writes the queue after this, so shows the zeros.
+    /// A group whose first values are `values`.
+    fn new_counter_group(&self, values: Vec<f64>) -> CounterGroup {
+        CounterGroup {
+            values,
+            // NB: called under the queue's lock, which a render takes to write the queue: any
+            // render counted from here on writes the queue after this, so shows the values.
             created_at_render: self.renders.load(Ordering::SeqCst),
-            pending: Vec::new(),
-        })
+            pending: None,
+        }
     }
 
-    /// Applies the held increments of groups whose zeros a finished render has shown.
+    /// Shows the held totals of groups whose first values a finished render has shown.
     pub(super) fn release_pending_conversations(&self) {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         for entry in queues.values() {
             let mut entry = queues::lock(entry);
             let groups = entry.media.iter_mut().flatten();
             for counters in groups.flat_map(|g| g.counters.iter_mut().flatten()) {
-                if self.zeros_shown(counters) {
-                    for (index, value) in counters.pending.drain(..) {
-                        counters.values[index] += value;
-                    }
+                if self.first_values_shown(counters)
+                    && let Some(values) = counters.pending.take()
+                {
+                    counters.values = values;
                 }
             }
         }

@@ -27,7 +27,7 @@ pub struct ScrapeParts<M: Deref<Target = Metrics>> {
 }
 
 impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
-    /// Starts a scrape at `now_ms`: held counter increments whose zeros a finished scrape has
+    /// Starts a scrape at `now_ms`: held counter totals whose first values a finished scrape has
     /// shown are released and staleness is swept first, so this scrape shows both.
     pub fn new(metrics: M, now_ms: i64) -> Self {
         let render = metrics.renders.fetch_add(1, Ordering::SeqCst);

@@ -167,16 +167,17 @@ pub(super) struct RenderContext<'a> {
     pub(super) render: u64,
 }
 
-/// The counters of one (queue, media type) group, which exist once it has had conversations.
+/// The counters of one (queue, media type, direction) group, which exist once it has had
+/// conversations.
 #[derive(Debug, Clone)]
 pub(super) struct CounterGroup {
     /// In exported units, one per counter of the configured metric set.
     pub(super) values: Vec<f64>,
-    /// The render count when the group was created; its increments wait until a render has
-    /// shown its zeros (see `conversations.rs`).
+    /// The render count when the group was created; later totals wait until a render has
+    /// shown its first values (see `conversations.rs`).
     pub(super) created_at_render: u64,
-    /// Increments held back until then: (counter index, value).
-    pub(super) pending: Vec<(usize, f64)>,
+    /// The latest totals held back until then.
+    pub(super) pending: Option<Vec<f64>>,
 }
 
 /// One media type of a queue, present once the queue has had something of it.

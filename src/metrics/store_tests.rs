@@ -114,19 +114,15 @@ fn the_store_renders_what_the_prometheus_crate_renders_series_by_series() {
     metrics.apply_snapshot("q1", 1_000.0, &busy_snapshot(3));
     metrics.set_interactions("q1", "chat", InteractionState::Alerting, 1);
     metrics.set_longest_waiting("q2", "email", Some(1_020_000));
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 7.0);
-    metrics.add_conversations(
-        "q2",
-        "callback",
-        ConversationCounter::HandleSeconds,
-        1_234.5,
-    );
+    metrics.set_conversation_totals("q1", "voice", [(ConversationCounter::Offered, 7.0)], false);
+    let handle = [(ConversationCounter::HandleSeconds, 1_234.5)];
+    metrics.set_conversation_totals("q2", "callback", handle, false);
     metrics.set_service_level_target("q1", "voice", 0.8);
     metrics.set_users_in_status("q3", "IDLE", 2);
     metrics.apply_snapshot("q4", 1_000.0, &busy_snapshot(1));
     metrics.set_queue_stale("q4");
     metrics.render(1_030_000);
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 2.0);
+    metrics.set_conversation_totals("q1", "voice", [(ConversationCounter::Offered, 9.0)], false);
     metrics.queue_observed("q1", 1_010.25);
 
     let (fast, reference) = both_paths(&metrics, 1_042_500);
@@ -178,8 +174,9 @@ fn apply(metrics: &Metrics, names: &mut [String; 3], op: &Op) {
         }
         Op::Users(q, s, n) => metrics.set_users_in_status(IDS[*q], ROUTING_STATUSES[*s], *n),
         Op::Waiting(q, m, w) => metrics.set_longest_waiting(IDS[*q], MEDIA[*m], *w),
-        Op::Conversations(q, m, c, d) => {
-            metrics.add_conversations(IDS[*q], MEDIA[*m], ConversationCounter::ALL[*c], *d)
+        Op::Conversations(q, m, c, total) => {
+            let totals = [(ConversationCounter::ALL[*c], *total)];
+            metrics.set_conversation_totals(IDS[*q], MEDIA[*m], totals, false)
         }
         Op::Target(q, m, t) => metrics.set_service_level_target(IDS[*q], MEDIA[*m], *t),
         Op::Snapshot(q, n) => metrics.apply_snapshot(IDS[*q], 1_000.0, &busy_snapshot(*n)),
@@ -234,25 +231,15 @@ fn counters_split_by_direction_render_as_the_prometheus_crate_does_and_others_ar
         media_type: "voice",
         direction,
     };
-    metrics.add_conversations(
-        "q1",
-        group(Some("outbound")),
-        ConversationCounter::Offered,
-        2.0,
-    );
-    metrics.add_conversations(
-        "q1",
-        group(Some("inbound")),
-        ConversationCounter::Offered,
-        5.0,
-    );
-    metrics.add_conversations("q1", group(None), ConversationCounter::Offered, 9.0);
-    metrics.add_conversations(
-        "q1",
-        group(Some("sideways")),
-        ConversationCounter::Offered,
-        9.0,
-    );
+    for (direction, offered) in [
+        (Some("outbound"), 2.0),
+        (Some("inbound"), 5.0),
+        (None, 9.0),
+        (Some("sideways"), 9.0),
+    ] {
+        let totals = [(ConversationCounter::Offered, offered)];
+        metrics.set_conversation_totals("q1", group(direction), totals, false);
+    }
     metrics.render(0);
     let (fast, reference) = both_paths(&metrics, 0);
     assert_eq!(differences(&fast, &reference), Vec::<String>::new());
@@ -286,9 +273,8 @@ fn a_media_type_a_queue_never_had_costs_no_series() {
     metrics.set_interactions("q1", "email", InteractionState::Waiting, 0);
     metrics.set_longest_waiting("q1", "message", None);
     for media in ["voice", "chat"] {
-        for counter in config.counters() {
-            metrics.add_conversations("q1", media, counter, 1.0);
-        }
+        let totals = config.counters().into_iter().map(|counter| (counter, 1.0));
+        metrics.set_conversation_totals("q1", media, totals, false);
         metrics.set_service_level_target("q1", media, 0.8);
     }
     let text = metrics.render(0);
@@ -310,7 +296,7 @@ fn a_slow_scrape_overtaken_by_others_never_shows_a_new_counter_group_past_zero()
     let metrics = five_media();
     metrics.set_queues(&[queue("q1", "Support")]);
     let slow = ScrapeParts::new(&metrics, 0);
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 3.0);
+    metrics.set_conversation_totals("q1", "voice", [(ConversationCounter::Offered, 3.0)], false);
     let offered =
         r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"}"#;
     let value = |text: &str| {

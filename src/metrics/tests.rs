@@ -23,8 +23,11 @@ fn oldest_waiting_age_is_computed_at_scrape_time() {
 #[test]
 fn timer_sums_are_exported_in_seconds() {
     let metrics = metrics_with_queue();
-    metrics.add_conversations("q1", "voice", ConversationCounter::HandleSeconds, 1500.0);
-    metrics.add_conversations("q1", "voice", ConversationCounter::Handled, 2.0);
+    let totals = [
+        (ConversationCounter::HandleSeconds, 1500.0),
+        (ConversationCounter::Handled, 2.0),
+    ];
+    metrics.set_conversation_totals("q1", "voice", totals, false);
     metrics.render(0);
     let text = metrics.render(0);
     assert!(text.contains(r#"genesys_conversation_handle_seconds_total{media_type="voice",queue="Support",queue_id="q1"} 1.5"#), "{text}");
@@ -33,6 +36,12 @@ fn timer_sums_are_exported_in_seconds() {
 
 const OFFERED_VOICE: &str =
     r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"}"#;
+
+/// Sets q1's voice `offered` total.
+fn offered(metrics: &Metrics, total: f64) {
+    let totals = [(ConversationCounter::Offered, total)];
+    metrics.set_conversation_totals("q1", "voice", totals, false);
+}
 
 fn value(text: &str, series: &str) -> Option<f64> {
     let prefix = format!("{series} ");
@@ -48,8 +57,11 @@ fn new_counter_series_are_shown_at_zero_by_one_scrape_before_they_move() {
         vec![ConversationCounter::Offered, ConversationCounter::Abandoned],
     );
     metrics.set_queues(&[labels("q1", "Support", "Home")]);
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 3.0);
-    metrics.add_conversations("q1", "voice", ConversationCounter::Handled, 3.0);
+    let totals = [
+        (ConversationCounter::Offered, 3.0),
+        (ConversationCounter::Handled, 3.0),
+    ];
+    metrics.set_conversation_totals("q1", "voice", totals, false);
     let first = metrics.render(0);
     assert_eq!(value(&first, OFFERED_VOICE), Some(0.0), "{first}");
     assert!(first.contains(r#"genesys_conversations_abandoned_total{media_type="voice",queue="Support",queue_id="q1"} 0"#), "{first}");
@@ -61,17 +73,17 @@ fn new_counter_series_are_shown_at_zero_by_one_scrape_before_they_move() {
         !first.contains(r#"media_type="chat""#),
         "a media type never had costs nothing: {first}"
     );
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 2.0);
+    offered(&metrics, 5.0);
     let second = metrics.render(0);
     assert_eq!(value(&second, OFFERED_VOICE), Some(5.0), "{second}");
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 1.0);
+    offered(&metrics, 6.0);
     assert_eq!(value(&metrics.render(0), OFFERED_VOICE), Some(6.0));
 }
 
 #[test]
-fn a_queue_that_leaves_takes_its_held_increments_with_it() {
+fn a_queue_that_leaves_takes_its_held_totals_with_it() {
     let metrics = metrics_with_queue();
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 3.0);
+    offered(&metrics, 3.0);
     metrics.set_queues(&[]);
     metrics.set_queues(&[labels("q1", "Support", "Home")]);
     metrics.render(0);
@@ -125,7 +137,7 @@ fn labels(id: &str, name: &str, division: &str) -> QueueLabels {
 fn a_division_change_keeps_every_series_but_the_info() {
     let metrics = metrics_with_queue();
     metrics.set_interactions("q1", "voice", InteractionState::Waiting, 4);
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 50.0);
+    offered(&metrics, 50.0);
     metrics.render(0);
     let renamed = metrics.set_queues(&[labels("q1", "Support", "Sales")]);
     assert!(!renamed);
@@ -303,9 +315,9 @@ fn removed_stale_gauges_come_back_only_with_a_resync() {
 #[test]
 fn a_renamed_queue_keeps_its_counter_values_under_the_new_name() {
     let metrics = metrics_with_queue();
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 3.0);
+    offered(&metrics, 3.0);
     metrics.render(0);
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 4.0);
+    offered(&metrics, 7.0);
     metrics.set_service_level_target("q1", "voice", 0.8);
     assert_eq!(value(&metrics.render(0), OFFERED_VOICE), Some(7.0));
     assert!(metrics.set_queues(&[labels("q1", "Helpdesk", "Home")]));
@@ -317,6 +329,52 @@ fn a_renamed_queue_keeps_its_counter_values_under_the_new_name() {
     let target =
         r#"genesys_queue_service_level_target{media_type="voice",queue="Helpdesk",queue_id="q1"}"#;
     assert_eq!(value(&text, target), Some(0.8));
-    metrics.add_conversations("q1", "voice", ConversationCounter::Offered, 1.0);
+    offered(&metrics, 8.0);
     assert_eq!(value(&metrics.render(0), renamed), Some(8.0));
+}
+
+#[test]
+fn a_series_shown_before_a_restart_resumes_at_its_total_and_later_totals_wait_for_a_render() {
+    let metrics = metrics_with_queue();
+    metrics.set_conversation_totals("q1", "voice", [(ConversationCounter::Offered, 12.0)], true);
+    offered(&metrics, 15.0);
+    assert!(!metrics.conversation_group_shown("q1", "voice"));
+    assert_eq!(
+        value(&metrics.render(0), OFFERED_VOICE),
+        Some(12.0),
+        "no zeros: Prometheus holds a value for the series"
+    );
+    assert!(metrics.conversation_group_shown("q1", "voice"));
+    assert_eq!(value(&metrics.render(0), OFFERED_VOICE), Some(15.0));
+}
+
+#[test]
+fn a_series_never_shown_before_a_restart_shows_its_zeros_first() {
+    let metrics = metrics_with_queue();
+    metrics.set_conversation_totals("q1", "voice", [(ConversationCounter::Offered, 3.0)], false);
+    assert_eq!(value(&metrics.render(0), OFFERED_VOICE), Some(0.0));
+    assert_eq!(value(&metrics.render(0), OFFERED_VOICE), Some(3.0));
+    assert!(!metrics.conversation_group_shown("q1", "chat"));
+    assert!(!metrics.conversation_group_shown("q2", "voice"));
+}
+
+#[test]
+fn totals_held_before_a_render_are_one_per_group_however_many_arrive() {
+    let metrics = metrics_with_queue();
+    for total in 1..=10_000 {
+        offered(&metrics, f64::from(total));
+    }
+    let queues = metrics.queues.read().unwrap();
+    let entry = queues["q1"].lock().unwrap();
+    let group = entry.media[0].as_ref().unwrap().counters[0]
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        group.pending.as_ref().map(Vec::len),
+        Some(metrics.counters.len())
+    );
+    drop(entry);
+    drop(queues);
+    metrics.render(0);
+    assert_eq!(value(&metrics.render(0), OFFERED_VOICE), Some(10_000.0));
 }

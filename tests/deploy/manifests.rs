@@ -84,6 +84,7 @@ fn the_overlay_renders_every_object_and_needs_its_client_secret_file() {
             "Deployment",
             "Namespace",
             "NetworkPolicy",
+            "PersistentVolumeClaim",
             "PodDisruptionBudget",
             "PrometheusRule",
             "Secret",
@@ -242,7 +243,17 @@ fn the_objects_agree_with_each_other_and_with_the_mounted_config() {
 
     assert_eq!(config["state_dir"], layout::STATE_DIR);
     assert_eq!(mount("state"), layout::STATE_DIR);
-    assert!(volume("state")["emptyDir"].is_object());
+    // NB: on a claim, not an emptyDir: a rollout's new pod resumes the counters, and Recreate
+    // lets it mount the ReadWriteOnce claim the old pod held.
+    let claim = named(
+        &objects,
+        "PersistentVolumeClaim",
+        volume("state")["persistentVolumeClaim"]["claimName"]
+            .as_str()
+            .expect("the state volume is a claim"),
+    );
+    assert_eq!(claim["spec"]["accessModes"], json!(["ReadWriteOnce"]));
+    assert_eq!(deployment["spec"]["strategy"]["type"], "Recreate");
     assert_eq!(config["listen_address"], "0.0.0.0:9856");
     assert_eq!(
         pod["serviceAccountName"],
@@ -380,8 +391,8 @@ fn the_sharded_overlay_runs_shard_i_of_replicas_in_the_base_pod() {
     }
     let objects = kustomize::render_overlay_at(kustomize::SHARDED);
     assert!(
-        objects.iter().all(|o| o["kind"] != "Deployment"),
-        "the StatefulSet replaces it"
+        (objects.iter()).all(|o| o["kind"] != "Deployment" && o["kind"] != "PersistentVolumeClaim"),
+        "the StatefulSet and its claim template replace them"
     );
     let set = find(&objects, "StatefulSet");
     let replicas = set["spec"]["replicas"].as_u64().unwrap();

@@ -112,13 +112,25 @@ fn missing_unreadable_truncated_and_corrupt_states_are_told_apart() {
     assert_eq!(load_bytes(b"\x00garbage").unwrap_err().as_str(), "corrupt");
     let text = String::from_utf8(good.clone()).unwrap();
     for corrupt in [
-        text.replace("\"version\":1", "\"version\":7"),
+        text.replace("\"version\":2", "\"version\":7"),
         text.replace(
             "\"marks\":{\"genesys_conversations_offered_total\"",
             "\"marks\":{\"no_such_counter\"",
         ),
         text.replace(":12.0", ":-12.0"),
         text.replace("\"queues\":{\"q1\"", "\"queues\":{\"q9\""),
+        text.replace(
+            "\"values\":{\"genesys_conversations_offered_total\":3.0",
+            "\"values\":{\"genesys_conversations_offered_total\":-3.0",
+        ),
+        text.replace(
+            "\"values\":{\"genesys_conversations_offered_total\"",
+            "\"values\":{\"no_such_counter\"",
+        ),
+        text.replace(
+            "\"totals\":[{\"queue\":\"q1\"",
+            "\"totals\":[{\"queue\":\"q9\"",
+        ),
     ] {
         assert_ne!(corrupt, text, "the replacement applies");
         assert_eq!(
@@ -247,7 +259,11 @@ async fn after_a_restart_with_state_the_downtime_is_counted_once_and_without_it_
     second.fold(&offered(B0930, 20));
     second.establish(&ids);
     second.save(restart).await;
-    assert_eq!(sample(&second_metrics, OFFERED), Some(5.0));
+    assert_eq!(
+        sample(&second_metrics, OFFERED),
+        Some(8.0),
+        "resumed at the 3 shown, then the downtime's 5"
+    );
 
     // Without state the window is a baseline: nothing is counted twice, nothing of the
     // downtime either.
@@ -287,4 +303,247 @@ async fn an_ignored_state_is_counted_by_reason_and_gives_a_fresh_baseline() {
     );
     let written = "genesys_exporter_state_writes_total{result=\"success\"}";
     assert_eq!(sample(&metrics, written), Some(1.0));
+}
+
+/// The value of `series` in one render (so new series show their first values).
+fn rendered(metrics: &Metrics, series: &str) -> Option<f64> {
+    let prefix = format!("{series} ");
+    (metrics.render(0).lines())
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map(|v| v.parse().unwrap())
+}
+
+const Q1: [&str; 1] = ["q1"];
+const START: &str = "2026-11-25T09:40:00.000Z";
+
+/// A first life on `dir`: a baseline of 12, then `offered_after` in the 09:30 bucket, saved at
+/// 09:45; `scraped`: a render showed the series before the save.
+async fn first_life(dir: &Path, offered_after: u64, scraped: bool) -> Arc<Metrics> {
+    let metrics = metrics();
+    let ids = Q1.map(str::to_owned);
+    let totals = ConversationTotals::with_store(metrics.clone(), HALF_HOUR, store(dir), at(START));
+    totals.watch(&ids, at(START));
+    totals.fold(&offered(B0930, 12));
+    totals.establish(&ids);
+    if scraped {
+        metrics.render(0);
+    }
+    totals.fold(&offered(B0930, offered_after));
+    totals.save(at("2026-11-25T09:45:00.000Z")).await;
+    metrics
+}
+
+/// A second life on `dir` at 09:50 with `metrics`, through its first watch.
+fn second_life(dir: &Path, metrics: &Arc<Metrics>) -> ConversationTotals {
+    let restart = at("2026-11-25T09:50:00.000Z");
+    let totals = ConversationTotals::with_store(metrics.clone(), HALF_HOUR, store(dir), restart);
+    totals.watch(&Q1.map(str::to_owned), restart);
+    totals
+}
+
+#[tokio::test]
+async fn a_restart_right_after_a_save_resumes_every_counter_where_it_was_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = first_life(dir.path(), 15, true).await;
+    // The save showed 3, and the process ends before Prometheus scrapes again.
+    assert_eq!(rendered(&first, OFFERED), Some(3.0));
+
+    let metrics = metrics();
+    let second = second_life(dir.path(), &metrics);
+    assert_eq!(
+        rendered(&metrics, OFFERED),
+        Some(3.0),
+        "no reset: the first scrape reads what the last process showed"
+    );
+    second.fold(&offered(B0930, 20));
+    second.save(at("2026-11-25T09:50:01.000Z")).await;
+    assert_eq!(rendered(&metrics, OFFERED), Some(8.0));
+}
+
+#[tokio::test]
+async fn a_series_no_scrape_had_shown_resumes_through_its_zeros() {
+    let dir = tempfile::tempdir().unwrap();
+    first_life(dir.path(), 15, false).await;
+    let metrics = metrics();
+    let second = second_life(dir.path(), &metrics);
+    assert_eq!(
+        rendered(&metrics, OFFERED),
+        Some(0.0),
+        "Prometheus takes a series' first sample as its base"
+    );
+    assert_eq!(
+        rendered(&metrics, OFFERED),
+        Some(0.0),
+        "its total waits until a save has recorded that the zeros were shown"
+    );
+    second.save(at("2026-11-25T09:50:01.000Z")).await;
+    let text = String::from_utf8(std::fs::read(dir.path().join("ledger.json")).unwrap()).unwrap();
+    assert!(text.contains(r#""shown":true"#), "{text}");
+    assert_eq!(rendered(&metrics, OFFERED), Some(3.0));
+}
+
+#[tokio::test]
+async fn a_state_written_before_totals_were_saved_loads_and_its_counters_start_at_0() {
+    let dir = tempfile::tempdir().unwrap();
+    first_life(dir.path(), 15, true).await;
+    let path = dir.path().join("ledger.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (before, _) = text.split_once(r#","totals":"#).unwrap();
+    let version_1 = format!("{}}}", before.replace(r#""version":2"#, r#""version":1"#));
+    std::fs::write(&path, version_1).unwrap();
+
+    let metrics = metrics();
+    let second = second_life(dir.path(), &metrics);
+    let loaded = "genesys_exporter_state_loads_total{result=\"loaded\"}";
+    assert_eq!(sample(&metrics, loaded), Some(1.0));
+    second.fold(&offered(B0930, 20));
+    second.establish(&Q1.map(str::to_owned));
+    second.save(at("2026-11-25T09:50:01.000Z")).await;
+    assert_eq!(rendered(&metrics, OFFERED), Some(0.0));
+    second.save(at("2026-11-25T09:50:02.000Z")).await;
+    assert_eq!(
+        rendered(&metrics, OFFERED),
+        Some(5.0),
+        "the downtime's 5, from 0"
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_or_expired_state_gives_counters_that_start_at_0_on_a_fresh_baseline() {
+    for (identity, restart, reason) in [
+        (
+            Identity {
+                client_id: "another-client".into(),
+                ..identity()
+            },
+            "2026-11-25T09:50:00.000Z",
+            "foreign",
+        ),
+        (identity(), "2026-11-25T12:00:00.000Z", "expired"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        first_life(dir.path(), 15, true).await;
+        let metrics = metrics();
+        let restart = at(restart);
+        let store = StateStore::open(dir.path(), identity, WINDOW).unwrap();
+        let totals = ConversationTotals::with_store(metrics.clone(), HALF_HOUR, store, restart);
+        let loads = format!("genesys_exporter_state_loads_total{{result=\"{reason}\"}}");
+        assert_eq!(sample(&metrics, &loads), Some(1.0), "{reason}");
+        totals.watch(&Q1.map(str::to_owned), restart);
+        totals.fold(&offered(B0930, 20));
+        totals.establish(&Q1.map(str::to_owned));
+        totals.save(restart).await;
+        assert_eq!(sample(&metrics, OFFERED), Some(0.0), "{reason}: a baseline");
+        totals.fold(&offered(B0930, 21));
+        totals.save(restart).await;
+        assert_eq!(sample(&metrics, OFFERED), Some(1.0), "{reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_queue_that_leaves_and_returns_starts_again_at_0_and_its_totals_leave_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = first_life(dir.path(), 15, true).await;
+    let totals = second_life(dir.path(), &metrics);
+    let queue = crate::metrics::QueueLabels {
+        id: "q1".into(),
+        name: "Support".into(),
+        division: "Home".into(),
+    };
+    let later = at("2026-11-25T09:55:00.000Z");
+    metrics.set_queues(&[]);
+    totals.watch(&[], later);
+    totals.save(later).await;
+    let text = std::fs::read_to_string(dir.path().join("ledger.json")).unwrap();
+    assert!(text.contains(r#""totals":[]"#), "{text}");
+
+    metrics.set_queues(std::slice::from_ref(&queue));
+    totals.watch(&Q1.map(str::to_owned), later);
+    totals.fold(&offered(B0930, 20));
+    totals.establish(&Q1.map(str::to_owned));
+    totals.fold(&offered(B0930, 22));
+    totals.save(later).await;
+    assert_eq!(
+        rendered(&metrics, OFFERED),
+        Some(0.0),
+        "a new baseline, and a new series at 0"
+    );
+    totals.save(later).await;
+    assert_eq!(rendered(&metrics, OFFERED), Some(2.0));
+}
+
+#[tokio::test]
+async fn a_queue_renamed_while_down_keeps_its_total_under_the_new_name() {
+    let dir = tempfile::tempdir().unwrap();
+    first_life(dir.path(), 15, true).await;
+    let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
+    metrics.set_queues(&[crate::metrics::QueueLabels {
+        id: "q1".into(),
+        name: "Helpdesk".into(),
+        division: "Home".into(),
+    }]);
+    let totals = second_life(dir.path(), &metrics);
+    totals.fold(&offered(B0930, 20));
+    totals.save(at("2026-11-25T09:50:01.000Z")).await;
+    let renamed =
+        r#"genesys_conversations_offered_total{media_type="voice",queue="Helpdesk",queue_id="q1"}"#;
+    assert_eq!(
+        rendered(&metrics, renamed),
+        Some(3.0),
+        "as a rename while running: the values stay"
+    );
+    assert_eq!(
+        rendered(&metrics, renamed),
+        Some(8.0),
+        "then the downtime's 5"
+    );
+    assert_eq!(rendered(&metrics, OFFERED), None);
+}
+
+#[tokio::test]
+async fn high_availability_replicas_each_resume_from_their_own_state() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    first_life(a.path(), 15, true).await;
+    // Replica b started later: 13 in the window were its baseline.
+    let b_metrics = metrics();
+    let b_totals =
+        ConversationTotals::with_store(b_metrics.clone(), HALF_HOUR, store(b.path()), at(START));
+    b_totals.watch(&Q1.map(str::to_owned), at(START));
+    b_totals.fold(&offered(B0930, 13));
+    b_totals.establish(&Q1.map(str::to_owned));
+    b_metrics.render(0);
+    b_totals.fold(&offered(B0930, 15));
+    b_totals.save(at("2026-11-25T09:45:00.000Z")).await;
+    assert_eq!(rendered(&b_metrics, OFFERED), Some(2.0));
+
+    for (dir, shown) in [(a.path(), 3.0), (b.path(), 2.0)] {
+        let metrics = metrics();
+        let totals = second_life(dir, &metrics);
+        assert_eq!(rendered(&metrics, OFFERED), Some(shown), "its own total");
+        totals.fold(&offered(B0930, 20));
+        totals.save(at("2026-11-25T09:50:01.000Z")).await;
+        assert_eq!(rendered(&metrics, OFFERED), Some(shown + 5.0));
+    }
+}
+
+#[tokio::test]
+async fn a_failed_write_shows_the_totals_and_removes_the_state_it_could_not_replace() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = first_life(dir.path(), 15, true).await;
+    let totals = second_life(dir.path(), &metrics);
+    // NB: as root no permission stops a write; a directory where the temporary file goes does.
+    std::fs::create_dir(dir.path().join("ledger.json.tmp")).unwrap();
+    totals.fold(&offered(B0930, 20));
+    totals.save(at("2026-11-25T09:50:01.000Z")).await;
+    let failed = "genesys_exporter_state_writes_total{result=\"failure\"}";
+    assert_eq!(sample(&metrics, failed), Some(1.0));
+    assert_eq!(sample(&metrics, OFFERED), Some(8.0), "shown anyway");
+    assert!(
+        !dir.path().join("ledger.json").exists(),
+        "a state below the counters shown is worse than none"
+    );
+    std::fs::remove_dir(dir.path().join("ledger.json.tmp")).unwrap();
+    assert!(totals.has_unsaved());
+    totals.save(at("2026-11-25T09:50:02.000Z")).await;
+    assert!(dir.path().join("ledger.json").exists(), "written again");
 }
