@@ -156,7 +156,7 @@ impl ConversationTotals {
             if !report.deltas.is_empty() {
                 inner.unpublished.insert(key);
                 if self.store.is_none() {
-                    self.publish_unpublished(&mut inner);
+                    self.show_unpublished(&mut inner);
                 }
             }
             report
@@ -195,19 +195,15 @@ impl ConversationTotals {
     /// Makes `queue_ids` the counted set: new queues start at 0 on a baseline taken from `now`;
     /// loaded series of these queues resume at their saved totals.
     pub fn watch(&self, queue_ids: &[String], now: DateTime<Utc>) {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         inner.dirty |= inner.ledger.watch(queue_ids, now);
         let ledger = &inner.ledger;
-        let departed: Vec<SeriesKey> = (inner.resumed.keys())
-            .filter(|key| ledger.total(key).is_none())
-            .cloned()
-            .collect();
-        for key in departed {
-            inner.resumed.remove(&key);
-        }
+        // NB: the ledger dropped the totals of queues no longer watched.
+        inner.resumed.retain(|key, _| ledger.total(key).is_some());
         let keys: Vec<SeriesKey> = inner.resumed.keys().cloned().collect();
         for key in keys {
-            self.resume(&mut inner, &key);
+            self.resume(inner, &key);
         }
     }
 
@@ -339,7 +335,7 @@ impl ConversationTotals {
     }
 
     /// Without a store: shows every moved total at once.
-    fn publish_unpublished(&self, inner: &mut Inner) {
+    fn show_unpublished(&self, inner: &mut Inner) {
         for key in std::mem::take(&mut inner.unpublished) {
             if let Some(total) = inner.ledger.total(&key) {
                 let values = total.values.clone();
