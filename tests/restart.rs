@@ -117,9 +117,14 @@ impl Job {
             },
         )
         .await;
+        self.wait_scrapes(prometheus, 2.0).await;
+    }
+
+    /// Waits until Prometheus has scraped the job `n` more times.
+    async fn wait_scrapes(&self, prometheus: &Prometheus, n: f64) {
         let scrapes = format!("count_over_time(up{{job=\"{}\"}}[1h])", self.name);
         let seen = prometheus.value(&scrapes, None).await.unwrap_or(0.0);
-        prometheus.wait_at_least(&scrapes, seen + 2.0).await;
+        prometheus.wait_at_least(&scrapes, seen + n).await;
     }
 
     /// Waits until the process's counters, as Prometheus has them now, equal `want`.
@@ -184,85 +189,122 @@ async fn let_traffic_flow(http: &reqwest::Client, base: &str, how_long: Duration
     truth(http, base).await
 }
 
+/// A busy simulator with its traffic paused, a real Prometheus, and one exporter job per
+/// entry of `state_dirs` (its name, and its state directory if any).
+struct Run {
+    sim: sim::SimHandle,
+    http: reqwest::Client,
+    jobs: Vec<Job>,
+    prometheus: Prometheus,
+    cancel: CancellationToken,
+}
+
+impl Run {
+    async fn start(seed: u64, state_dirs: &[(&'static str, Option<&std::path::Path>)]) -> Run {
+        genesys_exporter::genesys::install_crypto_provider();
+        let cancel = CancellationToken::new();
+        let config = SimConfig {
+            // NB: no reporting lag, so no revisions: what happened when is unambiguous.
+            reporting_lag: Duration::ZERO,
+            arrivals_per_minute: 600.0,
+            ..SimConfig::fast_for_tests(seed)
+        };
+        let media_types = config.media_types.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = sim::start(config, listener, cancel.clone()).await.unwrap();
+        let http = reqwest::Client::new();
+        traffic(&http, &sim.base_url, "pause").await;
+        let jobs: Vec<Job> = (state_dirs.iter())
+            .map(|(name, dir)| {
+                let port = free_port();
+                let mut env = sim_env(&sim, port, &media_types);
+                if let Some(dir) = dir {
+                    let dir = dir.display().to_string();
+                    env.push(("GENESYS_EXPORTER_STATE_DIR".into(), dir));
+                    env.push((
+                        "GENESYS_EXPORTER_AGGREGATES__STATE_FLUSH_INTERVAL".into(),
+                        "200ms".into(),
+                    ));
+                }
+                Job { name, port, env }
+            })
+            .collect();
+        let targets: Vec<(&str, String)> = (jobs.iter())
+            .map(|j| (j.name, format!("127.0.0.1:{}", j.port)))
+            .collect();
+        let prometheus = Prometheus::start(&targets).await;
+        Run {
+            sim,
+            http,
+            jobs,
+            prometheus,
+            cancel,
+        }
+    }
+
+    async fn truth(&self) -> Value {
+        truth(&self.http, &self.sim.base_url).await
+    }
+
+    /// Starts every job's first process and waits until Prometheus has scraped each after
+    /// its first poll.
+    async fn spawn_all(&self) -> Vec<ExporterProcess> {
+        let mut processes = Vec::new();
+        for job in &self.jobs {
+            let process = job.spawn();
+            process.wait_ready().await;
+            processes.push(process);
+        }
+        for job in &self.jobs {
+            job.wait_scraped_new(&self.prometheus, None).await;
+        }
+        processes
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn increase_across_restarts_equals_the_ground_truth_with_and_without_state() {
     if !prometheus::available() {
         return;
     }
-    genesys_exporter::genesys::install_crypto_provider();
-    let cancel = CancellationToken::new();
-    let config = SimConfig {
-        // NB: no reporting lag, so no revisions: what happened when is unambiguous.
-        reporting_lag: Duration::ZERO,
-        arrivals_per_minute: 600.0,
-        ..SimConfig::fast_for_tests(21)
-    };
-    let media_types = config.media_types.clone();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = sim::start(config, listener, cancel.clone()).await.unwrap();
-    let http = reqwest::Client::new();
-    let base = sim.base_url.clone();
-    traffic(&http, &base, "pause").await;
-
     let state_dir = tempfile::tempdir().unwrap();
-    let job = |name: &'static str, state: bool| {
-        let port = free_port();
-        let mut env = sim_env(&sim, port, &media_types);
-        if state {
-            let dir = state_dir.path().display().to_string();
-            env.push(("GENESYS_EXPORTER_STATE_DIR".into(), dir));
-            env.push((
-                "GENESYS_EXPORTER_AGGREGATES__STATE_FLUSH_INTERVAL".into(),
-                "200ms".into(),
-            ));
-        }
-        Job { name, port, env }
-    };
-    let jobs = [job("stateless", false), job("stateful", true)];
-    let targets: Vec<(&str, String)> = jobs
-        .iter()
-        .map(|j| (j.name, format!("127.0.0.1:{}", j.port)))
-        .collect();
-    let prometheus = Prometheus::start(&targets).await;
+    let run = Run::start(
+        21,
+        &[("stateless", None), ("stateful", Some(state_dir.path()))],
+    )
+    .await;
+    let (http, base, jobs, prometheus) = (&run.http, &run.sim.base_url, &run.jobs, &run.prometheus);
 
     // First life: the window so far (t0) is the baseline; then conversations happen.
-    let t0 = totals(&truth(&http, &base).await);
-    let mut processes = Vec::new();
-    for job in &jobs {
-        let process = job.spawn();
-        process.wait_ready().await;
-        processes.push(process);
-    }
-    for job in &jobs {
-        job.wait_scraped_new(&prometheus, None).await;
-    }
-    let t1 = totals(&let_traffic_flow(&http, &base, Duration::from_secs(2)).await);
+    let t0 = totals(&run.truth().await);
+    let mut processes = run.spawn_all().await;
+    let t1 = totals(&let_traffic_flow(http, base, Duration::from_secs(2)).await);
     assert!(t1["genesys_conversations_offered_total"] > t0["genesys_conversations_offered_total"]);
-    for job in &jobs {
-        job.wait_counters(&prometheus, &minus(&t1, &t0)).await;
+    for job in jobs {
+        job.wait_counters(prometheus, &minus(&t1, &t0)).await;
     }
 
     // A restart with nothing happening: increase() must not move.
     let mut previous = Vec::new();
-    for job in &jobs {
-        previous.push(job.started(&prometheus).await);
+    for job in jobs {
+        previous.push(job.started(prometheus).await);
     }
     for process in processes.drain(..) {
         process.stop().await;
     }
-    for job in &jobs {
+    for job in jobs {
         processes.push(job.spawn());
     }
     for (job, previous) in jobs.iter().zip(&previous) {
-        job.wait_scraped_new(&prometheus, *previous).await;
+        job.wait_scraped_new(prometheus, *previous).await;
         // Without state a new process starts at 0; with state it resumes where it was.
         let now = if job.name == "stateless" {
             COUNTERS.iter().map(|(c, ..)| (*c, 0.0)).collect()
         } else {
             minus(&t1, &t0)
         };
-        job.wait_counters(&prometheus, &now).await;
-        let increases = job.increases(&prometheus).await;
+        job.wait_counters(prometheus, &now).await;
+        let increases = job.increases(prometheus).await;
         assert_totals(
             &format!("{} after a quiet restart", job.name),
             &increases,
@@ -272,33 +314,33 @@ async fn increase_across_restarts_equals_the_ground_truth_with_and_without_state
 
     // A restart with conversations while both are down.
     let mut previous = Vec::new();
-    for job in &jobs {
-        previous.push(job.started(&prometheus).await);
+    for job in jobs {
+        previous.push(job.started(prometheus).await);
     }
     for process in processes.drain(..) {
         process.stop().await;
     }
-    let t2 = totals(&let_traffic_flow(&http, &base, Duration::from_millis(1500)).await);
-    for job in &jobs {
+    let t2 = totals(&let_traffic_flow(http, base, Duration::from_millis(1500)).await);
+    for job in jobs {
         processes.push(job.spawn());
     }
     for (job, previous) in jobs.iter().zip(&previous) {
-        job.wait_scraped_new(&prometheus, *previous).await;
+        job.wait_scraped_new(prometheus, *previous).await;
     }
-    let t3 = totals(&let_traffic_flow(&http, &base, Duration::from_secs(2)).await);
+    let t3 = totals(&let_traffic_flow(http, base, Duration::from_secs(2)).await);
     let (stateless, stateful) = (&jobs[0], &jobs[1]);
-    stateless.wait_counters(&prometheus, &minus(&t3, &t2)).await;
-    stateful.wait_counters(&prometheus, &minus(&t3, &t0)).await;
+    stateless.wait_counters(prometheus, &minus(&t3, &t2)).await;
+    stateful.wait_counters(prometheus, &minus(&t3, &t0)).await;
 
     let lived = plus(&minus(&t1, &t0), &minus(&t3, &t2));
     assert_totals(
         "without state: what happened while it ran",
-        &stateless.increases(&prometheus).await,
+        &stateless.increases(prometheus).await,
         &lived,
     );
     assert_totals(
         "with state: everything, the downtime once",
-        &stateful.increases(&prometheus).await,
+        &stateful.increases(prometheus).await,
         &minus(&t3, &t0),
     );
     let loaded = "genesys_exporter_state_loads_total{job=\"stateful\",result=\"loaded\"}";
@@ -307,7 +349,7 @@ async fn increase_across_restarts_equals_the_ground_truth_with_and_without_state
     for process in processes {
         process.stop().await;
     }
-    cancel.cancel();
+    run.cancel.cancel();
 }
 
 /// (counter, queue id, media type) → value: every counter series of a job.
@@ -378,65 +420,34 @@ async fn restarts_right_after_a_save_lose_nothing_and_count_nothing_twice_with_s
     if !prometheus::available() {
         return;
     }
-    genesys_exporter::genesys::install_crypto_provider();
-    let cancel = CancellationToken::new();
-    let config = SimConfig {
-        reporting_lag: Duration::ZERO,
-        arrivals_per_minute: 600.0,
-        ..SimConfig::fast_for_tests(23)
-    };
-    let media_types = config.media_types.clone();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = sim::start(config, listener, cancel.clone()).await.unwrap();
-    let http = reqwest::Client::new();
-    let base = sim.base_url.clone();
-    traffic(&http, &base, "pause").await;
-
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let job = |name: &'static str, dir: &tempfile::TempDir| {
-        let port = free_port();
-        let mut env = sim_env(&sim, port, &media_types);
-        let dir = dir.path().display().to_string();
-        env.push(("GENESYS_EXPORTER_STATE_DIR".into(), dir));
-        env.push((
-            "GENESYS_EXPORTER_AGGREGATES__STATE_FLUSH_INTERVAL".into(),
-            "200ms".into(),
-        ));
-        Job { name, port, env }
-    };
-    let jobs = [job("sigterm", &dirs[0]), job("sigkill", &dirs[1])];
-    let targets: Vec<(&str, String)> = jobs
-        .iter()
-        .map(|j| (j.name, format!("127.0.0.1:{}", j.port)))
-        .collect();
-    let prometheus = Prometheus::start(&targets).await;
-
-    let t0 = truth(&http, &base).await;
-    let mut processes = Vec::new();
-    for job in &jobs {
-        let process = job.spawn();
-        process.wait_ready().await;
-        processes.push(process);
-    }
-    for job in &jobs {
-        job.wait_scraped_new(&prometheus, None).await;
-    }
+    let run = Run::start(
+        23,
+        &[
+            ("sigterm", Some(dirs[0].path())),
+            ("sigkill", Some(dirs[1].path())),
+        ],
+    )
+    .await;
+    let (http, base, prometheus) = (&run.http, &run.sim.base_url, &run.prometheus);
+    let t0 = run.truth().await;
+    let mut processes = run.spawn_all().await;
 
     // Conversations flow from here to the end, through both restarts.
-    traffic(&http, &base, "resume").await;
-    for ((job, kill), dir) in jobs.iter().zip([false, true]).zip(&dirs) {
-        let previous = job.started(&prometheus).await;
+    traffic(http, base, "resume").await;
+    for ((job, kill), dir) in run.jobs.iter().zip([false, true]).zip(&dirs) {
+        let previous = job.started(prometheus).await;
         let process = processes.remove(0);
         end_right_after_a_save(process, dir.path(), kill).await;
         processes.push(job.spawn());
-        job.wait_scraped_new(&prometheus, previous).await;
+        job.wait_scraped_new(prometheus, previous).await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    traffic(&http, &base, "pause").await;
-    let want = series_totals(&truth(&http, &base).await, &t0);
+    traffic(http, base, "pause").await;
+    let want = series_totals(&run.truth().await, &t0);
 
     let mut failures = Vec::new();
-    for job in &jobs {
+    for job in &run.jobs {
         // Settled: a whole poll after the pause, saved and shown, then scraped.
         let polls = format!(
             "genesys_exporter_aggregate_polls_total{{job=\"{}\",result=\"success\"}}",
@@ -444,9 +455,7 @@ async fn restarts_right_after_a_save_lose_nothing_and_count_nothing_twice_with_s
         );
         let seen = prometheus.value(&polls, None).await.unwrap_or(0.0);
         prometheus.wait_at_least(&polls, seen + 2.0).await;
-        let scrapes = format!("count_over_time(up{{job=\"{}\"}}[1h])", job.name);
-        let seen = prometheus.value(&scrapes, None).await.unwrap_or(0.0);
-        prometheus.wait_at_least(&scrapes, seen + 2.0).await;
+        job.wait_scrapes(prometheus, 2.0).await;
 
         let last = format!("timestamp(up{{job=\"{}\"}})", job.name);
         let at = prometheus.value(&last, None).await.expect("scraped");
@@ -475,5 +484,5 @@ async fn restarts_right_after_a_save_lose_nothing_and_count_nothing_twice_with_s
     for process in processes {
         process.stop().await;
     }
-    cancel.cancel();
+    run.cancel.cancel();
 }
