@@ -139,8 +139,9 @@ impl Watch {
 /// What one series has counted since its baseline: its deltas summed, per counter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeriesTotal {
-    /// In the upstream unit, like the marks.
-    pub values: Marks,
+    /// In the upstream unit, like the marks, one per counter of the ledger (in its order):
+    /// a `Vec` rather than a map, as every series of a large org has one.
+    pub values: Vec<f64>,
     /// A scrape has shown the series (in this process, or in the one whose state was loaded),
     /// so Prometheus holds a value for it and a restart may resume it at `values`. The ledger
     /// only keeps it; the owner of the counters sets it.
@@ -181,6 +182,22 @@ impl Ledger {
 
     pub fn granularity(&self) -> Duration {
         self.granularity
+    }
+
+    /// The counters folded, in the order of every [`SeriesTotal`]'s values.
+    pub fn counters(&self) -> &[ConversationCounter] {
+        &self.counters
+    }
+
+    /// Each counter with its value in `total`.
+    pub fn values_of<'t>(
+        &'t self,
+        total: &'t SeriesTotal,
+    ) -> impl Iterator<Item = (ConversationCounter, f64)> + 't {
+        self.counters
+            .iter()
+            .copied()
+            .zip(total.values.iter().copied())
     }
 
     /// How many buckets are remembered; bounded by `forget_before`.
@@ -308,8 +325,17 @@ impl Ledger {
                 }
                 let seen = seen.unwrap_or(0.0);
                 if value > seen {
-                    let total = self.totals.entry(key.clone()).or_default();
-                    *total.values.entry(counter).or_insert(0.0) += value - seen;
+                    let total = self
+                        .totals
+                        .entry(key.clone())
+                        .or_insert_with(|| SeriesTotal {
+                            values: vec![0.0; self.counters.len()],
+                            shown: false,
+                        });
+                    // NB: `counter` passed the metric-set filter above, so it has a position.
+                    if let Some(index) = self.counters.iter().position(|c| *c == counter) {
+                        total.values[index] += value - seen;
+                    }
                     report.deltas.push(Delta {
                         queue_id: queue_id.to_owned(),
                         media_type: group.media_type.to_owned(),

@@ -164,9 +164,9 @@ proptest! {
                         .map(|(_, v)| v)
                         .sum();
                     let key = (queue.to_owned(), "voice".to_owned(), None);
-                    let total = ledger
-                        .total(&key)
-                        .and_then(|t| t.values.get(&counter).copied())
+                    let total = (ledger.total(&key).into_iter())
+                        .flat_map(|t| ledger.values_of(t))
+                        .find_map(|(c, v)| (c == counter).then_some(v))
                         .unwrap_or(0.0);
                     prop_assert_eq!(total, summed, "{} {:?}", queue, counter);
                 }

@@ -20,7 +20,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::genesys::model::AggregateDataContainer;
 use crate::metrics::{ConversationGroup, Metrics};
-use ledger::{Ledger, Marks, SeriesKey};
+use ledger::{Ledger, SeriesKey};
 use state::{LoadError, StateStore};
 
 /// The ledger plus the counters it feeds; shared by the poller and the stream supervisor
@@ -45,7 +45,7 @@ struct Inner {
     /// Totals loaded from the state that the counters do not show yet: their queues were not
     /// being monitored when the state loaded. Taken over by the first fold or watch of their
     /// queue, or by a save.
-    resumed: HashMap<SeriesKey, Marks>,
+    resumed: HashMap<SeriesKey, Vec<f64>>,
     /// The ledger changed since the last save.
     dirty: bool,
 }
@@ -260,7 +260,7 @@ impl ConversationTotals {
             inner.dirty = false;
             let bytes = store.encode(&inner.ledger, now);
             // NB: what shows after the write is what it wrote, not totals moved since.
-            let due: Vec<(SeriesKey, Marks)> = (due.into_iter())
+            let due: Vec<(SeriesKey, Vec<f64>)> = (due.into_iter())
                 .filter_map(|key| {
                     inner.unpublished.remove(&key);
                     let values = inner.ledger.total(&key)?.values.clone();
@@ -302,12 +302,13 @@ impl ConversationTotals {
     /// Shows `values` as the series' counters. Called under the lock, so totals reach the
     /// counters in the order they were taken and a series never shows an older one after a
     /// newer.
-    fn show(&self, inner: &mut Inner, key: &SeriesKey, values: Marks) {
+    fn show(&self, inner: &mut Inner, key: &SeriesKey, values: Vec<f64>) {
         inner.resumed.remove(key);
         let shown = inner.ledger.total(key).is_some_and(|total| total.shown);
         let (queue_id, group) = group_of(key);
+        let totals = inner.ledger.counters().iter().copied().zip(values);
         self.metrics
-            .set_conversation_totals(queue_id, group, values, shown);
+            .set_conversation_totals(queue_id, group, totals, shown);
     }
 
     /// Shows the series' loaded total if the counters do not show it yet; returns whether it

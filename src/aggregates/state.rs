@@ -111,7 +111,7 @@ impl LoadError {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct StateFile {
     format: String,
@@ -133,14 +133,14 @@ struct QueueState {
     established: bool,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct BucketState {
     start: DateTime<Utc>,
     series: Vec<SeriesState>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SeriesState {
     queue: String,
@@ -151,7 +151,7 @@ struct SeriesState {
     marks: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct TotalState {
     queue: String,
@@ -250,59 +250,8 @@ impl StateStore {
 
     /// The ledger as file bytes, stamped `saved_at`.
     pub fn encode(&self, ledger: &Ledger, saved_at: DateTime<Utc>) -> Vec<u8> {
-        let queues = ledger
-            .watched
-            .iter()
-            .map(|(id, watch)| {
-                let state = QueueState {
-                    since: watch.since,
-                    established: watch.established,
-                };
-                (id.clone(), state)
-            })
-            .collect();
-        let buckets = ledger
-            .buckets
-            .iter()
-            .map(|(start, series)| BucketState {
-                start: *start,
-                series: series
-                    .iter()
-                    .map(|((queue, media, direction), marks)| SeriesState {
-                        queue: queue.clone(),
-                        media: media.clone(),
-                        direction: direction.clone(),
-                        marks: by_name(marks),
-                    })
-                    .collect(),
-            })
-            .collect();
-        let mut totals: Vec<TotalState> = ledger
-            .totals
-            .iter()
-            .map(|((queue, media, direction), total)| TotalState {
-                queue: queue.clone(),
-                media: media.clone(),
-                direction: direction.clone(),
-                shown: total.shown,
-                values: by_name(&total.values),
-            })
-            .collect();
-        // NB: sorted, so an unchanged ledger writes the same bytes.
-        totals.sort_by(|a, b| {
-            (&a.queue, &a.media, &a.direction).cmp(&(&b.queue, &b.media, &b.direction))
-        });
-        let state = StateFile {
-            format: FORMAT.to_owned(),
-            version: VERSION,
-            identity: self.identity.clone(),
-            saved_at,
-            forgotten_before: ledger.forgotten_before,
-            queues,
-            buckets,
-            totals,
-        };
-        // NB: a map of strings and numbers always serializes.
+        let state = encode::StateOut::new(&self.identity, ledger, saved_at);
+        // NB: maps of strings and numbers always serialize.
         serde_json::to_vec(&state).unwrap_or_default()
     }
 
@@ -319,13 +268,6 @@ impl StateStore {
     pub fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
         write_atomically(&self.path, bytes)
     }
-}
-
-fn by_name(marks: &Marks) -> BTreeMap<String, f64> {
-    marks
-        .iter()
-        .map(|(counter, value)| (counter.name().to_owned(), *value))
-        .collect()
 }
 
 /// `values` by counter, each a finite amount of at least 0; `what` names them in an error.
@@ -367,8 +309,12 @@ fn restore(ledger: &mut Ledger, state: StateFile) -> Result<(), LoadError> {
     let mut totals = HashMap::new();
     for one in state.totals {
         watched(&one.queue, "totals")?;
+        let values = by_counter(one.values, "total")?;
         let total = SeriesTotal {
-            values: by_counter(one.values, "total")?,
+            // NB: the identity check made the file's counters the ledger's.
+            values: (ledger.counters().iter())
+                .map(|counter| values.get(counter).copied().unwrap_or(0.0))
+                .collect(),
             shown: one.shown,
         };
         totals.insert((one.queue, one.media, one.direction), total);
@@ -407,5 +353,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+mod encode;
 #[cfg(test)]
 mod tests;
