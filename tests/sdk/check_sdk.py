@@ -8,7 +8,7 @@ client-credentials login, routing queues (paged, filtered, one by id), the queue
 and conversation aggregates queries, a notification channel with its subscriptions, and the
 channel's WebSocket (the SDK has no WebSocket client, so `websocket-client` reads it). Every
 response is deserialised into the SDK's own models. Exits 0 when all checks pass, 1 with a
-"FAIL:" line otherwise. tests/sdk_compat.rs runs it against the embedded simulator.
+"FAIL:" line otherwise. tests/it/sdk_compat.rs runs it against the embedded simulator.
 """
 
 import datetime

@@ -6,7 +6,7 @@
 //! save that moved a counter (SIGTERM and SIGKILL): with state, `increase()` of every counter
 //! series still equals the truth.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! fault clears every gauge equals the ground truth within 5 s. Each case prints its recovery
 //! time (fault cleared → gauges equal truth) as `fault <name>: recovered in <ms> ms`.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

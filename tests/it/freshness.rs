@@ -2,7 +2,7 @@
 //! stream is fresh, a channel that cannot be established lives on fallback resyncs, and a queue
 //! that cannot be refreshed at all turns stale.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The monitored queue set over refreshes: a rename or a division change moves labels without
 //! resetting a counter, and a queue missing from the listing keeps its series for the grace.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

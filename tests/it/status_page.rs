@@ -2,7 +2,7 @@
 //! running exporter and its rendered DOM shows the channel, every queue, the API calls and a
 //! fault's traces. The test command installs Chromium when it is missing.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

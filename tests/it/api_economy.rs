@@ -5,7 +5,7 @@
 //! (one create, one subscription) per 1,000 queues. Prints one table row per size
 //! (BENCHMARKS.md quotes them).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! directions it exports, splits its counters by direction only when configured, and its
 //! counters still equal the simulator's ground truth, direction by direction.
 
-mod common;
+use crate::common;
 
 use common::truth::{counter_mismatches_by_direction, since_baseline, total_offered};
 use common::{Harness, eventually};

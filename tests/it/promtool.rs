@@ -2,7 +2,7 @@
 //! (names, types, help, units), `check rules` the Prometheus rules in `deploy/prometheus/rules`,
 //! and `test rules` runs their unit tests (every alert, firing and not firing).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

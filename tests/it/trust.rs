@@ -1,7 +1,7 @@
 //! Trust upstream: the simulator serving HTTPS and `wss://` under a throwaway CA is accepted by
 //! REST (OAuth included) and by the WebSocket only when `tls.ca_file` names that CA.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

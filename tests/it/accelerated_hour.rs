@@ -6,7 +6,7 @@
 //! at the end every counter equals the simulator's ground truth exactly, and so does every
 //! queue's service level.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,7 +2,7 @@
 //! the exporter leaves the previous state whole, and the next process resumes from it.
 //! An unwritable `state_dir` stops the start with exit status 2 and one line naming the key.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! injected with the `failpoints` feature, which the test command turns on.
 #![cfg(feature = "failpoints")]
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::Duration;

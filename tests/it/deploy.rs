@@ -6,7 +6,7 @@
 //!
 //! Under CI=true a missing tool fails; elsewhere the test skips and says so loudly.
 
-mod common;
+use crate::common;
 
 /// Where the image puts the exporter and what it reads and writes (the Dockerfile), which the
 /// Deployment mounts and the sandbox mirrors.
@@ -21,21 +21,14 @@ mod layout {
 }
 
 // Helpers.
-#[path = "deploy/kustomize.rs"]
 mod kustomize;
-#[path = "deploy/sandbox.rs"]
 mod sandbox;
-#[path = "deploy/tools.rs"]
 mod tools;
-#[path = "deploy/yaml.rs"]
 mod yaml;
 
 // Tests, by what they check.
-#[path = "deploy/compose.rs"]
 mod compose;
-#[path = "deploy/image.rs"]
 mod image;
-#[path = "deploy/manifests.rs"]
 mod manifests;
 
 use std::process::Command;

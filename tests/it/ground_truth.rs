@@ -1,7 +1,7 @@
 //! The exporter's `/metrics` equals the simulator's ground truth: every queue gauge once the
 //! traffic model is paused, and every counter against the aggregate totals of the window.
 
-mod common;
+use crate::common;
 
 use common::truth::{
     check_against_truth, count, counter_mismatches, gauge_mismatches, total_offered,

@@ -2,7 +2,7 @@
 //! before the poll, the poll then adds nothing it already has, and a queue costs series only
 //! for the media types it has had.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! The external tools of tests/deploy.rs as child processes: found or reported missing (a
+//! The external tools of tests/it/deploy.rs as child processes: found or reported missing (a
 //! failure under CI=true, a loud skip elsewhere), and run to completion within a deadline.
 
 use std::io::Read;

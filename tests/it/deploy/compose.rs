@@ -40,7 +40,7 @@ fn the_compose_file_passes_the_compose_schema() {
     }
     let output = tools::run(
         Command::new("python3")
-            .arg(repo("tests/deploy/compose_schema.py"))
+            .arg(repo("tests/it/deploy/compose_schema.py"))
             .arg(repo("docker-compose.yml")),
         tools::TOOL_DEADLINE,
     );

@@ -91,7 +91,7 @@ fn the_image_runs_the_exporter_as_65532_with_the_state_volume_and_port_9856() {
         all(&instructions, "VOLUME"),
         [format!("[\"{}\"]", layout::STATE_DIR)]
     );
-    // The paths tests/deploy/sandbox.rs and deploy/kubernetes/base/deployment.yaml use.
+    // The paths tests/it/deploy/sandbox.rs and deploy/kubernetes/base/deployment.yaml use.
     assert_eq!(
         all(&instructions, "ENTRYPOINT"),
         [format!("[\"{}\"]", layout::BINARY)]

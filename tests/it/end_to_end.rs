@@ -4,7 +4,7 @@
 //! stream-disconnected alerts are seen firing in a scenario the simulator's faults drive; and
 //! the same Prometheus scrapes over TLS with basic auth from an exporter-toolkit web config.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! `shard: i/N`: N exporters against one org split its queues with no overlap and no gap, each
 //! with its own channel, and a shard that happens to own no queue is still ready.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

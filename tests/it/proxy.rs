@@ -1,7 +1,7 @@
 //! Behind a forward proxy: OAuth, REST and the notifications WebSocket all go through it (the
 //! API host names resolve only at the proxy), and a proxy that refuses says why, by cause.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! `Debug` of its settings) is searched for the client secret, its Basic-auth encoding and
 //! every bearer token the simulator issued. Nothing may be found.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,0 +1,29 @@
+//! The integration tests, one binary: black-box tests that start the simulator and the
+//! exporter (in process or as the real binary) on 127.0.0.1 and compare what they serve with
+//! the simulator's ground truth, plus the operators' kit checked with the real tools. One module
+//! per concern; `common` is the shared harness. One binary links the library once, where a
+//! binary per file linked it once each.
+
+mod common;
+
+mod accelerated_hour;
+mod api_economy;
+mod cli;
+mod counters;
+mod deploy;
+mod end_to_end;
+mod faults;
+mod filters;
+mod freshness;
+mod ground_truth;
+mod promtool;
+mod proxy;
+mod queue_set;
+mod restart;
+mod sdk_compat;
+mod secret_hygiene;
+mod shards;
+mod state_file;
+mod status_page;
+mod task_death;
+mod trust;
