@@ -21,13 +21,7 @@ fn promtool_or_skip() -> bool {
     if promtool_available() {
         return true;
     }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "promtool is required under CI=true (tests/run.sh installs it)"
-    );
-    eprintln!(
-        "skipping: promtool not installed (tests/run.sh installs Debian's prometheus package)"
-    );
+    common::required::tool_missing("promtool", "Debian's prometheus package");
     false
 }
 

@@ -7,6 +7,7 @@ pub mod forward_proxy;
 pub mod private_ca;
 pub mod process;
 pub mod prometheus;
+pub mod required;
 pub mod truth;
 
 use std::collections::BTreeMap;

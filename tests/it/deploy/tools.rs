@@ -7,13 +7,12 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::common::required::tool_missing;
+pub use crate::common::required::{shout, under_ci};
+
 /// How long one tool run may take before the test fails (kubectl and promtool take well under
 /// a second; kubernetes-validate loads its schemas in about one).
 pub const TOOL_DEADLINE: Duration = Duration::from_secs(60);
-
-pub fn under_ci() -> bool {
-    std::env::var("CI").as_deref() == Ok("true")
-}
 
 /// Whether `program` runs (`args` print its version). Missing under CI=true fails the test;
 /// elsewhere it says so, and which test skips, and the caller returns.
@@ -24,7 +23,7 @@ pub fn require(program: &str, args: &[&str], install_hint: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        missing(program, install_hint);
+        tool_missing(program, install_hint);
     }
     found
 }
@@ -37,30 +36,12 @@ pub fn require_python(modules: &[&str], install_hint: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        missing(
+        tool_missing(
             &format!("python3 with {}", modules.join(", ")),
             install_hint,
         );
     }
     found
-}
-
-fn missing(what: &str, install_hint: &str) {
-    assert!(
-        !under_ci(),
-        "{what} is required under CI=true ({install_hint}; tests/run.sh installs it)"
-    );
-    shout(&format!(
-        "*** SKIPPING: {what} not found ({install_hint}; tests/run.sh installs it). \
-         This test proves nothing on this machine. ***"
-    ));
-}
-
-/// Writes to the terminal past the test harness' capture of `eprintln!`, so a skip or a
-/// check left out is seen in a passing run too.
-pub fn shout(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "\n{message}\n");
 }
 
 #[derive(Debug)]
