@@ -382,17 +382,12 @@ async fn the_demo_takes_node_exporter_s_flags() {
     let http = reqwest::Client::new();
     for address in &addresses {
         let url = format!("http://{address}/metrics");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        let body = loop {
-            if let Ok(response) = http.get(&url).send().await {
-                break response.text().await.unwrap();
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{url} never answered"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let every = Duration::from_millis(50);
+        let body = crate::common::poll_until(&format!("{url} answers"), every, || async {
+            let response = http.get(&url).send().await.map_err(|e| e.to_string())?;
+            response.text().await.map_err(|e| e.to_string())
+        })
+        .await;
         let info = body
             .lines()
             .find(|l| l.starts_with("genesys_exporter_build_info{"))

@@ -63,20 +63,23 @@ async fn streamed_totals_move_the_counters_before_the_poll_which_then_adds_nothi
 
     harness.pause_traffic().await;
     // The stream's last running totals arrive within a publish interval or two.
-    let deadline = tokio::time::Instant::now() + common::DEADLINE;
-    let mut settled = harness.scrape().await;
-    let mut quiet = 0;
-    while quiet < 3 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the counters never settled"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    let settled = std::cell::RefCell::new(harness.scrape().await);
+    let quiet = std::cell::Cell::new(0);
+    let every = Duration::from_millis(300);
+    common::poll_until("the counters settle", every, || async {
         let now = harness.scrape().await;
-        let same = conversations(&now) == conversations(&settled) && polls(&now) == polls(&settled);
-        quiet = if same { quiet + 1 } else { 0 };
-        settled = now;
-    }
+        let before = settled.replace(now);
+        let now = settled.borrow();
+        let same = conversations(&now) == conversations(&before) && polls(&now) == polls(&before);
+        quiet.set(if same { quiet.get() + 1 } else { 0 });
+        // NB: the first comparison is with the scrape just taken; three more span 900 ms.
+        match quiet.get() {
+            4.. => Ok(()),
+            n => Err(format!("{n} scrapes in a row unchanged")),
+        }
+    })
+    .await;
+    let settled = settled.into_inner();
     let polled = polls(&settled);
     eventually("the next poll returns", || async {
         let now = harness.scrape().await;

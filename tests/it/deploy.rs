@@ -95,35 +95,33 @@ async fn the_exporter_runs_non_root_on_a_read_only_root_writing_only_its_state()
         .build()
         .unwrap();
     let ledger = sandbox.state.join("ledger.json");
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
+    let (http, ledger_ref) = (&http, &ledger);
+    let every = Duration::from_millis(100);
+    common::poll_until("ready with a state file", every, || {
         if let Some(status) = exporter.child.try_wait().unwrap() {
             panic!(
                 "the sandboxed exporter exited ({status}):\n{}",
                 exporter.log()
             );
         }
-        let ready = match http
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-        {
-            Ok(r) => r.status() == 200,
-            Err(_) => false,
-        };
-        if ready && ledger.exists() {
-            break;
+        let log = exporter.log();
+        async move {
+            let url = format!("http://127.0.0.1:{port}/readyz");
+            let ready = http.get(url).send().await.is_ok_and(|r| r.status() == 200);
+            if ready && ledger_ref.exists() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "ready {ready}, state file {}:\n{log}",
+                    ledger_ref.exists()
+                ))
+            }
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not ready with a state file within {DEADLINE:?} (ready {ready}):\n{}",
-            exporter.log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     let state: Value = serde_json::from_str(&tools::read(&ledger)).expect("the state is JSON");
     assert_eq!(state["format"], "genesys-exporter-ledger");
-    let (_, metrics) = common::get_text(&http, &format!("http://127.0.0.1:{port}/metrics")).await;
+    let (_, metrics) = common::get_text(http, &format!("http://127.0.0.1:{port}/metrics")).await;
     // Of the overlay's queue names, "Support" and "Sales *", only the first names one of the
     // simulator's queues (Support, Sales, Billing).
     assert!(

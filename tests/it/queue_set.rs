@@ -112,22 +112,20 @@ async fn renamed_and_moved_queues_keep_their_counters_and_a_missing_one_stays_fo
     let listed_before = listings(&harness.scrape().await);
     let url = format!("{}/sim/queues/{removed}", harness.sim.base_url);
     assert_eq!(harness.http.delete(url).send().await.unwrap().status(), 204);
-    let mut listed_while_kept = listed_before;
-    let deadline = tokio::time::Instant::now() + common::DEADLINE;
-    loop {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the missing queue was never dropped"
-        );
+    let kept = std::cell::Cell::new(listed_before);
+    let every = Duration::from_millis(50);
+    common::poll_until("the missing queue is dropped", every, || async {
         let scrape = harness.scrape().await;
         if info_of(&scrape, &removed).is_none() {
             let listed = listings(&scrape) - listed_before;
             assert!(listed >= 3.0, "dropped after {listed} listings without it");
-            break;
+            return Ok(());
         }
-        listed_while_kept = listings(&scrape);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        kept.set(listings(&scrape));
+        Err("still listed".to_owned())
+    })
+    .await;
+    let listed_while_kept = kept.get();
     assert!(
         listed_while_kept - listed_before >= 2.0,
         "kept through two listings without it"

@@ -395,19 +395,18 @@ fn saved_marks(dir: &std::path::Path) -> Option<f64> {
 /// render of `/metrics` would count as a scrape), long before Prometheus's next scrape.
 async fn end_right_after_a_save(process: ExporterProcess, dir: &std::path::Path, kill: bool) {
     let mut before = None;
-    let deadline = tokio::time::Instant::now() + common::DEADLINE;
-    loop {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no save moved a counter"
-        );
+    let every = Duration::from_millis(2);
+    common::poll_until("a save moves a counter", every, || {
         let now = saved_marks(dir);
-        if before.is_some() && now > before {
-            break;
-        }
+        let moved = before.is_some() && now > before;
         before = now.or(before);
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+        std::future::ready(if moved {
+            Ok(())
+        } else {
+            Err(format!("marks {before:?}"))
+        })
+    })
+    .await;
     if kill {
         process.kill().await;
     } else {

@@ -230,20 +230,32 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// Polls `check` until it returns `Ok`, failing the test with the last `Err` after `DEADLINE`.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
+/// Polls `check` every 100 ms until it returns `Ok`, failing the test with the last `Err`
+/// after `DEADLINE`.
+pub async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<(), String>>,
+{
+    poll_until(what, Duration::from_millis(100), check).await
+}
+
+/// Polls `check` every `interval` until it returns `Ok(value)`, and gives that value; fails the
+/// test with `what` and the last `Err` after `DEADLINE`. Every wait of the tests goes through
+/// here, so none can hang and every failure says what it waited for.
+pub async fn poll_until<T, F, Fut>(what: &str, interval: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
 {
     let deadline = tokio::time::Instant::now() + DEADLINE;
     let mut last = String::new();
     while tokio::time::Instant::now() < deadline {
         match check().await {
-            Ok(()) => return,
+            Ok(value) => return value,
             Err(why) => last = why,
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(interval).await;
     }
     panic!("{what}: not true within {DEADLINE:?}: {last}");
 }

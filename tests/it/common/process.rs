@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use genesys_exporter::sim::SimHandle;
 
-use super::{DEADLINE, eventually};
+use super::eventually;
 
 pub struct ExporterProcess {
     pub url: String,
@@ -132,17 +132,12 @@ impl ExporterProcess {
 }
 
 async fn wait(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        if let Some(status) = child.try_wait().expect("the child can be waited on") {
-            return status;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the exporter did not exit"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let every = Duration::from_millis(20);
+    super::poll_until("the exporter exits", every, || {
+        let exited = child.try_wait().expect("the child can be waited on");
+        std::future::ready(exited.ok_or_else(|| "still running".to_owned()))
+    })
+    .await
 }
 
 impl Drop for ExporterProcess {
