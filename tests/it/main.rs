@@ -11,6 +11,7 @@ mod api_economy;
 mod cli;
 mod counters;
 mod deploy;
+mod docs;
 mod end_to_end;
 mod faults;
 mod filters;
