@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::genesys::ApiError;
 use crate::genesys::GenesysClient;
-use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, Queue, queue_observation_topic};
+use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, Queue};
 use crate::metrics::QueueLabels;
 use tracing::warn;
 
@@ -162,14 +162,6 @@ pub fn name_matches(pattern: &str, name: &str) -> bool {
         }
     }
     pattern[p..].iter().all(|c| *c == '*')
-}
-
-/// The notification topic of each queue, in the same order.
-pub fn topics(queues: &[QueueLabels]) -> Vec<String> {
-    queues
-        .iter()
-        .map(|q| queue_observation_topic(&q.id))
-        .collect()
 }
 
 /// Which notification channel each queue is on. A queue stays on its channel for as long as
@@ -386,22 +378,6 @@ mod tests {
         assert!(!name_matches("Sales", "Sales EN"));
         assert!(!name_matches("*EN", "Support FR"));
         assert!(!name_matches("", "x"));
-    }
-
-    #[test]
-    fn topics_follow_the_queue_order() {
-        let queue = |id: &str| QueueLabels {
-            id: id.into(),
-            name: "n".into(),
-            division: String::new(),
-        };
-        assert_eq!(
-            topics(&[queue("b"), queue("a")]),
-            [
-                "v2.analytics.queues.b.observations",
-                "v2.analytics.queues.a.observations"
-            ]
-        );
     }
 
     fn ids_from(range: std::ops::Range<usize>) -> Vec<String> {

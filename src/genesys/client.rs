@@ -353,40 +353,9 @@ impl GenesysClient {
         .await
     }
 
-    /// Whether the channel is still valid (`HEAD`: 200 while it lives, 404 once it is gone).
-    pub async fn channel_exists(&self, channel_id: &str) -> Result<bool, ApiError> {
-        let url = self.api_url(&["notifications", "channels", channel_id]);
-        match self
-            .execute(Endpoint::NotificationChannels, Method::HEAD, url, None)
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(error) if error.status() == Some(404) => Ok(false),
-            Err(error) => Err(error),
-        }
-    }
-
     /// Replaces the channel's topics (PUT); more than 1,000 topics is a 400 upstream.
     pub async fn replace_subscriptions(
         &self,
-        channel_id: &str,
-        topics: &[String],
-    ) -> Result<ChannelTopicEntityListing, ApiError> {
-        self.subscriptions(Method::PUT, channel_id, topics).await
-    }
-
-    /// Adds topics to the channel's existing ones (POST).
-    pub async fn add_subscriptions(
-        &self,
-        channel_id: &str,
-        topics: &[String],
-    ) -> Result<ChannelTopicEntityListing, ApiError> {
-        self.subscriptions(Method::POST, channel_id, topics).await
-    }
-
-    async fn subscriptions(
-        &self,
-        method: Method,
         channel_id: &str,
         topics: &[String],
     ) -> Result<ChannelTopicEntityListing, ApiError> {
@@ -397,7 +366,7 @@ impl GenesysClient {
         let url = self.api_url(&["notifications", "channels", channel_id, "subscriptions"]);
         self.call(
             Endpoint::NotificationSubscriptions,
-            method,
+            Method::PUT,
             url,
             Some(&body),
         )
