@@ -236,6 +236,11 @@ impl Ledger {
         self.totals.get(key)
     }
 
+    /// Whether the series' total is recorded as shown by a scrape.
+    pub fn is_shown(&self, key: &SeriesKey) -> bool {
+        self.total(key).is_some_and(|total| total.shown)
+    }
+
     /// Records that a scrape has shown the series.
     pub fn mark_shown(&mut self, key: &SeriesKey) {
         if let Some(total) = self.totals.get_mut(key) {
@@ -325,17 +330,6 @@ impl Ledger {
                 }
                 let seen = seen.unwrap_or(0.0);
                 if value > seen {
-                    let total = self
-                        .totals
-                        .entry(key.clone())
-                        .or_insert_with(|| SeriesTotal {
-                            values: vec![0.0; self.counters.len()],
-                            shown: false,
-                        });
-                    // NB: `counter` passed the metric-set filter above, so it has a position.
-                    if let Some(index) = self.counters.iter().position(|c| *c == counter) {
-                        total.values[index] += value - seen;
-                    }
                     report.deltas.push(Delta {
                         queue_id: queue_id.to_owned(),
                         media_type: group.media_type.to_owned(),
@@ -355,7 +349,25 @@ impl Ledger {
                 report.ignored += 1;
             }
         }
+        if !report.deltas.is_empty() {
+            self.add_to_total(key, &report.deltas);
+        }
         report
+    }
+
+    /// Adds one bucket's `deltas` to the series' total.
+    fn add_to_total(&mut self, key: SeriesKey, deltas: &[Delta]) {
+        let counters = &self.counters;
+        let total = self.totals.entry(key).or_insert_with(|| SeriesTotal {
+            values: vec![0.0; counters.len()],
+            shown: false,
+        });
+        for delta in deltas {
+            // NB: a delta's counter passed the metric-set filter, so it has a position.
+            if let Some(index) = counters.iter().position(|c| *c == delta.counter) {
+                total.values[index] += delta.amount;
+            }
+        }
     }
 
     /// The start of `interval` if it is one bucket of ours that may still be folded.

@@ -251,7 +251,7 @@ impl ConversationTotals {
             let mut inner = self.lock();
             self.note_shown(&mut inner.ledger);
             let due: Vec<SeriesKey> = (inner.unpublished.iter())
-                .filter(|key| inner.ledger.total(key).is_some_and(|total| total.shown))
+                .filter(|key| inner.ledger.is_shown(key))
                 .cloned()
                 .collect();
             if !inner.dirty && due.is_empty() {
@@ -304,7 +304,7 @@ impl ConversationTotals {
     /// newer.
     fn show(&self, inner: &mut Inner, key: &SeriesKey, values: Vec<f64>) {
         inner.resumed.remove(key);
-        let shown = inner.ledger.total(key).is_some_and(|total| total.shown);
+        let shown = inner.ledger.is_shown(key);
         let (queue_id, group) = group_of(key);
         let totals = inner.ledger.counters().iter().copied().zip(values);
         self.metrics
@@ -317,7 +317,7 @@ impl ConversationTotals {
         let Some(values) = inner.resumed.remove(key) else {
             return false;
         };
-        if inner.ledger.total(key).is_some_and(|total| total.shown) {
+        if inner.ledger.is_shown(key) {
             self.show(inner, key, values);
         } else {
             // NB: no scrape had shown it, so its zeros come first, as for a new series.
@@ -331,8 +331,7 @@ impl ConversationTotals {
     /// Whether a scrape has shown the series: recorded in the ledger, or seen now.
     fn is_shown(&self, ledger: &Ledger, key: &SeriesKey) -> bool {
         let (queue_id, group) = group_of(key);
-        ledger.total(key).is_some_and(|total| total.shown)
-            || self.metrics.conversation_group_shown(queue_id, group)
+        ledger.is_shown(key) || self.metrics.conversation_group_shown(queue_id, group)
     }
 
     /// Without a store: shows every moved total at once.

@@ -145,7 +145,7 @@ struct BucketState {
 struct SeriesState {
     queue: String,
     media: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     direction: Option<String>,
     /// Counter name → high-water mark in the upstream unit.
     marks: BTreeMap<String, f64>,
@@ -156,7 +156,7 @@ struct SeriesState {
 struct TotalState {
     queue: String,
     media: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     direction: Option<String>,
     /// Whether a scrape had shown the series.
     shown: bool,
