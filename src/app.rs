@@ -15,18 +15,19 @@ use crate::aggregates::ConversationTotals;
 use crate::aggregates::poller::{PollSettings, Poller};
 use crate::aggregates::state::{Identity, StateStore};
 use crate::backoff::Backoff;
-use crate::clock::Clock;
-use crate::config::{ConfigError, Settings};
+use crate::config::{ConfigError, Settings, WebSettings};
 use crate::genesys::egress::log_unless_reported;
 use crate::genesys::model::MAX_TOPICS_PER_CHANNEL;
 use crate::genesys::{ApiError, GenesysClient};
 use crate::health::Health;
-use crate::metrics::{Metrics, QueueLabels};
+use crate::metrics::Metrics;
 use crate::observations::Observations;
 use crate::queues::{ChannelPlan, MonitoredSet, QueueSelection, resolve};
-use crate::server::{Gate, ServerState, serve};
+use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
+use crate::vocabulary::clock::Clock;
+use crate::vocabulary::queue::QueueLabels;
 
 /// How long shutdown waits for tasks to finish their current step.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -174,9 +175,8 @@ impl Exporter {
         };
         let server_cancel = cancel.clone();
         let web = &parts.settings.web;
-        let limits = web.limits();
-        let gate = web
-            .open_config_file()?
+        let limits = server_limits(web);
+        let gate = open_web_config(web)?
             .map(|source| Arc::new(Gate::new(source, web.unauthenticated_probes)));
         let serves_tls = gate.as_ref().is_some_and(|g| g.source.serves_tls);
         for (listener, address) in listeners.into_iter().zip(&addresses) {
@@ -443,5 +443,30 @@ impl Parts {
         .with_clock(self.clock.clone())
         .run(cancel)
         .await;
+    }
+}
+
+/// The web config file (`web.config_file`), loaded and checked; `None` without one.
+pub fn open_web_config(web: &WebSettings) -> Result<Option<WebConfigSource>, ConfigError> {
+    let Some(path) = &web.config_file else {
+        return Ok(None);
+    };
+    let source = WebConfigSource::open(path).map_err(|e| {
+        ConfigError::new(
+            "web.config_file",
+            format!("{}: {e}", path.display()),
+            "fix the file (Prometheus exporter-toolkit web configuration format)",
+        )
+    })?;
+    Ok(Some(source))
+}
+
+/// How the HTTP server protects itself (`web.*`).
+fn server_limits(web: &WebSettings) -> Limits {
+    Limits {
+        header_read_timeout: web.header_read_timeout,
+        request_timeout: web.request_timeout,
+        max_connections: web.max_connections,
+        max_header_bytes: web.max_header_bytes,
     }
 }

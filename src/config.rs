@@ -12,9 +12,9 @@ use crate::genesys::model::AGGREGATE_METRICS;
 use crate::genesys::region::Region;
 use crate::genesys::time::parse_iso_duration;
 use crate::genesys::{ApiError, ClientSettings};
-use crate::metrics::{StaleGauges, StalePolicy};
 use crate::secret::Secret;
 use crate::shard::Shard;
+use crate::vocabulary::queue::{StaleGauges, StalePolicy};
 
 mod proxy;
 pub use proxy::{ProxyConfig, ProxyUrl};
@@ -346,32 +346,6 @@ impl Default for WebSettings {
     }
 }
 
-impl WebSettings {
-    /// The web config file, loaded and checked; `None` without one.
-    pub fn open_config_file(&self) -> Result<Option<crate::server::WebConfigSource>, ConfigError> {
-        let Some(path) = &self.config_file else {
-            return Ok(None);
-        };
-        let source = crate::server::WebConfigSource::open(path).map_err(|e| {
-            ConfigError::new(
-                "web.config_file",
-                format!("{}: {e}", path.display()),
-                "fix the file (Prometheus exporter-toolkit web configuration format)",
-            )
-        })?;
-        Ok(Some(source))
-    }
-
-    pub fn limits(&self) -> crate::server::Limits {
-        crate::server::Limits {
-            header_read_timeout: self.header_read_timeout,
-            request_timeout: self.request_timeout,
-            max_connections: self.max_connections,
-            max_header_bytes: self.max_header_bytes,
-        }
-    }
-}
-
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
@@ -684,8 +658,8 @@ impl Settings {
     }
 
     /// The counters of the configured metric set.
-    pub fn counters(&self) -> Vec<crate::metrics::ConversationCounter> {
-        crate::metrics::ConversationCounter::for_metrics(
+    pub fn counters(&self) -> Vec<crate::vocabulary::counters::ConversationCounter> {
+        crate::vocabulary::counters::ConversationCounter::for_metrics(
             self.aggregates.metrics.iter().map(String::as_str),
         )
     }
@@ -764,7 +738,6 @@ impl Settings {
                 "use a positive duration such as 30s",
             ));
         }
-        self.web.open_config_file()?;
         self.tls.trust()?;
         self.proxy.routes()?;
         if self.web.max_connections == 0 {
@@ -906,7 +879,7 @@ fn from_config_error(error: config::ConfigError, file: Option<&Path>) -> ConfigE
     ConfigError::new(
         &key,
         problem,
-        "see the configuration reference in README.md",
+        "see docs/configuration.md",
     )
 }
 

@@ -12,9 +12,10 @@ use std::time::Duration;
 use crate::aggregates::ConversationTotals;
 use crate::config::KNOWN_MEDIA_TYPES;
 use crate::genesys::model::{ConversationAggregateQueryResponse, QueueObservationQueryResponse};
-use crate::metrics::{Metrics, QueueLabels};
+use crate::metrics::Metrics;
 use crate::observations::Observations;
 use crate::stream::connection::SessionContext;
+use crate::vocabulary::queue::QueueLabels;
 
 /// The queue ids the seeds use (`src/sim/fuzz_seeds.rs` rewrites the simulator's to these).
 pub const QUEUES: [&str; 2] = [

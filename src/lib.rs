@@ -25,7 +25,6 @@ pub mod aggregates;
 pub mod app;
 pub mod backoff;
 pub mod build_info;
-pub mod clock;
 pub mod config;
 mod failpoint;
 #[doc(hidden)]
@@ -43,3 +42,4 @@ pub mod sim;
 pub mod status;
 pub mod stream;
 mod tasks;
+pub mod vocabulary;

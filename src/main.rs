@@ -191,10 +191,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// The settings from file and environment, the flags over them, validated.
+/// The settings from file and environment, the flags over them, validated, the web config
+/// file they name included.
 fn load(path: Option<PathBuf>, flags: &OperatorFlags) -> Result<Settings, ExitCode> {
     let loaded = Settings::load_then(path.as_deref(), |settings| flags.apply(settings));
-    loaded.map_err(|e| {
+    let checked = loaded.and_then(|settings| {
+        genesys_exporter::app::open_web_config(&settings.web)?;
+        Ok(settings)
+    });
+    checked.map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })
@@ -344,7 +349,7 @@ async fn demo(
     flags.apply(&mut settings);
     std::mem::swap(&mut log, &mut settings.log);
     init_tracing(&log);
-    if let Err(e) = settings.web.open_config_file() {
+    if let Err(e) = genesys_exporter::app::open_web_config(&settings.web) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }

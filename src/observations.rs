@@ -10,6 +10,7 @@
 
 mod order;
 mod record;
+pub(crate) mod telemetry;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,13 +20,14 @@ use tracing::{debug, warn};
 
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{
-    AggregateDataContainer, ObservationMetricData, QueueObservationQueryResponse, ROUTING_STATUSES,
-    Stats,
+    AggregateDataContainer, ObservationMetricData, QueueObservationQueryResponse, Stats,
 };
 use crate::genesys::time::parse_instant;
-use crate::metrics::{InteractionState, MediaSnapshot, Metrics, QueueSnapshot, UserCount};
+use crate::metrics::{MediaSnapshot, Metrics, QueueSnapshot};
+use crate::vocabulary::labels::{InteractionState, LabelValue, RoutingStatus, UserCount};
 use order::{Arrival, EventOrder};
 use record::{Recording, Records};
+use telemetry::{Ignored, ObservationMetrics};
 
 /// Why a whole observation event was not applied; the stream counts it as `ignored`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,20 +68,20 @@ impl ObservationIssue {
 /// ([`OnQueueParts::fold_snapshot`]).
 #[derive(Debug, Default, Clone, Copy)]
 struct OnQueueParts {
-    by_status: [i64; ROUTING_STATUSES.len()],
+    by_status: [i64; RoutingStatus::COUNT],
     /// A count reported without a qualifier is already the total.
     unqualified: i64,
 }
 
 impl OnQueueParts {
-    fn set(&mut self, qualifier: Option<usize>, n: i64) {
+    fn set(&mut self, qualifier: Option<RoutingStatus>, n: i64) {
         match qualifier {
-            Some(i) => {
-                self.by_status[i] = n;
+            Some(status) => {
+                self.by_status[status as usize] = n;
                 self.unqualified = 0;
             }
             None => {
-                self.by_status = [0; ROUTING_STATUSES.len()];
+                self.by_status = [0; RoutingStatus::COUNT];
                 self.unqualified = n;
             }
         }
@@ -87,7 +89,7 @@ impl OnQueueParts {
 
     /// Folds one snapshot value; `qualified` remembers whether a qualified part was seen, so
     /// an unqualified total listed after the parts does not replace them.
-    fn fold_snapshot(&mut self, qualified: &mut bool, qualifier: Option<usize>, n: i64) {
+    fn fold_snapshot(&mut self, qualified: &mut bool, qualifier: Option<RoutingStatus>, n: i64) {
         match qualifier {
             Some(_) => *qualified = true,
             None if *qualified => return,
@@ -104,6 +106,7 @@ impl OnQueueParts {
 /// Applies observation values to the gauges; shared by the stream session and resyncs.
 pub struct Observations {
     metrics: Arc<Metrics>,
+    telemetry: ObservationMetrics,
     /// NB: lock order is `records`, then `on_queue`. Events are applied and recorded with
     /// `records` locked, so none can slip between a snapshot and the replay of its record.
     records: Mutex<Records>,
@@ -164,10 +167,6 @@ fn is_unexported(metric: &str) -> bool {
     )
 }
 
-fn status_index(qualifier: &str) -> Option<usize> {
-    ROUTING_STATUSES.iter().position(|s| *s == qualifier)
-}
-
 fn epoch_ms(value: i64) -> Option<i64> {
     (value > 0).then_some(value)
 }
@@ -178,7 +177,7 @@ struct Snapshot {
     interactions: HashMap<(String, InteractionState), i64>,
     longest_from_metric: HashMap<String, i64>,
     longest_from_detail: HashMap<String, i64>,
-    users: [i64; ROUTING_STATUSES.len()],
+    users: [i64; RoutingStatus::COUNT],
     on_queue: OnQueueParts,
     /// Whether `on_queue` holds qualified parts (which win over an unqualified total).
     on_queue_qualified: bool,
@@ -189,6 +188,7 @@ struct Snapshot {
 impl Observations {
     pub fn new(metrics: Arc<Metrics>) -> Self {
         Self {
+            telemetry: ObservationMetrics::of(&metrics),
             metrics,
             records: Mutex::default(),
             on_queue: Mutex::default(),
@@ -231,12 +231,16 @@ impl Observations {
         self.lock_records().in_flight()
     }
 
-    /// `what` is one of `IGNORED_VALUE_KINDS`: the self-metric's label never takes a value
-    /// from upstream.
-    fn ignore(&self, queue_id: &str, what: &'static str, value: &str) {
+    /// `what` is a fixed label: the self-metric never takes a value from upstream.
+    fn ignore(&self, queue_id: &str, what: Ignored, value: &str) {
         self.ignored_values.fetch_add(1, Ordering::Relaxed);
-        self.metrics.value_ignored(what);
-        debug!(queue_id, what, value, "observation value ignored");
+        self.telemetry.ignored(what);
+        debug!(
+            queue_id,
+            what = what.as_str(),
+            value,
+            "observation value ignored"
+        );
     }
 
     /// Applies one zero-width stream event; returns how many gauges it set. Metrics present are
@@ -287,7 +291,7 @@ impl Observations {
         }
         let media = container.group.media_type.as_deref();
         if let Some(media) = media.filter(|m| !self.metrics.knows_media_type(m)) {
-            self.ignore(queue_id, "media_type", media);
+            self.ignore(queue_id, Ignored::MediaType, media);
             return Err(ObservationIssue::UnknownMediaType(media.to_owned()));
         }
         if !container
@@ -353,26 +357,28 @@ impl Observations {
                 }
                 true
             }
-            (_, "oUserRoutingStatuses", None) => {
-                match qualifier.filter(|q| status_index(q).is_some()) {
-                    Some(status) => {
-                        self.metrics
-                            .set_users_in_status(queue_id, status, count(stats));
-                        true
-                    }
-                    None => {
-                        self.ignore(queue_id, "routing_status", qualifier.unwrap_or("<none>"));
-                        false
-                    }
+            (_, "oUserRoutingStatuses", None) => match qualifier.and_then(RoutingStatus::parse) {
+                Some(status) => {
+                    self.metrics
+                        .set_users_in_status(queue_id, status, count(stats));
+                    true
                 }
-            }
+                None => {
+                    self.ignore(
+                        queue_id,
+                        Ignored::RoutingStatus,
+                        qualifier.unwrap_or("<none>"),
+                    );
+                    false
+                }
+            },
             (_, "oOnQueueUsers", None) => {
                 let index = match qualifier {
                     None => None,
-                    Some(q) => match status_index(q) {
+                    Some(q) => match RoutingStatus::parse(q) {
                         Some(i) => Some(i),
                         None => {
-                            self.ignore(queue_id, "routing_status", q);
+                            self.ignore(queue_id, Ignored::RoutingStatus, q);
                             return false;
                         }
                     },
@@ -396,7 +402,7 @@ impl Observations {
             }
             (_, m, _) if is_unexported(m) => false,
             (_, m, _) => {
-                self.ignore(queue_id, "metric", m);
+                self.ignore(queue_id, Ignored::Metric, m);
                 false
             }
         }
@@ -423,7 +429,7 @@ impl Observations {
             };
             let media = container.group.media_type.as_deref();
             if let Some(media) = media.filter(|m| !self.metrics.knows_media_type(m)) {
-                self.ignore(queue_id, "media_type", media);
+                self.ignore(queue_id, Ignored::MediaType, media);
                 continue;
             }
             for data in &container.data {
@@ -463,32 +469,39 @@ impl Observations {
                     snapshot.longest_from_metric.insert(media.to_owned(), since);
                 }
             }
-            (_, "oUserRoutingStatuses", None) => match qualifier.and_then(status_index) {
-                Some(i) => snapshot.users[i] = count(&data.stats),
-                None => self.ignore(queue_id, "routing_status", qualifier.unwrap_or("<none>")),
+            (_, "oUserRoutingStatuses", None) => match qualifier.and_then(RoutingStatus::parse) {
+                Some(status) => snapshot.users[status as usize] = count(&data.stats),
+                None => self.ignore(
+                    queue_id,
+                    Ignored::RoutingStatus,
+                    qualifier.unwrap_or("<none>"),
+                ),
             },
-            (_, "oOnQueueUsers", None) => match qualifier.map(status_index) {
+            (_, "oOnQueueUsers", None) => match qualifier.map(RoutingStatus::parse) {
                 None | Some(Some(_)) => snapshot.on_queue.fold_snapshot(
                     &mut snapshot.on_queue_qualified,
-                    qualifier.and_then(status_index),
+                    qualifier.and_then(RoutingStatus::parse),
                     count(&data.stats),
                 ),
-                Some(None) => self.ignore(queue_id, "routing_status", qualifier.unwrap_or("")),
+                Some(None) => {
+                    self.ignore(queue_id, Ignored::RoutingStatus, qualifier.unwrap_or(""))
+                }
             },
             (_, "oMemberUsers", None) => snapshot.members = count(&data.stats),
             (_, "oActiveUsers", None) => snapshot.active = count(&data.stats),
             (_, m, _) if is_unexported(m) => {}
-            (_, m, _) => self.ignore(queue_id, "metric", m),
+            (_, m, _) => self.ignore(queue_id, Ignored::Metric, m),
         }
     }
 
     /// What the gauges read after the resync: every allow-listed media type, absent ones at 0.
     fn metrics_snapshot(&self, queue_id: &str, snapshot: &Snapshot) -> QueueSnapshot {
         let media = self.metrics.media_types().iter().map(|media| {
-            let interactions = InteractionState::ALL.map(|state| {
-                let key = (media.clone(), state);
-                snapshot.interactions.get(&key).copied().unwrap_or(0)
-            });
+            let mut interactions = [0; InteractionState::ALL.len()];
+            for (n, state) in interactions.iter_mut().zip(InteractionState::ALL) {
+                let key = (media.clone(), *state);
+                *n = snapshot.interactions.get(&key).copied().unwrap_or(0);
+            }
             let waiting = interactions[InteractionState::Waiting as usize];
             let from_metric = snapshot.longest_from_metric.get(media);
             let since = from_metric.or_else(|| snapshot.longest_from_detail.get(media));
@@ -545,12 +558,12 @@ impl Observations {
         match result {
             Ok(response) => {
                 self.apply_resync(queue_ids, &response, now_ms);
-                self.metrics.resynced(true);
+                self.telemetry.resynced(true);
                 Ok(())
             }
             Err(error) => {
                 warn!(error = %error, kind = error.kind(), queues = queue_ids.len(), "observation resync failed");
-                self.metrics.resynced(false);
+                self.telemetry.resynced(false);
                 for queue_id in queue_ids {
                     self.metrics.set_queue_stale(queue_id);
                 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::genesys::ApiError;
 use crate::genesys::GenesysClient;
 use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, Queue};
-use crate::metrics::QueueLabels;
+use crate::vocabulary::queue::{QueueLabels, name_matches};
 use tracing::warn;
 
 /// The configured queues. Both empty means every queue in the org.
@@ -136,32 +136,6 @@ fn labels_of(queue: Queue) -> QueueLabels {
         id: queue.id,
         name: queue.name,
     }
-}
-
-/// Whether `name` matches `pattern`: case-insensitive, `*` standing for any run of characters
-/// (including none), every other character literal.
-pub fn name_matches(pattern: &str, name: &str) -> bool {
-    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
-    let name: Vec<char> = name.to_lowercase().chars().collect();
-    // Greedy match with backtracking to the last `*`: linear in practice, no recursion.
-    let (mut p, mut n) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        if p < pattern.len() && pattern[p] == '*' {
-            star = Some((p, n));
-            p += 1;
-        } else if p < pattern.len() && pattern[p] == name[n] {
-            p += 1;
-            n += 1;
-        } else if let Some((star_p, star_n)) = star {
-            p = star_p + 1;
-            n = star_n + 1;
-            star = Some((star_p, star_n + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '*')
 }
 
 /// Which notification channel each queue is on. A queue stays on its channel for as long as

@@ -18,6 +18,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 mod auth;
 mod listen;
 mod page;
+pub(crate) mod telemetry;
 mod tls;
 mod web_config;
 #[cfg(test)]

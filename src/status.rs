@@ -47,6 +47,8 @@ pub struct StatusBoard {
     channels: Mutex<BTreeMap<String, ChannelView>>,
     /// Per minute (Unix minutes), per endpoint; the last `REQUEST_MINUTES` minutes.
     requests: Mutex<VecDeque<(i64, BTreeMap<&'static str, RequestCounts>)>>,
+    /// When the aggregates were last polled successfully.
+    last_poll: Mutex<Option<DateTime<Utc>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -56,6 +58,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl StatusBoard {
+    pub fn polled(&self, at: DateTime<Utc>) {
+        *lock(&self.last_poll) = Some(at);
+    }
+
+    /// When the aggregates were last polled successfully; `None` before the first.
+    pub fn last_poll(&self) -> Option<DateTime<Utc>> {
+        *lock(&self.last_poll)
+    }
+
     /// Changes the view of `channel` (creating it).
     pub fn channel(&self, channel: &str, change: impl FnOnce(&mut ChannelView)) {
         change(lock(&self.channels).entry(channel.to_owned()).or_default());

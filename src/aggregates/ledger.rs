@@ -24,7 +24,8 @@ use chrono::{DateTime, Utc};
 
 use crate::genesys::model::{StatisticalResponse, Stats};
 use crate::genesys::time::parse_interval;
-use crate::metrics::{ConversationCounter, ConversationGroup, Statistic};
+use crate::vocabulary::counters::{ConversationCounter, ConversationGroup, Statistic};
+use crate::vocabulary::labels::LabelValue;
 
 /// (queue id, media type, direction): one series of the ledger; the direction only when the
 /// counters are split by it.
@@ -108,8 +109,15 @@ pub enum Rejection {
     Malformed,
 }
 
-impl Rejection {
-    pub fn as_str(self) -> &'static str {
+impl LabelValue for Rejection {
+    const ALL: &'static [Self] = &[
+        Self::OtherWidth,
+        Self::OffGrid,
+        Self::Expired,
+        Self::Malformed,
+    ];
+
+    fn as_str(self) -> &'static str {
         match self {
             Self::OtherWidth => "other_width",
             Self::OffGrid => "off_grid",

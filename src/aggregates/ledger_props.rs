@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use super::ledger::Ledger;
 use crate::genesys::model::{AggregateMetricData, StatisticalResponse, Stats};
 use crate::genesys::time::{format_interval, parse_instant};
-use crate::metrics::ConversationCounter;
+use crate::vocabulary::counters::ConversationCounter;
 
 const BUCKETS: usize = 4;
 const QUEUES: [&str; 2] = ["q1", "q2"];

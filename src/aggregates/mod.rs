@@ -10,6 +10,7 @@ pub mod ledger;
 mod ledger_props;
 pub mod poller;
 pub mod state;
+pub(crate) mod telemetry;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -18,8 +19,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tracing::{debug, error, info, warn};
 
+use crate::aggregates::telemetry::AggregateMetrics;
 use crate::genesys::model::AggregateDataContainer;
-use crate::metrics::{ConversationGroup, Metrics};
+use crate::metrics::Metrics;
+use crate::vocabulary::counters::ConversationGroup;
 use ledger::{Ledger, SeriesKey};
 use state::{LoadError, StateStore};
 
@@ -32,6 +35,7 @@ use state::{LoadError, StateStore};
 pub struct ConversationTotals {
     inner: Mutex<Inner>,
     metrics: Arc<Metrics>,
+    telemetry: AggregateMetrics,
     store: Option<StateStore>,
     /// Serializes saves, so states reach the disk in the order they were taken.
     saving: tokio::sync::Mutex<()>,
@@ -62,6 +66,7 @@ impl ConversationTotals {
                 resumed: HashMap::new(),
                 dirty: false,
             }),
+            telemetry: AggregateMetrics::of(&metrics),
             metrics,
             store: None,
             saving: tokio::sync::Mutex::new(()),
@@ -109,7 +114,7 @@ impl ConversationTotals {
             let fresh = Ledger::new(granularity, totals.metrics.counters().to_vec());
             totals.lock().ledger = fresh;
         }
-        totals.metrics.state_loaded(result.as_ref().copied());
+        totals.telemetry.state_loaded(result.as_ref().copied());
         totals.store = Some(store);
         totals
     }
@@ -162,7 +167,7 @@ impl ConversationTotals {
             report
         };
         for (reason, n) in report.rejected() {
-            self.metrics.aggregate_buckets_rejected(reason, n);
+            self.telemetry.buckets_rejected(reason, n);
         }
         if report.malformed + report.off_grid_buckets > 0 {
             warn!(
@@ -292,7 +297,8 @@ impl ConversationTotals {
             }
             self.lock().dirty = true;
         }
-        self.metrics.state_written(error.is_none(), now.timestamp());
+        self.telemetry
+            .state_written(error.is_none(), now.timestamp());
         let mut inner = self.lock();
         for (key, values) in due {
             self.show(&mut inner, &key, values);
@@ -380,7 +386,9 @@ fn group_of(key: &SeriesKey) -> (&str, ConversationGroup<'_>) {
 pub(crate) mod test_support {
     use std::sync::Arc;
 
-    use crate::metrics::{Metrics, QueueLabels};
+    use crate::metrics::Metrics;
+
+    use crate::vocabulary::queue::QueueLabels;
 
     /// Metrics monitoring queue `q1` ("Support"), exporting every counter for `media_types`.
     pub(crate) fn support_metrics(media_types: &[&str]) -> Arc<Metrics> {

@@ -11,11 +11,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::ConversationTotals;
-use crate::clock::Clock;
+use super::telemetry::AggregateMetrics;
 use crate::genesys::client::{AggregateScope, GenesysClient, MAX_QUEUES_PER_QUERY};
 use crate::genesys::error::ApiError;
 use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
 use crate::metrics::Metrics;
+use crate::vocabulary::clock::Clock;
 
 /// How the poller reads aggregates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,7 @@ pub struct Poller {
     client: GenesysClient,
     totals: Arc<ConversationTotals>,
     metrics: Arc<Metrics>,
+    telemetry: AggregateMetrics,
     /// The monitored queue ids, kept current by queue resolution.
     queues: watch::Receiver<Vec<String>>,
     settings: PollSettings,
@@ -68,6 +70,7 @@ impl Poller {
         Self {
             client,
             totals,
+            telemetry: AggregateMetrics::of(&metrics),
             metrics,
             queues,
             settings,
@@ -91,7 +94,10 @@ impl Poller {
         crate::failpoint::hit("poller");
         let result = self.query_and_fold(now).await;
         self.totals.save(now).await;
-        self.metrics.polled(result.is_ok(), now.timestamp());
+        self.telemetry.polled(result.is_ok(), now.timestamp());
+        if result.is_ok() {
+            self.metrics.status().polled(now);
+        }
         result
     }
 
@@ -185,7 +191,7 @@ impl Poller {
 }
 
 /// The Genesys metrics that feed `counters`, each once, in a stable order.
-fn metric_names(counters: &[crate::metrics::ConversationCounter]) -> Vec<String> {
+fn metric_names(counters: &[crate::vocabulary::counters::ConversationCounter]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for counter in counters {
         let name = counter.source().0;
@@ -371,7 +377,7 @@ mod tests {
         let queues: Vec<String> = (0..150).map(|i| format!("q{i}")).collect();
         let labels: Vec<_> = queues
             .iter()
-            .map(|id| crate::metrics::QueueLabels {
+            .map(|id| crate::vocabulary::queue::QueueLabels {
                 id: id.clone(),
                 name: id.to_uppercase(),
                 division: "Home".into(),

@@ -25,7 +25,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ledger::{Ledger, Marks, SeriesKey, SeriesTotal, Watch};
-use crate::metrics::ConversationCounter;
+use crate::vocabulary::counters::ConversationCounter;
 
 const FORMAT: &str = "genesys-exporter-ledger";
 /// Version 2 added the series' totals; version 1 states load without them.

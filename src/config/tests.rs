@@ -175,7 +175,7 @@ fn bad_values_name_the_key_and_the_fix_on_one_line() {
         (
             ("GENESYS_EXPORTER_STREAM__HEARTBEAT_TIMEOUT", "soon"),
             "stream.heartbeat_timeout",
-            "README",
+            "docs/configuration.md",
         ),
         (
             ("GENESYS_EXPORTER_AGGREGATES__POLL_INTERVAL", "0s"),

@@ -22,8 +22,10 @@ use crate::genesys::client::{Endpoint, read_body, retry_after};
 use crate::genesys::egress::log_unless_reported;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{OAuthError, TokenResponse};
+use crate::genesys::telemetry::GenesysMetrics;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
+use crate::vocabulary::labels::LabelValue;
 
 /// The fraction of `expires_in` after which a replacement is fetched in the background; the
 /// cached token keeps being used meanwhile, until `usable_until`.
@@ -94,6 +96,7 @@ pub(crate) struct TokenCache {
 struct State {
     source: TokenSource,
     metrics: Arc<Metrics>,
+    telemetry: GenesysMetrics,
     current: RwLock<Option<CachedToken>>,
     /// Held across every fetch so concurrent callers wait for one fetch instead of starting
     /// theirs; an `Arc` so a background refresh can own its guard.
@@ -152,10 +155,15 @@ impl std::fmt::Debug for TokenCache {
 }
 
 impl TokenCache {
-    pub(crate) fn new(source: TokenSource, metrics: Arc<Metrics>) -> Self {
+    pub(crate) fn new(
+        source: TokenSource,
+        metrics: Arc<Metrics>,
+        telemetry: GenesysMetrics,
+    ) -> Self {
         let state = State {
             source,
             metrics,
+            telemetry,
             current: RwLock::new(None),
             refresh: Arc::new(tokio::sync::Mutex::new(())),
             fetches: AtomicU64::new(0),
@@ -269,7 +277,7 @@ impl State {
         let requested = Instant::now();
         let result = self.fetch().await;
         self.fetches.fetch_add(1, Ordering::SeqCst);
-        self.metrics.token_refreshed(result.is_ok());
+        self.telemetry.token_fetched(result.is_ok());
         let fetched = match result {
             Ok(fetched) => fetched,
             Err(error) => {
@@ -313,15 +321,20 @@ impl State {
                     } else {
                         "transport"
                     };
-                    self.metrics.api_request(Endpoint::Token, label, seconds);
+                    self.telemetry
+                        .request(&self.metrics, Endpoint::Token, label, seconds);
                     let url = &source.token_url;
                     let error = source.egress.transport_error(endpoint, url, source_error);
                     (backoff.next_delay(), error)
                 }
                 Ok(response) => {
                     let status = response.status();
-                    self.metrics
-                        .api_request(Endpoint::Token, status.as_str(), seconds);
+                    self.telemetry.request(
+                        &self.metrics,
+                        Endpoint::Token,
+                        status.as_str(),
+                        seconds,
+                    );
                     let answered =
                         source
                             .egress
@@ -366,7 +379,7 @@ impl State {
                             return Err(self.invalid_client(&body));
                         }
                         StatusCode::TOO_MANY_REQUESTS => {
-                            self.metrics.api_rate_limited(Endpoint::Token);
+                            self.telemetry.rate_limited(Endpoint::Token);
                             (wait, self.status_error(status))
                         }
                         s if s.is_server_error() => (backoff.next_delay(), self.status_error(s)),

@@ -13,9 +13,11 @@ use crate::genesys::egress::Egress;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::*;
 use crate::genesys::proxy::Routes;
+use crate::genesys::telemetry::GenesysMetrics;
 use crate::genesys::trust::Trust;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
+use crate::vocabulary::labels::LabelValue;
 
 pub(crate) use execute::{read_body, retry_after};
 
@@ -76,8 +78,17 @@ pub enum Endpoint {
     NotificationSubscriptions,
 }
 
-impl Endpoint {
-    pub fn as_str(self) -> &'static str {
+impl LabelValue for Endpoint {
+    const ALL: &'static [Self] = &[
+        Self::Token,
+        Self::RoutingQueues,
+        Self::QueueObservations,
+        Self::ConversationAggregates,
+        Self::NotificationChannels,
+        Self::NotificationSubscriptions,
+    ];
+
+    fn as_str(self) -> &'static str {
         match self {
             Self::Token => "token",
             Self::RoutingQueues => "routing_queues",
@@ -128,6 +139,7 @@ struct Inner {
     settings: ClientSettings,
     tokens: TokenCache,
     metrics: Arc<Metrics>,
+    telemetry: GenesysMetrics,
     /// The proxy routes and trust `http` uses, for the WebSocket too, and the failure reports.
     egress: Arc<Egress>,
 }
@@ -150,6 +162,7 @@ impl std::fmt::Debug for GenesysClient {
 impl GenesysClient {
     pub fn new(settings: ClientSettings, metrics: Arc<Metrics>) -> Result<Self, ApiError> {
         crate::genesys::install_crypto_provider();
+        let telemetry = GenesysMetrics::of(&metrics);
         let api_base = parse_base(&settings.api_base_url)?;
         let login_base = parse_base(&settings.login_base_url)?;
         let transport = |source| ApiError::Transport {
@@ -174,7 +187,7 @@ impl GenesysClient {
         let egress = Arc::new(Egress::new(
             settings.proxy.clone(),
             Some(websocket_tls),
-            Some(metrics.clone()),
+            Some(&metrics),
         ));
         let source = TokenSource {
             http: http.clone(),
@@ -187,7 +200,7 @@ impl GenesysClient {
             backoff_base: settings.retry_backoff_base,
             backoff_cap: settings.retry_backoff_cap,
         };
-        let tokens = TokenCache::new(source, metrics.clone());
+        let tokens = TokenCache::new(source, metrics.clone(), telemetry.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -196,6 +209,7 @@ impl GenesysClient {
                 settings,
                 tokens,
                 metrics,
+                telemetry,
             }),
         })
     }
@@ -323,7 +337,7 @@ impl GenesysClient {
             return;
         }
         self.inner
-            .metrics
+            .telemetry
             .results_malformed(endpoint, malformed.len());
         let queues: Vec<&str> = malformed
             .iter()

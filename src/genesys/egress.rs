@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 
 use crate::genesys::proxy::{Proxy, Routes, TunnelError};
+use crate::genesys::telemetry::GenesysMetrics;
 use crate::metrics::Metrics;
+use crate::vocabulary::labels::LabelValue;
 
 /// How often a failure that persists is logged again.
 const RELOG_EVERY: Duration = Duration::from_secs(300);
@@ -24,15 +26,15 @@ pub enum Cause {
     TlsTrust,
 }
 
-impl Cause {
-    pub const ALL: [Cause; 4] = [
+impl LabelValue for Cause {
+    const ALL: &'static [Self] = &[
         Self::ProxyUnreachable,
         Self::ProxyAuth,
         Self::ProxyRefused,
         Self::TlsTrust,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Self::ProxyUnreachable => "proxy_unreachable",
             Self::ProxyAuth => "proxy_auth",
@@ -177,7 +179,7 @@ fn reqwest_tunnel_error(error: &reqwest::Error) -> Option<TunnelError> {
 pub struct Egress {
     routes: Routes,
     websocket_tls: Option<Arc<rustls::ClientConfig>>,
-    metrics: Option<Arc<Metrics>>,
+    metrics: Option<GenesysMetrics>,
     logged: Mutex<Option<(Cause, Instant)>>,
 }
 
@@ -190,15 +192,16 @@ impl std::fmt::Debug for Egress {
 }
 
 impl Egress {
+    /// Failures are counted on `metrics`' registry when given.
     pub fn new(
         routes: Routes,
         websocket_tls: Option<Arc<rustls::ClientConfig>>,
-        metrics: Option<Arc<Metrics>>,
+        metrics: Option<&Metrics>,
     ) -> Egress {
         Egress {
             routes,
             websocket_tls,
-            metrics,
+            metrics: metrics.map(GenesysMetrics::of),
             logged: Mutex::new(None),
         }
     }

@@ -67,7 +67,9 @@ impl ApiError {
             Self::Status { status: 500.., .. } => "server_error",
             Self::Status { .. } => "client_error",
             Self::Transport { .. } => "transport",
-            Self::Connectivity { failure, .. } => failure.cause.as_str(),
+            Self::Connectivity { failure, .. } => {
+                crate::vocabulary::labels::LabelValue::as_str(failure.cause)
+            }
             Self::Decode { .. } => "decode",
             Self::TooLarge { .. } => "too_large",
             Self::BadUrl { .. } => "bad_url",

@@ -7,6 +7,7 @@ pub mod error;
 pub mod model;
 pub mod proxy;
 pub mod region;
+pub(crate) mod telemetry;
 pub mod time;
 pub mod trust;
 

@@ -15,7 +15,8 @@
 use std::sync::atomic::Ordering;
 
 use super::store::CounterGroup;
-use super::{ConversationCounter, ConversationGroup, Metrics, Statistic, queues};
+use super::{Metrics, queues};
+use crate::vocabulary::counters::{ConversationCounter, ConversationGroup, Statistic};
 
 impl Metrics {
     /// The counters of the configured metric set.

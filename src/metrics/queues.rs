@@ -10,42 +10,9 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use super::Metrics;
 use super::store::QueueEntry;
-use super::{Metrics, QueueLabels};
-
-/// What happens to the observation gauges of a stale queue (`stream.stale_gauges`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StaleGauges {
-    /// They keep their last values; `genesys_exporter_queue_stale` says not to trust them.
-    #[default]
-    Keep,
-    /// They disappear until a resync refreshes them, so nothing frozen can be graphed.
-    Remove,
-}
-
-impl<'de> serde::Deserialize<'de> for StaleGauges {
-    /// By hand, so a wrong value gets an error that lists the right ones.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = String::deserialize(deserializer)?;
-        match value.as_str() {
-            "keep" => Ok(Self::Keep),
-            "remove" => Ok(Self::Remove),
-            other => Err(serde::de::Error::custom(format!(
-                "`{other}` is neither keep nor remove"
-            ))),
-        }
-    }
-}
-
-/// How freshness turns into staleness.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct StalePolicy {
-    /// A queue whose values are older than this is stale; `None` disables the bound (only a
-    /// failed resync then marks a queue stale).
-    pub bound_seconds: Option<f64>,
-    pub gauges: StaleGauges,
-}
+use crate::vocabulary::queue::{QueueLabels, StaleGauges};
 
 /// A queue's freshness.
 #[derive(Debug, Clone)]

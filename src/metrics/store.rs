@@ -9,10 +9,11 @@
 //! they read is decided here, once, by [`QueueEntry::samples`]; `text.rs` writes them fast and
 //! `reference.rs` through the `prometheus` crate, and a test holds the two equal.
 
-use super::labels::{ConversationCounter, InteractionState, QueueLabels, UserCount};
 use super::queues::Freshness;
 use super::text::{self, Kind};
-use crate::genesys::model::ROUTING_STATUSES;
+use crate::vocabulary::counters::ConversationCounter;
+use crate::vocabulary::labels::{InteractionState, LabelValue, RoutingStatus, UserCount};
+use crate::vocabulary::queue::QueueLabels;
 
 /// The queue series families, in exposition order. `Conversations(i)` is the i-th counter of
 /// the configured metric set.
@@ -106,7 +107,7 @@ impl Family {
     pub(super) fn most_samples_per_queue(self, media_types: usize, directions: usize) -> usize {
         match self {
             Self::Interactions => media_types * InteractionState::ALL.len(),
-            Self::Users => ROUTING_STATUSES.len(),
+            Self::Users => RoutingStatus::COUNT,
             Self::Conversations(_) => media_types * directions.max(1),
             Self::OldestWaiting | Self::ServiceLevelTarget => media_types,
             _ => 1,
@@ -139,8 +140,8 @@ impl Family {
 pub struct QueueSnapshot {
     /// One per allow-listed media type, in the order of `Metrics::media_types`.
     pub media: Vec<MediaSnapshot>,
-    /// By routing status, in the order of `ROUTING_STATUSES`.
-    pub users: [i64; ROUTING_STATUSES.len()],
+    /// By routing status, in the order of `RoutingStatus::ALL`.
+    pub users: [i64; RoutingStatus::COUNT],
     /// By [`UserCount`], in the order of `UserCount::ALL`.
     pub user_counts: [i64; UserCount::ALL.len()],
 }
@@ -201,7 +202,7 @@ pub(super) struct QueueEntry {
     pub(super) freshness: Freshness,
     /// By routing status; each series exists once written, as the queue's user metrics come
     /// one by one in events.
-    pub(super) users: [Option<i64>; ROUTING_STATUSES.len()],
+    pub(super) users: [Option<i64>; RoutingStatus::COUNT],
     pub(super) user_counts: [Option<i64>; UserCount::ALL.len()],
     /// One slot per allow-listed media type, `None` until the queue has had that media type.
     pub(super) media: Vec<Option<MediaGroup>>,
@@ -213,7 +214,7 @@ impl QueueEntry {
             queue_labels: text::queue_labels(&labels.id, &labels.name),
             labels,
             freshness: Freshness::joined(now_seconds),
-            users: [None; ROUTING_STATUSES.len()],
+            users: [None; RoutingStatus::COUNT],
             user_counts: [None; UserCount::ALL.len()],
             media: vec![None; media_types],
         }
@@ -259,9 +260,9 @@ impl QueueEntry {
                 }
             }
             Family::Users if shown => {
-                for (status, n) in ROUTING_STATUSES.iter().zip(self.users) {
+                for (status, n) in RoutingStatus::ALL.iter().zip(self.users) {
                     if let Some(n) = n {
-                        emit(&[status], n as f64);
+                        emit(&[status.as_str()], n as f64);
                     }
                 }
             }

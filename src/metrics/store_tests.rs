@@ -6,6 +6,8 @@ use prometheus::{Encoder, TextEncoder};
 use proptest::prelude::*;
 
 use super::*;
+use crate::vocabulary::labels::LabelValue;
+use crate::vocabulary::queue::{QueueLabels, StaleGauges};
 
 const MEDIA: [&str; 5] = ["voice", "chat", "email", "callback", "message"];
 
@@ -118,7 +120,7 @@ fn the_store_renders_what_the_prometheus_crate_renders_series_by_series() {
     let handle = [(ConversationCounter::HandleSeconds, 1_234.5)];
     metrics.set_conversation_totals("q2", "callback", handle, false);
     metrics.set_service_level_target("q1", "voice", 0.8);
-    metrics.set_users_in_status("q3", "IDLE", 2);
+    metrics.set_users_in_status("q3", RoutingStatus::Idle, 2);
     metrics.apply_snapshot("q4", 1_000.0, &busy_snapshot(1));
     metrics.set_queue_stale("q4");
     metrics.render(1_030_000);
@@ -172,7 +174,7 @@ fn apply(metrics: &Metrics, names: &mut [String; 3], op: &Op) {
         Op::Interactions(q, m, s, n) => {
             metrics.set_interactions(IDS[*q], MEDIA[*m], InteractionState::ALL[*s], *n)
         }
-        Op::Users(q, s, n) => metrics.set_users_in_status(IDS[*q], ROUTING_STATUSES[*s], *n),
+        Op::Users(q, s, n) => metrics.set_users_in_status(IDS[*q], RoutingStatus::ALL[*s], *n),
         Op::Waiting(q, m, w) => metrics.set_longest_waiting(IDS[*q], MEDIA[*m], *w),
         Op::Conversations(q, m, c, total) => {
             let totals = [(ConversationCounter::ALL[*c], *total)];

@@ -1,4 +1,5 @@
 use super::*;
+use crate::vocabulary::queue::{QueueLabels, StaleGauges};
 
 fn metrics_with_queue() -> Metrics {
     let metrics = Metrics::new(vec!["voice".into(), "chat".into()]);

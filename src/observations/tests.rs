@@ -1,6 +1,6 @@
 use super::*;
 use crate::genesys::model::{AggregateMetricData, Group, StatisticalResponse};
-use crate::metrics::QueueLabels;
+use crate::vocabulary::queue::QueueLabels;
 
 const NOW: i64 = 1_764_064_014_839;
 

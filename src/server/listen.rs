@@ -32,6 +32,8 @@ use tracing::{debug, warn};
 use super::auth::Gate;
 use super::tls::client_san_allowed;
 use crate::metrics::Metrics;
+use crate::server::telemetry::ServerMetrics;
+use crate::vocabulary::labels::LabelValue;
 
 /// Why the server closed a connection (the `reason` of
 /// `genesys_exporter_http_connections_closed_total`).
@@ -57,8 +59,8 @@ pub enum ConnectionClose {
     Error,
 }
 
-impl ConnectionClose {
-    pub const ALL: [ConnectionClose; 9] = [
+impl LabelValue for ConnectionClose {
+    const ALL: &'static [Self] = &[
         Self::HeaderTimeout,
         Self::RequestTimeout,
         Self::HeadTooLarge,
@@ -70,7 +72,7 @@ impl ConnectionClose {
         Self::Error,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Self::HeaderTimeout => "header_timeout",
             Self::RequestTimeout => "request_timeout",
@@ -105,6 +107,7 @@ pub async fn serve(
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
     let tls = tls.filter(|gate| gate.source.serves_tls);
+    let telemetry = ServerMetrics::of(&metrics);
     let open = Arc::new(Mutex::new(BTreeMap::new()));
     let tasks = TaskTracker::new();
     let mut next_id = 0u64;
@@ -121,8 +124,8 @@ pub async fn serve(
                 }
             },
         };
-        if !make_room(&open, limits.max_connections, &metrics) {
-            metrics.connection_closed(ConnectionClose::Refused);
+        if !make_room(&open, limits.max_connections, &telemetry) {
+            telemetry.connection_closed(ConnectionClose::Refused);
             continue;
         }
         // NB: without TCP_NODELAY each part of a streamed scrape after the first waits for the
@@ -134,10 +137,10 @@ pub async fn serve(
         let id = next_id;
         let connection = Arc::new(Connection::default());
         lock(&open).insert(id, connection.clone());
-        metrics.connections_open(lock(&open).len());
-        let (open, metrics, router, shutdown) = (
+        telemetry.connections_open(lock(&open).len());
+        let (open, telemetry, router, shutdown) = (
             open.clone(),
-            metrics.clone(),
+            telemetry.clone(),
             router.clone(),
             cancel.clone(),
         );
@@ -160,10 +163,10 @@ pub async fn serve(
                 }
             };
             if let Some(reason) = closed {
-                metrics.connection_closed(reason);
+                telemetry.connection_closed(reason);
             }
             lock(&open).remove(&id);
-            metrics.connections_open(lock(&open).len());
+            telemetry.connections_open(lock(&open).len());
         });
     }
     tasks.close();
@@ -236,7 +239,7 @@ async fn handshake(
 
 /// Whether a new connection may be served: below the limit, or once the oldest connection
 /// with no request in flight has been told to close.
-fn make_room(open: &Open, max: usize, metrics: &Metrics) -> bool {
+fn make_room(open: &Open, max: usize, telemetry: &ServerMetrics) -> bool {
     let mut open = lock(open);
     if open.len() < max.max(1) {
         return true;
@@ -247,7 +250,7 @@ fn make_room(open: &Open, max: usize, metrics: &Metrics) -> bool {
     };
     if let Some(connection) = open.remove(&id) {
         connection.evict.cancel();
-        metrics.connection_closed(ConnectionClose::Evicted);
+        telemetry.connection_closed(ConnectionClose::Evicted);
     }
     true
 }

@@ -126,7 +126,7 @@ fn channels(html: &mut String, metrics: &Metrics, now: DateTime<Utc>) {
 }
 
 fn queues(html: &mut String, metrics: &Metrics, now: DateTime<Utc>) {
-    let last_poll = from_unix(Some(metrics.last_poll_seconds() as f64).filter(|s| *s > 0.0));
+    let last_poll = metrics.status().last_poll();
     let _ = write!(
         html,
         "<h2>Queues</h2><table id=queues><tr><th>queue</th><th>division</th><th>data</th>\
@@ -191,7 +191,7 @@ fn log(html: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::QueueLabels;
+    use crate::vocabulary::queue::QueueLabels;
 
     #[test]
     fn upstream_text_is_escaped() {

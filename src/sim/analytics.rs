@@ -408,13 +408,14 @@ mod service_tests {
     use chrono::{DateTime, Utc};
     use serde_json::{Value, json};
 
-    use crate::clock::Clock;
     use crate::genesys::model::{
         ConversationAggregateQueryResponse, QueueObservationQueryResponse,
     };
     use crate::genesys::time::{bucket_start, format_interval, parse_interval};
     use crate::sim::SimConfig;
     use crate::sim::harness::{DEADLINE, TestSim, total_offered, truth_now};
+    use crate::vocabulary::clock::Clock;
+    use crate::vocabulary::labels::{LabelValue, RoutingStatus};
 
     const OBSERVATIONS: &str = "/api/v2/analytics/queues/observations/query";
     const AGGREGATES: &str = "/api/v2/analytics/conversations/aggregates/query";
@@ -494,7 +495,7 @@ mod service_tests {
                     );
                 }
                 None => {
-                    for status in crate::genesys::model::ROUTING_STATUSES {
+                    for status in RoutingStatus::ALL.iter().map(|s| s.as_str()) {
                         let expected = queue["users"][status].as_u64().unwrap();
                         assert_eq!(value("oUserRoutingStatuses", Some(status)), expected);
                     }

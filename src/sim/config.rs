@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::clock::Clock;
+use crate::vocabulary::clock::Clock;
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {

@@ -13,8 +13,9 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::genesys::model::{Queue, ROUTING_STATUSES, queue_observation_topic};
+use crate::genesys::model::{Queue, queue_observation_topic};
 use crate::genesys::time::{format_instant, format_interval, from_epoch_millis};
+use crate::vocabulary::labels::{LabelValue, RoutingStatus};
 
 use super::directory::UnknownDivision;
 use super::stats::{Metric, StatSet, service_level, stat_of};
@@ -86,9 +87,9 @@ fn queue_truth(model: &Model, q: usize, queue: &Queue) -> Value {
             by_direction.insert(media.clone(), Value::Object(directed));
         }
     }
-    let users: BTreeMap<&str, u64> = ROUTING_STATUSES
+    let users: BTreeMap<&str, u64> = RoutingStatus::ALL
         .iter()
-        .copied()
+        .map(|status| status.as_str())
         .zip(view.users.statuses)
         .collect();
     json!({

@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn round_instants_strictly_increase_even_on_a_stopped_clock() {
         let config = SimConfig {
-            clock: crate::clock::Clock::scaled(0.0),
+            clock: crate::vocabulary::clock::Clock::scaled(0.0),
             ..SimConfig::fast_for_tests(6)
         };
         let model = Model::new(&config, 0);

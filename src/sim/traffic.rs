@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use super::config::SimConfig;
 use super::stats::{Ledger, Metric, Record};
 
-/// Routing statuses in the order of `ROUTING_STATUSES`.
+/// Routing statuses in the order of `RoutingStatus::ALL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {
     Idle = 0,

@@ -3,10 +3,9 @@
 //! (API.md §8) and the ground truth. Deriving all three from one snapshot is what keeps them
 //! consistent with each other at every moment.
 
-use crate::genesys::model::{
-    AggregateMetricData, ObservationDetail, ObservationMetricData, ROUTING_STATUSES, Stats,
-};
+use crate::genesys::model::{AggregateMetricData, ObservationDetail, ObservationMetricData, Stats};
 use crate::genesys::time::{format_instant, from_epoch_millis};
+use crate::vocabulary::labels::{LabelValue, RoutingStatus};
 
 use super::traffic::{Model, OFFLINE, PRESENCES, Phase, Status};
 
@@ -28,7 +27,7 @@ impl MediaView {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct UserView {
-    /// Per routing status, in `ROUTING_STATUSES` order (oUserRoutingStatuses).
+    /// Per routing status, in `RoutingStatus::ALL` order (oUserRoutingStatuses).
     pub statuses: [u64; 5],
     /// Per routing status of users on queue (oOnQueueUsers); OFF_QUEUE is always 0.
     pub on_queue: [u64; 5],
@@ -132,17 +131,17 @@ fn user_metrics(view: &UserView, presence_ids: &[String]) -> Vec<Observed> {
         ("oActiveUsers", None, count(view.active)),
         ("oOffQueueUsers", None, count(view.off_queue)),
     ];
-    for (i, status) in ROUTING_STATUSES.iter().enumerate() {
+    for (i, status) in RoutingStatus::ALL.iter().enumerate() {
         out.push((
             "oOnQueueUsers",
-            Some((*status).to_owned()),
+            Some(status.as_str().to_owned()),
             count(view.on_queue[i]),
         ));
     }
-    for (i, status) in ROUTING_STATUSES.iter().enumerate() {
+    for (i, status) in RoutingStatus::ALL.iter().enumerate() {
         out.push((
             "oUserRoutingStatuses",
-            Some((*status).to_owned()),
+            Some(status.as_str().to_owned()),
             count(view.statuses[i]),
         ));
     }

@@ -21,6 +21,8 @@ use crate::genesys::egress::{Egress, Failure};
 use crate::genesys::model::AggregateDataContainer;
 use crate::metrics::Metrics;
 use crate::observations::{ObservationIssue, Observations};
+use crate::stream::telemetry::StreamMetrics;
+use crate::vocabulary::labels::LabelValue;
 
 /// A notification larger than this is skipped and counted: Genesys's are a few KB (one queue's
 /// metrics), so a huge one is a fault, and parsing it would cost memory for nothing.
@@ -47,8 +49,17 @@ pub enum SessionEnd {
     ChannelExpiring,
 }
 
-impl SessionEnd {
-    pub fn as_str(self) -> &'static str {
+impl LabelValue for SessionEnd {
+    const ALL: &'static [Self] = &[
+        Self::Closed,
+        Self::Error,
+        Self::HeartbeatTimeout,
+        Self::SocketClosing,
+        Self::Cancelled,
+        Self::ChannelExpiring,
+    ];
+
+    fn as_str(self) -> &'static str {
         match self {
             Self::Closed => "closed",
             Self::Error => "error",
@@ -58,7 +69,9 @@ impl SessionEnd {
             Self::ChannelExpiring => "channel_expiring",
         }
     }
+}
 
+impl SessionEnd {
     /// Whether the old socket still works and should be replaced make-before-break.
     pub fn is_rotation(self) -> bool {
         matches!(self, Self::SocketClosing | Self::ChannelExpiring)
@@ -84,8 +97,22 @@ pub enum Outcome {
     Ignored,
 }
 
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
+impl LabelValue for Outcome {
+    const ALL: &'static [Self] = &[
+        Self::Observation,
+        Self::IntervalAggregate,
+        Self::Heartbeat,
+        Self::Pong,
+        Self::SocketClosing,
+        Self::UnknownTopic,
+        Self::Malformed,
+        Self::Oversized,
+        Self::OutOfOrder,
+        Self::Duplicate,
+        Self::Ignored,
+    ];
+
+    fn as_str(self) -> &'static str {
         match self {
             Self::Observation => "observation",
             Self::IntervalAggregate => "interval_aggregate",
@@ -215,6 +242,7 @@ pub struct SessionContext {
     pub observations: Arc<Observations>,
     pub aggregates: AggregateSink,
     pub metrics: Arc<Metrics>,
+    pub(crate) telemetry: StreamMetrics,
     /// Silence longer than this means the socket is dead, whatever TCP says.
     pub heartbeat_timeout: Duration,
     /// The queues the channel is subscribed to: a heartbeat shows each of them current.
@@ -231,6 +259,7 @@ impl SessionContext {
         heartbeat_timeout: Duration,
     ) -> Self {
         Self {
+            telemetry: StreamMetrics::of(&metrics),
             observations,
             aggregates,
             metrics,
@@ -348,7 +377,7 @@ impl SessionContext {
                 (Outcome::Ignored, None)
             }
         };
-        self.metrics.notification(outcome);
+        self.telemetry.notification(outcome);
         end
     }
 }
@@ -395,7 +424,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::QueueLabels;
+    use crate::vocabulary::queue::QueueLabels;
     use futures_util::stream;
     use std::sync::Mutex;
 

@@ -10,4 +10,5 @@
 pub mod connection;
 pub mod message;
 pub mod supervisor;
+pub(crate) mod telemetry;
 mod upstream;

@@ -234,7 +234,7 @@ impl<U: Upstream> Driver<U> {
     ) -> Result<(), StreamError> {
         let mut progress = self.progress(queues);
         self.health.channel_started(&self.label);
-        self.ctx.metrics.stream_started(&self.label);
+        self.ctx.telemetry.started(&self.label);
         let mut phase = Phase::Creating;
         loop {
             debug!(channel = self.label, phase = phase.name(), "channel phase");
@@ -325,7 +325,7 @@ impl<U: Upstream> Driver<U> {
 
     /// Whether the channel streams, for the metric and the status page.
     fn stream_connected(&self, connected: bool) {
-        self.ctx.metrics.stream_connected(&self.label, connected);
+        self.ctx.telemetry.connected(&self.label, connected);
         let since = connected.then(chrono::Utc::now);
         self.ctx.metrics.status().channel(&self.label, |c| {
             c.connected_since = c.connected_since.filter(|_| connected).or(since);
@@ -335,9 +335,7 @@ impl<U: Upstream> Driver<U> {
     /// Logs and counts a failed step; the channel is down until a later step succeeds.
     fn failed(&self, error: StreamError, channel: Option<ChannelState>) -> Phase {
         log_unless_reported!(warn, error.underlying_kind(), channel = self.label, kind = error.kind(), error = %error, "stream not established");
-        self.ctx
-            .metrics
-            .stream_establish_failed(&self.label, &error);
+        self.ctx.telemetry.establish_failed(&self.label, &error);
         self.stream_connected(false);
         Phase::Reconnecting(channel)
     }
@@ -384,7 +382,7 @@ impl<U: Upstream> Driver<U> {
             })?;
         self.ctx.set_subscribed(queue_ids);
         let topics = listing.entities.len();
-        self.ctx.metrics.set_subscribed_topics(&self.label, topics);
+        self.ctx.telemetry.subscribed_topics(&self.label, topics);
         let status = self.ctx.metrics.status();
         status.channel(&self.label, |c| c.topics = topics);
         Ok(())
@@ -457,7 +455,7 @@ impl<U: Upstream> Driver<U> {
             .is_ok();
         if ok {
             let now = chrono::Utc::now().timestamp();
-            self.ctx.metrics.channel_resynced(&self.label, now);
+            self.ctx.telemetry.channel_resynced(&self.label, now);
             if !self.ctx.metrics.any_queue_stale(channel_queues) {
                 self.health.channel_resynced(&self.label);
             }

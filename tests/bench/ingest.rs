@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use genesys_exporter::metrics::{Metrics, QueueLabels};
+use genesys_exporter::metrics::Metrics;
 use genesys_exporter::observations::Observations;
 use genesys_exporter::sim::SimConfig;
 use genesys_exporter::stream::connection::SessionContext;
+use genesys_exporter::vocabulary::labels::LabelValue;
+use genesys_exporter::vocabulary::queue::QueueLabels;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use genesys_exporter::metrics::{
-    ConversationCounter, MediaSnapshot, Metrics, QueueLabels, QueueSnapshot, ScrapeParts,
-};
+use genesys_exporter::metrics::{MediaSnapshot, Metrics, QueueSnapshot, ScrapeParts};
+use genesys_exporter::vocabulary::counters::ConversationCounter;
+use genesys_exporter::vocabulary::queue::QueueLabels;
 use prometheus::{Encoder, Registry, TextEncoder};
 
 #[path = "common.rs"]

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use common::truth::{check_against_truth, count, counter_mismatches};
 use common::{DEADLINE, Harness, Scrape, eventually};
-use genesys_exporter::clock::Clock;
 use genesys_exporter::sim::SimConfig;
+use genesys_exporter::vocabulary::clock::Clock;
 use serde_json::{Value, json};
 
 const SCALE: f64 = 60.0;

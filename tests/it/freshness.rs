@@ -199,7 +199,7 @@ async fn lives_on_fallback_resyncs(seed: u64, refuse: impl Fn(u32) -> Fault) {
 async fn queues_that_cannot_be_refreshed_turn_stale_and_removed_gauges_come_back() {
     let harness = Harness::start_with(SimConfig::fast_for_tests(33), |settings| {
         settings.stream.staleness_bound = Duration::from_secs(2);
-        settings.stream.stale_gauges = genesys_exporter::metrics::StaleGauges::Remove;
+        settings.stream.stale_gauges = genesys_exporter::vocabulary::queue::StaleGauges::Remove;
     })
     .await;
     ready(&harness).await;

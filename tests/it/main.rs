@@ -17,6 +17,7 @@ mod faults;
 mod filters;
 mod freshness;
 mod ground_truth;
+mod layers;
 mod promtool;
 mod proxy;
 mod queue_set;

@@ -9,7 +9,7 @@ use serde::ser::{Serialize, Serializer};
 
 use super::{FORMAT, Identity, QueueState, VERSION};
 use crate::aggregates::ledger::{Ledger, Marks, SeriesKey, SeriesTotal};
-use crate::metrics::ConversationCounter;
+use crate::vocabulary::counters::ConversationCounter;
 
 /// The whole file.
 #[derive(serde::Serialize)]

@@ -5,7 +5,8 @@ use crate::aggregates::ConversationTotals;
 use crate::aggregates::test_support::{sample, support_metrics};
 use crate::genesys::model::AggregateDataContainer;
 use crate::genesys::time::parse_instant;
-use crate::metrics::{ConversationGroup, Metrics};
+use crate::metrics::Metrics;
+use crate::vocabulary::counters::ConversationGroup;
 
 const HALF_HOUR: Duration = Duration::from_secs(1800);
 const WINDOW: Duration = Duration::from_secs(7200);
@@ -445,7 +446,7 @@ async fn a_queue_that_leaves_and_returns_starts_again_at_0_and_its_totals_leave_
     let dir = tempfile::tempdir().unwrap();
     let metrics = first_life(dir.path(), 15, true).await;
     let totals = second_life(dir.path(), &metrics);
-    let queue = crate::metrics::QueueLabels {
+    let queue = crate::vocabulary::queue::QueueLabels {
         id: "q1".into(),
         name: "Support".into(),
         division: "Home".into(),
@@ -477,7 +478,7 @@ async fn a_queue_renamed_while_down_keeps_its_total_under_the_new_name() {
     let dir = tempfile::tempdir().unwrap();
     first_life(dir.path(), 15, true).await;
     let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
-    metrics.set_queues(&[crate::metrics::QueueLabels {
+    metrics.set_queues(&[crate::vocabulary::queue::QueueLabels {
         id: "q1".into(),
         name: "Helpdesk".into(),
         division: "Home".into(),

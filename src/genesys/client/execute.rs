@@ -18,6 +18,7 @@ use crate::genesys::egress::log_unless_reported;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::ErrorBody;
 use crate::secret::Secret;
+use crate::vocabulary::labels::LabelValue;
 
 /// The longest a 429 may make us wait before one retry; a larger hint is clamped to this.
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
@@ -166,9 +167,8 @@ impl GenesysClient {
         let (status, headers, bytes) = match outcome {
             Ok((status, headers, Some(bytes))) => (status, headers, bytes),
             Ok((_, _, None)) => {
-                self.inner
-                    .metrics
-                    .api_request(endpoint, "too_large", seconds);
+                let inner = &self.inner;
+                (inner.telemetry).request(&inner.metrics, endpoint, "too_large", seconds);
                 let error = ApiError::TooLarge {
                     endpoint: label,
                     limit: MAX_RESPONSE_BYTES,
@@ -184,7 +184,8 @@ impl GenesysClient {
                 } else {
                     "transport"
                 };
-                self.inner.metrics.api_request(endpoint, kind, seconds);
+                let inner = &self.inner;
+                (inner.telemetry).request(&inner.metrics, endpoint, kind, seconds);
                 let error = self.inner.egress.transport_error(label, url, source);
                 return Attempt::Retry {
                     delay: backoff.next_delay(),
@@ -192,9 +193,8 @@ impl GenesysClient {
                 };
             }
         };
-        self.inner
-            .metrics
-            .api_request(endpoint, status.as_str(), seconds);
+        let inner = &self.inner;
+        (inner.telemetry).request(&inner.metrics, endpoint, status.as_str(), seconds);
         if let Some(error) = self.inner.egress.answered(label, url, status.as_u16()) {
             return Attempt::Retry {
                 delay: backoff.next_delay(),
@@ -208,7 +208,7 @@ impl GenesysClient {
         match status {
             StatusCode::UNAUTHORIZED => Attempt::Unauthorized { error },
             StatusCode::TOO_MANY_REQUESTS => {
-                self.inner.metrics.api_rate_limited(endpoint);
+                self.inner.telemetry.rate_limited(endpoint);
                 Attempt::Retry {
                     delay: retry_after(&headers),
                     error,

@@ -23,6 +23,7 @@ use crate::genesys::client::{ClientSettings, GenesysClient};
 use crate::genesys::model::*;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
+use crate::vocabulary::queue::name_matches;
 
 pub(crate) const CLIENT_ID: &str = "exporter-client";
 pub(crate) const CLIENT_SECRET: &str = "s3cr3t-do-not-print";
@@ -258,7 +259,7 @@ async fn list_queues(
         .filter(|q| {
             query
                 .get("name")
-                .is_none_or(|name| crate::queues::name_matches(name, &q.name))
+                .is_none_or(|name| name_matches(name, &q.name))
         })
         .cloned()
         .collect();

@@ -362,15 +362,6 @@ pub const AGGREGATE_METRICS: &[&str] = &[
     "oServiceLevel",
 ];
 
-/// Routing statuses reported in `qualifier` of user metrics; the allow-list for the label.
-pub const ROUTING_STATUSES: &[&str] = &[
-    "IDLE",
-    "INTERACTING",
-    "COMMUNICATING",
-    "NOT_RESPONDING",
-    "OFF_QUEUE",
-];
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+use crate::server::telemetry::ServerMetrics;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -78,7 +80,7 @@ impl Server {
     }
 
     fn closed(&self, reason: ConnectionClose) -> u64 {
-        self.metrics.connections_closed_for(reason)
+        ServerMetrics::of(&self.metrics).connections_closed_for(reason)
     }
 }
 
@@ -157,7 +159,7 @@ async fn at_the_connection_limit_the_oldest_idle_connection_makes_room() {
         closed_by_server(stream).await;
     }
     assert_eq!(server.closed(ConnectionClose::Evicted), 13);
-    assert!(server.metrics.open_connections() <= 8);
+    assert!(ServerMetrics::of(&server.metrics).open_connections() <= 8);
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::stream::connection::{SessionEnd, WsStream, run_session};
 use crate::stream::upstream::ChannelState;
+use crate::vocabulary::labels::LabelValue;
 
 /// How long a replaced socket gets to close politely.
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -54,7 +55,8 @@ impl<U: Upstream> Driver<U> {
             close(socket).await;
             return Ok(Phase::Stopped);
         }
-        self.ctx.metrics.stream_reconnected(&self.label, end);
+        self.ctx.telemetry.reconnected(end);
+        (self.ctx.metrics.status()).channel(&self.label, |c| c.reconnects += 1);
         if started.elapsed() >= self.settings.heartbeat_timeout {
             progress.backoff.reset();
         }

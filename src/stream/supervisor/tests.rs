@@ -18,7 +18,7 @@ use super::*;
 use crate::genesys::model::{
     Channel, ChannelTopic, ChannelTopicEntityListing, QueueObservationQueryResponse,
 };
-use crate::metrics::QueueLabels;
+use crate::vocabulary::queue::QueueLabels;
 
 /// One open server-side socket: the test pushes frames through `tx`.
 struct Conn {

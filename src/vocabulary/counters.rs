@@ -1,37 +1,5 @@
-//! The label vocabularies: fixed sets of values (enums with `as_str()`) and the mapping from
-//! Genesys aggregate statistics to exported counters, kept apart from the registry itself.
-
-/// Which conversations an interactions gauge counts (`oWaiting`, `oInteracting`, `oAlerting`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InteractionState {
-    Waiting,
-    Interacting,
-    Alerting,
-}
-
-impl InteractionState {
-    pub const ALL: [InteractionState; 3] = [Self::Waiting, Self::Interacting, Self::Alerting];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Waiting => "waiting",
-            Self::Interacting => "interacting",
-            Self::Alerting => "alerting",
-        }
-    }
-}
-
-/// Per-queue user counts without further labels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UserCount {
-    Members,
-    OnQueue,
-    Active,
-}
-
-impl UserCount {
-    pub const ALL: [UserCount; 3] = [Self::Members, Self::OnQueue, Self::Active];
-}
+//! The conversation counters: which Genesys aggregate statistic feeds each, its series name and
+//! help, and the group (media type, direction) a conversation counts in.
 
 /// The monotonic conversation counters, each fed by one statistic of one aggregate metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -189,14 +157,6 @@ impl ConversationCounter {
                 .to_owned(),
         }
     }
-}
-
-/// A queue's labels, as resolved from routing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueLabels {
-    pub id: String,
-    pub name: String,
-    pub division: String,
 }
 
 /// Which counter series of a queue a conversation belongs to: its media type and, when

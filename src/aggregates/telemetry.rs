@@ -1,0 +1,97 @@
+//! The aggregates poller's self-metrics: polls, buckets not counted, and the counter state's
+//! loads and writes.
+
+use prometheus::{IntCounterVec, IntGauge, Registry};
+
+use super::ledger::Rejection;
+use super::state::LoadError;
+use crate::metrics::Metrics;
+use crate::metrics::registry::{counters, gauge, result_label};
+use crate::vocabulary::labels::LabelValue;
+
+#[derive(Clone)]
+pub(crate) struct AggregateMetrics {
+    polls: IntCounterVec,
+    last_poll: IntGauge,
+    buckets_rejected: IntCounterVec,
+    state_loads: IntCounterVec,
+    state_writes: IntCounterVec,
+    last_state_write: IntGauge,
+}
+
+impl AggregateMetrics {
+    /// The series on `metrics`' registry, registered by the first caller.
+    pub(crate) fn of(metrics: &Metrics) -> Self {
+        metrics.self_metrics(Self::register)
+    }
+
+    fn register(r: &Registry) -> Self {
+        Self {
+            polls: counters(
+                r,
+                "genesys_exporter_aggregate_polls_total",
+                "Conversation aggregate polls, by result.",
+                &["result"],
+            ),
+            last_poll: gauge(
+                r,
+                "genesys_exporter_last_poll_timestamp_seconds",
+                "Unix time of the last successful aggregate poll.",
+            ),
+            buckets_rejected: counters(
+                r,
+                "genesys_exporter_aggregate_buckets_rejected_total",
+                "Aggregate buckets not folded into the counters, by reason (other_width, off_grid, expired, malformed).",
+                &["reason"],
+            ),
+            state_loads: counters(
+                r,
+                "genesys_exporter_state_loads_total",
+                "Attempts to load the counter state at start-up, by result (loaded, missing, corrupt, truncated, foreign, future, expired, unreadable).",
+                &["result"],
+            ),
+            state_writes: counters(
+                r,
+                "genesys_exporter_state_writes_total",
+                "Writes of the counter state file, by result.",
+                &["result"],
+            ),
+            last_state_write: gauge(
+                r,
+                "genesys_exporter_state_last_write_timestamp_seconds",
+                "Unix time of the last successful write of the counter state file.",
+            ),
+        }
+    }
+
+    pub(crate) fn polled(&self, ok: bool, at_unix_seconds: i64) {
+        self.polls.with_label_values(&[result_label(ok)]).inc();
+        if ok {
+            self.last_poll.set(at_unix_seconds);
+        }
+    }
+
+    /// `n` aggregate buckets were not folded for `reason`.
+    pub(crate) fn buckets_rejected(&self, reason: Rejection, n: usize) {
+        if n > 0 {
+            self.buckets_rejected
+                .with_label_values(&[reason.as_str()])
+                .inc_by(n as u64);
+        }
+    }
+
+    /// How loading the counter state went at start-up: loaded, or why it was ignored.
+    pub(crate) fn state_loaded(&self, result: Result<(), &LoadError>) {
+        let label = result.map_or_else(LoadError::as_str, |()| "loaded");
+        self.state_loads.with_label_values(&[label]).inc();
+    }
+
+    pub(crate) fn state_written(&self, ok: bool, at_unix_seconds: i64) {
+        self.state_writes
+            .with_label_values(&[result_label(ok)])
+            .inc();
+        if ok {
+            self.last_state_write.set(at_unix_seconds);
+        }
+    }
+}

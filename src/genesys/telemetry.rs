@@ -1,0 +1,115 @@
+//! The Genesys Cloud API's self-metrics: requests, their durations, 429s, token fetches,
+//! connectivity failures config fixes, and results that did not parse. Every call passes
+//! through one execution path, which is the only writer of the request series.
+
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Registry};
+
+use crate::genesys::client::Endpoint;
+use crate::genesys::egress::Cause;
+use crate::metrics::Metrics;
+use crate::metrics::registry::{counters, counters_by, histograms, result_label};
+use crate::vocabulary::labels::LabelValue;
+
+/// Request durations from a fast local answer to a timeout.
+const DURATION_BUCKETS: [f64; 11] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+#[derive(Clone)]
+pub(crate) struct GenesysMetrics {
+    requests: IntCounterVec,
+    durations: HistogramVec,
+    rate_limited: IntCounterVec,
+    token_fetches: IntCounterVec,
+    connectivity_failures: IntCounterVec,
+    malformed_results: IntCounterVec,
+}
+
+impl GenesysMetrics {
+    /// The series on `metrics`' registry, registered by the first caller.
+    pub(crate) fn of(metrics: &Metrics) -> Self {
+        metrics.self_metrics(Self::register)
+    }
+
+    fn register(r: &Registry) -> Self {
+        Self {
+            requests: counters(
+                r,
+                "genesys_exporter_api_requests_total",
+                "Genesys Cloud API requests, by endpoint and HTTP status (or error kind).",
+                &["endpoint", "status"],
+            ),
+            durations: histograms(
+                r,
+                HistogramOpts::new(
+                    "genesys_exporter_api_request_duration_seconds",
+                    "Duration of Genesys Cloud API requests, per endpoint.",
+                )
+                .buckets(DURATION_BUCKETS.to_vec()),
+                &["endpoint"],
+            ),
+            rate_limited: counters(
+                r,
+                "genesys_exporter_api_rate_limited_total",
+                "Requests answered 429 by Genesys Cloud, by endpoint.",
+                &["endpoint"],
+            ),
+            token_fetches: counters(
+                r,
+                "genesys_exporter_token_refreshes_total",
+                "OAuth token fetches, by result.",
+                &["result"],
+            ),
+            connectivity_failures: counters_by::<Cause>(
+                r,
+                "genesys_exporter_connectivity_failures_total",
+                "Upstream connections that failed in a way config fixes, by cause (proxy_unreachable, proxy_auth, proxy_refused, tls_trust); the log names the key.",
+                "cause",
+            ),
+            malformed_results: counters(
+                r,
+                "genesys_exporter_malformed_results_total",
+                "Results of Genesys Cloud responses that did not parse and were skipped (the rest of the response kept), by endpoint.",
+                &["endpoint"],
+            ),
+        }
+    }
+
+    /// One finished request; `status` is the HTTP status or an error kind. The status page
+    /// (on `store`) counts it too.
+    pub(crate) fn request(&self, store: &Metrics, endpoint: Endpoint, status: &str, seconds: f64) {
+        let endpoint = endpoint.as_str();
+        self.requests.with_label_values(&[endpoint, status]).inc();
+        self.durations
+            .with_label_values(&[endpoint])
+            .observe(seconds);
+        let ok = status.starts_with('2');
+        let rate_limited = status == "429";
+        let now = chrono::Utc::now();
+        store.status().request(endpoint, ok, rate_limited, now);
+    }
+
+    pub(crate) fn rate_limited(&self, endpoint: Endpoint) {
+        self.rate_limited
+            .with_label_values(&[endpoint.as_str()])
+            .inc();
+    }
+
+    pub(crate) fn token_fetched(&self, ok: bool) {
+        self.token_fetches
+            .with_label_values(&[result_label(ok)])
+            .inc();
+    }
+
+    /// A failed connection upstream that config fixes (`egress.rs` logs which key).
+    pub(crate) fn connectivity_failure(&self, cause: Cause) {
+        self.connectivity_failures
+            .with_label_values(&[cause.as_str()])
+            .inc();
+    }
+
+    /// Results of a response that did not parse and were skipped, the rest kept.
+    pub(crate) fn results_malformed(&self, endpoint: Endpoint, n: usize) {
+        self.malformed_results
+            .with_label_values(&[endpoint.as_str()])
+            .inc_by(n as u64);
+    }
+}

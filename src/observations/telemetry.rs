@@ -1,0 +1,66 @@
+//! The observations' self-metrics: REST resyncs, and upstream values an allow-list dropped.
+
+use prometheus::{IntCounterVec, Registry};
+
+use crate::metrics::Metrics;
+use crate::metrics::registry::{counters, result_label};
+
+/// What an ignored value was: the `what` label, never a value from upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ignored {
+    MediaType,
+    RoutingStatus,
+    Metric,
+}
+
+impl crate::vocabulary::labels::LabelValue for Ignored {
+    const ALL: &'static [Self] = &[Self::MediaType, Self::RoutingStatus, Self::Metric];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::MediaType => "media_type",
+            Self::RoutingStatus => "routing_status",
+            Self::Metric => "metric",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct ObservationMetrics {
+    resyncs: IntCounterVec,
+    ignored: IntCounterVec,
+}
+
+impl ObservationMetrics {
+    /// The series on `metrics`' registry, registered by the first caller.
+    pub(crate) fn of(metrics: &Metrics) -> Self {
+        metrics.self_metrics(Self::register)
+    }
+
+    fn register(r: &Registry) -> Self {
+        Self {
+            resyncs: counters(
+                r,
+                "genesys_exporter_resyncs_total",
+                "REST observation resyncs, by result.",
+                &["result"],
+            ),
+            ignored: crate::metrics::registry::counters_by::<Ignored>(
+                r,
+                "genesys_exporter_ignored_values_total",
+                "Upstream observation values not exported, by what they were: a media_type or routing_status outside the allow-lists, or a metric not exported.",
+                "what",
+            ),
+        }
+    }
+
+    /// One resync request finished (a batch of at most 100 queues).
+    pub(crate) fn resynced(&self, ok: bool) {
+        self.resyncs.with_label_values(&[result_label(ok)]).inc();
+    }
+
+    pub(crate) fn ignored(&self, what: Ignored) {
+        use crate::vocabulary::labels::LabelValue;
+        self.ignored.with_label_values(&[what.as_str()]).inc();
+    }
+}

@@ -1,0 +1,55 @@
+//! The HTTP server's self-metrics: connections open, and those it closed to protect itself.
+
+use prometheus::{IntCounterVec, IntGauge, Registry};
+
+use super::listen::ConnectionClose;
+use crate::metrics::Metrics;
+use crate::metrics::registry::{counters_by, gauge};
+use crate::vocabulary::labels::LabelValue;
+
+#[derive(Clone)]
+pub(crate) struct ServerMetrics {
+    open: IntGauge,
+    closed: IntCounterVec,
+}
+
+impl ServerMetrics {
+    /// The series on `metrics`' registry, registered by the first caller.
+    pub(crate) fn of(metrics: &Metrics) -> Self {
+        metrics.self_metrics(Self::register)
+    }
+
+    fn register(r: &Registry) -> Self {
+        Self {
+            open: gauge(
+                r,
+                "genesys_exporter_http_connections",
+                "Connections open to the exporter's HTTP server.",
+            ),
+            closed: counters_by::<ConnectionClose>(
+                r,
+                "genesys_exporter_http_connections_closed_total",
+                "Connections the exporter's HTTP server closed or refused to protect itself, by reason (header_timeout, request_timeout, head_too_large, evicted, refused, tls_handshake, plain_http, client_not_allowed, error).",
+                "reason",
+            ),
+        }
+    }
+
+    pub(crate) fn connection_closed(&self, reason: ConnectionClose) {
+        self.closed.with_label_values(&[reason.as_str()]).inc();
+    }
+
+    pub(crate) fn connections_open(&self, open: usize) {
+        self.open.set(open as i64);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn open_connections(&self) -> i64 {
+        self.open.get()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn connections_closed_for(&self, reason: ConnectionClose) -> u64 {
+        self.closed.with_label_values(&[reason.as_str()]).get()
+    }
+}

@@ -1,0 +1,111 @@
+//! The stream's self-metrics: each channel's connection, topics and last resync, reconnects
+//! and failed attempts to establish, and every frame received by outcome.
+
+use prometheus::{IntCounterVec, IntGaugeVec, Registry};
+
+use super::connection::{Outcome, SessionEnd};
+use super::supervisor::StreamError;
+use crate::metrics::Metrics;
+use crate::metrics::registry::{counters, gauges};
+use crate::vocabulary::labels::LabelValue;
+
+#[derive(Clone)]
+pub(crate) struct StreamMetrics {
+    connected: IntGaugeVec,
+    reconnects: IntCounterVec,
+    establish_failures: IntCounterVec,
+    notifications: IntCounterVec,
+    subscribed_topics: IntGaugeVec,
+    last_resync: IntGaugeVec,
+}
+
+impl StreamMetrics {
+    /// The series on `metrics`' registry, registered by the first caller.
+    pub(crate) fn of(metrics: &Metrics) -> Self {
+        metrics.self_metrics(Self::register)
+    }
+
+    fn register(r: &Registry) -> Self {
+        Self {
+            connected: gauges(
+                r,
+                "genesys_exporter_stream_connected",
+                "1 while the notification channel's WebSocket is streaming.",
+                &["channel"],
+            ),
+            reconnects: counters(
+                r,
+                "genesys_exporter_stream_reconnects_total",
+                "Notification WebSocket reconnects, by reason.",
+                &["reason"],
+            ),
+            establish_failures: counters(
+                r,
+                "genesys_exporter_stream_establish_failures_total",
+                "Failed attempts to bring a notification channel up, by channel and stage (create_channel, subscribe, connect).",
+                &["channel", "stage"],
+            ),
+            notifications: counters(
+                r,
+                "genesys_exporter_notifications_total",
+                "Notification messages received, by outcome.",
+                &["outcome"],
+            ),
+            subscribed_topics: gauges(
+                r,
+                "genesys_exporter_subscribed_topics",
+                "Topics subscribed on the notification channel.",
+                &["channel"],
+            ),
+            last_resync: gauges(
+                r,
+                "genesys_exporter_last_resync_timestamp_seconds",
+                "Unix time of the channel's last successful observation resync; 0 before the first.",
+                &["channel"],
+            ),
+        }
+    }
+
+    /// A channel's series exist from its start, so "never connected" and "never resynced"
+    /// alert like "disconnected" and "not resynced for long".
+    pub(crate) fn started(&self, channel: &str) {
+        self.connected(channel, false);
+        self.last_resync.with_label_values(&[channel]);
+    }
+
+    pub(crate) fn connected(&self, channel: &str, connected: bool) {
+        self.connected
+            .with_label_values(&[channel])
+            .set(i64::from(connected));
+    }
+
+    pub(crate) fn reconnected(&self, reason: SessionEnd) {
+        self.reconnects.with_label_values(&[reason.as_str()]).inc();
+    }
+
+    /// Creating, subscribing or connecting a channel failed (counted by the failing stage).
+    pub(crate) fn establish_failed(&self, channel: &str, error: &StreamError) {
+        self.establish_failures
+            .with_label_values(&[channel, error.kind()])
+            .inc();
+    }
+
+    pub(crate) fn notification(&self, outcome: Outcome) {
+        self.notifications
+            .with_label_values(&[outcome.as_str()])
+            .inc();
+    }
+
+    pub(crate) fn subscribed_topics(&self, channel: &str, n: usize) {
+        self.subscribed_topics
+            .with_label_values(&[channel])
+            .set(n as i64);
+    }
+
+    /// Every queue of `channel` that was resynced is fresh as of `at_unix_seconds`.
+    pub(crate) fn channel_resynced(&self, channel: &str, at_unix_seconds: i64) {
+        self.last_resync
+            .with_label_values(&[channel])
+            .set(at_unix_seconds);
+    }
+}

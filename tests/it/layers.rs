@@ -1,0 +1,213 @@
+//! Dependencies between the top-level modules of src/ run one way (DESIGN.md §2,
+//! ARCHITECTURE.md): no two of them import each other, directly or through a circle. Read from
+//! the source's `crate::` paths, production code only: a file or item under `#[cfg(test)]` may
+//! reach anywhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Who imports whom: (importing module, imported module) → the importing files.
+type Imports = BTreeMap<(String, String), BTreeSet<String>>;
+
+fn src_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// The directory holding a file's child modules: `a/b.rs` → `a/b/`, `a/mod.rs` → `a/`.
+fn children_dir(file: &Path) -> PathBuf {
+    let parent = file.parent().expect("a file in a directory");
+    match file.file_stem().and_then(|stem| stem.to_str()) {
+        Some("mod" | "lib" | "main") => parent.to_path_buf(),
+        Some(stem) => parent.join(stem),
+        None => parent.to_path_buf(),
+    }
+}
+
+/// Removes comments and every item under `#[cfg(test)]`, and gives the names of the modules
+/// declared there (`#[cfg(test)] mod tests;`), whose files are test code as a whole.
+fn production_text(source: &str) -> (String, Vec<String>) {
+    let mut kept = String::new();
+    let mut test_modules = Vec::new();
+    let mut lines = source.lines();
+    while let Some(line) = lines.next() {
+        let code = line.split("//").next().unwrap_or_default();
+        if code.trim() != "#[cfg(test)]" {
+            kept.push_str(code);
+            kept.push('\n');
+            continue;
+        }
+        // Skip the item the attribute applies to: a declaration up to its `;`, or a body up
+        // to the brace that closes it.
+        let mut depth = 0_i32;
+        let mut opened = false;
+        for item_line in lines.by_ref() {
+            let item = item_line.split("//").next().unwrap_or_default();
+            let declared = item.trim().strip_prefix("mod ");
+            if let Some(name) = declared.and_then(|name| name.strip_suffix(';')) {
+                test_modules.push(name.trim().to_owned());
+            }
+            for c in item.chars() {
+                match c {
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            let attribute = item.trim_start().starts_with("#[");
+            if (opened && depth <= 0) || (!opened && !attribute && item.trim_end().ends_with(';')) {
+                break;
+            }
+        }
+    }
+    (kept, test_modules)
+}
+
+/// The first segment of every `crate::` path: `crate::a::b` gives `a`, `crate::{a, b::c}`
+/// gives `a` and `b`.
+fn imported_modules(code: &str) -> BTreeSet<String> {
+    let mut modules = BTreeSet::new();
+    let identifier = |text: &str| -> String {
+        (text.chars())
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    for (at, _) in code.match_indices("crate::") {
+        if code[..at].ends_with('$') {
+            continue;
+        }
+        let rest = &code[at + "crate::".len()..];
+        let Some(group) = rest.strip_prefix('{') else {
+            modules.insert(identifier(rest));
+            continue;
+        };
+        // The group's top-level elements: split at commas outside nested braces.
+        let mut depth = 0;
+        let mut element_start = true;
+        for (offset, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => break,
+                '}' => depth -= 1,
+                ',' if depth == 0 => element_start = true,
+                c if element_start && !c.is_whitespace() => {
+                    modules.insert(identifier(&group[offset..]));
+                    element_start = false;
+                }
+                _ => {}
+            }
+        }
+    }
+    modules.retain(|module| !module.is_empty() && module != "self");
+    modules
+}
+
+fn top_level_module(relative: &Path) -> String {
+    let first = relative.components().next().expect("a path under src/");
+    let first = first.as_os_str().to_string_lossy();
+    first.strip_suffix(".rs").unwrap_or(&first).to_owned()
+}
+
+fn imports_between_modules() -> Imports {
+    let src = src_dir();
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut production = BTreeMap::new();
+    let mut test_dirs: Vec<PathBuf> = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).expect("a readable source file");
+        let (code, test_modules) = production_text(&source);
+        for module in test_modules {
+            let dir = children_dir(file);
+            test_dirs.push(dir.join(&module));
+            test_dirs.push(dir.join(format!("{module}.rs")));
+        }
+        production.insert(file.clone(), code);
+    }
+    let mut imports = Imports::new();
+    for (file, code) in &production {
+        let is_test = test_dirs.iter().any(|test| file.starts_with(test));
+        let relative = file.strip_prefix(&src).expect("a file under src/");
+        let importer = top_level_module(relative);
+        if is_test || matches!(importer.as_str(), "lib" | "main") {
+            continue;
+        }
+        for imported in imported_modules(code) {
+            if imported != importer {
+                let files = imports.entry((importer.clone(), imported)).or_default();
+                files.insert(format!("src/{}", relative.display()));
+            }
+        }
+    }
+    imports
+}
+
+/// The pairs of modules each reachable from the other: the circles.
+fn pairs_in_circles(imports: &Imports) -> Vec<(String, String)> {
+    let modules: BTreeSet<&String> = imports.keys().flat_map(|(a, b)| [a, b]).collect();
+    let mut reaches: BTreeSet<(&String, &String)> = imports.keys().map(|(a, b)| (a, b)).collect();
+    for via in &modules {
+        for from in &modules {
+            for to in &modules {
+                if reaches.contains(&(*from, *via)) && reaches.contains(&(*via, *to)) {
+                    reaches.insert((*from, *to));
+                }
+            }
+        }
+    }
+    (reaches.iter())
+        .filter(|(a, b)| a < b && reaches.contains(&(*b, *a)))
+        .map(|(a, b)| ((*a).clone(), (*b).clone()))
+        .collect()
+}
+
+#[test]
+fn no_two_top_level_modules_import_each_other_directly_or_through_a_circle() {
+    let imports = imports_between_modules();
+    assert!(
+        imports.len() > 10,
+        "the reader found only {imports:?}: it no longer reads the source"
+    );
+    let circles = pairs_in_circles(&imports);
+    let mut report = String::new();
+    for (a, b) in &circles {
+        report.push_str(&format!("{a} <-> {b}\n"));
+    }
+    let in_circles: BTreeSet<&String> = circles.iter().flat_map(|(a, b)| [a, b]).collect();
+    for ((from, to), files) in &imports {
+        if in_circles.contains(from) && in_circles.contains(to) {
+            let files: Vec<&String> = files.iter().collect();
+            report.push_str(&format!("  {from} -> {to}: {files:?}\n"));
+        }
+    }
+    assert!(
+        circles.is_empty(),
+        "{} pairs of modules import each other, directly or through a circle:\n{report}",
+        circles.len()
+    );
+}
+
+#[test]
+fn the_reader_finds_grouped_paths_and_leaves_test_items_out() {
+    let source = "use crate::{a::X, b, c::{d, e}};\nuse crate::f::G;\n// crate::g\n\
+                  #[cfg(test)]\nmod tests {\n    use crate::h;\n}\n#[cfg(test)]\nmod more;\n";
+    let (code, test_modules) = production_text(source);
+    let found: Vec<String> = imported_modules(&code).into_iter().collect();
+    assert_eq!(found, ["a", "b", "c", "f"]);
+    assert_eq!(test_modules, ["more"]);
+}
