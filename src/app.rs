@@ -470,3 +470,18 @@ fn server_limits(web: &WebSettings) -> Limits {
         max_header_bytes: web.max_header_bytes,
     }
 }
+
+/// Every family `/metrics` can expose: the store's with every counter split by direction, the
+/// build info, and each producer's self-metrics (`process_*` aside). `docs/metrics.md` is
+/// tested against it.
+pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
+    let counters = crate::vocabulary::counters::ConversationCounter::ALL.to_vec();
+    let metrics =
+        Metrics::with_counters(Vec::new(), counters).with_directions(vec!["inbound".into()]);
+    crate::genesys::telemetry::GenesysMetrics::of(&metrics);
+    crate::stream::telemetry::StreamMetrics::of(&metrics);
+    crate::observations::telemetry::ObservationMetrics::of(&metrics);
+    crate::aggregates::telemetry::AggregateMetrics::of(&metrics);
+    crate::server::telemetry::ServerMetrics::of(&metrics);
+    metrics.families()
+}

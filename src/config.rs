@@ -876,11 +876,7 @@ fn from_config_error(error: config::ConfigError, file: Option<&Path>) -> ConfigE
         Some(at) => text[..at].to_owned(),
         None => text,
     };
-    ConfigError::new(
-        &key,
-        problem,
-        "see docs/configuration.md",
-    )
+    ConfigError::new(&key, problem, "see docs/configuration.md")
 }
 
 /// The text between `marker` and the next backtick: how serde and `config` quote keys.

@@ -1,12 +1,12 @@
 //! The aggregates poller's self-metrics: polls, buckets not counted, and the counter state's
 //! loads and writes.
 
-use prometheus::{IntCounterVec, IntGauge, Registry};
+use prometheus::{IntCounterVec, IntGauge};
 
 use super::ledger::Rejection;
 use super::state::LoadError;
 use crate::metrics::Metrics;
-use crate::metrics::registry::{counters, gauge, result_label};
+use crate::metrics::registry::{Registrar, result_label};
 use crate::vocabulary::labels::LabelValue;
 
 #[derive(Clone)]
@@ -25,40 +25,28 @@ impl AggregateMetrics {
         metrics.self_metrics(Self::register)
     }
 
-    fn register(r: &Registry) -> Self {
+    fn register(r: &Registrar) -> Self {
         Self {
-            polls: counters(
-                r,
-                "genesys_exporter_aggregate_polls_total",
+            polls: r.counters("genesys_exporter_aggregate_polls_total",
                 "Conversation aggregate polls, by result.",
                 &["result"],
             ),
-            last_poll: gauge(
-                r,
-                "genesys_exporter_last_poll_timestamp_seconds",
+            last_poll: r.gauge("genesys_exporter_last_poll_timestamp_seconds",
                 "Unix time of the last successful aggregate poll.",
             ),
-            buckets_rejected: counters(
-                r,
-                "genesys_exporter_aggregate_buckets_rejected_total",
+            buckets_rejected: r.counters("genesys_exporter_aggregate_buckets_rejected_total",
                 "Aggregate buckets not folded into the counters, by reason (other_width, off_grid, expired, malformed).",
                 &["reason"],
             ),
-            state_loads: counters(
-                r,
-                "genesys_exporter_state_loads_total",
+            state_loads: r.counters("genesys_exporter_state_loads_total",
                 "Attempts to load the counter state at start-up, by result (loaded, missing, corrupt, truncated, foreign, future, expired, unreadable).",
                 &["result"],
             ),
-            state_writes: counters(
-                r,
-                "genesys_exporter_state_writes_total",
+            state_writes: r.counters("genesys_exporter_state_writes_total",
                 "Writes of the counter state file, by result.",
                 &["result"],
             ),
-            last_state_write: gauge(
-                r,
-                "genesys_exporter_state_last_write_timestamp_seconds",
+            last_state_write: r.gauge("genesys_exporter_state_last_write_timestamp_seconds",
                 "Unix time of the last successful write of the counter state file.",
             ),
         }

@@ -2,12 +2,12 @@
 //! connectivity failures config fixes, and results that did not parse. Every call passes
 //! through one execution path, which is the only writer of the request series.
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Registry};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec};
 
 use crate::genesys::client::Endpoint;
 use crate::genesys::egress::Cause;
 use crate::metrics::Metrics;
-use crate::metrics::registry::{counters, counters_by, histograms, result_label};
+use crate::metrics::registry::{Registrar, result_label};
 use crate::vocabulary::labels::LabelValue;
 
 /// Request durations from a fast local answer to a timeout.
@@ -29,44 +29,32 @@ impl GenesysMetrics {
         metrics.self_metrics(Self::register)
     }
 
-    fn register(r: &Registry) -> Self {
+    fn register(r: &Registrar) -> Self {
         Self {
-            requests: counters(
-                r,
-                "genesys_exporter_api_requests_total",
+            requests: r.counters("genesys_exporter_api_requests_total",
                 "Genesys Cloud API requests, by endpoint and HTTP status (or error kind).",
                 &["endpoint", "status"],
             ),
-            durations: histograms(
-                r,
-                HistogramOpts::new(
+            durations: r.histograms(HistogramOpts::new(
                     "genesys_exporter_api_request_duration_seconds",
                     "Duration of Genesys Cloud API requests, per endpoint.",
                 )
                 .buckets(DURATION_BUCKETS.to_vec()),
                 &["endpoint"],
             ),
-            rate_limited: counters(
-                r,
-                "genesys_exporter_api_rate_limited_total",
+            rate_limited: r.counters("genesys_exporter_api_rate_limited_total",
                 "Requests answered 429 by Genesys Cloud, by endpoint.",
                 &["endpoint"],
             ),
-            token_fetches: counters(
-                r,
-                "genesys_exporter_token_refreshes_total",
+            token_fetches: r.counters("genesys_exporter_token_refreshes_total",
                 "OAuth token fetches, by result.",
                 &["result"],
             ),
-            connectivity_failures: counters_by::<Cause>(
-                r,
-                "genesys_exporter_connectivity_failures_total",
+            connectivity_failures: r.counters_by::<Cause>("genesys_exporter_connectivity_failures_total",
                 "Upstream connections that failed in a way config fixes, by cause (proxy_unreachable, proxy_auth, proxy_refused, tls_trust); the log names the key.",
                 "cause",
             ),
-            malformed_results: counters(
-                r,
-                "genesys_exporter_malformed_results_total",
+            malformed_results: r.counters("genesys_exporter_malformed_results_total",
                 "Results of Genesys Cloud responses that did not parse and were skipped (the rest of the response kept), by endpoint.",
                 &["endpoint"],
             ),

@@ -17,6 +17,9 @@ mod conversations;
 mod queues;
 mod reference;
 pub mod registry;
+
+pub use registry::FamilyDoc;
+use registry::Registrar;
 mod scrape;
 mod store;
 mod text;
@@ -53,6 +56,8 @@ pub struct Metrics {
     monitored_queues: IntGauge,
     /// Each producer's self-metrics, by type (`registry.rs`).
     self_metrics: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    /// Every self-metric family registered, for [`Metrics::families`].
+    described: Mutex<Vec<FamilyDoc>>,
     /// What the status page shows beyond the series.
     status: crate::status::StatusBoard,
 }
@@ -80,11 +85,12 @@ impl Metrics {
 
     /// Like [`Metrics::new`], exporting only `counters` (the configured metric set).
     pub fn with_counters(media_types: Vec<String>, counters: Vec<ConversationCounter>) -> Self {
-        let r = Registry::new();
-        register_process_collector(&r);
+        let registry = Registry::new();
+        let described = Mutex::default();
+        let r = Registrar::new(&registry, &described);
+        register_process_collector(&registry);
         let labels = crate::build_info::LABELS;
-        let build_info = registry::gauges(
-            &r,
+        let build_info = r.gauges(
             "genesys_exporter_build_info",
             "Build of the running exporter (version, git revision and branch, rustc version, target); always 1.",
             &labels.map(|(name, _)| name),
@@ -92,6 +98,10 @@ impl Metrics {
         build_info
             .with_label_values(&labels.map(|(_, value)| value))
             .set(1);
+        let monitored_queues = r.gauge(
+            "genesys_exporter_monitored_queues",
+            "Queues the exporter is watching.",
+        );
         Self {
             media_types,
             directions: Vec::new(),
@@ -100,13 +110,10 @@ impl Metrics {
             counters,
             renders: AtomicU64::new(0),
             renders_finished: AtomicU64::new(0),
-            monitored_queues: registry::gauge(
-                &r,
-                "genesys_exporter_monitored_queues",
-                "Queues the exporter is watching.",
-            ),
+            monitored_queues,
             self_metrics: Mutex::default(),
-            registry: r,
+            described,
+            registry,
             status: crate::status::StatusBoard::default(),
         }
     }

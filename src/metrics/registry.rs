@@ -1,8 +1,11 @@
 //! The one shared registry of self-metrics. Each producer defines its own (`genesys`, `stream`,
-//! `observations`, `aggregates`, `queues`, `server`: a `telemetry` module each) and registers
-//! them here through [`Metrics::self_metrics`], so the store knows no producer's vocabulary.
+//! `observations`, `aggregates`, `server`: a `telemetry` module each) and registers them here
+//! through [`Metrics::self_metrics`], so the store knows no producer's vocabulary. Every family
+//! registered is also described, so the docs can be held to the full list
+//! ([`Metrics::families`]), not only to the families a run happened to touch.
 
 use std::any::{Any, TypeId};
+use std::sync::Mutex;
 
 use prometheus::core::Collector;
 use prometheus::{
@@ -12,6 +15,23 @@ use prometheus::{
 use super::Metrics;
 use crate::vocabulary::labels::LabelValue;
 
+/// One family `/metrics` can expose, as docs/metrics.md lists it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FamilyDoc {
+    pub name: String,
+    /// `counter`, `gauge` or `histogram`.
+    pub kind: &'static str,
+    /// Sorted.
+    pub labels: Vec<String>,
+    pub help: String,
+}
+
+/// Registers self-metrics on the shared registry and describes each family it registers.
+pub struct Registrar<'a> {
+    registry: &'a Registry,
+    described: &'a Mutex<Vec<FamilyDoc>>,
+}
+
 impl Metrics {
     /// A producer's self-metrics: registered by `register` the first time any part of that
     /// producer asks, the same handles every later time, so a second client or channel shares
@@ -20,82 +40,125 @@ impl Metrics {
         clippy::expect_used,
         reason = "a slot is keyed by the TypeId of the one type it holds"
     )]
-    pub fn self_metrics<T: Any + Clone + Send + Sync>(&self, register: fn(&Registry) -> T) -> T {
+    pub fn self_metrics<T: Any + Clone + Send + Sync>(&self, register: fn(&Registrar) -> T) -> T {
         let mut slots = self.self_metrics.lock().unwrap_or_else(|e| e.into_inner());
         let slot = slots
             .entry(TypeId::of::<T>())
-            .or_insert_with(|| Box::new(register(&self.registry)));
+            .or_insert_with(|| Box::new(register(&self.registrar())));
         slot.downcast_ref::<T>()
             .expect("the slot of T holds a T")
             .clone()
     }
-}
 
-#[expect(
-    clippy::expect_used,
-    reason = "static definitions built at start, the same every run: every test builds them"
-)]
-fn register<C: Collector + Clone + 'static>(registry: &Registry, collector: C) -> C {
-    // NB: each name is defined once, by the one producer that owns it.
-    registry
-        .register(Box::new(collector.clone()))
-        .expect("metric names are unique");
-    collector
-}
-
-#[expect(
-    clippy::expect_used,
-    reason = "static definitions built at start, the same every run: every test builds them"
-)]
-pub fn gauges(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
-    let vec = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
-    register(registry, vec)
-}
-
-#[expect(
-    clippy::expect_used,
-    reason = "static definitions built at start, the same every run: every test builds them"
-)]
-pub fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
-    register(
-        registry,
-        IntGauge::new(name, help).expect("valid metric definition"),
-    )
-}
-
-#[expect(
-    clippy::expect_used,
-    reason = "static definitions built at start, the same every run: every test builds them"
-)]
-pub fn counters(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    let vec = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition");
-    register(registry, vec)
-}
-
-/// Counters by one fixed-set label, every value's series created at 0, so a rate over it
-/// exists before the first event.
-pub fn counters_by<L: LabelValue>(
-    registry: &Registry,
-    name: &str,
-    help: &str,
-    label: &str,
-) -> IntCounterVec {
-    let vec = counters(registry, name, help, &[label]);
-    for value in L::ALL {
-        vec.with_label_values(&[value.as_str()]);
+    fn registrar(&self) -> Registrar<'_> {
+        Registrar::new(&self.registry, &self.described)
     }
-    vec
+
+    /// Every family this store can expose with its metric set and directions, and every
+    /// self-metric registered on its registry so far (`process_*` aside), sorted by name.
+    pub fn families(&self) -> Vec<FamilyDoc> {
+        let by_direction = !self.directions.is_empty();
+        let store = super::store::Family::all(self.counters.len()).map(|family| {
+            let extra = family.extra_labels(by_direction).iter();
+            let mut labels: Vec<String> = ["queue_id", "queue"]
+                .iter()
+                .chain(extra)
+                .map(|l| l.to_string())
+                .collect();
+            labels.sort();
+            FamilyDoc {
+                name: family.name(&self.counters).to_owned(),
+                kind: family.kind().as_str(),
+                labels,
+                help: family.help(&self.counters),
+            }
+        });
+        let described = self.described.lock().unwrap_or_else(|e| e.into_inner());
+        let mut families: Vec<FamilyDoc> = store.chain(described.iter().cloned()).collect();
+        families.sort();
+        families
+    }
 }
 
-#[expect(
-    clippy::expect_used,
-    reason = "static definitions built at start, the same every run: every test builds them"
-)]
-pub fn histograms(registry: &Registry, opts: HistogramOpts, labels: &[&str]) -> HistogramVec {
-    register(
-        registry,
-        HistogramVec::new(opts, labels).expect("valid metric definition"),
-    )
+impl<'a> Registrar<'a> {
+    pub(super) fn new(registry: &'a Registry, described: &'a Mutex<Vec<FamilyDoc>>) -> Self {
+        Self {
+            registry,
+            described,
+        }
+    }
+
+    #[expect(
+        clippy::expect_used,
+        reason = "static definitions built at start, the same every run: every test builds them"
+    )]
+    fn register<C: Collector + Clone + 'static>(&self, kind: &'static str, collector: C) -> C {
+        let mut described = self.described.lock().unwrap_or_else(|e| e.into_inner());
+        for desc in collector.desc() {
+            let mut labels = desc.variable_labels.clone();
+            labels.sort();
+            described.push(FamilyDoc {
+                name: desc.fq_name.clone(),
+                kind,
+                labels,
+                help: desc.help.clone(),
+            });
+        }
+        // NB: each name is defined once, by the one producer that owns it.
+        self.registry
+            .register(Box::new(collector.clone()))
+            .expect("metric names are unique");
+        collector
+    }
+
+    #[expect(
+        clippy::expect_used,
+        reason = "static definitions built at start, the same every run: every test builds them"
+    )]
+    pub fn gauges(&self, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+        let vec = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
+        self.register("gauge", vec)
+    }
+
+    #[expect(
+        clippy::expect_used,
+        reason = "static definitions built at start, the same every run: every test builds them"
+    )]
+    pub fn gauge(&self, name: &str, help: &str) -> IntGauge {
+        self.register(
+            "gauge",
+            IntGauge::new(name, help).expect("valid metric definition"),
+        )
+    }
+
+    #[expect(
+        clippy::expect_used,
+        reason = "static definitions built at start, the same every run: every test builds them"
+    )]
+    pub fn counters(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+        let vec =
+            IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition");
+        self.register("counter", vec)
+    }
+
+    /// Counters by one fixed-set label, every value's series created at 0, so a rate over it
+    /// exists before the first event.
+    pub fn counters_by<L: LabelValue>(&self, name: &str, help: &str, label: &str) -> IntCounterVec {
+        let vec = self.counters(name, help, &[label]);
+        for value in L::ALL {
+            vec.with_label_values(&[value.as_str()]);
+        }
+        vec
+    }
+
+    #[expect(
+        clippy::expect_used,
+        reason = "static definitions built at start, the same every run: every test builds them"
+    )]
+    pub fn histograms(&self, opts: HistogramOpts, labels: &[&str]) -> HistogramVec {
+        let vec = HistogramVec::new(opts, labels).expect("valid metric definition");
+        self.register("histogram", vec)
+    }
 }
 
 /// `success` or `failure`, the `result` label of the exporter's own operations.

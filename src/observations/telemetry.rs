@@ -1,9 +1,9 @@
 //! The observations' self-metrics: REST resyncs, and upstream values an allow-list dropped.
 
-use prometheus::{IntCounterVec, Registry};
+use prometheus::IntCounterVec;
 
 use crate::metrics::Metrics;
-use crate::metrics::registry::{counters, result_label};
+use crate::metrics::registry::{Registrar, result_label};
 
 /// What an ignored value was: the `what` label, never a value from upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,17 +37,13 @@ impl ObservationMetrics {
         metrics.self_metrics(Self::register)
     }
 
-    fn register(r: &Registry) -> Self {
+    fn register(r: &Registrar) -> Self {
         Self {
-            resyncs: counters(
-                r,
-                "genesys_exporter_resyncs_total",
+            resyncs: r.counters("genesys_exporter_resyncs_total",
                 "REST observation resyncs, by result.",
                 &["result"],
             ),
-            ignored: crate::metrics::registry::counters_by::<Ignored>(
-                r,
-                "genesys_exporter_ignored_values_total",
+            ignored: r.counters_by::<Ignored>("genesys_exporter_ignored_values_total",
                 "Upstream observation values not exported, by what they were: a media_type or routing_status outside the allow-lists, or a metric not exported.",
                 "what",
             ),

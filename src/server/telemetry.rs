@@ -1,10 +1,10 @@
 //! The HTTP server's self-metrics: connections open, and those it closed to protect itself.
 
-use prometheus::{IntCounterVec, IntGauge, Registry};
+use prometheus::{IntCounterVec, IntGauge};
 
 use super::listen::ConnectionClose;
 use crate::metrics::Metrics;
-use crate::metrics::registry::{counters_by, gauge};
+use crate::metrics::registry::Registrar;
 use crate::vocabulary::labels::LabelValue;
 
 #[derive(Clone)]
@@ -19,16 +19,12 @@ impl ServerMetrics {
         metrics.self_metrics(Self::register)
     }
 
-    fn register(r: &Registry) -> Self {
+    fn register(r: &Registrar) -> Self {
         Self {
-            open: gauge(
-                r,
-                "genesys_exporter_http_connections",
+            open: r.gauge("genesys_exporter_http_connections",
                 "Connections open to the exporter's HTTP server.",
             ),
-            closed: counters_by::<ConnectionClose>(
-                r,
-                "genesys_exporter_http_connections_closed_total",
+            closed: r.counters_by::<ConnectionClose>("genesys_exporter_http_connections_closed_total",
                 "Connections the exporter's HTTP server closed or refused to protect itself, by reason (header_timeout, request_timeout, head_too_large, evicted, refused, tls_handshake, plain_http, client_not_allowed, error).",
                 "reason",
             ),

@@ -1,12 +1,12 @@
 //! The stream's self-metrics: each channel's connection, topics and last resync, reconnects
 //! and failed attempts to establish, and every frame received by outcome.
 
-use prometheus::{IntCounterVec, IntGaugeVec, Registry};
+use prometheus::{IntCounterVec, IntGaugeVec};
 
 use super::connection::{Outcome, SessionEnd};
 use super::supervisor::StreamError;
 use crate::metrics::Metrics;
-use crate::metrics::registry::{counters, gauges};
+use crate::metrics::registry::Registrar;
 use crate::vocabulary::labels::LabelValue;
 
 #[derive(Clone)]
@@ -25,41 +25,29 @@ impl StreamMetrics {
         metrics.self_metrics(Self::register)
     }
 
-    fn register(r: &Registry) -> Self {
+    fn register(r: &Registrar) -> Self {
         Self {
-            connected: gauges(
-                r,
-                "genesys_exporter_stream_connected",
+            connected: r.gauges("genesys_exporter_stream_connected",
                 "1 while the notification channel's WebSocket is streaming.",
                 &["channel"],
             ),
-            reconnects: counters(
-                r,
-                "genesys_exporter_stream_reconnects_total",
+            reconnects: r.counters("genesys_exporter_stream_reconnects_total",
                 "Notification WebSocket reconnects, by reason.",
                 &["reason"],
             ),
-            establish_failures: counters(
-                r,
-                "genesys_exporter_stream_establish_failures_total",
+            establish_failures: r.counters("genesys_exporter_stream_establish_failures_total",
                 "Failed attempts to bring a notification channel up, by channel and stage (create_channel, subscribe, connect).",
                 &["channel", "stage"],
             ),
-            notifications: counters(
-                r,
-                "genesys_exporter_notifications_total",
+            notifications: r.counters("genesys_exporter_notifications_total",
                 "Notification messages received, by outcome.",
                 &["outcome"],
             ),
-            subscribed_topics: gauges(
-                r,
-                "genesys_exporter_subscribed_topics",
+            subscribed_topics: r.gauges("genesys_exporter_subscribed_topics",
                 "Topics subscribed on the notification channel.",
                 &["channel"],
             ),
-            last_resync: gauges(
-                r,
-                "genesys_exporter_last_resync_timestamp_seconds",
+            last_resync: r.gauges("genesys_exporter_last_resync_timestamp_seconds",
                 "Unix time of the channel's last successful observation resync; 0 before the first.",
                 &["channel"],
             ),
