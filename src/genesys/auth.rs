@@ -14,16 +14,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use reqwest::{StatusCode, Url};
+use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
-use crate::backoff::Backoff;
-use crate::genesys::client::{Endpoint, read_body, retry_after};
 use crate::genesys::egress::log_unless_reported;
 use crate::genesys::error::ApiError;
+use crate::genesys::execute::{Body, Credentials, Executor, Failure, Request};
 use crate::genesys::model::{OAuthError, TokenResponse};
-use crate::genesys::telemetry::GenesysMetrics;
-use crate::metrics::Metrics;
+use crate::genesys::telemetry::Endpoint;
 use crate::secret::Secret;
 use crate::vocabulary::labels::LabelValue;
 
@@ -75,16 +73,10 @@ enum Cached {
 
 /// Everything needed to ask for a token; the secret stays inside a [`Secret`].
 pub(crate) struct TokenSource {
-    pub(crate) http: reqwest::Client,
-    /// Classifies and reports failures on the way out, as for REST.
-    pub(crate) egress: Arc<crate::genesys::egress::Egress>,
     pub(crate) token_url: Url,
     pub(crate) login_base_url: String,
     pub(crate) client_id: String,
     pub(crate) client_secret: Secret,
-    pub(crate) max_retries: u32,
-    pub(crate) backoff_base: Duration,
-    pub(crate) backoff_cap: Duration,
 }
 
 /// The shared token cache. Cloning the client clones an `Arc` to this.
@@ -95,8 +87,8 @@ pub(crate) struct TokenCache {
 
 struct State {
     source: TokenSource,
-    metrics: Arc<Metrics>,
-    telemetry: GenesysMetrics,
+    /// The one execution path, shared with the REST calls.
+    executor: Arc<Executor>,
     current: RwLock<Option<CachedToken>>,
     /// Held across every fetch so concurrent callers wait for one fetch instead of starting
     /// theirs; an `Arc` so a background refresh can own its guard.
@@ -155,15 +147,10 @@ impl std::fmt::Debug for TokenCache {
 }
 
 impl TokenCache {
-    pub(crate) fn new(
-        source: TokenSource,
-        metrics: Arc<Metrics>,
-        telemetry: GenesysMetrics,
-    ) -> Self {
+    pub(crate) fn new(source: TokenSource, executor: Arc<Executor>) -> Self {
         let state = State {
             source,
-            metrics,
-            telemetry,
+            executor,
             current: RwLock::new(None),
             refresh: Arc::new(tokio::sync::Mutex::new(())),
             fetches: AtomicU64::new(0),
@@ -277,7 +264,7 @@ impl State {
         let requested = Instant::now();
         let result = self.fetch().await;
         self.fetches.fetch_add(1, Ordering::SeqCst);
-        self.telemetry.token_fetched(result.is_ok());
+        self.executor.telemetry.token_fetched(result.is_ok());
         let fetched = match result {
             Ok(fetched) => fetched,
             Err(error) => {
@@ -298,111 +285,50 @@ impl State {
         Ok(value)
     }
 
-    /// One grant, retried on 429 / 5xx / transport errors; a rejected client is final.
+    /// One grant through the one execution path (429, 5xx and transport errors retried); a
+    /// rejected client is final.
     async fn fetch(&self) -> Result<TokenResponse, ApiError> {
         let source = &self.source;
-        let mut backoff = Backoff::new(source.backoff_base, source.backoff_cap);
-        let mut retries = 0;
-        loop {
-            let started = Instant::now();
-            let sent = source
-                .http
-                .post(source.token_url.clone())
-                .basic_auth(&source.client_id, Some(source.client_secret.expose()))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await;
-            let seconds = started.elapsed().as_secs_f64();
-            let endpoint = Endpoint::Token.as_str();
-            let (delay, error) = match sent {
-                Err(source_error) => {
-                    let label = if source_error.is_timeout() {
-                        "timeout"
-                    } else {
-                        "transport"
-                    };
-                    self.telemetry
-                        .request(&self.metrics, Endpoint::Token, label, seconds);
-                    let url = &source.token_url;
-                    let error = source.egress.transport_error(endpoint, url, source_error);
-                    (backoff.next_delay(), error)
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    self.telemetry.request(
-                        &self.metrics,
-                        Endpoint::Token,
-                        status.as_str(),
-                        seconds,
-                    );
-                    let answered =
-                        source
-                            .egress
-                            .answered(endpoint, &source.token_url, status.as_u16());
-                    if let Some(error) = answered {
-                        if retries >= source.max_retries {
-                            return Err(error);
-                        }
-                        retries += 1;
-                        tokio::time::sleep(backoff.next_delay()).await;
-                        continue;
-                    }
-                    let wait = retry_after(response.headers());
-                    let read = match read_body(response, MAX_TOKEN_RESPONSE_BYTES).await {
-                        Ok(Some(body)) => Ok(body),
-                        Ok(None) => Err(ApiError::TooLarge {
-                            endpoint,
-                            limit: MAX_TOKEN_RESPONSE_BYTES,
-                        }),
-                        Err(source_error) => Err(ApiError::Transport {
-                            endpoint,
-                            source: source_error,
-                        }),
-                    };
-                    let body = match read {
-                        Ok(body) => body,
-                        Err(error) => {
-                            if retries >= source.max_retries {
-                                return Err(error);
-                            }
-                            retries += 1;
-                            tokio::time::sleep(backoff.next_delay()).await;
-                            continue;
-                        }
-                    };
-                    match status {
-                        s if s.is_success() => {
-                            return serde_json::from_slice(&body)
-                                .map_err(|source| ApiError::Decode { endpoint, source });
-                        }
-                        StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED => {
-                            return Err(self.invalid_client(&body));
-                        }
-                        StatusCode::TOO_MANY_REQUESTS => {
-                            self.telemetry.rate_limited(Endpoint::Token);
-                            (wait, self.status_error(status))
-                        }
-                        s if s.is_server_error() => (backoff.next_delay(), self.status_error(s)),
-                        s => return Err(self.status_error(s)),
-                    }
-                }
-            };
-            if retries >= source.max_retries {
-                log_unless_reported!(warn, error.kind(), endpoint, error = %error, "token request failed; retries exhausted");
-                return Err(error);
+        let request = Request {
+            endpoint: Endpoint::Token,
+            method: Method::POST,
+            url: &source.token_url,
+            body: Some(Body::Form(&[("grant_type", "client_credentials")])),
+            credentials: Credentials::Basic {
+                id: &source.client_id,
+                secret: &source.client_secret,
+            },
+            limit: MAX_TOKEN_RESPONSE_BYTES,
+        };
+        let endpoint = Endpoint::Token.as_str();
+        let error = match self.executor.execute(&request).await {
+            Ok(body) => {
+                return serde_json::from_slice(&body)
+                    .map_err(|source| ApiError::Decode { endpoint, source });
             }
-            retries += 1;
-            tracing::info!(endpoint, error = %error, delay_ms = delay.as_millis() as u64, "retrying token request");
-            tokio::time::sleep(delay).await;
-        }
+            Err(Failure::Refused {
+                status: StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED,
+                body,
+                ..
+            }) => return Err(self.invalid_client(&body)),
+            Err(failure) => self.naming_the_login(failure.into()),
+        };
+        log_unless_reported!(warn, error.kind(), endpoint, error = %error, "token request failed");
+        Err(error)
     }
 
-    fn status_error(&self, status: StatusCode) -> ApiError {
-        ApiError::Status {
-            endpoint: Endpoint::Token.as_str(),
-            status: status.as_u16(),
-            message: format!("token request to {} failed", self.source.login_base_url),
-            correlation_id: "none".to_owned(),
+    /// A status error of the token request says which login it was sent to.
+    fn naming_the_login(&self, error: ApiError) -> ApiError {
+        match error {
+            ApiError::Status {
+                endpoint, status, ..
+            } => ApiError::Status {
+                endpoint,
+                status,
+                message: format!("token request to {} failed", self.source.login_base_url),
+                correlation_id: "none".to_owned(),
+            },
+            other => other,
         }
     }
 

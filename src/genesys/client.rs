@@ -1,27 +1,30 @@
 //! The Genesys Cloud REST client (API.md §4–§7): one method per call the exporter makes, with
 //! batching (≤ 100 queues per analytics query) and paging (queue listing) done here. Every call
-//! goes through one execution path (`execute.rs`), so the bearer header, timeout, self-metrics
-//! and retry rules hold for all of them alike.
+//! goes through the one execution path (`execute.rs`), the token request included, so the
+//! credentials, timeout, self-metrics and retry rules hold for all of them alike; the client
+//! adds the one rule only REST has: a 401 refreshes the token once and retries once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Method, Url};
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::genesys::auth::{TokenCache, TokenSource};
-use crate::genesys::egress::Egress;
+use crate::genesys::egress::{Egress, log_unless_reported};
 use crate::genesys::error::ApiError;
+use crate::genesys::execute::{
+    Body, Credentials, Executor, Failure, MAX_RESPONSE_BYTES, Request, RetryPolicy,
+};
 use crate::genesys::model::*;
 use crate::genesys::proxy::Routes;
-use crate::genesys::telemetry::GenesysMetrics;
+use crate::genesys::telemetry::{Endpoint, GenesysMetrics};
 use crate::genesys::trust::Trust;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
 use crate::vocabulary::labels::LabelValue;
 
-pub(crate) use execute::{read_body, retry_after};
-
-mod execute;
 #[cfg(test)]
 pub(crate) mod fake;
 #[cfg(test)]
@@ -66,40 +69,6 @@ pub struct AggregateScope {
     pub directions: Vec<String>,
 }
 
-/// The `endpoint` label of the API self-metrics: a fixed set, never a raw path (ids in paths
-/// would grow cardinality).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    Token,
-    RoutingQueues,
-    QueueObservations,
-    ConversationAggregates,
-    NotificationChannels,
-    NotificationSubscriptions,
-}
-
-impl LabelValue for Endpoint {
-    const ALL: &'static [Self] = &[
-        Self::Token,
-        Self::RoutingQueues,
-        Self::QueueObservations,
-        Self::ConversationAggregates,
-        Self::NotificationChannels,
-        Self::NotificationSubscriptions,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Token => "token",
-            Self::RoutingQueues => "routing_queues",
-            Self::QueueObservations => "queue_observations",
-            Self::ConversationAggregates => "conversation_aggregates",
-            Self::NotificationChannels => "notification_channels",
-            Self::NotificationSubscriptions => "notification_subscriptions",
-        }
-    }
-}
-
 /// A base URL we can append path segments to (http or https, not `mailto:`-like). Config
 /// validation uses it too, so `check-config` accepts exactly what the client can use.
 pub(crate) fn parse_base(url: &str) -> Result<Url, ApiError> {
@@ -134,14 +103,10 @@ fn join(base: &Url, segments: &[&str]) -> Url {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    executor: Arc<Executor>,
     api_base: Url,
-    settings: ClientSettings,
     tokens: TokenCache,
-    metrics: Arc<Metrics>,
     telemetry: GenesysMetrics,
-    /// The proxy routes and trust `http` uses, for the WebSocket too, and the failure reports.
-    egress: Arc<Egress>,
 }
 
 /// Cheap to clone; all clones share one token cache and one connection pool.
@@ -189,29 +154,99 @@ impl GenesysClient {
             Some(websocket_tls),
             Some(&metrics),
         ));
+        let executor = Arc::new(Executor {
+            http,
+            egress,
+            retry: RetryPolicy {
+                max_retries: settings.max_retries,
+                backoff_base: settings.retry_backoff_base,
+                backoff_cap: settings.retry_backoff_cap,
+            },
+            store: metrics,
+            telemetry: telemetry.clone(),
+        });
         let source = TokenSource {
-            http: http.clone(),
-            egress: egress.clone(),
             token_url: join(&login_base, &["oauth", "token"]),
             login_base_url: settings.login_base_url.clone(),
             client_id: settings.client_id.clone(),
             client_secret: settings.client_secret.clone(),
-            max_retries: settings.max_retries,
-            backoff_base: settings.retry_backoff_base,
-            backoff_cap: settings.retry_backoff_cap,
         };
-        let tokens = TokenCache::new(source, metrics.clone(), telemetry.clone());
+        let tokens = TokenCache::new(source, executor.clone());
         Ok(Self {
             inner: Arc::new(Inner {
-                http,
-                egress,
+                executor,
                 api_base,
-                settings,
                 tokens,
-                metrics,
                 telemetry,
             }),
         })
+    }
+
+    /// [`Self::execute`] with a JSON body in and a JSON body out (an empty body reads as `{}`).
+    async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+    ) -> Result<T, ApiError> {
+        let label = endpoint.as_str();
+        let decode = |source| ApiError::Decode {
+            endpoint: label,
+            source,
+        };
+        let body = body.map(serde_json::to_vec).transpose().map_err(decode)?;
+        let bytes = self.execute(endpoint, method, url, body).await?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(text).map_err(|source| {
+            tracing::warn!(endpoint = label, error = %source, "undecodable response body");
+            decode(source)
+        })
+    }
+
+    /// A REST call through the one execution path, with the bearer token; a 401 refreshes
+    /// the token once and retries once.
+    async fn execute(
+        &self,
+        endpoint: Endpoint,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut refreshed = false;
+        loop {
+            let token = self.inner.tokens.token().await?;
+            let request = Request {
+                endpoint,
+                method: method.clone(),
+                url: &url,
+                body: body.as_deref().map(Body::Json),
+                credentials: Credentials::Bearer(&token),
+                limit: MAX_RESPONSE_BYTES,
+            };
+            let error = match self.inner.executor.execute(&request).await {
+                Ok(body) => return Ok(body),
+                Err(Failure::Refused {
+                    status: StatusCode::UNAUTHORIZED,
+                    ..
+                }) if !refreshed => {
+                    refreshed = true;
+                    tracing::info!(
+                        endpoint = endpoint.as_str(),
+                        "token rejected; refreshing once"
+                    );
+                    self.inner.tokens.invalidate(&token);
+                    continue;
+                }
+                Err(failure) => ApiError::from(failure),
+            };
+            log_unless_reported!(warn, error.kind(), endpoint = endpoint.as_str(), kind = error.kind(), error = %error, "request failed");
+            return Err(error);
+        }
     }
 
     /// Fetches a token now if none is cached (used at start-up and by readiness).
@@ -353,7 +388,7 @@ impl GenesysClient {
 
     /// The way out the notifications WebSocket takes: the REST client's proxy and trust.
     pub fn egress(&self) -> Arc<Egress> {
-        self.inner.egress.clone()
+        self.inner.executor.egress.clone()
     }
 
     pub async fn create_channel(&self) -> Result<Channel, ApiError> {

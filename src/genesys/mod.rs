@@ -4,6 +4,7 @@ pub mod auth;
 pub mod client;
 pub mod egress;
 pub mod error;
+pub(crate) mod execute;
 pub mod model;
 pub mod proxy;
 pub mod region;

@@ -4,7 +4,6 @@
 
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec};
 
-use crate::genesys::client::Endpoint;
 use crate::genesys::egress::Cause;
 use crate::metrics::Metrics;
 use crate::metrics::registry::{Registrar, result_label};
@@ -12,6 +11,40 @@ use crate::vocabulary::labels::LabelValue;
 
 /// Request durations from a fast local answer to a timeout.
 const DURATION_BUCKETS: [f64; 11] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// The `endpoint` label of the API self-metrics: a fixed set, never a raw path (ids in paths
+/// would grow cardinality).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Token,
+    RoutingQueues,
+    QueueObservations,
+    ConversationAggregates,
+    NotificationChannels,
+    NotificationSubscriptions,
+}
+
+impl LabelValue for Endpoint {
+    const ALL: &'static [Self] = &[
+        Self::Token,
+        Self::RoutingQueues,
+        Self::QueueObservations,
+        Self::ConversationAggregates,
+        Self::NotificationChannels,
+        Self::NotificationSubscriptions,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::RoutingQueues => "routing_queues",
+            Self::QueueObservations => "queue_observations",
+            Self::ConversationAggregates => "conversation_aggregates",
+            Self::NotificationChannels => "notification_channels",
+            Self::NotificationSubscriptions => "notification_subscriptions",
+        }
+    }
+}
 
 #[derive(Clone)]
 pub(crate) struct GenesysMetrics {

@@ -9,6 +9,7 @@ use tokio::time::{Instant, timeout};
 
 use super::fake::{self, Reply, Scenario};
 use super::*;
+use crate::genesys::execute::retry_after;
 
 /// Every test finishes well inside this, or fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -334,7 +335,7 @@ async fn a_body_past_the_size_limit_is_dropped_unread_and_retried() {
     client.ensure_token().await.unwrap();
     scenario.script(Reply {
         status: 200,
-        body_bytes: Some(super::execute::MAX_RESPONSE_BYTES + 1),
+        body_bytes: Some(crate::genesys::execute::MAX_RESPONSE_BYTES + 1),
         ..Reply::default()
     });
     in_time(client.get_queue("q-000")).await.unwrap();
@@ -423,6 +424,34 @@ async fn a_token_endpoint_outage_is_retried() {
     let (client, _metrics) = fake::start(scenario.clone()).await;
     in_time(client.ensure_token()).await.unwrap();
     assert_eq!(scenario.tokens(), 3);
+}
+
+/// The token request takes the same path as every REST call: a 429 waits (a second without
+/// `Retry-After`) and is counted under `endpoint="token"` like any other.
+#[tokio::test]
+async fn a_rate_limited_token_request_waits_and_is_counted_like_any_call() {
+    let scenario = Scenario::new();
+    scenario.token_script.lock().unwrap().push_back(429);
+    let (client, metrics) = fake::start(scenario.clone()).await;
+    let started = Instant::now();
+    in_time(client.ensure_token()).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the 429 was not waited out"
+    );
+    assert_eq!(scenario.tokens(), 2);
+    assert_renders(
+        &metrics,
+        r#"genesys_exporter_api_rate_limited_total{endpoint="token"} 1"#,
+    );
+    assert_renders(
+        &metrics,
+        r#"genesys_exporter_api_requests_total{endpoint="token",status="429"} 1"#,
+    );
+    assert_renders(
+        &metrics,
+        r#"genesys_exporter_token_refreshes_total{result="success"} 1"#,
+    );
 }
 
 #[tokio::test]

@@ -1,22 +1,24 @@
-//! The one execution path of every REST call: bearer header, timeout (set on the HTTP client),
-//! per-endpoint self-metrics, and the retry rules of API.md §3 — 401 → refresh the token once
-//! and retry once; 429 → wait `Retry-After` and retry; 5xx / transport / timeout → full-jitter
-//! backoff up to `max_retries`; any other status → an error carrying the upstream message and
-//! correlation id.
+//! The one execution path of every call to Genesys Cloud, the token request included: the
+//! credentials (bearer or basic), the timeout (set on the HTTP client), body limits,
+//! per-endpoint self-metrics, and the retry rules of API.md §3 — 429 → wait `Retry-After` and
+//! retry; 5xx / transport / timeout / a body past its limit → full-jitter backoff up to
+//! `max_retries`. Any other answer ends the call: what a 400 or 401 means for the credentials
+//! is the caller's to decide (the REST client refreshes its token once; the token request
+//! names the OAuth client).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode, Url};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
-use super::{Endpoint, GenesysClient};
 use crate::backoff::Backoff;
-use crate::genesys::egress::log_unless_reported;
+use crate::genesys::egress::Egress;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::ErrorBody;
+use crate::genesys::telemetry::{Endpoint, GenesysMetrics};
+use crate::metrics::Metrics;
 use crate::secret::Secret;
 use crate::vocabulary::labels::LabelValue;
 
@@ -45,120 +47,124 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Duration {
         })
 }
 
-/// What one attempt produced that may be retried.
-enum Attempt {
-    /// A success (its body, empty for HEAD) or an error retrying cannot fix.
-    Done(Result<Vec<u8>, ApiError>),
-    Retry {
-        delay: Duration,
-        error: ApiError,
-    },
-    Unauthorized {
-        error: ApiError,
-    },
+/// How often and how patiently failed attempts are retried (`http.*`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryPolicy {
+    pub(crate) max_retries: u32,
+    pub(crate) backoff_base: Duration,
+    pub(crate) backoff_cap: Duration,
 }
 
-impl GenesysClient {
-    /// [`Self::execute`] with a JSON body in and a JSON body out (an empty body reads as `{}`).
-    pub(super) async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        endpoint: Endpoint,
-        method: Method,
-        url: Url,
-        body: Option<&B>,
-    ) -> Result<T, ApiError> {
-        let label = endpoint.as_str();
-        let body = body
-            .map(serde_json::to_vec)
-            .transpose()
-            .map_err(|source| ApiError::Decode {
-                endpoint: label,
-                source,
-            })?;
-        let bytes = self.execute(endpoint, method, url, body).await?;
-        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
-        serde_json::from_slice(text).map_err(|source| {
-            tracing::warn!(endpoint = label, error = %source, "undecodable response body");
-            ApiError::Decode {
-                endpoint: label,
-                source,
-            }
-        })
-    }
+/// Who is calling.
+pub(crate) enum Credentials<'a> {
+    /// A REST call: the OAuth token.
+    Bearer(&'a Secret),
+    /// The token request: the OAuth client itself.
+    Basic { id: &'a str, secret: &'a Secret },
+}
 
-    /// The one execution path: every REST call is sent, measured and retried here.
-    pub(super) async fn execute(
-        &self,
-        endpoint: Endpoint,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
-    ) -> Result<Vec<u8>, ApiError> {
-        let settings = &self.inner.settings;
-        let mut backoff = Backoff::new(settings.retry_backoff_base, settings.retry_backoff_cap);
+/// What is sent.
+pub(crate) enum Body<'a> {
+    Json(&'a [u8]),
+    Form(&'a [(&'a str, &'a str)]),
+}
+
+/// One call, sent as often as its retries allow.
+pub(crate) struct Request<'a> {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) method: Method,
+    pub(crate) url: &'a Url,
+    pub(crate) body: Option<Body<'a>>,
+    pub(crate) credentials: Credentials<'a>,
+    /// The most of the answer read; a larger one is a fault on the way, retried.
+    pub(crate) limit: usize,
+}
+
+/// How a call ended without a success.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Answered with a status retrying does not change (a 4xx other than 429).
+    Refused {
+        status: StatusCode,
+        body: Vec<u8>,
+        error: ApiError,
+    },
+    /// Retries exhausted on a retryable failure, the last one given.
+    Failed(ApiError),
+}
+
+impl From<Failure> for ApiError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Refused { error, .. } | Failure::Failed(error) => error,
+        }
+    }
+}
+
+/// What one attempt produced.
+enum Attempt {
+    Done(Result<Vec<u8>, Failure>),
+    Retry { delay: Duration, error: ApiError },
+}
+
+/// Sends every call; shared by the REST client and the token cache.
+pub(crate) struct Executor {
+    pub(crate) http: reqwest::Client,
+    /// The proxy routes and trust `http` uses, and the failure reports.
+    pub(crate) egress: Arc<Egress>,
+    pub(crate) retry: RetryPolicy,
+    /// The status page counts each call too.
+    pub(crate) store: Arc<Metrics>,
+    pub(crate) telemetry: GenesysMetrics,
+}
+
+impl Executor {
+    /// Sends `request` until it succeeds, is refused, or its retries are spent.
+    pub(crate) async fn execute(&self, request: &Request<'_>) -> Result<Vec<u8>, Failure> {
+        let retry = &self.retry;
+        let mut backoff = Backoff::new(retry.backoff_base, retry.backoff_cap);
         let mut retries = 0;
-        let mut refreshed = false;
         loop {
-            let token = self.inner.tokens.token().await?;
-            let error = match self
-                .attempt(endpoint, &method, &url, body.as_ref(), &token, &mut backoff)
-                .await
-            {
-                Attempt::Done(Ok(body)) => return Ok(body),
-                Attempt::Done(Err(error)) => error,
-                Attempt::Unauthorized { .. } if !refreshed => {
-                    refreshed = true;
-                    tracing::info!(
-                        endpoint = endpoint.as_str(),
-                        "token rejected; refreshing once"
-                    );
-                    self.inner.tokens.invalidate(&token);
-                    continue;
-                }
-                Attempt::Unauthorized { error } => error,
-                Attempt::Retry { delay, error } if retries < settings.max_retries => {
-                    retries += 1;
-                    tracing::info!(endpoint = endpoint.as_str(), error = %error, retry = retries, delay_ms = delay.as_millis() as u64, "retrying");
-                    tokio::time::sleep(delay).await;
-                    continue;
-                }
-                Attempt::Retry { error, .. } => error,
+            let (delay, error) = match self.attempt(request, &mut backoff).await {
+                Attempt::Done(result) => return result,
+                Attempt::Retry { delay, error } => (delay, error),
             };
-            log_unless_reported!(warn, error.kind(), endpoint = endpoint.as_str(), kind = error.kind(), error = %error, "request failed");
-            return Err(error);
+            if retries >= retry.max_retries {
+                return Err(Failure::Failed(error));
+            }
+            retries += 1;
+            let endpoint = request.endpoint.as_str();
+            tracing::info!(endpoint, error = %error, retry = retries, delay_ms = delay.as_millis() as u64, "retrying");
+            tokio::time::sleep(delay).await;
         }
     }
 
-    async fn attempt(
-        &self,
-        endpoint: Endpoint,
-        method: &Method,
-        url: &Url,
-        body: Option<&Vec<u8>>,
-        token: &Secret,
-        backoff: &mut Backoff,
-    ) -> Attempt {
+    fn record(&self, endpoint: Endpoint, status: &str, seconds: f64) {
+        (self.telemetry).request(&self.store, endpoint, status, seconds);
+    }
+
+    async fn attempt(&self, request: &Request<'_>, backoff: &mut Backoff) -> Attempt {
+        let endpoint = request.endpoint;
         let label = endpoint.as_str();
-        let mut request = self
-            .inner
-            .http
-            .request(method.clone(), url.clone())
-            .bearer_auth(token.expose());
-        if let Some(body) = body {
-            request = request
+        let url = request.url;
+        let mut builder = self.http.request(request.method.clone(), url.clone());
+        builder = match &request.credentials {
+            Credentials::Bearer(token) => builder.bearer_auth(token.expose()),
+            Credentials::Basic { id, secret } => builder.basic_auth(id, Some(secret.expose())),
+        };
+        builder = match request.body {
+            None => builder,
+            Some(Body::Json(json)) => builder
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
-        }
+                .body(json.to_vec()),
+            Some(Body::Form(pairs)) => builder.form(pairs),
+        };
         let started = Instant::now();
-        let outcome = match request.send().await {
+        let outcome = match builder.send().await {
             Ok(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
-                let body = read_body(response, MAX_RESPONSE_BYTES).await;
+                let body = read_body(response, request.limit).await;
                 body.map(|bytes| (status, headers, bytes))
             }
             Err(error) => Err(error),
@@ -167,11 +173,10 @@ impl GenesysClient {
         let (status, headers, bytes) = match outcome {
             Ok((status, headers, Some(bytes))) => (status, headers, bytes),
             Ok((_, _, None)) => {
-                let inner = &self.inner;
-                (inner.telemetry).request(&inner.metrics, endpoint, "too_large", seconds);
+                self.record(endpoint, "too_large", seconds);
                 let error = ApiError::TooLarge {
                     endpoint: label,
-                    limit: MAX_RESPONSE_BYTES,
+                    limit: request.limit,
                 };
                 return Attempt::Retry {
                     delay: backoff.next_delay(),
@@ -184,18 +189,16 @@ impl GenesysClient {
                 } else {
                     "transport"
                 };
-                let inner = &self.inner;
-                (inner.telemetry).request(&inner.metrics, endpoint, kind, seconds);
-                let error = self.inner.egress.transport_error(label, url, source);
+                self.record(endpoint, kind, seconds);
+                let error = self.egress.transport_error(label, url, source);
                 return Attempt::Retry {
                     delay: backoff.next_delay(),
                     error,
                 };
             }
         };
-        let inner = &self.inner;
-        (inner.telemetry).request(&inner.metrics, endpoint, status.as_str(), seconds);
-        if let Some(error) = self.inner.egress.answered(label, url, status.as_u16()) {
+        self.record(endpoint, status.as_str(), seconds);
+        if let Some(error) = self.egress.answered(label, url, status.as_u16()) {
             return Attempt::Retry {
                 delay: backoff.next_delay(),
                 error,
@@ -206,9 +209,8 @@ impl GenesysClient {
         }
         let error = status_error(label, status, &headers, &bytes);
         match status {
-            StatusCode::UNAUTHORIZED => Attempt::Unauthorized { error },
             StatusCode::TOO_MANY_REQUESTS => {
-                self.inner.telemetry.rate_limited(endpoint);
+                self.telemetry.rate_limited(endpoint);
                 Attempt::Retry {
                     delay: retry_after(&headers),
                     error,
@@ -218,7 +220,11 @@ impl GenesysClient {
                 delay: backoff.next_delay(),
                 error,
             },
-            _ => Attempt::Done(Err(error)),
+            _ => Attempt::Done(Err(Failure::Refused {
+                status,
+                body: bytes,
+                error,
+            })),
         }
     }
 }
