@@ -14,6 +14,7 @@ use crate::genesys::time::parse_iso_duration;
 use crate::genesys::{ApiError, ClientSettings};
 use crate::secret::Secret;
 use crate::shard::Shard;
+use crate::vocabulary::metric::GenesysMetric;
 use crate::vocabulary::queue::{StaleGauges, StalePolicy};
 
 mod proxy;
@@ -644,14 +645,20 @@ impl Settings {
                 "list at least one metric, e.g. nOffered",
             ));
         }
-        match metrics
-            .iter()
-            .find(|m| !AGGREGATE_METRICS.contains(&m.as_str()))
-        {
+        let known =
+            |name: &str| GenesysMetric::parse(name).is_some_and(|m| AGGREGATE_METRICS.contains(&m));
+        match metrics.iter().find(|m| !known(m)) {
             Some(unknown) => Err(ConfigError::new(
                 "aggregates.metrics",
                 format!("`{unknown}` is not a conversation aggregate metric we export"),
-                format!("use some of: {}", AGGREGATE_METRICS.join(", ")),
+                format!(
+                    "use some of: {}",
+                    AGGREGATE_METRICS
+                        .iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             )),
             None => Ok(()),
         }
@@ -659,9 +666,9 @@ impl Settings {
 
     /// The counters of the configured metric set.
     pub fn counters(&self) -> Vec<crate::vocabulary::counters::ConversationCounter> {
-        crate::vocabulary::counters::ConversationCounter::for_metrics(
-            self.aggregates.metrics.iter().map(String::as_str),
-        )
+        let metrics = self.aggregates.metrics.iter();
+        let metrics: Vec<GenesysMetric> = metrics.filter_map(|m| GenesysMetric::parse(m)).collect();
+        crate::vocabulary::counters::ConversationCounter::for_metrics(&metrics)
     }
 
     /// Queue ids are UUIDs; anything else would be sent as a URL path segment and could not

@@ -20,11 +20,12 @@ use tracing::{debug, warn};
 
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{
-    AggregateDataContainer, ObservationMetricData, QueueObservationQueryResponse, Stats,
+    AggregateDataContainer, MetricName, ObservationMetricData, QueueObservationQueryResponse, Stats,
 };
 use crate::genesys::time::parse_instant;
 use crate::metrics::{MediaSnapshot, Metrics, QueueSnapshot};
 use crate::vocabulary::labels::{InteractionState, LabelValue, RoutingStatus, UserCount};
+use crate::vocabulary::metric::GenesysMetric;
 use order::{Arrival, EventOrder};
 use record::{Recording, Records};
 use telemetry::{Ignored, ObservationMetrics};
@@ -150,21 +151,59 @@ fn count(stats: &Stats) -> i64 {
         .map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-fn interaction_state(metric: &str) -> Option<InteractionState> {
+fn interaction_state(metric: GenesysMetric) -> Option<InteractionState> {
     match metric {
-        "oWaiting" => Some(InteractionState::Waiting),
-        "oInteracting" => Some(InteractionState::Interacting),
-        "oAlerting" => Some(InteractionState::Alerting),
+        GenesysMetric::OWaiting => Some(InteractionState::Waiting),
+        GenesysMetric::OInteracting => Some(InteractionState::Interacting),
+        GenesysMetric::OAlerting => Some(InteractionState::Alerting),
         _ => None,
     }
 }
 
-/// Metrics we ask for or may receive but do not export; skipped without counting.
-fn is_unexported(metric: &str) -> bool {
-    matches!(
-        metric,
-        "oLongestInteracting" | "oOffQueueUsers" | "oUserPresences"
-    )
+/// What one upstream value is to the gauges: its metric (named once, where the JSON was read)
+/// with the media type or routing status its group and qualifier allow. Events and resyncs
+/// both match on this, never on names.
+enum Value<'a> {
+    Interactions(&'a str, InteractionState),
+    LongestWaiting(&'a str),
+    UsersInStatus(RoutingStatus),
+    /// A part of the on-queue total (`None`: the total itself).
+    OnQueue(Option<RoutingStatus>),
+    Members,
+    Active,
+    /// Asked for or received, not exported: skipped without counting.
+    Unexported,
+    /// Dropped by an allow-list or not known: counted as `what`, logged with the value.
+    Ignored(Ignored, &'a str),
+}
+
+impl<'a> Value<'a> {
+    fn of(metric: &'a MetricName, media: Option<&'a str>, qualifier: Option<&'a str>) -> Self {
+        use GenesysMetric::*;
+        let known = match metric {
+            MetricName::Known(known) => *known,
+            MetricName::Other(name) => return Value::Ignored(Ignored::Metric, name),
+        };
+        let status = qualifier.map(|q| RoutingStatus::parse(q).ok_or(q));
+        let unknown_status = |q| Value::Ignored(Ignored::RoutingStatus, q);
+        match (known, media, status) {
+            (OLongestWaiting, Some(media), _) => Value::LongestWaiting(media),
+            (OUserRoutingStatuses, None, Some(Ok(status))) => Value::UsersInStatus(status),
+            (OUserRoutingStatuses, None, Some(Err(q))) => unknown_status(q),
+            (OUserRoutingStatuses, None, None) => unknown_status("<none>"),
+            (OOnQueueUsers, None, Some(Ok(status))) => Value::OnQueue(Some(status)),
+            (OOnQueueUsers, None, Some(Err(q))) => unknown_status(q),
+            (OOnQueueUsers, None, None) => Value::OnQueue(None),
+            (OMemberUsers, None, _) => Value::Members,
+            (OActiveUsers, None, _) => Value::Active,
+            (OLongestInteracting | OOffQueueUsers | OUserPresences, _, _) => Value::Unexported,
+            (metric, Some(media), _) => match interaction_state(metric) {
+                Some(state) => Value::Interactions(media, state),
+                None => Value::Ignored(Ignored::Metric, metric.as_str()),
+            },
+            (metric, None, _) => Value::Ignored(Ignored::Metric, metric.as_str()),
+        }
+    }
 }
 
 fn epoch_ms(value: i64) -> Option<i64> {
@@ -335,77 +374,41 @@ impl Observations {
         &self,
         queue_id: &str,
         media: Option<&str>,
-        metric: &str,
+        metric: &MetricName,
         qualifier: Option<&str>,
         stats: &Stats,
     ) -> bool {
-        match (interaction_state(metric), metric, media) {
-            (Some(state), _, Some(media)) => {
+        let metrics = &self.metrics;
+        match Value::of(metric, media, qualifier) {
+            Value::Interactions(media, state) => {
                 let n = count(stats);
-                self.metrics.set_interactions(queue_id, media, state, n);
+                metrics.set_interactions(queue_id, media, state, n);
                 if state == InteractionState::Waiting && n == 0 {
-                    self.metrics.set_longest_waiting(queue_id, media, None);
+                    metrics.set_longest_waiting(queue_id, media, None);
                 }
-                true
             }
-            (_, "oLongestWaiting", Some(media)) => {
-                match stats.calculated_metric_value.and_then(epoch_ms) {
-                    Some(since) => self
-                        .metrics
-                        .set_longest_waiting(queue_id, media, Some(since)),
-                    None => self.metrics.set_longest_waiting(queue_id, media, None),
-                }
-                true
+            Value::LongestWaiting(media) => {
+                let since = stats.calculated_metric_value.and_then(epoch_ms);
+                metrics.set_longest_waiting(queue_id, media, since);
             }
-            (_, "oUserRoutingStatuses", None) => match qualifier.and_then(RoutingStatus::parse) {
-                Some(status) => {
-                    self.metrics
-                        .set_users_in_status(queue_id, status, count(stats));
-                    true
-                }
-                None => {
-                    self.ignore(
-                        queue_id,
-                        Ignored::RoutingStatus,
-                        qualifier.unwrap_or("<none>"),
-                    );
-                    false
-                }
-            },
-            (_, "oOnQueueUsers", None) => {
-                let index = match qualifier {
-                    None => None,
-                    Some(q) => match RoutingStatus::parse(q) {
-                        Some(i) => Some(i),
-                        None => {
-                            self.ignore(queue_id, Ignored::RoutingStatus, q);
-                            return false;
-                        }
-                    },
-                };
+            Value::UsersInStatus(status) => {
+                metrics.set_users_in_status(queue_id, status, count(stats));
+            }
+            Value::OnQueue(status) => {
                 let mut parts = self.on_queue.lock().unwrap_or_else(|e| e.into_inner());
                 let entry = parts.entry(queue_id.to_owned()).or_default();
-                entry.set(index, count(stats));
-                self.metrics
-                    .set_user_count(queue_id, UserCount::OnQueue, entry.total());
-                true
+                entry.set(status, count(stats));
+                metrics.set_user_count(queue_id, UserCount::OnQueue, entry.total());
             }
-            (_, "oMemberUsers", None) => {
-                self.metrics
-                    .set_user_count(queue_id, UserCount::Members, count(stats));
-                true
-            }
-            (_, "oActiveUsers", None) => {
-                self.metrics
-                    .set_user_count(queue_id, UserCount::Active, count(stats));
-                true
-            }
-            (_, m, _) if is_unexported(m) => false,
-            (_, m, _) => {
-                self.ignore(queue_id, Ignored::Metric, m);
-                false
+            Value::Members => metrics.set_user_count(queue_id, UserCount::Members, count(stats)),
+            Value::Active => metrics.set_user_count(queue_id, UserCount::Active, count(stats)),
+            Value::Unexported => return false,
+            Value::Ignored(what, value) => {
+                self.ignore(queue_id, what, value);
+                return false;
             }
         }
+        true
     }
 
     /// Applies a full REST snapshot: every gauge of every queue in `queue_ids` is set, with a
@@ -449,13 +452,12 @@ impl Observations {
         media: Option<&str>,
         data: &ObservationMetricData,
     ) {
-        let metric = data.metric.as_str();
-        let qualifier = data.qualifier.as_deref();
-        match (interaction_state(metric), metric, media) {
-            (Some(state), _, Some(media)) => {
+        let stats = &data.stats;
+        match Value::of(&data.metric, media, data.qualifier.as_deref()) {
+            Value::Interactions(media, state) => {
                 snapshot
                     .interactions
-                    .insert((media.to_owned(), state), count(&data.stats));
+                    .insert((media.to_owned(), state), count(stats));
                 let oldest = data.observations.as_ref().and_then(|list| list.first());
                 let since = oldest
                     .and_then(|detail| parse_instant(&detail.observation_date))
@@ -464,33 +466,21 @@ impl Observations {
                     snapshot.longest_from_detail.insert(media.to_owned(), since);
                 }
             }
-            (_, "oLongestWaiting", Some(media)) => {
-                if let Some(since) = data.stats.calculated_metric_value.and_then(epoch_ms) {
+            Value::LongestWaiting(media) => {
+                if let Some(since) = stats.calculated_metric_value.and_then(epoch_ms) {
                     snapshot.longest_from_metric.insert(media.to_owned(), since);
                 }
             }
-            (_, "oUserRoutingStatuses", None) => match qualifier.and_then(RoutingStatus::parse) {
-                Some(status) => snapshot.users[status as usize] = count(&data.stats),
-                None => self.ignore(
-                    queue_id,
-                    Ignored::RoutingStatus,
-                    qualifier.unwrap_or("<none>"),
-                ),
-            },
-            (_, "oOnQueueUsers", None) => match qualifier.map(RoutingStatus::parse) {
-                None | Some(Some(_)) => snapshot.on_queue.fold_snapshot(
-                    &mut snapshot.on_queue_qualified,
-                    qualifier.and_then(RoutingStatus::parse),
-                    count(&data.stats),
-                ),
-                Some(None) => {
-                    self.ignore(queue_id, Ignored::RoutingStatus, qualifier.unwrap_or(""))
-                }
-            },
-            (_, "oMemberUsers", None) => snapshot.members = count(&data.stats),
-            (_, "oActiveUsers", None) => snapshot.active = count(&data.stats),
-            (_, m, _) if is_unexported(m) => {}
-            (_, m, _) => self.ignore(queue_id, Ignored::Metric, m),
+            Value::UsersInStatus(status) => snapshot.users[status as usize] = count(stats),
+            Value::OnQueue(status) => snapshot.on_queue.fold_snapshot(
+                &mut snapshot.on_queue_qualified,
+                status,
+                count(stats),
+            ),
+            Value::Members => snapshot.members = count(stats),
+            Value::Active => snapshot.active = count(stats),
+            Value::Unexported => {}
+            Value::Ignored(what, value) => self.ignore(queue_id, what, value),
         }
     }
 

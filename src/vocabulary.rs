@@ -5,4 +5,5 @@
 pub mod clock;
 pub mod counters;
 pub mod labels;
+pub mod metric;
 pub mod queue;

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::genesys::model::{StatisticalResponse, Stats};
+use crate::genesys::model::{MetricName, StatisticalResponse, Stats};
 use crate::genesys::time::parse_interval;
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup, Statistic};
 use crate::vocabulary::labels::LabelValue;
@@ -316,10 +316,13 @@ impl Ledger {
             .or_default();
         for entry in &bucket.metrics {
             let mut known = false;
+            let metric = match entry.metric {
+                MetricName::Known(metric) => Some(metric),
+                MetricName::Other(_) => None,
+            };
             for statistic in Statistic::ALL {
-                let Some(counter) = ConversationCounter::for_source(&entry.metric, statistic)
-                    .filter(|c| self.counters.contains(c))
-                else {
+                let counter = metric.and_then(|m| ConversationCounter::for_source(m, statistic));
+                let Some(counter) = counter.filter(|c| self.counters.contains(c)) else {
                     continue;
                 };
                 known = true;

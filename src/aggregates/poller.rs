@@ -194,7 +194,7 @@ impl Poller {
 fn metric_names(counters: &[crate::vocabulary::counters::ConversationCounter]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for counter in counters {
-        let name = counter.source().0;
+        let name = counter.source().0.as_str();
         if !names.iter().any(|n| n == name) {
             names.push(name.to_owned());
         }
@@ -423,7 +423,8 @@ mod tests {
         assert_eq!(query.granularity.as_deref(), Some("PT5M"));
         let mut asked = query.metrics.clone();
         asked.sort();
-        let mut every = crate::genesys::model::AGGREGATE_METRICS.to_vec();
+        let every = crate::genesys::model::AGGREGATE_METRICS.iter();
+        let mut every: Vec<&str> = every.map(|m| m.as_str()).collect();
         every.sort_unstable();
         assert_eq!(
             asked, every,

@@ -24,6 +24,7 @@ use crate::genesys::trust::Trust;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
 use crate::vocabulary::labels::LabelValue;
+use crate::vocabulary::metric::GenesysMetric;
 
 #[cfg(test)]
 pub(crate) mod fake;
@@ -307,9 +308,9 @@ impl GenesysClient {
                 filter: QueryFilter::queue_ids(batch.iter().map(String::as_str), Some("matches")),
                 metrics: OBSERVATION_METRICS
                     .iter()
-                    .map(|m| (*m).to_owned())
+                    .map(|m| m.as_str().to_owned())
                     .collect(),
-                detail_metrics: vec!["oWaiting".to_owned()],
+                detail_metrics: vec![GenesysMetric::OWaiting.as_str().to_owned()],
             };
             let url = self.api_url(&["analytics", "queues", "observations", "query"]);
             let part: QueueObservationQueryResponse = self

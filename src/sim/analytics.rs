@@ -20,6 +20,7 @@ use crate::genesys::model::{
     StatisticalResponse, Stats,
 };
 use crate::genesys::time::{format_interval, from_epoch_millis, parse_instant, parse_iso_duration};
+use crate::vocabulary::metric::GenesysMetric;
 
 use super::Sim;
 use super::api::{bad_request, parse_json, selection, with_predicates};
@@ -60,7 +61,8 @@ fn observation_results(
             "queue observations cannot be filtered by direction",
         ));
     }
-    let known = |m: &String| OBSERVATION_METRICS.contains(&m.as_str());
+    let known =
+        |m: &String| GenesysMetric::parse(m).is_some_and(|m| OBSERVATION_METRICS.contains(&m));
     if query.metrics.is_empty() || !query.metrics.iter().all(known) {
         return Err(bad_request("metrics must name known observation metrics"));
     }
@@ -161,7 +163,8 @@ fn aggregate_results(
     }
     let by_media = query.group_by.iter().any(|g| g == "mediaType");
     let by_direction = query.group_by.iter().any(|g| g == "direction");
-    let known = |m: &String| AGGREGATE_METRICS.contains(&m.as_str()) || m == "oServiceLevel";
+    let known =
+        |m: &String| GenesysMetric::parse(m).is_some_and(|m| AGGREGATE_METRICS.contains(&m));
     if query.metrics.is_empty() || !query.metrics.iter().all(known) {
         return Err(bad_request(
             "metrics must name known conversation aggregate metrics",
@@ -310,7 +313,7 @@ pub(crate) fn aggregate_metrics(
                 }
             };
             AggregateMetricData {
-                metric: metric.name().to_owned(),
+                metric: metric.name().into(),
                 qualifier: None,
                 stats,
             }
@@ -336,7 +339,7 @@ fn service_level_metric(set: &StatSet, target: f64) -> Option<AggregateMetricDat
         ..Stats::default()
     };
     Some(AggregateMetricData {
-        metric: "oServiceLevel".to_owned(),
+        metric: "oServiceLevel".into(),
         qualifier: None,
         stats,
     })
@@ -437,7 +440,9 @@ mod service_tests {
         let truth = sim.truth().await;
         assert_eq!(truth["paused"], true);
         let ids: Vec<String> = sim.handle.queues.iter().map(|q| q.id.clone()).collect();
-        let metrics: Vec<&str> = crate::genesys::model::OBSERVATION_METRICS.to_vec();
+        let metrics: Vec<&str> = (crate::genesys::model::OBSERVATION_METRICS.iter())
+            .map(|m| m.as_str())
+            .collect();
         let body =
             json!({"filter": predicates(&ids), "metrics": metrics, "detailMetrics": ["oWaiting"]});
         let response = sim.post_json(&token, OBSERVATIONS, &body).await;

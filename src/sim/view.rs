@@ -172,7 +172,7 @@ pub(crate) fn rest_media_data(
                 (None, None)
             };
             ObservationMetricData {
-                metric: metric.to_owned(),
+                metric: metric.into(),
                 qualifier,
                 stats,
                 truncated: truncated.or(Some(false)),
@@ -215,7 +215,7 @@ pub(crate) fn rest_user_data(
         .into_iter()
         .filter(|(name, _, _)| wanted.iter().any(|w| w == name))
         .map(|(metric, qualifier, stats)| ObservationMetricData {
-            metric: metric.to_owned(),
+            metric: metric.into(),
             qualifier,
             stats,
             truncated: Some(false),
@@ -228,7 +228,7 @@ fn event_metrics(observed: Vec<Observed>) -> Vec<AggregateMetricData> {
     observed
         .into_iter()
         .map(|(metric, qualifier, stats)| AggregateMetricData {
-            metric: metric.to_owned(),
+            metric: metric.into(),
             qualifier,
             stats,
         })

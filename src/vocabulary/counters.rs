@@ -1,6 +1,8 @@
 //! The conversation counters: which Genesys aggregate statistic feeds each, its series name and
 //! help, and the group (media type, direction) a conversation counts in.
 
+use crate::vocabulary::metric::GenesysMetric;
+
 /// The monotonic conversation counters, each fed by one statistic of one aggregate metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConversationCounter {
@@ -71,35 +73,35 @@ impl ConversationCounter {
     ];
 
     /// The aggregate metric and statistic that feed this counter.
-    pub fn source(self) -> (&'static str, Statistic) {
+    pub fn source(self) -> (GenesysMetric, Statistic) {
+        use GenesysMetric::*;
         use Statistic::{Count, Denominator, Numerator, SumMillis};
         match self {
-            Self::Offered => ("nOffered", Count),
-            Self::Connected => ("nConnected", Count),
-            Self::Transferred => ("nTransferred", Count),
-            Self::OverSla => ("nOverSla", Count),
-            Self::Abandoned => ("tAbandon", Count),
-            Self::AbandonSeconds => ("tAbandon", SumMillis),
-            Self::Answered => ("tAnswered", Count),
-            Self::AnswerSeconds => ("tAnswered", SumMillis),
-            Self::Handled => ("tHandle", Count),
-            Self::HandleSeconds => ("tHandle", SumMillis),
-            Self::Waited => ("tWait", Count),
-            Self::WaitSeconds => ("tWait", SumMillis),
-            Self::Talked => ("tTalk", Count),
-            Self::TalkSeconds => ("tTalk", SumMillis),
-            Self::Held => ("tHeld", Count),
-            Self::HoldSeconds => ("tHeld", SumMillis),
-            Self::AfterCallWork => ("tAcw", Count),
-            Self::AfterCallWorkSeconds => ("tAcw", SumMillis),
-            Self::ServiceLevelNumerator => ("oServiceLevel", Numerator),
-            Self::ServiceLevelDenominator => ("oServiceLevel", Denominator),
+            Self::Offered => (NOffered, Count),
+            Self::Connected => (NConnected, Count),
+            Self::Transferred => (NTransferred, Count),
+            Self::OverSla => (NOverSla, Count),
+            Self::Abandoned => (TAbandon, Count),
+            Self::AbandonSeconds => (TAbandon, SumMillis),
+            Self::Answered => (TAnswered, Count),
+            Self::AnswerSeconds => (TAnswered, SumMillis),
+            Self::Handled => (THandle, Count),
+            Self::HandleSeconds => (THandle, SumMillis),
+            Self::Waited => (TWait, Count),
+            Self::WaitSeconds => (TWait, SumMillis),
+            Self::Talked => (TTalk, Count),
+            Self::TalkSeconds => (TTalk, SumMillis),
+            Self::Held => (THeld, Count),
+            Self::HoldSeconds => (THeld, SumMillis),
+            Self::AfterCallWork => (TAcw, Count),
+            Self::AfterCallWorkSeconds => (TAcw, SumMillis),
+            Self::ServiceLevelNumerator => (OServiceLevel, Numerator),
+            Self::ServiceLevelDenominator => (OServiceLevel, Denominator),
         }
     }
 
-    /// The counters fed by the Genesys aggregate `metrics` (`nOffered`, `oServiceLevel`, …).
-    pub fn for_metrics<'a>(metrics: impl IntoIterator<Item = &'a str>) -> Vec<Self> {
-        let metrics: Vec<&str> = metrics.into_iter().collect();
+    /// The counters fed by the Genesys aggregate `metrics`.
+    pub fn for_metrics(metrics: &[GenesysMetric]) -> Vec<Self> {
         Self::ALL
             .into_iter()
             .filter(|counter| metrics.contains(&counter.source().0))
@@ -107,7 +109,7 @@ impl ConversationCounter {
     }
 
     /// The counter fed by `metric`'s `statistic`, if we export it.
-    pub fn for_source(metric: &str, statistic: Statistic) -> Option<Self> {
+    pub fn for_source(metric: GenesysMetric, statistic: Statistic) -> Option<Self> {
         Self::ALL
             .into_iter()
             .find(|counter| counter.source() == (metric, statistic))
@@ -142,6 +144,7 @@ impl ConversationCounter {
 
     pub(crate) fn help(self) -> String {
         let (metric, statistic) = self.source();
+        let metric = metric.as_str();
         match statistic {
             Statistic::Count => {
                 format!("Conversations counted by {metric} (count), per queue and media type.")

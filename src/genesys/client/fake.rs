@@ -307,7 +307,11 @@ async fn observations(
             .predicates
             .iter()
             .all(|p| p.operator.as_deref() == Some("matches"))
-        && query.metrics == OBSERVATION_METRICS
+        && query
+            .metrics
+            .iter()
+            .map(String::as_str)
+            .eq(OBSERVATION_METRICS.iter().map(|m| m.as_str()))
         && query.detail_metrics == ["oWaiting"];
     if n > 100 || !well_formed {
         return s.error(400, "malformed observation query");
@@ -336,7 +340,7 @@ async fn aggregates(
         && query
             .metrics
             .iter()
-            .all(|m| AGGREGATE_METRICS.contains(&m.as_str()))
+            .all(|m| AGGREGATE_METRICS.iter().any(|known| known.as_str() == m))
         && query.granularity.as_deref() == Some("PT30M")
         && crate::genesys::time::parse_interval(&query.interval).is_some();
     if n > 100 || !well_formed {

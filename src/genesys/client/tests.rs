@@ -557,7 +557,7 @@ async fn an_aggregates_query_carries_at_most_100_queues_and_empty_bodies_read_as
             &AggregateScope::default(),
             &crate::genesys::model::AGGREGATE_METRICS
                 .iter()
-                .map(|m| (*m).to_owned())
+                .map(|m| m.as_str().to_owned())
                 .collect::<Vec<_>>(),
         ),
     )

@@ -1,5 +1,6 @@
 //! Analytics queries: queue observations (API.md §5) and conversation aggregates (API.md §6).
 
+use crate::vocabulary::metric::GenesysMetric;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -212,7 +213,7 @@ pub struct Group {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ObservationMetricData {
-    pub metric: String,
+    pub metric: MetricName,
     #[serde(default)]
     pub qualifier: Option<String>,
     #[serde(default)]
@@ -324,7 +325,7 @@ pub struct StatisticalResponse {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct AggregateMetricData {
-    pub metric: String,
+    pub metric: MetricName,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualifier: Option<String>,
     #[serde(default)]
@@ -332,35 +333,70 @@ pub struct AggregateMetricData {
 }
 
 /// The observation metrics we ask for (API.md §5).
-pub const OBSERVATION_METRICS: &[&str] = &[
-    "oWaiting",
-    "oInteracting",
-    "oAlerting",
-    "oLongestWaiting",
-    "oLongestInteracting",
-    "oOnQueueUsers",
-    "oOffQueueUsers",
-    "oActiveUsers",
-    "oMemberUsers",
-    "oUserRoutingStatuses",
-    "oUserPresences",
-];
+pub const OBSERVATION_METRICS: &[GenesysMetric] = GenesysMetric::OBSERVATIONS;
 
 /// The conversation aggregate metrics we can ask for (API.md §6); `aggregates.metrics` picks.
-pub const AGGREGATE_METRICS: &[&str] = &[
-    "nOffered",
-    "nConnected",
-    "nTransferred",
-    "tAbandon",
-    "tAnswered",
-    "tHandle",
-    "tWait",
-    "tTalk",
-    "tHeld",
-    "tAcw",
-    "nOverSla",
-    "oServiceLevel",
-];
+pub const AGGREGATE_METRICS: &[GenesysMetric] = GenesysMetric::AGGREGATES;
+
+/// A metric's name as upstream wrote it, parsed once where the JSON is read: one we know, or
+/// any other kept as written, for the log (never a label).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricName {
+    Known(GenesysMetric),
+    Other(String),
+}
+
+impl MetricName {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Known(metric) => metric.as_str(),
+            Self::Other(name) => name,
+        }
+    }
+}
+
+impl Default for MetricName {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
+impl From<&str> for MetricName {
+    fn from(name: &str) -> Self {
+        GenesysMetric::parse(name).map_or_else(|| Self::Other(name.to_owned()), Self::Known)
+    }
+}
+
+impl From<GenesysMetric> for MetricName {
+    fn from(metric: GenesysMetric) -> Self {
+        Self::Known(metric)
+    }
+}
+
+impl PartialEq<str> for MetricName {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for MetricName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for MetricName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for MetricName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(Self::from(name.as_ref()))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -51,7 +51,7 @@ pub fn fast_settings(sim: &SimHandle, media_types: &[String]) -> Settings {
     // Every counter, so the tests compare all of them with the ground truth.
     settings.aggregates.metrics = genesys_exporter::genesys::model::AGGREGATE_METRICS
         .iter()
-        .map(|m| (*m).to_owned())
+        .map(|m| m.as_str().to_owned())
         .collect();
     settings.stream.heartbeat_timeout = Duration::from_secs(3);
     settings.stream.reconnect_backoff_base = Duration::from_millis(50);

@@ -1,0 +1,117 @@
+//! The Genesys analytics metrics the exporter asks for and reads (API.md §5, §6), by name.
+//! Upstream names are parsed once, where a response or a notification is read
+//! (`genesys::model::MetricName`); everything after matches on this enum.
+
+/// A Genesys analytics metric we know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GenesysMetric {
+    OWaiting,
+    OInteracting,
+    OAlerting,
+    OLongestWaiting,
+    OLongestInteracting,
+    OOnQueueUsers,
+    OOffQueueUsers,
+    OActiveUsers,
+    OMemberUsers,
+    OUserRoutingStatuses,
+    OUserPresences,
+    NOffered,
+    NConnected,
+    NTransferred,
+    TAbandon,
+    TAnswered,
+    THandle,
+    TWait,
+    TTalk,
+    THeld,
+    TAcw,
+    NOverSla,
+    OServiceLevel,
+}
+
+impl GenesysMetric {
+    /// The queue observation metrics we ask for (API.md §5).
+    pub const OBSERVATIONS: &'static [Self] = &[
+        Self::OWaiting,
+        Self::OInteracting,
+        Self::OAlerting,
+        Self::OLongestWaiting,
+        Self::OLongestInteracting,
+        Self::OOnQueueUsers,
+        Self::OOffQueueUsers,
+        Self::OActiveUsers,
+        Self::OMemberUsers,
+        Self::OUserRoutingStatuses,
+        Self::OUserPresences,
+    ];
+
+    /// The conversation aggregate metrics we can ask for (API.md §6); `aggregates.metrics`
+    /// picks.
+    pub const AGGREGATES: &'static [Self] = &[
+        Self::NOffered,
+        Self::NConnected,
+        Self::NTransferred,
+        Self::TAbandon,
+        Self::TAnswered,
+        Self::THandle,
+        Self::TWait,
+        Self::TTalk,
+        Self::THeld,
+        Self::TAcw,
+        Self::NOverSla,
+        Self::OServiceLevel,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OWaiting => "oWaiting",
+            Self::OInteracting => "oInteracting",
+            Self::OAlerting => "oAlerting",
+            Self::OLongestWaiting => "oLongestWaiting",
+            Self::OLongestInteracting => "oLongestInteracting",
+            Self::OOnQueueUsers => "oOnQueueUsers",
+            Self::OOffQueueUsers => "oOffQueueUsers",
+            Self::OActiveUsers => "oActiveUsers",
+            Self::OMemberUsers => "oMemberUsers",
+            Self::OUserRoutingStatuses => "oUserRoutingStatuses",
+            Self::OUserPresences => "oUserPresences",
+            Self::NOffered => "nOffered",
+            Self::NConnected => "nConnected",
+            Self::NTransferred => "nTransferred",
+            Self::TAbandon => "tAbandon",
+            Self::TAnswered => "tAnswered",
+            Self::THandle => "tHandle",
+            Self::TWait => "tWait",
+            Self::TTalk => "tTalk",
+            Self::THeld => "tHeld",
+            Self::TAcw => "tAcw",
+            Self::NOverSla => "nOverSla",
+            Self::OServiceLevel => "oServiceLevel",
+        }
+    }
+
+    /// The metric named `name`, if we know it.
+    pub fn parse(name: &str) -> Option<Self> {
+        (Self::OBSERVATIONS.iter().chain(Self::AGGREGATES))
+            .copied()
+            .find(|metric| metric.as_str() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_parses_back_from_its_name() {
+        for metric in GenesysMetric::OBSERVATIONS
+            .iter()
+            .chain(GenesysMetric::AGGREGATES)
+        {
+            assert_eq!(GenesysMetric::parse(metric.as_str()), Some(*metric));
+        }
+        assert_eq!(GenesysMetric::parse("oSomethingNew"), None);
+        assert_eq!(GenesysMetric::parse("nthing"), None);
+    }
+}
