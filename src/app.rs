@@ -68,7 +68,6 @@ struct Parts {
     /// One ledger for the poller and the stream, so both count each bucket once.
     totals: Arc<ConversationTotals>,
     observations: Arc<Observations>,
-    clock: Clock,
     tasks: Tasks,
 }
 
@@ -146,7 +145,8 @@ impl Exporter {
         let metrics = Arc::new(
             Metrics::with_counters(settings.media_types.clone(), settings.counters())
                 .with_directions(settings.directions.clone())
-                .with_stale_policy(settings.stale_policy()),
+                .with_stale_policy(settings.stale_policy())
+                .with_clock(clock.clone()),
         );
         let client_settings = settings.client_settings()?;
         let client = GenesysClient::new(client_settings.clone(), metrics.clone())?;
@@ -165,7 +165,6 @@ impl Exporter {
             health: health.clone(),
             totals,
             observations: Arc::new(Observations::new(metrics.clone())),
-            clock,
             tasks: tasks.clone(),
         };
 
@@ -440,7 +439,6 @@ impl Parts {
             queue_ids,
             settings,
         )
-        .with_clock(self.clock.clone())
         .run(cancel)
         .await;
     }

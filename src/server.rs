@@ -88,12 +88,12 @@ async fn index(State(state): State<ServerState>) -> Html<String> {
     Html(page::render(
         &state.metrics,
         &state.health,
-        chrono::Utc::now(),
+        state.metrics.clock().now(),
     ))
 }
 
 async fn metrics(State(state): State<ServerState>) -> Response {
-    let now_ms = chrono::Utc::now().timestamp_millis();
+    let now_ms = state.metrics.clock().now_ms();
     let parts = ScrapeParts::new(state.metrics, now_ms)
         .map(|part| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(part)));
     let body = axum::body::Body::from_stream(futures_util::stream::iter(parts));

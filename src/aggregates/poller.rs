@@ -71,19 +71,13 @@ impl Poller {
             client,
             totals,
             telemetry: AggregateMetrics::of(&metrics),
+            clock: metrics.clock().clone(),
             metrics,
             queues,
             settings,
             metric_names,
             scope,
-            clock: Clock::system(),
         }
-    }
-
-    /// Reads time from `clock` instead of the system clock (accelerated simulations).
-    pub fn with_clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// One cycle: forget buckets before the window, query the window, fold every group, save.

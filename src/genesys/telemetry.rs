@@ -104,7 +104,7 @@ impl GenesysMetrics {
             .observe(seconds);
         let ok = status.starts_with('2');
         let rate_limited = status == "429";
-        let now = chrono::Utc::now();
+        let now = store.clock().now();
         store.status().request(endpoint, ok, rate_limited, now);
     }
 

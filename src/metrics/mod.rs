@@ -29,6 +29,7 @@ pub use scrape::ScrapeParts;
 use store::{MediaGroup, QueueEntry, RenderContext};
 pub use store::{MediaSnapshot, QueueSnapshot};
 
+use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};
 use crate::vocabulary::labels::{InteractionState, RoutingStatus, UserCount};
 use crate::vocabulary::queue::StalePolicy;
@@ -44,6 +45,9 @@ pub struct Metrics {
     /// writing it, so a stream event never waits for a whole 5,000-queue scrape.
     queues: RwLock<BTreeMap<String, Mutex<QueueEntry>>>,
     stale_policy: StalePolicy,
+    /// The shared wall clock: freshness and staleness are judged by it, and every producer
+    /// holding the store reads "now" from it.
+    clock: Clock,
     /// The configured metric set's counters; series exist only for (queue, media type) groups
     /// that have had data.
     counters: Vec<ConversationCounter>,
@@ -107,6 +111,7 @@ impl Metrics {
             directions: Vec::new(),
             queues: RwLock::default(),
             stale_policy: StalePolicy::default(),
+            clock: Clock::system(),
             counters,
             renders: AtomicU64::new(0),
             renders_finished: AtomicU64::new(0),
@@ -122,6 +127,16 @@ impl Metrics {
     pub fn with_stale_policy(mut self, policy: StalePolicy) -> Self {
         self.stale_policy = policy;
         self
+    }
+
+    /// Judges time by `clock` (an accelerated one in tests), as every producer then does.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Splits every conversation counter by `directions`, which become its `direction` label.

@@ -56,10 +56,6 @@ pub struct QueueStatus {
     pub resynced_at: Option<f64>,
 }
 
-fn unix_now() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
-}
-
 /// Locks one queue's entry; a writer that panicked leaves values, never a broken invariant
 /// worth losing the queue over.
 pub(super) fn lock(entry: &Mutex<QueueEntry>) -> MutexGuard<'_, QueueEntry> {
@@ -75,7 +71,7 @@ impl Metrics {
         let mut known = self.queues.write().unwrap_or_else(|e| e.into_inner());
         known.retain(|id, _| queues.iter().any(|q| &q.id == id));
         let mut renamed = false;
-        let now = unix_now();
+        let now = self.clock.now_seconds();
         for queue in queues {
             match known.get_mut(&queue.id) {
                 Some(entry) => {

@@ -312,7 +312,7 @@ impl SessionContext {
             );
             return (Outcome::Oversized, None);
         }
-        let now_ms = chrono::Utc::now().timestamp_millis();
+        let now_ms = self.metrics.clock().now_ms();
         let outcome = match message::parse(text) {
             Ok(Message::Heartbeat) => {
                 self.heartbeat(now_ms);

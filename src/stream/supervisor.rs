@@ -355,6 +355,7 @@ impl<U: Upstream> Driver<U> {
         Ok(ChannelState::new(
             created,
             self.settings.rotate_before_expiry,
+            self.ctx.metrics.clock(),
         ))
     }
 
@@ -454,7 +455,7 @@ impl<U: Upstream> Driver<U> {
             .await
             .is_ok();
         if ok {
-            let now = chrono::Utc::now().timestamp();
+            let now = self.ctx.metrics.clock().now().timestamp();
             self.ctx.telemetry.channel_resynced(&self.label, now);
             if !self.ctx.metrics.any_queue_stale(channel_queues) {
                 self.health.channel_resynced(&self.label);

@@ -10,6 +10,7 @@ use crate::genesys::GenesysClient;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{Channel, ChannelTopicEntityListing, QueueObservationQueryResponse};
 use crate::genesys::time::parse_instant;
+use crate::vocabulary::clock::Clock;
 
 /// A channel lives 24 hours unless `expires` says otherwise.
 const DEFAULT_CHANNEL_LIFETIME: Duration = Duration::from_secs(24 * 3_600);
@@ -62,19 +63,20 @@ pub(crate) struct ChannelState {
 }
 
 impl ChannelState {
-    pub fn new(channel: Channel, rotate_before_expiry: Duration) -> Self {
+    /// Rotation is due `rotate_before_expiry` before the channel's `expires`, both in `clock`'s
+    /// time (the time Genesys, or the simulator, keeps), and never sooner than
+    /// [`MIN_CHANNEL_USE`] of it.
+    pub fn new(channel: Channel, rotate_before_expiry: Duration, clock: &Clock) -> Self {
         let remaining = channel
             .expires
             .as_deref()
             .and_then(parse_instant)
-            .and_then(|expires| (expires - chrono::Utc::now()).to_std().ok())
+            .and_then(|expires| (expires - clock.now()).to_std().ok())
             .unwrap_or(DEFAULT_CHANNEL_LIFETIME);
-        let use_for = remaining
-            .saturating_sub(rotate_before_expiry)
-            .max(MIN_CHANNEL_USE);
+        let use_for = remaining.saturating_sub(rotate_before_expiry);
         Self {
             channel,
-            rotate_at: Instant::now() + use_for,
+            rotate_at: Instant::now() + clock.timer_for(use_for.max(MIN_CHANNEL_USE)),
         }
     }
 }
@@ -93,13 +95,14 @@ mod tests {
 
     #[test]
     fn rotation_is_scheduled_before_expiry_with_a_floor() {
-        let in_an_hour = chrono::Utc::now() + chrono::Duration::hours(1);
+        let clock = Clock::system();
+        let in_an_hour = clock.now() + chrono::Duration::hours(1);
         let expires = crate::genesys::time::format_instant(in_an_hour);
-        let state = ChannelState::new(channel(Some(expires)), Duration::from_secs(600));
+        let state = ChannelState::new(channel(Some(expires)), Duration::from_secs(600), &clock);
         let rotate_in = state.rotate_at - Instant::now();
         assert!(rotate_in <= Duration::from_secs(3_000) && rotate_in > Duration::from_secs(2_990));
 
-        let state = ChannelState::new(channel(None), Duration::from_secs(25 * 3_600));
+        let state = ChannelState::new(channel(None), Duration::from_secs(25 * 3_600), &clock);
         let rotate_in = state.rotate_at - Instant::now();
         assert!(
             rotate_in <= MIN_CHANNEL_USE && rotate_in > MIN_CHANNEL_USE - Duration::from_secs(5)

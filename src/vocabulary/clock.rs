@@ -1,10 +1,12 @@
-//! Wall-clock time for everything that reasons about Genesys intervals (bucket starts, query
-//! windows, state ages). Production uses the system clock; tests that must cover an hour of
-//! contact-centre traffic in a minute give the simulator and the exporter one shared clock that
-//! runs faster than real time. Timers and timeouts stay on tokio's real clock either way.
+//! The one wall clock: every "now" that decides behaviour (freshness and staleness, channel
+//! expiry and rotation, bucket windows, state ages) reads it. Production uses the system clock;
+//! tests that must cover an hour of contact-centre traffic in a minute give the simulator and
+//! the exporter one shared clock that runs faster than real time. Timers and timeouts stay on
+//! tokio's real clock either way; a deadline in this clock's time becomes a timer through
+//! [`Clock::timer_for`].
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -51,6 +53,21 @@ impl Clock {
     pub fn now_ms(&self) -> i64 {
         self.now().timestamp_millis()
     }
+
+    /// Unix seconds now, with milliseconds.
+    pub fn now_seconds(&self) -> f64 {
+        self.now_ms() as f64 / 1000.0
+    }
+
+    /// How long a timer runs for `span` of this clock's time to pass: `span` itself on the
+    /// system clock, shorter on a faster one (a channel due for rotation in an hour of
+    /// simulated time is replaced after that hour, not after a real one).
+    pub fn timer_for(&self, span: Duration) -> Duration {
+        match &self.scaled {
+            Some(scaled) if scaled.scale > 0.0 => span.div_f64(scaled.scale),
+            _ => span,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -76,5 +93,13 @@ mod tests {
             "20 ms real is at least 20 s simulated: {elapsed}"
         );
         assert!(copy.now() >= clock.now() - TimeDelta::seconds(1));
+        assert_eq!(
+            clock.timer_for(Duration::from_secs(3_600)),
+            Duration::from_millis(3_600)
+        );
+        assert_eq!(
+            Clock::system().timer_for(Duration::from_secs(5)),
+            Duration::from_secs(5)
+        );
     }
 }

@@ -333,3 +333,41 @@ async fn an_accelerated_hour_ends_with_every_counter_equal_to_the_ground_truth()
     assert!(scrapes >= 100, "{scrapes} scrapes");
     harness.stop().await;
 }
+
+/// Channel expiry is judged by the clock the simulator keeps, as Genesys's own: on a clock ten
+/// minutes a second, a channel living 30 minutes is replaced 10 minutes before it expires, 2 s
+/// of real time after it was made, as a real exporter would after 20 real minutes. Judged by
+/// the machine's clock, the channel would look good for 20 more minutes, and the simulator
+/// would close it expired (a reconnect for `closed`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_an_accelerated_clock_channels_are_rotated_before_they_expire() {
+    const RECONNECTS: &str = "genesys_exporter_stream_reconnects_total";
+    let clock = Clock::scaled(600.0);
+    let config = SimConfig {
+        clock,
+        channel_ttl: Duration::from_secs(30 * 60),
+        // NB: no traffic: at this speed it would be thousands of conversations a second.
+        start_paused: true,
+        ..SimConfig::fast_for_tests(52)
+    };
+    let harness = Harness::start_with(config, |settings| {
+        settings.stream.rotate_before_expiry = Duration::from_secs(10 * 60);
+    })
+    .await;
+    let reconnects = |scrape: &Scrape, reason| scrape.get(RECONNECTS, &[("reason", reason)]);
+    common::poll_until("three rotations", Duration::from_millis(200), || async {
+        let scrape = harness.scrape().await;
+        match reconnects(&scrape, "channel_expiring").unwrap_or(0.0) {
+            rotations if rotations >= 3.0 => Ok(()),
+            rotations => Err(format!("{rotations} rotations")),
+        }
+    })
+    .await;
+    let scrape = harness.scrape().await;
+    assert_eq!(
+        reconnects(&scrape, "closed").unwrap_or(0.0),
+        0.0,
+        "the simulator closed a channel that had expired"
+    );
+    harness.stop().await;
+}

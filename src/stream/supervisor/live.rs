@@ -117,7 +117,7 @@ impl<U: Upstream> Driver<U> {
                 }
                 _ = sleep_until(stale_check), if update.is_none() => {
                     stale_check = Instant::now() + every;
-                    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+                    let now = self.ctx.metrics.clock().now_seconds();
                     self.ctx.metrics.sweep_stale(now);
                     let channel_queues = progress.queues.borrow().clone();
                     let stale = self.ctx.metrics.queues_stale(&channel_queues);

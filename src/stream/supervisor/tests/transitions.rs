@@ -6,6 +6,7 @@
 use super::*;
 
 use crate::stream::upstream::ChannelState;
+use crate::vocabulary::clock::Clock;
 
 struct Rig {
     driver: Driver<FakeUpstream>,
@@ -53,7 +54,7 @@ impl Rig {
             id: id.to_owned(),
             expires: None,
         };
-        ChannelState::new(channel, Duration::from_secs(60))
+        ChannelState::new(channel, Duration::from_secs(60), &Clock::system())
     }
 }
 
