@@ -54,8 +54,43 @@ pub struct Exporter {
     pub local_addr: SocketAddr,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
+    totals: Arc<ConversationTotals>,
+    observations: Arc<Observations>,
     tasks: Tasks,
     cancel: CancellationToken,
+}
+
+/// What the exporter holds in memory, in entries. Each is bounded by the monitored queues,
+/// their counter groups and the aggregates window, never by time or traffic: an hour without
+/// a scrape leaves them where they were (tests/it/accelerated_hour.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Holdings {
+    /// Counter groups whose totals wait for a render of `/metrics`.
+    pub pending_counter_groups: usize,
+    pub ledger_buckets: usize,
+    /// High-water marks: one per bucket and counter series.
+    pub ledger_marks: usize,
+    pub series_totals: usize,
+    /// Series whose totals moved since the counters last showed them.
+    pub unpublished_series: usize,
+    /// What observations keep per queue and media type (on-queue parts, event order) and
+    /// the resyncs recording.
+    pub observation_entries: usize,
+}
+
+impl Exporter {
+    pub fn holdings(&self) -> Holdings {
+        let (ledger_buckets, ledger_marks, series_totals, unpublished_series) =
+            self.totals.holdings();
+        Holdings {
+            pending_counter_groups: self.metrics.pending_counter_groups(),
+            ledger_buckets,
+            ledger_marks,
+            series_totals,
+            unpublished_series,
+            observation_entries: self.observations.holdings(),
+        }
+    }
 }
 
 /// Everything the long-running tasks share.
@@ -186,6 +221,7 @@ impl Exporter {
                 }
             });
         }
+        let (totals, observations) = (parts.totals.clone(), parts.observations.clone());
         tasks.spawn(
             "queue refresh",
             parts.bootstrap_and_watch_queues(cancel.clone()),
@@ -196,6 +232,8 @@ impl Exporter {
             local_addr,
             metrics,
             health,
+            totals,
+            observations,
             tasks,
             cancel,
         })

@@ -264,6 +264,19 @@ impl Observations {
         order.retain_queues(monitored);
     }
 
+    /// Entries kept per queue and media type (on-queue parts, event order) and resyncs
+    /// recording: bounded by the monitored set.
+    pub fn holdings(&self) -> usize {
+        let records = self.lock_records().in_flight();
+        let parts = self
+            .on_queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len();
+        let order = self.order.lock().unwrap_or_else(|e| e.into_inner()).len();
+        records + parts + order
+    }
+
     /// How many resyncs are recording events right now.
     #[cfg(test)]
     pub(crate) fn records_in_flight(&self) -> usize {

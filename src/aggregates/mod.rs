@@ -119,6 +119,20 @@ impl ConversationTotals {
         totals
     }
 
+    /// Buckets, high-water marks, series totals and series waiting to be shown: bounded by the
+    /// window and the monitored series.
+    pub fn holdings(&self) -> (usize, usize, usize, usize) {
+        let inner = self.lock();
+        let ledger = &inner.ledger;
+        let marks = ledger.buckets.values().map(HashMap::len).sum();
+        (
+            ledger.buckets.len(),
+            marks,
+            ledger.totals.len(),
+            inner.unpublished.len(),
+        )
+    }
+
     pub fn granularity(&self) -> Duration {
         self.lock().ledger.granularity()
     }

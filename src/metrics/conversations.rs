@@ -19,6 +19,15 @@ use super::{Metrics, queues};
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup, Statistic};
 
 impl Metrics {
+    /// How many counter groups hold totals back for the next render: at most one entry per
+    /// group, however many totals arrived.
+    pub fn pending_counter_groups(&self) -> usize {
+        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        (queues.values())
+            .map(|entry| queues::lock(entry).pending_counter_groups())
+            .sum()
+    }
+
     /// The counters of the configured metric set.
     pub fn counters(&self) -> &[ConversationCounter] {
         &self.counters

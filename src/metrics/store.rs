@@ -229,6 +229,19 @@ impl QueueEntry {
     }
 
     /// The media group at `index`, created if `create` and missing.
+    /// Counter groups of this queue holding totals back for the next render.
+    pub(super) fn pending_counter_groups(&self) -> usize {
+        let groups = self
+            .media
+            .iter()
+            .flatten()
+            .flat_map(|media| &media.counters);
+        groups
+            .flatten()
+            .filter(|group| group.pending.is_some())
+            .count()
+    }
+
     pub(super) fn media_group(&mut self, index: usize, create: bool) -> Option<&mut MediaGroup> {
         let slot = self.media.get_mut(index)?;
         if slot.is_none() && create {

@@ -54,6 +54,10 @@ impl EventOrder {
     }
 
     /// Keeps only the groups of queues `keep` accepts.
+    pub(super) fn len(&self) -> usize {
+        self.last.len()
+    }
+
     pub(super) fn retain_queues(&mut self, keep: impl Fn(&str) -> bool) {
         self.last.retain(|(queue, _), _| keep(queue));
     }

@@ -244,8 +244,7 @@ impl Records {
         recording
     }
 
-    /// How many resyncs are recording; for tests that check records are let go.
-    #[cfg(test)]
+    /// How many resyncs are recording.
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
     }

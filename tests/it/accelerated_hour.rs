@@ -371,3 +371,96 @@ async fn on_an_accelerated_clock_channels_are_rotated_before_they_expire() {
     );
     harness.stop().await;
 }
+
+/// An hour of traffic no one scrapes, as with Prometheus down: what the exporter holds stays
+/// within bounds set by its queues, media types and window (each counter group holds back one
+/// set of totals however many arrive), and once a scrape has shown the series it had never
+/// shown (at 0, as every new counter series first appears), the next shows every total exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hour_without_a_scrape_holds_memory_flat_then_the_counters_are_exact() {
+    const POLLS_OK: [(&str, &str); 1] = [("result", "success")];
+    let clock = Clock::scaled(240.0);
+    let config = SimConfig {
+        clock: clock.clone(),
+        queues: 3,
+        arrivals_per_minute: 6.0,
+        mean_talk: Duration::from_secs(40),
+        mean_acw: Duration::from_secs(10),
+        mean_patience: Duration::from_secs(90),
+        alert_timeout: Duration::from_secs(10),
+        tick: Duration::from_millis(20),
+        publish_interval: Duration::from_millis(100),
+        reporting_lag: Duration::from_secs(240),
+        ..SimConfig::fast_for_tests(53)
+    };
+    let harness = Harness::start_counting(config, |settings| {
+        settings.aggregates.granularity = "PT5M".into();
+        settings.aggregates.window = Duration::from_secs(1800);
+        settings.aggregates.poll_interval = Duration::from_millis(250);
+    })
+    .await;
+    let groups = 3 * harness.media_types.len();
+    let started = clock.now();
+    harness.sim_post("/sim/traffic/resume", Value::Null).await;
+    let mut samples = Vec::new();
+    while clock.now() - started < chrono::TimeDelta::minutes(60) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        samples.push(harness.exporter().holdings());
+    }
+    harness.pause_traffic().await;
+    let peak = |field: fn(&genesys_exporter::app::Holdings) -> usize| {
+        samples.iter().map(field).max().unwrap_or(0)
+    };
+    eprintln!(
+        "{} samples; peaks: pending groups {}, buckets {}, marks {}, totals {}, unpublished {}, \
+         observation entries {}",
+        samples.len(),
+        peak(|held| held.pending_counter_groups),
+        peak(|held| held.ledger_buckets),
+        peak(|held| held.ledger_marks),
+        peak(|held| held.series_totals),
+        peak(|held| held.unpublished_series),
+        peak(|held| held.observation_entries),
+    );
+    let moved = |held: &genesys_exporter::app::Holdings| held.series_totals > 0;
+    assert!(samples.iter().any(moved), "no conversation was counted");
+    // NB: the window is six 5-minute buckets; the bucket in progress and one just past it
+    // may be held beside them.
+    let over: Vec<_> = (samples.iter())
+        .filter(|held| {
+            held.pending_counter_groups > groups
+                || held.series_totals > groups
+                || held.unpublished_series > groups
+                || held.ledger_buckets > 8
+                || held.ledger_marks > 8 * groups
+                || held.observation_entries > 2 * (3 + groups)
+        })
+        .collect();
+    assert!(
+        over.is_empty(),
+        "{} of {} samples past the bounds, {groups} counter groups: {:?}",
+        over.len(),
+        samples.len(),
+        over.first()
+    );
+
+    wait_nothing_pending(&harness).await;
+    let succeeded = harness.self_counter(POLLS, &POLLS_OK);
+    common::poll_until(
+        "a poll after the last conversation",
+        Duration::from_millis(50),
+        || async {
+            match harness.self_counter(POLLS, &POLLS_OK) {
+                n if n > succeeded => Ok(()),
+                n => Err(format!("{n} polls")),
+            }
+        },
+    )
+    .await;
+    // NB: the first scrape shows at 0 the series no scrape had shown (Prometheus takes a
+    // series' first sample as its base); the second must show every total.
+    harness.scrape().await;
+    let exact = check_against_truth(&harness, &harness.media_types, counter_mismatches).await;
+    assert!(exact.is_ok(), "{exact:?}");
+    harness.stop().await;
+}

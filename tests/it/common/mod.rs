@@ -154,6 +154,29 @@ impl Harness {
         Scrape::parse(&text)
     }
 
+    /// The in-process exporter, for what `/metrics` does not show.
+    pub fn exporter(&self) -> &Exporter {
+        self.exporter
+            .as_ref()
+            .expect("the exporter runs until stop")
+    }
+
+    /// A self-metric counter read from the registry directly: not a scrape, so it shows no
+    /// counter group and releases no held-back total.
+    pub fn self_counter(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let families = self.exporter().metrics.registry().gather();
+        let family = families.iter().find(|family| family.name() == name);
+        let metrics = family.map(|family| family.get_metric()).unwrap_or_default();
+        let matching = metrics.iter().find(|metric| {
+            labels.iter().all(|(label, value)| {
+                (metric.get_label())
+                    .iter()
+                    .any(|pair| pair.name() == *label && pair.value() == *value)
+            })
+        });
+        matching.map_or(0.0, |metric| metric.get_counter().get_value())
+    }
+
     pub async fn truth(&self) -> Value {
         sim_truth(&self.http, &self.sim.base_url).await
     }
