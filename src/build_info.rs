@@ -7,7 +7,7 @@ pub const REVISION: &str = env!("GENESYS_EXPORTER_REVISION");
 pub const BRANCH: &str = env!("GENESYS_EXPORTER_BRANCH");
 pub const RUSTC_VERSION: &str = env!("GENESYS_EXPORTER_RUSTC_VERSION");
 /// The target triple built for, e.g. `x86_64-unknown-linux-gnu`.
-pub const TARGET: &str = env!("GENESYS_EXPORTER_TARGET");
+pub(crate) const TARGET: &str = env!("GENESYS_EXPORTER_TARGET");
 
 /// What `--version` prints after the program name, in node_exporter's layout.
 pub const LONG_VERSION: &str = concat!(
@@ -24,7 +24,7 @@ pub const LONG_VERSION: &str = concat!(
 );
 
 /// The labels of `genesys_exporter_build_info`, names and values.
-pub const LABELS: [(&str, &str); 5] = [
+pub(crate) const LABELS: [(&str, &str); 5] = [
     ("version", VERSION),
     ("revision", REVISION),
     ("branch", BRANCH),

@@ -18,15 +18,15 @@ use crate::vocabulary::metric::GenesysMetric;
 use crate::vocabulary::queue::{StaleGauges, StalePolicy};
 
 mod proxy;
-pub use proxy::{ProxyConfig, ProxyUrl};
+pub(crate) use proxy::ProxyConfig;
 
-pub const ENV_PREFIX: &str = "GENESYS_EXPORTER";
+pub(crate) const ENV_PREFIX: &str = "GENESYS_EXPORTER";
 
 /// Conversation directions Genesys Cloud reports; the allow-list for `directions`.
-pub const KNOWN_DIRECTIONS: &[&str] = &["inbound", "outbound"];
+pub(crate) const KNOWN_DIRECTIONS: &[&str] = &["inbound", "outbound"];
 
 /// Media types Genesys Cloud reports; the allow-list for `media_types`.
-pub const KNOWN_MEDIA_TYPES: &[&str] = &[
+pub(crate) const KNOWN_MEDIA_TYPES: &[&str] = &[
     "voice",
     "chat",
     "email",
@@ -194,7 +194,7 @@ pub struct UpstreamTls {
 
 impl UpstreamTls {
     /// The trust this asks for, loaded and checked.
-    pub fn trust(&self) -> Result<crate::genesys::trust::Trust, ConfigError> {
+    pub(crate) fn trust(&self) -> Result<crate::genesys::trust::Trust, ConfigError> {
         let Some(path) = &self.ca_file else {
             return Ok(crate::genesys::trust::Trust::default());
         };
@@ -369,7 +369,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub fn new(key: &str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub(crate) fn new(key: &str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
         Self {
             key: key.to_owned(),
             problem: problem.into(),
@@ -396,7 +396,7 @@ impl std::error::Error for ConfigError {}
 
 /// The environment variable that sets `key` (`stream.heartbeat_timeout` →
 /// `GENESYS_EXPORTER_STREAM__HEARTBEAT_TIMEOUT`).
-pub fn env_var_for(key: &str) -> String {
+pub(crate) fn env_var_for(key: &str) -> String {
     format!(
         "{ENV_PREFIX}_{}",
         key.replace('.', "__").to_ascii_uppercase()
@@ -471,12 +471,8 @@ fn list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
 }
 
 impl Settings {
-    /// Loads defaults, then `file` (if any), then the environment, and validates the result.
-    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
-        Self::load_then(file, |_| {})
-    }
-
-    /// `load` with `overrides` (the command-line flags) applied before validation.
+    /// Loads defaults, then `file` (if any), then the environment, then `overrides` (the
+    /// command-line flags), and validates the result.
     pub fn load_then(
         file: Option<&Path>,
         overrides: impl FnOnce(&mut Settings),
@@ -776,7 +772,7 @@ impl Settings {
     }
 
     /// How freshness turns into staleness for the metrics.
-    pub fn stale_policy(&self) -> StalePolicy {
+    pub(crate) fn stale_policy(&self) -> StalePolicy {
         StalePolicy {
             bound_seconds: Some(self.stream.staleness_bound.as_secs_f64()),
             gauges: self.stream.stale_gauges,
@@ -795,7 +791,7 @@ impl Settings {
             })
     }
 
-    pub fn region(&self) -> Result<Region, ConfigError> {
+    pub(crate) fn region(&self) -> Result<Region, ConfigError> {
         Region::parse(&self.region).ok_or_else(|| {
             ConfigError::new(
                 "region",
@@ -806,7 +802,7 @@ impl Settings {
     }
 
     /// The aggregates bucket width.
-    pub fn granularity(&self) -> Result<Duration, ConfigError> {
+    pub(crate) fn granularity(&self) -> Result<Duration, ConfigError> {
         parse_iso_duration(&self.aggregates.granularity)
             .filter(|d| d.as_secs() >= 60 && d.as_secs() % 60 == 0)
             .ok_or_else(|| {

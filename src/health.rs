@@ -21,11 +21,11 @@ pub struct Health {
 }
 
 impl Health {
-    pub fn token_obtained(&self) {
+    pub(crate) fn token_obtained(&self) {
         self.token_obtained.store(true, Ordering::Relaxed);
     }
 
-    pub fn queues_resolved(&self) {
+    pub(crate) fn queues_resolved(&self) {
         self.queues_resolved.store(true, Ordering::Relaxed);
     }
 
@@ -35,25 +35,25 @@ impl Health {
     }
 
     /// A channel exists and must finish a first resync before the exporter is ready.
-    pub fn channel_started(&self, channel: &str) {
+    pub(crate) fn channel_started(&self, channel: &str) {
         self.lock_channels()
             .entry(channel.to_owned())
             .or_insert(false);
     }
 
     /// The channel's queues hold real values (a resync succeeded).
-    pub fn channel_resynced(&self, channel: &str) {
+    pub(crate) fn channel_resynced(&self, channel: &str) {
         self.lock_channels().insert(channel.to_owned(), true);
     }
 
     /// Records the first task that died; later failures keep the first name.
-    pub fn task_failed(&self, task: &str) {
+    pub(crate) fn task_failed(&self, task: &str) {
         let mut failed = self.failed_task.lock().unwrap_or_else(|e| e.into_inner());
         failed.get_or_insert_with(|| task.to_owned());
     }
 
     /// `Err` names the task that died.
-    pub fn liveness(&self) -> Result<(), String> {
+    pub(crate) fn liveness(&self) -> Result<(), String> {
         let failed = self.failed_task.lock().unwrap_or_else(|e| e.into_inner());
         match failed.as_deref() {
             None => Ok(()),
@@ -61,12 +61,13 @@ impl Health {
         }
     }
 
-    pub fn is_alive(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_alive(&self) -> bool {
         self.liveness().is_ok()
     }
 
     /// `Err` names what readiness is still waiting for.
-    pub fn readiness(&self) -> Result<(), String> {
+    pub(crate) fn readiness(&self) -> Result<(), String> {
         if !self.token_obtained.load(Ordering::Relaxed) {
             return Err("no OAuth token obtained yet".to_owned());
         }

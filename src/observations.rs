@@ -32,7 +32,7 @@ use telemetry::{Ignored, ObservationMetrics};
 
 /// Why a whole observation event was not applied; the stream counts it as `ignored`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ObservationIssue {
+pub(crate) enum ObservationIssue {
     #[error("event group has no queueId")]
     MissingQueueId,
     #[error("queue {0} is not monitored")]
@@ -48,7 +48,7 @@ pub enum ObservationIssue {
 }
 
 impl ObservationIssue {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::MissingQueueId => "missing_queue_id",
             Self::UnmonitoredQueue(_) => "unmonitored_queue",
@@ -238,12 +238,14 @@ impl Observations {
     }
 
     /// How many values allow-lists or unknown metric names have dropped so far.
-    pub fn ignored_values(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn ignored_values(&self) -> u64 {
         self.ignored_values.load(Ordering::Relaxed)
     }
 
     /// How many events a full resync record has let go so far (they were applied).
-    pub fn unrecorded_events(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn unrecorded_events(&self) -> u64 {
         self.unrecorded_events.load(Ordering::Relaxed)
     }
 
@@ -255,7 +257,7 @@ impl Observations {
 
     /// Lets go of what is kept per queue (on-queue parts, event order) for queues no longer
     /// monitored; call after the monitored set changed, or a churning org grows it forever.
-    pub fn forget_departed(&self) {
+    pub(crate) fn forget_departed(&self) {
         let monitored = |queue_id: &str| self.metrics.is_monitored(queue_id);
         let mut parts = self.on_queue.lock().unwrap_or_else(|e| e.into_inner());
         parts.retain(|queue_id, _| monitored(queue_id));
@@ -266,7 +268,7 @@ impl Observations {
 
     /// Entries kept per queue and media type (on-queue parts, event order) and resyncs
     /// recording: bounded by the monitored set.
-    pub fn holdings(&self) -> usize {
+    pub(crate) fn holdings(&self) -> usize {
         let records = self.lock_records().in_flight();
         let parts = self
             .on_queue
@@ -299,7 +301,7 @@ impl Observations {
     /// authoritative, absent ones keep their value. While a resync of the queue is in flight,
     /// the event is also recorded, to be replayed over its snapshot. `fingerprint` identifies
     /// the frame, so a repeat of the last one is told from new content at the same instant.
-    pub fn apply_event(
+    pub(crate) fn apply_event(
         &self,
         container: &AggregateDataContainer,
         fingerprint: u64,
@@ -426,7 +428,7 @@ impl Observations {
 
     /// Applies a full REST snapshot: every gauge of every queue in `queue_ids` is set, with a
     /// missing value meaning 0, because events may have been missed during the gap.
-    pub fn apply_resync(
+    pub(crate) fn apply_resync(
         &self,
         queue_ids: &[String],
         response: &QueueObservationQueryResponse,

@@ -11,7 +11,7 @@ use tracing::warn;
 
 /// The configured queues. Both empty means every queue in the org.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QueueSelection {
+pub(crate) struct QueueSelection {
     /// Queue ids, each of which must exist.
     pub ids: Vec<String>,
     /// Queue names, `*` matching any run of characters; each must match at least one queue.
@@ -22,7 +22,7 @@ pub struct QueueSelection {
 /// and its channel shards are the same on every run. One paged listing of the org whatever the
 /// selection holds: a call per configured id would cost 5,000 calls for 5,000 ids, the listing
 /// costs its pages (⌈queues/100⌉).
-pub async fn resolve(
+pub(crate) async fn resolve(
     client: &GenesysClient,
     selection: &QueueSelection,
 ) -> Result<Vec<QueueLabels>, ApiError> {
@@ -30,7 +30,7 @@ pub async fn resolve(
 }
 
 /// The part of `listing` that `selection` names; an error only when nothing matches.
-pub fn select(
+pub(crate) fn select(
     listing: Vec<Queue>,
     selection: &QueueSelection,
 ) -> Result<Vec<QueueLabels>, ApiError> {
@@ -84,7 +84,7 @@ pub fn select(
 /// refreshes before it is dropped, so one incomplete or glitched listing resets no counters
 /// and removes no series.
 #[derive(Debug, Default)]
-pub struct MonitoredSet {
+pub(crate) struct MonitoredSet {
     /// Refreshes a queue may be missing before it is dropped.
     grace: u32,
     /// The queues monitored now, with how many listings in a row each has been missing from.
@@ -92,7 +92,7 @@ pub struct MonitoredSet {
 }
 
 impl MonitoredSet {
-    pub fn new(grace: u32) -> Self {
+    pub(crate) fn new(grace: u32) -> Self {
         Self {
             grace,
             queues: BTreeMap::new(),
@@ -100,7 +100,7 @@ impl MonitoredSet {
     }
 
     /// Folds one resolved listing in; returns the queues to monitor, sorted as `resolve` sorts.
-    pub fn update(&mut self, resolved: Vec<QueueLabels>) -> Vec<QueueLabels> {
+    pub(crate) fn update(&mut self, resolved: Vec<QueueLabels>) -> Vec<QueueLabels> {
         for (_, misses) in self.queues.values_mut() {
             *misses += 1;
         }
@@ -124,7 +124,7 @@ impl MonitoredSet {
     /// through its grace is gone upstream as far as we know, and Genesys may refuse its topic;
     /// one such topic in a subscription request would fail the request for every other queue
     /// of its channel, so it is left out.
-    pub fn listed(&self) -> Vec<String> {
+    pub(crate) fn listed(&self) -> Vec<String> {
         let listed = self.queues.iter().filter(|(_, (_, misses))| *misses == 0);
         listed.map(|(id, _)| id.clone()).collect()
     }
@@ -145,14 +145,14 @@ fn labels_of(queue: Queue) -> QueueLabels {
 /// room, in id order, so the channels number at most ⌈most queues ever / size⌉, and a first
 /// placement is the sorted set in chunks, the same on every run.
 #[derive(Debug)]
-pub struct ChannelPlan {
+pub(crate) struct ChannelPlan {
     size: usize,
     channels: Vec<BTreeSet<String>>,
 }
 
 impl ChannelPlan {
     /// Channels of at most `max_per_channel` queues, never above Genesys's 1,000.
-    pub fn new(max_per_channel: usize) -> Self {
+    pub(crate) fn new(max_per_channel: usize) -> Self {
         Self {
             size: max_per_channel.clamp(1, MAX_TOPICS_PER_CHANNEL),
             channels: Vec::new(),
@@ -161,7 +161,7 @@ impl ChannelPlan {
 
     /// Places exactly `ids` (deduplicated); returns each channel's ids, sorted. A channel left
     /// empty stays in the plan, so later growth reuses it.
-    pub fn place(&mut self, ids: &[String]) -> Vec<Vec<String>> {
+    pub(crate) fn place(&mut self, ids: &[String]) -> Vec<Vec<String>> {
         let wanted: BTreeSet<&String> = ids.iter().collect();
         for channel in &mut self.channels {
             channel.retain(|id| wanted.contains(id));

@@ -24,17 +24,16 @@ mod web_config;
 #[cfg(test)]
 mod web_tests;
 
-pub use auth::Gate;
-pub use listen::{ConnectionClose, Limits};
-pub use tls::WebConfigSource;
-pub use web_config::WebConfigError;
+pub(crate) use auth::Gate;
+pub(crate) use listen::Limits;
+pub(crate) use tls::WebConfigSource;
 
 use crate::health::Health;
 use crate::metrics::{Metrics, ScrapeParts};
 
 /// What the handlers read; cheap to clone.
 #[derive(Clone)]
-pub struct ServerState {
+pub(crate) struct ServerState {
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
 }
@@ -43,7 +42,7 @@ pub struct ServerState {
 const MAX_REQUEST_BODY: usize = 4096;
 
 /// The routes, behind basic auth and with the extra headers when a web config sets them.
-pub fn guarded_router(state: ServerState, gate: Option<Arc<Gate>>) -> Router {
+pub(crate) fn guarded_router(state: ServerState, gate: Option<Arc<Gate>>) -> Router {
     let router = router(state);
     match gate {
         Some(gate) => router.layer(axum::middleware::from_fn_with_state(gate, auth::guard)),
@@ -51,7 +50,7 @@ pub fn guarded_router(state: ServerState, gate: Option<Arc<Gate>>) -> Router {
     }
 }
 
-pub fn router(state: ServerState) -> Router {
+pub(crate) fn router(state: ServerState) -> Router {
     // NB: the fastest level: a 5,000-queue scrape shrinks about tenfold at a few ms per MB
     // (BENCHMARKS.md), where the best level would cost several times that for little more.
     let gzip = CompressionLayer::new()
@@ -71,7 +70,7 @@ pub fn router(state: ServerState) -> Router {
 
 /// Serves until `cancel` fires, then finishes in-flight requests, within `limits`
 /// (`listen.rs`).
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     state: ServerState,
     limits: Limits,

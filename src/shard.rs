@@ -42,10 +42,6 @@ impl Shard {
     pub fn owns(&self, queue_id: &str) -> bool {
         fnv1a(queue_id) % u64::from(self.count) == u64::from(self.index)
     }
-
-    pub fn is_whole(&self) -> bool {
-        self.count == 1
-    }
 }
 
 impl FromStr for Shard {

@@ -8,13 +8,13 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use chrono::{DateTime, Utc};
 
 /// Minutes of API calls the page shows.
-pub const REQUEST_MINUTES: usize = 5;
+pub(crate) const REQUEST_MINUTES: usize = 5;
 /// Warnings and errors the page keeps.
 const RECENT_LOG_LINES: usize = 20;
 
 /// One channel as the page shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ChannelView {
+pub(crate) struct ChannelView {
     /// The upstream channel id, once one was created.
     pub id: Option<String>,
     /// The state machine's phase (`streaming`, `reconnecting`, …).
@@ -27,7 +27,7 @@ pub struct ChannelView {
 
 /// API calls of one endpoint in one minute.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestCounts {
+pub(crate) struct RequestCounts {
     pub requests: u64,
     /// Answered with something other than 2xx (or not answered).
     pub failed: u64,
@@ -36,14 +36,14 @@ pub struct RequestCounts {
 
 /// One warning or error from the log.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogLine {
+pub(crate) struct LogLine {
     pub at: DateTime<Utc>,
     pub level: &'static str,
     pub text: String,
 }
 
 #[derive(Debug, Default)]
-pub struct StatusBoard {
+pub(crate) struct StatusBoard {
     channels: Mutex<BTreeMap<String, ChannelView>>,
     /// Per minute (Unix minutes), per endpoint; the last `REQUEST_MINUTES` minutes.
     requests: Mutex<VecDeque<(i64, BTreeMap<&'static str, RequestCounts>)>>,
@@ -58,26 +58,26 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl StatusBoard {
-    pub fn polled(&self, at: DateTime<Utc>) {
+    pub(crate) fn polled(&self, at: DateTime<Utc>) {
         *lock(&self.last_poll) = Some(at);
     }
 
     /// When the aggregates were last polled successfully; `None` before the first.
-    pub fn last_poll(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn last_poll(&self) -> Option<DateTime<Utc>> {
         *lock(&self.last_poll)
     }
 
     /// Changes the view of `channel` (creating it).
-    pub fn channel(&self, channel: &str, change: impl FnOnce(&mut ChannelView)) {
+    pub(crate) fn channel(&self, channel: &str, change: impl FnOnce(&mut ChannelView)) {
         change(lock(&self.channels).entry(channel.to_owned()).or_default());
     }
 
-    pub fn channels(&self) -> BTreeMap<String, ChannelView> {
+    pub(crate) fn channels(&self) -> BTreeMap<String, ChannelView> {
         lock(&self.channels).clone()
     }
 
     /// Counts one API call of `endpoint` at `now`.
-    pub fn request(
+    pub(crate) fn request(
         &self,
         endpoint: &'static str,
         ok: bool,
@@ -101,7 +101,10 @@ impl StatusBoard {
     }
 
     /// API calls per endpoint over the last `REQUEST_MINUTES` minutes before `now`.
-    pub fn recent_requests(&self, now: DateTime<Utc>) -> BTreeMap<&'static str, RequestCounts> {
+    pub(crate) fn recent_requests(
+        &self,
+        now: DateTime<Utc>,
+    ) -> BTreeMap<&'static str, RequestCounts> {
         let oldest = now.timestamp().div_euclid(60) - REQUEST_MINUTES as i64 + 1;
         let window = lock(&self.requests);
         let mut totals: BTreeMap<&'static str, RequestCounts> = BTreeMap::new();
@@ -119,7 +122,7 @@ impl StatusBoard {
 
 /// The last warnings and errors of the process, newest last; filled by [`RecentLog`], the
 /// tracing layer `main` installs (tests without it see none).
-pub fn recent_log() -> Vec<LogLine> {
+pub(crate) fn recent_log() -> Vec<LogLine> {
     lock(log_lines()).iter().cloned().collect()
 }
 

@@ -33,7 +33,7 @@ pub(crate) type SeriesKey = (String, String, Option<String>);
 
 /// One counter increment owed to a (queue, media type[, direction]) series.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Delta {
+pub(crate) struct Delta {
     pub queue_id: String,
     pub media_type: String,
     pub direction: Option<String>,
@@ -47,7 +47,7 @@ pub struct Delta {
 
 /// What one fold did, so callers can count and log what upstream sent that we did not use.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FoldReport {
+pub(crate) struct FoldReport {
     pub deltas: Vec<Delta>,
     /// Buckets folded (with data inside the window).
     pub admitted: usize,
@@ -87,7 +87,7 @@ impl FoldReport {
     }
 
     /// Buckets refused, by reason (`genesys_exporter_aggregate_buckets_rejected_total`).
-    pub fn rejected(&self) -> [(Rejection, usize); 4] {
+    pub(crate) fn rejected(&self) -> [(Rejection, usize); 4] {
         [
             (Rejection::OtherWidth, self.skipped_buckets),
             (Rejection::OffGrid, self.off_grid_buckets),
@@ -99,7 +99,7 @@ impl FoldReport {
 
 /// Why a bucket was not folded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rejection {
+pub(crate) enum Rejection {
     /// Not of the configured granularity.
     OtherWidth,
     /// Its start is off the UTC granularity grid.
@@ -132,7 +132,7 @@ pub(crate) type Marks = HashMap<ConversationCounter, f64>;
 
 /// Since when a queue is watched, and whether a successful poll has read its whole window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Watch {
+pub(crate) struct Watch {
     pub since: DateTime<Utc>,
     pub established: bool,
 }
@@ -146,7 +146,7 @@ impl Watch {
 
 /// What one series has counted since its baseline: its deltas summed, per counter.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SeriesTotal {
+pub(crate) struct SeriesTotal {
     /// In the upstream unit, like the marks, one per counter of the ledger (in its order):
     /// a `Vec` rather than a map, as every series of a large org has one.
     pub values: Vec<f64>,
@@ -188,17 +188,17 @@ impl Ledger {
         }
     }
 
-    pub fn granularity(&self) -> Duration {
+    pub(crate) fn granularity(&self) -> Duration {
         self.granularity
     }
 
     /// The counters folded, in the order of every [`SeriesTotal`]'s values.
-    pub fn counters(&self) -> &[ConversationCounter] {
+    pub(crate) fn counters(&self) -> &[ConversationCounter] {
         &self.counters
     }
 
     /// Each counter with its value in `total`.
-    pub fn values_of<'t>(
+    pub(crate) fn values_of<'t>(
         &'t self,
         total: &'t SeriesTotal,
     ) -> impl Iterator<Item = (ConversationCounter, f64)> + 't {
@@ -217,7 +217,7 @@ impl Ledger {
     /// becomes its baseline); a queue that left is forgotten with its marks and totals, so if
     /// it returns, its counters start again at 0 on a new baseline. Returns whether the set
     /// changed.
-    pub fn watch(&mut self, queue_ids: &[String], now: DateTime<Utc>) -> bool {
+    pub(crate) fn watch(&mut self, queue_ids: &[String], now: DateTime<Utc>) -> bool {
         let before = self.watched.len();
         self.watched.retain(|id, _| queue_ids.contains(id));
         let mut changed = self.watched.len() != before;
@@ -240,17 +240,17 @@ impl Ledger {
     }
 
     /// The series' total, if it has been owed anything.
-    pub fn total(&self, key: &SeriesKey) -> Option<&SeriesTotal> {
+    pub(crate) fn total(&self, key: &SeriesKey) -> Option<&SeriesTotal> {
         self.totals.get(key)
     }
 
     /// Whether the series' total is recorded as shown by a scrape.
-    pub fn is_shown(&self, key: &SeriesKey) -> bool {
+    pub(crate) fn is_shown(&self, key: &SeriesKey) -> bool {
         self.total(key).is_some_and(|total| total.shown)
     }
 
     /// Records that a scrape has shown the series.
-    pub fn mark_shown(&mut self, key: &SeriesKey) {
+    pub(crate) fn mark_shown(&mut self, key: &SeriesKey) {
         if let Some(total) = self.totals.get_mut(key) {
             total.shown = true;
         }
@@ -258,7 +258,7 @@ impl Ledger {
 
     /// A successful poll read the whole window of `queue_ids`: from now on a value first seen
     /// for any bucket is news.
-    pub fn establish(&mut self, queue_ids: &[String]) {
+    pub(crate) fn establish(&mut self, queue_ids: &[String]) {
         for id in queue_ids {
             if let Some(watch) = self.watched.get_mut(id) {
                 watch.established = true;
@@ -271,7 +271,7 @@ impl Ledger {
     }
 
     /// Folds one group's buckets and returns the increments now owed.
-    pub fn fold<'g>(
+    pub(crate) fn fold<'g>(
         &mut self,
         queue_id: &str,
         group: impl Into<ConversationGroup<'g>>,
@@ -408,7 +408,7 @@ impl Ledger {
 
     /// Drops buckets that start before `cutoff` and refuses them from now on. Callers pass
     /// the start of their window, which only moves forward.
-    pub fn forget_before(&mut self, cutoff: DateTime<Utc>) {
+    pub(crate) fn forget_before(&mut self, cutoff: DateTime<Utc>) {
         self.buckets = self.buckets.split_off(&cutoff);
         if self.forgotten_before.is_none_or(|old| cutoff > old) {
             self.forgotten_before = Some(cutoff);

@@ -8,7 +8,7 @@
 pub mod ledger;
 #[cfg(test)]
 mod ledger_props;
-pub mod poller;
+pub(crate) mod poller;
 pub mod state;
 pub(crate) mod telemetry;
 
@@ -32,7 +32,7 @@ use state::{LoadError, StateStore};
 /// The counters show each series' total as the ledger keeps it. With a state store, a total
 /// shows only once it is on disk, so whatever a scrape has shown, a restart resumes at least
 /// there: a crash loses nothing and never counts a conversation twice.
-pub struct ConversationTotals {
+pub(crate) struct ConversationTotals {
     inner: Mutex<Inner>,
     metrics: Arc<Metrics>,
     telemetry: AggregateMetrics,
@@ -57,7 +57,7 @@ struct Inner {
 impl ConversationTotals {
     /// `granularity` is the only bucket width folded (see [`Ledger::new`]); the counters are
     /// the metric set of `metrics`.
-    pub fn new(metrics: Arc<Metrics>, granularity: Duration) -> Self {
+    pub(crate) fn new(metrics: Arc<Metrics>, granularity: Duration) -> Self {
         let ledger = Ledger::new(granularity, metrics.counters().to_vec());
         Self {
             inner: Mutex::new(Inner {
@@ -75,7 +75,7 @@ impl ConversationTotals {
 
     /// Like [`ConversationTotals::new`], persisted in `store`, whose state (if it is a valid
     /// baseline at `now`) is where counting resumes, every counter at its saved total.
-    pub fn with_store(
+    pub(crate) fn with_store(
         metrics: Arc<Metrics>,
         granularity: Duration,
         store: StateStore,
@@ -121,7 +121,7 @@ impl ConversationTotals {
 
     /// Buckets, high-water marks, series totals and series waiting to be shown: bounded by the
     /// window and the monitored series.
-    pub fn holdings(&self) -> (usize, usize, usize, usize) {
+    pub(crate) fn holdings(&self) -> (usize, usize, usize, usize) {
         let inner = self.lock();
         let ledger = &inner.ledger;
         let marks = ledger.buckets.values().map(HashMap::len).sum();
@@ -133,7 +133,7 @@ impl ConversationTotals {
         )
     }
 
-    pub fn granularity(&self) -> Duration {
+    pub(crate) fn granularity(&self) -> Duration {
         self.lock().ledger.granularity()
     }
 
@@ -142,7 +142,7 @@ impl ConversationTotals {
     ///
     /// Groups of unmonitored queues and media types outside the allow-list never reach the
     /// ledger, so they cannot grow its memory or the label set.
-    pub fn fold(&self, container: &AggregateDataContainer) -> usize {
+    pub(crate) fn fold(&self, container: &AggregateDataContainer) -> usize {
         let (Some(queue_id), Some(media_type)) = (
             container.group.queue_id.as_deref(),
             container.group.media_type.as_deref(),
@@ -213,7 +213,7 @@ impl ConversationTotals {
 
     /// Makes `queue_ids` the counted set: new queues start at 0 on a baseline taken from `now`;
     /// loaded series of these queues resume at their saved totals.
-    pub fn watch(&self, queue_ids: &[String], now: DateTime<Utc>) {
+    pub(crate) fn watch(&self, queue_ids: &[String], now: DateTime<Utc>) {
         let mut guard = self.lock();
         let inner = &mut *guard;
         inner.dirty |= inner.ledger.watch(queue_ids, now);
@@ -227,7 +227,7 @@ impl ConversationTotals {
     }
 
     /// A successful poll read the whole window of `queue_ids`.
-    pub fn establish(&self, queue_ids: &[String]) {
+    pub(crate) fn establish(&self, queue_ids: &[String]) {
         let mut inner = self.lock();
         inner.ledger.establish(queue_ids);
         // NB: saved after every successful poll even if nothing changed, so that a quiet
@@ -236,12 +236,12 @@ impl ConversationTotals {
     }
 
     /// Drops buckets that start before `cutoff` (bounded memory); they are refused afterwards.
-    pub fn forget_before(&self, cutoff: DateTime<Utc>) {
+    pub(crate) fn forget_before(&self, cutoff: DateTime<Utc>) {
         self.lock().ledger.forget_before(cutoff);
     }
 
     /// Whether a save would write anything.
-    pub fn has_unsaved(&self) -> bool {
+    pub(crate) fn has_unsaved(&self) -> bool {
         if self.store.is_none() {
             return false;
         }
@@ -261,7 +261,7 @@ impl ConversationTotals {
     /// counters that freeze on a full disk would hide the contact centre; the state file it
     /// could not replace is removed instead, since a restart resuming below what was shown
     /// would read to Prometheus as a reset and count it all again.
-    pub async fn save(&self, now: DateTime<Utc>) {
+    pub(crate) async fn save(&self, now: DateTime<Utc>) {
         let Some(store) = &self.store else {
             return;
         };

@@ -20,7 +20,7 @@ use crate::vocabulary::clock::Clock;
 
 /// How the poller reads aggregates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PollSettings {
+pub(crate) struct PollSettings {
     /// Time between polls; each poll re-reads the whole window.
     pub poll_interval: Duration,
     /// How far back late revisions are still picked up; older buckets are forgotten.
@@ -32,7 +32,7 @@ pub struct PollSettings {
 }
 
 /// Polls the conversation aggregates query for the monitored queues.
-pub struct Poller {
+pub(crate) struct Poller {
     client: GenesysClient,
     totals: Arc<ConversationTotals>,
     metrics: Arc<Metrics>,
@@ -48,7 +48,7 @@ pub struct Poller {
 }
 
 impl Poller {
-    pub fn new(
+    pub(crate) fn new(
         client: GenesysClient,
         totals: Arc<ConversationTotals>,
         metrics: Arc<Metrics>,
@@ -84,7 +84,7 @@ impl Poller {
     /// Returns how many counter increments were owed. Counts the outcome in
     /// `genesys_exporter_aggregate_polls_total`. A failed poll changes no counter: nothing of
     /// a response is folded unless all of it arrived.
-    pub async fn poll_once(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    pub(crate) async fn poll_once(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
         crate::failpoint::hit("poller");
         let result = self.query_and_fold(now).await;
         self.totals.save(now).await;
@@ -138,7 +138,7 @@ impl Poller {
 
     /// Polls now, then every `poll_interval` until `cancel`; failures are logged and counted,
     /// never fatal, since the next cycle re-reads the whole window anyway.
-    pub async fn run(self, cancel: CancellationToken) {
+    pub(crate) async fn run(self, cancel: CancellationToken) {
         // NB: `interval` panics on a zero period; config validation should already forbid it.
         let period = self.settings.poll_interval.max(Duration::from_millis(1));
         let mut ticker = tokio::time::interval(period);

@@ -70,7 +70,7 @@ impl Identity {
 
     /// The same counting split by `directions`: marks kept without a direction (or with
     /// others) describe other series, so such a state is foreign.
-    pub fn with_directions(mut self, directions: &[String]) -> Self {
+    pub(crate) fn with_directions(mut self, directions: &[String]) -> Self {
         self.directions = directions.to_vec();
         self.directions.sort();
         self
@@ -98,7 +98,7 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Self::Missing => "missing",
             Self::Unreadable(_) => "unreadable",
@@ -187,7 +187,7 @@ impl StateStore {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -249,14 +249,14 @@ impl StateStore {
     }
 
     /// The ledger as file bytes, stamped `saved_at`.
-    pub fn encode(&self, ledger: &Ledger, saved_at: DateTime<Utc>) -> Vec<u8> {
+    pub(crate) fn encode(&self, ledger: &Ledger, saved_at: DateTime<Utc>) -> Vec<u8> {
         let state = encode::StateOut::new(&self.identity, ledger, saved_at);
         // NB: maps of strings and numbers always serialize.
         serde_json::to_vec(&state).unwrap_or_default()
     }
 
     /// Removes the state file, as a state older than the counters shown is worse than none.
-    pub fn discard(&self) -> std::io::Result<()> {
+    pub(crate) fn discard(&self) -> std::io::Result<()> {
         match std::fs::remove_file(&self.path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -265,7 +265,7 @@ impl StateStore {
 
     /// Replaces the state file with `bytes`: temporary file, fsync, rename, fsync of the
     /// directory, so a reader sees the old state or the new one, never a mix.
-    pub fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
         write_atomically(&self.path, bytes)
     }
 }

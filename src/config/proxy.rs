@@ -89,7 +89,7 @@ impl ProxyConfig {
     }
 
     /// Which URLs go through which proxy, with the login applied; checked.
-    pub fn routes(&self) -> Result<Routes, ConfigError> {
+    pub(crate) fn routes(&self) -> Result<Routes, ConfigError> {
         let login = self.login()?;
         let (http, https) = match &self.url {
             Some(url) => {

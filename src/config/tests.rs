@@ -22,10 +22,10 @@ fn file_with(extension: &str, text: &str) -> tempfile_lite::TempFile {
 mod tempfile_lite {
     use std::path::PathBuf;
 
-    pub struct TempFile(pub PathBuf);
+    pub(crate) struct TempFile(pub PathBuf);
 
     impl TempFile {
-        pub fn new(extension: &str, text: &str) -> Self {
+        pub(crate) fn new(extension: &str, text: &str) -> Self {
             static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
             let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let path = std::env::temp_dir().join(format!(

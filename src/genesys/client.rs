@@ -32,7 +32,7 @@ pub(crate) mod fake;
 mod tests;
 
 /// Genesys rejects observation and aggregate queries with more predicates (API.md §5, §6).
-pub const MAX_QUEUES_PER_QUERY: usize = 100;
+pub(crate) const MAX_QUEUES_PER_QUERY: usize = 100;
 /// The largest page the queue listing serves.
 const QUEUE_PAGE_SIZE: u32 = 100;
 /// The most pages one listing reads: an org holds at most 5,000 queues, 50 full pages, so this
@@ -65,7 +65,7 @@ pub struct ClientSettings {
 /// `media_types` and, when any are named, of `directions`, which it then also groups by. Empty
 /// lists do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AggregateScope {
+pub(crate) struct AggregateScope {
     pub media_types: Vec<String>,
     pub directions: Vec<String>,
 }
@@ -112,7 +112,7 @@ struct Inner {
 
 /// Cheap to clone; all clones share one token cache and one connection pool.
 #[derive(Clone)]
-pub struct GenesysClient {
+pub(crate) struct GenesysClient {
     inner: Arc<Inner>,
 }
 
@@ -126,7 +126,7 @@ impl std::fmt::Debug for GenesysClient {
 }
 
 impl GenesysClient {
-    pub fn new(settings: ClientSettings, metrics: Arc<Metrics>) -> Result<Self, ApiError> {
+    pub(crate) fn new(settings: ClientSettings, metrics: Arc<Metrics>) -> Result<Self, ApiError> {
         crate::genesys::install_crypto_provider();
         let telemetry = GenesysMetrics::of(&metrics);
         let api_base = parse_base(&settings.api_base_url)?;
@@ -251,12 +251,12 @@ impl GenesysClient {
     }
 
     /// Fetches a token now if none is cached (used at start-up and by readiness).
-    pub async fn ensure_token(&self) -> Result<(), ApiError> {
+    pub(crate) async fn ensure_token(&self) -> Result<(), ApiError> {
         self.inner.tokens.token().await.map(|_| ())
     }
 
     /// Every queue (all pages), optionally filtered by name (`*` wildcard).
-    pub async fn list_queues(&self, name: Option<&str>) -> Result<Vec<Queue>, ApiError> {
+    pub(crate) async fn list_queues(&self, name: Option<&str>) -> Result<Vec<Queue>, ApiError> {
         let mut queues = Vec::new();
         let mut page: u32 = 1;
         loop {
@@ -291,14 +291,14 @@ impl GenesysClient {
 
     /// One queue; only the client's own tests need it (resolving uses the listing).
     #[cfg(test)]
-    pub async fn get_queue(&self, queue_id: &str) -> Result<Queue, ApiError> {
+    pub(crate) async fn get_queue(&self, queue_id: &str) -> Result<Queue, ApiError> {
         let url = self.api_url(&["routing", "queues", queue_id]);
         self.call(Endpoint::RoutingQueues, Method::GET, url, None::<&()>)
             .await
     }
 
     /// Observations for the queues, batched at 100 ids per request; results concatenated.
-    pub async fn query_observations(
+    pub(crate) async fn query_observations(
         &self,
         queue_ids: &[String],
     ) -> Result<QueueObservationQueryResponse, ApiError> {
@@ -327,7 +327,7 @@ impl GenesysClient {
     /// callers batch, so each batch can be folded before the next is asked for), grouped by
     /// queue and media type (and direction, when `scope` names directions) and filtered to
     /// `scope`.
-    pub async fn query_aggregates(
+    pub(crate) async fn query_aggregates(
         &self,
         interval: &str,
         granularity: &str,
@@ -388,11 +388,11 @@ impl GenesysClient {
     }
 
     /// The way out the notifications WebSocket takes: the REST client's proxy and trust.
-    pub fn egress(&self) -> Arc<Egress> {
+    pub(crate) fn egress(&self) -> Arc<Egress> {
         self.inner.executor.egress.clone()
     }
 
-    pub async fn create_channel(&self) -> Result<Channel, ApiError> {
+    pub(crate) async fn create_channel(&self) -> Result<Channel, ApiError> {
         let url = self.api_url(&["notifications", "channels"]);
         self.call(
             Endpoint::NotificationChannels,
@@ -404,7 +404,7 @@ impl GenesysClient {
     }
 
     /// Replaces the channel's topics (PUT); more than 1,000 topics is a 400 upstream.
-    pub async fn replace_subscriptions(
+    pub(crate) async fn replace_subscriptions(
         &self,
         channel_id: &str,
         topics: &[String],

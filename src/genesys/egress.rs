@@ -47,7 +47,7 @@ impl LabelValue for Cause {
 /// Whether an error of this `kind` was already logged at ERROR by the egress. The layers it
 /// passes through (retries, the bootstrap, the stream supervisor) log it at debug instead, so
 /// one cause gives one line rather than one per layer.
-pub fn already_reported(kind: &str) -> bool {
+pub(crate) fn already_reported(kind: &str) -> bool {
     Cause::ALL.iter().any(|cause| cause.as_str() == kind)
 }
 
@@ -207,20 +207,21 @@ impl Egress {
     }
 
     /// Straight out, tokio-tungstenite's own TLS, nothing counted: for tests of other parts.
-    pub fn direct() -> Arc<Egress> {
+    #[cfg(test)]
+    pub(crate) fn direct() -> Arc<Egress> {
         Arc::new(Egress::new(Routes::default(), None, None))
     }
 
-    pub fn routes(&self) -> &Routes {
+    pub(crate) fn routes(&self) -> &Routes {
         &self.routes
     }
 
-    pub fn websocket_tls(&self) -> Option<Arc<rustls::ClientConfig>> {
+    pub(crate) fn websocket_tls(&self) -> Option<Arc<rustls::ClientConfig>> {
         self.websocket_tls.clone()
     }
 
     /// The failure a reqwest error to `url` stands for, if config can fix it; reported.
-    pub fn classify_reqwest(&self, url: &Url, error: &reqwest::Error) -> Option<Failure> {
+    pub(crate) fn classify_reqwest(&self, url: &Url, error: &reqwest::Error) -> Option<Failure> {
         let target = target(url);
         let failure = if let Some(tls) = rustls_error(error).filter(|e| is_trust_failure(e)) {
             Failure::untrusted(&target, tls)
@@ -242,7 +243,7 @@ impl Egress {
 
     /// `source` as the error of a request to `url`: a [`Failure`] (reported) when config fixes
     /// it, else a transport error.
-    pub fn transport_error(
+    pub(crate) fn transport_error(
         &self,
         endpoint: &'static str,
         url: &Url,
@@ -256,7 +257,7 @@ impl Egress {
 
     /// An answer with `status` to a request to `url`: a 407 from the proxy is a [`Failure`]
     /// (reported); anything else means upstream was reached.
-    pub fn answered(
+    pub(crate) fn answered(
         &self,
         endpoint: &'static str,
         url: &Url,
@@ -280,14 +281,14 @@ impl Egress {
     }
 
     /// A tunnel the WebSocket asked for that did not open: reported.
-    pub fn tunnel_failed(&self, url: &Url, proxy: &Proxy, error: &TunnelError) -> Failure {
+    pub(crate) fn tunnel_failed(&self, url: &Url, proxy: &Proxy, error: &TunnelError) -> Failure {
         let failure = Failure::from_tunnel(error, proxy, &target(url));
         self.report(&failure);
         failure
     }
 
     /// A WebSocket handshake error, if it is a trust failure: reported.
-    pub fn classify_handshake(
+    pub(crate) fn classify_handshake(
         &self,
         url: &Url,
         error: &(dyn std::error::Error + 'static),
@@ -299,7 +300,7 @@ impl Egress {
     }
 
     /// Upstream answered: the next failure is news again.
-    pub fn reached(&self) {
+    pub(crate) fn reached(&self) {
         let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((cause, _)) = logged.take() {
             tracing::info!(cause = cause.as_str(), "upstream reachable again");

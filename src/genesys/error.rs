@@ -56,7 +56,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::InvalidClient { .. } => "invalid_client",
             Self::Status { status: 429, .. } => "rate_limited",
@@ -80,7 +80,7 @@ impl ApiError {
     }
 
     /// The HTTP status, when the server answered at all.
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             Self::Status { status, .. } => Some(*status),
             _ => None,

@@ -1,20 +1,19 @@
 //! Everything that speaks to Genesys Cloud: regions, OAuth, the REST client and the wire types.
 
-pub mod auth;
-pub mod client;
+pub(crate) mod auth;
+pub(crate) mod client;
 pub mod egress;
-pub mod error;
+pub(crate) mod error;
 pub(crate) mod execute;
 pub mod model;
 pub mod proxy;
-pub mod region;
+pub(crate) mod region;
 pub(crate) mod telemetry;
-pub mod time;
+pub(crate) mod time;
 pub mod trust;
 
-pub use client::{ClientSettings, GenesysClient};
-pub use error::ApiError;
-pub use region::Region;
+pub(crate) use client::{ClientSettings, GenesysClient};
+pub(crate) use error::ApiError;
 
 /// Installs rustls' process-wide crypto provider (ring: no OpenSSL, no cmake). Every HTTP or
 /// WebSocket client calls this first; repeated calls are harmless.

@@ -43,7 +43,7 @@ impl fmt::Debug for Proxy {
 }
 
 /// `url` with any password replaced, for logs and `check-config`; `None` when it does not parse.
-pub fn redact_url(url: &str) -> Option<String> {
+pub(crate) fn redact_url(url: &str) -> Option<String> {
     let mut parsed = Url::parse(&with_scheme(url)).ok()?;
     if parsed.password().is_none() {
         return Some(parsed.to_string());
@@ -109,17 +109,17 @@ impl Proxy {
         self
     }
 
-    pub fn has_auth(&self) -> bool {
+    pub(crate) fn has_auth(&self) -> bool {
         self.auth.is_some()
     }
 
     /// `http://host:port/`, never with credentials: safe to log.
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         self.url.as_str()
     }
 
     /// The key or environment variable that set this proxy.
-    pub fn source(&self) -> &str {
+    pub(crate) fn source(&self) -> &str {
         &self.source
     }
 
@@ -138,7 +138,7 @@ impl Proxy {
 
     /// A TCP stream to `host:port` through this proxy (HTTP CONNECT), ready for the TLS
     /// handshake with `host`. The proxy resolves `host`, so a name only it knows works.
-    pub async fn tunnel(
+    pub(crate) async fn tunnel(
         &self,
         host: &str,
         port: u16,
@@ -210,7 +210,7 @@ async fn read_connect_answer(stream: &mut TcpStream) -> Result<u16, TunnelError>
 
 /// Why a CONNECT tunnel did not open.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TunnelError {
+pub(crate) enum TunnelError {
     #[error("cannot reach the proxy: {0}")]
     Unreachable(String),
     #[error("the proxy answered CONNECT with 407 Proxy Authentication Required")]
@@ -238,7 +238,7 @@ enum BypassEntry {
 
 impl Bypass {
     /// A comma-separated list, read as Go reads `NO_PROXY`; entries it cannot read are dropped.
-    pub fn parse(list: &str) -> Bypass {
+    pub(crate) fn parse(list: &str) -> Bypass {
         let mut bypass = Bypass::default();
         for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             if entry == "*" {
@@ -315,7 +315,7 @@ impl Routes {
     }
 
     /// The proxy `url` goes through; `None`: connect directly.
-    pub fn for_url(&self, url: &Url) -> Option<&Proxy> {
+    pub(crate) fn for_url(&self, url: &Url) -> Option<&Proxy> {
         let proxy = match url.scheme() {
             "https" | "wss" => self.https.as_ref(),
             "http" | "ws" => self.http.as_ref(),
@@ -350,7 +350,7 @@ impl Routes {
     }
 
     /// The same decision as reqwest's proxy, with the credentials as its header.
-    pub fn reqwest_proxy(&self) -> reqwest::Proxy {
+    pub(crate) fn reqwest_proxy(&self) -> reqwest::Proxy {
         let routes = self.clone();
         let proxy = reqwest::Proxy::custom(move |url| routes.for_url(url).map(|p| p.url.clone()));
         // NB: reqwest sends one Proxy-Authorization for a custom proxy, so both routes must
@@ -368,7 +368,7 @@ impl Routes {
     }
 
     /// Whether the two routes log in differently (see [`Self::reqwest_proxy`]).
-    pub fn conflicting_auth(&self) -> bool {
+    pub(crate) fn conflicting_auth(&self) -> bool {
         match (&self.http, &self.https) {
             (Some(http), Some(https)) => http.auth != https.auth && http.auth.is_some(),
             _ => false,

@@ -6,14 +6,14 @@
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Region {
+pub(crate) struct Region {
     /// The AWS-style name, e.g. `eu-west-1`.
     pub name: &'static str,
     pub domain: &'static str,
 }
 
 /// Every public region, by AWS-style name.
-pub const REGIONS: &[Region] = &[
+pub(crate) const REGIONS: &[Region] = &[
     Region {
         name: "us-east-1",
         domain: "mypurecloud.com",
@@ -90,26 +90,26 @@ pub const REGIONS: &[Region] = &[
 
 impl Region {
     /// Accepts the AWS name (`eu-west-1`) or the SDK enum spelling (`eu_west_1`), any case.
-    pub fn parse(text: &str) -> Option<Region> {
+    pub(crate) fn parse(text: &str) -> Option<Region> {
         let wanted = text.trim().to_ascii_lowercase().replace('_', "-");
         REGIONS.iter().copied().find(|r| r.name == wanted)
     }
 
     /// The SDK enum spelling, e.g. `eu_west_1`.
-    pub fn sdk_name(&self) -> String {
+    pub(crate) fn sdk_name(&self) -> String {
         self.name.replace('-', "_")
     }
 
-    pub fn api_base_url(&self) -> String {
+    pub(crate) fn api_base_url(&self) -> String {
         format!("https://api.{}", self.domain)
     }
 
-    pub fn login_base_url(&self) -> String {
+    pub(crate) fn login_base_url(&self) -> String {
         format!("https://login.{}", self.domain)
     }
 
     /// All accepted names, for the error message of a bad `region`.
-    pub fn all_sdk_names() -> String {
+    pub(crate) fn all_sdk_names() -> String {
         REGIONS
             .iter()
             .map(Region::sdk_name)

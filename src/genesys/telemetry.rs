@@ -15,7 +15,7 @@ const DURATION_BUCKETS: [f64; 11] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5
 /// The `endpoint` label of the API self-metrics: a fixed set, never a raw path (ids in paths
 /// would grow cardinality).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     Token,
     RoutingQueues,
     QueueObservations,

@@ -6,33 +6,33 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 
 /// `2026-11-25T10:00:00.000Z`.
-pub fn format_instant(at: DateTime<Utc>) -> String {
+pub(crate) fn format_instant(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|at| at.with_timezone(&Utc))
 }
 
-pub fn format_interval(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+pub(crate) fn format_interval(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     format!("{}/{}", format_instant(start), format_instant(end))
 }
 
-pub fn parse_interval(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+pub(crate) fn parse_interval(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let (start, end) = text.split_once('/')?;
     Some((parse_instant(start)?, parse_instant(end)?))
 }
 
 /// The instant `ms` milliseconds after the epoch, if representable.
-pub fn from_epoch_millis(ms: i64) -> Option<DateTime<Utc>> {
+pub(crate) fn from_epoch_millis(ms: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_millis_opt(ms).single()
 }
 
 /// Parses the ISO-8601 durations Genesys accepts as granularity: `PT5M`, `PT1H`, `P1D`, …
 /// Anything beyond a year is refused, so arithmetic on the result cannot overflow.
-pub fn parse_iso_duration(text: &str) -> Option<Duration> {
+pub(crate) fn parse_iso_duration(text: &str) -> Option<Duration> {
     const MAX_SECONDS: u64 = 366 * 86_400;
     let rest = text.strip_prefix('P')?;
     let (days, time) = match rest.split_once('T') {
@@ -66,7 +66,7 @@ pub fn parse_iso_duration(text: &str) -> Option<Duration> {
 }
 
 /// Formats a whole number of minutes/hours as Genesys expects (`PT30M`, `PT1H`).
-pub fn format_iso_duration(duration: Duration) -> String {
+pub(crate) fn format_iso_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
     if seconds.is_multiple_of(3_600) {
         format!("PT{}H", seconds / 3_600)
@@ -78,7 +78,7 @@ pub fn format_iso_duration(duration: Duration) -> String {
 }
 
 /// The start of the bucket of width `granularity` (aligned to the epoch) that holds `at`.
-pub fn bucket_start(at: DateTime<Utc>, granularity: Duration) -> DateTime<Utc> {
+pub(crate) fn bucket_start(at: DateTime<Utc>, granularity: Duration) -> DateTime<Utc> {
     let width = granularity.as_millis().max(1) as i64;
     let ms = at.timestamp_millis();
     from_epoch_millis(ms - ms.rem_euclid(width)).unwrap_or(at)

@@ -30,7 +30,7 @@ impl Trust {
     }
 
     /// The extra roots as reqwest takes them.
-    pub fn reqwest_roots(&self) -> Result<Vec<reqwest::Certificate>, reqwest::Error> {
+    pub(crate) fn reqwest_roots(&self) -> Result<Vec<reqwest::Certificate>, reqwest::Error> {
         self.extra_roots
             .iter()
             .map(|der| reqwest::Certificate::from_der(der))

@@ -21,7 +21,7 @@ use crate::vocabulary::counters::{ConversationCounter, ConversationGroup, Statis
 impl Metrics {
     /// How many counter groups hold totals back for the next render: at most one entry per
     /// group, however many totals arrived.
-    pub fn pending_counter_groups(&self) -> usize {
+    pub(crate) fn pending_counter_groups(&self) -> usize {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         (queues.values())
             .map(|entry| queues::lock(entry).pending_counter_groups())
@@ -29,7 +29,7 @@ impl Metrics {
     }
 
     /// The counters of the configured metric set.
-    pub fn counters(&self) -> &[ConversationCounter] {
+    pub(crate) fn counters(&self) -> &[ConversationCounter] {
         &self.counters
     }
 
@@ -77,7 +77,7 @@ impl Metrics {
     /// Makes sure the (queue, media type, direction) group's counters exist, at 0 if new: a
     /// group with data in the window keeps its series through a restart, so Prometheus sees
     /// no gap.
-    pub fn ensure_conversation_group<'g>(
+    pub(crate) fn ensure_conversation_group<'g>(
         &self,
         queue_id: &str,
         group: impl Into<ConversationGroup<'g>>,
@@ -91,7 +91,7 @@ impl Metrics {
 
     /// Whether a finished render has shown the group's counters (so a restart may resume
     /// them where they were); `false` for a group that does not exist.
-    pub fn conversation_group_shown<'g>(
+    pub(crate) fn conversation_group_shown<'g>(
         &self,
         queue_id: &str,
         group: impl Into<ConversationGroup<'g>>,

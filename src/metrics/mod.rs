@@ -16,7 +16,7 @@ use prometheus::{IntGauge, Registry};
 mod conversations;
 mod queues;
 mod reference;
-pub mod registry;
+pub(crate) mod registry;
 
 pub use registry::FamilyDoc;
 use registry::Registrar;
@@ -24,7 +24,6 @@ mod scrape;
 mod store;
 mod text;
 
-pub use queues::QueueStatus;
 pub use scrape::ScrapeParts;
 use store::{MediaGroup, QueueEntry, RenderContext};
 pub use store::{MediaSnapshot, QueueSnapshot};
@@ -124,33 +123,33 @@ impl Metrics {
     }
 
     /// Sets how freshness turns into staleness (default: only failed resyncs, gauges kept).
-    pub fn with_stale_policy(mut self, policy: StalePolicy) -> Self {
+    pub(crate) fn with_stale_policy(mut self, policy: StalePolicy) -> Self {
         self.stale_policy = policy;
         self
     }
 
     /// Judges time by `clock` (an accelerated one in tests), as every producer then does.
-    pub fn with_clock(mut self, clock: Clock) -> Self {
+    pub(crate) fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
     }
 
-    pub fn clock(&self) -> &Clock {
+    pub(crate) fn clock(&self) -> &Clock {
         &self.clock
     }
 
     /// Splits every conversation counter by `directions`, which become its `direction` label.
-    pub fn with_directions(mut self, directions: Vec<String>) -> Self {
+    pub(crate) fn with_directions(mut self, directions: Vec<String>) -> Self {
         self.directions = directions;
         self
     }
 
-    pub fn media_types(&self) -> &[String] {
+    pub(crate) fn media_types(&self) -> &[String] {
         &self.media_types
     }
 
     /// The configured directions; empty when counters are not split by direction.
-    pub fn directions(&self) -> &[String] {
+    pub(crate) fn directions(&self) -> &[String] {
         &self.directions
     }
 
@@ -165,12 +164,12 @@ impl Metrics {
     }
 
     /// Whether a conversation group passes both allow-lists.
-    pub fn knows_conversation_group(&self, group: ConversationGroup<'_>) -> bool {
+    pub(crate) fn knows_conversation_group(&self, group: ConversationGroup<'_>) -> bool {
         self.knows_media_type(group.media_type) && self.direction_slot(group.direction).is_some()
     }
 
     /// Whether `media_type` passes the label allow-list.
-    pub fn knows_media_type(&self, media_type: &str) -> bool {
+    pub(crate) fn knows_media_type(&self, media_type: &str) -> bool {
         self.media_types.iter().any(|m| m == media_type)
     }
 
@@ -198,17 +197,23 @@ impl Metrics {
         });
     }
 
-    pub fn set_interactions(&self, queue_id: &str, media: &str, state: InteractionState, n: i64) {
+    pub(crate) fn set_interactions(
+        &self,
+        queue_id: &str,
+        media: &str,
+        state: InteractionState,
+        n: i64,
+    ) {
         self.with_media_group(queue_id, media, n != 0, |group| {
             group.interactions[state as usize] = n;
         });
     }
 
-    pub fn set_users_in_status(&self, queue_id: &str, status: RoutingStatus, n: i64) {
+    pub(crate) fn set_users_in_status(&self, queue_id: &str, status: RoutingStatus, n: i64) {
         self.with_queue(queue_id, |entry| entry.users[status as usize] = Some(n));
     }
 
-    pub fn set_user_count(&self, queue_id: &str, which: UserCount, n: i64) {
+    pub(crate) fn set_user_count(&self, queue_id: &str, which: UserCount, n: i64) {
         self.with_queue(queue_id, |entry| {
             entry.user_counts[which as usize] = Some(n)
         });
@@ -216,7 +221,12 @@ impl Metrics {
 
     /// `since_epoch_ms` is when the oldest waiting interaction began waiting; `None` when
     /// nothing waits.
-    pub fn set_longest_waiting(&self, queue_id: &str, media: &str, since_epoch_ms: Option<i64>) {
+    pub(crate) fn set_longest_waiting(
+        &self,
+        queue_id: &str,
+        media: &str,
+        since_epoch_ms: Option<i64>,
+    ) {
         self.with_media_group(queue_id, media, since_epoch_ms.is_some(), |group| {
             group.waiting_since_ms = since_epoch_ms;
         });
@@ -250,7 +260,7 @@ impl Metrics {
         }
     }
 
-    pub fn status(&self) -> &crate::status::StatusBoard {
+    pub(crate) fn status(&self) -> &crate::status::StatusBoard {
         &self.status
     }
 

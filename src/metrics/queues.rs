@@ -48,7 +48,7 @@ impl Freshness {
 
 /// One monitored queue as the status page shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct QueueStatus {
+pub(crate) struct QueueStatus {
     pub labels: QueueLabels,
     pub stale: bool,
     /// Unix seconds up to which its values are known current; `None` before the first resync.
@@ -100,19 +100,19 @@ impl Metrics {
         queues.get(queue_id).map(|entry| write(&mut lock(entry)))
     }
 
-    pub fn is_monitored(&self, queue_id: &str) -> bool {
+    pub(crate) fn is_monitored(&self, queue_id: &str) -> bool {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         queues.contains_key(queue_id)
     }
 
     /// The stream showed the queue current as of `at_unix_seconds` (an event, or a heartbeat
     /// on its healthy socket). Only a full resync makes a stale or never-resynced queue fresh.
-    pub fn queue_observed(&self, queue_id: &str, at_unix_seconds: f64) {
+    pub(crate) fn queue_observed(&self, queue_id: &str, at_unix_seconds: f64) {
         self.queues_observed([queue_id], at_unix_seconds);
     }
 
     /// [`Metrics::queue_observed`] for every queue of a channel, as one heartbeat means.
-    pub fn queues_observed<'a>(
+    pub(crate) fn queues_observed<'a>(
         &self,
         queue_ids: impl IntoIterator<Item = &'a str>,
         at_unix_seconds: f64,
@@ -135,13 +135,13 @@ impl Metrics {
 
     /// The queue's values could not be refreshed; cleared by its next resync
     /// ([`Metrics::apply_snapshot`]).
-    pub fn set_queue_stale(&self, queue_id: &str) {
+    pub(crate) fn set_queue_stale(&self, queue_id: &str) {
         self.with_queue(queue_id, |entry| entry.freshness.stale = true);
     }
 
     /// Marks stale every queue whose values are older than the staleness bound at
     /// `now_unix_seconds`; returns how many turned stale.
-    pub fn sweep_stale(&self, now_unix_seconds: f64) -> usize {
+    pub(crate) fn sweep_stale(&self, now_unix_seconds: f64) -> usize {
         let Some(bound) = self.stale_policy.bound_seconds else {
             return 0;
         };
@@ -163,7 +163,7 @@ impl Metrics {
     }
 
     /// Every monitored queue's freshness, stale ones first, then by name.
-    pub fn queue_statuses(&self) -> Vec<QueueStatus> {
+    pub(crate) fn queue_statuses(&self) -> Vec<QueueStatus> {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         let mut statuses: Vec<QueueStatus> = queues
             .values()
@@ -184,12 +184,12 @@ impl Metrics {
     }
 
     /// Whether any monitored queue among `queue_ids` is marked stale.
-    pub fn any_queue_stale(&self, queue_ids: &[String]) -> bool {
+    pub(crate) fn any_queue_stale(&self, queue_ids: &[String]) -> bool {
         !self.queues_stale(queue_ids).is_empty()
     }
 
     /// The monitored queues among `queue_ids` that are marked stale.
-    pub fn queues_stale(&self, queue_ids: &[String]) -> Vec<String> {
+    pub(crate) fn queues_stale(&self, queue_ids: &[String]) -> Vec<String> {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         queue_ids
             .iter()

@@ -27,7 +27,7 @@ pub struct FamilyDoc {
 }
 
 /// Registers self-metrics on the shared registry and describes each family it registers.
-pub struct Registrar<'a> {
+pub(crate) struct Registrar<'a> {
     registry: &'a Registry,
     described: &'a Mutex<Vec<FamilyDoc>>,
 }
@@ -40,7 +40,10 @@ impl Metrics {
         clippy::expect_used,
         reason = "a slot is keyed by the TypeId of the one type it holds"
     )]
-    pub fn self_metrics<T: Any + Clone + Send + Sync>(&self, register: fn(&Registrar) -> T) -> T {
+    pub(crate) fn self_metrics<T: Any + Clone + Send + Sync>(
+        &self,
+        register: fn(&Registrar) -> T,
+    ) -> T {
         let mut slots = self.self_metrics.lock().unwrap_or_else(|e| e.into_inner());
         let slot = slots
             .entry(TypeId::of::<T>())
@@ -56,7 +59,7 @@ impl Metrics {
 
     /// Every family this store can expose with its metric set and directions, and every
     /// self-metric registered on its registry so far (`process_*` aside), sorted by name.
-    pub fn families(&self) -> Vec<FamilyDoc> {
+    pub(crate) fn families(&self) -> Vec<FamilyDoc> {
         let by_direction = !self.directions.is_empty();
         let store = super::store::Family::all(self.counters.len()).map(|family| {
             let extra = family.extra_labels(by_direction).iter();
@@ -115,7 +118,7 @@ impl<'a> Registrar<'a> {
         clippy::expect_used,
         reason = "static definitions built at start, the same every run: every test builds them"
     )]
-    pub fn gauges(&self, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    pub(crate) fn gauges(&self, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
         let vec = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
         self.register("gauge", vec)
     }
@@ -124,7 +127,7 @@ impl<'a> Registrar<'a> {
         clippy::expect_used,
         reason = "static definitions built at start, the same every run: every test builds them"
     )]
-    pub fn gauge(&self, name: &str, help: &str) -> IntGauge {
+    pub(crate) fn gauge(&self, name: &str, help: &str) -> IntGauge {
         self.register(
             "gauge",
             IntGauge::new(name, help).expect("valid metric definition"),
@@ -135,7 +138,7 @@ impl<'a> Registrar<'a> {
         clippy::expect_used,
         reason = "static definitions built at start, the same every run: every test builds them"
     )]
-    pub fn counters(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    pub(crate) fn counters(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
         let vec =
             IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition");
         self.register("counter", vec)
@@ -143,7 +146,12 @@ impl<'a> Registrar<'a> {
 
     /// Counters by one fixed-set label, every value's series created at 0, so a rate over it
     /// exists before the first event.
-    pub fn counters_by<L: LabelValue>(&self, name: &str, help: &str, label: &str) -> IntCounterVec {
+    pub(crate) fn counters_by<L: LabelValue>(
+        &self,
+        name: &str,
+        help: &str,
+        label: &str,
+    ) -> IntCounterVec {
         let vec = self.counters(name, help, &[label]);
         for value in L::ALL {
             vec.with_label_values(&[value.as_str()]);
@@ -155,13 +163,13 @@ impl<'a> Registrar<'a> {
         clippy::expect_used,
         reason = "static definitions built at start, the same every run: every test builds them"
     )]
-    pub fn histograms(&self, opts: HistogramOpts, labels: &[&str]) -> HistogramVec {
+    pub(crate) fn histograms(&self, opts: HistogramOpts, labels: &[&str]) -> HistogramVec {
         let vec = HistogramVec::new(opts, labels).expect("valid metric definition");
         self.register("histogram", vec)
     }
 }
 
 /// `success` or `failure`, the `result` label of the exporter's own operations.
-pub fn result_label(ok: bool) -> &'static str {
+pub(crate) fn result_label(ok: bool) -> &'static str {
     if ok { "success" } else { "failure" }
 }

@@ -101,7 +101,7 @@ impl<M: Deref<Target = Metrics>> Iterator for ScrapeParts<M> {
 
 impl Metrics {
     /// The Prometheus text exposition, with waiting ages computed for `now_epoch_ms`.
-    pub fn render(&self, now_epoch_ms: i64) -> String {
+    pub(crate) fn render(&self, now_epoch_ms: i64) -> String {
         // NB: every part is written from `&str`s and ASCII, so this never falls back.
         String::from_utf8(self.render_bytes(now_epoch_ms)).unwrap_or_default()
     }

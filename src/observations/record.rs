@@ -225,7 +225,7 @@ impl Records {
 
     /// Adds an event of `queue_id` to every record of that queue; overlapping resyncs
     /// (several channels, or a queue handed between them) each keep their own copy.
-    pub fn push(&mut self, queue_id: &str, event: &AggregateDataContainer) -> Recording {
+    pub(crate) fn push(&mut self, queue_id: &str, event: &AggregateDataContainer) -> Recording {
         let mut recording = Recording::Kept;
         for record in self.in_flight.values_mut() {
             let Some(recorded) = record.queues.get_mut(queue_id) else {
@@ -245,7 +245,7 @@ impl Records {
     }
 
     /// How many resyncs are recording.
-    pub fn in_flight(&self) -> usize {
+    pub(crate) fn in_flight(&self) -> usize {
         self.in_flight.len()
     }
 }

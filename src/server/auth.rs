@@ -23,7 +23,7 @@ use super::tls::WebConfigSource;
 const REMEMBERED: usize = 100;
 
 /// What the auth layer needs; shared by every request.
-pub struct Gate {
+pub(crate) struct Gate {
     pub source: WebConfigSource,
     /// `/healthz` and `/readyz` skip authentication.
     pub unauthenticated_probes: bool,
@@ -32,7 +32,7 @@ pub struct Gate {
 }
 
 impl Gate {
-    pub fn new(source: WebConfigSource, unauthenticated_probes: bool) -> Gate {
+    pub(crate) fn new(source: WebConfigSource, unauthenticated_probes: bool) -> Gate {
         Gate {
             source,
             unauthenticated_probes,
@@ -69,7 +69,7 @@ impl Gate {
 }
 
 /// The middleware: auth where configured, then the configured headers on whatever answers.
-pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+pub(crate) async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
     let active = match gate.source.current() {
         Ok(active) => active,
         Err(_) => {

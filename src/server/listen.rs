@@ -38,7 +38,7 @@ use crate::vocabulary::labels::LabelValue;
 /// Why the server closed a connection (the `reason` of
 /// `genesys_exporter_http_connections_closed_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectionClose {
+pub(crate) enum ConnectionClose {
     /// No complete request head within `header_read_timeout` (also: idle that long).
     HeaderTimeout,
     /// A request not answered to its last byte within `request_timeout`.
@@ -89,7 +89,7 @@ impl LabelValue for ConnectionClose {
 
 /// How the server protects itself; `web.*` in the settings.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub header_read_timeout: Duration,
     pub request_timeout: Duration,
     pub max_connections: usize,
@@ -98,7 +98,7 @@ pub struct Limits {
 
 /// Serves `router` on `listener` (over TLS when `tls` serves it) until `cancel` fires, then
 /// lets requests in flight finish (each within its `request_timeout`).
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,

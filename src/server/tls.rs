@@ -20,7 +20,7 @@ use super::web_config::{ClientAuth, Pem, TlsSettings, WebConfig, WebConfigError}
 
 /// A loaded web config, with its TLS server config built.
 #[derive(Debug)]
-pub struct Active {
+pub(crate) struct Active {
     pub config: WebConfig,
     pub tls: Option<Arc<ServerConfig>>,
 }
@@ -51,7 +51,7 @@ fn stamp(path: &Path) -> Option<Stamp> {
 
 impl WebConfigSource {
     /// Loads `path`; an invalid file is an error here, at start.
-    pub fn open(path: &Path) -> Result<WebConfigSource, WebConfigError> {
+    pub(crate) fn open(path: &Path) -> Result<WebConfigSource, WebConfigError> {
         let Loaded { stamps, result } = load(path);
         let active = result.map_err(WebConfigError)?;
         Ok(WebConfigSource {
@@ -65,7 +65,7 @@ impl WebConfigSource {
     }
 
     /// The config in force, reloaded first if a file changed.
-    pub fn current(&self) -> Result<Arc<Active>, String> {
+    pub(crate) fn current(&self) -> Result<Arc<Active>, String> {
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
         let changed = loaded.stamps.iter().any(|(path, was)| stamp(path) != *was);
         if changed {
@@ -127,7 +127,7 @@ fn read_pem(pem: &Pem, key: &str) -> Result<Vec<u8>, String> {
 
 /// A rustls server config for `tls`: its versions, suites and curves, its certificate and key,
 /// and the client verification asked for.
-pub fn server_config(tls: &TlsSettings) -> Result<ServerConfig, String> {
+pub(crate) fn server_config(tls: &TlsSettings) -> Result<ServerConfig, String> {
     let provider = Arc::new(provider(tls));
     let certs: Vec<CertificateDer<'static>> =
         CertificateDer::pem_slice_iter(&read_pem(&tls.cert, "cert")?)
@@ -175,7 +175,10 @@ pub fn server_config(tls: &TlsSettings) -> Result<ServerConfig, String> {
 /// DNS or URI subject alternative name, exactly. No certificate is no match. NB: Go's toolkit
 /// also matches IP and email names; webpki reads only these two, so an entry meant for an IP
 /// or email name refuses the client: stricter, never looser.
-pub fn client_san_allowed(presented: Option<&[CertificateDer<'_>]>, allowed: &[String]) -> bool {
+pub(crate) fn client_san_allowed(
+    presented: Option<&[CertificateDer<'_>]>,
+    allowed: &[String],
+) -> bool {
     let Some(leaf) = presented.and_then(<[_]>::first) else {
         return false;
     };

@@ -16,7 +16,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 /// What the file asks for.
 #[derive(Debug, Default)]
-pub struct WebConfig {
+pub(crate) struct WebConfig {
     pub tls: Option<TlsSettings>,
     /// User name → bcrypt hash; empty means no authentication.
     pub users: BTreeMap<String, String>,
@@ -25,7 +25,7 @@ pub struct WebConfig {
 }
 
 #[derive(Debug)]
-pub struct TlsSettings {
+pub(crate) struct TlsSettings {
     pub cert: Pem,
     pub key: Pem,
     pub client_ca: Option<Pem>,
@@ -44,14 +44,14 @@ pub struct TlsSettings {
 
 /// A PEM document, from a file (re-read when it changes) or inline.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pem {
+pub(crate) enum Pem {
     File(PathBuf),
     Inline(String),
 }
 
 /// Go's `tls.ClientAuthType`, as far as rustls offers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientAuth {
+pub(crate) enum ClientAuth {
     NoClientCert,
     /// A certificate, if sent, must verify against the client CA.
     VerifyClientCertIfGiven,
@@ -62,7 +62,7 @@ pub enum ClientAuth {
 /// A problem with the file, naming its key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct WebConfigError(pub String);
+pub(crate) struct WebConfigError(pub String);
 
 fn problem(key: &str, what: impl std::fmt::Display) -> WebConfigError {
     WebConfigError(format!("{key}: {what}"))
@@ -93,14 +93,14 @@ const HTTP_KEYS: &[&str] = &["http2", "headers"];
 
 impl WebConfig {
     /// Reads and parses the file at `path` (its certificates are loaded by `tls`).
-    pub fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| WebConfigError(format!("cannot read it: {e}")))?;
         Self::parse(&text, path.parent().unwrap_or(Path::new(".")))
     }
 
     /// Parses `text`; relative paths are taken from `dir`.
-    pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
+    pub(crate) fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
         let documents = YamlLoader::load_from_str(text).map_err(|e| {
             WebConfigError(format!(
                 "YAML syntax error at line {} column {}: {}",

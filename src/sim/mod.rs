@@ -49,7 +49,7 @@ mod api;
 mod api_faults;
 mod auth;
 mod channels;
-pub mod config;
+pub(crate) mod config;
 mod control;
 mod directory;
 mod expiry;

@@ -26,17 +26,17 @@ use crate::vocabulary::labels::LabelValue;
 
 /// A notification larger than this is skipped and counted: Genesys's are a few KB (one queue's
 /// metrics), so a huge one is a fault, and parsing it would cost memory for nothing.
-pub const MAX_NOTIFICATION_BYTES: usize = 1 << 20;
+pub(crate) const MAX_NOTIFICATION_BYTES: usize = 1 << 20;
 
 /// Past this the socket itself fails (and is replaced): what one message may hold in memory.
 const MAX_WEBSOCKET_MESSAGE_BYTES: usize = 16 << 20;
 
 /// The socket type the connector yields.
-pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Where running interval totals go (the conversation ledger in production); a function so the
 /// session does not depend on how the ledger is built.
-pub type AggregateSink = Arc<dyn Fn(&AggregateDataContainer) -> usize + Send + Sync>;
+pub(crate) type AggregateSink = Arc<dyn Fn(&AggregateDataContainer) -> usize + Send + Sync>;
 
 /// Why a session ended; `as_str()` is the reconnect-reason label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +73,7 @@ impl LabelValue for SessionEnd {
 
 impl SessionEnd {
     /// Whether the old socket still works and should be replaced make-before-break.
-    pub fn is_rotation(self) -> bool {
+    pub(crate) fn is_rotation(self) -> bool {
         matches!(self, Self::SocketClosing | Self::ChannelExpiring)
     }
 }
@@ -270,7 +270,7 @@ impl SessionContext {
     }
 
     /// The same context, for the channel labelled `channel`.
-    pub fn for_channel(self, channel: &str) -> Self {
+    pub(crate) fn for_channel(self, channel: &str) -> Self {
         Self {
             channel: channel.to_owned(),
             ..self
@@ -278,13 +278,13 @@ impl SessionContext {
     }
 
     /// Records the channel's subscribed queues, after upstream accepted them.
-    pub fn set_subscribed(&self, queue_ids: &[String]) {
+    pub(crate) fn set_subscribed(&self, queue_ids: &[String]) {
         let mut subscribed = self.subscribed.write().unwrap_or_else(|e| e.into_inner());
         queue_ids.clone_into(&mut subscribed);
     }
 
     /// The channel's subscribed queues, as upstream last accepted them.
-    pub fn subscribed(&self) -> Vec<String> {
+    pub(crate) fn subscribed(&self) -> Vec<String> {
         self.subscribed
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -385,7 +385,7 @@ impl SessionContext {
 /// Reads frames until the socket ends, falls silent for `heartbeat_timeout`, announces its
 /// closing, reaches `rotate_at` (channel expiry), or `cancel` fires. Any frame counts as a sign
 /// of life, not only heartbeats.
-pub async fn run_session<S>(
+pub(crate) async fn run_session<S>(
     mut frames: S,
     ctx: &SessionContext,
     rotate_at: Option<Instant>,

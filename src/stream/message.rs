@@ -17,7 +17,7 @@ use crate::observations::is_instant_interval;
 
 /// A parsed server frame.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Message {
+pub(crate) enum Message {
     /// `channel.metadata` "WebSocket Heartbeat", about every 30 s.
     Heartbeat,
     /// `channel.metadata` "pong", the answer to our `{"message":"ping"}`.
@@ -37,7 +37,7 @@ pub enum Message {
 /// The two kinds of data a queue event carries (API.md §8), each with the event's group and
 /// only its own intervals, so that each reaches its consumer whatever the other holds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct QueueEvent {
+pub(crate) struct QueueEvent {
     pub queue_id: String,
     /// Zero-width intervals (`t/t`): current values, for the gauges.
     pub observation: Option<AggregateDataContainer>,
@@ -47,7 +47,7 @@ pub struct QueueEvent {
 
 /// Why a frame could not be used; every variant is counted as `malformed`.
 #[derive(Debug, thiserror::Error)]
-pub enum ParseError {
+pub(crate) enum ParseError {
     #[error("frame is not a JSON object: {0}")]
     Json(#[source] serde_json::Error),
     #[error("frame has neither topicName nor result")]
@@ -68,7 +68,7 @@ pub enum ParseError {
 }
 
 impl ParseError {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::Json(_) => "json",
             Self::MissingTopic => "missing_topic",
@@ -110,7 +110,7 @@ struct TopicPeek<'a> {
 }
 
 /// Parses one text frame. Never panics, whatever the input.
-pub fn parse(text: &str) -> Result<Message, ParseError> {
+pub(crate) fn parse(text: &str) -> Result<Message, ParseError> {
     let frame: Frame<'_> = match serde_json::from_str(text) {
         Ok(frame) => frame,
         Err(error) => return reparse_failed(text, error),

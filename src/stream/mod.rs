@@ -8,7 +8,7 @@
 //! - `upstream` is the REST side the supervisor needs, as a trait its tests can script.
 
 pub mod connection;
-pub mod message;
-pub mod supervisor;
+pub(crate) mod message;
+pub(crate) mod supervisor;
 pub(crate) mod telemetry;
 mod upstream;

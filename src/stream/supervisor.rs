@@ -39,7 +39,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const MIN_FALLBACK_POLL: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Clone)]
-pub struct StreamSettings {
+pub(crate) struct StreamSettings {
     /// Silence after which the socket counts as dead (upstream heartbeats every ~30 s).
     pub heartbeat_timeout: Duration,
     pub reconnect_backoff_base: Duration,
@@ -53,7 +53,7 @@ pub struct StreamSettings {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum StreamError {
+pub(crate) enum StreamError {
     #[error("creating a notification channel failed: {0}")]
     CreateChannel(#[source] ApiError),
     #[error("subscribing channel {channel} failed: {source}")]
@@ -74,7 +74,7 @@ pub enum StreamError {
 }
 
 impl StreamError {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::CreateChannel(_) => "create_channel",
             Self::Subscribe { .. } => "subscribe",
@@ -141,14 +141,14 @@ impl Phase {
 type Step = Result<Phase, StreamError>;
 
 /// Keeps one notification channel streaming for a watched queue set.
-pub struct Supervisor {
+pub(crate) struct Supervisor {
     driver: Driver<GenesysClient>,
     queues: watch::Receiver<Vec<String>>,
 }
 
 impl Supervisor {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub(crate) fn new(
         client: GenesysClient,
         observations: Arc<Observations>,
         totals: Arc<ConversationTotals>,
@@ -172,7 +172,7 @@ impl Supervisor {
     }
 
     /// Runs until `cancel`; upstream failures are retried, only a sharding bug is returned.
-    pub async fn run(self, cancel: CancellationToken) -> Result<(), StreamError> {
+    pub(crate) async fn run(self, cancel: CancellationToken) -> Result<(), StreamError> {
         self.driver.run(self.queues, cancel).await
     }
 }
@@ -326,7 +326,7 @@ impl<U: Upstream> Driver<U> {
     /// Whether the channel streams, for the metric and the status page.
     fn stream_connected(&self, connected: bool) {
         self.ctx.telemetry.connected(&self.label, connected);
-        let since = connected.then(chrono::Utc::now);
+        let since = connected.then(|| self.ctx.metrics.clock().now());
         self.ctx.metrics.status().channel(&self.label, |c| {
             c.connected_since = c.connected_since.filter(|_| connected).or(since);
         });

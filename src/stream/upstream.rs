@@ -66,7 +66,7 @@ impl ChannelState {
     /// Rotation is due `rotate_before_expiry` before the channel's `expires`, both in `clock`'s
     /// time (the time Genesys, or the simulator, keeps), and never sooner than
     /// [`MIN_CHANNEL_USE`] of it.
-    pub fn new(channel: Channel, rotate_before_expiry: Duration, clock: &Clock) -> Self {
+    pub(crate) fn new(channel: Channel, rotate_before_expiry: Duration, clock: &Clock) -> Self {
         let remaining = channel
             .expires
             .as_deref()

@@ -142,7 +142,7 @@ impl ConversationCounter {
         }
     }
 
-    pub(crate) fn help(self) -> String {
+    pub fn help(self) -> String {
         let (metric, statistic) = self.source();
         let metric = metric.as_str();
         match statistic {

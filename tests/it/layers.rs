@@ -54,7 +54,10 @@ fn production_text(source: &str) -> (String, Vec<String>) {
         let mut opened = false;
         for item_line in lines.by_ref() {
             let item = item_line.split("//").next().unwrap_or_default();
-            let declared = item.trim().strip_prefix("mod ");
+            let declared = item.trim().split("mod ").nth(1).filter(|_| {
+                let before = item.trim().split("mod ").next().unwrap_or_default();
+                before.is_empty() || before.starts_with("pub")
+            });
             if let Some(name) = declared.and_then(|name| name.strip_suffix(';')) {
                 test_modules.push(name.trim().to_owned());
             }
@@ -122,7 +125,8 @@ fn top_level_module(relative: &Path) -> String {
     first.strip_suffix(".rs").unwrap_or(&first).to_owned()
 }
 
-fn imports_between_modules() -> Imports {
+/// Every file of production code under src/, with its text (comments and test items out).
+fn production_files() -> BTreeMap<PathBuf, String> {
     let src = src_dir();
     let mut files = Vec::new();
     rust_files(&src, &mut files);
@@ -139,12 +143,17 @@ fn imports_between_modules() -> Imports {
         }
         production.insert(file.clone(), code);
     }
+    production.retain(|file, _| !test_dirs.iter().any(|test| file.starts_with(test)));
+    production
+}
+
+fn imports_between_modules() -> Imports {
+    let src = src_dir();
     let mut imports = Imports::new();
-    for (file, code) in &production {
-        let is_test = test_dirs.iter().any(|test| file.starts_with(test));
+    for (file, code) in &production_files() {
         let relative = file.strip_prefix(&src).expect("a file under src/");
         let importer = top_level_module(relative);
-        if is_test || matches!(importer.as_str(), "lib" | "main") {
+        if matches!(importer.as_str(), "lib" | "main") {
             continue;
         }
         for imported in imported_modules(code) {
@@ -205,9 +214,29 @@ fn no_two_top_level_modules_import_each_other_directly_or_through_a_circle() {
 #[test]
 fn the_reader_finds_grouped_paths_and_leaves_test_items_out() {
     let source = "use crate::{a::X, b, c::{d, e}};\nuse crate::f::G;\n// crate::g\n\
-                  #[cfg(test)]\nmod tests {\n    use crate::h;\n}\n#[cfg(test)]\nmod more;\n";
+                  #[cfg(test)]\nmod tests {\n    use crate::h;\n}\n#[cfg(test)]\nmod more;\n\
+                  #[cfg(test)]\npub(crate) mod fake;\n";
     let (code, test_modules) = production_text(source);
     let found: Vec<String> = imported_modules(&code).into_iter().collect();
     assert_eq!(found, ["a", "b", "c", "f"]);
-    assert_eq!(test_modules, ["more"]);
+    assert_eq!(test_modules, ["more", "fake"]);
+}
+
+#[test]
+fn architecture_md_names_every_module_of_src() {
+    let src = src_dir();
+    let map = std::fs::read_to_string(src.join("../ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let unnamed: Vec<String> = (production_files().keys())
+        .map(|file| {
+            file.strip_prefix(&src)
+                .expect("under src/")
+                .display()
+                .to_string()
+        })
+        .filter(|module| !map.contains(&format!("`{module}`")))
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "ARCHITECTURE.md does not name these modules of src/ (as `path/under/src.rs`): {unnamed:#?}"
+    );
 }
