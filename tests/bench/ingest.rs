@@ -24,11 +24,15 @@ mod common;
 use common::{side_by_side, start_sim};
 
 /// Observation messages of the simulator: `queues` queues, `count` messages.
-async fn capture(queues: usize, count: usize) -> (Vec<QueueLabels>, Vec<String>) {
+async fn capture(
+    queues: usize,
+    count: usize,
+    arrivals_per_minute: f64,
+) -> (Vec<QueueLabels>, Vec<String>) {
     let config = SimConfig {
         queues,
         publish_interval: Duration::from_millis(50),
-        arrivals_per_minute: 30.0,
+        arrivals_per_minute,
         ..SimConfig::default()
     };
     let (sim, cancel) = start_sim(config).await;
@@ -137,13 +141,15 @@ fn fresh_context(queues: &[QueueLabels]) -> SessionContext {
 
 fn main() {
     let benching = std::env::args().any(|a| a == "--bench");
-    let (queues, count, rounds) = if benching {
-        (1_000, 20_000, 11)
+    // NB: as a test (`cargo test --all-targets`) it only has to run: busier queues give its 200
+    // messages in a second instead of ten.
+    let (queues, count, rounds, arrivals) = if benching {
+        (1_000, 20_000, 11, 30.0)
     } else {
-        (20, 200, 1)
+        (20, 200, 1, 600.0)
     };
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (labels, messages) = runtime.block_on(capture(queues, count));
+    let (labels, messages) = runtime.block_on(capture(queues, count, arrivals));
     let bytes: usize = messages.iter().map(String::len).sum();
 
     let mut contexts: Vec<SessionContext> = (0..rounds).map(|_| fresh_context(&labels)).collect();
