@@ -21,6 +21,7 @@ use crate::genesys::model::MAX_TOPICS_PER_CHANNEL;
 use crate::genesys::{ApiError, GenesysClient};
 use crate::health::Health;
 use crate::metrics::Metrics;
+use crate::metrics::registry::SelfMetrics;
 use crate::observations::Observations;
 use crate::queues::{ChannelPlan, MonitoredSet, QueueSelection, resolve};
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};

@@ -23,6 +23,7 @@ use crate::genesys::model::{
     AggregateDataContainer, MetricName, ObservationMetricData, QueueObservationQueryResponse, Stats,
 };
 use crate::genesys::time::parse_instant;
+use crate::metrics::registry::SelfMetrics;
 use crate::metrics::{MediaSnapshot, Metrics, QueueSnapshot};
 use crate::vocabulary::labels::{InteractionState, LabelValue, RoutingStatus, UserCount};
 use crate::vocabulary::metric::GenesysMetric;

@@ -22,6 +22,7 @@ use tracing::{debug, error, info, warn};
 use crate::aggregates::telemetry::AggregateMetrics;
 use crate::genesys::model::AggregateDataContainer;
 use crate::metrics::Metrics;
+use crate::metrics::registry::SelfMetrics;
 use crate::vocabulary::counters::ConversationGroup;
 use ledger::{Ledger, SeriesKey};
 use state::{LoadError, StateStore};

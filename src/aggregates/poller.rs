@@ -16,6 +16,7 @@ use crate::genesys::client::{AggregateScope, GenesysClient, MAX_QUEUES_PER_QUERY
 use crate::genesys::error::ApiError;
 use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
 use crate::metrics::Metrics;
+use crate::metrics::registry::SelfMetrics;
 use crate::vocabulary::clock::Clock;
 
 /// How the poller reads aggregates.

@@ -5,8 +5,7 @@ use prometheus::{IntCounterVec, IntGauge};
 
 use super::ledger::Rejection;
 use super::state::LoadError;
-use crate::metrics::Metrics;
-use crate::metrics::registry::{Registrar, result_label};
+use crate::metrics::registry::{Registrar, SelfMetrics, result_label};
 use crate::vocabulary::labels::LabelValue;
 
 #[derive(Clone)]
@@ -19,12 +18,7 @@ pub(crate) struct AggregateMetrics {
     last_state_write: IntGauge,
 }
 
-impl AggregateMetrics {
-    /// The series on `metrics`' registry, registered by the first caller.
-    pub(crate) fn of(metrics: &Metrics) -> Self {
-        metrics.self_metrics(Self::register)
-    }
-
+impl SelfMetrics for AggregateMetrics {
     fn register(r: &Registrar) -> Self {
         Self {
             polls: r.counters("genesys_exporter_aggregate_polls_total",
@@ -51,7 +45,9 @@ impl AggregateMetrics {
             ),
         }
     }
+}
 
+impl AggregateMetrics {
     pub(crate) fn polled(&self, ok: bool, at_unix_seconds: i64) {
         self.polls.with_label_values(&[result_label(ok)]).inc();
         if ok {

@@ -22,6 +22,7 @@ use crate::genesys::proxy::Routes;
 use crate::genesys::telemetry::{Endpoint, GenesysMetrics};
 use crate::genesys::trust::Trust;
 use crate::metrics::Metrics;
+use crate::metrics::registry::SelfMetrics;
 use crate::secret::Secret;
 use crate::vocabulary::labels::LabelValue;
 use crate::vocabulary::metric::GenesysMetric;

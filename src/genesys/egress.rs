@@ -12,6 +12,7 @@ use reqwest::Url;
 use crate::genesys::proxy::{Proxy, Routes, TunnelError};
 use crate::genesys::telemetry::GenesysMetrics;
 use crate::metrics::Metrics;
+use crate::metrics::registry::SelfMetrics;
 use crate::vocabulary::labels::LabelValue;
 
 /// How often a failure that persists is logged again.

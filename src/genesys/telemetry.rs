@@ -6,7 +6,7 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounterVec};
 
 use crate::genesys::egress::Cause;
 use crate::metrics::Metrics;
-use crate::metrics::registry::{Registrar, result_label};
+use crate::metrics::registry::{Registrar, SelfMetrics, result_label};
 use crate::vocabulary::labels::LabelValue;
 
 /// Request durations from a fast local answer to a timeout.
@@ -56,12 +56,7 @@ pub(crate) struct GenesysMetrics {
     malformed_results: IntCounterVec,
 }
 
-impl GenesysMetrics {
-    /// The series on `metrics`' registry, registered by the first caller.
-    pub(crate) fn of(metrics: &Metrics) -> Self {
-        metrics.self_metrics(Self::register)
-    }
-
+impl SelfMetrics for GenesysMetrics {
     fn register(r: &Registrar) -> Self {
         Self {
             requests: r.counters("genesys_exporter_api_requests_total",
@@ -93,7 +88,9 @@ impl GenesysMetrics {
             ),
         }
     }
+}
 
+impl GenesysMetrics {
     /// One finished request; `status` is the HTTP status or an error kind. The status page
     /// (on `store`) counts it too.
     pub(crate) fn request(&self, store: &Metrics, endpoint: Endpoint, status: &str, seconds: f64) {

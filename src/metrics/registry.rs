@@ -32,18 +32,25 @@ pub(crate) struct Registrar<'a> {
     described: &'a Mutex<Vec<FamilyDoc>>,
 }
 
+/// A producer's self-metrics (its `telemetry.rs`): registered on the shared registry the first
+/// time any part of that producer asks, the same handles every later time, so a second client
+/// or channel shares the series instead of failing to register them again.
+pub trait SelfMetrics: Any + Clone + Send + Sync {
+    /// Defines and registers the producer's families.
+    fn register(r: &Registrar) -> Self;
+
+    /// The producer's series on `metrics`' registry.
+    fn of(metrics: &Metrics) -> Self {
+        metrics.self_metrics(Self::register)
+    }
+}
+
 impl Metrics {
-    /// A producer's self-metrics: registered by `register` the first time any part of that
-    /// producer asks, the same handles every later time, so a second client or channel shares
-    /// the series instead of failing to register them again.
     #[expect(
         clippy::expect_used,
         reason = "a slot is keyed by the TypeId of the one type it holds"
     )]
-    pub(crate) fn self_metrics<T: Any + Clone + Send + Sync>(
-        &self,
-        register: fn(&Registrar) -> T,
-    ) -> T {
+    fn self_metrics<T: Any + Clone + Send + Sync>(&self, register: fn(&Registrar) -> T) -> T {
         let mut slots = self.self_metrics.lock().unwrap_or_else(|e| e.into_inner());
         let slot = slots
             .entry(TypeId::of::<T>())

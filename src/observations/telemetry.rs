@@ -2,8 +2,7 @@
 
 use prometheus::IntCounterVec;
 
-use crate::metrics::Metrics;
-use crate::metrics::registry::{Registrar, result_label};
+use crate::metrics::registry::{Registrar, SelfMetrics, result_label};
 
 /// What an ignored value was: the `what` label, never a value from upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +30,7 @@ pub(crate) struct ObservationMetrics {
     ignored: IntCounterVec,
 }
 
-impl ObservationMetrics {
-    /// The series on `metrics`' registry, registered by the first caller.
-    pub(crate) fn of(metrics: &Metrics) -> Self {
-        metrics.self_metrics(Self::register)
-    }
-
+impl SelfMetrics for ObservationMetrics {
     fn register(r: &Registrar) -> Self {
         Self {
             resyncs: r.counters("genesys_exporter_resyncs_total",
@@ -49,7 +43,9 @@ impl ObservationMetrics {
             ),
         }
     }
+}
 
+impl ObservationMetrics {
     /// One resync request finished (a batch of at most 100 queues).
     pub(crate) fn resynced(&self, ok: bool) {
         self.resyncs.with_label_values(&[result_label(ok)]).inc();

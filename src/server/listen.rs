@@ -32,6 +32,7 @@ use tracing::{debug, warn};
 use super::auth::Gate;
 use super::tls::client_san_allowed;
 use crate::metrics::Metrics;
+use crate::metrics::registry::SelfMetrics;
 use crate::server::telemetry::ServerMetrics;
 use crate::vocabulary::labels::LabelValue;
 

@@ -3,8 +3,7 @@
 use prometheus::{IntCounterVec, IntGauge};
 
 use super::listen::ConnectionClose;
-use crate::metrics::Metrics;
-use crate::metrics::registry::Registrar;
+use crate::metrics::registry::{Registrar, SelfMetrics};
 use crate::vocabulary::labels::LabelValue;
 
 #[derive(Clone)]
@@ -13,12 +12,7 @@ pub(crate) struct ServerMetrics {
     closed: IntCounterVec,
 }
 
-impl ServerMetrics {
-    /// The series on `metrics`' registry, registered by the first caller.
-    pub(crate) fn of(metrics: &Metrics) -> Self {
-        metrics.self_metrics(Self::register)
-    }
-
+impl SelfMetrics for ServerMetrics {
     fn register(r: &Registrar) -> Self {
         Self {
             open: r.gauge("genesys_exporter_http_connections",
@@ -30,7 +24,9 @@ impl ServerMetrics {
             ),
         }
     }
+}
 
+impl ServerMetrics {
     pub(crate) fn connection_closed(&self, reason: ConnectionClose) {
         self.closed.with_label_values(&[reason.as_str()]).inc();
     }

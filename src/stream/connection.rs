@@ -20,6 +20,7 @@ use super::message::{self, Message, QueueEvent};
 use crate::genesys::egress::{Egress, Failure};
 use crate::genesys::model::AggregateDataContainer;
 use crate::metrics::Metrics;
+use crate::metrics::registry::SelfMetrics;
 use crate::observations::{ObservationIssue, Observations};
 use crate::stream::telemetry::StreamMetrics;
 use crate::vocabulary::labels::LabelValue;

@@ -5,8 +5,7 @@ use prometheus::{IntCounterVec, IntGaugeVec};
 
 use super::connection::{Outcome, SessionEnd};
 use super::supervisor::StreamError;
-use crate::metrics::Metrics;
-use crate::metrics::registry::Registrar;
+use crate::metrics::registry::{Registrar, SelfMetrics};
 use crate::vocabulary::labels::LabelValue;
 
 #[derive(Clone)]
@@ -19,12 +18,7 @@ pub(crate) struct StreamMetrics {
     last_resync: IntGaugeVec,
 }
 
-impl StreamMetrics {
-    /// The series on `metrics`' registry, registered by the first caller.
-    pub(crate) fn of(metrics: &Metrics) -> Self {
-        metrics.self_metrics(Self::register)
-    }
-
+impl SelfMetrics for StreamMetrics {
     fn register(r: &Registrar) -> Self {
         Self {
             connected: r.gauges("genesys_exporter_stream_connected",
@@ -53,7 +47,9 @@ impl StreamMetrics {
             ),
         }
     }
+}
 
+impl StreamMetrics {
     /// A channel's series exist from its start, so "never connected" and "never resynced"
     /// alert like "disconnected" and "not resynced for long".
     pub(crate) fn started(&self, channel: &str) {

@@ -160,13 +160,12 @@ async fn failing_polls_change_nothing(harness: &Harness, fault: Value) {
     wait_polls(harness, "success", succeeded + 1.0).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_accelerated_hour_ends_with_every_counter_equal_to_the_ground_truth() {
-    let clock = Clock::scaled(SCALE);
-    let config = SimConfig {
+/// Three queues on `clock`, about five busy agents of six each: queues form and drain, both
+/// sides of the alert thresholds.
+fn an_hour_of_traffic(clock: &Clock, seed: u64) -> SimConfig {
+    SimConfig {
         clock: clock.clone(),
         queues: 3,
-        // About five busy agents of six: queues form and drain, both sides of the threshold.
         arrivals_per_minute: 6.0,
         mean_talk: Duration::from_secs(40),
         mean_acw: Duration::from_secs(10),
@@ -176,12 +175,22 @@ async fn an_accelerated_hour_ends_with_every_counter_equal_to_the_ground_truth()
         publish_interval: Duration::from_millis(100),
         // Four simulated minutes: closed 5-minute buckets are revised, well inside the window.
         reporting_lag: Duration::from_secs(240),
-        ..SimConfig::fast_for_tests(51)
-    };
-    let harness = Harness::start_counting(config, |settings| {
-        settings.aggregates.granularity = "PT5M".into();
-        settings.aggregates.window = Duration::from_secs(1800);
-        settings.aggregates.poll_interval = Duration::from_millis(250);
+        ..SimConfig::fast_for_tests(seed)
+    }
+}
+
+/// 5-minute buckets over a 30-minute window, polled every 250 ms of real time.
+fn five_minute_buckets(settings: &mut genesys_exporter::config::Settings) {
+    settings.aggregates.granularity = "PT5M".into();
+    settings.aggregates.window = Duration::from_secs(1800);
+    settings.aggregates.poll_interval = Duration::from_millis(250);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accelerated_hour_ends_with_every_counter_equal_to_the_ground_truth() {
+    let clock = Clock::scaled(SCALE);
+    let harness = Harness::start_counting(an_hour_of_traffic(&clock, 51), |settings| {
+        five_minute_buckets(settings);
         settings.queue_refresh_interval = Duration::from_millis(500);
         settings.http.max_retries = 1;
         settings.http.request_timeout = Duration::from_secs(1);
@@ -380,25 +389,8 @@ async fn on_an_accelerated_clock_channels_are_rotated_before_they_expire() {
 async fn an_hour_without_a_scrape_holds_memory_flat_then_the_counters_are_exact() {
     const POLLS_OK: [(&str, &str); 1] = [("result", "success")];
     let clock = Clock::scaled(240.0);
-    let config = SimConfig {
-        clock: clock.clone(),
-        queues: 3,
-        arrivals_per_minute: 6.0,
-        mean_talk: Duration::from_secs(40),
-        mean_acw: Duration::from_secs(10),
-        mean_patience: Duration::from_secs(90),
-        alert_timeout: Duration::from_secs(10),
-        tick: Duration::from_millis(20),
-        publish_interval: Duration::from_millis(100),
-        reporting_lag: Duration::from_secs(240),
-        ..SimConfig::fast_for_tests(53)
-    };
-    let harness = Harness::start_counting(config, |settings| {
-        settings.aggregates.granularity = "PT5M".into();
-        settings.aggregates.window = Duration::from_secs(1800);
-        settings.aggregates.poll_interval = Duration::from_millis(250);
-    })
-    .await;
+    let harness =
+        Harness::start_counting(an_hour_of_traffic(&clock, 53), five_minute_buckets).await;
     let groups = 3 * harness.media_types.len();
     let started = clock.now();
     harness.sim_post("/sim/traffic/resume", Value::Null).await;

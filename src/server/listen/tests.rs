@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{ConnectionClose, Limits, serve};
 use crate::metrics::Metrics;
+use crate::metrics::registry::SelfMetrics;
 
 const DEADLINE: Duration = Duration::from_secs(5);
 const HALF_A_HEAD: &[u8] = b"GET /ok HTTP/1.1\r\nHost: localhost\r\n";
