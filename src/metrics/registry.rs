@@ -1,6 +1,6 @@
 //! The one shared registry of self-metrics. Each producer defines its own (`genesys`, `stream`,
 //! `observations`, `aggregates`, `server`: a `telemetry` module each) and registers them here
-//! through [`Metrics::self_metrics`], so the store knows no producer's vocabulary. Every family
+//! through [`SelfMetrics`], so the store knows no producer's vocabulary. Every family
 //! registered is also described, so the docs can be held to the full list
 //! ([`Metrics::families`]), not only to the families a run happened to touch.
 
