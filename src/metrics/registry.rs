@@ -35,7 +35,7 @@ pub(crate) struct Registrar<'a> {
 /// A producer's self-metrics (its `telemetry.rs`): registered on the shared registry the first
 /// time any part of that producer asks, the same handles every later time, so a second client
 /// or channel shares the series instead of failing to register them again.
-pub trait SelfMetrics: Any + Clone + Send + Sync {
+pub(crate) trait SelfMetrics: Any + Clone + Send + Sync {
     /// Defines and registers the producer's families.
     fn register(r: &Registrar) -> Self;
 
