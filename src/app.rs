@@ -23,7 +23,7 @@ use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
 use crate::observations::Observations;
-use crate::queues::{ChannelPlan, MonitoredSet, QueueSelection, resolve};
+use crate::queues::{ChannelPlan, MonitoredSet, QueueSelection, presences, resolve};
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
@@ -309,6 +309,7 @@ impl Parts {
         let mut monitored = MonitoredSet::new(self.settings.queues.absent_grace_refreshes);
         let (ids, _) = self.publish_queues(&monitored.update(queues));
         self.health.queues_resolved();
+        self.refresh_presences().await;
         let mut channels = Channels {
             plan: ChannelPlan::new(MAX_TOPICS_PER_CHANNEL),
             senders: Vec::new(),
@@ -350,6 +351,23 @@ impl Parts {
                     warn!(error = %e, kind = e.kind(), "queue refresh failed; keeping the current set")
                 }
             }
+            self.refresh_presences().await;
+        }
+    }
+
+    /// Reads the org's presence definitions, the `presence` label's allow-list, with each queue
+    /// listing. A failure keeps the last list; before the first read every presence is counted
+    /// as ignored rather than exported.
+    async fn refresh_presences(&self) {
+        match self.client.list_presence_definitions().await {
+            Ok(definitions) => self.metrics.set_presences(&presences(&definitions)),
+            Err(e) => log_unless_reported!(
+                warn,
+                e.kind(),
+                error = %e,
+                kind = e.kind(),
+                "presence definitions not read (permission presence:presenceDefinition:view); queue presences keep the last list"
+            ),
         }
     }
 

@@ -170,6 +170,8 @@ enum Value<'a> {
     UsersInStatus(RoutingStatus),
     /// A part of the on-queue total (`None`: the total itself).
     OnQueue(Option<RoutingStatus>),
+    /// Members in one of the org's presences, by definition id.
+    Presence(&'a str),
     Members,
     Active,
     /// Asked for or received, not exported: skipped without counting.
@@ -179,7 +181,13 @@ enum Value<'a> {
 }
 
 impl<'a> Value<'a> {
-    fn of(metric: &'a MetricName, media: Option<&'a str>, qualifier: Option<&'a str>) -> Self {
+    /// `knows_presence` is the allow-list of presence definition ids.
+    fn of(
+        metric: &'a MetricName,
+        media: Option<&'a str>,
+        qualifier: Option<&'a str>,
+        knows_presence: impl Fn(&str) -> bool,
+    ) -> Self {
         use GenesysMetric::*;
         let known = match metric {
             MetricName::Known(known) => *known,
@@ -195,9 +203,13 @@ impl<'a> Value<'a> {
             (OOnQueueUsers, None, Some(Ok(status))) => Value::OnQueue(Some(status)),
             (OOnQueueUsers, None, Some(Err(q))) => unknown_status(q),
             (OOnQueueUsers, None, None) => Value::OnQueue(None),
+            (OUserPresences, None, _) => match qualifier {
+                Some(id) if knows_presence(id) => Value::Presence(id),
+                other => Value::Ignored(Ignored::Presence, other.unwrap_or("<none>")),
+            },
             (OMemberUsers, None, _) => Value::Members,
             (OActiveUsers, None, _) => Value::Active,
-            (OLongestInteracting | OOffQueueUsers | OUserPresences, _, _) => Value::Unexported,
+            (OLongestInteracting | OOffQueueUsers, _, _) => Value::Unexported,
             (metric, Some(media), _) => match interaction_state(metric) {
                 Some(state) => Value::Interactions(media, state),
                 None => Value::Ignored(Ignored::Metric, metric.as_str()),
@@ -223,6 +235,8 @@ struct Snapshot {
     on_queue_qualified: bool,
     members: i64,
     active: i64,
+    /// By presence definition id.
+    presences: HashMap<String, i64>,
 }
 
 impl Observations {
@@ -395,7 +409,8 @@ impl Observations {
         stats: &Stats,
     ) -> bool {
         let metrics = &self.metrics;
-        match Value::of(metric, media, qualifier) {
+        let knows_presence = |id: &str| metrics.knows_presence(id);
+        match Value::of(metric, media, qualifier, knows_presence) {
             Value::Interactions(media, state) => {
                 let n = count(stats);
                 metrics.set_interactions(queue_id, media, state, n);
@@ -416,6 +431,7 @@ impl Observations {
                 entry.set(status, count(stats));
                 metrics.set_user_count(queue_id, UserCount::OnQueue, entry.total());
             }
+            Value::Presence(id) => metrics.set_users_in_presence(queue_id, id, count(stats)),
             Value::Members => metrics.set_user_count(queue_id, UserCount::Members, count(stats)),
             Value::Active => metrics.set_user_count(queue_id, UserCount::Active, count(stats)),
             Value::Unexported => return false,
@@ -469,7 +485,13 @@ impl Observations {
         data: &ObservationMetricData,
     ) {
         let stats = &data.stats;
-        match Value::of(&data.metric, media, data.qualifier.as_deref()) {
+        let knows_presence = |id: &str| self.metrics.knows_presence(id);
+        match Value::of(
+            &data.metric,
+            media,
+            data.qualifier.as_deref(),
+            knows_presence,
+        ) {
             Value::Interactions(media, state) => {
                 snapshot
                     .interactions
@@ -493,6 +515,9 @@ impl Observations {
                 status,
                 count(stats),
             ),
+            Value::Presence(id) => {
+                snapshot.presences.insert(id.to_owned(), count(stats));
+            }
             Value::Members => snapshot.members = count(stats),
             Value::Active => snapshot.active = count(stats),
             Value::Unexported => {}
@@ -530,6 +555,9 @@ impl Observations {
             media: media.collect(),
             users: snapshot.users,
             user_counts,
+            presences: (snapshot.presences.iter())
+                .map(|(id, n)| (id.clone(), *n))
+                .collect(),
         }
     }
 

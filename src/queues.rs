@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::genesys::ApiError;
 use crate::genesys::GenesysClient;
-use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, Queue};
+use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, PresenceDefinition, Queue};
+use crate::vocabulary::labels::SystemPresence;
+use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::{QueueLabels, name_matches};
 use tracing::warn;
 
@@ -136,6 +138,26 @@ fn labels_of(queue: Queue) -> QueueLabels {
         id: queue.id,
         name: queue.name,
     }
+}
+
+/// The presences of `definitions` as the exporter labels them (API.md §10): the `en_US` label,
+/// and the system presence read in either spelling. A definition whose system presence we do
+/// not know is left out, so its members are counted as ignored, never exported under a guess.
+pub(crate) fn presences(definitions: &[PresenceDefinition]) -> Vec<Presence> {
+    let mut presences = Vec::new();
+    for definition in definitions.iter().filter(|d| !d.deactivated) {
+        match SystemPresence::parse_any_case(&definition.system_presence) {
+            Some(system) => {
+                presences.push(Presence::new(&definition.id, definition.label(), system))
+            }
+            None => tracing::warn!(
+                presence = definition.label(),
+                system_presence = definition.system_presence,
+                "presence definition with an unknown system presence left out"
+            ),
+        }
+    }
+    presences
 }
 
 /// Which notification channel each queue is on. A queue stays on its channel for as long as

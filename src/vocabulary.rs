@@ -6,4 +6,5 @@ pub mod clock;
 pub mod counters;
 pub mod labels;
 pub mod metric;
+pub mod presence;
 pub mod queue;

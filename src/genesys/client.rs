@@ -298,6 +298,18 @@ impl GenesysClient {
             .await
     }
 
+    /// The org's active presence definitions (API.md §10), all at once.
+    pub(crate) async fn list_presence_definitions(
+        &self,
+    ) -> Result<Vec<PresenceDefinition>, ApiError> {
+        let mut url = self.api_url(&["presence", "definitions"]);
+        url.query_pairs_mut().append_pair("deactivated", "false");
+        let listing: PresenceDefinitionListing = self
+            .call(Endpoint::PresenceDefinitions, Method::GET, url, None::<&()>)
+            .await?;
+        Ok(listing.entities)
+    }
+
     /// Observations for the queues, batched at 100 ids per request; results concatenated.
     pub(crate) async fn query_observations(
         &self,

@@ -18,6 +18,7 @@ const DURATION_BUCKETS: [f64; 11] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5
 pub(crate) enum Endpoint {
     Token,
     RoutingQueues,
+    PresenceDefinitions,
     QueueObservations,
     ConversationAggregates,
     NotificationChannels,
@@ -28,6 +29,7 @@ impl LabelValue for Endpoint {
     const ALL: &'static [Self] = &[
         Self::Token,
         Self::RoutingQueues,
+        Self::PresenceDefinitions,
         Self::QueueObservations,
         Self::ConversationAggregates,
         Self::NotificationChannels,
@@ -38,6 +40,7 @@ impl LabelValue for Endpoint {
         match self {
             Self::Token => "token",
             Self::RoutingQueues => "routing_queues",
+            Self::PresenceDefinitions => "presence_definitions",
             Self::QueueObservations => "queue_observations",
             Self::ConversationAggregates => "conversation_aggregates",
             Self::NotificationChannels => "notification_channels",

@@ -9,7 +9,7 @@
 use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use prometheus::{IntGauge, Registry};
 
@@ -31,6 +31,7 @@ pub use store::{MediaSnapshot, QueueSnapshot};
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};
 use crate::vocabulary::labels::{InteractionState, RoutingStatus, UserCount};
+use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::StalePolicy;
 
 /// The exporter's metrics. Built once by `app` and shared by `Arc`.
@@ -44,6 +45,9 @@ pub struct Metrics {
     /// writing it, so a stream event never waits for a whole 5,000-queue scrape.
     queues: RwLock<BTreeMap<String, Mutex<QueueEntry>>>,
     stale_policy: StalePolicy,
+    /// The org's presences by id (the `presence` label's allow-list), replaced whole when
+    /// the definitions are read again.
+    presences: RwLock<Arc<HashMap<String, Presence>>>,
     /// The shared wall clock: freshness and staleness are judged by it, and every producer
     /// holding the store reads "now" from it.
     clock: Clock,
@@ -111,6 +115,7 @@ impl Metrics {
             queues: RwLock::default(),
             stale_policy: StalePolicy::default(),
             clock: Clock::system(),
+            presences: RwLock::default(),
             counters,
             renders: AtomicU64::new(0),
             renders_finished: AtomicU64::new(0),
@@ -213,6 +218,28 @@ impl Metrics {
         self.with_queue(queue_id, |entry| entry.users[status as usize] = Some(n));
     }
 
+    /// Makes `presences` the allow-list of the `presence` label (the org's active definitions).
+    pub(crate) fn set_presences(&self, presences: &[Presence]) {
+        let by_id = presences
+            .iter()
+            .map(|p| (p.id.clone(), p.clone()))
+            .collect();
+        *self.presences.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(by_id);
+    }
+
+    /// Whether `id` is one of the org's presences.
+    pub(crate) fn knows_presence(&self, id: &str) -> bool {
+        let presences = self.presences.read().unwrap_or_else(|e| e.into_inner());
+        presences.contains_key(id)
+    }
+
+    /// `presence_id` must pass [`Metrics::knows_presence`] (callers check the allow-list).
+    pub(crate) fn set_users_in_presence(&self, queue_id: &str, presence_id: &str, n: i64) {
+        self.with_queue(queue_id, |entry| {
+            entry.presences.insert(presence_id.into(), n);
+        });
+    }
+
     pub(crate) fn set_user_count(&self, queue_id: &str, which: UserCount, n: i64) {
         self.with_queue(queue_id, |entry| {
             entry.user_counts[which as usize] = Some(n)
@@ -239,6 +266,11 @@ impl Metrics {
             entry.freshness.resynced(at_unix_seconds);
             entry.users = snapshot.users.map(Some);
             entry.user_counts = snapshot.user_counts.map(Some);
+            // NB: a presence the queue had and the resync no longer reports has no members.
+            entry.presences.values_mut().for_each(|n| *n = 0);
+            for (id, n) in &snapshot.presences {
+                entry.presences.insert(id.as_str().into(), *n);
+            }
             for (index, media) in snapshot.media.iter().enumerate() {
                 let had_any =
                     media.interactions.iter().any(|n| *n != 0) || media.waiting_since_ms.is_some();
@@ -257,6 +289,11 @@ impl Metrics {
             directions: &self.directions,
             now_ms,
             hide_stale_gauges: self.hides_stale_gauges(),
+            presences: self
+                .presences
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         }
     }
 

@@ -9,10 +9,14 @@
 //! they read is decided here, once, by [`QueueEntry::samples`]; `text.rs` writes them fast and
 //! `reference.rs` through the `prometheus` crate, and a test holds the two equal.
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
 use super::queues::Freshness;
 use super::text::{self, Kind};
 use crate::vocabulary::counters::ConversationCounter;
 use crate::vocabulary::labels::{InteractionState, LabelValue, RoutingStatus, UserCount};
+use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::QueueLabels;
 
 /// The queue series families, in exposition order. `Conversations(i)` is the i-th counter of
@@ -22,6 +26,7 @@ pub(super) enum Family {
     Info,
     Interactions,
     Users,
+    Presences,
     Members,
     OnQueueUsers,
     ActiveUsers,
@@ -40,6 +45,7 @@ impl Family {
             Info,
             Interactions,
             Users,
+            Presences,
             Members,
             OnQueueUsers,
             ActiveUsers,
@@ -57,6 +63,7 @@ impl Family {
             Self::Info => "genesys_queue_info",
             Self::Interactions => "genesys_queue_interactions",
             Self::Users => "genesys_queue_users",
+            Self::Presences => "genesys_queue_presence_users",
             Self::Members => "genesys_queue_members",
             Self::OnQueueUsers => "genesys_queue_on_queue_users",
             Self::ActiveUsers => "genesys_queue_active_users",
@@ -75,6 +82,9 @@ impl Family {
                 "Interactions in the queue now, by state and media type (oWaiting, oInteracting, oAlerting)."
             }
             Self::Users => "Queue members by routing status (oUserRoutingStatuses).",
+            Self::Presences => {
+                "Queue members by presence: the org's presence definition's label and its system presence (oUserPresences)."
+            }
             Self::Members => "Users who are members of the queue (oMemberUsers).",
             Self::OnQueueUsers => "Members on queue (oOnQueueUsers, all routing statuses).",
             Self::ActiveUsers => "Members with the queue active (oActiveUsers).",
@@ -108,6 +118,8 @@ impl Family {
         match self {
             Self::Interactions => media_types * InteractionState::ALL.len(),
             Self::Users => RoutingStatus::COUNT,
+            // NB: the ten system presences and a few of the org's own, as a rule.
+            Self::Presences => 12,
             Self::Conversations(_) => media_types * directions.max(1),
             Self::OldestWaiting | Self::ServiceLevelTarget => media_types,
             _ => 1,
@@ -123,6 +135,7 @@ impl Family {
             Self::Conversations(_) if by_direction => &["direction", "media_type"],
             Self::Interactions => &["media_type", "state"],
             Self::Users => &["routing_status"],
+            Self::Presences => &["presence", "system_presence"],
             Self::OldestWaiting | Self::Conversations(_) | Self::ServiceLevelTarget => {
                 &["media_type"]
             }
@@ -144,6 +157,8 @@ pub struct QueueSnapshot {
     pub users: [i64; RoutingStatus::COUNT],
     /// By [`UserCount`], in the order of `UserCount::ALL`.
     pub user_counts: [i64; UserCount::ALL.len()],
+    /// Members by presence definition id, as the resync reported them.
+    pub presences: Vec<(String, i64)>,
 }
 
 /// One media type of a [`QueueSnapshot`].
@@ -162,6 +177,8 @@ pub(super) struct RenderContext<'a> {
     pub(super) now_ms: i64,
     /// Whether the observation gauges of a stale queue are left out (`stale_gauges: remove`).
     pub(super) hide_stale_gauges: bool,
+    /// The org's presences by id: the allow-list of the `presence` label.
+    pub(super) presences: Arc<HashMap<String, Presence>>,
     /// This render's number: counter groups created after it started are left to later
     /// renders, so a slow scrape overtaken by a faster one never shows a new group after its
     /// zeros were shown elsewhere and its increments released (see `conversations.rs`).
@@ -203,6 +220,8 @@ pub(super) struct QueueEntry {
     /// By routing status; each series exists once written, as the queue's user metrics come
     /// one by one in events.
     pub(super) users: [Option<i64>; RoutingStatus::COUNT],
+    /// By presence definition id; a presence's series exists once the queue had it reported.
+    pub(super) presences: BTreeMap<Box<str>, i64>,
     pub(super) user_counts: [Option<i64>; UserCount::ALL.len()],
     /// One slot per allow-listed media type, `None` until the queue has had that media type.
     pub(super) media: Vec<Option<MediaGroup>>,
@@ -215,6 +234,7 @@ impl QueueEntry {
             labels,
             freshness: Freshness::joined(now_seconds),
             users: [None; RoutingStatus::COUNT],
+            presences: BTreeMap::new(),
             user_counts: [None; UserCount::ALL.len()],
             media: vec![None; media_types],
         }
@@ -228,7 +248,6 @@ impl QueueEntry {
         self.labels = labels.clone();
     }
 
-    /// The media group at `index`, created if `create` and missing.
     /// Counter groups of this queue holding totals back for the next render.
     pub(super) fn pending_counter_groups(&self) -> usize {
         let groups = self
@@ -242,6 +261,7 @@ impl QueueEntry {
             .count()
     }
 
+    /// The media group at `index`, created if `create` and missing.
     pub(super) fn media_group(&mut self, index: usize, create: bool) -> Option<&mut MediaGroup> {
         let slot = self.media.get_mut(index)?;
         if slot.is_none() && create {
@@ -277,6 +297,19 @@ impl QueueEntry {
                     if let Some(n) = n {
                         emit(&[status.as_str()], n as f64);
                     }
+                }
+            }
+            Family::Presences if shown => {
+                // NB: two definitions may share a label and system presence; one series each.
+                let mut by_label: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+                for (id, n) in &self.presences {
+                    if let Some(presence) = ctx.presences.get(&**id) {
+                        let key = (presence.label.as_str(), presence.system.as_str());
+                        *by_label.entry(key).or_default() += n;
+                    }
+                }
+                for ((label, system), n) in by_label {
+                    emit(&[label, system], n as f64);
                 }
             }
             Family::Members if shown => self.user_count(UserCount::Members, emit),

@@ -7,6 +7,8 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::vocabulary::labels::LabelValue;
+use crate::vocabulary::labels::SystemPresence;
+use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::{QueueLabels, StaleGauges};
 
 const MEDIA: [&str; 5] = ["voice", "chat", "email", "callback", "message"];
@@ -76,8 +78,16 @@ fn both_paths(metrics: &Metrics, now_ms: i64) -> (Exposition, Exposition) {
     (fast, parse(&encoded, |_| true))
 }
 
+/// Two presences of the org share one label and system presence (their members add up in one
+/// series); the snapshots also report an id that is none of them (left out).
 fn five_media() -> Metrics {
-    Metrics::new(MEDIA.iter().map(|m| (*m).to_owned()).collect())
+    let metrics = Metrics::new(MEDIA.iter().map(|m| (*m).to_owned()).collect());
+    metrics.set_presences(&[
+        Presence::new("p-queue", "On Queue", SystemPresence::OnQueue),
+        Presence::new("p-lunch", "Lunch \"long\"", SystemPresence::Meal),
+        Presence::new("p-lunch-2", "Lunch \"long\"", SystemPresence::Meal),
+    ]);
+    metrics
 }
 
 fn queue(id: &str, name: &str) -> QueueLabels {
@@ -93,6 +103,14 @@ fn busy_snapshot(waiting: i64) -> QueueSnapshot {
         media: vec![MediaSnapshot::default(); MEDIA.len()],
         users: [1, 2, 3, 0, 4],
         user_counts: [10, 6, 8],
+        presences: [
+            ("p-queue", 6),
+            ("p-lunch", 2),
+            ("p-lunch-2", 1),
+            ("p-unknown", 5),
+        ]
+        .map(|(id, n)| (id.to_owned(), n))
+        .to_vec(),
     };
     snapshot.media[0] = MediaSnapshot {
         interactions: [waiting, 2, 0],

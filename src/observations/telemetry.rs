@@ -9,16 +9,23 @@ use crate::metrics::registry::{Registrar, SelfMetrics, result_label};
 pub(crate) enum Ignored {
     MediaType,
     RoutingStatus,
+    Presence,
     Metric,
 }
 
 impl crate::vocabulary::labels::LabelValue for Ignored {
-    const ALL: &'static [Self] = &[Self::MediaType, Self::RoutingStatus, Self::Metric];
+    const ALL: &'static [Self] = &[
+        Self::MediaType,
+        Self::RoutingStatus,
+        Self::Presence,
+        Self::Metric,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
             Self::MediaType => "media_type",
             Self::RoutingStatus => "routing_status",
+            Self::Presence => "presence",
             Self::Metric => "metric",
         }
     }
@@ -38,7 +45,7 @@ impl SelfMetrics for ObservationMetrics {
                 &["result"],
             ),
             ignored: r.counters_by::<Ignored>("genesys_exporter_ignored_values_total",
-                "Upstream observation values not exported, by what they were: a media_type or routing_status outside the allow-lists, or a metric not exported.",
+                "Upstream observation values not exported, by what they were: a media_type, routing_status or presence outside the allow-lists, or a metric not exported.",
                 "what",
             ),
         }

@@ -1,5 +1,7 @@
 use super::*;
 use crate::genesys::model::{AggregateMetricData, Group, StatisticalResponse};
+use crate::vocabulary::labels::SystemPresence;
+use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::QueueLabels;
 
 const NOW: i64 = 1_764_064_014_839;
@@ -213,10 +215,17 @@ fn values_outside_the_allow_lists_are_ignored_and_counted() {
         ],
     );
     assert_eq!(observations.apply_event_unique(&odd, NOW), Ok(0));
-    assert_eq!(observations.ignored_values(), 3);
+    assert_eq!(observations.ignored_values(), 4);
     let text = metrics.render(NOW);
     assert!(!text.contains("fax") && !text.contains("DANCING"), "{text}");
-    for (what, n) in [("media_type", 1), ("routing_status", 1), ("metric", 1)] {
+    assert!(!text.contains("genesys_queue_presence_users{"), "{text}");
+    let counted = [
+        ("media_type", 1),
+        ("routing_status", 1),
+        ("presence", 1),
+        ("metric", 1),
+    ];
+    for (what, n) in counted {
         let line = format!("genesys_exporter_ignored_values_total{{what=\"{what}\"}} {n}\n");
         assert!(text.contains(&line), "{line}{text}");
     }
@@ -359,6 +368,37 @@ fn a_resync_carrying_both_forms_of_on_queue_users_counts_the_qualified_parts_onc
         Some("5"),
         "the unqualified form alone is the total"
     );
+}
+
+/// Members by presence, under the definition's label and system presence: set by events, and
+/// by a resync, which also zeroes a presence it no longer reports.
+#[test]
+fn members_by_presence_follow_events_and_resyncs_under_the_definitions_label() {
+    let (observations, metrics) = setup();
+    metrics.set_presences(&[
+        Presence::new("p-lunch", "Lunch", SystemPresence::Meal),
+        Presence::new("p-queue", "On Queue", SystemPresence::OnQueue),
+    ]);
+    let series = |label: &str, system: &str| {
+        format!(
+            r#"genesys_queue_presence_users{{presence="{label}",queue="Support",queue_id="q1",system_presence="{system}"}}"#
+        )
+    };
+    let lunch = series("Lunch", "MEAL");
+    let on_queue = series("On Queue", "ON_QUEUE");
+    let event = event(None, &[("oUserPresences", Some("p-lunch"), n(2))]);
+    assert_eq!(observations.apply_event_unique(&event, NOW), Ok(1));
+    assert_eq!(value(&metrics.render(NOW), &lunch).as_deref(), Some("2"));
+
+    let response: QueueObservationQueryResponse = serde_json::from_str(
+        r#"{"results":[{"group":{"queueId":"q1"},"data":[
+            {"metric":"oUserPresences","qualifier":"p-queue","stats":{"count":4}}]}]}"#,
+    )
+    .unwrap();
+    observations.apply_resync(&["q1".to_owned()], &response, NOW);
+    let text = metrics.render(NOW);
+    assert_eq!(value(&text, &on_queue).as_deref(), Some("4"), "{text}");
+    assert_eq!(value(&text, &lunch).as_deref(), Some("0"), "{text}");
 }
 
 #[test]

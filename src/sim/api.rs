@@ -15,6 +15,7 @@ use crate::genesys::model::{QueryFilter, QueryPredicate};
 use super::Sim;
 use super::analytics::{aggregates, observations};
 use super::guard::{Failure, Predicates, api_error};
+use super::presence::list_definitions;
 use super::routing::{get_queue, list_queues};
 
 /// Genesys caps queue predicates per analytics query; we enforce the same (API.md §5, §6).
@@ -24,6 +25,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route("/api/v2/routing/queues", get(list_queues))
         .route("/api/v2/routing/queues/{id}", get(get_queue))
+        .route("/api/v2/presence/definitions", get(list_definitions))
         .route(
             "/api/v2/analytics/queues/observations/query",
             post(observations),

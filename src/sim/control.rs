@@ -47,16 +47,17 @@ pub(crate) fn truth_json(sim: &Sim) -> Value {
     let directory = sim.queues();
     let queues: Vec<Value> = directory
         .live()
-        .map(|(q, queue)| queue_truth(&model, q, queue))
+        .map(|(q, queue)| queue_truth(&model, q, queue, &sim.presence_ids))
         .collect();
     let at = from_epoch_millis(now)
         .map(format_instant)
         .unwrap_or_default();
     let pending = model.ledger.pending();
-    json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues})
+    json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues,
+        "presenceDefinitions": sim.presences})
 }
 
-fn queue_truth(model: &Model, q: usize, queue: &Queue) -> Value {
+fn queue_truth(model: &Model, q: usize, queue: &Queue, presence_ids: &[String]) -> Value {
     let view = queue_view(model, q);
     let goal = model.queues[q].service_level;
     let mut interactions = serde_json::Map::new();
@@ -92,6 +93,11 @@ fn queue_truth(model: &Model, q: usize, queue: &Queue) -> Value {
         .map(|status| status.as_str())
         .zip(view.users.statuses)
         .collect();
+    // NB: every agent presence, by definition id, zeros included: the gauges show them all.
+    let presences: BTreeMap<&str, u64> = (presence_ids.iter())
+        .map(String::as_str)
+        .zip(view.users.presences.iter().copied())
+        .collect();
     json!({
         "id": queue.id,
         "name": queue.name,
@@ -99,6 +105,7 @@ fn queue_truth(model: &Model, q: usize, queue: &Queue) -> Value {
         "interactions": interactions,
         "longestWaitingSince": longest,
         "users": users,
+        "presences": presences,
         "members": view.users.members,
         "activeUsers": view.users.active,
         "onQueueUsers": view.users.on_queue.iter().sum::<u64>(),

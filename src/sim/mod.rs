@@ -57,6 +57,7 @@ mod fault;
 mod guard;
 mod inject;
 mod notifications;
+mod presence;
 mod publish;
 mod round_faults;
 mod routing;
@@ -205,6 +206,8 @@ pub(crate) struct Sim {
     pub queues: RwLock<Directory>,
     /// Organization presence ids, one per `PRESENCES` entry (the `oUserPresences` qualifiers).
     pub presence_ids: Vec<String>,
+    /// The org's presence definitions: the agents' (under `presence_ids`), then the unused.
+    pub presences: Vec<crate::genesys::model::PresenceDefinition>,
     pub model: Mutex<Model>,
     /// When the traffic was paused, if it is, in simulated epoch milliseconds: resuming shifts
     /// the model by the simulated time the pause lasted.
@@ -250,7 +253,12 @@ impl Sim {
         // NB: ids come from their own seeded stream so they never depend on traffic settings.
         let mut ids = StdRng::seed_from_u64(config.seed ^ 0x9e37_79b9_7f4a_7c15);
         let queues = Directory::new(&config, &mut ids);
-        let presence_ids = PRESENCES.iter().map(|_| uuid(&mut ids)).collect();
+        let presence_ids: Vec<String> = PRESENCES.iter().map(|_| uuid(&mut ids)).collect();
+        // NB: drawn after the agents' ids, so adding these changed none of those.
+        let unused_ids: Vec<String> = (0..presence::UNUSED_PRESENCES)
+            .map(|_| uuid(&mut ids))
+            .collect();
+        let presences = presence::definitions(&presence_ids, &unused_ids);
         Self {
             auth: auth::AuthState::new(&config),
             gate: guard::Gate::default(),
@@ -258,6 +266,7 @@ impl Sim {
             config,
             queues: RwLock::new(queues),
             presence_ids,
+            presences,
             model: Mutex::new(model),
             paused_since: Mutex::new(None),
             publishing: Mutex::new(round_faults::RoundFaults::default()),

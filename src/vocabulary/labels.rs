@@ -87,6 +87,70 @@ impl LabelValue for RoutingStatus {
     }
 }
 
+/// A presence's system presence (API.md §10): every org presence definition maps to one. The
+/// label is upper snake case; upstream spells it either way (`OnQueue` in definitions,
+/// `ON_QUEUE` in events), so [`SystemPresence::parse_any_case`] reads both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SystemPresence {
+    Available,
+    Away,
+    Busy,
+    Offline,
+    Idle,
+    OnQueue,
+    Meal,
+    Training,
+    Meeting,
+    Break,
+}
+
+impl LabelValue for SystemPresence {
+    const ALL: &'static [Self] = &[
+        Self::Available,
+        Self::Away,
+        Self::Busy,
+        Self::Offline,
+        Self::Idle,
+        Self::OnQueue,
+        Self::Meal,
+        Self::Training,
+        Self::Meeting,
+        Self::Break,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Available => "AVAILABLE",
+            Self::Away => "AWAY",
+            Self::Busy => "BUSY",
+            Self::Offline => "OFFLINE",
+            Self::Idle => "IDLE",
+            Self::OnQueue => "ON_QUEUE",
+            Self::Meal => "MEAL",
+            Self::Training => "TRAINING",
+            Self::Meeting => "MEETING",
+            Self::Break => "BREAK",
+        }
+    }
+}
+
+impl SystemPresence {
+    /// `text` compared case-insensitively and ignoring `_`: `OnQueue`, `ON_QUEUE`, `onqueue`.
+    pub fn parse_any_case(text: &str) -> Option<Self> {
+        let folded = |s: &str| -> String {
+            s.chars()
+                .filter(|c| *c != '_')
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        let wanted = folded(text);
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|p| folded(p.as_str()) == wanted)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,9 +163,27 @@ mod tests {
     }
 
     #[test]
+    fn system_presences_are_read_in_either_spelling() {
+        assert_eq!(
+            SystemPresence::parse_any_case("OnQueue"),
+            Some(SystemPresence::OnQueue)
+        );
+        assert_eq!(
+            SystemPresence::parse_any_case("ON_QUEUE"),
+            Some(SystemPresence::OnQueue)
+        );
+        assert_eq!(
+            SystemPresence::parse_any_case("Meal"),
+            Some(SystemPresence::Meal)
+        );
+        assert_eq!(SystemPresence::parse_any_case("Lunch"), None);
+    }
+
+    #[test]
     fn every_value_parses_back_from_its_text_and_nothing_else_does() {
         round_trips::<InteractionState>();
         round_trips::<RoutingStatus>();
+        round_trips::<SystemPresence>();
         assert_eq!(RoutingStatus::ALL.len(), RoutingStatus::COUNT);
     }
 }

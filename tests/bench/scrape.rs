@@ -59,6 +59,8 @@ fn state(queues: usize) -> Metrics {
                 .collect(),
             users: [n % 5, n % 7, 1, 0, n % 3],
             user_counts: [12, 8, 9],
+            // NB: none, so the figures compare with the runs before presences.
+            presences: Vec::new(),
         };
         metrics.apply_snapshot(&queue.id, NOW_MS as f64 / 1000.0, &snapshot);
         for (m, media) in MEDIA.iter().enumerate() {

@@ -6,10 +6,12 @@
 
 pub mod analytics;
 pub mod notifications;
+pub mod presence;
 pub mod routing;
 
 pub use analytics::*;
 pub use notifications::*;
+pub use presence::*;
 pub use routing::*;
 
 use serde::{Deserialize, Serialize};

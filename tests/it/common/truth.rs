@@ -51,6 +51,19 @@ pub fn gauge_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]) 
                 count(&queue["users"][status]),
             );
         }
+        let presences = queue["presences"]
+            .as_object()
+            .expect("truth lists presences");
+        for (presence_id, members) in presences {
+            let (label, system) = presence_labels(truth, presence_id);
+            let labels = [
+                q[0],
+                q[1],
+                ("presence", &label),
+                ("system_presence", &system),
+            ];
+            expect("genesys_queue_presence_users", &labels, count(members));
+        }
         expect("genesys_queue_members", &q, count(&queue["members"]));
         expect(
             "genesys_queue_on_queue_users",
@@ -64,6 +77,34 @@ pub fn gauge_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]) 
         );
     }
     wrong
+}
+
+/// The labels a presence is exported under: its definition's `en_US` label and its system
+/// presence in upper snake case (`OnQueue` becomes `ON_QUEUE`).
+fn presence_labels(truth: &Value, presence_id: &str) -> (String, String) {
+    let definitions = truth["presenceDefinitions"]
+        .as_array()
+        .expect("truth lists definitions");
+    let definition = (definitions.iter())
+        .find(|d| d["id"] == presence_id)
+        .unwrap_or_else(|| panic!("presence {presence_id} has no definition"));
+    let label = definition["languageLabels"]["en_US"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut system = String::new();
+    for (i, c) in definition["systemPresence"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .enumerate()
+    {
+        if c.is_uppercase() && i > 0 {
+            system.push('_');
+        }
+        system.push(c.to_ascii_uppercase());
+    }
+    (label, system)
 }
 
 /// (counter, truth metric, statistic) for every conversation counter.
