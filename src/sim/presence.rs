@@ -61,7 +61,9 @@ pub(crate) async fn list_definitions(
     RawQuery(query): RawQuery,
 ) -> Response {
     for (key, value) in form_pairs(query.as_deref().unwrap_or("")) {
-        if key == "deactivated" && !matches!(value.as_str(), "true" | "false") {
+        // NB: the SDKs send TRUE or FALSE.
+        let boolean = value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false");
+        if key == "deactivated" && !boolean {
             return bad_request("deactivated must be true or false").into_response();
         }
     }

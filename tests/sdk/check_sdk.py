@@ -249,6 +249,23 @@ def check_queues(gc, api_client):
     return queues
 
 
+def check_presence_definitions(gc, api_client):
+    """The org's presence definitions as the SDK reads them: the ten system presences and the
+    org's own Lunch, mapped to Meal (API.md §10)."""
+    listing = gc.PresenceApi(api_client).get_presence_definitions(deactivated="FALSE")
+    typed(api_client, listing, "OrganizationPresenceDefinitionEntityListing",
+          "GET /api/v2/presence/definitions")
+    check_headers(api_client, "GET /api/v2/presence/definitions")
+    definitions = listing.entities or []
+    check(listing.total == len(definitions), f"total {listing.total}, {len(definitions)} listed")
+    systems = {d.system_presence for d in definitions if d.type == "System"}
+    check(len(systems) == 10, f"the ten system presences, each once: {sorted(systems)}")
+    lunch = [d for d in definitions if (d.language_labels or {}).get("en_US") == "Lunch"]
+    check(len(lunch) == 1 and lunch[0].type == "User" and lunch[0].system_presence == "Meal",
+          f"Lunch, the org's own, maps to Meal: {lunch}")
+    ok(f"GET /api/v2/presence/definitions: {len(definitions)} definitions")
+
+
 def sim_post(url, body):
     from urllib.request import Request, urlopen
 
@@ -505,6 +522,7 @@ def main(argv):
         print(f"PureCloudPlatformClientV2 {sdk_version()} against {base_url}", flush=True)
         api_client = check_login(gc, base_url, client_id, client_secret)
         queues = check_queues(gc, api_client)
+        check_presence_definitions(gc, api_client)
         check_observations(gc, api_client, queues)
         check_aggregates(gc, api_client, queues)
         check_notifications(gc, api_client, queues)
