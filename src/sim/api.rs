@@ -10,13 +10,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 
-use crate::genesys::model::{QueryFilter, QueryPredicate};
+use crate::genesys::model::{EntityListing, QueryFilter, QueryPredicate};
 
 use super::Sim;
 use super::analytics::{aggregates, observations};
 use super::guard::{Failure, Predicates, api_error};
 use super::presence::list_definitions;
 use super::routing::{get_queue, list_queues};
+use super::users::list_users;
 
 /// Genesys caps queue predicates per analytics query; we enforce the same (API.md §5, §6).
 const MAX_PREDICATES: usize = 100;
@@ -26,6 +27,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/api/v2/routing/queues", get(list_queues))
         .route("/api/v2/routing/queues/{id}", get(get_queue))
         .route("/api/v2/presence/definitions", get(list_definitions))
+        .route("/api/v2/users", get(list_users))
         .route(
             "/api/v2/analytics/queues/observations/query",
             post(observations),
@@ -174,6 +176,56 @@ pub(crate) fn with_predicates(mut response: Response, predicates: Option<usize>)
         response.extensions_mut().insert(Predicates(n));
     }
     response
+}
+
+/// `pageSize` and `pageNumber` of a listing, checked as Genesys checks them (API.md §4).
+pub(crate) struct Paging {
+    size: usize,
+    number: usize,
+}
+
+impl Paging {
+    const MAX_SIZE: usize = 500;
+    const DEFAULT_SIZE: usize = 25;
+
+    pub(crate) fn new() -> Self {
+        Self {
+            size: Self::DEFAULT_SIZE,
+            number: 1,
+        }
+    }
+
+    /// Takes `key` if it is a paging parameter; `Ok(false)` when it is another.
+    pub(crate) fn take(&mut self, key: &str, value: &str) -> Result<bool, Failure> {
+        match key {
+            "pageSize" => match value.parse() {
+                Ok(n) if (1..=Self::MAX_SIZE).contains(&n) => self.size = n,
+                _ => return Err(bad_request("pageSize must be between 1 and 500")),
+            },
+            "pageNumber" => match value.parse() {
+                Ok(n) if n >= 1 => self.number = n,
+                _ => return Err(bad_request("pageNumber must be 1 or more")),
+            },
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The page of `items` asked for, as a listing.
+    pub(crate) fn page<T: Default>(&self, items: Vec<T>) -> EntityListing<T> {
+        let total = items.len();
+        let entities = (items.into_iter())
+            .skip((self.number - 1).saturating_mul(self.size))
+            .take(self.size)
+            .collect();
+        EntityListing {
+            entities,
+            page_size: self.size as u32,
+            page_number: self.number as u32,
+            total: total as u64,
+            page_count: total.div_ceil(self.size) as u32,
+        }
+    }
 }
 
 #[cfg(test)]

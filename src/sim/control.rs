@@ -53,8 +53,9 @@ pub(crate) fn truth_json(sim: &Sim) -> Value {
         .map(format_instant)
         .unwrap_or_default();
     let pending = model.ledger.pending();
+    let agents = super::users::agents_truth(sim, &model, &directory);
     json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues,
-        "presenceDefinitions": sim.presences})
+        "presenceDefinitions": sim.presences, "agents": agents})
 }
 
 fn queue_truth(model: &Model, q: usize, queue: &Queue, presence_ids: &[String]) -> Value {

@@ -65,6 +65,7 @@ mod socket_faults;
 mod stats;
 mod tls;
 mod traffic;
+mod users;
 mod view;
 mod ws;
 

@@ -10,33 +10,26 @@ use axum::response::{IntoResponse, Response};
 use crate::genesys::model::QueueEntityListing;
 
 use super::Sim;
-use super::api::bad_request;
+use super::api::Paging;
 use super::auth::form_pairs;
 use super::guard::api_error;
-
-const MAX_PAGE_SIZE: usize = 500;
-const DEFAULT_PAGE_SIZE: usize = 25;
 
 pub(crate) async fn list_queues(
     State(sim): State<Arc<Sim>>,
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = form_pairs(query.as_deref().unwrap_or(""));
-    let mut page_size = DEFAULT_PAGE_SIZE;
-    let mut page_number = 1usize;
+    let mut paging = Paging::new();
     let mut name = None;
     let mut divisions = Vec::new();
     let mut ids = Vec::new();
     for (key, value) in params {
+        match paging.take(&key, &value) {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(failure) => return failure.into_response(),
+        }
         match key.as_str() {
-            "pageSize" => match value.parse() {
-                Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => page_size = n,
-                _ => return bad_request("pageSize must be between 1 and 500").into_response(),
-            },
-            "pageNumber" => match value.parse() {
-                Ok(n) if n >= 1 => page_number = n,
-                _ => return bad_request("pageNumber must be 1 or more").into_response(),
-            },
             "name" => name = Some(value),
             // NB: a list parameter arrives repeated (`divisionId=a&divisionId=b`) or, from the
             // official SDKs, joined with commas (`divisionId=a,b`); ids never hold commas.
@@ -61,20 +54,7 @@ pub(crate) async fn list_queues(
         })
         .filter(|q| ids.is_empty() || ids.contains(&q.id))
         .collect();
-    let total = matching.len();
-    let entities = matching
-        .into_iter()
-        .skip((page_number - 1).saturating_mul(page_size))
-        .take(page_size)
-        .cloned()
-        .collect();
-    let listing = QueueEntityListing {
-        entities,
-        page_size: page_size as u32,
-        page_number: page_number as u32,
-        total: total as u64,
-        page_count: total.div_ceil(page_size) as u32,
-    };
+    let listing: QueueEntityListing = paging.page(matching.into_iter().cloned().collect());
     Json(listing).into_response()
 }
 

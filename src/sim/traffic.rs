@@ -28,10 +28,31 @@ pub(crate) const OFFLINE: usize = PRESENCES.len() - 1;
 pub(crate) struct Agent {
     pub status: Status,
     pub presence: usize,
+    /// Since when (simulated epoch ms) the agent has had its routing status, and its presence.
+    pub status_since: i64,
+    pub presence_since: i64,
     /// When the current NOT_RESPONDING, COMMUNICATING or off-queue spell ends.
     until: i64,
     /// When this agent next steps away, checked only while IDLE.
     next_break: i64,
+}
+
+impl Agent {
+    /// The agent's routing status from `at`; its since-instant moves only on a change.
+    fn set_status(&mut self, status: Status, at: i64) {
+        if self.status != status {
+            self.status = status;
+            self.status_since = at;
+        }
+    }
+
+    /// The agent's presence (an index of `PRESENCES`) from `at`, as [`Agent::set_status`].
+    fn set_presence(&mut self, presence: usize, at: i64) {
+        if self.presence != presence {
+            self.presence = presence;
+            self.presence_since = at;
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +239,8 @@ impl Model {
             Agent {
                 status: Status::Idle,
                 presence: 0,
+                status_since: now,
+                presence_since: now,
                 until: now,
                 next_break,
             }
@@ -227,6 +250,8 @@ impl Model {
             Agent {
                 status: Status::OffQueue,
                 presence,
+                status_since: now,
+                presence_since: now,
                 until,
                 next_break,
             }
@@ -355,7 +380,7 @@ impl Model {
             } => {
                 let until = at + self.exp(self.timing.alert * 2.0);
                 let state = &mut self.queues[queue];
-                state.agents[agent].status = Status::NotResponding;
+                state.agents[agent].set_status(Status::NotResponding, at);
                 state.agents[agent].until = until;
                 state.interactions[index].phase = Phase::Waiting;
             }
@@ -379,7 +404,7 @@ impl Model {
                     &[(Metric::TAcw, acw), (Metric::THandle, talk + held + acw)],
                 );
                 let state = &mut self.queues[queue];
-                state.agents[agent].status = Status::Idle;
+                state.agents[agent].set_status(Status::Idle, at);
                 state.interactions.remove(index);
             }
         }
@@ -471,12 +496,11 @@ impl Model {
         } else {
             until + self.exp(self.timing.talk * 8.0)
         };
-        self.queues[queue].agents[index] = Agent {
-            status,
-            presence,
-            until,
-            next_break,
-        };
+        let agent = &mut self.queues[queue].agents[index];
+        agent.set_status(status, at);
+        agent.set_presence(presence, at);
+        agent.until = until;
+        agent.next_break = next_break;
     }
 
     /// Offers waiting interactions, oldest first, to randomly chosen idle agents.
@@ -501,7 +525,7 @@ impl Model {
             };
             let until = at + (delay as i64).max(1);
             let state = &mut self.queues[queue];
-            state.agents[agent].status = Status::Interacting;
+            state.agents[agent].set_status(Status::Interacting, at);
             state.interactions[interaction].phase = Phase::Alerting {
                 agent,
                 until,

@@ -140,6 +140,20 @@ class JsonBody:
         return "application/json" if name.lower() == "content-type" else default
 
 
+def all_pages(api_client, fetch, kind, what):
+    """Every entity of a paged listing, `fetch(page_number)` one page at a time, each page
+    strictly a `kind`; with the last page."""
+    entities, page_number = [], 1
+    while True:
+        listing = fetch(page_number)
+        typed(api_client, listing, kind, f"{what} page {page_number}")
+        entities.extend(listing.entities or [])
+        if page_number >= listing.page_count:
+            return entities, listing
+        page_number += 1
+        check(page_number <= 100, f"{what}: paging did not end within 100 pages")
+
+
 def login(gc, client_id, client_secret):
     api_client = gc.api_client.ApiClient().get_client_credentials_token(client_id, client_secret)
     check(api_client.access_token, "login returned no access token")
@@ -181,18 +195,14 @@ def check_headers(api_client, what):
 
 def check_queues(gc, api_client):
     routing = gc.RoutingApi(api_client)
-    queues, page_number, page_count = [], 1, None
-    while True:
+    def page(page_number):
         listing = routing.get_routing_queues(page_size=2, page_number=page_number)
-        typed(api_client, listing, "QueueEntityListing", f"GET queues page {page_number}")
         check(listing.page_number == page_number and listing.page_size == 2,
               f"page {page_number}: pageNumber {listing.page_number}, pageSize {listing.page_size}")
-        page_count = listing.page_count
-        queues.extend(listing.entities or [])
-        if page_number >= listing.page_count:
-            break
-        page_number += 1
-        check(page_number <= 100, "paging did not end within 100 pages")
+        return listing
+
+    queues, listing = all_pages(api_client, page, "QueueEntityListing", "GET queues")
+    page_count = listing.page_count
     check_headers(api_client, "GET /api/v2/routing/queues")
     check(queues, "no queues listed")
     check(len(queues) == listing.total, f"paged {len(queues)} queues, total says {listing.total}")
@@ -264,6 +274,47 @@ def check_presence_definitions(gc, api_client):
     check(len(lunch) == 1 and lunch[0].type == "User" and lunch[0].system_presence == "Meal",
           f"Lunch, the org's own, maps to Meal: {lunch}")
     ok(f"GET /api/v2/presence/definitions: {len(definitions)} definitions")
+
+
+def check_users(gc, api_client, base_url):
+    """The agents as users with their presence and routing status (API.md §10), paged, equal
+    to the simulator's ground truth while its traffic is paused."""
+    sim_post(f"{base_url}/sim/traffic/pause", {})
+    try:
+        users_api = gc.UsersApi(api_client)
+        users, listing = all_pages(
+            api_client,
+            lambda page_number: users_api.get_users(page_size=5, page_number=page_number,
+                                                    expand=["presence", "routingStatus"]),
+            "UserEntityListing", "GET users")
+        check_headers(api_client, "GET /api/v2/users")
+        check(users and len(users) == listing.total,
+              f"paged {len(users)} users, total says {listing.total}")
+        truth = {agent["id"]: agent for agent in sim_get(f"{base_url}/sim/truth")["agents"]}
+        for user in users:
+            agent = truth.get(user.id)
+            check(agent is not None, f"user {user.id} is no agent of the truth")
+            check(user.routing_status.status == agent["routingStatus"],
+                  f"{user.id}: routing status {user.routing_status.status}, truth {agent['routingStatus']}")
+            check(user.presence.presence_definition.id == agent["presenceId"],
+                  f"{user.id}: presence {user.presence.presence_definition.id}, truth {agent['presenceId']}")
+            started = user.routing_status.start_time
+            check(started is not None and started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                  == agent["routingStatusSince"],
+                  f"{user.id}: routing status since {started}, truth {agent['routingStatusSince']}")
+        bare = users_api.get_users(page_size=1)
+        check(bare.entities[0].presence is None and bare.entities[0].routing_status is None,
+              "without expand, a user comes without presence and routing status")
+    finally:
+        sim_post(f"{base_url}/sim/traffic/resume", {})
+    ok(f"GET /api/v2/users?expand=presence,routingStatus: {len(users)} agents equal the truth")
+
+
+def sim_get(url):
+    from urllib.request import urlopen
+
+    with urlopen(url, timeout=REQUEST_TIMEOUT_S) as response:
+        return json.loads(response.read())
 
 
 def sim_post(url, body):
@@ -523,6 +574,7 @@ def main(argv):
         api_client = check_login(gc, base_url, client_id, client_secret)
         queues = check_queues(gc, api_client)
         check_presence_definitions(gc, api_client)
+        check_users(gc, api_client, base_url)
         check_observations(gc, api_client, queues)
         check_aggregates(gc, api_client, queues)
         check_notifications(gc, api_client, queues)

@@ -8,11 +8,13 @@ pub mod analytics;
 pub mod notifications;
 pub mod presence;
 pub mod routing;
+pub mod users;
 
 pub use analytics::*;
 pub use notifications::*;
 pub use presence::*;
 pub use routing::*;
+pub use users::*;
 
 use serde::{Deserialize, Serialize};
 

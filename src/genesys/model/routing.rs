@@ -23,12 +23,13 @@ pub struct Queue {
     pub self_uri: Option<String>,
 }
 
-/// One page of `GET /api/v2/routing/queues`; paging ends at `page_number == page_count`.
+/// One page of a Genesys listing (`GET /api/v2/routing/queues`, `GET /api/v2/users`); paging
+/// ends at `page_number == page_count`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct QueueEntityListing {
-    #[serde(default)]
-    pub entities: Vec<Queue>,
+pub struct EntityListing<T> {
+    #[serde(default = "Vec::new")]
+    pub entities: Vec<T>,
     #[serde(default)]
     pub page_size: u32,
     #[serde(default)]
@@ -38,3 +39,5 @@ pub struct QueueEntityListing {
     #[serde(default)]
     pub page_count: u32,
 }
+
+pub type QueueEntityListing = EntityListing<Queue>;

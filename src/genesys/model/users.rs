@@ -1,0 +1,54 @@
+//! Users with their presence and routing status (API.md §10): the listing's entities.
+
+use serde::{Deserialize, Serialize};
+
+use super::DivisionRef;
+
+/// A user as `GET /api/v2/users?expand=presence,routingStatus` lists one. `expand` is best
+/// effort upstream: a user without `presence` or `routing_status` says nothing about them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<DivisionRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<UserPresence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_status: Option<UserRoutingStatus>,
+}
+
+/// A user's presence: which of the org's definitions, since when.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPresence {
+    pub presence_definition: PresenceRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_date: Option<String>,
+}
+
+/// A presence definition by reference: its id and system presence (spelt either way).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceRef {
+    pub id: String,
+    #[serde(default)]
+    pub system_presence: String,
+}
+
+/// A user's routing status, since when.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRoutingStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+}
+
+pub type UserEntityListing = super::EntityListing<User>;
