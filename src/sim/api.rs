@@ -17,7 +17,7 @@ use super::analytics::{aggregates, observations};
 use super::guard::{Failure, Predicates, api_error};
 use super::presence::list_definitions;
 use super::routing::{get_queue, list_queues};
-use super::users::list_users;
+use super::users::{list_users, routing_activity};
 
 /// Genesys caps queue predicates per analytics query; we enforce the same (API.md §5, §6).
 const MAX_PREDICATES: usize = 100;
@@ -28,6 +28,10 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/api/v2/routing/queues/{id}", get(get_queue))
         .route("/api/v2/presence/definitions", get(list_definitions))
         .route("/api/v2/users", get(list_users))
+        .route(
+            "/api/v2/analytics/routing/activity/query",
+            post(routing_activity),
+        )
         .route(
             "/api/v2/analytics/queues/observations/query",
             post(observations),

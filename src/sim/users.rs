@@ -6,20 +6,25 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::genesys::model::{
-    PresenceRef, User, UserEntityListing, UserPresence, UserRoutingStatus,
+    ActivityEntity, ActivityMetricValue, PresenceRef, RoutingActivityData, RoutingActivityQuery,
+    RoutingActivityResponse, User, UserEntityListing, UserPresence, UserRoutingStatus,
 };
 use crate::genesys::time::{format_instant, from_epoch_millis};
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
+use crate::vocabulary::metric::GenesysMetric;
 
 use super::Sim;
-use super::api::Paging;
+use super::api::{Paging, bad_request, parse_json, selection, with_predicates};
 use super::auth::form_pairs;
 use super::directory::Directory;
+use super::guard::Failure;
 use super::traffic::Model;
 
 /// One agent as the API and the truth show it.
@@ -142,6 +147,163 @@ pub(crate) async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(query): Raw
         .collect();
     let listing: UserEntityListing = paging.page(users);
     Json(listing).into_response()
+}
+
+/// The metrics the routing activity query answers (API.md §10).
+const ACTIVITY_METRICS: [GenesysMetric; 6] = [
+    GenesysMetric::OActiveUsers,
+    GenesysMetric::OMemberUsers,
+    GenesysMetric::OOffQueueUsers,
+    GenesysMetric::OOnQueueUsers,
+    GenesysMetric::OUserPresences,
+    GenesysMetric::OUserRoutingStatuses,
+];
+
+/// `POST /api/v2/analytics/routing/activity/query`: each selected queue's members by routing
+/// status and presence (and the member counts), with `details` their ids and each member's
+/// state and since-instants. Checked as Genesys checks it: metrics named, `groupBy` with
+/// `queueId`, at most 100 queue predicates.
+pub(crate) async fn routing_activity(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let query: RoutingActivityQuery = match parse_json(&headers, &body) {
+        Ok(query) => query,
+        Err(failure) => return failure.into_response(),
+    };
+    let predicates = query.filter.as_ref().map(|f| f.queue_id_values().count());
+    let response = match activity_results(&sim, &query) {
+        Ok(results) => Json(RoutingActivityResponse {
+            results,
+            entity_id_dimension: Some("userId".to_owned()),
+        })
+        .into_response(),
+        Err(failure) => failure.into_response(),
+    };
+    with_predicates(response, predicates)
+}
+
+fn activity_results(
+    sim: &Sim,
+    query: &RoutingActivityQuery,
+) -> Result<Vec<RoutingActivityData>, Failure> {
+    let mut metrics = Vec::new();
+    for asked in &query.metrics {
+        match GenesysMetric::parse(&asked.metric).filter(|m| ACTIVITY_METRICS.contains(m)) {
+            Some(metric) => metrics.push((metric, asked.details)),
+            None => return Err(bad_request("metrics must name routing activity metrics")),
+        }
+    }
+    if metrics.is_empty() {
+        return Err(bad_request("metrics must name at least one metric"));
+    }
+    if !query.group_by.iter().any(|g| g == "queueId") {
+        return Err(bad_request("groupBy must include queueId"));
+    }
+    let selected = selection(query.filter.as_ref())?;
+    let agents = agents(sim);
+    let mut results = Vec::new();
+    for id in &selected.queue_ids {
+        if sim.queue_index(id).is_none() {
+            continue;
+        }
+        let members: Vec<&AgentView> = agents.iter().filter(|a| &a.queue_id == id).collect();
+        let mut data = Vec::new();
+        for (metric, details) in &metrics {
+            data.extend(activity_values(sim, *metric, *details, &members));
+        }
+        let details = metrics.iter().any(|(_, details)| *details);
+        let entities = if details {
+            members
+                .iter()
+                .map(|member| activity_entity(member))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        results.push(RoutingActivityData {
+            group: [("queueId".to_owned(), id.clone())].into(),
+            data,
+            truncated: false,
+            entities,
+        });
+    }
+    Ok(results)
+}
+
+fn is_offline(agent: &AgentView) -> bool {
+    SystemPresence::parse_any_case(&agent.system_presence) == Some(SystemPresence::Offline)
+}
+
+/// One metric's values for a queue's `members`: by routing status, by presence, or one count.
+fn activity_values(
+    sim: &Sim,
+    metric: GenesysMetric,
+    details: bool,
+    members: &[&AgentView],
+) -> Vec<ActivityMetricValue> {
+    let value = |qualifier: Option<String>, secondary: Option<String>, of: Vec<&&AgentView>| {
+        ActivityMetricValue {
+            metric: metric.into(),
+            qualifier,
+            secondary_qualifier: secondary,
+            count: of.len() as u64,
+            entity_ids: if details {
+                of.iter().map(|agent| agent.id.clone()).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    };
+    let matching = |keep: &dyn Fn(&AgentView) -> bool| -> Vec<&&AgentView> {
+        members.iter().filter(|agent| keep(agent)).collect()
+    };
+    match metric {
+        GenesysMetric::OUserRoutingStatuses => (RoutingStatus::ALL.iter())
+            .map(|status| {
+                let of = matching(&|agent| agent.status == *status);
+                value(Some(status.as_str().to_owned()), None, of)
+            })
+            .collect(),
+        GenesysMetric::OUserPresences => (sim.presence_ids.iter())
+            .filter_map(|id| {
+                let definition = sim.presences.iter().find(|d| &d.id == id)?;
+                let system = SystemPresence::parse_any_case(&definition.system_presence)?;
+                let of = matching(&|agent| &agent.presence_id == id);
+                Some(value(
+                    Some(id.clone()),
+                    Some(system.as_str().to_owned()),
+                    of,
+                ))
+            })
+            .collect(),
+        GenesysMetric::OMemberUsers => vec![value(None, None, matching(&|_| true))],
+        GenesysMetric::OActiveUsers => vec![value(None, None, matching(&|a| !is_offline(a)))],
+        GenesysMetric::OOnQueueUsers => {
+            let of = matching(&|agent| agent.status != RoutingStatus::OffQueue);
+            vec![value(None, None, of)]
+        }
+        _ => {
+            let of = matching(&|a| a.status == RoutingStatus::OffQueue && !is_offline(a));
+            vec![value(None, None, of)]
+        }
+    }
+}
+
+fn activity_entity(agent: &AgentView) -> ActivityEntity {
+    let system = SystemPresence::parse_any_case(&agent.system_presence);
+    ActivityEntity {
+        user_id: agent.id.clone(),
+        queue_id: Some(agent.queue_id.clone()),
+        routing_status: Some(agent.status.as_str().to_owned()),
+        routing_status_date: instant(agent.status_since),
+        organization_presence_id: Some(agent.presence_id.clone()),
+        system_presence: system.map(|p| p.as_str().to_owned()),
+        presence_date: instant(agent.presence_since),
+        activity_date: instant(agent.status_since.max(agent.presence_since)),
+        queue_membership_status: Some("ACTIVE".to_owned()),
+    }
 }
 
 #[cfg(test)]

@@ -338,6 +338,63 @@ def queue_predicates(gc, model, queues):
     return predicates
 
 
+def user_counts_by_queue(containers, metrics, group_of):
+    """(queue, metric, qualifier) → count of the user metrics `metrics` in `containers`."""
+    counts = {}
+    for container in containers:
+        for data in container.data or []:
+            if data.metric in metrics:
+                count = data.stats.count if hasattr(data, "stats") else data.count
+                counts[(group_of(container), data.metric, data.qualifier)] = count or 0
+    return counts
+
+
+def check_routing_activity(gc, api_client, base_url, queues):
+    """The routing activity query (API.md §10) as the SDK sends it: each queue's members by
+    routing status and presence, with their state, agreeing with the queue observations
+    query while the traffic is paused."""
+    analytics = gc.AnalyticsApi(api_client)
+    activity_query = gc.RoutingActivityQuery()
+    activity_query.group_by = ["queueId"]
+    activity_query.filter = gc.RoutingActivityQueryFilter()
+    activity_query.filter.type = "or"
+    activity_query.filter.predicates = queue_predicates(gc, gc.RoutingActivityQueryPredicate,
+                                                        queues)
+    activity_query.metrics = []
+    for name in ("oUserRoutingStatuses", "oUserPresences", "oMemberUsers"):
+        metric = gc.RoutingActivityQueryMetric()
+        metric.metric, metric.details = name, True
+        activity_query.metrics.append(metric)
+    observations_query = gc.QueueObservationQuery()
+    observations_query.filter = gc.QueueObservationQueryFilter()
+    observations_query.filter.type = "or"
+    observations_query.filter.predicates = queue_predicates(
+        gc, gc.QueueObservationQueryPredicate, queues)
+    observations_query.metrics = ["oUserRoutingStatuses", "oUserPresences", "oMemberUsers"]
+    sim_post(f"{base_url}/sim/traffic/pause", {})
+    try:
+        activity = analytics.post_analytics_routing_activity_query(activity_query)
+        typed(api_client, activity, "RoutingActivityResponse", "POST routing activity query")
+        check_headers(api_client, "POST routing activity query")
+        observed = analytics.post_analytics_queues_observations_query(observations_query)
+    finally:
+        sim_post(f"{base_url}/sim/traffic/resume", {})
+    metrics = set(observations_query.metrics)
+    ours = user_counts_by_queue(activity.results, metrics, lambda c: c.group["queueId"])
+    theirs = user_counts_by_queue(observed.results, metrics, lambda c: c.group["queueId"])
+    check(ours == theirs, f"routing activity {ours} differs from observations {theirs}")
+    for result in activity.results:
+        members = [d for d in result.data if d.metric == "oMemberUsers"][0]
+        check(len(result.entities or []) == members.count == len(members.entity_ids or []),
+              f"{result.group}: {members.count} members, {len(result.entities or [])} entities")
+        for entity in result.entities or []:
+            check(entity.routing_status in ROUTING_STATUSES and entity.routing_status_date,
+                  f"{entity.user_id}: routing status {entity.routing_status} since "
+                  f"{entity.routing_status_date}")
+    ok(f"routing activity query: {len(ours)} counts of {len(activity.results)} queues agree "
+       "with the observations query")
+
+
 def check_observations(gc, api_client, queues):
     analytics = gc.AnalyticsApi(api_client)
     query = gc.QueueObservationQuery()
@@ -576,6 +633,7 @@ def main(argv):
         check_presence_definitions(gc, api_client)
         check_users(gc, api_client, base_url)
         check_observations(gc, api_client, queues)
+        check_routing_activity(gc, api_client, base_url, queues)
         check_aggregates(gc, api_client, queues)
         check_notifications(gc, api_client, queues)
     except CheckFailed as failure:

@@ -4,12 +4,14 @@
 //! Unknown fields are ignored everywhere (upstream adds fields without notice); optional fields
 //! are `Option` or `#[serde(default)]` because Genesys omits what it has nothing to say about.
 
+pub mod activity;
 pub mod analytics;
 pub mod notifications;
 pub mod presence;
 pub mod routing;
 pub mod users;
 
+pub use activity::*;
 pub use analytics::*;
 pub use notifications::*;
 pub use presence::*;
