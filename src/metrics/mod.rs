@@ -17,13 +17,12 @@ mod conversations;
 mod queues;
 mod reference;
 pub(crate) mod registry;
-
-pub use registry::FamilyDoc;
-use registry::Registrar;
 mod scrape;
 mod store;
 mod text;
 
+pub use registry::FamilyDoc;
+use registry::Registrar;
 pub use scrape::ScrapeParts;
 use store::{MediaGroup, QueueEntry, RenderContext};
 pub use store::{MediaSnapshot, QueueSnapshot};

@@ -3,6 +3,7 @@
 use prometheus::IntCounterVec;
 
 use crate::metrics::registry::{Registrar, SelfMetrics, result_label};
+use crate::vocabulary::labels::LabelValue;
 
 /// What an ignored value was: the `what` label, never a value from upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,7 +14,7 @@ pub(crate) enum Ignored {
     Metric,
 }
 
-impl crate::vocabulary::labels::LabelValue for Ignored {
+impl LabelValue for Ignored {
     const ALL: &'static [Self] = &[
         Self::MediaType,
         Self::RoutingStatus,
@@ -59,7 +60,6 @@ impl ObservationMetrics {
     }
 
     pub(crate) fn ignored(&self, what: Ignored) {
-        use crate::vocabulary::labels::LabelValue;
         self.ignored.with_label_values(&[what.as_str()]).inc();
     }
 }

@@ -3,6 +3,7 @@
 //! agent belongs to one queue; its id is the queue's with the agent's index in the last four
 //! hex digits, so it never depends on traffic settings.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -203,15 +204,22 @@ fn activity_results(
     }
     let selected = selection(query.filter.as_ref())?;
     let agents = agents(sim);
+    let mut by_queue: HashMap<&str, Vec<&AgentView>> = HashMap::new();
+    for agent in &agents {
+        by_queue
+            .entry(agent.queue_id.as_str())
+            .or_default()
+            .push(agent);
+    }
     let mut results = Vec::new();
     for id in &selected.queue_ids {
         if sim.queue_index(id).is_none() {
             continue;
         }
-        let members: Vec<&AgentView> = agents.iter().filter(|a| &a.queue_id == id).collect();
+        let members = by_queue.get(id.as_str()).map_or(&[][..], Vec::as_slice);
         let mut data = Vec::new();
         for (metric, details) in &metrics {
-            data.extend(activity_values(sim, *metric, *details, &members));
+            data.extend(activity_values(sim, *metric, *details, members));
         }
         let details = metrics.iter().any(|(_, details)| *details);
         let entities = if details {
