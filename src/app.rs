@@ -3,7 +3,7 @@
 //! `/readyz` saying what is missing) while the token and queue set are obtained with backoff.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -11,17 +11,19 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use crate::agents::Agents;
+use crate::agents::select::{Selection, select};
 use crate::aggregates::ConversationTotals;
 use crate::aggregates::poller::{PollSettings, Poller};
 use crate::aggregates::state::{Identity, StateStore};
 use crate::backoff::Backoff;
-use crate::config::{ConfigError, Settings, WebSettings};
+use crate::config::{CHANNELS_PER_CLIENT, ConfigError, Settings, WebSettings};
 use crate::genesys::egress::log_unless_reported;
 use crate::genesys::model::MAX_TOPICS_PER_CHANNEL;
 use crate::genesys::{ApiError, GenesysClient};
 use crate::health::Health;
-use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
+use crate::metrics::{AgentExport, Metrics};
 use crate::observations::Observations;
 use crate::queues::{ChannelPlan, MonitoredSet, QueueSelection, presences, resolve};
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
@@ -59,6 +61,7 @@ pub struct Exporter {
     observations: Arc<Observations>,
     tasks: Tasks,
     cancel: CancellationToken,
+    refusal: Arc<Mutex<Option<ConfigError>>>,
 }
 
 /// What the exporter holds in memory, in entries. Each is bounded by the monitored queues,
@@ -104,6 +107,10 @@ struct Parts {
     /// One ledger for the poller and the stream, so both count each bucket once.
     totals: Arc<ConversationTotals>,
     observations: Arc<Observations>,
+    agents: Arc<Agents>,
+    /// Why the start was refused (a setting Genesys showed to be wrong), for `wait` to return
+    /// as a configuration error.
+    refusal: Arc<Mutex<Option<ConfigError>>>,
     tasks: Tasks,
 }
 
@@ -180,6 +187,10 @@ impl Exporter {
         }
         let metrics = Arc::new(
             Metrics::with_counters(settings.media_types.clone(), settings.counters())
+                .with_agent_export(AgentExport {
+                    names: settings.agents.names,
+                    queue_membership: settings.agents.queue_membership,
+                })
                 .with_directions(settings.directions.clone())
                 .with_stale_policy(settings.stale_policy())
                 .with_clock(clock.clone()),
@@ -201,6 +212,8 @@ impl Exporter {
             health: health.clone(),
             totals,
             observations: Arc::new(Observations::new(metrics.clone())),
+            agents: Arc::new(Agents::new(metrics.clone())),
+            refusal: Arc::default(),
             tasks: tasks.clone(),
         };
 
@@ -223,6 +236,7 @@ impl Exporter {
             });
         }
         let (totals, observations) = (parts.totals.clone(), parts.observations.clone());
+        let refusal = parts.refusal.clone();
         tasks.spawn(
             "queue refresh",
             parts.bootstrap_and_watch_queues(cancel.clone()),
@@ -237,6 +251,7 @@ impl Exporter {
             observations,
             tasks,
             cancel,
+            refusal,
         })
     }
 
@@ -248,6 +263,14 @@ impl Exporter {
             _ = self.tasks.died() => self.cancel.cancel(),
         }
         self.tasks.drain(SHUTDOWN_GRACE).await;
+        if let Some(refused) = self
+            .refusal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            return Err(AppError::Config(refused));
+        }
         self.health.liveness().map_err(AppError::TaskDied)
     }
 }
@@ -315,6 +338,28 @@ impl Parts {
             senders: Vec::new(),
         };
         self.reshard(&monitored.listed(), false, &mut channels, &cancel);
+        let mut agent_channels = Channels {
+            plan: ChannelPlan::new(MAX_TOPICS_PER_CHANNEL),
+            senders: Vec::new(),
+        };
+        if self.settings.agents.enabled {
+            let Some(selection) = self
+                .retry_until_ok("find the agents to watch", &cancel, || {
+                    self.select_agents(&ids)
+                })
+                .await
+            else {
+                return;
+            };
+            let queue_channels = channels.senders.len();
+            if let Err(refused) = self.agents_fit(&selection, queue_channels) {
+                error!(error = %refused, "start refused");
+                *self.refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some(refused);
+                cancel.cancel();
+                return;
+            }
+            self.watch_agents(selection, queue_channels, &mut agent_channels, &cancel);
+        }
         let (queue_ids, ids_rx) = watch::channel(ids);
         let poller = self.clone().run_poller(ids_rx, cancel.clone());
         self.tasks.spawn("poller", poller);
@@ -345,6 +390,19 @@ impl Parts {
                     // resubscribe still has every supervisor resync, renames being rare.
                     let (ids, renamed) = self.publish_queues(&monitored.update(queues));
                     self.reshard(&monitored.listed(), renamed, &mut channels, &cancel);
+                    if self.settings.agents.enabled {
+                        match self.select_agents(&ids).await {
+                            Ok(selection) => self.watch_agents(
+                                selection,
+                                channels.senders.len(),
+                                &mut agent_channels,
+                                &cancel,
+                            ),
+                            Err(e) => {
+                                warn!(error = %e, kind = e.kind(), "agent refresh failed; keeping the current agents")
+                            }
+                        }
+                    }
                     publish(&queue_ids, ids, false);
                 }
                 Err(e) => {
@@ -352,6 +410,79 @@ impl Parts {
                 }
             }
             self.refresh_presences().await;
+        }
+    }
+
+    /// The agents `agents.*` selects among the monitored `queue_ids`.
+    async fn select_agents(&self, queue_ids: &[String]) -> Result<Selection, ApiError> {
+        let who = self.settings.agents.who();
+        select(&self.client, &self.agents, &who, queue_ids).await
+    }
+
+    /// The refusal of a start whose agents exceed `agents.max`, or need more channels than
+    /// the queues leave of the client's 20.
+    fn agents_fit(&self, selection: &Selection, queue_channels: usize) -> Result<(), ConfigError> {
+        let (found, max) = (selection.agents.len(), self.settings.agents.max);
+        let who = self.settings.agents.who();
+        if found > max {
+            return Err(ConfigError::new(
+                "agents.max",
+                format!(
+                    "{found} agents found ({}), more than agents.max {max}",
+                    who.describe()
+                ),
+                "raise agents.max, or narrow agents.ids, agents.divisions or the queues",
+            ));
+        }
+        let room = CHANNELS_PER_CLIENT.saturating_sub(queue_channels) * MAX_TOPICS_PER_CHANNEL;
+        if found > room {
+            return Err(ConfigError::new(
+                "agents.max",
+                format!(
+                    "{found} agents need more notification channels than the {queue_channels} queue channels leave of {CHANNELS_PER_CLIENT}"
+                ),
+                "watch fewer agents or queues, or split the org with shard",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Watches the agents of `selection` (their state from the read that found them) and
+    /// places them on agent channels, starting a supervisor for each new one. A refresh that
+    /// finds more than `agents.max`, or than the channels left beside `queue_channels` hold,
+    /// keeps the first by id.
+    fn watch_agents(
+        &self,
+        mut selection: Selection,
+        queue_channels: usize,
+        channels: &mut Channels,
+        cancel: &CancellationToken,
+    ) {
+        let room = CHANNELS_PER_CLIENT.saturating_sub(queue_channels) * MAX_TOPICS_PER_CHANNEL;
+        let dropped = selection.truncate(self.settings.agents.max.min(room));
+        if dropped > 0 {
+            error!(
+                dropped,
+                max = self.settings.agents.max,
+                "more agents than agents.max or the channels allow; the last by id are not watched"
+            );
+        }
+        self.agents.watch(&selection.agents, &selection.readings);
+        let ids: Vec<String> = selection.agents.iter().map(|a| a.id.clone()).collect();
+        info!(agents = ids.len(), "watching agents");
+        for (index, list) in channels.plan.place(&ids).into_iter().enumerate() {
+            match channels.senders.get(index) {
+                Some(sender) => publish(sender, list, false),
+                None => {
+                    let (sender, receiver) = watch::channel(list);
+                    let label = format!("agents-{index}");
+                    let stream = self
+                        .clone()
+                        .run_stream(label.clone(), receiver, cancel.clone());
+                    self.tasks.spawn(format!("stream {label}"), stream);
+                    channels.senders.push(sender);
+                }
+            }
         }
     }
 
@@ -403,7 +534,9 @@ impl Parts {
                 Some(sender) => publish(sender, list, force_resync),
                 None => {
                     let (sender, receiver) = watch::channel(list);
-                    let stream = self.clone().run_stream(index, receiver, cancel.clone());
+                    let stream =
+                        self.clone()
+                            .run_stream(index.to_string(), receiver, cancel.clone());
                     self.tasks.spawn(format!("stream {index}"), stream);
                     channels.senders.push(sender);
                 }
@@ -451,9 +584,10 @@ impl Parts {
         }
     }
 
+    /// Runs one channel's supervisor; a label starting `agents-` carries agent topics.
     async fn run_stream(
         self,
-        shard: usize,
+        label: String,
         queue_ids: watch::Receiver<Vec<String>>,
         cancel: CancellationToken,
     ) {
@@ -474,8 +608,12 @@ impl Parts {
             self.health.clone(),
             queue_ids,
             settings,
-            shard.to_string(),
+            label.clone(),
         );
+        let supervisor = match label.starts_with("agents-") {
+            true => supervisor.carrying_agents(self.agents.clone()),
+            false => supervisor,
+        };
         if let Err(e) = supervisor.run(cancel).await {
             error!(error = %e, "stream supervisor stopped");
         }
@@ -537,6 +675,7 @@ pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
     crate::stream::telemetry::StreamMetrics::of(&metrics);
     crate::observations::telemetry::ObservationMetrics::of(&metrics);
     crate::aggregates::telemetry::AggregateMetrics::of(&metrics);
+    crate::agents::AgentMetrics::of(&metrics);
     crate::server::telemetry::ServerMetrics::of(&metrics);
     metrics.families()
 }

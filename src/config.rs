@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::genesys::model::AGGREGATE_METRICS;
+use crate::genesys::model::{AGGREGATE_METRICS, MAX_TOPICS_PER_CHANNEL};
 use crate::genesys::region::Region;
 use crate::genesys::time::parse_iso_duration;
 use crate::genesys::{ApiError, ClientSettings};
@@ -74,6 +74,7 @@ pub struct Settings {
     pub queue_refresh_interval: Duration,
     pub stream: StreamConfig,
     pub aggregates: AggregatesConfig,
+    pub agents: AgentsConfig,
     /// Directory for the counter state (the bucket ledger and each series' total), so that a
     /// restart loses nothing: counters resume where they were shown and the conversations that
     /// happened while the exporter was down are counted exactly once. Must be writable.
@@ -156,6 +157,61 @@ pub struct AggregatesConfig {
     #[serde(with = "humantime_serde")]
     pub state_flush_interval: Duration,
 }
+
+/// Per-agent state (DESIGN.md §11). Per-agent monitoring is a workforce-policy decision in
+/// many countries, so it is off unless asked for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentsConfig {
+    /// Export each agent's routing status and presence. Default false.
+    pub enabled: bool,
+    /// Watch the active users of these divisions (ids) instead of the monitored queues'
+    /// members. Default none.
+    #[serde(deserialize_with = "list")]
+    pub divisions: Vec<String>,
+    /// Watch these users (ids) instead of the monitored queues' members. Default none.
+    #[serde(deserialize_with = "list")]
+    pub ids: Vec<String>,
+    /// The most agents watched: a start that selects more is refused (exit 2); a later refresh
+    /// that finds more keeps the first by id and logs an error. Default 5000.
+    pub max: usize,
+    /// `genesys_agent_info` carries the agent's name. Default true.
+    pub names: bool,
+    /// Export `genesys_agent_queue_member` (one series per agent and monitored queue it is a
+    /// member of). Default false.
+    pub queue_membership: bool,
+}
+
+impl Default for AgentsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            divisions: Vec::new(),
+            ids: Vec::new(),
+            max: 5_000,
+            names: true,
+            queue_membership: false,
+        }
+    }
+}
+
+impl AgentsConfig {
+    /// Whom `agents.*` selects.
+    pub fn who(&self) -> crate::agents::select::Who {
+        use crate::agents::select::Who;
+        if !self.ids.is_empty() {
+            Who::Ids(self.ids.clone())
+        } else if !self.divisions.is_empty() {
+            Who::Divisions(self.divisions.clone())
+        } else {
+            Who::QueueMembers
+        }
+    }
+}
+
+/// Notification channels one OAuth client may hold (API.md §7); queue and agent channels
+/// share them.
+pub const CHANNELS_PER_CLIENT: usize = 20;
 
 /// The default metric set: what the dashboard and the alerts need.
 pub const DEFAULT_AGGREGATE_METRICS: &[&str] = &[
@@ -273,6 +329,7 @@ impl Default for Settings {
             queue_refresh_interval: Duration::from_secs(600),
             stream: StreamConfig::default(),
             aggregates: AggregatesConfig::default(),
+            agents: AgentsConfig::default(),
             state_dir: None,
             http: HttpConfig::default(),
             tls: UpstreamTls::default(),
@@ -583,6 +640,7 @@ impl Settings {
         self.validate_directions()?;
         self.validate_aggregate_metrics()?;
         self.validate_queue_ids()?;
+        self.validate_agents()?;
         self.validate_intervals()?;
         self.validate_log()
     }
@@ -693,6 +751,75 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    fn validate_agents(&self) -> Result<(), ConfigError> {
+        let agents = &self.agents;
+        if !agents.ids.is_empty() && !agents.divisions.is_empty() {
+            return Err(ConfigError::new(
+                "agents.ids",
+                "is set together with agents.divisions",
+                "choose one: list agents by id, or by division (or neither, for the monitored queues' members)",
+            ));
+        }
+        for (key, list) in [
+            ("agents.ids", &agents.ids),
+            ("agents.divisions", &agents.divisions),
+        ] {
+            if let Some(bad) = list.iter().find(|id| !is_uuid(id)) {
+                return Err(ConfigError::new(
+                    key,
+                    format!("`{bad}` is not an id (a UUID)"),
+                    "copy the id from Genesys Cloud admin",
+                ));
+            }
+        }
+        if agents.enabled && agents.max == 0 {
+            return Err(ConfigError::new(
+                "agents.max",
+                "is 0 with agents.enabled",
+                "set the most agents to watch, or turn agents.enabled off",
+            ));
+        }
+        if agents.enabled && agents.max < agents.ids.len() {
+            return Err(ConfigError::new(
+                "agents.max",
+                format!(
+                    "is {} but agents.ids lists {}",
+                    agents.max,
+                    agents.ids.len()
+                ),
+                "raise agents.max or list fewer agents",
+            ));
+        }
+        let queue_channels = self
+            .queues
+            .ids
+            .len()
+            .div_ceil(MAX_TOPICS_PER_CHANNEL)
+            .max(1);
+        let agent_channels = self.agent_channels();
+        if queue_channels + agent_channels > CHANNELS_PER_CLIENT {
+            return Err(ConfigError::new(
+                "agents.max",
+                format!(
+                    "needs {agent_channels} notification channels beside the queues' {queue_channels}, past the {CHANNELS_PER_CLIENT} one OAuth client may hold"
+                ),
+                format!(
+                    "lower agents.max (or queues.ids) to fit {} topics, or split the org with shard",
+                    CHANNELS_PER_CLIENT * MAX_TOPICS_PER_CHANNEL
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The channels the agents' topics may need: one per 1,000 of `agents.max`.
+    pub fn agent_channels(&self) -> usize {
+        match self.agents.enabled {
+            true => self.agents.max.div_ceil(MAX_TOPICS_PER_CHANNEL),
+            false => 0,
+        }
     }
 
     fn validate_intervals(&self) -> Result<(), ConfigError> {

@@ -318,6 +318,10 @@ async fn serve_exporter(
     match Exporter::start_on(settings, listeners, cancel).await {
         Ok(exporter) => match exporter.wait().await {
             Ok(()) => ExitCode::SUCCESS,
+            Err(e @ genesys_exporter::app::AppError::Config(_)) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
             Err(e) => {
                 eprintln!("error: {e}; exiting so the exporter is restarted");
                 ExitCode::FAILURE
@@ -369,6 +373,9 @@ async fn demo(
         ..settings
     };
     settings.aggregates.poll_interval = Duration::from_secs(15);
+    // NB: the demo shows everything, per-agent state included (off by default elsewhere).
+    settings.agents.enabled = true;
+    settings.agents.queue_membership = true;
     println!(
         "simulator (Genesys Cloud API): {0}  ground truth: {0}/sim/truth",
         sim.base_url

@@ -2,6 +2,7 @@
 //! fixed label sets, the conversation counters, the queue's domain types and the clock. It
 //! imports nothing of ours, so anything may import it.
 
+pub mod agent;
 pub mod clock;
 pub mod counters;
 pub mod labels;

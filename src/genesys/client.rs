@@ -39,6 +39,10 @@ const QUEUE_PAGE_SIZE: u32 = 100;
 /// The most pages one listing reads: an org holds at most 5,000 queues, 50 full pages, so this
 /// only stops a server whose `pageCount` is wrong — before it eats the 300-a-minute budget.
 const MAX_QUEUE_PAGES: u32 = 100;
+/// The users listing's largest page, and the most ids one request may name (API.md §10).
+pub(crate) const USER_PAGE_SIZE: usize = 100;
+/// The most pages the users listing reads: 100,000 users, past any `agents.max`.
+const MAX_USER_PAGES: u32 = 1_000;
 
 /// Where and how to reach Genesys Cloud.
 #[derive(Debug, Clone)]
@@ -336,6 +340,80 @@ impl GenesysClient {
         Ok(response)
     }
 
+    /// Each queue's members with their routing status and presence, since when (the routing
+    /// activity query with details), batched at 100 queues per request.
+    pub(crate) async fn query_routing_activity(
+        &self,
+        queue_ids: &[String],
+    ) -> Result<Vec<RoutingActivityData>, ApiError> {
+        let mut results = Vec::new();
+        for batch in queue_ids.chunks(MAX_QUEUES_PER_QUERY) {
+            let metrics = [
+                GenesysMetric::OUserRoutingStatuses,
+                GenesysMetric::OUserPresences,
+            ];
+            let query = RoutingActivityQuery {
+                metrics: (metrics.iter())
+                    .map(|m| ActivityMetric {
+                        metric: m.as_str().to_owned(),
+                        details: true,
+                    })
+                    .collect(),
+                group_by: vec!["queueId".to_owned()],
+                filter: Some(QueryFilter::queue_ids(
+                    batch.iter().map(String::as_str),
+                    Some("matches"),
+                )),
+                order: None,
+            };
+            let url = self.api_url(&["analytics", "routing", "activity", "query"]);
+            let part: RoutingActivityResponse = self
+                .call(Endpoint::RoutingActivity, Method::POST, url, Some(&query))
+                .await?;
+            results.extend(part.results);
+        }
+        Ok(results)
+    }
+
+    /// The users with these ids, with presence and routing status, 100 ids per request.
+    pub(crate) async fn users_by_id(&self, ids: &[String]) -> Result<Vec<User>, ApiError> {
+        let mut users = Vec::new();
+        for batch in ids.chunks(USER_PAGE_SIZE) {
+            let mut url = self.api_url(&["users"]);
+            url.query_pairs_mut()
+                .append_pair("pageSize", &USER_PAGE_SIZE.to_string())
+                .append_pair("id", &batch.join(","))
+                .append_pair("expand", "presence,routingStatus");
+            let listing: UserEntityListing = self
+                .call(Endpoint::Users, Method::GET, url, None::<&()>)
+                .await?;
+            users.extend(listing.entities);
+        }
+        Ok(users)
+    }
+
+    /// Every active user (all pages), with presence and routing status.
+    pub(crate) async fn list_users(&self) -> Result<Vec<User>, ApiError> {
+        let mut users = Vec::new();
+        let mut page: u32 = 1;
+        loop {
+            let mut url = self.api_url(&["users"]);
+            url.query_pairs_mut()
+                .append_pair("pageSize", &USER_PAGE_SIZE.to_string())
+                .append_pair("pageNumber", &page.to_string())
+                .append_pair("expand", "presence,routingStatus");
+            let listing: UserEntityListing = self
+                .call(Endpoint::Users, Method::GET, url, None::<&()>)
+                .await?;
+            let last = listing.entities.is_empty() || page >= listing.page_count;
+            users.extend(listing.entities);
+            if last || page >= MAX_USER_PAGES {
+                return Ok(users);
+            }
+            page += 1;
+        }
+    }
+
     /// One aggregates query for at most [`MAX_QUEUES_PER_QUERY`] queues (more are left out:
     /// callers batch, so each batch can be folded before the next is asked for), grouped by
     /// queue and media type (and direction, when `scope` names directions) and filtered to
@@ -422,11 +500,11 @@ impl GenesysClient {
         channel_id: &str,
         topics: &[String],
     ) -> Result<ChannelTopicEntityListing, ApiError> {
-        let body: Vec<ChannelTopic> = topics
-            .iter()
-            .map(|id| ChannelTopic { id: id.clone() })
-            .collect();
-        let url = self.api_url(&["notifications", "channels", channel_id, "subscriptions"]);
+        let body: Vec<ChannelTopic> = topics.iter().map(|id| ChannelTopic::named(id)).collect();
+        let mut url = self.api_url(&["notifications", "channels", channel_id, "subscriptions"]);
+        // NB: one topic the client may not read (another user's) must not fail the rest;
+        // each comes back `Permitted` or `Rejected` instead (API.md §10).
+        url.query_pairs_mut().append_pair("ignoreErrors", "true");
         self.call(
             Endpoint::NotificationSubscriptions,
             Method::PUT,

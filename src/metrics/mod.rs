@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use prometheus::{IntGauge, Registry};
 
+mod agents;
 mod conversations;
 mod queues;
 mod reference;
@@ -21,6 +22,8 @@ mod scrape;
 mod store;
 mod text;
 
+pub use agents::AgentExport;
+pub(crate) use agents::Applied;
 pub use registry::FamilyDoc;
 use registry::Registrar;
 pub use scrape::ScrapeParts;
@@ -44,6 +47,9 @@ pub struct Metrics {
     /// writing it, so a stream event never waits for a whole 5,000-queue scrape.
     queues: RwLock<BTreeMap<String, Mutex<QueueEntry>>>,
     stale_policy: StalePolicy,
+    /// The watched agents (DESIGN.md §11), by id; empty unless `agents.enabled`.
+    agents: RwLock<agents::AgentTable>,
+    agent_export: AgentExport,
     /// The org's presences by id (the `presence` label's allow-list), replaced whole when
     /// the definitions are read again.
     presences: RwLock<Arc<HashMap<String, Presence>>>,
@@ -60,6 +66,7 @@ pub struct Metrics {
     renders_finished: AtomicU64,
 
     monitored_queues: IntGauge,
+    watched_agents: IntGauge,
     /// Each producer's self-metrics, by type (`registry.rs`).
     self_metrics: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
     /// Every self-metric family registered, for [`Metrics::families`].
@@ -108,9 +115,16 @@ impl Metrics {
             "genesys_exporter_monitored_queues",
             "Queues the exporter is watching.",
         );
+        let watched_agents = r.gauge(
+            "genesys_exporter_watched_agents",
+            "Agents the exporter is watching (agents.enabled).",
+        );
         Self {
             media_types,
             directions: Vec::new(),
+            agents: RwLock::default(),
+            agent_export: AgentExport::default(),
+            watched_agents,
             queues: RwLock::default(),
             stale_policy: StalePolicy::default(),
             clock: Clock::system(),
@@ -129,6 +143,12 @@ impl Metrics {
     /// Sets how freshness turns into staleness (default: only failed resyncs, gauges kept).
     pub(crate) fn with_stale_policy(mut self, policy: StalePolicy) -> Self {
         self.stale_policy = policy;
+        self
+    }
+
+    /// What the agent series show beyond state (names, queue membership).
+    pub(crate) fn with_agent_export(mut self, export: AgentExport) -> Self {
+        self.agent_export = export;
         self
     }
 

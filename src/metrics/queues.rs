@@ -139,7 +139,7 @@ impl Metrics {
         self.with_queue(queue_id, |entry| entry.freshness.stale = true);
     }
 
-    /// Marks stale every queue whose values are older than the staleness bound at
+    /// Marks stale every queue and agent whose values are older than the staleness bound at
     /// `now_unix_seconds`; returns how many turned stale.
     pub(crate) fn sweep_stale(&self, now_unix_seconds: f64) -> usize {
         let Some(bound) = self.stale_policy.bound_seconds else {
@@ -154,7 +154,16 @@ impl Metrics {
                 turned += 1;
             }
         }
-        turned
+        drop(queues);
+        turned + self.sweep_stale_agents(now_unix_seconds)
+    }
+
+    /// Each monitored queue's name by id.
+    pub(super) fn queue_names(&self) -> std::collections::HashMap<String, String> {
+        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        (queues.iter())
+            .map(|(id, entry)| (id.clone(), lock(entry).labels.name.clone()))
+            .collect()
     }
 
     /// Whether a stale queue's observation gauges are left out of the scrape.
@@ -181,11 +190,6 @@ impl Metrics {
             (!a.stale, &a.labels.name, &a.labels.id).cmp(&(!b.stale, &b.labels.name, &b.labels.id))
         });
         statuses
-    }
-
-    /// Whether any monitored queue among `queue_ids` is marked stale.
-    pub(crate) fn any_queue_stale(&self, queue_ids: &[String]) -> bool {
-        !self.queues_stale(queue_ids).is_empty()
     }
 
     /// The monitored queues among `queue_ids` that are marked stale.

@@ -83,8 +83,22 @@ impl Metrics {
                 help: family.help(&self.counters),
             }
         });
+        let agents = super::agents::AgentFamily::ALL.map(|family| {
+            let extra = family.extra_labels(self.agent_export).iter();
+            let mut labels: Vec<String> =
+                extra.chain(&["user_id"]).map(|l| l.to_string()).collect();
+            labels.sort();
+            FamilyDoc {
+                name: family.name().to_owned(),
+                kind: "gauge",
+                labels,
+                help: family.help().to_owned(),
+            }
+        });
         let described = self.described.lock().unwrap_or_else(|e| e.into_inner());
-        let mut families: Vec<FamilyDoc> = store.chain(described.iter().cloned()).collect();
+        let mut families: Vec<FamilyDoc> = (store.chain(agents))
+            .chain(described.iter().cloned())
+            .collect();
         families.sort();
         families
     }

@@ -11,10 +11,12 @@ use std::sync::atomic::Ordering;
 
 use prometheus::{Encoder, TextEncoder};
 
+use super::agents::AgentFamily;
 use super::store::Family;
 use super::{Metrics, queues, text};
 
-/// The parts of one scrape, in order: each queue family with series, then the exporter's own
+/// The parts of one scrape, in order: each queue family with series, each agent family, then
+/// the exporter's own
 /// metrics. Dropped before the end (the scraper went away), it counts as not shown, so new
 /// counter series keep waiting for a scrape that shows their zeros.
 pub struct ScrapeParts<M: Deref<Target = Metrics>> {
@@ -85,12 +87,19 @@ impl<M: Deref<Target = Metrics>> Iterator for ScrapeParts<M> {
     fn next(&mut self) -> Option<Vec<u8>> {
         while !self.done {
             let counters = self.metrics.counters.len();
-            let Some(family) = Family::all(counters).nth(self.next_family) else {
-                self.done = true;
-                return Some(self.self_metrics());
-            };
+            let queue_families = Family::all(counters).count();
+            let index = self.next_family;
             self.next_family += 1;
-            let part = self.family(family);
+            let part = match Family::all(counters).nth(index) {
+                Some(family) => self.family(family),
+                None => match AgentFamily::ALL.get(index - queue_families) {
+                    Some(family) => self.metrics.render_agent_family(*family),
+                    None => {
+                        self.done = true;
+                        return Some(self.self_metrics());
+                    }
+                },
+            };
             if !part.is_empty() {
                 return Some(part);
             }

@@ -174,7 +174,7 @@ fn only_a_full_resync_clears_staleness() {
     metrics.queue_resynced("q1", 100.0);
     metrics.set_queue_stale("q1");
     metrics.queue_observed("q1", 200.0);
-    assert!(metrics.any_queue_stale(&ids));
+    assert!(!metrics.queues_stale(&ids).is_empty());
     let text = metrics.render(0);
     assert!(
         text.contains(
@@ -183,7 +183,7 @@ fn only_a_full_resync_clears_staleness() {
         "{text}"
     );
     metrics.queue_resynced("q1", 300.0);
-    assert!(!metrics.any_queue_stale(&ids));
+    assert!(metrics.queues_stale(&ids).is_empty());
     metrics.queue_observed("q1", 400.0);
     assert!(metrics.render(0).contains(r#"queue_id="q1"} 400"#));
 }

@@ -50,6 +50,14 @@ pub(super) fn queue_labels(queue_id: &str, queue: &str) -> Box<str> {
     String::from_utf8(out).unwrap_or_default().into_boxed_str()
 }
 
+/// `label="…"`, escaped: the part every series of one agent shares.
+pub(super) fn label_part(label: &str, value: &str) -> Box<str> {
+    let mut out = Vec::with_capacity(label.len() + value.len() + 3);
+    label_pair(&mut out, label, value);
+    // NB: built from two `&str`s with ASCII inserted, so it is UTF-8.
+    String::from_utf8(out).unwrap_or_default().into_boxed_str()
+}
+
 /// Writes one sample: `name{before…,queue="…",queue_id="…",after…} value`, labels sorted by
 /// name as the `prometheus` crate sorts them, so the text reads as it always did. Label
 /// values are escaped, so a division name may hold any character.

@@ -139,6 +139,15 @@ pub enum Fault {
         /// The channels' remaining lifetime, in simulated milliseconds from now.
         ttl_ms: u64,
     },
+    /// From now on, subscriptions refuse the activity topic of every agent whose index in its
+    /// queue is a multiple of `every` (2: half of them), as for a client lacking the permission
+    /// to read another user's topics: with `ignoreErrors=true` each is answered `Rejected`
+    /// (with `missingPermissions`) and the rest subscribed; without it the request fails with
+    /// 403. Subscriptions made before are unchanged. `every` 0 disarms.
+    RejectUserTopics {
+        /// Which agents: those whose index is a multiple of this.
+        every: u32,
+    },
 }
 
 fn one_second() -> u64 {
@@ -206,6 +215,7 @@ pub(crate) mod tests {
                 count: 1,
                 path: path(),
             },
+            Fault::RejectUserTopics { every: 2 },
         ];
         let kinds: Vec<usize> = all
             .iter()
@@ -227,9 +237,10 @@ pub(crate) mod tests {
                 Fault::ReorderEvents { .. } => 14,
                 Fault::ShortenChannels { .. } => 15,
                 Fault::Unauthorized { .. } => 16,
+                Fault::RejectUserTopics { .. } => 17,
             })
             .collect();
-        assert_eq!(kinds, (0..17).collect::<Vec<_>>(), "one of each, in order");
+        assert_eq!(kinds, (0..18).collect::<Vec<_>>(), "one of each, in order");
         all
     }
 

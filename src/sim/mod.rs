@@ -70,7 +70,7 @@ mod view;
 mod ws;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::Router;
@@ -219,6 +219,9 @@ pub(crate) struct Sim {
     /// The publish faults armed for the next rounds, and a held-back round.
     pub publishing: Mutex<round_faults::RoundFaults>,
     pub heartbeats: AtomicBool,
+    /// `reject_user_topics`: user topics of agents whose index is a multiple of this are
+    /// refused; 0, none.
+    pub reject_user_topics: AtomicU32,
     /// Asks the publisher to send every group's current state once (after a pause).
     pub publish_all: AtomicBool,
     pub address: SocketAddr,
@@ -272,6 +275,7 @@ impl Sim {
             paused_since: Mutex::new(None),
             publishing: Mutex::new(round_faults::RoundFaults::default()),
             heartbeats: AtomicBool::new(true),
+            reject_user_topics: AtomicU32::new(0),
             publish_all: AtomicBool::new(false),
             address,
             cancel,

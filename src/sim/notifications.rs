@@ -1,21 +1,24 @@
 //! `/api/v2/notifications/channels…` (API.md §7): creating channels and managing their
 //! subscriptions over REST, through the channel registry.
 
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{head, post};
 use axum::{Extension, Json, Router};
 
 use crate::genesys::model::{
-    Channel, ChannelTopic, ChannelTopicEntityListing, queue_id_from_topic,
+    Channel, ChannelTopic, ChannelTopicEntityListing, queue_id_from_topic, user_id_from_topic,
 };
 use crate::genesys::time::{format_instant, from_epoch_millis};
 
 use super::api::parse_json;
+use super::auth::form_pairs;
 use super::channels::{MAX_CHANNELS_PER_CLIENT, MAX_TOPICS, SubscribeError};
 use super::guard::{Client, Failure};
 use super::{Sim, lock};
@@ -91,22 +94,60 @@ fn channel_not_found(id: &str) -> Failure {
     )
 }
 
-fn listing(topics: Vec<String>) -> Response {
-    let entities = topics.into_iter().map(|id| ChannelTopic { id }).collect();
+/// The permission the simulator says a rejected user topic lacks (our choice: Genesys names
+/// it per topic in `availabletopics`).
+pub(crate) const USER_TOPIC_PERMISSION: &str = "directory:user:view";
+
+/// The subscribed topics, `Permitted`, then the `rejected` ones as Genesys answers them.
+fn listing(topics: Vec<String>, rejected: &[String]) -> Response {
+    let permitted = topics.into_iter().map(|id| ChannelTopic {
+        state: Some("Permitted".to_owned()),
+        ..ChannelTopic::named(&id)
+    });
+    let refused = rejected.iter().map(|id| ChannelTopic {
+        state: Some("Rejected".to_owned()),
+        rejection_reason: Some("Missing permission".to_owned()),
+        missing_permissions: vec![USER_TOPIC_PERMISSION.to_owned()],
+        ..ChannelTopic::named(id)
+    });
+    let entities = permitted.chain(refused).collect();
     Json(ChannelTopicEntityListing { entities }).into_response()
 }
 
-/// Topics we can serve: queue observation topics of known queues.
+/// Topics we can serve: queue observation topics of known queues, and activity topics of
+/// known agents.
 fn check_topics(sim: &Sim, topics: &[String]) -> Result<(), String> {
-    let unknown = |t: &&String| {
-        queue_id_from_topic(t)
-            .and_then(|q| sim.queue_index(q))
-            .is_none()
+    let agents: HashSet<String> = match topics.iter().any(|t| user_id_from_topic(t).is_some()) {
+        true => super::users::agents(sim)
+            .into_iter()
+            .map(|a| a.id)
+            .collect(),
+        false => HashSet::new(),
+    };
+    let unknown = |t: &&String| match (queue_id_from_topic(t), user_id_from_topic(t)) {
+        (Some(queue), _) => sim.queue_index(queue).is_none(),
+        (_, Some(user)) => !agents.contains(user),
+        _ => true,
     };
     match topics.iter().find(unknown) {
         Some(topic) => Err(format!("Invalid topic: {topic}")),
         None => Ok(()),
     }
+}
+
+/// Splits off the user topics the `reject_user_topics` fault refuses: of agents whose index
+/// in their queue is a multiple of its `every`.
+fn split_rejected(sim: &Sim, topics: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let every = sim.reject_user_topics.load(Ordering::SeqCst);
+    if every == 0 {
+        return (topics, Vec::new());
+    }
+    topics.into_iter().partition(|topic| {
+        let index = user_id_from_topic(topic)
+            .and_then(|id| id.get(id.len().saturating_sub(4)..))
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok());
+        index.is_none_or(|i| i % every != 0)
+    })
 }
 
 /// Subscribes through the registry; shared by the REST endpoints and the socket `subscribe`.
@@ -129,20 +170,29 @@ pub(crate) fn subscribe(
         })
 }
 
+/// Subscribes what may be; a rejected topic fails the whole request with 403 unless
+/// `ignoreErrors=true`, when it is answered `Rejected` beside the others (API.md §10).
 async fn change_topics(
     sim: &Sim,
     id: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: (&HeaderMap, Option<&str>, &[u8]),
     replace: bool,
 ) -> Response {
+    let (headers, query, body) = request;
     let topics: Vec<ChannelTopic> = match parse_json(headers, body) {
         Ok(topics) => topics,
         Err(failure) => return failure.into_response(),
     };
-    let topics = topics.into_iter().map(|t| t.id).collect();
-    match subscribe(sim, id, topics, replace) {
-        Ok(list) => listing(list),
+    let ignore_errors = (form_pairs(query.unwrap_or("")).into_iter())
+        .any(|(key, value)| key == "ignoreErrors" && value.eq_ignore_ascii_case("true"));
+    let topics: Vec<String> = topics.into_iter().map(|t| t.id).collect();
+    let (permitted, rejected) = split_rejected(sim, topics);
+    if let Some(topic) = rejected.first().filter(|_| !ignore_errors) {
+        let message = format!("Missing permission {USER_TOPIC_PERMISSION} for {topic}");
+        return Failure::new(StatusCode::FORBIDDEN, "missing.permissions", message).into_response();
+    }
+    match subscribe(sim, id, permitted, replace) {
+        Ok(list) => listing(list, &rejected),
         Err(failure) => failure.into_response(),
     }
 }
@@ -151,30 +201,32 @@ async fn replace_topics(
     State(sim): State<Arc<Sim>>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    change_topics(&sim, &id, &headers, &body, true).await
+    change_topics(&sim, &id, (&headers, query.as_deref(), &body), true).await
 }
 
 async fn add_topics(
     State(sim): State<Arc<Sim>>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    change_topics(&sim, &id, &headers, &body, false).await
+    change_topics(&sim, &id, (&headers, query.as_deref(), &body), false).await
 }
 
 async fn list_topics(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
     match lock(&sim.channels).topics(&id, sim.now_ms()) {
-        Some(topics) => listing(topics),
+        Some(topics) => listing(topics, &[]),
         None => channel_not_found(&id).into_response(),
     }
 }
 
 async fn delete_topics(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
     if lock(&sim.channels).clear(&id, sim.now_ms()) {
-        listing(Vec::new())
+        listing(Vec::new(), &[])
     } else {
         channel_not_found(&id).into_response()
     }

@@ -2,6 +2,7 @@
 //! observation for each group whose state changed and the running totals that changed, shaped
 //! by the `round_faults` armed.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -10,9 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::genesys::model::{
     AggregateDataContainer, AggregateMetricData, Group, NotificationFrame, StatisticalResponse,
-    queue_observation_topic,
+    queue_observation_topic, user_activity_topic,
 };
 use crate::genesys::time::{format_interval, from_epoch_millis};
+use crate::vocabulary::labels::RoutingStatus;
 
 use super::analytics::aggregate_metrics;
 use super::round_faults::Frame;
@@ -86,6 +88,8 @@ pub(crate) struct Publisher {
     last: Vec<Option<QueueView>>,
     /// The instant of the last round's observations, in epoch milliseconds.
     last_instant: i64,
+    /// What each agent's last activity event said: routing status and presence, each since.
+    last_agents: HashMap<String, (RoutingStatus, i64, String, i64)>,
 }
 
 impl Publisher {
@@ -157,8 +161,40 @@ impl Publisher {
             self.last[queue] = Some(view);
         }
         frames.extend(running_frames(round.running, &round.media_types));
+        frames.extend(self.activity_frames(sim, force));
         let frames = lock(&sim.publishing).shape(frames);
         send(sim, frames);
+    }
+}
+
+impl Publisher {
+    /// An activity event for each agent whose routing status or presence changed (every
+    /// agent's when `force`).
+    fn activity_frames(&mut self, sim: &Sim, force: bool) -> Vec<Frame> {
+        let agents = super::users::agents(sim);
+        let mut frames = Vec::new();
+        for agent in &agents {
+            let state = (
+                agent.status,
+                agent.status_since,
+                agent.presence_id.clone(),
+                agent.presence_since,
+            );
+            if force || self.last_agents.get(&agent.id) != Some(&state) {
+                frames.push(Frame {
+                    topic: user_activity_topic(&agent.id),
+                    group: None,
+                    text: super::users::activity_event(agent),
+                });
+                self.last_agents.insert(agent.id.clone(), state);
+            }
+        }
+        // NB: an agent whose queue left is forgotten, so one that returns is sent again.
+        if self.last_agents.len() > agents.len() {
+            let live: HashSet<&str> = agents.iter().map(|a| a.id.as_str()).collect();
+            self.last_agents.retain(|id, _| live.contains(id.as_str()));
+        }
+        frames
     }
 }
 

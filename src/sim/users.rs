@@ -3,7 +3,7 @@
 //! agent belongs to one queue; its id is the queue's with the agent's index in the last four
 //! hex digits, so it never depends on traffic settings.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::Json;
@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::genesys::model::{
-    ActivityEntity, ActivityMetricValue, PresenceRef, RoutingActivityData, RoutingActivityQuery,
-    RoutingActivityResponse, User, UserEntityListing, UserPresence, UserRoutingStatus,
+    ActivityEntity, ActivityMetricValue, NotificationFrame, PresenceRef, RoutingActivityData,
+    RoutingActivityQuery, RoutingActivityResponse, User, UserActivityEvent, UserEntityListing,
+    UserPresence, UserRoutingStatus, user_activity_topic,
 };
 use crate::genesys::time::{format_instant, from_epoch_millis};
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
@@ -124,26 +125,34 @@ fn as_user(agent: AgentView, presence: bool, routing_status: bool) -> User {
     }
 }
 
-/// `GET /api/v2/users[?pageSize=…][&pageNumber=…][&expand=presence,routingStatus]`.
+/// The most ids one users listing may name.
+const MAX_IDS: usize = 100;
+
+/// `GET /api/v2/users[?pageSize=…][&pageNumber=…][&id=…][&expand=presence,routingStatus]`.
 pub(crate) async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(query): RawQuery) -> Response {
     let mut paging = Paging::new();
-    let mut expand = Vec::new();
+    let (mut expand, mut ids) = (Vec::new(), Vec::new());
     for (key, value) in form_pairs(query.as_deref().unwrap_or("")) {
+        // NB: lists come repeated (`expand=a&expand=b`) or, from the SDKs, joined with commas.
+        let values = || value.split(',').map(|v| v.trim().to_owned());
         match paging.take(&key, &value) {
             Ok(true) => {}
-            Ok(false) if key == "expand" => {
-                // NB: repeated (`expand=a&expand=b`) or, from the SDKs, joined with commas.
-                expand.extend(value.split(',').map(|v| v.trim().to_owned()));
-            }
+            Ok(false) if key == "expand" => expand.extend(values()),
+            Ok(false) if key == "id" => ids.extend(values()),
             Ok(false) => {}
             Err(failure) => return failure.into_response(),
         }
+    }
+    if ids.len() > MAX_IDS {
+        return bad_request(format!("at most {MAX_IDS} ids")).into_response();
     }
     let (presence, routing_status) = (
         expand.iter().any(|e| e == "presence"),
         expand.iter().any(|e| e == "routingStatus"),
     );
+    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
     let users = (agents(&sim).into_iter())
+        .filter(|agent| wanted.is_empty() || wanted.contains(agent.id.as_str()))
         .map(|agent| as_user(agent, presence, routing_status))
         .collect();
     let listing: UserEntityListing = paging.page(users);
@@ -312,6 +321,34 @@ fn activity_entity(agent: &AgentView) -> ActivityEntity {
         activity_date: instant(agent.status_since.max(agent.presence_since)),
         queue_membership_status: Some("ACTIVE".to_owned()),
     }
+}
+
+/// An agent's activity event (`v2.users.{id}.activity`), as Genesys publishes it on a change.
+pub(crate) fn activity_event(agent: &AgentView) -> String {
+    let system = SystemPresence::parse_any_case(&agent.system_presence)
+        .map_or(agent.system_presence.clone(), |p| p.as_str().to_owned());
+    let frame = NotificationFrame {
+        topic_name: user_activity_topic(&agent.id),
+        version: Some("2".to_owned()),
+        event_body: UserActivityEvent {
+            id: agent.id.clone(),
+            routing_status: Some(UserRoutingStatus {
+                user_id: None,
+                status: agent.status.as_str().to_owned(),
+                start_time: instant(agent.status_since),
+            }),
+            presence: Some(UserPresence {
+                presence_definition: PresenceRef {
+                    id: agent.presence_id.clone(),
+                    system_presence: system,
+                },
+                modified_date: instant(agent.presence_since),
+            }),
+            active_queue_ids: Some(vec![agent.queue_id.clone()]),
+        },
+        metadata: None,
+    };
+    serde_json::to_string(&frame).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -16,11 +16,13 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::Carries;
 use super::message::{self, Message, QueueEvent};
+use crate::agents::Agents;
 use crate::genesys::egress::{Egress, Failure};
 use crate::genesys::model::AggregateDataContainer;
-use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
+use crate::metrics::{Applied, Metrics};
 use crate::observations::{ObservationIssue, Observations};
 use crate::stream::telemetry::StreamMetrics;
 use crate::vocabulary::labels::LabelValue;
@@ -84,6 +86,8 @@ impl SessionEnd {
 pub enum Outcome {
     Observation,
     IntervalAggregate,
+    /// An agent's activity event, applied.
+    Activity,
     Heartbeat,
     Pong,
     SocketClosing,
@@ -102,6 +106,7 @@ impl LabelValue for Outcome {
     const ALL: &'static [Self] = &[
         Self::Observation,
         Self::IntervalAggregate,
+        Self::Activity,
         Self::Heartbeat,
         Self::Pong,
         Self::SocketClosing,
@@ -117,6 +122,7 @@ impl LabelValue for Outcome {
         match self {
             Self::Observation => "observation",
             Self::IntervalAggregate => "interval_aggregate",
+            Self::Activity => "activity",
             Self::Heartbeat => "heartbeat",
             Self::Pong => "pong",
             Self::SocketClosing => "socket_closing",
@@ -246,8 +252,15 @@ pub struct SessionContext {
     pub(crate) telemetry: StreamMetrics,
     /// Silence longer than this means the socket is dead, whatever TCP says.
     pub heartbeat_timeout: Duration,
-    /// The queues the channel is subscribed to: a heartbeat shows each of them current.
+    /// The agents, for their activity events (`None` when none are watched).
+    pub(crate) agents: Option<Arc<Agents>>,
+    /// What the channel's topics are about.
+    pub(crate) carries: Carries,
+    /// The queues (or agents) the channel is subscribed to and that upstream permitted: a
+    /// heartbeat shows each of them current.
     pub subscribed: Arc<RwLock<Vec<String>>>,
+    /// The ids whose topics upstream rejected: kept current by polling instead.
+    pub(crate) rejected: Arc<RwLock<Vec<String>>>,
     /// The channel's label, for the status page.
     pub channel: String,
 }
@@ -265,7 +278,10 @@ impl SessionContext {
             aggregates,
             metrics,
             heartbeat_timeout,
+            agents: None,
+            carries: Carries::Queues,
             subscribed: Arc::default(),
+            rejected: Arc::default(),
             channel: String::new(),
         }
     }
@@ -278,10 +294,30 @@ impl SessionContext {
         }
     }
 
-    /// Records the channel's subscribed queues, after upstream accepted them.
-    pub(crate) fn set_subscribed(&self, queue_ids: &[String]) {
+    /// The same context for a channel of agent topics.
+    pub(crate) fn for_agents(self, agents: Arc<Agents>) -> Self {
+        Self {
+            agents: Some(agents),
+            carries: Carries::Agents,
+            ..self
+        }
+    }
+
+    /// Records the channel's subscribed ids, after upstream answered: `permitted` stream,
+    /// `rejected` must be polled.
+    pub(crate) fn set_subscribed(&self, permitted: &[String], rejected: &[String]) {
         let mut subscribed = self.subscribed.write().unwrap_or_else(|e| e.into_inner());
-        queue_ids.clone_into(&mut subscribed);
+        permitted.clone_into(&mut subscribed);
+        let mut refused = self.rejected.write().unwrap_or_else(|e| e.into_inner());
+        rejected.clone_into(&mut refused);
+    }
+
+    /// The ids whose topics upstream rejected at the last subscription.
+    pub(crate) fn rejected(&self) -> Vec<String> {
+        self.rejected
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The channel's subscribed queues, as upstream last accepted them.
@@ -300,7 +336,11 @@ impl SessionContext {
         status.channel(&self.channel, |c| c.last_heartbeat = at);
         let subscribed = self.subscribed.read().unwrap_or_else(|e| e.into_inner());
         let ids = subscribed.iter().map(String::as_str);
-        self.metrics.queues_observed(ids, now_ms as f64 / 1000.0);
+        let at = now_ms as f64 / 1000.0;
+        match self.carries {
+            Carries::Queues => self.metrics.queues_observed(ids, at),
+            Carries::Agents => self.metrics.agents_observed(ids, at),
+        }
     }
 
     /// Handles one text frame; returns its outcome and whether it ends the session.
@@ -325,6 +365,14 @@ impl SessionContext {
                 return (Outcome::SocketClosing, Some(SessionEnd::SocketClosing));
             }
             Ok(Message::Queue(event)) => self.handle_queue_event(event, fingerprint(text), now_ms),
+            Ok(Message::User(event)) => match &self.agents {
+                Some(agents) => match agents.apply_event(&event, now_ms) {
+                    Applied::Current => Outcome::Activity,
+                    Applied::Older => Outcome::OutOfOrder,
+                    Applied::Unwatched => Outcome::Ignored,
+                },
+                None => Outcome::Ignored,
+            },
             Ok(Message::UnknownTopic(topic)) => {
                 debug!(topic, "frame on an unknown topic");
                 Outcome::UnknownTopic

@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use crate::genesys::model::{
     AggregateDataContainer, Group, HEARTBEAT_MESSAGE, StatisticalResponse, TOPIC_CHANNEL_METADATA,
-    TOPIC_SOCKET_CLOSING, queue_id_from_topic,
+    TOPIC_SOCKET_CLOSING, UserActivityEvent, UserPresence, UserRoutingStatus, queue_id_from_topic,
+    user_id_from_topic,
 };
 use crate::observations::is_instant_interval;
 
@@ -28,6 +29,8 @@ pub(crate) enum Message {
     SocketClosing(String),
     /// An event on a queue's topic, split by interval kind, since one event may carry both.
     Queue(QueueEvent),
+    /// An event on a user's activity topic: its routing status and presence.
+    User(UserActivityEvent),
     /// An answer to a request sent on the socket (`{"result":"200",…}`), no topic.
     Reply,
     /// A topic we did not subscribe to or do not understand.
@@ -65,6 +68,11 @@ pub(crate) enum ParseError {
         topic_queue: String,
         body_queue: String,
     },
+    #[error("event on the topic of user {topic_user} is about user {body_user}")]
+    UserMismatch {
+        topic_user: String,
+        body_user: String,
+    },
 }
 
 impl ParseError {
@@ -75,12 +83,14 @@ impl ParseError {
             Self::Body { .. } => "body",
             Self::MissingBody { .. } => "missing_body",
             Self::QueueMismatch { .. } => "queue_mismatch",
+            Self::UserMismatch { .. } => "user_mismatch",
         }
     }
 }
 
 /// The union of the body shapes we read; unknown fields are ignored.
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Body {
     #[serde(default)]
     group: Group,
@@ -88,6 +98,12 @@ struct Body {
     data: Vec<StatisticalResponse>,
     #[serde(default)]
     message: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    routing_status: Option<UserRoutingStatus>,
+    #[serde(default)]
+    presence: Option<UserPresence>,
 }
 
 #[derive(Deserialize)]
@@ -135,15 +151,35 @@ pub(crate) fn parse(text: &str) -> Result<Message, ParseError> {
             let message = frame.event_body.and_then(|b| b.message).unwrap_or_default();
             Ok(Message::SocketClosing(message))
         }
-        other => match queue_id_from_topic(other) {
-            Some(queue_id) => {
-                let body = frame.event_body.ok_or_else(|| ParseError::MissingBody {
+        other => {
+            let body = |body: Option<Body>| {
+                body.ok_or_else(|| ParseError::MissingBody {
                     topic: other.to_owned(),
-                })?;
-                queue_event(queue_id, body)
+                })
+            };
+            if let Some(queue_id) = queue_id_from_topic(other) {
+                queue_event(queue_id, body(frame.event_body)?)
+            } else if let Some(user_id) = user_id_from_topic(other) {
+                user_event(user_id, body(frame.event_body)?)
+            } else {
+                Ok(Message::UnknownTopic(other.to_owned()))
             }
-            None => Ok(Message::UnknownTopic(other.to_owned())),
-        },
+        }
+    }
+}
+
+fn user_event(user_id: &str, body: Body) -> Result<Message, ParseError> {
+    match body.id {
+        Some(body_user) if body_user != user_id => Err(ParseError::UserMismatch {
+            topic_user: user_id.to_owned(),
+            body_user,
+        }),
+        _ => Ok(Message::User(UserActivityEvent {
+            id: user_id.to_owned(),
+            routing_status: body.routing_status,
+            presence: body.presence,
+            active_queue_ids: None,
+        })),
     }
 }
 
@@ -186,7 +222,8 @@ fn reparse_failed(text: &str, error: serde_json::Error) -> Result<Message, Parse
         Some(topic)
             if topic != TOPIC_CHANNEL_METADATA
                 && topic != TOPIC_SOCKET_CLOSING
-                && queue_id_from_topic(&topic).is_none() =>
+                && queue_id_from_topic(&topic).is_none()
+                && user_id_from_topic(&topic).is_none() =>
         {
             Ok(Message::UnknownTopic(topic.into_owned()))
         }

@@ -12,3 +12,10 @@ pub(crate) mod message;
 pub(crate) mod supervisor;
 pub(crate) mod telemetry;
 mod upstream;
+
+/// What a channel's topics are about; queue and agent topics keep channels of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Carries {
+    Queues,
+    Agents,
+}

@@ -10,25 +10,34 @@
 //! One `Supervisor` owns one channel and the topics of the queue set it is given; sharding
 //! more than 1,000 queues means running several supervisors with disjoint sets.
 
+use std::collections::{BTreeSet, HashSet};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::future::OptionFuture;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
+use crate::vocabulary::labels::LabelValue;
+
+use super::Carries;
 use super::connection::{self, ConnectError, SessionContext, WsStream};
+use super::telemetry::Rejection;
 use super::upstream::{ChannelState, Upstream};
+use crate::agents::Agents;
 use crate::aggregates::ConversationTotals;
 use crate::backoff::Backoff;
 use crate::genesys::GenesysClient;
 use crate::genesys::egress::Egress;
 use crate::genesys::egress::log_unless_reported;
 use crate::genesys::error::ApiError;
-use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, queue_observation_topic};
+use crate::genesys::model::{
+    ChannelTopic, MAX_TOPICS_PER_CHANNEL, queue_observation_topic, user_activity_topic,
+};
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::observations::Observations;
@@ -171,6 +180,12 @@ impl Supervisor {
         }
     }
 
+    /// The same supervisor, for a channel of agent activity topics.
+    pub(crate) fn carrying_agents(mut self, agents: Arc<Agents>) -> Self {
+        self.driver.ctx = self.driver.ctx.for_agents(agents);
+        self
+    }
+
     /// Runs until `cancel`; upstream failures are retried, only a sharding bug is returned.
     pub(crate) async fn run(self, cancel: CancellationToken) -> Result<(), StreamError> {
         self.driver.run(self.queues, cancel).await
@@ -194,6 +209,8 @@ pub(crate) struct Driver<U> {
     health: Arc<Health>,
     settings: StreamSettings,
     label: String,
+    /// How many rejected topics were last logged, so an unchanged rejection logs once.
+    logged_rejections: AtomicUsize,
 }
 
 pub(crate) type Update<'a> = Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send + 'a>>;
@@ -212,6 +229,7 @@ impl<U: Upstream> Driver<U> {
             health,
             settings,
             label,
+            logged_rejections: AtomicUsize::new(0),
         }
     }
 
@@ -362,12 +380,13 @@ impl<U: Upstream> Driver<U> {
     async fn replace_subscriptions(
         &self,
         state: &ChannelState,
-        queue_ids: &[String],
+        ids: &[String],
     ) -> Result<(), StreamError> {
-        let topics: Vec<String> = queue_ids
-            .iter()
-            .map(|id| queue_observation_topic(id))
-            .collect();
+        let topic = match self.ctx.carries {
+            Carries::Queues => queue_observation_topic,
+            Carries::Agents => user_activity_topic,
+        };
+        let topics: Vec<String> = ids.iter().map(|id| topic(id)).collect();
         if topics.len() > MAX_TOPICS_PER_CHANNEL {
             return Err(StreamError::TooManyTopics {
                 topics: topics.len(),
@@ -381,12 +400,56 @@ impl<U: Upstream> Driver<U> {
                 channel: state.channel.id.clone(),
                 source,
             })?;
-        self.ctx.set_subscribed(queue_ids);
-        let topics = listing.entities.len();
+        let rejected = self.rejections(&listing.entities);
+        let (mut permitted, mut refused) = (Vec::new(), Vec::new());
+        for (id, topic) in ids.iter().zip(&topics) {
+            match rejected.contains(topic.as_str()) {
+                true => refused.push(id.clone()),
+                false => permitted.push(id.clone()),
+            }
+        }
+        self.ctx.set_subscribed(&permitted, &refused);
+        let topics = permitted.len();
         self.ctx.telemetry.subscribed_topics(&self.label, topics);
         let status = self.ctx.metrics.status();
         status.channel(&self.label, |c| c.topics = topics);
         Ok(())
+    }
+
+    /// The topics the subscription rejected, counted by reason and logged when they change,
+    /// naming the permissions missing: what they carry is polled instead.
+    fn rejections<'a>(&self, answered: &'a [ChannelTopic]) -> HashSet<&'a str> {
+        let mut by_reason = [0; 2];
+        let mut missing: BTreeSet<&str> = BTreeSet::new();
+        let mut rejected = HashSet::new();
+        for topic in answered.iter().filter(|t| t.is_rejected()) {
+            let reason = if topic.missing_permissions.is_empty() {
+                Rejection::Other
+            } else {
+                Rejection::MissingPermission
+            };
+            by_reason[reason as usize] += 1;
+            missing.extend(topic.missing_permissions.iter().map(String::as_str));
+            rejected.insert(topic.id.as_str());
+        }
+        for reason in Rejection::ALL {
+            let n = by_reason[*reason as usize];
+            self.ctx.telemetry.rejected_topics(&self.label, *reason, n);
+        }
+        let logged = self
+            .logged_rejections
+            .swap(rejected.len(), Ordering::Relaxed);
+        if !rejected.is_empty() && logged != rejected.len() {
+            let missing: Vec<&str> = missing.into_iter().collect();
+            warn!(
+                channel = self.label,
+                topics = rejected.len(),
+                missing_permissions = missing.join(","),
+                every = ?self.settings.fallback_poll_interval,
+                "the subscription rejected topics; what they carry is polled over REST instead"
+            );
+        }
+        rejected
     }
 
     async fn open_socket(&self, state: &ChannelState) -> Result<WsStream, StreamError> {
@@ -447,21 +510,32 @@ impl<U: Upstream> Driver<U> {
     /// it succeeded. The channel is ready once a resync succeeded and none of its queues is
     /// stale.
     async fn resync(&self, queue_ids: &[String], channel_queues: &[String]) -> bool {
-        let query = |batch| self.upstream.query_observations(batch);
-        let ok = self
-            .ctx
-            .observations
-            .resync_with(queue_ids, query)
-            .await
-            .is_ok();
+        let ok = match (self.ctx.carries, &self.ctx.agents) {
+            (Carries::Agents, Some(agents)) => {
+                agents.resync(queue_ids, &self.upstream).await.is_ok()
+            }
+            _ => {
+                let query = |batch| self.upstream.query_observations(batch);
+                let observations = &self.ctx.observations;
+                observations.resync_with(queue_ids, query).await.is_ok()
+            }
+        };
         if ok {
             let now = self.ctx.metrics.clock().now().timestamp();
             self.ctx.telemetry.channel_resynced(&self.label, now);
-            if !self.ctx.metrics.any_queue_stale(channel_queues) {
+            if self.stale(channel_queues).is_empty() {
                 self.health.channel_resynced(&self.label);
             }
         }
         ok
+    }
+
+    /// The channel's ids among `ids` whose values are stale.
+    fn stale(&self, ids: &[String]) -> Vec<String> {
+        match self.ctx.carries {
+            Carries::Queues => self.ctx.metrics.queues_stale(ids),
+            Carries::Agents => self.ctx.metrics.agents_stale(ids),
+        }
     }
 }
 

@@ -15,7 +15,27 @@ pub(crate) struct StreamMetrics {
     establish_failures: IntCounterVec,
     notifications: IntCounterVec,
     subscribed_topics: IntGaugeVec,
+    rejected_topics: IntGaugeVec,
     last_resync: IntGaugeVec,
+}
+
+/// Why a subscription refused a topic: the `reason` label, never upstream's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    /// The OAuth client lacks a permission the topic needs (`missingPermissions`).
+    MissingPermission,
+    Other,
+}
+
+impl LabelValue for Rejection {
+    const ALL: &'static [Self] = &[Self::MissingPermission, Self::Other];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingPermission => "missing_permission",
+            Self::Other => "other",
+        }
+    }
 }
 
 impl SelfMetrics for StreamMetrics {
@@ -41,8 +61,12 @@ impl SelfMetrics for StreamMetrics {
                 "Topics subscribed on the notification channel.",
                 &["channel"],
             ),
+            rejected_topics: r.gauges("genesys_exporter_rejected_topics",
+                "Topics the channel's last subscription refused, by reason; what they carry is polled every stream.fallback_poll_interval instead.",
+                &["channel", "reason"],
+            ),
             last_resync: r.gauges("genesys_exporter_last_resync_timestamp_seconds",
-                "Unix time of the channel's last successful observation resync; 0 before the first.",
+                "Unix time of the channel's last successful resync (of queue observations, or of agents on an agent channel); 0 before the first.",
                 &["channel"],
             ),
         }
@@ -54,6 +78,9 @@ impl StreamMetrics {
     /// alert like "disconnected" and "not resynced for long".
     pub(crate) fn started(&self, channel: &str) {
         self.connected(channel, false);
+        for reason in Rejection::ALL {
+            self.rejected_topics(channel, *reason, 0);
+        }
         self.last_resync.with_label_values(&[channel]);
     }
 
@@ -83,6 +110,12 @@ impl StreamMetrics {
     pub(crate) fn subscribed_topics(&self, channel: &str, n: usize) {
         self.subscribed_topics
             .with_label_values(&[channel])
+            .set(n as i64);
+    }
+
+    pub(crate) fn rejected_topics(&self, channel: &str, reason: Rejection, n: usize) {
+        self.rejected_topics
+            .with_label_values(&[channel, reason.as_str()])
             .set(n as i64);
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::agents::AgentSource;
 use crate::genesys::GenesysClient;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{Channel, ChannelTopicEntityListing, QueueObservationQueryResponse};
@@ -19,7 +20,8 @@ const DEFAULT_CHANNEL_LIFETIME: Duration = Duration::from_secs(24 * 3_600);
 /// longer than the channel's life) into a channel-creation loop.
 const MIN_CHANNEL_USE: Duration = Duration::from_secs(30);
 
-pub(crate) trait Upstream: Send + Sync + 'static {
+/// The agent reads come with it ([`AgentSource`]): an agent channel resyncs through them.
+pub(crate) trait Upstream: AgentSource {
     fn create_channel(&self) -> impl Future<Output = Result<Channel, ApiError>> + Send;
 
     fn replace_subscriptions(

@@ -7,6 +7,7 @@
 mod common;
 
 mod accelerated_hour;
+mod agents;
 mod api_economy;
 mod cli;
 mod counters;

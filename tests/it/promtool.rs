@@ -110,22 +110,29 @@ async fn promtool_accepts_the_metrics_exposition() {
     if !promtool_or_skip() {
         return;
     }
-    let harness = Harness::start(3).await;
-    eventually("the exporter is ready and counting", || async {
-        let scrape = harness.scrape().await;
-        let counting = scrape
-            .series
-            .keys()
-            .any(|k| k.starts_with("genesys_conversations_offered_total"));
-        let (status, _) = harness
-            .get_text(&format!("{}/readyz", harness.exporter_url))
-            .await;
-        if status == 200 && counting {
-            Ok(())
-        } else {
-            Err(format!("readyz {status}, counting {counting}"))
-        }
+    let config = genesys_exporter::sim::SimConfig::fast_for_tests(3);
+    let harness = Harness::start_with(config, |settings| {
+        settings.agents.enabled = true;
+        settings.agents.queue_membership = true;
     })
+    .await;
+    eventually(
+        "the exporter is ready, counting and showing agents",
+        || async {
+            let scrape = harness.scrape().await;
+            let has = |prefix: &str| scrape.series.keys().any(|k| k.starts_with(prefix));
+            let counting =
+                has("genesys_conversations_offered_total") && has("genesys_agent_presence_info");
+            let (status, _) = harness
+                .get_text(&format!("{}/readyz", harness.exporter_url))
+                .await;
+            if status == 200 && counting {
+                Ok(())
+            } else {
+                Err(format!("readyz {status}, counting {counting}"))
+            }
+        },
+    )
     .await;
     let (_, text) = harness
         .get_text(&format!("{}/metrics", harness.exporter_url))

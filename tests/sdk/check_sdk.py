@@ -302,6 +302,10 @@ def check_users(gc, api_client, base_url):
             check(started is not None and started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
                   == agent["routingStatusSince"],
                   f"{user.id}: routing status since {started}, truth {agent['routingStatusSince']}")
+        some = sorted(truth)[:2]
+        by_id = users_api.get_users(id=some, expand=["presence", "routingStatus"])
+        check(sorted(user.id for user in by_id.entities) == some,
+              f"GET users?id={some} listed {[user.id for user in by_id.entities]}")
         bare = users_api.get_users(page_size=1)
         check(bare.entities[0].presence is None and bare.entities[0].routing_status is None,
               "without expand, a user comes without presence and routing status")
@@ -512,7 +516,7 @@ def topic_ids(listing):
     return sorted(topic.id for topic in listing.entities or [])
 
 
-def check_notifications(gc, api_client, queues):
+def check_notifications(gc, api_client, base_url, queues):
     notifications = gc.NotificationsApi(api_client)
     channel = notifications.post_notifications_channels()
     check_headers(api_client, "POST channels")
@@ -530,18 +534,23 @@ def check_notifications(gc, api_client, queues):
         value.id = name
         return value
 
-    wanted = sorted(f"v2.analytics.queues.{queue.id}.observations" for queue in queues)
+    agents = [agent["id"] for agent in sim_get(f"{base_url}/sim/truth")["agents"]]
+    wanted = sorted([f"v2.analytics.queues.{queue.id}.observations" for queue in queues]
+                    + [f"v2.users.{agent}.activity" for agent in agents])
     put = notifications.put_notifications_channel_subscriptions(
-        channel.id, [topic(name) for name in wanted])
+        channel.id, [topic(name) for name in wanted], ignore_errors=True)
     typed(api_client, put, "ChannelTopicEntityListing", "PUT subscriptions")
     check(topic_ids(put) == wanted, f"PUT returned {topic_ids(put)}, wanted {wanted}")
+    states = {t.state for t in put.entities}
+    check(states == {"Permitted"}, f"PUT with ignoreErrors answered states {states}")
     listed = notifications.get_notifications_channel_subscriptions(channel.id)
     typed(api_client, listed, "ChannelTopicEntityListing", "GET subscriptions")
     check(topic_ids(listed) == wanted, f"GET lists {topic_ids(listed)}")
     added = notifications.post_notifications_channel_subscriptions(channel.id, [topic(wanted[0])])
     typed(api_client, added, "ChannelTopicEntityListing", "POST subscriptions")
     check(topic_ids(added) == wanted, f"POST of a subscribed topic gave {topic_ids(added)}")
-    ok(f"subscriptions PUT/GET/POST: {len(wanted)} queue observation topics")
+    ok(f"subscriptions PUT (ignoreErrors, each Permitted)/GET/POST: {len(queues)} queue and "
+       f"{len(agents)} user activity topics")
 
     check(notifications.head_notifications_channel(channel.id) is None, "HEAD returned a body")
     expect_api_error(404, "HEAD an unknown channel",
@@ -564,10 +573,10 @@ def check_websocket(gc, api_client, channel, topics):
     deadline = time.monotonic() + WEBSOCKET_DEADLINE_S
     ws = websocket.create_connection(channel.connect_uri, timeout=WEBSOCKET_DEADLINE_S)
     heartbeat = pong = False
-    events = 0
+    events = activities = 0
     try:
         ws.send(json.dumps({"message": "ping"}))
-        while not (heartbeat and pong and events):
+        while not (heartbeat and pong and events and activities):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -583,6 +592,16 @@ def check_websocket(gc, api_client, channel, topics):
             if name == "channel.metadata":
                 heartbeat = heartbeat or body.get("message") == HEARTBEAT
                 pong = pong or body.get("message") == "pong"
+            elif name in topics and name.startswith("v2.users."):
+                kind = "AgentActivityChangedTopicAgentActivity"
+                event = api_client.deserialize(JsonBody(body), kind)
+                strict(body, kind, f"event on {name}")
+                check(event.id == name.split(".")[2], f"event on {name} about user {event.id}")
+                check(event.routing_status.status and event.routing_status.start_time,
+                      f"event on {name} without routing status and since")
+                check(event.presence.presence_definition.id and event.presence.modified_date,
+                      f"event on {name} without presence and since")
+                activities += 1
             elif name in topics:
                 kind = "StatEventQueueTopicStatsNotification"
                 event = api_client.deserialize(JsonBody(body), kind)
@@ -607,7 +626,9 @@ def check_websocket(gc, api_client, channel, topics):
     check(heartbeat, f"no heartbeat within {WEBSOCKET_DEADLINE_S} s")
     check(events, f"no queue observation event within {WEBSOCKET_DEADLINE_S} s")
     check(pong, f"no pong to a ping within {WEBSOCKET_DEADLINE_S} s")
-    ok(f"WebSocket: heartbeat, pong and {events} queue events as StatEventQueueTopicStatsNotification")
+    check(activities, f"no user activity event within {WEBSOCKET_DEADLINE_S} s")
+    ok(f"WebSocket: heartbeat, pong, {events} queue events as StatEventQueueTopicStatsNotification "
+       f"and {activities} activity events as AgentActivityChangedTopicAgentActivity")
 
 
 def main(argv):
@@ -635,7 +656,7 @@ def main(argv):
         check_observations(gc, api_client, queues)
         check_routing_activity(gc, api_client, base_url, queues)
         check_aggregates(gc, api_client, queues)
-        check_notifications(gc, api_client, queues)
+        check_notifications(gc, api_client, base_url, queues)
     except CheckFailed as failure:
         print(f"FAIL: {failure}", file=sys.stderr, flush=True)
         return 1

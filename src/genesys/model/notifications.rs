@@ -15,9 +15,35 @@ pub struct Channel {
     pub expires: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash)]
+/// A topic asked for, and as a subscription answers it: `state` `Permitted` or `Rejected`,
+/// with why and which permissions are missing (API.md §10).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
 pub struct ChannelTopic {
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_permissions: Vec<String>,
+}
+
+impl ChannelTopic {
+    pub fn named(id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether the subscription refused the topic (absent `state`: accepted, as before
+    /// Genesys reported states).
+    pub fn is_rejected(&self) -> bool {
+        self.state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("rejected"))
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -39,6 +65,19 @@ pub fn queue_id_from_topic(topic: &str) -> Option<&str> {
     topic
         .strip_prefix("v2.analytics.queues.")?
         .strip_suffix(".observations")
+        .filter(|id| !id.is_empty() && !id.contains('.'))
+}
+
+/// The topic carrying one user's routing status and presence changes (API.md §10).
+pub fn user_activity_topic(user_id: &str) -> String {
+    format!("v2.users.{user_id}.activity")
+}
+
+/// The user id in a user activity topic name, or `None` for any other topic.
+pub fn user_id_from_topic(topic: &str) -> Option<&str> {
+    topic
+        .strip_prefix("v2.users.")?
+        .strip_suffix(".activity")
         .filter(|id| !id.is_empty() && !id.contains('.'))
 }
 

@@ -52,3 +52,16 @@ pub struct UserRoutingStatus {
 }
 
 pub type UserEntityListing = super::EntityListing<User>;
+
+/// The event body of `v2.users.{id}.activity`: both status dimensions, each since when.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserActivityEvent {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_status: Option<UserRoutingStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<UserPresence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_queue_ids: Option<Vec<String>>,
+}

@@ -120,11 +120,17 @@ impl<U: Upstream> Driver<U> {
                     let now = self.ctx.metrics.clock().now_seconds();
                     self.ctx.metrics.sweep_stale(now);
                     let channel_queues = progress.queues.borrow().clone();
-                    let stale = self.ctx.metrics.queues_stale(&channel_queues);
+                    let mut stale = self.stale(&channel_queues);
+                    // NB: what a rejected topic would carry is polled at the same pace.
+                    for id in self.ctx.rejected() {
+                        if !stale.contains(&id) {
+                            stale.push(id);
+                        }
+                    }
                     if stale.is_empty() {
                         continue;
                     }
-                    debug!(channel = self.label, queues = stale.len(), "resyncing stale queues while streaming");
+                    debug!(channel = self.label, ids = stale.len(), "resyncing stale and unsubscribed ids while streaming");
                     progress.last_resync = Some(Instant::now());
                     update = Some((UpdateKind::StaleRetry, Box::pin(async move {
                         self.resync(&stale, &channel_queues).await;
@@ -163,12 +169,7 @@ impl<U: Upstream> Driver<U> {
         let new: Vec<String> = if unchanged {
             queue_ids.clone()
         } else {
-            let stale: HashSet<String> = self
-                .ctx
-                .metrics
-                .queues_stale(&queue_ids)
-                .into_iter()
-                .collect();
+            let stale: HashSet<String> = self.stale(&queue_ids).into_iter().collect();
             let new = queue_ids
                 .iter()
                 .filter(|id| !before.contains(*id) || stale.contains(*id));

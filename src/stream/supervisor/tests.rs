@@ -129,6 +129,23 @@ fn api_error(status: u16) -> ApiError {
     }
 }
 
+/// The queue channels these tests drive never read agents; an agent read fails loudly.
+impl crate::agents::AgentSource for FakeUpstream {
+    async fn query_routing_activity(
+        &self,
+        _queue_ids: &[String],
+    ) -> Result<Vec<crate::genesys::model::RoutingActivityData>, ApiError> {
+        Err(api_error(501))
+    }
+
+    async fn users_by_id(
+        &self,
+        _ids: &[String],
+    ) -> Result<Vec<crate::genesys::model::User>, ApiError> {
+        Err(api_error(501))
+    }
+}
+
 impl Upstream for FakeUpstream {
     fn create_channel(&self) -> impl Future<Output = Result<Channel, ApiError>> + Send {
         let this = self.clone();
@@ -168,7 +185,7 @@ impl Upstream for FakeUpstream {
             }
             script.subscriptions.push((channel_id, topics.clone()));
             Ok(ChannelTopicEntityListing {
-                entities: topics.into_iter().map(|id| ChannelTopic { id }).collect(),
+                entities: topics.iter().map(|id| ChannelTopic::named(id)).collect(),
             })
         }
     }

@@ -289,3 +289,118 @@ pub async fn check_against_truth(
         ))
     }
 }
+
+const SYSTEM_PRESENCES: [&str; 10] = [
+    "AVAILABLE",
+    "AWAY",
+    "BUSY",
+    "OFFLINE",
+    "IDLE",
+    "ON_QUEUE",
+    "MEAL",
+    "TRAINING",
+    "MEETING",
+    "BREAK",
+];
+
+/// Unix seconds of a truth instant.
+fn instant_seconds(value: &Value) -> Option<f64> {
+    let text = value.as_str()?;
+    let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    Some(at.timestamp_millis() as f64 / 1000.0)
+}
+
+/// Every mismatch between the agent series in `scrape` and each agent of `truth`: the two
+/// state sets (exactly one at 1, the truth's), both since-instants, the presence's label, and
+/// the agent's info; then, per queue, the members in each routing status summed over its
+/// agents against `genesys_queue_users`.
+pub fn agent_mismatches(scrape: &Scrape, truth: &Value, _media_types: &[String]) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let agents = truth["agents"].as_array().expect("truth lists agents");
+    let watched = scrape.sum("genesys_agent_info");
+    if watched != agents.len() as f64 {
+        wrong.push(format!("{watched} agents exported, truth {}", agents.len()));
+    }
+    let mut expect = |name: &str, labels: &[(&str, &str)], want: f64| {
+        let got = scrape.get(name, labels);
+        if got.is_none_or(|got| (got - want).abs() > 1e-6) {
+            wrong.push(format!("{} = {got:?}, truth {want}", key(name, labels)));
+        }
+    };
+    for agent in agents {
+        let id = agent["id"].as_str().unwrap();
+        let user = ("user_id", id);
+        let status = agent["routingStatus"].as_str().unwrap();
+        for s in STATUSES {
+            let on = f64::from(u8::from(s == status));
+            expect(
+                "genesys_agent_routing_status",
+                &[user, ("routing_status", s)],
+                on,
+            );
+        }
+        let system = agent["systemPresence"].as_str().unwrap();
+        for p in SYSTEM_PRESENCES {
+            let on = f64::from(u8::from(p == system));
+            expect(
+                "genesys_agent_system_presence",
+                &[user, ("system_presence", p)],
+                on,
+            );
+        }
+        let since = instant_seconds(&agent["routingStatusSince"]).unwrap();
+        expect(
+            "genesys_agent_routing_status_since_timestamp_seconds",
+            &[user],
+            since,
+        );
+        let since = instant_seconds(&agent["presenceSince"]).unwrap();
+        expect(
+            "genesys_agent_presence_since_timestamp_seconds",
+            &[user],
+            since,
+        );
+        let (label, _) = presence_labels(truth, agent["presenceId"].as_str().unwrap());
+        let labels = [
+            user,
+            ("presence", label.as_str()),
+            ("system_presence", system),
+        ];
+        expect("genesys_agent_presence_info", &labels, 1.0);
+    }
+    wrong.extend(members_by_status_mismatches(scrape, truth));
+    wrong
+}
+
+/// Per queue and routing status: the agents the scrape shows in it, by their truth queue,
+/// against the queue's `genesys_queue_users`.
+fn members_by_status_mismatches(scrape: &Scrape, truth: &Value) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for queue in truth["queues"].as_array().expect("truth lists queues") {
+        let id = queue["id"].as_str().unwrap();
+        let name = queue["name"].as_str().unwrap();
+        for status in STATUSES {
+            let agents = (truth["agents"].as_array().unwrap().iter())
+                .filter(|a| a["queueId"] == id)
+                .filter_map(|a| {
+                    let user = ("user_id", a["id"].as_str().unwrap());
+                    let labels = [user, ("routing_status", status)];
+                    scrape.get("genesys_agent_routing_status", &labels)
+                })
+                .sum::<f64>();
+            let labels = [
+                ("queue_id", id),
+                ("queue", name),
+                ("routing_status", status),
+            ];
+            let queue_users = scrape.get("genesys_queue_users", &labels);
+            if queue_users != Some(agents) {
+                wrong.push(format!(
+                    "{}: {queue_users:?}, its agents in it {agents}",
+                    key("genesys_queue_users", &labels)
+                ));
+            }
+        }
+    }
+    wrong
+}

@@ -1,0 +1,272 @@
+//! Agents (DESIGN.md §11): who is watched, and each agent's routing status and presence from
+//! the two sources Genesys offers: `v2.users.{id}.activity` events, and REST reads after any
+//! gap (the routing activity query with details, one per 100 queues, then the users listing by
+//! id for whoever it did not list). Both carry since-instants, so the newer state wins
+//! whatever order they arrive in (`metrics/agents.rs`).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tracing::{debug, warn};
+
+use crate::genesys::GenesysClient;
+use crate::genesys::error::ApiError;
+use crate::genesys::model::{
+    ActivityEntity, RoutingActivityData, User, UserActivityEvent, UserPresence, UserRoutingStatus,
+};
+use crate::genesys::time::parse_instant;
+use crate::metrics::registry::SelfMetrics;
+use crate::metrics::{Applied, Metrics};
+use crate::observations::telemetry::{Ignored, ObservationMetrics};
+use crate::vocabulary::agent::{AgentLabels, PresenceState, RoutingState};
+use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
+
+pub(crate) mod select;
+mod telemetry;
+
+pub(crate) use telemetry::AgentMetrics;
+
+/// The REST reads an agent resync needs, behind a trait so the stream's tests script them.
+pub(crate) trait AgentSource: Send + Sync + 'static {
+    fn query_routing_activity(
+        &self,
+        queue_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<RoutingActivityData>, ApiError>> + Send;
+
+    fn users_by_id(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<User>, ApiError>> + Send;
+}
+
+impl AgentSource for GenesysClient {
+    fn query_routing_activity(
+        &self,
+        queue_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<RoutingActivityData>, ApiError>> + Send {
+        GenesysClient::query_routing_activity(self, queue_ids)
+    }
+
+    fn users_by_id(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<User>, ApiError>> + Send {
+        GenesysClient::users_by_id(self, ids)
+    }
+}
+
+/// An agent's state as one read or event reported it; `None` halves were not reported.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct AgentReading {
+    pub routing: Option<RoutingState>,
+    pub presence: Option<PresenceState>,
+}
+
+/// Turns agent events and reads into the store's agent series.
+pub(crate) struct Agents {
+    metrics: Arc<Metrics>,
+    telemetry: AgentMetrics,
+    ignored: ObservationMetrics,
+}
+
+fn seconds(instant: Option<&str>) -> Option<f64> {
+    let at: DateTime<Utc> = parse_instant(instant?)?;
+    Some(at.timestamp_millis() as f64 / 1000.0)
+}
+
+impl Agents {
+    pub(crate) fn new(metrics: Arc<Metrics>) -> Self {
+        Self {
+            telemetry: AgentMetrics::of(&metrics),
+            ignored: ObservationMetrics::of(&metrics),
+            metrics,
+        }
+    }
+
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// A routing status as upstream spells it, since `since` (else `fallback`); an unknown
+    /// status is counted, never exported.
+    fn routing(
+        &self,
+        status: Option<&str>,
+        since: Option<f64>,
+        fallback: f64,
+    ) -> Option<RoutingState> {
+        let status = status?;
+        let Some(status) = RoutingStatus::parse(status) else {
+            self.ignored.ignored(Ignored::RoutingStatus);
+            return None;
+        };
+        Some(RoutingState {
+            status,
+            since: since.unwrap_or(fallback),
+        })
+    }
+
+    /// A presence by definition id and system presence (either spelling); the id need not be
+    /// one of the org's: only its info series needs that.
+    fn presence(
+        &self,
+        id: &str,
+        system: &str,
+        since: Option<f64>,
+        fallback: f64,
+    ) -> Option<PresenceState> {
+        let Some(system) = SystemPresence::parse_any_case(system) else {
+            self.ignored.ignored(Ignored::Presence);
+            return None;
+        };
+        if !self.metrics.knows_presence(id) {
+            self.ignored.ignored(Ignored::Presence);
+        }
+        Some(PresenceState {
+            presence_id: id.to_owned(),
+            system,
+            since: since.unwrap_or(fallback),
+        })
+    }
+
+    fn reading_of_parts(
+        &self,
+        routing: Option<&UserRoutingStatus>,
+        presence: Option<&UserPresence>,
+        now: f64,
+    ) -> AgentReading {
+        AgentReading {
+            routing: routing
+                .and_then(|r| self.routing(Some(&r.status), seconds(r.start_time.as_deref()), now)),
+            presence: presence.and_then(|p| {
+                let definition = &p.presence_definition;
+                let since = seconds(p.modified_date.as_deref());
+                self.presence(&definition.id, &definition.system_presence, since, now)
+            }),
+        }
+    }
+
+    /// An agent as the users listing shows it; a missing `expand` leaves that half unknown.
+    pub(crate) fn reading_of_user(&self, user: &User, now: f64) -> AgentReading {
+        self.reading_of_parts(user.routing_status.as_ref(), user.presence.as_ref(), now)
+    }
+
+    fn reading_of_entity(&self, entity: &ActivityEntity, now: f64) -> AgentReading {
+        let presence = match (&entity.organization_presence_id, &entity.system_presence) {
+            (Some(id), Some(system)) => {
+                self.presence(id, system, seconds(entity.presence_date.as_deref()), now)
+            }
+            _ => None,
+        };
+        AgentReading {
+            routing: self.routing(
+                entity.routing_status.as_deref(),
+                seconds(entity.routing_status_date.as_deref()),
+                now,
+            ),
+            presence,
+        }
+    }
+
+    /// One `v2.users.{id}.activity` event, current as of `now_ms`.
+    pub(crate) fn apply_event(&self, event: &UserActivityEvent, now_ms: i64) -> Applied {
+        let now = now_ms as f64 / 1000.0;
+        let reading =
+            self.reading_of_parts(event.routing_status.as_ref(), event.presence.as_ref(), now);
+        self.metrics
+            .agent_event(&event.id, reading.routing, reading.presence, now)
+    }
+
+    /// Reads the state of `ids` over REST: the routing activity query for the monitored queues
+    /// they are members of, then the users listing by id for whoever it did not list (agents
+    /// outside monitored queues, or in the part of a truncated list left out). A failed read
+    /// marks the agents it was for stale; a user listed without its state stays stale until a
+    /// later read completes it.
+    pub(crate) async fn resync(
+        &self,
+        ids: &[String],
+        source: &impl AgentSource,
+    ) -> Result<(), ApiError> {
+        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let queues: BTreeSet<String> = self.metrics.agent_queue_ids(ids).into_iter().collect();
+        let mut read: HashSet<String> = HashSet::new();
+        if !queues.is_empty() {
+            let queues: Vec<String> = queues.into_iter().collect();
+            let results = source.query_routing_activity(&queues).await;
+            self.telemetry.resynced(results.is_ok());
+            let results = results.inspect_err(|_| self.all_stale(ids))?;
+            let now = self.metrics.clock().now_seconds();
+            for entity in results.iter().flat_map(|r| &r.entities) {
+                if wanted.contains(entity.user_id.as_str()) && !read.contains(&entity.user_id) {
+                    let reading = self.reading_of_entity(entity, now);
+                    self.metrics.agent_resynced(
+                        &entity.user_id,
+                        reading.routing,
+                        reading.presence,
+                        now,
+                    );
+                    read.insert(entity.user_id.clone());
+                }
+            }
+        }
+        let rest: Vec<String> = ids
+            .iter()
+            .filter(|id| !read.contains(*id))
+            .cloned()
+            .collect();
+        if rest.is_empty() {
+            return Ok(());
+        }
+        debug!(
+            agents = rest.len(),
+            "reading agents through the users listing"
+        );
+        let users = source.users_by_id(&rest).await;
+        self.telemetry.resynced(users.is_ok());
+        let users = users.inspect_err(|_| self.all_stale(&rest))?;
+        let now = self.metrics.clock().now_seconds();
+        let mut listed: HashMap<&str, &User> = HashMap::new();
+        for user in &users {
+            listed.insert(user.id.as_str(), user);
+        }
+        for id in &rest {
+            match listed.get(id.as_str()) {
+                Some(user) => {
+                    let reading = self.reading_of_user(user, now);
+                    self.metrics
+                        .agent_resynced(id, reading.routing, reading.presence, now);
+                }
+                None => self.metrics.set_agent_stale(id),
+            }
+        }
+        Ok(())
+    }
+
+    fn all_stale(&self, ids: &[String]) {
+        warn!(
+            agents = ids.len(),
+            "agent resync failed; their state is stale until the next one"
+        );
+        for id in ids {
+            self.metrics.set_agent_stale(id);
+        }
+    }
+
+    /// Starts watching `agents`, with the states read while selecting them.
+    pub(crate) fn watch(&self, agents: &[AgentLabels], readings: &HashMap<String, AgentReading>) {
+        self.metrics.set_agents(agents);
+        let now = self.metrics.clock().now_seconds();
+        for agent in agents {
+            if let Some(reading) = readings.get(&agent.id) {
+                let AgentReading { routing, presence } = reading.clone();
+                self.metrics
+                    .agent_resynced(&agent.id, routing, presence, now);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

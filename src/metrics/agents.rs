@@ -1,0 +1,442 @@
+//! The agent series store (DESIGN.md §11): one entry per watched agent, rendered at scrape time
+//! like the queues' (`store.rs`), by hand, because 10,000 agents are ~200,000 samples.
+//!
+//! Routing status and system presence are state sets, one series per possible value with
+//! exactly one at 1, as kube-state-metrics shows a pod's phase; the org's own presence is one
+//! info series, its label from the allow-list of definitions. Each half keeps the instant it
+//! began, and a value only replaces one that began no later: events and resyncs may arrive in
+//! any order, the newer state wins. Freshness and staleness work as a queue's
+//! (`queues.rs`, the same `Freshness`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use super::Metrics;
+use super::queues::Freshness;
+use super::text::{self, Kind};
+use crate::vocabulary::agent::{AgentLabels, PresenceState, RoutingState};
+use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
+use crate::vocabulary::presence::Presence;
+
+/// What the agent series show beyond state: set once from config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentExport {
+    /// `genesys_agent_info` carries the agent's `name` (some orgs keep names out).
+    pub names: bool,
+    /// `genesys_agent_queue_member` is exported.
+    pub queue_membership: bool,
+}
+
+impl Default for AgentExport {
+    fn default() -> Self {
+        Self {
+            names: true,
+            queue_membership: false,
+        }
+    }
+}
+
+/// What applying a value did, for the event counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applied {
+    /// At least one half changed or was confirmed.
+    Current,
+    /// Both halves began before what is known: an older event, skipped.
+    Older,
+    /// The agent is not watched.
+    Unwatched,
+}
+
+/// The agent series families, in exposition order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AgentFamily {
+    Info,
+    RoutingStatus,
+    RoutingStatusSince,
+    SystemPresence,
+    Presence,
+    PresenceSince,
+    QueueMember,
+    ObservationTimestamp,
+    Stale,
+}
+
+impl AgentFamily {
+    pub(super) const ALL: [AgentFamily; 9] = [
+        Self::Info,
+        Self::RoutingStatus,
+        Self::RoutingStatusSince,
+        Self::SystemPresence,
+        Self::Presence,
+        Self::PresenceSince,
+        Self::QueueMember,
+        Self::ObservationTimestamp,
+        Self::Stale,
+    ];
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Info => "genesys_agent_info",
+            Self::RoutingStatus => "genesys_agent_routing_status",
+            Self::RoutingStatusSince => "genesys_agent_routing_status_since_timestamp_seconds",
+            Self::SystemPresence => "genesys_agent_system_presence",
+            Self::Presence => "genesys_agent_presence_info",
+            Self::PresenceSince => "genesys_agent_presence_since_timestamp_seconds",
+            Self::QueueMember => "genesys_agent_queue_member",
+            Self::ObservationTimestamp => "genesys_agent_observation_timestamp_seconds",
+            Self::Stale => "genesys_exporter_agent_stale",
+        }
+    }
+
+    pub(super) fn help(self) -> &'static str {
+        match self {
+            Self::Info => {
+                "A watched agent (user), with its division and, unless agents.names is off, its name; always 1."
+            }
+            Self::RoutingStatus => {
+                "The agent's routing status: 1 for the current one, 0 for the others."
+            }
+            Self::RoutingStatusSince => "Unix time when the agent's current routing status began.",
+            Self::SystemPresence => {
+                "The agent's system presence: 1 for the current one, 0 for the others."
+            }
+            Self::Presence => {
+                "The agent's presence as the org defines it (the definition's label); always 1."
+            }
+            Self::PresenceSince => "Unix time when the agent's current presence began.",
+            Self::QueueMember => {
+                "A monitored queue the agent is a member of; always 1 (agents.queue_membership)."
+            }
+            Self::ObservationTimestamp => "Unix time when the agent's state was last known fresh.",
+            Self::Stale => {
+                "1 while the agent's state cannot be refreshed (stream down and resync failing)."
+            }
+        }
+    }
+
+    /// The labels besides `user_id`, sorted, as written.
+    pub(super) fn extra_labels(self, export: AgentExport) -> &'static [&'static str] {
+        match self {
+            Self::Info if export.names => &["division", "division_id", "name"],
+            Self::Info => &["division", "division_id"],
+            Self::RoutingStatus => &["routing_status"],
+            Self::SystemPresence => &["system_presence"],
+            Self::Presence => &["presence", "system_presence"],
+            Self::QueueMember => &["queue", "queue_id"],
+            _ => &[],
+        }
+    }
+
+    /// State values, hidden for a stale agent under `stale_gauges: remove`.
+    fn is_state(self) -> bool {
+        matches!(
+            self,
+            Self::RoutingStatus
+                | Self::RoutingStatusSince
+                | Self::SystemPresence
+                | Self::Presence
+                | Self::PresenceSince
+        )
+    }
+}
+
+/// One watched agent.
+#[derive(Debug)]
+pub(super) struct AgentEntry {
+    labels: AgentLabels,
+    /// `user_id="…"`, escaped once.
+    user_label: Box<str>,
+    routing: Option<RoutingState>,
+    presence: Option<PresenceState>,
+    freshness: Freshness,
+}
+
+impl AgentEntry {
+    fn new(labels: AgentLabels, now_seconds: f64) -> Self {
+        Self {
+            user_label: text::label_part("user_id", &labels.id),
+            labels,
+            routing: None,
+            presence: None,
+            freshness: Freshness::joined(now_seconds),
+        }
+    }
+
+    /// Takes each half that began no earlier than the one held.
+    fn apply(&mut self, routing: Option<RoutingState>, presence: Option<PresenceState>) -> bool {
+        let mut took = false;
+        if let Some(new) = routing
+            && self.routing.is_none_or(|old| new.since >= old.since)
+        {
+            self.routing = Some(new);
+            took = true;
+        }
+        if let Some(new) = presence
+            && self
+                .presence
+                .as_ref()
+                .is_none_or(|old| new.since >= old.since)
+        {
+            self.presence = Some(new);
+            took = true;
+        }
+        took
+    }
+
+    fn render(&self, family: AgentFamily, out: &mut Vec<u8>, ctx: &AgentRender<'_>) {
+        if family.is_state() && self.freshness.stale && ctx.hide_stale {
+            return;
+        }
+        let name = family.name();
+        let mut emit = |labels: &[(&str, &str)], value: f64| {
+            text::sample(out, name, &self.user_label, labels, &[], value);
+        };
+        match family {
+            AgentFamily::Info => {
+                let l = &self.labels;
+                let mut labels = vec![("division", l.division.as_str())];
+                labels.push(("division_id", l.division_id.as_str()));
+                if ctx.export.names {
+                    labels.push(("name", l.name.as_str()));
+                }
+                emit(&labels, 1.0);
+            }
+            AgentFamily::RoutingStatus => {
+                if let Some(routing) = self.routing {
+                    for status in RoutingStatus::ALL {
+                        let on = f64::from(u8::from(*status == routing.status));
+                        emit(&[("routing_status", status.as_str())], on);
+                    }
+                }
+            }
+            AgentFamily::RoutingStatusSince => {
+                if let Some(routing) = self.routing {
+                    emit(&[], routing.since);
+                }
+            }
+            AgentFamily::SystemPresence => {
+                if let Some(presence) = &self.presence {
+                    for system in SystemPresence::ALL {
+                        let on = f64::from(u8::from(*system == presence.system));
+                        emit(&[("system_presence", system.as_str())], on);
+                    }
+                }
+            }
+            AgentFamily::Presence => {
+                let known = (self.presence.as_ref())
+                    .and_then(|p| Some((ctx.presences.get(&p.presence_id)?, p.system)));
+                if let Some((definition, system)) = known {
+                    let labels = [
+                        ("presence", definition.label.as_str()),
+                        ("system_presence", system.as_str()),
+                    ];
+                    emit(&labels, 1.0);
+                }
+            }
+            AgentFamily::PresenceSince => {
+                if let Some(presence) = &self.presence {
+                    emit(&[], presence.since);
+                }
+            }
+            AgentFamily::QueueMember => {
+                if ctx.export.queue_membership {
+                    for id in &self.labels.queue_ids {
+                        if let Some(queue) = ctx.queue_names.get(id.as_str()) {
+                            emit(&[("queue", queue), ("queue_id", id)], 1.0);
+                        }
+                    }
+                }
+            }
+            AgentFamily::ObservationTimestamp => {
+                if self.freshness.resynced {
+                    emit(&[], self.freshness.fresh_at);
+                }
+            }
+            AgentFamily::Stale => emit(&[], f64::from(u8::from(self.freshness.stale))),
+        }
+    }
+}
+
+/// What rendering an agent family needs besides the entry.
+pub(super) struct AgentRender<'a> {
+    export: AgentExport,
+    hide_stale: bool,
+    presences: &'a HashMap<String, Presence>,
+    queue_names: HashMap<String, String>,
+}
+
+fn lock(entry: &Mutex<AgentEntry>) -> MutexGuard<'_, AgentEntry> {
+    entry.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(super) type AgentTable = BTreeMap<String, Mutex<AgentEntry>>;
+
+impl Metrics {
+    /// Replaces the watched agents. An agent that left takes its series with it; one that
+    /// stays keeps its state under its new labels.
+    pub(crate) fn set_agents(&self, agents: &[AgentLabels]) {
+        let mut known = self.agents.write().unwrap_or_else(|e| e.into_inner());
+        known.retain(|id, _| agents.iter().any(|a| &a.id == id));
+        let now = self.clock.now_seconds();
+        for agent in agents {
+            match known.get_mut(&agent.id) {
+                Some(entry) => {
+                    entry.get_mut().unwrap_or_else(|e| e.into_inner()).labels = agent.clone();
+                }
+                None => {
+                    let entry = AgentEntry::new(agent.clone(), now);
+                    known.insert(agent.id.clone(), Mutex::new(entry));
+                }
+            }
+        }
+        self.watched_agents.set(known.len() as i64);
+    }
+
+    /// The monitored queues `ids` are members of, each once.
+    pub(crate) fn agent_queue_ids(&self, ids: &[String]) -> Vec<String> {
+        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        let mut queues: Vec<String> = (ids.iter().filter_map(|id| agents.get(id)))
+            .flat_map(|entry| lock(entry).labels.queue_ids.clone())
+            .collect();
+        queues.sort();
+        queues.dedup();
+        queues
+    }
+
+    fn with_agent<T>(&self, id: &str, write: impl FnOnce(&mut AgentEntry) -> T) -> Option<T> {
+        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        agents.get(id).map(|entry| write(&mut lock(entry)))
+    }
+
+    /// An event's state of the agent, current as of `at_unix_seconds`.
+    pub(crate) fn agent_event(
+        &self,
+        id: &str,
+        routing: Option<RoutingState>,
+        presence: Option<PresenceState>,
+        at_unix_seconds: f64,
+    ) -> Applied {
+        let applied = self.with_agent(id, |entry| {
+            let took = entry.apply(routing, presence);
+            let f = &mut entry.freshness;
+            if f.resynced && !f.stale {
+                f.fresh_at = f.fresh_at.max(at_unix_seconds);
+            }
+            if took {
+                Applied::Current
+            } else {
+                Applied::Older
+            }
+        });
+        applied.unwrap_or(Applied::Unwatched)
+    }
+
+    /// A resync's state of the agent as of `at_unix_seconds`. Complete only with both halves
+    /// known afterwards; otherwise the agent is stale until a later read completes it.
+    pub(crate) fn agent_resynced(
+        &self,
+        id: &str,
+        routing: Option<RoutingState>,
+        presence: Option<PresenceState>,
+        at_unix_seconds: f64,
+    ) {
+        self.with_agent(id, |entry| {
+            let complete = routing.is_some() && presence.is_some();
+            entry.apply(routing, presence);
+            if complete {
+                entry.freshness.resynced(at_unix_seconds);
+            } else {
+                entry.freshness.stale = true;
+            }
+        });
+    }
+
+    /// A heartbeat on the healthy socket carrying these agents' topics.
+    pub(crate) fn agents_observed<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+        at_unix_seconds: f64,
+    ) {
+        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        for entry in ids.into_iter().filter_map(|id| agents.get(id)) {
+            let freshness = &mut lock(entry).freshness;
+            if freshness.resynced && !freshness.stale {
+                freshness.fresh_at = freshness.fresh_at.max(at_unix_seconds);
+            }
+        }
+    }
+
+    /// The agent's state could not be refreshed; cleared by its next complete resync.
+    pub(crate) fn set_agent_stale(&self, id: &str) {
+        self.with_agent(id, |entry| entry.freshness.stale = true);
+    }
+
+    /// The watched agents among `ids` that are stale.
+    pub(crate) fn agents_stale(&self, ids: &[String]) -> Vec<String> {
+        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        ids.iter()
+            .filter(|id| agents.get(*id).is_some_and(|e| lock(e).freshness.stale))
+            .cloned()
+            .collect()
+    }
+
+    /// Marks stale every agent older than the staleness bound; returns how many turned.
+    pub(super) fn sweep_stale_agents(&self, now_unix_seconds: f64) -> usize {
+        let Some(bound) = self.stale_policy.bound_seconds else {
+            return 0;
+        };
+        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        let mut turned = 0;
+        for entry in agents.values() {
+            let freshness = &mut lock(entry).freshness;
+            if !freshness.stale && now_unix_seconds - freshness.fresh_at > bound {
+                freshness.stale = true;
+                turned += 1;
+            }
+        }
+        turned
+    }
+
+    /// How many watched agents are in each routing status: `None` for an unknown one.
+    #[cfg(test)]
+    pub(crate) fn agent_state(&self, id: &str) -> Option<(RoutingState, PresenceState)> {
+        self.with_agent(id, |e| Some((e.routing?, e.presence.clone()?)))
+            .flatten()
+    }
+
+    /// One agent family as text; empty without agents.
+    pub(super) fn render_agent_family(&self, family: AgentFamily) -> Vec<u8> {
+        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        if agents.is_empty() {
+            return Vec::new();
+        }
+        let presences = self.presences.read().unwrap_or_else(|e| e.into_inner());
+        let queue_names = if family == AgentFamily::QueueMember {
+            self.queue_names()
+        } else {
+            HashMap::new()
+        };
+        let ctx = AgentRender {
+            export: self.agent_export,
+            hide_stale: self.hides_stale_gauges(),
+            presences: &presences,
+            queue_names,
+        };
+        let name = family.name();
+        let per_agent = match family {
+            AgentFamily::RoutingStatus => RoutingStatus::COUNT,
+            AgentFamily::SystemPresence => SystemPresence::ALL.len(),
+            _ => 1,
+        };
+        let mut out = Vec::with_capacity(1024 + agents.len() * per_agent * (name.len() + 80));
+        text::header(&mut out, name, family.help(), Kind::Gauge);
+        let header = out.len();
+        for entry in agents.values() {
+            lock(entry).render(family, &mut out, &ctx);
+        }
+        if out.len() == header {
+            out.clear();
+        }
+        out
+    }
+}

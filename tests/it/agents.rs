@@ -1,0 +1,128 @@
+//! Agents (DESIGN.md §11) against the simulator: every agent's routing status, presence and
+//! since-instants equal the ground truth after start-up, after each kind of gap, and with half
+//! the user topics rejected; a queue's members by routing status summed over its agents equal
+//! the queue's own gauge.
+
+use crate::common;
+
+use common::checks::{ready, value_now};
+use common::truth::{agent_mismatches, check_against_truth};
+use common::{Harness, eventually};
+use genesys_exporter::sim::{Fault, SimConfig};
+use serde_json::Value;
+
+const REJECTED: &str = "genesys_exporter_rejected_topics";
+
+async fn start(seed: u64) -> Harness {
+    let harness = Harness::start_with(SimConfig::fast_for_tests(seed), |settings| {
+        settings.agents.enabled = true;
+        settings.agents.queue_membership = true;
+    })
+    .await;
+    ready(&harness).await;
+    eventually("the agent channel is ready", || async {
+        let connected = value_now(
+            &harness,
+            "genesys_exporter_stream_connected",
+            &[("channel", "agents-0")],
+        )
+        .await;
+        if connected == 1.0 {
+            Ok(())
+        } else {
+            Err(format!("agents-0 connected {connected}"))
+        }
+    })
+    .await;
+    harness
+}
+
+/// With the traffic paused, every agent series equals the truth; then traffic resumes.
+async fn agents_match_truth(harness: &Harness, when: &str) {
+    harness.pause_traffic().await;
+    let media_types = harness.media_types.clone();
+    eventually(&format!("every agent equals the truth {when}"), || {
+        check_against_truth(harness, &media_types, agent_mismatches)
+    })
+    .await;
+    harness.sim_post("/sim/traffic/resume", Value::Null).await;
+}
+
+/// Lets traffic move every agent's state a little before the next comparison.
+async fn some_traffic(harness: &Harness) {
+    let before = harness.truth().await;
+    eventually("agents changed state", || async {
+        let now = harness.truth().await;
+        let changed = (now["agents"].as_array().unwrap().iter())
+            .zip(before["agents"].as_array().unwrap())
+            .filter(|(a, b)| a["routingStatusSince"] != b["routingStatusSince"])
+            .count();
+        if changed >= 3 {
+            Ok(())
+        } else {
+            Err(format!("{changed} agents changed"))
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_agent_equals_the_truth_after_start_up_reconnects_socket_closing_and_rotation() {
+    let harness = start(71).await;
+    agents_match_truth(&harness, "after start-up").await;
+    for (fault, when) in [
+        (Fault::CloseSockets, "after the sockets closed"),
+        (Fault::SocketClosing, "after socket_closing"),
+        (Fault::ExpireChannels, "after the channels expired"),
+    ] {
+        harness.fault(fault).await;
+        some_traffic(&harness).await;
+        agents_match_truth(&harness, when).await;
+    }
+    let reconnects = harness
+        .scrape()
+        .await
+        .sum("genesys_exporter_stream_reconnects_total");
+    assert!(
+        reconnects >= 2.0,
+        "the faults made the stream reconnect ({reconnects})"
+    );
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_whose_topics_are_rejected_are_kept_current_by_the_poll() {
+    let harness = start(72).await;
+    let agents = harness.truth().await["agents"].as_array().unwrap().len();
+    harness.fault(Fault::RejectUserTopics { every: 2 }).await;
+    // NB: a reconnect resubscribes the same channel, which now answers half the topics Rejected.
+    harness.fault(Fault::CloseSockets).await;
+    let labels = [("channel", "agents-0"), ("reason", "missing_permission")];
+    eventually("half the user topics are rejected", || async {
+        let rejected = value_now(&harness, REJECTED, &labels).await;
+        let subscribed = value_now(
+            &harness,
+            "genesys_exporter_subscribed_topics",
+            &[("channel", "agents-0")],
+        )
+        .await;
+        let want = (agents / 2) as f64;
+        if rejected == want && subscribed == agents as f64 - want {
+            Ok(())
+        } else {
+            Err(format!(
+                "{rejected} rejected, {subscribed} subscribed of {agents}"
+            ))
+        }
+    })
+    .await;
+    for round in 0..2 {
+        some_traffic(&harness).await;
+        agents_match_truth(
+            &harness,
+            &format!("with half the topics rejected ({round})"),
+        )
+        .await;
+    }
+    harness.stop().await;
+}
