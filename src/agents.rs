@@ -201,12 +201,8 @@ impl Agents {
             for entity in results.iter().flat_map(|r| &r.entities) {
                 if wanted.contains(entity.user_id.as_str()) && !read.contains(&entity.user_id) {
                     let reading = self.reading_of_entity(entity, now);
-                    self.metrics.agent_resynced(
-                        &entity.user_id,
-                        reading.routing,
-                        reading.presence,
-                        now,
-                    );
+                    let (routing, presence) = (reading.routing, reading.presence);
+                    (self.metrics).agent_read(&entity.user_id, routing, presence, now, true);
                     read.insert(entity.user_id.clone());
                 }
             }
@@ -235,8 +231,8 @@ impl Agents {
             match listed.get(id.as_str()) {
                 Some(user) => {
                     let reading = self.reading_of_user(user, now);
-                    self.metrics
-                        .agent_resynced(id, reading.routing, reading.presence, now);
+                    let (routing, presence) = (reading.routing, reading.presence);
+                    self.metrics.agent_read(id, routing, presence, now, true);
                 }
                 None => self.metrics.set_agent_stale(id),
             }
@@ -261,8 +257,7 @@ impl Agents {
         for agent in agents {
             if let Some(reading) = readings.get(&agent.id) {
                 let AgentReading { routing, presence } = reading.clone();
-                self.metrics
-                    .agent_resynced(&agent.id, routing, presence, now);
+                (self.metrics).agent_read(&agent.id, routing, presence, now, false);
             }
         }
     }

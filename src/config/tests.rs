@@ -350,3 +350,33 @@ fn queue_ids_must_be_uuids() {
     assert!(!is_uuid("11111111-2222-3333-4444-55555555555"));
     assert!(!is_uuid("g1111111-2222-3333-4444-555555555555"));
 }
+
+#[test]
+fn agents_are_refused_when_they_cannot_fit_the_channels_or_are_chosen_twice() {
+    let enabled = ("GENESYS_EXPORTER_AGENTS__ENABLED", "true");
+    let error = error_for(&[enabled, ("GENESYS_EXPORTER_AGENTS__MAX", "19001")]);
+    assert_eq!(error.key, "agents.max");
+    assert!(error.to_string().contains("past the 20"), "{error}");
+    let ok = {
+        let mut all = minimal();
+        all.extend(env(&[enabled, ("GENESYS_EXPORTER_AGENTS__MAX", "19000")]));
+        Settings::load_from(None, all)
+    };
+    assert!(
+        ok.is_ok(),
+        "19 agent channels and one queue channel fit: {ok:?}"
+    );
+    let id = "2aa6c0c9-e93b-48b7-95be-9a4f956094d2";
+    let error = error_for(&[
+        ("GENESYS_EXPORTER_AGENTS__IDS", id),
+        ("GENESYS_EXPORTER_AGENTS__DIVISIONS", id),
+    ]);
+    assert_eq!(error.key, "agents.ids");
+    let error = error_for(&[("GENESYS_EXPORTER_AGENTS__IDS", "bob")]);
+    assert_eq!(
+        (error.key.as_str(), error.to_string().contains("`bob`")),
+        ("agents.ids", true)
+    );
+    let error = error_for(&[enabled, ("GENESYS_EXPORTER_AGENTS__MAX", "0")]);
+    assert_eq!(error.key, "agents.max");
+}

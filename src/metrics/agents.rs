@@ -331,21 +331,24 @@ impl Metrics {
         applied.unwrap_or(Applied::Unwatched)
     }
 
-    /// A resync's state of the agent as of `at_unix_seconds`. Complete only with both halves
-    /// known afterwards; otherwise the agent is stale until a later read completes it.
-    pub(crate) fn agent_resynced(
+    /// A REST read of the agent's state as of `at_unix_seconds`: a resync when both halves
+    /// came. A read missing one (`expand` is best effort upstream) proves nothing: the agent is
+    /// stale until a later read completes it if the read was to close a gap (`after_gap`) or
+    /// the agent was never read whole; else the stream keeps it current meanwhile.
+    pub(crate) fn agent_read(
         &self,
         id: &str,
         routing: Option<RoutingState>,
         presence: Option<PresenceState>,
         at_unix_seconds: f64,
+        after_gap: bool,
     ) {
         self.with_agent(id, |entry| {
             let complete = routing.is_some() && presence.is_some();
             entry.apply(routing, presence);
             if complete {
                 entry.freshness.resynced(at_unix_seconds);
-            } else {
+            } else if after_gap || !entry.freshness.resynced {
                 entry.freshness.stale = true;
             }
         });

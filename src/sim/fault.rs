@@ -148,6 +148,21 @@ pub enum Fault {
         /// Which agents: those whose index is a multiple of this.
         every: u32,
     },
+    /// From now on, the routing activity query lists at most `limit` members per queue in
+    /// `entities` (the oldest half and the newest half by activity date, as Genesys does) and
+    /// says `truncated`; the counts and their `entityIds` stay whole. A client must read the
+    /// members left out another way. A limit of 0 disarms.
+    TruncateActivityDetails {
+        /// The most members listed per queue.
+        limit: u32,
+    },
+    /// The next `count` users listings leave out `presence` and `routingStatus` of their first
+    /// user, though asked to expand them: Genesys calls `expand` best effort. A client must not
+    /// take the missing parts for a state. A count of 0 disarms.
+    MissingExpand {
+        /// How many listings are answered so.
+        count: u32,
+    },
 }
 
 fn one_second() -> u64 {
@@ -216,6 +231,8 @@ pub(crate) mod tests {
                 path: path(),
             },
             Fault::RejectUserTopics { every: 2 },
+            Fault::TruncateActivityDetails { limit: 4 },
+            Fault::MissingExpand { count: 2 },
         ];
         let kinds: Vec<usize> = all
             .iter()
@@ -238,9 +255,11 @@ pub(crate) mod tests {
                 Fault::ShortenChannels { .. } => 15,
                 Fault::Unauthorized { .. } => 16,
                 Fault::RejectUserTopics { .. } => 17,
+                Fault::TruncateActivityDetails { .. } => 18,
+                Fault::MissingExpand { .. } => 19,
             })
             .collect();
-        assert_eq!(kinds, (0..18).collect::<Vec<_>>(), "one of each, in order");
+        assert_eq!(kinds, (0..20).collect::<Vec<_>>(), "one of each, in order");
         all
     }
 

@@ -75,6 +75,10 @@ fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
         Fault::DuplicateEvents { rounds } => lock(&sim.publishing).duplicate(rounds),
         Fault::ReorderEvents { rounds } => lock(&sim.publishing).reorder(rounds),
         Fault::RejectUserTopics { every } => sim.reject_user_topics.store(every, Ordering::SeqCst),
+        Fault::TruncateActivityDetails { limit } => {
+            lock(&sim.agent_faults).truncate_details = limit
+        }
+        Fault::MissingExpand { count } => lock(&sim.agent_faults).missing_expand = count,
         Fault::ShortenChannels { ttl_ms } => {
             let ttl_ms = i64::try_from(ttl_ms).unwrap_or(i64::MAX / 2);
             let mut channels = lock(&sim.channels);

@@ -222,6 +222,8 @@ pub(crate) struct Sim {
     /// `reject_user_topics`: user topics of agents whose index is a multiple of this are
     /// refused; 0, none.
     pub reject_user_topics: AtomicU32,
+    /// The faults of the agents' REST reads (`truncate_activity_details`, `missing_expand`).
+    pub agent_faults: Mutex<users::AgentFaults>,
     /// Asks the publisher to send every group's current state once (after a pause).
     pub publish_all: AtomicBool,
     pub address: SocketAddr,
@@ -276,6 +278,7 @@ impl Sim {
             publishing: Mutex::new(round_faults::RoundFaults::default()),
             heartbeats: AtomicBool::new(true),
             reject_user_topics: AtomicU32::new(0),
+            agent_faults: Mutex::default(),
             publish_all: AtomicBool::new(false),
             address,
             cancel,

@@ -29,6 +29,15 @@ use super::directory::Directory;
 use super::guard::Failure;
 use super::traffic::Model;
 
+/// The faults of the agents' REST reads, armed through `POST /sim/faults`.
+#[derive(Debug, Default)]
+pub(crate) struct AgentFaults {
+    /// The most members the routing activity query lists per queue; 0: all.
+    pub truncate_details: u32,
+    /// Users listings left whose first user comes without its expanded parts.
+    pub missing_expand: u32,
+}
+
 /// One agent as the API and the truth show it.
 pub(crate) struct AgentView {
     pub id: String,
@@ -155,7 +164,15 @@ pub(crate) async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(query): Raw
         .filter(|agent| wanted.is_empty() || wanted.contains(agent.id.as_str()))
         .map(|agent| as_user(agent, presence, routing_status))
         .collect();
-    let listing: UserEntityListing = paging.page(users);
+    let mut listing: UserEntityListing = paging.page(users);
+    let mut faults = super::lock(&sim.agent_faults);
+    if faults.missing_expand > 0
+        && let Some(first) = listing.entities.first_mut()
+    {
+        faults.missing_expand -= 1;
+        first.presence = None;
+        first.routing_status = None;
+    }
     Json(listing).into_response()
 }
 
@@ -212,6 +229,7 @@ fn activity_results(
         return Err(bad_request("groupBy must include queueId"));
     }
     let selected = selection(query.filter.as_ref())?;
+    let limit = super::lock(&sim.agent_faults).truncate_details as usize;
     let agents = agents(sim);
     let mut by_queue: HashMap<&str, Vec<&AgentView>> = HashMap::new();
     for agent in &agents {
@@ -231,22 +249,35 @@ fn activity_results(
             data.extend(activity_values(sim, *metric, *details, members));
         }
         let details = metrics.iter().any(|(_, details)| *details);
-        let entities = if details {
-            members
-                .iter()
-                .map(|member| activity_entity(member))
-                .collect()
+        let (entities, truncated) = if details {
+            listed_members(members, limit)
         } else {
-            Vec::new()
+            (Vec::new(), false)
         };
         results.push(RoutingActivityData {
             group: [("queueId".to_owned(), id.clone())].into(),
             data,
-            truncated: false,
+            truncated,
             entities,
         });
     }
     Ok(results)
+}
+
+/// The members' entities, all of them, or past `limit` (non-zero) the oldest and the newest
+/// half by activity date, and whether that truncated them.
+fn listed_members(members: &[&AgentView], limit: usize) -> (Vec<ActivityEntity>, bool) {
+    let mut by_activity: Vec<&&AgentView> = members.iter().collect();
+    by_activity.sort_by_key(|a| (a.status_since.max(a.presence_since), a.id.clone()));
+    if limit == 0 || by_activity.len() <= limit {
+        return (members.iter().map(|m| activity_entity(m)).collect(), false);
+    }
+    let (oldest, newest) = (limit.div_ceil(2), limit / 2);
+    let kept = (by_activity[..oldest].iter())
+        .chain(&by_activity[by_activity.len() - newest..])
+        .map(|m| activity_entity(m))
+        .collect();
+    (kept, true)
 }
 
 fn is_offline(agent: &AgentView) -> bool {

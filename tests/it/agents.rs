@@ -12,6 +12,7 @@ use genesys_exporter::sim::{Fault, SimConfig};
 use serde_json::Value;
 
 const REJECTED: &str = "genesys_exporter_rejected_topics";
+const REQUESTS: &str = "genesys_exporter_api_requests_total";
 
 async fn start(seed: u64) -> Harness {
     let harness = Harness::start_with(SimConfig::fast_for_tests(seed), |settings| {
@@ -124,5 +125,62 @@ async fn agents_whose_topics_are_rejected_are_kept_current_by_the_poll() {
         )
         .await;
     }
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_that_finds_more_agents_than_agents_max_is_refused_naming_the_key() {
+    let harness = Harness::start_with(SimConfig::fast_for_tests(73), |settings| {
+        settings.agents.enabled = true;
+        settings.agents.max = 10;
+    })
+    .await;
+    let error = match harness.ended().await {
+        Err(genesys_exporter::app::AppError::Config(error)) => error,
+        other => panic!("the start was not refused as a configuration error: {other:?}"),
+    };
+    let line = error.to_string();
+    assert_eq!(error.key, "agents.max", "{line}");
+    assert!(
+        line.contains("18 agents found (members of the monitored queues)"),
+        "{line}"
+    );
+    assert!(!line.contains('\n'), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_member_lists_and_users_without_their_expand_are_read_again_not_believed() {
+    let harness = start(74).await;
+    let users_before = harness.self_counter(REQUESTS, &[("endpoint", "users")]);
+    harness
+        .fault(Fault::TruncateActivityDetails { limit: 2 })
+        .await;
+    harness.fault(Fault::MissingExpand { count: 1 }).await;
+    // NB: the reconnect's resync lists 2 of each queue's 6 members; the other 4 come from the
+    // users listing by id, whose first user then lacks its state and stays stale until read again.
+    harness.fault(Fault::CloseSockets).await;
+    eventually(
+        "the users listing read the members the activity query left out",
+        || async {
+            let users = harness.self_counter(REQUESTS, &[("endpoint", "users")]);
+            if users > users_before {
+                Ok(())
+            } else {
+                Err(format!("{users} users requests"))
+            }
+        },
+    )
+    .await;
+    some_traffic(&harness).await;
+    agents_match_truth(&harness, "after truncated details and a missing expand").await;
+    eventually("every agent is read whole again", || async {
+        let stale = harness.scrape().await.sum("genesys_exporter_agent_stale");
+        if stale == 0.0 {
+            Ok(())
+        } else {
+            Err(format!("{stale} agents stale"))
+        }
+    })
+    .await;
     harness.stop().await;
 }

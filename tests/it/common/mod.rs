@@ -201,6 +201,19 @@ impl Harness {
         self.sim_post("/sim/faults", body).await;
     }
 
+    /// Waits, within the deadline, for the exporter to stop by itself; returns how it ended.
+    pub async fn ended(mut self) -> Result<(), genesys_exporter::app::AppError> {
+        let exporter = self
+            .exporter
+            .take()
+            .expect("the exporter runs until it ends");
+        let result = tokio::time::timeout(DEADLINE, exporter.wait())
+            .await
+            .expect("the exporter stops by itself in time");
+        self.cancel.cancel();
+        result
+    }
+
     /// Cancels everything and waits for the exporter to finish its shutdown.
     pub async fn stop(mut self) {
         self.cancel.cancel();
