@@ -59,13 +59,13 @@ impl AgentSource for GenesysClient {
 
 /// An agent's state as one read or event reported it; `None` halves were not reported.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct AgentReading {
+pub struct AgentReading {
     pub routing: Option<RoutingState>,
     pub presence: Option<PresenceState>,
 }
 
 /// Turns agent events and reads into the store's agent series.
-pub(crate) struct Agents {
+pub struct Agents {
     metrics: Arc<Metrics>,
     telemetry: AgentMetrics,
     ignored: ObservationMetrics,
@@ -77,7 +77,7 @@ fn seconds(instant: Option<&str>) -> Option<f64> {
 }
 
 impl Agents {
-    pub(crate) fn new(metrics: Arc<Metrics>) -> Self {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
         Self {
             telemetry: AgentMetrics::of(&metrics),
             ignored: ObservationMetrics::of(&metrics),
@@ -251,7 +251,7 @@ impl Agents {
     }
 
     /// Starts watching `agents`, with the states read while selecting them.
-    pub(crate) fn watch(&self, agents: &[AgentLabels], readings: &HashMap<String, AgentReading>) {
+    pub fn watch(&self, agents: &[AgentLabels], readings: &HashMap<String, AgentReading>) {
         self.metrics.set_agents(agents);
         let now = self.metrics.clock().now_seconds();
         for agent in agents {

@@ -235,6 +235,9 @@ impl Exporter {
                 }
             });
         }
+        if parts.settings.agents.enabled {
+            health.expect_agents();
+        }
         let (totals, observations) = (parts.totals.clone(), parts.observations.clone());
         let refusal = parts.refusal.clone();
         tasks.spawn(
@@ -476,6 +479,7 @@ impl Parts {
                 None => {
                     let (sender, receiver) = watch::channel(list);
                     let label = format!("agents-{index}");
+                    self.health.channel_started(&label);
                     let stream = self
                         .clone()
                         .run_stream(label.clone(), receiver, cancel.clone());
@@ -484,6 +488,8 @@ impl Parts {
                 }
             }
         }
+        // NB: the channels are registered above, so readiness now waits on their resyncs.
+        self.health.agents_placed();
     }
 
     /// Reads the org's presence definitions, the `presence` label's allow-list, with each queue

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct Health {
     token_obtained: AtomicBool,
     queues_resolved: AtomicBool,
+    /// Agents are watched (`agents.enabled`) but not yet found and placed on channels.
+    agents_pending: AtomicBool,
     /// Per channel label: whether its first observation resync succeeded.
     channels: Mutex<BTreeMap<String, bool>>,
     /// The first long-running task that ended unexpectedly; `/healthz` then fails so the
@@ -27,6 +29,16 @@ impl Health {
 
     pub(crate) fn queues_resolved(&self) {
         self.queues_resolved.store(true, Ordering::Relaxed);
+    }
+
+    /// Readiness waits for the agents too (they are selected after the queues).
+    pub(crate) fn expect_agents(&self) {
+        self.agents_pending.store(true, Ordering::Relaxed);
+    }
+
+    /// The agents are found and their channels started.
+    pub(crate) fn agents_placed(&self) {
+        self.agents_pending.store(false, Ordering::Relaxed);
     }
 
     fn lock_channels(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, bool>> {
@@ -74,6 +86,9 @@ impl Health {
         if !self.queues_resolved.load(Ordering::Relaxed) {
             return Err("the queue set is not resolved yet".to_owned());
         }
+        if self.agents_pending.load(Ordering::Relaxed) {
+            return Err("the agents are not found yet".to_owned());
+        }
         let channels = self.lock_channels();
         if channels.is_empty() {
             return Err("no notification channel started yet".to_owned());
@@ -97,7 +112,10 @@ mod tests {
         assert!(health.readiness().unwrap_err().contains("token"));
         health.token_obtained();
         assert!(health.readiness().unwrap_err().contains("queue set"));
+        health.expect_agents();
         health.queues_resolved();
+        assert!(health.readiness().unwrap_err().contains("agents"));
+        health.agents_placed();
         assert!(
             health
                 .readiness()

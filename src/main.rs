@@ -135,6 +135,9 @@ struct TrafficArgs {
     /// builds a backlog (to see the backlog panels and alerts move).
     #[arg(long, default_value_t = 2.4, value_parser = arrival_rate)]
     arrivals_per_minute: f64,
+    /// Agents per queue (each a member of its queue only).
+    #[arg(long, default_value_t = 8)]
+    agents: usize,
 }
 
 fn shard_arg(text: &str) -> Result<Shard, String> {
@@ -156,6 +159,7 @@ impl TrafficArgs {
             seed: self.seed,
             queues: self.queues,
             arrivals_per_minute: self.arrivals_per_minute,
+            agents_per_queue: self.agents,
             history: Duration::from_secs(1800),
             ..SimConfig::default()
         }

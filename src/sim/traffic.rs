@@ -315,7 +315,9 @@ impl Model {
             });
         let agents = state.agents.iter().enumerate().filter_map(|(i, agent)| {
             let at = match agent.status {
-                Status::Idle => agent.next_break,
+                // NB: a break planned for while the agent was busy is taken once it is idle,
+                // never back in time: each state begins no earlier than the one before.
+                Status::Idle => agent.next_break.max(agent.status_since),
                 Status::Interacting => return None,
                 Status::Communicating | Status::NotResponding | Status::OffQueue => agent.until,
             };
@@ -694,5 +696,32 @@ mod tests {
             strict < standard && standard < lenient,
             "a shorter threshold is harder to meet: {strict} {standard} {lenient}"
         );
+    }
+
+    #[test]
+    fn no_agent_state_begins_before_the_one_it_replaces() {
+        let config = SimConfig::fast_for_tests(13);
+        let mut model = Model::new(&config, 0);
+        let since = |model: &Model| -> Vec<(i64, i64)> {
+            (model.queues.iter().flat_map(|q| &q.agents))
+                .map(|a| (a.status_since, a.presence_since))
+                .collect()
+        };
+        let mut before = since(&model);
+        let mut changes = 0;
+        for step in 1..=3_000 {
+            model.step(step * 20);
+            let now = since(&model);
+            for (old, new) in before.iter().zip(&now) {
+                assert!(
+                    new.0 >= old.0 && new.1 >= old.1,
+                    "at {}: {old:?} then {new:?}",
+                    step * 20
+                );
+                changes += usize::from(new != old);
+            }
+            before = now;
+        }
+        assert!(changes > 1_000, "agents were busy: {changes} changes");
     }
 }

@@ -63,10 +63,25 @@ pub(crate) fn agents(sim: &Sim) -> Vec<AgentView> {
     agents_of(sim, &sim.model(), &sim.queues())
 }
 
+/// The agents of the live queues `keep` accepts (by queue id), in queue order: a request
+/// about a few queues or agents builds only theirs.
+pub(crate) fn agents_in(sim: &Sim, keep: impl Fn(&str) -> bool) -> Vec<AgentView> {
+    agents_where(sim, &sim.model(), &sim.queues(), keep)
+}
+
 /// [`agents`] with the model and directory already locked (in that order).
 fn agents_of(sim: &Sim, model: &Model, directory: &Directory) -> Vec<AgentView> {
+    agents_where(sim, model, directory, |_| true)
+}
+
+fn agents_where(
+    sim: &Sim,
+    model: &Model,
+    directory: &Directory,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<AgentView> {
     let mut views = Vec::new();
-    for (q, queue) in directory.live() {
+    for (q, queue) in directory.live().filter(|(_, queue)| keep(&queue.id)) {
         let Some(state) = model.queues.get(q) else {
             continue;
         };
@@ -160,7 +175,16 @@ pub(crate) async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(query): Raw
         expand.iter().any(|e| e == "routingStatus"),
     );
     let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-    let users = (agents(&sim).into_iter())
+    // NB: an agent's id is its queue's but for the last four hex digits ([`agent_id`]).
+    let queues: HashSet<&str> = (ids.iter())
+        .map(|id| &id[..id.len().saturating_sub(4)])
+        .collect();
+    let of_queue = |queue: &str| queues.contains(&queue[..queue.len().saturating_sub(4)]);
+    let listed = match ids.is_empty() {
+        true => agents(&sim),
+        false => agents_in(&sim, of_queue),
+    };
+    let users = (listed.into_iter())
         .filter(|agent| wanted.is_empty() || wanted.contains(agent.id.as_str()))
         .map(|agent| as_user(agent, presence, routing_status))
         .collect();
@@ -230,7 +254,8 @@ fn activity_results(
     }
     let selected = selection(query.filter.as_ref())?;
     let limit = super::lock(&sim.agent_faults).truncate_details as usize;
-    let agents = agents(sim);
+    let wanted: HashSet<&str> = selected.queue_ids.iter().map(String::as_str).collect();
+    let agents = agents_in(sim, |queue| wanted.contains(queue));
     let mut by_queue: HashMap<&str, Vec<&AgentView>> = HashMap::new();
     for agent in &agents {
         by_queue

@@ -295,7 +295,7 @@ impl SessionContext {
     }
 
     /// The same context for a channel of agent topics.
-    pub(crate) fn for_agents(self, agents: Arc<Agents>) -> Self {
+    pub fn for_agents(self, agents: Arc<Agents>) -> Self {
         Self {
             agents: Some(agents),
             carries: Carries::Agents,

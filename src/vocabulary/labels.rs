@@ -137,18 +137,19 @@ impl LabelValue for SystemPresence {
 impl SystemPresence {
     /// `text` compared case-insensitively and ignoring `_`: `OnQueue`, `ON_QUEUE`, `onqueue`.
     pub fn parse_any_case(text: &str) -> Option<Self> {
-        let folded = |s: &str| -> String {
-            s.chars()
-                .filter(|c| *c != '_')
-                .flat_map(char::to_lowercase)
-                .collect()
-        };
-        let wanted = folded(text);
+        // NB: every event carries one, so no allocation: bytes compared past underscores.
         Self::ALL
             .iter()
             .copied()
-            .find(|p| folded(p.as_str()) == wanted)
+            .find(|p| p.as_str() == text || folded(p.as_str()).eq(folded(text)))
     }
+}
+
+/// `text`'s bytes past underscores, lower case: how system presences compare.
+fn folded(text: &str) -> impl Iterator<Item = u8> + '_ {
+    (text.bytes())
+        .filter(|b| *b != b'_')
+        .map(|b| b.to_ascii_lowercase())
 }
 
 #[cfg(test)]

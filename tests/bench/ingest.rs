@@ -1,19 +1,25 @@
-//! Ingest: parsing and applying the simulator's queue-observation notifications, against bare
-//! `serde_json` parsing of the same messages into `serde_json::Value`, side by side.
+//! Ingest: parsing and applying the simulator's notifications, against bare `serde_json` parsing
+//! of the same messages into `serde_json::Value`, side by side.
 //!
 //! `cargo bench --bench ingest` starts the simulator with 1,000 queues, subscribes one channel
 //! to all of them, keeps the first 20,000 observation messages it sends and then feeds them,
 //! in order, through the exporter's frame handler (parse, order check, apply to the gauges) on
-//! a fresh state each round, and through `serde_json::from_str::<Value>`.
+//! a fresh state each round, and through `serde_json::from_str::<Value>`. Then the same for
+//! agents: 1,000 agents' activity topics on one channel, 20,000 activity events, through the
+//! frame handler of an agent channel (parse, since-instant order, apply to the agent series).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use std::collections::HashMap;
+
+use genesys_exporter::agents::Agents;
 use genesys_exporter::metrics::Metrics;
 use genesys_exporter::observations::Observations;
 use genesys_exporter::sim::SimConfig;
 use genesys_exporter::stream::connection::SessionContext;
+use genesys_exporter::vocabulary::agent::AgentLabels;
 use genesys_exporter::vocabulary::labels::LabelValue;
 use genesys_exporter::vocabulary::queue::QueueLabels;
 use serde_json::{Value, json};
@@ -23,17 +29,34 @@ use tokio_tungstenite::tungstenite::Message;
 mod common;
 use common::{side_by_side, start_sim};
 
-/// Observation messages of the simulator: `queues` queues, `count` messages.
+/// What to capture: queue observations, or agents' activity events.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Observations,
+    Activity,
+}
+
+/// Messages of the simulator: `queues` queues, `count` messages of `kind`; the queues' labels
+/// and, for activity, the agents' ids.
 async fn capture(
     queues: usize,
     count: usize,
     arrivals_per_minute: f64,
-) -> (Vec<QueueLabels>, Vec<String>) {
+    kind: Kind,
+) -> (Vec<QueueLabels>, Vec<String>, Vec<String>) {
+    // NB: agents change state as conversations come and go: short ones keep 1,000 agents busy.
+    let base = match kind {
+        Kind::Observations => SimConfig::default(),
+        Kind::Activity => SimConfig {
+            agents_per_queue: 8,
+            ..SimConfig::fast_for_tests(7)
+        },
+    };
     let config = SimConfig {
         queues,
         publish_interval: Duration::from_millis(50),
         arrivals_per_minute,
-        ..SimConfig::default()
+        ..base
     };
     let (sim, cancel) = start_sim(config).await;
     genesys_exporter::genesys::install_crypto_provider();
@@ -63,11 +86,26 @@ async fn capture(
         .json()
         .await
         .expect("channel body");
-    let topics: Vec<Value> = sim
-        .queues
-        .iter()
-        .map(|q| json!({"id": format!("v2.analytics.queues.{}.observations", q.id)}))
+    let truth: Value = http
+        .get(format!("{}/sim/truth", sim.base_url))
+        .send()
+        .await
+        .expect("truth")
+        .json()
+        .await
+        .expect("truth body");
+    let agents: Vec<String> = (truth["agents"].as_array().expect("agents").iter())
+        .take(1_000)
+        .map(|a| a["id"].as_str().expect("agent id").to_owned())
         .collect();
+    let topics: Vec<Value> = match kind {
+        Kind::Observations => (sim.queues.iter())
+            .map(|q| json!({"id": format!("v2.analytics.queues.{}.observations", q.id)}))
+            .collect(),
+        Kind::Activity => (agents.iter())
+            .map(|id| json!({"id": format!("v2.users.{id}.activity")}))
+            .collect(),
+    };
     let id = channel["id"].as_str().expect("channel id");
     http.put(format!(
         "{}/api/v2/notifications/channels/{id}/subscriptions",
@@ -93,7 +131,11 @@ async fn capture(
             );
             continue;
         };
-        if is_observation(&text) {
+        let wanted = match kind {
+            Kind::Observations => is_observation(&text),
+            Kind::Activity => text.contains("\"topicName\":\"v2.users."),
+        };
+        if wanted {
             messages.push(text.to_string());
         }
     }
@@ -108,7 +150,7 @@ async fn capture(
         .collect();
     cancel.cancel();
     sim.stopped().await;
-    (labels, messages)
+    (labels, messages, agents)
 }
 
 /// Whether a frame is a queue observation (a `t/t` instant), not running totals or a
@@ -123,7 +165,8 @@ fn is_observation(text: &str) -> bool {
         .is_some_and(|(start, end)| start == end)
 }
 
-fn fresh_context(queues: &[QueueLabels]) -> SessionContext {
+/// A fresh state watching `queues` and, on an agent channel, `agents`.
+fn fresh_context(queues: &[QueueLabels], agents: &[String]) -> SessionContext {
     let metrics = Arc::new(Metrics::new(
         ["voice", "chat", "email", "callback", "message"]
             .map(String::from)
@@ -131,12 +174,24 @@ fn fresh_context(queues: &[QueueLabels]) -> SessionContext {
     ));
     metrics.set_queues(queues);
     let observations = Arc::new(Observations::new(metrics.clone()));
-    SessionContext::new(
+    let ctx = SessionContext::new(
         observations,
         Arc::new(|_| 0),
-        metrics,
+        metrics.clone(),
         Duration::from_secs(60),
-    )
+    );
+    if agents.is_empty() {
+        return ctx;
+    }
+    let watched = Agents::new(metrics);
+    let labels: Vec<AgentLabels> = (agents.iter())
+        .map(|id| AgentLabels {
+            id: id.clone(),
+            ..AgentLabels::default()
+        })
+        .collect();
+    watched.watch(&labels, &HashMap::new());
+    ctx.for_agents(Arc::new(watched))
 }
 
 fn main() {
@@ -149,10 +204,38 @@ fn main() {
         (20, 200, 1, 600.0)
     };
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (labels, messages) = runtime.block_on(capture(queues, count, arrivals));
-    let bytes: usize = messages.iter().map(String::len).sum();
+    for kind in [Kind::Observations, Kind::Activity] {
+        // NB: 125 queues of 8 hold the 1,000 agents one channel carries.
+        let (queues, arrivals) = match kind {
+            Kind::Observations => (queues, arrivals),
+            Kind::Activity => (queues.min(125), 900.0),
+        };
+        let (labels, messages, agents) = runtime.block_on(capture(queues, count, arrivals, kind));
+        let watched = if kind == Kind::Activity {
+            &agents[..]
+        } else {
+            &[]
+        };
+        compare(kind, queues, rounds, &labels, watched, &messages);
+    }
+}
 
-    let mut contexts: Vec<SessionContext> = (0..rounds).map(|_| fresh_context(&labels)).collect();
+/// Times the frame handler against bare `serde_json` on `messages`, and prints the result.
+fn compare(
+    kind: Kind,
+    queues: usize,
+    rounds: usize,
+    labels: &[QueueLabels],
+    agents: &[String],
+    messages: &[String],
+) {
+    let (what, outcome) = match kind {
+        Kind::Observations => ("observation", "observation"),
+        Kind::Activity => ("agent activity", "activity"),
+    };
+    let bytes: usize = messages.iter().map(String::len).sum();
+    let mut contexts: Vec<SessionContext> =
+        (0..rounds).map(|_| fresh_context(labels, agents)).collect();
     let mut applied = 0;
     let pair = side_by_side(
         rounds,
@@ -160,11 +243,11 @@ fn main() {
             let ctx = contexts.pop().expect("one context per round");
             applied = messages
                 .iter()
-                .filter(|m| ctx.handle_text(m).0.as_str() == "observation")
+                .filter(|m| ctx.handle_text(m).0.as_str() == outcome)
                 .count();
         },
         || {
-            for message in &messages {
+            for message in messages {
                 std::hint::black_box(serde_json::from_str::<Value>(message).expect("JSON"));
             }
         },
@@ -172,7 +255,7 @@ fn main() {
     assert_eq!(applied, messages.len(), "every message applied");
     let rate = |d: Duration| messages.len() as f64 / d.as_secs_f64();
     println!(
-        "{} observation messages of {queues} queues, {:.0} bytes each on average",
+        "{} {what} messages of {queues} queues, {:.0} bytes each on average",
         messages.len(),
         bytes as f64 / messages.len() as f64
     );

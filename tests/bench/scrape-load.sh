@@ -4,22 +4,29 @@
 # time five scrapes (plain and gzip, as curl sees them) and read the process's peak memory
 # (VmHWM). Prints one line per run and the medians per binary. Public tools only: curl, /proc.
 #
-#   tests/bench/scrape-load.sh [--queues 5000] [--rounds 3] BINARY [BINARY ...]
+# Start-up is from process start to /readyz 200 (which waits for every queue's and agent's
+# first resync). A BINARY may be a wrapper script that sets variables and execs the exporter
+# (tests/bench/with-agents.sh watches the simulator's agents).
+#
+#   tests/bench/scrape-load.sh [--queues 5000] [--agents-per-queue N] [--simulator BINARY]
+#                              [--rounds 3] BINARY [BINARY ...]
 set -euo pipefail
-queues=5000 rounds=3
+queues=5000 rounds=3 agents=() simulator=
 while [[ $# -gt 0 && $1 == --* ]]; do
   case $1 in
     --queues) queues=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --agents-per-queue) agents=(--agents "$2"); shift 2 ;;
+    --simulator) simulator=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-[[ $# -ge 1 ]] || { echo "usage: $0 [--queues N] [--rounds R] BINARY..." >&2; exit 2; }
+[[ $# -ge 1 ]] || { echo "usage: $0 [--queues N] [--agents-per-queue N] [--simulator BIN] [--rounds R] BINARY..." >&2; exit 2; }
 sim_port=18480 port=18481
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$1" simulate --queues "$queues" --listen "127.0.0.1:$sim_port" >"$work/sim.log" 2>&1 &
+"${simulator:-$1}" simulate --queues "$queues" "${agents[@]}" --listen "127.0.0.1:$sim_port" >"$work/sim.log" 2>&1 &
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sim_port/sim/truth" -o /dev/null && break; sleep 0.1; done
 
 export GENESYS_EXPORTER_CLIENT_ID=demo-client GENESYS_EXPORTER_CLIENT_SECRET=demo-secret
@@ -28,11 +35,13 @@ export GENESYS_EXPORTER_LOGIN_BASE_URL="http://127.0.0.1:$sim_port"
 export GENESYS_EXPORTER_LISTEN_ADDRESS="127.0.0.1:$port" GENESYS_EXPORTER_LOG__LEVEL=warn
 export GENESYS_EXPORTER_AGGREGATES__POLL_INTERVAL=2s
 
-run_once() { # binary -> "scrape_ms gzip_ms bytes gzip_bytes series peak_mib"
-  local bin=$1 pid
+run_once() { # binary -> "scrape_ms gzip_ms bytes gzip_bytes series agent_series startup_ms peak_mib"
+  local bin=$1 pid started ready
+  started=$(date +%s%N)
   "$bin" run >"$work/exporter.log" 2>&1 &
   pid=$!
-  for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/readyz" -o /dev/null && break; sleep 0.1; done
+  for _ in $(seq 6000); do curl -sf "http://127.0.0.1:$port/readyz" -o /dev/null && break; sleep 0.01; done
+  ready=$(( ($(date +%s%N) - started) / 1000000 ))
   # The first aggregates poll creates the counters; wait for it.
   for _ in $(seq 600); do
     curl -s -o "$work/scrape.txt" "http://127.0.0.1:$port/metrics" || true
@@ -41,22 +50,25 @@ run_once() { # binary -> "scrape_ms gzip_ms bytes gzip_bytes series peak_mib"
   done
   local plain=() zipped=() bytes zbytes
   for _ in 1 2 3 4 5; do
-    read -r t bytes < <(curl -s -o "$work/scrape.txt" -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$port/metrics")
+    read -r t bytes < <(curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$port/metrics")
     plain+=("$t")
     read -r t zbytes < <(curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$port/metrics")
     zipped+=("$t")
   done
-  local series peak
+  # NB: timed to /dev/null, as Prometheus keeps no file of it; one more scrape is counted.
+  curl -s -o "$work/scrape.txt" "http://127.0.0.1:$port/metrics"
+  local series agent_series peak
   series=$(grep -c 'queue_id=' "$work/scrape.txt" || true)
+  agent_series=$(grep -c 'user_id=' "$work/scrape.txt" || true)
   peak=$(awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
   kill -TERM "$pid"; wait "$pid" || true
-  printf '%s %s %s %s %s %s\n' \
+  printf '%s %s %s %s %s %s %s %s\n' \
     "$(printf '%s\n' "${plain[@]}" | sort -n | sed -n 3p | awk '{printf "%.0f", $1 * 1000}')" \
     "$(printf '%s\n' "${zipped[@]}" | sort -n | sed -n 3p | awk '{printf "%.0f", $1 * 1000}')" \
-    "$bytes" "$zbytes" "$series" "$peak"
+    "$bytes" "$zbytes" "$series" "$agent_series" "$ready" "$peak"
 }
 
-echo "binary | scrape ms | gzip scrape ms | bytes | gzip bytes | queue series | peak RSS MiB"
+echo "binary | scrape ms | gzip scrape ms | bytes | gzip bytes | queue series | agent series | start-up ms | peak RSS MiB"
 for round in $(seq "$rounds"); do
   for bin in "$@"; do
     echo "$bin $(run_once "$bin")" | tee -a "$work/results"
@@ -65,7 +77,7 @@ done
 echo "medians per column:"
 for bin in "$@"; do
   line=$bin
-  for col in 2 3 4 5 6 7; do
+  for col in 2 3 4 5 6 7 8 9; do
     line+=" $(awk -v b="$bin" -v c="$col" '$1 == b {print $c}' "$work/results" | sort -n |
       awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')"
   done

@@ -99,3 +99,73 @@ async fn a_resync_a_refresh_and_a_poll_each_cost_the_floor_the_api_allows() {
         harness.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_agents_costs_the_floor_too() {
+    eprintln!(
+        "| queues | agents | activity queries (finding them, then each channel's first resync) | users pages | agent channels |"
+    );
+    for queues in [500, 5_000] {
+        let config = SimConfig {
+            queues,
+            agents_per_queue: 2,
+            arrivals_per_minute: 1.0,
+            ..SimConfig::fast_for_tests(44)
+        };
+        let agents = queues * 2;
+        let harness = Harness::start_counting(config, |settings| {
+            settings.aggregates.poll_interval = Duration::from_secs(3600);
+            settings.queue_refresh_interval = Duration::from_secs(3600);
+            settings.stream.fallback_poll_interval = Duration::from_secs(3600);
+            settings.stream.staleness_bound = Duration::from_secs(7200);
+            settings.agents.enabled = true;
+            settings.agents.max = 10_000;
+        })
+        .await;
+        ready(&harness).await;
+        let log = harness
+            .get_text(&format!("{}/sim/requests", harness.sim.base_url))
+            .await
+            .1;
+        let log: Value = serde_json::from_str(&log).unwrap();
+        let log = log["requests"].as_array().unwrap();
+        let activity = calls(log, "POST", "/api/v2/analytics/routing/activity/query");
+        let users = calls(log, "GET", "/api/v2/users");
+        let created = calls(log, "POST", "/api/v2/notifications/channels");
+        let floor = queues.div_ceil(100);
+        // NB: finding the agents reads every queue's members once, then every agent by id; each
+        // agent channel's first resync reads its agents' queues once more, and lists them all.
+        let (find, resync) = (floor, floor);
+        eprintln!(
+            "| {queues} | {agents} | {} | {} | {} |",
+            activity.len(),
+            users.len(),
+            created.len() - queues.div_ceil(1_000),
+        );
+        assert_eq!(
+            activity.len(),
+            find + resync,
+            "{queues} queues: activity queries"
+        );
+        let predicates: u64 = (activity.iter())
+            .map(|r| r["predicates"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(
+            predicates,
+            2 * queues as u64,
+            "every queue in one query of each"
+        );
+        assert_eq!(
+            users.len(),
+            agents.div_ceil(100),
+            "{agents} agents: users pages"
+        );
+        let channels = queues.div_ceil(1_000) + agents.div_ceil(1_000);
+        assert_eq!(
+            created.len(),
+            channels,
+            "{queues} queues, {agents} agents: channels"
+        );
+        harness.stop().await;
+    }
+}
