@@ -665,7 +665,11 @@ mod tests {
 
     #[test]
     fn each_queue_meets_its_own_service_level_threshold_and_target() {
-        let config = SimConfig::fast_for_tests(12);
+        // NB: below saturation (agents take breaks too), where the threshold decides.
+        let config = SimConfig {
+            arrivals_per_minute: 500.0,
+            ..SimConfig::fast_for_tests(12)
+        };
         let mut model = Model::new(&config, 0);
         let base = 400 / 6;
         let added = model.add_queue(0, false);
@@ -680,7 +684,7 @@ mod tests {
         );
         assert_eq!(added, 3);
 
-        model.step(120_000);
+        model.step(180_000);
         let ratio = |q: usize| {
             let (numerator, denominator) = service_level_of(&model, q);
             assert!(denominator > 1_000, "queue {q}: {denominator}");
