@@ -52,11 +52,20 @@ fn rules_for_a_short_scenario(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Every panel query of the dashboard, with its title, variables substituted as Grafana would
-/// with "All" selected.
+/// Every panel query of both dashboards (the queues' and the wallboard), with its title,
+/// variables substituted as Grafana would with "All" selected.
 fn panel_queries() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(repo("grafana/dashboards/genesys-exporter.json")).unwrap();
-    let dashboard: Value = serde_json::from_str(&text).unwrap();
+    let mut queries = Vec::new();
+    for file in ["genesys-exporter.json", "genesys-wallboard.json"] {
+        let text = std::fs::read_to_string(repo("grafana/dashboards").join(file)).unwrap();
+        let dashboard: Value = serde_json::from_str(&text).unwrap();
+        queries.extend(queries_of(&dashboard));
+    }
+    assert!(queries.len() >= 37, "{} panel queries", queries.len());
+    queries
+}
+
+fn queries_of(dashboard: &Value) -> Vec<(String, String)> {
     let mut queries = Vec::new();
     for panel in dashboard["panels"].as_array().unwrap() {
         for target in panel["targets"].as_array().into_iter().flatten() {
