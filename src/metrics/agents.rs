@@ -400,7 +400,7 @@ impl Metrics {
         turned
     }
 
-    /// How many watched agents are in each routing status: `None` for an unknown one.
+    /// The agent's state, once both halves are known; for tests.
     #[cfg(test)]
     pub(crate) fn agent_state(&self, id: &str) -> Option<(RoutingState, PresenceState)> {
         self.with_agent(id, |e| Some((e.routing?, e.presence.clone()?)))

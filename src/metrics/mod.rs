@@ -326,6 +326,8 @@ impl Metrics {
 }
 
 #[cfg(test)]
+mod agents_tests;
+#[cfg(test)]
 mod store_tests;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! The org's presence definitions (API.md §10): the ten system presences, and "Lunch", the
 //! org's own, mapped to MEAL, which the agents take for their meals. The agents' presences are
-//! the first six, in `PRESENCES` order; the other system ones exist, as in any org, unused.
+//! the first eight, in `PRESENCES` order; the other system ones exist, as in any org, unused.
 
 use std::sync::Arc;
 
@@ -22,11 +22,13 @@ const AGENT_PRESENCES: [(&str, &str, &str); PRESENCES.len()] = [
     ("Away", "System", "Away"),
     ("Break", "System", "Break"),
     ("Lunch", "User", "Meal"),
+    ("Training", "System", "Training"),
+    ("Meeting", "System", "Meeting"),
     ("Offline", "System", "Offline"),
 ];
 
 /// The system presences no agent takes here.
-const UNUSED_SYSTEM_PRESENCES: [&str; 5] = ["Busy", "Idle", "Training", "Meeting", "Meal"];
+const UNUSED_SYSTEM_PRESENCES: [&str; 3] = ["Busy", "Idle", "Meal"];
 
 /// Every definition: the agents' presences under `agent_ids` (one per `PRESENCES` entry), then
 /// the unused system ones under `unused_ids`.

@@ -20,8 +20,16 @@ pub(crate) enum Status {
 }
 
 /// System presences; index 0 is "on queue" and the last is "offline" (not an active user).
-pub(crate) const PRESENCES: [&str; 6] =
-    ["ON_QUEUE", "AVAILABLE", "AWAY", "BREAK", "MEAL", "OFFLINE"];
+pub(crate) const PRESENCES: [&str; 8] = [
+    "ON_QUEUE",
+    "AVAILABLE",
+    "AWAY",
+    "BREAK",
+    "MEAL",
+    "TRAINING",
+    "MEETING",
+    "OFFLINE",
+];
 pub(crate) const OFFLINE: usize = PRESENCES.len() - 1;
 
 #[derive(Debug, Clone)]
