@@ -383,21 +383,12 @@ impl Metrics {
             .collect()
     }
 
-    /// Marks stale every agent older than the staleness bound; returns how many turned.
-    pub(super) fn sweep_stale_agents(&self, now_unix_seconds: f64) -> usize {
-        let Some(bound) = self.stale_policy.bound_seconds else {
-            return 0;
-        };
+    /// Marks stale every agent older than `bound`; returns how many turned.
+    pub(super) fn sweep_stale_agents(&self, now_unix_seconds: f64, bound: f64) -> usize {
         let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
-        let mut turned = 0;
-        for entry in agents.values() {
-            let freshness = &mut lock(entry).freshness;
-            if !freshness.stale && now_unix_seconds - freshness.fresh_at > bound {
-                freshness.stale = true;
-                turned += 1;
-            }
-        }
-        turned
+        (agents.values())
+            .filter(|entry| lock(entry).freshness.sweep(now_unix_seconds, bound))
+            .count()
     }
 
     /// The agent's state, once both halves are known; for tests.

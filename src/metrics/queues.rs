@@ -38,6 +38,14 @@ impl Freshness {
         }
     }
 
+    /// Turns stale if its values are older than `bound` at `now_unix_seconds`; returns
+    /// whether it just turned.
+    pub(super) fn sweep(&mut self, now_unix_seconds: f64, bound: f64) -> bool {
+        let turns = !self.stale && now_unix_seconds - self.fresh_at > bound;
+        self.stale |= turns;
+        turns
+    }
+
     pub(super) fn resynced(&mut self, at_unix_seconds: f64) {
         self.resynced = true;
         self.stale = false;
@@ -146,16 +154,11 @@ impl Metrics {
             return 0;
         };
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
-        let mut turned = 0;
-        for entry in queues.values() {
-            let freshness = &mut lock(entry).freshness;
-            if !freshness.stale && now_unix_seconds - freshness.fresh_at > bound {
-                freshness.stale = true;
-                turned += 1;
-            }
-        }
+        let turned = (queues.values())
+            .filter(|entry| lock(entry).freshness.sweep(now_unix_seconds, bound))
+            .count();
         drop(queues);
-        turned + self.sweep_stale_agents(now_unix_seconds)
+        turned + self.sweep_stale_agents(now_unix_seconds, bound)
     }
 
     /// Each monitored queue's name by id.

@@ -21,6 +21,17 @@ fn calls<'a>(log: &'a [Value], method: &str, path: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The simulator's request log, once the exporter is ready.
+async fn requests(harness: &Harness) -> Vec<Value> {
+    ready(harness).await;
+    let log = harness
+        .get_text(&format!("{}/sim/requests", harness.sim.base_url))
+        .await
+        .1;
+    let mut log: Value = serde_json::from_str(&log).unwrap();
+    log["requests"].take().as_array().cloned().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resync_a_refresh_and_a_poll_each_cost_the_floor_the_api_allows() {
     eprintln!(
@@ -41,13 +52,8 @@ async fn a_resync_a_refresh_and_a_poll_each_cost_the_floor_the_api_allows() {
             settings.stream.staleness_bound = Duration::from_secs(7200);
         })
         .await;
-        ready(&harness).await;
-        let log = harness
-            .get_text(&format!("{}/sim/requests", harness.sim.base_url))
-            .await
-            .1;
-        let log: Value = serde_json::from_str(&log).unwrap();
-        let log = log["requests"].as_array().unwrap();
+        let log = requests(&harness).await;
+        let log = &log[..];
         let resync = calls(log, "POST", "/api/v2/analytics/queues/observations/query");
         let listing = calls(log, "GET", "/api/v2/routing/queues");
         let poll = calls(
@@ -122,13 +128,8 @@ async fn watching_agents_costs_the_floor_too() {
             settings.agents.max = 10_000;
         })
         .await;
-        ready(&harness).await;
-        let log = harness
-            .get_text(&format!("{}/sim/requests", harness.sim.base_url))
-            .await
-            .1;
-        let log: Value = serde_json::from_str(&log).unwrap();
-        let log = log["requests"].as_array().unwrap();
+        let log = requests(&harness).await;
+        let log = &log[..];
         let activity = calls(log, "POST", "/api/v2/analytics/routing/activity/query");
         let users = calls(log, "GET", "/api/v2/users");
         let created = calls(log, "POST", "/api/v2/notifications/channels");
