@@ -318,10 +318,7 @@ impl Metrics {
     ) -> Applied {
         let applied = self.with_agent(id, |entry| {
             let took = entry.apply(routing, presence);
-            let f = &mut entry.freshness;
-            if f.resynced && !f.stale {
-                f.fresh_at = f.fresh_at.max(at_unix_seconds);
-            }
+            entry.freshness.observed(at_unix_seconds);
             if took {
                 Applied::Current
             } else {
@@ -362,10 +359,7 @@ impl Metrics {
     ) {
         let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
         for entry in ids.into_iter().filter_map(|id| agents.get(id)) {
-            let freshness = &mut lock(entry).freshness;
-            if freshness.resynced && !freshness.stale {
-                freshness.fresh_at = freshness.fresh_at.max(at_unix_seconds);
-            }
+            lock(entry).freshness.observed(at_unix_seconds);
         }
     }
 

@@ -38,6 +38,14 @@ impl Freshness {
         }
     }
 
+    /// The stream showed the values current as of `at_unix_seconds`; only a resync makes
+    /// stale or never-resynced values fresh.
+    pub(super) fn observed(&mut self, at_unix_seconds: f64) {
+        if self.resynced && !self.stale {
+            self.fresh_at = self.fresh_at.max(at_unix_seconds);
+        }
+    }
+
     /// Turns stale if its values are older than `bound` at `now_unix_seconds`; returns
     /// whether it just turned.
     pub(super) fn sweep(&mut self, now_unix_seconds: f64, bound: f64) -> bool {
@@ -127,10 +135,7 @@ impl Metrics {
     ) {
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
         for entry in queue_ids.into_iter().filter_map(|id| queues.get(id)) {
-            let freshness = &mut lock(entry).freshness;
-            if freshness.resynced && !freshness.stale {
-                freshness.fresh_at = freshness.fresh_at.max(at_unix_seconds);
-            }
+            lock(entry).freshness.observed(at_unix_seconds);
         }
     }
 
