@@ -147,14 +147,7 @@ fn aggregate_results(
     sim: &Sim,
     query: &ConversationAggregationQuery,
 ) -> Result<Vec<AggregateDataContainer>, Failure> {
-    let (start, end) = query_interval(&query.interval)
-        .filter(|(start, end)| start < end)
-        .ok_or_else(|| bad_request("interval must be start/end in ISO-8601, start before end"))?;
-    let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
-    let span = end
-        .checked_sub(start)
-        .ok_or_else(|| bad_request("interval is too long"))?;
-    let granularity = bucket_width(query.granularity.as_deref(), span)?;
+    let (start, end, granularity) = buckets(&query.interval, query.granularity.as_deref())?;
     let group_ok = |g: &String| matches!(g.as_str(), "queueId" | "mediaType" | "direction");
     if !query.group_by.iter().all(group_ok) || !query.group_by.iter().any(|g| g == "queueId") {
         return Err(bad_request(
@@ -212,13 +205,8 @@ fn aggregate_results(
             .into_iter()
             .filter_map(|(bucket, set)| {
                 let metrics = aggregate_metrics(&set, Some(&query.metrics), target);
-                let from = from_epoch_millis(bucket_bound(start, bucket, granularity)?)?;
-                let to =
-                    from_epoch_millis(bucket_bound(start, bucket.checked_add(1)?, granularity)?)?;
-                (!metrics.is_empty()).then(|| StatisticalResponse {
-                    interval: format_interval(from, to),
-                    metrics,
-                })
+                let interval = bucket_interval(start, bucket, granularity)?;
+                (!metrics.is_empty()).then_some(StatisticalResponse { interval, metrics })
             })
             .collect();
         if data.is_empty() {
@@ -232,6 +220,29 @@ fn aggregate_results(
         results.push(AggregateDataContainer { group, data });
     }
     Ok(results)
+}
+
+/// An aggregates query's `interval` (start and end, epoch milliseconds) and bucket width, as
+/// Genesys checks them.
+pub(super) fn buckets(
+    interval: &str,
+    granularity: Option<&str>,
+) -> Result<(i64, i64, i64), Failure> {
+    let (start, end) = query_interval(interval)
+        .filter(|(start, end)| start < end)
+        .ok_or_else(|| bad_request("interval must be start/end in ISO-8601, start before end"))?;
+    let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
+    let span = end
+        .checked_sub(start)
+        .ok_or_else(|| bad_request("interval is too long"))?;
+    Ok((start, end, bucket_width(granularity, span)?))
+}
+
+/// Bucket `index` of `width_ms` in an interval starting at `start_ms`, as `start/end`.
+pub(super) fn bucket_interval(start_ms: i64, index: i64, width_ms: i64) -> Option<String> {
+    let from = from_epoch_millis(bucket_bound(start_ms, index, width_ms)?)?;
+    let to = from_epoch_millis(bucket_bound(start_ms, index.checked_add(1)?, width_ms)?)?;
+    Some(format_interval(from, to))
 }
 
 /// The width of one bucket in milliseconds for an interval `span_ms` long: the whole interval

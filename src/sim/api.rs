@@ -17,10 +17,11 @@ use super::analytics::{aggregates, observations};
 use super::guard::{Failure, Predicates, api_error};
 use super::presence::list_definitions;
 use super::routing::{get_queue, list_queues};
+use super::user_aggregates::user_aggregates;
 use super::users::{list_users, routing_activity};
 
 /// Genesys caps queue predicates per analytics query; we enforce the same (API.md §5, §6).
-const MAX_PREDICATES: usize = 100;
+pub(crate) const MAX_PREDICATES: usize = 100;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
@@ -39,6 +40,10 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route(
             "/api/v2/analytics/conversations/aggregates/query",
             post(aggregates),
+        )
+        .route(
+            "/api/v2/analytics/users/aggregates/query",
+            post(user_aggregates),
         )
 }
 

@@ -52,7 +52,7 @@ pub(crate) fn truth_json(sim: &Sim) -> Value {
     let at = from_epoch_millis(now)
         .map(format_instant)
         .unwrap_or_default();
-    let pending = model.ledger.pending();
+    let pending = model.ledger.pending() + model.agent_time.pending();
     let agents = super::users::agents_truth(sim, &model, &directory);
     json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues,
         "presenceDefinitions": sim.presences, "agents": agents})

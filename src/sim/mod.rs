@@ -44,6 +44,7 @@
 //! `GET /sim/faults` lists what is armed, each with the requests, creations or rounds
 //! `remaining`.
 
+mod agent_time;
 mod analytics;
 mod api;
 mod api_faults;
@@ -65,6 +66,7 @@ mod socket_faults;
 mod stats;
 mod tls;
 mod traffic;
+mod user_aggregates;
 mod users;
 mod view;
 mod ws;
@@ -422,7 +424,7 @@ async fn tick_loop(sim: Arc<Sim>, cancel: CancellationToken) {
         let mut model = sim.model();
         let now = sim.now_ms();
         if sim.is_paused() {
-            model.ledger.flush(now);
+            model.flush(now);
         } else {
             model.step(now);
         }

@@ -6,6 +6,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::agent_time::{AgentTime, Dimension};
 use super::config::SimConfig;
 use super::stats::{Ledger, Metric, Record};
 
@@ -46,20 +47,25 @@ pub(crate) struct Agent {
 }
 
 impl Agent {
-    /// The agent's routing status from `at`; its since-instant moves only on a change.
-    fn set_status(&mut self, status: Status, at: i64) {
-        if self.status != status {
+    /// The agent's routing status from `at`; its since-instant moves only on a change, and
+    /// then the spell that ended is returned (status, since).
+    fn set_status(&mut self, status: Status, at: i64) -> Option<(Status, i64)> {
+        let ended = (self.status != status).then_some((self.status, self.status_since));
+        if ended.is_some() {
             self.status = status;
             self.status_since = at;
         }
+        ended
     }
 
     /// The agent's presence (an index of `PRESENCES`) from `at`, as [`Agent::set_status`].
-    fn set_presence(&mut self, presence: usize, at: i64) {
-        if self.presence != presence {
+    fn set_presence(&mut self, presence: usize, at: i64) -> Option<(usize, i64)> {
+        let ended = (self.presence != presence).then_some((self.presence, self.presence_since));
+        if ended.is_some() {
             self.presence = presence;
             self.presence_since = at;
         }
+        ended
     }
 }
 
@@ -170,6 +176,8 @@ pub(crate) struct Model {
     pub media_types: Vec<String>,
     pub queues: Vec<QueueState>,
     pub ledger: Ledger,
+    /// The agents' time in each status and presence.
+    pub agent_time: AgentTime,
 }
 
 const ANSWER_PROBABILITY: f64 = 0.9;
@@ -199,6 +207,7 @@ impl Model {
             media_types: config.media_types.clone(),
             queues: Vec::new(),
             ledger: Ledger::default(),
+            agent_time: AgentTime::default(),
         };
         for _ in 0..config.queues {
             model.add_queue(start_ms, false);
@@ -280,7 +289,33 @@ impl Model {
                 self.route(queue, at);
             }
         }
+        self.flush(now_ms);
+    }
+
+    /// Lets every lagged record whose time has come show, conversations' and agents'.
+    pub(crate) fn flush(&mut self, now_ms: i64) {
         self.ledger.flush(now_ms);
+        self.agent_time.flush(now_ms);
+    }
+
+    /// Sets an agent's routing status from `at`, recording the spell it ends.
+    fn set_status(&mut self, queue: usize, agent: usize, status: Status, at: i64) {
+        if let Some((old, since)) = self.queues[queue].agents[agent].set_status(status, at) {
+            let key = ((queue, agent), Dimension::RoutingStatus, old as usize);
+            let visible = at + self.timing.lag as i64;
+            self.agent_time.record(key, since, at, visible);
+        }
+    }
+
+    /// Sets an agent's presence from `at`, recording the spell it ends in both dimensions.
+    fn set_presence(&mut self, queue: usize, agent: usize, presence: usize, at: i64) {
+        if let Some((old, since)) = self.queues[queue].agents[agent].set_presence(presence, at) {
+            let visible = at + self.timing.lag as i64;
+            for dimension in [Dimension::SystemPresence, Dimension::OrganizationPresence] {
+                let key = ((queue, agent), dimension, old);
+                self.agent_time.record(key, since, at, visible);
+            }
+        }
     }
 
     /// Moves every pending deadline by `delta_ms`, so a paused model resumes where it stopped
@@ -389,8 +424,8 @@ impl Model {
                 ..
             } => {
                 let until = at + self.exp(self.timing.alert * 2.0);
+                self.set_status(queue, agent, Status::NotResponding, at);
                 let state = &mut self.queues[queue];
-                state.agents[agent].set_status(Status::NotResponding, at);
                 state.agents[agent].until = until;
                 state.interactions[index].phase = Phase::Waiting;
             }
@@ -413,9 +448,8 @@ impl Model {
                     event,
                     &[(Metric::TAcw, acw), (Metric::THandle, talk + held + acw)],
                 );
-                let state = &mut self.queues[queue];
-                state.agents[agent].set_status(Status::Idle, at);
-                state.interactions.remove(index);
+                self.set_status(queue, agent, Status::Idle, at);
+                self.queues[queue].interactions.remove(index);
             }
         }
     }
@@ -506,9 +540,9 @@ impl Model {
         } else {
             until + self.exp(self.timing.talk * 8.0)
         };
+        self.set_status(queue, index, status, at);
+        self.set_presence(queue, index, presence, at);
         let agent = &mut self.queues[queue].agents[index];
-        agent.set_status(status, at);
-        agent.set_presence(presence, at);
         agent.until = until;
         agent.next_break = next_break;
     }
@@ -534,8 +568,8 @@ impl Model {
                 self.timing.alert
             };
             let until = at + (delay as i64).max(1);
+            self.set_status(queue, agent, Status::Interacting, at);
             let state = &mut self.queues[queue];
-            state.agents[agent].set_status(Status::Interacting, at);
             state.interactions[interaction].phase = Phase::Alerting {
                 agent,
                 until,

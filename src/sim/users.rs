@@ -23,6 +23,7 @@ use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
 use crate::vocabulary::metric::GenesysMetric;
 
 use super::Sim;
+use super::agent_time::Dimension;
 use super::api::{Paging, bad_request, parse_json, selection, with_predicates};
 use super::auth::form_pairs;
 use super::directory::Directory;
@@ -40,6 +41,8 @@ pub(crate) struct AgentFaults {
 
 /// One agent as the API and the truth show it.
 pub(crate) struct AgentView {
+    /// (queue slot, index in its queue): where the model keeps it.
+    pub slot: (usize, usize),
     pub id: String,
     pub name: String,
     pub queue_id: String,
@@ -88,6 +91,7 @@ fn agents_where(
         for (index, agent) in state.agents.iter().enumerate() {
             let definition = &sim.presences[agent.presence];
             views.push(AgentView {
+                slot: (q, index),
                 id: agent_id(&queue.id, index),
                 name: format!("{} agent {}", queue.name, index + 1),
                 queue_id: queue.id.clone(),
@@ -122,10 +126,26 @@ pub(crate) fn agents_truth(sim: &Sim, model: &Model, directory: &Directory) -> V
                 "presenceId": agent.presence_id,
                 "systemPresence": system,
                 "presenceSince": instant(agent.presence_since),
+                "timeInStatus": time_in_status(sim, model, agent.slot),
             })
         })
         .collect();
     Value::Array(agents)
+}
+
+/// Milliseconds of every spell the agent ended, lagged or not, by metric and qualifier:
+/// what its time-in-status counters must add up to.
+fn time_in_status(sim: &Sim, model: &Model, slot: (usize, usize)) -> Value {
+    let mut by_metric = serde_json::Map::new();
+    for dimension in Dimension::ALL {
+        by_metric.insert(dimension.metric().as_str().to_owned(), json!({}));
+    }
+    for (dimension, index, ms) in model.agent_time.totals_of(slot) {
+        if let Some(qualifier) = dimension.qualifier(index, &sim.presence_ids) {
+            by_metric[dimension.metric().as_str()][qualifier] = json!(ms);
+        }
+    }
+    Value::Object(by_metric)
 }
 
 fn as_user(agent: AgentView, presence: bool, routing_status: bool) -> User {

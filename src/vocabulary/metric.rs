@@ -28,6 +28,9 @@ pub enum GenesysMetric {
     TAcw,
     NOverSla,
     OServiceLevel,
+    TAgentRoutingStatus,
+    TSystemPresence,
+    TOrganizationPresence,
 }
 
 impl GenesysMetric {
@@ -63,6 +66,14 @@ impl GenesysMetric {
         Self::OServiceLevel,
     ];
 
+    /// The users aggregates' time-in-status metrics (API.md §10): milliseconds per routing
+    /// status, system presence and org presence.
+    pub const TIME_IN_STATUS: &'static [Self] = &[
+        Self::TAgentRoutingStatus,
+        Self::TSystemPresence,
+        Self::TOrganizationPresence,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OWaiting => "oWaiting",
@@ -88,12 +99,16 @@ impl GenesysMetric {
             Self::TAcw => "tAcw",
             Self::NOverSla => "nOverSla",
             Self::OServiceLevel => "oServiceLevel",
+            Self::TAgentRoutingStatus => "tAgentRoutingStatus",
+            Self::TSystemPresence => "tSystemPresence",
+            Self::TOrganizationPresence => "tOrganizationPresence",
         }
     }
 
     /// The metric named `name`, if we know it.
     pub fn parse(name: &str) -> Option<Self> {
         (Self::OBSERVATIONS.iter().chain(Self::AGGREGATES))
+            .chain(Self::TIME_IN_STATUS)
             .copied()
             .find(|metric| metric.as_str() == name)
     }
@@ -108,6 +123,7 @@ mod tests {
         for metric in GenesysMetric::OBSERVATIONS
             .iter()
             .chain(GenesysMetric::AGGREGATES)
+            .chain(GenesysMetric::TIME_IN_STATUS)
         {
             assert_eq!(GenesysMetric::parse(metric.as_str()), Some(*metric));
         }

@@ -512,6 +512,58 @@ def check_aggregates(gc, api_client, queues):
     ok("aggregates accept the SDK's documented interval form YYYY-MM-DDThh:mm:ss/…")
 
 
+def check_user_aggregates(gc, api_client, base_url):
+    """The users aggregates query (API.md §10) as the SDK sends it: every agent's time in each
+    routing status, system presence and org presence, summed over the buckets, equal to the
+    ground truth once the traffic is paused and nothing is inside the reporting lag."""
+    analytics = gc.AnalyticsApi(api_client)
+    sim_post(f"{base_url}/sim/traffic/pause", {})
+    try:
+        deadline = time.monotonic() + WEBSOCKET_DEADLINE_S
+        truth = sim_get(f"{base_url}/sim/truth")
+        while truth["pendingRecords"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+            truth = sim_get(f"{base_url}/sim/truth")
+        check(truth["pendingRecords"] == 0, "records still inside the reporting lag")
+        now = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0,
+                                                                   microsecond=0)
+        start, end = now - datetime.timedelta(hours=24), now + datetime.timedelta(hours=1)
+        agents = {agent["id"]: agent for agent in truth["agents"]}
+        query = gc.UserAggregationQuery()
+        query.interval = f"{start.isoformat().replace('+00:00', 'Z')}/{end.isoformat().replace('+00:00', 'Z')}"
+        query.granularity = "PT1H"
+        query.group_by = ["userId"]
+        query.filter = gc.UserAggregateQueryFilter()
+        query.filter.type = "or"
+        query.filter.predicates = []
+        for user_id in sorted(agents)[:100]:
+            predicate = gc.UserAggregateQueryPredicate()
+            predicate.dimension, predicate.value = "userId", user_id
+            query.filter.predicates.append(predicate)
+        query.metrics = ["tAgentRoutingStatus", "tSystemPresence", "tOrganizationPresence"]
+        response = analytics.post_analytics_users_aggregates_query(query)
+        typed(api_client, response, "UserAggregateQueryResponse", "POST users aggregates query")
+        check_headers(api_client, "POST users aggregates query")
+    finally:
+        sim_post(f"{base_url}/sim/traffic/resume", {})
+    sums = {}
+    for result in response.results or []:
+        user_id = result.group["userId"]
+        for bucket in result.data or []:
+            for metric in bucket.metrics or []:
+                key = (user_id, metric.metric, metric.qualifier)
+                sums[key] = sums.get(key, 0) + metric.stats.sum
+    wanted = {(user_id, metric, qualifier): ms
+              for user_id in sorted(agents)[:100]
+              for metric, by_qualifier in agents[user_id]["timeInStatus"].items()
+              for qualifier, ms in by_qualifier.items()}
+    check(wanted, "the truth has no time in any status")
+    check(sums == wanted, f"users aggregates differ from the truth: {len(sums)} sums, "
+                          f"{len(wanted)} in the truth, first difference "
+                          f"{next((k for k in wanted if sums.get(k) != wanted[k]), None)}")
+    ok(f"users aggregates query: {len(sums)} sums of time in status of {len(agents)} agents equal the truth")
+
+
 def topic_ids(listing):
     return sorted(topic.id for topic in listing.entities or [])
 
@@ -655,6 +707,7 @@ def main(argv):
         check_users(gc, api_client, base_url)
         check_observations(gc, api_client, queues)
         check_routing_activity(gc, api_client, base_url, queues)
+        check_user_aggregates(gc, api_client, base_url)
         check_aggregates(gc, api_client, queues)
         check_notifications(gc, api_client, base_url, queues)
     except CheckFailed as failure:

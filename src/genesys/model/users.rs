@@ -1,8 +1,10 @@
 //! Users with their presence and routing status (API.md §10): the listing's entities.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use super::DivisionRef;
+use super::{ConversationAggregationQuery, DivisionRef, StatisticalResponse};
 
 /// A user as `GET /api/v2/users?expand=presence,routingStatus` lists one. `expand` is best
 /// effort upstream: a user without `presence` or `routing_status` says nothing about them.
@@ -64,4 +66,25 @@ pub struct UserActivityEvent {
     pub presence: Option<UserPresence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_queue_ids: Option<Vec<String>>,
+}
+
+/// `POST /api/v2/analytics/users/aggregates/query`: the body has the conversation aggregates
+/// query's shape (`interval`, `granularity`, `groupBy` of `userId`, a `userId` filter,
+/// `metrics`).
+pub type UserAggregationQuery = ConversationAggregationQuery;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UserAggregateQueryResponse {
+    #[serde(default)]
+    pub results: Vec<UserAggregateDataContainer>,
+}
+
+/// One user's buckets; each metric entry's `qualifier` is the routing status, the system
+/// presence or the org's presence definition id, `stats.sum` the milliseconds in it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UserAggregateDataContainer {
+    #[serde(default)]
+    pub group: BTreeMap<String, String>,
+    #[serde(default)]
+    pub data: Vec<StatisticalResponse>,
 }
