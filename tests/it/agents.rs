@@ -184,3 +184,85 @@ async fn truncated_member_lists_and_users_without_their_expand_are_read_again_no
     .await;
     harness.stop().await;
 }
+
+/// The agents `/metrics` shows, by id.
+async fn watched(harness: &Harness) -> Vec<String> {
+    let scrape = harness.scrape().await;
+    let mut ids: Vec<String> = (scrape.series())
+        .filter(|s| s.starts_with("genesys_agent_info{"))
+        .filter_map(|s| {
+            s.split("user_id=\"")
+                .nth(1)?
+                .split('"')
+                .next()
+                .map(str::to_owned)
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listed_ids_or_a_division_choose_the_agents_instead_of_the_queues() {
+    // Listed ids: exactly those, whatever queue they serve (the seed fixes every id).
+    let probe = Harness::start(75).await;
+    let truth = probe.truth().await;
+    probe.stop().await;
+    let agents = truth["agents"].as_array().unwrap();
+    let mut chosen: Vec<String> = [0, 7, 13]
+        .map(|i| agents[i]["id"].as_str().unwrap().to_owned())
+        .to_vec();
+    chosen.sort();
+    let ids = chosen.clone();
+    let harness = Harness::start_with(SimConfig::fast_for_tests(75), move |settings| {
+        settings.agents.enabled = true;
+        settings.agents.ids = ids;
+    })
+    .await;
+    ready(&harness).await;
+    eventually("exactly the listed agents are watched", || async {
+        let got = watched(&harness).await;
+        if got == chosen {
+            Ok(())
+        } else {
+            Err(format!("{got:?}"))
+        }
+    })
+    .await;
+    harness.stop().await;
+
+    // A division: the agents of its queues (every third queue is in the second one).
+    let division = truth["queues"][2]["division"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let in_division: Vec<String> = {
+        let queues: Vec<&str> = (truth["queues"].as_array().unwrap().iter())
+            .filter(|q| q["division"]["id"] == division.as_str())
+            .map(|q| q["id"].as_str().unwrap())
+            .collect();
+        let mut ids: Vec<String> = (agents.iter())
+            .filter(|a| queues.contains(&a["queueId"].as_str().unwrap()))
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert!(!in_division.is_empty() && in_division.len() < agents.len());
+    let harness = Harness::start_with(SimConfig::fast_for_tests(75), move |settings| {
+        settings.agents.enabled = true;
+        settings.agents.divisions = vec![division];
+    })
+    .await;
+    ready(&harness).await;
+    eventually("the division's agents are watched", || async {
+        let got = watched(&harness).await;
+        if got == in_division {
+            Ok(())
+        } else {
+            Err(format!("{got:?}"))
+        }
+    })
+    .await;
+    harness.stop().await;
+}
