@@ -341,6 +341,10 @@ impl Parts {
             senders: Vec::new(),
         };
         self.reshard(&monitored.listed(), false, &mut channels, &cancel);
+        // NB: the poller first, so agents that cannot be read never hold up the counters.
+        let (queue_ids, ids_rx) = watch::channel(ids.clone());
+        let poller = self.clone().run_poller(ids_rx, cancel.clone());
+        self.tasks.spawn("poller", poller);
         let mut agent_channels = Channels {
             plan: ChannelPlan::new(MAX_TOPICS_PER_CHANNEL),
             senders: Vec::new(),
@@ -363,9 +367,6 @@ impl Parts {
             }
             self.watch_agents(selection, queue_channels, &mut agent_channels, &cancel);
         }
-        let (queue_ids, ids_rx) = watch::channel(ids);
-        let poller = self.clone().run_poller(ids_rx, cancel.clone());
-        self.tasks.spawn("poller", poller);
 
         let mut refresh = tokio::time::interval(self.settings.queue_refresh_interval);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
