@@ -345,28 +345,14 @@ impl Parts {
         let (queue_ids, ids_rx) = watch::channel(ids.clone());
         let poller = self.clone().run_poller(ids_rx, cancel.clone());
         self.tasks.spawn("poller", poller);
-        let mut agent_channels = Channels {
-            plan: ChannelPlan::new(MAX_TOPICS_PER_CHANNEL),
-            senders: Vec::new(),
-        };
-        if self.settings.agents.enabled {
-            let Some(selection) = self
-                .retry_until_ok("find the agents to watch", &cancel, || {
-                    self.select_agents(&ids)
-                })
-                .await
-            else {
-                return;
-            };
-            let queue_channels = channels.senders.len();
-            if let Err(refused) = self.agents_fit(&selection, queue_channels) {
-                error!(error = %refused, "start refused");
-                *self.refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some(refused);
-                cancel.cancel();
-                return;
-            }
-            self.watch_agents(selection, queue_channels, &mut agent_channels, &cancel);
-        }
+        // NB: agents are found in a task of their own, so agents that cannot be read never
+        // hold up the queues' refresh.
+        let agent_queues = self.settings.agents.enabled.then(|| {
+            let (sender, receiver) = watch::channel((ids.clone(), channels.senders.len()));
+            let agents = self.clone().find_and_watch_agents(receiver, cancel.clone());
+            self.tasks.spawn("agent refresh", agents);
+            sender
+        });
 
         let mut refresh = tokio::time::interval(self.settings.queue_refresh_interval);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -394,18 +380,13 @@ impl Parts {
                     // resubscribe still has every supervisor resync, renames being rare.
                     let (ids, renamed) = self.publish_queues(&monitored.update(queues));
                     self.reshard(&monitored.listed(), renamed, &mut channels, &cancel);
-                    if self.settings.agents.enabled {
-                        match self.select_agents(&ids).await {
-                            Ok(selection) => self.watch_agents(
-                                selection,
-                                channels.senders.len(),
-                                &mut agent_channels,
-                                &cancel,
-                            ),
-                            Err(e) => {
-                                warn!(error = %e, kind = e.kind(), "agent refresh failed; keeping the current agents")
-                            }
-                        }
+                    if let Some(agent_queues) = &agent_queues {
+                        let now = (ids.clone(), channels.senders.len());
+                        agent_queues.send_if_modified(|was| {
+                            let changed = *was != now;
+                            *was = now;
+                            changed
+                        });
                     }
                     publish(&queue_ids, ids, false);
                 }
@@ -414,6 +395,59 @@ impl Parts {
                 }
             }
             self.refresh_presences().await;
+        }
+    }
+
+    /// Finds the agents to watch (retrying until it can), refuses a start past `agents.max`
+    /// or the channel budget, then finds them again every `queue_refresh_interval` and
+    /// whenever the monitored queues change. `queues`: the monitored queue ids and how many
+    /// channels they take.
+    async fn find_and_watch_agents(
+        self,
+        mut queues: watch::Receiver<(Vec<String>, usize)>,
+        cancel: CancellationToken,
+    ) {
+        let mut channels = Channels {
+            plan: ChannelPlan::new(MAX_TOPICS_PER_CHANNEL),
+            senders: Vec::new(),
+        };
+        let (ids, queue_channels) = queues.borrow_and_update().clone();
+        let find = || self.select_agents(&ids);
+        let Some(selection) = self
+            .retry_until_ok("find the agents to watch", &cancel, find)
+            .await
+        else {
+            return;
+        };
+        if let Err(refused) = self.agents_fit(&selection, queue_channels) {
+            error!(error = %refused, "start refused");
+            *self.refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some(refused);
+            cancel.cancel();
+            return;
+        }
+        self.watch_agents(selection, queue_channels, &mut channels, &cancel);
+        let mut refresh = tokio::time::interval(self.settings.queue_refresh_interval);
+        refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        refresh.tick().await;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = refresh.tick() => {}
+                changed = queues.changed() => if changed.is_err() { return },
+            }
+            let (ids, queue_channels) = queues.borrow_and_update().clone();
+            let found = tokio::select! {
+                _ = cancel.cancelled() => return,
+                found = self.select_agents(&ids) => found,
+            };
+            match found {
+                Ok(selection) => {
+                    self.watch_agents(selection, queue_channels, &mut channels, &cancel)
+                }
+                Err(e) => {
+                    warn!(error = %e, kind = e.kind(), "agent refresh failed; keeping the current agents")
+                }
+            }
         }
     }
 

@@ -266,3 +266,31 @@ async fn listed_ids_or_a_division_choose_the_agents_instead_of_the_queues() {
     .await;
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_that_cannot_be_read_hold_up_readiness_but_never_the_queues() {
+    let users = Fault::ServerError {
+        count: 1_000_000,
+        status: 503,
+        path: Some("/api/v2/users".to_owned()),
+    };
+    let harness = Harness::start_with_faults(SimConfig::fast_for_tests(76), &[users], |settings| {
+        settings.agents.enabled = true;
+    })
+    .await;
+    common::checks::gauges_match_truth(&harness).await;
+    let (status, body) = common::checks::exporter_get(&harness, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("agents"), "{body}");
+    assert!(watched(&harness).await.is_empty());
+    harness
+        .fault(Fault::ServerError {
+            count: 0,
+            status: 503,
+            path: Some("/api/v2/users".to_owned()),
+        })
+        .await;
+    ready(&harness).await;
+    agents_match_truth(&harness, "once the users listing answers").await;
+    harness.stop().await;
+}

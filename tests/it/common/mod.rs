@@ -72,7 +72,16 @@ impl Harness {
     }
 
     pub async fn start_with(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
-        Self::launch(config, tweak).await
+        Self::launch(config, &[], tweak).await
+    }
+
+    /// Like `start_with`, with `faults` armed in the simulator before the exporter starts.
+    pub async fn start_with_faults(
+        config: SimConfig,
+        faults: &[genesys_exporter::sim::Fault],
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Harness {
+        Self::launch(config, faults, tweak).await
     }
 
     /// Like `start_with`, with the traffic paused while the exporter takes its baseline (its
@@ -82,7 +91,7 @@ impl Harness {
         tweak: impl FnOnce(&mut Settings),
     ) -> Harness {
         config.start_paused = true;
-        let mut harness = Self::launch(config, tweak).await;
+        let mut harness = Self::launch(config, &[], tweak).await;
         eventually("the exporter has taken its baseline", || async {
             let scrape = harness.scrape().await;
             let polls = scrape
@@ -105,7 +114,11 @@ impl Harness {
 
     /// The simulator, then an exporter on the simulator's clock. A paused simulator first
     /// shows everything it recorded, so an exporter's baseline holds it all.
-    async fn launch(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
+    async fn launch(
+        config: SimConfig,
+        faults: &[genesys_exporter::sim::Fault],
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Harness {
         genesys_exporter::genesys::install_crypto_provider();
         let cancel = CancellationToken::new();
         let media_types = config.media_types.clone();
@@ -124,6 +137,15 @@ impl Harness {
             // NB: what is still inside its reporting lag would show after the baseline and be
             // counted, though the truth has it before.
             wait_nothing_pending(&http, &sim.base_url).await;
+        }
+        for fault in faults {
+            let url = format!("{}/sim/faults", sim.base_url);
+            let response = http.post(url).json(fault).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "{fault:?}: {}",
+                response.status()
+            );
         }
         let mut settings = fast_settings(&sim, &media_types);
         tweak(&mut settings);
