@@ -22,8 +22,6 @@ use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::vocabulary::labels::LabelValue;
-
 use super::Carries;
 use super::connection::{self, ConnectError, SessionContext, WsStream};
 use super::telemetry::Rejection;
@@ -41,6 +39,7 @@ use crate::genesys::model::{
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::observations::Observations;
+use crate::vocabulary::labels::LabelValue;
 
 /// How long one WebSocket handshake may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -419,7 +418,7 @@ impl<U: Upstream> Driver<U> {
     /// The topics the subscription rejected, counted by reason and logged when they change,
     /// naming the permissions missing: what they carry is polled instead.
     fn rejections<'a>(&self, answered: &'a [ChannelTopic]) -> HashSet<&'a str> {
-        let mut by_reason = [0; 2];
+        let mut by_reason = [0; Rejection::ALL.len()];
         let mut missing: BTreeSet<&str> = BTreeSet::new();
         let mut rejected = HashSet::new();
         for topic in answered.iter().filter(|t| t.is_rejected()) {
