@@ -122,7 +122,7 @@ struct Channels {
     senders: Vec<watch::Sender<Vec<String>>>,
 }
 
-fn publish(sender: &watch::Sender<Vec<String>>, value: Vec<String>, force: bool) {
+fn publish<T: PartialEq>(sender: &watch::Sender<T>, value: T, force: bool) {
     sender.send_if_modified(|current| {
         let changed = force || *current != value;
         *current = value;
@@ -381,12 +381,7 @@ impl Parts {
                     let (ids, renamed) = self.publish_queues(&monitored.update(queues));
                     self.reshard(&monitored.listed(), renamed, &mut channels, &cancel);
                     if let Some(agent_queues) = &agent_queues {
-                        let now = (ids.clone(), channels.senders.len());
-                        agent_queues.send_if_modified(|was| {
-                            let changed = *was != now;
-                            *was = now;
-                            changed
-                        });
+                        publish(agent_queues, (ids.clone(), channels.senders.len()), false);
                     }
                     publish(&queue_ids, ids, false);
                 }

@@ -23,7 +23,7 @@ use super::agent_time::AgentSlot;
 use super::analytics::{bucket_interval, buckets};
 use super::api::{MAX_PREDICATES, bad_request, parse_json, with_predicates};
 use super::guard::Failure;
-use super::users::agent_id;
+use super::users::agents_with_ids;
 
 pub(crate) async fn user_aggregates(
     State(sim): State<Arc<Sim>>,
@@ -86,7 +86,9 @@ fn results(
     if asked.is_empty() {
         return Err(bad_request("metrics must name at least one metric"));
     }
-    let slots = slots_of(sim, users);
+    let slots: HashMap<AgentSlot, String> = (agents_with_ids(sim, users).into_iter())
+        .map(|agent| (agent.slot, agent.id))
+        .collect();
     let cells = {
         let mut model = sim.model();
         model.agent_time.flush(sim.now_ms());
@@ -129,24 +131,6 @@ fn results(
         })
         .collect();
     Ok(results)
-}
-
-/// The live agents among `users`, by slot.
-fn slots_of(sim: &Sim, users: &[String]) -> HashMap<AgentSlot, String> {
-    let wanted: std::collections::HashSet<&str> = users.iter().map(String::as_str).collect();
-    let directory = sim.queues();
-    let model = sim.model();
-    let mut slots = HashMap::new();
-    for (q, queue) in directory.live() {
-        let agents = model.queues.get(q).map_or(0, |state| state.agents.len());
-        for index in 0..agents {
-            let id = agent_id(&queue.id, index);
-            if wanted.contains(id.as_str()) {
-                slots.insert((q, index), id);
-            }
-        }
-    }
-    slots
 }
 
 #[cfg(test)]

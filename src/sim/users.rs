@@ -72,6 +72,19 @@ pub(crate) fn agents_in(sim: &Sim, keep: impl Fn(&str) -> bool) -> Vec<AgentView
     agents_where(sim, &sim.model(), &sim.queues(), keep)
 }
 
+/// The live agents among `ids`, in queue order. An agent's id is its queue's but for the last
+/// four hex digits ([`agent_id`]), so only their queues' agents are built.
+pub(crate) fn agents_with_ids(sim: &Sim, ids: &[String]) -> Vec<AgentView> {
+    fn prefix(id: &str) -> &str {
+        id.get(..id.len().saturating_sub(4)).unwrap_or_default()
+    }
+    let queues: HashSet<&str> = ids.iter().map(|id| prefix(id)).collect();
+    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let mut agents = agents_in(sim, |queue| queues.contains(prefix(queue)));
+    agents.retain(|agent| wanted.contains(agent.id.as_str()));
+    agents
+}
+
 /// [`agents`] with the model and directory already locked (in that order).
 fn agents_of(sim: &Sim, model: &Model, directory: &Directory) -> Vec<AgentView> {
     agents_where(sim, model, directory, |_| true)
@@ -194,18 +207,11 @@ pub(crate) async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(query): Raw
         expand.iter().any(|e| e == "presence"),
         expand.iter().any(|e| e == "routingStatus"),
     );
-    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-    // NB: an agent's id is its queue's but for the last four hex digits ([`agent_id`]).
-    let queues: HashSet<&str> = (ids.iter())
-        .map(|id| &id[..id.len().saturating_sub(4)])
-        .collect();
-    let of_queue = |queue: &str| queues.contains(&queue[..queue.len().saturating_sub(4)]);
     let listed = match ids.is_empty() {
         true => agents(&sim),
-        false => agents_in(&sim, of_queue),
+        false => agents_with_ids(&sim, &ids),
     };
     let users = (listed.into_iter())
-        .filter(|agent| wanted.is_empty() || wanted.contains(agent.id.as_str()))
         .map(|agent| as_user(agent, presence, routing_status))
         .collect();
     let mut listing: UserEntityListing = paging.page(users);
