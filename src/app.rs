@@ -710,7 +710,9 @@ pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
     crate::genesys::telemetry::GenesysMetrics::of(&metrics);
     crate::stream::telemetry::StreamMetrics::of(&metrics);
     crate::observations::telemetry::ObservationMetrics::of(&metrics);
-    crate::aggregates::telemetry::AggregateMetrics::of(&metrics);
+    crate::aggregates::telemetry::AggregateMetrics::<
+        crate::vocabulary::counters::ConversationCounter,
+    >::of(&metrics);
     crate::agents::AgentMetrics::of(&metrics);
     crate::server::telemetry::ServerMetrics::of(&metrics);
     metrics.families()

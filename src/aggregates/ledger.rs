@@ -18,37 +18,147 @@
 //! where it was shown and Prometheus sees no reset (see `state.rs`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Debug;
+use std::hash::Hash;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::genesys::model::{MetricName, StatisticalResponse, Stats};
+use crate::genesys::model::{AggregateMetricData, MetricName, StatisticalResponse, Stats};
 use crate::genesys::time::parse_interval;
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup, Statistic};
 use crate::vocabulary::labels::LabelValue;
 
-/// (queue id, media type, direction): one series of the ledger; the direction only when the
-/// counters are split by it.
+/// (owner, group, part): one series of the ledger. The owner is what is watched, the queue
+/// or the agent. A queue's series are (queue id, media type, direction), the direction only
+/// when the counters are split by it; an agent's are (user id, time-in-status metric,
+/// qualifier).
 pub(crate) type SeriesKey = (String, String, Option<String>);
 
-/// One counter increment owed to a (queue, media type[, direction]) series.
+/// What the ledger counts: the conversation counters, or the time-in-status metrics.
+pub trait Counter: Copy + Eq + Hash + Debug + Send + Sync + 'static {
+    /// What the state file calls the owners and the parts of a series key.
+    const FIELDS: KeyFields;
+
+    /// Its name in the state file.
+    fn name(self) -> &'static str;
+}
+
+/// The state file's names for the watched owners and a series key's three parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyFields {
+    pub owners: &'static str,
+    pub owner: &'static str,
+    pub group: &'static str,
+    pub part: &'static str,
+}
+
+impl Counter for ConversationCounter {
+    const FIELDS: KeyFields = KeyFields {
+        owners: "queues",
+        owner: "queue",
+        group: "media",
+        part: "direction",
+    };
+
+    fn name(self) -> &'static str {
+        ConversationCounter::name(self)
+    }
+}
+
+/// One value a metric entry reports, and the series and counter it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Reading<'e, C> {
+    pub group: &'e str,
+    pub part: Option<&'e str>,
+    pub counter: C,
+    /// `None`: the entry lacks the statistic.
+    pub value: Option<f64>,
+}
+
+/// How one kind of aggregate data becomes readings.
+pub(crate) trait Reader<C> {
+    /// Appends what `entry` reports of `counters` to `out`; returns whether the entry is of
+    /// any counter of ours (if not, it is counted as ignored).
+    fn read<'e>(
+        &'e self,
+        entry: &'e AggregateMetricData,
+        counters: &[C],
+        out: &mut Vec<Reading<'e, C>>,
+    ) -> bool;
+}
+
+/// A conversation group reads every statistic that feeds a counter of the metric set.
+impl Reader<ConversationCounter> for ConversationGroup<'_> {
+    fn read<'e>(
+        &'e self,
+        entry: &'e AggregateMetricData,
+        counters: &[ConversationCounter],
+        out: &mut Vec<Reading<'e, ConversationCounter>>,
+    ) -> bool {
+        read_conversation(self.media_type, self.direction, entry, counters, out)
+    }
+}
+
+/// Every statistic of `entry` that feeds a counter of `counters`, for the group (media type,
+/// direction).
+fn read_conversation<'e>(
+    media_type: &'e str,
+    direction: Option<&'e str>,
+    entry: &AggregateMetricData,
+    counters: &[ConversationCounter],
+    out: &mut Vec<Reading<'e, ConversationCounter>>,
+) -> bool {
+    let MetricName::Known(metric) = entry.metric else {
+        return false;
+    };
+    let mut known = false;
+    for statistic in Statistic::ALL {
+        let counter = ConversationCounter::for_source(metric, statistic);
+        let Some(counter) = counter.filter(|c| counters.contains(c)) else {
+            continue;
+        };
+        known = true;
+        out.push(Reading {
+            group: media_type,
+            part: direction,
+            counter,
+            value: value_of(&entry.stats, statistic),
+        });
+    }
+    known
+}
+
+/// A media type alone: the group of a conversation series not split by direction.
+impl Reader<ConversationCounter> for str {
+    fn read<'e>(
+        &'e self,
+        entry: &'e AggregateMetricData,
+        counters: &[ConversationCounter],
+        out: &mut Vec<Reading<'e, ConversationCounter>>,
+    ) -> bool {
+        read_conversation(self, None, entry, counters, out)
+    }
+}
+
+/// One counter increment owed to a series.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Delta {
-    pub queue_id: String,
-    pub media_type: String,
-    pub direction: Option<String>,
+pub(crate) struct Delta<C = ConversationCounter> {
+    pub owner: String,
+    pub group: String,
+    pub part: Option<String>,
     /// Which bucket owes it; lets tests and logs attribute every increment.
     pub bucket_start: DateTime<Utc>,
-    pub counter: ConversationCounter,
+    pub counter: C,
     /// In the upstream unit: a count, or milliseconds for `SumMillis` sources (the metrics
     /// layer converts to seconds).
     pub amount: f64,
 }
 
 /// What one fold did, so callers can count and log what upstream sent that we did not use.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct FoldReport {
-    pub deltas: Vec<Delta>,
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FoldReport<C = ConversationCounter> {
+    pub deltas: Vec<Delta<C>>,
     /// Buckets folded (with data inside the window).
     pub admitted: usize,
     /// Values first seen while the queue's baseline was being taken: remembered, not counted.
@@ -72,8 +182,25 @@ pub(crate) struct FoldReport {
     pub service_level_target: Option<f64>,
 }
 
-impl FoldReport {
-    fn absorb(&mut self, other: FoldReport) {
+impl<C> Default for FoldReport<C> {
+    fn default() -> Self {
+        Self {
+            deltas: Vec::new(),
+            admitted: 0,
+            baselined: 0,
+            skipped_buckets: 0,
+            off_grid_buckets: 0,
+            expired_buckets: 0,
+            unwatched: 0,
+            ignored: 0,
+            malformed: 0,
+            service_level_target: None,
+        }
+    }
+}
+
+impl<C> FoldReport<C> {
+    fn absorb(&mut self, other: FoldReport<C>) {
         self.deltas.extend(other.deltas);
         self.admitted += other.admitted;
         self.baselined += other.baselined;
@@ -127,8 +254,8 @@ impl LabelValue for Rejection {
     }
 }
 
-/// High-water marks of one (queue, media type, direction) series within one bucket.
-pub(crate) type Marks = HashMap<ConversationCounter, f64>;
+/// High-water marks of one series within one bucket.
+pub(crate) type Marks<C = ConversationCounter> = HashMap<C, f64>;
 
 /// Since when a queue is watched, and whether a successful poll has read its whole window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,16 +283,16 @@ pub(crate) struct SeriesTotal {
     pub shown: bool,
 }
 
-/// High-water marks per bucket start, then per (queue id, media type, direction), then per
-/// counter; and each series' total.
+/// High-water marks per bucket start, then per series, then per counter; and each series'
+/// total. One ledger counts conversations per queue; another, agents' time in status.
 ///
 /// Keyed by bucket start first so that forgetting old buckets is one `split_off`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ledger {
+#[derive(Debug, Clone)]
+pub struct Ledger<C = ConversationCounter> {
     granularity: Duration,
     /// The counters folded (the configured metric set); other statistics are ignored.
-    counters: Vec<ConversationCounter>,
-    pub(crate) buckets: BTreeMap<DateTime<Utc>, HashMap<SeriesKey, Marks>>,
+    counters: Vec<C>,
+    pub(crate) buckets: BTreeMap<DateTime<Utc>, HashMap<SeriesKey, Marks<C>>>,
     /// Every series that has been owed an increment; forgetting buckets keeps them.
     pub(crate) totals: HashMap<SeriesKey, SeriesTotal>,
     /// The latest `forget_before` cutoff; buckets before it are refused from then on.
@@ -173,11 +300,22 @@ pub struct Ledger {
     pub(crate) watched: HashMap<String, Watch>,
 }
 
-impl Ledger {
+impl<C: Counter> PartialEq for Ledger<C> {
+    fn eq(&self, other: &Self) -> bool {
+        self.granularity == other.granularity
+            && self.counters == other.counters
+            && self.buckets == other.buckets
+            && self.totals == other.totals
+            && self.forgotten_before == other.forgotten_before
+            && self.watched == other.watched
+    }
+}
+
+impl<C: Counter> Ledger<C> {
     /// Only buckets exactly `granularity` wide and on its grid are folded, so that a ledger fed
     /// by both the poll and the stream's 30-minute totals never mixes overlapping buckets
     /// (which would count the same conversations twice).
-    pub fn new(granularity: Duration, counters: Vec<ConversationCounter>) -> Self {
+    pub fn new(granularity: Duration, counters: Vec<C>) -> Self {
         Self {
             granularity,
             counters,
@@ -193,7 +331,7 @@ impl Ledger {
     }
 
     /// The counters folded, in the order of every [`SeriesTotal`]'s values.
-    pub(crate) fn counters(&self) -> &[ConversationCounter] {
+    pub(crate) fn counters(&self) -> &[C] {
         &self.counters
     }
 
@@ -201,7 +339,7 @@ impl Ledger {
     pub(crate) fn values_of<'t>(
         &'t self,
         total: &'t SeriesTotal,
-    ) -> impl Iterator<Item = (ConversationCounter, f64)> + 't {
+    ) -> impl Iterator<Item = (C, f64)> + 't {
         self.counters
             .iter()
             .copied()
@@ -213,10 +351,10 @@ impl Ledger {
         self.buckets.len()
     }
 
-    /// Makes `queue_ids` the watched set: a new queue is watched from `now` (its window so far
-    /// becomes its baseline); a queue that left is forgotten with its marks and totals, so if
-    /// it returns, its counters start again at 0 on a new baseline. Returns whether the set
-    /// changed.
+    /// Makes `queue_ids` (or agents' ids) the watched set: a new queue is watched from `now`
+    /// (its window so far becomes its baseline); a queue that left is forgotten with its marks
+    /// and totals, so if it returns, its counters start again at 0 on a new baseline. Returns
+    /// whether the set changed.
     pub(crate) fn watch(&mut self, queue_ids: &[String], now: DateTime<Utc>) -> bool {
         let before = self.watched.len();
         self.watched.retain(|id, _| queue_ids.contains(id));
@@ -270,21 +408,20 @@ impl Ledger {
         self.watched.get(queue_id).copied()
     }
 
-    /// Folds one group's buckets and returns the increments now owed.
-    pub(crate) fn fold<'g>(
+    /// Folds one owner's buckets, read by `reader`, and returns the increments now owed.
+    pub(crate) fn fold(
         &mut self,
-        queue_id: &str,
-        group: impl Into<ConversationGroup<'g>>,
+        owner: &str,
+        reader: &(impl Reader<C> + ?Sized),
         buckets: &[StatisticalResponse],
-    ) -> FoldReport {
-        let group = group.into();
+    ) -> FoldReport<C> {
         let mut report = FoldReport::default();
-        let Some(watch) = self.watch_of(queue_id) else {
+        let Some(watch) = self.watch_of(owner) else {
             report.unwatched += 1;
             return report;
         };
         for bucket in buckets {
-            let one = self.fold_bucket(queue_id, group, watch, bucket);
+            let one = self.fold_bucket(owner, reader, watch, bucket);
             report.absorb(one);
         }
         report
@@ -292,97 +429,78 @@ impl Ledger {
 
     fn fold_bucket(
         &mut self,
-        queue_id: &str,
-        group: ConversationGroup<'_>,
+        owner: &str,
+        reader: &(impl Reader<C> + ?Sized),
         watch: Watch,
         bucket: &StatisticalResponse,
-    ) -> FoldReport {
+    ) -> FoldReport<C> {
         let mut report = FoldReport::default();
         let Some(start) = self.admit(&bucket.interval, &mut report) else {
             return report;
         };
         report.admitted += 1;
         let baseline = watch.is_baseline(start);
-        let key: SeriesKey = (
-            queue_id.to_owned(),
-            group.media_type.to_owned(),
-            group.direction.map(str::to_owned),
-        );
-        let marks = self
-            .buckets
-            .entry(start)
-            .or_default()
-            .entry(key.clone())
-            .or_default();
+        let mut readings = Vec::new();
         for entry in &bucket.metrics {
-            let mut known = false;
-            let metric = match entry.metric {
-                MetricName::Known(metric) => Some(metric),
-                MetricName::Other(_) => None,
-            };
-            for statistic in Statistic::ALL {
-                let counter = metric.and_then(|m| ConversationCounter::for_source(m, statistic));
-                let Some(counter) = counter.filter(|c| self.counters.contains(c)) else {
-                    continue;
-                };
-                known = true;
-                let Some(value) = value_of(&entry.stats, statistic) else {
-                    continue;
-                };
-                if !value.is_finite() || value < 0.0 {
-                    report.malformed += 1;
-                    continue;
-                }
-                let seen = marks.get(&counter).copied();
-                if seen.is_none() && baseline {
-                    marks.insert(counter, value);
-                    report.baselined += 1;
-                    continue;
-                }
-                let seen = seen.unwrap_or(0.0);
-                if value > seen {
-                    report.deltas.push(Delta {
-                        queue_id: queue_id.to_owned(),
-                        media_type: group.media_type.to_owned(),
-                        direction: group.direction.map(str::to_owned),
-                        bucket_start: start,
-                        counter,
-                        amount: value - seen,
-                    });
-                    marks.insert(counter, value);
-                }
-            }
-            if known {
-                if let Some(target) = entry.stats.target.filter(|t| t.is_finite()) {
-                    report.service_level_target = Some(target);
-                }
-            } else {
+            if !reader.read(entry, &self.counters, &mut readings) {
                 report.ignored += 1;
+            } else if let Some(target) = entry.stats.target.filter(|t| t.is_finite()) {
+                report.service_level_target = Some(target);
             }
         }
-        if !report.deltas.is_empty() {
-            self.add_to_total(key, &report.deltas);
+        let series = self.buckets.entry(start).or_default();
+        let mut key: Option<SeriesKey> = None;
+        for reading in readings {
+            let Some(value) = reading.value else {
+                continue;
+            };
+            if !value.is_finite() || value < 0.0 {
+                report.malformed += 1;
+                continue;
+            }
+            let same = |k: &SeriesKey| k.1 == reading.group && k.2.as_deref() == reading.part;
+            let key = match &mut key {
+                Some(k) if same(k) => &*k,
+                slot => &*slot.insert((
+                    owner.to_owned(),
+                    reading.group.to_owned(),
+                    reading.part.map(str::to_owned),
+                )),
+            };
+            let marks = match series.get_mut(key) {
+                Some(marks) => marks,
+                None => series.entry(key.clone()).or_default(),
+            };
+            let counter = reading.counter;
+            let seen = marks.get(&counter).copied();
+            if seen.is_none() && baseline {
+                marks.insert(counter, value);
+                report.baselined += 1;
+                continue;
+            }
+            let seen = seen.unwrap_or(0.0);
+            if value > seen {
+                marks.insert(counter, value);
+                let amount = value - seen;
+                add_to_total(&mut self.totals, &self.counters, key, counter, amount);
+                report.deltas.push(Delta {
+                    owner: key.0.clone(),
+                    group: key.1.clone(),
+                    part: key.2.clone(),
+                    bucket_start: start,
+                    counter,
+                    amount,
+                });
+            }
+        }
+        if series.is_empty() {
+            self.buckets.remove(&start);
         }
         report
     }
 
-    /// Adds one bucket's `deltas` to the series' total.
-    fn add_to_total(&mut self, key: SeriesKey, deltas: &[Delta]) {
-        let counters = &self.counters;
-        let total = self.totals.entry(key).or_insert_with(|| SeriesTotal {
-            values: vec![0.0; counters.len()],
-            shown: false,
-        });
-        for delta in deltas {
-            // NB: a delta's counter passed the metric-set filter, so it has a position.
-            if let Some(index) = counters.iter().position(|c| *c == delta.counter) {
-                total.values[index] += delta.amount;
-            }
-        }
-    }
-
     /// The start of `interval` if it is one bucket of ours that may still be folded.
-    fn admit(&self, interval: &str, report: &mut FoldReport) -> Option<DateTime<Utc>> {
+    fn admit(&self, interval: &str, report: &mut FoldReport<C>) -> Option<DateTime<Utc>> {
         let Some((start, end)) = parse_interval(interval) else {
             report.malformed += 1;
             return None;
@@ -416,6 +534,28 @@ impl Ledger {
     }
 }
 
+/// Adds `amount` of `counter` to the series' total.
+fn add_to_total<C: Counter>(
+    totals: &mut HashMap<SeriesKey, SeriesTotal>,
+    counters: &[C],
+    key: &SeriesKey,
+    counter: C,
+    amount: f64,
+) {
+    // NB: a reading's counter passed the metric-set filter, so it has a position.
+    let Some(index) = counters.iter().position(|c| *c == counter) else {
+        return;
+    };
+    let total = match totals.get_mut(key) {
+        Some(total) => total,
+        None => totals.entry(key.clone()).or_insert_with(|| SeriesTotal {
+            values: vec![0.0; counters.len()],
+            shown: false,
+        }),
+    };
+    total.values[index] += amount;
+}
+
 fn value_of(stats: &Stats, statistic: Statistic) -> Option<f64> {
     match statistic {
         // NB: counts beyond 2^53 lose precision as f64; no queue gets near that in a bucket.
@@ -433,6 +573,10 @@ mod tests {
     use crate::genesys::time::parse_instant;
 
     const HALF_HOUR: Duration = Duration::from_secs(1800);
+
+    fn media(media_type: &str) -> ConversationGroup<'_> {
+        ConversationGroup::from(media_type)
+    }
 
     /// A ledger watching q1 and q2 since before any test bucket, so every value counts.
     fn counting_ledger() -> Ledger {
@@ -477,7 +621,7 @@ mod tests {
         let mut ledger = counting_ledger();
         let report = ledger.fold(
             "q1",
-            "voice",
+            &media("voice"),
             &[bucket(
                 B0930,
                 vec![
@@ -494,8 +638,8 @@ mod tests {
                 (ConversationCounter::HandleSeconds, 1_843_000.0),
             ]
         );
-        assert_eq!(report.deltas[0].queue_id, "q1");
-        assert_eq!(report.deltas[0].media_type, "voice");
+        assert_eq!(report.deltas[0].owner, "q1");
+        assert_eq!(report.deltas[0].group, "voice");
     }
 
     #[test]
@@ -503,13 +647,23 @@ mod tests {
         let mut ledger = counting_ledger();
         let snapshot = |n| [bucket(B0930, vec![metric("nOffered", Some(n), None)])];
         assert_eq!(
-            amounts(&ledger.fold("q1", "voice", &snapshot(10))),
+            amounts(&ledger.fold("q1", &media("voice"), &snapshot(10))),
             vec![(ConversationCounter::Offered, 10.0)]
         );
-        assert!(ledger.fold("q1", "voice", &snapshot(10)).deltas.is_empty());
-        assert!(ledger.fold("q1", "voice", &snapshot(7)).deltas.is_empty());
+        assert!(
+            ledger
+                .fold("q1", &media("voice"), &snapshot(10))
+                .deltas
+                .is_empty()
+        );
+        assert!(
+            ledger
+                .fold("q1", &media("voice"), &snapshot(7))
+                .deltas
+                .is_empty()
+        );
         assert_eq!(
-            amounts(&ledger.fold("q1", "voice", &snapshot(13))),
+            amounts(&ledger.fold("q1", &media("voice"), &snapshot(13))),
             vec![(ConversationCounter::Offered, 3.0)]
         );
     }
@@ -518,10 +672,31 @@ mod tests {
     fn series_and_buckets_are_tracked_separately() {
         let mut ledger = counting_ledger();
         let data = |interval| [bucket(interval, vec![metric("nOffered", Some(5), None)])];
-        assert_eq!(ledger.fold("q1", "voice", &data(B0930)).deltas.len(), 1);
-        assert_eq!(ledger.fold("q1", "chat", &data(B0930)).deltas.len(), 1);
-        assert_eq!(ledger.fold("q2", "voice", &data(B0930)).deltas.len(), 1);
-        assert_eq!(ledger.fold("q1", "voice", &data(B1000)).deltas.len(), 1);
+        assert_eq!(
+            ledger
+                .fold("q1", &media("voice"), &data(B0930))
+                .deltas
+                .len(),
+            1
+        );
+        assert_eq!(
+            ledger.fold("q1", &media("chat"), &data(B0930)).deltas.len(),
+            1
+        );
+        assert_eq!(
+            ledger
+                .fold("q2", &media("voice"), &data(B0930))
+                .deltas
+                .len(),
+            1
+        );
+        assert_eq!(
+            ledger
+                .fold("q1", &media("voice"), &data(B1000))
+                .deltas
+                .len(),
+            1
+        );
         assert_eq!(ledger.bucket_count(), 2);
     }
 
@@ -530,7 +705,7 @@ mod tests {
         let mut ledger = counting_ledger();
         let report = ledger.fold(
             "q1",
-            "voice",
+            &media("voice"),
             &[
                 bucket(
                     "2026-11-25T09:46:54.839Z/2026-11-25T09:46:54.839Z",
@@ -552,7 +727,7 @@ mod tests {
         let mut ledger = counting_ledger();
         let report = ledger.fold(
             "q1",
-            "voice",
+            &media("voice"),
             &[
                 bucket(
                     B0930,
@@ -578,17 +753,27 @@ mod tests {
     fn forgotten_buckets_are_dropped_and_never_counted_again() {
         let mut ledger = counting_ledger();
         let data = |interval| [bucket(interval, vec![metric("nOffered", Some(5), None)])];
-        ledger.fold("q1", "voice", &data(B0930));
-        ledger.fold("q1", "voice", &data(B1000));
+        ledger.fold("q1", &media("voice"), &data(B0930));
+        ledger.fold("q1", &media("voice"), &data(B1000));
         ledger.forget_before(parse_instant("2026-11-25T10:00:00.000Z").unwrap());
         assert_eq!(ledger.bucket_count(), 1);
-        let report = ledger.fold("q1", "voice", &data(B0930));
+        let report = ledger.fold("q1", &media("voice"), &data(B0930));
         assert!(report.deltas.is_empty());
         assert_eq!(report.expired_buckets, 1);
         // An earlier cutoff never un-forgets.
         ledger.forget_before(parse_instant("2026-11-25T09:00:00.000Z").unwrap());
-        assert!(ledger.fold("q1", "voice", &data(B0930)).deltas.is_empty());
-        assert!(ledger.fold("q1", "voice", &data(B1000)).deltas.is_empty());
+        assert!(
+            ledger
+                .fold("q1", &media("voice"), &data(B0930))
+                .deltas
+                .is_empty()
+        );
+        assert!(
+            ledger
+                .fold("q1", &media("voice"), &data(B1000))
+                .deltas
+                .is_empty()
+        );
     }
 
     /// Half an hour after `at`.
@@ -606,18 +791,18 @@ mod tests {
         let since = parse_instant("2026-11-25T10:10:00.000Z").unwrap();
         ledger.watch(&["q1".into()], since);
         // The bucket that began before watching: remembered, not counted ...
-        let report = ledger.fold("q1", "voice", &offered(B0930, 40));
+        let report = ledger.fold("q1", &media("voice"), &offered(B0930, 40));
         assert!(report.deltas.is_empty());
         assert_eq!(report.baselined, 1);
         // ... while the bucket that began after watching began counts in full.
-        let report = ledger.fold("q1", "voice", &offered(B1030, 3));
+        let report = ledger.fold("q1", &media("voice"), &offered(B1030, 3));
         assert_eq!(amounts(&report), vec![(ConversationCounter::Offered, 3.0)]);
         // What the baseline bucket gains afterwards is news.
-        let report = ledger.fold("q1", "voice", &offered(B0930, 42));
+        let report = ledger.fold("q1", &media("voice"), &offered(B0930, 42));
         assert_eq!(amounts(&report), vec![(ConversationCounter::Offered, 2.0)]);
         // Once a poll has read the whole window, a value first seen in an old bucket is news.
         ledger.establish(&["q1".into()]);
-        let report = ledger.fold("q1", "chat", &offered(B0930, 5));
+        let report = ledger.fold("q1", &media("chat"), &offered(B0930, 5));
         assert_eq!(amounts(&report), vec![(ConversationCounter::Offered, 5.0)]);
     }
 
@@ -625,7 +810,7 @@ mod tests {
     fn unwatched_queues_are_refused_and_a_queue_that_leaves_starts_again_on_a_new_baseline() {
         let mut ledger = Ledger::new(HALF_HOUR, ConversationCounter::ALL.to_vec());
         let early = parse_instant("2026-11-25T09:00:00.000Z").unwrap();
-        let report = ledger.fold("q1", "voice", &offered(B0930, 4));
+        let report = ledger.fold("q1", &media("voice"), &offered(B0930, 4));
         assert_eq!((report.unwatched, report.deltas.len()), (1, 0));
         assert!(ledger.watch(&["q1".into()], early), "q1 joined");
         assert!(
@@ -639,14 +824,17 @@ mod tests {
         );
         ledger.establish(&["q1".into()]);
         assert_eq!(
-            ledger.fold("q1", "voice", &offered(B0930, 4)).deltas.len(),
+            ledger
+                .fold("q1", &media("voice"), &offered(B0930, 4))
+                .deltas
+                .len(),
             1
         );
         assert!(ledger.watch(&[], early), "q1 left");
         assert_eq!(ledger.bucket_count(), 0, "its marks went with it");
         let back = parse_instant("2026-11-25T10:40:00.000Z").unwrap();
         ledger.watch(&["q1".into()], back);
-        let report = ledger.fold("q1", "voice", &offered(B0930, 6));
+        let report = ledger.fold("q1", &media("voice"), &offered(B0930, 6));
         assert_eq!((report.baselined, report.deltas.len()), (1, 0));
     }
 
@@ -654,7 +842,7 @@ mod tests {
     fn a_bucket_off_the_granularity_grid_is_rejected_and_never_a_key() {
         let mut ledger = counting_ledger();
         let off_grid = "2026-11-25T09:40:00.000Z/2026-11-25T10:10:00.000Z";
-        let report = ledger.fold("q1", "voice", &offered(off_grid, 7));
+        let report = ledger.fold("q1", &media("voice"), &offered(off_grid, 7));
         assert!(report.deltas.is_empty());
         assert_eq!(report.off_grid_buckets, 1);
         assert_eq!(ledger.bucket_count(), 0);
@@ -675,7 +863,7 @@ mod tests {
                 ..Stats::default()
             },
         };
-        let report = ledger.fold("q1", "voice", &[bucket(B0930, vec![sl(8.0, 10.0)])]);
+        let report = ledger.fold("q1", &media("voice"), &[bucket(B0930, vec![sl(8.0, 10.0)])]);
         assert_eq!(
             amounts(&report),
             vec![
@@ -684,7 +872,7 @@ mod tests {
             ]
         );
         assert_eq!(report.service_level_target, Some(0.8));
-        let report = ledger.fold("q1", "voice", &[bucket(B0930, vec![sl(9.0, 12.0)])]);
+        let report = ledger.fold("q1", &media("voice"), &[bucket(B0930, vec![sl(9.0, 12.0)])]);
         assert_eq!(
             amounts(&report),
             vec![
@@ -700,7 +888,7 @@ mod tests {
         ledger.watch(&["q1".into()], DateTime::<Utc>::MIN_UTC);
         let report = ledger.fold(
             "q1",
-            "voice",
+            &media("voice"),
             &[bucket(
                 B0930,
                 vec![

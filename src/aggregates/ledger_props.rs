@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use super::ledger::Ledger;
 use crate::genesys::model::{AggregateMetricData, StatisticalResponse, Stats};
 use crate::genesys::time::{format_interval, parse_instant};
-use crate::vocabulary::counters::ConversationCounter;
+use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};
 
 const BUCKETS: usize = 4;
 const QUEUES: [&str; 2] = ["q1", "q2"];
@@ -134,12 +134,12 @@ proptest! {
                             .filter(|s| s.queue == queue_index)
                             .map(response)
                             .collect();
-                        let report = ledger.fold(queue, "voice", &buckets);
+                        let report = ledger.fold(queue, &ConversationGroup::from("voice"), &buckets);
                         for delta in report.deltas {
                             prop_assert!(delta.amount > 0.0, "counters never decrease: {delta:?}");
                             let index = (0..BUCKETS).find(|i| bucket_start(*i) == delta.bucket_start);
                             prop_assert!(index.is_some(), "delta for an unknown bucket: {delta:?}");
-                            let key = (index.unwrap_or(usize::MAX), delta.queue_id, delta.counter);
+                            let key = (index.unwrap_or(usize::MAX), delta.owner, delta.counter);
                             *totals.entry(key).or_insert(0.0) += delta.amount;
                         }
                     }

@@ -20,46 +20,66 @@ use chrono::{DateTime, Utc};
 use tracing::{debug, error, info, warn};
 
 use crate::aggregates::telemetry::AggregateMetrics;
-use crate::genesys::model::AggregateDataContainer;
+use crate::genesys::model::{AggregateDataContainer, StatisticalResponse};
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
-use crate::vocabulary::counters::ConversationGroup;
-use ledger::{Ledger, SeriesKey};
+use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};
+use ledger::{Counter, FoldReport, Ledger, Reader, SeriesKey};
 use state::{LoadError, StateStore};
 
-/// The ledger plus the counters it feeds; shared by the poller and the stream supervisor
-/// (whose running 30-minute totals feed the same ledger).
+/// A counter the store shows: how its series reach `/metrics`.
+pub(crate) trait Shelved: Counter {
+    /// The counters folded (the configured set), in the order of every total's values.
+    fn configured(metrics: &Metrics) -> Vec<Self>;
+    /// Sets the series' counters to `totals`; a series created here shows its zeros first
+    /// unless `shown_before` (see `Metrics::set_conversation_totals`).
+    fn show(metrics: &Metrics, key: &SeriesKey, totals: Vec<(Self, f64)>, shown_before: bool);
+    /// Makes sure the series' counters exist, at 0 if new.
+    fn ensure(metrics: &Metrics, key: &SeriesKey);
+    /// Whether a finished render has shown the series.
+    fn shown(metrics: &Metrics, key: &SeriesKey) -> bool;
+}
+
+/// The queues' conversation counters.
+pub(crate) type ConversationTotals = Totals<ConversationCounter>;
+
+/// The ledger plus the counters it feeds; for conversations, shared by the poller and the
+/// stream supervisor (whose running 30-minute totals feed the same ledger). Agents' time in
+/// status has one of its own.
 ///
 /// The counters show each series' total as the ledger keeps it. With a state store, a total
 /// shows only once it is on disk, so whatever a scrape has shown, a restart resumes at least
 /// there: a crash loses nothing and never counts a conversation twice.
-pub(crate) struct ConversationTotals {
-    inner: Mutex<Inner>,
+pub(crate) struct Totals<C: Shelved> {
+    inner: Mutex<Inner<C>>,
     metrics: Arc<Metrics>,
-    telemetry: AggregateMetrics,
+    telemetry: AggregateMetrics<C>,
     store: Option<StateStore>,
     /// Serializes saves, so states reach the disk in the order they were taken.
     saving: tokio::sync::Mutex<()>,
 }
 
-struct Inner {
-    ledger: Ledger,
+struct Inner<C> {
+    ledger: Ledger<C>,
     /// Series whose totals moved since the counters last showed them (with a store: waiting
     /// for the next save). One entry per series, however many increments.
     unpublished: HashSet<SeriesKey>,
-    /// Totals loaded from the state that the counters do not show yet: their queues were not
-    /// being monitored when the state loaded. Taken over by the first fold or watch of their
-    /// queue, or by a save.
+    /// Totals loaded from the state that the counters do not show yet: their owners were not
+    /// being watched when the state loaded. Taken over by the first fold or watch of their
+    /// owner, or by a save.
     resumed: HashMap<SeriesKey, Vec<f64>>,
     /// The ledger changed since the last save.
     dirty: bool,
 }
 
-impl ConversationTotals {
+impl<C: Shelved> Totals<C>
+where
+    AggregateMetrics<C>: SelfMetrics,
+{
     /// `granularity` is the only bucket width folded (see [`Ledger::new`]); the counters are
-    /// the metric set of `metrics`.
+    /// the configured set in `metrics`.
     pub(crate) fn new(metrics: Arc<Metrics>, granularity: Duration) -> Self {
-        let ledger = Ledger::new(granularity, metrics.counters().to_vec());
+        let ledger = Ledger::new(granularity, C::configured(&metrics));
         Self {
             inner: Mutex::new(Inner {
                 ledger,
@@ -74,8 +94,8 @@ impl ConversationTotals {
         }
     }
 
-    /// Like [`ConversationTotals::new`], persisted in `store`, whose state (if it is a valid
-    /// baseline at `now`) is where counting resumes, every counter at its saved total.
+    /// Like [`Totals::new`], persisted in `store`, whose state (if it is a valid baseline at
+    /// `now`) is where counting resumes, every counter at its saved total.
     pub(crate) fn with_store(
         metrics: Arc<Metrics>,
         granularity: Duration,
@@ -96,7 +116,7 @@ impl ConversationTotals {
                     .collect();
                 info!(
                     %path,
-                    queues = inner.ledger.watched.len(),
+                    watched = inner.ledger.watched.len(),
                     buckets = inner.ledger.bucket_count(),
                     series = inner.resumed.len(),
                     "counter state loaded: counting resumes where it stopped"
@@ -112,7 +132,7 @@ impl ConversationTotals {
         }
         if result.is_err() {
             // NB: a partly restored ledger must not survive a failed load.
-            let fresh = Ledger::new(granularity, totals.metrics.counters().to_vec());
+            let fresh = Ledger::new(granularity, C::configured(&totals.metrics));
             totals.lock().ledger = fresh;
         }
         totals.telemetry.state_loaded(result.as_ref().copied());
@@ -121,7 +141,7 @@ impl ConversationTotals {
     }
 
     /// Buckets, high-water marks, series totals and series waiting to be shown: bounded by the
-    /// window and the monitored series.
+    /// window and the watched series.
     pub(crate) fn holdings(&self) -> (usize, usize, usize, usize) {
         let inner = self.lock();
         let ledger = &inner.ledger;
@@ -138,88 +158,52 @@ impl ConversationTotals {
         self.lock().ledger.granularity()
     }
 
-    /// Folds one group's buckets into the counters; returns how many counter increments it
-    /// owes (shown now, or at the next save with a store).
-    ///
-    /// Groups of unmonitored queues and media types outside the allow-list never reach the
-    /// ledger, so they cannot grow its memory or the label set.
-    pub(crate) fn fold(&self, container: &AggregateDataContainer) -> usize {
-        let (Some(queue_id), Some(media_type)) = (
-            container.group.queue_id.as_deref(),
-            container.group.media_type.as_deref(),
-        ) else {
-            debug!(group = ?container.group, "aggregate group without queueId/mediaType ignored");
-            return 0;
-        };
-        let group = ConversationGroup {
-            media_type,
-            direction: container.group.direction.as_deref(),
-        };
-        // NB: with directions configured, a group without one (the stream's running totals)
-        // is not any counter's: folding it too would count its conversations twice.
-        if !self.metrics.is_monitored(queue_id) || !self.metrics.knows_conversation_group(group) {
-            return 0;
-        }
-        let key: SeriesKey = (
-            queue_id.to_owned(),
-            media_type.to_owned(),
-            group.direction.map(str::to_owned),
-        );
+    /// Folds `owner`'s buckets as `reader` reads them. `group`: the one series every reading
+    /// belongs to (a queue's media type), made to exist once the window has data for it, so
+    /// it keeps its series through a restart.
+    fn fold_owner(
+        &self,
+        owner: &str,
+        reader: &impl Reader<C>,
+        buckets: &[StatisticalResponse],
+        group: Option<&SeriesKey>,
+    ) -> FoldReport<C> {
         let report = {
             let mut inner = self.lock();
-            let report = inner.ledger.fold(queue_id, group, &container.data);
+            let report = inner.ledger.fold(owner, reader, buckets);
             inner.dirty |= report.baselined > 0 || !report.deltas.is_empty();
-            let resumed = self.resume(&mut inner, &key);
-            if !resumed && report.admitted > 0 {
-                self.metrics.ensure_conversation_group(queue_id, group);
-            }
-            if !report.deltas.is_empty() {
-                inner.unpublished.insert(key);
-                if self.store.is_none() {
-                    self.show_unpublished(&mut inner);
+            if let Some(key) = group {
+                let resumed = self.resume(&mut inner, key);
+                if !resumed && report.admitted > 0 {
+                    C::ensure(&self.metrics, key);
                 }
+            }
+            for delta in &report.deltas {
+                let key = (delta.owner.clone(), delta.group.clone(), delta.part.clone());
+                if group.is_none() {
+                    self.resume(&mut inner, &key);
+                }
+                inner.unpublished.insert(key);
+            }
+            if !report.deltas.is_empty() && self.store.is_none() {
+                self.show_unpublished(&mut inner);
             }
             report
         };
         for (reason, n) in report.rejected() {
             self.telemetry.buckets_rejected(reason, n);
         }
-        if report.malformed + report.off_grid_buckets > 0 {
-            warn!(
-                queue_id,
-                media_type,
-                malformed = report.malformed,
-                off_grid = report.off_grid_buckets,
-                "aggregate buckets with unparseable intervals, invalid values or starts off the \
-                 granularity grid ignored"
-            );
-        }
-        if report.skipped_buckets + report.expired_buckets + report.ignored + report.baselined > 0 {
-            debug!(
-                queue_id,
-                media_type,
-                baselined = report.baselined,
-                skipped_buckets = report.skipped_buckets,
-                expired_buckets = report.expired_buckets,
-                ignored_metrics = report.ignored,
-                "aggregate data not counted"
-            );
-        }
-        if let Some(target) = report.service_level_target {
-            self.metrics
-                .set_service_level_target(queue_id, media_type, target);
-        }
-        report.deltas.len()
+        report
     }
 
-    /// Makes `queue_ids` the counted set: new queues start at 0 on a baseline taken from `now`;
-    /// loaded series of these queues resume at their saved totals.
-    pub(crate) fn watch(&self, queue_ids: &[String], now: DateTime<Utc>) {
+    /// Makes `ids` the counted set: new owners start at 0 on a baseline taken from `now`;
+    /// loaded series of these owners resume at their saved totals.
+    pub(crate) fn watch(&self, ids: &[String], now: DateTime<Utc>) {
         let mut guard = self.lock();
         let inner = &mut *guard;
-        inner.dirty |= inner.ledger.watch(queue_ids, now);
+        inner.dirty |= inner.ledger.watch(ids, now);
         let ledger = &inner.ledger;
-        // NB: the ledger dropped the totals of queues no longer watched.
+        // NB: the ledger dropped the totals of owners no longer watched.
         inner.resumed.retain(|key, _| ledger.total(key).is_some());
         let keys: Vec<SeriesKey> = inner.resumed.keys().cloned().collect();
         for key in keys {
@@ -227,10 +211,10 @@ impl ConversationTotals {
         }
     }
 
-    /// A successful poll read the whole window of `queue_ids`.
-    pub(crate) fn establish(&self, queue_ids: &[String]) {
+    /// A successful poll read the whole window of `ids`.
+    pub(crate) fn establish(&self, ids: &[String]) {
         let mut inner = self.lock();
-        inner.ledger.establish(queue_ids);
+        inner.ledger.establish(ids);
         // NB: saved after every successful poll even if nothing changed, so that a quiet
         // night does not age the state past the window and lose the next downtime.
         inner.dirty = true;
@@ -323,18 +307,22 @@ impl ConversationTotals {
     /// Shows `values` as the series' counters. Called under the lock, so totals reach the
     /// counters in the order they were taken and a series never shows an older one after a
     /// newer.
-    fn show(&self, inner: &mut Inner, key: &SeriesKey, values: Vec<f64>) {
+    fn show(&self, inner: &mut Inner<C>, key: &SeriesKey, values: Vec<f64>) {
         inner.resumed.remove(key);
         let shown = inner.ledger.is_shown(key);
-        let (queue_id, group) = group_of(key);
-        let totals = inner.ledger.counters().iter().copied().zip(values);
-        self.metrics
-            .set_conversation_totals(queue_id, group, totals, shown);
+        let totals = inner
+            .ledger
+            .counters()
+            .iter()
+            .copied()
+            .zip(values)
+            .collect();
+        C::show(&self.metrics, key, totals, shown);
     }
 
     /// Shows the series' loaded total if the counters do not show it yet; returns whether it
     /// did.
-    fn resume(&self, inner: &mut Inner, key: &SeriesKey) -> bool {
+    fn resume(&self, inner: &mut Inner<C>, key: &SeriesKey) -> bool {
         let Some(values) = inner.resumed.remove(key) else {
             return false;
         };
@@ -342,21 +330,19 @@ impl ConversationTotals {
             self.show(inner, key, values);
         } else {
             // NB: no scrape had shown it, so its zeros come first, as for a new series.
-            let (queue_id, group) = group_of(key);
-            self.metrics.ensure_conversation_group(queue_id, group);
+            C::ensure(&self.metrics, key);
             inner.unpublished.insert(key.clone());
         }
         true
     }
 
     /// Whether a scrape has shown the series: recorded in the ledger, or seen now.
-    fn is_shown(&self, ledger: &Ledger, key: &SeriesKey) -> bool {
-        let (queue_id, group) = group_of(key);
-        ledger.is_shown(key) || self.metrics.conversation_group_shown(queue_id, group)
+    fn is_shown(&self, ledger: &Ledger<C>, key: &SeriesKey) -> bool {
+        ledger.is_shown(key) || C::shown(&self.metrics, key)
     }
 
     /// Without a store: shows every moved total at once.
-    fn show_unpublished(&self, inner: &mut Inner) {
+    fn show_unpublished(&self, inner: &mut Inner<C>) {
         for key in std::mem::take(&mut inner.unpublished) {
             if let Some(total) = inner.ledger.total(&key) {
                 let values = total.values.clone();
@@ -367,22 +353,80 @@ impl ConversationTotals {
 
     /// Records in the ledger which series a scrape has shown since, so the state says which
     /// a restart may resume where they were.
-    fn note_shown(&self, ledger: &mut Ledger) {
+    fn note_shown(&self, ledger: &mut Ledger<C>) {
         let unshown: Vec<SeriesKey> = (ledger.totals.iter())
             .filter(|(_, total)| !total.shown)
             .map(|(key, _)| key.clone())
             .collect();
         for key in unshown {
-            let (queue_id, group) = group_of(&key);
-            if self.metrics.conversation_group_shown(queue_id, group) {
+            if C::shown(&self.metrics, &key) {
                 ledger.mark_shown(&key);
             }
         }
     }
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<C>> {
         // NB: the ledger stays consistent even if a holder panicked (each mark is one store),
         // so a poisoned lock is still safe to use.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl ConversationTotals {
+    /// Folds one group's buckets into the counters; returns how many counter increments it
+    /// owes (shown now, or at the next save with a store).
+    ///
+    /// Groups of unmonitored queues and media types outside the allow-list never reach the
+    /// ledger, so they cannot grow its memory or the label set.
+    pub(crate) fn fold(&self, container: &AggregateDataContainer) -> usize {
+        let (Some(queue_id), Some(media_type)) = (
+            container.group.queue_id.as_deref(),
+            container.group.media_type.as_deref(),
+        ) else {
+            debug!(group = ?container.group, "aggregate group without queueId/mediaType ignored");
+            return 0;
+        };
+        let group = ConversationGroup {
+            media_type,
+            direction: container.group.direction.as_deref(),
+        };
+        // NB: with directions configured, a group without one (the stream's running totals)
+        // is not any counter's: folding it too would count its conversations twice.
+        if !self.metrics.is_monitored(queue_id) || !self.metrics.knows_conversation_group(group) {
+            return 0;
+        }
+        let key: SeriesKey = (
+            queue_id.to_owned(),
+            media_type.to_owned(),
+            group.direction.map(str::to_owned),
+        );
+        let report = self.fold_owner(queue_id, &group, &container.data, Some(&key));
+        if report.malformed + report.off_grid_buckets > 0 {
+            warn!(
+                queue_id,
+                media_type,
+                malformed = report.malformed,
+                off_grid = report.off_grid_buckets,
+                "aggregate buckets with unparseable intervals, invalid values or starts off the \
+                 granularity grid ignored"
+            );
+        }
+        if report.skipped_buckets + report.expired_buckets + report.ignored + report.baselined > 0 {
+            debug!(
+                queue_id,
+                media_type,
+                baselined = report.baselined,
+                skipped_buckets = report.skipped_buckets,
+                expired_buckets = report.expired_buckets,
+                ignored_metrics = report.ignored,
+                "aggregate data not counted"
+            );
+        }
+        if let Some(target) = report.service_level_target {
+            self.metrics
+                .set_service_level_target(queue_id, media_type, target);
+        }
+        report.deltas.len()
     }
 }
 
@@ -394,6 +438,27 @@ fn group_of(key: &SeriesKey) -> (&str, ConversationGroup<'_>) {
         direction: direction.as_deref(),
     };
     (queue_id, group)
+}
+
+impl Shelved for ConversationCounter {
+    fn configured(metrics: &Metrics) -> Vec<Self> {
+        metrics.counters().to_vec()
+    }
+
+    fn show(metrics: &Metrics, key: &SeriesKey, totals: Vec<(Self, f64)>, shown_before: bool) {
+        let (queue_id, group) = group_of(key);
+        metrics.set_conversation_totals(queue_id, group, totals, shown_before);
+    }
+
+    fn ensure(metrics: &Metrics, key: &SeriesKey) {
+        let (queue_id, group) = group_of(key);
+        metrics.ensure_conversation_group(queue_id, group);
+    }
+
+    fn shown(metrics: &Metrics, key: &SeriesKey) -> bool {
+        let (queue_id, group) = group_of(key);
+        metrics.conversation_group_shown(queue_id, group)
+    }
 }
 
 /// Fixtures the aggregates tests share.

@@ -24,13 +24,13 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ledger::{Ledger, Marks, SeriesKey, SeriesTotal, Watch};
-use crate::vocabulary::counters::ConversationCounter;
+use super::ledger::{Counter, Ledger, Marks, SeriesKey, SeriesTotal, Watch};
 
 const FORMAT: &str = "genesys-exporter-ledger";
 /// Version 2 added the series' totals; version 1 states load without them.
 const VERSION: u32 = 2;
 const VERSIONS_READ: [u32; 2] = [1, 2];
+/// The conversation counters' file; the agents' time in status has its own beside it.
 const FILE_NAME: &str = "ledger.json";
 /// Clock skew between the host that wrote a state and the one reading it that is tolerated.
 const FUTURE_TOLERANCE: TimeDelta = TimeDelta::seconds(60);
@@ -51,11 +51,11 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn new(
+    pub fn new<C: Counter>(
         client_id: &str,
         api_base_url: &str,
         granularity: Duration,
-        counters: &[ConversationCounter],
+        counters: &[C],
     ) -> Self {
         let mut names: Vec<String> = counters.iter().map(|c| c.name().to_owned()).collect();
         names.sort();
@@ -119,6 +119,8 @@ struct StateFile {
     identity: Identity,
     saved_at: DateTime<Utc>,
     forgotten_before: Option<DateTime<Utc>>,
+    /// What is watched: queues, or agents in the agents' file.
+    #[serde(alias = "agents")]
     queues: BTreeMap<String, QueueState>,
     buckets: Vec<BucketState>,
     /// Absent in version 1.
@@ -143,9 +145,11 @@ struct BucketState {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SeriesState {
+    #[serde(alias = "user")]
     queue: String,
+    #[serde(alias = "metric")]
     media: String,
-    #[serde(default)]
+    #[serde(default, alias = "qualifier")]
     direction: Option<String>,
     /// Counter name → high-water mark in the upstream unit.
     marks: BTreeMap<String, f64>,
@@ -154,9 +158,11 @@ struct SeriesState {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct TotalState {
+    #[serde(alias = "user")]
     queue: String,
+    #[serde(alias = "metric")]
     media: String,
-    #[serde(default)]
+    #[serde(default, alias = "qualifier")]
     direction: Option<String>,
     /// Whether a scrape had shown the series.
     shown: bool,
@@ -176,12 +182,22 @@ impl StateStore {
     /// Opens `dir` (created if missing) and proves it writable the way every save writes, so a
     /// directory that cannot hold the state fails at start-up rather than at the first save.
     pub fn open(dir: &Path, identity: Identity, window: Duration) -> std::io::Result<Self> {
+        Self::open_file(dir, FILE_NAME, identity, window)
+    }
+
+    /// [`StateStore::open`] for the file `name` in `dir`.
+    pub fn open_file(
+        dir: &Path,
+        name: &str,
+        identity: Identity,
+        window: Duration,
+    ) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let probe = dir.join(".write-probe");
         write_atomically(&probe, b"probe")?;
         std::fs::remove_file(&probe)?;
         Ok(Self {
-            path: dir.join(FILE_NAME),
+            path: dir.join(name),
             identity,
             window,
         })
@@ -193,7 +209,11 @@ impl StateStore {
 
     /// The saved ledger, if it is a valid baseline at `now`, restored into `ledger` (which
     /// must be empty and of the same granularity and counters).
-    pub fn load_into(&self, ledger: &mut Ledger, now: DateTime<Utc>) -> Result<(), LoadError> {
+    pub fn load_into<C: Counter>(
+        &self,
+        ledger: &mut Ledger<C>,
+        now: DateTime<Utc>,
+    ) -> Result<(), LoadError> {
         let bytes = match std::fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LoadError::Missing),
@@ -249,7 +269,11 @@ impl StateStore {
     }
 
     /// The ledger as file bytes, stamped `saved_at`.
-    pub(crate) fn encode(&self, ledger: &Ledger, saved_at: DateTime<Utc>) -> Vec<u8> {
+    pub(crate) fn encode<C: Counter>(
+        &self,
+        ledger: &Ledger<C>,
+        saved_at: DateTime<Utc>,
+    ) -> Vec<u8> {
         let state = encode::StateOut::new(&self.identity, ledger, saved_at);
         // NB: maps of strings and numbers always serialize.
         serde_json::to_vec(&state).unwrap_or_default()
@@ -271,14 +295,18 @@ impl StateStore {
 }
 
 /// `values` by counter, each a finite amount of at least 0; `what` names them in an error.
-fn by_counter(values: BTreeMap<String, f64>, what: &str) -> Result<Marks, LoadError> {
+/// The identity check made the file's counters `counters`.
+fn by_counter<C: Counter>(
+    counters: &[C],
+    values: BTreeMap<String, f64>,
+    what: &str,
+) -> Result<Marks<C>, LoadError> {
     let mut marks = Marks::new();
     for (name, value) in values {
         if !value.is_finite() || value < 0.0 {
             return Err(LoadError::Corrupt(format!("{what} {name} = {value}")));
         }
-        let counter = ConversationCounter::ALL
-            .into_iter()
+        let counter = (counters.iter().copied())
             .find(|c| c.name() == name)
             .ok_or_else(|| LoadError::Corrupt(format!("unknown counter {name}")))?;
         marks.insert(counter, value);
@@ -286,7 +314,7 @@ fn by_counter(values: BTreeMap<String, f64>, what: &str) -> Result<Marks, LoadEr
     Ok(marks)
 }
 
-fn restore(ledger: &mut Ledger, state: StateFile) -> Result<(), LoadError> {
+fn restore<C: Counter>(ledger: &mut Ledger<C>, state: StateFile) -> Result<(), LoadError> {
     let watched = |queue: &str, what: &str| {
         if state.queues.contains_key(queue) {
             Ok(())
@@ -298,10 +326,10 @@ fn restore(ledger: &mut Ledger, state: StateFile) -> Result<(), LoadError> {
     };
     let mut buckets = BTreeMap::new();
     for bucket in state.buckets {
-        let mut series: HashMap<SeriesKey, Marks> = HashMap::new();
+        let mut series: HashMap<SeriesKey, Marks<C>> = HashMap::new();
         for one in bucket.series {
             watched(&one.queue, "marks")?;
-            let marks = by_counter(one.marks, "mark")?;
+            let marks = by_counter(ledger.counters(), one.marks, "mark")?;
             series.insert((one.queue, one.media, one.direction), marks);
         }
         buckets.insert(bucket.start, series);
@@ -309,7 +337,7 @@ fn restore(ledger: &mut Ledger, state: StateFile) -> Result<(), LoadError> {
     let mut totals = HashMap::new();
     for one in state.totals {
         watched(&one.queue, "totals")?;
-        let values = by_counter(one.values, "total")?;
+        let values = by_counter(ledger.counters(), one.values, "total")?;
         let total = SeriesTotal {
             // NB: the identity check made the file's counters the ledger's.
             values: (ledger.counters().iter())

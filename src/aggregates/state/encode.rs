@@ -7,43 +7,52 @@
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, Serializer};
 
-use super::{FORMAT, Identity, QueueState, VERSION};
-use crate::aggregates::ledger::{Ledger, Marks, SeriesKey, SeriesTotal};
-use crate::vocabulary::counters::ConversationCounter;
+use serde::ser::SerializeMap;
 
-/// The whole file.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct StateOut<'a> {
-    format: &'static str,
-    version: u32,
+use super::{FORMAT, Identity, QueueState, VERSION};
+use crate::aggregates::ledger::{Counter, Ledger, Marks, SeriesKey, SeriesTotal};
+
+/// The whole file; what the ledger watches is named by its counter type (`queues`, `agents`).
+pub(super) struct StateOut<'a, C> {
     identity: &'a Identity,
     saved_at: DateTime<Utc>,
-    forgotten_before: Option<DateTime<Utc>>,
-    queues: Queues<'a>,
-    buckets: Buckets<'a>,
-    totals: Totals<'a>,
+    ledger: &'a Ledger<C>,
 }
 
-impl<'a> StateOut<'a> {
-    pub(super) fn new(identity: &'a Identity, ledger: &'a Ledger, saved_at: DateTime<Utc>) -> Self {
+impl<'a, C: Counter> StateOut<'a, C> {
+    pub(super) fn new(
+        identity: &'a Identity,
+        ledger: &'a Ledger<C>,
+        saved_at: DateTime<Utc>,
+    ) -> Self {
         Self {
-            format: FORMAT,
-            version: VERSION,
             identity,
             saved_at,
-            forgotten_before: ledger.forgotten_before,
-            queues: Queues(ledger),
-            buckets: Buckets(ledger),
-            totals: Totals(ledger),
+            ledger,
         }
     }
 }
 
-/// Queue id → since when it is watched, sorted by id.
-struct Queues<'a>(&'a Ledger);
+impl<C: Counter> Serialize for StateOut<'_, C> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let ledger = self.ledger;
+        let mut map = serializer.serialize_map(Some(8))?;
+        map.serialize_entry("format", FORMAT)?;
+        map.serialize_entry("version", &VERSION)?;
+        map.serialize_entry("identity", self.identity)?;
+        map.serialize_entry("savedAt", &self.saved_at)?;
+        map.serialize_entry("forgottenBefore", &ledger.forgotten_before)?;
+        map.serialize_entry(C::FIELDS.owners, &Owners(ledger))?;
+        map.serialize_entry("buckets", &Buckets(ledger))?;
+        map.serialize_entry("totals", &Totals(ledger))?;
+        map.end()
+    }
+}
 
-impl Serialize for Queues<'_> {
+/// Owner id → since when it is watched, sorted by id.
+struct Owners<'a, C>(&'a Ledger<C>);
+
+impl<C> Serialize for Owners<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut watched: Vec<_> = self.0.watched.iter().collect();
         watched.sort_unstable_by_key(|(id, _)| *id);
@@ -58,103 +67,101 @@ impl Serialize for Queues<'_> {
 }
 
 /// Each bucket's start and the marks of its series.
-struct Buckets<'a>(&'a Ledger);
+struct Buckets<'a, C>(&'a Ledger<C>);
 
-impl Serialize for Buckets<'_> {
+impl<C: Counter> Serialize for Buckets<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let counters = self.0.counters();
         serializer.collect_seq(self.0.buckets.iter().map(|(start, series)| Bucket {
             start,
-            series: SeriesMarks(series),
+            series: SeriesMarks(counters, series),
         }))
     }
 }
 
 #[derive(serde::Serialize)]
-struct Bucket<'a> {
+#[serde(bound = "C: Counter")]
+struct Bucket<'a, C: Counter> {
     start: &'a DateTime<Utc>,
-    series: SeriesMarks<'a>,
+    series: SeriesMarks<'a, C>,
 }
 
-struct SeriesMarks<'a>(&'a std::collections::HashMap<SeriesKey, Marks>);
+struct SeriesMarks<'a, C>(&'a [C], &'a std::collections::HashMap<SeriesKey, Marks<C>>);
 
-impl Serialize for SeriesMarks<'_> {
+impl<C: Counter> Serialize for SeriesMarks<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|(key, marks)| Series {
-            key: SeriesFields::of(key),
-            marks: ByName(marks),
+        serializer.collect_seq(self.1.iter().map(|(key, marks)| Series {
+            key,
+            marks: Some(ByName(self.0, marks)),
+            total: None,
         }))
     }
 }
 
-#[derive(serde::Serialize)]
-struct Series<'a> {
-    #[serde(flatten)]
-    key: SeriesFields<'a>,
-    marks: ByName<'a>,
+/// One series: its key under the counter type's field names (the owner, the group and, when
+/// present, the part), then its marks or its total.
+struct Series<'a, C> {
+    key: &'a SeriesKey,
+    marks: Option<ByName<'a, C>>,
+    total: Option<TotalValues<'a, C>>,
 }
 
-/// A series key as the file's `queue`, `media` and (when split by it) `direction`.
-#[derive(serde::Serialize)]
-struct SeriesFields<'a> {
-    queue: &'a str,
-    media: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    direction: Option<&'a str>,
-}
-
-impl<'a> SeriesFields<'a> {
-    fn of((queue, media, direction): &'a SeriesKey) -> Self {
-        Self {
-            queue,
-            media,
-            direction: direction.as_deref(),
+impl<C: Counter> Serialize for Series<'_, C> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = C::FIELDS;
+        let (owner, group, part) = self.key;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(fields.owner, owner)?;
+        map.serialize_entry(fields.group, group)?;
+        if let Some(part) = part {
+            map.serialize_entry(fields.part, part)?;
         }
+        if let Some(marks) = &self.marks {
+            map.serialize_entry("marks", marks)?;
+        }
+        if let Some(total) = &self.total {
+            map.serialize_entry("shown", &total.total.shown)?;
+            map.serialize_entry("values", total)?;
+        }
+        map.end()
     }
 }
 
-/// Marks by counter name, in the order of `ConversationCounter::ALL`.
-struct ByName<'a>(&'a Marks);
+/// Marks by counter name, in the ledger's counter order.
+struct ByName<'a, C>(&'a [C], &'a Marks<C>);
 
-impl Serialize for ByName<'_> {
+impl<C: Counter> Serialize for ByName<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let present = ConversationCounter::ALL.into_iter();
+        let present = self.0.iter().copied();
         serializer.collect_map(
-            present.filter_map(|counter| Some((counter.name(), *self.0.get(&counter)?))),
+            present.filter_map(|counter| Some((counter.name(), *self.1.get(&counter)?))),
         )
     }
 }
 
 /// Every series' total, sorted by series.
-struct Totals<'a>(&'a Ledger);
+struct Totals<'a, C>(&'a Ledger<C>);
 
-impl Serialize for Totals<'_> {
+impl<C: Counter> Serialize for Totals<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let ledger = self.0;
         let mut totals: Vec<_> = ledger.totals.iter().collect();
         totals.sort_unstable_by_key(|(key, _)| *key);
-        serializer.collect_seq(totals.into_iter().map(|(key, total)| Total {
-            key: SeriesFields::of(key),
-            shown: total.shown,
-            values: TotalValues { ledger, total },
+        serializer.collect_seq(totals.into_iter().map(|(key, total)| Series {
+            key,
+            marks: None,
+            total: Some(TotalValues { ledger, total }),
         }))
     }
 }
 
-#[derive(serde::Serialize)]
-struct Total<'a> {
-    #[serde(flatten)]
-    key: SeriesFields<'a>,
-    shown: bool,
-    values: TotalValues<'a>,
-}
-
 /// A total's values by counter name; a counter at 0 is left out (it reads back as 0).
-struct TotalValues<'a> {
-    ledger: &'a Ledger,
+struct TotalValues<'a, C> {
+    ledger: &'a Ledger<C>,
     total: &'a SeriesTotal,
 }
 
-impl Serialize for TotalValues<'_> {
+impl<C: Counter> Serialize for TotalValues<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let values = self.ledger.values_of(self.total);
         serializer.collect_map(

@@ -6,6 +6,7 @@ use crate::aggregates::test_support::{sample, support_metrics};
 use crate::genesys::model::AggregateDataContainer;
 use crate::genesys::time::parse_instant;
 use crate::metrics::Metrics;
+use crate::vocabulary::counters::ConversationCounter;
 use crate::vocabulary::counters::ConversationGroup;
 
 const HALF_HOUR: Duration = Duration::from_secs(1800);
@@ -155,7 +156,7 @@ fn marks_split_by_direction_load_back_under_their_direction() {
             media_type: "voice",
             direction: Some(direction),
         };
-        saved.fold("q1", group, &offered(B1000, n).data);
+        saved.fold("q1", &group, &offered(B1000, n).data);
     }
     let now = at("2026-11-25T10:10:00.000Z");
     let bytes = store.encode(&saved, now);
