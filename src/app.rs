@@ -13,22 +13,25 @@ use tracing::{error, info, warn};
 
 use crate::agents::Agents;
 use crate::agents::select::{Selection, select};
-use crate::aggregates::ConversationTotals;
+use crate::aggregates::agent_time::{self, AgentTimeTotals};
 use crate::aggregates::poller::{PollSettings, Poller};
-use crate::aggregates::state::{Identity, StateStore};
+use crate::aggregates::state::{self, Identity, StateStore};
+use crate::aggregates::telemetry::AggregateMetrics;
+use crate::aggregates::{ConversationTotals, Shelved, Totals};
 use crate::backoff::Backoff;
 use crate::config::{CHANNELS_PER_CLIENT, ConfigError, Settings, WebSettings};
 use crate::genesys::egress::log_unless_reported;
 use crate::genesys::model::MAX_TOPICS_PER_CHANNEL;
 use crate::genesys::{ApiError, GenesysClient};
 use crate::health::Health;
+use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
-use crate::metrics::{AgentExport, Metrics};
 use crate::observations::Observations;
 use crate::queues::{ChannelPlan, MonitoredSet, QueueSelection, presences, resolve};
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
+use crate::vocabulary::agent::AgentTime;
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::queue::QueueLabels;
 
@@ -108,6 +111,10 @@ struct Parts {
     totals: Arc<ConversationTotals>,
     observations: Arc<Observations>,
     agents: Arc<Agents>,
+    /// The agents' time in status, with `agents.enabled` and `agents.time_in_status`.
+    agent_time: Option<Arc<AgentTimeTotals>>,
+    /// The watched agents' ids, for the time-in-status poller.
+    agent_ids: Arc<watch::Sender<Vec<String>>>,
     /// Why the start was refused (a setting Genesys showed to be wrong), for `wait` to return
     /// as a configuration error.
     refusal: Arc<Mutex<Option<ConfigError>>>,
@@ -187,10 +194,7 @@ impl Exporter {
         }
         let metrics = Arc::new(
             Metrics::with_counters(settings.media_types.clone(), settings.counters())
-                .with_agent_export(AgentExport {
-                    names: settings.agents.names,
-                    queue_membership: settings.agents.queue_membership,
-                })
+                .with_agent_export(settings.agents.export())
                 .with_directions(settings.directions.clone())
                 .with_stale_policy(settings.stale_policy())
                 .with_clock(clock.clone()),
@@ -205,6 +209,15 @@ impl Exporter {
             &metrics,
             &clock,
         )?);
+        let agent_time = match metrics.agent_export().time_in_status {
+            true => Some(Arc::new(agent_time_totals(
+                &settings,
+                &client_settings,
+                &metrics,
+                &clock,
+            )?)),
+            false => None,
+        };
         let parts = Parts {
             settings: Arc::new(settings),
             client,
@@ -213,6 +226,8 @@ impl Exporter {
             totals,
             observations: Arc::new(Observations::new(metrics.clone())),
             agents: Arc::new(Agents::new(metrics.clone())),
+            agent_time,
+            agent_ids: Arc::new(watch::channel(Vec::new()).0),
             refusal: Arc::default(),
             tasks: tasks.clone(),
         };
@@ -240,6 +255,10 @@ impl Exporter {
         }
         let (totals, observations) = (parts.totals.clone(), parts.observations.clone());
         let refusal = parts.refusal.clone();
+        if let Some(agent_time) = &parts.agent_time {
+            let poller = parts.agent_time_poller(agent_time.clone());
+            tasks.spawn("time-in-status poller", poller.run(cancel.clone()));
+        }
         tasks.spawn(
             "queue refresh",
             parts.bootstrap_and_watch_queues(cancel.clone()),
@@ -286,29 +305,71 @@ fn conversation_totals(
     clock: &Clock,
 ) -> Result<ConversationTotals, ConfigError> {
     let granularity = settings.granularity()?;
-    let Some(dir) = &settings.state_dir else {
-        return Ok(ConversationTotals::new(metrics.clone(), granularity));
-    };
-    let identity = Identity::new(
-        &client.client_id,
-        &client.api_base_url,
-        granularity,
-        metrics.counters(),
-    )
-    .with_directions(metrics.directions());
-    let store = StateStore::open(dir, identity, settings.aggregates.window).map_err(|e| {
-        ConfigError::new(
-            "state_dir",
-            format!("{} is not a writable directory: {e}", dir.display()),
-            "point it at a writable directory (a mounted volume), or remove it",
+    let identity = |dir: &std::path::Path| {
+        let identity = Identity::new(
+            &client.client_id,
+            &client.api_base_url,
+            granularity,
+            metrics.counters(),
         )
-    })?;
-    Ok(ConversationTotals::with_store(
+        .with_directions(metrics.directions());
+        open_state(settings, dir, state::FILE_NAME, identity)
+    };
+    totals_in(settings, metrics, clock, identity)
+}
+
+/// The agents' time-in-status ledger, its state beside the conversation counters'.
+fn agent_time_totals(
+    settings: &Settings,
+    client: &crate::genesys::ClientSettings,
+    metrics: &Arc<Metrics>,
+    clock: &Clock,
+) -> Result<AgentTimeTotals, ConfigError> {
+    let granularity = settings.granularity()?;
+    let identity = |dir: &std::path::Path| {
+        let times = metrics.agent_export().times();
+        let identity = Identity::new(&client.client_id, &client.api_base_url, granularity, times);
+        open_state(settings, dir, agent_time::STATE_FILE, identity)
+    };
+    totals_in(settings, metrics, clock, identity)
+}
+
+/// A ledger's totals, resuming from `state_dir` (the store `open` gives) when one is set.
+fn totals_in<C: Shelved>(
+    settings: &Settings,
+    metrics: &Arc<Metrics>,
+    clock: &Clock,
+    open: impl FnOnce(&std::path::Path) -> Result<StateStore, ConfigError>,
+) -> Result<Totals<C>, ConfigError>
+where
+    AggregateMetrics<C>: SelfMetrics,
+{
+    let granularity = settings.granularity()?;
+    let Some(dir) = &settings.state_dir else {
+        return Ok(Totals::new(metrics.clone(), granularity));
+    };
+    let store = open(dir)?;
+    Ok(Totals::with_store(
         metrics.clone(),
         granularity,
         store,
         clock.now(),
     ))
+}
+
+fn open_state(
+    settings: &Settings,
+    dir: &std::path::Path,
+    file: &str,
+    identity: Identity,
+) -> Result<StateStore, ConfigError> {
+    StateStore::open_file(dir, file, identity, settings.aggregates.window).map_err(|e| {
+        ConfigError::new(
+            "state_dir",
+            format!("{} is not a writable directory: {e}", dir.display()),
+            "point it at a writable directory (a mounted volume), or remove it",
+        )
+    })
 }
 
 impl Parts {
@@ -502,6 +563,7 @@ impl Parts {
         }
         self.agents.watch(&selection.agents, &selection.readings);
         let ids: Vec<String> = selection.agents.iter().map(|a| a.id.clone()).collect();
+        publish(&self.agent_ids, ids.clone(), false);
         info!(agents = ids.len(), "watching agents");
         for (index, list) in channels.plan.place(&ids).into_iter().enumerate() {
             match channels.senders.get(index) {
@@ -655,6 +717,26 @@ impl Parts {
         }
     }
 
+    /// Polls the watched agents' time in status at `agents.time_in_status_interval`, over the
+    /// conversation counters' window and granularity.
+    fn agent_time_poller(&self, totals: Arc<AgentTimeTotals>) -> Poller<AgentTime> {
+        let aggregates = &self.settings.aggregates;
+        let settings = PollSettings {
+            poll_interval: self.settings.agents.time_in_status_interval,
+            window: aggregates.window,
+            granularity: totals.granularity(),
+            state_flush_interval: aggregates.state_flush_interval,
+        };
+        let ids = self.agent_ids.subscribe();
+        Poller::new(
+            self.client.clone(),
+            totals,
+            self.metrics.clone(),
+            ids,
+            settings,
+        )
+    }
+
     async fn run_poller(self, queue_ids: watch::Receiver<Vec<String>>, cancel: CancellationToken) {
         let aggregates = &self.settings.aggregates;
         let settings = PollSettings {
@@ -710,9 +792,8 @@ pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
     crate::genesys::telemetry::GenesysMetrics::of(&metrics);
     crate::stream::telemetry::StreamMetrics::of(&metrics);
     crate::observations::telemetry::ObservationMetrics::of(&metrics);
-    crate::aggregates::telemetry::AggregateMetrics::<
-        crate::vocabulary::counters::ConversationCounter,
-    >::of(&metrics);
+    AggregateMetrics::<crate::vocabulary::counters::ConversationCounter>::of(&metrics);
+    AggregateMetrics::<AgentTime>::of(&metrics);
     crate::agents::AgentMetrics::of(&metrics);
     crate::server::telemetry::ServerMetrics::of(&metrics);
     metrics.families()

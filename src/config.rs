@@ -180,6 +180,15 @@ pub struct AgentsConfig {
     /// Export `genesys_agent_queue_member` (one series per agent and monitored queue it is a
     /// member of). Default false.
     pub queue_membership: bool,
+    /// Count each agent's time in routing status and system presence (the users aggregates
+    /// query, through the counters' ledger and `state_dir`). Default true.
+    pub time_in_status: bool,
+    /// How often the users aggregates query runs (⌈agents/100⌉ calls each time). Default 2m.
+    #[serde(with = "humantime_serde")]
+    pub time_in_status_interval: Duration,
+    /// Also count time in each of the org's presences (`tOrganizationPresence`). Default
+    /// false.
+    pub organization_presence_time: bool,
 }
 
 impl Default for AgentsConfig {
@@ -191,11 +200,25 @@ impl Default for AgentsConfig {
             max: 5_000,
             names: true,
             queue_membership: false,
+            time_in_status: true,
+            time_in_status_interval: Duration::from_secs(120),
+            organization_presence_time: false,
         }
     }
 }
 
 impl AgentsConfig {
+    /// What the agent series show: nothing of time in status unless agents are watched.
+    pub(crate) fn export(&self) -> crate::metrics::AgentExport {
+        let counting = self.enabled && self.time_in_status;
+        crate::metrics::AgentExport {
+            names: self.names,
+            queue_membership: self.queue_membership,
+            time_in_status: counting,
+            organization_presence_time: counting && self.organization_presence_time,
+        }
+    }
+
     /// Whom `agents.*` selects.
     pub fn who(&self) -> crate::agents::select::Who {
         use crate::agents::select::Who;
@@ -843,6 +866,10 @@ impl Settings {
         }
         let positive = [
             ("aggregates.poll_interval", aggregates.poll_interval),
+            (
+                "agents.time_in_status_interval",
+                self.agents.time_in_status_interval,
+            ),
             ("queue_refresh_interval", self.queue_refresh_interval),
             ("stream.heartbeat_timeout", self.stream.heartbeat_timeout),
             (

@@ -5,6 +5,7 @@
 //! bucket). Both go through the same [`ledger::Ledger`], so whichever source reports a bucket
 //! first moves the counters and the other only adds what it knows beyond that.
 
+pub(crate) mod agent_time;
 pub mod ledger;
 #[cfg(test)]
 mod ledger_props;
@@ -160,7 +161,7 @@ where
 
     /// Folds `owner`'s buckets as `reader` reads them. `group`: the one series every reading
     /// belongs to (a queue's media type), made to exist once the window has data for it, so
-    /// it keeps its series through a restart.
+    /// it keeps its series through a restart; without one, each series exists once moved.
     fn fold_owner(
         &self,
         owner: &str,
@@ -180,8 +181,9 @@ where
             }
             for delta in &report.deltas {
                 let key = (delta.owner.clone(), delta.group.clone(), delta.part.clone());
-                if group.is_none() {
-                    self.resume(&mut inner, &key);
+                // NB: without one group, each series a delta moves shows its zeros first.
+                if group.is_none() && !self.resume(&mut inner, &key) {
+                    C::ensure(&self.metrics, &key);
                 }
                 inner.unpublished.insert(key);
             }

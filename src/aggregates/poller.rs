@@ -1,6 +1,8 @@
-//! The aggregates poller: re-reads a sliding window of conversation aggregates every cycle and
-//! folds it through the ledger, so late revisions of earlier buckets reach the counters.
+//! The aggregates pollers: each re-reads a sliding window of aggregates every cycle and folds
+//! it through its ledger, so late revisions of earlier buckets reach the counters. One polls
+//! the queues' conversation aggregates, one (with agents) the users aggregates.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,14 +12,90 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::ConversationTotals;
-use super::telemetry::AggregateMetrics;
+use super::telemetry::{AggregateMetrics, Telemetered};
+use super::{Shelved, Totals};
 use crate::genesys::client::{AggregateScope, GenesysClient, MAX_QUEUES_PER_QUERY};
 use crate::genesys::error::ApiError;
 use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
 use crate::vocabulary::clock::Clock;
+use crate::vocabulary::counters::ConversationCounter;
+
+/// What a poller polls: the query its counters come from.
+pub(crate) trait Polled: Shelved + Telemetered + Sized {
+    /// The most owners (queues, users) one query may name.
+    const BATCH: usize;
+    /// What the poller is called in logs.
+    const WHAT: &'static str;
+    /// What every query needs beyond the window and the owners, built once.
+    type Query: Send + Sync;
+
+    fn query(metrics: &Metrics) -> Self::Query;
+
+    /// Reads one batch's window (interval, granularity) and folds it; returns the increments
+    /// owed.
+    fn read_and_fold(
+        client: &GenesysClient,
+        query: &Self::Query,
+        totals: &Totals<Self>,
+        window: (&str, &str),
+        batch: &[String],
+    ) -> impl Future<Output = Result<usize, ApiError>> + Send;
+
+    /// After a successful poll.
+    fn polled(_metrics: &Metrics, _now: DateTime<Utc>) {}
+}
+
+/// The conversation aggregates query: the configured metric set, media types and directions.
+pub(crate) struct ConversationQuery {
+    /// The Genesys metric names queried (the configured metric set).
+    metric_names: Vec<String>,
+    /// The media types and directions exported: upstream counts no others for us.
+    scope: AggregateScope,
+}
+
+impl Polled for ConversationCounter {
+    const BATCH: usize = MAX_QUEUES_PER_QUERY;
+    const WHAT: &'static str = "aggregate";
+    type Query = ConversationQuery;
+
+    fn query(metrics: &Metrics) -> ConversationQuery {
+        ConversationQuery {
+            metric_names: metric_names(metrics.counters()),
+            scope: AggregateScope {
+                media_types: metrics.media_types().to_vec(),
+                directions: metrics.directions().to_vec(),
+            },
+        }
+    }
+
+    async fn read_and_fold(
+        client: &GenesysClient,
+        query: &ConversationQuery,
+        totals: &Totals<Self>,
+        (interval, granularity): (&str, &str),
+        batch: &[String],
+    ) -> Result<usize, ApiError> {
+        let response = client
+            .query_aggregates(
+                interval,
+                granularity,
+                batch,
+                &query.scope,
+                &query.metric_names,
+            )
+            .await?;
+        Ok((response.results.iter())
+            .map(|container| totals.fold(container))
+            .sum())
+    }
+
+    /// The status page shows when conversations were last polled.
+    fn polled(metrics: &Metrics, now: DateTime<Utc>) {
+        metrics.status().polled(now);
+    }
+}
 
 /// How the poller reads aggregates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,26 +110,27 @@ pub(crate) struct PollSettings {
     pub state_flush_interval: Duration,
 }
 
-/// Polls the conversation aggregates query for the monitored queues.
-pub(crate) struct Poller {
+/// Polls the conversation aggregates query for the monitored queues, or the users aggregates
+/// query for the watched agents.
+pub(crate) struct Poller<C: Polled = ConversationCounter> {
     client: GenesysClient,
-    totals: Arc<ConversationTotals>,
+    totals: Arc<Totals<C>>,
     metrics: Arc<Metrics>,
-    telemetry: AggregateMetrics,
-    /// The monitored queue ids, kept current by queue resolution.
+    telemetry: AggregateMetrics<C>,
+    /// The owners polled (monitored queues, watched agents), kept current by their refresh.
     queues: watch::Receiver<Vec<String>>,
     settings: PollSettings,
-    /// The Genesys metric names queried (the configured metric set).
-    metric_names: Vec<String>,
-    /// The media types and directions exported: upstream counts no others for us.
-    scope: AggregateScope,
+    query: C::Query,
     clock: Clock,
 }
 
-impl Poller {
+impl<C: Polled> Poller<C>
+where
+    AggregateMetrics<C>: SelfMetrics,
+{
     pub(crate) fn new(
         client: GenesysClient,
-        totals: Arc<ConversationTotals>,
+        totals: Arc<Totals<C>>,
         metrics: Arc<Metrics>,
         queues: watch::Receiver<Vec<String>>,
         settings: PollSettings,
@@ -63,21 +142,15 @@ impl Poller {
                 "aggregate poll granularity differs from the ledger's; polled buckets will be skipped"
             );
         }
-        let metric_names = metric_names(metrics.counters());
-        let scope = AggregateScope {
-            media_types: metrics.media_types().to_vec(),
-            directions: metrics.directions().to_vec(),
-        };
         Self {
             client,
             totals,
             telemetry: AggregateMetrics::of(&metrics),
             clock: metrics.clock().clone(),
+            query: C::query(&metrics),
             metrics,
             queues,
             settings,
-            metric_names,
-            scope,
         }
     }
 
@@ -91,7 +164,7 @@ impl Poller {
         self.totals.save(now).await;
         self.telemetry.polled(result.is_ok(), now.timestamp());
         if result.is_ok() {
-            self.metrics.status().polled(now);
+            C::polled(&self.metrics, now);
         }
         result
     }
@@ -106,7 +179,7 @@ impl Poller {
         self.totals.forget_before(start);
         self.totals.watch(&queue_ids, now);
         if queue_ids.is_empty() {
-            debug!("no monitored queues; aggregate poll skipped");
+            debug!(poll = C::WHAT, "nothing to poll; poll skipped");
             return Ok(0);
         }
         let interval = format_interval(start, end);
@@ -115,25 +188,13 @@ impl Poller {
         // NB: each batch is folded before the next is asked for: the whole org's response at
         // once held about 90 MB at 5,000 queues. A batch folded is a batch read whole, so its
         // queues are established even if a later batch fails.
-        for batch in queue_ids.chunks(MAX_QUEUES_PER_QUERY) {
-            let response = self
-                .client
-                .query_aggregates(
-                    &interval,
-                    &granularity,
-                    batch,
-                    &self.scope,
-                    &self.metric_names,
-                )
-                .await?;
-            applied += response
-                .results
-                .iter()
-                .map(|container| self.totals.fold(container))
-                .sum::<usize>();
+        for batch in queue_ids.chunks(C::BATCH) {
+            let window = (interval.as_str(), granularity.as_str());
+            applied +=
+                C::read_and_fold(&self.client, &self.query, &self.totals, window, batch).await?;
             self.totals.establish(batch);
         }
-        debug!(%interval, queues = queue_ids.len(), applied, "aggregates polled");
+        debug!(poll = C::WHAT, %interval, owners = queue_ids.len(), applied, "aggregates polled");
         Ok(applied)
     }
 
@@ -151,6 +212,7 @@ impl Poller {
         let mut flush = tokio::time::interval(flush_period);
         flush.set_missed_tick_behavior(MissedTickBehavior::Delay);
         info!(
+            poll = C::WHAT,
             poll_interval = %humantime::format_duration(period),
             window = %humantime::format_duration(self.settings.window),
             granularity = %format_iso_duration(self.settings.granularity),
@@ -175,18 +237,18 @@ impl Poller {
                 () = cancel.cancelled() => break,
                 result = self.poll_once(self.clock.now()) => {
                     if let Err(error) = result {
-                        warn!(kind = error.kind(), %error, "aggregate poll failed");
+                        warn!(poll = C::WHAT, kind = error.kind(), %error, "aggregate poll failed");
                     }
                 }
             }
         }
         self.totals.save(self.clock.now()).await;
-        info!("aggregate poller stopped");
+        info!(poll = C::WHAT, "aggregate poller stopped");
     }
 }
 
 /// The Genesys metrics that feed `counters`, each once, in a stable order.
-fn metric_names(counters: &[crate::vocabulary::counters::ConversationCounter]) -> Vec<String> {
+fn metric_names(counters: &[ConversationCounter]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for counter in counters {
         let name = counter.source().0.as_str();
@@ -228,6 +290,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::aggregates::ConversationTotals;
     use crate::genesys::client::ClientSettings;
     use crate::genesys::model::ConversationAggregationQuery;
     use crate::genesys::time::{parse_instant, parse_interval};

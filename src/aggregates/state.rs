@@ -31,7 +31,7 @@ const FORMAT: &str = "genesys-exporter-ledger";
 const VERSION: u32 = 2;
 const VERSIONS_READ: [u32; 2] = [1, 2];
 /// The conversation counters' file; the agents' time in status has its own beside it.
-const FILE_NAME: &str = "ledger.json";
+pub(crate) const FILE_NAME: &str = "ledger.json";
 /// Clock skew between the host that wrote a state and the one reading it that is tolerated.
 const FUTURE_TOLERANCE: TimeDelta = TimeDelta::seconds(60);
 

@@ -34,6 +34,8 @@ mod tests;
 
 /// Genesys rejects observation and aggregate queries with more predicates (API.md §5, §6).
 pub(crate) const MAX_QUEUES_PER_QUERY: usize = 100;
+/// The most `userId` predicates a users aggregates query may hold (API.md §10).
+pub(crate) const MAX_USERS_PER_QUERY: usize = 100;
 /// The largest page the queue listing serves.
 const QUEUE_PAGE_SIZE: u32 = 100;
 /// The most pages one listing reads: an org holds at most 5,000 queues, 50 full pages, so this
@@ -456,6 +458,29 @@ impl GenesysClient {
             .await?;
         self.count_malformed(Endpoint::ConversationAggregates, &response.malformed);
         Ok(response)
+    }
+
+    /// One users aggregates query (agents' time in status) for at most
+    /// [`MAX_USERS_PER_QUERY`] users (callers batch), grouped by user.
+    pub(crate) async fn query_user_aggregates(
+        &self,
+        interval: &str,
+        granularity: &str,
+        user_ids: &[String],
+        metrics: &[String],
+    ) -> Result<UserAggregateQueryResponse, ApiError> {
+        debug_assert!(user_ids.len() <= MAX_USERS_PER_QUERY, "callers batch");
+        let batch = &user_ids[..user_ids.len().min(MAX_USERS_PER_QUERY)];
+        let query = UserAggregationQuery {
+            interval: interval.to_owned(),
+            granularity: Some(granularity.to_owned()),
+            group_by: vec!["userId".to_owned()],
+            filter: Some(QueryFilter::user_ids(batch.iter().map(String::as_str))),
+            metrics: metrics.to_vec(),
+        };
+        let url = self.api_url(&["analytics", "users", "aggregates", "query"]);
+        self.call(Endpoint::UserAggregates, Method::POST, url, Some(&query))
+            .await
     }
 
     /// Results of a response that did not parse and were skipped: counted and logged.

@@ -23,6 +23,7 @@ pub(crate) enum Endpoint {
     RoutingActivity,
     QueueObservations,
     ConversationAggregates,
+    UserAggregates,
     NotificationChannels,
     NotificationSubscriptions,
 }
@@ -36,6 +37,7 @@ impl LabelValue for Endpoint {
         Self::RoutingActivity,
         Self::QueueObservations,
         Self::ConversationAggregates,
+        Self::UserAggregates,
         Self::NotificationChannels,
         Self::NotificationSubscriptions,
     ];
@@ -49,6 +51,7 @@ impl LabelValue for Endpoint {
             Self::RoutingActivity => "routing_activity",
             Self::QueueObservations => "queue_observations",
             Self::ConversationAggregates => "conversation_aggregates",
+            Self::UserAggregates => "user_aggregates",
             Self::NotificationChannels => "notification_channels",
             Self::NotificationSubscriptions => "notification_subscriptions",
         }

@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use super::Metrics;
+use super::agent_time::TimeSeries;
 use super::queues::Freshness;
 use super::text::{self, Kind};
-use crate::vocabulary::agent::{AgentLabels, PresenceState, RoutingState};
+use crate::vocabulary::agent::{AgentLabels, AgentTime, PresenceState, RoutingState};
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
 use crate::vocabulary::presence::Presence;
 
@@ -25,6 +26,10 @@ pub struct AgentExport {
     pub names: bool,
     /// `genesys_agent_queue_member` is exported.
     pub queue_membership: bool,
+    /// Time in routing status and system presence is counted (`agents.time_in_status`).
+    pub time_in_status: bool,
+    /// And time in the org's presences (`agents.organization_presence_time`).
+    pub organization_presence_time: bool,
 }
 
 impl Default for AgentExport {
@@ -32,6 +37,19 @@ impl Default for AgentExport {
         Self {
             names: true,
             queue_membership: false,
+            time_in_status: false,
+            organization_presence_time: false,
+        }
+    }
+}
+
+impl AgentExport {
+    /// The time-in-status counters exported.
+    pub fn times(self) -> &'static [AgentTime] {
+        match (self.time_in_status, self.organization_presence_time) {
+            (false, _) => &[],
+            (true, false) => &AgentTime::ALL[..2],
+            (true, true) => &AgentTime::ALL,
         }
     }
 }
@@ -59,10 +77,12 @@ pub(super) enum AgentFamily {
     QueueMember,
     ObservationTimestamp,
     Stale,
+    /// Time in status (`agents.time_in_status`), one family per metric.
+    Time(AgentTime),
 }
 
 impl AgentFamily {
-    pub(super) const ALL: [AgentFamily; 9] = [
+    pub(super) const ALL: [AgentFamily; 12] = [
         Self::Info,
         Self::RoutingStatus,
         Self::RoutingStatusSince,
@@ -72,7 +92,17 @@ impl AgentFamily {
         Self::QueueMember,
         Self::ObservationTimestamp,
         Self::Stale,
+        Self::Time(AgentTime::RoutingStatus),
+        Self::Time(AgentTime::SystemPresence),
+        Self::Time(AgentTime::OrganizationPresence),
     ];
+
+    pub(super) fn kind(self) -> Kind {
+        match self {
+            Self::Time(_) => Kind::Counter,
+            _ => Kind::Gauge,
+        }
+    }
 
     pub(super) fn name(self) -> &'static str {
         match self {
@@ -85,6 +115,7 @@ impl AgentFamily {
             Self::QueueMember => "genesys_agent_queue_member",
             Self::ObservationTimestamp => "genesys_agent_observation_timestamp_seconds",
             Self::Stale => "genesys_exporter_agent_stale",
+            Self::Time(time) => time.series(),
         }
     }
 
@@ -111,6 +142,15 @@ impl AgentFamily {
             Self::Stale => {
                 "1 while the agent's state cannot be refreshed (stream down and resync failing)."
             }
+            Self::Time(AgentTime::RoutingStatus) => {
+                "Seconds the agent spent in each routing status (tAgentRoutingStatus)."
+            }
+            Self::Time(AgentTime::SystemPresence) => {
+                "Seconds the agent spent in each system presence (tSystemPresence)."
+            }
+            Self::Time(AgentTime::OrganizationPresence) => {
+                "Seconds the agent spent in each of the org's presences (tOrganizationPresence)."
+            }
         }
     }
 
@@ -123,6 +163,9 @@ impl AgentFamily {
             Self::SystemPresence => &["system_presence"],
             Self::Presence => &["presence", "system_presence"],
             Self::QueueMember => &["queue", "queue_id"],
+            Self::Time(AgentTime::RoutingStatus) => &["routing_status"],
+            Self::Time(AgentTime::SystemPresence) => &["system_presence"],
+            Self::Time(AgentTime::OrganizationPresence) => &["presence", "system_presence"],
             _ => &[],
         }
     }
@@ -149,6 +192,8 @@ pub(super) struct AgentEntry {
     routing: Option<RoutingState>,
     presence: Option<PresenceState>,
     freshness: Freshness,
+    /// Time in status, one series per (metric, qualifier) the agent has had.
+    pub(super) time: Vec<TimeSeries>,
 }
 
 impl AgentEntry {
@@ -159,6 +204,7 @@ impl AgentEntry {
             routing: None,
             presence: None,
             freshness: Freshness::joined(now_seconds),
+            time: Vec::new(),
         }
     }
 
@@ -253,6 +299,24 @@ impl AgentEntry {
                 }
             }
             AgentFamily::Stale => emit(&[], f64::from(u8::from(self.freshness.stale))),
+            AgentFamily::Time(time) => {
+                for series in self.time.iter().filter(|s| s.time == time) {
+                    let counter = series.counter.as_ref();
+                    let value = counter.and_then(|c| c.values.first().copied());
+                    let value = value.unwrap_or(0.0);
+                    let qualifier = &*series.qualifier;
+                    if time != AgentTime::OrganizationPresence {
+                        emit(&[(family.extra_labels(ctx.export)[0], qualifier)], value);
+                    } else if let Some(definition) = ctx.presences.get(qualifier) {
+                        let system = definition.system.as_str();
+                        let labels = [
+                            ("presence", definition.label.as_str()),
+                            ("system_presence", system),
+                        ];
+                        emit(&labels, value);
+                    }
+                }
+            }
         }
     }
 }
@@ -265,7 +329,7 @@ pub(super) struct AgentRender<'a> {
     queue_names: HashMap<String, String>,
 }
 
-fn lock(entry: &Mutex<AgentEntry>) -> MutexGuard<'_, AgentEntry> {
+pub(super) fn lock(entry: &Mutex<AgentEntry>) -> MutexGuard<'_, AgentEntry> {
     entry.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -303,7 +367,11 @@ impl Metrics {
         queues
     }
 
-    fn with_agent<T>(&self, id: &str, write: impl FnOnce(&mut AgentEntry) -> T) -> Option<T> {
+    pub(super) fn with_agent<T>(
+        &self,
+        id: &str,
+        write: impl FnOnce(&mut AgentEntry) -> T,
+    ) -> Option<T> {
         let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
         agents.get(id).map(|entry| write(&mut lock(entry)))
     }
@@ -411,13 +479,18 @@ impl Metrics {
             queue_names,
         };
         let name = family.name();
+        if let AgentFamily::Time(time) = family
+            && !self.agent_export.times().contains(&time)
+        {
+            return Vec::new();
+        }
         let per_agent = match family {
             AgentFamily::RoutingStatus => RoutingStatus::COUNT,
             AgentFamily::SystemPresence => SystemPresence::ALL.len(),
             _ => 1,
         };
         let mut out = Vec::with_capacity(1024 + agents.len() * per_agent * (name.len() + 80));
-        text::header(&mut out, name, family.help(), Kind::Gauge);
+        text::header(&mut out, name, family.help(), family.kind());
         let header = out.len();
         for entry in agents.values() {
             lock(entry).render(family, &mut out, &ctx);

@@ -58,6 +58,7 @@ fn an_agent_read_whole_shows_every_series_with_its_labels_escaped() {
     let export = AgentExport {
         names: true,
         queue_membership: true,
+        ..AgentExport::default()
     };
     let metrics = store(export, StaleGauges::Keep);
     read(&metrics, LUNCH);
@@ -100,6 +101,7 @@ fn names_off_leaves_the_name_out_and_membership_off_leaves_out_the_queues() {
     let export = AgentExport {
         names: false,
         queue_membership: false,
+        ..AgentExport::default()
     };
     let metrics = store(export, StaleGauges::Keep);
     read(&metrics, LUNCH);

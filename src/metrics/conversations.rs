@@ -59,7 +59,20 @@ impl Metrics {
                 Statistic::Count | Statistic::Numerator | Statistic::Denominator => total,
             };
         }
-        self.with_counter_slot(queue_id, group.into(), |slot| match slot {
+        self.with_counter_slot(queue_id, group.into(), |slot| {
+            self.set_counter_slot(slot, values, shown_before);
+        });
+    }
+
+    /// Sets a counter group to `values`, creating it (see
+    /// [`Metrics::set_conversation_totals`]); agents' time in status shares the rule.
+    pub(super) fn set_counter_slot(
+        &self,
+        slot: &mut Option<CounterGroup>,
+        values: Vec<f64>,
+        shown_before: bool,
+    ) {
+        match slot {
             Some(counters) if self.first_values_shown(counters) => {
                 counters.values = values;
                 counters.pending = None;
@@ -71,7 +84,7 @@ impl Metrics {
                 let counters = slot.insert(self.new_counter_group(zeros));
                 counters.pending = Some(values);
             }
-        });
+        }
     }
 
     /// Makes sure the (queue, media type, direction) group's counters exist, at 0 if new: a
@@ -133,12 +146,12 @@ impl Metrics {
 
     /// Whether a finished render has shown the group's first values: every render numbered
     /// from its creation on writes it, and writes it after its creation.
-    fn first_values_shown(&self, counters: &CounterGroup) -> bool {
+    pub(super) fn first_values_shown(&self, counters: &CounterGroup) -> bool {
         counters.created_at_render < self.renders_finished.load(Ordering::SeqCst)
     }
 
     /// A group whose first values are `values`.
-    fn new_counter_group(&self, values: Vec<f64>) -> CounterGroup {
+    pub(super) fn new_counter_group(&self, values: Vec<f64>) -> CounterGroup {
         CounterGroup {
             values,
             // NB: called under the queue's lock, which a render takes to write the queue: any

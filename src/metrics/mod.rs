@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use prometheus::{IntGauge, Registry};
 
+mod agent_time;
 mod agents;
 mod conversations;
 mod queues;
@@ -150,6 +151,11 @@ impl Metrics {
     pub(crate) fn with_agent_export(mut self, export: AgentExport) -> Self {
         self.agent_export = export;
         self
+    }
+
+    /// What the agent series show beyond state.
+    pub(crate) fn agent_export(&self) -> AgentExport {
+        self.agent_export
     }
 
     /// Judges time by `clock` (an accelerated one in tests), as every producer then does.

@@ -90,7 +90,7 @@ impl Metrics {
             labels.sort();
             FamilyDoc {
                 name: family.name().to_owned(),
-                kind: "gauge",
+                kind: family.kind().as_str(),
                 labels,
                 help: family.help().to_owned(),
             }

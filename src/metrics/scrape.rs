@@ -34,6 +34,7 @@ impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
     pub fn new(metrics: M, now_ms: i64) -> Self {
         let render = metrics.renders.fetch_add(1, Ordering::SeqCst);
         metrics.release_pending_conversations();
+        metrics.release_pending_agent_time();
         metrics.sweep_stale(now_ms as f64 / 1000.0);
         Self {
             metrics,

@@ -294,3 +294,126 @@ async fn agents_that_cannot_be_read_hold_up_readiness_but_never_the_queues() {
     agents_match_truth(&harness, "once the users listing answers").await;
     harness.stop().await;
 }
+
+/// Time-in-status series of a scrape and their values.
+fn time_in_status(scrape: &common::Scrape) -> Vec<(String, f64)> {
+    (scrape.series.iter())
+        .filter(|(k, _)| k.starts_with("genesys_agent_") && k.contains("_seconds_total"))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
+/// Scrapes every 150 ms until `stop`; returns how many scrapes it took and every
+/// time-in-status series that went down between two of them.
+fn watch_monotonic(
+    harness: &Harness,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<(usize, Vec<String>)> {
+    let url = format!("{}/metrics", harness.exporter_url);
+    let http = harness.http.clone();
+    tokio::spawn(async move {
+        let (mut scrapes, mut decreases) = (0, Vec::new());
+        let mut previous: Vec<(String, f64)> = Vec::new();
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let text = http.get(&url).send().await.unwrap().text().await.unwrap();
+            let scrape = common::Scrape::parse(&text);
+            for (series, value) in &previous {
+                match scrape.series.get(series) {
+                    Some(now) if now >= value => {}
+                    now => decreases.push(format!("{series}: {value} then {now:?}")),
+                }
+            }
+            previous = time_in_status(&scrape);
+            scrapes += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        }
+        (scrapes, decreases)
+    })
+}
+
+/// An hour of the floor in 30 s (a clock 120 times real time, shared with the simulator):
+/// agents go on and off queue, on breaks, to lunch, to training, offline. At every scrape no
+/// time-in-status counter went down; at the end every agent's counters equal the truth's time
+/// in status since the exporter began watching, to the millisecond, in all three metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accelerated_hour_of_time_in_status_equals_the_truth_and_never_decreases() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let clock = genesys_exporter::vocabulary::clock::Clock::scaled(120.0);
+    let config = SimConfig {
+        clock: clock.clone(),
+        queues: 3,
+        agents_per_queue: 4,
+        arrivals_per_minute: 6.0,
+        mean_talk: Duration::from_secs(40),
+        mean_acw: Duration::from_secs(10),
+        mean_patience: Duration::from_secs(90),
+        alert_timeout: Duration::from_secs(10),
+        tick: Duration::from_millis(20),
+        publish_interval: Duration::from_millis(100),
+        // Four simulated minutes: closed 5-minute buckets are revised.
+        reporting_lag: Duration::from_secs(240),
+        start_paused: true,
+        ..SimConfig::fast_for_tests(74)
+    };
+    let harness = Harness::start_with(config, |settings| {
+        settings.agents.enabled = true;
+        settings.agents.organization_presence_time = true;
+        settings.agents.time_in_status_interval = Duration::from_millis(250);
+        settings.aggregates.granularity = "PT5M".into();
+        settings.aggregates.window = Duration::from_secs(2 * 3600);
+        settings.aggregates.poll_interval = Duration::from_millis(250);
+    })
+    .await;
+    ready(&harness).await;
+    const POLLS: &str = "genesys_exporter_agent_time_polls_total";
+    let polls = |scrape: &common::Scrape| scrape.get(POLLS, &[("result", "success")]);
+    let before = polls(&harness.scrape().await).unwrap_or(0.0);
+    eventually("a time-in-status poll of the watched agents", || async {
+        let now = polls(&harness.scrape().await).unwrap_or(0.0);
+        if now > before {
+            Ok(())
+        } else {
+            Err(format!("{now} polls"))
+        }
+    })
+    .await;
+    let baseline = harness.truth().await;
+    let started = clock.now();
+    harness.sim_post("/sim/traffic/resume", Value::Null).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = watch_monotonic(&harness, stop.clone());
+    // NB: the hour is simulated time passing, not a condition to wait for.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    harness.pause_traffic().await;
+    common::wait_nothing_pending(&harness.http, &harness.sim.base_url).await;
+    eventually("every agent's time in status equals the truth", || async {
+        let truth = harness.truth().await;
+        let wrong =
+            common::truth::agent_time_mismatches(&harness.scrape().await, &truth, &baseline);
+        match wrong.len() {
+            0 => Ok(()),
+            n => Err(format!("{n} mismatches: {wrong:?}")),
+        }
+    })
+    .await;
+    stop.store(true, Ordering::SeqCst);
+    let (scrapes, decreases) = watcher.await.unwrap();
+    assert!(decreases.is_empty(), "counters went down: {decreases:?}");
+    let hours = (clock.now() - started).num_seconds() as f64 / 3600.0;
+    let scrape = harness.scrape().await;
+    let series = time_in_status(&scrape);
+    for family in ["routing_status", "system_presence", "presence"] {
+        let name = format!("genesys_agent_{family}_seconds_total");
+        assert!(scrape.sum(&name) > 0.0, "{name} counted nothing");
+    }
+    eprintln!(
+        "{hours:.2} simulated hours, {scrapes} scrapes, {} time-in-status series of {} agents",
+        series.len(),
+        baseline["agents"].as_array().map_or(0, Vec::len)
+    );
+    assert!(hours >= 0.95, "an hour passed ({hours:.2})");
+    harness.stop().await;
+}

@@ -66,6 +66,15 @@ impl QueryFilter {
         }
     }
 
+    /// An `or` over `userId` predicates, one per user (the users aggregates query's filter).
+    pub fn user_ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> Self {
+        Self {
+            kind: "or".to_owned(),
+            clauses: Vec::new(),
+            predicates: any_of("userId", ids, None),
+        }
+    }
+
     /// The queues `ids`, and of each of `dimensions` (name, values) one of its values: an `and`
     /// of one `or` per dimension. Dimensions without values do not filter; with none left this
     /// is [`QueryFilter::queue_ids`].

@@ -404,3 +404,62 @@ fn members_by_status_mismatches(scrape: &Scrape, truth: &Value) -> Vec<String> {
     }
     wrong
 }
+
+/// Every agent's time-in-status counters against the truth's `timeInStatus` less `baseline`'s
+/// (milliseconds, by metric and qualifier): each series the truth has time in, and no time in
+/// any series the truth has none in.
+pub fn agent_time_mismatches(scrape: &Scrape, truth: &Value, baseline: &Value) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let before = |id: &str, metric: &str, qualifier: &str| {
+        let agents = baseline["agents"].as_array().into_iter().flatten();
+        let agent = agents.into_iter().find(|a| a["id"] == id);
+        agent.map_or(0.0, |a| count(&a["timeInStatus"][metric][qualifier]))
+    };
+    let mut expected_total = 0.0;
+    for agent in truth["agents"].as_array().expect("truth lists agents") {
+        let id = agent["id"].as_str().unwrap();
+        let metrics = agent["timeInStatus"].as_object().expect("time in status");
+        for (metric, by_qualifier) in metrics {
+            for (qualifier, ms) in by_qualifier.as_object().into_iter().flatten() {
+                let want = (count(ms) - before(id, metric, qualifier)) / 1000.0;
+                let (name, labels) = match metric.as_str() {
+                    "tAgentRoutingStatus" => (
+                        "genesys_agent_routing_status_seconds_total",
+                        vec![("routing_status", qualifier.clone())],
+                    ),
+                    "tSystemPresence" => (
+                        "genesys_agent_system_presence_seconds_total",
+                        vec![("system_presence", qualifier.clone())],
+                    ),
+                    _ => {
+                        let (label, system) = presence_labels(truth, qualifier);
+                        let labels = vec![("presence", label), ("system_presence", system)];
+                        ("genesys_agent_presence_seconds_total", labels)
+                    }
+                };
+                let mut labels: Vec<(&str, &str)> =
+                    labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                labels.push(("user_id", id));
+                let got = scrape.get(name, &labels).unwrap_or(0.0);
+                expected_total += want;
+                if (got - want).abs() > 1e-6 {
+                    wrong.push(format!("{} = {got}, truth {want}", key(name, &labels)));
+                }
+            }
+        }
+    }
+    let exported: f64 = [
+        "genesys_agent_routing_status_seconds_total",
+        "genesys_agent_system_presence_seconds_total",
+        "genesys_agent_presence_seconds_total",
+    ]
+    .iter()
+    .map(|name| scrape.sum(name))
+    .sum();
+    if (exported - expected_total).abs() > 1e-3 {
+        wrong.push(format!(
+            "{exported} s of time in status exported in all, truth {expected_total} s"
+        ));
+    }
+    wrong
+}

@@ -1,0 +1,192 @@
+//! Agents' time in status (DESIGN.md §11, API.md §10) as counters: the users aggregates query's
+//! `tAgentRoutingStatus`, `tSystemPresence` and (if asked for) `tOrganizationPresence`, each
+//! qualified by the status, folded through a ledger of their own with the conversation
+//! counters' rules: per-bucket high-water marks, a baseline when watching begins, totals that
+//! show once saved, and a state file beside theirs in `state_dir`.
+//!
+//! A series is (user id, metric, qualifier); an agent that leaves the watched set takes its
+//! series with it and starts again at 0 on a new baseline if it returns, as a queue does.
+
+use tracing::{debug, warn};
+
+use super::ledger::{Counter, KeyFields, Reader, Reading, SeriesKey};
+use super::poller::Polled;
+use super::telemetry::{Telemetered, TelemetryNames};
+use super::{Shelved, Totals};
+use crate::genesys::client::{GenesysClient, MAX_USERS_PER_QUERY};
+use crate::genesys::error::ApiError;
+use crate::genesys::model::{AggregateMetricData, MetricName, UserAggregateDataContainer};
+use crate::metrics::Metrics;
+use crate::vocabulary::agent::AgentTime;
+use crate::vocabulary::metric::GenesysMetric;
+
+/// The agents' time-in-status counters.
+pub(crate) type AgentTimeTotals = Totals<AgentTime>;
+
+/// The state file of the agents' time in status, beside the conversation counters' one.
+pub(crate) const STATE_FILE: &str = "agent-time.json";
+
+impl Counter for AgentTime {
+    const FIELDS: KeyFields = KeyFields {
+        owners: "agents",
+        owner: "user",
+        group: "metric",
+        part: "qualifier",
+    };
+
+    fn name(self) -> &'static str {
+        self.metric().as_str()
+    }
+}
+
+impl Telemetered for AgentTime {
+    const TELEMETRY: TelemetryNames = TelemetryNames {
+        polls: "genesys_exporter_agent_time_polls_total",
+        last_poll: "genesys_exporter_agent_time_last_poll_timestamp_seconds",
+        buckets_rejected: "genesys_exporter_agent_time_buckets_rejected_total",
+        state_loads: "genesys_exporter_agent_time_state_loads_total",
+        state_writes: "genesys_exporter_agent_time_state_writes_total",
+        last_state_write: "genesys_exporter_agent_time_state_last_write_timestamp_seconds",
+        polled: "Users aggregate (agents' time in status)",
+        poll: "users aggregate",
+        bucket: "Users aggregate",
+        state: "time-in-status state",
+    };
+}
+
+/// The counter and qualifier of a series.
+fn time_of(key: &SeriesKey) -> Option<(AgentTime, &str)> {
+    let time = GenesysMetric::parse(&key.1).and_then(AgentTime::of)?;
+    Some((time, key.2.as_deref()?))
+}
+
+impl Shelved for AgentTime {
+    fn configured(metrics: &Metrics) -> Vec<Self> {
+        metrics.agent_export().times().to_vec()
+    }
+
+    fn show(metrics: &Metrics, key: &SeriesKey, totals: Vec<(Self, f64)>, shown_before: bool) {
+        let Some((time, qualifier)) = time_of(key) else {
+            return;
+        };
+        let total = totals.into_iter().find(|(t, _)| *t == time);
+        let total_ms = total.map_or(0.0, |(_, ms)| ms);
+        metrics.set_agent_time(&key.0, (time, qualifier), total_ms, shown_before);
+    }
+
+    fn ensure(metrics: &Metrics, key: &SeriesKey) {
+        if let Some((time, qualifier)) = time_of(key) {
+            metrics.ensure_agent_time(&key.0, time, qualifier);
+        }
+    }
+
+    fn shown(metrics: &Metrics, key: &SeriesKey) -> bool {
+        time_of(key)
+            .is_some_and(|(time, qualifier)| metrics.agent_time_shown(&key.0, time, qualifier))
+    }
+}
+
+/// Reads a user's buckets: each entry of a counted metric, with a qualifier the labels allow,
+/// is its milliseconds (`stats.sum`) in that status.
+struct TimeReader<'m> {
+    metrics: &'m Metrics,
+}
+
+impl Reader<AgentTime> for TimeReader<'_> {
+    fn read<'e>(
+        &'e self,
+        entry: &'e AggregateMetricData,
+        counters: &[AgentTime],
+        out: &mut Vec<Reading<'e, AgentTime>>,
+    ) -> bool {
+        let MetricName::Known(metric) = entry.metric else {
+            return false;
+        };
+        let Some(time) = AgentTime::of(metric).filter(|t| counters.contains(t)) else {
+            return false;
+        };
+        let qualifier = (entry.qualifier.as_deref())
+            .filter(|qualifier| self.metrics.admits_agent_time(time, qualifier));
+        let Some(qualifier) = qualifier else {
+            return false;
+        };
+        out.push(Reading {
+            group: metric.as_str(),
+            part: Some(qualifier),
+            counter: time,
+            value: entry.stats.sum,
+        });
+        true
+    }
+}
+
+impl AgentTimeTotals {
+    /// Folds one user's buckets into the counters; returns how many increments it owes.
+    /// Users not watched never reach the ledger's memory.
+    pub(crate) fn fold_user(&self, container: &UserAggregateDataContainer) -> usize {
+        let Some(user_id) = container.group.get("userId") else {
+            debug!(group = ?container.group, "users aggregate group without userId ignored");
+            return 0;
+        };
+        let reader = TimeReader {
+            metrics: &self.metrics,
+        };
+        let report = self.fold_owner(user_id, &reader, &container.data, None);
+        if report.malformed + report.off_grid_buckets > 0 {
+            warn!(
+                user_id,
+                malformed = report.malformed,
+                off_grid = report.off_grid_buckets,
+                "users aggregate buckets with unparseable intervals, invalid values or starts off \
+                 the granularity grid ignored"
+            );
+        }
+        if report.ignored > 0 {
+            debug!(
+                user_id,
+                ignored = report.ignored,
+                "time-in-status entries of other metrics or unknown qualifiers ignored"
+            );
+        }
+        report.deltas.len()
+    }
+}
+
+/// The users aggregates query: the counted metrics.
+pub(crate) struct TimeQuery {
+    metric_names: Vec<String>,
+}
+
+impl Polled for AgentTime {
+    const BATCH: usize = MAX_USERS_PER_QUERY;
+    const WHAT: &'static str = "time in status";
+    type Query = TimeQuery;
+
+    fn query(metrics: &Metrics) -> TimeQuery {
+        let times = metrics.agent_export().times();
+        TimeQuery {
+            metric_names: times
+                .iter()
+                .map(|t| t.metric().as_str().to_owned())
+                .collect(),
+        }
+    }
+
+    async fn read_and_fold(
+        client: &GenesysClient,
+        query: &TimeQuery,
+        totals: &Totals<Self>,
+        (interval, granularity): (&str, &str),
+        batch: &[String],
+    ) -> Result<usize, ApiError> {
+        let response = client
+            .query_user_aggregates(interval, granularity, batch, &query.metric_names)
+            .await?;
+        Ok((response.results.iter())
+            .map(|container| totals.fold_user(container))
+            .sum())
+    }
+}
+
+#[cfg(test)]
+mod tests;

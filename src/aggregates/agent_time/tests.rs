@@ -1,0 +1,166 @@
+//! Agents' time in status through the ledger: what a user's buckets do to the counters, which
+//! qualifiers become series, and a restart resuming them from the state file.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::*;
+use crate::aggregates::state::{Identity, StateStore};
+use crate::aggregates::test_support::sample;
+use crate::genesys::time::parse_instant;
+use crate::metrics::AgentExport;
+use crate::vocabulary::agent::AgentLabels;
+use crate::vocabulary::labels::SystemPresence;
+use crate::vocabulary::presence::Presence;
+
+const HALF_HOUR: Duration = Duration::from_secs(1800);
+const B0930: &str = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z";
+const B1000: &str = "2026-11-25T10:00:00.000Z/2026-11-25T10:30:00.000Z";
+
+fn metrics(organization_presence_time: bool) -> Arc<Metrics> {
+    let metrics = Metrics::new(vec!["voice".into()]).with_agent_export(AgentExport {
+        time_in_status: true,
+        organization_presence_time,
+        ..AgentExport::default()
+    });
+    metrics.set_presences(&[Presence::new("p-lunch", "Lunch", SystemPresence::Meal)]);
+    metrics.set_agents(&[AgentLabels {
+        id: "u1".into(),
+        name: "Ann".into(),
+        division_id: "d1".into(),
+        division: "Home".into(),
+        queue_ids: Vec::new(),
+    }]);
+    Arc::new(metrics)
+}
+
+fn totals(metrics: &Arc<Metrics>) -> AgentTimeTotals {
+    let totals = AgentTimeTotals::new(metrics.clone(), HALF_HOUR);
+    totals.watch(&["u1".into()], DateTime::<Utc>::MIN_UTC);
+    totals
+}
+
+/// One bucket of `user` with (metric, qualifier, milliseconds) entries.
+fn container(
+    user: &str,
+    interval: &str,
+    entries: &[(&str, &str, f64)],
+) -> UserAggregateDataContainer {
+    let metrics: Vec<String> = entries
+        .iter()
+        .map(|(metric, qualifier, ms)| {
+            format!(r#"{{"metric":"{metric}","qualifier":"{qualifier}","stats":{{"sum":{ms}}}}}"#)
+        })
+        .collect();
+    let json = format!(
+        r#"{{"group":{{"userId":"{user}"}},"data":[{{"interval":"{interval}","metrics":[{}]}}]}}"#,
+        metrics.join(",")
+    );
+    serde_json::from_str(&json).unwrap()
+}
+
+const IDLE: &str =
+    r#"genesys_agent_routing_status_seconds_total{routing_status="IDLE",user_id="u1"}"#;
+const BREAK: &str =
+    r#"genesys_agent_system_presence_seconds_total{system_presence="BREAK",user_id="u1"}"#;
+const LUNCH: &str =
+    r#"genesys_agent_presence_seconds_total{presence="Lunch",system_presence="MEAL",user_id="u1"}"#;
+
+#[test]
+fn buckets_become_seconds_per_status_and_revisions_add_only_their_difference() {
+    let metrics = metrics(false);
+    let totals = totals(&metrics);
+    let first = container("u1", B0930, &[("tAgentRoutingStatus", "IDLE", 90_000.0)]);
+    assert_eq!(totals.fold_user(&first), 1);
+    assert_eq!(sample(&metrics, IDLE), Some(90.0));
+    let revised = container(
+        "u1",
+        B0930,
+        &[
+            ("tAgentRoutingStatus", "IDLE", 120_000.0),
+            ("tSystemPresence", "BREAK", 60_000.0),
+        ],
+    );
+    assert_eq!(totals.fold_user(&revised), 2);
+    let next = container("u1", B1000, &[("tAgentRoutingStatus", "IDLE", 5_000.0)]);
+    totals.fold_user(&next);
+    assert_eq!(sample(&metrics, IDLE), Some(125.0));
+    assert_eq!(sample(&metrics, BREAK), Some(60.0));
+    assert_eq!(totals.fold_user(&revised), 0, "a repeat owes nothing");
+}
+
+#[test]
+fn qualifiers_outside_the_labels_other_users_and_uncounted_metrics_make_no_series() {
+    let metrics = metrics(false);
+    let totals = totals(&metrics);
+    let entries = [
+        ("tAgentRoutingStatus", "DANCING", 1_000.0),
+        ("tSystemPresence", "Lunch", 1_000.0),
+        ("tOrganizationPresence", "p-lunch", 1_000.0),
+        ("tHandle", "IDLE", 1_000.0),
+    ];
+    assert_eq!(totals.fold_user(&container("u1", B0930, &entries)), 0);
+    assert_eq!(totals.fold_user(&container("u2", B0930, &[entries[0]])), 0);
+    let text = metrics.render(0);
+    assert!(!text.contains("seconds_total{"), "{text}");
+}
+
+#[test]
+fn the_orgs_presences_count_when_asked_for_and_only_known_definitions() {
+    let metrics = metrics(true);
+    let totals = totals(&metrics);
+    let entries = [
+        ("tOrganizationPresence", "p-lunch", 30_000.0),
+        ("tOrganizationPresence", "p-unknown", 30_000.0),
+    ];
+    assert_eq!(totals.fold_user(&container("u1", B0930, &entries)), 1);
+    assert_eq!(sample(&metrics, LUNCH), Some(30.0));
+}
+
+#[test]
+fn a_restart_resumes_every_series_from_the_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = parse_instant("2026-11-25T10:10:00.000Z").unwrap();
+    let store = || {
+        let identity = Identity::new("c", "http://api", HALF_HOUR, &AgentTime::ALL[..2]);
+        StateStore::open_file(dir.path(), STATE_FILE, identity, HALF_HOUR * 4).unwrap()
+    };
+    let first_metrics = metrics(false);
+    let first = AgentTimeTotals::with_store(first_metrics.clone(), HALF_HOUR, store(), now);
+    first.watch(&["u1".into()], DateTime::<Utc>::MIN_UTC);
+    first.fold_user(&container(
+        "u1",
+        B0930,
+        &[("tAgentRoutingStatus", "IDLE", 90_000.0)],
+    ));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    first_metrics.render(0);
+    runtime.block_on(first.save(now));
+    assert_eq!(sample(&first_metrics, IDLE), Some(90.0));
+    runtime.block_on(first.save(now));
+    let text = std::fs::read_to_string(dir.path().join(STATE_FILE)).unwrap();
+    assert!(text.contains(r#""agents":{"u1""#), "{text}");
+    assert!(text.contains(r#""user":"u1","metric":"tAgentRoutingStatus","qualifier":"IDLE""#));
+
+    let second_metrics = metrics(false);
+    let second = AgentTimeTotals::with_store(second_metrics.clone(), HALF_HOUR, store(), now);
+    second.watch(&["u1".into()], now);
+    assert_eq!(
+        sample(&second_metrics, IDLE),
+        Some(90.0),
+        "resumed, not reset"
+    );
+    let more = container("u1", B0930, &[("tAgentRoutingStatus", "IDLE", 100_000.0)]);
+    assert_eq!(
+        second.fold_user(&more),
+        1,
+        "what the first saw is not counted again"
+    );
+    second_metrics.render(0);
+    runtime.block_on(second.save(now));
+    assert_eq!(sample(&second_metrics, IDLE), Some(100.0));
+}

@@ -1,0 +1,116 @@
+//! The agents' time-in-status counters as Prometheus must see them: the conversation counters'
+//! rule (`conversations.rs`), per agent and (metric, qualifier). A series appears at 0, its
+//! total held back until a render has shown the zeros, unless an earlier process's scrape
+//! showed it; a status the agent never had costs no series.
+
+use super::Metrics;
+use super::agents::lock;
+use super::store::CounterGroup;
+use crate::vocabulary::agent::AgentTime;
+
+/// One (metric, qualifier) of an agent: the routing status, system presence or presence id.
+#[derive(Debug)]
+pub(super) struct TimeSeries {
+    pub(super) time: AgentTime,
+    pub(super) qualifier: Box<str>,
+    /// In seconds, one value; `None` only while being created.
+    pub(super) counter: Option<CounterGroup>,
+}
+
+impl Metrics {
+    /// Whether `qualifier` may label `time`'s series: a routing status, a system presence, or
+    /// one of the org's presence definitions (the allow-list).
+    pub(crate) fn admits_agent_time(&self, time: AgentTime, qualifier: &str) -> bool {
+        match time {
+            AgentTime::OrganizationPresence => {
+                let presences = self.presences.read().unwrap_or_else(|e| e.into_inner());
+                presences.contains_key(qualifier)
+            }
+            _ => time.admits(qualifier),
+        }
+    }
+
+    /// Sets the agent's time in `time` `qualifier` to `total_ms` (shown in seconds), with the
+    /// conversation counters' rule for a new series and `shown_before`.
+    pub(crate) fn set_agent_time(
+        &self,
+        user_id: &str,
+        (time, qualifier): (AgentTime, &str),
+        total_ms: f64,
+        shown_before: bool,
+    ) {
+        self.with_agent_time(user_id, time, qualifier, |slot| {
+            self.set_counter_slot(slot, vec![total_ms / 1000.0], shown_before);
+        });
+    }
+
+    /// Makes sure the series exists, at 0 if new.
+    pub(crate) fn ensure_agent_time(&self, user_id: &str, time: AgentTime, qualifier: &str) {
+        self.with_agent_time(user_id, time, qualifier, |slot| {
+            if slot.is_none() {
+                *slot = Some(self.new_counter_group(vec![0.0]));
+            }
+        });
+    }
+
+    /// Whether a finished render has shown the series.
+    pub(crate) fn agent_time_shown(&self, user_id: &str, time: AgentTime, qualifier: &str) -> bool {
+        self.with_agent(user_id, |entry| {
+            (entry.time.iter())
+                .find(|s| s.time == time && &*s.qualifier == qualifier)
+                .and_then(|s| s.counter.as_ref())
+                .is_some_and(|counter| self.first_values_shown(counter))
+        })
+        .unwrap_or(false)
+    }
+
+    /// Runs `write` on the slot of the series (`None` until created); unwatched agents and
+    /// qualifiers outside the allow-lists are ignored.
+    fn with_agent_time(
+        &self,
+        user_id: &str,
+        time: AgentTime,
+        qualifier: &str,
+        write: impl FnOnce(&mut Option<CounterGroup>),
+    ) {
+        if !self.admits_agent_time(time, qualifier) {
+            return;
+        }
+        self.with_agent(user_id, |entry| {
+            let found =
+                (entry.time.iter()).position(|s| s.time == time && &*s.qualifier == qualifier);
+            let index = found.unwrap_or_else(|| {
+                entry.time.push(TimeSeries {
+                    time,
+                    qualifier: qualifier.into(),
+                    counter: None,
+                });
+                entry.time.len() - 1
+            });
+            if let Some(series) = entry.time.get_mut(index) {
+                write(&mut series.counter);
+                if series.counter.is_none() {
+                    entry.time.remove(index);
+                }
+            }
+        });
+    }
+
+    /// Shows the held totals of agents' series whose first values a finished render showed.
+    pub(super) fn release_pending_agent_time(&self) {
+        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        for entry in agents.values() {
+            for counter in lock(entry)
+                .time
+                .iter_mut()
+                .filter_map(|s| s.counter.as_mut())
+            {
+                if self.first_values_shown(counter)
+                    && let Some(values) = counter.pending.take()
+                {
+                    counter.values = values;
+                }
+            }
+        }
+    }
+}
