@@ -160,6 +160,8 @@ pub(crate) struct TimeQuery {
 impl Polled for AgentTime {
     const BATCH: usize = MAX_USERS_PER_QUERY;
     const WHAT: &'static str = "time in status";
+    /// The agents are found after the poller starts, and again with every queue refresh.
+    const FOLLOWS_OWNERS: bool = true;
     type Query = TimeQuery;
 
     fn query(metrics: &Metrics) -> TimeQuery {

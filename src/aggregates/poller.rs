@@ -28,6 +28,9 @@ pub(crate) trait Polled: Shelved + Telemetered + Sized {
     const BATCH: usize;
     /// What the poller is called in logs.
     const WHAT: &'static str;
+    /// Polls at once when the owners change, not only every interval: owners found after the
+    /// poller started are watched (their baseline taken) without waiting a whole interval.
+    const FOLLOWS_OWNERS: bool;
     /// What every query needs beyond the window and the owners, built once.
     type Query: Send + Sync;
 
@@ -58,6 +61,8 @@ pub(crate) struct ConversationQuery {
 impl Polled for ConversationCounter {
     const BATCH: usize = MAX_QUEUES_PER_QUERY;
     const WHAT: &'static str = "aggregate";
+    // NB: the queue set is known before this poller starts, and changes to it are rare.
+    const FOLLOWS_OWNERS: bool = false;
     type Query = ConversationQuery;
 
     fn query(metrics: &Metrics) -> ConversationQuery {
@@ -200,7 +205,7 @@ where
 
     /// Polls now, then every `poll_interval` until `cancel`; failures are logged and counted,
     /// never fatal, since the next cycle re-reads the whole window anyway.
-    pub(crate) async fn run(self, cancel: CancellationToken) {
+    pub(crate) async fn run(mut self, cancel: CancellationToken) {
         // NB: `interval` panics on a zero period; config validation should already forbid it.
         let period = self.settings.poll_interval.max(Duration::from_millis(1));
         let mut ticker = tokio::time::interval(period);
@@ -223,6 +228,7 @@ where
                 biased;
                 () = cancel.cancelled() => break,
                 _ = ticker.tick() => {}
+                Ok(()) = self.queues.changed(), if C::FOLLOWS_OWNERS => {}
                 _ = flush.tick() => {
                     // NB: the stream's increments wait for a save; a save is one file write,
                     // which cancellation must not cut short.
@@ -232,6 +238,7 @@ where
                     continue;
                 }
             }
+            self.queues.mark_unchanged();
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => break,

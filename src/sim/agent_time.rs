@@ -118,6 +118,7 @@ impl AgentTime {
         granularity_ms: i64,
     ) -> BTreeMap<(SpellKey, i64), u64> {
         let mut out = BTreeMap::new();
+        let agents: std::collections::HashSet<&AgentSlot> = agents.iter().collect();
         for ((cell, key), ms) in self.cells.range((start_ms, FIRST)..(end_ms, FIRST)) {
             if agents.contains(&key.0) {
                 let bucket = (cell - start_ms) / granularity_ms.max(1);

@@ -9,8 +9,8 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::Harness;
 use common::checks::ready;
+use common::{Harness, eventually};
 use genesys_exporter::sim::SimConfig;
 use serde_json::Value;
 
@@ -106,10 +106,13 @@ async fn a_resync_a_refresh_and_a_poll_each_cost_the_floor_the_api_allows() {
     }
 }
 
+const USER_AGGREGATES: &str = "/api/v2/analytics/users/aggregates/query";
+const REQUESTS: &str = "genesys_exporter_api_requests_total";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watching_agents_costs_the_floor_too() {
     eprintln!(
-        "| queues | agents | activity queries (finding them, then each channel's first resync) | users pages | agent channels |"
+        "| queues | agents | activity queries (finding them, then each channel's first resync) | users pages | agent channels | user aggregate queries per poll |"
     );
     for queues in [500, 5_000] {
         let config = SimConfig {
@@ -126,10 +129,23 @@ async fn watching_agents_costs_the_floor_too() {
             settings.stream.staleness_bound = Duration::from_secs(7200);
             settings.agents.enabled = true;
             settings.agents.max = 10_000;
+            settings.agents.time_in_status_interval = Duration::from_secs(3600);
+        })
+        .await;
+        // NB: the time-in-status poller polls once the agents are found, then hourly here.
+        let floor_of_agents = agents.div_ceil(100);
+        eventually("the agents' time in status polled", || async {
+            let polled = harness.self_counter(REQUESTS, &[("endpoint", "user_aggregates")]);
+            if polled >= floor_of_agents as f64 {
+                Ok(())
+            } else {
+                Err(format!("{polled} user aggregate queries"))
+            }
         })
         .await;
         let log = requests(&harness).await;
         let log = &log[..];
+        let time_in_status = calls(log, "POST", USER_AGGREGATES);
         let activity = calls(log, "POST", "/api/v2/analytics/routing/activity/query");
         let users = calls(log, "GET", "/api/v2/users");
         let created = calls(log, "POST", "/api/v2/notifications/channels");
@@ -138,11 +154,21 @@ async fn watching_agents_costs_the_floor_too() {
         // agent channel's first resync reads its agents' queues once more, and lists them all.
         let (find, resync) = (floor, floor);
         eprintln!(
-            "| {queues} | {agents} | {} | {} | {} |",
+            "| {queues} | {agents} | {} | {} | {} | {} |",
             activity.len(),
             users.len(),
             created.len() - queues.div_ceil(1_000),
+            time_in_status.len(),
         );
+        assert_eq!(
+            time_in_status.len(),
+            agents.div_ceil(100),
+            "{agents} agents: one user aggregates query per 100"
+        );
+        let users_named: u64 = (time_in_status.iter())
+            .map(|r| r["predicates"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(users_named, agents as u64, "every agent in one query");
         assert_eq!(
             activity.len(),
             find + resync,
