@@ -380,6 +380,7 @@ async fn demo(
     // NB: the demo shows everything, per-agent state included (off by default elsewhere).
     settings.agents.enabled = true;
     settings.agents.queue_membership = true;
+    settings.agents.time_in_status_interval = Duration::from_secs(15);
     println!(
         "simulator (Genesys Cloud API): {0}  ground truth: {0}/sim/truth",
         sim.base_url
