@@ -29,6 +29,7 @@ use crate::metrics::registry::SelfMetrics;
 use crate::observations::Observations;
 use crate::queues::{ChannelPlan, MonitoredSet, QueueSelection, presences, resolve};
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
+use crate::stream::connection::AgentTimeSink;
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
 use crate::vocabulary::agent::AgentTime;
@@ -127,6 +128,22 @@ struct Parts {
 struct Channels {
     plan: ChannelPlan,
     senders: Vec<watch::Sender<Vec<String>>>,
+    /// Ids one channel holds: 1,000 topics, one or two per id.
+    per_channel: usize,
+    /// Where agent channels send running time-in-status totals, when they subscribe to them.
+    agent_time: Option<AgentTimeSink>,
+}
+
+impl Channels {
+    /// Channels of `per_channel` ids each.
+    fn new(per_channel: usize, agent_time: Option<AgentTimeSink>) -> Self {
+        Self {
+            plan: ChannelPlan::new(per_channel),
+            senders: Vec::new(),
+            per_channel,
+            agent_time,
+        }
+    }
 }
 
 fn publish<T: PartialEq>(sender: &watch::Sender<T>, value: T, force: bool) {
@@ -257,7 +274,16 @@ impl Exporter {
         let refusal = parts.refusal.clone();
         if let Some(agent_time) = &parts.agent_time {
             let poller = parts.agent_time_poller(agent_time.clone());
-            tasks.spawn("time-in-status poller", poller.run(cancel.clone()));
+            let (health, cancel) = (health.clone(), cancel.clone());
+            let patience = parts.settings.agents.time_in_status_interval;
+            tasks.spawn("time-in-status poller", async move {
+                // NB: its first poll (⌈agents/100⌉ calls) waits for the start to finish, or an
+                // interval at most, so it never slows the first resyncs.
+                let ready = wait_until(|| health.readiness().is_ok(), patience, &cancel);
+                if ready.await.is_some() {
+                    poller.run(cancel).await;
+                }
+            });
         }
         tasks.spawn(
             "queue refresh",
@@ -295,6 +321,22 @@ impl Exporter {
         }
         self.health.liveness().map_err(AppError::TaskDied)
     }
+}
+
+/// Waits until `done` holds or `patience` passed; `None` if cancelled first.
+async fn wait_until(
+    done: impl Fn() -> bool,
+    patience: Duration,
+    cancel: &CancellationToken,
+) -> Option<()> {
+    let deadline = tokio::time::Instant::now() + patience;
+    while !done() && tokio::time::Instant::now() < deadline {
+        tokio::select! {
+            () = cancel.cancelled() => return None,
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+    }
+    Some(())
 }
 
 /// The ledger and its counters, resuming from `state_dir` when one is configured.
@@ -397,10 +439,7 @@ impl Parts {
         let (ids, _) = self.publish_queues(&monitored.update(queues));
         self.health.queues_resolved();
         self.refresh_presences().await;
-        let mut channels = Channels {
-            plan: ChannelPlan::new(MAX_TOPICS_PER_CHANNEL),
-            senders: Vec::new(),
-        };
+        let mut channels = Channels::new(MAX_TOPICS_PER_CHANNEL, None);
         self.reshard(&monitored.listed(), false, &mut channels, &cancel);
         // NB: the poller first, so agents that cannot be read never hold up the counters.
         let (queue_ids, ids_rx) = watch::channel(ids.clone());
@@ -463,10 +502,6 @@ impl Parts {
         mut queues: watch::Receiver<(Vec<String>, usize)>,
         cancel: CancellationToken,
     ) {
-        let mut channels = Channels {
-            plan: ChannelPlan::new(MAX_TOPICS_PER_CHANNEL),
-            senders: Vec::new(),
-        };
         let (ids, queue_channels) = queues.borrow_and_update().clone();
         let find = || self.select_agents(&ids);
         let Some(selection) = self
@@ -481,6 +516,7 @@ impl Parts {
             cancel.cancel();
             return;
         }
+        let mut channels = self.agent_channels(selection.agents.len(), queue_channels);
         self.watch_agents(selection, queue_channels, &mut channels, &cancel);
         let mut refresh = tokio::time::interval(self.settings.queue_refresh_interval);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -511,6 +547,27 @@ impl Parts {
     async fn select_agents(&self, queue_ids: &[String]) -> Result<Selection, ApiError> {
         let who = self.settings.agents.who();
         select(&self.client, &self.agents, &who, queue_ids).await
+    }
+
+    /// The agents' channels: with time in status, two topics per agent (activity and running
+    /// totals) if `found` agents fit so beside the `queue_channels`; else the activity topic
+    /// alone, the poll keeping the counters.
+    fn agent_channels(&self, found: usize, queue_channels: usize) -> Channels {
+        let room = CHANNELS_PER_CLIENT.saturating_sub(queue_channels) * MAX_TOPICS_PER_CHANNEL;
+        let streams = self.settings.agents.time_in_status_stream && 2 * found <= room;
+        let sink = (self.agent_time.clone())
+            .filter(|_| streams)
+            .map(|totals| -> AgentTimeSink { Arc::new(move |body| totals.fold_user(body)) });
+        let per_channel = match sink {
+            Some(_) => MAX_TOPICS_PER_CHANNEL / 2,
+            None => MAX_TOPICS_PER_CHANNEL,
+        };
+        info!(
+            agents = found,
+            running_totals = sink.is_some(),
+            "agents' time in status streamed where the channels allow"
+        );
+        Channels::new(per_channel, sink)
     }
 
     /// The refusal of a start whose agents exceed `agents.max`, or need more channels than
@@ -552,7 +609,7 @@ impl Parts {
         channels: &mut Channels,
         cancel: &CancellationToken,
     ) {
-        let room = CHANNELS_PER_CLIENT.saturating_sub(queue_channels) * MAX_TOPICS_PER_CHANNEL;
+        let room = CHANNELS_PER_CLIENT.saturating_sub(queue_channels) * channels.per_channel;
         let dropped = selection.truncate(self.settings.agents.max.min(room));
         if dropped > 0 {
             error!(
@@ -563,7 +620,9 @@ impl Parts {
         }
         self.agents.watch(&selection.agents, &selection.readings);
         let ids: Vec<String> = selection.agents.iter().map(|a| a.id.clone()).collect();
-        publish(&self.agent_ids, ids.clone(), false);
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        publish(&self.agent_ids, sorted, false);
         info!(agents = ids.len(), "watching agents");
         for (index, list) in channels.plan.place(&ids).into_iter().enumerate() {
             match channels.senders.get(index) {
@@ -572,9 +631,12 @@ impl Parts {
                     let (sender, receiver) = watch::channel(list);
                     let label = format!("agents-{index}");
                     self.health.channel_started(&label);
-                    let stream = self
-                        .clone()
-                        .run_stream(label.clone(), receiver, cancel.clone());
+                    let stream = self.clone().run_stream(
+                        label.clone(),
+                        receiver,
+                        cancel.clone(),
+                        channels.agent_time.clone(),
+                    );
                     self.tasks.spawn(format!("stream {label}"), stream);
                     channels.senders.push(sender);
                 }
@@ -634,7 +696,7 @@ impl Parts {
                     let (sender, receiver) = watch::channel(list);
                     let stream =
                         self.clone()
-                            .run_stream(index.to_string(), receiver, cancel.clone());
+                            .run_stream(index.to_string(), receiver, cancel.clone(), None);
                     self.tasks.spawn(format!("stream {index}"), stream);
                     channels.senders.push(sender);
                 }
@@ -682,12 +744,14 @@ impl Parts {
         }
     }
 
-    /// Runs one channel's supervisor; a label starting `agents-` carries agent topics.
+    /// Runs one channel's supervisor; a label starting `agents-` carries agent topics, and
+    /// with `agent_time` their running time-in-status totals too.
     async fn run_stream(
         self,
         label: String,
         queue_ids: watch::Receiver<Vec<String>>,
         cancel: CancellationToken,
+        agent_time: Option<AgentTimeSink>,
     ) {
         let stream = &self.settings.stream;
         let settings = StreamSettings {
@@ -711,6 +775,10 @@ impl Parts {
         let supervisor = match label.starts_with("agents-") {
             true => supervisor.carrying_agents(self.agents.clone()),
             false => supervisor,
+        };
+        let supervisor = match agent_time {
+            Some(sink) => supervisor.with_agent_time(sink),
+            None => supervisor,
         };
         if let Err(e) = supervisor.run(cancel).await {
             error!(error = %e, "stream supervisor stopped");

@@ -189,6 +189,10 @@ pub struct AgentsConfig {
     /// Also count time in each of the org's presences (`tOrganizationPresence`). Default
     /// false.
     pub organization_presence_time: bool,
+    /// Also subscribe to each agent's running totals (`v2.analytics.users.{id}.aggregates`),
+    /// moving the counters between polls, when the channels hold two topics per agent beside
+    /// the queues'. Default true.
+    pub time_in_status_stream: bool,
 }
 
 impl Default for AgentsConfig {
@@ -203,6 +207,7 @@ impl Default for AgentsConfig {
             time_in_status: true,
             time_in_status_interval: Duration::from_secs(120),
             organization_presence_time: false,
+            time_in_status_stream: true,
         }
     }
 }

@@ -228,7 +228,8 @@ where
                 biased;
                 () = cancel.cancelled() => break,
                 _ = ticker.tick() => {}
-                Ok(()) = self.queues.changed(), if C::FOLLOWS_OWNERS => {}
+                // NB: the next regular poll is a whole interval after this one.
+                Ok(()) = self.queues.changed(), if C::FOLLOWS_OWNERS => ticker.reset(),
                 _ = flush.tick() => {
                     // NB: the stream's increments wait for a save; a save is one file write,
                     // which cancellation must not cut short.

@@ -88,6 +88,7 @@ fn observation_results(
                     queue_id: Some(id.clone()),
                     media_type: Some(media.clone()),
                     direction: None,
+                    user_id: None,
                 };
                 results.push(QueueObservationDataContainer { group, data });
             }
@@ -98,6 +99,7 @@ fn observation_results(
                 queue_id: Some(id.clone()),
                 media_type: None,
                 direction: None,
+                user_id: None,
             };
             results.push(QueueObservationDataContainer { group, data });
         }
@@ -216,6 +218,7 @@ fn aggregate_results(
             queue_id: named.get(&queue).cloned(),
             media_type: media.and_then(|m| model.media_types.get(m).cloned()),
             direction: direction.map(|d| DIRECTIONS[d].to_owned()),
+            user_id: None,
         };
         results.push(AggregateDataContainer { group, data });
     }

@@ -200,6 +200,15 @@ impl Registry {
         self.valid_mut(id, now).map(|c| c.topics.clear()).is_some()
     }
 
+    /// The topics of connected sockets for which `pick` gives a value, and those values.
+    pub(crate) fn subscribed<'a, T>(&'a self, pick: impl Fn(&'a str) -> Option<T>) -> Vec<T> {
+        (self.channels.values())
+            .filter(|c| c.socket.is_some())
+            .flat_map(|c| c.topics.iter())
+            .filter_map(|topic| pick(topic))
+            .collect()
+    }
+
     /// Sends to every connected socket subscribed to `topic`.
     pub(crate) fn send_topic(&self, topic: &str, text: &str) {
         for channel in self.channels.values().filter(|c| c.topics.contains(topic)) {

@@ -13,7 +13,7 @@ use axum::routing::{head, post};
 use axum::{Extension, Json, Router};
 
 use crate::genesys::model::{
-    Channel, ChannelTopic, ChannelTopicEntityListing, queue_id_from_topic, user_id_from_topic,
+    Channel, ChannelTopic, ChannelTopicEntityListing, queue_id_from_topic, user_of_any_topic,
 };
 use crate::genesys::time::{format_instant, from_epoch_millis};
 
@@ -114,17 +114,17 @@ fn listing(topics: Vec<String>, rejected: &[String]) -> Response {
     Json(ChannelTopicEntityListing { entities }).into_response()
 }
 
-/// Topics we can serve: queue observation topics of known queues, and activity topics of
-/// known agents.
+/// Topics we can serve: queue observation topics of known queues, and activity and aggregates
+/// topics of known agents.
 fn check_topics(sim: &Sim, topics: &[String]) -> Result<(), String> {
-    let agents: HashSet<String> = match topics.iter().any(|t| user_id_from_topic(t).is_some()) {
+    let agents: HashSet<String> = match topics.iter().any(|t| user_of_any_topic(t).is_some()) {
         true => super::users::agents(sim)
             .into_iter()
             .map(|a| a.id)
             .collect(),
         false => HashSet::new(),
     };
-    let unknown = |t: &&String| match (queue_id_from_topic(t), user_id_from_topic(t)) {
+    let unknown = |t: &&String| match (queue_id_from_topic(t), user_of_any_topic(t)) {
         (Some(queue), _) => sim.queue_index(queue).is_none(),
         (_, Some(user)) => !agents.contains(user),
         _ => true,
@@ -143,7 +143,7 @@ fn split_rejected(sim: &Sim, topics: Vec<String>) -> (Vec<String>, Vec<String>) 
         return (topics, Vec::new());
     }
     topics.into_iter().partition(|topic| {
-        let index = user_id_from_topic(topic)
+        let index = user_of_any_topic(topic)
             .and_then(|id| id.get(id.len().saturating_sub(4)..))
             .and_then(|hex| u32::from_str_radix(hex, 16).ok());
         index.is_none_or(|i| i % every != 0)

@@ -11,15 +11,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::genesys::model::{
     AggregateDataContainer, AggregateMetricData, Group, NotificationFrame, StatisticalResponse,
-    queue_observation_topic, user_activity_topic,
+    queue_observation_topic, user_activity_topic, user_aggregates_topic,
+    user_id_from_aggregates_topic,
 };
 use crate::genesys::time::{format_interval, from_epoch_millis};
 use crate::vocabulary::labels::RoutingStatus;
 
+use super::agent_time::{AgentSlot, Dimension};
 use super::analytics::aggregate_metrics;
 use super::round_faults::Frame;
 use super::stats::{RUNNING_BUCKET_MS, RunningKey, StatSet};
 use super::traffic::uuid;
+use super::users::AgentView;
 use super::view::{QueueView, event_media_metrics, event_user_metrics, queue_view};
 use super::{Sim, lock};
 
@@ -38,6 +41,7 @@ pub(crate) fn event(
                 queue_id: Some(queue_id.to_owned()),
                 media_type: media.map(str::to_owned),
                 direction: None,
+                user_id: None,
             },
             data: vec![StatisticalResponse { interval, metrics }],
         },
@@ -90,7 +94,12 @@ pub(crate) struct Publisher {
     last_instant: i64,
     /// What each agent's last activity event said: routing status and presence, each since.
     last_agents: HashMap<String, (RoutingStatus, i64, String, i64)>,
+    /// What each agent's last running-totals event said: its bucket and time in each status.
+    last_time: HashMap<String, RunningTime>,
 }
+
+/// An agent's time in each status within one 30-minute bucket (its start, in epoch ms).
+type RunningTime = (i64, Vec<(Dimension, usize, u64)>);
 
 impl Publisher {
     /// Publishes every `publish_interval`, so each queue gets at most one round of events per
@@ -161,7 +170,9 @@ impl Publisher {
             self.last[queue] = Some(view);
         }
         frames.extend(running_frames(round.running, &round.media_types));
-        frames.extend(self.activity_frames(sim, force));
+        let agents = super::users::agents(sim);
+        frames.extend(self.activity_frames(&agents, force));
+        frames.extend(self.time_frames(sim, &agents, force));
         let frames = lock(&sim.publishing).shape(frames);
         send(sim, frames);
     }
@@ -170,10 +181,9 @@ impl Publisher {
 impl Publisher {
     /// An activity event for each agent whose routing status or presence changed (every
     /// agent's when `force`).
-    fn activity_frames(&mut self, sim: &Sim, force: bool) -> Vec<Frame> {
-        let agents = super::users::agents(sim);
+    fn activity_frames(&mut self, agents: &[AgentView], force: bool) -> Vec<Frame> {
         let mut frames = Vec::new();
-        for agent in &agents {
+        for agent in agents {
             let state = (
                 agent.status,
                 agent.status_since,
@@ -196,6 +206,91 @@ impl Publisher {
         }
         frames
     }
+
+    /// A running-totals event (API.md §10) for each agent whose aggregates topic a socket
+    /// subscribes to and whose time in the current 30-minute bucket grew (every such agent's
+    /// with time in it when `force`).
+    fn time_frames(&mut self, sim: &Sim, agents: &[AgentView], force: bool) -> Vec<Frame> {
+        let subscribed: HashSet<String> = lock(&sim.channels)
+            .subscribed(|topic| user_id_from_aggregates_topic(topic).map(str::to_owned))
+            .into_iter()
+            .collect();
+        if subscribed.is_empty() {
+            return Vec::new();
+        }
+        let agents: Vec<&AgentView> = (agents.iter())
+            .filter(|agent| subscribed.contains(&agent.id))
+            .collect();
+        let slots: Vec<AgentSlot> = agents.iter().map(|agent| agent.slot).collect();
+        let now = sim.now_ms();
+        let start = now - now.rem_euclid(RUNNING_BUCKET_MS);
+        let cells = (sim.model().agent_time).query(
+            &slots,
+            start,
+            start + RUNNING_BUCKET_MS,
+            RUNNING_BUCKET_MS,
+        );
+        let mut by_slot: HashMap<AgentSlot, Vec<(Dimension, usize, u64)>> = HashMap::new();
+        for (((slot, dimension, qualifier), _), ms) in cells {
+            by_slot
+                .entry(slot)
+                .or_default()
+                .push((dimension, qualifier, ms));
+        }
+        let mut frames = Vec::new();
+        for agent in agents {
+            let Some(times) = by_slot.remove(&agent.slot) else {
+                continue;
+            };
+            let running = (start, times);
+            if !force && self.last_time.get(&agent.id) == Some(&running) {
+                continue;
+            }
+            let Some(text) = time_event(&agent.id, &running, &sim.presence_ids) else {
+                continue;
+            };
+            frames.push(Frame {
+                topic: user_aggregates_topic(&agent.id),
+                group: None,
+                text,
+            });
+            self.last_time.insert(agent.id.clone(), running);
+        }
+        if self.last_time.len() > subscribed.len() {
+            self.last_time.retain(|id, _| subscribed.contains(id));
+        }
+        frames
+    }
+}
+
+/// A user aggregates topic event: the agent's time in each status so far in the bucket.
+fn time_event(
+    user_id: &str,
+    (start, times): &RunningTime,
+    presence_ids: &[String],
+) -> Option<String> {
+    let interval = format_interval(
+        from_epoch_millis(*start)?,
+        from_epoch_millis(start + RUNNING_BUCKET_MS)?,
+    );
+    let metrics = (times.iter())
+        .filter_map(|(dimension, index, ms)| {
+            super::user_aggregates::time_entry(*dimension, *index, *ms, presence_ids)
+        })
+        .collect();
+    let frame = NotificationFrame {
+        topic_name: user_aggregates_topic(user_id),
+        version: Some("2".to_owned()),
+        event_body: AggregateDataContainer {
+            group: Group {
+                user_id: Some(user_id.to_owned()),
+                ..Group::default()
+            },
+            data: vec![StatisticalResponse { interval, metrics }],
+        },
+        metadata: Some(json!({"CorrelationId": uuid(&mut rand::rng())})),
+    };
+    serde_json::to_string(&frame).ok()
 }
 
 /// The events of the running totals that changed: interval aggregates of their bucket.

@@ -19,7 +19,7 @@ use crate::genesys::model::{
 use crate::vocabulary::metric::GenesysMetric;
 
 use super::Sim;
-use super::agent_time::AgentSlot;
+use super::agent_time::{AgentSlot, Dimension};
 use super::analytics::{bucket_interval, buckets};
 use super::api::{MAX_PREDICATES, bad_request, parse_json, with_predicates};
 use super::guard::Failure;
@@ -99,21 +99,11 @@ fn results(
     let mut by_agent: BTreeMap<AgentSlot, BTreeMap<i64, Vec<AggregateMetricData>>> =
         BTreeMap::new();
     for (((slot, dimension, qualifier), bucket), ms) in cells {
-        let metric = dimension.metric();
-        if !asked.contains(&metric) {
+        if !asked.contains(&dimension.metric()) {
             continue;
         }
-        let Some(qualifier) = dimension.qualifier(qualifier, &sim.presence_ids) else {
+        let Some(entry) = time_entry(dimension, qualifier, ms, &sim.presence_ids) else {
             continue;
-        };
-        let entry = AggregateMetricData {
-            metric: MetricName::Known(metric),
-            qualifier: Some(qualifier),
-            stats: Stats {
-                sum: Some(ms as f64),
-                count: Some(1),
-                ..Stats::default()
-            },
         };
         (by_agent.entry(slot).or_default().entry(bucket).or_default()).push(entry);
     }
@@ -131,6 +121,24 @@ fn results(
         })
         .collect();
     Ok(results)
+}
+
+/// One metric entry: `ms` in the `dimension`'s qualifier `index`.
+pub(crate) fn time_entry(
+    dimension: Dimension,
+    index: usize,
+    ms: u64,
+    presence_ids: &[String],
+) -> Option<AggregateMetricData> {
+    Some(AggregateMetricData {
+        metric: MetricName::Known(dimension.metric()),
+        qualifier: Some(dimension.qualifier(index, presence_ids)?),
+        stats: Stats {
+            sum: Some(ms as f64),
+            count: Some(1),
+            ..Stats::default()
+        },
+    })
 }
 
 #[cfg(test)]

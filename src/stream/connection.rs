@@ -20,7 +20,7 @@ use super::Carries;
 use super::message::{self, Message, QueueEvent};
 use crate::agents::Agents;
 use crate::genesys::egress::{Egress, Failure};
-use crate::genesys::model::AggregateDataContainer;
+use crate::genesys::model::{AggregateDataContainer, UserAggregateDataContainer};
 use crate::metrics::registry::SelfMetrics;
 use crate::metrics::{Applied, Metrics};
 use crate::observations::{ObservationIssue, Observations};
@@ -40,6 +40,9 @@ pub(crate) type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Where running interval totals go (the conversation ledger in production); a function so the
 /// session does not depend on how the ledger is built.
 pub(crate) type AggregateSink = Arc<dyn Fn(&AggregateDataContainer) -> usize + Send + Sync>;
+
+/// Where a user's running time-in-status totals go (the agents' time ledger).
+pub(crate) type AgentTimeSink = Arc<dyn Fn(&UserAggregateDataContainer) -> usize + Send + Sync>;
 
 /// Why a session ended; `as_str()` is the reconnect-reason label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,6 +257,9 @@ pub struct SessionContext {
     pub heartbeat_timeout: Duration,
     /// The agents, for their activity events (`None` when none are watched).
     pub(crate) agents: Option<Arc<Agents>>,
+    /// Where the agents' running time-in-status totals go, when the channel subscribes to
+    /// them (`None`: only activity topics).
+    pub(crate) agent_time: Option<AgentTimeSink>,
     /// What the channel's topics are about.
     pub(crate) carries: Carries,
     /// The queues (or agents) the channel is subscribed to and that upstream permitted: a
@@ -279,6 +285,7 @@ impl SessionContext {
             metrics,
             heartbeat_timeout,
             agents: None,
+            agent_time: None,
             carries: Carries::Queues,
             subscribed: Arc::default(),
             rejected: Arc::default(),
@@ -371,6 +378,13 @@ impl SessionContext {
                     Applied::Older => Outcome::OutOfOrder,
                     Applied::Unwatched => Outcome::Ignored,
                 },
+                None => Outcome::Ignored,
+            },
+            Ok(Message::UserAggregates(body)) => match &self.agent_time {
+                Some(sink) => {
+                    sink(&body);
+                    Outcome::IntervalAggregate
+                }
                 None => Outcome::Ignored,
             },
             Ok(Message::UnknownTopic(topic)) => {

@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use crate::genesys::model::{
     AggregateDataContainer, Group, HEARTBEAT_MESSAGE, StatisticalResponse, TOPIC_CHANNEL_METADATA,
-    TOPIC_SOCKET_CLOSING, UserActivityEvent, UserPresence, UserRoutingStatus, queue_id_from_topic,
-    user_id_from_topic,
+    TOPIC_SOCKET_CLOSING, UserActivityEvent, UserAggregateDataContainer, UserPresence,
+    UserRoutingStatus, queue_id_from_topic, user_id_from_aggregates_topic, user_id_from_topic,
+    user_of_any_topic,
 };
 use crate::observations::is_instant_interval;
 
@@ -31,6 +32,9 @@ pub(crate) enum Message {
     Queue(QueueEvent),
     /// An event on a user's activity topic: its routing status and presence.
     User(UserActivityEvent),
+    /// An event on a user's aggregates topic: running time-in-status totals of the current
+    /// 30-minute bucket.
+    UserAggregates(UserAggregateDataContainer),
     /// An answer to a request sent on the socket (`{"result":"200",…}`), no topic.
     Reply,
     /// A topic we did not subscribe to or do not understand.
@@ -161,6 +165,8 @@ pub(crate) fn parse(text: &str) -> Result<Message, ParseError> {
                 queue_event(queue_id, body(frame.event_body)?)
             } else if let Some(user_id) = user_id_from_topic(other) {
                 user_event(user_id, body(frame.event_body)?)
+            } else if let Some(user_id) = user_id_from_aggregates_topic(other) {
+                user_aggregates_event(user_id, body(frame.event_body)?)
             } else {
                 Ok(Message::UnknownTopic(other.to_owned()))
             }
@@ -179,6 +185,19 @@ fn user_event(user_id: &str, body: Body) -> Result<Message, ParseError> {
             routing_status: body.routing_status,
             presence: body.presence,
             active_queue_ids: None,
+        })),
+    }
+}
+
+fn user_aggregates_event(user_id: &str, body: Body) -> Result<Message, ParseError> {
+    match body.group.user_id {
+        Some(body_user) if body_user != user_id => Err(ParseError::UserMismatch {
+            topic_user: user_id.to_owned(),
+            body_user,
+        }),
+        _ => Ok(Message::UserAggregates(UserAggregateDataContainer {
+            group: [("userId".to_owned(), user_id.to_owned())].into(),
+            data: body.data,
         })),
     }
 }
@@ -223,7 +242,7 @@ fn reparse_failed(text: &str, error: serde_json::Error) -> Result<Message, Parse
             if topic != TOPIC_CHANNEL_METADATA
                 && topic != TOPIC_SOCKET_CLOSING
                 && queue_id_from_topic(&topic).is_none()
-                && user_id_from_topic(&topic).is_none() =>
+                && user_of_any_topic(&topic).is_none() =>
         {
             Ok(Message::UnknownTopic(topic.into_owned()))
         }
@@ -342,6 +361,28 @@ mod tests {
         );
         let event = queue_event(&frame);
         assert_eq!((event.observation, event.aggregate), (None, None));
+    }
+
+    #[test]
+    fn a_users_running_totals_are_read_and_must_be_about_the_topics_user() {
+        let frame = |body_user: &str| {
+            format!(
+                r#"{{"topicName":"v2.analytics.users.u1.aggregates","eventBody":{{
+                  "group":{{"userId":"{body_user}"}},
+                  "data":[{{"interval":"2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z",
+                            "metrics":[{{"metric":"tAgentRoutingStatus","qualifier":"IDLE",
+                                         "stats":{{"sum":90000}}}}]}}]}}}}"#
+            )
+        };
+        let Message::UserAggregates(body) = parse(&frame("u1")).unwrap() else {
+            panic!("not a user aggregates event");
+        };
+        assert_eq!(body.group.get("userId").map(String::as_str), Some("u1"));
+        assert_eq!(body.data[0].metrics[0].stats.sum, Some(90_000.0));
+        let error = parse(&frame("u2")).unwrap_err();
+        assert_eq!(error.kind(), "user_mismatch");
+        let broken = r#"{"topicName":"v2.analytics.users.u1.aggregates","eventBody":{"data":7}}"#;
+        assert_eq!(parse(broken).unwrap_err().kind(), "body");
     }
 
     #[test]

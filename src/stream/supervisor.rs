@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::Carries;
-use super::connection::{self, ConnectError, SessionContext, WsStream};
+use super::connection::{self, AgentTimeSink, ConnectError, SessionContext, WsStream};
 use super::telemetry::Rejection;
 use super::upstream::{ChannelState, Upstream};
 use crate::agents::Agents;
@@ -35,6 +35,7 @@ use crate::genesys::egress::log_unless_reported;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{
     ChannelTopic, MAX_TOPICS_PER_CHANNEL, queue_observation_topic, user_activity_topic,
+    user_aggregates_topic,
 };
 use crate::health::Health;
 use crate::metrics::Metrics;
@@ -182,6 +183,13 @@ impl Supervisor {
     /// The same supervisor, for a channel of agent activity topics.
     pub(crate) fn carrying_agents(mut self, agents: Arc<Agents>) -> Self {
         self.driver.ctx = self.driver.ctx.for_agents(agents);
+        self
+    }
+
+    /// An agent channel that also subscribes to each agent's running time-in-status totals
+    /// (`v2.analytics.users.{id}.aggregates`), folded by `sink`: two topics per agent.
+    pub(crate) fn with_agent_time(mut self, sink: AgentTimeSink) -> Self {
+        self.driver.ctx.agent_time = Some(sink);
         self
     }
 
@@ -385,7 +393,11 @@ impl<U: Upstream> Driver<U> {
             Carries::Queues => queue_observation_topic,
             Carries::Agents => user_activity_topic,
         };
-        let topics: Vec<String> = ids.iter().map(|id| topic(id)).collect();
+        let mut topics: Vec<String> = ids.iter().map(|id| topic(id)).collect();
+        if self.ctx.agent_time.is_some() {
+            // NB: after the activity topics, so `topics[i]` stays the one of `ids[i]`.
+            topics.extend(ids.iter().map(|id| user_aggregates_topic(id)));
+        }
         if topics.len() > MAX_TOPICS_PER_CHANNEL {
             return Err(StreamError::TooManyTopics {
                 topics: topics.len(),
@@ -400,6 +412,8 @@ impl<U: Upstream> Driver<U> {
                 source,
             })?;
         let rejected = self.rejections(&listing.entities);
+        // NB: an agent is polled instead when its state topic is refused; its time in status
+        // is polled anyway.
         let (mut permitted, mut refused) = (Vec::new(), Vec::new());
         for (id, topic) in ids.iter().zip(&topics) {
             match rejected.contains(topic.as_str()) {
@@ -408,7 +422,7 @@ impl<U: Upstream> Driver<U> {
             }
         }
         self.ctx.set_subscribed(&permitted, &refused);
-        let topics = permitted.len();
+        let topics = topics.len().saturating_sub(rejected.len());
         self.ctx.telemetry.subscribed_topics(&self.label, topics);
         let status = self.ctx.metrics.status();
         status.channel(&self.label, |c| c.topics = topics);

@@ -8,20 +8,24 @@
 # first resync). A BINARY may be a wrapper script that sets variables and execs the exporter
 # (tests/bench/with-agents.sh watches the simulator's agents).
 #
+# --settle S waits S seconds more before timing, so series that need traffic (agents' time in
+# status) exist.
+#
 #   tests/bench/scrape-load.sh [--queues 5000] [--agents-per-queue N] [--simulator BINARY]
-#                              [--rounds 3] BINARY [BINARY ...]
+#                              [--rounds 3] [--settle 0] BINARY [BINARY ...]
 set -euo pipefail
-queues=5000 rounds=3 agents=() simulator=
+queues=5000 rounds=3 agents=() simulator= settle=0
 while [[ $# -gt 0 && $1 == --* ]]; do
   case $1 in
     --queues) queues=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --agents-per-queue) agents=(--agents "$2"); shift 2 ;;
     --simulator) simulator=$2; shift 2 ;;
+    --settle) settle=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-[[ $# -ge 1 ]] || { echo "usage: $0 [--queues N] [--agents-per-queue N] [--simulator BIN] [--rounds R] BINARY..." >&2; exit 2; }
+[[ $# -ge 1 ]] || { echo "usage: $0 [--queues N] [--agents-per-queue N] [--simulator BIN] [--rounds R] [--settle S] BINARY..." >&2; exit 2; }
 sim_port=18480 port=18481
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -48,6 +52,7 @@ run_once() { # binary -> "scrape_ms gzip_ms bytes gzip_bytes series agent_series
     grep -q '^genesys_exporter_last_poll_timestamp_seconds [1-9]' "$work/scrape.txt" && break
     sleep 0.5
   done
+  sleep "$settle"
   local plain=() zipped=() bytes zbytes
   for _ in 1 2 3 4 5; do
     read -r t bytes < <(curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$port/metrics")

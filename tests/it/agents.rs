@@ -107,8 +107,9 @@ async fn agents_whose_topics_are_rejected_are_kept_current_by_the_poll() {
             &[("channel", "agents-0")],
         )
         .await;
+        // NB: two topics per agent (activity and running totals), both refused for half.
         let want = (agents / 2) as f64;
-        if rejected == want && subscribed == agents as f64 - want {
+        if rejected == 2.0 * want && subscribed == 2.0 * (agents as f64 - want) {
             Ok(())
         } else {
             Err(format!(
@@ -415,5 +416,77 @@ async fn an_accelerated_hour_of_time_in_status_equals_the_truth_and_never_decrea
         baseline["agents"].as_array().map_or(0, Vec::len)
     );
     assert!(hours >= 0.95, "an hour passed ({hours:.2})");
+    harness.stop().await;
+}
+
+/// With the users aggregates poll an hour away, only the agents' running-totals topics can
+/// move the time-in-status counters: they do, two topics per agent are subscribed, and no
+/// counter passes the truth (a bucket's running total and the poll of it count once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_totals_on_the_stream_move_time_in_status_between_polls() {
+    let config = SimConfig {
+        start_paused: true,
+        ..SimConfig::fast_for_tests(75)
+    };
+    let harness = Harness::start_with(config, |settings| {
+        settings.agents.enabled = true;
+        settings.agents.time_in_status_interval = std::time::Duration::from_secs(3600);
+    })
+    .await;
+    ready(&harness).await;
+    const POLLS: &str = "genesys_exporter_agent_time_polls_total";
+    eventually("the baseline poll of the watched agents", || async {
+        let polls = harness.self_counter(POLLS, &[("result", "success")]);
+        if polls >= 1.0 {
+            Ok(())
+        } else {
+            Err(format!("{polls} polls"))
+        }
+    })
+    .await;
+    let baseline = harness.truth().await;
+    let agents = baseline["agents"].as_array().unwrap().len() as f64;
+    let subscribed = value_now(
+        &harness,
+        "genesys_exporter_subscribed_topics",
+        &[("channel", "agents-0")],
+    )
+    .await;
+    assert_eq!(subscribed, 2.0 * agents, "activity and aggregates topics");
+    harness.sim_post("/sim/traffic/resume", Value::Null).await;
+    let time = |scrape: &common::Scrape| time_in_status(scrape).iter().map(|(_, v)| v).sum::<f64>();
+    eventually("the running totals moved the counters", || async {
+        let seconds = time(&harness.scrape().await);
+        if seconds > 0.0 {
+            Ok(())
+        } else {
+            Err(format!("{seconds} s"))
+        }
+    })
+    .await;
+    harness.pause_traffic().await;
+    common::wait_nothing_pending(&harness.http, &harness.sim.base_url).await;
+    let truth = harness.truth().await;
+    let scrape = harness.scrape().await;
+    let over: Vec<String> = common::truth::agent_time_mismatches(&scrape, &truth, &baseline)
+        .into_iter()
+        .filter(|wrong| {
+            // "… = got, truth want": only a counter above the truth is wrong here.
+            let numbers: Vec<f64> = (wrong.split([' ', ','].as_ref()))
+                .filter_map(|word| word.parse().ok())
+                .collect();
+            matches!(numbers[..], [got, want] if got > want + 1e-6)
+        })
+        .collect();
+    assert!(over.is_empty(), "counted past the truth: {over:?}");
+    assert_eq!(
+        harness.self_counter(POLLS, &[("result", "success")]),
+        1.0,
+        "no poll but the baseline's"
+    );
+    eprintln!(
+        "{} s of time in status from the stream alone",
+        time(&scrape)
+    );
     harness.stop().await;
 }

@@ -217,6 +217,9 @@ pub struct Group {
     /// Only when the aggregates query groups by `direction` (the `directions` setting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
+    /// A user's running totals (`v2.analytics.users.{id}.aggregates`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

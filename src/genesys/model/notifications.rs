@@ -81,6 +81,24 @@ pub fn user_id_from_topic(topic: &str) -> Option<&str> {
         .filter(|id| !id.is_empty() && !id.contains('.'))
 }
 
+/// The topic of a user's time-in-status running totals (the current 30-minute bucket).
+pub fn user_aggregates_topic(user_id: &str) -> String {
+    format!("v2.analytics.users.{user_id}.aggregates")
+}
+
+/// The user id in a user aggregates topic name, or `None` for any other topic.
+pub fn user_id_from_aggregates_topic(topic: &str) -> Option<&str> {
+    topic
+        .strip_prefix("v2.analytics.users.")?
+        .strip_suffix(".aggregates")
+        .filter(|id| !id.is_empty() && !id.contains('.'))
+}
+
+/// The user id of either of a user's topics (activity, aggregates).
+pub fn user_of_any_topic(topic: &str) -> Option<&str> {
+    user_id_from_topic(topic).or_else(|| user_id_from_aggregates_topic(topic))
+}
+
 pub const TOPIC_CHANNEL_METADATA: &str = "channel.metadata";
 pub const TOPIC_SOCKET_CLOSING: &str = "v2.system.socket_closing";
 pub const HEARTBEAT_MESSAGE: &str = "WebSocket Heartbeat";
