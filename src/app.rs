@@ -807,6 +807,15 @@ impl Parts {
 
     async fn run_poller(self, queue_ids: watch::Receiver<Vec<String>>, cancel: CancellationToken) {
         let aggregates = &self.settings.aggregates;
+        // NB: the first poll (⌈queues/100⌉ large answers) waits for the start to finish, or an
+        // interval at most, so it never slows the first resyncs.
+        let ready = || self.health.readiness().is_ok();
+        if wait_until(ready, aggregates.poll_interval, &cancel)
+            .await
+            .is_none()
+        {
+            return;
+        }
         let settings = PollSettings {
             poll_interval: aggregates.poll_interval,
             window: aggregates.window,
