@@ -129,18 +129,6 @@ fn read_conversation<'e>(
     known
 }
 
-/// A media type alone: the group of a conversation series not split by direction.
-impl Reader<ConversationCounter> for str {
-    fn read<'e>(
-        &'e self,
-        entry: &'e AggregateMetricData,
-        counters: &[ConversationCounter],
-        out: &mut Vec<Reading<'e, ConversationCounter>>,
-    ) -> bool {
-        read_conversation(self, None, entry, counters, out)
-    }
-}
-
 /// One counter increment owed to a series.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Delta<C = ConversationCounter> {

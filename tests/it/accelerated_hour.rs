@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::truth::{check_against_truth, count, counter_mismatches};
-use common::{DEADLINE, Harness, Scrape, eventually};
+use common::{DEADLINE, Harness, Scrape, an_hour_of_traffic, eventually};
 use genesys_exporter::sim::SimConfig;
 use genesys_exporter::vocabulary::clock::Clock;
 use serde_json::{Value, json};
@@ -158,25 +158,6 @@ async fn failing_polls_change_nothing(harness: &Harness, fault: Value) {
     harness.fault(armed).await;
     let succeeded = polls(&after, "success");
     wait_polls(harness, "success", succeeded + 1.0).await;
-}
-
-/// Three queues on `clock`, about five busy agents of six each: queues form and drain, both
-/// sides of the alert thresholds.
-fn an_hour_of_traffic(clock: &Clock, seed: u64) -> SimConfig {
-    SimConfig {
-        clock: clock.clone(),
-        queues: 3,
-        arrivals_per_minute: 6.0,
-        mean_talk: Duration::from_secs(40),
-        mean_acw: Duration::from_secs(10),
-        mean_patience: Duration::from_secs(90),
-        alert_timeout: Duration::from_secs(10),
-        tick: Duration::from_millis(20),
-        publish_interval: Duration::from_millis(100),
-        // Four simulated minutes: closed 5-minute buckets are revised, well inside the window.
-        reporting_lag: Duration::from_secs(240),
-        ..SimConfig::fast_for_tests(seed)
-    }
 }
 
 /// 5-minute buckets over a 30-minute window, polled every 250 ms of real time.

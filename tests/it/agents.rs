@@ -344,20 +344,9 @@ async fn an_accelerated_hour_of_time_in_status_equals_the_truth_and_never_decrea
 
     let clock = genesys_exporter::vocabulary::clock::Clock::scaled(120.0);
     let config = SimConfig {
-        clock: clock.clone(),
-        queues: 3,
         agents_per_queue: 4,
-        arrivals_per_minute: 6.0,
-        mean_talk: Duration::from_secs(40),
-        mean_acw: Duration::from_secs(10),
-        mean_patience: Duration::from_secs(90),
-        alert_timeout: Duration::from_secs(10),
-        tick: Duration::from_millis(20),
-        publish_interval: Duration::from_millis(100),
-        // Four simulated minutes: closed 5-minute buckets are revised.
-        reporting_lag: Duration::from_secs(240),
         start_paused: true,
-        ..SimConfig::fast_for_tests(74)
+        ..common::an_hour_of_traffic(&clock, 74)
     };
     let harness = Harness::start_with(config, |settings| {
         settings.agents.enabled = true;

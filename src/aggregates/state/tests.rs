@@ -53,9 +53,13 @@ fn watched_ledger() -> Ledger {
     let mut ledger = ledger();
     ledger.watch(&["q1".into()], at("2026-11-25T09:40:00.000Z"));
     let data = offered(B0930, 12).data;
-    ledger.fold("q1", "voice", &data);
+    ledger.fold("q1", &ConversationGroup::from("voice"), &data);
     ledger.establish(&["q1".into()]);
-    ledger.fold("q1", "voice", &offered(B1000, 3).data);
+    ledger.fold(
+        "q1",
+        &ConversationGroup::from("voice"),
+        &offered(B1000, 3).data,
+    );
     ledger.forget_before(at("2026-11-25T08:00:00.000Z"));
     ledger
 }

@@ -18,6 +18,7 @@ use genesys_exporter::app::Exporter;
 use genesys_exporter::config::Settings;
 use genesys_exporter::secret::Secret;
 use genesys_exporter::sim::{self, SimConfig, SimHandle};
+use genesys_exporter::vocabulary::clock::Clock;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -281,6 +282,25 @@ pub async fn wait_nothing_pending(http: &reqwest::Client, sim_base_url: &str) {
 }
 
 /// A loopback port nothing listens on right now (bound, read, released).
+/// Three queues on `clock`, about five busy agents of six each: queues form and drain, both
+/// sides of the alert thresholds, and agents go on breaks, to lunch and offline over the hour.
+pub fn an_hour_of_traffic(clock: &Clock, seed: u64) -> SimConfig {
+    SimConfig {
+        clock: clock.clone(),
+        queues: 3,
+        arrivals_per_minute: 6.0,
+        mean_talk: Duration::from_secs(40),
+        mean_acw: Duration::from_secs(10),
+        mean_patience: Duration::from_secs(90),
+        alert_timeout: Duration::from_secs(10),
+        tick: Duration::from_millis(20),
+        publish_interval: Duration::from_millis(100),
+        // Four simulated minutes: closed 5-minute buckets are revised, well inside the window.
+        reporting_lag: Duration::from_secs(240),
+        ..SimConfig::fast_for_tests(seed)
+    }
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
