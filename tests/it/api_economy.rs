@@ -133,6 +133,10 @@ async fn watching_agents_costs_the_floor_too() {
             // NB: running totals would make two topics per agent, so channels of 500 agents,
             // each resync reading its own agents' queues: one topic keeps one floor to check.
             settings.agents.time_in_status_stream = false;
+            // NB: a simulator of 5,000 queues on cores shared with three other tests can answer
+            // slower than the fast settings' 5 s; a request timed out and sent again is a
+            // cost of the loaded test machine, not of the exporter.
+            settings.http.request_timeout = Duration::from_secs(60);
         })
         .await;
         // NB: the time-in-status poller polls once the agents are found, then hourly here.
@@ -172,10 +176,19 @@ async fn watching_agents_costs_the_floor_too() {
             .map(|r| r["predicates"].as_u64().unwrap_or(0))
             .sum();
         assert_eq!(users_named, agents as u64, "every agent in one query");
+        // What the exporter saw, should a count be off: each request's outcome and every
+        // reconnect (each costs a resync).
+        let seen: Vec<String> = (harness.scrape().await.series.into_iter())
+            .filter(|(k, _)| {
+                k.contains(r#"endpoint="routing_activity""#) && k.contains("requests_total")
+                    || k.starts_with("genesys_exporter_stream_reconnects_total")
+            })
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         assert_eq!(
             activity.len(),
             find + resync,
-            "{queues} queues: activity queries"
+            "{queues} queues: activity queries; {seen:?}"
         );
         let predicates: u64 = (activity.iter())
             .map(|r| r["predicates"].as_u64().unwrap_or(0))
