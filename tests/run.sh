@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 # Debian:
 #   prometheus   promtool validates the exposition format and the rules (tests/it/promtool.rs),
 #                and the server scrapes the exporter (tests/it/restart.rs, end_to_end.rs)
+#   prometheus-alertmanager
+#                amtool checks the shipped Alertmanager configuration and its routes
+#                (tests/it/alert_routing.rs)
 #   chromium     loads the status page in a real headless browser (tests/it/status_page.rs)
 #   bubblewrap   runs the binary under the image's constraints (tests/it/deploy.rs): uid 65532,
 #                a read-only root, only the state directory writable; no container engine here
@@ -59,6 +62,10 @@ install_tools() {
     if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
         missing "prometheus and promtool are"
     fi
+    if ! command -v amtool >/dev/null; then
+        install_debian_package prometheus-alertmanager || true
+    fi
+    command -v amtool >/dev/null || missing "amtool (prometheus-alertmanager) is"
     if ! command -v chromium >/dev/null; then
         install_debian_package chromium || true
     fi

@@ -36,6 +36,7 @@ fn the_readme_names_every_package_the_test_command_may_install() {
     let packages = installed_by_the_test_command(&read("tests/run.sh"));
     for expected in [
         "prometheus",
+        "prometheus-alertmanager",
         "chromium",
         "bubblewrap",
         "python3-venv",
