@@ -126,10 +126,9 @@ struct Parts {
 /// ids), so watchers wake for real changes only.
 /// The notification channels' queues: where each queue is, and each supervisor's watch.
 struct Channels {
+    /// Ids one channel holds: 1,000 topics, one or two per id.
     plan: ChannelPlan,
     senders: Vec<watch::Sender<Vec<String>>>,
-    /// Ids one channel holds: 1,000 topics, one or two per id.
-    per_channel: usize,
     /// Where agent channels send running time-in-status totals, when they subscribe to them.
     agent_time: Option<AgentTimeSink>,
 }
@@ -140,7 +139,6 @@ impl Channels {
         Self {
             plan: ChannelPlan::new(per_channel),
             senders: Vec::new(),
-            per_channel,
             agent_time,
         }
     }
@@ -609,7 +607,7 @@ impl Parts {
         channels: &mut Channels,
         cancel: &CancellationToken,
     ) {
-        let room = CHANNELS_PER_CLIENT.saturating_sub(queue_channels) * channels.per_channel;
+        let room = CHANNELS_PER_CLIENT.saturating_sub(queue_channels) * channels.plan.per_channel();
         let dropped = selection.truncate(self.settings.agents.max.min(room));
         if dropped > 0 {
             error!(

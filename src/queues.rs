@@ -181,6 +181,11 @@ impl ChannelPlan {
         }
     }
 
+    /// The most ids one channel holds.
+    pub(crate) fn per_channel(&self) -> usize {
+        self.size
+    }
+
     /// Places exactly `ids` (deduplicated); returns each channel's ids, sorted. A channel left
     /// empty stays in the plan, so later growth reuses it.
     pub(crate) fn place(&mut self, ids: &[String]) -> Vec<Vec<String>> {

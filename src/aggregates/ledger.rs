@@ -400,7 +400,7 @@ impl<C: Counter> Ledger<C> {
     pub(crate) fn fold(
         &mut self,
         owner: &str,
-        reader: &(impl Reader<C> + ?Sized),
+        reader: &impl Reader<C>,
         buckets: &[StatisticalResponse],
     ) -> FoldReport<C> {
         let mut report = FoldReport::default();
@@ -418,7 +418,7 @@ impl<C: Counter> Ledger<C> {
     fn fold_bucket(
         &mut self,
         owner: &str,
-        reader: &(impl Reader<C> + ?Sized),
+        reader: &impl Reader<C>,
         watch: Watch,
         bucket: &StatisticalResponse,
     ) -> FoldReport<C> {

@@ -13,7 +13,8 @@ use crate::vocabulary::agent::AgentTime;
 pub(super) struct TimeSeries {
     pub(super) time: AgentTime,
     pub(super) qualifier: Box<str>,
-    /// In seconds, one value; `None` only while being created.
+    /// In seconds, one value. Always `Some` once pushed: an `Option` only to share the
+    /// conversation counters' slot setter (`set_counter_slot`).
     pub(super) counter: Option<CounterGroup>,
 }
 
@@ -77,21 +78,20 @@ impl Metrics {
             return;
         }
         self.with_agent(user_id, |entry| {
-            let found =
-                (entry.time.iter()).position(|s| s.time == time && &*s.qualifier == qualifier);
-            let index = found.unwrap_or_else(|| {
+            let series =
+                (entry.time.iter_mut()).find(|s| s.time == time && &*s.qualifier == qualifier);
+            if let Some(series) = series {
+                return write(&mut series.counter);
+            }
+            let mut counter = None;
+            write(&mut counter);
+            if counter.is_some() {
+                let qualifier = qualifier.into();
                 entry.time.push(TimeSeries {
                     time,
-                    qualifier: qualifier.into(),
-                    counter: None,
+                    qualifier,
+                    counter,
                 });
-                entry.time.len() - 1
-            });
-            if let Some(series) = entry.time.get_mut(index) {
-                write(&mut series.counter);
-                if series.counter.is_none() {
-                    entry.time.remove(index);
-                }
             }
         });
     }

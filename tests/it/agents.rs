@@ -304,34 +304,6 @@ fn time_in_status(scrape: &common::Scrape) -> Vec<(String, f64)> {
         .collect()
 }
 
-/// Scrapes every 150 ms until `stop`; returns how many scrapes it took and every
-/// time-in-status series that went down between two of them.
-fn watch_monotonic(
-    harness: &Harness,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> tokio::task::JoinHandle<(usize, Vec<String>)> {
-    let url = format!("{}/metrics", harness.exporter_url);
-    let http = harness.http.clone();
-    tokio::spawn(async move {
-        let (mut scrapes, mut decreases) = (0, Vec::new());
-        let mut previous: Vec<(String, f64)> = Vec::new();
-        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-            let text = http.get(&url).send().await.unwrap().text().await.unwrap();
-            let scrape = common::Scrape::parse(&text);
-            for (series, value) in &previous {
-                match scrape.series.get(series) {
-                    Some(now) if now >= value => {}
-                    now => decreases.push(format!("{series}: {value} then {now:?}")),
-                }
-            }
-            previous = time_in_status(&scrape);
-            scrapes += 1;
-            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-        }
-        (scrapes, decreases)
-    })
-}
-
 /// An hour of the floor in 30 s (a clock 120 times real time, shared with the simulator):
 /// agents go on and off queue, on breaks, to lunch, to training, offline. At every scrape no
 /// time-in-status counter went down; at the end every agent's counters equal the truth's time
@@ -374,7 +346,7 @@ async fn an_accelerated_hour_of_time_in_status_equals_the_truth_and_never_decrea
     let started = clock.now();
     harness.sim_post("/sim/traffic/resume", Value::Null).await;
     let stop = Arc::new(AtomicBool::new(false));
-    let watcher = watch_monotonic(&harness, stop.clone());
+    let watcher = common::watch_monotonic(&harness, stop.clone(), time_in_status);
     // NB: the hour is simulated time passing, not a condition to wait for.
     tokio::time::sleep(Duration::from_secs(30)).await;
     harness.pause_traffic().await;
@@ -390,8 +362,21 @@ async fn an_accelerated_hour_of_time_in_status_equals_the_truth_and_never_decrea
     })
     .await;
     stop.store(true, Ordering::SeqCst);
-    let (scrapes, decreases) = watcher.await.unwrap();
-    assert!(decreases.is_empty(), "counters went down: {decreases:?}");
+    let seen = tokio::time::timeout(common::DEADLINE, watcher)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        seen.decreases.is_empty(),
+        "counters went down: {:?}",
+        seen.decreases
+    );
+    assert!(
+        seen.vanished.is_empty(),
+        "counters vanished: {:?}",
+        seen.vanished
+    );
+    let scrapes = seen.scrapes;
     let hours = (clock.now() - started).num_seconds() as f64 / 3600.0;
     let scrape = harness.scrape().await;
     let series = time_in_status(&scrape);
@@ -457,16 +442,7 @@ async fn running_totals_on_the_stream_move_time_in_status_between_polls() {
     common::wait_nothing_pending(&harness.http, &harness.sim.base_url).await;
     let truth = harness.truth().await;
     let scrape = harness.scrape().await;
-    let over: Vec<String> = common::truth::agent_time_mismatches(&scrape, &truth, &baseline)
-        .into_iter()
-        .filter(|wrong| {
-            // "… = got, truth want": only a counter above the truth is wrong here.
-            let numbers: Vec<f64> = (wrong.split([' ', ','].as_ref()))
-                .filter_map(|word| word.parse().ok())
-                .collect();
-            matches!(numbers[..], [got, want] if got > want + 1e-6)
-        })
-        .collect();
+    let over = common::truth::agent_time_excess(&scrape, &truth, &baseline);
     assert!(over.is_empty(), "counted past the truth: {over:?}");
     assert_eq!(
         harness.self_counter(POLLS, &[("result", "success")]),

@@ -282,6 +282,50 @@ pub async fn wait_nothing_pending(http: &reqwest::Client, sim_base_url: &str) {
 }
 
 /// A loopback port nothing listens on right now (bound, read, released).
+/// What [`watch_monotonic`] saw: the scrapes it took, every watched series that went down
+/// between two of them, and every one that vanished.
+pub struct Monotonic {
+    pub scrapes: usize,
+    pub decreases: Vec<String>,
+    pub vanished: Vec<String>,
+}
+
+/// Scrapes every 150 ms until `stop`, comparing the series `watched` picks from each scrape
+/// with the scrape before.
+pub fn watch_monotonic(
+    harness: &Harness,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    watched: fn(&Scrape) -> Vec<(String, f64)>,
+) -> tokio::task::JoinHandle<Monotonic> {
+    let url = format!("{}/metrics", harness.exporter_url);
+    let http = harness.http.clone();
+    tokio::spawn(async move {
+        let mut seen = Monotonic {
+            scrapes: 0,
+            decreases: Vec::new(),
+            vanished: Vec::new(),
+        };
+        let mut previous: Vec<(String, f64)> = Vec::new();
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let text = http.get(&url).send().await.unwrap().text().await.unwrap();
+            let scrape = Scrape::parse(&text);
+            for (series, value) in &previous {
+                match scrape.series.get(series) {
+                    Some(now) if now < value => {
+                        seen.decreases.push(format!("{series}: {value} then {now}"));
+                    }
+                    Some(_) => {}
+                    None => seen.vanished.push(format!("{series} after {value}")),
+                }
+            }
+            previous = watched(&scrape);
+            seen.scrapes += 1;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        seen
+    })
+}
+
 /// Three queues on `clock`, about five busy agents of six each: queues form and drain, both
 /// sides of the alert thresholds, and agents go on breaks, to lunch and offline over the hour.
 pub fn an_hour_of_traffic(clock: &Clock, seed: u64) -> SimConfig {

@@ -409,7 +409,24 @@ fn members_by_status_mismatches(scrape: &Scrape, truth: &Value) -> Vec<String> {
 /// (milliseconds, by metric and qualifier): each series the truth has time in, and no time in
 /// any series the truth has none in.
 pub fn agent_time_mismatches(scrape: &Scrape, truth: &Value, baseline: &Value) -> Vec<String> {
-    let mut wrong = Vec::new();
+    agent_time_wrong(scrape, truth, baseline, |got, want| {
+        (got - want).abs() > 1e-6
+    })
+}
+
+/// The time-in-status counters (and their sum) above the truth since `baseline`: counted twice.
+pub fn agent_time_excess(scrape: &Scrape, truth: &Value, baseline: &Value) -> Vec<String> {
+    agent_time_wrong(scrape, truth, baseline, |got, want| got > want + 1e-6)
+}
+
+/// The series, and the sum of them all, for which `wrong(got, want)` in seconds.
+fn agent_time_wrong(
+    scrape: &Scrape,
+    truth: &Value,
+    baseline: &Value,
+    wrong: fn(f64, f64) -> bool,
+) -> Vec<String> {
+    let mut found = Vec::new();
     let before = |id: &str, metric: &str, qualifier: &str| {
         let agents = baseline["agents"].as_array().into_iter().flatten();
         let agent = agents.into_iter().find(|a| a["id"] == id);
@@ -442,8 +459,8 @@ pub fn agent_time_mismatches(scrape: &Scrape, truth: &Value, baseline: &Value) -
                 labels.push(("user_id", id));
                 let got = scrape.get(name, &labels).unwrap_or(0.0);
                 expected_total += want;
-                if (got - want).abs() > 1e-6 {
-                    wrong.push(format!("{} = {got}, truth {want}", key(name, &labels)));
+                if wrong(got, want) {
+                    found.push(format!("{} = {got}, truth {want}", key(name, &labels)));
                 }
             }
         }
@@ -456,10 +473,11 @@ pub fn agent_time_mismatches(scrape: &Scrape, truth: &Value, baseline: &Value) -
     .iter()
     .map(|name| scrape.sum(name))
     .sum();
-    if (exported - expected_total).abs() > 1e-3 {
-        wrong.push(format!(
+    // NB: also catches time in a series the truth has none in.
+    if wrong(exported, expected_total) && (exported - expected_total).abs() > 1e-3 {
+        found.push(format!(
             "{exported} s of time in status exported in all, truth {expected_total} s"
         ));
     }
-    wrong
+    found
 }
