@@ -31,6 +31,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/sim/queues", post(add_queue))
         .route("/sim/queues/{id}", delete(remove_queue).patch(update_queue))
         .route("/sim/queues/{id}/release", post(release_queue))
+        .route("/sim/queues/{id}/surge", post(surge_queue))
         .route("/sim/requests", get(requests))
         .route("/sim/probe", post(probe))
         .merge(super::inject::routes())
@@ -212,6 +213,31 @@ async fn remove_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Re
 
 async fn release_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
     if sim.release_queue(&id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        queue_not_found(&id)
+    }
+}
+
+/// A backlog on demand: `customers` call at once while the queue's routing stalls `seconds`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Surge {
+    customers: usize,
+    seconds: f64,
+}
+
+async fn surge_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: Bytes) -> Response {
+    let surge: Surge = match serde_json::from_slice(&body) {
+        Ok(surge) => surge,
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let hold = std::time::Duration::try_from_secs_f64(surge.seconds).ok();
+    let Some(hold) = hold.filter(|h| !h.is_zero() && surge.customers <= 10_000) else {
+        let message = "a surge needs seconds above 0 and at most 10000 customers";
+        return control_error(StatusCode::BAD_REQUEST, message);
+    };
+    if sim.surge_queue(&id, surge.customers, hold) {
         StatusCode::NO_CONTENT.into_response()
     } else {
         queue_not_found(&id)

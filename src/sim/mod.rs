@@ -24,7 +24,9 @@
 //! `/sim/…` (no auth): `GET /sim/truth`; `POST /sim/traffic/pause` and `…/resume` (or start
 //! paused with `SimConfig::start_paused`); `POST /sim/queues`, `PATCH /sim/queues/{id}` (rename,
 //! move to another division), `DELETE /sim/queues/{id}`,
-//! `POST /sim/queues/{id}/release`; `POST /sim/faults` and `GET /sim/faults`;
+//! `POST /sim/queues/{id}/release`, `POST /sim/queues/{id}/surge` (`{"customers": 15,
+//! "seconds": 40}`: that many call at once while the queue's routing stalls that long, then
+//! hang up); `POST /sim/faults` and `GET /sim/faults`;
 //! `GET /sim/requests`.
 //!
 //! `POST /sim/faults` takes one [`Fault`] as JSON. The API faults `rate_limit`, `server_error`,
@@ -352,6 +354,23 @@ impl Sim {
             return false;
         };
         model.remove_queue(index);
+        true
+    }
+
+    /// A surge of `customers` while the queue's routing stalls for `hold` (see
+    /// `Model::surge`); false if there is no live queue with `id`.
+    pub(crate) fn surge_queue(
+        &self,
+        id: &str,
+        customers: usize,
+        hold: std::time::Duration,
+    ) -> bool {
+        let mut model = self.model();
+        let now = self.traffic_now();
+        let Some(index) = self.queue_index(id) else {
+            return false;
+        };
+        model.surge(index, now, customers, hold.as_millis() as i64);
         true
     }
 

@@ -131,6 +131,8 @@ pub(crate) struct QueueState {
     pub service_level: ServiceLevel,
     /// None while the queue is held or after it was removed.
     next_arrival: Option<i64>,
+    /// Until when nothing waiting is offered to an agent (a surge).
+    stalled_until: Option<i64>,
     /// Removed queues keep their slot (indices are identities) but never move again.
     removed: bool,
     pub agents: Vec<Agent>,
@@ -162,6 +164,8 @@ struct Event {
 
 enum Due {
     Arrival,
+    /// A stall ends: what waits is offered again.
+    Resume,
     Interaction(usize),
     Agent(usize),
 }
@@ -225,6 +229,7 @@ impl Model {
         self.queues.push(QueueState {
             service_level,
             next_arrival,
+            stalled_until: None,
             removed: false,
             agents,
             interactions: Vec::new(),
@@ -238,6 +243,21 @@ impl Model {
         if live && self.queues[queue].next_arrival.is_none() {
             let first = now_ms + self.exp(self.timing.arrival_gap);
             self.queues[queue].next_arrival = Some(first);
+        }
+    }
+
+    /// `customers` call the queue at `now_ms` while its routing stalls for `hold_ms`: they wait,
+    /// and hang up just before it resumes, so the queue's backlog is at least that for exactly
+    /// that long, then clears. A broken routing flow looks so to the people watching it.
+    pub(crate) fn surge(&mut self, queue: usize, now_ms: i64, customers: usize, hold_ms: i64) {
+        if self.queues.get(queue).is_none_or(|q| q.removed) {
+            return;
+        }
+        let resume = now_ms + hold_ms.max(1);
+        let stalled = &mut self.queues[queue].stalled_until;
+        *stalled = Some(stalled.map_or(resume, |until| until.max(resume)));
+        for _ in 0..customers {
+            self.enter(queue, now_ms, now_ms, Some(resume - 1));
         }
     }
 
@@ -325,6 +345,9 @@ impl Model {
             if let Some(next) = &mut queue.next_arrival {
                 *next += delta_ms;
             }
+            if let Some(until) = &mut queue.stalled_until {
+                *until += delta_ms;
+            }
             for agent in &mut queue.agents {
                 agent.until += delta_ms;
                 agent.next_break += delta_ms;
@@ -344,6 +367,7 @@ impl Model {
     fn next_due(&self, queue: usize) -> Option<(i64, Due)> {
         let state = &self.queues[queue];
         let arrival = state.next_arrival.map(|at| (at, Due::Arrival));
+        let resume = state.stalled_until.map(|at| (at, Due::Resume));
         let interactions = state
             .interactions
             .iter()
@@ -369,6 +393,7 @@ impl Model {
         // NB: the first of equal instants wins, as before: arrival, interactions, agents.
         arrival
             .into_iter()
+            .chain(resume)
             .chain(interactions)
             .chain(agents)
             .reduce(|best, next| if next.0 < best.0 { next } else { best })
@@ -377,16 +402,23 @@ impl Model {
     fn handle(&mut self, queue: usize, at: i64, due: Due, now: i64) {
         match due {
             Due::Arrival => self.arrive(queue, at, now),
+            Due::Resume => self.queues[queue].stalled_until = None,
             Due::Interaction(i) => self.advance_interaction(queue, i, at, now),
             Due::Agent(i) => self.advance_agent(queue, i, at),
         }
     }
 
     fn arrive(&mut self, queue: usize, at: i64, now: i64) {
+        self.enter(queue, at, now, None);
+        self.queues[queue].next_arrival = Some(at + self.exp(self.timing.arrival_gap));
+    }
+
+    /// A customer enters the queue at `at`, patient until `patience` (else a random while).
+    fn enter(&mut self, queue: usize, at: i64, now: i64, patience: Option<i64>) {
         let media = self.pick_media();
         let conversation_id = uuid(&mut self.rng);
         let direction = direction_of(&self.media_types[media], &conversation_id);
-        let patience_deadline = at + self.exp(self.timing.patience);
+        let patience_deadline = patience.unwrap_or_else(|| at + self.exp(self.timing.patience));
         self.queues[queue].interactions.push(Interaction {
             conversation_id,
             media,
@@ -403,7 +435,6 @@ impl Model {
             now,
         };
         self.record(event, &[(Metric::NOffered, 0)]);
-        self.queues[queue].next_arrival = Some(at + self.exp(self.timing.arrival_gap));
     }
 
     fn advance_interaction(&mut self, queue: usize, index: usize, at: i64, now: i64) {
@@ -549,6 +580,12 @@ impl Model {
 
     /// Offers waiting interactions, oldest first, to randomly chosen idle agents.
     fn route(&mut self, queue: usize, at: i64) {
+        if self.queues[queue]
+            .stalled_until
+            .is_some_and(|until| at < until)
+        {
+            return;
+        }
         loop {
             let state = &self.queues[queue];
             let idle: Vec<usize> = (0..state.agents.len())
@@ -668,6 +705,44 @@ mod tests {
             .filter_map(|m| model.ledger.totals(queue, m))
             .map(|set| stat_of(set, Metric::NOffered).count)
             .sum()
+    }
+
+    fn waiting(model: &Model, queue: usize) -> usize {
+        let interactions = &model.queues[queue].interactions;
+        (interactions.iter())
+            .filter(|i| matches!(i.phase, Phase::Waiting))
+            .count()
+    }
+
+    #[test]
+    fn a_surge_waits_out_its_stall_then_hangs_up_and_routing_resumes() {
+        let config = SimConfig::fast_for_tests(9);
+        let mut model = Model::new(&config, 0);
+        let queue = model.add_queue(0, true);
+        model.surge(queue, 100, 7, 1_000);
+        model.step(1_098);
+        assert_eq!(
+            waiting(&model, queue),
+            7,
+            "nobody is offered during the stall"
+        );
+        model.step(1_100);
+        assert_eq!(waiting(&model, queue), 0, "they hang up as it ends");
+        model.step(2_000);
+        let abandoned: u64 = (0..model.media_types.len())
+            .filter_map(|m| model.ledger.totals(queue, m))
+            .map(|set| stat_of(set, Metric::TAbandon).count)
+            .sum();
+        assert_eq!((offered(&model, queue), abandoned), (7, 7));
+
+        // After the stall, waiting customers are offered again.
+        model.release_queue(queue, 2_000);
+        model.step(4_000);
+        let answered = (0..model.media_types.len())
+            .filter_map(|m| model.ledger.totals(queue, m))
+            .map(|set| stat_of(set, Metric::NConnected).count)
+            .sum::<u64>();
+        assert!(answered > 0, "routing resumed");
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub const OVERLAY: &str = "overlays/example-org";
 /// The StatefulSet of shards.
 pub const SHARDED: &str = "overlays/sharded";
 /// Kinds from CRDs (the Prometheus Operator's): no Kubernetes schema knows them.
-pub const CUSTOM_KINDS: [&str; 2] = ["ServiceMonitor", "PrometheusRule"];
+pub const CUSTOM_KINDS: [&str; 3] = ["ServiceMonitor", "PrometheusRule", "AlertmanagerConfig"];
 
 pub fn available() -> bool {
     tools::require(

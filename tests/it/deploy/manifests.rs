@@ -80,6 +80,7 @@ fn the_overlay_renders_every_object_and_needs_its_client_secret_file() {
     assert_eq!(
         kinds,
         [
+            "AlertmanagerConfig",
             "ConfigMap",
             "Deployment",
             "Namespace",
@@ -427,6 +428,15 @@ fn the_sharded_overlay_runs_shard_i_of_replicas_in_the_base_pod() {
     assert_eq!(governing["spec"]["clusterIP"], "None");
     let claims = set["spec"]["volumeClaimTemplates"].as_array().unwrap();
     assert_eq!(claims[0]["metadata"]["name"], "state");
+    // Every series of pod i carries shard="i", which the alerts keep.
+    let monitor = find(&objects, "ServiceMonitor");
+    assert_eq!(
+        monitor["spec"]["endpoints"][0]["relabelings"],
+        json!([{
+            "sourceLabels": ["__meta_kubernetes_pod_label_apps_kubernetes_io_pod_index"],
+            "targetLabel": "shard"
+        }])
+    );
 
     // The rest of the pod is the base's, field for field.
     let base = kustomize::render_overlay();
@@ -449,4 +459,76 @@ fn the_sharded_overlay_runs_shard_i_of_replicas_in_the_base_pod() {
         got, expected,
         "the sharded pod drifted from the base Deployment's"
     );
+}
+
+/// The AlertmanagerConfig is deploy/alertmanager/alertmanager.yml in the operator's shape: the
+/// same routes, inhibitions and receivers, key for key.
+#[test]
+fn the_alertmanager_config_object_is_the_shipped_alertmanager_configuration() {
+    if !kustomize::available() {
+        return;
+    }
+    let objects = kustomize::render_base();
+    let spec = find(&objects, "AlertmanagerConfig")["spec"].clone();
+    let path = repo("deploy/alertmanager/alertmanager.yml");
+    let file = yaml::document(&tools::read(&path), "alertmanager.yml");
+    assert_eq!(
+        spec,
+        in_operator_shape(&file),
+        "deploy/kubernetes/base/alertmanagerconfig.yaml differs from {}",
+        path.display()
+    );
+}
+
+/// An Alertmanager configuration's keys as the AlertmanagerConfig resource spells them
+/// (camel case, `sourceMatch`/`targetMatch`), its matcher strings as matcher objects.
+fn in_operator_shape(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| {
+                    let converted = if key.ends_with("matchers") {
+                        let matchers = value.as_array().expect("a list of matchers");
+                        Value::Array(matchers.iter().map(matcher_object).collect())
+                    } else {
+                        in_operator_shape(value)
+                    };
+                    let key = match key.as_str() {
+                        "source_matchers" => "sourceMatch".to_owned(),
+                        "target_matchers" => "targetMatch".to_owned(),
+                        other => camel_case(other),
+                    };
+                    (key, converted)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(in_operator_shape).collect()),
+        other => other.clone(),
+    }
+}
+
+fn camel_case(snake: &str) -> String {
+    let mut parts = snake.split('_');
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        let mut chars = part.chars();
+        out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+        out.push_str(chars.as_str());
+    }
+    out
+}
+
+/// `name op "value"` (op one of `=~ !~ != =`) as `{name, value, matchType}`.
+fn matcher_object(matcher: &Value) -> Value {
+    let text = matcher.as_str().expect("a matcher string");
+    let (at, op) = (0..text.len())
+        .find_map(|i| {
+            ["=~", "!~", "!=", "="]
+                .into_iter()
+                .find(|op| text[i..].starts_with(op))
+                .map(|op| (i, op))
+        })
+        .unwrap_or_else(|| panic!("{text}: no operator"));
+    let value = text[at + op.len()..].trim().trim_matches('"');
+    json!({"name": text[..at].trim(), "value": value, "matchType": op})
 }
