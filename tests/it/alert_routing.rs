@@ -33,18 +33,19 @@ fn amtool(args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
-/// (alert name, severity) of every alert in the shipped rules.
-fn alerts() -> Vec<(String, String)> {
+/// Every alert of the shipped rules with the labels it sets: its name first, then
+/// `severity` and `data` (what Alertmanager routes and inhibits on).
+fn alerts() -> Vec<Vec<(String, String)>> {
     let text = std::fs::read_to_string(repo("deploy/prometheus/rules/alerts.yml")).unwrap();
-    let mut alerts = Vec::new();
-    let mut current: Option<String> = None;
+    let mut alerts: Vec<Vec<(String, String)>> = Vec::new();
     for line in text.lines().map(str::trim) {
         if let Some(name) = line.strip_prefix("- alert: ") {
-            current = Some(name.to_owned());
-        } else if let Some(severity) = line.strip_prefix("severity: ")
-            && let Some(name) = current.take()
+            alerts.push(vec![("alertname".to_owned(), name.to_owned())]);
+        } else if let Some((key, value)) = line.split_once(": ")
+            && ["severity", "data"].contains(&key)
         {
-            alerts.push((name, severity.to_owned()));
+            let alert = alerts.last_mut().expect("labels inside an alert");
+            alert.push((key.to_owned(), value.to_owned()));
         }
     }
     alerts
@@ -71,29 +72,32 @@ fn every_alert_reaches_the_receiver_its_severity_names() {
         .lines()
         .filter(|l| l.trim().starts_with("- alert: "))
         .count();
-    assert_eq!(alerts.len(), named, "every alert has a severity");
-    assert!(named >= 14, "{named} alerts");
+    assert_eq!(alerts.len(), named);
+    assert!(named >= 15, "{named} alerts");
     let config = repo(CONFIG);
     let config = format!("--config.file={}", config.display());
-    for (name, severity) in alerts {
-        let receiver = match severity.as_str() {
-            "page" => "genesys-page",
-            "ticket" => "genesys-ticket",
-            other => panic!("{name}: severity {other} has no route"),
+    for labels in alerts {
+        let severity = labels.iter().find(|(k, _)| k == "severity");
+        let name = &labels[0].1;
+        let receiver = match severity.map(|(_, v)| v.as_str()) {
+            Some("page") => "genesys-page",
+            Some("ticket") => "genesys-ticket",
+            other => panic!("{name}: severity {other:?} has no route"),
         };
         let verify = format!("--verify.receivers={receiver}");
-        let alertname = format!("alertname={name}");
-        let severity = format!("severity={severity}");
-        let labels = [
-            "config",
-            "routes",
-            "test",
-            &config,
-            &verify,
-            &alertname,
-            &severity,
-            "job=genesys-exporter",
-        ];
+        let mut args = vec!["config".to_owned(), "routes".to_owned(), "test".to_owned()];
+        args.extend([config.clone(), verify]);
+        args.extend(labels.iter().map(|(k, v)| format!("{k}={v}")));
+        // As a sharded Kubernetes deployment's alerts arrive.
+        args.extend(
+            [
+                "namespace=genesys-exporter",
+                "job=genesys-exporter",
+                "shard=1",
+            ]
+            .map(String::from),
+        );
+        let labels: Vec<&str> = args.iter().map(String::as_str).collect();
         let (ok, text) = amtool(&labels);
         assert!(ok, "{name} does not reach {receiver}: {text}");
     }

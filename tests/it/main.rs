@@ -8,6 +8,7 @@ mod common;
 
 mod accelerated_hour;
 mod agents;
+mod alert_delivery;
 mod alert_routing;
 mod api_economy;
 mod cli;

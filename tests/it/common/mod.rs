@@ -2,6 +2,7 @@
 //! `/metrics` scraped over HTTP and parsed, ground truth read from the simulator's control API.
 #![allow(dead_code)]
 
+pub mod alertmanager;
 pub mod checks;
 pub mod forward_proxy;
 pub mod private_ca;
@@ -365,12 +366,29 @@ where
 /// Polls `check` every `interval` until it returns `Ok(value)`, and gives that value; fails the
 /// test with `what` and the last `Err` after `DEADLINE`. Every wait of the tests goes through
 /// here, so none can hang and every failure says what it waited for.
-pub async fn poll_until<T, F, Fut>(what: &str, interval: Duration, mut check: F) -> T
+pub async fn poll_until<T, F, Fut>(what: &str, interval: Duration, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, String>>,
 {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
+    poll_within(what, DEADLINE, interval, check).await
+}
+
+/// Like [`eventually`], for waits known to take longer than `DEADLINE`: up to `limit`.
+pub async fn within<F, Fut>(what: &str, limit: Duration, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    poll_within(what, limit, Duration::from_millis(100), check).await
+}
+
+async fn poll_within<T, F, Fut>(what: &str, limit: Duration, interval: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
     let mut last = String::new();
     while tokio::time::Instant::now() < deadline {
         match check().await {
@@ -379,7 +397,7 @@ where
         }
         tokio::time::sleep(interval).await;
     }
-    panic!("{what}: not true within {DEADLINE:?}: {last}");
+    panic!("{what}: not true within {limit:?}: {last}");
 }
 
 /// One `/metrics` body: series name + sorted labels → value.

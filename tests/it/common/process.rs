@@ -59,7 +59,8 @@ impl ExporterProcess {
         Self::spawn_into(args, env, port, stdout, Stdio::from(file))
     }
 
-    fn spawn_with(args: &[&str], env: &[(String, String)], port: u16) -> ExporterProcess {
+    /// `args` (a `run` with flags) with `env`.
+    pub fn spawn_with(args: &[&str], env: &[(String, String)], port: u16) -> ExporterProcess {
         Self::spawn_into(args, env, port, Stdio::null(), Stdio::inherit())
     }
 

@@ -53,13 +53,34 @@ impl Prometheus {
     /// Starts a server with `jobs` (entries of `scrape_configs`, as YAML indented by two) and
     /// `rule_files`.
     pub async fn start_with_jobs(jobs: &str, rule_files: &[std::path::PathBuf]) -> Prometheus {
+        Self::start_configured(jobs, rule_files, "").await
+    }
+
+    /// Like [`Prometheus::start_with_jobs`], sending its alerts to the Alertmanager at
+    /// `alertmanager` (host:port).
+    pub async fn start_alerting(
+        jobs: &str,
+        rule_files: &[std::path::PathBuf],
+        alertmanager: &str,
+    ) -> Prometheus {
+        let alerting = format!(
+            "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{alertmanager}']\n"
+        );
+        Self::start_configured(jobs, rule_files, &alerting).await
+    }
+
+    async fn start_configured(
+        jobs: &str,
+        rule_files: &[std::path::PathBuf],
+        alerting: &str,
+    ) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let rules: String = rule_files
             .iter()
             .map(|path| format!("  - '{}'\n", path.display()))
             .collect();
         let config = format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nrule_files:\n{rules}scrape_configs:\n{jobs}"
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\n{alerting}rule_files:\n{rules}scrape_configs:\n{jobs}"
         );
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).unwrap();

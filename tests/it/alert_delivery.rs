@@ -1,0 +1,560 @@
+//! What a person is paged with, through the real thing: the simulator, the exporter binary
+//! (`run`, one process per shard, so one can die as a pod would), a real Prometheus with the
+//! shipped rules and a real Alertmanager with the shipped configuration, delivering to webhook
+//! receivers this test serves on loopback.
+//!
+//! Time is scaled, nothing else: every `for:` and `keep_firing_for:` of the rules and every
+//! group timing of the Alertmanager configuration is a 30th of the shipped one (a 5-minute
+//! `for:` is 10 s), so the orderings they were chosen for hold as shipped. Expressions and
+//! inhibitions are untouched. The simulator's traffic is off but for surges (a backlog on
+//! demand, whose customers all hang up), and the abandon-rate, service-level and
+//! members-away thresholds are out of reach: a surge rightly trips them too, and their
+//! firing is the rule unit tests' business. Here the pager's view is what is checked.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::common;
+
+use common::alertmanager::{self, Alertmanager, Inbox, Notification};
+use common::process::{ExporterProcess, sim_env};
+use common::prometheus::{self, Prometheus};
+use common::{free_port, within};
+use genesys_exporter::sim::{self, Fault, SimConfig, SimHandle};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Shipped durations over this.
+const SCALE: u32 = 30;
+/// The shipped route's group_interval (5m), scaled: how long a resolution or a change to a
+/// notified group may wait before it is sent.
+const GROUP_INTERVAL: Duration = Duration::from_secs(10);
+/// The backlog threshold as shipped, and a surge above it.
+const BACKLOG: usize = 15;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// `5m`, `30s`, `12h` over [`SCALE`], in milliseconds.
+fn scaled(duration: &str) -> String {
+    let (number, unit) = duration.split_at(duration.len() - 1);
+    let seconds: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => panic!("{duration}: not a shipped duration"),
+    };
+    let number: u64 = number.parse().expect("a whole number of units");
+    format!("{}ms", number * seconds * 1000 / u64::from(SCALE))
+}
+
+/// `text` with the value of every `key: <duration>` line scaled.
+fn scale_lines(text: &str, keys: &[&str]) -> String {
+    let lines = text.lines().map(|line| {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        for key in keys {
+            if let Some(value) = trimmed.strip_prefix(&format!("{key}: ")) {
+                return format!("{indent}{key}: {}", scaled(value.trim()));
+            }
+        }
+        line.to_owned()
+    });
+    lines.collect::<Vec<_>>().join("\n")
+}
+
+/// The shipped rules, time scaled and three thresholds out of reach (see the module doc).
+fn rules(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for name in ["thresholds.yml", "recording.yml", "alerts.yml"] {
+        let text = std::fs::read_to_string(repo("deploy/prometheus/rules").join(name)).unwrap();
+        let mut text = scale_lines(&text, &["for", "keep_firing_for"]);
+        if name == "thresholds.yml" {
+            for (record, shipped, here) in [
+                ("abandon_min_offered", "vector(10)", "vector(1e9)"),
+                (
+                    "service_level_min_conversations",
+                    "vector(10)",
+                    "vector(1e9)",
+                ),
+                ("queue_members_away_ratio", "vector(0.5)", "vector(1)"),
+            ] {
+                let marker = format!("record: genesys:threshold:{record}\n        expr: ");
+                let (from, to) = (marker.clone() + shipped, marker + here);
+                assert!(text.contains(&from), "the {record} threshold moved");
+                text = text.replace(&from, &to);
+            }
+        }
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        files.push(path);
+    }
+    files
+}
+
+/// The shipped Alertmanager configuration, time scaled, delivering to `inbox`.
+fn alertmanager_config(inbox: &Inbox) -> String {
+    let text = std::fs::read_to_string(repo("deploy/alertmanager/alertmanager.yml")).unwrap();
+    let text = scale_lines(&text, &["group_wait", "group_interval", "repeat_interval"]);
+    let text = text
+        .replace(
+            "http://pager.example.invalid/genesys",
+            &format!("{}/genesys-page", inbox.url),
+        )
+        .replace(
+            "http://tickets.example.invalid/genesys",
+            &format!("{}/genesys-ticket", inbox.url),
+        );
+    assert_eq!(
+        text.matches(&inbox.url).count(),
+        2,
+        "both receivers rewired"
+    );
+    text
+}
+
+/// Everything between a surge and a page.
+struct Rig {
+    sim: SimHandle,
+    exporters: Vec<Option<ExporterProcess>>,
+    prometheus: Prometheus,
+    alertmanager: Alertmanager,
+    inbox: Inbox,
+    http: reqwest::Client,
+    cancel: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    /// The simulator, one exporter per entry of `shards` (`None`: unsharded), Prometheus
+    /// scraping each with its `shard` label, Alertmanager and the inbox; all ready. `None`
+    /// when a tool is missing outside CI.
+    async fn start(shards: &[Option<&str>]) -> Option<Rig> {
+        if !prometheus::available() || !alertmanager::available() {
+            return None;
+        }
+        genesys_exporter::genesys::install_crypto_provider();
+        let cancel = CancellationToken::new();
+        let config = SimConfig {
+            queues: 6,
+            arrivals_per_minute: 0.0,
+            // NB: within the exporter's heartbeat timeout here (3 s), or the stream flaps.
+            heartbeat_interval: Duration::from_secs(1),
+            ..SimConfig::default()
+        };
+        let media_types = config.media_types.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = sim::start(config, listener, cancel.child_token())
+            .await
+            .unwrap();
+        let mut exporters = Vec::new();
+        let mut targets = String::new();
+        for shard in shards {
+            let port = free_port();
+            let mut env = sim_env(&sim, port, &media_types);
+            for (key, value) in [
+                ("STREAM__FALLBACK_POLL_INTERVAL", "2s"),
+                ("STREAM__STALENESS_BOUND", "4s"),
+                // The shipped 60 s, scaled: the stream returns within seconds of the API.
+                ("STREAM__RECONNECT_BACKOFF_MAX", "2s"),
+                ("AGGREGATES__POLL_INTERVAL", "5s"),
+            ] {
+                env.push((format!("GENESYS_EXPORTER_{key}"), value.to_owned()));
+            }
+            let mut args = vec!["run"];
+            if let Some(shard) = shard {
+                args.extend(["--shard", shard]);
+            }
+            exporters.push(Some(ExporterProcess::spawn_with(&args, &env, port)));
+            let labels = shard.map_or(String::new(), |s| {
+                let index = s.split('/').next().unwrap();
+                format!("\n        labels: {{shard: '{index}'}}")
+            });
+            targets.push_str(&format!("      - targets: ['127.0.0.1:{port}']{labels}\n"));
+        }
+        let jobs = format!("  - job_name: genesys-exporter\n    static_configs:\n{targets}");
+        let inbox = Inbox::serve().await;
+        let alertmanager = Alertmanager::start(&alertmanager_config(&inbox)).await;
+        let dir = tempfile::tempdir().unwrap();
+        let rules = rules(dir.path());
+        let prometheus = Prometheus::start_alerting(&jobs, &rules, &alertmanager.address).await;
+        for exporter in exporters.iter().flatten() {
+            exporter.wait_ready().await;
+        }
+        let up = r#"sum(up{job="genesys-exporter"})"#;
+        prometheus.wait_for(up, shards.len() as f64).await;
+        Some(Rig {
+            sim,
+            exporters,
+            prometheus,
+            alertmanager,
+            inbox,
+            http: reqwest::Client::new(),
+            cancel,
+            _dir: dir,
+        })
+    }
+
+    /// `customers` call `queue_id` at once, its routing stalled for `seconds`.
+    async fn surge(&self, queue_id: &str, seconds: u64) -> Instant {
+        let url = format!("{}/sim/queues/{queue_id}/surge", self.sim.base_url);
+        let body = json!({"customers": BACKLOG, "seconds": seconds});
+        let response = self.http.post(url).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 204, "{:?}", response.text().await);
+        Instant::now()
+    }
+
+    async fn arm(&self, fault: Fault) {
+        let url = format!("{}/sim/faults", self.sim.base_url);
+        let response = self.http.post(url).json(&fault).send().await.unwrap();
+        assert!(response.status().is_success(), "{fault:?}");
+    }
+
+    /// SIGKILL to exporter `index`, as a node failure would end it.
+    async fn kill(&mut self, index: usize) {
+        let exporter = self.exporters[index].take().expect("still running");
+        exporter.kill().await;
+    }
+
+    /// Whether Prometheus holds an alert named `name` (pending or firing).
+    async fn prometheus_has(&self, name: &str) -> bool {
+        let alerts = self.prometheus.api("/api/v1/alerts").await;
+        let alerts = alerts["alerts"].as_array().unwrap();
+        alerts.iter().any(|a| a["labels"]["alertname"] == name)
+    }
+
+    /// Waits (up to `limit`) until Prometheus no longer holds `name`: it resolved there.
+    async fn resolved_in_prometheus(&self, name: &str, limit: Duration) {
+        within(&format!("{name} ends in Prometheus"), limit, || async {
+            if self.prometheus_has(name).await {
+                Err("still held".to_owned())
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+    }
+
+    /// Fails as soon as a notification beyond the first `seen` arrives within `window`.
+    async fn quiet_for(&self, seen: usize, window: Duration, why: &str) {
+        let until = Instant::now() + window;
+        while Instant::now() < until {
+            let received = self.inbox.received();
+            let extra: Vec<String> = received[seen..].iter().map(Notification::summary).collect();
+            assert!(extra.is_empty(), "{why}, yet: {extra:#?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Alertmanager's state of the alert named `name` (`active`, `suppressed`) and what
+    /// suppresses it.
+    async fn held_as(&self, name: &str) -> Option<(String, Value)> {
+        let alerts = self.alertmanager.alerts().await;
+        let alert = alerts
+            .into_iter()
+            .find(|a| a["labels"]["alertname"] == name)?;
+        let status = alert["status"].clone();
+        Some((status["state"].as_str().unwrap_or("").to_owned(), status))
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// The (status, alertname) of each alert of `n`.
+fn alert_names(n: &Notification) -> Vec<(String, String)> {
+    let name = |labels: &Value| labels["alertname"].as_str().unwrap_or("").to_owned();
+    n.alerts.iter().map(|(s, l)| (s.clone(), name(l))).collect()
+}
+
+fn is(n: &Notification, receiver: &str, status: &str, alertname: &str) -> bool {
+    n.receiver == receiver
+        && n.status == status
+        && n.alerts
+            .iter()
+            .any(|(_, labels)| labels["alertname"] == alertname)
+}
+
+fn summaries(inbox: &Inbox) -> Vec<String> {
+    inbox.received().iter().map(Notification::summary).collect()
+}
+
+/// One backlogged queue: one page naming it, then one all-clear; the same backlog again,
+/// silenced through Alertmanager's API once paged, sends nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_is_one_page_and_one_all_clear_and_a_silence_stops_it() {
+    let Some(rig) = Rig::start(&[None]).await else {
+        return;
+    };
+    let queue = rig.sim.queues[0].clone();
+    let began = rig.surge(&queue.id, 20).await;
+    let page = rig
+        .inbox
+        .next_after(0, "the backlog page", |n| {
+            is(n, "genesys-page", "firing", "GenesysQueueBacklog")
+        })
+        .await;
+    let delay = page.at - began;
+    println!("backlog began → page arrived: {:.1} s", delay.as_secs_f64());
+    assert_eq!(
+        alert_names(&page),
+        [("firing".into(), "GenesysQueueBacklog".into())]
+    );
+    let labels = &page.alerts[0].1;
+    assert_eq!(
+        (&labels["queue_id"], &labels["queue"]),
+        (&json!(queue.id), &json!(queue.name))
+    );
+    assert_eq!(
+        (&labels["severity"], &labels["data"]),
+        (&json!("page"), &json!("live"))
+    );
+    // for: 10 s, plus at most a publish, a scrape, an evaluation and group_wait.
+    assert!(
+        delay >= Duration::from_secs(10) && delay < Duration::from_secs(20),
+        "{delay:?}"
+    );
+
+    let all_clear = rig
+        .inbox
+        .next_after(1, "the backlog's all-clear", |n| {
+            is(n, "genesys-page", "resolved", "GenesysQueueBacklog")
+        })
+        .await;
+    assert_eq!(
+        alert_names(&all_clear),
+        [("resolved".into(), "GenesysQueueBacklog".into())]
+    );
+    assert_eq!(
+        rig.inbox.received().len(),
+        2,
+        "{:#?}",
+        summaries(&rig.inbox)
+    );
+
+    // Again, silenced once paged: Alertmanager holds it suppressed, and its end sends nothing.
+    rig.surge(&queue.id, 20).await;
+    rig.inbox
+        .next_after(2, "the second backlog page", |n| {
+            is(n, "genesys-page", "firing", "GenesysQueueBacklog")
+        })
+        .await;
+    let silence = rig
+        .alertmanager
+        .silence(&[
+            ("alertname", "GenesysQueueBacklog"),
+            ("queue_id", &queue.id),
+        ])
+        .await;
+    common::eventually("the silence holds the backlog", || async {
+        match rig.held_as("GenesysQueueBacklog").await {
+            Some((state, status)) if state == "suppressed" => {
+                let by = status["silencedBy"].as_array().cloned().unwrap_or_default();
+                (by == [json!(silence)])
+                    .then_some(())
+                    .ok_or(format!("{status}"))
+            }
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    rig.resolved_in_prometheus("GenesysQueueBacklog", Duration::from_secs(60))
+        .await;
+    rig.quiet_for(3, 2 * GROUP_INTERVAL, "the backlog was silenced")
+        .await;
+    println!("delivered: {:#?}", summaries(&rig.inbox));
+}
+
+/// The API failing for every queue (channel refused, every REST read a 503) while a backlog
+/// builds: one page for the cause, the backlog's frozen value pages nothing, the disconnected
+/// stream is held back, and when the API returns only the cause's all-clear follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_outage_is_one_page_for_its_cause_and_releases_nothing_after() {
+    let Some(rig) = Rig::start(&[None]).await else {
+        return;
+    };
+    let queue = rig.sim.queues[0].clone();
+    rig.surge(&queue.id, 25).await;
+    let waiting = format!(r#"genesys:queue_waiting:sum{{queue_id="{}"}}"#, queue.id);
+    rig.prometheus.wait_at_least(&waiting, BACKLOG as f64).await;
+    rig.arm(Fault::RefuseChannels {
+        count: 1_000_000,
+        status: 400,
+    })
+    .await;
+    rig.arm(Fault::ServerError {
+        count: 1_000_000,
+        status: 503,
+        path: None,
+    })
+    .await;
+    rig.arm(Fault::ExpireChannels).await;
+
+    let page = rig
+        .inbox
+        .next_after(0, "the stale-data page", |n| {
+            is(n, "genesys-page", "firing", "GenesysQueueDataStale")
+        })
+        .await;
+    assert_eq!(
+        alert_names(&page),
+        [("firing".into(), "GenesysQueueDataStale".into())]
+    );
+    let description = &page.descriptions[0];
+    for stale in &rig.sim.queues {
+        assert!(description.contains(&stale.name), "{description}");
+    }
+    common::eventually("the disconnected stream fires and is held back", || async {
+        match rig.held_as("GenesysExporterStreamDisconnected").await {
+            Some((state, status)) if state == "suppressed" => {
+                let by = status["inhibitedBy"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                (!by.is_empty()).then_some(()).ok_or(format!("{status}"))
+            }
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    // The surge ends during the outage; then the API returns.
+    within("the surge ends", Duration::from_secs(40), || async {
+        let truth: Value = rig
+            .http
+            .get(format!("{}/sim/truth", rig.sim.base_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let entry = truth["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == queue.id);
+        let waiting: u64 = entry.unwrap()["interactions"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|m| m["waiting"].as_u64().unwrap())
+            .sum();
+        (waiting == 0)
+            .then_some(())
+            .ok_or(format!("{waiting} waiting"))
+    })
+    .await;
+    rig.arm(Fault::RefuseChannels {
+        count: 0,
+        status: 400,
+    })
+    .await;
+    rig.arm(Fault::ServerError {
+        count: 0,
+        status: 503,
+        path: None,
+    })
+    .await;
+    let stale = r#"sum(genesys_exporter_queue_stale) + count(genesys_exporter_stream_connected == 0) or vector(0)"#;
+    rig.prometheus.wait_for(stale, 0.0).await;
+    let seen = rig
+        .inbox
+        .next_after(1, "the cause's all-clear", |n| {
+            is(n, "genesys-page", "resolved", "GenesysQueueDataStale")
+        })
+        .await;
+    assert_eq!(
+        alert_names(&seen),
+        [("resolved".into(), "GenesysQueueDataStale".into())]
+    );
+    rig.resolved_in_prometheus("GenesysExporterStreamDisconnected", Duration::from_secs(30))
+        .await;
+    rig.quiet_for(2, 2 * GROUP_INTERVAL, "only the cause was to be delivered")
+        .await;
+    println!("delivered: {:#?}", summaries(&rig.inbox));
+}
+
+/// Two shards: one dies and its cause pages while the other's backlog still pages; then the
+/// other dies too, and its down page is all that follows: no all-clear for the backlog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_shard_pages_its_cause_the_other_still_pages_and_death_sends_no_all_clear() {
+    let Some(mut rig) = Rig::start(&[Some("0/2"), Some("1/2")]).await else {
+        return;
+    };
+    let owned = r#"genesys_queue_info{shard="1"}"#;
+    let owned = rig.prometheus.query(owned, None).await;
+    let queue_id = owned[0]["metric"]["queue_id"].as_str().unwrap().to_owned();
+
+    rig.kill(0).await;
+    let down = rig
+        .inbox
+        .next_after(0, "shard 0's down page", |n| {
+            is(n, "genesys-page", "firing", "GenesysExporterDown")
+        })
+        .await;
+    assert_eq!(
+        alert_names(&down),
+        [("firing".into(), "GenesysExporterDown".into())]
+    );
+    assert_eq!(down.alerts[0].1["shard"], "0");
+
+    rig.surge(&queue_id, 120).await;
+    let backlog = rig
+        .inbox
+        .next_after(1, "shard 1's backlog page", |n| {
+            is(n, "genesys-page", "firing", "GenesysQueueBacklog")
+        })
+        .await;
+    assert_eq!(
+        alert_names(&backlog),
+        [("firing".into(), "GenesysQueueBacklog".into())]
+    );
+    let labels = &backlog.alerts[0].1;
+    assert_eq!(
+        (&labels["shard"], &labels["queue_id"]),
+        (&json!("1"), &json!(queue_id))
+    );
+
+    rig.kill(1).await;
+    let both = rig
+        .inbox
+        .next_after(2, "shard 1's down page", |n| {
+            n.alerts
+                .iter()
+                .any(|(_, l)| l["alertname"] == "GenesysExporterDown" && l["shard"] == "1")
+        })
+        .await;
+    assert_eq!(both.status, "firing", "{}", both.summary());
+    common::eventually("the backlog is held back by the shard's death", || async {
+        match rig.held_as("GenesysQueueBacklog").await {
+            Some((state, _)) if state == "suppressed" => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    rig.resolved_in_prometheus("GenesysQueueBacklog", Duration::from_secs(30))
+        .await;
+    let seen = rig.inbox.received().len();
+    rig.quiet_for(
+        seen,
+        2 * GROUP_INTERVAL,
+        "a dead exporter sends no all-clear",
+    )
+    .await;
+    for n in rig.inbox.received() {
+        let names = alert_names(&n);
+        assert!(
+            n.receiver == "genesys-page"
+                && names.iter().all(|(status, name)| status == "firing"
+                    && (name == "GenesysExporterDown" || name == "GenesysQueueBacklog")),
+            "{:#?}",
+            summaries(&rig.inbox)
+        );
+    }
+    println!("delivered: {:#?}", summaries(&rig.inbox));
+}
