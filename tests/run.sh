@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 #                and the server scrapes the exporter (tests/it/restart.rs, end_to_end.rs)
 #   prometheus-alertmanager
 #                amtool checks the shipped Alertmanager configuration and its routes
-#                (tests/it/alert_routing.rs)
+#                (tests/it/alert_routing.rs), and the server delivers the alerts end to end
+#                (tests/it/alert_delivery.rs)
 #   chromium     loads the status page in a real headless browser (tests/it/status_page.rs)
 #   bubblewrap   runs the binary under the image's constraints (tests/it/deploy.rs): uid 65532,
 #                a read-only root, only the state directory writable; no container engine here
@@ -62,10 +63,12 @@ install_tools() {
     if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
         missing "prometheus and promtool are"
     fi
-    if ! command -v amtool >/dev/null; then
+    if ! command -v amtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then
         install_debian_package prometheus-alertmanager || true
     fi
-    command -v amtool >/dev/null || missing "amtool (prometheus-alertmanager) is"
+    if ! command -v amtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then
+        missing "prometheus-alertmanager and amtool are"
+    fi
     if ! command -v chromium >/dev/null; then
         install_debian_package chromium || true
     fi
