@@ -424,15 +424,7 @@ async fn an_api_outage_is_one_page_for_its_cause_and_releases_nothing_after() {
     .await;
     // The surge ends during the outage; then the API returns.
     within("the surge ends", Duration::from_secs(40), || async {
-        let truth: Value = rig
-            .http
-            .get(format!("{}/sim/truth", rig.sim.base_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let truth = common::sim_truth(&rig.http, &rig.sim.base_url).await;
         let entry = truth["queues"]
             .as_array()
             .unwrap()

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use super::{eventually, free_port, within};
+use super::{free_port, within};
 
 const BINARY: &str = "prometheus-alertmanager";
 
@@ -65,14 +65,8 @@ impl Alertmanager {
                 .unwrap(),
             _dir: dir,
         };
-        eventually("alertmanager is ready", || async {
-            let url = format!("http://{}/-/ready", alertmanager.address);
-            match alertmanager.http.get(url).send().await {
-                Ok(r) if r.status() == 200 => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        })
-        .await;
+        let ready = format!("http://{}/-/ready", alertmanager.address);
+        super::answers_ok(&alertmanager.http, &ready, "alertmanager").await;
         alertmanager
     }
 

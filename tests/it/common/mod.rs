@@ -353,6 +353,17 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// Waits until `GET url` answers 200: a server the test started (`what`) is ready.
+pub async fn answers_ok(http: &reqwest::Client, url: &str, what: &str) {
+    eventually(&format!("{what} is ready"), || async {
+        match http.get(url).send().await {
+            Ok(r) if r.status() == 200 => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+}
+
 /// Polls `check` every 100 ms until it returns `Ok`, failing the test with the last `Err`
 /// after `DEADLINE`.
 pub async fn eventually<F, Fut>(what: &str, check: F)

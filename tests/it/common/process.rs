@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use genesys_exporter::sim::SimHandle;
 
-use super::eventually;
-
 pub struct ExporterProcess {
     pub url: String,
     child: Child,
@@ -98,15 +96,8 @@ impl ExporterProcess {
     }
 
     pub async fn wait_ready(&self) {
-        let http = reqwest::Client::new();
         let url = format!("{}/readyz", self.url);
-        eventually("the exporter process is ready", || async {
-            match http.get(&url).send().await {
-                Ok(r) if r.status() == 200 => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        })
-        .await;
+        super::answers_ok(&reqwest::Client::new(), &url, "the exporter process").await;
     }
 
     fn signal(&self, signal: &str) {

@@ -106,18 +106,8 @@ impl Prometheus {
                 .unwrap(),
             _dir: dir,
         };
-        eventually("prometheus is ready", || async {
-            match prometheus
-                .http
-                .get(format!("{}/-/ready", prometheus.url))
-                .send()
-                .await
-            {
-                Ok(r) if r.status() == 200 => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        })
-        .await;
+        let ready = format!("{}/-/ready", prometheus.url);
+        super::answers_ok(&prometheus.http, &ready, "prometheus").await;
         prometheus
     }
 
