@@ -59,10 +59,7 @@ impl Alertmanager {
         let alertmanager = Alertmanager {
             address,
             child,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap(),
+            http: super::tool_client(),
             _dir: dir,
         };
         let ready = format!("http://{}/-/ready", alertmanager.address);

@@ -353,6 +353,15 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// A client for the HTTP APIs of the tools the tests run (Prometheus, Alertmanager), whose
+/// calls never hang a test.
+pub fn tool_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("a reqwest client")
+}
+
 /// Waits until `GET url` answers 200: a server the test started (`what`) is ready.
 pub async fn answers_ok(http: &reqwest::Client, url: &str, what: &str) {
     eventually(&format!("{what} is ready"), || async {

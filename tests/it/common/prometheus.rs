@@ -3,7 +3,6 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -100,10 +99,7 @@ impl Prometheus {
         let prometheus = Prometheus {
             url: format!("http://127.0.0.1:{port}"),
             child,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap(),
+            http: super::tool_client(),
             _dir: dir,
         };
         let ready = format!("{}/-/ready", prometheus.url);
