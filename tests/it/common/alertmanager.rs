@@ -145,13 +145,17 @@ fn labels_text(labels: &Value) -> String {
 pub struct Inbox {
     received: Arc<Mutex<Vec<Notification>>>,
     pub url: String,
+    /// What a test does not judge (kept apart, see [`Inbox::ignored`]).
+    ignore: Option<fn(&Notification) -> bool>,
 }
 
 impl Inbox {
-    pub async fn serve() -> Inbox {
+    /// Serves the receivers; `ignore` sets notifications apart from what the test judges.
+    pub async fn serve(ignore: Option<fn(&Notification) -> bool>) -> Inbox {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let inbox = Inbox {
             url: format!("http://{}", listener.local_addr().unwrap()),
+            ignore,
             ..Inbox::default()
         };
         let app = Router::new()
@@ -161,8 +165,20 @@ impl Inbox {
         inbox
     }
 
+    /// What arrived, in order, but the ignored.
     pub fn received(&self) -> Vec<Notification> {
-        self.received.lock().unwrap().clone()
+        let all = self.received.lock().unwrap().clone();
+        all.into_iter()
+            .filter(|n| !self.ignore.is_some_and(|ignore| ignore(n)))
+            .collect()
+    }
+
+    /// What arrived that the test does not judge.
+    pub fn ignored(&self) -> Vec<Notification> {
+        let all = self.received.lock().unwrap().clone();
+        all.into_iter()
+            .filter(|n| self.ignore.is_some_and(|ignore| ignore(n)))
+            .collect()
     }
 
     /// Waits (up to a minute: resolutions wait out keep_firing_for and a group interval) for a
