@@ -11,8 +11,22 @@ use std::time::Duration;
 
 use common::checks::ready;
 use common::{Harness, eventually};
+use genesys_exporter::config::Settings;
 use genesys_exporter::sim::SimConfig;
 use serde_json::Value;
+
+/// Exactly one cycle of each timer (then hourly), on a loaded machine: the fast settings' 5 s
+/// request timeout and 3 s heartbeat timeout suit tests of recovery, but here a simulator of
+/// 5,000 queues on cores shared with three other tests can answer or beat slower, and a
+/// request sent again or a reconnect's resync is a cost of the machine, not of the exporter.
+fn one_cycle(settings: &mut Settings) {
+    settings.aggregates.poll_interval = Duration::from_secs(3600);
+    settings.queue_refresh_interval = Duration::from_secs(3600);
+    settings.stream.fallback_poll_interval = Duration::from_secs(3600);
+    settings.stream.staleness_bound = Duration::from_secs(7200);
+    settings.http.request_timeout = Duration::from_secs(60);
+    settings.stream.heartbeat_timeout = Duration::from_secs(60);
+}
 
 /// The logged requests to `path` with `method`.
 fn calls<'a>(log: &'a [Value], method: &str, path: &str) -> Vec<&'a Value> {
@@ -44,14 +58,7 @@ async fn a_resync_a_refresh_and_a_poll_each_cost_the_floor_the_api_allows() {
             arrivals_per_minute: 1.0,
             ..SimConfig::fast_for_tests(43)
         };
-        let harness = Harness::start_counting(config, |settings| {
-            // NB: one of each, nothing on a timer: the counts are of exactly one cycle.
-            settings.aggregates.poll_interval = Duration::from_secs(3600);
-            settings.queue_refresh_interval = Duration::from_secs(3600);
-            settings.stream.fallback_poll_interval = Duration::from_secs(3600);
-            settings.stream.staleness_bound = Duration::from_secs(7200);
-        })
-        .await;
+        let harness = Harness::start_counting(config, one_cycle).await;
         let log = requests(&harness).await;
         let log = &log[..];
         let resync = calls(log, "POST", "/api/v2/analytics/queues/observations/query");
@@ -123,20 +130,13 @@ async fn watching_agents_costs_the_floor_too() {
         };
         let agents = queues * 2;
         let harness = Harness::start_counting(config, |settings| {
-            settings.aggregates.poll_interval = Duration::from_secs(3600);
-            settings.queue_refresh_interval = Duration::from_secs(3600);
-            settings.stream.fallback_poll_interval = Duration::from_secs(3600);
-            settings.stream.staleness_bound = Duration::from_secs(7200);
+            one_cycle(settings);
             settings.agents.enabled = true;
             settings.agents.max = 10_000;
             settings.agents.time_in_status_interval = Duration::from_secs(3600);
             // NB: running totals would make two topics per agent, so channels of 500 agents,
             // each resync reading its own agents' queues: one topic keeps one floor to check.
             settings.agents.time_in_status_stream = false;
-            // NB: a simulator of 5,000 queues on cores shared with three other tests can answer
-            // slower than the fast settings' 5 s; a request timed out and sent again is a
-            // cost of the loaded test machine, not of the exporter.
-            settings.http.request_timeout = Duration::from_secs(60);
         })
         .await;
         // NB: the time-in-status poller polls once the agents are found, then hourly here.
