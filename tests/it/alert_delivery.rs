@@ -296,15 +296,23 @@ impl Rig {
         }
     }
 
-    /// Alertmanager's state of the alert named `name` (`active`, `suppressed`) and what
-    /// suppresses it.
-    async fn held_as(&self, name: &str) -> Option<(String, Value)> {
-        let alerts = self.alertmanager.alerts().await;
-        let alert = alerts
-            .into_iter()
-            .find(|a| a["labels"]["alertname"] == name)?;
-        let status = alert["status"].clone();
-        Some((status["state"].as_str().unwrap_or("").to_owned(), status))
+    /// Waits until Alertmanager holds the alert named `name` suppressed for `reason`
+    /// (`silencedBy` or `inhibitedBy` in its status); gives what suppresses it.
+    async fn suppressed(&self, name: &str, reason: &str) -> Vec<Value> {
+        let what = format!("{name} is suppressed ({reason})");
+        common::poll_until(&what, Duration::from_millis(100), || async {
+            let alerts = self.alertmanager.alerts().await;
+            let alert = alerts
+                .into_iter()
+                .find(|a| a["labels"]["alertname"] == name);
+            let status = alert.map(|a| a["status"].clone()).unwrap_or_default();
+            let held = status["state"] == "suppressed";
+            let by = status[reason].as_array().cloned().unwrap_or_default();
+            (held && !by.is_empty())
+                .then_some(by)
+                .ok_or(format!("{status}"))
+        })
+        .await
     }
 }
 
@@ -408,18 +416,8 @@ async fn a_backlog_is_one_page_and_one_all_clear_and_a_silence_stops_it() {
             ("queue_id", &queue_id),
         ])
         .await;
-    common::eventually("the silence holds the backlog", || async {
-        match rig.held_as("GenesysQueueBacklog").await {
-            Some((state, status)) if state == "suppressed" => {
-                let by = status["silencedBy"].as_array().cloned().unwrap_or_default();
-                (by == [json!(silence)])
-                    .then_some(())
-                    .ok_or(format!("{status}"))
-            }
-            other => Err(format!("{other:?}")),
-        }
-    })
-    .await;
+    let by = rig.suppressed("GenesysQueueBacklog", "silencedBy").await;
+    assert_eq!(by, [json!(silence)], "held by the silence made");
     rig.resolved_in_prometheus("GenesysQueueBacklog", Duration::from_secs(60))
         .await;
     rig.quiet_for(3, 2 * GROUP_INTERVAL, "the backlog was silenced")
@@ -473,19 +471,9 @@ async fn an_api_outage_is_one_page_for_its_cause_and_releases_nothing_after() {
     for (_, name) in &rig.queues {
         assert!(description.contains(name), "{description}");
     }
-    common::eventually("the disconnected stream fires and is held back", || async {
-        match rig.held_as("GenesysExporterStreamDisconnected").await {
-            Some((state, status)) if state == "suppressed" => {
-                let by = status["inhibitedBy"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                (!by.is_empty()).then_some(()).ok_or(format!("{status}"))
-            }
-            other => Err(format!("{other:?}")),
-        }
-    })
-    .await;
+    // The disconnected stream fires in Prometheus, and is held back.
+    rig.suppressed("GenesysExporterStreamDisconnected", "inhibitedBy")
+        .await;
     // The surge ends during the outage; then the API returns.
     within("the surge ends", Duration::from_secs(40), || async {
         let truth = common::sim_truth(&rig.http, &rig.sim_url).await;
@@ -586,13 +574,8 @@ async fn a_dead_shard_pages_its_cause_the_other_still_pages_and_death_sends_no_a
         })
         .await;
     assert_eq!(both.status, "firing", "{}", both.summary());
-    common::eventually("the backlog is held back by the shard's death", || async {
-        match rig.held_as("GenesysQueueBacklog").await {
-            Some((state, _)) if state == "suppressed" => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    })
-    .await;
+    // Held back by the shard's death.
+    rig.suppressed("GenesysQueueBacklog", "inhibitedBy").await;
     rig.resolved_in_prometheus("GenesysQueueBacklog", Duration::from_secs(30))
         .await;
     let seen = rig.inbox.received().len();
