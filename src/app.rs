@@ -805,30 +805,29 @@ impl Parts {
 
     async fn run_poller(self, queue_ids: watch::Receiver<Vec<String>>, cancel: CancellationToken) {
         let aggregates = &self.settings.aggregates;
-        // NB: the first poll (⌈queues/100⌉ large answers) waits for the start to finish, or an
-        // interval at most, so it never slows the first resyncs.
-        let ready = || self.health.readiness().is_ok();
-        if wait_until(ready, aggregates.poll_interval, &cancel)
-            .await
-            .is_none()
-        {
-            return;
-        }
         let settings = PollSettings {
             poll_interval: aggregates.poll_interval,
             window: aggregates.window,
             granularity: self.totals.granularity(),
             state_flush_interval: aggregates.state_flush_interval,
         };
-        Poller::new(
+        // NB: made before the wait, so the counters' freshness counts from the start.
+        let poller = Poller::new(
             self.client.clone(),
             self.totals.clone(),
             self.metrics.clone(),
             queue_ids,
             settings,
-        )
-        .run(cancel)
-        .await;
+        );
+        // NB: the first poll (⌈queues/100⌉ large answers) waits for the start to finish, or an
+        // interval at most, so it never slows the first resyncs.
+        let ready = || self.health.readiness().is_ok();
+        if wait_until(ready, aggregates.poll_interval, &cancel)
+            .await
+            .is_some()
+        {
+            poller.run(cancel).await;
+        }
     }
 }
 

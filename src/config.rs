@@ -138,7 +138,8 @@ pub struct StreamConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct AggregatesConfig {
-    /// How often the aggregates query runs. Default 60s.
+    /// How often the aggregates query runs; the counters are stale after three intervals
+    /// without a successful poll. Default 60s.
     #[serde(with = "humantime_serde")]
     pub poll_interval: Duration,
     /// How far back each query looks; late revisions inside it are counted. Default 2h.
@@ -183,7 +184,8 @@ pub struct AgentsConfig {
     /// Count each agent's time in routing status and system presence (the users aggregates
     /// query, through the counters' ledger and `state_dir`). Default true.
     pub time_in_status: bool,
-    /// How often the users aggregates query runs (⌈agents/100⌉ calls each time). Default 2m.
+    /// How often the users aggregates query runs (⌈agents/100⌉ calls each time); the counters
+    /// are stale after three intervals without a successful poll. Default 2m.
     #[serde(with = "humantime_serde")]
     pub time_in_status_interval: Duration,
     /// Also count time in each of the org's presences (`tOrganizationPresence`). Default

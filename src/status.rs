@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 /// Minutes of API calls the page shows.
 pub(crate) const REQUEST_MINUTES: usize = 5;
@@ -42,13 +42,59 @@ pub(crate) struct LogLine {
     pub text: String,
 }
 
+/// What a poller polls, as the page names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum PollKind {
+    /// The conversation aggregates behind the conversation counters.
+    Conversations,
+    /// The users aggregates behind the agents' time-in-status counters.
+    AgentTime,
+}
+
+impl PollKind {
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Conversations => "conversation counters",
+            Self::AgentTime => "agents' time in status",
+        }
+    }
+}
+
+/// How fresh a poller's data is. Polled counters do not age visibly: a failed poll leaves
+/// them where they were, so a frozen counter looks like a quiet queue. They are stale until a
+/// poll first succeeds (a restarted exporter's resumed counters are not current yet), then
+/// whenever none has succeeded for longer than `bound`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PollFreshness {
+    pub last_success: Option<DateTime<Utc>>,
+    pub bound: TimeDelta,
+}
+
+impl PollFreshness {
+    pub(crate) fn new(bound: TimeDelta) -> Self {
+        Self {
+            last_success: None,
+            bound,
+        }
+    }
+
+    /// A poll that began at `at` succeeded: its data is current as of then.
+    pub(crate) fn succeeded(&mut self, at: DateTime<Utc>) {
+        self.last_success = self.last_success.max(Some(at));
+    }
+
+    pub(crate) fn is_stale(&self, now: DateTime<Utc>) -> bool {
+        self.last_success.is_none_or(|at| now - at > self.bound)
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct StatusBoard {
     channels: Mutex<BTreeMap<String, ChannelView>>,
     /// Per minute (Unix minutes), per endpoint; the last `REQUEST_MINUTES` minutes.
     requests: Mutex<VecDeque<(i64, BTreeMap<&'static str, RequestCounts>)>>,
-    /// When the aggregates were last polled successfully.
-    last_poll: Mutex<Option<DateTime<Utc>>>,
+    /// Each running poller's freshness.
+    polls: Mutex<BTreeMap<PollKind, PollFreshness>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -58,13 +104,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl StatusBoard {
-    pub(crate) fn polled(&self, at: DateTime<Utc>) {
-        *lock(&self.last_poll) = Some(at);
+    /// A poller's freshness changed (it started, or a poll succeeded).
+    pub(crate) fn poll(&self, kind: PollKind, freshness: PollFreshness) {
+        lock(&self.polls).insert(kind, freshness);
     }
 
-    /// When the aggregates were last polled successfully; `None` before the first.
-    pub(crate) fn last_poll(&self) -> Option<DateTime<Utc>> {
-        *lock(&self.last_poll)
+    /// Each running poller's freshness.
+    pub(crate) fn polls(&self) -> BTreeMap<PollKind, PollFreshness> {
+        lock(&self.polls).clone()
     }
 
     /// Changes the view of `channel` (creating it).
@@ -207,6 +254,24 @@ mod tests {
             board.request("token", true, false, at(600 + minute * 60));
         }
         assert!(lock(&board.requests).len() <= REQUEST_MINUTES, "bounded");
+    }
+
+    #[test]
+    fn polled_data_is_stale_until_a_poll_succeeds_then_past_its_bound() {
+        let mut poll = PollFreshness::new(TimeDelta::seconds(180));
+        assert!(poll.is_stale(at(1_000)), "nothing polled yet");
+        poll.succeeded(at(1_200));
+        assert!(!poll.is_stale(at(1_380)));
+        poll.succeeded(at(1_100));
+        assert_eq!(
+            poll.last_success,
+            Some(at(1_200)),
+            "an earlier poll ends later"
+        );
+        assert!(
+            poll.is_stale(at(1_381)),
+            "past the bound since the last success"
+        );
     }
 
     #[test]

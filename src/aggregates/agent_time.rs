@@ -17,6 +17,7 @@ use crate::genesys::client::{GenesysClient, MAX_USERS_PER_QUERY};
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{AggregateMetricData, MetricName, UserAggregateDataContainer};
 use crate::metrics::Metrics;
+use crate::status::PollKind;
 use crate::vocabulary::agent::AgentTime;
 use crate::vocabulary::metric::GenesysMetric;
 
@@ -43,6 +44,7 @@ impl Telemetered for AgentTime {
     const TELEMETRY: TelemetryNames = TelemetryNames {
         polls: "genesys_exporter_agent_time_polls_total",
         last_poll: "genesys_exporter_agent_time_last_poll_timestamp_seconds",
+        stale: "genesys_exporter_agent_time_stale",
         buckets_rejected: "genesys_exporter_agent_time_buckets_rejected_total",
         state_loads: "genesys_exporter_agent_time_state_loads_total",
         state_writes: "genesys_exporter_agent_time_state_writes_total",
@@ -51,6 +53,7 @@ impl Telemetered for AgentTime {
         poll: "users aggregate",
         bucket: "Users aggregate",
         state: "time-in-status state",
+        counters: "time-in-status counters",
     };
 }
 
@@ -162,6 +165,7 @@ impl Polled for AgentTime {
     const WHAT: &'static str = "time in status";
     /// The agents are found after the poller starts, and again with every queue refresh.
     const FOLLOWS_OWNERS: bool = true;
+    const POLL: PollKind = PollKind::AgentTime;
     type Query = TimeQuery;
 
     fn query(metrics: &Metrics) -> TimeQuery {

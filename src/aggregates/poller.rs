@@ -19,6 +19,7 @@ use crate::genesys::error::ApiError;
 use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
+use crate::status::{PollFreshness, PollKind};
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::ConversationCounter;
 
@@ -46,9 +47,14 @@ pub(crate) trait Polled: Shelved + Telemetered + Sized {
         batch: &[String],
     ) -> impl Future<Output = Result<usize, ApiError>> + Send;
 
-    /// After a successful poll.
-    fn polled(_metrics: &Metrics, _now: DateTime<Utc>) {}
+    /// What the status page calls these polls.
+    const POLL: PollKind;
 }
+
+/// Polls in a row that may fail before their counters are stale. One failed or slow poll is
+/// noise the next one repairs (it re-reads the whole window); three intervals without a
+/// success are an outage, and alerts judging the counters would judge frozen values.
+pub(crate) const STALE_AFTER_POLL_INTERVALS: u32 = 3;
 
 /// The conversation aggregates query: the configured metric set, media types and directions.
 pub(crate) struct ConversationQuery {
@@ -96,10 +102,7 @@ impl Polled for ConversationCounter {
             .sum())
     }
 
-    /// The status page shows when conversations were last polled.
-    fn polled(metrics: &Metrics, now: DateTime<Utc>) {
-        metrics.status().polled(now);
-    }
+    const POLL: PollKind = PollKind::Conversations;
 }
 
 /// How the poller reads aggregates.
@@ -147,11 +150,16 @@ where
                 "aggregate poll granularity differs from the ledger's; polled buckets will be skipped"
             );
         }
+        let telemetry = AggregateMetrics::of(&metrics);
+        let clock = metrics.clock().clone();
+        let freshness = PollFreshness::new(staleness_bound(&settings, &clock));
+        telemetry.watch(freshness, clock.clone());
+        metrics.status().poll(C::POLL, freshness);
         Self {
             client,
             totals,
-            telemetry: AggregateMetrics::of(&metrics),
-            clock: metrics.clock().clone(),
+            telemetry,
+            clock,
             query: C::query(&metrics),
             metrics,
             queues,
@@ -167,9 +175,8 @@ where
         crate::failpoint::hit("poller");
         let result = self.query_and_fold(now).await;
         self.totals.save(now).await;
-        self.telemetry.polled(result.is_ok(), now.timestamp());
-        if result.is_ok() {
-            C::polled(&self.metrics, now);
+        if let Some(freshness) = self.telemetry.polled(result.is_ok(), now) {
+            self.metrics.status().poll(C::POLL, freshness);
         }
         result
     }
@@ -253,6 +260,13 @@ where
         self.totals.save(self.clock.now()).await;
         info!(poll = C::WHAT, "aggregate poller stopped");
     }
+}
+
+/// How long the counters may go without a successful poll before they are stale, in the
+/// clock's time (which runs faster than the poll timer in accelerated tests).
+fn staleness_bound(settings: &PollSettings, clock: &Clock) -> TimeDelta {
+    let real = settings.poll_interval * STALE_AFTER_POLL_INTERVALS;
+    TimeDelta::from_std(clock.span_of(real)).unwrap_or(TimeDelta::MAX)
 }
 
 /// The Genesys metrics that feed `counters`, each once, in a stable order.
@@ -398,6 +412,15 @@ mod tests {
         queues: Vec<String>,
         base: &str,
     ) -> (Poller, watch::Sender<Vec<String>>) {
+        poller_with(metrics, queues, base, settings(120, 5))
+    }
+
+    fn poller_with(
+        metrics: &Arc<Metrics>,
+        queues: Vec<String>,
+        base: &str,
+        settings: PollSettings,
+    ) -> (Poller, watch::Sender<Vec<String>>) {
         crate::genesys::install_crypto_provider();
         let client = GenesysClient::new(
             ClientSettings {
@@ -415,7 +438,6 @@ mod tests {
             metrics.clone(),
         )
         .unwrap();
-        let settings = settings(120, 5);
         let totals = Arc::new(ConversationTotals::new(
             metrics.clone(),
             settings.granularity,
@@ -522,6 +544,76 @@ mod tests {
             Some(2.0),
             "a failed poll changes nothing"
         );
+    }
+
+    const STALE: &str = "genesys_exporter_aggregates_stale";
+
+    #[tokio::test]
+    async fn counters_are_stale_until_a_poll_succeeds_and_a_failed_poll_is_noise() {
+        let upstream = Arc::new(Upstream::default());
+        let base = serve(upstream.clone()).await;
+        let metrics = metrics();
+        let hourly = PollSettings {
+            poll_interval: Duration::from_secs(3600),
+            ..settings(120, 5)
+        };
+        let (poller, _queues) = poller_with(&metrics, vec!["q1".into()], &base, hourly);
+        assert_eq!(sample(&metrics, STALE), Some(1.0), "nothing polled yet");
+        let polls = metrics.status().polls();
+        assert_eq!(polls[&PollKind::Conversations].bound, TimeDelta::hours(3));
+        let poll = || tokio::time::timeout(DEADLINE, poller.poll_once(metrics.clock().now()));
+        assert!(poll().await.unwrap().is_ok());
+        assert_eq!(
+            sample(&metrics, STALE),
+            Some(0.0),
+            "fresh from the first success"
+        );
+        upstream.fail.store(true, Ordering::SeqCst);
+        assert!(poll().await.unwrap().is_err());
+        assert_eq!(
+            sample(&metrics, STALE),
+            Some(0.0),
+            "one failed poll is noise, within three intervals"
+        );
+    }
+
+    #[tokio::test]
+    async fn counters_are_stale_past_three_intervals_without_a_success_until_the_next() {
+        let upstream = Arc::new(Upstream::default());
+        let base = serve(upstream.clone()).await;
+        let metrics = metrics();
+        let brisk = PollSettings {
+            poll_interval: Duration::from_millis(1),
+            ..settings(120, 5)
+        };
+        let (poller, _queues) = poller_with(&metrics, vec!["q1".into()], &base, brisk);
+        let now = metrics.clock().now();
+        let polled = tokio::time::timeout(DEADLINE, poller.poll_once(now)).await;
+        assert!(polled.unwrap().is_ok());
+        upstream.fail.store(true, Ordering::SeqCst);
+        let failed = tokio::time::timeout(DEADLINE, poller.poll_once(now)).await;
+        assert!(failed.unwrap().is_err());
+        // NB: judged at the scrape, not by the poll: stale while no poll runs at all.
+        tokio::time::timeout(DEADLINE, async {
+            while sample(&metrics, STALE) != Some(1.0) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("stale three milliseconds after the last success");
+
+        upstream.fail.store(false, Ordering::SeqCst);
+        // A poll that began an hour from now is current for a while yet, however slow the test.
+        let later = metrics.clock().now() + TimeDelta::hours(1);
+        let polled = tokio::time::timeout(DEADLINE, poller.poll_once(later)).await;
+        assert!(polled.unwrap().is_ok());
+        assert_eq!(
+            sample(&metrics, STALE),
+            Some(0.0),
+            "fresh from the next success"
+        );
+        let polls = metrics.status().polls();
+        assert_eq!(polls[&PollKind::Conversations].last_success, Some(later));
     }
 
     #[tokio::test]

@@ -1,14 +1,18 @@
-//! The aggregates pollers' self-metrics: polls, buckets not counted, and the counter state's
-//! loads and writes; one set for the conversation counters, one for the agents' time in
-//! status.
+//! The aggregates pollers' self-metrics: polls, whether their counters are stale, buckets not
+//! counted, and the counter state's loads and writes; one set for the conversation counters,
+//! one for the agents' time in status.
 
 use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use chrono::{DateTime, Utc};
 use prometheus::{IntCounterVec, IntGauge};
 
 use super::ledger::Rejection;
 use super::state::LoadError;
 use crate::metrics::registry::{Registrar, SelfMetrics, result_label};
+use crate::status::PollFreshness;
+use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::ConversationCounter;
 use crate::vocabulary::labels::LabelValue;
 
@@ -16,6 +20,8 @@ use crate::vocabulary::labels::LabelValue;
 pub(crate) struct TelemetryNames {
     pub polls: &'static str,
     pub last_poll: &'static str,
+    /// 1 while the polled counters are stale (see `PollFreshness`).
+    pub stale: &'static str,
     pub buckets_rejected: &'static str,
     pub state_loads: &'static str,
     pub state_writes: &'static str,
@@ -28,6 +34,8 @@ pub(crate) struct TelemetryNames {
     pub bucket: &'static str,
     /// "counter state", "time-in-status state": the state file.
     pub state: &'static str,
+    /// "conversation counters", "time-in-status counters": what the polls keep current.
+    pub counters: &'static str,
 }
 
 /// A ledger's counter type names its self-metrics.
@@ -39,6 +47,7 @@ impl Telemetered for ConversationCounter {
     const TELEMETRY: TelemetryNames = TelemetryNames {
         polls: "genesys_exporter_aggregate_polls_total",
         last_poll: "genesys_exporter_last_poll_timestamp_seconds",
+        stale: "genesys_exporter_aggregates_stale",
         buckets_rejected: "genesys_exporter_aggregate_buckets_rejected_total",
         state_loads: "genesys_exporter_state_loads_total",
         state_writes: "genesys_exporter_state_writes_total",
@@ -47,6 +56,7 @@ impl Telemetered for ConversationCounter {
         poll: "aggregate",
         bucket: "Aggregate",
         state: "counter state",
+        counters: "conversation counters",
     };
 }
 
@@ -54,6 +64,9 @@ pub(crate) struct AggregateMetrics<C = ConversationCounter> {
     kind: PhantomData<fn() -> C>,
     polls: IntCounterVec,
     last_poll: IntGauge,
+    /// The poller's freshness and the clock it is judged by, once a poller runs: the stale
+    /// gauge reads it at every scrape.
+    freshness: Arc<Mutex<Option<(PollFreshness, Clock)>>>,
     buckets_rejected: IntCounterVec,
     state_loads: IntCounterVec,
     state_writes: IntCounterVec,
@@ -66,6 +79,7 @@ impl<C> Clone for AggregateMetrics<C> {
             kind: PhantomData,
             polls: self.polls.clone(),
             last_poll: self.last_poll.clone(),
+            freshness: self.freshness.clone(),
             buckets_rejected: self.buckets_rejected.clone(),
             state_loads: self.state_loads.clone(),
             state_writes: self.state_writes.clone(),
@@ -78,12 +92,22 @@ impl<C: Telemetered + 'static> SelfMetrics for AggregateMetrics<C> {
     fn register(r: &Registrar) -> Self {
         let names = C::TELEMETRY;
         let (polled, state) = (names.polled, names.state);
+        let freshness: Arc<Mutex<Option<(PollFreshness, Clock)>>> = Arc::default();
+        let watched = freshness.clone();
+        r.judged_gauge(names.stale,
+            &format!("1 while the {} are stale: no {} poll has succeeded yet, or none for three poll intervals; 0 otherwise.", names.counters, names.poll),
+            Arc::new(move || {
+                let (poll, clock) = lock(&watched).clone()?;
+                Some(i64::from(poll.is_stale(clock.now())))
+            }),
+        );
         Self {
             kind: PhantomData,
             polls: r.counters(names.polls, &format!("{polled} polls, by result."), &["result"]),
             last_poll: r.gauge(names.last_poll,
                 &format!("Unix time of the last successful {} poll.", names.poll),
             ),
+            freshness,
             buckets_rejected: r.counters(names.buckets_rejected,
                 &format!("{} buckets not folded into the counters, by reason (other_width, off_grid, expired, malformed).", names.bucket),
                 &["reason"],
@@ -103,12 +127,28 @@ impl<C: Telemetered + 'static> SelfMetrics for AggregateMetrics<C> {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // NB: every change is one assignment, so a panicked holder leaves no half state.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl<C> AggregateMetrics<C> {
-    pub(crate) fn polled(&self, ok: bool, at_unix_seconds: i64) {
+    /// A poller starts: from now on its counters' freshness is judged at every scrape.
+    pub(crate) fn watch(&self, freshness: PollFreshness, clock: Clock) {
+        *lock(&self.freshness) = Some((freshness, clock));
+    }
+
+    /// Counts a poll that began at `at`; the freshness it leaves, once a poller is watched.
+    pub(crate) fn polled(&self, ok: bool, at: DateTime<Utc>) -> Option<PollFreshness> {
         self.polls.with_label_values(&[result_label(ok)]).inc();
+        let mut freshness = lock(&self.freshness);
         if ok {
-            self.last_poll.set(at_unix_seconds);
+            self.last_poll.set(at.timestamp());
+            if let Some((poll, _)) = freshness.as_mut() {
+                poll.succeeded(at);
+            }
         }
+        freshness.as_ref().map(|(poll, _)| *poll)
     }
 
     /// `n` aggregate buckets were not folded for `reason`.

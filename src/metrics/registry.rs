@@ -5,9 +5,10 @@
 //! ([`Metrics::families`]), not only to the families a run happened to touch.
 
 use std::any::{Any, TypeId};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use prometheus::core::Collector;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
 use prometheus::{
     HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
@@ -180,6 +181,26 @@ impl<'a> Registrar<'a> {
         vec
     }
 
+    /// A gauge worked out by `judge` as each scrape gathers it (`None`: no sample), for what
+    /// must be judged as of the scrape rather than when something last happened: staleness
+    /// turns true while nothing happens at all.
+    #[expect(
+        clippy::expect_used,
+        reason = "static definitions built at start, the same every run: every test builds them"
+    )]
+    pub(crate) fn judged_gauge(&self, name: &str, help: &str, judge: Judge) {
+        let opts = Opts::new(name, help);
+        let described = IntGauge::with_opts(opts.clone()).expect("valid metric definition");
+        self.register(
+            "gauge",
+            JudgedGauge {
+                described,
+                opts,
+                judge,
+            },
+        );
+    }
+
     #[expect(
         clippy::expect_used,
         reason = "static definitions built at start, the same every run: every test builds them"
@@ -187,6 +208,36 @@ impl<'a> Registrar<'a> {
     pub(crate) fn histograms(&self, opts: HistogramOpts, labels: &[&str]) -> HistogramVec {
         let vec = HistogramVec::new(opts, labels).expect("valid metric definition");
         self.register("histogram", vec)
+    }
+}
+
+/// Works out a [`Registrar::judged_gauge`]'s value at a scrape.
+pub(crate) type Judge = Arc<dyn Fn() -> Option<i64> + Send + Sync>;
+
+#[derive(Clone)]
+struct JudgedGauge {
+    /// Only describes the family: each scrape gets a gauge of its own, so two scrapes at once
+    /// never read each other's value.
+    described: IntGauge,
+    opts: Opts,
+    judge: Judge,
+}
+
+impl Collector for JudgedGauge {
+    fn desc(&self) -> Vec<&Desc> {
+        self.described.desc()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let Some(value) = (self.judge)() else {
+            return Vec::new();
+        };
+        // NB: the options were valid when `described` was built from them.
+        let Ok(gauge) = IntGauge::with_opts(self.opts.clone()) else {
+            return Vec::new();
+        };
+        gauge.set(value);
+        gauge.collect()
     }
 }
 

@@ -1,7 +1,8 @@
 //! The status page at `/`: one server-rendered HTML document with inline styles, no scripts and
 //! no external assets, so it works behind any proxy and in any browser. It answers "why is this
-//! queue stale?" at a glance: channels and their phase, queues by freshness, API calls and 429s
-//! over the last minutes, and the last warnings and errors.
+//! queue stale?" at a glance: channels and their phase, whether the polled counters are fresh,
+//! queues by freshness, API calls and 429s over the last minutes, and the last warnings and
+//! errors.
 
 use std::fmt::Write;
 
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::health::Health;
 use crate::metrics::Metrics;
-use crate::status::{REQUEST_MINUTES, recent_log};
+use crate::status::{PollKind, REQUEST_MINUTES, recent_log};
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1d232a}\
 h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.6em 0 .4em}\
@@ -94,6 +95,7 @@ pub(crate) fn render(metrics: &Metrics, health: &Health, now: DateTime<Utc>) -> 
         now.format("%Y-%m-%d %H:%M:%S UTC"),
     );
     channels(&mut html, metrics, now);
+    polls(&mut html, metrics, now);
     queues(&mut html, metrics, now);
     requests(&mut html, metrics, now);
     log(&mut html);
@@ -125,8 +127,27 @@ fn channels(html: &mut String, metrics: &Metrics, now: DateTime<Utc>) {
     html.push_str("</table>");
 }
 
+fn polls(html: &mut String, metrics: &Metrics, now: DateTime<Utc>) {
+    html.push_str(
+        "<h2>Polled counters</h2><table id=polls><tr><th>counters</th><th>data</th>\
+         <th>last successful poll</th><th>stale after</th></tr>",
+    );
+    for (kind, poll) in metrics.status().polls() {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=n>{} s</td></tr>",
+            escape(kind.label()),
+            flag(!poll.is_stale(now), "fresh", "stale"),
+            age(poll.last_success, now),
+            poll.bound.num_seconds(),
+        );
+    }
+    html.push_str("</table>");
+}
+
 fn queues(html: &mut String, metrics: &Metrics, now: DateTime<Utc>) {
-    let last_poll = metrics.status().last_poll();
+    let polls = metrics.status().polls();
+    let last_poll = (polls.get(&PollKind::Conversations)).and_then(|poll| poll.last_success);
     let _ = write!(
         html,
         "<h2>Queues</h2><table id=queues><tr><th>queue</th><th>division</th><th>data</th>\
@@ -191,6 +212,7 @@ fn log(html: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::PollFreshness;
     use crate::vocabulary::queue::QueueLabels;
 
     #[test]
@@ -220,7 +242,21 @@ mod tests {
         metrics
             .status()
             .request("queue_observations", false, true, now);
+        let bound = chrono::TimeDelta::seconds(180);
+        let mut conversations = PollFreshness::new(bound);
+        conversations.succeeded(now - chrono::TimeDelta::seconds(200));
+        let mut agent_time = PollFreshness::new(bound);
+        agent_time.succeeded(now);
+        metrics
+            .status()
+            .poll(PollKind::Conversations, conversations);
+        metrics.status().poll(PollKind::AgentTime, agent_time);
         let html = render(&metrics, &Health::default(), now);
+        assert!(
+            html.contains("<td>conversation counters</td><td><span class=bad>stale</span></td><td>200 s ago</td><td class=n>180 s</td>"),
+            "{html}"
+        );
+        assert!(html.contains("<td>agents&#39; time in status</td><td><span class=ok>fresh</span></td><td>0 s ago</td>"));
         assert!(html.contains("Support &lt;EN&gt;"), "{html}");
         assert!(html.contains("<span class=bad>stale</span>"));
         assert!(html.contains("<span class=bad>reconnecting</span>"));

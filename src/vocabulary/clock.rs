@@ -68,6 +68,16 @@ impl Clock {
             _ => span,
         }
     }
+
+    /// How much of this clock's time passes while `real` time does: the inverse of
+    /// [`Clock::timer_for`] (three poll intervals of real time are three minutes on the system
+    /// clock, an hour on one sixty times faster).
+    pub fn span_of(&self, real: Duration) -> Duration {
+        match &self.scaled {
+            Some(scaled) => real.mul_f64(scaled.scale),
+            None => real,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +109,14 @@ mod tests {
         );
         assert_eq!(
             Clock::system().timer_for(Duration::from_secs(5)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            clock.span_of(Duration::from_millis(3_600)),
+            Duration::from_secs(3_600)
+        );
+        assert_eq!(
+            Clock::system().span_of(Duration::from_secs(5)),
             Duration::from_secs(5)
         );
     }

@@ -9,9 +9,16 @@
 //! group timing of the Alertmanager configuration is a 30th of the shipped one (a 5-minute
 //! `for:` is 10 s), so the orderings they were chosen for hold as shipped. Expressions and
 //! inhibitions are untouched. The simulator's traffic is off but for surges (a backlog on
-//! demand, whose customers all hang up), and the abandon-rate, service-level and
-//! members-away thresholds are out of reach: a surge rightly trips them too, and their
-//! firing is the rule unit tests' business. Here the pager's view is what is checked.
+//! demand, whose customers all hang up), and the members-away threshold is out of reach, as
+//! are the abandon-rate and service-level ones but where the polled counters are what is
+//! judged: a surge rightly trips them too, and their firing is the rule unit tests' business.
+//! Here the pager's view is what is checked.
+//!
+//! The `run` processes poll every 5 s, slower than the shipped minute and two scaled (2 s and
+//! 4 s): polled data turns stale after three intervals, and GenesysQueueDataStale must page
+//! before GenesysPolledDataStale would be sent in an outage of the whole API. As shipped that
+//! margin is a minute and a half; scaled it would be 3 s, within the 1-s scrape and evaluation
+//! jitter.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -34,6 +41,10 @@ const SCALE: u32 = 30;
 const GROUP_INTERVAL: Duration = Duration::from_secs(10);
 /// The backlog threshold as shipped, and a surge above it.
 const BACKLOG: usize = 15;
+/// GenesysQueueAbandonRateHigh's `for:` (10m), scaled.
+const ABANDON_FOR: Duration = Duration::from_secs(20);
+/// The path of the conversation aggregates query.
+const AGGREGATES_QUERY: &str = "/api/v2/analytics/conversations/aggregates/query";
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -67,22 +78,29 @@ fn scale_lines(text: &str, keys: &[&str]) -> String {
     lines.collect::<Vec<_>>().join("\n")
 }
 
-/// The shipped rules, time scaled and three thresholds out of reach (see the module doc).
-fn rules(dir: &Path) -> Vec<PathBuf> {
+/// A record of thresholds.yml: its name, its shipped expression and the one used here.
+type Threshold = (&'static str, &'static str, &'static str);
+
+/// The abandon-rate and service-level thresholds, out of reach.
+const AGGREGATES_UNJUDGED: [Threshold; 2] = [
+    ("abandon_min_offered", "vector(10)", "vector(1e9)"),
+    (
+        "service_level_min_conversations",
+        "vector(10)",
+        "vector(1e9)",
+    ),
+];
+
+/// The shipped rules, time scaled and the members-away threshold out of reach, and `lifted`
+/// too (see the module doc).
+fn rules(dir: &Path, lifted: &[Threshold]) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for name in ["thresholds.yml", "recording.yml", "alerts.yml"] {
         let text = std::fs::read_to_string(repo("deploy/prometheus/rules").join(name)).unwrap();
         let mut text = scale_lines(&text, &["for", "keep_firing_for"]);
         if name == "thresholds.yml" {
-            for (record, shipped, here) in [
-                ("abandon_min_offered", "vector(10)", "vector(1e9)"),
-                (
-                    "service_level_min_conversations",
-                    "vector(10)",
-                    "vector(1e9)",
-                ),
-                ("queue_members_away_ratio", "vector(0.5)", "vector(1)"),
-            ] {
+            let away = ("queue_members_away_ratio", "vector(0.5)", "vector(1)");
+            for &(record, shipped, here) in lifted.iter().chain([&away]) {
                 let marker = format!("record: genesys:threshold:{record}\n        expr: ");
                 let (from, to) = (marker.clone() + shipped, marker + here);
                 assert!(text.contains(&from), "the {record} threshold moved");
@@ -117,6 +135,23 @@ fn alertmanager_config(inbox: &Inbox) -> String {
     text
 }
 
+/// What a rig's exporters watch and its rules judge beyond the queues' live data.
+#[derive(Debug, Clone, Copy, Default)]
+struct Scope {
+    /// Agents are watched (their channels, their time in status polled).
+    agents: bool,
+    /// The abandon-rate and service-level thresholds are as shipped, within a surge's reach.
+    aggregates_judged: bool,
+}
+
+/// How a rig's alerts are judged.
+struct Judging {
+    /// What the inbox sets apart (see [`Inbox::ignored`]).
+    ignore: Option<fn(&Notification) -> bool>,
+    /// Thresholds out of reach besides the members-away one.
+    lifted: &'static [Threshold],
+}
+
 /// Everything between a surge and a page.
 struct Rig {
     /// The simulator's base URL, and its queues (id, name).
@@ -146,14 +181,18 @@ impl Rig {
         let sim_url = format!("http://127.0.0.1:{sim_port}");
         let targets = format!("      - targets: ['127.0.0.1:{port}']\n");
         let exporters = vec![Some(demo)];
-        Some(Rig::watch(sim_url, None, exporters, &targets, Some(agent_tickets)).await)
+        let judging = Judging {
+            ignore: Some(agent_tickets),
+            lifted: &AGGREGATES_UNJUDGED,
+        };
+        Some(Rig::watch(sim_url, None, exporters, &targets, judging).await)
     }
 
     /// The simulator, one exporter (`run`) per entry of `shards` (`None`: unsharded),
     /// Prometheus scraping each with its `shard` label, Alertmanager and the inbox; all ready.
-    /// The exporters' staleness bound and reconnect backoff are scaled too. `None` when a tool
-    /// is missing outside CI.
-    async fn start(shards: &[Option<&str>]) -> Option<Rig> {
+    /// The exporters' staleness bound and reconnect backoff are scaled too, their polls nearly
+    /// (see the module doc). `None` when a tool is missing outside CI.
+    async fn start(shards: &[Option<&str>], scope: Scope) -> Option<Rig> {
         if !prometheus::available() || !alertmanager::available() {
             return None;
         }
@@ -182,6 +221,11 @@ impl Rig {
                 // The shipped 60 s, scaled: the stream returns within seconds of the API.
                 ("STREAM__RECONNECT_BACKOFF_MAX", "2s"),
                 ("AGGREGATES__POLL_INTERVAL", "5s"),
+                (
+                    "AGENTS__ENABLED",
+                    if scope.agents { "true" } else { "false" },
+                ),
+                ("AGENTS__TIME_IN_STATUS_INTERVAL", "5s"),
             ] {
                 env.push((format!("GENESYS_EXPORTER_{key}"), value.to_owned()));
             }
@@ -197,23 +241,32 @@ impl Rig {
             targets.push_str(&format!("      - targets: ['127.0.0.1:{port}']{labels}\n"));
         }
         let sim_url = sim.base_url.clone();
-        Some(Rig::watch(sim_url, Some((sim, cancel)), exporters, &targets, None).await)
+        let judging = Judging {
+            ignore: None,
+            lifted: if scope.aggregates_judged {
+                &[]
+            } else {
+                &AGGREGATES_UNJUDGED
+            },
+        };
+        let sim = Some((sim, cancel));
+        Some(Rig::watch(sim_url, sim, exporters, &targets, judging).await)
     }
 
-    /// Prometheus scraping `targets` (static config entries), Alertmanager and the inbox
-    /// (which sets `ignore`d notifications apart), once every exporter is ready and scraped.
+    /// Prometheus scraping `targets` (static config entries) with the rules as `judging`
+    /// says, Alertmanager and the inbox, once every exporter is ready and scraped.
     async fn watch(
         sim_url: String,
         sim: Option<(SimHandle, CancellationToken)>,
         exporters: Vec<Option<ExporterProcess>>,
         targets: &str,
-        ignore: Option<fn(&Notification) -> bool>,
+        judging: Judging,
     ) -> Rig {
         let jobs = format!("  - job_name: genesys-exporter\n    static_configs:\n{targets}");
-        let inbox = Inbox::serve(ignore).await;
+        let inbox = Inbox::serve(judging.ignore).await;
         let alertmanager = Alertmanager::start(&alertmanager_config(&inbox)).await;
         let dir = tempfile::tempdir().unwrap();
-        let rules = rules(dir.path());
+        let rules = rules(dir.path(), judging.lifted);
         let prometheus = Prometheus::start_alerting(&jobs, &rules, &alertmanager.address).await;
         for exporter in exporters.iter().flatten() {
             exporter.wait_ready().await;
@@ -299,12 +352,23 @@ impl Rig {
     /// Waits until Alertmanager holds the alert named `name` suppressed for `reason`
     /// (`silencedBy` or `inhibitedBy` in its status); gives what suppresses it.
     async fn suppressed(&self, name: &str, reason: &str) -> Vec<Value> {
-        let what = format!("{name} is suppressed ({reason})");
+        self.suppressed_with(name, &[], reason).await
+    }
+
+    /// [`Rig::suppressed`] for the alert named `name` that also has the `labels`.
+    async fn suppressed_with(
+        &self,
+        name: &str,
+        labels: &[(&str, &str)],
+        reason: &str,
+    ) -> Vec<Value> {
+        let what = format!("{name}{labels:?} is suppressed ({reason})");
         common::poll_until(&what, Duration::from_millis(100), || async {
             let alerts = self.alertmanager.alerts().await;
-            let alert = alerts
-                .into_iter()
-                .find(|a| a["labels"]["alertname"] == name);
+            let alert = alerts.into_iter().find(|a| {
+                a["labels"]["alertname"] == name
+                    && labels.iter().all(|(k, v)| a["labels"][*k] == *v)
+            });
             let status = alert.map(|a| a["status"].clone()).unwrap_or_default();
             let held = status["state"] == "suppressed";
             let by = status[reason].as_array().cloned().unwrap_or_default();
@@ -432,12 +496,18 @@ async fn a_backlog_is_one_page_and_one_all_clear_and_a_silence_stops_it() {
     println!("and, for the floor, about agents: {floor:#?}");
 }
 
-/// The API failing for every queue (channel refused, every REST read a 503) while a backlog
-/// builds: one page for the cause, the backlog's frozen value pages nothing, the disconnected
-/// stream is held back, and when the API returns only the cause's all-clear follows.
+/// The API failing for everything (channel refused, every REST read a 503) while a backlog
+/// builds and agents are watched: one page for the cause, the backlog's frozen value pages
+/// nothing; the disconnected streams and both kinds of polled counters going stale are held
+/// back as part of the same story; when the API returns only the cause's all-clear follows.
+/// Nothing else is delivered, tickets included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_outage_is_one_page_for_its_cause_and_releases_nothing_after() {
-    let Some(rig) = Rig::start(&[None]).await else {
+    let agents = Scope {
+        agents: true,
+        ..Scope::default()
+    };
+    let Some(rig) = Rig::start(&[None], agents).await else {
         return;
     };
     let (queue_id, _) = rig.queues[0].clone();
@@ -471,9 +541,20 @@ async fn an_api_outage_is_one_page_for_its_cause_and_releases_nothing_after() {
     for (_, name) in &rig.queues {
         assert!(description.contains(name), "{description}");
     }
-    // The disconnected stream fires in Prometheus, and is held back.
+    // The disconnected stream fires in Prometheus, and is held back; so are the polls of both
+    // kinds of counters, whose alerts, stale as well, hold back what judges them.
     rig.suppressed("GenesysExporterStreamDisconnected", "inhibitedBy")
         .await;
+    for data in ["aggregates", "agent_time"] {
+        let by = rig
+            .suppressed_with("GenesysPolledDataStale", &[("data", data)], "inhibitedBy")
+            .await;
+        assert_eq!(
+            by.len(),
+            1,
+            "held back by GenesysQueueDataStale alone: {by:?}"
+        );
+    }
     // The surge ends during the outage; then the API returns.
     within("the surge ends", Duration::from_secs(40), || async {
         let truth = common::sim_truth(&rig.http, &rig.sim_url).await;
@@ -504,7 +585,10 @@ async fn an_api_outage_is_one_page_for_its_cause_and_releases_nothing_after() {
         path: None,
     })
     .await;
-    let stale = r#"sum(genesys_exporter_queue_stale) + count(genesys_exporter_stream_connected == 0) or vector(0)"#;
+    let stale = "(sum(genesys_exporter_queue_stale) or vector(0)) \
+        + (sum(genesys_exporter_agent_stale) or vector(0)) \
+        + (count(genesys_exporter_stream_connected == 0) or vector(0)) \
+        + (sum(genesys:poll_stale:min) or vector(0))";
     rig.prometheus.wait_for(stale, 0.0).await;
     let seen = rig
         .inbox
@@ -516,18 +600,120 @@ async fn an_api_outage_is_one_page_for_its_cause_and_releases_nothing_after() {
         alert_names(&seen),
         [("resolved".into(), "GenesysQueueDataStale".into())]
     );
-    rig.resolved_in_prometheus("GenesysExporterStreamDisconnected", Duration::from_secs(30))
-        .await;
+    for name in [
+        "GenesysExporterStreamDisconnected",
+        "GenesysPolledDataStale",
+    ] {
+        rig.resolved_in_prometheus(name, Duration::from_secs(30))
+            .await;
+    }
     rig.quiet_for(2, 2 * GROUP_INTERVAL, "only the cause was to be delivered")
         .await;
     println!("delivered: {:#?}", summaries(&rig.inbox));
+}
+
+/// The conversation aggregates query failing alone, the stream healthy: one ticket for the
+/// cause. Meanwhile a surge whose customers all hang up moves the counters through the
+/// stream's running totals, an abandon rate of 100 %, yet no alert judges counters the polls
+/// cannot refresh: nothing but the cause is delivered. When the polls return, the cause's
+/// all-clear follows, and then the abandon ticket those counters call for, judged now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_polls_are_one_ticket_and_hold_back_what_judges_their_counters() {
+    let judged = Scope {
+        aggregates_judged: true,
+        ..Scope::default()
+    };
+    let Some(rig) = Rig::start(&[None], judged).await else {
+        return;
+    };
+    rig.prometheus
+        .wait_for(r#"genesys:poll_stale:min{data="aggregates"}"#, 0.0)
+        .await;
+    let polls = |count| Fault::ServerError {
+        count,
+        status: 503,
+        path: Some(AGGREGATES_QUERY.to_owned()),
+    };
+    rig.arm(polls(1_000_000)).await;
+    // Shorter than any live alert's `for:`: only the polled counters can judge it.
+    let (queue_id, _) = rig.queues[0].clone();
+    rig.surge(&queue_id, 3).await;
+    let abandoned = "sum(genesys_conversations_abandoned_total)";
+    rig.prometheus
+        .wait_at_least(abandoned, BACKLOG as f64)
+        .await;
+    let counted = Instant::now();
+    let cause = rig
+        .inbox
+        .next_after(0, "the polls' ticket", |n| {
+            is(n, "genesys-ticket", "firing", "GenesysPolledDataStale")
+        })
+        .await;
+    assert_eq!(
+        alert_names(&cause),
+        [("firing".into(), "GenesysPolledDataStale".into())]
+    );
+    assert_eq!(cause.alerts[0].1["data"], "aggregates");
+    // Judged, the abandon rate would fire after its `for:` and a group_wait.
+    let judged_by = counted + ABANDON_FOR + GROUP_INTERVAL;
+    let left = judged_by.saturating_duration_since(Instant::now());
+    rig.quiet_for(1, left, "the counters were stale").await;
+    assert!(
+        !rig.prometheus_has("GenesysQueueAbandonRateHigh").await,
+        "the recording rules leave stale counters out: nothing is even pending"
+    );
+
+    rig.arm(polls(0)).await;
+    let recovered = Instant::now();
+    let all_clear = rig
+        .inbox
+        .next_after(1, "the polls' all-clear", |n| {
+            is(n, "genesys-ticket", "resolved", "GenesysPolledDataStale")
+        })
+        .await;
+    assert_eq!(
+        alert_names(&all_clear),
+        [("resolved".into(), "GenesysPolledDataStale".into())]
+    );
+    let judged = rig
+        .inbox
+        .next_after(1, "the abandon ticket, judged on refreshed counters", |n| {
+            is(n, "genesys-ticket", "firing", "GenesysQueueAbandonRateHigh")
+        })
+        .await;
+    assert!(
+        judged.at - recovered >= ABANDON_FOR,
+        "judged from the recovery on"
+    );
+    let labels = &judged.alerts[0].1;
+    assert_eq!(labels["queue_id"], queue_id.as_str());
+    let delivered = summaries(&rig.inbox);
+    println!("delivered: {delivered:#?}");
+    let first: Vec<_> = rig
+        .inbox
+        .received()
+        .iter()
+        .take(3)
+        .map(alert_names)
+        .collect();
+    let one = |status: &str, name: &str| vec![(status.to_owned(), name.to_owned())];
+    assert_eq!(
+        first,
+        [
+            one("firing", "GenesysPolledDataStale"),
+            one("resolved", "GenesysPolledDataStale"),
+            one("firing", "GenesysQueueAbandonRateHigh"),
+        ],
+        "{delivered:#?}"
+    );
 }
 
 /// Two shards: one dies and its cause pages while the other's backlog still pages; then the
 /// other dies too, and its down page is all that follows: no all-clear for the backlog.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_shard_pages_its_cause_the_other_still_pages_and_death_sends_no_all_clear() {
-    let Some(mut rig) = Rig::start(&[Some("0/2"), Some("1/2")]).await else {
+    let shards = [Some("0/2"), Some("1/2")];
+    let Some(mut rig) = Rig::start(&shards, Scope::default()).await else {
         return;
     };
     let owned = r#"genesys_queue_info{shard="1"}"#;
