@@ -144,12 +144,15 @@ cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 cargo clippy --all-targets --locked --features failpoints -- -D warnings
+# `failpoints`: tests/it/task_death.rs injects a panic into a running exporter (src/failpoint.rs).
+# Built before waiting for the tools, so a slow install overlaps the build instead of delaying it.
+echo "== cargo test --features failpoints --no-run"
+cargo test --all-targets --locked --features failpoints --no-run
 echo "== the tools the tests need"
 tools_ready=0
 wait "$tools" || tools_ready=$?
 cat "$TOOLS_LOG"
 [ "$tools_ready" = 0 ] || exit "$tools_ready"
-# `failpoints`: tests/it/task_death.rs injects a panic into a running exporter (src/failpoint.rs).
 # Four threads on two cores: the integration tests mostly wait on their simulators and timers,
 # each on its own ports, so four overlap their waits (the suite takes half the time of two).
 echo "== cargo test --features failpoints"
