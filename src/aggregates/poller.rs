@@ -548,16 +548,22 @@ mod tests {
 
     const STALE: &str = "genesys_exporter_aggregates_stale";
 
-    #[tokio::test]
-    async fn counters_are_stale_until_a_poll_succeeds_and_a_failed_poll_is_noise() {
+    /// A poller of `q1` every `interval`, and the upstream it asks.
+    async fn polling_every(interval: Duration) -> (Arc<Upstream>, Arc<Metrics>, Poller) {
         let upstream = Arc::new(Upstream::default());
         let base = serve(upstream.clone()).await;
         let metrics = metrics();
-        let hourly = PollSettings {
-            poll_interval: Duration::from_secs(3600),
+        let settings = PollSettings {
+            poll_interval: interval,
             ..settings(120, 5)
         };
-        let (poller, _queues) = poller_with(&metrics, vec!["q1".into()], &base, hourly);
+        let (poller, _) = poller_with(&metrics, vec!["q1".into()], &base, settings);
+        (upstream, metrics, poller)
+    }
+
+    #[tokio::test]
+    async fn counters_are_stale_until_a_poll_succeeds_and_a_failed_poll_is_noise() {
+        let (upstream, metrics, poller) = polling_every(Duration::from_secs(3600)).await;
         assert_eq!(sample(&metrics, STALE), Some(1.0), "nothing polled yet");
         let polls = metrics.status().polls();
         assert_eq!(polls[&PollKind::Conversations].bound, TimeDelta::hours(3));
@@ -579,14 +585,7 @@ mod tests {
 
     #[tokio::test]
     async fn counters_are_stale_past_three_intervals_without_a_success_until_the_next() {
-        let upstream = Arc::new(Upstream::default());
-        let base = serve(upstream.clone()).await;
-        let metrics = metrics();
-        let brisk = PollSettings {
-            poll_interval: Duration::from_millis(1),
-            ..settings(120, 5)
-        };
-        let (poller, _queues) = poller_with(&metrics, vec!["q1".into()], &base, brisk);
+        let (upstream, metrics, poller) = polling_every(Duration::from_millis(1)).await;
         let now = metrics.clock().now();
         let polled = tokio::time::timeout(DEADLINE, poller.poll_once(now)).await;
         assert!(polled.unwrap().is_ok());

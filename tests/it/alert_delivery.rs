@@ -338,6 +338,22 @@ impl Rig {
         .await;
     }
 
+    /// Waits for the next notification after the first `seen` to `receiver` with `status`
+    /// about an alert named `name` (`what` it is, for a failure), and checks it has no other.
+    async fn alone_after(
+        &self,
+        seen: usize,
+        what: &str,
+        (receiver, status, name): (&str, &str, &str),
+    ) -> Notification {
+        let found = (self.inbox)
+            .next_after(seen, what, |n| is(n, receiver, status, name))
+            .await;
+        let only = [(status.to_owned(), name.to_owned())];
+        assert_eq!(alert_names(&found), only, "{what}");
+        found
+    }
+
     /// Fails as soon as a notification beyond the first `seen` arrives within `window`.
     async fn quiet_for(&self, seen: usize, window: Duration, why: &str) {
         let until = Instant::now() + window;
@@ -423,17 +439,14 @@ async fn a_backlog_is_one_page_and_one_all_clear_and_a_silence_stops_it() {
     let (queue_id, queue_name) = rig.queues[0].clone();
     let began = rig.surge(&queue_id, 20).await;
     let page = rig
-        .inbox
-        .next_after(0, "the backlog page", |n| {
-            is(n, "genesys-page", "firing", "GenesysQueueBacklog")
-        })
+        .alone_after(
+            0,
+            "the backlog page",
+            ("genesys-page", "firing", "GenesysQueueBacklog"),
+        )
         .await;
     let delay = page.at - began;
     println!("backlog began → page arrived: {:.1} s", delay.as_secs_f64());
-    assert_eq!(
-        alert_names(&page),
-        [("firing".into(), "GenesysQueueBacklog".into())]
-    );
     let labels = &page.alerts[0].1;
     assert_eq!(
         (&labels["queue_id"], &labels["queue"]),
@@ -449,16 +462,12 @@ async fn a_backlog_is_one_page_and_one_all_clear_and_a_silence_stops_it() {
         "{delay:?}"
     );
 
-    let all_clear = rig
-        .inbox
-        .next_after(1, "the backlog's all-clear", |n| {
-            is(n, "genesys-page", "resolved", "GenesysQueueBacklog")
-        })
-        .await;
-    assert_eq!(
-        alert_names(&all_clear),
-        [("resolved".into(), "GenesysQueueBacklog".into())]
-    );
+    rig.alone_after(
+        1,
+        "the backlog's all-clear",
+        ("genesys-page", "resolved", "GenesysQueueBacklog"),
+    )
+    .await;
     assert_eq!(
         rig.inbox.received().len(),
         2,
@@ -528,15 +537,12 @@ async fn an_api_outage_is_one_page_for_its_cause_and_releases_nothing_after() {
     rig.arm(Fault::ExpireChannels).await;
 
     let page = rig
-        .inbox
-        .next_after(0, "the stale-data page", |n| {
-            is(n, "genesys-page", "firing", "GenesysQueueDataStale")
-        })
+        .alone_after(
+            0,
+            "the stale-data page",
+            ("genesys-page", "firing", "GenesysQueueDataStale"),
+        )
         .await;
-    assert_eq!(
-        alert_names(&page),
-        [("firing".into(), "GenesysQueueDataStale".into())]
-    );
     let description = &page.descriptions[0];
     for (_, name) in &rig.queues {
         assert!(description.contains(name), "{description}");
@@ -590,16 +596,12 @@ async fn an_api_outage_is_one_page_for_its_cause_and_releases_nothing_after() {
         + (count(genesys_exporter_stream_connected == 0) or vector(0)) \
         + (sum(genesys:poll_stale:min) or vector(0))";
     rig.prometheus.wait_for(stale, 0.0).await;
-    let seen = rig
-        .inbox
-        .next_after(1, "the cause's all-clear", |n| {
-            is(n, "genesys-page", "resolved", "GenesysQueueDataStale")
-        })
-        .await;
-    assert_eq!(
-        alert_names(&seen),
-        [("resolved".into(), "GenesysQueueDataStale".into())]
-    );
+    rig.alone_after(
+        1,
+        "the cause's all-clear",
+        ("genesys-page", "resolved", "GenesysQueueDataStale"),
+    )
+    .await;
     for name in [
         "GenesysExporterStreamDisconnected",
         "GenesysPolledDataStale",
@@ -644,15 +646,12 @@ async fn failing_polls_are_one_ticket_and_hold_back_what_judges_their_counters()
         .await;
     let counted = Instant::now();
     let cause = rig
-        .inbox
-        .next_after(0, "the polls' ticket", |n| {
-            is(n, "genesys-ticket", "firing", "GenesysPolledDataStale")
-        })
+        .alone_after(
+            0,
+            "the polls' ticket",
+            ("genesys-ticket", "firing", "GenesysPolledDataStale"),
+        )
         .await;
-    assert_eq!(
-        alert_names(&cause),
-        [("firing".into(), "GenesysPolledDataStale".into())]
-    );
     assert_eq!(cause.alerts[0].1["data"], "aggregates");
     // Judged, the abandon rate would fire after its `for:` and a group_wait.
     let judged_by = counted + ABANDON_FOR + GROUP_INTERVAL;
@@ -665,21 +664,19 @@ async fn failing_polls_are_one_ticket_and_hold_back_what_judges_their_counters()
 
     rig.arm(polls(0)).await;
     let recovered = Instant::now();
-    let all_clear = rig
-        .inbox
-        .next_after(1, "the polls' all-clear", |n| {
-            is(n, "genesys-ticket", "resolved", "GenesysPolledDataStale")
-        })
-        .await;
-    assert_eq!(
-        alert_names(&all_clear),
-        [("resolved".into(), "GenesysPolledDataStale".into())]
-    );
+    rig.alone_after(
+        1,
+        "the polls' all-clear",
+        ("genesys-ticket", "resolved", "GenesysPolledDataStale"),
+    )
+    .await;
+    let abandon = ("genesys-ticket", "firing", "GenesysQueueAbandonRateHigh");
     let judged = rig
-        .inbox
-        .next_after(1, "the abandon ticket, judged on refreshed counters", |n| {
-            is(n, "genesys-ticket", "firing", "GenesysQueueAbandonRateHigh")
-        })
+        .alone_after(
+            1,
+            "the abandon ticket, judged on refreshed counters",
+            abandon,
+        )
         .await;
     assert!(
         judged.at - recovered >= ABANDON_FOR,
@@ -722,28 +719,22 @@ async fn a_dead_shard_pages_its_cause_the_other_still_pages_and_death_sends_no_a
 
     rig.kill(0).await;
     let down = rig
-        .inbox
-        .next_after(0, "shard 0's down page", |n| {
-            is(n, "genesys-page", "firing", "GenesysExporterDown")
-        })
+        .alone_after(
+            0,
+            "shard 0's down page",
+            ("genesys-page", "firing", "GenesysExporterDown"),
+        )
         .await;
-    assert_eq!(
-        alert_names(&down),
-        [("firing".into(), "GenesysExporterDown".into())]
-    );
     assert_eq!(down.alerts[0].1["shard"], "0");
 
     rig.surge(&queue_id, 120).await;
     let backlog = rig
-        .inbox
-        .next_after(1, "shard 1's backlog page", |n| {
-            is(n, "genesys-page", "firing", "GenesysQueueBacklog")
-        })
+        .alone_after(
+            1,
+            "shard 1's backlog page",
+            ("genesys-page", "firing", "GenesysQueueBacklog"),
+        )
         .await;
-    assert_eq!(
-        alert_names(&backlog),
-        [("firing".into(), "GenesysQueueBacklog".into())]
-    );
     let labels = &backlog.alerts[0].1;
     assert_eq!(
         (&labels["shard"], &labels["queue_id"]),
