@@ -131,6 +131,12 @@ PY
     kubectl_recent || missing "kubectl with kustomize v4+ ($KUBECTL_PACKAGE) is"
 }
 
+# CI builds a fresh clone once: incremental compilation's bookkeeping buys it nothing and cost
+# 33 s of the 213 s that clippy and the test build took there (measured on a fresh clone).
+if [ "${CI:-}" = "true" ]; then
+    export CARGO_INCREMENTAL=0
+fi
+
 # The virtual environment comes first on PATH for the tests: its python3 has the pinned packages,
 # its bin/ their commands (hadolint, kubernetes-validate, kubectl when installed).
 export PATH="$VENV/bin:$PATH"
