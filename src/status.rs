@@ -3,7 +3,7 @@
 //! is this queue stale?" before opening Grafana; nothing here is a Prometheus series.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -88,30 +88,37 @@ impl PollFreshness {
     }
 }
 
+/// A poller's freshness, held once: the poller updates it, the stale gauge and the page read it.
+pub(crate) type SharedFreshness = Arc<Mutex<PollFreshness>>;
+
 #[derive(Debug, Default)]
 pub(crate) struct StatusBoard {
     channels: Mutex<BTreeMap<String, ChannelView>>,
     /// Per minute (Unix minutes), per endpoint; the last `REQUEST_MINUTES` minutes.
     requests: Mutex<VecDeque<(i64, BTreeMap<&'static str, RequestCounts>)>>,
     /// Each running poller's freshness.
-    polls: Mutex<BTreeMap<PollKind, PollFreshness>>,
+    polls: Mutex<BTreeMap<PollKind, SharedFreshness>>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // NB: every change is a single update of plain data, so a panicked holder leaves no half
     // state worth refusing.
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl StatusBoard {
-    /// A poller's freshness changed (it started, or a poll succeeded).
-    pub(crate) fn poll(&self, kind: PollKind, freshness: PollFreshness) {
+    /// A poller starts: the page shows its freshness from now on.
+    pub(crate) fn watch_poll(&self, kind: PollKind, freshness: SharedFreshness) {
         lock(&self.polls).insert(kind, freshness);
     }
 
-    /// Each running poller's freshness.
+    /// Each running poller's freshness, as of now.
     pub(crate) fn polls(&self) -> BTreeMap<PollKind, PollFreshness> {
-        lock(&self.polls).clone()
+        let polls = lock(&self.polls);
+        polls
+            .iter()
+            .map(|(kind, poll)| (*kind, *lock(poll)))
+            .collect()
     }
 
     /// Changes the view of `channel` (creating it).

@@ -19,7 +19,7 @@ use crate::genesys::error::ApiError;
 use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
-use crate::status::{PollFreshness, PollKind};
+use crate::status::{PollFreshness, PollKind, SharedFreshness, lock};
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::ConversationCounter;
 
@@ -54,7 +54,7 @@ pub(crate) trait Polled: Shelved + Telemetered + Sized {
 /// Polls in a row that may fail before their counters are stale. One failed or slow poll is
 /// noise the next one repairs (it re-reads the whole window); three intervals without a
 /// success are an outage, and alerts judging the counters would judge frozen values.
-pub(crate) const STALE_AFTER_POLL_INTERVALS: u32 = 3;
+const STALE_AFTER_POLL_INTERVALS: u32 = 3;
 
 /// The conversation aggregates query: the configured metric set, media types and directions.
 pub(crate) struct ConversationQuery {
@@ -123,8 +123,9 @@ pub(crate) struct PollSettings {
 pub(crate) struct Poller<C: Polled = ConversationCounter> {
     client: GenesysClient,
     totals: Arc<Totals<C>>,
-    metrics: Arc<Metrics>,
     telemetry: AggregateMetrics<C>,
+    /// Whether the counters are current, as the stale gauge and the status page read it.
+    freshness: SharedFreshness,
     /// The owners polled (monitored queues, watched agents), kept current by their refresh.
     queues: watch::Receiver<Vec<String>>,
     settings: PollSettings,
@@ -152,16 +153,17 @@ where
         }
         let telemetry = AggregateMetrics::of(&metrics);
         let clock = metrics.clock().clone();
-        let freshness = PollFreshness::new(staleness_bound(&settings, &clock));
-        telemetry.watch(freshness, clock.clone());
-        metrics.status().poll(C::POLL, freshness);
+        let bound = staleness_bound(&settings, &clock);
+        let freshness = Arc::new(std::sync::Mutex::new(PollFreshness::new(bound)));
+        telemetry.watch(freshness.clone(), clock.clone());
+        metrics.status().watch_poll(C::POLL, freshness.clone());
         Self {
             client,
             totals,
             telemetry,
+            freshness,
             clock,
             query: C::query(&metrics),
-            metrics,
             queues,
             settings,
         }
@@ -175,8 +177,9 @@ where
         crate::failpoint::hit("poller");
         let result = self.query_and_fold(now).await;
         self.totals.save(now).await;
-        if let Some(freshness) = self.telemetry.polled(result.is_ok(), now) {
-            self.metrics.status().poll(C::POLL, freshness);
+        self.telemetry.polled(result.is_ok(), now);
+        if result.is_ok() {
+            lock(&self.freshness).succeeded(now);
         }
         result
     }

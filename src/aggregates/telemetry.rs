@@ -3,7 +3,7 @@
 //! one for the agents' time in status.
 
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use prometheus::{IntCounterVec, IntGauge};
@@ -11,7 +11,7 @@ use prometheus::{IntCounterVec, IntGauge};
 use super::ledger::Rejection;
 use super::state::LoadError;
 use crate::metrics::registry::{Registrar, SelfMetrics, result_label};
-use crate::status::PollFreshness;
+use crate::status::{SharedFreshness, lock};
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::ConversationCounter;
 use crate::vocabulary::labels::LabelValue;
@@ -66,7 +66,7 @@ pub(crate) struct AggregateMetrics<C = ConversationCounter> {
     last_poll: IntGauge,
     /// The poller's freshness and the clock it is judged by, once a poller runs: the stale
     /// gauge reads it at every scrape.
-    freshness: Arc<Mutex<Option<(PollFreshness, Clock)>>>,
+    freshness: Arc<Mutex<Option<(SharedFreshness, Clock)>>>,
     buckets_rejected: IntCounterVec,
     state_loads: IntCounterVec,
     state_writes: IntCounterVec,
@@ -92,13 +92,14 @@ impl<C: Telemetered + 'static> SelfMetrics for AggregateMetrics<C> {
     fn register(r: &Registrar) -> Self {
         let names = C::TELEMETRY;
         let (polled, state) = (names.polled, names.state);
-        let freshness: Arc<Mutex<Option<(PollFreshness, Clock)>>> = Arc::default();
+        let freshness: Arc<Mutex<Option<(SharedFreshness, Clock)>>> = Arc::default();
         let watched = freshness.clone();
         r.judged_gauge(names.stale,
             &format!("1 while the {} are stale: no {} poll has succeeded yet, or none for three poll intervals; 0 otherwise.", names.counters, names.poll),
             Arc::new(move || {
                 let (poll, clock) = lock(&watched).clone()?;
-                Some(i64::from(poll.is_stale(clock.now())))
+                let stale = lock(&poll).is_stale(clock.now());
+                Some(i64::from(stale))
             }),
         );
         Self {
@@ -127,28 +128,18 @@ impl<C: Telemetered + 'static> SelfMetrics for AggregateMetrics<C> {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // NB: every change is one assignment, so a panicked holder leaves no half state.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl<C> AggregateMetrics<C> {
     /// A poller starts: from now on its counters' freshness is judged at every scrape.
-    pub(crate) fn watch(&self, freshness: PollFreshness, clock: Clock) {
+    pub(crate) fn watch(&self, freshness: SharedFreshness, clock: Clock) {
         *lock(&self.freshness) = Some((freshness, clock));
     }
 
-    /// Counts a poll that began at `at`; the freshness it leaves, once a poller is watched.
-    pub(crate) fn polled(&self, ok: bool, at: DateTime<Utc>) -> Option<PollFreshness> {
+    /// Counts a poll that began at `at`.
+    pub(crate) fn polled(&self, ok: bool, at: DateTime<Utc>) {
         self.polls.with_label_values(&[result_label(ok)]).inc();
-        let mut freshness = lock(&self.freshness);
         if ok {
             self.last_poll.set(at.timestamp());
-            if let Some((poll, _)) = freshness.as_mut() {
-                poll.succeeded(at);
-            }
         }
-        freshness.as_ref().map(|(poll, _)| *poll)
     }
 
     /// `n` aggregate buckets were not folded for `reason`.

@@ -247,10 +247,10 @@ mod tests {
         conversations.succeeded(now - chrono::TimeDelta::seconds(200));
         let mut agent_time = PollFreshness::new(bound);
         agent_time.succeeded(now);
-        metrics
-            .status()
-            .poll(PollKind::Conversations, conversations);
-        metrics.status().poll(PollKind::AgentTime, agent_time);
+        let shared = |poll| std::sync::Arc::new(std::sync::Mutex::new(poll));
+        let status = metrics.status();
+        status.watch_poll(PollKind::Conversations, shared(conversations));
+        status.watch_poll(PollKind::AgentTime, shared(agent_time));
         let html = render(&metrics, &Health::default(), now);
         assert!(
             html.contains("<td>conversation counters</td><td><span class=bad>stale</span></td><td>200 s ago</td><td class=n>180 s</td>"),
