@@ -14,6 +14,7 @@
 #   deploy/prometheus/set-runbook-base.sh URL    make URL the base in rules/*.yml and tests/*.yml,
 #                                                then regenerate the PrometheusRule
 #                                                (deploy/kubernetes/generate-prometheusrule.sh)
+#                                                and the dashboards (grafana/generate.py)
 # e.g. deploy/prometheus/set-runbook-base.sh https://wiki.example.org/genesys-exporter/alerts
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -81,7 +82,9 @@ case $# in
             exit 1
         fi
         bash ../kubernetes/generate-prometheusrule.sh
-        echo "runbook base: $base (rules, rule tests and deploy/kubernetes/base/prometheusrule.yaml)"
+        # The dashboards link the runbooks of the alerts their panels judge.
+        python3 ../../grafana/generate.py
+        echo "runbook base: $base (rules, rule tests, deploy/kubernetes/base/prometheusrule.yaml, grafana/dashboards)"
         ;;
     *)
         echo "usage: $0 [BASE_URL]" >&2

@@ -24,7 +24,7 @@ mod layout {
 mod kustomize;
 mod sandbox;
 mod tools;
-mod yaml;
+pub mod yaml;
 
 // Tests, by what they check.
 mod compose;

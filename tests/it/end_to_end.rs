@@ -52,38 +52,6 @@ fn rules_for_a_short_scenario(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Every panel query of both dashboards (the queues' and the wallboard), with its title,
-/// variables substituted as Grafana would with "All" selected.
-fn panel_queries() -> Vec<(String, String)> {
-    let mut queries = Vec::new();
-    for file in ["genesys-exporter.json", "genesys-wallboard.json"] {
-        let text = std::fs::read_to_string(repo("grafana/dashboards").join(file)).unwrap();
-        let dashboard: Value = serde_json::from_str(&text).unwrap();
-        queries.extend(queries_of(&dashboard));
-    }
-    assert!(queries.len() >= 37, "{} panel queries", queries.len());
-    queries
-}
-
-fn queries_of(dashboard: &Value) -> Vec<(String, String)> {
-    let mut queries = Vec::new();
-    for panel in dashboard["panels"].as_array().unwrap() {
-        for target in panel["targets"].as_array().into_iter().flatten() {
-            let expr = target["expr"]
-                .as_str()
-                .unwrap()
-                .replace("$queue", ".*")
-                .replace("$media_type", ".*")
-                .replace("$job", "genesys-exporter")
-                .replace("$__rate_interval", "1m")
-                .replace("$__range", "1h");
-            assert!(!expr.contains('$'), "a variable left in {expr}");
-            queries.push((panel["title"].as_str().unwrap().to_owned(), expr));
-        }
-    }
-    queries
-}
-
 async fn firing(prometheus: &Prometheus, alert: &str) {
     eventually(&format!("{alert} fires"), || async {
         let alerts = prometheus.api("/api/v1/alerts").await;
@@ -163,7 +131,9 @@ async fn the_dashboard_and_rules_work_against_a_real_prometheus_scraping_the_dem
     arm(&http, &sim, Fault::ExpireChannels).await;
     firing(&prometheus, "GenesysExporterStreamDisconnected").await;
 
-    for (title, expr) in panel_queries() {
+    let queries = crate::dashboards::panel_queries("1h");
+    assert!(queries.len() >= 60, "{} panel queries", queries.len());
+    for (_, title, expr) in queries {
         eventually(&format!("panel {title:?} has data"), || async {
             let result = prometheus.query(&expr, None).await;
             if result.is_empty() {

@@ -13,6 +13,7 @@ mod alert_routing;
 mod api_economy;
 mod cli;
 mod counters;
+mod dashboards;
 mod deploy;
 mod docs;
 mod end_to_end;
