@@ -95,6 +95,35 @@ def live(expr, labels=QUEUE, sel=Q):
     return f"{expr} or on ({labels}) (0 * ({stale} == 0)) or on ({labels}) (NaN * ({stale} == 1))"
 
 
+def polled(expr, sel=Q, count=False):
+    """A per-queue value from the polled counters as the value panels show it: NaN (STALE) for
+    the queues of a shard whose polls no replica can refresh, where the rules leave a gap;
+    a count is 0 for a queue that has had nothing to count."""
+    stale_polls = f'genesys:poll_stale:min{{{F}, data="aggregates"}} == 1'
+    out = (f"{expr} or on ({QUEUE}) ((NaN * genesys:queue_stale:min{{{sel}}}) "
+           f"and on (namespace, job, shard) ({stale_polls}))")
+    if count:
+        out += f" or on ({QUEUE}) (0 * genesys:queue_stale:min{{{sel}}})"
+    return out
+
+
+def unknown_while(expr, stale):
+    """`expr`, a total over the chosen queues, as NaN (STALE) while any `stale` series exists:
+    a total that silently left those queues out would read as a quiet afternoon."""
+    unknown = f"(NaN * (count({stale}) > 0))"
+    return f"(({expr}) + on () ({unknown} or vector(0))) or on () {unknown}"
+
+
+def polled_total(expr):
+    """A total of polled counters: STALE while a chosen shard's polls are stale."""
+    return unknown_while(expr, f'genesys:poll_stale:min{{{F}, data="aggregates"}} == 1')
+
+
+def live_total(expr):
+    """A total of live values: STALE while a chosen queue is stale."""
+    return unknown_while(expr, f"genesys:queue_stale:min{{{Q}}} == 1")
+
+
 STALE_MAPPING = [
     {"type": "special", "options": {"match": "nan", "result": {"text": "STALE", "color": "purple", "index": 0}}},
 ]
@@ -235,6 +264,10 @@ def annotations():
          "expr": f'ALERTS{{alertstate="firing", alertname=~"Genesys.*", {F}}}',
          "step": "60s", "titleFormat": "{{alertname}}", "textFormat": "{{severity}} {{queue}} {{shard}}",
          "tagKeys": "severity,data", "useValueForTime": False},
+        {"name": "Polled counters stale", "datasource": DS, "enable": True, "iconColor": "orange",
+         "expr": f"genesys:poll_stale:min{{{F}}} == 1",
+         "step": "60s", "titleFormat": "stale polls: {{data}}", "textFormat": "no replica can poll {{data}} (shard {{shard}})",
+         "tagKeys": "data,shard", "useValueForTime": False},
         {"name": "Queue data stale", "datasource": DS, "enable": True, "iconColor": "purple",
          "expr": f"genesys:queue_stale:min{{{Q}}} == 1",
          "step": "60s", "titleFormat": "stale: {{queue}}", "textFormat": "no replica can refresh {{queue}}",
@@ -339,9 +372,9 @@ def status_table(lay):
         ("Away share", live(f"genesys:queue_members_away:ratio{{{Q}}}"), "percentunit",
          over("queue_members_away_ratio", "percentunit"), "GenesysQueueWaitingWhileMembersAway"),
         ("Service level − target (30 min, worst media)",
-         f"min {by} ({guarded_service_level(M)} - on ({QUEUE}, media_type) genesys:queue_service_level_target:max{{{M}}})",
+         polled(f"min {by} ({guarded_service_level(M)} - on ({QUEUE}, media_type) genesys:queue_service_level_target:max{{{M}}})"),
          "percentunit", steps("red", (0.0, "green")), "GenesysQueueServiceLevelBelowTarget"),
-        ("Abandon share (30 min)", guarded_abandon(Q), "percentunit", over("abandon_ratio", "percentunit"),
+        ("Abandon share (30 min)", polled(guarded_abandon(Q)), "percentunit", over("abandon_ratio", "percentunit"),
          "GenesysQueueAbandonRateHigh"),
         ("Alerts firing", f"{firing} or {zero}", "short", steps("green", (1.0, "red")), None),
         ("Data", stale, "short", steps("green", (1.0, "purple")), "GenesysQueueDataStale"),
@@ -351,7 +384,8 @@ def status_table(lay):
     refs = "ABCDEFGHIJ"
     targets, overrides, rename = [], [], {}
     for ref, (name, expr, unit, thr, alert) in zip(refs, columns):
-        targets.append(target(expr, ref, instant=True, fmt="table"))
+        # One label set for every column (and no metric name), so the rows merge by queue.
+        targets.append(target(f"max {by} ({expr})", ref, instant=True, fmt="table"))
         rename[f"Value #{ref}"] = name
         props = [{"id": "unit", "value": unit}]
         if thr:
@@ -390,14 +424,14 @@ def status_table(lay):
 
 def guarded_abandon(sel):
     """The abandon share only where the alert would judge it (enough conversations offered)."""
-    return (f"genesys:queue_abandon:ratio30m{{{sel}}} and on ({QUEUE}) "
-            f"(genesys:queue_offered:increase30m{{{sel}}} >= on () group_left () genesys:threshold:abandon_min_offered)")
+    return (f"(genesys:queue_abandon:ratio30m{{{sel}}} and on ({QUEUE}) "
+            f"(genesys:queue_offered:increase30m{{{sel}}} >= on () group_left () genesys:threshold:abandon_min_offered))")
 
 
 def guarded_service_level(sel):
-    return (f"genesys:queue_service_level:ratio30m{{{sel}}} and on ({QUEUE}, media_type) "
+    return (f"(genesys:queue_service_level:ratio30m{{{sel}}} and on ({QUEUE}, media_type) "
             f"(genesys:queue_service_level_denominator:increase30m{{{sel}}} >= on () group_left () "
-            f"genesys:threshold:service_level_min_conversations)")
+            f"genesys:threshold:service_level_min_conversations))")
 
 
 def queues_over_time(lay):
@@ -483,8 +517,9 @@ def conversations(lay):
         "bargauge", "Offered today so far",
         "Conversations offered since midnight (the browser's), per queue, chosen media types; "
         "each counted once however many replicas count it.",
-        [target(f"sum by (queue) ({today('genesys_conversations_offered_total', M)})", instant=True, legend="{{queue}}")],
-        "short", steps("blue"), timeFrom="now/d", hideTimeOverride=False), 8, 8)
+        [target(polled(f"sum by ({QUEUE}) ({today('genesys_conversations_offered_total', M)})", count=True), instant=True,
+                legend="{{queue}}")],
+        "short", steps("blue"), mappings=STALE_MAPPING, timeFrom="now/d", hideTimeOverride=False), 8, 8)
 
 
 def today(counter, sel, keep=QUEUE + ", media_type, direction"):
@@ -556,12 +591,12 @@ def exporter_health(lay):
     lay.add(panel(
         "table", "Exporters",
         "Each replica: up, version and shard; its name links to its status page.",
-        [target(f"up{{{F}}}", instant=True, fmt="table"),
-         target(f"genesys_exporter_build_info{{{F}}}", "B", instant=True, fmt="table")],
+        [target(f"max by (namespace, job, shard, instance) (up{{{F}}})", instant=True, fmt="table"),
+         target(f"max by (namespace, job, shard, instance, version) (genesys_exporter_build_info{{{F}}})", "B",
+                instant=True, fmt="table")],
         "short", steps("red", (1.0, "green")),
         transformations=[{"id": "merge", "options": {}}, {"id": "organize", "options": {
-            "excludeByName": {"Time": True, "__name__": True, "Value #B": True, "goversion": True, "revision": True,
-                              "branch": True, "rustversion": True, "tags": True},
+            "excludeByName": {"Time": True, "Value #B": True},
             "renameByName": {"Value #A": "Up"}}}],
         overrides=[{"matcher": {"id": "byName", "options": "instance"}, "properties": [
             {"id": "links", "value": [{"title": "Status page", "url": "http://${__value.text}/", "targetBlank": True}]}]},
@@ -616,30 +651,32 @@ def tile(title, description, expr, unit, thr, alert=None, mappings=STALE_MAPPING
 def totals(lay):
     stale = f"genesys:queue_stale:min{{{Q}}}"
     tiles = [
-        tile("Waiting, all queues", "Interactions waiting in the chosen queues that are fresh, all media; the "
-             "Stale queues tile counts those left out. Red where a single queue's backlog alert "
-             "would judge it over.",
-             f"sum(genesys:queue_waiting:sum{{{Q}}}) or vector(0)", "short", over("queue_waiting", "short"),
+        tile("Waiting, all queues", "Interactions waiting in the chosen queues, all media; STALE while "
+             "any of them is (the Stale queues tile says how many). Red where a single queue's "
+             "backlog alert would judge it over.",
+             live_total(f"sum(genesys:queue_waiting:sum{{{Q}}}) or vector(0)"), "short", over("queue_waiting", "short"),
              "GenesysQueueBacklog"),
-        tile("Longest wait, all queues", "The oldest waiting interaction of the chosen queues, all media.",
-             f"max(genesys:queue_oldest_waiting_seconds:max{{{Q}}}) or vector(0)", "s", over("oldest_waiting_seconds", "s"),
+        tile("Longest wait, all queues", "The oldest waiting interaction of the chosen queues, all media; "
+             "STALE while any of them is.",
+             live_total(f"max(genesys:queue_oldest_waiting_seconds:max{{{Q}}}) or vector(0)"), "s",
+             over("oldest_waiting_seconds", "s"),
              "GenesysQueueOldestWaitingTooLong"),
         tile("Stale queues", "Chosen queues no replica can refresh: their rows say STALE.",
              f"count({stale} == 1) or vector(0)", "short", steps("green", (1.0, "purple")), "GenesysQueueDataStale"),
         tile("Offered today, all queues", "Conversations offered since midnight, all media, each counted once.",
-             f"sum({today('genesys_conversations_offered_total', Q)}) or vector(0)", "short", steps("blue")),
+             polled_total(f"sum({today('genesys_conversations_offered_total', Q)}) or vector(0)"), "short", steps("blue")),
         tile("Abandoned today, all queues", "Abandoned of offered since midnight, all media types; "
              "shown from the abandon alert's minimum offered.",
-             f"sum({today('genesys_conversations_abandoned_total', Q)}) / (sum({today('genesys_conversations_offered_total', Q)}) "
-             f">= on () group_left () genesys:threshold:abandon_min_offered)",
-             "percentunit", over("abandon_ratio", "percentunit"), mappings=[]),
+             polled_total(f"sum({today('genesys_conversations_abandoned_total', Q)}) / (sum({today('genesys_conversations_offered_total', Q)}) "
+                          f">= on () group_left () genesys:threshold:abandon_min_offered)"),
+             "percentunit", over("abandon_ratio", "percentunit"), noValue="too few"),
         tile("Answered in service level today, all queues",
              "Answered within each queue's service-level threshold of those counted for it, since "
              "midnight, all media; shown from the service-level alert's minimum conversations.",
-             f"sum({today('genesys_conversations_service_level_numerator_total', Q)}) / "
-             f"(sum({today('genesys_conversations_service_level_denominator_total', Q)}) "
-             f">= on () group_left () genesys:threshold:service_level_min_conversations)",
-             "percentunit", steps("blue"), mappings=[]),
+             polled_total(f"sum({today('genesys_conversations_service_level_numerator_total', Q)}) / "
+                          f"(sum({today('genesys_conversations_service_level_denominator_total', Q)}) "
+                          f">= on () group_left () genesys:threshold:service_level_min_conversations)"),
+             "percentunit", steps("blue"), noValue="too few"),
     ]
     for t in tiles:
         lay.add(t, 4, 5)
@@ -665,16 +702,16 @@ def queue_tiles(lay):
         tile("Service level − target today",
              "Answered within the service-level threshold since midnight, all media, less the "
              "queue's target: red below it. Shown from the alert's minimum conversations.",
-             f"(sum by ({QUEUE}) ({numerator}) / (sum by ({QUEUE}) ({denominator}) >= on () group_left () "
-             f"genesys:threshold:service_level_min_conversations)) - on ({QUEUE}) max by ({QUEUE}) "
-             f"(genesys:queue_service_level_target:max{{{sel}}})",
+             polled(f"(sum by ({QUEUE}) ({numerator}) / (sum by ({QUEUE}) ({denominator}) >= on () group_left () "
+                    f"genesys:threshold:service_level_min_conversations)) - on ({QUEUE}) max by ({QUEUE}) "
+                    f"(genesys:queue_service_level_target:max{{{sel}}})"),
              "percentunit", steps("red", (0.0, "green")), "GenesysQueueServiceLevelBelowTarget",
-             mappings=[TOO_FEW]),
+             noValue="too few"),
         tile("Abandoned today", "Abandoned of offered since midnight, all media; shown from the alert's minimum offered.",
-             f"sum by ({QUEUE}) ({today('genesys_conversations_abandoned_total', sel)}) / "
-             f"(sum by ({QUEUE}) ({today('genesys_conversations_offered_total', sel)}) >= on () group_left () "
-             f"genesys:threshold:abandon_min_offered)",
-             "percentunit", over("abandon_ratio", "percentunit"), "GenesysQueueAbandonRateHigh", mappings=[TOO_FEW]),
+             polled(f"sum by ({QUEUE}) ({today('genesys_conversations_abandoned_total', sel)}) / "
+                    f"(sum by ({QUEUE}) ({today('genesys_conversations_offered_total', sel)}) >= on () group_left () "
+                    f"genesys:threshold:abandon_min_offered)"),
+             "percentunit", over("abandon_ratio", "percentunit"), "GenesysQueueAbandonRateHigh", noValue="too few"),
     ]
     for t in tiles:
         t["options"].update(big)

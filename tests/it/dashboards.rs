@@ -79,7 +79,7 @@ pub fn substituted(expr: &str, range: &str) -> String {
 }
 
 /// The alert thresholds (genesys:threshold:* → value, per extra label set) from thresholds.yml.
-fn thresholds() -> BTreeMap<String, f64> {
+pub fn thresholds() -> BTreeMap<String, f64> {
     let text = std::fs::read_to_string(repo("deploy/prometheus/rules/thresholds.yml")).unwrap();
     let doc = yaml::document(&text, "thresholds.yml");
     let mut found = BTreeMap::new();
