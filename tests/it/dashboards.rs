@@ -52,11 +52,16 @@ pub fn panels(dashboard: &Value) -> Vec<&Value> {
 /// Every panel query of every dashboard, (dashboard, panel title, expression), variables
 /// substituted as Grafana would with "All" selected and `range` as the dashboard's range.
 pub fn panel_queries(range: &str) -> Vec<(String, String, String)> {
+    panel_queries_of_job(range, ".*")
+}
+
+/// Like [`panel_queries`] with the `job` variable set to `job`.
+pub fn panel_queries_of_job(range: &str, job: &str) -> Vec<(String, String, String)> {
     let mut queries = Vec::new();
     for (name, dashboard) in dashboards() {
         for panel in panels(&dashboard) {
             for target in panel["targets"].as_array().into_iter().flatten() {
-                let expr = substituted(target["expr"].as_str().unwrap(), range);
+                let expr = substituted(target["expr"].as_str().unwrap(), range, job);
                 let title = panel["title"].as_str().unwrap().to_owned();
                 queries.push((name.clone(), title, expr));
             }
@@ -65,13 +70,14 @@ pub fn panel_queries(range: &str) -> Vec<(String, String, String)> {
     queries
 }
 
-/// `expr` as Grafana sends it with every variable at "All" (`.*`).
-pub fn substituted(expr: &str, range: &str) -> String {
+/// `expr` as Grafana sends it with `job` chosen and every other variable at "All" (`.*`).
+fn substituted(expr: &str, range: &str, job: &str) -> String {
     let mut expr = expr
         .replace("$__rate_interval", "1m")
         .replace("$__range", range)
-        .replace("$__interval", "15s");
-    for variable in ["namespace", "job", "shard", "queue", "media_type"] {
+        .replace("$__interval", "15s")
+        .replace("$job", job);
+    for variable in ["namespace", "shard", "queue", "media_type"] {
         expr = expr.replace(&format!("${variable}"), ".*");
     }
     assert!(!expr.contains('$'), "a variable left in {expr}");

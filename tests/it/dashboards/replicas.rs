@@ -1,9 +1,10 @@
 //! Every panel of every shipped dashboard, read from a real Prometheus the way an HA estate
-//! runs the exporter: shard 0 of 2 as two replicas, shard 1 as one, all against one simulator
-//! whose traffic is paused so the values stand still. A second Prometheus scrapes one replica
-//! of each shard (exporters of its own: a server must see a counter group's first zero, which
-//! an exporter shows to one scrape). Each panel must read the same on both, and the panels that
-//! show the contact centre must equal the simulator's ground truth.
+//! runs the exporter: job `genesys-exporter` is shard 0 of 2 as two replicas and shard 1 as
+//! one, all against one simulator whose traffic is paused so the values stand still. Job
+//! `single` runs one replica of each shard (exporters of its own: Prometheus must see a counter
+//! group's first zero, which an exporter shows to one scrape). Each panel, its `job` variable
+//! set to one job then the other, must read the same for both, and the panels that show the
+//! contact centre must equal the simulator's ground truth.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,8 +19,7 @@ use crate::common::{self, within};
 use genesys_exporter::sim::{self, SimConfig};
 
 struct Estate {
-    one: Prometheus,
-    two: Prometheus,
+    prometheus: Prometheus,
     sim_url: String,
     _exporters: Vec<ExporterProcess>,
     _sim: (sim::SimHandle, CancellationToken),
@@ -52,7 +52,7 @@ impl Estate {
         assert!(response.status().is_success(), "the quiet queue");
         let mut exporters = Vec::new();
         let mut targets = Vec::new();
-        // Prometheus `two` scrapes the first three, `one` the last two.
+        // Job `genesys-exporter` is the first three, job `single` the last two.
         for shard in ["0/2", "0/2", "1/2", "0/2", "1/2"] {
             let port = common::free_port();
             let mut env = sim_env(&sim, port, &media_types);
@@ -60,6 +60,7 @@ impl Estate {
                 ("AGENTS__ENABLED", "true"),
                 ("AGENTS__QUEUE_MEMBERSHIP", "true"),
                 ("AGENTS__TIME_IN_STATUS_INTERVAL", "1s"),
+                ("AGGREGATES__POLL_INTERVAL", "1s"),
                 // Scaled, so the outage at the end makes every queue stale within seconds.
                 ("STREAM__STALENESS_BOUND", "4s"),
                 ("STREAM__FALLBACK_POLL_INTERVAL", "2s"),
@@ -81,24 +82,19 @@ impl Estate {
             .iter()
             .map(|f| super::repo("deploy/prometheus/rules").join(f))
             .collect();
-        let job = |targets: &[&String]| {
+        let job = |name: &str, targets: &[&String]| {
             let targets: String = targets.iter().map(|t| t.as_str()).collect();
-            format!("  - job_name: genesys-exporter\n    static_configs:\n{targets}")
+            format!("  - job_name: {name}\n    static_configs:\n{targets}")
         };
-        let two =
-            Prometheus::start_with_jobs(&job(&[&targets[0], &targets[1], &targets[2]]), &rules)
-                .await;
-        let one = Prometheus::start_with_jobs(&job(&[&targets[3], &targets[4]]), &rules).await;
+        let jobs = job(HA, &[&targets[0], &targets[1], &targets[2]])
+            + &job(SINGLE, &[&targets[3], &targets[4]]);
+        let prometheus = Prometheus::start_with_jobs(&jobs, &rules).await;
         for exporter in &exporters {
             exporter.wait_ready().await;
         }
-        one.wait_for(r#"sum(up{job="genesys-exporter"})"#, 2.0)
-            .await;
-        two.wait_for(r#"sum(up{job="genesys-exporter"})"#, 3.0)
-            .await;
+        prometheus.wait_for("sum(up)", 5.0).await;
         Estate {
-            one,
-            two,
+            prometheus,
             sim_url: sim.base_url.clone(),
             _exporters: exporters,
             _sim: (sim, cancel),
@@ -115,12 +111,12 @@ impl Estate {
         assert!(response.status().is_success(), "{path}");
     }
 
-    /// Every panel query's answers from both servers at one instant, `check`ed; a report line
-    /// per query. Fails with what `check` found, after `DEADLINE`.
+    /// Every panel query's answers for both jobs at one instant, `check`ed; a report line per
+    /// query. Fails with what `check` found, after `DEADLINE`.
     async fn every_panel(
         &self,
         what: &str,
-        queries: &[(String, String, String)],
+        queries: &[Query],
         check: impl Fn(&Panel, &Answer, &Answer) -> Option<String>,
     ) -> Vec<String> {
         common::poll_until(what, Duration::from_millis(500), || async {
@@ -128,17 +124,23 @@ impl Estate {
             let mut report = Vec::new();
             let mut wrong = Vec::new();
             let mut ordinal = BTreeMap::new();
-            for (file, title, expr) in queries {
+            for Query {
+                file,
+                title,
+                single,
+                ha,
+            } in queries
+            {
                 let n = ordinal.entry((file, title)).or_insert(0);
                 let panel = Panel {
                     file: file.clone(),
                     title: title.clone(),
                     which: *n,
-                    expr: expr.clone(),
+                    expr: ha.clone(),
                     at,
                 };
                 *n += 1;
-                match answers(self, expr, at).await {
+                match answers(self, single, ha, at).await {
                     Err(why) => report.push(format!("{file} | {title} | {why}")),
                     Ok((one, two)) => {
                         report.push(format!(
@@ -164,17 +166,48 @@ impl Estate {
     }
 }
 
-/// Each panel query's answer from both servers at one instant: Ok((one, two)), or the
-/// panel's reason to be left out (it shows each replica).
-async fn answers(estate: &Estate, expr: &str, at: f64) -> Result<(Answer, Answer), String> {
-    let counts_replicas = super::promql::selectors(expr)
+/// The job of two replicas of shard 0 and one of shard 1, and the job of one of each.
+const HA: &str = "genesys-exporter";
+const SINGLE: &str = "single";
+
+/// One query of a panel with the job variable set to each job.
+struct Query {
+    file: String,
+    title: String,
+    single: String,
+    ha: String,
+}
+
+/// Every panel query of every dashboard, for both jobs.
+fn queries() -> Vec<Query> {
+    let single = super::panel_queries_of_job("1h", SINGLE);
+    let ha = super::panel_queries_of_job("1h", HA);
+    (single.into_iter().zip(ha))
+        .map(|((file, title, single), (_, _, ha))| Query {
+            file,
+            title,
+            single,
+            ha,
+        })
+        .collect()
+}
+
+/// A panel query's answers for job `single` and job `genesys-exporter` at one instant, or
+/// the panel's reason to be left out (it shows or counts each replica).
+async fn answers(
+    estate: &Estate,
+    single: &str,
+    ha: &str,
+    at: f64,
+) -> Result<(Answer, Answer), String> {
+    let counts_replicas = super::promql::selectors(ha)
         .iter()
         .all(|s| ["up", "genesys_exporter_build_info"].contains(&s.metric.as_str()));
     if counts_replicas {
         return Err("counts the replicas".into());
     }
-    let one = answer(&estate.one.query(expr, Some(at)).await)?;
-    let two = answer(&estate.two.query(expr, Some(at)).await)?;
+    let one = answer(&estate.prometheus.query(single, Some(at)).await)?;
+    let two = answer(&estate.prometheus.query(ha, Some(at)).await)?;
     Ok((one, two))
 }
 
@@ -191,14 +224,14 @@ struct Panel {
 /// A query's answer: its series (labels without `instance`, as JSON text) and values.
 type Answer = BTreeMap<String, f64>;
 
-/// Relative slack for windowed counters: two Prometheus servers scrape at different moments,
+/// Relative slack for windowed counters: the two jobs' exporters are scraped at different moments,
 /// and `increase` extrapolates to its window's end by up to one scrape interval (1 s) over
 /// the span it has samples for, which is 20 s or more (a group an agent's status opens late).
 /// A replica counted twice is off by 100 %.
 const SLACK: f64 = 0.05;
 
 /// Absolute slack, in seconds, for values that grow with the clock (how long something has
-/// waited or lasted): servers scrape up to a second apart and rules evaluate a second late.
+/// waited or lasted): the jobs are scraped up to a second apart, rules evaluate a second late.
 const CLOCK_SLACK: f64 = 3.0;
 
 fn answer(result: &[Value]) -> Result<Answer, String> {
@@ -208,6 +241,8 @@ fn answer(result: &[Value]) -> Result<Answer, String> {
         if metric.remove("instance").is_some() {
             return Err("per replica".into());
         }
+        // The job is what the two answers differ in by design.
+        metric.remove("job");
         let value: f64 = sample["value"][1].as_str().unwrap().parse().unwrap();
         out.insert(Value::Object(metric).to_string(), value);
     }
@@ -780,12 +815,12 @@ async fn every_panel_reads_the_same_with_one_replica_or_two_equals_the_truth_and
     .await;
     estate.sim_post("/sim/traffic/pause", Value::Null).await;
     common::wait_nothing_pending(&http, &estate.sim_url).await;
-    let queries = super::panel_queries("1h");
+    let queries = queries();
     let truth = common::sim_truth(&http, &estate.sim_url).await;
     let expected = expected(&truth);
     for (file, title, which) in expected.keys() {
         let found = (queries.iter())
-            .filter(|(f, t, _)| f == file && t == title)
+            .filter(|q| q.file == *file && q.title == *title)
             .count();
         assert!(
             found > *which,
