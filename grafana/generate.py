@@ -4,7 +4,7 @@
 Why a generator: every query must carry the same scope filters, every panel an alert judges
 must colour where the alert fires and link its runbook, and the thresholds must be the ones in
 deploy/prometheus/rules/thresholds.yml. Written by hand, 50 panels drift; here each convention
-is one function. The conventions are in docs/alerts.md ("Dashboards") and
+is one function. The conventions are in docs/alerts.md ("Dashboard conventions") and
 tests/it/dashboards.rs checks every shipped panel against them.
 
 Usage:

@@ -1,6 +1,7 @@
 //! The shipped Grafana dashboards, held to the conventions docs/alerts.md writes down
-//! ("Dashboards"): Grafana cannot run here, so they are right by construction, checked panel
-//! by panel, and proven by queries on a real Prometheus (`end_to_end`, `replicas`).
+//! ("Dashboard conventions"): Grafana cannot run here, so they are right by construction,
+//! checked panel by panel, and proven by queries on a real Prometheus (`end_to_end`,
+//! `replicas`).
 
 mod promql;
 mod replicas;
