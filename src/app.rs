@@ -247,10 +247,7 @@ impl Exporter {
             tasks: tasks.clone(),
         };
 
-        let state = ServerState {
-            metrics: metrics.clone(),
-            health: health.clone(),
-        };
+        let state = ServerState::new(metrics.clone(), health.clone());
         let server_cancel = cancel.clone();
         let web = &parts.settings.web;
         let limits = server_limits(web);

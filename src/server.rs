@@ -6,18 +6,17 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::CompressionLevel;
-use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 mod auth;
 mod listen;
 mod page;
+mod shared;
 pub(crate) mod telemetry;
 mod tls;
 mod web_config;
@@ -29,13 +28,26 @@ pub(crate) use listen::Limits;
 pub(crate) use tls::WebConfigSource;
 
 use crate::health::Health;
-use crate::metrics::{Metrics, ScrapeParts};
+use crate::metrics::Metrics;
+use shared::Scrapes;
 
 /// What the handlers read; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct ServerState {
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
+    /// Shared by every listener, so overlapping scrapes share a render wherever they arrive.
+    scrapes: Arc<Scrapes>,
+}
+
+impl ServerState {
+    pub(crate) fn new(metrics: Arc<Metrics>, health: Arc<Health>) -> ServerState {
+        ServerState {
+            scrapes: Scrapes::new(metrics.clone()),
+            metrics,
+            health,
+        }
+    }
 }
 
 /// No route reads a body; a client sending a large one is refused (413) before it is read.
@@ -51,17 +63,9 @@ pub(crate) fn guarded_router(state: ServerState, gate: Option<Arc<Gate>>) -> Rou
 }
 
 pub(crate) fn router(state: ServerState) -> Router {
-    // NB: the fastest level: a 5,000-queue scrape shrinks about tenfold at a few ms per MB
-    // (BENCHMARKS.md), where the best level would cost several times that for little more.
-    let gzip = CompressionLayer::new()
-        .gzip(true)
-        .no_br()
-        .no_deflate()
-        .no_zstd()
-        .quality(CompressionLevel::Fastest);
     Router::new()
         .route("/", get(index))
-        .route("/metrics", get(metrics).layer(gzip))
+        .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
@@ -91,19 +95,32 @@ async fn index(State(state): State<ServerState>) -> Html<String> {
     ))
 }
 
-async fn metrics(State(state): State<ServerState>) -> Response {
-    let now_ms = state.metrics.clock().now_ms();
-    let parts = ScrapeParts::new(state.metrics, now_ms)
-        .map(|part| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(part)));
-    let body = axum::body::Body::from_stream(futures_util::stream::iter(parts));
-    (
+/// A scrape, sharing the render of every scrape that overlaps it (`shared`). Gzip, for a
+/// scraper that asks (Prometheus does), is compressed once per render at the fastest level: a
+/// 5,000-queue scrape shrinks about tenfold at a few ms per MB (BENCHMARKS.md), where the best
+/// level would cost several times that for little more.
+async fn metrics(State(state): State<ServerState>, headers: HeaderMap) -> Response {
+    let asked = headers.get(header::ACCEPT_ENCODING);
+    let gzip = shared::accepts_gzip(asked.and_then(|v| v.to_str().ok()));
+    let scrape = state.scrapes.join(gzip);
+    let chunks = futures_util::stream::unfold(scrape, |mut scrape| async move {
+        let chunk = scrape.next().await?;
+        Some((Ok::<_, std::convert::Infallible>(chunk), scrape))
+    });
+    let mut response = (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        body,
+        axum::body::Body::from_stream(chunks),
     )
-        .into_response()
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzip {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
 }
 
 async fn healthz(State(state): State<ServerState>) -> (StatusCode, String) {
@@ -136,10 +153,7 @@ mod tests {
     use super::*;
 
     fn state() -> ServerState {
-        ServerState {
-            metrics: Arc::new(Metrics::new(vec!["voice".into()])),
-            health: Arc::default(),
-        }
+        ServerState::new(Arc::new(Metrics::new(vec!["voice".into()])), Arc::default())
     }
 
     async fn get(state: &ServerState, path: &str) -> (StatusCode, String) {
@@ -184,10 +198,13 @@ mod tests {
             .read_to_string(&mut unzipped)
             .unwrap();
         assert!(body.len() < plain.len());
-        // NB: the process metrics move between scrapes; the rest is the same text.
+        // NB: the process metrics and the scrape count move between scrapes; the rest is the
+        // same text.
         let stable = |text: &str| {
             text.lines()
-                .filter(|l| !l.starts_with("process_"))
+                .filter(|l| {
+                    !l.starts_with("process_") && !l.starts_with("genesys_exporter_scrapes")
+                })
                 .map(str::to_owned)
                 .collect::<Vec<_>>()
         };

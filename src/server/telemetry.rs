@@ -1,4 +1,5 @@
-//! The HTTP server's self-metrics: connections open, and those it closed to protect itself.
+//! The HTTP server's self-metrics: connections open, those it closed to protect itself, and
+//! scrapes by whether they started a render or shared one.
 
 use prometheus::{IntCounterVec, IntGauge};
 
@@ -10,6 +11,7 @@ use crate::vocabulary::labels::LabelValue;
 pub(crate) struct ServerMetrics {
     open: IntGauge,
     closed: IntCounterVec,
+    scrapes: IntCounterVec,
 }
 
 impl SelfMetrics for ServerMetrics {
@@ -22,6 +24,10 @@ impl SelfMetrics for ServerMetrics {
                 "Connections the exporter's HTTP server closed or refused to protect itself, by reason (header_timeout, request_timeout, head_too_large, evicted, refused, tls_handshake, plain_http, client_not_allowed, error).",
                 "reason",
             ),
+            scrapes: r.counters("genesys_exporter_scrapes_total",
+                "Scrapes of /metrics, by render: started (the scrape started a render) or shared (it shared a render that scrapes arriving while another was written wait for). Many scrapers cost about one render each time.",
+                &["render"],
+            ),
         }
     }
 }
@@ -29,6 +35,18 @@ impl SelfMetrics for ServerMetrics {
 impl ServerMetrics {
     pub(crate) fn connection_closed(&self, reason: ConnectionClose) {
         self.closed.with_label_values(&[reason.as_str()]).inc();
+    }
+
+    /// A scrape that started a render (`shared` false) or joined one.
+    pub(crate) fn scraped(&self, shared: bool) {
+        let render = if shared { "shared" } else { "started" };
+        self.scrapes.with_label_values(&[render]).inc();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn scrapes(&self, shared: bool) -> u64 {
+        let render = if shared { "shared" } else { "started" };
+        self.scrapes.with_label_values(&[render]).get()
     }
 
     pub(crate) fn connections_open(&self, open: usize) {
