@@ -167,11 +167,13 @@ fn the_deployment_runs_as_65532_read_only_without_capabilities_and_is_probed() {
             "{probe}"
         );
     }
-    assert_eq!(
-        container["resources"],
-        json!({"requests": {"cpu": "50m", "memory": "64Mi"},
-               "limits": {"cpu": "500m", "memory": "256Mi"}})
-    );
+    // The values follow from the measured sizes (the_pod_is_sized_from_the_measured_table).
+    for kind in ["requests", "limits"] {
+        for resource in ["cpu", "memory"] {
+            let set = &container["resources"][kind][resource];
+            assert!(!set.is_null(), "{kind}.{resource} is set");
+        }
+    }
     assert_eq!(
         container["args"],
         json!(["run", "--config", layout::CONFIG]),
@@ -531,4 +533,79 @@ fn matcher_object(matcher: &Value) -> Value {
         .unwrap_or_else(|| panic!("{text}: no operator"));
     let value = text[at + op.len()..].trim().trim_matches('"');
     json!({"name": text[..at].trim(), "value": value, "matchType": op})
+}
+
+/// The sizing table of docs/deploy.md: (CPU millicores, peak from start MiB, resident MiB,
+/// peak while scraped MiB) of the row whose first cell is `row`.
+fn sizing_row(doc: &str, row: &str) -> [f64; 4] {
+    let line = doc
+        .lines()
+        .find(|l| l.starts_with(&format!("| {row} |")))
+        .unwrap_or_else(|| panic!("docs/deploy.md has no sizing row {row:?}"));
+    let cells: Vec<f64> = line
+        .split('|')
+        .skip(2)
+        .filter_map(|c| c.trim().replace(',', "").parse().ok())
+        .collect();
+    assert_eq!(cells.len(), 4, "{line}");
+    [cells[0], cells[1], cells[2], cells[3]]
+}
+
+/// A Kubernetes quantity of memory in MiB (`256Mi`, `1Gi`) or of CPU in millicores (`500m`, `1`).
+fn quantity(value: &Value) -> f64 {
+    let text = value
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| value.to_string());
+    let (number, factor) = match text {
+        ref t if t.ends_with("Mi") => (&t[..t.len() - 2], 1.0),
+        ref t if t.ends_with("Gi") => (&t[..t.len() - 2], 1024.0),
+        ref t if t.ends_with('m') => (&t[..t.len() - 1], 1.0),
+        ref t => (t.as_str(), 1000.0),
+    };
+    number
+        .parse::<f64>()
+        .unwrap_or_else(|_| panic!("quantity {text}"))
+        * factor
+}
+
+fn round_up(value: f64, step: f64) -> f64 {
+    (value / step).ceil() * step
+}
+
+/// The pod's requests and limits follow from the measured sizes in docs/deploy.md, for the
+/// largest exporter the base is for (5,000 queues, 10,000 agents), with the headroom it states.
+#[test]
+fn the_pod_is_sized_from_the_measured_table() {
+    let doc = tools::read(&repo("docs/deploy.md"));
+    let base = sizing_row(&doc, "the process");
+    let queues = sizing_row(&doc, "per 1,000 queues");
+    let agents = sizing_row(&doc, "per 1,000 agents");
+    let at = |i: usize| base[i] + 5.0 * queues[i] + 10.0 * agents[i];
+    let (cpu, resident, peak) = (at(0), at(2), at(1).max(at(3)));
+    let want = json!({
+        "requests": {"cpu": round_up(cpu * 1.5, 10.0), "memory": round_up(resident, 16.0)},
+        "limits": {"cpu": 1000.0, "memory": round_up(peak * 1.5, 16.0)},
+    });
+    for file in [
+        "deploy/kubernetes/base/deployment.yaml",
+        "deploy/kubernetes/overlays/sharded/statefulset.yaml",
+    ] {
+        let object = yaml::document(&tools::read(&repo(file)), file);
+        let resources = &object["spec"]["template"]["spec"]["containers"][0]["resources"];
+        let got = json!({
+            "requests": {
+                "cpu": quantity(&resources["requests"]["cpu"]),
+                "memory": quantity(&resources["requests"]["memory"]),
+            },
+            "limits": {
+                "cpu": quantity(&resources["limits"]["cpu"]),
+                "memory": quantity(&resources["limits"]["memory"]),
+            },
+        });
+        assert_eq!(
+            got, want,
+            "{file}: resources (millicores, MiB) from docs/deploy.md"
+        );
+    }
 }
