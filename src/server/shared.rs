@@ -9,7 +9,9 @@
 //!
 //! The render's parts (a family each, `ScrapeParts`) are written as the scrape that is furthest
 //! along asks for the next one, as one scrape alone was served before, and kept only until every
-//! scrape sharing it has taken them. A gzip body is compressed once for all who ask for it. A
+//! scrape sharing it has taken them. Once scrapes wait for the next render, the rest of the
+//! current one is written at once, so a slow scraper holds up no one else (its rest waits for
+//! it in memory, one body at most). A gzip body is compressed once for all who ask for it. A
 //! scrape that goes away stops counting; when none is left the render is dropped unfinished,
 //! which counts as not shown (new counter groups keep waiting for a render that shows their
 //! zeros).
@@ -61,6 +63,8 @@ struct RenderState {
     started: bool,
     /// A scrape is writing the next part.
     busy: bool,
+    /// Scrapes wait for the next render: the rest of this one is being written at once.
+    hurried: bool,
     /// Every part is written, or no scrape is left to take one.
     done: bool,
     plain: Sequence,
@@ -140,6 +144,11 @@ impl Scrapes {
         let full = hub.writing.len() >= RENDERS_AT_ONCE;
         self.telemetry.scraped(full);
         let render = if full {
+            // NB: scrapes now wait for the render being written, so it must not wait for its
+            // slowest scrape: the rest is written at once and kept for that scrape.
+            for writing in &hub.writing {
+                self.hurry(writing);
+            }
             hub.next.get_or_insert_with(Arc::default).clone()
         } else {
             let render = Arc::new(Render::default());
@@ -177,6 +186,23 @@ impl Scrapes {
         state.started = true;
         drop(state);
         render.changed.notify_waiters();
+    }
+
+    /// Writes the rest of `render` now, rather than as its fastest scrape asks.
+    fn hurry(self: &Arc<Self>, render: &Arc<Render>) {
+        {
+            let mut state = lock(&render.state);
+            if state.hurried || state.done {
+                return;
+            }
+            state.hurried = true;
+        }
+        let (scrapes, render) = (self.clone(), render.clone());
+        tokio::spawn(async move {
+            while let Some(writer) = take_writer(&render).await {
+                write_next(&scrapes, &render, writer);
+            }
+        });
     }
 
     /// `render` is written (or abandoned): its slot goes to the scrapes waiting for the next.
@@ -217,30 +243,53 @@ impl Scrape {
                 }
             };
             match writer {
-                Some(writer) => self.write_next(writer),
+                Some(writer) => write_next(&self.scrapes, &self.render, writer),
                 None => changed.await,
             }
         }
     }
+}
 
-    /// Writes and compresses the next part (a render's CPU, so outside the lock), then
-    /// shares it.
-    fn write_next(&self, mut writer: Writer) {
-        let written = writer.write_next();
-        let mut state = lock(&self.render.state);
-        state.busy = false;
-        let ended = written.plain.is_none();
-        state.push(written);
-        if ended {
-            state.done = true;
-        } else if !state.done {
-            state.writer = Some(writer);
+/// The render's writer once no one else holds it; `None` once the render is done.
+async fn take_writer(render: &Render) -> Option<Writer> {
+    loop {
+        let changed = render.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        {
+            let mut state = lock(&render.state);
+            if state.done {
+                return None;
+            }
+            if state.started
+                && !state.busy
+                && let Some(writer) = state.writer.take()
+            {
+                state.busy = true;
+                return Some(writer);
+            }
         }
-        drop(state);
-        self.render.changed.notify_waiters();
-        if ended {
-            self.scrapes.ended(&self.render);
-        }
+        changed.await;
+    }
+}
+
+/// Writes and compresses the next part of `render` (a render's CPU, so outside the lock), then
+/// shares it.
+fn write_next(scrapes: &Scrapes, render: &Arc<Render>, mut writer: Writer) {
+    let written = writer.write_next();
+    let mut state = lock(&render.state);
+    state.busy = false;
+    let ended = written.plain.is_none();
+    state.push(written);
+    if ended {
+        state.done = true;
+    } else if !state.done {
+        state.writer = Some(writer);
+    }
+    drop(state);
+    render.changed.notify_waiters();
+    if ended {
+        scrapes.ended(render);
     }
 }
 
@@ -424,6 +473,18 @@ mod tests {
         // Nothing is left writing: the next scrape starts at once.
         let mut alone = scrapes.join(false);
         assert!(text(rest(&mut alone).await).contains("# TYPE"));
+    }
+
+    #[tokio::test]
+    async fn a_scraper_that_stops_reading_holds_up_no_one_and_still_gets_its_render() {
+        let (_, scrapes) = scrapes();
+        let mut slow = scrapes.join(false);
+        let head = slow.next().await.expect("a first part");
+        let mut waiting = scrapes.join(false);
+        // The slow scrape reads nothing more; the waiting one is served all the same.
+        assert!(text(rest(&mut waiting).await).contains("# TYPE"));
+        let whole = text([head.to_vec(), rest(&mut slow).await].concat());
+        assert!(whole.contains("genesys_exporter_build_info"), "{whole}");
     }
 
     #[test]
