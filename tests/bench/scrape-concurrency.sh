@@ -30,13 +30,10 @@ sim_port=18490 port=18491
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
+source "$(dirname "$0")/exporter-env.sh"
 "${simulator:-$1}" simulate --queues "$queues" "${agents[@]}" --listen "127.0.0.1:$sim_port" >"$work/sim.log" 2>&1 &
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sim_port/sim/truth" -o /dev/null && break; sleep 0.1; done
-
-export GENESYS_EXPORTER_CLIENT_ID=demo-client GENESYS_EXPORTER_CLIENT_SECRET=demo-secret
-export GENESYS_EXPORTER_API_BASE_URL="http://127.0.0.1:$sim_port"
-export GENESYS_EXPORTER_LOGIN_BASE_URL="http://127.0.0.1:$sim_port"
-export GENESYS_EXPORTER_LISTEN_ADDRESS="127.0.0.1:$port" GENESYS_EXPORTER_LOG__LEVEL=warn
+wait_simulator "$sim_port"
+exporter_env "$sim_port" "$port"
 export GENESYS_EXPORTER_AGGREGATES__POLL_INTERVAL=10s
 url="http://127.0.0.1:$port/metrics"
 
@@ -76,12 +73,8 @@ run_once() { # binary -> lines "binary P scrapes_per_s p50 p99 failed peak_mib"
   local bin=$1 pid
   "$bin" run >"$work/exporter.log" 2>&1 &
   pid=$!
-  for _ in $(seq 12000); do curl -sf "http://127.0.0.1:$port/readyz" -o /dev/null && break; sleep 0.01; done
-  for _ in $(seq 600); do
-    curl -s -o "$work/scrape.txt" "$url" || true
-    grep -q '^genesys_exporter_last_poll_timestamp_seconds [1-9]' "$work/scrape.txt" && break
-    sleep 0.5
-  done
+  wait_ready "$port"
+  wait_first_poll "$port" "$work/scrape.txt"
   for p in $scrapers; do
     echo "$bin $(step "$pid" "$p")"
   done

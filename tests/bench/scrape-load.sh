@@ -30,13 +30,10 @@ sim_port=18480 port=18481
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
+source "$(dirname "$0")/exporter-env.sh"
 "${simulator:-$1}" simulate --queues "$queues" "${agents[@]}" --listen "127.0.0.1:$sim_port" >"$work/sim.log" 2>&1 &
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sim_port/sim/truth" -o /dev/null && break; sleep 0.1; done
-
-export GENESYS_EXPORTER_CLIENT_ID=demo-client GENESYS_EXPORTER_CLIENT_SECRET=demo-secret
-export GENESYS_EXPORTER_API_BASE_URL="http://127.0.0.1:$sim_port"
-export GENESYS_EXPORTER_LOGIN_BASE_URL="http://127.0.0.1:$sim_port"
-export GENESYS_EXPORTER_LISTEN_ADDRESS="127.0.0.1:$port" GENESYS_EXPORTER_LOG__LEVEL=warn
+wait_simulator "$sim_port"
+exporter_env "$sim_port" "$port"
 export GENESYS_EXPORTER_AGGREGATES__POLL_INTERVAL=2s
 
 run_once() { # binary -> "scrape_ms gzip_ms bytes gzip_bytes series agent_series startup_ms peak_mib"
@@ -44,14 +41,9 @@ run_once() { # binary -> "scrape_ms gzip_ms bytes gzip_bytes series agent_series
   started=$(date +%s%N)
   "$bin" run >"$work/exporter.log" 2>&1 &
   pid=$!
-  for _ in $(seq 6000); do curl -sf "http://127.0.0.1:$port/readyz" -o /dev/null && break; sleep 0.01; done
+  wait_ready "$port"
   ready=$(( ($(date +%s%N) - started) / 1000000 ))
-  # The first aggregates poll creates the counters; wait for it.
-  for _ in $(seq 600); do
-    curl -s -o "$work/scrape.txt" "http://127.0.0.1:$port/metrics" || true
-    grep -q '^genesys_exporter_last_poll_timestamp_seconds [1-9]' "$work/scrape.txt" && break
-    sleep 0.5
-  done
+  wait_first_poll "$port" "$work/scrape.txt"
   sleep "$settle"
   local plain=() zipped=() bytes zbytes
   for _ in 1 2 3 4 5; do

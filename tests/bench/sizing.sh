@@ -25,10 +25,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 url="http://127.0.0.1:$port/metrics"
 ticks=$(getconf CLK_TCK)
 
-export GENESYS_EXPORTER_CLIENT_ID=demo-client GENESYS_EXPORTER_CLIENT_SECRET=demo-secret
-export GENESYS_EXPORTER_API_BASE_URL="http://127.0.0.1:$sim_port"
-export GENESYS_EXPORTER_LOGIN_BASE_URL="http://127.0.0.1:$sim_port"
-export GENESYS_EXPORTER_LISTEN_ADDRESS="127.0.0.1:$port" GENESYS_EXPORTER_LOG__LEVEL=warn
+source "$(dirname "$0")/exporter-env.sh"
+exporter_env "$sim_port" "$port"
 export GENESYS_EXPORTER_AGENTS__MAX=10000
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -37,15 +35,11 @@ measure() { # queues agents_per_queue -> "queues agents cpu_millicores start_pea
   local queues=$1 per=$2 sim pid
   "$bin" simulate --queues "$queues" --agents "$per" --listen "127.0.0.1:$sim_port" >"$work/sim.log" 2>&1 &
   sim=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sim_port/sim/truth" -o /dev/null && break; sleep 0.1; done
+  wait_simulator "$sim_port"
   GENESYS_EXPORTER_AGENTS__ENABLED=$([[ $per -gt 0 ]] && echo true || echo false) "$bin" run >"$work/exporter.log" 2>&1 &
   pid=$!
-  for _ in $(seq 12000); do curl -sf "http://127.0.0.1:$port/readyz" -o /dev/null && break; sleep 0.01; done
-  for _ in $(seq 600); do
-    curl -s -o "$work/scrape.txt" "$url" || true
-    grep -q '^genesys_exporter_last_poll_timestamp_seconds [1-9]' "$work/scrape.txt" && break
-    sleep 0.5
-  done
+  wait_ready "$port"
+  wait_first_poll "$port" "$work/scrape.txt"
   local start_peak before end
   start_peak=$(awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
   echo 5 >"/proc/$pid/clear_refs"
