@@ -445,12 +445,12 @@ impl Metrics {
             .collect()
     }
 
-    /// Marks stale every agent older than `bound`; returns how many turned.
-    pub(super) fn sweep_stale_agents(&self, now_unix_seconds: f64, bound: f64) -> usize {
+    /// Marks stale every agent older than `bound`; returns when the next would turn.
+    pub(super) fn sweep_stale_agents(&self, now_unix_seconds: f64, bound: f64) -> f64 {
         let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
         (agents.values())
-            .filter(|entry| lock(entry).freshness.sweep(now_unix_seconds, bound))
-            .count()
+            .map(|entry| lock(entry).freshness.sweep(now_unix_seconds, bound))
+            .fold(f64::INFINITY, f64::min)
     }
 
     /// The agent's state, once both halves are known; for tests.

@@ -27,7 +27,7 @@ pub use agents::AgentExport;
 pub(crate) use agents::Applied;
 pub use registry::FamilyDoc;
 use registry::Registrar;
-pub use scrape::ScrapeParts;
+pub use scrape::{Judgement, ScrapeParts};
 use store::{MediaGroup, QueueEntry, RenderContext};
 pub use store::{MediaSnapshot, QueueSnapshot};
 

@@ -46,12 +46,15 @@ impl Freshness {
         }
     }
 
-    /// Turns stale if its values are older than `bound` at `now_unix_seconds`; returns
-    /// whether it just turned.
-    pub(super) fn sweep(&mut self, now_unix_seconds: f64, bound: f64) -> bool {
-        let turns = !self.stale && now_unix_seconds - self.fresh_at > bound;
-        self.stale |= turns;
-        turns
+    /// Turns stale if its values are older than `bound` at `now_unix_seconds`; returns the
+    /// instant after which it would turn if nothing refreshed it (infinite once stale).
+    pub(super) fn sweep(&mut self, now_unix_seconds: f64, bound: f64) -> f64 {
+        self.stale |= now_unix_seconds - self.fresh_at > bound;
+        if self.stale {
+            f64::INFINITY
+        } else {
+            self.fresh_at + bound
+        }
     }
 
     pub(super) fn resynced(&mut self, at_unix_seconds: f64) {
@@ -153,17 +156,18 @@ impl Metrics {
     }
 
     /// Marks stale every queue and agent whose values are older than the staleness bound at
-    /// `now_unix_seconds`; returns how many turned stale.
-    pub(crate) fn sweep_stale(&self, now_unix_seconds: f64) -> usize {
+    /// `now_unix_seconds`; returns the Unix seconds up to which a sweep would judge every one
+    /// of them the same (infinite without a bound), unless something else marks one stale.
+    pub(crate) fn sweep_stale(&self, now_unix_seconds: f64) -> f64 {
         let Some(bound) = self.stale_policy.bound_seconds else {
-            return 0;
+            return f64::INFINITY;
         };
         let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
-        let turned = (queues.values())
-            .filter(|entry| lock(entry).freshness.sweep(now_unix_seconds, bound))
-            .count();
+        let next_turn = (queues.values())
+            .map(|entry| lock(entry).freshness.sweep(now_unix_seconds, bound))
+            .fold(f64::INFINITY, f64::min);
         drop(queues);
-        turned + self.sweep_stale_agents(now_unix_seconds, bound)
+        next_turn.min(self.sweep_stale_agents(now_unix_seconds, bound))
     }
 
     /// Each monitored queue's name by id.

@@ -24,6 +24,7 @@ pub struct ScrapeParts<M: Deref<Target = Metrics>> {
     now_ms: i64,
     /// This render's number (see `conversations.rs`).
     render: u64,
+    judgement: Judgement,
     next_family: usize,
     done: bool,
 }
@@ -35,14 +36,29 @@ impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
         let render = metrics.renders.fetch_add(1, Ordering::SeqCst);
         metrics.release_pending_conversations();
         metrics.release_pending_agent_time();
-        metrics.sweep_stale(now_ms as f64 / 1000.0);
+        let alike_until = metrics.sweep_stale(now_ms as f64 / 1000.0);
         Self {
             metrics,
             now_ms,
             render,
+            judgement: Judgement {
+                at_ms: now_ms,
+                alike_until,
+            },
             next_family: 0,
             done: false,
         }
+    }
+
+    /// Whether every part is written: the last, the exporter's own metrics, judges the polled
+    /// counters' freshness as it is written.
+    pub fn is_written(&self) -> bool {
+        self.done
+    }
+
+    /// How this scrape judged staleness.
+    pub fn judgement(&self) -> Judgement {
+        self.judgement
     }
 
     /// One queue family as text; empty when no queue has a series in it.
@@ -79,6 +95,23 @@ impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
             .renders_finished
             .fetch_max(self.render + 1, Ordering::SeqCst);
         out
+    }
+}
+
+/// When a scrape judged every queue and agent stale or fresh, and until when a later one would
+/// judge them the same (unless something other than time marked one stale).
+#[derive(Debug, Clone, Copy)]
+pub struct Judgement {
+    at_ms: i64,
+    /// Unix seconds.
+    alike_until: f64,
+}
+
+impl Judgement {
+    /// Whether a scrape at `now_ms` would judge as this one did, so it may share its render;
+    /// values that count time, such as the oldest wait, stay as of this one's start.
+    pub fn alike_at(&self, now_ms: i64) -> bool {
+        now_ms >= self.at_ms && now_ms as f64 / 1000.0 <= self.alike_until
     }
 }
 

@@ -2,19 +2,24 @@
 //!
 //! A render at 5,000 queues and 10,000 agents writes about 680,000 series; each scrape used to
 //! write its own, so 32 scrapers held 32 renders at once and took 32 times the CPU. Here at most
-//! one render is written at a time. A scrape that arrives while one is being written waits for
-//! the next, which starts as soon as that one is written and serves every scrape that arrived
-//! meanwhile: each scrape's render starts no earlier than the scrape did, so staleness is judged
-//! as of the scrape, and a scrape waits at most one render more than it would alone.
+//! one render is written at a time, and a scrape that arrives while one is being written shares
+//! it when a render starting now would judge every queue and agent just as stale or fresh
+//! (no staleness bound passed since it started). It then reads what was written so far and
+//! goes on with the others. Otherwise (a bound passed, or its body was not kept from the
+//! start) it waits for the next render, which starts as soon as this one is written and serves
+//! every scrape waiting meanwhile. So staleness is judged as of each scrape; values that count
+//! time (the oldest wait) are as of the render's start, at most one render earlier; and a scrape
+//! mostly waits at most one render, at worst two.
 //!
 //! The render's parts (a family each, `ScrapeParts`) are written as the scrape that is furthest
-//! along asks for the next one, as one scrape alone was served before, and kept only until every
-//! scrape sharing it has taken them. Once scrapes wait for the next render, the rest of the
-//! current one is written at once, so a slow scraper holds up no one else (its rest waits for
-//! it in memory, one body at most). A gzip body is compressed once for all who ask for it. A
-//! scrape that goes away stops counting; when none is left the render is dropped unfinished,
-//! which counts as not shown (new counter groups keep waiting for a render that shows their
-//! zeros).
+//! along asks for the next one, as one scrape alone was served before. The gzip body (what
+//! Prometheus asks for, a tenth of the text) is kept whole until written, for scrapes that join;
+//! the text is kept only until every scrape sharing it has taken it. Once scrapes wait for the
+//! next render, the rest of the current one is written at once, so a slow scraper holds up no
+//! one else (its rest waits for it in memory, one body at most). A gzip body is compressed once
+//! for all who ask for it. A scrape that goes away stops counting; when none is left the render
+//! is dropped unfinished, which counts as not shown (new counter groups keep waiting for a
+//! render that shows their zeros).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,7 +31,7 @@ use tokio::sync::Notify;
 
 use super::telemetry::ServerMetrics;
 use crate::metrics::registry::SelfMetrics;
-use crate::metrics::{Metrics, ScrapeParts};
+use crate::metrics::{Judgement, Metrics, ScrapeParts};
 
 /// How many renders are written at once. NB: one a core was measured worse (BENCHMARKS.md,
 /// many scrapers): a free slot starts a render for the one scrape that finds it, so looping
@@ -45,7 +50,8 @@ pub(crate) struct Scrapes {
 struct Hub {
     /// The renders being written, until their last part is.
     writing: Vec<Arc<Render>>,
-    /// The render the scrapes that arrive while every slot is busy wait for.
+    /// The render the scrapes wait for that can join none being written while every slot is
+    /// busy.
     next: Option<Arc<Render>>,
 }
 
@@ -61,14 +67,20 @@ struct RenderState {
     /// `None` before the start, while a scrape writes a part, and once written.
     writer: Option<Writer>,
     started: bool,
+    /// How the render judges staleness, from its start.
+    judgement: Option<Judgement>,
     /// A scrape is writing the next part.
     busy: bool,
     /// Scrapes wait for the next render: the rest of this one is being written at once.
     hurried: bool,
     /// Every part is written, or no scrape is left to take one.
     done: bool,
+    /// The last part is written: the exporter's own metrics, judged (the polled counters'
+    /// freshness) as of its writing, so a scrape arriving later joins no more.
+    sealed: bool,
     plain: Sequence,
-    /// The gzip body, when a scrape asked for it.
+    /// The gzip body, when a scrape asked for it; kept whole until written, for the scrapes
+    /// that join the render meanwhile.
     gzip: Option<Sequence>,
     /// Each scrape's place (`None`: gone), by its id.
     readers: Vec<Option<Reader>>,
@@ -84,6 +96,8 @@ struct Writer {
 struct Written {
     plain: Option<Bytes>,
     gzip: Option<Bytes>,
+    /// Every part is written now, so the last judgement is made.
+    sealed: bool,
 }
 
 impl Writer {
@@ -106,6 +120,7 @@ impl Writer {
         Written {
             plain: part.map(Bytes::from),
             gzip,
+            sealed: self.parts.is_written(),
         }
     }
 }
@@ -114,6 +129,13 @@ impl Writer {
 #[derive(Default)]
 struct Sequence {
     chunks: Vec<Option<Bytes>>,
+}
+
+impl Sequence {
+    /// Whether no chunk has been dropped yet.
+    fn is_whole(&self) -> bool {
+        self.chunks.iter().all(Option::is_some)
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -138,29 +160,38 @@ impl Scrapes {
         })
     }
 
-    /// A scrape: of a render starting now if a slot is free, else of the next one.
+    /// A scrape: of the render being written if it judges staleness as one starting now
+    /// would, else of a render starting now if a slot is free, else of the next one.
     pub(crate) fn join(self: &Arc<Self>, gzip: bool) -> Scrape {
         let mut hub = lock(&self.hub);
+        let now_ms = self.metrics.clock().now_ms();
+        let writing = (hub.writing.iter())
+            .find(|w| lock(&w.state).admits(gzip, now_ms))
+            .cloned();
         let full = hub.writing.len() >= RENDERS_AT_ONCE;
-        self.telemetry.scraped(full);
-        let render = if full {
-            // NB: scrapes now wait for the render being written, so it must not wait for its
-            // slowest scrape: the rest is written at once and kept for that scrape.
-            for writing in &hub.writing {
-                self.hurry(writing);
+        self.telemetry.scraped(writing.is_some() || full);
+        let (render, fresh) = match writing {
+            Some(render) => (render, false),
+            None if full => {
+                // NB: scrapes now wait for the render being written, so it must not wait for
+                // its slowest scrape: the rest is written at once and kept for that scrape.
+                for writing in &hub.writing {
+                    self.hurry(writing);
+                }
+                (hub.next.get_or_insert_with(Arc::default).clone(), false)
             }
-            hub.next.get_or_insert_with(Arc::default).clone()
-        } else {
-            let render = Arc::new(Render::default());
-            hub.writing.push(render.clone());
-            render
+            None => {
+                let render = Arc::new(Render::default());
+                hub.writing.push(render.clone());
+                (render, true)
+            }
         };
         let id = {
             let mut state = lock(&render.state);
             state.readers.push(Some(Reader { gzip, taken: 0 }));
             state.readers.len() - 1
         };
-        if !full {
+        if fresh {
             self.start(&render);
         }
         Scrape {
@@ -178,8 +209,10 @@ impl Scrapes {
         }
         let now_ms = self.metrics.clock().now_ms();
         let gzip = state.readers.iter().flatten().any(|r| r.gzip);
+        let parts = ScrapeParts::new(self.metrics.clone(), now_ms);
+        state.judgement = Some(parts.judgement());
         state.writer = Some(Writer {
-            parts: ScrapeParts::new(self.metrics.clone(), now_ms),
+            parts,
             gzip: gzip.then(|| GzEncoder::new(Vec::new(), Compression::fast())),
         });
         state.gzip = gzip.then(Sequence::default);
@@ -283,6 +316,7 @@ fn write_next(scrapes: &Scrapes, render: &Arc<Render>, mut writer: Writer) {
     state.push(written);
     if ended {
         state.done = true;
+        state.drop_taken();
     } else if !state.done {
         state.writer = Some(writer);
     }
@@ -316,6 +350,18 @@ impl Drop for Scrape {
 }
 
 impl RenderState {
+    /// Whether a scrape at `now_ms` may join this render: it is being written, judges
+    /// staleness as a render starting now would, and still holds its body from the start.
+    fn admits(&self, gzip: bool, now_ms: i64) -> bool {
+        let whole = match (&self.gzip, gzip) {
+            (Some(body), true) => body.is_whole(),
+            (None, true) => false,
+            (_, false) => self.plain.is_whole(),
+        };
+        let open = !self.sealed && !self.done;
+        whole && open && self.judgement.is_some_and(|j| j.alike_at(now_ms))
+    }
+
     /// Reader `id`'s next chunk, if written.
     fn take(&mut self, id: usize) -> Option<Bytes> {
         let reader = self.readers[id]?;
@@ -333,6 +379,7 @@ impl RenderState {
 
     /// Shares a written part and its gzip bytes.
     fn push(&mut self, written: Written) {
+        self.sealed |= written.sealed;
         if let (Some(sequence), Some(chunk)) = (&mut self.gzip, written.gzip) {
             sequence.chunks.push(Some(chunk));
         }
@@ -342,9 +389,12 @@ impl RenderState {
         self.drop_taken();
     }
 
-    /// Drops the chunks every remaining scrape has taken.
+    /// Drops the chunks every remaining scrape has taken; the gzip body's only once written.
     fn drop_taken(&mut self) {
         for gzip in [false, true] {
+            if gzip && !self.done {
+                continue;
+            }
             let least = (self.readers.iter().flatten())
                 .filter(|r| r.gzip == gzip && (self.gzip.is_some() || !gzip))
                 .map(|r| r.taken)
@@ -396,6 +446,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::vocabulary::queue::{QueueLabels, StaleGauges, StalePolicy};
 
     fn scrapes() -> (Arc<Metrics>, Arc<Scrapes>) {
         let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
@@ -459,6 +510,66 @@ mod tests {
             "genesys_exporter_http_connections 7"
         );
         assert_eq!((telemetry.scrapes(false), telemetry.scrapes(true)), (1, 2));
+    }
+
+    fn support(name: &str) -> QueueLabels {
+        QueueLabels {
+            id: "q1".into(),
+            name: name.into(),
+            division: "Home".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_gzip_scrape_arriving_while_nothing_turned_stale_joins_the_render_being_written() {
+        let (metrics, scrapes) = scrapes();
+        metrics.set_queues(&[support("Support")]);
+        let telemetry = ServerMetrics::of(&metrics);
+        let mut first = scrapes.join(true);
+        let head = first.next().await.expect("a first part");
+        let mut joined = scrapes.join(true);
+        // A render started after the join would carry the new name throughout.
+        metrics.set_queues(&[support("Renamed")]);
+        let first = [head.to_vec(), rest(&mut first).await].concat();
+        assert_eq!(
+            rest(&mut joined).await,
+            first,
+            "the same render, byte for byte"
+        );
+        assert!(gunzip(&first).contains(r#"queue="Support""#));
+        assert_eq!((telemetry.scrapes(false), telemetry.scrapes(true)), (1, 1));
+        // Once its last part is written, a render takes no one: that part judged as it was.
+        let mut last = scrapes.join(true);
+        while !lock(&last.render.state).sealed {
+            last.next().await.expect("parts until the last");
+        }
+        let after = scrapes.join(true);
+        assert!(!Arc::ptr_eq(&last.render, &after.render));
+    }
+
+    #[tokio::test]
+    async fn a_scrape_arriving_after_a_queue_turned_stale_waits_for_a_render_that_says_so() {
+        let metrics = Metrics::new(vec!["voice".into()]).with_stale_policy(StalePolicy {
+            bound_seconds: Some(0.05),
+            gauges: StaleGauges::Keep,
+        });
+        metrics.set_queues(&[support("Support")]);
+        let metrics = Arc::new(metrics);
+        let turns_ms = metrics.clock().now_ms() + 50;
+        let scrapes = Scrapes::new(metrics.clone());
+        let mut first = scrapes.join(true);
+        let head = first.next().await.expect("a first part");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while metrics.clock().now_ms() <= turns_ms + 1 {
+            assert!(tokio::time::Instant::now() < deadline, "the clock moves");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut later = scrapes.join(true);
+        let first = gunzip(&[head.to_vec(), rest(&mut first).await].concat());
+        let later = gunzip(&rest(&mut later).await);
+        let stale = r#"genesys_exporter_queue_stale{queue="Support",queue_id="q1"}"#;
+        assert!(first.contains(&format!("{stale} 0")), "{first}");
+        assert!(later.contains(&format!("{stale} 1")), "{later}");
     }
 
     #[tokio::test]

@@ -25,7 +25,7 @@ impl SelfMetrics for ServerMetrics {
                 "reason",
             ),
             scrapes: r.counters("genesys_exporter_scrapes_total",
-                "Scrapes of /metrics, by render: started (the scrape started a render) or shared (it shared a render that scrapes arriving while another was written wait for). Many scrapers cost about one render each time.",
+                "Scrapes of /metrics, by render: started (the scrape started a render) or shared (it joined the render being written, or waited for the next with the others that arrived meanwhile). Many scrapers cost about one render each time.",
                 &["render"],
             ),
         }
