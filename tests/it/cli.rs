@@ -295,7 +295,7 @@ async fn the_demo_serves_ready_metrics_and_exits_0_on_sigterm() {
         .await
         .expect("URL printed in time");
     let ready_url = url.replace("/metrics", "/readyz");
-    let http = reqwest::Client::new();
+    let http = crate::common::client();
     let ready = async {
         loop {
             if let Ok(response) = http.get(&ready_url).send().await
@@ -379,7 +379,7 @@ async fn the_demo_takes_node_exporter_s_flags() {
         first.starts_with("time=") && first.contains(" level=info ") && first.contains(" msg="),
         "logfmt: {first}"
     );
-    let http = reqwest::Client::new();
+    let http = crate::common::client();
     for address in &addresses {
         let url = format!("http://{address}/metrics");
         let every = Duration::from_millis(50);

@@ -90,10 +90,7 @@ async fn the_exporter_runs_non_root_on_a_read_only_root_writing_only_its_state()
     .map(|(key, value)| (format!("GENESYS_EXPORTER_{key}"), value))
     .collect();
     let mut exporter = sandbox.spawn_exporter(&env);
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let http = common::tool_client();
     let ledger = sandbox.state.join("ledger.json");
     let (http, ledger_ref) = (&http, &ledger);
     let every = Duration::from_millis(100);
@@ -138,7 +135,7 @@ async fn the_exporter_runs_non_root_on_a_read_only_root_writing_only_its_state()
     let uid = status_field(pid, "Uid");
     let expected = sandbox.host_uid().to_string();
     assert!(
-        uid.split_whitespace().all(|u| u == expected),
+        common::every(uid.split_whitespace(), |u| *u == expected),
         "real, effective, saved and file system uid {expected} on the host: {uid}"
     );
     assert_eq!(status_field(pid, "CapEff"), "0000000000000000");

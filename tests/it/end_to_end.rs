@@ -135,7 +135,7 @@ async fn the_dashboard_and_rules_work_against_a_real_prometheus_scraping_the_dem
         .wait_for(r#"up{job="genesys-exporter"}"#, 1.0)
         .await;
 
-    let http = reqwest::Client::new();
+    let http = common::client();
     let sim = format!("http://127.0.0.1:{sim_port}");
     let observations = Some("/api/v2/analytics/queues/observations/query".to_owned());
     arm(

@@ -74,7 +74,7 @@ fn conversation_series(series: &[String]) -> impl Iterator<Item = &String> {
 async fn counters_split_by_both_directions_equal_the_truth_and_other_media_are_not_exported() {
     let series = counted_by_direction(31, &["voice", "email"], &["inbound", "outbound"]).await;
     assert!(
-        conversation_series(&series).all(|s| s.contains("direction=\"")),
+        common::every(conversation_series(&series), |s| s.contains("direction=\"")),
         "every conversation counter carries its direction"
     );
     assert!(
@@ -92,7 +92,9 @@ async fn counters_split_by_both_directions_equal_the_truth_and_other_media_are_n
 async fn one_direction_counts_only_its_own_conversations() {
     let series = counted_by_direction(32, &["voice", "chat", "email"], &["inbound"]).await;
     assert!(
-        conversation_series(&series).all(|s| s.contains("direction=\"inbound\"")),
+        common::every(conversation_series(&series), |s| {
+            s.contains("direction=\"inbound\"")
+        }),
         "{series:?}"
     );
 }

@@ -87,11 +87,9 @@ async fn quiet_queues_on_a_healthy_stream_stay_within_two_heartbeats_of_now() {
                 "queue {id} is {age:.3} s old at sample {samples}"
             );
         }
-        assert!(
-            per_queue(&scrape, STALE, &queues)
-                .iter()
-                .all(|s| *s == Some(0.0))
-        );
+        assert!(common::every(per_queue(&scrape, STALE, &queues), |s| {
+            *s == Some(0.0)
+        }));
         samples += 1;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -177,9 +175,7 @@ async fn lives_on_fallback_resyncs(seed: u64, refuse: impl Fn(u32) -> Fault) {
     let queues = queues(&harness.truth().await);
     let scrape = harness.scrape().await;
     assert!(
-        per_queue(&scrape, STALE, &queues)
-            .iter()
-            .all(|s| *s == Some(0.0)),
+        common::every(per_queue(&scrape, STALE, &queues), |s| *s == Some(0.0)),
         "fresh from the fallback"
     );
     assert_alive_and_ready(&harness, "on fallback resyncs").await;
@@ -217,7 +213,7 @@ async fn queues_that_cannot_be_refreshed_turn_stale_and_removed_gauges_come_back
         let stale = per_queue(&scrape, STALE, &queues);
         let waiting = scrape.sum("genesys_queue_interactions");
         let listed = scrape.sum("genesys_queue_info");
-        if stale.iter().all(|s| *s == Some(1.0))
+        if common::every(&stale, |s| **s == Some(1.0))
             && waiting == 0.0
             && !scrape
                 .series
@@ -246,10 +242,6 @@ async fn queues_that_cannot_be_refreshed_turn_stale_and_removed_gauges_come_back
     harness.pause_traffic().await;
     gauges_match_truth(&harness).await;
     let scrape = harness.scrape().await;
-    assert!(
-        per_queue(&scrape, STALE, &queues)
-            .iter()
-            .all(|s| *s == Some(0.0))
-    );
+    assert!(common::every(per_queue(&scrape, STALE, &queues), |s| *s == Some(0.0)));
     harness.stop().await;
 }

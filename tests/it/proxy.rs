@@ -277,7 +277,7 @@ async fn a_proxy_that_wants_another_login_is_logged_once_counted_and_retried() {
         variables: vec![("HTTPS_PROXY", with_wrong_login)],
     })
     .await;
-    assert!(proxy.tunnels().iter().all(|t| t.status == 407));
+    assert!(common::every(proxy.tunnels(), |t| t.status == 407));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

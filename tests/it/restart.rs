@@ -212,7 +212,7 @@ impl Run {
         let media_types = config.media_types.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sim = sim::start(config, listener, cancel.clone()).await.unwrap();
-        let http = reqwest::Client::new();
+        let http = common::client();
         traffic(&http, &sim.base_url, "pause").await;
         let jobs: Vec<Job> = (state_dirs.iter())
             .map(|(name, dir)| {

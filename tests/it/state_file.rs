@@ -59,7 +59,7 @@ async fn a_process_killed_mid_write_leaves_a_state_the_next_one_resumes_from() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&sim, dir.path());
     let temporary = dir.path().join("ledger.json.tmp");
-    let http = reqwest::Client::new();
+    let http = common::client();
 
     let port = free_port();
     let mut env = sim_env(&sim, port, &media_types);

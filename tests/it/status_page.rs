@@ -91,9 +91,7 @@ async fn a_real_browser_shows_channels_queues_api_calls_and_what_a_fault_did() {
         let channels = table(&dom, "channels");
         let streaming = channels.contains("<span class=\"ok\">streaming</span>");
         let reconnected = channels.contains("<td class=\"n\">1</td></tr>");
-        let listed = names
-            .iter()
-            .all(|n| table(&dom, "queues").contains(n.as_str()));
+        let listed = common::every(&names, |n| table(&dom, "queues").contains(n.as_str()));
         let ok = streaming && reconnected && listed;
         async move {
             if ok {

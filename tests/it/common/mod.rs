@@ -26,6 +26,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How long any condition in these tests may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(30);
+/// How long one request of the harness may take before the test fails on it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Harness {
     pub sim: SimHandle,
@@ -131,10 +133,7 @@ impl Harness {
             .unwrap();
         // NB: the exporter closes a keep-alive connection idle for web.header_read_timeout
         // (10 s); a pooled one kept longer can be reused just as it closes (IncompleteMessage).
-        let http = reqwest::Client::builder()
-            .pool_idle_timeout(Duration::from_secs(5))
-            .build()
-            .unwrap();
+        let http = client();
         if paused {
             // NB: what is still inside its reporting lag would show after the baseline and be
             // counted, though the truth has it before.
@@ -353,6 +352,17 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// The client every request of the tests goes through: each request ends, as a scrape of
+/// thousands of queues in a debug build takes seconds and a hung one must fail the test rather
+/// than hold it.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(5))
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("a reqwest client")
+}
+
 /// A client for the HTTP APIs of the tools the tests run (Prometheus, Alertmanager), whose
 /// calls never hang a test.
 pub fn tool_client() -> reqwest::Client {
@@ -371,6 +381,19 @@ pub async fn answers_ok(http: &reqwest::Client, url: &str, what: &str) {
         }
     })
     .await;
+}
+
+/// Whether `items` holds at least one item and every one passes `test`: a check over a set
+/// that may be empty must not pass by having nothing to check.
+pub fn every<T>(items: impl IntoIterator<Item = T>, mut test: impl FnMut(&T) -> bool) -> bool {
+    let mut any = false;
+    for item in items {
+        if !test(&item) {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// Polls `check` every 100 ms until it returns `Ok`, failing the test with the last `Err`
@@ -411,9 +434,11 @@ where
     let deadline = tokio::time::Instant::now() + limit;
     let mut last = String::new();
     while tokio::time::Instant::now() < deadline {
-        match check().await {
-            Ok(value) => return value,
-            Err(why) => last = why,
+        // NB: a check that hangs (a request never answered) is cut off at the deadline too.
+        match tokio::time::timeout_at(deadline, check()).await {
+            Ok(Ok(value)) => return value,
+            Ok(Err(why)) => last = why,
+            Err(_) => last = format!("the last check was still running; before it: {last}"),
         }
         tokio::time::sleep(interval).await;
     }

@@ -97,7 +97,7 @@ impl ExporterProcess {
 
     pub async fn wait_ready(&self) {
         let url = format!("{}/readyz", self.url);
-        super::answers_ok(&reqwest::Client::new(), &url, "the exporter process").await;
+        super::answers_ok(&super::client(), &url, "the exporter process").await;
     }
 
     fn signal(&self, signal: &str) {

@@ -13,8 +13,17 @@ const STATUSES: [&str; 5] = [
     "OFF_QUEUE",
 ];
 
+/// A count of the truth's totals, where the simulator leaves out a metric without data: absent
+/// is 0. Everything else the truth always lists is read with [`listed`].
 pub fn count(value: &Value) -> f64 {
     value.as_f64().unwrap_or(0.0)
+}
+
+/// A number the truth always lists; its absence is a broken comparison, not a 0.
+fn listed(value: &Value, what: &str) -> f64 {
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("the truth lists no number for {what}: {value}"))
 }
 
 /// Every mismatch between the queue gauges in `scrape` and `truth`, one line each.
@@ -39,7 +48,7 @@ pub fn gauge_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]) 
                 expect(
                     "genesys_queue_interactions",
                     &labels,
-                    count(&queue["interactions"][media][state]),
+                    listed(&queue["interactions"][media][state], "interactions"),
                 );
             }
         }
@@ -48,7 +57,7 @@ pub fn gauge_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]) 
             expect(
                 "genesys_queue_users",
                 &labels,
-                count(&queue["users"][status]),
+                listed(&queue["users"][status], status),
             );
         }
         let presences = queue["presences"]
@@ -62,18 +71,26 @@ pub fn gauge_mismatches(scrape: &Scrape, truth: &Value, media_types: &[String]) 
                 ("presence", &label),
                 ("system_presence", &system),
             ];
-            expect("genesys_queue_presence_users", &labels, count(members));
+            expect(
+                "genesys_queue_presence_users",
+                &labels,
+                listed(members, presence_id),
+            );
         }
-        expect("genesys_queue_members", &q, count(&queue["members"]));
+        expect(
+            "genesys_queue_members",
+            &q,
+            listed(&queue["members"], "members"),
+        );
         expect(
             "genesys_queue_on_queue_users",
             &q,
-            count(&queue["onQueueUsers"]),
+            listed(&queue["onQueueUsers"], "onQueueUsers"),
         );
         expect(
             "genesys_queue_active_users",
             &q,
-            count(&queue["activeUsers"]),
+            listed(&queue["activeUsers"], "activeUsers"),
         );
     }
     wrong
@@ -197,6 +214,10 @@ fn mismatches_by_group(
                     None => &queue["totals"][media],
                     Some(direction) => &queue["totalsByDirection"][media][direction],
                 };
+                // NB: once the truth has totals for the group, the exporter must show every
+                // counter of it (a series that never moved shows 0); before, none may be
+                // shown above 0, and an absent one reads as 0.
+                let counted = totals.is_object();
                 for (counter, metric, statistic) in COUNTERS {
                     let raw = count(&totals[metric][statistic]);
                     let want = if *statistic == "sum" {
@@ -210,10 +231,10 @@ fn mismatches_by_group(
                         ("media_type", media.as_str()),
                     ];
                     labels.extend(direction.map(|d| ("direction", d)));
-                    // A series that never moved may be absent: that reads as 0.
-                    let got = scrape.get(counter, &labels).unwrap_or(0.0);
-                    if (got - want).abs() > 1e-6 {
-                        wrong.push(format!("{} = {got}, truth {want}", key(counter, &labels)));
+                    let got = scrape.get(counter, &labels);
+                    let absent = got.is_none() && counted;
+                    if absent || (got.unwrap_or(0.0) - want).abs() > 1e-6 {
+                        wrong.push(format!("{} = {got:?}, truth {want}", key(counter, &labels)));
                     }
                 }
             }

@@ -44,7 +44,7 @@ impl Estate {
             .unwrap();
         // A queue without traffic: its live panels must read 0, not "No data".
         let quiet = serde_json::json!({"name": "Quiet", "held": true});
-        let response = (reqwest::Client::new().post(format!("{}/sim/queues", sim.base_url)))
+        let response = (common::client().post(format!("{}/sim/queues", sim.base_url)))
             .json(&quiet)
             .send()
             .await
@@ -103,7 +103,7 @@ impl Estate {
     }
 
     async fn sim_post(&self, path: &str, body: Value) {
-        let response = (reqwest::Client::new().post(format!("{}{path}", self.sim_url)))
+        let response = (common::client().post(format!("{}{path}", self.sim_url)))
             .json(&body)
             .send()
             .await
@@ -801,7 +801,7 @@ async fn every_panel_reads_the_same_with_one_replica_or_two_equals_the_truth_and
     }
     let estate = Estate::start().await;
     estate.sim_post("/sim/traffic/resume", Value::Null).await;
-    let http = reqwest::Client::new();
+    let http = common::client();
     within("a minute of traffic", Duration::from_secs(90), || async {
         let truth = common::sim_truth(&http, &estate.sim_url).await;
         let offered: f64 = (truth["queues"].as_array().unwrap().iter())
