@@ -11,6 +11,7 @@ mod agents;
 mod alert_delivery;
 mod alert_routing;
 mod api_economy;
+mod at_scale;
 mod cli;
 mod counters;
 mod dashboards;
