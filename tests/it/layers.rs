@@ -1,7 +1,6 @@
-//! Dependencies between the top-level modules of src/ run one way (DESIGN.md §2,
-//! ARCHITECTURE.md): no two of them import each other, directly or through a circle. Read from
-//! the source's `crate::` paths, production code only: a file or item under `#[cfg(test)]` may
-//! reach anywhere.
+//! Dependencies between the top-level modules of src/ run one way (ARCHITECTURE.md#layers): no two
+//! of them import each other, directly or through a circle. Read from the source's `crate::` paths,
+//! production code only: a file or item under `#[cfg(test)]` may reach anywhere.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
