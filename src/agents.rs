@@ -1,8 +1,8 @@
-//! Agents (DESIGN.md §11): who is watched, and each agent's routing status and presence from
-//! the two sources Genesys offers: `v2.users.{id}.activity` events, and REST reads after any
-//! gap (the routing activity query with details, one per 100 queues, then the users listing by
-//! id for whoever it did not list). Both carry since-instants, so the newer state wins
-//! whatever order they arrive in (`metrics/agents.rs`).
+//! Agents (docs/operations.md#agents): who is watched, and each agent's routing status and presence
+//! from the two sources Genesys offers: `v2.users.{id}.activity` events, and REST reads after any
+//! gap (the routing activity query with details, one per 100 queues, then the users listing by id
+//! for whoever it did not list). Both carry since-instants, so the newer state wins whatever order
+//! they arrive in (`metrics/agents.rs`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;

@@ -159,8 +159,8 @@ pub struct AggregatesConfig {
     pub state_flush_interval: Duration,
 }
 
-/// Per-agent state (DESIGN.md §11). Per-agent monitoring is a workforce-policy decision in
-/// many countries, so it is off unless asked for.
+/// Per-agent state. Per-agent monitoring is a workforce-policy decision in many countries, so it is
+/// off unless asked for (docs/operations.md#agents).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgentsConfig {
@@ -239,8 +239,8 @@ impl AgentsConfig {
     }
 }
 
-/// Notification channels one OAuth client may hold (API.md §7); queue and agent channels
-/// share them.
+/// Notification channels one OAuth client may hold; queue and agent channels share them
+/// (docs/genesys-api.md#notification-channels).
 pub const CHANNELS_PER_CLIENT: usize = 20;
 
 /// The default metric set: what the dashboard and the alerts need.

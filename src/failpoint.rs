@@ -1,6 +1,6 @@
 //! Failure injection inside the exporter's own tasks, so a test can prove that a dead task is
-//! noticed (DESIGN.md §4). Compiled only with the `failpoints` feature (the test command turns
-//! it on); without it [`hit`] is empty and costs nothing. Armed through
+//! noticed (ARCHITECTURE.md#cross-cutting-concerns). Compiled only with the `failpoints` feature
+//! (the test command turns it on); without it [`hit`] is empty and costs nothing. Armed through
 //! `GENESYS_EXPORTER_FAILPOINTS`, a comma-separated list of names; an armed point panics.
 
 /// Panics when `name` is armed.

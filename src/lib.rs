@@ -1,6 +1,6 @@
 //! genesys-exporter: Genesys Cloud queues as Prometheus metrics.
 //!
-//! Data flows one way (see DESIGN.md §2):
+//! Data flows one way (see ARCHITECTURE.md#layers):
 //!
 //! - [`genesys`] authenticates ([`genesys::auth`]) and executes REST calls
 //!   ([`genesys::client`]) with retries and self-metrics; [`genesys::model`] holds the wire types.

@@ -1,5 +1,6 @@
 //! Which queues the exporter watches: configured ids and names (with `*` wildcards) resolved
-//! against routing (API.md §4), and how their topics are spread over notification channels.
+//! against routing (docs/genesys-api.md#routing-queues), and how their topics are spread over
+//! notification channels.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -140,9 +141,10 @@ fn labels_of(queue: Queue) -> QueueLabels {
     }
 }
 
-/// The presences of `definitions` as the exporter labels them (API.md §10): the `en_US` label,
-/// and the system presence read in either spelling. A definition whose system presence we do
-/// not know is left out, so its members are counted as ignored, never exported under a guess.
+/// The presences of `definitions` as the exporter labels them
+/// (docs/genesys-api.md#presence-definitions): the `en_US` label, and the system presence read in
+/// either spelling. A definition whose system presence we do not know is left out, so its members
+/// are counted as ignored, never exported under a guess.
 pub(crate) fn presences(definitions: &[PresenceDefinition]) -> Vec<Presence> {
     let mut presences = Vec::new();
     for definition in definitions.iter().filter(|d| !d.deactivated) {

@@ -1,8 +1,8 @@
-//! The exporter's long-running tasks, watched: a task that panics, or ends while nothing asked
-//! it to, is a dead part of the exporter (a frozen channel, counters that stop), and serving
-//! its last numbers would be a lie. So it is noticed at once: logged, named by `/healthz`,
-//! and the exporter shuts down so the process exits non-zero and the orchestrator restarts it
-//! (DESIGN.md §4).
+//! The exporter's long-running tasks, watched: a task that panics, or ends while nothing asked it
+//! to, is a dead part of the exporter (a frozen channel, counters that stop), and serving its last
+//! numbers would be a lie. So it is noticed at once: logged, named by `/healthz`, and the exporter
+//! shuts down so the process exits non-zero and the orchestrator restarts it
+//! (ARCHITECTURE.md#cross-cutting-concerns).
 
 use std::any::Any;
 use std::future::Future;

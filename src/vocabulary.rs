@@ -1,6 +1,6 @@
-//! The bottom layer (DESIGN.md §2, ARCHITECTURE.md): the words every other layer speaks —
-//! fixed label sets, the conversation counters, the queue's domain types and the clock. It
-//! imports nothing of ours, so anything may import it.
+//! The bottom layer (ARCHITECTURE.md#layers): the words every other layer speaks — fixed label
+//! sets, the conversation counters, the queue's domain types and the clock. It imports nothing of
+//! ours, so anything may import it.
 
 pub mod agent;
 pub mod clock;

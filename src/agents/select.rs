@@ -1,5 +1,5 @@
-//! Who is watched (`agents.*`, DESIGN.md §11): the members of the monitored queues, the users
-//! of some divisions, or listed ids; read with each queue refresh. The reads that find them
+//! Who is watched (`agents.*`, docs/operations.md#agents): the members of the monitored queues, the
+//! users of some divisions, or listed ids; read with each queue refresh. The reads that find them
 //! also carry their state, which becomes their first resync.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -1,8 +1,8 @@
-//! Agents' time in status (DESIGN.md §11, API.md §10) as counters: the users aggregates query's
-//! `tAgentRoutingStatus`, `tSystemPresence` and (if asked for) `tOrganizationPresence`, each
-//! qualified by the status, folded through a ledger of their own with the conversation
-//! counters' rules: per-bucket high-water marks, a baseline when watching begins, totals that
-//! show once saved, and a state file beside theirs in `state_dir`.
+//! Agents' time in status (docs/metrics.md#agents, docs/genesys-api.md#users-aggregates-query) as
+//! counters: the users aggregates query's `tAgentRoutingStatus`, `tSystemPresence` and (if asked
+//! for) `tOrganizationPresence`, each qualified by the status, folded through a ledger of their own
+//! with the conversation counters' rules: per-bucket high-water marks, a baseline when watching
+//! begins, totals that show once saved, and a state file beside theirs in `state_dir`.
 //!
 //! A series is (user id, metric, qualifier); an agent that leaves the watched set takes its
 //! series with it and starts again at 0 on a new baseline if it returns, as a queue does.

@@ -1,5 +1,5 @@
-//! The bucket ledger: turns repeated, revised, out-of-order snapshots of interval aggregates
-//! into increments of monotonic counters (DESIGN.md §5).
+//! The bucket ledger: turns repeated, revised, out-of-order snapshots of interval aggregates into
+//! increments of monotonic counters (docs/metrics.md#counters).
 //!
 //! Genesys revises earlier buckets as late data arrives, the poll lags the stream, and the
 //! sliding window re-reports every bucket on every cycle. Remembering the highest value seen

@@ -1,4 +1,4 @@
-//! Conversation aggregates: the poller and the bucket ledger (DESIGN.md §5).
+//! Conversation aggregates: the poller and the bucket ledger (docs/metrics.md#counters).
 //!
 //! Two sources feed one [`ConversationTotals`]: the [`poller::Poller`] (a sliding window of the
 //! aggregates query) and the stream supervisor (running totals of the current 30-minute

@@ -1,5 +1,6 @@
-//! The OAuth client-credentials token (API.md §2): fetched once, shared by every request,
-//! refreshed before it expires, and replaced exactly once when the API says it was revoked.
+//! The OAuth client-credentials token (docs/genesys-api.md#oauth-token): fetched once, shared by
+//! every request, refreshed before it expires, and replaced exactly once when the API says it was
+//! revoked.
 //!
 //! A token has two deadlines. From `refresh_at` (90 % of its lifetime) one background task
 //! fetches its successor while every caller goes on using the cached token, so a login outage

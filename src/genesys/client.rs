@@ -1,8 +1,8 @@
-//! The Genesys Cloud REST client (API.md §4–§7): one method per call the exporter makes, with
-//! batching (≤ 100 queues per analytics query) and paging (queue listing) done here. Every call
-//! goes through the one execution path (`execute.rs`), the token request included, so the
-//! credentials, timeout, self-metrics and retry rules hold for all of them alike; the client
-//! adds the one rule only REST has: a 401 refreshes the token once and retries once.
+//! The Genesys Cloud REST client (docs/genesys-api.md): one method per call the exporter makes,
+//! with batching (≤ 100 queues per analytics query) and paging (queue listing) done here. Every
+//! call goes through the one execution path (`execute.rs`), the token request included, so the
+//! credentials, timeout, self-metrics and retry rules hold for all of them alike; the client adds
+//! the one rule only REST has: a 401 refreshes the token once and retries once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,16 +51,17 @@ where
     Ok(all)
 }
 
-/// Genesys rejects observation and aggregate queries with more predicates (API.md §5, §6).
+/// The most queue predicates one analytics query carries (docs/genesys-api.md#paging-and-batching).
 pub(crate) const MAX_QUEUES_PER_QUERY: usize = 100;
-/// The most `userId` predicates a users aggregates query may hold (API.md §10).
+/// The most `userId` predicates a users aggregates query may hold.
 pub(crate) const MAX_USERS_PER_QUERY: usize = 100;
 /// The largest page the queue listing serves.
 const QUEUE_PAGE_SIZE: u32 = 100;
 /// The most pages one listing reads: an org holds at most 5,000 queues, 50 full pages, so this
 /// only stops a server whose `pageCount` is wrong — before it eats the 300-a-minute budget.
 const MAX_QUEUE_PAGES: u32 = 100;
-/// The users listing's largest page, and the most ids one request may name (API.md §10).
+/// The users listing's page, and the most ids one request names
+/// (docs/genesys-api.md#paging-and-batching).
 pub(crate) const USER_PAGE_SIZE: usize = 100;
 /// The most pages the users listing reads: 100,000 users, past any `agents.max`.
 const MAX_USER_PAGES: u32 = 1_000;
@@ -323,7 +324,7 @@ impl GenesysClient {
             .await
     }
 
-    /// The org's active presence definitions (API.md §10), all at once.
+    /// The org's active presence definitions, all at once.
     pub(crate) async fn list_presence_definitions(
         &self,
     ) -> Result<Vec<PresenceDefinition>, ApiError> {
@@ -557,8 +558,8 @@ impl GenesysClient {
     ) -> Result<ChannelTopicEntityListing, ApiError> {
         let body: Vec<ChannelTopic> = topics.iter().map(|id| ChannelTopic::named(id)).collect();
         let mut url = self.api_url(&["notifications", "channels", channel_id, "subscriptions"]);
-        // NB: one topic the client may not read (another user's) must not fail the rest;
-        // each comes back `Permitted` or `Rejected` instead (API.md §10).
+        // NB: one topic the client may not read (another user's) must not fail the rest; each comes
+        // back `Permitted` or `Rejected` instead (docs/genesys-api.md#notification-topics).
         url.query_pairs_mut().append_pair("ignoreErrors", "true");
         self.call(
             Endpoint::NotificationSubscriptions,

@@ -1,10 +1,10 @@
 //! The one execution path of every call to Genesys Cloud, the token request included: the
-//! credentials (bearer or basic), the timeout (set on the HTTP client), body limits,
-//! per-endpoint self-metrics, and the retry rules of API.md §3 — 429 → wait `Retry-After` and
-//! retry; 5xx / transport / timeout / a body past its limit → full-jitter backoff up to
-//! `max_retries`. Any other answer ends the call: what a 400 or 401 means for the credentials
-//! is the caller's to decide (the REST client refreshes its token once; the token request
-//! names the OAuth client).
+//! credentials (bearer or basic), the timeout (set on the HTTP client), body limits, per-endpoint
+//! self-metrics, and the retry rules (docs/genesys-api.md#errors-rate-limits-and-retries): 429 →
+//! wait `Retry-After` and retry; 5xx / transport / timeout / a body past its limit → full-jitter
+//! backoff up to `max_retries`. Any other answer ends the call: what a 400 or 401 means for the
+//! credentials is the caller's to decide (the REST client refreshes its token once; the token
+//! request names the OAuth client).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Genesys Cloud regions and their hosts (API.md §1).
+//! Genesys Cloud regions and their hosts (docs/genesys-api.md#regions-and-hosts).
 //!
 //! A region is one domain; `login.` serves OAuth and `api.` serves REST. The WebSocket host is
 //! never derived here: it always comes from a channel's `connectUri`.

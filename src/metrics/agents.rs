@@ -1,5 +1,5 @@
-//! The agent series store (DESIGN.md §11): one entry per watched agent, rendered at scrape time
-//! like the queues' (`store.rs`), by hand, because 10,000 agents are ~200,000 samples.
+//! The agent series store (docs/metrics.md#agents): one entry per watched agent, rendered at scrape
+//! time like the queues' (`store.rs`), by hand, because 10,000 agents are ~200,000 samples.
 //!
 //! Routing status and system presence are state sets, one series per possible value with
 //! exactly one at 1, as kube-state-metrics shows a pod's phase; the org's own presence is one

@@ -1,5 +1,5 @@
-//! Every metric the exporter exposes, behind domain methods: the queue series in their own
-//! store (`store.rs`, rendered by `text.rs`, DESIGN.md §10), the exporter's own metrics on a
+//! Every metric the exporter exposes, behind domain methods: the queue series in their own store
+//! (`store.rs`, rendered by `text.rs`, ARCHITECTURE.md#store), the exporter's own metrics on a
 //! private `prometheus` registry.
 //!
 //! Queue-derived series carry `queue_id` and `queue` (the name); the names are looked up here so
@@ -48,7 +48,7 @@ pub struct Metrics {
     /// writing it, so a stream event never waits for a whole 5,000-queue scrape.
     queues: RwLock<BTreeMap<String, Mutex<QueueEntry>>>,
     stale_policy: StalePolicy,
-    /// The watched agents (DESIGN.md §11), by id; empty unless `agents.enabled`.
+    /// The watched agents, by id; empty unless `agents.enabled`.
     agents: RwLock<agents::AgentTable>,
     agent_export: AgentExport,
     /// The org's presences by id (the `presence` label's allow-list), replaced whole when

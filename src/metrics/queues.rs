@@ -1,4 +1,4 @@
-//! The monitored queue set and each queue's freshness (DESIGN.md §4).
+//! The monitored queue set and each queue's freshness (docs/operations.md#fresh-and-stale).
 //!
 //! `genesys_queue_observation_timestamp_seconds` is the instant up to which the queue's values
 //! are known current. A successful resync sets it; so do an event and a heartbeat on a healthy

@@ -1,5 +1,5 @@
-//! The queue series store: one entry per monitored queue holding its values, from which every
-//! queue series is rendered at scrape time (DESIGN.md §10).
+//! The queue series store: one entry per monitored queue holding its values, from which every queue
+//! series is rendered at scrape time (ARCHITECTURE.md#store).
 //!
 //! A queue's user gauges exist once written (events carry them one by one); a media type's
 //! series only once the queue has had something of it (a non-zero observation, or

@@ -1,8 +1,9 @@
-//! The agents' time in status (API.md §10), for the users aggregates query and the truth: every
-//! spell an agent spends in a routing status or a presence is recorded when it ends, split over
-//! one-minute cells so any granularity of whole minutes sums them exactly. What Genesys does
-//! not document, we chose: a spell shows once it ends, after the reporting lag (a spell in
-//! progress is not reported yet), and its time counts in the buckets it overlapped.
+//! The agents' time in status (docs/genesys-api.md#users-aggregates-query), for the users
+//! aggregates query and the truth: every spell an agent spends in a routing status or a presence is
+//! recorded when it ends, split over one-minute cells so any granularity of whole minutes sums them
+//! exactly. What Genesys does not document, we chose: a spell shows once it ends, after the
+//! reporting lag (a spell in progress is not reported yet), and its time counts in the buckets it
+//! overlapped.
 
 use std::collections::{BTreeMap, HashMap};
 

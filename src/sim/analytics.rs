@@ -1,5 +1,6 @@
-//! Analytics queries (API.md §5, §6): queue observations from the live model and conversation
-//! aggregates from the lagged ledger.
+//! Analytics queries: queue observations from the live model
+//! (docs/genesys-api.md#queue-observations-query) and conversation aggregates from the lagged
+//! ledger (docs/genesys-api.md#conversation-aggregates-query).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
-//! What every REST handler shares: the route table, Genesys-style body parsing and the
-//! `queueId` filter rules (API.md §4–§6). Requests are checked as strictly as Genesys checks
-//! them, so a client bug fails here instead of in production.
+//! What every REST handler shares: the route table, Genesys-style body parsing and the `queueId`
+//! filter rules (docs/genesys-api.md#analytics-filters). Requests are checked as strictly as
+//! Genesys checks them, so a client bug fails here instead of in production.
 
 use std::sync::Arc;
 
@@ -20,7 +20,8 @@ use super::routing::{get_queue, list_queues};
 use super::user_aggregates::user_aggregates;
 use super::users::{list_users, routing_activity};
 
-/// Genesys caps queue predicates per analytics query; we enforce the same (API.md §5, §6).
+/// The most queue predicates one analytics query may carry
+/// (docs/genesys-api.md#paging-and-batching).
 pub(crate) const MAX_PREDICATES: usize = 100;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
@@ -60,7 +61,8 @@ pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
 }
 
 /// A known path with a method it does not serve. Genesys answers this, like every non-2xx from
-/// `api.`, with the error envelope (API.md §3); axum keeps the `Allow` header.
+/// `api.`, with the error envelope (docs/genesys-api.md#errors-rate-limits-and-retries); axum keeps
+/// the `Allow` header.
 pub(crate) async fn method_not_allowed(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         api_error(
@@ -120,9 +122,10 @@ impl Selection {
     }
 }
 
-/// Reads the filter shapes the exporter sends (API.md §5, §6): an `or` of `queueId`
-/// predicates, or an `and` of such `or` clauses, one per dimension (`queueId`, `mediaType`,
-/// `direction`). Anything else is refused, so a query the simulator would misread fails loudly.
+/// Reads the filter shapes the exporter sends (docs/genesys-api.md#analytics-filters): an `or` of
+/// `queueId` predicates, or an `and` of such `or` clauses, one per dimension (`queueId`,
+/// `mediaType`, `direction`). Anything else is refused, so a query the simulator would misread
+/// fails loudly.
 pub(crate) fn selection(filter: Option<&QueryFilter>) -> Result<Selection, Failure> {
     let filter = filter.ok_or_else(|| bad_request("A queueId filter is required"))?;
     let ors: Vec<&[QueryPredicate]> = match filter.kind.as_str() {
@@ -187,7 +190,7 @@ pub(crate) fn with_predicates(mut response: Response, predicates: Option<usize>)
     response
 }
 
-/// `pageSize` and `pageNumber` of a listing, checked as Genesys checks them (API.md §4).
+/// `pageSize` and `pageNumber` of a listing (docs/genesys-api.md#paging-and-batching).
 pub(crate) struct Paging {
     size: usize,
     number: usize,

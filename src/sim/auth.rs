@@ -1,5 +1,5 @@
-//! OAuth client credentials (API.md §2): the token endpoint and the token store the gate
-//! checks bearer tokens against.
+//! OAuth client credentials (docs/genesys-api.md#oauth-token): the token endpoint and the token
+//! store the gate checks bearer tokens against.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

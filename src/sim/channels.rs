@@ -1,5 +1,6 @@
-//! Notification channels and their subscriptions (API.md §7): the registry every socket, publish
-//! and REST call goes through; `notifications` serves the REST endpoints.
+//! Notification channels and their subscriptions (docs/genesys-api.md#notification-channels): the
+//! registry every socket, publish and REST call goes through; `notifications` serves the REST
+//! endpoints.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;

@@ -1,6 +1,6 @@
-//! `/sim/…`: ground truth, pausing the traffic, run-time queues and the request log (API.md §9),
-//! with `inject`'s fault endpoints merged in. Not part of the Genesys API, so no auth and no
-//! correlation headers.
+//! `/sim/…`: ground truth, pausing the traffic, run-time queues and the request log
+//! (docs/simulator.md#control-endpoints), with `inject`'s fault endpoints merged in. Not part of
+//! the Genesys API, so no auth and no correlation headers.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

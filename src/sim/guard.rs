@@ -1,6 +1,6 @@
 //! The gate every `/api/` request passes: bearer token check, injected faults, the
-//! `ININ-Correlation-Id` and `inin-ratelimit-*` headers, the error envelope (API.md §3) and the
-//! request log the tests assert on.
+//! `ININ-Correlation-Id` and `inin-ratelimit-*` headers, the error envelope
+//! (docs/genesys-api.md#errors-rate-limits-and-retries) and the request log the tests assert on.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

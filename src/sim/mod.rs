@@ -1,7 +1,7 @@
-//! The embedded Genesys Cloud simulator (DESIGN.md §7): the API subset of API.md — OAuth, REST,
-//! notification channels and their WebSockets — on one base URL, driven by a seeded traffic
-//! model, plus `/sim/…` endpoints for ground truth, traffic and queue control, and fault
-//! injection.
+//! The embedded Genesys Cloud simulator (docs/simulator.md): the API subset of
+//! `docs/genesys-api.md` — OAuth, REST, notification channels and their WebSockets — on one base
+//! URL, driven by a seeded traffic model, plus `/sim/…` endpoints for ground truth, traffic and
+//! queue control, and fault injection.
 //!
 //! - [`config`]: what to simulate and how fast, including the clock. Every instant the simulator
 //!   records or reports comes from `SimConfig::clock`, so a scaled clock shared with the exporter

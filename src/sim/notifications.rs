@@ -1,5 +1,5 @@
-//! `/api/v2/notifications/channels…` (API.md §7): creating channels and managing their
-//! subscriptions over REST, through the channel registry.
+//! `/api/v2/notifications/channels…` (docs/genesys-api.md#notification-channels): creating channels
+//! and managing their subscriptions over REST, through the channel registry.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -171,7 +171,8 @@ pub(crate) fn subscribe(
 }
 
 /// Subscribes what may be; a rejected topic fails the whole request with 403 unless
-/// `ignoreErrors=true`, when it is answered `Rejected` beside the others (API.md §10).
+/// `ignoreErrors=true`, when it is answered `Rejected` beside the others
+/// (docs/genesys-api.md#notification-topics).
 async fn change_topics(
     sim: &Sim,
     id: &str,

@@ -1,6 +1,7 @@
-//! The org's presence definitions (API.md §10): the ten system presences, and "Lunch", the
-//! org's own, mapped to MEAL, which the agents take for their meals. The agents' presences are
-//! the first eight, in `PRESENCES` order; the other system ones exist, as in any org, unused.
+//! The org's presence definitions (docs/genesys-api.md#presence-definitions): the ten system
+//! presences, and "Lunch", the org's own, mapped to MEAL, which the agents take for their meals.
+//! The agents' presences are the first eight, in `PRESENCES` order; the other system ones exist, as
+//! in any org, unused.
 
 use std::sync::Arc;
 

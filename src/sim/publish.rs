@@ -1,6 +1,6 @@
-//! The publisher (API.md §8): every `publish_interval` one round of queue topic events, an
-//! observation for each group whose state changed and the running totals that changed, shaped
-//! by the `round_faults` armed.
+//! The publisher (docs/genesys-api.md#queue-events): every `publish_interval` one round of queue
+//! topic events, an observation for each group whose state changed and the running totals that
+//! changed, shaped by the `round_faults` armed.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -207,9 +207,9 @@ impl Publisher {
         frames
     }
 
-    /// A running-totals event (API.md §10) for each agent whose aggregates topic a socket
-    /// subscribes to and whose time in the current 30-minute bucket grew (every such agent's
-    /// with time in it when `force`).
+    /// A running-totals event (docs/genesys-api.md#user-events) for each agent whose aggregates
+    /// topic a socket subscribes to and whose time in the current 30-minute bucket grew (every such
+    /// agent's with time in it when `force`).
     fn time_frames(&mut self, sim: &Sim, agents: &[AgentView], force: bool) -> Vec<Frame> {
         let subscribed: HashSet<String> = lock(&sim.channels)
             .subscribed(|topic| user_id_from_aggregates_topic(topic).map(str::to_owned))

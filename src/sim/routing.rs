@@ -1,4 +1,4 @@
-//! Routing queues (API.md §4): paging, name patterns and division filters.
+//! Routing queues (docs/genesys-api.md#routing-queues): paging, name patterns and division filters.
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-/// The aggregate metrics the model records (API.md §6).
+/// The aggregate metrics the model records (docs/genesys-api.md#conversation-aggregates-query).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Metric {
     NOffered,
@@ -28,7 +28,7 @@ pub(crate) enum Metric {
 pub(crate) const METRIC_COUNT: usize = 12;
 
 impl Metric {
-    /// The metrics reported by name (API.md §6), in the order they are listed.
+    /// The metrics reported by name, in the order they are listed.
     pub(crate) const REPORTED: [Metric; METRIC_COUNT - 1] = [
         Self::NOffered,
         Self::NConnected,
@@ -139,7 +139,7 @@ pub(crate) struct Record {
 
 /// Cells are one minute wide, so any granularity of whole minutes maps onto them exactly.
 pub(crate) const CELL_MS: i64 = 60_000;
-/// The stream's running totals are for 30-minute buckets (API.md §8).
+/// The stream's running totals are for 30-minute buckets (docs/genesys-api.md#queue-events).
 pub(crate) const RUNNING_BUCKET_MS: i64 = 30 * 60_000;
 /// Cells older than this are forgotten so a long demo keeps bounded memory.
 const RETENTION_MS: i64 = 36 * 3_600_000;

@@ -1,7 +1,7 @@
-//! `POST /api/v2/analytics/users/aggregates/query` (API.md §10): each selected agent's time in
-//! each routing status, system presence and org presence, per bucket, from the spells
-//! `agent_time.rs` recorded. Checked as Genesys checks it: `groupBy` only `userId`, a `userId`
-//! filter of at most 100 predicates, the three time-in-status metrics.
+//! `POST /api/v2/analytics/users/aggregates/query` (docs/genesys-api.md#users-aggregates-query):
+//! each selected agent's time in each routing status, system presence and org presence, per bucket,
+//! from the spells `agent_time.rs` recorded. Checked as Genesys checks it: `groupBy` only `userId`,
+//! a `userId` filter of at most 100 predicates, the three time-in-status metrics.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
-//! The simulated agents as users (API.md §10): `GET /api/v2/users` with `expand=presence,
-//! routingStatus`, paged, and each agent's state and since-instants for the ground truth. An
-//! agent belongs to one queue; its id is the queue's with the agent's index in the last four
-//! hex digits, so it never depends on traffic settings.
+//! The simulated agents as users (docs/genesys-api.md#users): `GET /api/v2/users` with
+//! `expand=presence,routingStatus`, paged, and each agent's state and since-instants for the
+//! ground truth. An agent belongs to one queue; its id is the queue's with the agent's index in the
+//! last four hex digits, so it never depends on traffic settings.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -226,7 +226,7 @@ pub(crate) async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(query): Raw
     Json(listing).into_response()
 }
 
-/// The metrics the routing activity query answers (API.md §10).
+/// The metrics the routing activity query answers (docs/genesys-api.md#routing-activity-query).
 const ACTIVITY_METRICS: [GenesysMetric; 6] = [
     GenesysMetric::OActiveUsers,
     GenesysMetric::OMemberUsers,

@@ -1,7 +1,7 @@
 //! The observable state of a queue, derived from the live model on demand, and its three
-//! renderings: the REST observations query (API.md §5), the stream's observation events
-//! (API.md §8) and the ground truth. Deriving all three from one snapshot is what keeps them
-//! consistent with each other at every moment.
+//! renderings: the REST observations query (docs/genesys-api.md#queue-observations-query), the
+//! stream's observation events (docs/genesys-api.md#queue-events) and the ground truth. Deriving
+//! all three from one snapshot is what keeps them consistent with each other at every moment.
 
 use crate::genesys::model::{AggregateMetricData, ObservationDetail, ObservationMetricData, Stats};
 use crate::genesys::time::{format_instant, from_epoch_millis};

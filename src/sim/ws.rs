@@ -1,5 +1,6 @@
-//! The notification WebSocket (API.md §8): one session per socket (heartbeats, ping/pong,
-//! socket-side subscribe); `publish` sends the queue events, `socket_faults` the fault frames.
+//! The notification WebSocket (docs/genesys-api.md#the-notification-websocket): one session per
+//! socket (heartbeats, ping/pong, socket-side subscribe); `publish` sends the queue events,
+//! `socket_faults` the fault frames.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,4 +1,5 @@
-//! One notification text frame (API.md §8) into a typed message.
+//! One notification text frame (docs/genesys-api.md#the-notification-websocket) into a typed
+//! message.
 //!
 //! Every frame is parsed once, in a single pass, into an envelope whose body has the union of
 //! the shapes we care about (`group`/`data` of queue events, `message` of metadata), so queue
@@ -41,8 +42,9 @@ pub(crate) enum Message {
     UnknownTopic(String),
 }
 
-/// The two kinds of data a queue event carries (API.md §8), each with the event's group and
-/// only its own intervals, so that each reaches its consumer whatever the other holds.
+/// The two kinds of data a queue event carries (docs/genesys-api.md#queue-events), each with the
+/// event's group and only its own intervals, so that each reaches its consumer whatever the other
+/// holds.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct QueueEvent {
     pub queue_id: String,

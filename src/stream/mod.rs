@@ -1,4 +1,6 @@
-//! The Notifications API stream (DESIGN.md §4, API.md §7–§8).
+//! The Notifications API stream (docs/genesys-api.md#notification-channels,
+//! docs/genesys-api.md#the-notification-websocket), and what a gap costs
+//! (docs/operations.md#fresh-and-stale).
 //!
 //! - [`message`] parses one text frame into a typed message.
 //! - [`connection`] opens one WebSocket and runs a session over it: heartbeat watchdog, frame

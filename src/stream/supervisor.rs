@@ -1,11 +1,10 @@
-//! One notification channel's lifecycle (DESIGN.md §4) as an explicit state machine:
-//! `Phase` names the states, and each has one method that performs its step and returns the
-//! next state. Creating, subscribing and connecting fail over to `Phase::Reconnecting`, which
-//! waits out a backoff; while any of them runs the channel is down, and the queues it carries
-//! are resynced over REST every `fallback_poll_interval` (`Driver::while_down`). Streaming
-//! starts with a resync, because events were missed during the gap, and ends in
-//! `Phase::Rotating` (make-before-break) or `Phase::Reconnecting`; those two live phases are
-//! in `live`.
+//! One notification channel's lifecycle (docs/operations.md#reconnect-reasons) as an explicit state
+//! machine: `Phase` names the states, and each has one method that performs its step and returns
+//! the next state. Creating, subscribing and connecting fail over to `Phase::Reconnecting`, which
+//! waits out a backoff; while any of them runs the channel is down, and the queues it carries are
+//! resynced over REST every `fallback_poll_interval` (`Driver::while_down`). Streaming starts with
+//! a resync, because events were missed during the gap, and ends in `Phase::Rotating`
+//! (make-before-break) or `Phase::Reconnecting`; those two live phases are in `live`.
 //!
 //! One `Supervisor` owns one channel and the topics of the queue set it is given; sharding
 //! more than 1,000 queues means running several supervisors with disjoint sets.
@@ -114,7 +113,7 @@ pub(crate) struct Live {
     socket: WsStream,
 }
 
-/// The states of DESIGN.md §4.
+/// The states of a channel's life.
 pub(crate) enum Phase {
     /// No usable channel: create one.
     Creating,

@@ -1,5 +1,6 @@
-//! An agent as the exporter knows it (DESIGN.md §11): who (id, name, division, the monitored
-//! queues it is a member of) and its two status dimensions, each with the instant it began.
+//! An agent as the exporter knows it (docs/metrics.md#agents): who (id, name, division, the
+//! monitored queues it is a member of) and its two status dimensions, each with the instant it
+//! began.
 
 use super::labels::{LabelValue, RoutingStatus, SystemPresence};
 use super::metric::GenesysMetric;
@@ -31,9 +32,9 @@ pub struct PresenceState {
     pub since: f64,
 }
 
-/// An agent's time in status, one counter per metric of the users aggregates query (API.md
-/// §10), each split by its qualifier: the routing status, the system presence, or the org's
-/// presence definition.
+/// An agent's time in status, one counter per metric of the users aggregates query, each split by
+/// its qualifier: the routing status, the system presence, or the org's presence definition
+/// (docs/genesys-api.md#users-aggregates-query).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AgentTime {
     RoutingStatus,

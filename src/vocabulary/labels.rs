@@ -87,9 +87,9 @@ impl LabelValue for RoutingStatus {
     }
 }
 
-/// A presence's system presence (API.md §10): every org presence definition maps to one. The
-/// label is upper snake case; upstream spells it either way (`OnQueue` in definitions,
-/// `ON_QUEUE` in events), so [`SystemPresence::parse_any_case`] reads both.
+/// A presence's system presence (docs/genesys-api.md#status-values): every org presence definition
+/// maps to one. The label is upper snake case; upstream spells it either way (`OnQueue` in
+/// definitions, `ON_QUEUE` in events), so [`SystemPresence::parse_any_case`] reads both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SystemPresence {
     Available,

@@ -1,6 +1,6 @@
-//! The Genesys analytics metrics the exporter asks for and reads (API.md §5, §6), by name.
-//! Upstream names are parsed once, where a response or a notification is read
-//! (`genesys::model::MetricName`); everything after matches on this enum.
+//! The Genesys analytics metrics the exporter asks for and reads, by name
+//! (docs/genesys-api.md#analytics-metrics). Upstream names are parsed once, where a response or a
+//! notification is read (`genesys::model::MetricName`); everything after matches on this enum.
 
 /// A Genesys analytics metric we know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,7 +34,7 @@ pub enum GenesysMetric {
 }
 
 impl GenesysMetric {
-    /// The queue observation metrics we ask for (API.md §5).
+    /// The queue observation metrics we ask for (docs/genesys-api.md#queue-observations-query).
     pub const OBSERVATIONS: &'static [Self] = &[
         Self::OWaiting,
         Self::OInteracting,
@@ -49,8 +49,8 @@ impl GenesysMetric {
         Self::OUserPresences,
     ];
 
-    /// The conversation aggregate metrics we can ask for (API.md §6); `aggregates.metrics`
-    /// picks.
+    /// The conversation aggregate metrics we can ask for; `aggregates.metrics` picks
+    /// (docs/genesys-api.md#conversation-aggregates-query).
     pub const AGGREGATES: &'static [Self] = &[
         Self::NOffered,
         Self::NConnected,
@@ -66,8 +66,8 @@ impl GenesysMetric {
         Self::OServiceLevel,
     ];
 
-    /// The users aggregates' time-in-status metrics (API.md §10): milliseconds per routing
-    /// status, system presence and org presence.
+    /// The users aggregates' time-in-status metrics: milliseconds per routing status, system
+    /// presence and org presence (docs/genesys-api.md#users-aggregates-query).
     pub const TIME_IN_STATUS: &'static [Self] = &[
         Self::TAgentRoutingStatus,
         Self::TSystemPresence,

@@ -1,7 +1,7 @@
-//! Agents (DESIGN.md §11) against the simulator: every agent's routing status, presence and
-//! since-instants equal the ground truth after start-up, after each kind of gap, and with half
-//! the user topics rejected; a queue's members by routing status summed over its agents equal
-//! the queue's own gauge.
+//! Agents (docs/metrics.md#agents) against the simulator: every agent's routing status, presence
+//! and since-instants equal the ground truth after start-up, after each kind of gap, and with half
+//! the user topics rejected; a queue's members by routing status summed over its agents equal the
+//! queue's own gauge.
 
 use crate::common;
 

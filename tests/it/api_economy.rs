@@ -1,8 +1,8 @@
-//! API economy (DESIGN.md §10): what one full resync, one queue refresh and one aggregates poll
-//! cost in Genesys Cloud API calls for 50, 500 and 5,000 queues, counted in the simulator's
-//! request log; each must be the floor the API allows: ⌈queues/100⌉ observation queries,
-//! the listing's pages (100 queues a page), ⌈queues/100⌉ aggregate queries, and one channel
-//! (one create, one subscription) per 1,000 queues. Prints one table row per size
+//! API economy (docs/operations.md#api-budget): what one full resync, one queue refresh and one
+//! aggregates poll cost in Genesys Cloud API calls for 50, 500 and 5,000 queues, counted in the
+//! simulator's request log; each must be the floor the API allows: ⌈queues/100⌉ observation
+//! queries, the listing's pages (100 queues a page), ⌈queues/100⌉ aggregate queries, and one
+//! channel (one create, one subscription) per 1,000 queues. Prints one table row per size
 //! (BENCHMARKS.md quotes them).
 
 use crate::common;

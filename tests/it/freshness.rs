@@ -1,6 +1,6 @@
-//! What freshness and staleness mean on `/metrics` (DESIGN.md §4): a quiet queue on a healthy
-//! stream is fresh, a channel that cannot be established lives on fallback resyncs, and a queue
-//! that cannot be refreshed at all turns stale.
+//! What freshness and staleness mean on `/metrics` (docs/operations.md#fresh-and-stale): a quiet
+//! queue on a healthy stream is fresh, a channel that cannot be established lives on fallback
+//! resyncs, and a queue that cannot be refreshed at all turns stale.
 
 use crate::common;
 

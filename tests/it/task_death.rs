@@ -1,6 +1,6 @@
 //! A task of the exporter that dies takes the process down with a non-zero exit, so the
-//! orchestrator restarts it instead of it serving frozen numbers (DESIGN.md §4). The panic is
-//! injected with the `failpoints` feature, which the test command turns on.
+//! orchestrator restarts it instead of it serving frozen numbers (docs/operations.md#endpoints).
+//! The panic is injected with the `failpoints` feature, which the test command turns on.
 #![cfg(feature = "failpoints")]
 
 use crate::common;

@@ -20,7 +20,7 @@ import sys
 import time
 import traceback
 
-# API.md §5 and §6: the metric names a response or event may carry.
+# The metric names a response or event may carry (docs/genesys-api.md#analytics-metrics).
 OBSERVATION_METRICS = [
     "oWaiting", "oInteracting", "oAlerting", "oLongestWaiting", "oLongestInteracting",
     "oOnQueueUsers", "oOffQueueUsers", "oActiveUsers", "oMemberUsers",
@@ -245,8 +245,8 @@ def check_queues(gc, api_client):
           f"id={','.join(ids[:2])} found {[q.name for q in by_id.entities]}")
     ok("name, divisionId and id filters (lists as the SDK sends them)")
 
-    # The simulator's own control endpoint (API.md §9) arms one 429; the SDK's HTTP layer
-    # (urllib3) must wait out its Retry-After and succeed.
+    # The simulator's own control endpoint (docs/simulator.md#control-endpoints) arms one 429;
+    # the SDK's HTTP layer (urllib3) must wait out its Retry-After and succeed.
     sim_post(api_client.host + "/sim/faults",
              {"kind": "rate_limit", "count": 1, "retryAfterSeconds": 1})
     started = time.monotonic()
@@ -261,7 +261,7 @@ def check_queues(gc, api_client):
 
 def check_presence_definitions(gc, api_client):
     """The org's presence definitions as the SDK reads them: the ten system presences and the
-    org's own Lunch, mapped to Meal (API.md §10)."""
+    org's own Lunch, mapped to Meal (docs/genesys-api.md#presence-definitions)."""
     listing = gc.PresenceApi(api_client).get_presence_definitions(deactivated="FALSE")
     typed(api_client, listing, "OrganizationPresenceDefinitionEntityListing",
           "GET /api/v2/presence/definitions")
@@ -277,8 +277,8 @@ def check_presence_definitions(gc, api_client):
 
 
 def check_users(gc, api_client, base_url):
-    """The agents as users with their presence and routing status (API.md §10), paged, equal
-    to the simulator's ground truth while its traffic is paused."""
+    """The agents as users with their presence and routing status (docs/genesys-api.md#users),
+    paged, equal to the simulator's ground truth while its traffic is paused."""
     sim_post(f"{base_url}/sim/traffic/pause", {})
     try:
         users_api = gc.UsersApi(api_client)
@@ -354,9 +354,9 @@ def user_counts_by_queue(containers, metrics, group_of):
 
 
 def check_routing_activity(gc, api_client, base_url, queues):
-    """The routing activity query (API.md §10) as the SDK sends it: each queue's members by
-    routing status and presence, with their state, agreeing with the queue observations
-    query while the traffic is paused."""
+    """The routing activity query (docs/genesys-api.md#routing-activity-query) as the SDK
+    sends it: each queue's members by routing status and presence, with their state, agreeing
+    with the queue observations query while the traffic is paused."""
     analytics = gc.AnalyticsApi(api_client)
     activity_query = gc.RoutingActivityQuery()
     activity_query.group_by = ["queueId"]
@@ -513,9 +513,10 @@ def check_aggregates(gc, api_client, queues):
 
 
 def check_user_aggregates(gc, api_client, base_url):
-    """The users aggregates query (API.md §10) as the SDK sends it: every agent's time in each
-    routing status, system presence and org presence, summed over the buckets, equal to the
-    ground truth once the traffic is paused and nothing is inside the reporting lag."""
+    """The users aggregates query (docs/genesys-api.md#users-aggregates-query) as the SDK
+    sends it: every agent's time in each routing status, system presence and org presence,
+    summed over the buckets, equal to the ground truth once the traffic is paused and nothing is
+    inside the reporting lag."""
     analytics = gc.AnalyticsApi(api_client)
     sim_post(f"{base_url}/sim/traffic/pause", {})
     try:

@@ -1,5 +1,5 @@
-//! The routing activity query (API.md §10): who of each queue's members is in which routing
-//! status and presence, since when, in one call per 100 queues.
+//! The routing activity query (docs/genesys-api.md#routing-activity-query): who of each queue's
+//! members is in which routing status and presence, since when, in one call per 100 queues.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,5 @@
-//! Analytics queries: queue observations (API.md §5) and conversation aggregates (API.md §6).
+//! Analytics queries: queue observations (docs/genesys-api.md#queue-observations-query) and
+//! conversation aggregates (docs/genesys-api.md#conversation-aggregates-query).
 
 use crate::vocabulary::metric::GenesysMetric;
 use serde::de::DeserializeOwned;
@@ -318,7 +319,8 @@ pub struct ConversationAggregateQueryResponse {
     pub malformed: Vec<Option<String>>,
 }
 
-/// One group's buckets; also the body of a queue observation stream event (API.md §8).
+/// One group's buckets; also the body of a queue observation stream event
+/// (docs/genesys-api.md#queue-events).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct AggregateDataContainer {
     #[serde(default)]
@@ -344,10 +346,10 @@ pub struct AggregateMetricData {
     pub stats: Stats,
 }
 
-/// The observation metrics we ask for (API.md §5).
+/// The observation metrics we ask for.
 pub const OBSERVATION_METRICS: &[GenesysMetric] = GenesysMetric::OBSERVATIONS;
 
-/// The conversation aggregate metrics we can ask for (API.md §6); `aggregates.metrics` picks.
+/// The conversation aggregate metrics we can ask for; `aggregates.metrics` picks.
 pub const AGGREGATE_METRICS: &[GenesysMetric] = GenesysMetric::AGGREGATES;
 
 /// A metric's name as upstream wrote it, parsed once where the JSON is read: one we know, or

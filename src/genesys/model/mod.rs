@@ -1,5 +1,6 @@
-//! Serde types for the Genesys Cloud API subset in `API.md`, shared by the exporter (as a client)
-//! and the simulator (as a server), so both sides agree on every field name by construction.
+//! Serde types for the Genesys Cloud API subset in `docs/genesys-api.md`, shared by the exporter
+//! (as a client) and the simulator (as a server), so both sides agree on every field name by
+//! construction.
 //!
 //! Unknown fields are ignored everywhere (upstream adds fields without notice); optional fields
 //! are `Option` or `#[serde(default)]` because Genesys omits what it has nothing to say about.
@@ -20,7 +21,8 @@ pub use users::*;
 
 use serde::{Deserialize, Serialize};
 
-/// The error envelope of every non-2xx response from `api.` (API.md §3).
+/// The error envelope of every non-2xx response from `api.`
+/// (docs/genesys-api.md#errors-rate-limits-and-retries).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
@@ -38,7 +40,7 @@ pub struct ErrorBody {
     pub errors: Vec<serde_json::Value>,
 }
 
-/// A successful client-credentials grant (API.md §2).
+/// A successful client-credentials grant (docs/genesys-api.md#oauth-token).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TokenResponse {
     pub access_token: String,
@@ -48,7 +50,7 @@ pub struct TokenResponse {
     pub expires_in: u64,
 }
 
-/// The body of a rejected grant (API.md §2).
+/// The body of a rejected grant (docs/genesys-api.md#oauth-token).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct OAuthError {
     #[serde(default)]

@@ -1,4 +1,5 @@
-//! Notification channels, subscriptions and WebSocket frames (API.md §7, §8).
+//! Notification channels, subscriptions and WebSocket frames
+//! (docs/genesys-api.md#notification-channels, docs/genesys-api.md#the-notification-websocket).
 
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +16,8 @@ pub struct Channel {
     pub expires: Option<String>,
 }
 
-/// A topic asked for, and as a subscription answers it: `state` `Permitted` or `Rejected`,
-/// with why and which permissions are missing (API.md §10).
+/// A topic asked for, and as a subscription answers it: `state` `Permitted` or `Rejected`, with why
+/// and which permissions are missing (docs/genesys-api.md#notification-topics).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelTopic {
@@ -52,7 +53,8 @@ pub struct ChannelTopicEntityListing {
     pub entities: Vec<ChannelTopic>,
 }
 
-/// Topics one channel may carry (API.md §7); more is a 400 upstream.
+/// Topics one channel may carry; more is a 400 upstream
+/// (docs/genesys-api.md#notification-channels).
 pub const MAX_TOPICS_PER_CHANNEL: usize = 1_000;
 
 /// The topic carrying one queue's observations and running interval totals.
@@ -68,7 +70,8 @@ pub fn queue_id_from_topic(topic: &str) -> Option<&str> {
         .filter(|id| !id.is_empty() && !id.contains('.'))
 }
 
-/// The topic carrying one user's routing status and presence changes (API.md §10).
+/// The topic carrying one user's routing status and presence changes
+/// (docs/genesys-api.md#notification-topics).
 pub fn user_activity_topic(user_id: &str) -> String {
     format!("v2.users.{user_id}.activity")
 }

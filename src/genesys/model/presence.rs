@@ -1,5 +1,5 @@
-//! Presence definitions (API.md §10): the org's presences, each with its labels and the system
-//! presence it maps to.
+//! Presence definitions (docs/genesys-api.md#presence-definitions): the org's presences, each with
+//! its labels and the system presence it maps to.
 
 use std::collections::BTreeMap;
 

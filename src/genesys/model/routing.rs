@@ -1,4 +1,4 @@
-//! Routing queues (API.md §4).
+//! Routing queues (docs/genesys-api.md#routing-queues).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,5 @@
-//! Users with their presence and routing status (API.md §10): the listing's entities.
+//! Users with their presence and routing status (docs/genesys-api.md#users): the listing's
+//! entities.
 
 use std::collections::BTreeMap;
 
