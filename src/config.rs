@@ -14,6 +14,7 @@ use crate::genesys::time::parse_iso_duration;
 use crate::genesys::{ApiError, ClientSettings};
 use crate::secret::Secret;
 use crate::shard::Shard;
+use crate::vocabulary::agent::{AgentExport, Who};
 use crate::vocabulary::metric::GenesysMetric;
 use crate::vocabulary::queue::{StaleGauges, StalePolicy};
 
@@ -216,9 +217,9 @@ impl Default for AgentsConfig {
 
 impl AgentsConfig {
     /// What the agent series show: nothing of time in status unless agents are watched.
-    pub(crate) fn export(&self) -> crate::metrics::AgentExport {
+    pub(crate) fn export(&self) -> AgentExport {
         let counting = self.enabled && self.time_in_status;
-        crate::metrics::AgentExport {
+        AgentExport {
             names: self.names,
             queue_membership: self.queue_membership,
             time_in_status: counting,
@@ -227,8 +228,7 @@ impl AgentsConfig {
     }
 
     /// Whom `agents.*` selects.
-    pub fn who(&self) -> crate::agents::select::Who {
-        use crate::agents::select::Who;
+    pub fn who(&self) -> Who {
         if !self.ids.is_empty() {
             Who::Ids(self.ids.clone())
         } else if !self.divisions.is_empty() {

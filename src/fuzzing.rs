@@ -17,7 +17,7 @@ use crate::observations::Observations;
 use crate::stream::connection::SessionContext;
 use crate::vocabulary::queue::QueueLabels;
 
-/// The queue ids the seeds use (`src/sim/fuzz_seeds.rs` rewrites the simulator's to these).
+/// The queue ids the seeds use (`src/fuzzing/seeds.rs` rewrites the simulator's to these).
 pub const QUEUES: [&str; 2] = [
     "00000000-0000-4000-8000-000000000000",
     "00000000-0000-4000-8000-000000000001",
@@ -113,3 +113,6 @@ pub const TARGETS: [(&str, Target); 3] = [
     ("observations_response", observations_response),
     ("aggregates_response", aggregates_response),
 ];
+
+#[cfg(test)]
+mod seeds;

@@ -8,29 +8,7 @@ use super::{AgentReading, Agents};
 use crate::genesys::GenesysClient;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::User;
-use crate::vocabulary::agent::AgentLabels;
-
-/// Whose state is exported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Who {
-    /// Every member of a monitored queue (the default).
-    QueueMembers,
-    /// Every active user of these divisions, by id.
-    Divisions(Vec<String>),
-    /// These users, by id.
-    Ids(Vec<String>),
-}
-
-impl Who {
-    /// The setting that chose this, for messages.
-    pub(crate) fn describe(&self) -> &'static str {
-        match self {
-            Self::QueueMembers => "members of the monitored queues",
-            Self::Divisions(_) => "users of agents.divisions",
-            Self::Ids(_) => "agents.ids",
-        }
-    }
-}
+use crate::vocabulary::agent::{AgentLabels, Who};
 
 /// The agents found, sorted by id, with the state each read showed.
 #[derive(Debug, Default)]

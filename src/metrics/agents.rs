@@ -15,44 +15,9 @@ use super::Metrics;
 use super::agent_time::TimeSeries;
 use super::queues::Freshness;
 use super::text::{self, Kind};
-use crate::vocabulary::agent::{AgentLabels, AgentTime, PresenceState, RoutingState};
+use crate::vocabulary::agent::{AgentExport, AgentLabels, AgentTime, PresenceState, RoutingState};
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
 use crate::vocabulary::presence::Presence;
-
-/// What the agent series show beyond state: set once from config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AgentExport {
-    /// `genesys_agent_info` carries the agent's `name` (some orgs keep names out).
-    pub names: bool,
-    /// `genesys_agent_queue_member` is exported.
-    pub queue_membership: bool,
-    /// Time in routing status and system presence is counted (`agents.time_in_status`).
-    pub time_in_status: bool,
-    /// And time in the org's presences (`agents.organization_presence_time`).
-    pub organization_presence_time: bool,
-}
-
-impl Default for AgentExport {
-    fn default() -> Self {
-        Self {
-            names: true,
-            queue_membership: false,
-            time_in_status: false,
-            organization_presence_time: false,
-        }
-    }
-}
-
-impl AgentExport {
-    /// The time-in-status counters exported.
-    pub fn times(self) -> &'static [AgentTime] {
-        match (self.time_in_status, self.organization_presence_time) {
-            (false, _) => &[],
-            (true, false) => &AgentTime::ALL[..2],
-            (true, true) => &AgentTime::ALL,
-        }
-    }
-}
 
 /// What applying a value did, for the event counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! membership, an unknown presence and an agent that leaves do to them.
 
 use super::*;
-use crate::vocabulary::agent::{AgentLabels, PresenceState, RoutingState};
+use crate::vocabulary::agent::{AgentExport, AgentLabels, PresenceState, RoutingState};
 use crate::vocabulary::labels::{RoutingStatus, SystemPresence};
 use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::{QueueLabels, StaleGauges, StalePolicy};

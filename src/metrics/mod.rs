@@ -23,7 +23,6 @@ mod scrape;
 mod store;
 mod text;
 
-pub use agents::AgentExport;
 pub(crate) use agents::Applied;
 pub use registry::FamilyDoc;
 use registry::Registrar;
@@ -31,6 +30,7 @@ pub use scrape::{Judgement, ScrapeParts};
 use store::{MediaGroup, QueueEntry, RenderContext};
 pub use store::{MediaSnapshot, QueueSnapshot};
 
+use crate::vocabulary::agent::AgentExport;
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};
 use crate::vocabulary::labels::{InteractionState, RoutingStatus, UserCount};

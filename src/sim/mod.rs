@@ -451,8 +451,6 @@ async fn tick_loop(sim: Arc<Sim>, cancel: CancellationToken) {
 }
 
 #[cfg(test)]
-mod fuzz_seeds;
-#[cfg(test)]
 pub(crate) mod harness;
 
 #[cfg(test)]

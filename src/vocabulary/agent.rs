@@ -82,3 +82,60 @@ impl AgentTime {
         }
     }
 }
+
+/// What the agent series show beyond state: set once from config (`agents.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentExport {
+    /// `genesys_agent_info` carries the agent's `name` (some orgs keep names out).
+    pub names: bool,
+    /// `genesys_agent_queue_member` is exported.
+    pub queue_membership: bool,
+    /// Time in routing status and system presence is counted (`agents.time_in_status`).
+    pub time_in_status: bool,
+    /// And time in the org's presences (`agents.organization_presence_time`).
+    pub organization_presence_time: bool,
+}
+
+impl Default for AgentExport {
+    fn default() -> Self {
+        Self {
+            names: true,
+            queue_membership: false,
+            time_in_status: false,
+            organization_presence_time: false,
+        }
+    }
+}
+
+impl AgentExport {
+    /// The time-in-status counters exported.
+    pub fn times(self) -> &'static [AgentTime] {
+        match (self.time_in_status, self.organization_presence_time) {
+            (false, _) => &[],
+            (true, false) => &AgentTime::ALL[..2],
+            (true, true) => &AgentTime::ALL,
+        }
+    }
+}
+
+/// Whose state is exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    /// Every member of a monitored queue (the default).
+    QueueMembers,
+    /// Every active user of these divisions, by id.
+    Divisions(Vec<String>),
+    /// These users, by id.
+    Ids(Vec<String>),
+}
+
+impl Who {
+    /// The setting that chose this, for messages.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::QueueMembers => "members of the monitored queues",
+            Self::Divisions(_) => "users of agents.divisions",
+            Self::Ids(_) => "agents.ids",
+        }
+    }
+}

@@ -1,4 +1,5 @@
-//! Dependencies between the top-level modules of src/ run one way (ARCHITECTURE.md#layers): no two
+//! Dependencies between the top-level modules of src/ run one way, as the `layers` block of
+//! ARCHITECTURE.md draws them; and (ARCHITECTURE.md#layers): no two
 //! of them import each other, directly or through a circle. Read from the source's `crate::` paths,
 //! production code only: a file or item under `#[cfg(test)]` may reach anywhere.
 
@@ -82,17 +83,24 @@ fn production_text(source: &str) -> (String, Vec<String>) {
 /// The first segment of every `crate::` path: `crate::a::b` gives `a`, `crate::{a, b::c}`
 /// gives `a` and `b`.
 fn imported_modules(code: &str) -> BTreeSet<String> {
+    imported_through(code, "crate::")
+}
+
+/// [`imported_modules`] for paths that start with `prefix` (the binary names the library by
+/// its crate name).
+fn imported_through(code: &str, prefix: &str) -> BTreeSet<String> {
     let mut modules = BTreeSet::new();
     let identifier = |text: &str| -> String {
         (text.chars())
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect()
     };
-    for (at, _) in code.match_indices("crate::") {
-        if code[..at].ends_with('$') {
+    for (at, _) in code.match_indices(prefix) {
+        let before = code[..at].chars().next_back();
+        if before.is_some_and(|c| c == '$' || c.is_alphanumeric() || c == '_') {
             continue;
         }
-        let rest = &code[at + "crate::".len()..];
+        let rest = &code[at + prefix.len()..];
         let Some(group) = rest.strip_prefix('{') else {
             modules.insert(identifier(rest));
             continue;
@@ -152,10 +160,12 @@ fn imports_between_modules() -> Imports {
     for (file, code) in &production_files() {
         let relative = file.strip_prefix(&src).expect("a file under src/");
         let importer = top_level_module(relative);
-        if matches!(importer.as_str(), "lib" | "main") {
-            continue;
-        }
-        for imported in imported_modules(code) {
+        let imported = match importer.as_str() {
+            "lib" => continue,
+            "main" => imported_through(code, "genesys_exporter::"),
+            _ => imported_modules(code),
+        };
+        for imported in imported {
             if imported != importer {
                 let files = imports.entry((importer.clone(), imported)).or_default();
                 files.insert(format!("src/{}", relative.display()));
@@ -238,5 +248,160 @@ fn architecture_md_names_every_module_of_src() {
     assert!(
         unnamed.is_empty(),
         "ARCHITECTURE.md does not name these modules of src/ (as `path/under/src.rs`): {unnamed:#?}"
+    );
+}
+
+/// The rules of ARCHITECTURE.md's `layers` block.
+#[derive(Debug, Default)]
+struct Layers {
+    /// Each layer's modules, top layer first.
+    layers: Vec<(String, Vec<String>)>,
+    support: Vec<String>,
+    /// What a module beside the layers, or a support module, may import.
+    beside: BTreeMap<String, Vec<String>>,
+}
+
+impl Layers {
+    fn parse(map: &str) -> Layers {
+        let block = (map.split("```layers\n").nth(1))
+            .and_then(|rest| rest.split("```").next())
+            .expect("ARCHITECTURE.md has a ```layers block");
+        let mut rules = Layers::default();
+        let words =
+            |text: &str| -> Vec<String> { text.split_whitespace().map(str::to_owned).collect() };
+        for line in block.lines().filter(|l| !l.trim().is_empty()) {
+            if let Some((module, targets)) = line.split_once("->") {
+                rules
+                    .beside
+                    .insert(module.trim().to_owned(), words(targets));
+            } else if let Some((layer, modules)) = line.split_once(':') {
+                match layer.trim() {
+                    "support" => rules.support = words(modules),
+                    layer => rules.layers.push((layer.to_owned(), words(modules))),
+                }
+            } else {
+                panic!(
+                    "a line of the layers block is neither `layer: modules` nor `module -> targets`: {line}"
+                );
+            }
+        }
+        rules
+    }
+
+    fn layer_of(&self, module: &str) -> Option<usize> {
+        (self.layers.iter()).position(|(_, modules)| modules.iter().any(|m| m == module))
+    }
+
+    /// `target` (a module, a layer's name or `support`) names `module`.
+    fn names(&self, target: &str, module: &str) -> bool {
+        target == module
+            || (target == "support" && self.support.iter().any(|m| m == module))
+            || (self.layers.iter())
+                .any(|(layer, modules)| layer == target && modules.iter().any(|m| m == module))
+    }
+
+    /// Why `from` may not import `to`, if it may not.
+    fn refuses(&self, from: &str, to: &str) -> Option<String> {
+        let is_support = |module: &str| self.support.iter().any(|m| m == module);
+        let nowhere =
+            |module: &str| format!("{module} is in no layer, beside none and no support module");
+        let Some(from_layer) = self.layer_of(from) else {
+            if !self.beside.contains_key(from) && !is_support(from) {
+                return Some(nowhere(from));
+            }
+            let targets = self.beside.get(from).cloned().unwrap_or_default();
+            let allowed = targets.iter().any(|target| self.names(target, to));
+            return (!allowed).then(|| format!("{from} may import only {targets:?}"));
+        };
+        if let Some(to_layer) = self.layer_of(to) {
+            return (to_layer < from_layer).then(|| format!("{to} is a layer above {from}'s"));
+        }
+        if is_support(to) {
+            return None;
+        }
+        if !self.beside.contains_key(to) {
+            return Some(nowhere(to));
+        }
+        if from_layer != 0 {
+            return Some(format!(
+                "{to} is beside the layers: only the app layer imports it"
+            ));
+        }
+        (to == "sim" && from != "main")
+            .then(|| "only main (and tests) use the simulator".to_owned())
+    }
+}
+
+/// Every import the rules refuse, with the files that make it.
+fn refused(rules: &Layers, imports: &Imports) -> Vec<String> {
+    (imports.iter())
+        .filter_map(|((from, to), files)| {
+            let why = rules.refuses(from, to)?;
+            Some(format!("{from} -> {to} ({why}): {files:?}"))
+        })
+        .collect()
+}
+
+fn architecture_md() -> String {
+    let root = src_dir().parent().expect("src/ has a parent").to_path_buf();
+    std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md")
+}
+
+#[test]
+fn every_import_keeps_the_layers_architecture_md_draws() {
+    let rules = Layers::parse(&architecture_md());
+    let imports = imports_between_modules();
+    assert!(
+        imports
+            .keys()
+            .any(|(from, to)| from == "main" && to == "sim"),
+        "the reader no longer finds main's use of the simulator"
+    );
+    let refused = refused(&rules, &imports);
+    assert!(
+        refused.is_empty(),
+        "imports the layers do not allow:\n{}",
+        refused.join("\n")
+    );
+}
+
+#[test]
+fn the_layer_rules_refuse_what_they_are_for() {
+    let rules = Layers::parse(&architecture_md());
+    let mut imports = Imports::new();
+    for (from, to) in [
+        ("metrics", "stream"),
+        ("config", "metrics"),
+        ("config", "agents"),
+        ("sim", "stream"),
+        ("sim", "fuzzing"),
+        ("app", "sim"),
+        ("server", "config"),
+        ("secret", "genesys"),
+        ("newcomer", "vocabulary"),
+        ("genesys", "metrics"),
+        ("tasks", "health"),
+        ("main", "sim"),
+    ] {
+        imports.entry((from.to_owned(), to.to_owned())).or_default();
+    }
+    let refused = refused(&rules, &imports);
+    let pairs: Vec<&str> = (refused.iter())
+        .map(|line| line.split(" (").next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            "app -> sim",
+            "config -> agents",
+            "config -> metrics",
+            "metrics -> stream",
+            "newcomer -> vocabulary",
+            "secret -> genesys",
+            "server -> config",
+            "sim -> fuzzing",
+            "sim -> stream",
+        ],
+        "{refused:#?}"
     );
 }

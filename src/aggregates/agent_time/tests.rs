@@ -10,7 +10,7 @@ use super::*;
 use crate::aggregates::state::{Identity, StateStore};
 use crate::aggregates::test_support::sample;
 use crate::genesys::time::parse_instant;
-use crate::metrics::AgentExport;
+use crate::vocabulary::agent::AgentExport;
 use crate::vocabulary::agent::AgentLabels;
 use crate::vocabulary::labels::SystemPresence;
 use crate::vocabulary::presence::Presence;

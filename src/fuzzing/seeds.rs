@@ -1,21 +1,21 @@
 //! The fuzz targets' seed corpus (`tests/fuzz/corpus`), taken from what the simulator sends:
 //! notification frames, observation and aggregates query bodies. Queue ids become the fuzz
 //! state's (`tests/fuzz/src/lib.rs`), so the seeds reach the store, not just the parser.
-//! `cargo test --lib fuzz_seeds -- --ignored` writes them afresh; the other tests keep the
+//! `cargo test --lib fuzzing::seeds -- --ignored` writes them afresh; the other tests keep the
 //! checked-in ones honest (each still parses as its target expects) and replay every input of
 //! the corpus, and any a fuzzer left in `tests/fuzz/artifacts`, through the targets' own code
-//! (`crate::fuzzing`), on the stable toolchain the suite runs with.
+//! (`super`), on the stable toolchain the suite runs with.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::harness::{TestSim, channel, connect, next_text};
 use crate::genesys::model::{
     ConversationAggregateQueryResponse, QueueObservationQueryResponse, queue_observation_topic,
 };
+use crate::sim::harness::{TestSim, channel, connect, next_text};
 
-use crate::fuzzing::QUEUES as FUZZ_QUEUES;
+use super::QUEUES as FUZZ_QUEUES;
 
 fn corpus(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -156,7 +156,7 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
 fn every_corpus_input_and_fuzzer_finding_runs_through_its_target_without_a_panic() {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
     let mut replayed = 0;
-    for (target, run) in crate::fuzzing::TARGETS {
+    for (target, run) in super::TARGETS {
         let files = [corpus(target), fuzz.join("artifacts").join(target)];
         for file in files.iter().flat_map(|dir| inputs(dir)) {
             run(&std::fs::read(&file).unwrap());
