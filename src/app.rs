@@ -306,12 +306,7 @@ impl Exporter {
             _ = self.tasks.died() => self.cancel.cancel(),
         }
         self.tasks.drain(SHUTDOWN_GRACE).await;
-        if let Some(refused) = self
-            .refusal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some(refused) = crate::sync::lock(&self.refusal).take() {
             return Err(AppError::Config(refused));
         }
         self.health.liveness().map_err(AppError::TaskDied)
@@ -507,7 +502,7 @@ impl Parts {
         };
         if let Err(refused) = self.agents_fit(&selection, queue_channels) {
             error!(error = %refused, "start refused");
-            *self.refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some(refused);
+            *crate::sync::lock(&self.refusal) = Some(refused);
             cancel.cancel();
             return;
         }

@@ -43,7 +43,7 @@ impl Health {
 
     fn lock_channels(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, bool>> {
         // NB: every change is a single insert, so a panicked holder leaves no half state.
-        self.channels.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.channels)
     }
 
     /// A channel exists and must finish a first resync before the exporter is ready.
@@ -60,13 +60,13 @@ impl Health {
 
     /// Records the first task that died; later failures keep the first name.
     pub(crate) fn task_failed(&self, task: &str) {
-        let mut failed = self.failed_task.lock().unwrap_or_else(|e| e.into_inner());
+        let mut failed = crate::sync::lock(&self.failed_task);
         failed.get_or_insert_with(|| task.to_owned());
     }
 
     /// `Err` names the task that died.
     pub(crate) fn liveness(&self) -> Result<(), String> {
-        let failed = self.failed_task.lock().unwrap_or_else(|e| e.into_inner());
+        let failed = crate::sync::lock(&self.failed_task);
         match failed.as_deref() {
             None => Ok(()),
             Some(task) => Err(format!("task {task} stopped unexpectedly")),

@@ -42,5 +42,6 @@ pub mod shard;
 pub mod sim;
 pub mod status;
 pub mod stream;
+pub(crate) mod sync;
 mod tasks;
 pub mod vocabulary;

@@ -267,17 +267,17 @@ impl Observations {
     fn lock_records(&self) -> std::sync::MutexGuard<'_, Records> {
         // NB: every change to the records is a single insert, remove or push, so a panicked
         // holder cannot leave them half-updated.
-        self.records.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.records)
     }
 
     /// Lets go of what is kept per queue (on-queue parts, event order) for queues no longer
     /// monitored; call after the monitored set changed, or a churning org grows it forever.
     pub(crate) fn forget_departed(&self) {
         let monitored = |queue_id: &str| self.metrics.is_monitored(queue_id);
-        let mut parts = self.on_queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut parts = crate::sync::lock(&self.on_queue);
         parts.retain(|queue_id, _| monitored(queue_id));
         drop(parts);
-        let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        let mut order = crate::sync::lock(&self.order);
         order.retain_queues(monitored);
     }
 
@@ -285,12 +285,8 @@ impl Observations {
     /// recording: bounded by the monitored set.
     pub(crate) fn holdings(&self) -> usize {
         let records = self.lock_records().in_flight();
-        let parts = self
-            .on_queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len();
-        let order = self.order.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let parts = crate::sync::lock(&self.on_queue).len();
+        let order = crate::sync::lock(&self.order).len();
         records + parts + order
     }
 
@@ -326,7 +322,7 @@ impl Observations {
         let mut records = self.lock_records();
         if let Some(instant_ms) = event_instant_ms(container) {
             let media = container.group.media_type.as_deref();
-            let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+            let mut order = crate::sync::lock(&self.order);
             match order.arrive(queue_id, media, instant_ms, fingerprint) {
                 Arrival::New => {}
                 Arrival::OutOfOrder => return Err(ObservationIssue::OutOfOrder),
@@ -426,7 +422,7 @@ impl Observations {
                 metrics.set_users_in_status(queue_id, status, count(stats));
             }
             Value::OnQueue(status) => {
-                let mut parts = self.on_queue.lock().unwrap_or_else(|e| e.into_inner());
+                let mut parts = crate::sync::lock(&self.on_queue);
                 let entry = parts.entry(queue_id.to_owned()).or_default();
                 entry.set(status, count(stats));
                 metrics.set_user_count(queue_id, UserCount::OnQueue, entry.total());
@@ -570,13 +566,13 @@ impl Observations {
             at_seconds,
             &self.metrics_snapshot(queue_id, snapshot),
         );
-        let mut parts = self.on_queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut parts = crate::sync::lock(&self.on_queue);
         if metrics.is_monitored(queue_id) {
             parts.insert(queue_id.to_owned(), snapshot.on_queue);
         } else {
             parts.remove(queue_id);
             drop(parts);
-            let mut order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+            let mut order = crate::sync::lock(&self.order);
             order.forget(queue_id);
         }
     }

@@ -3,9 +3,11 @@
 //! is this queue stale?" before opening Grafana; nothing here is a Prometheus series.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, TimeDelta, Utc};
+
+pub(crate) use crate::sync::lock;
 
 /// Minutes of API calls the page shows.
 pub(crate) const REQUEST_MINUTES: usize = 5;
@@ -98,12 +100,6 @@ pub(crate) struct StatusBoard {
     requests: Mutex<VecDeque<(i64, BTreeMap<&'static str, RequestCounts>)>>,
     /// Each running poller's freshness.
     polls: Mutex<BTreeMap<PollKind, SharedFreshness>>,
-}
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // NB: every change is a single update of plain data, so a panicked holder leaves no half
-    // state worth refusing.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl StatusBoard {

@@ -368,9 +368,7 @@ where
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner<C>> {
-        // NB: the ledger stays consistent even if a holder panicked (each mark is one store),
-        // so a poisoned lock is still safe to use.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.inner)
     }
 }
 

@@ -24,6 +24,7 @@ use crate::genesys::execute::{Body, Credentials, Executor, Failure, Request};
 use crate::genesys::model::{OAuthError, TokenResponse};
 use crate::genesys::telemetry::Endpoint;
 use crate::secret::Secret;
+use crate::sync::{lock, write};
 use crate::vocabulary::labels::LabelValue;
 
 /// The fraction of `expires_in` after which a replacement is fetched in the background; the
@@ -239,17 +240,9 @@ impl TokenCache {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|e| e.into_inner())
-}
-
 impl State {
     fn cached(&self, now: Instant) -> Cached {
-        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        let current = crate::sync::read(&self.current);
         match current.as_ref() {
             Some(c) if now < c.refresh_at => Cached::Fresh(c.value.clone()),
             Some(c) if now < c.expires_at => Cached::Stale(c.value.clone()),

@@ -302,7 +302,7 @@ impl Egress {
 
     /// Upstream answered: the next failure is news again.
     pub(crate) fn reached(&self) {
-        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        let mut logged = crate::sync::lock(&self.logged);
         if let Some((cause, _)) = logged.take() {
             tracing::info!(cause = cause.as_str(), "upstream reachable again");
         }
@@ -312,7 +312,7 @@ impl Egress {
         if let Some(metrics) = &self.metrics {
             metrics.connectivity_failure(failure.cause);
         }
-        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        let mut logged = crate::sync::lock(&self.logged);
         let news = logged
             .as_ref()
             .is_none_or(|(cause, at)| *cause != failure.cause || at.elapsed() >= RELOG_EVERY);

@@ -24,7 +24,7 @@ impl Metrics {
     pub(crate) fn admits_agent_time(&self, time: AgentTime, qualifier: &str) -> bool {
         match time {
             AgentTime::OrganizationPresence => {
-                let presences = self.presences.read().unwrap_or_else(|e| e.into_inner());
+                let presences = crate::sync::read(&self.presences);
                 presences.contains_key(qualifier)
             }
             _ => time.admits(qualifier),
@@ -98,7 +98,7 @@ impl Metrics {
 
     /// Shows the held totals of agents' series whose first values a finished render showed.
     pub(super) fn release_pending_agent_time(&self) {
-        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        let agents = crate::sync::read(&self.agents);
         for entry in agents.values() {
             for counter in lock(entry)
                 .time

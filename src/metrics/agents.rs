@@ -9,12 +9,13 @@
 //! (`queues.rs`, the same `Freshness`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use super::Metrics;
 use super::agent_time::TimeSeries;
 use super::queues::Freshness;
 use super::text::{self, Kind};
+pub(super) use crate::sync::lock;
 use crate::vocabulary::agent::{AgentExport, AgentLabels, AgentTime, PresenceState, RoutingState};
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
 use crate::vocabulary::presence::Presence;
@@ -294,23 +295,19 @@ pub(super) struct AgentRender<'a> {
     queue_names: HashMap<String, String>,
 }
 
-pub(super) fn lock(entry: &Mutex<AgentEntry>) -> MutexGuard<'_, AgentEntry> {
-    entry.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 pub(super) type AgentTable = BTreeMap<String, Mutex<AgentEntry>>;
 
 impl Metrics {
     /// Replaces the watched agents. An agent that left takes its series with it; one that
     /// stays keeps its state under its new labels.
     pub(crate) fn set_agents(&self, agents: &[AgentLabels]) {
-        let mut known = self.agents.write().unwrap_or_else(|e| e.into_inner());
+        let mut known = crate::sync::write(&self.agents);
         known.retain(|id, _| agents.iter().any(|a| &a.id == id));
         let now = self.clock.now_seconds();
         for agent in agents {
             match known.get_mut(&agent.id) {
                 Some(entry) => {
-                    entry.get_mut().unwrap_or_else(|e| e.into_inner()).labels = agent.clone();
+                    crate::sync::get_mut(entry).labels = agent.clone();
                 }
                 None => {
                     let entry = AgentEntry::new(agent.clone(), now);
@@ -323,7 +320,7 @@ impl Metrics {
 
     /// The monitored queues `ids` are members of, each once.
     pub(crate) fn agent_queue_ids(&self, ids: &[String]) -> Vec<String> {
-        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        let agents = crate::sync::read(&self.agents);
         let mut queues: Vec<String> = (ids.iter().filter_map(|id| agents.get(id)))
             .flat_map(|entry| lock(entry).labels.queue_ids.clone())
             .collect();
@@ -337,7 +334,7 @@ impl Metrics {
         id: &str,
         write: impl FnOnce(&mut AgentEntry) -> T,
     ) -> Option<T> {
-        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        let agents = crate::sync::read(&self.agents);
         agents.get(id).map(|entry| write(&mut lock(entry)))
     }
 
@@ -390,7 +387,7 @@ impl Metrics {
         ids: impl IntoIterator<Item = &'a str>,
         at_unix_seconds: f64,
     ) {
-        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        let agents = crate::sync::read(&self.agents);
         for entry in ids.into_iter().filter_map(|id| agents.get(id)) {
             lock(entry).freshness.observed(at_unix_seconds);
         }
@@ -403,7 +400,7 @@ impl Metrics {
 
     /// The watched agents among `ids` that are stale.
     pub(crate) fn agents_stale(&self, ids: &[String]) -> Vec<String> {
-        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        let agents = crate::sync::read(&self.agents);
         ids.iter()
             .filter(|id| agents.get(*id).is_some_and(|e| lock(e).freshness.stale))
             .cloned()
@@ -412,7 +409,7 @@ impl Metrics {
 
     /// Marks stale every agent older than `bound`; returns when the next would turn.
     pub(super) fn sweep_stale_agents(&self, now_unix_seconds: f64, bound: f64) -> f64 {
-        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        let agents = crate::sync::read(&self.agents);
         (agents.values())
             .map(|entry| lock(entry).freshness.sweep(now_unix_seconds, bound))
             .fold(f64::INFINITY, f64::min)
@@ -427,11 +424,11 @@ impl Metrics {
 
     /// One agent family as text; empty without agents.
     pub(super) fn render_agent_family(&self, family: AgentFamily) -> Vec<u8> {
-        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        let agents = crate::sync::read(&self.agents);
         if agents.is_empty() {
             return Vec::new();
         }
-        let presences = self.presences.read().unwrap_or_else(|e| e.into_inner());
+        let presences = crate::sync::read(&self.presences);
         let queue_names = if family == AgentFamily::QueueMember {
             self.queue_names()
         } else {

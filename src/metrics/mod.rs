@@ -249,12 +249,12 @@ impl Metrics {
             .iter()
             .map(|p| (p.id.clone(), p.clone()))
             .collect();
-        *self.presences.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(by_id);
+        *crate::sync::write(&self.presences) = Arc::new(by_id);
     }
 
     /// Whether `id` is one of the org's presences.
     pub(crate) fn knows_presence(&self, id: &str) -> bool {
-        let presences = self.presences.read().unwrap_or_else(|e| e.into_inner());
+        let presences = crate::sync::read(&self.presences);
         presences.contains_key(id)
     }
 
@@ -314,11 +314,7 @@ impl Metrics {
             directions: &self.directions,
             now_ms,
             hide_stale_gauges: self.hides_stale_gauges(),
-            presences: self
-                .presences
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone(),
+            presences: crate::sync::read(&self.presences).clone(),
         }
     }
 

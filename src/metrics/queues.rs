@@ -8,10 +8,11 @@
 //! successful resync of it. Under [`StaleGauges::Remove`] a stale queue's observation gauges are
 //! left out of the scrape instead of shown frozen, until that resync rewrites them all.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use super::Metrics;
 use super::store::QueueEntry;
+pub(super) use crate::sync::lock;
 use crate::vocabulary::queue::{QueueLabels, StaleGauges};
 
 /// A queue's freshness.
@@ -75,26 +76,20 @@ pub(crate) struct QueueStatus {
     pub resynced_at: Option<f64>,
 }
 
-/// Locks one queue's entry; a writer that panicked leaves values, never a broken invariant
-/// worth losing the queue over.
-pub(super) fn lock(entry: &Mutex<QueueEntry>) -> MutexGuard<'_, QueueEntry> {
-    entry.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Metrics {
     /// Replaces the monitored set. A queue that left takes its series with it; a queue whose
     /// division changed moves only its `genesys_queue_info`; a renamed queue keeps its values,
     /// counters included, under the new name (no reset). Returns whether any queue was
     /// renamed, so the caller can resync.
     pub fn set_queues(&self, queues: &[QueueLabels]) -> bool {
-        let mut known = self.queues.write().unwrap_or_else(|e| e.into_inner());
+        let mut known = crate::sync::write(&self.queues);
         known.retain(|id, _| queues.iter().any(|q| &q.id == id));
         let mut renamed = false;
         let now = self.clock.now_seconds();
         for queue in queues {
             match known.get_mut(&queue.id) {
                 Some(entry) => {
-                    let entry = entry.get_mut().unwrap_or_else(|e| e.into_inner());
+                    let entry = crate::sync::get_mut(entry);
                     renamed |= entry.labels.name != queue.name;
                     entry.relabel(queue);
                 }
@@ -115,12 +110,12 @@ impl Metrics {
         queue_id: &str,
         write: impl FnOnce(&mut QueueEntry) -> T,
     ) -> Option<T> {
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        let queues = crate::sync::read(&self.queues);
         queues.get(queue_id).map(|entry| write(&mut lock(entry)))
     }
 
     pub(crate) fn is_monitored(&self, queue_id: &str) -> bool {
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        let queues = crate::sync::read(&self.queues);
         queues.contains_key(queue_id)
     }
 
@@ -136,7 +131,7 @@ impl Metrics {
         queue_ids: impl IntoIterator<Item = &'a str>,
         at_unix_seconds: f64,
     ) {
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        let queues = crate::sync::read(&self.queues);
         for entry in queue_ids.into_iter().filter_map(|id| queues.get(id)) {
             lock(entry).freshness.observed(at_unix_seconds);
         }
@@ -162,7 +157,7 @@ impl Metrics {
         let Some(bound) = self.stale_policy.bound_seconds else {
             return f64::INFINITY;
         };
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        let queues = crate::sync::read(&self.queues);
         let next_turn = (queues.values())
             .map(|entry| lock(entry).freshness.sweep(now_unix_seconds, bound))
             .fold(f64::INFINITY, f64::min);
@@ -172,7 +167,7 @@ impl Metrics {
 
     /// Each monitored queue's name by id.
     pub(super) fn queue_names(&self) -> std::collections::HashMap<String, String> {
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        let queues = crate::sync::read(&self.queues);
         (queues.iter())
             .map(|(id, entry)| (id.clone(), lock(entry).labels.name.clone()))
             .collect()
@@ -185,7 +180,7 @@ impl Metrics {
 
     /// Every monitored queue's freshness, stale ones first, then by name.
     pub(crate) fn queue_statuses(&self) -> Vec<QueueStatus> {
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        let queues = crate::sync::read(&self.queues);
         let mut statuses: Vec<QueueStatus> = queues
             .values()
             .map(|entry| {
@@ -206,7 +201,7 @@ impl Metrics {
 
     /// The monitored queues among `queue_ids` that are marked stale.
     pub(crate) fn queues_stale(&self, queue_ids: &[String]) -> Vec<String> {
-        let queues = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        let queues = crate::sync::read(&self.queues);
         queue_ids
             .iter()
             .filter(|id| queues.get(*id).is_some_and(|e| lock(e).freshness.stale))

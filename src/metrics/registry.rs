@@ -52,7 +52,7 @@ impl Metrics {
         reason = "a slot is keyed by the TypeId of the one type it holds"
     )]
     fn self_metrics<T: Any + Clone + Send + Sync>(&self, register: fn(&Registrar) -> T) -> T {
-        let mut slots = self.self_metrics.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slots = crate::sync::lock(&self.self_metrics);
         let slot = slots
             .entry(TypeId::of::<T>())
             .or_insert_with(|| Box::new(register(&self.registrar())));
@@ -96,7 +96,7 @@ impl Metrics {
                 help: family.help().to_owned(),
             }
         });
-        let described = self.described.lock().unwrap_or_else(|e| e.into_inner());
+        let described = crate::sync::lock(&self.described);
         let mut families: Vec<FamilyDoc> = (store.chain(agents))
             .chain(described.iter().cloned())
             .collect();
@@ -118,7 +118,7 @@ impl<'a> Registrar<'a> {
         reason = "static definitions built at start, the same every run: every test builds them"
     )]
     fn register<C: Collector + Clone + 'static>(&self, kind: &'static str, collector: C) -> C {
-        let mut described = self.described.lock().unwrap_or_else(|e| e.into_inner());
+        let mut described = crate::sync::lock(self.described);
         for desc in collector.desc() {
             let mut labels = desc.variable_labels.clone();
             labels.sort();

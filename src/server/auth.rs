@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use tracing::warn;
 
 use super::tls::WebConfigSource;
+use crate::sync::lock;
 
 /// How many verified credentials are remembered; beyond it the memory starts afresh.
 const REMEMBERED: usize = 100;
@@ -152,8 +153,4 @@ fn decoy() -> &'static str {
         let password: [u8; 16] = rand::random();
         bcrypt::hash(password, 10).unwrap_or_default()
     })
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

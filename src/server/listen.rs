@@ -34,6 +34,7 @@ use super::tls::client_san_allowed;
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
 use crate::server::telemetry::ServerMetrics;
+use crate::sync::lock;
 use crate::vocabulary::labels::LabelValue;
 
 /// Why the server closed a connection (the `reason` of
@@ -406,10 +407,6 @@ fn why_closed(error: &hyper::Error) -> ConnectionClose {
     } else {
         ConnectionClose::Error
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

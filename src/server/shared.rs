@@ -22,7 +22,7 @@
 //! render that shows their zeros).
 
 use std::io::Write;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use flate2::Compression;
@@ -32,6 +32,7 @@ use tokio::sync::Notify;
 use super::telemetry::ServerMetrics;
 use crate::metrics::registry::SelfMetrics;
 use crate::metrics::{Judgement, Metrics, ScrapeParts};
+use crate::sync::lock;
 
 /// How many renders are written at once. NB: one a core was measured worse (BENCHMARKS.md,
 /// many scrapers): a free slot starts a render for the one scrape that finds it, so looping
@@ -410,10 +411,6 @@ impl RenderState {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Whether an `Accept-Encoding` value admits gzip (RFC 9110 §12.5.3: listed with a q above 0,

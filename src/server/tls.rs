@@ -66,7 +66,7 @@ impl WebConfigSource {
 
     /// The config in force, reloaded first if a file changed.
     pub(crate) fn current(&self) -> Result<Arc<Active>, String> {
-        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        let mut loaded = crate::sync::lock(&self.loaded);
         let changed = loaded.stamps.iter().any(|(path, was)| stamp(path) != *was);
         if changed {
             let reloaded = load(&self.path);

@@ -87,12 +87,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::genesys::model::Queue;
+pub(crate) use crate::sync::lock;
 
 pub use config::SimConfig;
 pub use fault::Fault;
 
 use directory::{Directory, UnknownDivision};
-
 use traffic::{Model, PRESENCES, uuid};
 
 /// A running simulator. The credentials are throwaway demo values, not secrets.
@@ -299,15 +299,11 @@ impl Sim {
     }
 
     pub(crate) fn queues(&self) -> RwLockReadGuard<'_, Directory> {
-        self.queues
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::read(&self.queues)
     }
 
     fn queues_mut(&self) -> RwLockWriteGuard<'_, Directory> {
-        self.queues
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::write(&self.queues)
     }
 
     /// The index of the live queue with `id`.
@@ -403,13 +399,6 @@ impl Sim {
             model.shift((self.now_ms() - since).max(0));
         }
     }
-}
-
-/// Locks even if a previous holder panicked: the model stays usable for the remaining tests.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn router(sim: Arc<Sim>) -> Router {

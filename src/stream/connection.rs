@@ -313,26 +313,20 @@ impl SessionContext {
     /// Records the channel's subscribed ids, after upstream answered: `permitted` stream,
     /// `rejected` must be polled.
     pub(crate) fn set_subscribed(&self, permitted: &[String], rejected: &[String]) {
-        let mut subscribed = self.subscribed.write().unwrap_or_else(|e| e.into_inner());
+        let mut subscribed = crate::sync::write(&self.subscribed);
         permitted.clone_into(&mut subscribed);
-        let mut refused = self.rejected.write().unwrap_or_else(|e| e.into_inner());
+        let mut refused = crate::sync::write(&self.rejected);
         rejected.clone_into(&mut refused);
     }
 
     /// The ids whose topics upstream rejected at the last subscription.
     pub(crate) fn rejected(&self) -> Vec<String> {
-        self.rejected
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        crate::sync::read(&self.rejected).clone()
     }
 
     /// The channel's subscribed queues, as upstream last accepted them.
     pub(crate) fn subscribed(&self) -> Vec<String> {
-        self.subscribed
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        crate::sync::read(&self.subscribed).clone()
     }
 
     /// A heartbeat on a healthy socket: events are delivered in order, so no event since the
@@ -341,7 +335,7 @@ impl SessionContext {
         let at = chrono::DateTime::from_timestamp_millis(now_ms);
         let status = self.metrics.status();
         status.channel(&self.channel, |c| c.last_heartbeat = at);
-        let subscribed = self.subscribed.read().unwrap_or_else(|e| e.into_inner());
+        let subscribed = crate::sync::read(&self.subscribed);
         let ids = subscribed.iter().map(String::as_str);
         let at = now_ms as f64 / 1000.0;
         match self.carries {

@@ -1,0 +1,42 @@
+//! The one way this crate takes a lock. A lock is poisoned when a thread panicked holding it;
+//! every value behind our locks is whole between statements (each update is one assignment or
+//! a whole-value replace), so the next holder takes it as it is. A panic is a bug to fix, but
+//! it must not spread to every task that touches the same table and stop `/metrics` serving.
+
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+pub(crate) fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn read<T: ?Sized>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn write<T: ?Sized>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The value of a mutex held exclusively (no lock taken).
+pub(crate) fn get_mut<T: ?Sized>(mutex: &mut Mutex<T>) -> &mut T {
+    mutex.get_mut().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_poisoned_by_a_panic_is_taken_as_it_is() {
+        let shared = std::sync::Arc::new(Mutex::new(1));
+        let held = shared.clone();
+        let panicked = std::thread::spawn(move || {
+            let mut value = held.lock().unwrap();
+            *value = 2;
+            panic!("poisons the lock");
+        })
+        .join();
+        assert!(panicked.is_err() && shared.is_poisoned());
+        assert_eq!(*lock(&shared), 2);
+    }
+}
