@@ -328,8 +328,4 @@ impl Metrics {
 }
 
 #[cfg(test)]
-mod agents_tests;
-#[cfg(test)]
-mod store_tests;
-#[cfg(test)]
 mod tests;

@@ -379,3 +379,6 @@ fn totals_held_before_a_render_are_one_per_group_however_many_arrive() {
     metrics.render(0);
     assert_eq!(value(&metrics.render(0), OFFERED_VOICE), Some(10_000.0));
 }
+
+mod agents;
+mod store;

@@ -405,3 +405,37 @@ fn the_layer_rules_refuse_what_they_are_for() {
         "{refused:#?}"
     );
 }
+
+/// Modules declared under `#[cfg(test)]` that are test helpers rather than a module's tests.
+const TEST_HELPERS: [&str; 3] = ["fake", "harness", "seeds"];
+
+#[test]
+fn unit_tests_sit_in_their_modules_tests_file() {
+    let src = src_dir();
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut misplaced = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).expect("a readable source file");
+        let lines: Vec<&str> = source.lines().collect();
+        for pair in lines.windows(2) {
+            let [attribute, item] = pair else { continue };
+            if attribute.trim() != "#[cfg(test)]" {
+                continue;
+            }
+            let Some(module) = item.trim().strip_prefix("mod ") else {
+                continue;
+            };
+            let declared = module.strip_suffix(';');
+            let helper = declared.is_some_and(|name| TEST_HELPERS.contains(&name));
+            if declared != Some("tests") && !helper {
+                let relative = file.strip_prefix(&src).expect("under src/").display();
+                misplaced.push(format!("src/{relative}: {}", item.trim()));
+            }
+        }
+    }
+    assert!(
+        misplaced.is_empty(),
+        "unit tests go in the module's tests.rs (`#[cfg(test)] mod tests;`): {misplaced:#?}"
+    );
+}

@@ -14,8 +14,8 @@ use rcgen::{
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::{Gate, Limits, ServerState, WebConfigSource, serve};
 use crate::metrics::Metrics;
+use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 

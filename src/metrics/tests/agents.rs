@@ -1,7 +1,7 @@
 //! The agent series as a scrape shows them: what a stale agent, names turned off, queue
 //! membership, an unknown presence and an agent that leaves do to them.
 
-use super::*;
+use crate::metrics::*;
 use crate::vocabulary::agent::{AgentExport, AgentLabels, PresenceState, RoutingState};
 use crate::vocabulary::labels::{RoutingStatus, SystemPresence};
 use crate::vocabulary::presence::Presence;

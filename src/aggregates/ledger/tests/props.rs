@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use proptest::prelude::*;
 
-use super::ledger::Ledger;
+use crate::aggregates::ledger::Ledger;
 use crate::genesys::model::{AggregateMetricData, StatisticalResponse, Stats};
 use crate::genesys::time::{format_interval, parse_instant};
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use prometheus::{Encoder, TextEncoder};
 use proptest::prelude::*;
 
-use super::*;
+use crate::metrics::*;
 use crate::vocabulary::labels::LabelValue;
 use crate::vocabulary::labels::SystemPresence;
 use crate::vocabulary::presence::Presence;

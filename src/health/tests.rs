@@ -1,0 +1,45 @@
+use super::*;
+
+#[test]
+fn every_channel_must_have_resynced_before_ready() {
+    let health = Health::default();
+    assert!(health.readiness().unwrap_err().contains("token"));
+    health.token_obtained();
+    assert!(health.readiness().unwrap_err().contains("queue set"));
+    health.expect_agents();
+    health.queues_resolved();
+    assert!(health.readiness().unwrap_err().contains("agents"));
+    health.agents_placed();
+    assert!(
+        health
+            .readiness()
+            .unwrap_err()
+            .contains("no notification channel")
+    );
+    health.channel_started("0");
+    health.channel_started("1");
+    health.channel_resynced("0");
+    assert_eq!(
+        health.readiness().unwrap_err(),
+        "channel 1: first observation resync not done yet"
+    );
+    health.channel_resynced("1");
+    health.channel_started("1");
+    assert_eq!(
+        health.readiness(),
+        Ok(()),
+        "a restart of a ready channel stays ready"
+    );
+}
+
+#[test]
+fn the_first_dead_task_is_named() {
+    let health = Health::default();
+    assert!(health.is_alive());
+    health.task_failed("poller");
+    health.task_failed("stream 0");
+    assert_eq!(
+        health.liveness().unwrap_err(),
+        "task poller stopped unexpectedly"
+    );
+}
