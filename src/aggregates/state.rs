@@ -33,9 +33,9 @@
 //!
 //! A bucket is `{"start": …, "series": [[owner, group, [marks…]], …]}`, a total
 //! `[owner, group, shown, [values…]]`. Versions 1 and 2 spelled out every key and counter name
-//! in every mark, over three times the bytes; they still load, version 1 without totals (its
-//! counters start at 0). Every position and array length is checked on load: a state that
-//! does not add up is corrupt, never partly trusted.
+//! in every mark, nine times the bytes at 5,000 queues (BENCHMARKS.md); they still load,
+//! version 1 without totals (its counters start at 0). Every position and array length is
+//! checked on load: a state that does not add up is corrupt, never partly trusted.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
