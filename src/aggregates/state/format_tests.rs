@@ -261,3 +261,41 @@ fn no_change_to_a_state_makes_a_load_panic() {
         let _ = read(&store, &bytes[..at]);
     }
 }
+
+/// The median of five runs of `f`.
+fn median_of_5(mut f: impl FnMut()) -> Duration {
+    let mut runs: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    runs.sort();
+    runs[2]
+}
+
+/// Encoding and decoding both versions of one ledger of 5,000 queues with five media types
+/// (BENCHMARKS.md): `cargo test --release --lib state::format_tests::timed -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore = "a measurement, to run in release"]
+fn timed_at_5000_queues() {
+    let store = store_of(identity());
+    let ledger = large_ledger(5000, false);
+    let v2 = encode_v2::encode(&store.identity, &ledger, at(NOW));
+    let v3 = store.encode(&ledger, at(NOW));
+    let encode_v2 = median_of_5(|| drop(encode_v2::encode(&store.identity, &ledger, at(NOW))));
+    let encode_v3 = median_of_5(|| drop(store.encode(&ledger, at(NOW))));
+    let decode_v2 = median_of_5(|| drop(read(&store, &v2).unwrap()));
+    let decode_v3 = median_of_5(|| drop(read(&store, &v3).unwrap()));
+    for (version, bytes, encode, decode) in [
+        (2, &v2, encode_v2, decode_v2),
+        (3, &v3, encode_v3, decode_v3),
+    ] {
+        eprintln!(
+            "version {version}: {} bytes, encode {encode:?}, decode {decode:?}",
+            bytes.len()
+        );
+    }
+}
