@@ -4,8 +4,7 @@
 //! It also carries each counter series' total, the value its counters show once saved, so a
 //! restarted exporter resumes every counter where it was rather than at 0: Prometheus then sees
 //! no reset, and what was shown after its last scrape is still counted. Increments show only
-//! once saved, so a resumed total is never below a value already shown. A state written before
-//! totals were saved (version 1) still loads; its counters start at 0.
+//! once saved, so a resumed total is never below a value already shown.
 //!
 //! A state is only a baseline if it describes the same counting: the same org (client id and
 //! API base), granularity and metric set, saved no longer ago than the window and not in the
@@ -14,6 +13,29 @@
 //! takes a fresh baseline, which can miss the downtime's conversations but never counts one
 //! twice. Writes go to a temporary file that is fsynced and renamed over the old one, so a
 //! crash mid-write leaves the previous state whole.
+//!
+//! # The layout (version 3)
+//!
+//! The whole file is rewritten at every save (`state_flush_interval`, 10 s by default), and a
+//! large org has one series per queue, media type and direction in every bucket of the window,
+//! so whatever a series repeats is paid for on every flush: in the bytes written and in the
+//! memory a save holds. Version 3 therefore spells each name once and refers to it by position:
+//!
+//! - the watched owners (`queues`, or `agents` in the agents' file) are an object sorted by id
+//!   (with since when each is watched), and a series names its owner by its position there; a
+//!   series of an owner not watched cannot be written at all;
+//! - `groups` lists each (group, part) pair of the series keys once, `[media type, direction]`
+//!   or `[metric, qualifier]`, the part `null` when there is none, and a series names its
+//!   pair by position;
+//! - marks and totals are arrays in the identity's counter order (its sorted names, which the
+//!   identity check has already compared), `null` for a counter without a mark;
+//! - whole numbers are written without a fraction, as upstream counts and milliseconds are.
+//!
+//! A bucket is `{"start": …, "series": [[owner, group, [marks…]], …]}`, a total
+//! `[owner, group, shown, [values…]]`. Versions 1 and 2 spelled out every key and counter name
+//! in every mark, nine times the bytes at 5,000 queues (BENCHMARKS.md); they still load,
+//! version 1 without totals (its counters start at 0). Every position and array length is
+//! checked on load: a state that does not add up is corrupt, never partly trusted.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -23,13 +45,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::ledger::{Counter, Ledger, Marks, SeriesKey, SeriesTotal, Watch};
 
 const FORMAT: &str = "genesys-exporter-ledger";
-/// Version 2 added the series' totals; version 1 states load without them.
-const VERSION: u32 = 2;
-const VERSIONS_READ: [u32; 2] = [1, 2];
+/// Version 3 refers to names by position; 2 added the series' totals; 1 had neither.
+const VERSION: u32 = 3;
+const VERSIONS_READ: [u32; 3] = [1, 2, 3];
 /// The conversation counters' file; the agents' time in status has its own beside it.
 pub(crate) const FILE_NAME: &str = "ledger.json";
 /// Clock skew between the host that wrote a state and the one reading it that is tolerated.
@@ -42,7 +65,7 @@ pub struct Identity {
     pub client_id: String,
     pub api_base_url: String,
     pub granularity_seconds: u64,
-    /// Exported counter names, sorted.
+    /// Exported counter names, sorted: the order of version 3's marks and totals.
     pub counters: Vec<String>,
     /// The directions counters are split by, sorted; absent (as in files written before the
     /// setting existed) when they are not.
@@ -111,9 +134,11 @@ impl LoadError {
     }
 }
 
+/// A state file of any version read: what every version lays out alike, with its buckets and
+/// totals left as text until the version says how to read them.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct StateFile {
+struct StateFile<'a> {
     format: String,
     version: u32,
     identity: Identity,
@@ -122,10 +147,13 @@ struct StateFile {
     /// What is watched: queues, or agents in the agents' file.
     #[serde(alias = "agents")]
     queues: BTreeMap<String, QueueState>,
-    buckets: Vec<BucketState>,
+    /// Version 3's (group, part) pairs.
+    groups: Option<Vec<(String, Option<String>)>>,
+    #[serde(borrow)]
+    buckets: &'a RawValue,
     /// Absent in version 1.
-    #[serde(default)]
-    totals: Vec<TotalState>,
+    #[serde(borrow)]
+    totals: Option<&'a RawValue>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -135,39 +163,10 @@ struct QueueState {
     established: bool,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct BucketState {
-    start: DateTime<Utc>,
-    series: Vec<SeriesState>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SeriesState {
-    #[serde(alias = "user")]
-    queue: String,
-    #[serde(alias = "metric")]
-    media: String,
-    #[serde(default, alias = "qualifier")]
-    direction: Option<String>,
-    /// Counter name → high-water mark in the upstream unit.
-    marks: BTreeMap<String, f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TotalState {
-    #[serde(alias = "user")]
-    queue: String,
-    #[serde(alias = "metric")]
-    media: String,
-    #[serde(default, alias = "qualifier")]
-    direction: Option<String>,
-    /// Whether a scrape had shown the series.
-    shown: bool,
-    /// Counter name → the series' increments summed, in the upstream unit.
-    values: BTreeMap<String, f64>,
+/// A ledger's marks and totals as read, before they replace the empty ledger's.
+struct Contents<C> {
+    buckets: BTreeMap<DateTime<Utc>, HashMap<SeriesKey, Marks<C>>>,
+    totals: HashMap<SeriesKey, SeriesTotal>,
 }
 
 /// The state file of one exporter.
@@ -219,7 +218,17 @@ impl StateStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LoadError::Missing),
             Err(e) => return Err(LoadError::Unreadable(e)),
         };
-        let state: StateFile = serde_json::from_slice(&bytes).map_err(|e| {
+        self.read_into(&bytes, ledger, now)
+    }
+
+    /// [`StateStore::load_into`] from the file's `bytes`.
+    fn read_into<C: Counter>(
+        &self,
+        bytes: &[u8],
+        ledger: &mut Ledger<C>,
+        now: DateTime<Utc>,
+    ) -> Result<(), LoadError> {
+        let state: StateFile = serde_json::from_slice(bytes).map_err(|e| {
             if e.is_eof() {
                 LoadError::Truncated(e)
             } else {
@@ -227,7 +236,12 @@ impl StateStore {
             }
         })?;
         self.check(&state, now)?;
-        restore(ledger, state)
+        let contents = match state.version {
+            3 => decode::read(ledger.counters(), &state)?,
+            _ => legacy::read(ledger.counters(), &state)?,
+        };
+        restore(ledger, state, contents);
+        Ok(())
     }
 
     fn check(&self, state: &StateFile, now: DateTime<Utc>) -> Result<(), LoadError> {
@@ -237,21 +251,7 @@ impl StateStore {
                 state.format, state.version
             )));
         }
-        let (ours, theirs) = (&self.identity, &state.identity);
-        let differs = if ours.client_id != theirs.client_id {
-            Some("client_id")
-        } else if ours.api_base_url != theirs.api_base_url {
-            Some("api_base_url")
-        } else if ours.granularity_seconds != theirs.granularity_seconds {
-            Some("aggregates.granularity")
-        } else if ours.counters != theirs.counters {
-            Some("aggregates.metrics")
-        } else if ours.directions != theirs.directions {
-            Some("directions")
-        } else {
-            None
-        };
-        if let Some(key) = differs {
+        if let Some(key) = self.identity.differs(&state.identity) {
             return Err(LoadError::Foreign(key));
         }
         if state.saved_at > now + FUTURE_TOLERANCE {
@@ -294,61 +294,43 @@ impl StateStore {
     }
 }
 
-/// `values` by counter, each a finite amount of at least 0; `what` names them in an error.
-/// The identity check made the file's counters `counters`.
-fn by_counter<C: Counter>(
-    counters: &[C],
-    values: BTreeMap<String, f64>,
-    what: &str,
-) -> Result<Marks<C>, LoadError> {
-    let mut marks = Marks::new();
-    for (name, value) in values {
-        if !value.is_finite() || value < 0.0 {
-            return Err(LoadError::Corrupt(format!("{what} {name} = {value}")));
+impl Identity {
+    /// The setting that makes `theirs` another counting than this one, if any.
+    fn differs(&self, theirs: &Identity) -> Option<&'static str> {
+        if self.client_id != theirs.client_id {
+            Some("client_id")
+        } else if self.api_base_url != theirs.api_base_url {
+            Some("api_base_url")
+        } else if self.granularity_seconds != theirs.granularity_seconds {
+            Some("aggregates.granularity")
+        } else if self.counters != theirs.counters {
+            Some("aggregates.metrics")
+        } else if self.directions != theirs.directions {
+            Some("directions")
+        } else {
+            None
         }
-        let counter = (counters.iter().copied())
-            .find(|c| c.name() == name)
-            .ok_or_else(|| LoadError::Corrupt(format!("unknown counter {name}")))?;
-        marks.insert(counter, value);
     }
-    Ok(marks)
 }
 
-fn restore<C: Counter>(ledger: &mut Ledger<C>, state: StateFile) -> Result<(), LoadError> {
-    let watched = |queue: &str, what: &str| {
-        if state.queues.contains_key(queue) {
-            Ok(())
-        } else {
-            Err(LoadError::Corrupt(format!(
-                "{what} for queue {queue} that is not watched"
-            )))
-        }
-    };
-    let mut buckets = BTreeMap::new();
-    for bucket in state.buckets {
-        let mut series: HashMap<SeriesKey, Marks<C>> = HashMap::new();
-        for one in bucket.series {
-            watched(&one.queue, "marks")?;
-            let marks = by_counter(ledger.counters(), one.marks, "mark")?;
-            series.insert((one.queue, one.media, one.direction), marks);
-        }
-        buckets.insert(bucket.start, series);
+/// `raw` read as `T`; a mismatch is corrupt, and `what` names the part of the file in error.
+fn parse<'a, T: Deserialize<'a>>(raw: &'a RawValue, what: &str) -> Result<T, LoadError> {
+    serde_json::from_str(raw.get()).map_err(|e| LoadError::Corrupt(format!("{what}: {e}")))
+}
+
+/// `value` if it can be an amount (finite, at least 0): a mark or total of `counter`.
+fn amount(value: f64, what: &str, counter: &str) -> Result<f64, LoadError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(LoadError::Corrupt(format!("{what} {counter} = {value}")))
     }
-    let mut totals = HashMap::new();
-    for one in state.totals {
-        watched(&one.queue, "totals")?;
-        let values = by_counter(ledger.counters(), one.values, "total")?;
-        let total = SeriesTotal {
-            // NB: the identity check made the file's counters the ledger's.
-            values: (ledger.counters().iter())
-                .map(|counter| values.get(counter).copied().unwrap_or(0.0))
-                .collect(),
-            shown: one.shown,
-        };
-        totals.insert((one.queue, one.media, one.direction), total);
-    }
-    ledger.buckets = buckets;
-    ledger.totals = totals;
+}
+
+/// Fills the empty `ledger` with what `state` holds.
+fn restore<C: Counter>(ledger: &mut Ledger<C>, state: StateFile, contents: Contents<C>) {
+    ledger.buckets = contents.buckets;
+    ledger.totals = contents.totals;
     ledger.forgotten_before = state.forgotten_before;
     ledger.watched = state
         .queues
@@ -361,7 +343,6 @@ fn restore<C: Counter>(ledger: &mut Ledger<C>, state: StateFile) -> Result<(), L
             (id, watch)
         })
         .collect();
-    Ok(())
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -381,6 +362,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+mod decode;
 mod encode;
+#[cfg(test)]
+mod encode_v2;
+#[cfg(test)]
+mod format_tests;
+mod legacy;
 #[cfg(test)]
 mod tests;

@@ -387,7 +387,8 @@ fn saved_marks(dir: &std::path::Path) -> Option<f64> {
     let series = buckets
         .iter()
         .flat_map(|b| b["series"].as_array().into_iter().flatten());
-    let marks = series.flat_map(|s| s["marks"].as_object().into_iter().flat_map(|m| m.values()));
+    // NB: a series is [queue, group, marks].
+    let marks = series.flat_map(|s| s[2].as_array().into_iter().flatten());
     Some(marks.filter_map(Value::as_f64).sum())
 }
 

@@ -144,7 +144,7 @@ fn a_restart_resumes_every_series_from_the_state_file() {
     runtime.block_on(first.save(now));
     let text = std::fs::read_to_string(dir.path().join(STATE_FILE)).unwrap();
     assert!(text.contains(r#""agents":{"u1""#), "{text}");
-    assert!(text.contains(r#""user":"u1","metric":"tAgentRoutingStatus","qualifier":"IDLE""#));
+    assert!(text.contains(r#""groups":[["tAgentRoutingStatus","IDLE"]]"#));
 
     let second_metrics = metrics(false);
     let second = AgentTimeTotals::with_store(second_metrics.clone(), HALF_HOUR, store(), now);

@@ -16,11 +16,11 @@ const B1000: &str = "2026-11-25T10:00:00.000Z/2026-11-25T10:30:00.000Z";
 const OFFERED: &str =
     r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"}"#;
 
-fn at(text: &str) -> DateTime<Utc> {
+pub(super) fn at(text: &str) -> DateTime<Utc> {
     parse_instant(text).unwrap()
 }
 
-fn identity() -> Identity {
+pub(super) fn identity() -> Identity {
     Identity::new(
         "client",
         "https://api.example.com",
@@ -33,7 +33,7 @@ fn store(dir: &Path) -> StateStore {
     StateStore::open(dir, identity(), WINDOW).unwrap()
 }
 
-fn ledger() -> Ledger {
+pub(super) fn ledger() -> Ledger {
     Ledger::new(HALF_HOUR, ConversationCounter::ALL.to_vec())
 }
 
@@ -49,7 +49,7 @@ fn metrics() -> Arc<Metrics> {
     support_metrics(&["voice"])
 }
 
-fn watched_ledger() -> Ledger {
+pub(super) fn watched_ledger() -> Ledger {
     let mut ledger = ledger();
     ledger.watch(&["q1".into()], at("2026-11-25T09:40:00.000Z"));
     let data = offered(B0930, 12).data;
@@ -95,6 +95,11 @@ fn saved_bytes(identity: Identity, saved_at: &str) -> Vec<u8> {
     store.encode(&watched_ledger(), at(saved_at))
 }
 
+/// [`saved_bytes`] as version 2 wrote them.
+fn saved_bytes_v2(identity: Identity, saved_at: &str) -> Vec<u8> {
+    encode_v2::encode(&identity, &watched_ledger(), at(saved_at))
+}
+
 #[test]
 fn missing_unreadable_truncated_and_corrupt_states_are_told_apart() {
     let dir = tempfile::tempdir().unwrap();
@@ -116,7 +121,8 @@ fn missing_unreadable_truncated_and_corrupt_states_are_told_apart() {
     assert_eq!(load_bytes(cut).unwrap_err().as_str(), "truncated");
     assert_eq!(load_bytes(b"").unwrap_err().as_str(), "truncated");
     assert_eq!(load_bytes(b"\x00garbage").unwrap_err().as_str(), "corrupt");
-    let text = String::from_utf8(good.clone()).unwrap();
+    let text = String::from_utf8(saved_bytes_v2(identity(), "2026-11-25T10:05:00.000Z")).unwrap();
+    assert!(load_bytes(text.as_bytes()).is_ok());
     for corrupt in [
         text.replace("\"version\":2", "\"version\":7"),
         text.replace(
@@ -137,6 +143,7 @@ fn missing_unreadable_truncated_and_corrupt_states_are_told_apart() {
             "\"totals\":[{\"queue\":\"q1\"",
             "\"totals\":[{\"queue\":\"q9\"",
         ),
+        text.replace("\"buckets\":", "\"groups\":[],\"buckets\":"),
     ] {
         assert_ne!(corrupt, text, "the replacement applies");
         assert_eq!(
@@ -164,7 +171,7 @@ fn marks_split_by_direction_load_back_under_their_direction() {
     }
     let now = at("2026-11-25T10:10:00.000Z");
     let bytes = store.encode(&saved, now);
-    assert!(String::from_utf8_lossy(&bytes).contains(r#""direction":"outbound""#));
+    assert!(String::from_utf8_lossy(&bytes).contains(r#"["voice","outbound"]"#));
     store.write(&bytes).unwrap();
     let mut loaded = ledger();
     store.load_into(&mut loaded, now).unwrap();
@@ -383,8 +390,14 @@ async fn a_series_no_scrape_had_shown_resumes_through_its_zeros() {
         "its total waits until a save has recorded that the zeros were shown"
     );
     second.save(at("2026-11-25T09:50:01.000Z")).await;
-    let text = String::from_utf8(std::fs::read(dir.path().join("ledger.json")).unwrap()).unwrap();
-    assert!(text.contains(r#""shown":true"#), "{text}");
+    let mut saved = ledger();
+    let key = ("q1".to_owned(), "voice".to_owned(), None);
+    let saved_at = at("2026-11-25T09:50:01.000Z");
+    store(dir.path()).load_into(&mut saved, saved_at).unwrap();
+    assert!(
+        saved.is_shown(&key),
+        "the state records that the zeros were shown"
+    );
     assert_eq!(rendered(&metrics, OFFERED), Some(3.0));
 }
 
@@ -393,7 +406,10 @@ async fn a_state_written_before_totals_were_saved_loads_and_its_counters_start_a
     let dir = tempfile::tempdir().unwrap();
     first_life(dir.path(), 15, true).await;
     let path = dir.path().join("ledger.json");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let mut saved = ledger();
+    let saved_at = at("2026-11-25T09:45:00.000Z");
+    store(dir.path()).load_into(&mut saved, saved_at).unwrap();
+    let text = String::from_utf8(encode_v2::encode(&identity(), &saved, saved_at)).unwrap();
     let (before, _) = text.split_once(r#","totals":"#).unwrap();
     let version_1 = format!("{}}}", before.replace(r#""version":2"#, r#""version":1"#));
     std::fs::write(&path, version_1).unwrap();
