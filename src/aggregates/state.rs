@@ -364,10 +364,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 mod decode;
 mod encode;
-#[cfg(test)]
-mod encode_v2;
-#[cfg(test)]
-mod format_tests;
 mod legacy;
 #[cfg(test)]
 mod tests;

@@ -569,3 +569,6 @@ async fn a_failed_write_shows_the_totals_and_removes_the_state_it_could_not_repl
     totals.save(at("2026-11-25T09:50:02.000Z")).await;
     assert!(dir.path().join("ledger.json").exists(), "written again");
 }
+
+mod encode_v2;
+mod format;

@@ -7,8 +7,8 @@ use serde::ser::{Serialize, Serializer};
 
 use serde::ser::SerializeMap;
 
-use super::{FORMAT, Identity, QueueState};
 use crate::aggregates::ledger::{Counter, Ledger, Marks, SeriesKey, SeriesTotal};
+use crate::aggregates::state::{FORMAT, Identity, QueueState};
 
 const VERSION: u32 = 2;
 

@@ -2,8 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::tests::{at, identity, ledger, watched_ledger};
-use super::*;
+use super::encode_v2;
+use super::{at, identity, ledger, watched_ledger};
+use crate::aggregates::state::*;
 use crate::vocabulary::counters::{ConversationCounter, Statistic};
 
 /// What the release before version 3 wrote for `watched_ledger` at 10:05.
@@ -276,7 +277,7 @@ fn median_of_5(mut f: impl FnMut()) -> Duration {
 }
 
 /// Encoding and decoding both versions of one ledger of 5,000 queues with five media types
-/// (BENCHMARKS.md): `cargo test --release --lib state::format_tests::timed -- --ignored
+/// (BENCHMARKS.md): `cargo test --release --lib state::tests::format::timed -- --ignored
 /// --nocapture`.
 #[test]
 #[ignore = "a measurement, to run in release"]
