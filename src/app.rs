@@ -88,14 +88,13 @@ pub struct Holdings {
 
 impl Exporter {
     pub fn holdings(&self) -> Holdings {
-        let (ledger_buckets, ledger_marks, series_totals, unpublished_series) =
-            self.totals.holdings();
+        let ledger = self.totals.holdings();
         Holdings {
             pending_counter_groups: self.metrics.pending_counter_groups(),
-            ledger_buckets,
-            ledger_marks,
-            series_totals,
-            unpublished_series,
+            ledger_buckets: ledger.buckets,
+            ledger_marks: ledger.marks,
+            series_totals: ledger.series_totals,
+            unpublished_series: ledger.unpublished_series,
             observation_entries: self.observations.holdings(),
         }
     }

@@ -139,18 +139,16 @@ where
         totals
     }
 
-    /// Buckets, high-water marks, series totals and series waiting to be shown: bounded by the
-    /// window and the watched series.
-    pub(crate) fn holdings(&self) -> (usize, usize, usize, usize) {
+    /// What the ledger holds: bounded by the window and the watched series.
+    pub(crate) fn holdings(&self) -> LedgerHoldings {
         let inner = self.lock();
         let ledger = &inner.ledger;
-        let marks = ledger.buckets.values().map(HashMap::len).sum();
-        (
-            ledger.buckets.len(),
-            marks,
-            ledger.totals.len(),
-            inner.unpublished.len(),
-        )
+        LedgerHoldings {
+            buckets: ledger.buckets.len(),
+            marks: ledger.buckets.values().map(HashMap::len).sum(),
+            series_totals: ledger.totals.len(),
+            unpublished_series: inner.unpublished.len(),
+        }
     }
 
     pub(crate) fn granularity(&self) -> Duration {
@@ -492,6 +490,17 @@ pub(crate) mod test_support {
             .find_map(|line| line.strip_prefix(&prefix))
             .map(|v| v.parse().unwrap())
     }
+}
+
+/// What a ledger holds, for the memory checks of long runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LedgerHoldings {
+    pub buckets: usize,
+    /// High-water marks: one per bucket and counter series.
+    pub marks: usize,
+    pub series_totals: usize,
+    /// Series whose totals moved since the counters last showed them.
+    pub unpublished_series: usize,
 }
 
 #[cfg(test)]
