@@ -1,52 +1,18 @@
-//! What every REST handler shares: the route table, Genesys-style body parsing and the `queueId`
-//! filter rules (docs/genesys-api.md#analytics-filters). Requests are checked as strictly as
+//! What every REST handler shares: Genesys-style errors and body parsing, paging and the
+//! `queueId` filter rules (docs/genesys-api.md#analytics-filters). Requests are checked as strictly as
 //! Genesys checks them, so a client bug fails here instead of in production.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 
 use crate::genesys::model::{EntityListing, QueryFilter, QueryPredicate};
 
-use super::Sim;
-use super::analytics::{aggregates, observations};
 use super::guard::{Failure, Predicates, api_error};
-use super::presence::list_definitions;
-use super::routing::{get_queue, list_queues};
-use super::user_aggregates::user_aggregates;
-use super::users::{list_users, routing_activity};
 
 /// The most queue predicates one analytics query may carry
 /// (docs/genesys-api.md#paging-and-batching).
 pub(crate) const MAX_PREDICATES: usize = 100;
-
-pub(crate) fn routes() -> Router<Arc<Sim>> {
-    Router::new()
-        .route("/api/v2/routing/queues", get(list_queues))
-        .route("/api/v2/routing/queues/{id}", get(get_queue))
-        .route("/api/v2/presence/definitions", get(list_definitions))
-        .route("/api/v2/users", get(list_users))
-        .route(
-            "/api/v2/analytics/routing/activity/query",
-            post(routing_activity),
-        )
-        .route(
-            "/api/v2/analytics/queues/observations/query",
-            post(observations),
-        )
-        .route(
-            "/api/v2/analytics/conversations/aggregates/query",
-            post(aggregates),
-        )
-        .route(
-            "/api/v2/analytics/users/aggregates/query",
-            post(user_aggregates),
-        )
-}
 
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
