@@ -426,7 +426,13 @@ where
     poll_within(what, limit, Duration::from_millis(100), check).await
 }
 
-async fn poll_within<T, F, Fut>(what: &str, limit: Duration, interval: Duration, mut check: F) -> T
+/// [`poll_until`] with a `limit` of its own, for waits whose every check is long.
+pub async fn poll_within<T, F, Fut>(
+    what: &str,
+    limit: Duration,
+    interval: Duration,
+    mut check: F,
+) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, String>>,

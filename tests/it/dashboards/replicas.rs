@@ -112,14 +112,16 @@ impl Estate {
     }
 
     /// Every panel query's answers for both jobs at one instant, `check`ed; a report line per
-    /// query. Fails with what `check` found, after `DEADLINE`.
+    /// query. Fails with what `check` found, after a minute: one check is about a hundred
+    /// queries, seconds on a loaded machine, and a check is cut off at the deadline.
     async fn every_panel(
         &self,
         what: &str,
         queries: &[Query],
         check: impl Fn(&Panel, &Answer, &Answer) -> Option<String>,
     ) -> Vec<String> {
-        common::poll_until(what, Duration::from_millis(500), || async {
+        let limit = Duration::from_secs(60);
+        common::poll_within(what, limit, Duration::from_millis(500), || async {
             let at = now() - 2.0;
             let mut report = Vec::new();
             let mut wrong = Vec::new();
