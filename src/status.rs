@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-pub(crate) use crate::sync::lock;
+use crate::sync::lock;
 
 /// Minutes of API calls the page shows.
 pub(crate) const REQUEST_MINUTES: usize = 5;

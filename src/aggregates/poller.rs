@@ -19,7 +19,8 @@ use crate::genesys::error::ApiError;
 use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
-use crate::status::{PollFreshness, PollKind, SharedFreshness, lock};
+use crate::status::{PollFreshness, PollKind, SharedFreshness};
+use crate::sync::lock;
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::ConversationCounter;
 

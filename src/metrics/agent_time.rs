@@ -4,8 +4,8 @@
 //! showed it; a status the agent never had costs no series.
 
 use super::Metrics;
-use super::agents::lock;
 use super::store::CounterGroup;
+use crate::sync::lock;
 use crate::vocabulary::agent::AgentTime;
 
 /// One (metric, qualifier) of an agent: the routing status, system presence or presence id.

@@ -15,7 +15,7 @@ use super::Metrics;
 use super::agent_time::TimeSeries;
 use super::queues::Freshness;
 use super::text::{self, Kind};
-pub(super) use crate::sync::lock;
+use crate::sync::lock;
 use crate::vocabulary::agent::{AgentExport, AgentLabels, AgentTime, PresenceState, RoutingState};
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
 use crate::vocabulary::presence::Presence;

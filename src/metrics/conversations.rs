@@ -14,8 +14,8 @@
 
 use std::sync::atomic::Ordering;
 
+use super::Metrics;
 use super::store::CounterGroup;
-use super::{Metrics, queues};
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup, Statistic};
 
 impl Metrics {
@@ -24,7 +24,7 @@ impl Metrics {
     pub(crate) fn pending_counter_groups(&self) -> usize {
         let queues = crate::sync::read(&self.queues);
         (queues.values())
-            .map(|entry| queues::lock(entry).pending_counter_groups())
+            .map(|entry| crate::sync::lock(entry).pending_counter_groups())
             .sum()
     }
 
@@ -165,7 +165,7 @@ impl Metrics {
     pub(super) fn release_pending_conversations(&self) {
         let queues = crate::sync::read(&self.queues);
         for entry in queues.values() {
-            let mut entry = queues::lock(entry);
+            let mut entry = crate::sync::lock(entry);
             let groups = entry.media.iter_mut().flatten();
             for counters in groups.flat_map(|g| g.counters.iter_mut().flatten()) {
                 if self.first_values_shown(counters)

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use super::Metrics;
 use super::store::QueueEntry;
-pub(super) use crate::sync::lock;
+use crate::sync::lock;
 use crate::vocabulary::queue::{QueueLabels, StaleGauges};
 
 /// A queue's freshness.

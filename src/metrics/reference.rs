@@ -8,9 +8,9 @@
 
 use prometheus::{CounterVec, GaugeVec, Opts, Registry};
 
+use super::Metrics;
 use super::store::Family;
 use super::text::Kind;
-use super::{Metrics, queues};
 
 /// One family as the crate holds it.
 enum Series {
@@ -40,7 +40,7 @@ impl Metrics {
                 }
             };
             for entry in queues.values() {
-                let entry = queues::lock(entry);
+                let entry = crate::sync::lock(entry);
                 entry.samples(family, &ctx, |extra, value| {
                     let mut values = vec![entry.labels.id.as_str(), entry.labels.name.as_str()];
                     values.extend_from_slice(extra);

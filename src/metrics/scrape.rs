@@ -13,7 +13,7 @@ use prometheus::{Encoder, TextEncoder};
 
 use super::agents::AgentFamily;
 use super::store::Family;
-use super::{Metrics, queues, text};
+use super::{Metrics, text};
 
 /// The parts of one scrape, in order: each queue family with series, each agent family, then
 /// the exporter's own
@@ -76,7 +76,7 @@ impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
         text::header(&mut out, name, &help, family.kind());
         let header = out.len();
         for entry in queues.values() {
-            queues::lock(entry).render(family, name, &ctx, &mut out);
+            crate::sync::lock(entry).render(family, name, &ctx, &mut out);
         }
         if out.len() == header {
             // NB: the `prometheus` crate leaves out a family without series; so do we.

@@ -14,8 +14,9 @@ use base64::Engine;
 
 use crate::genesys::model::{OAuthError, TokenResponse};
 
+use super::Sim;
 use super::config::SimConfig;
-use super::{Sim, lock};
+use crate::sync::lock;
 
 pub(crate) struct AuthState {
     client_id: String,

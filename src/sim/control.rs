@@ -21,7 +21,8 @@ use super::directory::UnknownDivision;
 use super::stats::{Metric, StatSet, service_level, stat_of};
 use super::traffic::{DIRECTIONS, Model};
 use super::view::{MediaView, event_media_metrics, queue_view};
-use super::{NewQueue, QueueUpdate, Sim, lock};
+use super::{NewQueue, QueueUpdate, Sim};
+use crate::sync::lock;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()

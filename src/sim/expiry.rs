@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Sim, lock};
+use super::Sim;
+use crate::sync::lock;
 
 /// How often expired channels are swept, in real time: a socket outlives its channel by at most
 /// this much (on a scaled clock, by this much real time).

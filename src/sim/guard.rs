@@ -16,9 +16,10 @@ use serde::Serialize;
 
 use crate::genesys::model::ErrorBody;
 
+use super::Sim;
 use super::api_faults::{ApiFault, Faults};
 use super::traffic::uuid;
-use super::{Sim, lock};
+use crate::sync::lock;
 
 /// The per-client budget Genesys advertises; reported in headers, not enforced.
 const RATE_LIMIT_ALLOWED: u32 = 300;

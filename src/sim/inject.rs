@@ -12,6 +12,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use super::Sim;
 use super::api_faults::ApiFault;
 use super::channels::Outbound;
 use super::control::control_error;
@@ -19,7 +20,7 @@ use super::fault::Fault;
 use super::socket_faults::{
     MAX_OVERSIZED_BYTES, malformed_message, oversized_message, socket_closing, to_every_socket,
 };
-use super::{Sim, lock};
+use crate::sync::lock;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new().route("/sim/faults", post(inject).get(armed))

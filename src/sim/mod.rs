@@ -87,7 +87,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::genesys::model::Queue;
-pub(crate) use crate::sync::lock;
+use crate::sync::lock;
 
 pub use config::SimConfig;
 pub use fault::Fault;

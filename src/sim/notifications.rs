@@ -17,11 +17,12 @@ use crate::genesys::model::{
 };
 use crate::genesys::time::{format_instant, from_epoch_millis};
 
+use super::Sim;
 use super::api::parse_json;
 use super::auth::form_pairs;
 use super::channels::{MAX_CHANNELS_PER_CLIENT, MAX_TOPICS, SubscribeError};
 use super::guard::{Client, Failure};
-use super::{Sim, lock};
+use crate::sync::lock;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()

@@ -17,6 +17,7 @@ use crate::genesys::model::{
 use crate::genesys::time::{format_interval, from_epoch_millis};
 use crate::vocabulary::labels::RoutingStatus;
 
+use super::Sim;
 use super::agent_time::{AgentSlot, Dimension};
 use super::analytics::aggregate_metrics;
 use super::round_faults::Frame;
@@ -24,7 +25,7 @@ use super::stats::{RUNNING_BUCKET_MS, RunningKey, StatSet};
 use super::traffic::uuid;
 use super::users::AgentView;
 use super::view::{QueueView, event_media_metrics, event_user_metrics, queue_view};
-use super::{Sim, lock};
+use crate::sync::lock;
 
 /// Renders one queue topic event: an observation (`t/t`) or running totals (a bucket).
 pub(crate) fn event(

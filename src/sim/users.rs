@@ -215,7 +215,7 @@ pub(crate) async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(query): Raw
         .map(|agent| as_user(agent, presence, routing_status))
         .collect();
     let mut listing: UserEntityListing = paging.page(users);
-    let mut faults = super::lock(&sim.agent_faults);
+    let mut faults = crate::sync::lock(&sim.agent_faults);
     if faults.missing_expand > 0
         && let Some(first) = listing.entities.first_mut()
     {
@@ -279,7 +279,7 @@ fn activity_results(
         return Err(bad_request("groupBy must include queueId"));
     }
     let selected = selection(query.filter.as_ref())?;
-    let limit = super::lock(&sim.agent_faults).truncate_details as usize;
+    let limit = crate::sync::lock(&sim.agent_faults).truncate_details as usize;
     let wanted: HashSet<&str> = selected.queue_ids.iter().map(String::as_str).collect();
     let agents = agents_in(sim, |queue| wanted.contains(queue));
     let mut by_queue: HashMap<&str, Vec<&AgentView>> = HashMap::new();
