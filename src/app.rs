@@ -27,9 +27,11 @@ use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
 use crate::observations::Observations;
-use crate::queues::{ChannelPlan, MonitoredSet, QueueSelection, presences, resolve};
+use crate::queues::{MonitoredSet, QueueSelection, presences, resolve};
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
-use crate::stream::connection::AgentTimeSink;
+use crate::stream::carried::{Carried, TimeInStatus};
+use crate::stream::connection::{AgentTimeSink, SessionContext};
+use crate::stream::placement::{Channels, NewChannel, publish, room_beside};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
 use crate::vocabulary::agent::AgentTime;
@@ -119,36 +121,6 @@ struct Parts {
     /// as a configuration error.
     refusal: Arc<Mutex<Option<ConfigError>>>,
     tasks: Tasks,
-}
-
-/// Sends `value` if it differs (or `force`, to make watchers resubscribe and resync the same
-/// ids), so watchers wake for real changes only.
-/// The notification channels' queues: where each queue is, and each supervisor's watch.
-struct Channels {
-    /// Ids one channel holds: 1,000 topics, one or two per id.
-    plan: ChannelPlan,
-    senders: Vec<watch::Sender<Vec<String>>>,
-    /// Where agent channels send running time-in-status totals, when they subscribe to them.
-    agent_time: Option<AgentTimeSink>,
-}
-
-impl Channels {
-    /// Channels of `per_channel` ids each.
-    fn new(per_channel: usize, agent_time: Option<AgentTimeSink>) -> Self {
-        Self {
-            plan: ChannelPlan::new(per_channel),
-            senders: Vec::new(),
-            agent_time,
-        }
-    }
-}
-
-fn publish<T: PartialEq>(sender: &watch::Sender<T>, value: T, force: bool) {
-    sender.send_if_modified(|current| {
-        let changed = force || *current != value;
-        *current = value;
-        changed
-    });
 }
 
 impl Exporter {
@@ -428,8 +400,9 @@ impl Parts {
         let (ids, _) = self.publish_queues(&monitored.update(queues));
         self.health.queues_resolved();
         self.refresh_presences().await;
-        let mut channels = Channels::new(MAX_TOPICS_PER_CHANNEL, None);
-        self.reshard(&monitored.listed(), false, &mut channels, &cancel);
+        let channels = Channels::new(self.queue_topics(), |index| index.to_string());
+        let mut channels = channels.keeping_one();
+        self.start_channels(channels.place(&monitored.listed(), false), &cancel);
         // NB: the poller first, so agents that cannot be read never hold up the counters.
         let (queue_ids, ids_rx) = watch::channel(ids.clone());
         let poller = self.clone().run_poller(ids_rx, cancel.clone());
@@ -437,7 +410,7 @@ impl Parts {
         // NB: agents are found in a task of their own, so agents that cannot be read never
         // hold up the queues' refresh.
         let agent_queues = self.settings.agents.enabled.then(|| {
-            let (sender, receiver) = watch::channel((ids.clone(), channels.senders.len()));
+            let (sender, receiver) = watch::channel((ids.clone(), channels.count()));
             let agents = self.clone().find_and_watch_agents(receiver, cancel.clone());
             self.tasks.spawn("agent refresh", agents);
             sender
@@ -468,9 +441,10 @@ impl Parts {
                     // NB: a renamed queue keeps its values under the new name; the forced
                     // resubscribe still has every supervisor resync, renames being rare.
                     let (ids, renamed) = self.publish_queues(&monitored.update(queues));
-                    self.reshard(&monitored.listed(), renamed, &mut channels, &cancel);
+                    let started = channels.place(&monitored.listed(), renamed);
+                    self.start_channels(started, &cancel);
                     if let Some(agent_queues) = &agent_queues {
-                        publish(agent_queues, (ids.clone(), channels.senders.len()), false);
+                        publish(agent_queues, (ids.clone(), channels.count()), false);
                     }
                     publish(&queue_ids, ids, false);
                 }
@@ -542,21 +516,23 @@ impl Parts {
     /// totals) if `found` agents fit so beside the `queue_channels`; else the activity topic
     /// alone, the poll keeping the counters.
     fn agent_channels(&self, found: usize, queue_channels: usize) -> Channels {
-        let room = CHANNELS_PER_CLIENT.saturating_sub(queue_channels) * MAX_TOPICS_PER_CHANNEL;
-        let streams = self.settings.agents.time_in_status_stream && 2 * found <= room;
-        let sink = (self.agent_time.clone())
-            .filter(|_| streams)
-            .map(|totals| -> AgentTimeSink { Arc::new(move |body| totals.fold_user(body)) });
-        let per_channel = match sink {
-            Some(_) => MAX_TOPICS_PER_CHANNEL / 2,
-            None => MAX_TOPICS_PER_CHANNEL,
+        let fits = found <= room_beside(queue_channels, MAX_TOPICS_PER_CHANNEL / 2);
+        let streams = self.settings.agents.time_in_status_stream && fits;
+        let time_in_status = match (&self.agent_time, streams) {
+            (Some(totals), true) => {
+                let totals = totals.clone();
+                let sink: AgentTimeSink = Arc::new(move |body| totals.fold_user(body));
+                TimeInStatus::Streamed(sink)
+            }
+            _ => TimeInStatus::Polled,
         };
+        let running_totals = matches!(time_in_status, TimeInStatus::Streamed(_));
         info!(
             agents = found,
-            running_totals = sink.is_some(),
-            "agents' time in status streamed where the channels allow"
+            running_totals, "agents' time in status streamed where the channels allow"
         );
-        Channels::new(per_channel, sink)
+        let carried = Carried::agents(self.agents.clone(), time_in_status);
+        Channels::new(carried, |index| format!("agents-{index}"))
     }
 
     /// The refusal of a start whose agents exceed `agents.max`, or need more channels than
@@ -574,8 +550,7 @@ impl Parts {
                 "raise agents.max, or narrow agents.ids, agents.divisions or the queues",
             ));
         }
-        let room = CHANNELS_PER_CLIENT.saturating_sub(queue_channels) * MAX_TOPICS_PER_CHANNEL;
-        if found > room {
+        if found > room_beside(queue_channels, MAX_TOPICS_PER_CHANNEL) {
             return Err(ConfigError::new(
                 "agents.max",
                 format!(
@@ -598,7 +573,7 @@ impl Parts {
         channels: &mut Channels,
         cancel: &CancellationToken,
     ) {
-        let room = CHANNELS_PER_CLIENT.saturating_sub(queue_channels) * channels.plan.per_channel();
+        let room = room_beside(queue_channels, channels.ids_per_channel());
         let dropped = selection.truncate(self.settings.agents.max.min(room));
         if dropped > 0 {
             error!(
@@ -613,24 +588,7 @@ impl Parts {
         sorted.sort_unstable();
         publish(&self.agent_ids, sorted, false);
         info!(agents = ids.len(), "watching agents");
-        for (index, list) in channels.plan.place(&ids).into_iter().enumerate() {
-            match channels.senders.get(index) {
-                Some(sender) => publish(sender, list, false),
-                None => {
-                    let (sender, receiver) = watch::channel(list);
-                    let label = format!("agents-{index}");
-                    self.health.channel_started(&label);
-                    let stream = self.clone().run_stream(
-                        label.clone(),
-                        receiver,
-                        cancel.clone(),
-                        channels.agent_time.clone(),
-                    );
-                    self.tasks.spawn(format!("stream {label}"), stream);
-                    channels.senders.push(sender);
-                }
-            }
-        }
+        self.start_channels(channels.place(&ids, false), cancel);
         // NB: the channels are registered above, so readiness now waits on their resyncs.
         self.health.agents_placed();
     }
@@ -663,33 +621,24 @@ impl Parts {
         Ok(queues)
     }
 
-    /// Places the queue ids on notification channels of at most 1,000 topics each, starting a
-    /// supervisor for every new channel; a channel no longer needed is emptied, not stopped,
-    /// so later growth reuses it.
-    fn reshard(
-        &self,
-        ids: &[String],
-        force_resync: bool,
-        channels: &mut Channels,
-        cancel: &CancellationToken,
-    ) {
-        let mut lists = channels.plan.place(ids);
-        // NB: a shard of an org may hold no queue; one idle channel still makes it ready.
-        if lists.is_empty() && channels.senders.is_empty() {
-            lists.push(Vec::new());
-        }
-        for (index, list) in lists.into_iter().enumerate() {
-            match channels.senders.get(index) {
-                Some(sender) => publish(sender, list, force_resync),
-                None => {
-                    let (sender, receiver) = watch::channel(list);
-                    let stream =
-                        self.clone()
-                            .run_stream(index.to_string(), receiver, cancel.clone(), None);
-                    self.tasks.spawn(format!("stream {index}"), stream);
-                    channels.senders.push(sender);
-                }
-            }
+    /// What queue channels carry: observations onto the gauges, running totals into the
+    /// ledger the poller shares.
+    fn queue_topics(&self) -> Carried {
+        let totals = self.totals.clone();
+        Carried::queues(
+            self.observations.clone(),
+            Arc::new(move |container| totals.fold(container)),
+        )
+    }
+
+    /// Starts a supervisor for each channel placed for the first time; each is registered
+    /// at once, so readiness waits on its first resync.
+    fn start_channels(&self, started: Vec<NewChannel>, cancel: &CancellationToken) {
+        for channel in started {
+            self.health.channel_started(&channel.label);
+            let name = format!("stream {}", channel.label);
+            let stream = self.clone().run_stream(channel, cancel.clone());
+            self.tasks.spawn(name, stream);
         }
     }
 
@@ -733,15 +682,8 @@ impl Parts {
         }
     }
 
-    /// Runs one channel's supervisor; a label starting `agents-` carries agent topics, and
-    /// with `agent_time` their running time-in-status totals too.
-    async fn run_stream(
-        self,
-        label: String,
-        queue_ids: watch::Receiver<Vec<String>>,
-        cancel: CancellationToken,
-        agent_time: Option<AgentTimeSink>,
-    ) {
+    /// Runs one channel's supervisor.
+    async fn run_stream(self, channel: NewChannel, cancel: CancellationToken) {
         let stream = &self.settings.stream;
         let settings = StreamSettings {
             heartbeat_timeout: stream.heartbeat_timeout,
@@ -751,24 +693,14 @@ impl Parts {
             rotate_before_expiry: stream.rotate_before_expiry,
             egress: self.client.egress(),
         };
-        let supervisor = Supervisor::new(
-            self.client.clone(),
-            self.observations.clone(),
-            self.totals.clone(),
+        let ctx = SessionContext::new(
+            channel.carried,
             self.metrics.clone(),
-            self.health.clone(),
-            queue_ids,
-            settings,
-            label.clone(),
-        );
-        let supervisor = match label.starts_with("agents-") {
-            true => supervisor.carrying_agents(self.agents.clone()),
-            false => supervisor,
-        };
-        let supervisor = match agent_time {
-            Some(sink) => supervisor.with_agent_time(sink),
-            None => supervisor,
-        };
+            stream.heartbeat_timeout,
+        )
+        .for_channel(&channel.label);
+        let (client, health) = (self.client.clone(), self.health.clone());
+        let supervisor = Supervisor::new(client, ctx, health, settings, channel.ids);
         if let Err(e) = supervisor.run(cancel).await {
             error!(error = %e, "stream supervisor stopped");
         }

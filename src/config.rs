@@ -239,9 +239,7 @@ impl AgentsConfig {
     }
 }
 
-/// Notification channels one OAuth client may hold; queue and agent channels share them
-/// (docs/genesys-api.md#notification-channels).
-pub const CHANNELS_PER_CLIENT: usize = 20;
+pub use crate::genesys::model::CHANNELS_PER_CLIENT;
 
 /// The default metric set: what the dashboard and the alerts need.
 pub const DEFAULT_AGGREGATE_METRICS: &[&str] = &[

@@ -14,6 +14,7 @@ use crate::config::KNOWN_MEDIA_TYPES;
 use crate::genesys::model::{ConversationAggregateQueryResponse, QueueObservationQueryResponse};
 use crate::metrics::Metrics;
 use crate::observations::Observations;
+use crate::stream::carried::Carried;
 use crate::stream::connection::SessionContext;
 use crate::vocabulary::queue::QueueLabels;
 
@@ -59,12 +60,11 @@ fn state() -> &'static State {
         totals.watch(&queue_ids, chrono::Utc::now());
         totals.establish(&queue_ids);
         let sink = totals.clone();
-        let session = SessionContext::new(
+        let carried = Carried::queues(
             observations.clone(),
             Arc::new(move |container| sink.fold(container)),
-            metrics.clone(),
-            Duration::from_secs(60),
         );
+        let session = SessionContext::new(carried, metrics.clone(), Duration::from_secs(60));
         State {
             metrics,
             observations,

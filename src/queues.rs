@@ -2,11 +2,11 @@
 //! against routing (docs/genesys-api.md#routing-queues), and how their topics are spread over
 //! notification channels.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::genesys::ApiError;
 use crate::genesys::GenesysClient;
-use crate::genesys::model::{MAX_TOPICS_PER_CHANNEL, PresenceDefinition, Queue};
+use crate::genesys::model::{PresenceDefinition, Queue};
 use crate::vocabulary::labels::SystemPresence;
 use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::{QueueLabels, name_matches};
@@ -160,60 +160,6 @@ pub(crate) fn presences(definitions: &[PresenceDefinition]) -> Vec<Presence> {
         }
     }
     presences
-}
-
-/// Which notification channel each queue is on. A queue stays on its channel for as long as
-/// it is subscribed, so adding or removing one queue resubscribes one channel and resyncs at
-/// most one queue; chunking the sorted set afresh would shift every queue after it into the
-/// next channel and resubscribe and resync them all. New queues fill the first channel with
-/// room, in id order, so the channels number at most ⌈most queues ever / size⌉, and a first
-/// placement is the sorted set in chunks, the same on every run.
-#[derive(Debug)]
-pub(crate) struct ChannelPlan {
-    size: usize,
-    channels: Vec<BTreeSet<String>>,
-}
-
-impl ChannelPlan {
-    /// Channels of at most `max_per_channel` queues, never above Genesys's 1,000.
-    pub(crate) fn new(max_per_channel: usize) -> Self {
-        Self {
-            size: max_per_channel.clamp(1, MAX_TOPICS_PER_CHANNEL),
-            channels: Vec::new(),
-        }
-    }
-
-    /// The most ids one channel holds.
-    pub(crate) fn per_channel(&self) -> usize {
-        self.size
-    }
-
-    /// Places exactly `ids` (deduplicated); returns each channel's ids, sorted. A channel left
-    /// empty stays in the plan, so later growth reuses it.
-    pub(crate) fn place(&mut self, ids: &[String]) -> Vec<Vec<String>> {
-        let wanted: BTreeSet<&String> = ids.iter().collect();
-        for channel in &mut self.channels {
-            channel.retain(|id| wanted.contains(id));
-        }
-        let placed = |id: &&String| self.channels.iter().any(|c| c.contains(*id));
-        let new: Vec<String> = wanted
-            .iter()
-            .filter(|id| !placed(id))
-            .map(|id| (*id).clone())
-            .collect();
-        let mut new = new.into_iter().peekable();
-        for channel in &mut self.channels {
-            while channel.len() < self.size {
-                let Some(id) = new.next() else { break };
-                channel.insert(id);
-            }
-        }
-        while new.peek().is_some() {
-            self.channels.push(new.by_ref().take(self.size).collect());
-        }
-        let lists = self.channels.iter();
-        lists.map(|c| c.iter().cloned().collect()).collect()
-    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,9 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::genesys::model::queue_id_from_topic;
 
-pub(crate) const MAX_TOPICS: usize = 1_000;
-pub(crate) const MAX_CHANNELS_PER_CLIENT: usize = 20;
+pub(crate) use crate::genesys::model::{
+    CHANNELS_PER_CLIENT as MAX_CHANNELS_PER_CLIENT, MAX_TOPICS_PER_CHANNEL as MAX_TOPICS,
+};
 
 /// What a socket session is asked to send.
 #[derive(Debug, Clone)]

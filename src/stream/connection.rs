@@ -16,14 +16,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::Carries;
-use super::message::{self, Message, QueueEvent};
-use crate::agents::Agents;
+use super::carried::Carried;
+use super::message::{self, Message};
 use crate::genesys::egress::{Egress, Failure};
 use crate::genesys::model::{AggregateDataContainer, UserAggregateDataContainer};
+use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
-use crate::metrics::{Applied, Metrics};
-use crate::observations::{ObservationIssue, Observations};
 use crate::stream::telemetry::StreamMetrics;
 use crate::vocabulary::labels::LabelValue;
 
@@ -249,20 +247,13 @@ fn fingerprint(text: &str) -> u64 {
 /// What a session needs to turn frames into gauges and counters.
 #[derive(Clone)]
 pub struct SessionContext {
-    pub observations: Arc<Observations>,
-    pub aggregates: AggregateSink,
+    /// What the channel's topics are about, with the parts their events go to.
+    pub(crate) carried: Carried,
     pub metrics: Arc<Metrics>,
     pub(crate) telemetry: StreamMetrics,
     /// Silence longer than this means the socket is dead, whatever TCP says.
     pub heartbeat_timeout: Duration,
-    /// The agents, for their activity events (`None` when none are watched).
-    pub(crate) agents: Option<Arc<Agents>>,
-    /// Where the agents' running time-in-status totals go, when the channel subscribes to
-    /// them (`None`: only activity topics).
-    pub(crate) agent_time: Option<AgentTimeSink>,
-    /// What the channel's topics are about.
-    pub(crate) carries: Carries,
-    /// The queues (or agents) the channel is subscribed to and that upstream permitted: a
+    /// The ids (queues or agents) the channel is subscribed to and that upstream permitted: a
     /// heartbeat shows each of them current.
     pub subscribed: Arc<RwLock<Vec<String>>>,
     /// The ids whose topics upstream rejected: kept current by polling instead.
@@ -272,21 +263,12 @@ pub struct SessionContext {
 }
 
 impl SessionContext {
-    pub fn new(
-        observations: Arc<Observations>,
-        aggregates: AggregateSink,
-        metrics: Arc<Metrics>,
-        heartbeat_timeout: Duration,
-    ) -> Self {
+    pub fn new(carried: Carried, metrics: Arc<Metrics>, heartbeat_timeout: Duration) -> Self {
         Self {
             telemetry: StreamMetrics::of(&metrics),
-            observations,
-            aggregates,
+            carried,
             metrics,
             heartbeat_timeout,
-            agents: None,
-            agent_time: None,
-            carries: Carries::Queues,
             subscribed: Arc::default(),
             rejected: Arc::default(),
             channel: String::new(),
@@ -297,15 +279,6 @@ impl SessionContext {
     pub(crate) fn for_channel(self, channel: &str) -> Self {
         Self {
             channel: channel.to_owned(),
-            ..self
-        }
-    }
-
-    /// The same context for a channel of agent topics.
-    pub fn for_agents(self, agents: Arc<Agents>) -> Self {
-        Self {
-            agents: Some(agents),
-            carries: Carries::Agents,
             ..self
         }
     }
@@ -337,11 +310,7 @@ impl SessionContext {
         status.channel(&self.channel, |c| c.last_heartbeat = at);
         let subscribed = crate::sync::read(&self.subscribed);
         let ids = subscribed.iter().map(String::as_str);
-        let at = now_ms as f64 / 1000.0;
-        match self.carries {
-            Carries::Queues => self.metrics.queues_observed(ids, at),
-            Carries::Agents => self.metrics.agents_observed(ids, at),
-        }
+        (self.carried).observed(&self.metrics, ids, now_ms as f64 / 1000.0);
     }
 
     /// Handles one text frame; returns its outcome and whether it ends the session.
@@ -365,22 +334,11 @@ impl SessionContext {
                 info!(note, "server announced socket closing");
                 return (Outcome::SocketClosing, Some(SessionEnd::SocketClosing));
             }
-            Ok(Message::Queue(event)) => self.handle_queue_event(event, fingerprint(text), now_ms),
-            Ok(Message::User(event)) => match &self.agents {
-                Some(agents) => match agents.apply_event(&event, now_ms) {
-                    Applied::Current => Outcome::Activity,
-                    Applied::Older => Outcome::OutOfOrder,
-                    Applied::Unwatched => Outcome::Ignored,
-                },
-                None => Outcome::Ignored,
-            },
-            Ok(Message::UserAggregates(body)) => match &self.agent_time {
-                Some(sink) => {
-                    sink(&body);
-                    Outcome::IntervalAggregate
-                }
-                None => Outcome::Ignored,
-            },
+            Ok(Message::Queue(event)) => {
+                (self.carried).queue_event(event, fingerprint(text), now_ms)
+            }
+            Ok(Message::User(event)) => self.carried.activity(&event, now_ms),
+            Ok(Message::UserAggregates(body)) => self.carried.agent_time(&body),
             Ok(Message::UnknownTopic(topic)) => {
                 debug!(topic, "frame on an unknown topic");
                 Outcome::UnknownTopic
@@ -392,33 +350,6 @@ impl SessionContext {
             }
         };
         (outcome, None)
-    }
-
-    /// Sends each part of a queue event to its consumer. The frame counts once: as an
-    /// observation if its observation part was applied, as out of order or duplicate if it
-    /// was skipped as such, else as an interval aggregate if it had one, else as ignored.
-    fn handle_queue_event(&self, event: QueueEvent, fingerprint: u64, now_ms: i64) -> Outcome {
-        let observed = event.observation.map(|body| {
-            self.observations
-                .apply_event(&body, fingerprint, now_ms)
-                .inspect_err(|issue| {
-                    debug!(
-                        queue_id = event.queue_id,
-                        issue = issue.kind(),
-                        "observation event ignored"
-                    );
-                })
-        });
-        if let Some(body) = &event.aggregate {
-            (self.aggregates)(body);
-        }
-        match (observed, event.aggregate.is_some()) {
-            (Some(Ok(_)), _) => Outcome::Observation,
-            (Some(Err(ObservationIssue::OutOfOrder)), _) => Outcome::OutOfOrder,
-            (Some(Err(ObservationIssue::Duplicate)), _) => Outcome::Duplicate,
-            (_, true) => Outcome::IntervalAggregate,
-            (_, false) => Outcome::Ignored,
-        }
     }
 
     /// Handles one WebSocket message, counting it; `Some` when it ends the session.

@@ -7,17 +7,14 @@
 //!   counting, observations to [`crate::observations`], running totals to the ledger.
 //! - [`supervisor`] keeps one channel alive: create, subscribe, connect, resync after every
 //!   gap, reconnect with backoff, rotate make-before-break, fall back to REST polling.
+//! - [`carried`] says what a channel's topics are about, and where their events go.
+//! - [`placement`] puts ids on channels within the client's channel budget.
 //! - `upstream` is the REST side the supervisor needs, as a trait its tests can script.
 
+pub mod carried;
 pub mod connection;
 pub(crate) mod message;
+pub(crate) mod placement;
 pub(crate) mod supervisor;
 pub(crate) mod telemetry;
 mod upstream;
-
-/// What a channel's topics are about; queue and agent topics keep channels of their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Carries {
-    Queues,
-    Agents,
-}

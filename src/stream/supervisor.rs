@@ -21,24 +21,16 @@ use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::Carries;
-use super::connection::{self, AgentTimeSink, ConnectError, SessionContext, WsStream};
+use super::connection::{self, ConnectError, SessionContext, WsStream};
 use super::telemetry::Rejection;
 use super::upstream::{ChannelState, Upstream};
-use crate::agents::Agents;
-use crate::aggregates::ConversationTotals;
 use crate::backoff::Backoff;
 use crate::genesys::GenesysClient;
 use crate::genesys::egress::Egress;
 use crate::genesys::egress::log_unless_reported;
 use crate::genesys::error::ApiError;
-use crate::genesys::model::{
-    ChannelTopic, MAX_TOPICS_PER_CHANNEL, queue_observation_topic, user_activity_topic,
-    user_aggregates_topic,
-};
+use crate::genesys::model::{ChannelTopic, MAX_TOPICS_PER_CHANNEL};
 use crate::health::Health;
-use crate::metrics::Metrics;
-use crate::observations::Observations;
 use crate::vocabulary::labels::LabelValue;
 
 /// How long one WebSocket handshake may take.
@@ -151,56 +143,36 @@ type Step = Result<Phase, StreamError>;
 /// Keeps one notification channel streaming for a watched queue set.
 pub(crate) struct Supervisor {
     driver: Driver<GenesysClient>,
-    queues: watch::Receiver<Vec<String>>,
+    ids: watch::Receiver<Vec<String>>,
 }
 
 impl Supervisor {
-    #[allow(clippy::too_many_arguments)]
+    /// The supervisor of the channel `ctx` describes (its kind, its label), carrying the ids
+    /// `ids` holds: a change resubscribes it.
     pub(crate) fn new(
         client: GenesysClient,
-        observations: Arc<Observations>,
-        totals: Arc<ConversationTotals>,
-        metrics: Arc<Metrics>,
+        ctx: SessionContext,
         health: Arc<Health>,
-        queues: watch::Receiver<Vec<String>>,
         settings: StreamSettings,
-        channel_label: String,
+        ids: watch::Receiver<Vec<String>>,
     ) -> Self {
-        let ctx = SessionContext::new(
-            observations,
-            Arc::new(move |container| totals.fold(container)),
-            metrics,
-            settings.heartbeat_timeout,
-        )
-        .for_channel(&channel_label);
+        let label = ctx.channel.clone();
         Self {
-            driver: Driver::new(client, ctx, health, settings, channel_label),
-            queues,
+            driver: Driver::new(client, ctx, health, settings, label),
+            ids,
         }
-    }
-
-    /// The same supervisor, for a channel of agent activity topics.
-    pub(crate) fn carrying_agents(mut self, agents: Arc<Agents>) -> Self {
-        self.driver.ctx = self.driver.ctx.for_agents(agents);
-        self
-    }
-
-    /// An agent channel that also subscribes to each agent's running time-in-status totals
-    /// (`v2.analytics.users.{id}.aggregates`), folded by `sink`: two topics per agent.
-    pub(crate) fn with_agent_time(mut self, sink: AgentTimeSink) -> Self {
-        self.driver.ctx.agent_time = Some(sink);
-        self
     }
 
     /// Runs until `cancel`; upstream failures are retried, only a sharding bug is returned.
     pub(crate) async fn run(self, cancel: CancellationToken) -> Result<(), StreamError> {
-        self.driver.run(self.queues, cancel).await
+        self.driver.run(self.ids, cancel).await
     }
 }
 
 /// What the run loop owns and lends to each step.
 pub(crate) struct Progress {
-    queues: watch::Receiver<Vec<String>>,
+    /// The ids the channel carries (queues or agents), as placed.
+    ids: watch::Receiver<Vec<String>>,
     backoff: Backoff,
     /// When the last resync of the channel's queues began: the fallback's clock.
     last_resync: Option<Instant>,
@@ -239,9 +211,9 @@ impl<U: Upstream> Driver<U> {
         }
     }
 
-    pub(crate) fn progress(&self, queues: watch::Receiver<Vec<String>>) -> Progress {
+    pub(crate) fn progress(&self, ids: watch::Receiver<Vec<String>>) -> Progress {
         Progress {
-            queues,
+            ids,
             backoff: Backoff::new(
                 self.settings.reconnect_backoff_base,
                 self.settings.reconnect_backoff_cap,
@@ -253,10 +225,10 @@ impl<U: Upstream> Driver<U> {
 
     pub(crate) async fn run(
         self,
-        queues: watch::Receiver<Vec<String>>,
+        ids: watch::Receiver<Vec<String>>,
         cancel: CancellationToken,
     ) -> Result<(), StreamError> {
-        let mut progress = self.progress(queues);
+        let mut progress = self.progress(ids);
         self.health.channel_started(&self.label);
         self.ctx.telemetry.started(&self.label);
         let mut phase = Phase::Creating;
@@ -292,7 +264,7 @@ impl<U: Upstream> Driver<U> {
         match phase {
             Phase::Creating => self.while_down(progress, cancel, self.create()).await,
             Phase::Subscribing(state) => {
-                let ids = progress.queues.borrow_and_update().clone();
+                let ids = progress.ids.borrow_and_update().clone();
                 self.while_down(progress, cancel, self.subscribe(state, ids))
                     .await
             }
@@ -317,8 +289,8 @@ impl<U: Upstream> Driver<U> {
         }
     }
 
-    async fn subscribe(&self, state: ChannelState, queue_ids: Vec<String>) -> Step {
-        match self.replace_subscriptions(&state, &queue_ids).await {
+    async fn subscribe(&self, state: ChannelState, ids: Vec<String>) -> Step {
+        match self.replace_subscriptions(&state, &ids).await {
             Ok(()) => Ok(Phase::Connecting(state)),
             Err(error @ StreamError::TooManyTopics { .. }) => Err(error),
             Err(error) if error.channel_is_gone() => {
@@ -388,15 +360,7 @@ impl<U: Upstream> Driver<U> {
         state: &ChannelState,
         ids: &[String],
     ) -> Result<(), StreamError> {
-        let topic = match self.ctx.carries {
-            Carries::Queues => queue_observation_topic,
-            Carries::Agents => user_activity_topic,
-        };
-        let mut topics: Vec<String> = ids.iter().map(|id| topic(id)).collect();
-        if self.ctx.agent_time.is_some() {
-            // NB: after the activity topics, so `topics[i]` stays the one of `ids[i]`.
-            topics.extend(ids.iter().map(|id| user_aggregates_topic(id)));
-        }
+        let topics = self.ctx.carried.topics(ids);
         if topics.len() > MAX_TOPICS_PER_CHANNEL {
             return Err(StreamError::TooManyTopics {
                 topics: topics.len(),
@@ -495,11 +459,11 @@ impl<U: Upstream> Driver<U> {
                 next = &mut step => return next,
                 Some(_) = OptionFuture::from(resync.as_mut()), if resync.is_some() => resync = None,
                 _ = sleep_until(due), if resync.is_none() => {
-                    let queue_ids = progress.queues.borrow().clone();
+                    let ids = progress.ids.borrow().clone();
                     progress.last_resync = Some(Instant::now());
-                    debug!(channel = self.label, queues = queue_ids.len(), "fallback resync while down");
+                    debug!(channel = self.label, queues = ids.len(), "fallback resync while down");
                     resync = Some(Box::pin(async move {
-                        self.resync(&queue_ids, &queue_ids).await;
+                        self.resync(&ids, &ids).await;
                         Ok(())
                     }));
                 }
@@ -518,24 +482,15 @@ impl<U: Upstream> Driver<U> {
             .map_or_else(Instant::now, |at| at + every)
     }
 
-    /// Resyncs `queue_ids` (all of `channel_queues`, or the stale part of them); `true` when
+    /// Resyncs `ids` (all of `channel_ids`, or the stale part of them); `true` when
     /// it succeeded. The channel is ready once a resync succeeded and none of its queues is
     /// stale.
-    async fn resync(&self, queue_ids: &[String], channel_queues: &[String]) -> bool {
-        let ok = match (self.ctx.carries, &self.ctx.agents) {
-            (Carries::Agents, Some(agents)) => {
-                agents.resync(queue_ids, &self.upstream).await.is_ok()
-            }
-            _ => {
-                let query = |batch| self.upstream.query_observations(batch);
-                let observations = &self.ctx.observations;
-                observations.resync_with(queue_ids, query).await.is_ok()
-            }
-        };
+    async fn resync(&self, ids: &[String], channel_ids: &[String]) -> bool {
+        let ok = self.ctx.carried.resync(ids, &self.upstream).await;
         if ok {
             let now = self.ctx.metrics.clock().now().timestamp();
             self.ctx.telemetry.channel_resynced(&self.label, now);
-            if self.stale(channel_queues).is_empty() {
+            if self.stale(channel_ids).is_empty() {
                 self.health.channel_resynced(&self.label);
             }
         }
@@ -544,10 +499,7 @@ impl<U: Upstream> Driver<U> {
 
     /// The channel's ids among `ids` whose values are stale.
     fn stale(&self, ids: &[String]) -> Vec<String> {
-        match self.ctx.carries {
-            Carries::Queues => self.ctx.metrics.queues_stale(ids),
-            Carries::Agents => self.ctx.metrics.agents_stale(ids),
-        }
+        self.ctx.carried.stale(&self.ctx.metrics, ids)
     }
 }
 

@@ -18,6 +18,7 @@ use genesys_exporter::agents::Agents;
 use genesys_exporter::metrics::Metrics;
 use genesys_exporter::observations::Observations;
 use genesys_exporter::sim::SimConfig;
+use genesys_exporter::stream::carried::{Carried, TimeInStatus};
 use genesys_exporter::stream::connection::SessionContext;
 use genesys_exporter::vocabulary::agent::AgentLabels;
 use genesys_exporter::vocabulary::labels::LabelValue;
@@ -174,16 +175,11 @@ fn fresh_context(queues: &[QueueLabels], agents: &[String]) -> SessionContext {
     ));
     metrics.set_queues(queues);
     let observations = Arc::new(Observations::new(metrics.clone()));
-    let ctx = SessionContext::new(
-        observations,
-        Arc::new(|_| 0),
-        metrics.clone(),
-        Duration::from_secs(60),
-    );
     if agents.is_empty() {
-        return ctx;
+        let carried = Carried::queues(observations, Arc::new(|_| 0));
+        return SessionContext::new(carried, metrics, Duration::from_secs(60));
     }
-    let watched = Agents::new(metrics);
+    let watched = Agents::new(metrics.clone());
     let labels: Vec<AgentLabels> = (agents.iter())
         .map(|id| AgentLabels {
             id: id.clone(),
@@ -191,7 +187,8 @@ fn fresh_context(queues: &[QueueLabels], agents: &[String]) -> SessionContext {
         })
         .collect();
     watched.watch(&labels, &HashMap::new());
-    ctx.for_agents(Arc::new(watched))
+    let carried = Carried::agents(Arc::new(watched), TimeInStatus::Polled);
+    SessionContext::new(carried, metrics, Duration::from_secs(60))
 }
 
 fn main() {

@@ -57,6 +57,10 @@ pub struct ChannelTopicEntityListing {
 /// (docs/genesys-api.md#notification-channels).
 pub const MAX_TOPICS_PER_CHANNEL: usize = 1_000;
 
+/// Notification channels one OAuth client may hold; every kind of channel shares them
+/// (docs/genesys-api.md#notification-channels).
+pub const CHANNELS_PER_CLIENT: usize = 20;
+
 /// The topic carrying one queue's observations and running interval totals.
 pub fn queue_observation_topic(queue_id: &str) -> String {
     format!("v2.analytics.queues.{queue_id}.observations")

@@ -1,21 +1,25 @@
 use super::*;
+use crate::observations::Observations;
+use crate::stream::carried::Carried;
 use crate::vocabulary::queue::QueueLabels;
 use futures_util::stream;
 use std::sync::Mutex;
 
 fn context() -> (SessionContext, Arc<Metrics>) {
+    context_with(Arc::new(|_| 0))
+}
+
+/// A queue channel's context, its running totals going to `totals`.
+fn context_with(totals: AggregateSink) -> (SessionContext, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
     metrics.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Support".into(),
         division: "Home".into(),
     }]);
-    let ctx = SessionContext::new(
-        Arc::new(Observations::new(metrics.clone())),
-        Arc::new(|_| 0),
-        metrics.clone(),
-        Duration::from_secs(60),
-    );
+    let observations = Arc::new(Observations::new(metrics.clone()));
+    let carried = Carried::queues(observations, totals);
+    let ctx = SessionContext::new(carried, metrics.clone(), Duration::from_secs(60));
     (ctx, metrics)
 }
 
@@ -145,13 +149,12 @@ fn repeated_and_older_observations_are_counted_and_skipped() {
 
 #[tokio::test]
 async fn interval_aggregates_go_to_the_sink() {
-    let (mut ctx, metrics) = context();
     let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = seen.clone();
-    ctx.aggregates = Arc::new(move |body| {
+    let (ctx, metrics) = context_with(Arc::new(move |body| {
         assert_eq!(body.group.queue_id.as_deref(), Some("q1"));
         counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    });
+    }));
     let aggregate = r#"{"topicName":"v2.analytics.queues.q1.observations","eventBody":{"group":{"mediaType":"voice"},"data":[{"interval":"2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z","metrics":[{"metric":"nOffered","stats":{"count":2}}]}]}}"#;
     let frames = stream::iter(vec![text(aggregate)]);
     let _ = tokio::time::timeout(
@@ -165,14 +168,13 @@ async fn interval_aggregates_go_to_the_sink() {
 
 #[test]
 fn an_event_with_both_interval_kinds_feeds_the_gauges_and_the_ledger() {
-    let (mut ctx, metrics) = context();
     let folded = Arc::new(Mutex::new(Vec::new()));
     let sink = folded.clone();
-    ctx.aggregates = Arc::new(move |body| {
+    let (ctx, metrics) = context_with(Arc::new(move |body| {
         let intervals = body.data.iter().map(|d| d.interval.clone());
         sink.lock().unwrap().extend(intervals);
         1
-    });
+    }));
     let mixed = r#"{"topicName":"v2.analytics.queues.q1.observations","eventBody":{"group":{"queueId":"q1","mediaType":"voice"},"data":[
             {"interval":"2026-11-25T09:46:54.839Z/2026-11-25T09:46:54.839Z","metrics":[{"metric":"oWaiting","stats":{"count":4}}]},
             {"interval":"2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z","metrics":[{"metric":"nOffered","stats":{"count":2}}]}]}}"#;

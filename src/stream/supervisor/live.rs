@@ -39,11 +39,11 @@ impl<U: Upstream> Driver<U> {
         let Live { state, socket } = live;
         self.stream_connected(true);
         info!(channel = self.label, id = state.channel.id, "streaming");
-        let queue_ids = progress.queues.borrow().clone();
+        let ids = progress.ids.borrow().clone();
         progress.last_resync = Some(Instant::now());
         let resynced = tokio::select! {
             _ = cancel.cancelled() => None,
-            _ = self.resync(&queue_ids, &queue_ids) => Some(()),
+            _ = self.resync(&ids, &ids) => Some(()),
         };
         if resynced.is_none() {
             close(socket).await;
@@ -105,22 +105,22 @@ impl<U: Upstream> Driver<U> {
                     return Ok((end, socket, failed_update.unwrap_or(false)));
                 }
                 // NB: replacing a stale retry drops it; dropping a resync discards its record.
-                changed = progress.queues.changed(), if watching && !changing => {
+                changed = progress.ids.changed(), if watching && !changing => {
                     if changed.is_err() {
                         watching = false;
                         continue;
                     }
-                    let queue_ids = progress.queues.borrow_and_update().clone();
+                    let ids = progress.ids.borrow_and_update().clone();
                     progress.last_resync = Some(Instant::now());
                     stale_check = Instant::now() + every;
-                    update = Some((UpdateKind::QueueChange, Box::pin(self.change_queues(state, queue_ids))));
+                    update = Some((UpdateKind::QueueChange, Box::pin(self.change_queues(state, ids))));
                 }
                 _ = sleep_until(stale_check), if update.is_none() => {
                     stale_check = Instant::now() + every;
                     let now = self.ctx.metrics.clock().now_seconds();
                     self.ctx.metrics.sweep_stale(now);
-                    let channel_queues = progress.queues.borrow().clone();
-                    let mut stale = self.stale(&channel_queues);
+                    let channel_ids = progress.ids.borrow().clone();
+                    let mut stale = self.stale(&channel_ids);
                     // NB: what a rejected topic would carry is polled at the same pace.
                     for id in self.ctx.rejected() {
                         if !stale.contains(&id) {
@@ -133,7 +133,7 @@ impl<U: Upstream> Driver<U> {
                     debug!(channel = self.label, ids = stale.len(), "resyncing stale and unsubscribed ids while streaming");
                     progress.last_resync = Some(Instant::now());
                     update = Some((UpdateKind::StaleRetry, Box::pin(async move {
-                        self.resync(&stale, &channel_queues).await;
+                        self.resync(&stale, &channel_ids).await;
                         Ok(())
                     })));
                 }
@@ -153,30 +153,29 @@ impl<U: Upstream> Driver<U> {
         }
     }
 
-    /// Resubscribes to `queue_ids` and resyncs the queues new to the channel and the stale
+    /// Resubscribes to `ids` and resyncs the queues new to the channel and the stale
     /// ones (a stale retry this change superseded): the others' events kept flowing on the
     /// socket throughout. The same set again is a forced resync (after a rename), of every
     /// queue.
     async fn change_queues(
         &self,
         state: &ChannelState,
-        queue_ids: Vec<String>,
+        ids: Vec<String>,
     ) -> Result<(), StreamError> {
         let before: HashSet<String> = self.ctx.subscribed().into_iter().collect();
-        self.replace_subscriptions(state, &queue_ids).await?;
-        let unchanged =
-            before.len() == queue_ids.len() && queue_ids.iter().all(|id| before.contains(id));
+        self.replace_subscriptions(state, &ids).await?;
+        let unchanged = before.len() == ids.len() && ids.iter().all(|id| before.contains(id));
         let new: Vec<String> = if unchanged {
-            queue_ids.clone()
+            ids.clone()
         } else {
-            let stale: HashSet<String> = self.stale(&queue_ids).into_iter().collect();
-            let new = queue_ids
+            let stale: HashSet<String> = self.stale(&ids).into_iter().collect();
+            let new = ids
                 .iter()
                 .filter(|id| !before.contains(*id) || stale.contains(*id));
             new.cloned().collect()
         };
         if !new.is_empty() {
-            self.resync(&new, &queue_ids).await;
+            self.resync(&new, &ids).await;
         }
         Ok(())
     }
@@ -194,10 +193,10 @@ impl<U: Upstream> Driver<U> {
             id = old.state.channel.id,
             "rotating channel, make-before-break"
         );
-        let queue_ids = progress.queues.borrow_and_update().clone();
+        let ids = progress.ids.borrow_and_update().clone();
         let drain_cancel = cancel.child_token();
         let drain = run_session(old.socket, &self.ctx, None, &drain_cancel);
-        let replacement = self.establish(&queue_ids);
+        let replacement = self.establish(&ids);
         tokio::pin!(drain, replacement);
         let mut drained: Option<WsStream> = None;
         let result = loop {
@@ -226,9 +225,9 @@ impl<U: Upstream> Driver<U> {
 
     /// A new channel, subscribed and connected, in one go: while rotating the old socket
     /// covers the time it takes.
-    async fn establish(&self, queue_ids: &[String]) -> Result<Live, StreamError> {
+    async fn establish(&self, ids: &[String]) -> Result<Live, StreamError> {
         let state = self.open_channel().await?;
-        self.replace_subscriptions(&state, queue_ids).await?;
+        self.replace_subscriptions(&state, ids).await?;
         let socket = self.open_socket(&state).await?;
         Ok(Live { state, socket })
     }

@@ -18,6 +18,9 @@ use super::*;
 use crate::genesys::model::{
     Channel, ChannelTopic, ChannelTopicEntityListing, QueueObservationQueryResponse,
 };
+use crate::metrics::Metrics;
+use crate::observations::Observations;
+use crate::stream::carried::Carried;
 use crate::vocabulary::queue::QueueLabels;
 
 /// One open server-side socket: the test pushes frames through `tx`.
@@ -287,12 +290,8 @@ async fn fixture(
         .collect();
     metrics.set_queues(&labels);
     let observations = Arc::new(Observations::new(metrics.clone()));
-    let ctx = SessionContext::new(
-        observations.clone(),
-        Arc::new(|_| 0),
-        metrics.clone(),
-        heartbeat_timeout,
-    );
+    let carried = Carried::queues(observations.clone(), Arc::new(|_| 0));
+    let ctx = SessionContext::new(carried, metrics.clone(), heartbeat_timeout).for_channel("test");
     let health = Arc::new(Health::default());
     let (queues, rx) = watch::channel(queue_ids.iter().map(|id| (*id).to_owned()).collect());
     let driver = Driver::new(
@@ -787,16 +786,15 @@ async fn against_the_simulator_it_streams_and_survives_closing_and_closed_socket
     ));
     let health = Arc::new(Health::default());
     let (_queues, rx) = watch::channel(labels.iter().map(|q| q.id.clone()).collect::<Vec<_>>());
-    let supervisor = Supervisor::new(
-        client,
-        Arc::new(Observations::new(metrics.clone())),
-        totals,
+    let observations = Arc::new(Observations::new(metrics.clone()));
+    let carried = Carried::queues(observations, Arc::new(move |body| totals.fold(body)));
+    let ctx = SessionContext::new(
+        carried,
         metrics.clone(),
-        health.clone(),
-        rx,
-        settings_for_sim(),
-        "sim".into(),
-    );
+        settings_for_sim().heartbeat_timeout,
+    )
+    .for_channel("sim");
+    let supervisor = Supervisor::new(client, ctx, health.clone(), settings_for_sim(), rx);
     let cancel = CancellationToken::new();
     let task = tokio::spawn(supervisor.run(cancel.clone()));
     let line = |series: &str| {

@@ -1,0 +1,183 @@
+//! What a channel's topics are about, as one enum whose variants carry their parts: the
+//! supervisor and the session are written once, and ask the kind only for what differs
+//! (topics, events, the REST resync, which ids are stale). A new source is a variant here, its
+//! parts in its own module.
+
+use std::sync::Arc;
+
+use super::connection::{AgentTimeSink, AggregateSink, Outcome};
+use super::message::QueueEvent;
+use super::upstream::Upstream;
+use crate::agents::Agents;
+use crate::genesys::model::{
+    MAX_TOPICS_PER_CHANNEL, UserActivityEvent, UserAggregateDataContainer, queue_observation_topic,
+    user_activity_topic, user_aggregates_topic,
+};
+use crate::metrics::{Applied, Metrics};
+use crate::observations::{ObservationIssue, Observations};
+
+/// A channel's kind. Queue and agent topics keep channels of their own.
+#[derive(Clone)]
+pub enum Carried {
+    /// Queue observation topics: observation events onto the gauges, running interval
+    /// totals into the conversation ledger.
+    Queues {
+        observations: Arc<Observations>,
+        totals: AggregateSink,
+    },
+    /// Agent activity topics, with each agent's running time-in-status totals when they fit.
+    Agents {
+        agents: Arc<Agents>,
+        time_in_status: TimeInStatus,
+    },
+}
+
+/// How an agent channel's agents' time in status is kept.
+#[derive(Clone)]
+pub enum TimeInStatus {
+    /// A second topic per agent (`v2.analytics.users.{id}.aggregates`), its running totals
+    /// folded by the sink; the poll still runs for late revisions.
+    Streamed(AgentTimeSink),
+    /// By the poll alone: the channel subscribes to activity topics only.
+    Polled,
+}
+
+impl Carried {
+    /// A channel of queue topics.
+    pub fn queues(observations: Arc<Observations>, totals: AggregateSink) -> Self {
+        Self::Queues {
+            observations,
+            totals,
+        }
+    }
+
+    /// A channel of agent activity topics.
+    pub fn agents(agents: Arc<Agents>, time_in_status: TimeInStatus) -> Self {
+        Self::Agents {
+            agents,
+            time_in_status,
+        }
+    }
+
+    /// How many ids one channel holds: its topic limit over the topics each id takes.
+    pub(crate) fn ids_per_channel(&self) -> usize {
+        MAX_TOPICS_PER_CHANNEL / self.topics_per_id()
+    }
+
+    fn topics_per_id(&self) -> usize {
+        match self {
+            Self::Agents {
+                time_in_status: TimeInStatus::Streamed(_),
+                ..
+            } => 2,
+            Self::Queues { .. } | Self::Agents { .. } => 1,
+        }
+    }
+
+    /// The topics for `ids`: first one per id, in order (`topics[i]` is the one whose
+    /// rejection makes `ids[i]` polled instead), then any second topics.
+    pub(crate) fn topics(&self, ids: &[String]) -> Vec<String> {
+        let mut topics = Vec::with_capacity(ids.len() * self.topics_per_id());
+        match self {
+            Self::Queues { .. } => topics.extend(ids.iter().map(|id| queue_observation_topic(id))),
+            Self::Agents { time_in_status, .. } => {
+                topics.extend(ids.iter().map(|id| user_activity_topic(id)));
+                // NB: an agent whose running totals are rejected keeps them by the poll.
+                if let TimeInStatus::Streamed(_) = time_in_status {
+                    topics.extend(ids.iter().map(|id| user_aggregates_topic(id)));
+                }
+            }
+        }
+        topics
+    }
+
+    /// Sends each part of a queue event to its consumer. The frame counts once: as an
+    /// observation if its observation part was applied, as out of order or duplicate if it
+    /// was skipped as such, else as an interval aggregate if it had one, else as ignored.
+    pub(crate) fn queue_event(&self, event: QueueEvent, fingerprint: u64, now_ms: i64) -> Outcome {
+        let Self::Queues {
+            observations,
+            totals,
+        } = self
+        else {
+            return Outcome::Ignored;
+        };
+        let observed = event.observation.map(|body| {
+            (observations.apply_event(&body, fingerprint, now_ms)).inspect_err(|issue| {
+                tracing::debug!(
+                    queue_id = event.queue_id,
+                    issue = issue.kind(),
+                    "observation event ignored"
+                );
+            })
+        });
+        if let Some(body) = &event.aggregate {
+            totals(body);
+        }
+        match (observed, event.aggregate.is_some()) {
+            (Some(Ok(_)), _) => Outcome::Observation,
+            (Some(Err(ObservationIssue::OutOfOrder)), _) => Outcome::OutOfOrder,
+            (Some(Err(ObservationIssue::Duplicate)), _) => Outcome::Duplicate,
+            (_, true) => Outcome::IntervalAggregate,
+            (_, false) => Outcome::Ignored,
+        }
+    }
+
+    /// An agent's activity event, applied unless older than what its series show.
+    pub(crate) fn activity(&self, event: &UserActivityEvent, now_ms: i64) -> Outcome {
+        let Self::Agents { agents, .. } = self else {
+            return Outcome::Ignored;
+        };
+        match agents.apply_event(event, now_ms) {
+            Applied::Current => Outcome::Activity,
+            Applied::Older => Outcome::OutOfOrder,
+            Applied::Unwatched => Outcome::Ignored,
+        }
+    }
+
+    /// An agent's running time-in-status totals, folded when the channel streams them.
+    pub(crate) fn agent_time(&self, body: &UserAggregateDataContainer) -> Outcome {
+        match self {
+            Self::Agents {
+                time_in_status: TimeInStatus::Streamed(sink),
+                ..
+            } => {
+                sink(body);
+                Outcome::IntervalAggregate
+            }
+            Self::Queues { .. } | Self::Agents { .. } => Outcome::Ignored,
+        }
+    }
+
+    /// A heartbeat: no event since the last one means no change up to `at`, for `ids`.
+    pub(crate) fn observed<'a>(
+        &self,
+        metrics: &Metrics,
+        ids: impl Iterator<Item = &'a str>,
+        at: f64,
+    ) {
+        match self {
+            Self::Queues { .. } => metrics.queues_observed(ids, at),
+            Self::Agents { .. } => metrics.agents_observed(ids, at),
+        }
+    }
+
+    /// Reads `ids`' current values over REST; `true` when it succeeded.
+    pub(crate) async fn resync(&self, ids: &[String], upstream: &impl Upstream) -> bool {
+        match self {
+            Self::Queues { observations, .. } => {
+                let query = |batch| upstream.query_observations(batch);
+                observations.resync_with(ids, query).await.is_ok()
+            }
+            Self::Agents { agents, .. } => agents.resync(ids, upstream).await.is_ok(),
+        }
+    }
+
+    /// The ids among `ids` whose values are stale.
+    pub(crate) fn stale(&self, metrics: &Metrics, ids: &[String]) -> Vec<String> {
+        match self {
+            Self::Queues { .. } => metrics.queues_stale(ids),
+            Self::Agents { .. } => metrics.agents_stale(ids),
+        }
+    }
+}
