@@ -98,7 +98,7 @@ impl Metrics {
 
     /// Shows the held totals of agents' series whose first values a finished render showed.
     pub(super) fn release_pending_agent_time(&self) {
-        let agents = crate::sync::read(&self.agents);
+        let agents = self.agents.read();
         for entry in agents.values() {
             for counter in lock(entry)
                 .time

@@ -8,12 +8,11 @@
 //! any order, the newer state wins. Freshness and staleness work as a queue's
 //! (`queues.rs`, the same `Freshness`).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::HashMap;
 
 use super::Metrics;
 use super::agent_time::TimeSeries;
-use super::queues::Freshness;
+use super::table::{Entry, Freshness};
 use super::text::{self, Kind};
 use crate::sync::lock;
 use crate::vocabulary::agent::{AgentExport, AgentLabels, AgentTime, PresenceState, RoutingState};
@@ -162,11 +161,13 @@ pub(super) struct AgentEntry {
     pub(super) time: Vec<TimeSeries>,
 }
 
-impl AgentEntry {
-    fn new(labels: AgentLabels, now_seconds: f64) -> Self {
+impl Entry for AgentEntry {
+    type Labels = AgentLabels;
+
+    fn new(labels: &AgentLabels, now_seconds: f64) -> Self {
         Self {
             user_label: text::label_part("user_id", &labels.id),
-            labels,
+            labels: labels.clone(),
             routing: None,
             presence: None,
             freshness: Freshness::joined(now_seconds),
@@ -174,6 +175,23 @@ impl AgentEntry {
         }
     }
 
+    fn id(labels: &AgentLabels) -> &str {
+        &labels.id
+    }
+
+    /// The agent keeps its state under its new labels (its name is an info series' label).
+    fn relabel(&mut self, labels: &AgentLabels) -> bool {
+        let renamed = labels.name != self.labels.name;
+        self.labels = labels.clone();
+        renamed
+    }
+
+    fn freshness(&mut self) -> &mut Freshness {
+        &mut self.freshness
+    }
+}
+
+impl AgentEntry {
     /// Takes each half that began no earlier than the one held.
     fn apply(&mut self, routing: Option<RoutingState>, presence: Option<PresenceState>) -> bool {
         let mut took = false;
@@ -295,32 +313,17 @@ pub(super) struct AgentRender<'a> {
     queue_names: HashMap<String, String>,
 }
 
-pub(super) type AgentTable = BTreeMap<String, Mutex<AgentEntry>>;
-
 impl Metrics {
     /// Replaces the watched agents. An agent that left takes its series with it; one that
     /// stays keeps its state under its new labels.
     pub(crate) fn set_agents(&self, agents: &[AgentLabels]) {
-        let mut known = crate::sync::write(&self.agents);
-        known.retain(|id, _| agents.iter().any(|a| &a.id == id));
-        let now = self.clock.now_seconds();
-        for agent in agents {
-            match known.get_mut(&agent.id) {
-                Some(entry) => {
-                    crate::sync::get_mut(entry).labels = agent.clone();
-                }
-                None => {
-                    let entry = AgentEntry::new(agent.clone(), now);
-                    known.insert(agent.id.clone(), Mutex::new(entry));
-                }
-            }
-        }
-        self.watched_agents.set(known.len() as i64);
+        let (_, watched) = self.agents.replace(agents, self.clock.now_seconds());
+        self.watched_agents.set(watched as i64);
     }
 
     /// The monitored queues `ids` are members of, each once.
     pub(crate) fn agent_queue_ids(&self, ids: &[String]) -> Vec<String> {
-        let agents = crate::sync::read(&self.agents);
+        let agents = self.agents.read();
         let mut queues: Vec<String> = (ids.iter().filter_map(|id| agents.get(id)))
             .flat_map(|entry| lock(entry).labels.queue_ids.clone())
             .collect();
@@ -334,8 +337,7 @@ impl Metrics {
         id: &str,
         write: impl FnOnce(&mut AgentEntry) -> T,
     ) -> Option<T> {
-        let agents = crate::sync::read(&self.agents);
-        agents.get(id).map(|entry| write(&mut lock(entry)))
+        self.agents.with(id, write)
     }
 
     /// An event's state of the agent, current as of `at_unix_seconds`.
@@ -387,32 +389,17 @@ impl Metrics {
         ids: impl IntoIterator<Item = &'a str>,
         at_unix_seconds: f64,
     ) {
-        let agents = crate::sync::read(&self.agents);
-        for entry in ids.into_iter().filter_map(|id| agents.get(id)) {
-            lock(entry).freshness.observed(at_unix_seconds);
-        }
+        self.agents.observed(ids, at_unix_seconds);
     }
 
     /// The agent's state could not be refreshed; cleared by its next complete resync.
     pub(crate) fn set_agent_stale(&self, id: &str) {
-        self.with_agent(id, |entry| entry.freshness.stale = true);
+        self.agents.set_stale(id);
     }
 
     /// The watched agents among `ids` that are stale.
     pub(crate) fn agents_stale(&self, ids: &[String]) -> Vec<String> {
-        let agents = crate::sync::read(&self.agents);
-        ids.iter()
-            .filter(|id| agents.get(*id).is_some_and(|e| lock(e).freshness.stale))
-            .cloned()
-            .collect()
-    }
-
-    /// Marks stale every agent older than `bound`; returns when the next would turn.
-    pub(super) fn sweep_stale_agents(&self, now_unix_seconds: f64, bound: f64) -> f64 {
-        let agents = crate::sync::read(&self.agents);
-        (agents.values())
-            .map(|entry| lock(entry).freshness.sweep(now_unix_seconds, bound))
-            .fold(f64::INFINITY, f64::min)
+        self.agents.stale(ids)
     }
 
     /// The agent's state, once both halves are known; for tests.
@@ -424,7 +411,7 @@ impl Metrics {
 
     /// One agent family as text; empty without agents.
     pub(super) fn render_agent_family(&self, family: AgentFamily) -> Vec<u8> {
-        let agents = crate::sync::read(&self.agents);
+        let agents = self.agents.read();
         if agents.is_empty() {
             return Vec::new();
         }

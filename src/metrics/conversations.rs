@@ -22,7 +22,7 @@ impl Metrics {
     /// How many counter groups hold totals back for the next render: at most one entry per
     /// group, however many totals arrived.
     pub(crate) fn pending_counter_groups(&self) -> usize {
-        let queues = crate::sync::read(&self.queues);
+        let queues = self.queues.read();
         (queues.values())
             .map(|entry| crate::sync::lock(entry).pending_counter_groups())
             .sum()
@@ -163,7 +163,7 @@ impl Metrics {
 
     /// Shows the held totals of groups whose first values a finished render has shown.
     pub(super) fn release_pending_conversations(&self) {
-        let queues = crate::sync::read(&self.queues);
+        let queues = self.queues.read();
         for entry in queues.values() {
             let mut entry = crate::sync::lock(entry);
             let groups = entry.media.iter_mut().flatten();

@@ -7,7 +7,7 @@
 //! routing statuses and states from fixed enums), so upstream payloads cannot grow cardinality.
 
 use std::any::{Any, TypeId};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -21,6 +21,7 @@ mod reference;
 pub(crate) mod registry;
 mod scrape;
 mod store;
+pub(crate) mod table;
 mod text;
 
 pub(crate) use agents::Applied;
@@ -29,6 +30,7 @@ use registry::Registrar;
 pub use scrape::{Judgement, ScrapeParts};
 use store::{MediaGroup, QueueEntry, RenderContext};
 pub use store::{MediaSnapshot, QueueSnapshot};
+use table::Table;
 
 use crate::vocabulary::agent::AgentExport;
 use crate::vocabulary::clock::Clock;
@@ -43,13 +45,11 @@ pub struct Metrics {
     media_types: Vec<String>,
     /// The `direction` label's values; empty: conversation counters have no direction.
     directions: Vec<String>,
-    /// The queue series store (`store.rs`), by queue id so scrapes come out in a stable order.
-    /// NB: one lock per queue under the set's lock: a scrape holds each queue only while
-    /// writing it, so a stream event never waits for a whole 5,000-queue scrape.
-    queues: RwLock<BTreeMap<String, Mutex<QueueEntry>>>,
+    /// The monitored queues' series (`store.rs`).
+    queues: Table<QueueEntry>,
     stale_policy: StalePolicy,
     /// The watched agents, by id; empty unless `agents.enabled`.
-    agents: RwLock<agents::AgentTable>,
+    agents: Table<agents::AgentEntry>,
     agent_export: AgentExport,
     /// The org's presences by id (the `presence` label's allow-list), replaced whole when
     /// the definitions are read again.
@@ -123,10 +123,10 @@ impl Metrics {
         Self {
             media_types,
             directions: Vec::new(),
-            agents: RwLock::default(),
+            agents: Table::default(),
             agent_export: AgentExport::default(),
             watched_agents,
-            queues: RwLock::default(),
+            queues: Table::default(),
             stale_policy: StalePolicy::default(),
             clock: Clock::system(),
             presences: RwLock::default(),

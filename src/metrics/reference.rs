@@ -27,7 +27,7 @@ impl Metrics {
         // NB: as the render numbered last so far: it shows every counter group that exists.
         let latest = self.renders.load(std::sync::atomic::Ordering::SeqCst);
         let ctx = self.render_context(now_ms, latest.saturating_sub(1));
-        let queues = crate::sync::read(&self.queues);
+        let queues = self.queues.read();
         for family in Family::all(self.counters.len()) {
             let mut labels = vec!["queue_id", "queue"];
             labels.extend_from_slice(family.extra_labels(!self.directions.is_empty()));

@@ -66,7 +66,7 @@ impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
         let metrics = &*self.metrics;
         let ctx = metrics.render_context(self.now_ms, self.render);
         let name = family.name(&metrics.counters);
-        let queues = crate::sync::read(&metrics.queues);
+        let queues = metrics.queues.read();
         // NB: sized for the most samples a queue can have in the family, so the part is
         // written without a copy; pages never written are never resident.
         let most =

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::queues::Freshness;
+use super::table::{Entry, Freshness};
 use super::text::{self, Kind};
 use crate::vocabulary::counters::ConversationCounter;
 use crate::vocabulary::labels::{InteractionState, LabelValue, RoutingStatus, UserCount};
@@ -223,31 +223,45 @@ pub(super) struct QueueEntry {
     /// By presence definition id; a presence's series exists once the queue had it reported.
     pub(super) presences: BTreeMap<Box<str>, i64>,
     pub(super) user_counts: [Option<i64>; UserCount::ALL.len()],
-    /// One slot per allow-listed media type, `None` until the queue has had that media type.
+    /// By allow-listed media type's position, `None` (or absent) until the queue has had it.
     pub(super) media: Vec<Option<MediaGroup>>,
 }
 
-impl QueueEntry {
-    pub(super) fn new(labels: QueueLabels, media_types: usize, now_seconds: f64) -> Self {
+impl Entry for QueueEntry {
+    type Labels = QueueLabels;
+
+    fn new(labels: &QueueLabels, now_seconds: f64) -> Self {
         Self {
             queue_labels: text::queue_labels(&labels.id, &labels.name),
-            labels,
+            labels: labels.clone(),
             freshness: Freshness::joined(now_seconds),
             users: [None; RoutingStatus::COUNT],
             presences: BTreeMap::new(),
             user_counts: [None; UserCount::ALL.len()],
-            media: vec![None; media_types],
+            media: Vec::new(),
         }
     }
 
-    /// Takes the queue's new labels; a new name changes every series' labels, values stay.
-    pub(super) fn relabel(&mut self, labels: &QueueLabels) {
-        if labels.name != self.labels.name {
+    fn id(labels: &QueueLabels) -> &str {
+        &labels.id
+    }
+
+    /// A new name changes every series' labels; the values stay.
+    fn relabel(&mut self, labels: &QueueLabels) -> bool {
+        let renamed = labels.name != self.labels.name;
+        if renamed {
             self.queue_labels = text::queue_labels(&labels.id, &labels.name);
         }
         self.labels = labels.clone();
+        renamed
     }
 
+    fn freshness(&mut self) -> &mut Freshness {
+        &mut self.freshness
+    }
+}
+
+impl QueueEntry {
     /// Counter groups of this queue holding totals back for the next render.
     pub(super) fn pending_counter_groups(&self) -> usize {
         let groups = self
@@ -263,6 +277,9 @@ impl QueueEntry {
 
     /// The media group at `index`, created if `create` and missing.
     pub(super) fn media_group(&mut self, index: usize, create: bool) -> Option<&mut MediaGroup> {
+        if self.media.len() <= index && create {
+            self.media.resize(index + 1, None);
+        }
         let slot = self.media.get_mut(index)?;
         if slot.is_none() && create {
             *slot = Some(MediaGroup::default());

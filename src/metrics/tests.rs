@@ -365,7 +365,7 @@ fn totals_held_before_a_render_are_one_per_group_however_many_arrive() {
     for total in 1..=10_000 {
         offered(&metrics, f64::from(total));
     }
-    let queues = metrics.queues.read().unwrap();
+    let queues = metrics.queues.read();
     let entry = queues["q1"].lock().unwrap();
     let group = entry.media[0].as_ref().unwrap().counters[0]
         .as_ref()
