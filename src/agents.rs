@@ -21,6 +21,7 @@ use crate::metrics::registry::SelfMetrics;
 use crate::metrics::{Applied, Metrics};
 use crate::observations::telemetry::{Ignored, ObservationMetrics};
 use crate::vocabulary::agent::{AgentLabels, PresenceState, RoutingState};
+use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
 
 pub(crate) mod select;
@@ -67,6 +68,8 @@ pub struct AgentReading {
 /// Turns agent events and reads into the store's agent series.
 pub struct Agents {
     metrics: Arc<Metrics>,
+    /// The one wall clock `app` hands every producer: when a read was current.
+    clock: Clock,
     telemetry: AgentMetrics,
     ignored: ObservationMetrics,
 }
@@ -77,16 +80,17 @@ fn seconds(instant: Option<&str>) -> Option<f64> {
 }
 
 impl Agents {
-    pub fn new(metrics: Arc<Metrics>) -> Self {
+    pub fn new(metrics: Arc<Metrics>, clock: Clock) -> Self {
         Self {
             telemetry: AgentMetrics::of(&metrics),
             ignored: ObservationMetrics::of(&metrics),
             metrics,
+            clock,
         }
     }
 
-    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
-        &self.metrics
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// A routing status as upstream spells it, since `since` (else `fallback`); an unknown
@@ -197,7 +201,7 @@ impl Agents {
             let results = source.query_routing_activity(&queues).await;
             self.telemetry.resynced(results.is_ok());
             let results = results.inspect_err(|_| self.all_stale(ids))?;
-            let now = self.metrics.clock().now_seconds();
+            let now = self.clock.now_seconds();
             for entity in results.iter().flat_map(|r| &r.entities) {
                 if wanted.contains(entity.user_id.as_str()) && !read.contains(&entity.user_id) {
                     let reading = self.reading_of_entity(entity, now);
@@ -222,7 +226,7 @@ impl Agents {
         let users = source.users_by_id(&rest).await;
         self.telemetry.resynced(users.is_ok());
         let users = users.inspect_err(|_| self.all_stale(&rest))?;
-        let now = self.metrics.clock().now_seconds();
+        let now = self.clock.now_seconds();
         let mut listed: HashMap<&str, &User> = HashMap::new();
         for user in &users {
             listed.insert(user.id.as_str(), user);
@@ -253,7 +257,7 @@ impl Agents {
     /// Starts watching `agents`, with the states read while selecting them.
     pub fn watch(&self, agents: &[AgentLabels], readings: &HashMap<String, AgentReading>) {
         self.metrics.set_agents(agents);
-        let now = self.metrics.clock().now_seconds();
+        let now = self.clock.now_seconds();
         for agent in agents {
             if let Some(reading) = readings.get(&agent.id) {
                 let AgentReading { routing, presence } = reading.clone();

@@ -117,6 +117,8 @@ struct Parts {
     agent_time: Option<Arc<AgentTimeTotals>>,
     /// The watched agents' ids, for the time-in-status poller.
     agent_ids: Arc<watch::Sender<Vec<String>>>,
+    /// The one wall clock every producer judges time by.
+    clock: Clock,
     /// Why the start was refused (a setting Genesys showed to be wrong), for `wait` to return
     /// as a configuration error.
     refusal: Arc<Mutex<Option<ConfigError>>>,
@@ -210,8 +212,9 @@ impl Exporter {
             metrics: metrics.clone(),
             health: health.clone(),
             totals,
-            observations: Arc::new(Observations::new(metrics.clone())),
-            agents: Arc::new(Agents::new(metrics.clone())),
+            observations: Arc::new(Observations::new(metrics.clone(), clock.clone())),
+            agents: Arc::new(Agents::new(metrics.clone(), clock.clone())),
+            clock: clock.clone(),
             agent_time,
             agent_ids: Arc::new(watch::channel(Vec::new()).0),
             refusal: Arc::default(),
@@ -696,6 +699,7 @@ impl Parts {
         let ctx = SessionContext::new(
             channel.carried,
             self.metrics.clone(),
+            self.clock.clone(),
             stream.heartbeat_timeout,
         )
         .for_channel(&channel.label);
@@ -723,6 +727,7 @@ impl Parts {
             self.metrics.clone(),
             ids,
             settings,
+            self.clock.clone(),
         )
     }
 
@@ -741,6 +746,7 @@ impl Parts {
             self.metrics.clone(),
             queue_ids,
             settings,
+            self.clock.clone(),
         );
         // NB: the first poll (⌈queues/100⌉ large answers) waits for the start to finish, or an
         // interval at most, so it never slows the first resyncs.

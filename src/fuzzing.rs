@@ -16,6 +16,7 @@ use crate::metrics::Metrics;
 use crate::observations::Observations;
 use crate::stream::carried::Carried;
 use crate::stream::connection::SessionContext;
+use crate::vocabulary::clock::Clock;
 use crate::vocabulary::queue::QueueLabels;
 
 /// The queue ids the seeds use (`src/fuzzing/seeds.rs` rewrites the simulator's to these).
@@ -52,7 +53,7 @@ fn state() -> &'static State {
             .collect();
         metrics.set_queues(&queues);
         let queue_ids: Vec<String> = QUEUES.iter().map(|q| (*q).to_owned()).collect();
-        let observations = Arc::new(Observations::new(metrics.clone()));
+        let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
         let totals = Arc::new(ConversationTotals::new(
             metrics.clone(),
             Duration::from_secs(1800),
@@ -64,7 +65,12 @@ fn state() -> &'static State {
             observations.clone(),
             Arc::new(move |container| sink.fold(container)),
         );
-        let session = SessionContext::new(carried, metrics.clone(), Duration::from_secs(60));
+        let session = SessionContext::new(
+            carried,
+            metrics.clone(),
+            Clock::system(),
+            Duration::from_secs(60),
+        );
         State {
             metrics,
             observations,

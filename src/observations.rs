@@ -25,6 +25,7 @@ use crate::genesys::model::{
 use crate::genesys::time::parse_instant;
 use crate::metrics::registry::SelfMetrics;
 use crate::metrics::{MediaSnapshot, Metrics, QueueSnapshot};
+use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::{InteractionState, LabelValue, RoutingStatus, UserCount};
 use crate::vocabulary::metric::GenesysMetric;
 use order::{Arrival, EventOrder};
@@ -108,6 +109,8 @@ impl OnQueueParts {
 /// Applies observation values to the gauges; shared by the stream session and resyncs.
 pub struct Observations {
     metrics: Arc<Metrics>,
+    /// The one wall clock `app` hands every producer: when a resync's snapshot was taken.
+    clock: Clock,
     telemetry: ObservationMetrics,
     /// NB: lock order is `records`, then `on_queue`. Events are applied and recorded with
     /// `records` locked, so none can slip between a snapshot and the replay of its record.
@@ -240,10 +243,11 @@ struct Snapshot {
 }
 
 impl Observations {
-    pub fn new(metrics: Arc<Metrics>) -> Self {
+    pub fn new(metrics: Arc<Metrics>, clock: Clock) -> Self {
         Self {
             telemetry: ObservationMetrics::of(&metrics),
             metrics,
+            clock,
             records: Mutex::default(),
             on_queue: Mutex::default(),
             order: Mutex::default(),

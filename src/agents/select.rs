@@ -87,7 +87,7 @@ fn selection(
     users: Vec<User>,
     memberships: &BTreeMap<String, BTreeSet<String>>,
 ) -> Selection {
-    let now = agents.metrics().clock().now_seconds();
+    let now = agents.clock().now_seconds();
     let mut selection = Selection::default();
     let mut by_id: BTreeMap<String, User> = BTreeMap::new();
     for user in users {

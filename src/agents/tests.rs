@@ -22,7 +22,7 @@ fn agents_of(ids: &[(&str, &[&str])]) -> (Agents, Arc<Metrics>) {
         })
         .collect();
     metrics.set_agents(&labels);
-    (Agents::new(metrics.clone()), metrics)
+    (Agents::new(metrics.clone(), Clock::system()), metrics)
 }
 
 fn event(

@@ -144,6 +144,7 @@ where
         metrics: Arc<Metrics>,
         queues: watch::Receiver<Vec<String>>,
         settings: PollSettings,
+        clock: Clock,
     ) -> Self {
         if settings.granularity != totals.granularity() {
             warn!(
@@ -153,7 +154,6 @@ where
             );
         }
         let telemetry = AggregateMetrics::of(&metrics);
-        let clock = metrics.clock().clone();
         let bound = staleness_bound(&settings, &clock);
         let freshness = Arc::new(std::sync::Mutex::new(PollFreshness::new(bound)));
         telemetry.watch(freshness.clone(), clock.clone());

@@ -152,13 +152,13 @@ impl Observations {
         Q: Future<Output = Result<QueueObservationQueryResponse, ApiError>>,
     {
         if queue_ids.is_empty() {
-            let now_ms = self.metrics.clock().now_ms();
+            let now_ms = self.clock.now_ms();
             return self.finish_resync(&[], Ok(QueueObservationQueryResponse::default()), now_ms);
         }
         for (i, batch) in queue_ids.chunks(MAX_QUEUES_PER_QUERY).enumerate() {
             let record = self.record(batch);
             let result = query(batch).await;
-            let outcome = record.finish(result, self.metrics.clock().now_ms());
+            let outcome = record.finish(result, self.clock.now_ms());
             if outcome.is_err() {
                 for queue_id in queue_ids.iter().skip((i + 1) * MAX_QUEUES_PER_QUERY) {
                     self.metrics.set_queue_stale(queue_id);

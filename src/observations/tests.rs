@@ -34,7 +34,7 @@ fn setup() -> (Observations, Arc<Metrics>) {
         name: "Support".into(),
         division: "Home".into(),
     }]);
-    (Observations::new(metrics.clone()), metrics)
+    (Observations::new(metrics.clone(), Clock::system()), metrics)
 }
 
 fn event(media: Option<&str>, values: &[(&str, Option<&str>, Stats)]) -> AggregateDataContainer {

@@ -23,6 +23,7 @@ use crate::genesys::model::{AggregateDataContainer, UserAggregateDataContainer};
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
 use crate::stream::telemetry::StreamMetrics;
+use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::LabelValue;
 
 /// A notification larger than this is skipped and counted: Genesys's are a few KB (one queue's
@@ -250,6 +251,8 @@ pub struct SessionContext {
     /// What the channel's topics are about, with the parts their events go to.
     pub(crate) carried: Carried,
     pub metrics: Arc<Metrics>,
+    /// The one wall clock `app` hands every producer: when a frame arrived.
+    pub(crate) clock: Clock,
     pub(crate) telemetry: StreamMetrics,
     /// Silence longer than this means the socket is dead, whatever TCP says.
     pub heartbeat_timeout: Duration,
@@ -263,11 +266,17 @@ pub struct SessionContext {
 }
 
 impl SessionContext {
-    pub fn new(carried: Carried, metrics: Arc<Metrics>, heartbeat_timeout: Duration) -> Self {
+    pub fn new(
+        carried: Carried,
+        metrics: Arc<Metrics>,
+        clock: Clock,
+        heartbeat_timeout: Duration,
+    ) -> Self {
         Self {
             telemetry: StreamMetrics::of(&metrics),
             carried,
             metrics,
+            clock,
             heartbeat_timeout,
             subscribed: Arc::default(),
             rejected: Arc::default(),
@@ -323,7 +332,7 @@ impl SessionContext {
             );
             return (Outcome::Oversized, None);
         }
-        let now_ms = self.metrics.clock().now_ms();
+        let now_ms = self.clock.now_ms();
         let outcome = match message::parse(text) {
             Ok(Message::Heartbeat) => {
                 self.heartbeat(now_ms);

@@ -322,7 +322,7 @@ impl<U: Upstream> Driver<U> {
     /// Whether the channel streams, for the metric and the status page.
     fn stream_connected(&self, connected: bool) {
         self.ctx.telemetry.connected(&self.label, connected);
-        let since = connected.then(|| self.ctx.metrics.clock().now());
+        let since = connected.then(|| self.ctx.clock.now());
         self.ctx.metrics.status().channel(&self.label, |c| {
             c.connected_since = c.connected_since.filter(|_| connected).or(since);
         });
@@ -351,7 +351,7 @@ impl<U: Upstream> Driver<U> {
         Ok(ChannelState::new(
             created,
             self.settings.rotate_before_expiry,
-            self.ctx.metrics.clock(),
+            &self.ctx.clock,
         ))
     }
 
@@ -488,7 +488,7 @@ impl<U: Upstream> Driver<U> {
     async fn resync(&self, ids: &[String], channel_ids: &[String]) -> bool {
         let ok = self.ctx.carried.resync(ids, &self.upstream).await;
         if ok {
-            let now = self.ctx.metrics.clock().now().timestamp();
+            let now = self.ctx.clock.now().timestamp();
             self.ctx.telemetry.channel_resynced(&self.label, now);
             if self.stale(channel_ids).is_empty() {
                 self.health.channel_resynced(&self.label);

@@ -21,6 +21,7 @@ use genesys_exporter::sim::SimConfig;
 use genesys_exporter::stream::carried::{Carried, TimeInStatus};
 use genesys_exporter::stream::connection::SessionContext;
 use genesys_exporter::vocabulary::agent::AgentLabels;
+use genesys_exporter::vocabulary::clock::Clock;
 use genesys_exporter::vocabulary::labels::LabelValue;
 use genesys_exporter::vocabulary::queue::QueueLabels;
 use serde_json::{Value, json};
@@ -174,12 +175,12 @@ fn fresh_context(queues: &[QueueLabels], agents: &[String]) -> SessionContext {
             .to_vec(),
     ));
     metrics.set_queues(queues);
-    let observations = Arc::new(Observations::new(metrics.clone()));
+    let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
     if agents.is_empty() {
         let carried = Carried::queues(observations, Arc::new(|_| 0));
-        return SessionContext::new(carried, metrics, Duration::from_secs(60));
+        return SessionContext::new(carried, metrics, Clock::system(), Duration::from_secs(60));
     }
-    let watched = Agents::new(metrics.clone());
+    let watched = Agents::new(metrics.clone(), Clock::system());
     let labels: Vec<AgentLabels> = (agents.iter())
         .map(|id| AgentLabels {
             id: id.clone(),
@@ -188,7 +189,7 @@ fn fresh_context(queues: &[QueueLabels], agents: &[String]) -> SessionContext {
         .collect();
     watched.watch(&labels, &HashMap::new());
     let carried = Carried::agents(Arc::new(watched), TimeInStatus::Polled);
-    SessionContext::new(carried, metrics, Duration::from_secs(60))
+    SessionContext::new(carried, metrics, Clock::system(), Duration::from_secs(60))
 }
 
 fn main() {

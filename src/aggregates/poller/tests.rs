@@ -141,7 +141,14 @@ fn poller_with(
     ));
     let (tx, rx) = watch::channel(queues);
     (
-        Poller::new(client, totals, metrics.clone(), rx, settings),
+        Poller::new(
+            client,
+            totals,
+            metrics.clone(),
+            rx,
+            settings,
+            Clock::system(),
+        ),
         tx,
     )
 }

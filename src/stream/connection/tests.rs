@@ -17,9 +17,14 @@ fn context_with(totals: AggregateSink) -> (SessionContext, Arc<Metrics>) {
         name: "Support".into(),
         division: "Home".into(),
     }]);
-    let observations = Arc::new(Observations::new(metrics.clone()));
+    let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
     let carried = Carried::queues(observations, totals);
-    let ctx = SessionContext::new(carried, metrics.clone(), Duration::from_secs(60));
+    let ctx = SessionContext::new(
+        carried,
+        metrics.clone(),
+        Clock::system(),
+        Duration::from_secs(60),
+    );
     (ctx, metrics)
 }
 

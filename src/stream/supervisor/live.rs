@@ -117,7 +117,7 @@ impl<U: Upstream> Driver<U> {
                 }
                 _ = sleep_until(stale_check), if update.is_none() => {
                     stale_check = Instant::now() + every;
-                    let now = self.ctx.metrics.clock().now_seconds();
+                    let now = self.ctx.clock.now_seconds();
                     self.ctx.metrics.sweep_stale(now);
                     let channel_ids = progress.ids.borrow().clone();
                     let mut stale = self.stale(&channel_ids);

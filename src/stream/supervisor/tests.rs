@@ -21,6 +21,7 @@ use crate::genesys::model::{
 use crate::metrics::Metrics;
 use crate::observations::Observations;
 use crate::stream::carried::Carried;
+use crate::vocabulary::clock::Clock;
 use crate::vocabulary::queue::QueueLabels;
 
 /// One open server-side socket: the test pushes frames through `tx`.
@@ -289,9 +290,10 @@ async fn fixture(
         })
         .collect();
     metrics.set_queues(&labels);
-    let observations = Arc::new(Observations::new(metrics.clone()));
+    let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
     let carried = Carried::queues(observations.clone(), Arc::new(|_| 0));
-    let ctx = SessionContext::new(carried, metrics.clone(), heartbeat_timeout).for_channel("test");
+    let ctx = SessionContext::new(carried, metrics.clone(), Clock::system(), heartbeat_timeout)
+        .for_channel("test");
     let health = Arc::new(Health::default());
     let (queues, rx) = watch::channel(queue_ids.iter().map(|id| (*id).to_owned()).collect());
     let driver = Driver::new(
@@ -786,11 +788,12 @@ async fn against_the_simulator_it_streams_and_survives_closing_and_closed_socket
     ));
     let health = Arc::new(Health::default());
     let (_queues, rx) = watch::channel(labels.iter().map(|q| q.id.clone()).collect::<Vec<_>>());
-    let observations = Arc::new(Observations::new(metrics.clone()));
+    let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
     let carried = Carried::queues(observations, Arc::new(move |body| totals.fold(body)));
     let ctx = SessionContext::new(
         carried,
         metrics.clone(),
+        Clock::system(),
         settings_for_sim().heartbeat_timeout,
     )
     .for_channel("sim");
