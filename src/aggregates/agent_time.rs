@@ -28,6 +28,23 @@ pub(crate) type AgentTimeTotals = Totals<AgentTime>;
 pub(crate) const STATE_FILE: &str = "agent-time.json";
 
 impl Counter for AgentTime {
+    type Key = AgentTimeKey;
+
+    fn name(self) -> &'static str {
+        self.metric().as_str()
+    }
+}
+
+/// An agent's series: one per time-in-status metric and qualifier. Every entry the reader
+/// counts has a qualifier, so a key without one would be a series no store shows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AgentTimeKey {
+    pub(crate) user_id: String,
+    pub(crate) time: AgentTime,
+    pub(crate) qualifier: String,
+}
+
+impl SeriesKey for AgentTimeKey {
     const FIELDS: KeyFields = KeyFields {
         owners: "agents",
         owner: "user",
@@ -35,8 +52,31 @@ impl Counter for AgentTime {
         part: "qualifier",
     };
 
-    fn name(self) -> &'static str {
-        self.metric().as_str()
+    type Group<'a> = (AgentTime, &'a str);
+
+    fn new(user_id: &str, (time, qualifier): (AgentTime, &str)) -> Self {
+        Self {
+            user_id: user_id.to_owned(),
+            time,
+            qualifier: qualifier.to_owned(),
+        }
+    }
+
+    fn owner(&self) -> &str {
+        &self.user_id
+    }
+
+    fn is_of(&self, (time, qualifier): (AgentTime, &str)) -> bool {
+        self.time == time && self.qualifier == qualifier
+    }
+
+    fn names(&self) -> (&str, Option<&str>) {
+        (self.time.metric().as_str(), Some(&self.qualifier))
+    }
+
+    fn parse<'a>(metric: &'a str, qualifier: Option<&'a str>) -> Option<(AgentTime, &'a str)> {
+        let time = GenesysMetric::parse(metric).and_then(AgentTime::of)?;
+        Some((time, qualifier?))
     }
 }
 
@@ -57,35 +97,24 @@ impl Telemetered for AgentTime {
     };
 }
 
-/// The counter and qualifier of a series.
-fn time_of(key: &SeriesKey) -> Option<(AgentTime, &str)> {
-    let time = GenesysMetric::parse(&key.1).and_then(AgentTime::of)?;
-    Some((time, key.2.as_deref()?))
-}
-
 impl Shelved for AgentTime {
     fn configured(metrics: &Metrics) -> Vec<Self> {
         metrics.agent_export().times().to_vec()
     }
 
-    fn show(metrics: &Metrics, key: &SeriesKey, totals: Vec<(Self, f64)>, shown_before: bool) {
-        let Some((time, qualifier)) = time_of(key) else {
-            return;
-        };
-        let total = totals.into_iter().find(|(t, _)| *t == time);
+    fn show(metrics: &Metrics, key: &AgentTimeKey, totals: Vec<(Self, f64)>, shown_before: bool) {
+        let total = totals.into_iter().find(|(t, _)| *t == key.time);
         let total_ms = total.map_or(0.0, |(_, ms)| ms);
-        metrics.set_agent_time(&key.0, (time, qualifier), total_ms, shown_before);
+        let series = (key.time, key.qualifier.as_str());
+        metrics.set_agent_time(&key.user_id, series, total_ms, shown_before);
     }
 
-    fn ensure(metrics: &Metrics, key: &SeriesKey) {
-        if let Some((time, qualifier)) = time_of(key) {
-            metrics.ensure_agent_time(&key.0, time, qualifier);
-        }
+    fn ensure(metrics: &Metrics, key: &AgentTimeKey) {
+        metrics.ensure_agent_time(&key.user_id, key.time, &key.qualifier);
     }
 
-    fn shown(metrics: &Metrics, key: &SeriesKey) -> bool {
-        time_of(key)
-            .is_some_and(|(time, qualifier)| metrics.agent_time_shown(&key.0, time, qualifier))
+    fn shown(metrics: &Metrics, key: &AgentTimeKey) -> bool {
+        metrics.agent_time_shown(&key.user_id, key.time, &key.qualifier)
     }
 }
 
@@ -114,8 +143,7 @@ impl Reader<AgentTime> for TimeReader<'_> {
             return false;
         };
         out.push(Reading {
-            group: metric.as_str(),
-            part: Some(qualifier),
+            group: (time, qualifier),
             counter: time,
             value: entry.stats.sum,
         });

@@ -29,19 +29,39 @@ use crate::genesys::time::parse_interval;
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup, Statistic};
 use crate::vocabulary::labels::LabelValue;
 
-/// (owner, group, part): one series of the ledger. The owner is what is watched, the queue
-/// or the agent. A queue's series are (queue id, media type, direction), the direction only
-/// when the counters are split by it; an agent's are (user id, time-in-status metric,
-/// qualifier).
-pub(crate) type SeriesKey = (String, String, Option<String>);
-
 /// What the ledger counts: the conversation counters, or the time-in-status metrics.
 pub trait Counter: Copy + Eq + Hash + Debug + Send + Sync + 'static {
-    /// What the state file calls the owners and the parts of a series key.
-    const FIELDS: KeyFields;
+    /// The series its values belong to.
+    type Key: SeriesKey;
 
     /// Its name in the state file.
     fn name(self) -> &'static str;
+}
+
+/// One series of the ledger: its owner (what is watched, the queue or the agent) and its
+/// group within the owner. Typed, so that showing a series reads its parts rather than parsing
+/// names; only a load parses, once per group the state file lists.
+pub trait SeriesKey: Clone + Eq + Hash + Debug + Send + Sync + 'static {
+    /// What the state file calls the owners and the parts of a key.
+    const FIELDS: KeyFields;
+
+    /// The key but its owner, borrowed from the data read, so that a reading allocates no
+    /// key of its own.
+    type Group<'a>: Copy + Debug;
+
+    fn new(owner: &str, group: Self::Group<'_>) -> Self;
+
+    fn owner(&self) -> &str;
+
+    /// Whether the key is of `group`, its owner aside; lets one key serve a run of readings.
+    fn is_of(&self, group: Self::Group<'_>) -> bool;
+
+    /// The group as the state file names it, (group, part): strings, so that the file does not
+    /// change with the types.
+    fn names(&self) -> (&str, Option<&str>);
+
+    /// The group those names stand for; `None` if none of ours, which makes a state corrupt.
+    fn parse<'a>(group: &'a str, part: Option<&'a str>) -> Option<Self::Group<'a>>;
 }
 
 /// The state file's names for the watched owners and a series key's three parts.
@@ -54,6 +74,31 @@ pub struct KeyFields {
 }
 
 impl Counter for ConversationCounter {
+    type Key = ConversationKey;
+
+    fn name(self) -> &'static str {
+        ConversationCounter::name(self)
+    }
+}
+
+/// A queue's series: one per media type, and per direction when the counters are split by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConversationKey {
+    pub(crate) queue_id: String,
+    pub(crate) media_type: String,
+    pub(crate) direction: Option<String>,
+}
+
+impl ConversationKey {
+    pub(crate) fn group(&self) -> ConversationGroup<'_> {
+        ConversationGroup {
+            media_type: &self.media_type,
+            direction: self.direction.as_deref(),
+        }
+    }
+}
+
+impl SeriesKey for ConversationKey {
     const FIELDS: KeyFields = KeyFields {
         owners: "queues",
         owner: "queue",
@@ -61,23 +106,48 @@ impl Counter for ConversationCounter {
         part: "direction",
     };
 
-    fn name(self) -> &'static str {
-        ConversationCounter::name(self)
+    type Group<'a> = ConversationGroup<'a>;
+
+    fn new(queue_id: &str, group: ConversationGroup<'_>) -> Self {
+        Self {
+            queue_id: queue_id.to_owned(),
+            media_type: group.media_type.to_owned(),
+            direction: group.direction.map(str::to_owned),
+        }
+    }
+
+    fn owner(&self) -> &str {
+        &self.queue_id
+    }
+
+    fn is_of(&self, group: ConversationGroup<'_>) -> bool {
+        self.group() == group
+    }
+
+    fn names(&self) -> (&str, Option<&str>) {
+        (&self.media_type, self.direction.as_deref())
+    }
+
+    fn parse<'a>(media_type: &'a str, direction: Option<&'a str>) -> Option<ConversationGroup<'a>> {
+        Some(ConversationGroup {
+            media_type,
+            direction,
+        })
     }
 }
 
-/// One value a metric entry reports, and the series and counter it belongs to.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Reading<'e, C> {
-    pub group: &'e str,
-    pub part: Option<&'e str>,
+/// One value a metric entry reports, and the series (of the owner read) and counter it
+/// belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reading<'e, C: Counter> {
+    pub group: <C::Key as SeriesKey>::Group<'e>,
     pub counter: C,
     /// `None`: the entry lacks the statistic.
     pub value: Option<f64>,
 }
 
 /// How one kind of aggregate data becomes readings.
-pub(crate) trait Reader<C> {
+pub(crate) trait Reader<C: Counter> {
     /// Appends what `entry` reports of `counters` to `out`; returns whether the entry is of
     /// any counter of ours (if not, it is counted as ignored).
     fn read<'e>(
@@ -96,15 +166,13 @@ impl Reader<ConversationCounter> for ConversationGroup<'_> {
         counters: &[ConversationCounter],
         out: &mut Vec<Reading<'e, ConversationCounter>>,
     ) -> bool {
-        read_conversation(self.media_type, self.direction, entry, counters, out)
+        read_conversation(*self, entry, counters, out)
     }
 }
 
-/// Every statistic of `entry` that feeds a counter of `counters`, for the group (media type,
-/// direction).
+/// Every statistic of `entry` that feeds a counter of `counters`, for `group`.
 fn read_conversation<'e>(
-    media_type: &'e str,
-    direction: Option<&'e str>,
+    group: ConversationGroup<'e>,
     entry: &AggregateMetricData,
     counters: &[ConversationCounter],
     out: &mut Vec<Reading<'e, ConversationCounter>>,
@@ -120,8 +188,7 @@ fn read_conversation<'e>(
         };
         known = true;
         out.push(Reading {
-            group: media_type,
-            part: direction,
+            group,
             counter,
             value: value_of(&entry.stats, statistic),
         });
@@ -131,10 +198,8 @@ fn read_conversation<'e>(
 
 /// One counter increment owed to a series.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Delta<C = ConversationCounter> {
-    pub owner: String,
-    pub group: String,
-    pub part: Option<String>,
+pub(crate) struct Delta<C: Counter = ConversationCounter> {
+    pub key: C::Key,
     /// Which bucket owes it; lets tests and logs attribute every increment.
     pub bucket_start: DateTime<Utc>,
     pub counter: C,
@@ -145,7 +210,7 @@ pub(crate) struct Delta<C = ConversationCounter> {
 
 /// What one fold did, so callers can count and log what upstream sent that we did not use.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct FoldReport<C = ConversationCounter> {
+pub(crate) struct FoldReport<C: Counter = ConversationCounter> {
     pub deltas: Vec<Delta<C>>,
     /// Buckets folded (with data inside the window).
     pub admitted: usize,
@@ -170,7 +235,7 @@ pub(crate) struct FoldReport<C = ConversationCounter> {
     pub service_level_target: Option<f64>,
 }
 
-impl<C> Default for FoldReport<C> {
+impl<C: Counter> Default for FoldReport<C> {
     fn default() -> Self {
         Self {
             deltas: Vec::new(),
@@ -187,7 +252,7 @@ impl<C> Default for FoldReport<C> {
     }
 }
 
-impl<C> FoldReport<C> {
+impl<C: Counter> FoldReport<C> {
     fn absorb(&mut self, other: FoldReport<C>) {
         self.deltas.extend(other.deltas);
         self.admitted += other.admitted;
@@ -276,13 +341,13 @@ pub(crate) struct SeriesTotal {
 ///
 /// Keyed by bucket start first so that forgetting old buckets is one `split_off`.
 #[derive(Debug, Clone)]
-pub struct Ledger<C = ConversationCounter> {
+pub struct Ledger<C: Counter = ConversationCounter> {
     granularity: Duration,
     /// The counters folded (the configured metric set); other statistics are ignored.
     counters: Vec<C>,
-    pub(crate) buckets: BTreeMap<DateTime<Utc>, HashMap<SeriesKey, Marks<C>>>,
+    pub(crate) buckets: BTreeMap<DateTime<Utc>, HashMap<C::Key, Marks<C>>>,
     /// Every series that has been owed an increment; forgetting buckets keeps them.
-    pub(crate) totals: HashMap<SeriesKey, SeriesTotal>,
+    pub(crate) totals: HashMap<C::Key, SeriesTotal>,
     /// The latest `forget_before` cutoff; buckets before it are refused from then on.
     pub(crate) forgotten_before: Option<DateTime<Utc>>,
     pub(crate) watched: HashMap<String, Watch>,
@@ -359,26 +424,26 @@ impl<C: Counter> Ledger<C> {
             });
         }
         for series in self.buckets.values_mut() {
-            series.retain(|(queue, _, _), _| self.watched.contains_key(queue));
+            series.retain(|key, _| self.watched.contains_key(key.owner()));
         }
         self.buckets.retain(|_, series| !series.is_empty());
         self.totals
-            .retain(|(queue, _, _), _| self.watched.contains_key(queue));
+            .retain(|key, _| self.watched.contains_key(key.owner()));
         changed
     }
 
     /// The series' total, if it has been owed anything.
-    pub(crate) fn total(&self, key: &SeriesKey) -> Option<&SeriesTotal> {
+    pub(crate) fn total(&self, key: &C::Key) -> Option<&SeriesTotal> {
         self.totals.get(key)
     }
 
     /// Whether the series' total is recorded as shown by a scrape.
-    pub(crate) fn is_shown(&self, key: &SeriesKey) -> bool {
+    pub(crate) fn is_shown(&self, key: &C::Key) -> bool {
         self.total(key).is_some_and(|total| total.shown)
     }
 
     /// Records that a scrape has shown the series.
-    pub(crate) fn mark_shown(&mut self, key: &SeriesKey) {
+    pub(crate) fn mark_shown(&mut self, key: &C::Key) {
         if let Some(total) = self.totals.get_mut(key) {
             total.shown = true;
         }
@@ -439,7 +504,7 @@ impl<C: Counter> Ledger<C> {
             }
         }
         let series = self.buckets.entry(start).or_default();
-        let mut key: Option<SeriesKey> = None;
+        let mut key: Option<C::Key> = None;
         for reading in readings {
             let Some(value) = reading.value else {
                 continue;
@@ -448,14 +513,9 @@ impl<C: Counter> Ledger<C> {
                 report.malformed += 1;
                 continue;
             }
-            let same = |k: &SeriesKey| k.1 == reading.group && k.2.as_deref() == reading.part;
             let key = match &mut key {
-                Some(k) if same(k) => &*k,
-                slot => &*slot.insert((
-                    owner.to_owned(),
-                    reading.group.to_owned(),
-                    reading.part.map(str::to_owned),
-                )),
+                Some(k) if k.is_of(reading.group) => &*k,
+                slot => &*slot.insert(C::Key::new(owner, reading.group)),
             };
             let marks = match series.get_mut(key) {
                 Some(marks) => marks,
@@ -474,9 +534,7 @@ impl<C: Counter> Ledger<C> {
                 let amount = value - seen;
                 add_to_total(&mut self.totals, &self.counters, key, counter, amount);
                 report.deltas.push(Delta {
-                    owner: key.0.clone(),
-                    group: key.1.clone(),
-                    part: key.2.clone(),
+                    key: key.clone(),
                     bucket_start: start,
                     counter,
                     amount,
@@ -526,9 +584,9 @@ impl<C: Counter> Ledger<C> {
 
 /// Adds `amount` of `counter` to the series' total.
 fn add_to_total<C: Counter>(
-    totals: &mut HashMap<SeriesKey, SeriesTotal>,
+    totals: &mut HashMap<C::Key, SeriesTotal>,
     counters: &[C],
-    key: &SeriesKey,
+    key: &C::Key,
     counter: C,
     amount: f64,
 ) {

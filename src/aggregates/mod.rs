@@ -23,7 +23,7 @@ use crate::genesys::model::{AggregateDataContainer, StatisticalResponse};
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};
-use ledger::{Counter, FoldReport, Ledger, Reader, SeriesKey};
+use ledger::{ConversationKey, Counter, FoldReport, Ledger, Reader, SeriesKey};
 use state::{LoadError, StateStore};
 
 /// A counter the store shows: how its series reach `/metrics`.
@@ -32,11 +32,11 @@ pub(crate) trait Shelved: Counter {
     fn configured(metrics: &Metrics) -> Vec<Self>;
     /// Sets the series' counters to `totals`; a series created here shows its zeros first
     /// unless `shown_before` (see `Metrics::set_conversation_totals`).
-    fn show(metrics: &Metrics, key: &SeriesKey, totals: Vec<(Self, f64)>, shown_before: bool);
+    fn show(metrics: &Metrics, key: &Self::Key, totals: Vec<(Self, f64)>, shown_before: bool);
     /// Makes sure the series' counters exist, at 0 if new.
-    fn ensure(metrics: &Metrics, key: &SeriesKey);
+    fn ensure(metrics: &Metrics, key: &Self::Key);
     /// Whether a finished render has shown the series.
-    fn shown(metrics: &Metrics, key: &SeriesKey) -> bool;
+    fn shown(metrics: &Metrics, key: &Self::Key) -> bool;
 }
 
 /// The queues' conversation counters.
@@ -58,15 +58,15 @@ pub(crate) struct Totals<C: Shelved> {
     saving: tokio::sync::Mutex<()>,
 }
 
-struct Inner<C> {
+struct Inner<C: Counter> {
     ledger: Ledger<C>,
     /// Series whose totals moved since the counters last showed them (with a store: waiting
     /// for the next save). One entry per series, however many increments.
-    unpublished: HashSet<SeriesKey>,
+    unpublished: HashSet<C::Key>,
     /// Totals loaded from the state that the counters do not show yet: their owners were not
     /// being watched when the state loaded. Taken over by the first fold or watch of their
     /// owner, or by a save.
-    resumed: HashMap<SeriesKey, Vec<f64>>,
+    resumed: HashMap<C::Key, Vec<f64>>,
     /// The ledger changed since the last save.
     dirty: bool,
 }
@@ -163,7 +163,7 @@ where
         owner: &str,
         reader: &impl Reader<C>,
         buckets: &[StatisticalResponse],
-        group: Option<&SeriesKey>,
+        group: Option<&C::Key>,
     ) -> FoldReport<C> {
         let report = {
             let mut inner = self.lock();
@@ -176,12 +176,11 @@ where
                 }
             }
             for delta in &report.deltas {
-                let key = (delta.owner.clone(), delta.group.clone(), delta.part.clone());
                 // NB: without one group, each series a delta moves shows its zeros first.
-                if group.is_none() && !self.resume(&mut inner, &key) {
-                    C::ensure(&self.metrics, &key);
+                if group.is_none() && !self.resume(&mut inner, &delta.key) {
+                    C::ensure(&self.metrics, &delta.key);
                 }
-                inner.unpublished.insert(key);
+                inner.unpublished.insert(delta.key.clone());
             }
             if !report.deltas.is_empty() && self.store.is_none() {
                 self.show_unpublished(&mut inner);
@@ -203,7 +202,7 @@ where
         let ledger = &inner.ledger;
         // NB: the ledger dropped the totals of owners no longer watched.
         inner.resumed.retain(|key, _| ledger.total(key).is_some());
-        let keys: Vec<SeriesKey> = inner.resumed.keys().cloned().collect();
+        let keys: Vec<C::Key> = inner.resumed.keys().cloned().collect();
         for key in keys {
             self.resume(inner, &key);
         }
@@ -252,7 +251,7 @@ where
         let (bytes, due) = {
             let mut inner = self.lock();
             self.note_shown(&mut inner.ledger);
-            let due: Vec<SeriesKey> = (inner.unpublished.iter())
+            let due: Vec<C::Key> = (inner.unpublished.iter())
                 .filter(|key| inner.ledger.is_shown(key))
                 .cloned()
                 .collect();
@@ -262,7 +261,7 @@ where
             inner.dirty = false;
             let bytes = store.encode(&inner.ledger, now);
             // NB: what shows after the write is what it wrote, not totals moved since.
-            let due: Vec<(SeriesKey, Vec<f64>)> = (due.into_iter())
+            let due: Vec<(C::Key, Vec<f64>)> = (due.into_iter())
                 .filter_map(|key| {
                     inner.unpublished.remove(&key);
                     let values = inner.ledger.total(&key)?.values.clone();
@@ -305,7 +304,7 @@ where
     /// Shows `values` as the series' counters. Called under the lock, so totals reach the
     /// counters in the order they were taken and a series never shows an older one after a
     /// newer.
-    fn show(&self, inner: &mut Inner<C>, key: &SeriesKey, values: Vec<f64>) {
+    fn show(&self, inner: &mut Inner<C>, key: &C::Key, values: Vec<f64>) {
         inner.resumed.remove(key);
         let shown = inner.ledger.is_shown(key);
         let totals = inner
@@ -320,7 +319,7 @@ where
 
     /// Shows the series' loaded total if the counters do not show it yet; returns whether it
     /// did.
-    fn resume(&self, inner: &mut Inner<C>, key: &SeriesKey) -> bool {
+    fn resume(&self, inner: &mut Inner<C>, key: &C::Key) -> bool {
         let Some(values) = inner.resumed.remove(key) else {
             return false;
         };
@@ -335,7 +334,7 @@ where
     }
 
     /// Whether a scrape has shown the series: recorded in the ledger, or seen now.
-    fn is_shown(&self, ledger: &Ledger<C>, key: &SeriesKey) -> bool {
+    fn is_shown(&self, ledger: &Ledger<C>, key: &C::Key) -> bool {
         ledger.is_shown(key) || C::shown(&self.metrics, key)
     }
 
@@ -352,7 +351,7 @@ where
     /// Records in the ledger which series a scrape has shown since, so the state says which
     /// a restart may resume where they were.
     fn note_shown(&self, ledger: &mut Ledger<C>) {
-        let unshown: Vec<SeriesKey> = (ledger.totals.iter())
+        let unshown: Vec<C::Key> = (ledger.totals.iter())
             .filter(|(_, total)| !total.shown)
             .map(|(key, _)| key.clone())
             .collect();
@@ -391,11 +390,7 @@ impl ConversationTotals {
         if !self.metrics.is_monitored(queue_id) || !self.metrics.knows_conversation_group(group) {
             return 0;
         }
-        let key: SeriesKey = (
-            queue_id.to_owned(),
-            media_type.to_owned(),
-            group.direction.map(str::to_owned),
-        );
+        let key = ConversationKey::new(queue_id, group);
         let report = self.fold_owner(queue_id, &group, &container.data, Some(&key));
         if report.malformed + report.off_grid_buckets > 0 {
             warn!(
@@ -426,34 +421,26 @@ impl ConversationTotals {
     }
 }
 
-/// The queue id and counter group of a ledger series.
-fn group_of(key: &SeriesKey) -> (&str, ConversationGroup<'_>) {
-    let (queue_id, media_type, direction) = key;
-    let group = ConversationGroup {
-        media_type,
-        direction: direction.as_deref(),
-    };
-    (queue_id, group)
-}
-
 impl Shelved for ConversationCounter {
     fn configured(metrics: &Metrics) -> Vec<Self> {
         metrics.counters().to_vec()
     }
 
-    fn show(metrics: &Metrics, key: &SeriesKey, totals: Vec<(Self, f64)>, shown_before: bool) {
-        let (queue_id, group) = group_of(key);
-        metrics.set_conversation_totals(queue_id, group, totals, shown_before);
+    fn show(
+        metrics: &Metrics,
+        key: &ConversationKey,
+        totals: Vec<(Self, f64)>,
+        shown_before: bool,
+    ) {
+        metrics.set_conversation_totals(&key.queue_id, key.group(), totals, shown_before);
     }
 
-    fn ensure(metrics: &Metrics, key: &SeriesKey) {
-        let (queue_id, group) = group_of(key);
-        metrics.ensure_conversation_group(queue_id, group);
+    fn ensure(metrics: &Metrics, key: &ConversationKey) {
+        metrics.ensure_conversation_group(&key.queue_id, key.group());
     }
 
-    fn shown(metrics: &Metrics, key: &SeriesKey) -> bool {
-        let (queue_id, group) = group_of(key);
-        metrics.conversation_group_shown(queue_id, group)
+    fn shown(metrics: &Metrics, key: &ConversationKey) -> bool {
+        metrics.conversation_group_shown(&key.queue_id, key.group())
     }
 }
 

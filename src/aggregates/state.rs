@@ -164,9 +164,9 @@ struct QueueState {
 }
 
 /// A ledger's marks and totals as read, before they replace the empty ledger's.
-struct Contents<C> {
-    buckets: BTreeMap<DateTime<Utc>, HashMap<SeriesKey, Marks<C>>>,
-    totals: HashMap<SeriesKey, SeriesTotal>,
+struct Contents<C: Counter> {
+    buckets: BTreeMap<DateTime<Utc>, HashMap<C::Key, Marks<C>>>,
+    totals: HashMap<C::Key, SeriesTotal>,
 }
 
 /// The state file of one exporter.
@@ -325,6 +325,18 @@ fn amount(value: f64, what: &str, counter: &str) -> Result<f64, LoadError> {
     } else {
         Err(LoadError::Corrupt(format!("{what} {counter} = {value}")))
     }
+}
+
+/// The group a series key's (group, part) names; names of no group of ours are corrupt.
+fn group<'a, K: SeriesKey>(
+    name: &'a str,
+    part: Option<&'a str>,
+) -> Result<K::Group<'a>, LoadError> {
+    K::parse(name, part).ok_or_else(|| {
+        let fields = K::FIELDS;
+        let part = part.map_or(String::new(), |part| format!(" {} {part}", fields.part));
+        LoadError::Corrupt(format!("unknown {} {name}{part}", fields.group))
+    })
 }
 
 /// Fills the empty `ledger` with what `state` holds.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::aggregates::ledger::Ledger;
 use crate::aggregates::state::{Identity, StateStore};
 use crate::aggregates::test_support::sample;
 use crate::genesys::time::parse_instant;
@@ -163,4 +164,46 @@ fn a_restart_resumes_every_series_from_the_state_file() {
     second_metrics.render(0);
     runtime.block_on(second.save(now));
     assert_eq!(sample(&second_metrics, IDLE), Some(100.0));
+}
+
+#[test]
+fn a_state_naming_a_metric_or_qualifier_no_series_has_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = parse_instant("2026-11-25T10:10:00.000Z").unwrap();
+    let counted = &AgentTime::ALL[..2];
+    let identity = Identity::new("c", "http://api", HALF_HOUR, counted);
+    let store = StateStore::open_file(dir.path(), STATE_FILE, identity, HALF_HOUR * 4).unwrap();
+    let totals = AgentTimeTotals::with_store(metrics(false), HALF_HOUR, store.clone(), now);
+    totals.watch(&["u1".into()], DateTime::<Utc>::MIN_UTC);
+    totals.fold_user(&container(
+        "u1",
+        B0930,
+        &[("tAgentRoutingStatus", "IDLE", 90_000.0)],
+    ));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(totals.save(now));
+    let text = std::fs::read_to_string(store.path()).unwrap();
+    let load = |text: &str| {
+        std::fs::write(store.path(), text).unwrap();
+        let mut ledger = Ledger::new(HALF_HOUR, counted.to_vec());
+        store.load_into(&mut ledger, now)
+    };
+    assert!(load(&text).is_ok());
+    let group = r#"["tAgentRoutingStatus","IDLE"]"#;
+    for (other, why) in [
+        (
+            r#"["tHandle","IDLE"]"#,
+            "unknown metric tHandle qualifier IDLE",
+        ),
+        (
+            r#"["tAgentRoutingStatus",null]"#,
+            "unknown metric tAgentRoutingStatus",
+        ),
+    ] {
+        let error = load(&text.replace(group, other)).unwrap_err();
+        assert_eq!(error.as_str(), "corrupt", "{error}");
+        assert!(error.to_string().contains(why), "{error} (expected: {why})");
+    }
 }

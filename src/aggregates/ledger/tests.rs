@@ -68,8 +68,8 @@ fn first_sight_of_a_bucket_owes_its_whole_value() {
             (ConversationCounter::HandleSeconds, 1_843_000.0),
         ]
     );
-    assert_eq!(report.deltas[0].owner, "q1");
-    assert_eq!(report.deltas[0].group, "voice");
+    assert_eq!(report.deltas[0].key.queue_id, "q1");
+    assert_eq!(report.deltas[0].key.media_type, "voice");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Contents, LoadError, StateFile, amount, parse};
+use super::{Contents, LoadError, StateFile, amount, group, parse};
 use crate::aggregates::ledger::{Counter, Marks, SeriesKey, SeriesTotal};
 
 /// A bucket with its series still as text, so that one bucket's rows at a time are held
@@ -61,10 +61,11 @@ pub(super) fn read<C: Counter>(
 }
 
 /// What the positions in a state refer to.
-struct Names<'s, C> {
+struct Names<'s, C: Counter> {
     /// The watched owners, sorted by id.
     owners: Vec<&'s String>,
-    groups: &'s [(String, Option<String>)],
+    /// The listed groups, each parsed once however many series refer to it.
+    groups: Vec<<C::Key as SeriesKey>::Group<'s>>,
     /// Each of the identity's counters: its name and its position among `counters`, if the
     /// ledger counts it.
     columns: Vec<(&'s str, Option<usize>)>,
@@ -75,6 +76,9 @@ impl<'s, C: Counter> Names<'s, C> {
     fn of(counters: &'s [C], state: &'s StateFile) -> Result<Self, LoadError> {
         let groups =
             (state.groups.as_deref()).ok_or_else(|| LoadError::Corrupt("no groups".into()))?;
+        let groups = (groups.iter())
+            .map(|(name, part)| group::<C::Key>(name, part.as_deref()))
+            .collect::<Result<_, _>>()?;
         let columns = (state.identity.counters.iter())
             .map(|name| {
                 (
@@ -92,8 +96,8 @@ impl<'s, C: Counter> Names<'s, C> {
     }
 
     /// The key of the series of the owner and group at those positions; `what` names its row.
-    fn key(&self, owner: usize, group: usize, what: &str) -> Result<SeriesKey, LoadError> {
-        let fields = C::FIELDS;
+    fn key(&self, owner: usize, group: usize, what: &str) -> Result<C::Key, LoadError> {
+        let fields = C::Key::FIELDS;
         let Some(id) = self.owners.get(owner) else {
             let watched = self.owners.len();
             return Err(LoadError::Corrupt(format!(
@@ -101,13 +105,13 @@ impl<'s, C: Counter> Names<'s, C> {
                 fields.owner, fields.owners
             )));
         };
-        let Some((name, part)) = self.groups.get(group) else {
+        let Some(&group_of_series) = self.groups.get(group) else {
             let listed = self.groups.len();
             return Err(LoadError::Corrupt(format!(
                 "{what} of group #{group}, which is not listed (the state lists {listed} groups)"
             )));
         };
-        Ok(((*id).clone(), name.clone(), part.clone()))
+        Ok(C::Key::new(id, group_of_series))
     }
 
     /// A row's marks by counter; `null` is a counter without one.

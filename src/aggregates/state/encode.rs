@@ -15,7 +15,7 @@ use super::{FORMAT, Identity, QueueState, VERSION};
 use crate::aggregates::ledger::{Counter, Ledger, Marks, SeriesKey, SeriesTotal, Watch};
 
 /// The whole file; what the ledger watches is named by its counter type (`queues`, `agents`).
-pub(super) struct StateOut<'a, C> {
+pub(super) struct StateOut<'a, C: Counter> {
     identity: &'a Identity,
     saved_at: DateTime<Utc>,
     ledger: &'a Ledger<C>,
@@ -46,7 +46,7 @@ impl<C: Counter> Serialize for StateOut<'_, C> {
         map.serialize_entry("identity", self.identity)?;
         map.serialize_entry("savedAt", &self.saved_at)?;
         map.serialize_entry("forgottenBefore", &ledger.forgotten_before)?;
-        map.serialize_entry(C::FIELDS.owners, &Owners(index))?;
+        map.serialize_entry(C::Key::FIELDS.owners, &Owners(index))?;
         map.serialize_entry("groups", &index.groups)?;
         map.serialize_entry("buckets", &Buckets(ledger, index))?;
         map.serialize_entry("totals", &Totals(ledger, index))?;
@@ -75,9 +75,7 @@ impl<'a, C: Counter> Index<'a, C> {
         let mut owners: Vec<_> = ledger.watched.iter().collect();
         owners.sort_unstable_by_key(|(id, _)| *id);
         let keys = (ledger.buckets.values().flat_map(HashMap::keys)).chain(ledger.totals.keys());
-        let groups: BTreeSet<Group> = keys
-            .map(|(_, group, part)| (group.as_str(), part.as_deref()))
-            .collect();
+        let groups: BTreeSet<Group> = keys.map(SeriesKey::names).collect();
         let groups: Vec<Group> = groups.into_iter().collect();
         let counters = ledger.counters();
         Self {
@@ -93,9 +91,9 @@ impl<'a, C: Counter> Index<'a, C> {
 
     /// The positions of the series' owner and group. `None` only for a series of an owner no
     /// longer watched, which the ledger never keeps (and a load would refuse).
-    fn key(&self, (owner, group, part): &SeriesKey) -> Option<(usize, usize)> {
-        let owner = *self.owner_at.get(owner.as_str())?;
-        let group = *self.group_at.get(&(group.as_str(), part.as_deref()))?;
+    fn key(&self, key: &C::Key) -> Option<(usize, usize)> {
+        let owner = *self.owner_at.get(key.owner())?;
+        let group = *self.group_at.get(&key.names())?;
         Some((owner, group))
     }
 }
@@ -121,7 +119,7 @@ impl<C> Serialize for Owners<'_, '_, C> {
 }
 
 /// Each bucket's start and the marks of its series.
-struct Buckets<'i, 'a, C>(&'a Ledger<C>, &'i Index<'a, C>);
+struct Buckets<'i, 'a, C: Counter>(&'a Ledger<C>, &'i Index<'a, C>);
 
 impl<C: Counter> Serialize for Buckets<'_, '_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -140,7 +138,7 @@ struct Bucket<'i, 'a, C: Counter> {
 }
 
 /// A bucket's series, each `[owner, group, marks]`.
-struct SeriesMarks<'i, 'a, C>(&'i Index<'a, C>, &'a HashMap<SeriesKey, Marks<C>>);
+struct SeriesMarks<'i, 'a, C: Counter>(&'i Index<'a, C>, &'a HashMap<C::Key, Marks<C>>);
 
 impl<C: Counter> Serialize for SeriesMarks<'_, '_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -166,7 +164,7 @@ impl<C: Counter> Serialize for MarksOut<'_, '_, C> {
 }
 
 /// Every series' total, `[owner, group, shown, values]`, sorted by series.
-struct Totals<'i, 'a, C>(&'a Ledger<C>, &'i Index<'a, C>);
+struct Totals<'i, 'a, C: Counter>(&'a Ledger<C>, &'i Index<'a, C>);
 
 impl<C: Counter> Serialize for Totals<'_, '_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

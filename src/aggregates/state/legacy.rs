@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{Contents, LoadError, StateFile, amount, parse};
+use super::{Contents, LoadError, StateFile, amount, group, parse};
 use crate::aggregates::ledger::{Counter, Marks, SeriesKey, SeriesTotal};
 
 #[derive(Debug, Deserialize)]
@@ -58,11 +58,12 @@ pub(super) fn read<C: Counter>(
     }
     let mut buckets = BTreeMap::new();
     for bucket in parse::<Vec<BucketState>>(state.buckets, "buckets")? {
-        let mut series: HashMap<SeriesKey, Marks<C>> = HashMap::new();
+        let mut series: HashMap<C::Key, Marks<C>> = HashMap::new();
         for one in bucket.series {
             watched(state, &one.queue, "marks")?;
             let marks = by_counter(counters, one.marks, "mark")?;
-            series.insert((one.queue, one.media, one.direction), marks);
+            let key = key_of::<C::Key>(&one.queue, &one.media, one.direction.as_deref())?;
+            series.insert(key, marks);
         }
         buckets.insert(bucket.start, series);
     }
@@ -80,7 +81,7 @@ fn read_totals<C: Counter>(
     counters: &[C],
     state: &StateFile,
     totals: Vec<TotalState>,
-) -> Result<HashMap<SeriesKey, SeriesTotal>, LoadError> {
+) -> Result<HashMap<C::Key, SeriesTotal>, LoadError> {
     let mut out = HashMap::new();
     for one in totals {
         watched(state, &one.queue, "totals")?;
@@ -91,9 +92,15 @@ fn read_totals<C: Counter>(
                 .collect(),
             shown: one.shown,
         };
-        out.insert((one.queue, one.media, one.direction), total);
+        let key = key_of::<C::Key>(&one.queue, &one.media, one.direction.as_deref())?;
+        out.insert(key, total);
     }
     Ok(out)
+}
+
+/// The key of a series these versions spell out.
+fn key_of<K: SeriesKey>(owner: &str, name: &str, part: Option<&str>) -> Result<K, LoadError> {
+    Ok(K::new(owner, group::<K>(name, part)?))
 }
 
 /// Whether `queue` (or agent) is watched: marks and totals of others are corrupt.

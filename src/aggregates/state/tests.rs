@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::aggregates::ConversationTotals;
+use crate::aggregates::ledger::ConversationKey;
 use crate::aggregates::test_support::{sample, support_metrics};
 use crate::genesys::model::AggregateDataContainer;
 use crate::genesys::time::parse_instant;
@@ -391,7 +392,7 @@ async fn a_series_no_scrape_had_shown_resumes_through_its_zeros() {
     );
     second.save(at("2026-11-25T09:50:01.000Z")).await;
     let mut saved = ledger();
-    let key = ("q1".to_owned(), "voice".to_owned(), None);
+    let key = ConversationKey::new("q1", ConversationGroup::from("voice"));
     let saved_at = at("2026-11-25T09:50:01.000Z");
     store(dir.path()).load_into(&mut saved, saved_at).unwrap();
     assert!(

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use proptest::prelude::*;
 
-use crate::aggregates::ledger::Ledger;
+use crate::aggregates::ledger::{ConversationKey, Ledger, SeriesKey};
 use crate::genesys::model::{AggregateMetricData, StatisticalResponse, Stats};
 use crate::genesys::time::{format_interval, parse_instant};
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};
@@ -139,7 +139,7 @@ proptest! {
                             prop_assert!(delta.amount > 0.0, "counters never decrease: {delta:?}");
                             let index = (0..BUCKETS).find(|i| bucket_start(*i) == delta.bucket_start);
                             prop_assert!(index.is_some(), "delta for an unknown bucket: {delta:?}");
-                            let key = (index.unwrap_or(usize::MAX), delta.owner, delta.counter);
+                            let key = (index.unwrap_or(usize::MAX), delta.key.queue_id, delta.counter);
                             *totals.entry(key).or_insert(0.0) += delta.amount;
                         }
                     }
@@ -163,7 +163,7 @@ proptest! {
                         .filter(|((_, q, c), _)| q == queue && *c == counter)
                         .map(|(_, v)| v)
                         .sum();
-                    let key = (queue.to_owned(), "voice".to_owned(), None);
+                    let key = ConversationKey::new(queue, ConversationGroup::from("voice"));
                     let total = (ledger.total(&key).into_iter())
                         .flat_map(|t| ledger.values_of(t))
                         .find_map(|(c, v)| (c == counter).then_some(v))

@@ -22,7 +22,7 @@ pub(super) fn encode<C: Counter>(
 }
 
 /// The whole file; what the ledger watches is named by its counter type (`queues`, `agents`).
-pub(super) struct StateOut<'a, C> {
+pub(super) struct StateOut<'a, C: Counter> {
     identity: &'a Identity,
     saved_at: DateTime<Utc>,
     ledger: &'a Ledger<C>,
@@ -51,7 +51,7 @@ impl<C: Counter> Serialize for StateOut<'_, C> {
         map.serialize_entry("identity", self.identity)?;
         map.serialize_entry("savedAt", &self.saved_at)?;
         map.serialize_entry("forgottenBefore", &ledger.forgotten_before)?;
-        map.serialize_entry(C::FIELDS.owners, &Owners(ledger))?;
+        map.serialize_entry(C::Key::FIELDS.owners, &Owners(ledger))?;
         map.serialize_entry("buckets", &Buckets(ledger))?;
         map.serialize_entry("totals", &Totals(ledger))?;
         map.end()
@@ -59,9 +59,9 @@ impl<C: Counter> Serialize for StateOut<'_, C> {
 }
 
 /// Owner id → since when it is watched, sorted by id.
-struct Owners<'a, C>(&'a Ledger<C>);
+struct Owners<'a, C: Counter>(&'a Ledger<C>);
 
-impl<C> Serialize for Owners<'_, C> {
+impl<C: Counter> Serialize for Owners<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut watched: Vec<_> = self.0.watched.iter().collect();
         watched.sort_unstable_by_key(|(id, _)| *id);
@@ -76,7 +76,7 @@ impl<C> Serialize for Owners<'_, C> {
 }
 
 /// Each bucket's start and the marks of its series.
-struct Buckets<'a, C>(&'a Ledger<C>);
+struct Buckets<'a, C: Counter>(&'a Ledger<C>);
 
 impl<C: Counter> Serialize for Buckets<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -95,7 +95,7 @@ struct Bucket<'a, C: Counter> {
     series: SeriesMarks<'a, C>,
 }
 
-struct SeriesMarks<'a, C>(&'a [C], &'a std::collections::HashMap<SeriesKey, Marks<C>>);
+struct SeriesMarks<'a, C: Counter>(&'a [C], &'a std::collections::HashMap<C::Key, Marks<C>>);
 
 impl<C: Counter> Serialize for SeriesMarks<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -109,16 +109,16 @@ impl<C: Counter> Serialize for SeriesMarks<'_, C> {
 
 /// One series: its key under the counter type's field names (the owner, the group and, when
 /// present, the part), then its marks or its total.
-struct Series<'a, C> {
-    key: &'a SeriesKey,
+struct Series<'a, C: Counter> {
+    key: &'a C::Key,
     marks: Option<ByName<'a, C>>,
     total: Option<TotalValues<'a, C>>,
 }
 
 impl<C: Counter> Serialize for Series<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let fields = C::FIELDS;
-        let (owner, group, part) = self.key;
+        let fields = C::Key::FIELDS;
+        let (owner, (group, part)) = names::<C>(self.key);
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry(fields.owner, owner)?;
         map.serialize_entry(fields.group, group)?;
@@ -149,13 +149,13 @@ impl<C: Counter> Serialize for ByName<'_, C> {
 }
 
 /// Every series' total, sorted by series.
-struct Totals<'a, C>(&'a Ledger<C>);
+struct Totals<'a, C: Counter>(&'a Ledger<C>);
 
 impl<C: Counter> Serialize for Totals<'_, C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let ledger = self.0;
         let mut totals: Vec<_> = ledger.totals.iter().collect();
-        totals.sort_unstable_by_key(|(key, _)| *key);
+        totals.sort_unstable_by_key(|&(key, _)| names::<C>(key));
         serializer.collect_seq(totals.into_iter().map(|(key, total)| Series {
             key,
             marks: None,
@@ -164,8 +164,14 @@ impl<C: Counter> Serialize for Totals<'_, C> {
     }
 }
 
+/// A key as the version 2 file spells it, (owner, (group, part)): the order totals were
+/// written in, as they were once sorted by a key of strings.
+fn names<C: Counter>(key: &C::Key) -> (&str, (&str, Option<&str>)) {
+    (key.owner(), key.names())
+}
+
 /// A total's values by counter name; a counter at 0 is left out (it reads back as 0).
-struct TotalValues<'a, C> {
+struct TotalValues<'a, C: Counter> {
     ledger: &'a Ledger<C>,
     total: &'a SeriesTotal,
 }

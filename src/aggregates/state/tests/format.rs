@@ -4,8 +4,9 @@ use serde_json::{Value, json};
 
 use super::encode_v2;
 use super::{at, identity, ledger, watched_ledger};
+use crate::aggregates::ledger::ConversationKey;
 use crate::aggregates::state::*;
-use crate::vocabulary::counters::{ConversationCounter, Statistic};
+use crate::vocabulary::counters::{ConversationCounter, ConversationGroup, Statistic};
 
 /// What the release before version 3 wrote for `watched_ledger` at 10:05.
 const VERSION_2: &str = include_str!("testdata/v2-watched.json");
@@ -81,10 +82,16 @@ fn large_ledger(queues: usize, directed: bool) -> Ledger {
     } else {
         &[None]
     };
-    let keys: Vec<SeriesKey> = (ids.iter())
+    let keys: Vec<ConversationKey> = (ids.iter())
         .flat_map(|id| MEDIA.map(|media| (id, media)))
-        .flat_map(|(id, media)| {
-            (parts.iter()).map(|p| (id.clone(), media.into(), p.map(Into::into)))
+        .flat_map(|(id, media_type)| {
+            (parts.iter()).map(|&direction| {
+                let group = ConversationGroup {
+                    media_type,
+                    direction,
+                };
+                ConversationKey::new(id, group)
+            })
         })
         .collect();
     let counters = ConversationCounter::ALL;
@@ -136,7 +143,7 @@ fn a_large_ledger_as_version_3_is_at_most_a_third_of_version_2_and_loads_the_sam
 fn fractions_and_amounts_beyond_2_to_the_53_load_back_exactly() {
     let store = store_of(identity());
     let mut ledger = watched_ledger();
-    let key = ("q1".to_owned(), "voice".to_owned(), None);
+    let key = ConversationKey::new("q1", ConversationGroup::from("voice"));
     let total = ledger.totals.get_mut(&key).unwrap();
     total.values[0] = 0.1 + 0.2;
     total.values[1] = 2f64.powi(60) + 2f64.powi(10);
