@@ -17,9 +17,9 @@ use crate::genesys::model::{
     ActivityEntity, RoutingActivityData, User, UserActivityEvent, UserPresence, UserRoutingStatus,
 };
 use crate::genesys::time::parse_instant;
+use crate::metrics::ignored::{Ignored, IgnoredValues};
 use crate::metrics::registry::SelfMetrics;
 use crate::metrics::{Applied, Metrics};
-use crate::observations::telemetry::{Ignored, ObservationMetrics};
 use crate::vocabulary::agent::{AgentLabels, PresenceState, RoutingState};
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
@@ -71,7 +71,7 @@ pub struct Agents {
     /// The one wall clock `app` hands every producer: when a read was current.
     clock: Clock,
     telemetry: AgentMetrics,
-    ignored: ObservationMetrics,
+    ignored: IgnoredValues,
 }
 
 fn seconds(instant: Option<&str>) -> Option<f64> {
@@ -83,7 +83,7 @@ impl Agents {
     pub fn new(metrics: Arc<Metrics>, clock: Clock) -> Self {
         Self {
             telemetry: AgentMetrics::of(&metrics),
-            ignored: ObservationMetrics::of(&metrics),
+            ignored: IgnoredValues::of(&metrics),
             metrics,
             clock,
         }
@@ -103,7 +103,7 @@ impl Agents {
     ) -> Option<RoutingState> {
         let status = status?;
         let Some(status) = RoutingStatus::parse(status) else {
-            self.ignored.ignored(Ignored::RoutingStatus);
+            self.ignored.count(Ignored::RoutingStatus);
             return None;
         };
         Some(RoutingState {
@@ -122,11 +122,11 @@ impl Agents {
         fallback: f64,
     ) -> Option<PresenceState> {
         let Some(system) = SystemPresence::parse_any_case(system) else {
-            self.ignored.ignored(Ignored::Presence);
+            self.ignored.count(Ignored::Presence);
             return None;
         };
         if !self.metrics.knows_presence(id) {
-            self.ignored.ignored(Ignored::Presence);
+            self.ignored.count(Ignored::Presence);
         }
         Some(PresenceState {
             presence_id: id.to_owned(),

@@ -795,6 +795,7 @@ pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
     crate::genesys::telemetry::GenesysMetrics::of(&metrics);
     crate::stream::telemetry::StreamMetrics::of(&metrics);
     crate::observations::telemetry::ObservationMetrics::of(&metrics);
+    crate::metrics::ignored::IgnoredValues::of(&metrics);
     AggregateMetrics::<crate::vocabulary::counters::ConversationCounter>::of(&metrics);
     AggregateMetrics::<AgentTime>::of(&metrics);
     crate::agents::AgentMetrics::of(&metrics);

@@ -23,6 +23,7 @@ use crate::genesys::model::{
     AggregateDataContainer, MetricName, ObservationMetricData, QueueObservationQueryResponse, Stats,
 };
 use crate::genesys::time::parse_instant;
+use crate::metrics::ignored::{Ignored, IgnoredValues};
 use crate::metrics::registry::SelfMetrics;
 use crate::metrics::{MediaSnapshot, Metrics, QueueSnapshot};
 use crate::vocabulary::clock::Clock;
@@ -30,7 +31,7 @@ use crate::vocabulary::labels::{InteractionState, LabelValue, RoutingStatus, Use
 use crate::vocabulary::metric::GenesysMetric;
 use order::{Arrival, EventOrder};
 use record::{Recording, Records};
-use telemetry::{Ignored, ObservationMetrics};
+use telemetry::ObservationMetrics;
 
 /// Why a whole observation event was not applied; the stream counts it as `ignored`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,6 +113,7 @@ pub struct Observations {
     /// The one wall clock `app` hands every producer: when a resync's snapshot was taken.
     clock: Clock,
     telemetry: ObservationMetrics,
+    ignored: IgnoredValues,
     /// NB: lock order is `records`, then `on_queue`. Events are applied and recorded with
     /// `records` locked, so none can slip between a snapshot and the replay of its record.
     records: Mutex<Records>,
@@ -246,6 +248,7 @@ impl Observations {
     pub fn new(metrics: Arc<Metrics>, clock: Clock) -> Self {
         Self {
             telemetry: ObservationMetrics::of(&metrics),
+            ignored: IgnoredValues::of(&metrics),
             metrics,
             clock,
             records: Mutex::default(),
@@ -303,7 +306,7 @@ impl Observations {
     /// `what` is a fixed label: the self-metric never takes a value from upstream.
     fn ignore(&self, queue_id: &str, what: Ignored, value: &str) {
         self.ignored_values.fetch_add(1, Ordering::Relaxed);
-        self.telemetry.ignored(what);
+        self.ignored.count(what);
         debug!(
             queue_id,
             what = what.as_str(),

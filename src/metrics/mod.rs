@@ -16,6 +16,7 @@ use prometheus::{IntGauge, Registry};
 mod agent_time;
 mod agents;
 mod conversations;
+pub(crate) mod ignored;
 mod queues;
 mod reference;
 pub(crate) mod registry;
