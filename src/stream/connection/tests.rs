@@ -1,10 +1,11 @@
 use super::*;
+use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::QueueLabels;
 use futures_util::stream;
 use std::sync::Mutex;
 
 fn context() -> (SessionContext, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
+    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
     metrics.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Support".into(),

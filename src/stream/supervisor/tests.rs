@@ -18,6 +18,7 @@ use super::*;
 use crate::genesys::model::{
     Channel, ChannelTopic, ChannelTopicEntityListing, QueueObservationQueryResponse,
 };
+use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::QueueLabels;
 
 /// One open server-side socket: the test pushes frames through `tx`.
@@ -276,7 +277,7 @@ async fn fixture(
         create_gate: Arc::default(),
         query_gate: Arc::default(),
     };
-    let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
+    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
     let labels: Vec<QueueLabels> = ["q1", "q2"]
         .iter()
         .map(|id| QueueLabels {
@@ -754,9 +755,9 @@ async fn against_the_simulator_it_streams_and_survives_closing_and_closed_socket
     .await
     .unwrap();
     let metrics = Arc::new(Metrics::new(vec![
-        "voice".into(),
-        "chat".into(),
-        "email".into(),
+        MediaType::Voice,
+        MediaType::Chat,
+        MediaType::Email,
     ]));
     let labels: Vec<QueueLabels> = sim
         .queues
