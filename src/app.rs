@@ -36,6 +36,7 @@ use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
 use crate::vocabulary::agent::AgentTime;
 use crate::vocabulary::clock::Clock;
+use crate::vocabulary::labels::{Direction, names};
 use crate::vocabulary::queue::QueueLabels;
 
 /// How long shutdown waits for tasks to finish their current step.
@@ -187,7 +188,7 @@ impl Exporter {
                 .with_stale_policy(settings.stale_policy())
                 .with_clock(clock.clone()),
         );
-        let client_settings = settings.client_settings()?;
+        let client_settings = settings.client_settings();
         let client = GenesysClient::new(client_settings.clone(), metrics.clone())?;
         let health = Arc::new(Health::default());
         let tasks = Tasks::new(health.clone(), cancel.clone());
@@ -310,7 +311,7 @@ fn conversation_totals(
     metrics: &Arc<Metrics>,
     clock: &Clock,
 ) -> Result<ConversationTotals, ConfigError> {
-    let granularity = settings.granularity()?;
+    let granularity = settings.aggregates.granularity;
     let identity = |dir: &std::path::Path| {
         let identity = Identity::new(
             &client.client_id,
@@ -318,7 +319,7 @@ fn conversation_totals(
             granularity,
             metrics.counters(),
         )
-        .with_directions(metrics.directions());
+        .with_directions(&names(metrics.directions()));
         open_state(settings, dir, state::FILE_NAME, identity)
     };
     totals_in(settings, metrics, clock, identity)
@@ -331,7 +332,7 @@ fn agent_time_totals(
     metrics: &Arc<Metrics>,
     clock: &Clock,
 ) -> Result<AgentTimeTotals, ConfigError> {
-    let granularity = settings.granularity()?;
+    let granularity = settings.aggregates.granularity;
     let identity = |dir: &std::path::Path| {
         let times = metrics.agent_export().times();
         let identity = Identity::new(&client.client_id, &client.api_base_url, granularity, times);
@@ -350,7 +351,7 @@ fn totals_in<C: Shelved>(
 where
     AggregateMetrics<C>: SelfMetrics,
 {
-    let granularity = settings.granularity()?;
+    let granularity = settings.aggregates.granularity;
     let Some(dir) = &settings.state_dir else {
         return Ok(Totals::new(metrics.clone(), granularity));
     };
@@ -791,7 +792,7 @@ fn server_limits(web: &WebSettings) -> Limits {
 pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
     let counters = crate::vocabulary::counters::ConversationCounter::ALL.to_vec();
     let metrics =
-        Metrics::with_counters(Vec::new(), counters).with_directions(vec!["inbound".into()]);
+        Metrics::with_counters(Vec::new(), counters).with_directions(vec![Direction::Inbound]);
     crate::genesys::telemetry::GenesysMetrics::of(&metrics);
     crate::stream::telemetry::StreamMetrics::of(&metrics);
     crate::observations::telemetry::ObservationMetrics::of(&metrics);

@@ -10,13 +10,13 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::aggregates::ConversationTotals;
-use crate::config::KNOWN_MEDIA_TYPES;
 use crate::genesys::model::{ConversationAggregateQueryResponse, QueueObservationQueryResponse};
 use crate::metrics::Metrics;
 use crate::observations::Observations;
 use crate::stream::carried::Carried;
 use crate::stream::connection::SessionContext;
 use crate::vocabulary::clock::Clock;
+use crate::vocabulary::labels::{LabelValue, MediaType};
 use crate::vocabulary::queue::QueueLabels;
 
 /// The queue ids the seeds use (`src/fuzzing/seeds.rs` rewrites the simulator's to these).
@@ -40,8 +40,7 @@ struct State {
 fn state() -> &'static State {
     static STATE: OnceLock<State> = OnceLock::new();
     STATE.get_or_init(|| {
-        let media: Vec<String> = KNOWN_MEDIA_TYPES.iter().map(|m| (*m).to_owned()).collect();
-        let metrics = Arc::new(Metrics::new(media));
+        let metrics = Arc::new(Metrics::new(MediaType::ALL.to_vec()));
         let queues: Vec<QueueLabels> = QUEUES
             .iter()
             .enumerate()

@@ -15,7 +15,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use clap::{Parser, Subcommand};
 use genesys_exporter::app::Exporter;
 use genesys_exporter::build_info;
-use genesys_exporter::config::{LogConfig, LogFormat, Settings};
+use genesys_exporter::config::{LogConfig, LogFormat, RawSettings, Settings};
 use genesys_exporter::secret::Secret;
 use genesys_exporter::shard::Shard;
 use genesys_exporter::sim::{self, SimConfig};
@@ -59,7 +59,7 @@ struct OperatorFlags {
 
 impl OperatorFlags {
     /// Applies the flags over `settings`.
-    fn apply(&self, settings: &mut Settings) {
+    fn apply(&self, settings: &mut RawSettings) {
         if let Some(path) = &self.web_config_file {
             settings.web.config_file = Some(path.clone());
         }
@@ -219,7 +219,8 @@ fn check_config(path: Option<PathBuf>, flags: &OperatorFlags) -> ExitCode {
             // NB: a proxy set by the environment shows in no key above; say where each
             // upstream goes, since the pod's variables are easy to not know about. Without a
             // proxy stderr stays empty: it is where warnings go.
-            if let Some(client) = settings.client_settings().ok().filter(|c| c.proxy.any()) {
+            let client = settings.client_settings();
+            if client.proxy.any() {
                 for base in [&client.login_base_url, &client.api_base_url] {
                     if let Ok(url) = reqwest::Url::parse(base) {
                         eprintln!("note: {}", client.proxy.explain(&url));
@@ -353,7 +354,7 @@ async fn demo(
         (Ok(sim_listener), Ok(listeners)) => (sim_listener, listeners),
         (Err(code), _) | (_, Err(code)) => return code,
     };
-    let mut settings = Settings::default();
+    let mut settings = RawSettings::default();
     flags.apply(&mut settings);
     std::mem::swap(&mut log, &mut settings.log);
     init_tracing(&log);
@@ -368,7 +369,7 @@ async fn demo(
             return ExitCode::FAILURE;
         }
     };
-    let mut settings = Settings {
+    let mut settings = RawSettings {
         client_id: sim.client_id.clone(),
         client_secret: Some(Secret::new(sim.client_secret.clone())),
         api_base_url: Some(sim.base_url.clone()),
@@ -381,6 +382,14 @@ async fn demo(
     settings.agents.enabled = true;
     settings.agents.queue_membership = true;
     settings.agents.time_in_status_interval = Duration::from_secs(15);
+    let settings = match Settings::from_raw(settings) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            cancel.cancel();
+            return ExitCode::from(2);
+        }
+    };
     println!(
         "simulator (Genesys Cloud API): {0}  ground truth: {0}/sim/truth",
         sim.base_url
@@ -402,7 +411,7 @@ async fn demo(
 }
 
 async fn simulate(flags: &OperatorFlags, listen: SocketAddr, traffic: TrafficArgs) -> ExitCode {
-    let mut settings = Settings::default();
+    let mut settings = RawSettings::default();
     flags.apply(&mut settings);
     init_tracing(&settings.log);
     let cancel = cancel_on_signal();

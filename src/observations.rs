@@ -531,9 +531,10 @@ impl Observations {
     /// What the gauges read after the resync: every allow-listed media type, absent ones at 0.
     fn metrics_snapshot(&self, queue_id: &str, snapshot: &Snapshot) -> QueueSnapshot {
         let media = self.metrics.media_types().iter().map(|media| {
+            let media = media.as_str();
             let mut interactions = [0; InteractionState::ALL.len()];
             for (n, state) in interactions.iter_mut().zip(InteractionState::ALL) {
-                let key = (media.clone(), *state);
+                let key = (media.to_owned(), *state);
                 *n = snapshot.interactions.get(&key).copied().unwrap_or(0);
             }
             let waiting = interactions[InteractionState::Waiting as usize];

@@ -2,13 +2,14 @@ use std::sync::Mutex;
 
 use super::*;
 use crate::genesys::model::{DivisionRef, PresenceRef};
+use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::presence::Presence;
 
 const ON_QUEUE: &str = "aaaaaaaa-0000-0000-0000-000000000001";
 const LUNCH: &str = "aaaaaaaa-0000-0000-0000-000000000002";
 
 fn agents_of(ids: &[(&str, &[&str])]) -> (Agents, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
+    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
     metrics.set_presences(&[
         Presence::new(ON_QUEUE, "On Queue", SystemPresence::OnQueue),
         Presence::new(LUNCH, "Lunch", SystemPresence::Meal),

@@ -451,12 +451,16 @@ pub(crate) mod test_support {
 
     use crate::metrics::Metrics;
 
+    use crate::vocabulary::labels::{LabelValue, MediaType};
     use crate::vocabulary::queue::QueueLabels;
 
     /// Metrics monitoring queue `q1` ("Support"), exporting every counter for `media_types`.
     pub(crate) fn support_metrics(media_types: &[&str]) -> Arc<Metrics> {
         let metrics = Arc::new(Metrics::new(
-            media_types.iter().map(|m| (*m).to_owned()).collect(),
+            media_types
+                .iter()
+                .filter_map(|m| MediaType::parse(m))
+                .collect(),
         ));
         metrics.set_queues(&[QueueLabels {
             id: "q1".into(),

@@ -23,6 +23,7 @@ use crate::status::{PollFreshness, PollKind, SharedFreshness};
 use crate::sync::lock;
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::ConversationCounter;
+use crate::vocabulary::labels::names;
 
 /// What a poller polls: the query its counters come from.
 pub(crate) trait Polled: Shelved + Telemetered + Sized {
@@ -76,8 +77,8 @@ impl Polled for ConversationCounter {
         ConversationQuery {
             metric_names: metric_names(metrics.counters()),
             scope: AggregateScope {
-                media_types: metrics.media_types().to_vec(),
-                directions: metrics.directions().to_vec(),
+                media_types: names(metrics.media_types()),
+                directions: names(metrics.directions()),
             },
         }
     }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::vocabulary::labels::{Direction, MediaType};
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -47,10 +48,10 @@ mod tempfile_lite {
 #[test]
 fn defaults_plus_credentials_are_valid() {
     let settings = Settings::load_from(None, minimal()).unwrap();
-    assert_eq!(settings.region().unwrap().name, "us-east-1");
+    assert_eq!(settings.region.unwrap().name, "us-east-1");
     assert_eq!(settings.listen_address.port(), 9856);
-    assert_eq!(settings.granularity().unwrap(), Duration::from_secs(1800));
-    let client = settings.client_settings().unwrap();
+    assert_eq!(settings.aggregates.granularity, Duration::from_secs(1800));
+    let client = settings.client_settings();
     assert_eq!(client.api_base_url, "https://api.mypurecloud.com");
     assert_eq!(client.login_base_url, "https://login.mypurecloud.com");
 }
@@ -70,8 +71,8 @@ fn the_example_config_in_the_repo_parses() {
         &example.replace(secret_path, &secret.0.display().to_string()),
     );
     let settings = Settings::load_from(Some(&copy.0), Vec::new()).unwrap();
-    assert_eq!(settings.region().unwrap().name, "eu-west-1");
-    assert_eq!(settings.client_secret.unwrap().expose(), "from-file");
+    assert_eq!(settings.region.unwrap().name, "eu-west-1");
+    assert_eq!(settings.client_secret.expose(), "from-file");
     assert_eq!(settings.queues.names, vec!["Support", "Sales *"]);
     assert_eq!(settings.log.format, LogFormat::Json);
     assert_eq!(settings.stream.heartbeat_timeout, Duration::from_secs(75));
@@ -87,13 +88,16 @@ fn directions_are_off_by_default_and_read_as_a_list_from_a_file_or_the_environme
     let mut pairs = minimal();
     pairs.extend(env(&[("GENESYS_EXPORTER_DIRECTIONS", "outbound, inbound")]));
     let settings = Settings::load_from(None, pairs).unwrap();
-    assert_eq!(settings.directions, ["outbound", "inbound"]);
+    assert_eq!(
+        settings.directions,
+        [Direction::Outbound, Direction::Inbound]
+    );
     let file = file_with(
         "yaml",
         "client_id: a\nclient_secret: b\ndirections: [inbound]\n",
     );
     let settings = Settings::load_from(Some(&file.0), Vec::new()).unwrap();
-    assert_eq!(settings.directions, ["inbound"]);
+    assert_eq!(settings.directions, [Direction::Inbound]);
 }
 
 #[test]
@@ -111,7 +115,7 @@ fn toml_files_work_and_the_environment_overrides_them() {
         ),
     ]);
     let settings = Settings::load_from(Some(&file.0), env).unwrap();
-    assert_eq!(settings.region().unwrap().domain, "mypurecloud.com.au");
+    assert_eq!(settings.region.unwrap().domain, "mypurecloud.com.au");
     assert_eq!(settings.client_id, "from-env");
     assert_eq!(settings.stream.heartbeat_timeout, Duration::from_secs(50));
     assert_eq!(
@@ -259,11 +263,13 @@ fn base_url_overrides_make_the_region_irrelevant() {
         ("GENESYS_EXPORTER_API_BASE_URL", "http://127.0.0.1:8080/"),
         ("GENESYS_EXPORTER_LOGIN_BASE_URL", "http://127.0.0.1:8080"),
     ]));
-    let client = Settings::load_from(None, all)
-        .unwrap()
-        .client_settings()
-        .unwrap();
-    assert_eq!(client.api_base_url, "http://127.0.0.1:8080");
+    let settings = Settings::load_from(None, all).unwrap();
+    assert_eq!(
+        settings.client_settings().api_base_url,
+        "http://127.0.0.1:8080"
+    );
+    assert!(settings.region.is_none(), "a region never read is not kept");
+    assert!(settings.to_redacted_json().contains("\"region\": null"));
 }
 
 #[test]
@@ -287,7 +293,7 @@ fn environment_values_are_taken_as_written() {
     )
     .unwrap();
     assert_eq!(settings.client_id, "0012");
-    assert_eq!(settings.client_secret.unwrap().expose(), "0012345");
+    assert_eq!(settings.client_secret.expose(), "0012345");
     assert_eq!(settings.queues.names, vec!["0800"]);
     assert_eq!(settings.http.max_retries, 7);
 }
@@ -346,9 +352,9 @@ fn base_urls_the_client_cannot_use_are_refused_without_echoing_them() {
 fn queue_ids_must_be_uuids() {
     let error = error_for(&[("GENESYS_EXPORTER_QUEUES__IDS", "..")]);
     assert_eq!(error.key, "queues.ids", "{error}");
-    assert!(is_uuid("11111111-2222-3333-4444-55555555555a"));
-    assert!(!is_uuid("11111111-2222-3333-4444-55555555555"));
-    assert!(!is_uuid("g1111111-2222-3333-4444-555555555555"));
+    assert!(validate::is_uuid("11111111-2222-3333-4444-55555555555a"));
+    assert!(!validate::is_uuid("11111111-2222-3333-4444-55555555555"));
+    assert!(!validate::is_uuid("g1111111-2222-3333-4444-555555555555"));
 }
 
 #[test]
@@ -379,4 +385,107 @@ fn agents_are_refused_when_they_cannot_fit_the_channels_or_are_chosen_twice() {
     );
     let error = error_for(&[enabled, ("GENESYS_EXPORTER_AGENTS__MAX", "0")]);
     assert_eq!(error.key, "agents.max");
+}
+
+#[test]
+fn loading_parses_every_typed_value_once() {
+    let mut all = minimal();
+    all.extend(env(&[
+        ("GENESYS_EXPORTER_REGION", "EU-WEST-1"),
+        ("GENESYS_EXPORTER_MEDIA_TYPES", "chat, voice"),
+        ("GENESYS_EXPORTER_DIRECTIONS", "inbound"),
+        ("GENESYS_EXPORTER_AGGREGATES__GRANULARITY", "PT15M"),
+        ("GENESYS_EXPORTER_AGGREGATES__WINDOW", "1h"),
+        ("GENESYS_EXPORTER_AGGREGATES__METRICS", "tHandle,nOffered"),
+    ]));
+    let settings = Settings::load_from(None, all).unwrap();
+    assert_eq!(settings.region.map(|r| r.name), Some("eu-west-1"));
+    assert_eq!(settings.media_types, [MediaType::Chat, MediaType::Voice]);
+    assert_eq!(settings.directions, [Direction::Inbound]);
+    assert_eq!(settings.aggregates.granularity, Duration::from_secs(900));
+    assert_eq!(
+        settings.aggregates.metrics,
+        [GenesysMetric::THandle, GenesysMetric::NOffered]
+    );
+    assert_eq!(
+        settings.client_settings().api_base_url,
+        "https://api.mypurecloud.ie"
+    );
+}
+
+/// Settings built in code (the flags, the demo, tests) go through the conversion a loaded file
+/// does: a value that cannot run is refused there, naming its key, and never reaches the program.
+#[test]
+fn a_value_that_cannot_run_is_refused_by_the_conversion_naming_its_key() {
+    let valid = || RawSettings {
+        client_id: "a".into(),
+        client_secret: Some(Secret::new("b")),
+        ..RawSettings::default()
+    };
+    assert!(Settings::from_raw(valid()).is_ok());
+    let mut cases: Vec<(RawSettings, &str, &str)> = Vec::new();
+    for granularity in ["PT90S", "PT0M", "30m", ""] {
+        let mut raw = valid();
+        raw.aggregates.granularity = granularity.into();
+        cases.push((raw, "aggregates.granularity", "PT30M"));
+    }
+    for metric in ["oWaiting", "noffered", "tAgentRoutingStatus"] {
+        let mut raw = valid();
+        raw.aggregates.metrics = vec!["nOffered".into(), metric.into()];
+        cases.push((raw, "aggregates.metrics", "use some of: nOffered"));
+    }
+    let mut raw = valid();
+    raw.aggregates.metrics.clear();
+    cases.push((raw, "aggregates.metrics", "at least one"));
+    let mut raw = valid();
+    raw.media_types = vec!["Voice".into()];
+    cases.push((raw, "media_types", "voice, chat, email"));
+    let mut raw = valid();
+    raw.directions = vec!["in".into()];
+    cases.push((raw, "directions", "inbound and/or outbound"));
+    let mut raw = valid();
+    raw.api_base_url = Some("http://127.0.0.1:1".into());
+    raw.region = "moon".into();
+    cases.push((raw, "region", "us_east_1"));
+    for (raw, key, fix) in cases {
+        let error = Settings::from_raw(raw).unwrap_err();
+        let line = error.to_string();
+        assert_eq!(error.key, key, "{line}");
+        assert!(line.contains(fix), "{line}");
+        assert!(!line.contains('\n'), "{line}");
+    }
+}
+
+#[test]
+fn the_effective_config_shows_the_typed_values_as_a_file_would_spell_them() {
+    let mut all = minimal();
+    all.extend(env(&[
+        ("GENESYS_EXPORTER_REGION", "eu-west-1"),
+        ("GENESYS_EXPORTER_AGGREGATES__GRANULARITY", "PT60M"),
+        ("GENESYS_EXPORTER_AGGREGATES__METRICS", "tHandle"),
+        ("GENESYS_EXPORTER_DIRECTIONS", "outbound"),
+    ]));
+    let settings = Settings::load_from(None, all).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&settings.to_redacted_json()).unwrap();
+    assert_eq!(json["region"], "eu_west_1");
+    assert_eq!(json["aggregates"]["granularity"], "PT1H");
+    assert_eq!(json["aggregates"]["window"], "2h");
+    assert_eq!(
+        json["aggregates"]["metrics"],
+        serde_json::json!(["tHandle"])
+    );
+    assert_eq!(json["directions"], serde_json::json!(["outbound"]));
+    assert_eq!(
+        json["media_types"],
+        serde_json::json!(["voice", "chat", "email", "callback", "message"])
+    );
+    assert_eq!(json["client_secret"], "[redacted]");
+    let raw = serde_json::to_value(RawSettings::default()).unwrap();
+    let keys = |value: &serde_json::Value| -> Vec<String> {
+        value
+            .as_object()
+            .map_or_else(Vec::new, |o| o.keys().cloned().collect())
+    };
+    assert_eq!(keys(&json), keys(&raw), "the same keys as the file's");
+    assert_eq!(keys(&json["aggregates"]), keys(&raw["aggregates"]));
 }

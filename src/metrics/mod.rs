@@ -36,16 +36,18 @@ use table::Table;
 use crate::vocabulary::agent::AgentExport;
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};
-use crate::vocabulary::labels::{InteractionState, RoutingStatus, UserCount};
+use crate::vocabulary::labels::{
+    Direction, InteractionState, LabelValue, MediaType, RoutingStatus, UserCount,
+};
 use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::StalePolicy;
 
 /// The exporter's metrics. Built once by `app` and shared by `Arc`.
 pub struct Metrics {
     registry: Registry,
-    media_types: Vec<String>,
+    media_types: Vec<MediaType>,
     /// The `direction` label's values; empty: conversation counters have no direction.
-    directions: Vec<String>,
+    directions: Vec<Direction>,
     /// The monitored queues' series (`store.rs`).
     queues: Table<QueueEntry>,
     stale_policy: StalePolicy,
@@ -94,12 +96,12 @@ fn register_process_collector(registry: &Registry) {
 impl Metrics {
     /// `media_types` is the allow-list for the `media_type` label; every conversation counter
     /// is exported.
-    pub fn new(media_types: Vec<String>) -> Self {
+    pub fn new(media_types: Vec<MediaType>) -> Self {
         Self::with_counters(media_types, ConversationCounter::ALL.to_vec())
     }
 
     /// Like [`Metrics::new`], exporting only `counters` (the configured metric set).
-    pub fn with_counters(media_types: Vec<String>, counters: Vec<ConversationCounter>) -> Self {
+    pub fn with_counters(media_types: Vec<MediaType>, counters: Vec<ConversationCounter>) -> Self {
         let registry = Registry::new();
         let described = Mutex::default();
         let r = Registrar::new(&registry, &described);
@@ -170,17 +172,17 @@ impl Metrics {
     }
 
     /// Splits every conversation counter by `directions`, which become its `direction` label.
-    pub(crate) fn with_directions(mut self, directions: Vec<String>) -> Self {
+    pub(crate) fn with_directions(mut self, directions: Vec<Direction>) -> Self {
         self.directions = directions;
         self
     }
 
-    pub(crate) fn media_types(&self) -> &[String] {
+    pub(crate) fn media_types(&self) -> &[MediaType] {
         &self.media_types
     }
 
     /// The configured directions; empty when counters are not split by direction.
-    pub(crate) fn directions(&self) -> &[String] {
+    pub(crate) fn directions(&self) -> &[Direction] {
         &self.directions
     }
 
@@ -189,7 +191,7 @@ impl Metrics {
     fn direction_slot(&self, direction: Option<&str>) -> Option<usize> {
         match direction {
             None if self.directions.is_empty() => Some(0),
-            Some(direction) => self.directions.iter().position(|d| d == direction),
+            Some(direction) => self.directions.iter().position(|d| d.as_str() == direction),
             None => None,
         }
     }
@@ -201,12 +203,14 @@ impl Metrics {
 
     /// Whether `media_type` passes the label allow-list.
     pub(crate) fn knows_media_type(&self, media_type: &str) -> bool {
-        self.media_types.iter().any(|m| m == media_type)
+        self.media_types.iter().any(|m| m.as_str() == media_type)
     }
 
     /// The index of an allow-listed media type; `None` for any other.
     fn media_index(&self, media_type: &str) -> Option<usize> {
-        self.media_types.iter().position(|m| m == media_type)
+        self.media_types
+            .iter()
+            .position(|m| m.as_str() == media_type)
     }
 
     /// Runs `write` on the queue's group of `media`, created first when `create` (the queue

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use super::table::{Entry, Freshness};
 use super::text::{self, Kind};
 use crate::vocabulary::counters::ConversationCounter;
-use crate::vocabulary::labels::{InteractionState, LabelValue, RoutingStatus, UserCount};
+use crate::vocabulary::labels::{
+    Direction, InteractionState, LabelValue, MediaType, RoutingStatus, UserCount,
+};
 use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::QueueLabels;
 
@@ -171,9 +173,9 @@ pub struct MediaSnapshot {
 
 /// What rendering needs beyond the entry itself.
 pub(super) struct RenderContext<'a> {
-    pub(super) media_types: &'a [String],
+    pub(super) media_types: &'a [MediaType],
     /// The `direction` label's values, in counter slot order; empty: no such label.
-    pub(super) directions: &'a [String],
+    pub(super) directions: &'a [Direction],
     pub(super) now_ms: i64,
     /// Whether the observation gauges of a stale queue are left out (`stale_gauges: remove`).
     pub(super) hide_stale_gauges: bool,
@@ -353,7 +355,9 @@ impl QueueEntry {
                             continue;
                         };
                         match ctx.directions.get(slot) {
-                            Some(direction) => emit(&[direction, media], counters.values[i]),
+                            Some(direction) => {
+                                emit(&[direction.as_str(), media], counters.values[i]);
+                            }
                             None => emit(&[media], counters.values[i]),
                         }
                     }

@@ -2,7 +2,7 @@ use super::*;
 use crate::vocabulary::queue::{QueueLabels, StaleGauges};
 
 fn metrics_with_queue() -> Metrics {
-    let metrics = Metrics::new(vec!["voice".into(), "chat".into()]);
+    let metrics = Metrics::new(vec![MediaType::Voice, MediaType::Chat]);
     metrics.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Support".into(),
@@ -54,7 +54,7 @@ fn value(text: &str, series: &str) -> Option<f64> {
 #[test]
 fn new_counter_series_are_shown_at_zero_by_one_scrape_before_they_move() {
     let metrics = Metrics::with_counters(
-        vec!["voice".into(), "chat".into()],
+        vec![MediaType::Voice, MediaType::Chat],
         vec![ConversationCounter::Offered, ConversationCounter::Abandoned],
     );
     metrics.set_queues(&[labels("q1", "Support", "Home")]);
@@ -93,7 +93,7 @@ fn a_queue_that_leaves_takes_its_held_totals_with_it() {
 
 #[test]
 fn process_metrics_show_when_the_process_started() {
-    let text = Metrics::new(vec!["voice".into()]).render(0);
+    let text = Metrics::new(vec![MediaType::Voice]).render(0);
     if cfg!(target_os = "linux") {
         let started = value(&text, "process_start_time_seconds").expect("exported");
         assert!(started > 1.7e9, "{started}");
@@ -246,7 +246,7 @@ fn stale_of(text: &str) -> Option<f64> {
 const WAITING_VOICE: &str = r#"genesys_queue_interactions{media_type="voice",queue="Support",queue_id="q1",state="waiting"}"#;
 
 fn bounded(gauges: StaleGauges) -> Metrics {
-    let metrics = Metrics::new(vec!["voice".into()]).with_stale_policy(StalePolicy {
+    let metrics = Metrics::new(vec![MediaType::Voice]).with_stale_policy(StalePolicy {
         bound_seconds: Some(10.0),
         gauges,
     });

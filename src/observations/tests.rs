@@ -1,6 +1,6 @@
 use super::*;
 use crate::genesys::model::{AggregateMetricData, Group, StatisticalResponse};
-use crate::vocabulary::labels::SystemPresence;
+use crate::vocabulary::labels::{MediaType, SystemPresence};
 use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::QueueLabels;
 
@@ -28,7 +28,7 @@ impl ApplyUnique for Observations {
 }
 
 fn setup() -> (Observations, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::new(vec!["voice".into(), "chat".into()]));
+    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice, MediaType::Chat]));
     metrics.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Support".into(),

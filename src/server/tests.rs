@@ -4,9 +4,13 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::*;
+use crate::vocabulary::labels::MediaType;
 
 fn state() -> ServerState {
-    ServerState::new(Arc::new(Metrics::new(vec!["voice".into()])), Arc::default())
+    ServerState::new(
+        Arc::new(Metrics::new(vec![MediaType::Voice])),
+        Arc::default(),
+    )
 }
 
 async fn get(state: &ServerState, path: &str) -> (StatusCode, String) {

@@ -38,6 +38,73 @@ impl LabelValue for InteractionState {
     }
 }
 
+/// A conversation's media type, as Genesys Cloud spells it: the set `media_types` picks the
+/// `media_type` label's allow-list from, so a typo fails at start rather than matching nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MediaType {
+    Voice,
+    Chat,
+    Email,
+    Callback,
+    Message,
+    Cobrowse,
+    Video,
+    Screenshare,
+}
+
+impl LabelValue for MediaType {
+    const ALL: &'static [Self] = &[
+        Self::Voice,
+        Self::Chat,
+        Self::Email,
+        Self::Callback,
+        Self::Message,
+        Self::Cobrowse,
+        Self::Video,
+        Self::Screenshare,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Voice => "voice",
+            Self::Chat => "chat",
+            Self::Email => "email",
+            Self::Callback => "callback",
+            Self::Message => "message",
+            Self::Cobrowse => "cobrowse",
+            Self::Video => "video",
+            Self::Screenshare => "screenshare",
+        }
+    }
+}
+
+/// A conversation's direction: the set `directions` picks the `direction` label's values from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl LabelValue for Direction {
+    const ALL: &'static [Self] = &[Self::Inbound, Self::Outbound];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Inbound => "inbound",
+            Self::Outbound => "outbound",
+        }
+    }
+}
+
+/// The texts of `values`, in order: how the wire and the state file, which speak strings, take
+/// a configured set.
+pub(crate) fn names<L: LabelValue>(values: &[L]) -> Vec<String> {
+    values
+        .iter()
+        .map(|value| value.as_str().to_owned())
+        .collect()
+}
+
 /// Per-queue user counts without further labels (`oMemberUsers`, `oOnQueueUsers`,
 /// `oActiveUsers`); each is a family of its own, so it has no label text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

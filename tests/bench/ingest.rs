@@ -22,7 +22,7 @@ use genesys_exporter::stream::carried::{Carried, TimeInStatus};
 use genesys_exporter::stream::connection::SessionContext;
 use genesys_exporter::vocabulary::agent::AgentLabels;
 use genesys_exporter::vocabulary::clock::Clock;
-use genesys_exporter::vocabulary::labels::LabelValue;
+use genesys_exporter::vocabulary::labels::{LabelValue, MediaType};
 use genesys_exporter::vocabulary::queue::QueueLabels;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -169,11 +169,13 @@ fn is_observation(text: &str) -> bool {
 
 /// A fresh state watching `queues` and, on an agent channel, `agents`.
 fn fresh_context(queues: &[QueueLabels], agents: &[String]) -> SessionContext {
-    let metrics = Arc::new(Metrics::new(
-        ["voice", "chat", "email", "callback", "message"]
-            .map(String::from)
-            .to_vec(),
-    ));
+    let metrics = Arc::new(Metrics::new(vec![
+        MediaType::Voice,
+        MediaType::Chat,
+        MediaType::Email,
+        MediaType::Callback,
+        MediaType::Message,
+    ]));
     metrics.set_queues(queues);
     let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
     if agents.is_empty() {

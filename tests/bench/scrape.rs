@@ -12,7 +12,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use genesys_exporter::metrics::{MediaSnapshot, Metrics, QueueSnapshot, ScrapeParts};
 use genesys_exporter::vocabulary::counters::ConversationCounter;
-use genesys_exporter::vocabulary::metric::GenesysMetric;
+use genesys_exporter::vocabulary::labels::{LabelValue, MediaType};
 use genesys_exporter::vocabulary::queue::QueueLabels;
 use prometheus::{Encoder, Registry, TextEncoder};
 
@@ -36,10 +36,10 @@ const NAMES: [&str; 8] = [
 /// The simulator's default mix: every queue has had all five media types, so every media
 /// group exists, with the default metric set's counters.
 fn state(queues: usize) -> Metrics {
-    let defaults = genesys_exporter::config::DEFAULT_AGGREGATE_METRICS.iter();
-    let metrics: Vec<GenesysMetric> = defaults.filter_map(|m| GenesysMetric::parse(m)).collect();
-    let counters = ConversationCounter::for_metrics(&metrics);
-    let metrics = Metrics::with_counters(MEDIA.map(String::from).to_vec(), counters.clone());
+    let defaults = genesys_exporter::config::DEFAULT_AGGREGATE_METRICS;
+    let counters = ConversationCounter::for_metrics(defaults);
+    let media = MEDIA.iter().filter_map(|m| MediaType::parse(m)).collect();
+    let metrics = Metrics::with_counters(media, counters.clone());
     let labels: Vec<QueueLabels> = (0..queues)
         .map(|i| QueueLabels {
             id: format!("{:08x}-c7db-442f-aea0-{:012x}", i * 7919, i),

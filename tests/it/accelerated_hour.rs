@@ -130,7 +130,7 @@ async fn failing_polls_change_nothing(harness: &Harness, fault: Value) {
 }
 
 /// 5-minute buckets over a 30-minute window, polled every 250 ms of real time.
-fn five_minute_buckets(settings: &mut genesys_exporter::config::Settings) {
+fn five_minute_buckets(settings: &mut genesys_exporter::config::RawSettings) {
     settings.aggregates.granularity = "PT5M".into();
     settings.aggregates.window = Duration::from_secs(1800);
     settings.aggregates.poll_interval = Duration::from_millis(250);

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::checks::ready;
 use common::{Harness, eventually};
-use genesys_exporter::config::Settings;
+use genesys_exporter::config::RawSettings;
 use genesys_exporter::sim::SimConfig;
 use serde_json::Value;
 
@@ -19,7 +19,7 @@ use serde_json::Value;
 /// request timeout and 3 s heartbeat timeout suit tests of recovery, but here a simulator of
 /// 5,000 queues on cores shared with three other tests can answer or beat slower, and a
 /// request sent again or a reconnect's resync is a cost of the machine, not of the exporter.
-fn one_cycle(settings: &mut Settings) {
+fn one_cycle(settings: &mut RawSettings) {
     settings.aggregates.poll_interval = Duration::from_secs(3600);
     settings.queue_refresh_interval = Duration::from_secs(3600);
     settings.stream.fallback_poll_interval = Duration::from_secs(3600);

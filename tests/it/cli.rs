@@ -197,6 +197,18 @@ fn every_invalid_value_exits_2_with_one_line_naming_it() {
             "tls_server_config.cert_file",
         ),
         (
+            vec![("GENESYS_EXPORTER_AGGREGATES__GRANULARITY", "PT90S")],
+            "`aggregates.granularity`: `PT90S` is not",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_AGGREGATES__METRICS", "nOffered,oWaiting")],
+            "`aggregates.metrics`: `oWaiting` is not",
+        ),
+        (
+            vec![("GENESYS_EXPORTER_MEDIA_TYPES", "voice,fax")],
+            "`media_types`: `fax` is not",
+        ),
+        (
             vec![("GENESYS_EXPORTER_WEB__MAX_CONNECTIONS", "0")],
             "`web.max_connections`",
         ),

@@ -114,7 +114,7 @@ async fn with_the_default_metric_set_a_queue_costs_11_series_per_media_type_it_h
         settings.media_types = vec!["voice".into(), "chat".into(), "email".into()];
         settings.aggregates.metrics = genesys_exporter::config::DEFAULT_AGGREGATE_METRICS
             .iter()
-            .map(|m| (*m).to_owned())
+            .map(|m| m.as_str().to_owned())
             .collect();
     })
     .await;

@@ -5,7 +5,7 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::{Scrape, eventually, fast_settings, get_text};
+use common::{Scrape, eventually, fast_settings, get_text, validated};
 use genesys_exporter::app::Exporter;
 use genesys_exporter::shard::Shard;
 use genesys_exporter::sim::{self, SimConfig};
@@ -58,7 +58,7 @@ async fn three_shards_split_the_queues_exactly_and_an_empty_shard_is_ready() {
         let mut settings = fast_settings(&sim, &media_types);
         settings.shard = *shard;
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let exporter = Exporter::start(settings, listener, cancel.child_token())
+        let exporter = Exporter::start(validated(settings), listener, cancel.child_token())
             .await
             .unwrap();
         exporters.push((format!("http://{}", exporter.local_addr), exporter));

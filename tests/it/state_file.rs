@@ -11,8 +11,9 @@ use common::process::{ExporterProcess, sim_env};
 use common::{DEADLINE, eventually, free_port};
 use genesys_exporter::aggregates::ledger::Ledger;
 use genesys_exporter::aggregates::state::{Identity, StateStore};
-use genesys_exporter::config::Settings;
+use genesys_exporter::config::DEFAULT_AGGREGATE_METRICS;
 use genesys_exporter::sim::{self, SimConfig, SimHandle};
+use genesys_exporter::vocabulary::counters::ConversationCounter;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +22,7 @@ const GRANULARITY: Duration = Duration::from_secs(300);
 
 /// The store as the exporter under test opens it, to check what it left behind.
 fn store(sim: &SimHandle, dir: &Path) -> StateStore {
-    let counters = Settings::default().counters();
+    let counters = ConversationCounter::for_metrics(DEFAULT_AGGREGATE_METRICS);
     let identity = Identity::new(&sim.client_id, &sim.base_url, GRANULARITY, &counters);
     StateStore::open(dir, identity, Duration::from_secs(7200)).unwrap()
 }
@@ -123,7 +124,10 @@ async fn a_process_killed_mid_write_leaves_a_state_the_next_one_resumes_from() {
         if writing && temporary.exists() {
             mid_write += 1;
         }
-        let mut ledger = Ledger::new(GRANULARITY, Settings::default().counters());
+        let mut ledger = Ledger::new(
+            GRANULARITY,
+            ConversationCounter::for_metrics(DEFAULT_AGGREGATE_METRICS),
+        );
         store
             .load_into(&mut ledger, chrono::Utc::now())
             .expect("the state after a kill is whole");

@@ -13,7 +13,7 @@ use crate::aggregates::test_support::sample;
 use crate::genesys::time::parse_instant;
 use crate::vocabulary::agent::AgentExport;
 use crate::vocabulary::agent::AgentLabels;
-use crate::vocabulary::labels::SystemPresence;
+use crate::vocabulary::labels::{MediaType, SystemPresence};
 use crate::vocabulary::presence::Presence;
 
 const HALF_HOUR: Duration = Duration::from_secs(1800);
@@ -21,7 +21,7 @@ const B0930: &str = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z";
 const B1000: &str = "2026-11-25T10:00:00.000Z/2026-11-25T10:30:00.000Z";
 
 fn metrics(organization_presence_time: bool) -> Arc<Metrics> {
-    let metrics = Metrics::new(vec!["voice".into()]).with_agent_export(AgentExport {
+    let metrics = Metrics::new(vec![MediaType::Voice]).with_agent_export(AgentExport {
         time_in_status: true,
         organization_presence_time,
         ..AgentExport::default()

@@ -9,6 +9,7 @@ use crate::genesys::time::parse_instant;
 use crate::metrics::Metrics;
 use crate::vocabulary::counters::ConversationCounter;
 use crate::vocabulary::counters::ConversationGroup;
+use crate::vocabulary::labels::MediaType;
 
 const HALF_HOUR: Duration = Duration::from_secs(1800);
 const WINDOW: Duration = Duration::from_secs(7200);
@@ -499,7 +500,7 @@ async fn a_queue_that_leaves_and_returns_starts_again_at_0_and_its_totals_leave_
 async fn a_queue_renamed_while_down_keeps_its_total_under_the_new_name() {
     let dir = tempfile::tempdir().unwrap();
     first_life(dir.path(), 15, true).await;
-    let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
+    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
     metrics.set_queues(&[crate::vocabulary::queue::QueueLabels {
         id: "q1".into(),
         name: "Helpdesk".into(),

@@ -3,14 +3,14 @@
 
 use crate::metrics::*;
 use crate::vocabulary::agent::{AgentExport, AgentLabels, PresenceState, RoutingState};
-use crate::vocabulary::labels::{RoutingStatus, SystemPresence};
+use crate::vocabulary::labels::{MediaType, RoutingStatus, SystemPresence};
 use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::{QueueLabels, StaleGauges, StalePolicy};
 
 const LUNCH: &str = "p-lunch";
 
 fn store(export: AgentExport, gauges: StaleGauges) -> Metrics {
-    let metrics = Metrics::new(vec!["voice".into()])
+    let metrics = Metrics::new(vec![MediaType::Voice])
         .with_agent_export(export)
         .with_stale_policy(StalePolicy {
             bound_seconds: None,

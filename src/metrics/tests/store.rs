@@ -6,8 +6,7 @@ use prometheus::{Encoder, TextEncoder};
 use proptest::prelude::*;
 
 use crate::metrics::*;
-use crate::vocabulary::labels::LabelValue;
-use crate::vocabulary::labels::SystemPresence;
+use crate::vocabulary::labels::{Direction, LabelValue, MediaType, SystemPresence};
 use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::{QueueLabels, StaleGauges};
 
@@ -81,7 +80,7 @@ fn both_paths(metrics: &Metrics, now_ms: i64) -> (Exposition, Exposition) {
 /// Two presences of the org share one label and system presence (their members add up in one
 /// series); the snapshots also report an id that is none of them (left out).
 fn five_media() -> Metrics {
-    let metrics = Metrics::new(MEDIA.iter().map(|m| (*m).to_owned()).collect());
+    let metrics = Metrics::new(MEDIA.iter().filter_map(|m| MediaType::parse(m)).collect());
     metrics.set_presences(&[
         Presence::new("p-queue", "On Queue", SystemPresence::OnQueue),
         Presence::new("p-lunch", "Lunch \"long\"", SystemPresence::Meal),
@@ -245,7 +244,7 @@ fn series_of_queue(metrics: &Metrics, id: &str) -> usize {
 
 #[test]
 fn counters_split_by_direction_render_as_the_prometheus_crate_does_and_others_are_dropped() {
-    let metrics = five_media().with_directions(vec!["inbound".into(), "outbound".into()]);
+    let metrics = five_media().with_directions(vec![Direction::Inbound, Direction::Outbound]);
     metrics.set_queues(&[queue("q1", "Support")]);
     let group = |direction| ConversationGroup {
         media_type: "voice",
@@ -284,8 +283,9 @@ fn counters_split_by_direction_render_as_the_prometheus_crate_does_and_others_ar
 
 #[test]
 fn a_media_type_a_queue_never_had_costs_no_series() {
-    let config = crate::config::Settings::default();
-    let metrics = Metrics::with_counters(config.media_types.clone(), config.counters());
+    let counters = ConversationCounter::for_metrics(crate::config::DEFAULT_AGGREGATE_METRICS);
+    let media = MEDIA.iter().filter_map(|m| MediaType::parse(m)).collect();
+    let metrics = Metrics::with_counters(media, counters.clone());
     metrics.set_queues(&[queue("q1", "Voice and chat")]);
     let mut snapshot = busy_snapshot(2);
     snapshot.media[1].interactions = [0, 1, 0];
@@ -293,7 +293,7 @@ fn a_media_type_a_queue_never_had_costs_no_series() {
     metrics.set_interactions("q1", "email", InteractionState::Waiting, 0);
     metrics.set_longest_waiting("q1", "message", None);
     for media in ["voice", "chat"] {
-        let totals = config.counters().into_iter().map(|counter| (counter, 1.0));
+        let totals = counters.iter().map(|counter| (*counter, 1.0));
         metrics.set_conversation_totals("q1", media, totals, false);
         metrics.set_service_level_target("q1", media, 0.8);
     }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::status::PollFreshness;
+use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::QueueLabels;
 
 #[test]
@@ -12,7 +13,7 @@ fn upstream_text_is_escaped() {
 
 #[test]
 fn the_page_lists_channels_queues_and_requests_without_external_assets() {
-    let metrics = Metrics::new(vec!["voice".into()]);
+    let metrics = Metrics::new(vec![MediaType::Voice]);
     metrics.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Support <EN>".into(),

@@ -2,10 +2,11 @@ use std::io::Read;
 use std::time::Duration;
 
 use super::*;
+use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::{QueueLabels, StaleGauges, StalePolicy};
 
 fn scrapes() -> (Arc<Metrics>, Arc<Scrapes>) {
-    let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
+    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
     (metrics.clone(), Scrapes::new(metrics))
 }
 
@@ -105,7 +106,7 @@ async fn a_gzip_scrape_arriving_while_nothing_turned_stale_joins_the_render_bein
 
 #[tokio::test]
 async fn a_scrape_arriving_after_a_queue_turned_stale_waits_for_a_render_that_says_so() {
-    let metrics = Metrics::new(vec!["voice".into()]).with_stale_policy(StalePolicy {
+    let metrics = Metrics::new(vec![MediaType::Voice]).with_stale_policy(StalePolicy {
         bound_seconds: Some(0.05),
         gauges: StaleGauges::Keep,
     });

@@ -1,6 +1,7 @@
 use super::*;
 use crate::observations::Observations;
 use crate::stream::carried::Carried;
+use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::QueueLabels;
 use futures_util::stream;
 use std::sync::Mutex;
@@ -11,7 +12,7 @@ fn context() -> (SessionContext, Arc<Metrics>) {
 
 /// A queue channel's context, its running totals going to `totals`.
 fn context_with(totals: AggregateSink) -> (SessionContext, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
+    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
     metrics.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Support".into(),

@@ -22,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::observations::Observations;
 use crate::stream::carried::Carried;
 use crate::vocabulary::clock::Clock;
+use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::QueueLabels;
 
 /// One open server-side socket: the test pushes frames through `tx`.
@@ -280,7 +281,7 @@ async fn fixture(
         create_gate: Arc::default(),
         query_gate: Arc::default(),
     };
-    let metrics = Arc::new(Metrics::new(vec!["voice".into()]));
+    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
     let labels: Vec<QueueLabels> = ["q1", "q2"]
         .iter()
         .map(|id| QueueLabels {
@@ -755,9 +756,9 @@ async fn against_the_simulator_it_streams_and_survives_closing_and_closed_socket
     .await
     .unwrap();
     let metrics = Arc::new(Metrics::new(vec![
-        "voice".into(),
-        "chat".into(),
-        "email".into(),
+        MediaType::Voice,
+        MediaType::Chat,
+        MediaType::Email,
     ]));
     let labels: Vec<QueueLabels> = sim
         .queues

@@ -29,5 +29,16 @@ fn every_value_parses_back_from_its_text_and_nothing_else_does() {
     round_trips::<InteractionState>();
     round_trips::<RoutingStatus>();
     round_trips::<SystemPresence>();
+    round_trips::<MediaType>();
+    round_trips::<Direction>();
     assert_eq!(RoutingStatus::ALL.len(), RoutingStatus::COUNT);
+}
+
+#[test]
+fn a_set_is_written_as_its_texts_in_order() {
+    assert_eq!(
+        names(&[MediaType::Chat, MediaType::Voice]),
+        ["chat", "voice"]
+    );
+    assert_eq!(names::<Direction>(&[]), Vec::<String>::new());
 }

@@ -16,7 +16,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use genesys_exporter::app::Exporter;
-use genesys_exporter::config::Settings;
+use genesys_exporter::config::{RawSettings, Settings};
 use genesys_exporter::secret::Secret;
 use genesys_exporter::sim::{self, SimConfig, SimHandle};
 use genesys_exporter::vocabulary::clock::Clock;
@@ -42,15 +42,16 @@ pub struct Harness {
     exporter: Option<Exporter>,
 }
 
-/// Exporter settings tuned for a fast simulator: short intervals, millisecond backoffs.
-pub fn fast_settings(sim: &SimHandle, media_types: &[String]) -> Settings {
-    let mut settings = Settings {
+/// Exporter settings tuned for a fast simulator: short intervals, millisecond backoffs; as
+/// written, so a test can change any key before they are validated.
+pub fn fast_settings(sim: &SimHandle, media_types: &[String]) -> RawSettings {
+    let mut settings = RawSettings {
         client_id: sim.client_id.clone(),
         client_secret: Some(Secret::new(sim.client_secret.clone())),
         api_base_url: Some(sim.base_url.clone()),
         login_base_url: Some(sim.base_url.clone()),
         media_types: media_types.to_vec(),
-        ..Settings::default()
+        ..RawSettings::default()
     };
     // Every counter, so the tests compare all of them with the ground truth.
     settings.aggregates.metrics = genesys_exporter::genesys::model::AGGREGATE_METRICS
@@ -65,8 +66,12 @@ pub fn fast_settings(sim: &SimHandle, media_types: &[String]) -> Settings {
     settings.http.request_timeout = Duration::from_secs(5);
     settings.http.retry_backoff_base = Duration::from_millis(10);
     settings.http.retry_backoff_max = Duration::from_millis(200);
-    settings.validate().expect("test settings are valid");
     settings
+}
+
+/// `raw` validated, as the exporter would run on it.
+pub fn validated(raw: RawSettings) -> Settings {
+    Settings::from_raw(raw).expect("the test settings are valid")
 }
 
 impl Harness {
@@ -75,7 +80,7 @@ impl Harness {
         Self::start_with(SimConfig::fast_for_tests(seed), |_| {}).await
     }
 
-    pub async fn start_with(config: SimConfig, tweak: impl FnOnce(&mut Settings)) -> Harness {
+    pub async fn start_with(config: SimConfig, tweak: impl FnOnce(&mut RawSettings)) -> Harness {
         Self::launch(config, &[], tweak).await
     }
 
@@ -83,7 +88,7 @@ impl Harness {
     pub async fn start_with_faults(
         config: SimConfig,
         faults: &[genesys_exporter::sim::Fault],
-        tweak: impl FnOnce(&mut Settings),
+        tweak: impl FnOnce(&mut RawSettings),
     ) -> Harness {
         Self::launch(config, faults, tweak).await
     }
@@ -92,7 +97,7 @@ impl Harness {
     /// first poll), so `baseline` is exactly what its counters do not count.
     pub async fn start_counting(
         mut config: SimConfig,
-        tweak: impl FnOnce(&mut Settings),
+        tweak: impl FnOnce(&mut RawSettings),
     ) -> Harness {
         config.start_paused = true;
         let mut harness = Self::launch(config, &[], tweak).await;
@@ -121,7 +126,7 @@ impl Harness {
     async fn launch(
         config: SimConfig,
         faults: &[genesys_exporter::sim::Fault],
-        tweak: impl FnOnce(&mut Settings),
+        tweak: impl FnOnce(&mut RawSettings),
     ) -> Harness {
         genesys_exporter::genesys::install_crypto_provider();
         let cancel = CancellationToken::new();
@@ -151,6 +156,7 @@ impl Harness {
         let mut settings = fast_settings(&sim, &media_types);
         tweak(&mut settings);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let settings = validated(settings);
         let exporter = Exporter::start_with_clock(settings, listener, cancel.child_token(), clock)
             .await
             .unwrap();
