@@ -13,7 +13,7 @@ use tracing::{error, info, warn};
 
 use crate::agents::Agents;
 use crate::agents::select::{Selection, select};
-use crate::aggregates::agent_time::{self, AgentTimeTotals};
+use crate::agents::time::{self as agent_time, AgentTimeTotals};
 use crate::aggregates::poller::{PollSettings, Poller};
 use crate::aggregates::state::{self, Identity, StateStore};
 use crate::aggregates::telemetry::AggregateMetrics;
@@ -26,7 +26,7 @@ use crate::genesys::{ApiError, GenesysClient};
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
-use crate::observations::Observations;
+use crate::queues::observations::Observations;
 use crate::queues::{MonitoredSet, QueueSelection, presences, resolve};
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
 use crate::stream::carried::{Carried, TimeInStatus};
@@ -795,7 +795,7 @@ pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
         Metrics::with_counters(Vec::new(), counters).with_directions(vec![Direction::Inbound]);
     crate::genesys::telemetry::GenesysMetrics::of(&metrics);
     crate::stream::telemetry::StreamMetrics::of(&metrics);
-    crate::observations::telemetry::ObservationMetrics::of(&metrics);
+    crate::queues::observations::telemetry::ObservationMetrics::of(&metrics);
     crate::metrics::ignored::IgnoredValues::of(&metrics);
     AggregateMetrics::<crate::vocabulary::counters::ConversationCounter>::of(&metrics);
     AggregateMetrics::<AgentTime>::of(&metrics);

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::aggregates::ConversationTotals;
 use crate::genesys::model::{ConversationAggregateQueryResponse, QueueObservationQueryResponse};
 use crate::metrics::Metrics;
-use crate::observations::Observations;
+use crate::queues::observations::Observations;
 use crate::stream::carried::Carried;
 use crate::stream::connection::SessionContext;
 use crate::vocabulary::clock::Clock;

@@ -34,7 +34,6 @@ pub mod genesys;
 pub mod health;
 pub mod logfmt;
 pub mod metrics;
-pub mod observations;
 pub mod queues;
 pub mod secret;
 pub mod server;

@@ -5,7 +5,6 @@
 //! bucket). Both go through the same [`ledger::Ledger`], so whichever source reports a bucket
 //! first moves the counters and the other only adds what it knows beyond that.
 
-pub(crate) mod agent_time;
 pub mod ledger;
 pub(crate) mod poller;
 pub mod state;
@@ -151,6 +150,11 @@ where
         }
     }
 
+    /// The store its counters are shown in, for a counter type's reader.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     pub(crate) fn granularity(&self) -> Duration {
         self.lock().ledger.granularity()
     }
@@ -158,7 +162,7 @@ where
     /// Folds `owner`'s buckets as `reader` reads them. `group`: the one series every reading
     /// belongs to (a queue's media type), made to exist once the window has data for it, so
     /// it keeps its series through a restart; without one, each series exists once moved.
-    fn fold_owner(
+    pub(crate) fn fold_owner(
         &self,
         owner: &str,
         reader: &impl Reader<C>,

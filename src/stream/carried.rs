@@ -14,7 +14,7 @@ use crate::genesys::model::{
     user_activity_topic, user_aggregates_topic,
 };
 use crate::metrics::{Applied, Metrics};
-use crate::observations::{ObservationIssue, Observations};
+use crate::queues::observations::{ObservationIssue, Observations};
 
 /// A channel's kind. Queue and agent topics keep channels of their own.
 #[derive(Clone)]

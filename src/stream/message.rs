@@ -16,7 +16,7 @@ use crate::genesys::model::{
     UserRoutingStatus, queue_id_from_topic, user_id_from_aggregates_topic, user_id_from_topic,
     user_of_any_topic,
 };
-use crate::observations::is_instant_interval;
+use crate::queues::observations::is_instant_interval;
 
 /// A parsed server frame.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use genesys_exporter::agents::Agents;
 use genesys_exporter::metrics::Metrics;
-use genesys_exporter::observations::Observations;
+use genesys_exporter::queues::observations::Observations;
 use genesys_exporter::sim::SimConfig;
 use genesys_exporter::stream::carried::{Carried, TimeInStatus};
 use genesys_exporter::stream::connection::SessionContext;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::observations::Observations;
+use crate::queues::observations::Observations;
 use crate::stream::carried::Carried;
 use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::QueueLabels;

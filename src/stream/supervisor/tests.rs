@@ -19,7 +19,7 @@ use crate::genesys::model::{
     Channel, ChannelTopic, ChannelTopicEntityListing, QueueObservationQueryResponse,
 };
 use crate::metrics::Metrics;
-use crate::observations::Observations;
+use crate::queues::observations::Observations;
 use crate::stream::carried::Carried;
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::MediaType;

@@ -9,10 +9,10 @@
 
 use tracing::{debug, warn};
 
-use super::ledger::{Counter, KeyFields, Reader, Reading, SeriesKey};
-use super::poller::Polled;
-use super::telemetry::{Telemetered, TelemetryNames};
-use super::{Shelved, Totals};
+use crate::aggregates::ledger::{Counter, KeyFields, Reader, Reading, SeriesKey};
+use crate::aggregates::poller::Polled;
+use crate::aggregates::telemetry::{Telemetered, TelemetryNames};
+use crate::aggregates::{Shelved, Totals};
 use crate::genesys::client::{GenesysClient, MAX_USERS_PER_QUERY};
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{AggregateMetricData, MetricName, UserAggregateDataContainer};
@@ -160,7 +160,7 @@ impl AgentTimeTotals {
             return 0;
         };
         let reader = TimeReader {
-            metrics: &self.metrics,
+            metrics: self.metrics(),
         };
         let report = self.fold_owner(user_id, &reader, &container.data, None);
         if report.malformed + report.off_grid_buckets > 0 {

@@ -12,6 +12,8 @@ use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::{QueueLabels, name_matches};
 use tracing::warn;
 
+pub mod observations;
+
 /// The configured queues. Both empty means every queue in the org.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct QueueSelection {

@@ -26,6 +26,7 @@ use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
 
 pub(crate) mod select;
 mod telemetry;
+pub(crate) mod time;
 
 pub(crate) use telemetry::AgentMetrics;
 
