@@ -46,32 +46,17 @@
 //! `GET /sim/faults` lists what is armed, each with the requests, creations or rounds
 //! `remaining`.
 
-mod agent_time;
-mod analytics;
+mod agents;
 mod api;
 mod api_faults;
 mod auth;
-mod channels;
 pub(crate) mod config;
-mod control;
-mod directory;
-mod expiry;
-mod fault;
+mod faults;
 mod guard;
-mod inject;
-mod notifications;
-mod presence;
-mod publish;
-mod round_faults;
-mod routing;
-mod socket_faults;
-mod stats;
+mod model;
+mod notify;
+mod queues;
 mod tls;
-mod traffic;
-mod user_aggregates;
-mod users;
-mod view;
-mod ws;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -90,10 +75,10 @@ use crate::genesys::model::Queue;
 use crate::sync::lock;
 
 pub use config::SimConfig;
-pub use fault::Fault;
+pub use faults::fault::Fault;
 
-use directory::{Directory, UnknownDivision};
-use traffic::{Model, PRESENCES, uuid};
+use model::directory::{Directory, UnknownDivision};
+use model::traffic::{Model, PRESENCES, uuid};
 
 /// A running simulator. The credentials are throwaway demo values, not secrets.
 pub struct SimHandle {
@@ -140,9 +125,9 @@ pub async fn start(
     }
     let app = router(sim.clone());
     let tick = tokio::spawn(tick_loop(sim.clone(), cancel.clone()));
-    let publisher = publish::Publisher::default();
+    let publisher = notify::publish::Publisher::default();
     let publish = tokio::spawn(publisher.run(sim.clone(), cancel.clone()));
-    let expiry = tokio::spawn(expiry::expiry_loop(sim.clone(), cancel.clone()));
+    let expiry = tokio::spawn(notify::expiry::expiry_loop(sim.clone(), cancel.clone()));
     let server_cancel = cancel.clone();
     let tls = sim.config.tls.clone();
     let server = tokio::spawn(async move {
@@ -219,15 +204,15 @@ pub(crate) struct Sim {
     pub paused_since: Mutex<Option<i64>>,
     pub auth: auth::AuthState,
     pub gate: guard::Gate,
-    pub channels: Mutex<channels::Registry>,
+    pub channels: Mutex<notify::channels::Registry>,
     /// The publish faults armed for the next rounds, and a held-back round.
-    pub publishing: Mutex<round_faults::RoundFaults>,
+    pub publishing: Mutex<notify::round_faults::RoundFaults>,
     pub heartbeats: AtomicBool,
     /// `reject_user_topics`: user topics of agents whose index is a multiple of this are
     /// refused; 0, none.
     pub reject_user_topics: AtomicU32,
     /// The faults of the agents' REST reads (`truncate_activity_details`, `missing_expand`).
-    pub agent_faults: Mutex<users::AgentFaults>,
+    pub agent_faults: Mutex<agents::users::AgentFaults>,
     /// Asks the publisher to send every group's current state once (after a pause).
     pub publish_all: AtomicBool,
     pub address: SocketAddr,
@@ -265,21 +250,21 @@ impl Sim {
         let queues = Directory::new(&config, &mut ids);
         let presence_ids: Vec<String> = PRESENCES.iter().map(|_| uuid(&mut ids)).collect();
         // NB: drawn after the agents' ids, so adding these changed none of those.
-        let unused_ids: Vec<String> = (0..presence::UNUSED_PRESENCES)
+        let unused_ids: Vec<String> = (0..agents::presence::UNUSED_PRESENCES)
             .map(|_| uuid(&mut ids))
             .collect();
-        let presences = presence::definitions(&presence_ids, &unused_ids);
+        let presences = agents::presence::definitions(&presence_ids, &unused_ids);
         Self {
             auth: auth::AuthState::new(&config),
             gate: guard::Gate::default(),
-            channels: Mutex::new(channels::Registry::new(config.channel_ttl)),
+            channels: Mutex::new(notify::channels::Registry::new(config.channel_ttl)),
             config,
             queues: RwLock::new(queues),
             presence_ids,
             presences,
             model: Mutex::new(model),
             paused_since: Mutex::new(None),
-            publishing: Mutex::new(round_faults::RoundFaults::default()),
+            publishing: Mutex::new(notify::round_faults::RoundFaults::default()),
             heartbeats: AtomicBool::new(true),
             reject_user_topics: AtomicU32::new(0),
             agent_faults: Mutex::default(),
@@ -405,28 +390,31 @@ impl Sim {
 /// the handlers share, so it imports none of them.
 fn rest_routes() -> Router<Arc<Sim>> {
     Router::new()
-        .route("/api/v2/routing/queues", get(routing::list_queues))
-        .route("/api/v2/routing/queues/{id}", get(routing::get_queue))
+        .route("/api/v2/routing/queues", get(queues::routing::list_queues))
+        .route(
+            "/api/v2/routing/queues/{id}",
+            get(queues::routing::get_queue),
+        )
         .route(
             "/api/v2/presence/definitions",
-            get(presence::list_definitions),
+            get(agents::presence::list_definitions),
         )
-        .route("/api/v2/users", get(users::list_users))
+        .route("/api/v2/users", get(agents::users::list_users))
         .route(
             "/api/v2/analytics/routing/activity/query",
-            post(users::routing_activity),
+            post(agents::users::routing_activity),
         )
         .route(
             "/api/v2/analytics/queues/observations/query",
-            post(analytics::observations),
+            post(queues::analytics::observations),
         )
         .route(
             "/api/v2/analytics/conversations/aggregates/query",
-            post(analytics::aggregates),
+            post(queues::analytics::aggregates),
         )
         .route(
             "/api/v2/analytics/users/aggregates/query",
-            post(user_aggregates::user_aggregates),
+            post(agents::user_aggregates::user_aggregates),
         )
 }
 
@@ -434,9 +422,9 @@ fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route("/oauth/token", post(auth::token))
         .merge(rest_routes())
-        .merge(notifications::routes())
-        .route("/channels/{id}", get(ws::upgrade))
-        .merge(control::routes())
+        .merge(notify::notifications::routes())
+        .route("/channels/{id}", get(notify::ws::upgrade))
+        .merge(queues::control::routes())
         .fallback(api::not_found)
         // NB: after every route (it applies to those registered before it) and before the
         // guard layer, so the envelope gets its correlation id like any other error.

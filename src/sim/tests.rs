@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::sim::harness::{DEADLINE, TestSim, total_offered, truth_now};
-use crate::sim::stats::{Metric, stat_of};
+use crate::sim::model::stats::{Metric, stat_of};
 
 fn sim(config: SimConfig) -> Sim {
     let model = Model::new(&config, 0);

@@ -7,8 +7,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::agent_time::{AgentTime, Dimension};
-use super::config::SimConfig;
 use super::stats::{Ledger, Metric, Record};
+use crate::sim::config::SimConfig;
 
 /// Routing statuses in the order of `RoutingStatus::ALL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::*;
 use crate::genesys::time::parse_interval;
 use crate::sim::harness::{DEADLINE, Socket, TestSim, channel, connect, next_text, truth_now};
-use crate::sim::traffic::Model;
+use crate::sim::model::traffic::Model;
 use crate::sim::{Fault, SimConfig};
 
 #[tokio::test]

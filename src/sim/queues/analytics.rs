@@ -23,12 +23,12 @@ use crate::genesys::model::{
 use crate::genesys::time::{format_interval, from_epoch_millis, parse_instant, parse_iso_duration};
 use crate::vocabulary::metric::GenesysMetric;
 
-use super::Sim;
-use super::api::{bad_request, parse_json, selection, with_predicates};
-use super::guard::Failure;
-use super::stats::{CELL_MS, Metric, StatSet, service_level, stat_of};
-use super::traffic::DIRECTIONS;
 use super::view::{queue_view, rest_media_data, rest_user_data};
+use crate::sim::Sim;
+use crate::sim::api::{bad_request, parse_json, selection, with_predicates};
+use crate::sim::guard::Failure;
+use crate::sim::model::stats::{CELL_MS, Metric, StatSet, service_level, stat_of};
+use crate::sim::model::traffic::DIRECTIONS;
 
 pub(crate) async fn observations(
     State(sim): State<Arc<Sim>>,
@@ -228,7 +228,7 @@ fn aggregate_results(
 
 /// An aggregates query's `interval` (start and end, epoch milliseconds) and bucket width, as
 /// Genesys checks them.
-pub(super) fn buckets(
+pub(crate) fn buckets(
     interval: &str,
     granularity: Option<&str>,
 ) -> Result<(i64, i64, i64), Failure> {
@@ -243,7 +243,7 @@ pub(super) fn buckets(
 }
 
 /// Bucket `index` of `width_ms` in an interval starting at `start_ms`, as `start/end`.
-pub(super) fn bucket_interval(start_ms: i64, index: i64, width_ms: i64) -> Option<String> {
+pub(crate) fn bucket_interval(start_ms: i64, index: i64, width_ms: i64) -> Option<String> {
     let from = from_epoch_millis(bucket_bound(start_ms, index, width_ms)?)?;
     let to = from_epoch_millis(bucket_bound(start_ms, index.checked_add(1)?, width_ms)?)?;
     Some(format_interval(from, to))

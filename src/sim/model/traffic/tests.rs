@@ -1,5 +1,5 @@
 use super::*;
-use crate::sim::stats::{service_level, stat_of};
+use crate::sim::model::stats::{service_level, stat_of};
 
 fn offered(model: &Model, queue: usize) -> u64 {
     (0..model.media_types.len())

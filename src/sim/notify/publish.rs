@@ -17,14 +17,14 @@ use crate::genesys::model::{
 use crate::genesys::time::{format_interval, from_epoch_millis};
 use crate::vocabulary::labels::RoutingStatus;
 
-use super::Sim;
-use super::agent_time::{AgentSlot, Dimension};
-use super::analytics::aggregate_metrics;
 use super::round_faults::Frame;
-use super::stats::{RUNNING_BUCKET_MS, RunningKey, StatSet};
-use super::traffic::uuid;
-use super::users::AgentView;
-use super::view::{QueueView, event_media_metrics, event_user_metrics, queue_view};
+use crate::sim::Sim;
+use crate::sim::agents::users::AgentView;
+use crate::sim::model::agent_time::{AgentSlot, Dimension};
+use crate::sim::model::stats::{RUNNING_BUCKET_MS, RunningKey, StatSet};
+use crate::sim::model::traffic::uuid;
+use crate::sim::queues::analytics::aggregate_metrics;
+use crate::sim::queues::view::{QueueView, event_media_metrics, event_user_metrics, queue_view};
 use crate::sync::lock;
 
 /// Renders one queue topic event: an observation (`t/t`) or running totals (a bucket).
@@ -171,7 +171,7 @@ impl Publisher {
             self.last[queue] = Some(view);
         }
         frames.extend(running_frames(round.running, &round.media_types));
-        let agents = super::users::agents(sim);
+        let agents = crate::sim::agents::users::agents(sim);
         frames.extend(self.activity_frames(&agents, force));
         frames.extend(self.time_frames(sim, &agents, force));
         let frames = lock(&sim.publishing).shape(frames);
@@ -195,7 +195,7 @@ impl Publisher {
                 frames.push(Frame {
                     topic: user_activity_topic(&agent.id),
                     group: None,
-                    text: super::users::activity_event(agent),
+                    text: crate::sim::agents::users::activity_event(agent),
                 });
                 self.last_agents.insert(agent.id.clone(), state);
             }
@@ -276,7 +276,7 @@ fn time_event(
     );
     let metrics = (times.iter())
         .filter_map(|(dimension, index, ms)| {
-            super::user_aggregates::time_entry(*dimension, *index, *ms, presence_ids)
+            crate::sim::agents::user_aggregates::time_entry(*dimension, *index, *ms, presence_ids)
         })
         .collect();
     let frame = NotificationFrame {

@@ -18,9 +18,9 @@ use crate::genesys::model::{
     HEARTBEAT_MESSAGE, MetadataBody, NotificationFrame, TOPIC_CHANNEL_METADATA,
 };
 
-use super::Sim;
 use super::channels::Outbound;
 use super::notifications::subscribe;
+use crate::sim::Sim;
 use crate::sync::lock;
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);

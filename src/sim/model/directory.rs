@@ -8,8 +8,8 @@ use rand::rngs::StdRng;
 
 use crate::genesys::model::{DivisionRef, Queue};
 
-use super::config::SimConfig;
 use super::traffic::uuid;
+use crate::sim::config::SimConfig;
 
 const QUEUE_NAMES: [&str; 11] = [
     "Support",

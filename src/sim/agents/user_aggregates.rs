@@ -18,12 +18,12 @@ use crate::genesys::model::{
 };
 use crate::vocabulary::metric::GenesysMetric;
 
-use super::Sim;
-use super::agent_time::{AgentSlot, Dimension};
-use super::analytics::{bucket_interval, buckets};
-use super::api::{MAX_PREDICATES, bad_request, parse_json, with_predicates};
-use super::guard::Failure;
 use super::users::agents_with_ids;
+use crate::sim::Sim;
+use crate::sim::api::{MAX_PREDICATES, bad_request, parse_json, with_predicates};
+use crate::sim::guard::Failure;
+use crate::sim::model::agent_time::{AgentSlot, Dimension};
+use crate::sim::queues::analytics::{bucket_interval, buckets};
 
 pub(crate) async fn user_aggregates(
     State(sim): State<Arc<Sim>>,

@@ -22,13 +22,13 @@ use crate::genesys::time::{format_instant, from_epoch_millis};
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
 use crate::vocabulary::metric::GenesysMetric;
 
-use super::Sim;
-use super::agent_time::Dimension;
-use super::api::{Paging, bad_request, parse_json, selection, with_predicates};
-use super::auth::form_pairs;
-use super::directory::Directory;
-use super::guard::Failure;
-use super::traffic::Model;
+use crate::sim::Sim;
+use crate::sim::api::{Paging, bad_request, parse_json, selection, with_predicates};
+use crate::sim::auth::form_pairs;
+use crate::sim::guard::Failure;
+use crate::sim::model::agent_time::Dimension;
+use crate::sim::model::directory::Directory;
+use crate::sim::model::traffic::Model;
 
 /// The faults of the agents' REST reads, armed through `POST /sim/faults`.
 #[derive(Debug, Default)]

@@ -17,11 +17,11 @@ use crate::genesys::model::{
 };
 use crate::genesys::time::{format_instant, from_epoch_millis};
 
-use super::Sim;
-use super::api::parse_json;
-use super::auth::form_pairs;
 use super::channels::{MAX_CHANNELS_PER_CLIENT, MAX_TOPICS, SubscribeError};
-use super::guard::{Client, Failure};
+use crate::sim::Sim;
+use crate::sim::api::parse_json;
+use crate::sim::auth::form_pairs;
+use crate::sim::guard::{Client, Failure};
 use crate::sync::lock;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
@@ -119,7 +119,7 @@ fn listing(topics: Vec<String>, rejected: &[String]) -> Response {
 /// topics of known agents.
 fn check_topics(sim: &Sim, topics: &[String]) -> Result<(), String> {
     let agents: HashSet<String> = match topics.iter().any(|t| user_of_any_topic(t).is_some()) {
-        true => super::users::agents(sim)
+        true => crate::sim::agents::users::agents(sim)
             .into_iter()
             .map(|a| a.id)
             .collect(),

@@ -9,11 +9,11 @@ use serde_json::json;
 use crate::genesys::model::{HEARTBEAT_MESSAGE, TOPIC_CHANNEL_METADATA, TOPIC_SOCKET_CLOSING};
 use crate::genesys::time::{format_interval, from_epoch_millis};
 
-use super::Sim;
-use super::channels::Outbound;
-use super::publish::event;
-use super::view::{event_user_metrics, queue_view};
-use super::ws::metadata_frame;
+use crate::sim::Sim;
+use crate::sim::notify::channels::Outbound;
+use crate::sim::notify::publish::event;
+use crate::sim::notify::ws::metadata_frame;
+use crate::sim::queues::view::{event_user_metrics, queue_view};
 use crate::sync::lock;
 
 /// The largest `oversized_message` we build, so a typo cannot exhaust memory; also the default

@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
 use crate::sim::Fault;
-use crate::sim::fault::tests::one_of_each;
+use crate::sim::faults::fault::tests::one_of_each;
 use crate::sim::harness::TestSim;
 
 const CHANNELS: &str = "/api/v2/notifications/channels";

@@ -7,7 +7,7 @@ use crate::genesys::model::{AggregateMetricData, ObservationDetail, ObservationM
 use crate::genesys::time::{format_instant, from_epoch_millis};
 use crate::vocabulary::labels::{LabelValue, RoutingStatus};
 
-use super::traffic::{Model, OFFLINE, PRESENCES, Phase, Status};
+use crate::sim::model::traffic::{Model, OFFLINE, PRESENCES, Phase, Status};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct MediaView {

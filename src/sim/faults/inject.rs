@@ -12,14 +12,14 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::Sim;
-use super::api_faults::ApiFault;
-use super::channels::Outbound;
-use super::control::control_error;
 use super::fault::Fault;
 use super::socket_faults::{
     MAX_OVERSIZED_BYTES, malformed_message, oversized_message, socket_closing, to_every_socket,
 };
+use crate::sim::Sim;
+use crate::sim::api_faults::ApiFault;
+use crate::sim::notify::channels::Outbound;
+use crate::sim::queues::control::control_error;
 use crate::sync::lock;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {

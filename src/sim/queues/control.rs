@@ -17,11 +17,11 @@ use crate::genesys::model::{Queue, queue_observation_topic};
 use crate::genesys::time::{format_instant, format_interval, from_epoch_millis};
 use crate::vocabulary::labels::{LabelValue, RoutingStatus};
 
-use super::directory::UnknownDivision;
-use super::stats::{Metric, StatSet, service_level, stat_of};
-use super::traffic::{DIRECTIONS, Model};
 use super::view::{MediaView, event_media_metrics, queue_view};
-use super::{NewQueue, QueueUpdate, Sim};
+use crate::sim::model::directory::UnknownDivision;
+use crate::sim::model::stats::{Metric, StatSet, service_level, stat_of};
+use crate::sim::model::traffic::{DIRECTIONS, Model};
+use crate::sim::{NewQueue, QueueUpdate, Sim};
 use crate::sync::lock;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
@@ -35,7 +35,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/sim/queues/{id}/surge", post(surge_queue))
         .route("/sim/requests", get(requests))
         .route("/sim/probe", post(probe))
-        .merge(super::inject::routes())
+        .merge(crate::sim::faults::inject::routes())
 }
 
 async fn truth(State(sim): State<Arc<Sim>>) -> Json<Value> {
@@ -55,7 +55,7 @@ pub(crate) fn truth_json(sim: &Sim) -> Value {
         .map(format_instant)
         .unwrap_or_default();
     let pending = model.ledger.pending() + model.agent_time.pending();
-    let agents = super::users::agents_truth(sim, &model, &directory);
+    let agents = crate::sim::agents::users::agents_truth(sim, &model, &directory);
     json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues,
         "presenceDefinitions": sim.presences, "agents": agents})
 }
@@ -265,7 +265,7 @@ async fn probe(State(sim): State<Arc<Sim>>, Json(probe): Json<Probe>) -> Respons
         waiting: probe.waiting,
         ..MediaView::default()
     };
-    let text = super::publish::event(
+    let text = crate::sim::notify::publish::event(
         &probe.queue_id,
         Some(&probe.media_type),
         format_interval(at, at),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::Sim;
+use crate::sim::Sim;
 use crate::sync::lock;
 
 /// How often expired channels are swept, in real time: a socket outlives its channel by at most

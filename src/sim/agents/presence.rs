@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::genesys::model::{PresenceDefinition, PresenceDefinitionListing};
 
-use super::Sim;
-use super::api::bad_request;
-use super::auth::form_pairs;
-use super::traffic::PRESENCES;
+use crate::sim::Sim;
+use crate::sim::api::bad_request;
+use crate::sim::auth::form_pairs;
+use crate::sim::model::traffic::PRESENCES;
 
 /// (label, `type`, system presence as definitions spell it), for each entry of `PRESENCES`.
 const AGENT_PRESENCES: [(&str, &str, &str); PRESENCES.len()] = [

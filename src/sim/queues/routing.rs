@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::genesys::model::QueueEntityListing;
 
-use super::Sim;
-use super::api::Paging;
-use super::auth::form_pairs;
-use super::guard::api_error;
+use crate::sim::Sim;
+use crate::sim::api::Paging;
+use crate::sim::auth::form_pairs;
+use crate::sim::guard::api_error;
 
 pub(crate) async fn list_queues(
     State(sim): State<Arc<Sim>>,
