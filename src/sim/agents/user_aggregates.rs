@@ -20,10 +20,11 @@ use crate::vocabulary::metric::GenesysMetric;
 
 use super::users::agents_with_ids;
 use crate::sim::Sim;
-use crate::sim::api::{MAX_PREDICATES, bad_request, parse_json, with_predicates};
+use crate::sim::api::{
+    MAX_PREDICATES, bad_request, bucket_interval, buckets, parse_json, with_predicates,
+};
 use crate::sim::guard::Failure;
 use crate::sim::model::agent_time::{AgentSlot, Dimension};
-use crate::sim::queues::analytics::{bucket_interval, buckets};
 
 pub(crate) async fn user_aggregates(
     State(sim): State<Arc<Sim>>,

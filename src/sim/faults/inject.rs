@@ -18,8 +18,8 @@ use super::socket_faults::{
 };
 use crate::sim::Sim;
 use crate::sim::api_faults::ApiFault;
+use crate::sim::control::control_error;
 use crate::sim::notify::channels::Outbound;
-use crate::sim::queues::control::control_error;
 use crate::sync::lock;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {

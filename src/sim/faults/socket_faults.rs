@@ -7,13 +7,10 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::genesys::model::{HEARTBEAT_MESSAGE, TOPIC_CHANNEL_METADATA, TOPIC_SOCKET_CLOSING};
-use crate::genesys::time::{format_interval, from_epoch_millis};
-
 use crate::sim::Sim;
 use crate::sim::notify::channels::Outbound;
-use crate::sim::notify::publish::event;
 use crate::sim::notify::ws::metadata_frame;
-use crate::sim::queues::view::{event_user_metrics, queue_view};
+use crate::sim::queues::events::current_users_event;
 use crate::sync::lock;
 
 /// The largest `oversized_message` we build, so a typo cannot exhaust memory; also the default
@@ -66,23 +63,6 @@ pub(crate) fn oversized_message(sim: &Sim, bytes: usize) {
         let padded = padded(&frame, bytes);
         lock(&sim.channels).send_to(&id, conn, Outbound::Text(padded));
     }
-}
-
-/// The observation event of `queue_id`'s users as they are now, if the queue is live.
-fn current_users_event(sim: &Sim, queue_id: &str) -> Option<String> {
-    let view = {
-        let model = sim.model();
-        let q = sim.queue_index(queue_id)?;
-        queue_view(&model, q)
-    };
-    let instant = from_epoch_millis(sim.now_ms())?;
-    let metrics = event_user_metrics(&view.users, &sim.presence_ids);
-    Some(event(
-        queue_id,
-        None,
-        format_interval(instant, instant),
-        metrics,
-    ))
 }
 
 /// `frame` (a JSON object) with a `padding` field that makes it at least `bytes` long.

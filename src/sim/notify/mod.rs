@@ -1,5 +1,5 @@
-//! Notifications: the channel registry, its REST endpoints and sockets, channel expiry and the
-//! publisher of every round of topic events.
+//! Notifications: the channel registry, its REST endpoints and sockets, channel expiry, and the
+//! publisher, whose rounds the sources fill and the armed publish faults shape.
 
 pub(crate) mod channels;
 pub(crate) mod expiry;

@@ -1,7 +1,6 @@
 //! `/api/v2/notifications/channels…` (docs/genesys-api.md#notification-channels): creating channels
 //! and managing their subscriptions over REST, through the channel registry.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -12,9 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{head, post};
 use axum::{Extension, Json, Router};
 
-use crate::genesys::model::{
-    Channel, ChannelTopic, ChannelTopicEntityListing, queue_id_from_topic, user_of_any_topic,
-};
+use crate::genesys::model::{Channel, ChannelTopic, ChannelTopicEntityListing, user_of_any_topic};
 use crate::genesys::time::{format_instant, from_epoch_millis};
 
 use super::channels::{MAX_CHANNELS_PER_CLIENT, MAX_TOPICS, SubscribeError};
@@ -115,22 +112,9 @@ fn listing(topics: Vec<String>, rejected: &[String]) -> Response {
     Json(ChannelTopicEntityListing { entities }).into_response()
 }
 
-/// Topics we can serve: queue observation topics of known queues, and activity and aggregates
-/// topics of known agents.
+/// Topics we can serve: each source says which of its topics name something live.
 fn check_topics(sim: &Sim, topics: &[String]) -> Result<(), String> {
-    let agents: HashSet<String> = match topics.iter().any(|t| user_of_any_topic(t).is_some()) {
-        true => crate::sim::agents::users::agents(sim)
-            .into_iter()
-            .map(|a| a.id)
-            .collect(),
-        false => HashSet::new(),
-    };
-    let unknown = |t: &&String| match (queue_id_from_topic(t), user_of_any_topic(t)) {
-        (Some(queue), _) => sim.queue_index(queue).is_none(),
-        (_, Some(user)) => !agents.contains(user),
-        _ => true,
-    };
-    match topics.iter().find(unknown) {
+    match crate::sim::unknown_topic(sim, topics) {
         Some(topic) => Err(format!("Invalid topic: {topic}")),
         None => Ok(()),
     }

@@ -5,17 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-/// An observation group: (queue slot, media index), the media index `None` for user metrics.
-pub(crate) type GroupKey = (usize, Option<usize>);
-
-/// One queue topic event of a round.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Frame {
-    pub topic: String,
-    /// The observation's group; `None` for running totals, which are never held back.
-    pub group: Option<GroupKey>,
-    pub text: String,
-}
+use super::publish::{Frame, GroupKey};
 
 /// What `duplicate_events` and `reorder_events` do to the next rounds. Armed by `inject`,
 /// applied by the publisher; rounds count only when they have frames the fault acts on, so a

@@ -4,14 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use crate::genesys::model::{
@@ -20,15 +18,17 @@ use crate::genesys::model::{
     QueueObservationDataContainer, QueueObservationQuery, QueueObservationQueryResponse,
     StatisticalResponse, Stats,
 };
-use crate::genesys::time::{format_interval, from_epoch_millis, parse_instant, parse_iso_duration};
 use crate::vocabulary::metric::GenesysMetric;
 
-use super::view::{queue_view, rest_media_data, rest_user_data};
 use crate::sim::Sim;
-use crate::sim::api::{bad_request, parse_json, selection, with_predicates};
+use crate::sim::api::{
+    bad_request, bucket_interval, buckets, parse_json, selection, with_predicates,
+};
 use crate::sim::guard::Failure;
-use crate::sim::model::stats::{CELL_MS, Metric, StatSet, service_level, stat_of};
+use crate::sim::model::stats::{Metric, StatSet, service_level, stat_of};
 use crate::sim::model::traffic::DIRECTIONS;
+
+use super::view::{queue_view, rest_media_data, rest_user_data};
 
 pub(crate) async fn observations(
     State(sim): State<Arc<Sim>>,
@@ -224,80 +224,6 @@ fn aggregate_results(
         results.push(AggregateDataContainer { group, data });
     }
     Ok(results)
-}
-
-/// An aggregates query's `interval` (start and end, epoch milliseconds) and bucket width, as
-/// Genesys checks them.
-pub(crate) fn buckets(
-    interval: &str,
-    granularity: Option<&str>,
-) -> Result<(i64, i64, i64), Failure> {
-    let (start, end) = query_interval(interval)
-        .filter(|(start, end)| start < end)
-        .ok_or_else(|| bad_request("interval must be start/end in ISO-8601, start before end"))?;
-    let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
-    let span = end
-        .checked_sub(start)
-        .ok_or_else(|| bad_request("interval is too long"))?;
-    Ok((start, end, bucket_width(granularity, span)?))
-}
-
-/// Bucket `index` of `width_ms` in an interval starting at `start_ms`, as `start/end`.
-pub(crate) fn bucket_interval(start_ms: i64, index: i64, width_ms: i64) -> Option<String> {
-    let from = from_epoch_millis(bucket_bound(start_ms, index, width_ms)?)?;
-    let to = from_epoch_millis(bucket_bound(start_ms, index.checked_add(1)?, width_ms)?)?;
-    Some(format_interval(from, to))
-}
-
-/// The width of one bucket in milliseconds for an interval `span_ms` long: the whole interval
-/// without a granularity, else a whole number of minutes, no longer than the interval, that
-/// divides it.
-fn bucket_width(granularity: Option<&str>, span_ms: i64) -> Result<i64, Failure> {
-    if span_ms <= 0 {
-        return Err(bad_request("interval must end after it starts"));
-    }
-    let Some(text) = granularity else {
-        return Ok(span_ms);
-    };
-    let width = parse_iso_duration(text)
-        .and_then(duration_ms)
-        .filter(|ms| *ms > 0 && ms % CELL_MS == 0)
-        .ok_or_else(|| bad_request("granularity must be an ISO-8601 duration of whole minutes"))?;
-    if width > span_ms {
-        return Err(bad_request(
-            "granularity must not be longer than the interval",
-        ));
-    }
-    if span_ms % width != 0 {
-        return Err(bad_request(
-            "interval must be a whole number of granularity buckets",
-        ));
-    }
-    Ok(width)
-}
-
-/// `duration` in milliseconds, if that fits an `i64`.
-fn duration_ms(duration: Duration) -> Option<i64> {
-    i64::try_from(duration.as_millis()).ok()
-}
-
-/// Where bucket `index` of `width_ms` starts in an interval starting at `start_ms`.
-fn bucket_bound(start_ms: i64, index: i64, width_ms: i64) -> Option<i64> {
-    start_ms.checked_add(index.checked_mul(width_ms)?)
-}
-
-/// `start/end` as Genesys reads it: each end in RFC 3339 (`…T10:00:00.000Z`, `…+02:00`) or, as
-/// the SDKs document it, without a zone (`YYYY-MM-DDThh:mm:ss[.fff]`), which means UTC here.
-fn query_interval(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let instant = |part: &str| {
-        parse_instant(part).or_else(|| {
-            NaiveDateTime::parse_from_str(part, "%Y-%m-%dT%H:%M:%S%.f")
-                .ok()
-                .map(|at| at.and_utc())
-        })
-    };
-    let (start, end) = text.split_once('/')?;
-    Some((instant(start)?, instant(end)?))
 }
 
 /// Aggregate metrics with data (the requested ones, or all plus `oServiceLevel` for events);

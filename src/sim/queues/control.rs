@@ -1,6 +1,6 @@
-//! `/sim/…`: ground truth, pausing the traffic, run-time queues and the request log
-//! (docs/simulator.md#control-endpoints), with `inject`'s fault endpoints merged in. Not part of
-//! the Genesys API, so no auth and no correlation headers.
+//! The queues' `/sim/…` endpoints (docs/simulator.md#control-endpoints): queues added, changed
+//! and removed at run time, a held queue released, a surge, a probe event; and each queue's
+//! ground truth. Not part of the Genesys API, so no auth and no correlation headers.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,55 +9,122 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::genesys::model::{Queue, queue_observation_topic};
-use crate::genesys::time::{format_instant, format_interval, from_epoch_millis};
-use crate::vocabulary::labels::{LabelValue, RoutingStatus};
-
-use super::view::{MediaView, event_media_metrics, queue_view};
-use crate::sim::model::directory::UnknownDivision;
+use crate::genesys::time::{format_interval, from_epoch_millis};
+use crate::sim::Sim;
+use crate::sim::control::control_error;
+use crate::sim::model::directory::{Directory, UnknownDivision};
 use crate::sim::model::stats::{Metric, StatSet, service_level, stat_of};
 use crate::sim::model::traffic::{DIRECTIONS, Model};
-use crate::sim::{NewQueue, QueueUpdate, Sim};
 use crate::sync::lock;
+use crate::vocabulary::labels::{LabelValue, RoutingStatus};
+
+use super::events::event;
+use super::view::{MediaView, event_media_metrics, queue_view};
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
-        .route("/sim/truth", get(truth))
-        .route("/sim/traffic/pause", post(pause))
-        .route("/sim/traffic/resume", post(resume))
         .route("/sim/queues", post(add_queue))
         .route("/sim/queues/{id}", delete(remove_queue).patch(update_queue))
         .route("/sim/queues/{id}/release", post(release_queue))
         .route("/sim/queues/{id}/surge", post(surge_queue))
-        .route("/sim/requests", get(requests))
         .route("/sim/probe", post(probe))
-        .merge(crate::sim::faults::inject::routes())
 }
 
-async fn truth(State(sim): State<Arc<Sim>>) -> Json<Value> {
-    Json(truth_json(&sim))
+/// A change to a live queue (`PATCH /sim/queues/{id}`): a new name, another division.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct QueueUpdate {
+    pub name: Option<String>,
+    pub division_id: Option<String>,
 }
 
-/// The ground truth, in the exact shape the black-box tests read.
-pub(crate) fn truth_json(sim: &Sim) -> Value {
-    let now = sim.now_ms();
-    let model = sim.model();
-    let directory = sim.queues();
-    let queues: Vec<Value> = directory
+/// A queue to add at run time (`POST /sim/queues`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct NewQueue {
+    pub name: Option<String>,
+    pub division_id: Option<String>,
+    /// Agents but no arrivals until released, so a client can be watching before the first
+    /// conversation.
+    pub held: bool,
+}
+
+// NB: `Sim`'s lock order holds here too: the model, then the queue set.
+impl Sim {
+    /// Adds a queue to the directory and the traffic model in one step.
+    pub(crate) fn add_queue(&self, request: NewQueue) -> Result<Queue, UnknownDivision> {
+        let mut model = self.model();
+        let now = self.traffic_now();
+        let (index, queue) = self
+            .queues_mut()
+            .add(request.name, request.division_id.as_deref())?;
+        let added = model.add_queue(now, request.held);
+        debug_assert_eq!(added, index, "directory and model slots move together");
+        Ok(queue)
+    }
+
+    /// Renames or moves a live queue, keeping its traffic; `None` if there is none with `id`.
+    pub(crate) fn update_queue(
+        &self,
+        id: &str,
+        update: QueueUpdate,
+    ) -> Result<Option<Queue>, UnknownDivision> {
+        self.queues_mut()
+            .update(id, update.name, update.division_id.as_deref())
+    }
+
+    /// Removes a live queue and stops its traffic; false if there is none with `id`.
+    pub(crate) fn remove_queue(&self, id: &str) -> bool {
+        let mut model = self.model();
+        let Some(index) = self.queues_mut().remove(id) else {
+            return false;
+        };
+        model.remove_queue(index);
+        true
+    }
+
+    /// A surge of `customers` while the queue's routing stalls for `hold` (see
+    /// `Model::surge`); false if there is no live queue with `id`.
+    pub(crate) fn surge_queue(
+        &self,
+        id: &str,
+        customers: usize,
+        hold: std::time::Duration,
+    ) -> bool {
+        let mut model = self.model();
+        let now = self.traffic_now();
+        let Some(index) = self.queue_index(id) else {
+            return false;
+        };
+        model.surge(index, now, customers, hold.as_millis() as i64);
+        true
+    }
+
+    /// Lets a held queue's arrivals begin; false if there is no live queue with `id`.
+    pub(crate) fn release_queue(&self, id: &str) -> bool {
+        let mut model = self.model();
+        let now = self.traffic_now();
+        let Some(index) = self.queue_index(id) else {
+            return false;
+        };
+        model.release_queue(index, now);
+        true
+    }
+}
+
+/// Every live queue's ground truth, in queue order, with the model and directory locked (in
+/// that order).
+pub(crate) fn truth(model: &Model, directory: &Directory, presence_ids: &[String]) -> Vec<Value> {
+    directory
         .live()
-        .map(|(q, queue)| queue_truth(&model, q, queue, &sim.presence_ids))
-        .collect();
-    let at = from_epoch_millis(now)
-        .map(format_instant)
-        .unwrap_or_default();
-    let pending = model.ledger.pending() + model.agent_time.pending();
-    let agents = crate::sim::agents::users::agents_truth(sim, &model, &directory);
-    json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues,
-        "presenceDefinitions": sim.presences, "agents": agents})
+        .map(|(q, queue)| queue_truth(model, q, queue, presence_ids))
+        .collect()
 }
 
 fn queue_truth(model: &Model, q: usize, queue: &Queue, presence_ids: &[String]) -> Value {
@@ -144,20 +211,6 @@ fn totals_truth(set: &StatSet) -> Value {
     json!(metrics)
 }
 
-async fn pause(State(sim): State<Arc<Sim>>) -> StatusCode {
-    sim.pause();
-    StatusCode::NO_CONTENT
-}
-
-async fn resume(State(sim): State<Arc<Sim>>) -> StatusCode {
-    sim.resume();
-    StatusCode::NO_CONTENT
-}
-
-pub(crate) fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": message.into()}))).into_response()
-}
-
 fn queue_not_found(id: &str) -> Response {
     control_error(StatusCode::NOT_FOUND, format!("no queue {id}"))
 }
@@ -221,7 +274,7 @@ async fn release_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> R
 }
 
 /// A backlog on demand: `customers` call at once while the queue's routing stalls `seconds`.
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Surge {
     customers: usize,
@@ -246,7 +299,7 @@ async fn surge_queue(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: 
 }
 
 /// A probe observation for the latency benchmark.
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Probe {
     queue_id: String,
@@ -265,7 +318,7 @@ async fn probe(State(sim): State<Arc<Sim>>, Json(probe): Json<Probe>) -> Respons
         waiting: probe.waiting,
         ..MediaView::default()
     };
-    let text = crate::sim::notify::publish::event(
+    let text = event(
         &probe.queue_id,
         Some(&probe.media_type),
         format_interval(at, at),
@@ -274,11 +327,6 @@ async fn probe(State(sim): State<Arc<Sim>>, Json(probe): Json<Probe>) -> Respons
     let topic = queue_observation_topic(&probe.queue_id);
     lock(&sim.channels).send_topic(&topic, &text);
     StatusCode::NO_CONTENT.into_response()
-}
-
-async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {
-    let requests: Vec<_> = lock(&sim.gate.requests).iter().cloned().collect();
-    Json(json!({ "requests": requests }))
 }
 
 #[cfg(test)]

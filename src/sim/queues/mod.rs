@@ -1,7 +1,9 @@
-//! The queues as a source: the routing listing, the analytics queries over them, a queue's
-//! observable state and the `/sim/queues…` endpoints.
+//! The queues as a source: the routing listing, the observations and conversation aggregates
+//! queries, a queue's state rendered three ways, its part of each publish round and its
+//! `/sim/queues…` endpoints.
 
 pub(crate) mod analytics;
 pub(crate) mod control;
+pub(crate) mod events;
 pub(crate) mod routing;
-pub(crate) mod view;
+mod view;

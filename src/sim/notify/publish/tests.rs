@@ -1,5 +1,4 @@
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -7,19 +6,18 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::*;
+use crate::genesys::model::queue_observation_topic;
 use crate::genesys::time::parse_interval;
-use crate::sim::harness::{DEADLINE, Socket, TestSim, channel, connect, next_text, truth_now};
-use crate::sim::model::traffic::Model;
+use crate::sim::harness::{
+    DEADLINE, Socket, TestSim, channel, connect, idle, next_text, truth_now,
+};
 use crate::sim::{Fault, SimConfig};
 
 #[tokio::test]
 async fn a_cancelled_publisher_sends_what_it_held_and_leaves_nothing_held() {
-    let config = SimConfig::fast_for_tests(5);
-    let model = Model::new(&config, 0);
-    let address = SocketAddr::from(([127, 0, 0, 1], 0));
-    let sim = Arc::new(Sim::new(config, model, address, CancellationToken::new()));
+    let sim = Arc::new(idle(SimConfig::fast_for_tests(5)));
     lock(&sim.publishing).reorder(1);
-    let mut publisher = Publisher::default();
+    let mut publisher = Publisher::new(crate::sim::round_parts());
     publisher.publish_once(&sim);
     let armed = lock(&sim.publishing).armed();
     assert!(
@@ -38,10 +36,8 @@ fn round_instants_strictly_increase_even_on_a_stopped_clock() {
         clock: crate::vocabulary::clock::Clock::scaled(0.0),
         ..SimConfig::fast_for_tests(6)
     };
-    let model = Model::new(&config, 0);
-    let address = SocketAddr::from(([127, 0, 0, 1], 0));
-    let sim = Sim::new(config, model, address, CancellationToken::new());
-    let mut publisher = Publisher::default();
+    let sim = idle(config);
+    let mut publisher = Publisher::new(crate::sim::round_parts());
     publisher.publish_once(&sim);
     let first = publisher.last_instant;
     publisher.publish_once(&sim);

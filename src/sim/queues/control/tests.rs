@@ -2,9 +2,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::genesys::model::{Queue, QueueEntityListing, queue_observation_topic};
+use super::*;
+use crate::genesys::model::QueueEntityListing;
+use crate::sim::SimConfig;
 use crate::sim::harness::{
-    DEADLINE, TestSim, channel, connect, next_json, total_offered, truth_now,
+    DEADLINE, TestSim, channel, connect, idle, live_queues, next_json, total_offered, truth_now,
 };
 
 fn truth_queue<'a>(truth: &'a Value, id: &str) -> Option<&'a Value> {
@@ -35,6 +37,27 @@ async fn once_offering(sim: &TestSim, id: &str) -> Value {
 async fn add_queue(sim: &TestSim, body: Value) -> reqwest::Response {
     let request = sim.http.post(sim.url("/sim/queues")).json(&body);
     request.send().await.unwrap()
+}
+
+#[test]
+fn queues_added_and_removed_keep_the_directory_and_the_model_in_step() {
+    let sim = idle(SimConfig::fast_for_tests(2));
+    let held = NewQueue {
+        held: true,
+        ..NewQueue::default()
+    };
+    let added = sim.add_queue(held).unwrap();
+    assert_eq!(sim.queue_index(&added.id), Some(3));
+    assert_eq!(sim.model().queues.len(), 4);
+    let first = live_queues(&sim)[0].id.clone();
+    assert!(sim.remove_queue(&first));
+    assert!(!sim.remove_queue(&first));
+    assert!(!sim.release_queue(&first));
+    assert!(sim.release_queue(&added.id));
+    let again = sim.add_queue(NewQueue::default()).unwrap();
+    assert_eq!(sim.queue_index(&again.id), Some(4));
+    assert_eq!(sim.model().queues.len(), 5);
+    assert_eq!(live_queues(&sim).len(), 4);
 }
 
 #[tokio::test]
