@@ -1,14 +1,20 @@
-//! What every REST handler shares: Genesys-style errors and body parsing, paging and the
-//! `queueId` filter rules (docs/genesys-api.md#analytics-filters). Requests are checked as strictly as
-//! Genesys checks them, so a client bug fails here instead of in production.
+//! What every REST handler shares: Genesys-style errors and body parsing, paging, the `queueId`
+//! filter rules (docs/genesys-api.md#analytics-filters) and the aggregates queries' interval and
+//! buckets. Requests are checked as strictly as Genesys checks them, so a client bug fails here
+//! instead of in production.
+
+use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use crate::genesys::model::{EntityListing, QueryFilter, QueryPredicate};
+use crate::genesys::time::{format_interval, from_epoch_millis, parse_instant, parse_iso_duration};
 
 use super::guard::{Failure, Predicates, api_error};
+use super::model::stats::CELL_MS;
 
 /// The most queue predicates one analytics query may carry
 /// (docs/genesys-api.md#paging-and-batching).
@@ -204,6 +210,80 @@ impl Paging {
             page_count: total.div_ceil(self.size) as u32,
         }
     }
+}
+
+/// An aggregates query's `interval` (start and end, epoch milliseconds) and bucket width, as
+/// Genesys checks them.
+pub(crate) fn buckets(
+    interval: &str,
+    granularity: Option<&str>,
+) -> Result<(i64, i64, i64), Failure> {
+    let (start, end) = query_interval(interval)
+        .filter(|(start, end)| start < end)
+        .ok_or_else(|| bad_request("interval must be start/end in ISO-8601, start before end"))?;
+    let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
+    let span = end
+        .checked_sub(start)
+        .ok_or_else(|| bad_request("interval is too long"))?;
+    Ok((start, end, bucket_width(granularity, span)?))
+}
+
+/// Bucket `index` of `width_ms` in an interval starting at `start_ms`, as `start/end`.
+pub(crate) fn bucket_interval(start_ms: i64, index: i64, width_ms: i64) -> Option<String> {
+    let from = from_epoch_millis(bucket_bound(start_ms, index, width_ms)?)?;
+    let to = from_epoch_millis(bucket_bound(start_ms, index.checked_add(1)?, width_ms)?)?;
+    Some(format_interval(from, to))
+}
+
+/// The width of one bucket in milliseconds for an interval `span_ms` long: the whole interval
+/// without a granularity, else a whole number of minutes, no longer than the interval, that
+/// divides it.
+fn bucket_width(granularity: Option<&str>, span_ms: i64) -> Result<i64, Failure> {
+    if span_ms <= 0 {
+        return Err(bad_request("interval must end after it starts"));
+    }
+    let Some(text) = granularity else {
+        return Ok(span_ms);
+    };
+    let width = parse_iso_duration(text)
+        .and_then(duration_ms)
+        .filter(|ms| *ms > 0 && ms % CELL_MS == 0)
+        .ok_or_else(|| bad_request("granularity must be an ISO-8601 duration of whole minutes"))?;
+    if width > span_ms {
+        return Err(bad_request(
+            "granularity must not be longer than the interval",
+        ));
+    }
+    if span_ms % width != 0 {
+        return Err(bad_request(
+            "interval must be a whole number of granularity buckets",
+        ));
+    }
+    Ok(width)
+}
+
+/// `duration` in milliseconds, if that fits an `i64`.
+fn duration_ms(duration: Duration) -> Option<i64> {
+    i64::try_from(duration.as_millis()).ok()
+}
+
+/// Where bucket `index` of `width_ms` starts in an interval starting at `start_ms`.
+fn bucket_bound(start_ms: i64, index: i64, width_ms: i64) -> Option<i64> {
+    start_ms.checked_add(index.checked_mul(width_ms)?)
+}
+
+/// `start/end` as Genesys reads it: each end in RFC 3339 (`…T10:00:00.000Z`, `…+02:00`) or, as
+/// the SDKs document it, without a zone (`YYYY-MM-DDThh:mm:ss[.fff]`), which means UTC here.
+fn query_interval(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let instant = |part: &str| {
+        parse_instant(part).or_else(|| {
+            NaiveDateTime::parse_from_str(part, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|at| at.and_utc())
+        })
+    };
+    let (start, end) = text.split_once('/')?;
+    Some((instant(start)?, instant(end)?))
 }
 
 #[cfg(test)]

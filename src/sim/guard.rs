@@ -18,7 +18,7 @@ use crate::genesys::model::ErrorBody;
 
 use super::Sim;
 use super::api_faults::{ApiFault, Faults};
-use super::traffic::uuid;
+use super::model::traffic::uuid;
 use crate::sync::lock;
 
 /// The per-client budget Genesys advertises; reported in headers, not enforced.

@@ -1,5 +1,6 @@
 //! Test helpers: a simulator on a loopback port, a reqwest client and a token.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -7,11 +8,24 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_util::sync::CancellationToken;
 
-use super::{Fault, SimConfig, SimHandle, start};
-use crate::genesys::model::{Channel, TokenResponse};
+use super::model::traffic::Model;
+use super::{Fault, Sim, SimConfig, SimHandle, start};
+use crate::genesys::model::{Channel, Queue, TokenResponse};
 
 pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The shared state of a simulator for `config`, its model started at 0, with no server and no
+/// task running.
+pub(crate) fn idle(config: SimConfig) -> Sim {
+    let model = Model::new(&config, 0);
+    let address = SocketAddr::from(([127, 0, 0, 1], 0));
+    Sim::new(config, model, address, CancellationToken::new())
+}
+
+pub(crate) fn live_queues(sim: &Sim) -> Vec<Queue> {
+    sim.queues().live().map(|(_, q)| q.clone()).collect()
+}
 
 /// A new notification channel.
 pub(crate) async fn channel(sim: &TestSim, token: &str) -> Channel {

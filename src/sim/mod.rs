@@ -3,23 +3,33 @@
 //! URL, driven by a seeded traffic model, plus `/sim/…` endpoints for ground truth, traffic and
 //! queue control, and fault injection.
 //!
+//! A folder per source, over the parts they share:
+//!
+//! - `queues`: the routing listing, the observations and conversation aggregates queries, a
+//!   queue's state rendered three ways, its topic events and its `/sim/queues…` endpoints.
+//! - `agents`: the presence definitions, the users listing, the routing activity and users
+//!   aggregates queries, and the agents' topic events.
+//! - `model`: what every source reads. `directory` is the queue set, which can grow and shrink
+//!   at run time (a queue's index is its identity everywhere else, so removed queues keep their
+//!   slot, and each agent belongs to one); `traffic` moves customers and agents, each queue with
+//!   its own service-level threshold and target; `stats` records every conversation metric event,
+//!   `agent_time` every spell an agent ends.
 //! - [`config`]: what to simulate and how fast, including the clock. Every instant the simulator
 //!   records or reports comes from `SimConfig::clock`, so a scaled clock shared with the exporter
 //!   runs hours of traffic in seconds; timers that pace sockets stay on real time.
-//! - `traffic` moves customers and agents, each queue with its own service-level threshold and
-//!   target; `stats` records every metric event; `view` derives the observable state from the
-//!   live model.
-//! - `directory` is the queue set, which can grow and shrink at run time; a queue's index is its
-//!   identity everywhere else, so removed queues keep their slot.
 //! - `auth` issues tokens; `guard` gates every `/api/` request (token, faults, headers, request
-//!   log) and `api_faults` decides which armed fault a request gets; `api` holds the route table
-//!   and request rules, `routing` and `analytics` serve them; `control` the `/sim/…` endpoints.
-//! - Notifications: `channels` is the registry of channels, subscriptions and sockets, which
-//!   `notifications` serves over REST and `expiry` sweeps of expired channels; `ws` runs each
-//!   socket; `publish` sends the queue events, shaped by `round_faults`; `socket_faults` sends
-//!   what the socket faults send.
-//! - [`Fault`] (`fault`) is every fault `POST /sim/faults` takes, as a type whose JSON is the
-//!   endpoint's; `inject` applies one where it acts and lists what is armed.
+//!   log) and `api_faults` decides which armed fault a request gets; `api` holds the request
+//!   rules the handlers share; `control` the `/sim/…` endpoints no source owns.
+//! - `notify`: the registry of channels, subscriptions and sockets, its REST, channel expiry, each
+//!   socket, and the publisher, whose rounds each source fills and `round_faults` shapes.
+//! - `faults`: [`Fault`] is every fault `POST /sim/faults` takes, as a type whose JSON is the
+//!   endpoint's; `inject` applies one where it acts and lists what is armed; `socket_faults`
+//!   sends what the socket faults send.
+//!
+//! This module is where a source is registered, and with `faults` (which reaches whatever a fault
+//! breaks) the only shared part that names one: its REST paths (`rest_routes`), its `/sim/…`
+//! routes (`router`), its part of a publish round (`round_parts`), of a subscription's topics
+//! (`unknown_topic`) and of the truth (`truth_json`), and its state in [`Sim`].
 //!
 //! `/sim/…` (no auth): `GET /sim/truth`; `POST /sim/traffic/pause` and `…/resume` (or start
 //! paused with `SimConfig::start_paused`); `POST /sim/queues`, `PATCH /sim/queues/{id}` (rename,
@@ -46,32 +56,18 @@
 //! `GET /sim/faults` lists what is armed, each with the requests, creations or rounds
 //! `remaining`.
 
-mod agent_time;
-mod analytics;
+mod agents;
 mod api;
 mod api_faults;
 mod auth;
-mod channels;
 pub(crate) mod config;
 mod control;
-mod directory;
-mod expiry;
-mod fault;
+mod faults;
 mod guard;
-mod inject;
-mod notifications;
-mod presence;
-mod publish;
-mod round_faults;
-mod routing;
-mod socket_faults;
-mod stats;
+mod model;
+mod notify;
+mod queues;
 mod tls;
-mod traffic;
-mod user_aggregates;
-mod users;
-mod view;
-mod ws;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -82,18 +78,19 @@ use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use serde::Deserialize;
+use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::genesys::model::Queue;
+use crate::genesys::time::{format_instant, from_epoch_millis};
 use crate::sync::lock;
 
 pub use config::SimConfig;
-pub use fault::Fault;
+pub use faults::fault::Fault;
 
-use directory::{Directory, UnknownDivision};
-use traffic::{Model, PRESENCES, uuid};
+use model::directory::Directory;
+use model::traffic::{Model, PRESENCES, uuid};
 
 /// A running simulator. The credentials are throwaway demo values, not secrets.
 pub struct SimHandle {
@@ -140,9 +137,9 @@ pub async fn start(
     }
     let app = router(sim.clone());
     let tick = tokio::spawn(tick_loop(sim.clone(), cancel.clone()));
-    let publisher = publish::Publisher::default();
+    let publisher = notify::publish::Publisher::new(round_parts());
     let publish = tokio::spawn(publisher.run(sim.clone(), cancel.clone()));
-    let expiry = tokio::spawn(expiry::expiry_loop(sim.clone(), cancel.clone()));
+    let expiry = tokio::spawn(notify::expiry::expiry_loop(sim.clone(), cancel.clone()));
     let server_cancel = cancel.clone();
     let tls = sim.config.tls.clone();
     let server = tokio::spawn(async move {
@@ -219,38 +216,19 @@ pub(crate) struct Sim {
     pub paused_since: Mutex<Option<i64>>,
     pub auth: auth::AuthState,
     pub gate: guard::Gate,
-    pub channels: Mutex<channels::Registry>,
+    pub channels: Mutex<notify::channels::Registry>,
     /// The publish faults armed for the next rounds, and a held-back round.
-    pub publishing: Mutex<round_faults::RoundFaults>,
+    pub publishing: Mutex<notify::round_faults::RoundFaults>,
     pub heartbeats: AtomicBool,
     /// `reject_user_topics`: user topics of agents whose index is a multiple of this are
     /// refused; 0, none.
     pub reject_user_topics: AtomicU32,
     /// The faults of the agents' REST reads (`truncate_activity_details`, `missing_expand`).
-    pub agent_faults: Mutex<users::AgentFaults>,
+    pub agent_faults: Mutex<agents::users::AgentFaults>,
     /// Asks the publisher to send every group's current state once (after a pause).
     pub publish_all: AtomicBool,
     pub address: SocketAddr,
     pub cancel: CancellationToken,
-}
-
-/// A change to a live queue (`PATCH /sim/queues/{id}`): a new name, another division.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct QueueUpdate {
-    pub name: Option<String>,
-    pub division_id: Option<String>,
-}
-
-/// A queue to add at run time (`POST /sim/queues`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct NewQueue {
-    pub name: Option<String>,
-    pub division_id: Option<String>,
-    /// Agents but no arrivals until released, so a client can be watching before the first
-    /// conversation.
-    pub held: bool,
 }
 
 impl Sim {
@@ -265,21 +243,21 @@ impl Sim {
         let queues = Directory::new(&config, &mut ids);
         let presence_ids: Vec<String> = PRESENCES.iter().map(|_| uuid(&mut ids)).collect();
         // NB: drawn after the agents' ids, so adding these changed none of those.
-        let unused_ids: Vec<String> = (0..presence::UNUSED_PRESENCES)
+        let unused_ids: Vec<String> = (0..agents::presence::UNUSED_PRESENCES)
             .map(|_| uuid(&mut ids))
             .collect();
-        let presences = presence::definitions(&presence_ids, &unused_ids);
+        let presences = agents::presence::definitions(&presence_ids, &unused_ids);
         Self {
             auth: auth::AuthState::new(&config),
             gate: guard::Gate::default(),
-            channels: Mutex::new(channels::Registry::new(config.channel_ttl)),
+            channels: Mutex::new(notify::channels::Registry::new(config.channel_ttl)),
             config,
             queues: RwLock::new(queues),
             presence_ids,
             presences,
             model: Mutex::new(model),
             paused_since: Mutex::new(None),
-            publishing: Mutex::new(round_faults::RoundFaults::default()),
+            publishing: Mutex::new(notify::round_faults::RoundFaults::default()),
             heartbeats: AtomicBool::new(true),
             reject_user_topics: AtomicU32::new(0),
             agent_faults: Mutex::default(),
@@ -321,66 +299,6 @@ impl Sim {
         lock(&self.paused_since).unwrap_or_else(|| self.now_ms())
     }
 
-    /// Adds a queue to the directory and the traffic model in one step.
-    pub(crate) fn add_queue(&self, request: NewQueue) -> Result<Queue, UnknownDivision> {
-        let mut model = self.model();
-        let now = self.traffic_now();
-        let (index, queue) = self
-            .queues_mut()
-            .add(request.name, request.division_id.as_deref())?;
-        let added = model.add_queue(now, request.held);
-        debug_assert_eq!(added, index, "directory and model slots move together");
-        Ok(queue)
-    }
-
-    /// Renames or moves a live queue, keeping its traffic; `None` if there is none with `id`.
-    pub(crate) fn update_queue(
-        &self,
-        id: &str,
-        update: QueueUpdate,
-    ) -> Result<Option<Queue>, UnknownDivision> {
-        self.queues_mut()
-            .update(id, update.name, update.division_id.as_deref())
-    }
-
-    /// Removes a live queue and stops its traffic; false if there is none with `id`.
-    pub(crate) fn remove_queue(&self, id: &str) -> bool {
-        let mut model = self.model();
-        let Some(index) = self.queues_mut().remove(id) else {
-            return false;
-        };
-        model.remove_queue(index);
-        true
-    }
-
-    /// A surge of `customers` while the queue's routing stalls for `hold` (see
-    /// `Model::surge`); false if there is no live queue with `id`.
-    pub(crate) fn surge_queue(
-        &self,
-        id: &str,
-        customers: usize,
-        hold: std::time::Duration,
-    ) -> bool {
-        let mut model = self.model();
-        let now = self.traffic_now();
-        let Some(index) = self.queue_index(id) else {
-            return false;
-        };
-        model.surge(index, now, customers, hold.as_millis() as i64);
-        true
-    }
-
-    /// Lets a held queue's arrivals begin; false if there is no live queue with `id`.
-    pub(crate) fn release_queue(&self, id: &str) -> bool {
-        let mut model = self.model();
-        let now = self.traffic_now();
-        let Some(index) = self.queue_index(id) else {
-            return false;
-        };
-        model.release_queue(index, now);
-        true
-    }
-
     // NB: pausing and resuming hold the model, so they are atomic with respect to a tick: no
     // step runs after the pause is visible.
     pub(crate) fn pause(&self) {
@@ -401,32 +319,35 @@ impl Sim {
     }
 }
 
-/// The REST API, each path to the handler of the module that owns it; `api` holds only what
+/// The REST API, each path to the handler of the source that owns it; `api` holds only what
 /// the handlers share, so it imports none of them.
 fn rest_routes() -> Router<Arc<Sim>> {
     Router::new()
-        .route("/api/v2/routing/queues", get(routing::list_queues))
-        .route("/api/v2/routing/queues/{id}", get(routing::get_queue))
+        .route("/api/v2/routing/queues", get(queues::routing::list_queues))
+        .route(
+            "/api/v2/routing/queues/{id}",
+            get(queues::routing::get_queue),
+        )
         .route(
             "/api/v2/presence/definitions",
-            get(presence::list_definitions),
+            get(agents::presence::list_definitions),
         )
-        .route("/api/v2/users", get(users::list_users))
+        .route("/api/v2/users", get(agents::users::list_users))
         .route(
             "/api/v2/analytics/routing/activity/query",
-            post(users::routing_activity),
+            post(agents::users::routing_activity),
         )
         .route(
             "/api/v2/analytics/queues/observations/query",
-            post(analytics::observations),
+            post(queues::analytics::observations),
         )
         .route(
             "/api/v2/analytics/conversations/aggregates/query",
-            post(analytics::aggregates),
+            post(queues::analytics::aggregates),
         )
         .route(
             "/api/v2/analytics/users/aggregates/query",
-            post(user_aggregates::user_aggregates),
+            post(agents::user_aggregates::user_aggregates),
         )
 }
 
@@ -434,9 +355,11 @@ fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route("/oauth/token", post(auth::token))
         .merge(rest_routes())
-        .merge(notifications::routes())
-        .route("/channels/{id}", get(ws::upgrade))
+        .merge(notify::notifications::routes())
+        .route("/channels/{id}", get(notify::ws::upgrade))
         .merge(control::routes())
+        .merge(queues::control::routes())
+        .merge(faults::inject::routes())
         .fallback(api::not_found)
         // NB: after every route (it applies to those registered before it) and before the
         // guard layer, so the envelope gets its correlation id like any other error.
@@ -446,6 +369,37 @@ fn router(sim: Arc<Sim>) -> Router {
             guard::guard,
         ))
         .with_state(sim)
+}
+
+/// Each source's part of a publish round, in the order a round sends them.
+fn round_parts() -> Vec<Box<dyn notify::publish::RoundPart>> {
+    vec![
+        Box::new(queues::events::QueueEvents::default()),
+        Box::new(agents::events::AgentEvents::default()),
+    ]
+}
+
+/// The first of `topics` no source serves: each knows its own (a live queue's observations, a
+/// live agent's activity or time in status).
+fn unknown_topic<'t>(sim: &Sim, topics: &'t [String]) -> Option<&'t String> {
+    let users = agents::events::UserTopics::of(sim, topics);
+    (topics.iter()).find(|topic| !(queues::events::serves(sim, topic) || users.serves(topic)))
+}
+
+/// The ground truth, in the exact shape the black-box tests read: each source's part beside
+/// the simulated now and what the reporting lag still holds back.
+fn truth_json(sim: &Sim) -> Value {
+    let now = sim.now_ms();
+    let model = sim.model();
+    let directory = sim.queues();
+    let queues = queues::control::truth(&model, &directory, &sim.presence_ids);
+    let at = from_epoch_millis(now)
+        .map(format_instant)
+        .unwrap_or_default();
+    let pending = model.ledger.pending() + model.agent_time.pending();
+    let agents = agents::users::agents_truth(sim, &model, &directory);
+    json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues,
+        "presenceDefinitions": sim.presences, "agents": agents})
 }
 
 /// Advances the model to the simulated now every real tick; while paused only the reporting lag

@@ -3,18 +3,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::sim::harness::{DEADLINE, TestSim, total_offered, truth_now};
-use crate::sim::stats::{Metric, stat_of};
-
-fn sim(config: SimConfig) -> Sim {
-    let model = Model::new(&config, 0);
-    let address = SocketAddr::from(([127, 0, 0, 1], 0));
-    Sim::new(config, model, address, CancellationToken::new())
-}
-
-fn live_queues(sim: &Sim) -> Vec<Queue> {
-    sim.queues().live().map(|(_, q)| q.clone()).collect()
-}
+use crate::sim::harness::{DEADLINE, TestSim, idle, live_queues, total_offered, truth_now};
+use crate::sim::model::stats::{Metric, stat_of};
 
 #[test]
 fn queue_ids_and_names_are_derived_from_the_seed() {
@@ -22,10 +12,10 @@ fn queue_ids_and_names_are_derived_from_the_seed() {
         queues: 12,
         ..SimConfig::default()
     };
-    let (first, second) = (sim(config.clone()), sim(config));
+    let (first, second) = (idle(config.clone()), idle(config));
     let queues = live_queues(&first);
     assert_eq!(queues, live_queues(&second));
-    let other = live_queues(&sim(SimConfig {
+    let other = live_queues(&idle(SimConfig {
         seed: 43,
         queues: 12,
         ..SimConfig::default()
@@ -34,27 +24,6 @@ fn queue_ids_and_names_are_derived_from_the_seed() {
     assert_eq!(queues[0].name, "Support");
     assert_eq!(queues[11].name, "Queue 12");
     assert_eq!(queues[0].id.len(), 36);
-}
-
-#[test]
-fn queues_added_and_removed_keep_the_directory_and_the_model_in_step() {
-    let sim = sim(SimConfig::fast_for_tests(2));
-    let held = NewQueue {
-        held: true,
-        ..NewQueue::default()
-    };
-    let added = sim.add_queue(held).unwrap();
-    assert_eq!(sim.queue_index(&added.id), Some(3));
-    assert_eq!(sim.model().queues.len(), 4);
-    let first = live_queues(&sim)[0].id.clone();
-    assert!(sim.remove_queue(&first));
-    assert!(!sim.remove_queue(&first));
-    assert!(!sim.release_queue(&first));
-    assert!(sim.release_queue(&added.id));
-    let again = sim.add_queue(NewQueue::default()).unwrap();
-    assert_eq!(sim.queue_index(&again.id), Some(4));
-    assert_eq!(sim.model().queues.len(), 5);
-    assert_eq!(live_queues(&sim).len(), 4);
 }
 
 #[tokio::test]
