@@ -8,7 +8,7 @@
 //! only while it is not stale. An entry is stale from a failed resync, or from the moment its
 //! freshness is older than the staleness bound, until its next successful resync.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::sync::lock;
@@ -95,8 +95,9 @@ impl<E: Entry> Table<E> {
     /// takes its new labels, a new one joins at `now_seconds`. Returns whether any was
     /// renamed, and how many entries there are now.
     pub(crate) fn replace(&self, wanted: &[E::Labels], now_seconds: f64) -> (bool, usize) {
+        let ids: HashSet<&str> = wanted.iter().map(E::id).collect();
         let mut known = crate::sync::write(&self.entries);
-        known.retain(|id, _| wanted.iter().any(|labels| E::id(labels) == id));
+        known.retain(|id, _| ids.contains(id.as_str()));
         let mut renamed = false;
         for labels in wanted {
             match known.get_mut(E::id(labels)) {
