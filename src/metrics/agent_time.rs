@@ -96,7 +96,7 @@ impl Metrics {
         });
     }
 
-    /// Shows the held totals of agents' series whose first values a finished render showed.
+    /// Shows the held totals of agents' series whose first values two finished renders showed.
     pub(super) fn release_pending_agent_time(&self) {
         let agents = self.agents.read();
         for entry in agents.values() {
@@ -105,7 +105,7 @@ impl Metrics {
                 .iter_mut()
                 .filter_map(|s| s.counter.as_mut())
             {
-                if self.first_values_shown(counter)
+                if self.shown_twice(counter)
                     && let Some(values) = counter.pending.take()
                 {
                     counter.values = values;

@@ -3,8 +3,10 @@
 //! Prometheus takes the first sample of a series as its base: a counter series that appears
 //! already at 3 hides those 3 conversations from `increase()`, and a restarted exporter whose
 //! counter jumps from 0 straight past its old value is not even seen to reset. So a (queue,
-//! media type) group's counters appear at 0, and the totals it is given are held back until at
-//! least one render of `/metrics` has shown those zeros. A media type a queue has never had
+//! media type) group's counters appear at 0, and the totals it is given are held back until two
+//! finished renders of `/metrics` have shown those zeros: a scrape Prometheus lost (one that
+//! timed out under load) would otherwise let its first sample be the total, and the first
+//! increase vanish from `increase()`. A media type a queue has never had
 //! costs no series at all.
 //!
 //! The counters are set to totals, not incremented: the producer (the ledger's owner) decides
@@ -41,7 +43,7 @@ impl Metrics {
     /// A group created here appears first at 0, the totals held back until a render has
     /// shown those zeros, unless `shown_before`: a scrape of an earlier process showed the
     /// series, so Prometheus holds a value for it and the group resumes at `totals` at once.
-    /// Either way, later totals wait until a render has shown the group's first values.
+    /// Either way, later totals wait until two renders have shown the group's first values.
     pub fn set_conversation_totals<'g>(
         &self,
         queue_id: &str,
@@ -73,11 +75,13 @@ impl Metrics {
         shown_before: bool,
     ) {
         match slot {
-            Some(counters) if self.first_values_shown(counters) => {
-                counters.values = values;
-                counters.pending = None;
-            }
-            Some(counters) => counters.pending = Some(values),
+            Some(counters) => match self.shown_twice(counters) {
+                true => {
+                    counters.values = values;
+                    counters.pending = None;
+                }
+                false => counters.pending = Some(values),
+            },
             None if shown_before => *slot = Some(self.new_counter_group(values)),
             None => {
                 let zeros = vec![0.0; values.len()];
@@ -150,6 +154,25 @@ impl Metrics {
         counters.created_at_render < self.renders_finished.load(Ordering::SeqCst)
     }
 
+    /// Whether two finished renders have shown the group's first values, so that one
+    /// scrape Prometheus lost (a timeout under load) cannot hide them: the first time a
+    /// finished render is seen to have shown them, the highest finished is marked; a render
+    /// finished past the mark is a second one (numbered after its creation, so it showed them
+    /// too while they were held).
+    pub(super) fn shown_twice(&self, counters: &mut CounterGroup) -> bool {
+        let finished = self.renders_finished.load(Ordering::SeqCst);
+        if !self.first_values_shown(counters) {
+            return false;
+        }
+        match counters.first_seen_shown {
+            Some(mark) => mark < finished,
+            None => {
+                counters.first_seen_shown = Some(finished);
+                false
+            }
+        }
+    }
+
     /// A group whose first values are `values`.
     pub(super) fn new_counter_group(&self, values: Vec<f64>) -> CounterGroup {
         CounterGroup {
@@ -158,17 +181,20 @@ impl Metrics {
             // render counted from here on writes the queue after this, so shows the values.
             created_at_render: self.renders.load(Ordering::SeqCst),
             pending: None,
+            first_seen_shown: None,
         }
     }
 
-    /// Shows the held totals of groups whose first values a finished render has shown.
+    /// Shows the held totals of groups whose first values two finished renders have shown.
     pub(super) fn release_pending_conversations(&self) {
         let queues = self.queues.read();
         for entry in queues.values() {
             let mut entry = crate::sync::lock(entry);
             let groups = entry.media.iter_mut().flatten();
             for counters in groups.flat_map(|g| g.counters.iter_mut().flatten()) {
-                if self.first_values_shown(counters)
+                // NB: every group is asked, so each is marked at the first render after one
+                // showed it, and later totals of a long-shown group move at once.
+                if self.shown_twice(counters)
                     && let Some(values) = counters.pending.take()
                 {
                     counters.values = values;

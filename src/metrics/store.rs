@@ -198,6 +198,9 @@ pub(super) struct CounterGroup {
     pub(super) created_at_render: u64,
     /// The latest totals held back until then.
     pub(super) pending: Option<Vec<f64>>,
+    /// Once a finished render has shown the first values: one past the highest render
+    /// finished when that was first seen, so a later finished render is a second showing.
+    pub(super) first_seen_shown: Option<u64>,
 }
 
 /// One media type of a queue, present once the queue has had something of it.

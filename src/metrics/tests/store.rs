@@ -141,6 +141,7 @@ fn the_store_renders_what_the_prometheus_crate_renders_series_by_series() {
     metrics.apply_snapshot("q4", 1_000.0, &busy_snapshot(1));
     metrics.set_queue_stale("q4");
     metrics.render(1_030_000);
+    metrics.render(1_030_000);
     metrics.set_conversation_totals("q1", "voice", [(ConversationCounter::Offered, 9.0)], false);
     metrics.queue_observed("q1", 1_010.25);
 
@@ -260,6 +261,7 @@ fn counters_split_by_direction_render_as_the_prometheus_crate_does_and_others_ar
         metrics.set_conversation_totals("q1", group(direction), totals, false);
     }
     metrics.render(0);
+    metrics.render(0);
     let (fast, reference) = both_paths(&metrics, 0);
     assert_eq!(differences(&fast, &reference), Vec::<String>::new());
     let offered: Vec<(&String, &String)> = fast
@@ -326,6 +328,7 @@ fn a_slow_scrape_overtaken_by_others_never_shows_a_new_counter_group_past_zero()
                 .map(str::to_owned)
         })
     };
+    assert_eq!(value(&metrics.render(0)).as_deref(), Some("0"));
     assert_eq!(value(&metrics.render(0)).as_deref(), Some("0"));
     assert_eq!(value(&metrics.render(0)).as_deref(), Some("3"));
     let slow: Vec<u8> = slow.flatten().collect();
