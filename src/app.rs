@@ -520,22 +520,20 @@ impl Parts {
     /// totals) if `found` agents fit so beside the `queue_channels`; else the activity topic
     /// alone, the poll keeping the counters.
     fn agent_channels(&self, found: usize, queue_channels: usize) -> Channels {
-        let fits = found <= room_beside(queue_channels, MAX_TOPICS_PER_CHANNEL / 2);
-        let streams = self.settings.agents.time_in_status_stream && fits;
-        let time_in_status = match (&self.agent_time, streams) {
-            (Some(totals), true) => {
-                let totals = totals.clone();
+        let streamed = (self.agent_time.clone())
+            .filter(|_| self.settings.agents.time_in_status_stream)
+            .map(|totals| {
                 let sink: AgentTimeSink = Arc::new(move |body| totals.fold_user(body));
-                TimeInStatus::Streamed(sink)
-            }
-            _ => TimeInStatus::Polled,
-        };
-        let running_totals = matches!(time_in_status, TimeInStatus::Streamed(_));
+                Carried::agents(self.agents.clone(), TimeInStatus::Streamed(sink))
+            })
+            .filter(|carried| found <= room_beside(queue_channels, carried.ids_per_channel()));
         info!(
             agents = found,
-            running_totals, "agents' time in status streamed where the channels allow"
+            running_totals = streamed.is_some(),
+            "agents' time in status streamed where the channels allow"
         );
-        let carried = Carried::agents(self.agents.clone(), time_in_status);
+        let carried =
+            streamed.unwrap_or_else(|| Carried::agents(self.agents.clone(), TimeInStatus::Polled));
         Channels::new(carried, |index| format!("agents-{index}"))
     }
 

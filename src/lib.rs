@@ -4,10 +4,12 @@
 //!
 //! - [`genesys`] authenticates ([`genesys::auth`]) and executes REST calls
 //!   ([`genesys::client`]) with retries and self-metrics; [`genesys::model`] holds the wire types.
-//! - [`queues`] resolves the configured ids and names into the monitored queue set.
-//! - [`stream`] keeps Notifications API channels (one per 1,000 queues) and their WebSockets
-//!   alive and feeds parsed events to [`observations`] (live gauges, resynced over REST after
-//!   every gap) and to [`aggregates`] (running interval totals).
+//! - [`queues`] and [`agents`] are the sources, one folder each: what is watched, its events
+//!   and REST resync ([`queues::observations`]: live gauges, resynced over REST after every
+//!   gap), its counters.
+//! - [`stream`] keeps Notifications API channels (1,000 topics each) and their WebSockets
+//!   alive and feeds parsed events to each source's parts and running interval totals to
+//!   [`aggregates`].
 //! - [`aggregates`] polls conversation aggregates and folds them through the bucket ledger into
 //!   monotonic counters.
 //! - [`metrics`] owns every series (queue series in a store rendered by hand, self-metrics on a

@@ -1,5 +1,5 @@
 //! The one shared registry of self-metrics. Each producer defines its own (`genesys`, `stream`,
-//! `observations`, `aggregates`, `server`: a `telemetry` module each) and registers them here
+//! `queues::observations`, `agents`, `aggregates`, `server`: a `telemetry` module each) and registers them here
 //! through [`SelfMetrics`], so the store knows no producer's vocabulary. Every family
 //! registered is also described, so the docs can be held to the full list
 //! ([`Metrics::families`]), not only to the families a run happened to touch.

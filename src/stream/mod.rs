@@ -4,7 +4,7 @@
 //!
 //! - [`message`] parses one text frame into a typed message.
 //! - [`connection`] opens one WebSocket and runs a session over it: heartbeat watchdog, frame
-//!   counting, observations to [`crate::queues::observations`], running totals to the ledger.
+//!   counting, each event to the parts its channel's [`carried::Carried`] holds.
 //! - [`supervisor`] keeps one channel alive: create, subscribe, connect, resync after every
 //!   gap, reconnect with backoff, rotate make-before-break, fall back to REST polling.
 //! - [`carried`] says what a channel's topics are about, and where their events go.
