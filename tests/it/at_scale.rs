@@ -17,6 +17,7 @@ const RECONNECTS: &str = "genesys_exporter_stream_reconnects_total";
 /// rotation of every channel and then a reconnect of every socket.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_five_hundred_queues_over_three_channels_through_a_rotation_and_a_reconnect() {
+    let _heavy = common::one_heavy_test_at_a_time().await;
     let config = SimConfig {
         queues: 2_500,
         agents_per_queue: 2,

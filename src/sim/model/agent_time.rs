@@ -65,8 +65,9 @@ pub(crate) struct AgentTime {
     cells: BTreeMap<(i64, SpellKey), u64>,
     /// (visible from ms, cell start ms, key, milliseconds): pieces inside the reporting lag.
     pending: Vec<(i64, i64, SpellKey, u64)>,
-    /// Every spell's milliseconds, lagged or not: the truth.
-    totals: HashMap<SpellKey, u64>,
+    /// Every spell's milliseconds, lagged or not, by agent: the truth. Kept per agent because
+    /// the truth is read agent by agent (a flat map made that read quadratic in the agents).
+    totals: HashMap<AgentSlot, HashMap<(Dimension, usize), u64>>,
 }
 
 impl AgentTime {
@@ -75,7 +76,10 @@ impl AgentTime {
         if to_ms <= from_ms {
             return;
         }
-        *self.totals.entry(key).or_default() += (to_ms - from_ms) as u64;
+        let (agent, dimension, qualifier) = key;
+        *(self.totals.entry(agent).or_default())
+            .entry((dimension, qualifier))
+            .or_default() += (to_ms - from_ms) as u64;
         let mut start = from_ms;
         while start < to_ms {
             let cell = start - start.rem_euclid(CELL_MS);
@@ -134,9 +138,8 @@ impl AgentTime {
         &self,
         agent: AgentSlot,
     ) -> impl Iterator<Item = (Dimension, usize, u64)> + '_ {
-        (self.totals.iter())
-            .filter(move |((slot, ..), _)| *slot == agent)
-            .map(|((_, dimension, qualifier), ms)| (*dimension, *qualifier, *ms))
+        (self.totals.get(&agent).into_iter().flatten())
+            .map(|((dimension, qualifier), ms)| (*dimension, *qualifier, *ms))
     }
 }
 

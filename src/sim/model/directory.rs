@@ -3,6 +3,8 @@
 //! model, the ledger and the publisher all key on it), so a removed queue keeps its slot and is
 //! only hidden: indices never shift.
 
+use std::collections::HashMap;
+
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -34,6 +36,9 @@ struct Slot {
 #[derive(Debug)]
 pub(crate) struct Directory {
     slots: Vec<Slot>,
+    /// Queue id → slot index: requests name queues by id, up to 100 at a time, and a scan of
+    /// every slot per id made that quadratic at thousands of queues. Ids never change.
+    index: HashMap<String, usize>,
     divisions: [DivisionRef; 2],
     member_count: u32,
     /// NB: its own stream, apart from the one that drew the initial ids, so adding queues
@@ -54,6 +59,7 @@ impl Directory {
         });
         let mut directory = Self {
             slots: Vec::new(),
+            index: HashMap::new(),
             divisions,
             member_count: u32::try_from(config.agents_per_queue).unwrap_or(u32::MAX),
             added_ids: StdRng::seed_from_u64(config.seed ^ 0x0add_ed9e_0e5e_ed00),
@@ -74,6 +80,7 @@ impl Directory {
     }
 
     fn push(&mut self, id: String, name: String, division: DivisionRef) -> usize {
+        self.index.insert(id.clone(), self.slots.len());
         self.slots.push(Slot {
             queue: Queue {
                 self_uri: Some(format!("/api/v2/routing/queues/{id}")),
@@ -158,7 +165,8 @@ impl Directory {
     }
 
     pub(crate) fn index_of(&self, id: &str) -> Option<usize> {
-        self.live().find(|(_, q)| q.id == id).map(|(i, _)| i)
+        let index = *self.index.get(id)?;
+        self.get(index).map(|_| index)
     }
 
     /// The live queue at `index`.

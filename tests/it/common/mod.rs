@@ -29,6 +29,14 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 /// How long one request of the harness may take before the test fails on it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Held for the whole of a test that takes both cores by itself (thousands of queues in a debug
+/// build), so no two such tests run at once: side by side they starved each other past their
+/// deadlines. The other tests run beside whichever holds it; waiting for it costs no CPU.
+pub async fn one_heavy_test_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    HEAVY.lock().await
+}
+
 pub struct Harness {
     pub sim: SimHandle,
     pub exporter_url: String,
