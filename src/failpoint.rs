@@ -1,10 +1,12 @@
 //! Failure injection inside the exporter's own tasks, so a test can prove that a dead task is
-//! noticed (ARCHITECTURE.md#cross-cutting-concerns). Compiled only with the `failpoints` feature
-//! (the test command turns it on); without it [`hit`] is empty and costs nothing. Armed through
-//! `GENESYS_EXPORTER_FAILPOINTS`, a comma-separated list of names; an armed point panics.
+//! noticed (ARCHITECTURE.md#cross-cutting-concerns). Compiled into debug builds only, as debug
+//! assertions are: a release build (the image, the demo) has an empty [`hit`] that costs nothing.
+//! Armed through `GENESYS_EXPORTER_FAILPOINTS`, a comma-separated list of names; an armed point
+//! panics. NB: the profile, not a cargo feature, keeps it out of releases, so one `cargo clippy`
+//! pass and one test build cover it.
 
 /// Panics when `name` is armed.
-#[cfg(feature = "failpoints")]
+#[cfg(debug_assertions)]
 pub(crate) fn hit(name: &str) {
     static ARMED: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
         std::env::var("GENESYS_EXPORTER_FAILPOINTS")
@@ -19,6 +21,6 @@ pub(crate) fn hit(name: &str) {
     }
 }
 
-#[cfg(not(feature = "failpoints"))]
+#[cfg(not(debug_assertions))]
 #[inline(always)]
 pub(crate) fn hit(_name: &str) {}
