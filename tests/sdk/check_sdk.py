@@ -8,7 +8,8 @@ client-credentials login, routing queues (paged, filtered, one by id), the queue
 and conversation aggregates queries, a notification channel with its subscriptions, and the
 channel's WebSocket (the SDK has no WebSocket client, so `websocket-client` reads it). Every
 response is deserialised into the SDK's own models. Exits 0 when all checks pass, 1 with a
-"FAIL:" line otherwise. tests/it/sdk_compat.rs runs it against the embedded simulator.
+"FAIL:" line otherwise, 3 with a "MISSING:" line when the SDK or websocket-client is not
+installed. tests/it/sdk_compat.rs runs it against the embedded simulator.
 """
 
 import datetime
@@ -43,6 +44,8 @@ RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)\Z
 REQUEST_TIMEOUT_S = 20
 WEBSOCKET_DEADLINE_S = 10
 SCRIPT_DEADLINE_S = 100
+# The exit status when the SDK or websocket-client cannot be imported.
+MISSING = 3
 
 
 class CheckFailed(Exception):
@@ -689,6 +692,14 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     base_url, client_id, client_secret = argv[1:]
+    # NB: imported here once, not probed first: the SDK's ~3,000 modules take 5 to 20 s of a
+    # loaded machine to import, and a separate probe paid that twice.
+    try:
+        import PureCloudPlatformClientV2  # noqa: F401
+        import websocket  # noqa: F401
+    except ImportError as missing:
+        print(f"MISSING: {missing}", file=sys.stderr, flush=True)
+        return MISSING
     socket.setdefaulttimeout(REQUEST_TIMEOUT_S)
 
     def out_of_time(*_):
