@@ -20,6 +20,7 @@ use crate::aggregates::telemetry::AggregateMetrics;
 use crate::aggregates::{ConversationTotals, Shelved, Totals};
 use crate::backoff::Backoff;
 use crate::config::{CHANNELS_PER_CLIENT, ConfigError, Settings, WebSettings};
+use crate::genesys::client::AggregateScope;
 use crate::genesys::egress::log_unless_reported;
 use crate::genesys::model::MAX_TOPICS_PER_CHANNEL;
 use crate::genesys::{ApiError, GenesysClient};
@@ -198,7 +199,7 @@ impl Exporter {
             &metrics,
             &clock,
         )?);
-        let agent_time = match metrics.agent_export().time_in_status {
+        let agent_time = match settings.agents.export().time_in_status {
             true => Some(Arc::new(agent_time_totals(
                 &settings,
                 &client_settings,
@@ -317,12 +318,12 @@ fn conversation_totals(
             &client.client_id,
             &client.api_base_url,
             granularity,
-            metrics.counters(),
+            &settings.counters(),
         )
-        .with_directions(&names(metrics.directions()));
+        .with_directions(&names(&settings.directions));
         open_state(settings, dir, state::FILE_NAME, identity)
     };
-    totals_in(settings, metrics, clock, identity)
+    totals_in(settings, metrics, clock, settings.counters(), identity)
 }
 
 /// The agents' time-in-status ledger, its state beside the conversation counters'.
@@ -333,12 +334,12 @@ fn agent_time_totals(
     clock: &Clock,
 ) -> Result<AgentTimeTotals, ConfigError> {
     let granularity = settings.aggregates.granularity;
+    let times = settings.agents.export().times().to_vec();
     let identity = |dir: &std::path::Path| {
-        let times = metrics.agent_export().times();
-        let identity = Identity::new(&client.client_id, &client.api_base_url, granularity, times);
+        let identity = Identity::new(&client.client_id, &client.api_base_url, granularity, &times);
         open_state(settings, dir, agent_time::STATE_FILE, identity)
     };
-    totals_in(settings, metrics, clock, identity)
+    totals_in(settings, metrics, clock, times.clone(), identity)
 }
 
 /// A ledger's totals, resuming from `state_dir` (the store `open` gives) when one is set.
@@ -346,6 +347,7 @@ fn totals_in<C: Shelved>(
     settings: &Settings,
     metrics: &Arc<Metrics>,
     clock: &Clock,
+    counters: Vec<C>,
     open: impl FnOnce(&std::path::Path) -> Result<StateStore, ConfigError>,
 ) -> Result<Totals<C>, ConfigError>
 where
@@ -353,12 +355,13 @@ where
 {
     let granularity = settings.aggregates.granularity;
     let Some(dir) = &settings.state_dir else {
-        return Ok(Totals::new(metrics.clone(), granularity));
+        return Ok(Totals::new(metrics.clone(), granularity, counters));
     };
     let store = open(dir)?;
     Ok(Totals::with_store(
         metrics.clone(),
         granularity,
+        counters,
         store,
         clock.now(),
     ))
@@ -718,6 +721,7 @@ impl Parts {
             window: aggregates.window,
             granularity: totals.granularity(),
             state_flush_interval: aggregates.state_flush_interval,
+            scope: AggregateScope::default(),
         };
         let ids = self.agent_ids.subscribe();
         Poller::new(
@@ -737,6 +741,10 @@ impl Parts {
             window: aggregates.window,
             granularity: self.totals.granularity(),
             state_flush_interval: aggregates.state_flush_interval,
+            scope: AggregateScope {
+                media_types: names(&self.settings.media_types),
+                directions: names(&self.settings.directions),
+            },
         };
         // NB: made before the wait, so the counters' freshness counts from the start.
         let poller = Poller::new(

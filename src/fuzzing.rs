@@ -56,6 +56,7 @@ fn state() -> &'static State {
         let totals = Arc::new(ConversationTotals::new(
             metrics.clone(),
             Duration::from_secs(1800),
+            metrics.counters().to_vec(),
         ));
         totals.watch(&queue_ids, chrono::Utc::now());
         totals.establish(&queue_ids);

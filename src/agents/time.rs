@@ -10,7 +10,7 @@
 use tracing::{debug, warn};
 
 use crate::aggregates::ledger::{Counter, KeyFields, Reader, Reading, SeriesKey};
-use crate::aggregates::poller::Polled;
+use crate::aggregates::poller::{PollSettings, Polled};
 use crate::aggregates::telemetry::{Telemetered, TelemetryNames};
 use crate::aggregates::{Shelved, Totals};
 use crate::genesys::client::{GenesysClient, MAX_USERS_PER_QUERY};
@@ -98,10 +98,6 @@ impl Telemetered for AgentTime {
 }
 
 impl Shelved for AgentTime {
-    fn configured(metrics: &Metrics) -> Vec<Self> {
-        metrics.agent_export().times().to_vec()
-    }
-
     fn show(metrics: &Metrics, key: &AgentTimeKey, totals: Vec<(Self, f64)>, shown_before: bool) {
         let total = totals.into_iter().find(|(t, _)| *t == key.time);
         let total_ms = total.map_or(0.0, |(_, ms)| ms);
@@ -196,8 +192,7 @@ impl Polled for AgentTime {
     const POLL: PollKind = PollKind::AgentTime;
     type Query = TimeQuery;
 
-    fn query(metrics: &Metrics) -> TimeQuery {
-        let times = metrics.agent_export().times();
+    fn query(times: &[Self], _: &PollSettings) -> TimeQuery {
         TimeQuery {
             metric_names: times
                 .iter()

@@ -27,8 +27,6 @@ use state::{LoadError, StateStore};
 
 /// A counter the store shows: how its series reach `/metrics`.
 pub(crate) trait Shelved: Counter {
-    /// The counters folded (the configured set), in the order of every total's values.
-    fn configured(metrics: &Metrics) -> Vec<Self>;
     /// Sets the series' counters to `totals`; a series created here shows its zeros first
     /// unless `shown_before` (see `Metrics::set_conversation_totals`).
     fn show(metrics: &Metrics, key: &Self::Key, totals: Vec<(Self, f64)>, shown_before: bool);
@@ -74,10 +72,10 @@ impl<C: Shelved> Totals<C>
 where
     AggregateMetrics<C>: SelfMetrics,
 {
-    /// `granularity` is the only bucket width folded (see [`Ledger::new`]); the counters are
-    /// the configured set in `metrics`.
-    pub(crate) fn new(metrics: Arc<Metrics>, granularity: Duration) -> Self {
-        let ledger = Ledger::new(granularity, C::configured(&metrics));
+    /// `granularity` is the only bucket width folded (see [`Ledger::new`]); `counters` are the
+    /// configured set, in the order of every total's values.
+    pub(crate) fn new(metrics: Arc<Metrics>, granularity: Duration, counters: Vec<C>) -> Self {
+        let ledger = Ledger::new(granularity, counters);
         Self {
             inner: Mutex::new(Inner {
                 ledger,
@@ -97,10 +95,11 @@ where
     pub(crate) fn with_store(
         metrics: Arc<Metrics>,
         granularity: Duration,
+        counters: Vec<C>,
         store: StateStore,
         now: DateTime<Utc>,
     ) -> Self {
-        let mut totals = Self::new(metrics, granularity);
+        let mut totals = Self::new(metrics, granularity, counters.clone());
         let result = store.load_into(&mut totals.lock().ledger, now);
         let path = store.path().display().to_string();
         match &result {
@@ -130,7 +129,7 @@ where
         }
         if result.is_err() {
             // NB: a partly restored ledger must not survive a failed load.
-            let fresh = Ledger::new(granularity, C::configured(&totals.metrics));
+            let fresh = Ledger::new(granularity, counters);
             totals.lock().ledger = fresh;
         }
         totals.telemetry.state_loaded(result.as_ref().copied());
@@ -157,6 +156,11 @@ where
 
     pub(crate) fn granularity(&self) -> Duration {
         self.lock().ledger.granularity()
+    }
+
+    /// The counters folded, in the order of every total's values.
+    pub(crate) fn counters(&self) -> Vec<C> {
+        self.lock().ledger.counters().to_vec()
     }
 
     /// Folds `owner`'s buckets as `reader` reads them. `group`: the one series every reading
@@ -426,10 +430,6 @@ impl ConversationTotals {
 }
 
 impl Shelved for ConversationCounter {
-    fn configured(metrics: &Metrics) -> Vec<Self> {
-        metrics.counters().to_vec()
-    }
-
     fn show(
         metrics: &Metrics,
         key: &ConversationKey,

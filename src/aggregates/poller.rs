@@ -23,7 +23,6 @@ use crate::status::{PollFreshness, PollKind, SharedFreshness};
 use crate::sync::lock;
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::counters::ConversationCounter;
-use crate::vocabulary::labels::names;
 
 /// What a poller polls: the query its counters come from.
 pub(crate) trait Polled: Shelved + Telemetered + Sized {
@@ -37,7 +36,8 @@ pub(crate) trait Polled: Shelved + Telemetered + Sized {
     /// What every query needs beyond the window and the owners, built once.
     type Query: Send + Sync;
 
-    fn query(metrics: &Metrics) -> Self::Query;
+    /// `counters` are the ledger's (the configured set).
+    fn query(counters: &[Self], settings: &PollSettings) -> Self::Query;
 
     /// Reads one batch's window (interval, granularity) and folds it; returns the increments
     /// owed.
@@ -73,13 +73,10 @@ impl Polled for ConversationCounter {
     const FOLLOWS_OWNERS: bool = false;
     type Query = ConversationQuery;
 
-    fn query(metrics: &Metrics) -> ConversationQuery {
+    fn query(counters: &[Self], settings: &PollSettings) -> ConversationQuery {
         ConversationQuery {
-            metric_names: metric_names(metrics.counters()),
-            scope: AggregateScope {
-                media_types: names(metrics.media_types()),
-                directions: names(metrics.directions()),
-            },
+            metric_names: metric_names(counters),
+            scope: settings.scope.clone(),
         }
     }
 
@@ -108,7 +105,7 @@ impl Polled for ConversationCounter {
 }
 
 /// How the poller reads aggregates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PollSettings {
     /// Time between polls; each poll re-reads the whole window.
     pub poll_interval: Duration,
@@ -118,6 +115,9 @@ pub(crate) struct PollSettings {
     pub granularity: Duration,
     /// How often increments from the stream are saved (and so shown) with a state store.
     pub state_flush_interval: Duration,
+    /// The media types and directions the conversation query asks for (those exported:
+    /// upstream counts no others for us); the users query has none.
+    pub scope: AggregateScope,
 }
 
 /// Polls the conversation aggregates query for the monitored queues, or the users aggregates
@@ -161,11 +161,11 @@ where
         metrics.status().watch_poll(C::POLL, freshness.clone());
         Self {
             client,
+            query: C::query(&totals.counters(), &settings),
             totals,
             telemetry,
             freshness,
             clock,
-            query: C::query(&metrics),
             queues,
             settings,
         }

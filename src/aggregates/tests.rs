@@ -5,7 +5,7 @@ const B0930: &str = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z";
 
 fn totals() -> (ConversationTotals, Arc<Metrics>) {
     let metrics = test_support::support_metrics(&["voice", "chat"]);
-    let totals = ConversationTotals::new(metrics.clone(), HALF_HOUR);
+    let totals = ConversationTotals::new(metrics.clone(), HALF_HOUR, metrics.counters().to_vec());
     totals.watch(&["q1".into()], DateTime::<Utc>::MIN_UTC);
     (totals, metrics)
 }

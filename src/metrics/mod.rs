@@ -156,11 +156,6 @@ impl Metrics {
         self
     }
 
-    /// What the agent series show beyond state.
-    pub(crate) fn agent_export(&self) -> AgentExport {
-        self.agent_export
-    }
-
     /// Judges time by `clock` (an accelerated one in tests), as every producer then does.
     pub(crate) fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
@@ -175,15 +170,6 @@ impl Metrics {
     pub(crate) fn with_directions(mut self, directions: Vec<Direction>) -> Self {
         self.directions = directions;
         self
-    }
-
-    pub(crate) fn media_types(&self) -> &[MediaType] {
-        &self.media_types
-    }
-
-    /// The configured directions; empty when counters are not split by direction.
-    pub(crate) fn directions(&self) -> &[Direction] {
-        &self.directions
     }
 
     /// The counter slot of `direction` in a media group: 0 for no direction when none are
@@ -301,7 +287,10 @@ impl Metrics {
             for (id, n) in &snapshot.presences {
                 entry.presences.insert(id.as_str().into(), *n);
             }
-            for (index, media) in snapshot.media.iter().enumerate() {
+            for (index, media_type) in self.media_types.iter().enumerate() {
+                let media = (snapshot.media.get(media_type.as_str()))
+                    .copied()
+                    .unwrap_or_default();
                 let had_any =
                     media.interactions.iter().any(|n| *n != 0) || media.waiting_since_ms.is_some();
                 if let Some(group) = entry.media_group(index, had_any) {

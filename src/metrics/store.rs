@@ -153,8 +153,9 @@ impl Family {
 /// A full resync of one queue, applied at once by [`super::Metrics::apply_snapshot`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueueSnapshot {
-    /// One per allow-listed media type, in the order of `Metrics::media_types`.
-    pub media: Vec<MediaSnapshot>,
+    /// By media type, as the resync reported them: the store shows every allow-listed media
+    /// type, one missing here at 0, and none outside its allow-list.
+    pub media: HashMap<String, MediaSnapshot>,
     /// By routing status, in the order of `RoutingStatus::ALL`.
     pub users: [i64; RoutingStatus::COUNT],
     /// By [`UserCount`], in the order of `UserCount::ALL`.

@@ -12,7 +12,7 @@ mod order;
 mod record;
 pub(crate) mod telemetry;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -528,10 +528,14 @@ impl Observations {
         }
     }
 
-    /// What the gauges read after the resync: every allow-listed media type, absent ones at 0.
+    /// What the gauges read after the resync, for every media type it reported (the store
+    /// shows those it does not report at 0).
     fn metrics_snapshot(&self, queue_id: &str, snapshot: &Snapshot) -> QueueSnapshot {
-        let media = self.metrics.media_types().iter().map(|media| {
-            let media = media.as_str();
+        let reported = (snapshot.interactions.keys().map(|(media, _)| media))
+            .chain(snapshot.longest_from_metric.keys())
+            .chain(snapshot.longest_from_detail.keys())
+            .collect::<HashSet<_>>();
+        let media = reported.into_iter().map(|media| {
             let mut interactions = [0; InteractionState::ALL.len()];
             for (n, state) in interactions.iter_mut().zip(InteractionState::ALL) {
                 let key = (media.to_owned(), *state);
@@ -546,10 +550,11 @@ impl Observations {
                     media, "resync shows waiting interactions but no oldest instant"
                 );
             }
-            MediaSnapshot {
+            let media_snapshot = MediaSnapshot {
                 interactions,
                 waiting_since_ms: since.copied().filter(|_| waiting > 0),
-            }
+            };
+            (media.clone(), media_snapshot)
         });
         let mut user_counts = [0; UserCount::ALL.len()];
         user_counts[UserCount::Members as usize] = snapshot.members;

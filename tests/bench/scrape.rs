@@ -51,10 +51,13 @@ fn state(queues: usize) -> Metrics {
     for (i, queue) in labels.iter().enumerate() {
         let n = i as i64;
         let snapshot = QueueSnapshot {
-            media: (0..MEDIA.len() as i64)
-                .map(|m| MediaSnapshot {
-                    interactions: [(n + m) % 4 + 1, (n * m) % 7, m % 2],
-                    waiting_since_ms: Some(NOW_MS - 1_000 * (n % 300 + m)),
+            media: (MEDIA.iter().zip(0..))
+                .map(|(media, m)| {
+                    let snapshot = MediaSnapshot {
+                        interactions: [(n + m) % 4 + 1, (n * m) % 7, m % 2],
+                        waiting_since_ms: Some(NOW_MS - 1_000 * (n % 300 + m)),
+                    };
+                    ((*media).to_owned(), snapshot)
                 })
                 .collect(),
             users: [n % 5, n % 7, 1, 0, n % 3],

@@ -20,12 +20,22 @@ const HALF_HOUR: Duration = Duration::from_secs(1800);
 const B0930: &str = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z";
 const B1000: &str = "2026-11-25T10:00:00.000Z/2026-11-25T10:30:00.000Z";
 
-fn metrics(organization_presence_time: bool) -> Arc<Metrics> {
-    let metrics = Metrics::new(vec![MediaType::Voice]).with_agent_export(AgentExport {
+fn export(organization_presence_time: bool) -> AgentExport {
+    AgentExport {
         time_in_status: true,
         organization_presence_time,
         ..AgentExport::default()
-    });
+    }
+}
+
+/// The counters `export` counts, as `app` gives them to the ledger.
+fn times(organization_presence_time: bool) -> Vec<AgentTime> {
+    export(organization_presence_time).times().to_vec()
+}
+
+fn metrics(organization_presence_time: bool) -> Arc<Metrics> {
+    let export = export(organization_presence_time);
+    let metrics = Metrics::new(vec![MediaType::Voice]).with_agent_export(export);
     metrics.set_presences(&[Presence::new("p-lunch", "Lunch", SystemPresence::Meal)]);
     metrics.set_agents(&[AgentLabels {
         id: "u1".into(),
@@ -37,8 +47,9 @@ fn metrics(organization_presence_time: bool) -> Arc<Metrics> {
     Arc::new(metrics)
 }
 
-fn totals(metrics: &Arc<Metrics>) -> AgentTimeTotals {
-    let totals = AgentTimeTotals::new(metrics.clone(), HALF_HOUR);
+fn totals(metrics: &Arc<Metrics>, organization_presence_time: bool) -> AgentTimeTotals {
+    let times = times(organization_presence_time);
+    let totals = AgentTimeTotals::new(metrics.clone(), HALF_HOUR, times);
     totals.watch(&["u1".into()], DateTime::<Utc>::MIN_UTC);
     totals
 }
@@ -72,7 +83,7 @@ const LUNCH: &str =
 #[test]
 fn buckets_become_seconds_per_status_and_revisions_add_only_their_difference() {
     let metrics = metrics(false);
-    let totals = totals(&metrics);
+    let totals = totals(&metrics, false);
     let first = container("u1", B0930, &[("tAgentRoutingStatus", "IDLE", 90_000.0)]);
     assert_eq!(totals.fold_user(&first), 1);
     assert_eq!(sample(&metrics, IDLE), Some(90.0));
@@ -95,7 +106,7 @@ fn buckets_become_seconds_per_status_and_revisions_add_only_their_difference() {
 #[test]
 fn qualifiers_outside_the_labels_other_users_and_uncounted_metrics_make_no_series() {
     let metrics = metrics(false);
-    let totals = totals(&metrics);
+    let totals = totals(&metrics, false);
     let entries = [
         ("tAgentRoutingStatus", "DANCING", 1_000.0),
         ("tSystemPresence", "Lunch", 1_000.0),
@@ -111,7 +122,7 @@ fn qualifiers_outside_the_labels_other_users_and_uncounted_metrics_make_no_serie
 #[test]
 fn the_orgs_presences_count_when_asked_for_and_only_known_definitions() {
     let metrics = metrics(true);
-    let totals = totals(&metrics);
+    let totals = totals(&metrics, true);
     let entries = [
         ("tOrganizationPresence", "p-lunch", 30_000.0),
         ("tOrganizationPresence", "p-unknown", 30_000.0),
@@ -129,7 +140,8 @@ fn a_restart_resumes_every_series_from_the_state_file() {
         StateStore::open_file(dir.path(), STATE_FILE, identity, HALF_HOUR * 4).unwrap()
     };
     let first_metrics = metrics(false);
-    let first = AgentTimeTotals::with_store(first_metrics.clone(), HALF_HOUR, store(), now);
+    let first =
+        AgentTimeTotals::with_store(first_metrics.clone(), HALF_HOUR, times(false), store(), now);
     first.watch(&["u1".into()], DateTime::<Utc>::MIN_UTC);
     first.fold_user(&container(
         "u1",
@@ -148,7 +160,13 @@ fn a_restart_resumes_every_series_from_the_state_file() {
     assert!(text.contains(r#""groups":[["tAgentRoutingStatus","IDLE"]]"#));
 
     let second_metrics = metrics(false);
-    let second = AgentTimeTotals::with_store(second_metrics.clone(), HALF_HOUR, store(), now);
+    let second = AgentTimeTotals::with_store(
+        second_metrics.clone(),
+        HALF_HOUR,
+        times(false),
+        store(),
+        now,
+    );
     second.watch(&["u1".into()], now);
     assert_eq!(
         sample(&second_metrics, IDLE),
@@ -173,7 +191,8 @@ fn a_state_naming_a_metric_or_qualifier_no_series_has_is_corrupt() {
     let counted = &AgentTime::ALL[..2];
     let identity = Identity::new("c", "http://api", HALF_HOUR, counted);
     let store = StateStore::open_file(dir.path(), STATE_FILE, identity, HALF_HOUR * 4).unwrap();
-    let totals = AgentTimeTotals::with_store(metrics(false), HALF_HOUR, store.clone(), now);
+    let (metrics, times) = (metrics(false), times(false));
+    let totals = AgentTimeTotals::with_store(metrics, HALF_HOUR, times, store.clone(), now);
     totals.watch(&["u1".into()], DateTime::<Utc>::MIN_UTC);
     totals.fold_user(&container(
         "u1",

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::*;
 use crate::aggregates::ConversationTotals;
-use crate::genesys::client::ClientSettings;
+use crate::genesys::client::{AggregateScope, ClientSettings};
 use crate::genesys::model::ConversationAggregationQuery;
 use crate::genesys::time::{parse_instant, parse_interval};
 use crate::secret::Secret;
@@ -23,6 +23,10 @@ fn settings(window_minutes: u64, granularity_minutes: u64) -> PollSettings {
         window: Duration::from_secs(window_minutes * 60),
         granularity: Duration::from_secs(granularity_minutes * 60),
         state_flush_interval: Duration::from_secs(1),
+        scope: AggregateScope {
+            media_types: vec!["voice".to_owned()],
+            directions: Vec::new(),
+        },
     }
 }
 
@@ -138,6 +142,7 @@ fn poller_with(
     let totals = Arc::new(ConversationTotals::new(
         metrics.clone(),
         settings.granularity,
+        metrics.counters().to_vec(),
     ));
     let (tx, rx) = watch::channel(queues);
     (

@@ -246,7 +246,13 @@ async fn after_a_restart_with_state_the_downtime_is_counted_once_and_without_it_
 
     // First life: 12 in the window at start (baseline), 3 more while running.
     let first_metrics = metrics();
-    let first = ConversationTotals::with_store(first_metrics.clone(), HALF_HOUR, open(), start);
+    let first = ConversationTotals::with_store(
+        first_metrics.clone(),
+        HALF_HOUR,
+        first_metrics.counters().to_vec(),
+        open(),
+        start,
+    );
     first.watch(&ids, start);
     first.fold(&offered(B0930, 12));
     first.establish(&ids);
@@ -262,7 +268,13 @@ async fn after_a_restart_with_state_the_downtime_is_counted_once_and_without_it_
     // Down while 5 more happen; the second life counts exactly those.
     let restart = at("2026-11-25T09:50:00.000Z");
     let second_metrics = metrics();
-    let second = ConversationTotals::with_store(second_metrics.clone(), HALF_HOUR, open(), restart);
+    let second = ConversationTotals::with_store(
+        second_metrics.clone(),
+        HALF_HOUR,
+        second_metrics.counters().to_vec(),
+        open(),
+        restart,
+    );
     assert_eq!(
         sample(
             &second_metrics,
@@ -283,7 +295,11 @@ async fn after_a_restart_with_state_the_downtime_is_counted_once_and_without_it_
     // Without state the window is a baseline: nothing is counted twice, nothing of the
     // downtime either.
     let stateless_metrics = metrics();
-    let stateless = ConversationTotals::new(stateless_metrics.clone(), HALF_HOUR);
+    let stateless = ConversationTotals::new(
+        stateless_metrics.clone(),
+        HALF_HOUR,
+        stateless_metrics.counters().to_vec(),
+    );
     stateless.watch(&ids, restart);
     stateless.fold(&offered(B0930, 20));
     stateless.establish(&ids);
@@ -303,7 +319,13 @@ async fn an_ignored_state_is_counted_by_reason_and_gives_a_fresh_baseline() {
     std::fs::write(store.path(), b"{\"format\":").unwrap();
     let metrics = metrics();
     let now = at("2026-11-25T10:10:00.000Z");
-    let totals = ConversationTotals::with_store(metrics.clone(), HALF_HOUR, store, now);
+    let totals = ConversationTotals::with_store(
+        metrics.clone(),
+        HALF_HOUR,
+        metrics.counters().to_vec(),
+        store,
+        now,
+    );
     let loads = "genesys_exporter_state_loads_total{result=\"truncated\"}";
     assert_eq!(sample(&metrics, loads), Some(1.0));
     let ids = ["q1".to_owned()];
@@ -338,7 +360,13 @@ const START: &str = "2026-11-25T09:40:00.000Z";
 async fn first_life(dir: &Path, offered_after: u64, scraped: bool) -> Arc<Metrics> {
     let metrics = metrics();
     let ids = Q1.map(str::to_owned);
-    let totals = ConversationTotals::with_store(metrics.clone(), HALF_HOUR, store(dir), at(START));
+    let totals = ConversationTotals::with_store(
+        metrics.clone(),
+        HALF_HOUR,
+        metrics.counters().to_vec(),
+        store(dir),
+        at(START),
+    );
     totals.watch(&ids, at(START));
     totals.fold(&offered(B0930, 12));
     totals.establish(&ids);
@@ -353,7 +381,13 @@ async fn first_life(dir: &Path, offered_after: u64, scraped: bool) -> Arc<Metric
 /// A second life on `dir` at 09:50 with `metrics`, through its first watch.
 fn second_life(dir: &Path, metrics: &Arc<Metrics>) -> ConversationTotals {
     let restart = at("2026-11-25T09:50:00.000Z");
-    let totals = ConversationTotals::with_store(metrics.clone(), HALF_HOUR, store(dir), restart);
+    let totals = ConversationTotals::with_store(
+        metrics.clone(),
+        HALF_HOUR,
+        metrics.counters().to_vec(),
+        store(dir),
+        restart,
+    );
     totals.watch(&Q1.map(str::to_owned), restart);
     totals
 }
@@ -452,7 +486,13 @@ async fn a_foreign_or_expired_state_gives_counters_that_start_at_0_on_a_fresh_ba
         let metrics = metrics();
         let restart = at(restart);
         let store = StateStore::open(dir.path(), identity, WINDOW).unwrap();
-        let totals = ConversationTotals::with_store(metrics.clone(), HALF_HOUR, store, restart);
+        let totals = ConversationTotals::with_store(
+            metrics.clone(),
+            HALF_HOUR,
+            metrics.counters().to_vec(),
+            store,
+            restart,
+        );
         let loads = format!("genesys_exporter_state_loads_total{{result=\"{reason}\"}}");
         assert_eq!(sample(&metrics, &loads), Some(1.0), "{reason}");
         totals.watch(&Q1.map(str::to_owned), restart);
@@ -536,8 +576,13 @@ async fn high_availability_replicas_each_resume_from_their_own_state() {
     first_life(a.path(), 15, true).await;
     // Replica b started later: 13 in the window were its baseline.
     let b_metrics = metrics();
-    let b_totals =
-        ConversationTotals::with_store(b_metrics.clone(), HALF_HOUR, store(b.path()), at(START));
+    let b_totals = ConversationTotals::with_store(
+        b_metrics.clone(),
+        HALF_HOUR,
+        b_metrics.counters().to_vec(),
+        store(b.path()),
+        at(START),
+    );
     b_totals.watch(&Q1.map(str::to_owned), at(START));
     b_totals.fold(&offered(B0930, 13));
     b_totals.establish(&Q1.map(str::to_owned));

@@ -1,6 +1,6 @@
 //! The store against the `prometheus` crate's encoder, and what a queue costs in series.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use prometheus::{Encoder, TextEncoder};
 use proptest::prelude::*;
@@ -99,7 +99,7 @@ fn queue(id: &str, name: &str) -> QueueLabels {
 
 fn busy_snapshot(waiting: i64) -> QueueSnapshot {
     let mut snapshot = QueueSnapshot {
-        media: vec![MediaSnapshot::default(); MEDIA.len()],
+        media: HashMap::new(),
         users: [1, 2, 3, 0, 4],
         user_counts: [10, 6, 8],
         presences: [
@@ -111,10 +111,11 @@ fn busy_snapshot(waiting: i64) -> QueueSnapshot {
         .map(|(id, n)| (id.to_owned(), n))
         .to_vec(),
     };
-    snapshot.media[0] = MediaSnapshot {
+    let busy = MediaSnapshot {
         interactions: [waiting, 2, 0],
         waiting_since_ms: Some(1_000_000),
     };
+    snapshot.media.insert(MEDIA[0].to_owned(), busy);
     snapshot
 }
 
@@ -290,7 +291,13 @@ fn a_media_type_a_queue_never_had_costs_no_series() {
     let metrics = Metrics::with_counters(media, counters.clone());
     metrics.set_queues(&[queue("q1", "Voice and chat")]);
     let mut snapshot = busy_snapshot(2);
-    snapshot.media[1].interactions = [0, 1, 0];
+    let chat = MediaSnapshot {
+        interactions: [0, 1, 0],
+        waiting_since_ms: None,
+    };
+    snapshot.media.insert("chat".to_owned(), chat);
+    // NB: outside the allow-list: never shown.
+    snapshot.media.insert("fax".to_owned(), chat);
     metrics.apply_snapshot("q1", 1_000.0, &snapshot);
     metrics.set_interactions("q1", "email", InteractionState::Waiting, 0);
     metrics.set_longest_waiting("q1", "message", None);

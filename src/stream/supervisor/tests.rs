@@ -786,6 +786,7 @@ async fn against_the_simulator_it_streams_and_survives_closing_and_closed_socket
     let totals = Arc::new(ConversationTotals::new(
         metrics.clone(),
         Duration::from_secs(1_800),
+        metrics.counters().to_vec(),
     ));
     let health = Arc::new(Health::default());
     let (_queues, rx) = watch::channel(labels.iter().map(|q| q.id.clone()).collect::<Vec<_>>());
