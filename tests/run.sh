@@ -145,14 +145,20 @@ TOOLS_LOG=target/test-tools.log
 install_tools >"$TOOLS_LOG" 2>&1 &
 tools=$!
 
-echo "== cargo fmt --check"
+# Each phase says when it starts, in seconds since the script did: CI's log then shows where
+# the run's time goes (the whole run should stay under 6 minutes on two cores).
+phase() {
+    echo "== $* (at ${SECONDS} s)"
+}
+
+phase "cargo fmt --check"
 cargo fmt --check
-echo "== cargo clippy --all-targets -- -D warnings"
+phase "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 # Built before waiting for the tools, so a slow install overlaps the build instead of delaying it.
-echo "== cargo test --no-run"
+phase "cargo test --no-run"
 cargo test --all-targets --locked --no-run
-echo "== the tools the tests need"
+phase "the tools the tests need"
 tools_ready=0
 wait "$tools" || tools_ready=$?
 cat "$TOOLS_LOG"
@@ -161,6 +167,6 @@ cat "$TOOLS_LOG"
 # Alertmanager timings, each on its own ports, so eight overlap their waits; the few that take
 # both cores by themselves run one at a time (common::one_heavy_test_at_a_time). Measured on the
 # it binary: 188 s at four threads, 140 s at eight, where the two cores are busy throughout.
-echo "== cargo test"
+phase "cargo test"
 cargo test --all-targets --locked -- --test-threads=8
-echo "== all tests passed"
+phase "all tests passed"
