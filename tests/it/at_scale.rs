@@ -85,11 +85,20 @@ async fn twenty_five_hundred_queues_over_three_channels_through_a_rotation_and_a
             &format!("three reconnects ({reason})"),
             AT_SCALE,
             || async {
-                let got = value(&harness.scrape().await, RECONNECTS, &[("reason", reason)]);
+                let scrape = harness.scrape().await;
+                let got = value(&scrape, RECONNECTS, &[("reason", reason)]);
                 if got >= before + 3.0 {
                     Ok(())
                 } else {
-                    Err(format!("{got} reconnects, from {before}"))
+                    // NB: every reason and channel state, should a reconnect count elsewhere.
+                    let seen: Vec<String> = (scrape.series())
+                        .filter(|s| {
+                            s.starts_with(RECONNECTS)
+                                || s.starts_with("genesys_exporter_stream_connected")
+                        })
+                        .map(|s| format!("{s} {:?}", scrape.get_series(s)))
+                        .collect();
+                    Err(format!("{got} reconnects, from {before}; {seen:?}"))
                 }
             },
         )

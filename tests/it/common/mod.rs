@@ -29,6 +29,13 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 /// How long one request of the harness may take before the test fails on it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long an exporter watching `queues` queues may take to start up and poll: the suite's
+/// deadline, plus 10 ms a queue (80 s at 5,000). A bound on a hang, not a speed check: in a
+/// debug build beside the rest of the suite, 5,000 queues and their agents once took over 30 s.
+pub fn deadline_for(queues: usize) -> Duration {
+    DEADLINE + Duration::from_millis(10) * u32::try_from(queues).unwrap_or(u32::MAX)
+}
+
 /// Held for the whole of a test that takes both cores by itself (thousands of queues in a debug
 /// build), so no two such tests run at once: side by side they starved each other past their
 /// deadlines. The other tests run beside whichever holds it; waiting for it costs no CPU.
@@ -108,8 +115,9 @@ impl Harness {
         tweak: impl FnOnce(&mut RawSettings),
     ) -> Harness {
         config.start_paused = true;
+        let deadline = deadline_for(config.queues);
         let mut harness = Self::launch(config, &[], tweak).await;
-        eventually("the exporter has taken its baseline", || async {
+        within("the exporter has taken its baseline", deadline, || async {
             let scrape = harness.scrape().await;
             let polls = scrape
                 .get(
@@ -500,6 +508,11 @@ impl Scrape {
             .filter(|(series, _)| series.starts_with(&prefix))
             .map(|(_, v)| v)
             .sum()
+    }
+
+    /// The value of one series as [`Scrape::series`] names it.
+    pub fn get_series(&self, series: &str) -> Option<f64> {
+        self.series.get(series).copied()
     }
 
     /// The value of `name{labels}`; labels in any order.
