@@ -22,7 +22,11 @@ fn from_env_or_git(var: &str, git: &[&str]) -> String {
 
 fn main() {
     let mut revision = from_env_or_git("GENESYS_EXPORTER_REVISION", &["rev-parse", "HEAD"]);
-    let dirty = output("git", &["status", "--porcelain", "--untracked-files=no"]).is_some();
+    // NB: `--no-optional-locks`: a plain `git status` may rewrite .git/index (refreshing its
+    // stat cache, as in a fresh clone), and .git/index is watched below, so the next build
+    // would run this script again and recompile the crate for nothing.
+    let status = ["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"];
+    let dirty = output("git", &status).is_some();
     if dirty && std::env::var_os("GENESYS_EXPORTER_REVISION").is_none() {
         revision.push_str("-modified");
     }
