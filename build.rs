@@ -25,7 +25,12 @@ fn main() {
     // NB: `--no-optional-locks`: a plain `git status` may rewrite .git/index (refreshing its
     // stat cache, as in a fresh clone), and .git/index is watched below, so the next build
     // would run this script again and recompile the crate for nothing.
-    let status = ["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"];
+    let status = [
+        "--no-optional-locks",
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+    ];
     let dirty = output("git", &status).is_some();
     if dirty && std::env::var_os("GENESYS_EXPORTER_REVISION").is_none() {
         revision.push_str("-modified");
