@@ -1,7 +1,9 @@
 //! Waiting on what the exporter shows: readiness, metric values and the ground truth.
 
+use std::time::Duration;
+
 use super::truth::{check_against_truth, gauge_mismatches};
-use super::{Harness, Scrape, eventually};
+use super::{DEADLINE, Harness, Scrape, eventually, within};
 
 pub fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
     scrape.get(name, labels).unwrap_or(0.0)
@@ -47,12 +49,30 @@ pub async fn ready(harness: &Harness) {
 
 /// Waits until `name{labels}` reaches `at_least`.
 pub async fn metric_reaches(harness: &Harness, name: &str, labels: &[(&str, &str)], at_least: f64) {
-    eventually(&format!("{name} reaches {at_least}"), || async {
-        let got = value(&harness.scrape().await, name, labels);
+    metric_reaches_within(harness, name, labels, at_least, DEADLINE).await;
+}
+
+/// [`metric_reaches`] with a `limit` of its own. A miss shows every series of `name`, should
+/// the value have gone to another label set.
+pub async fn metric_reaches_within(
+    harness: &Harness,
+    name: &str,
+    labels: &[(&str, &str)],
+    at_least: f64,
+    limit: Duration,
+) {
+    within(&format!("{name} reaches {at_least}"), limit, || async {
+        let scrape = harness.scrape().await;
+        let got = value(&scrape, name, labels);
         if got >= at_least {
             Ok(())
         } else {
-            Err(format!("{name} = {got}"))
+            let family = format!("{name}{{");
+            let all: Vec<String> = (scrape.series())
+                .filter(|series| series.starts_with(&family))
+                .map(|series| format!("{series} {:?}", scrape.get_series(series)))
+                .collect();
+            Err(format!("{name} = {got}; every series: {all:?}"))
         }
     })
     .await;

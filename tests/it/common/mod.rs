@@ -29,11 +29,13 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 /// How long one request of the harness may take before the test fails on it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How long an exporter watching `queues` queues may take to start up and poll: the suite's
-/// deadline, plus 10 ms a queue (80 s at 5,000). A bound on a hang, not a speed check: in a
-/// debug build beside the rest of the suite, 5,000 queues and their agents once took over 30 s.
+/// How long a step whose work grows with `queues` may take (start-up and its first poll, a
+/// rotation resyncing every channel): the suite's deadline plus 24 ms a queue, 90 s at 2,500
+/// and 150 s at 5,000. A bound on a hang, not a speed check: in a debug build beside the rest
+/// of the suite, 5,000 queues and their agents once took over 30 s to start, and a rotation of
+/// 2,500 queues' channels over 30 s.
 pub fn deadline_for(queues: usize) -> Duration {
-    DEADLINE + Duration::from_millis(10) * u32::try_from(queues).unwrap_or(u32::MAX)
+    DEADLINE + Duration::from_millis(24) * u32::try_from(queues).unwrap_or(u32::MAX)
 }
 
 /// Held for the whole of a test that takes both cores by itself (thousands of queues in a debug
