@@ -13,6 +13,7 @@ use tracing::{error, info, warn};
 
 use crate::agents::Agents;
 use crate::agents::select::{Selection, select};
+use crate::agents::table::AgentTable;
 use crate::agents::time::{self as agent_time, AgentTimeTotals};
 use crate::aggregates::poller::{PollSettings, Poller};
 use crate::aggregates::state::{self, Identity, StateStore};
@@ -28,6 +29,7 @@ use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
 use crate::queues::observations::Observations;
+use crate::queues::table::{QueueSeries, QueueTable};
 use crate::queues::{MonitoredSet, QueueSelection, presences, resolve};
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
 use crate::stream::carried::{Carried, TimeInStatus};
@@ -94,7 +96,7 @@ impl Exporter {
     pub fn holdings(&self) -> Holdings {
         let ledger = self.totals.holdings();
         Holdings {
-            pending_counter_groups: self.metrics.pending_counter_groups(),
+            pending_counter_groups: self.observations.table().pending_counter_groups(),
             ledger_buckets: ledger.buckets,
             ledger_marks: ledger.marks,
             series_totals: ledger.series_totals,
@@ -183,12 +185,18 @@ impl Exporter {
             );
         }
         let metrics = Arc::new(
-            Metrics::with_counters(settings.media_types.clone(), settings.counters())
-                .with_agent_export(settings.agents.export())
-                .with_directions(settings.directions.clone())
+            Metrics::new()
                 .with_stale_policy(settings.stale_policy())
                 .with_clock(clock.clone()),
         );
+        let series = QueueSeries {
+            media_types: settings.media_types.clone(),
+            directions: settings.directions.clone(),
+            counters: settings.counters(),
+        };
+        let queue_table = QueueTable::register(&metrics, series);
+        let agent_table =
+            AgentTable::register(&metrics, settings.agents.export(), queue_table.clone());
         let client_settings = settings.client_settings();
         let client = GenesysClient::new(client_settings.clone(), metrics.clone())?;
         let health = Arc::new(Health::default());
@@ -196,14 +204,14 @@ impl Exporter {
         let totals = Arc::new(conversation_totals(
             &settings,
             &client_settings,
-            &metrics,
+            (&metrics, &queue_table),
             &clock,
         )?);
         let agent_time = match settings.agents.export().time_in_status {
             true => Some(Arc::new(agent_time_totals(
                 &settings,
                 &client_settings,
-                &metrics,
+                (&metrics, &agent_table),
                 &clock,
             )?)),
             false => None,
@@ -214,8 +222,8 @@ impl Exporter {
             metrics: metrics.clone(),
             health: health.clone(),
             totals,
-            observations: Arc::new(Observations::new(metrics.clone(), clock.clone())),
-            agents: Arc::new(Agents::new(metrics.clone(), clock.clone())),
+            observations: Arc::new(Observations::new(&metrics, queue_table, clock.clone())),
+            agents: Arc::new(Agents::new(&metrics, agent_table, clock.clone())),
             clock: clock.clone(),
             agent_time,
             agent_ids: Arc::new(watch::channel(Vec::new()).0),
@@ -309,7 +317,7 @@ async fn wait_until(
 fn conversation_totals(
     settings: &Settings,
     client: &crate::genesys::ClientSettings,
-    metrics: &Arc<Metrics>,
+    (metrics, queues): (&Metrics, &Arc<QueueTable>),
     clock: &Clock,
 ) -> Result<ConversationTotals, ConfigError> {
     let granularity = settings.aggregates.granularity;
@@ -323,14 +331,20 @@ fn conversation_totals(
         .with_directions(&names(&settings.directions));
         open_state(settings, dir, state::FILE_NAME, identity)
     };
-    totals_in(settings, metrics, clock, settings.counters(), identity)
+    totals_in(
+        settings,
+        (metrics, queues.clone()),
+        clock,
+        settings.counters(),
+        identity,
+    )
 }
 
 /// The agents' time-in-status ledger, its state beside the conversation counters'.
 fn agent_time_totals(
     settings: &Settings,
     client: &crate::genesys::ClientSettings,
-    metrics: &Arc<Metrics>,
+    (metrics, agents): (&Metrics, &Arc<AgentTable>),
     clock: &Clock,
 ) -> Result<AgentTimeTotals, ConfigError> {
     let granularity = settings.aggregates.granularity;
@@ -339,13 +353,19 @@ fn agent_time_totals(
         let identity = Identity::new(&client.client_id, &client.api_base_url, granularity, &times);
         open_state(settings, dir, agent_time::STATE_FILE, identity)
     };
-    totals_in(settings, metrics, clock, times.clone(), identity)
+    totals_in(
+        settings,
+        (metrics, agents.clone()),
+        clock,
+        times.clone(),
+        identity,
+    )
 }
 
 /// A ledger's totals, resuming from `state_dir` (the store `open` gives) when one is set.
 fn totals_in<C: Shelved>(
     settings: &Settings,
-    metrics: &Arc<Metrics>,
+    (metrics, shelf): (&Metrics, Arc<C::Shelf>),
     clock: &Clock,
     counters: Vec<C>,
     open: impl FnOnce(&std::path::Path) -> Result<StateStore, ConfigError>,
@@ -355,11 +375,11 @@ where
 {
     let granularity = settings.aggregates.granularity;
     let Some(dir) = &settings.state_dir else {
-        return Ok(Totals::new(metrics.clone(), granularity, counters));
+        return Ok(Totals::new(metrics, shelf, granularity, counters));
     };
     let store = open(dir)?;
     Ok(Totals::with_store(
-        metrics.clone(),
+        (metrics, shelf),
         granularity,
         counters,
         store,
@@ -603,7 +623,7 @@ impl Parts {
     /// as ignored rather than exported.
     async fn refresh_presences(&self) {
         match self.client.list_presence_definitions().await {
-            Ok(definitions) => self.metrics.set_presences(&presences(&definitions)),
+            Ok(definitions) => self.metrics.presences().set(&presences(&definitions)),
             Err(e) => log_unless_reported!(
                 warn,
                 e.kind(),
@@ -647,10 +667,10 @@ impl Parts {
         }
     }
 
-    /// Labels the queues in `metrics`; returns their ids for the watchers and whether any
+    /// Labels the queues in their table; returns their ids for the watchers and whether any
     /// queue was renamed.
     fn publish_queues(&self, queues: &[QueueLabels]) -> (Vec<String>, bool) {
-        let renamed = self.metrics.set_queues(queues);
+        let renamed = self.observations.table().set_queues(queues);
         self.observations.forget_departed();
         info!(queues = queues.len(), renamed, "monitoring queues");
         (queues.iter().map(|q| q.id.clone()).collect(), renamed)
@@ -792,13 +812,15 @@ fn server_limits(web: &WebSettings) -> Limits {
     }
 }
 
-/// Every family `/metrics` can expose: the store's with every counter split by direction, the
-/// build info, and each producer's self-metrics (`process_*` aside). `docs/metrics.md` is
-/// tested against it.
+/// Every family `/metrics` can expose: each table's, the queues' with every counter split by
+/// direction, the build info, and each producer's self-metrics (`process_*` aside).
+/// `docs/metrics.md` is tested against it.
 pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
-    let counters = crate::vocabulary::counters::ConversationCounter::ALL.to_vec();
-    let metrics =
-        Metrics::with_counters(Vec::new(), counters).with_directions(vec![Direction::Inbound]);
+    let metrics = Metrics::new();
+    let mut series = QueueSeries::new(Vec::new());
+    series.directions = vec![Direction::Inbound];
+    let queues = QueueTable::register(&metrics, series);
+    AgentTable::register(&metrics, Default::default(), queues);
     crate::genesys::telemetry::GenesysMetrics::of(&metrics);
     crate::stream::telemetry::StreamMetrics::of(&metrics);
     crate::queues::observations::telemetry::ObservationMetrics::of(&metrics);

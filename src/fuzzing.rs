@@ -13,6 +13,7 @@ use crate::aggregates::ConversationTotals;
 use crate::genesys::model::{ConversationAggregateQueryResponse, QueueObservationQueryResponse};
 use crate::metrics::Metrics;
 use crate::queues::observations::Observations;
+use crate::queues::table::{QueueSeries, QueueTable};
 use crate::stream::carried::Carried;
 use crate::stream::connection::SessionContext;
 use crate::vocabulary::clock::Clock;
@@ -40,7 +41,8 @@ struct State {
 fn state() -> &'static State {
     static STATE: OnceLock<State> = OnceLock::new();
     STATE.get_or_init(|| {
-        let metrics = Arc::new(Metrics::new(MediaType::ALL.to_vec()));
+        let metrics = Arc::new(Metrics::new());
+        let table = QueueTable::register(&metrics, QueueSeries::new(MediaType::ALL.to_vec()));
         let queues: Vec<QueueLabels> = QUEUES
             .iter()
             .enumerate()
@@ -50,13 +52,15 @@ fn state() -> &'static State {
                 division: "Home".to_owned(),
             })
             .collect();
-        metrics.set_queues(&queues);
+        table.set_queues(&queues);
         let queue_ids: Vec<String> = QUEUES.iter().map(|q| (*q).to_owned()).collect();
-        let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
+        let counters = table.counters().to_vec();
+        let observations = Arc::new(Observations::new(&metrics, table.clone(), Clock::system()));
         let totals = Arc::new(ConversationTotals::new(
-            metrics.clone(),
+            &metrics,
+            table,
             Duration::from_secs(1800),
-            metrics.counters().to_vec(),
+            counters,
         ));
         totals.watch(&queue_ids, chrono::Utc::now());
         totals.establish(&queue_ids);

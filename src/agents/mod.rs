@@ -2,7 +2,7 @@
 //! from the two sources Genesys offers: `v2.users.{id}.activity` events, and REST reads after any
 //! gap (the routing activity query with details, one per 100 queues, then the users listing by id
 //! for whoever it did not list). Both carry since-instants, so the newer state wins whatever order
-//! they arrive in (`metrics/agents.rs`).
+//! they arrive in (`agents/table/mod.rs`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
@@ -17,14 +17,16 @@ use crate::genesys::model::{
     ActivityEntity, RoutingActivityData, User, UserActivityEvent, UserPresence, UserRoutingStatus,
 };
 use crate::genesys::time::parse_instant;
+use crate::metrics::Metrics;
 use crate::metrics::ignored::{Ignored, IgnoredValues};
 use crate::metrics::registry::SelfMetrics;
-use crate::metrics::{Applied, Metrics};
 use crate::vocabulary::agent::{AgentLabels, PresenceState, RoutingState};
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
+use table::{AgentTable, Applied};
 
 pub(crate) mod select;
+pub mod table;
 mod telemetry;
 pub(crate) mod time;
 
@@ -68,7 +70,8 @@ pub struct AgentReading {
 
 /// Turns agent events and reads into the store's agent series.
 pub struct Agents {
-    metrics: Arc<Metrics>,
+    /// The agent series they write.
+    table: Arc<AgentTable>,
     /// The one wall clock `app` hands every producer: when a read was current.
     clock: Clock,
     telemetry: AgentMetrics,
@@ -81,13 +84,19 @@ fn seconds(instant: Option<&str>) -> Option<f64> {
 }
 
 impl Agents {
-    pub fn new(metrics: Arc<Metrics>, clock: Clock) -> Self {
+    /// Writes into `table`, with self-metrics on `metrics`.
+    pub fn new(metrics: &Metrics, table: Arc<AgentTable>, clock: Clock) -> Self {
         Self {
-            telemetry: AgentMetrics::of(&metrics),
-            ignored: IgnoredValues::of(&metrics),
-            metrics,
+            telemetry: AgentMetrics::of(metrics),
+            ignored: IgnoredValues::of(metrics),
+            table,
             clock,
         }
+    }
+
+    /// The agent series they write.
+    pub(crate) fn table(&self) -> &AgentTable {
+        &self.table
     }
 
     pub(crate) fn clock(&self) -> &Clock {
@@ -126,7 +135,7 @@ impl Agents {
             self.ignored.count(Ignored::Presence);
             return None;
         };
-        if !self.metrics.knows_presence(id) {
+        if !self.table.knows_presence(id) {
             self.ignored.count(Ignored::Presence);
         }
         Some(PresenceState {
@@ -180,7 +189,7 @@ impl Agents {
         let now = now_ms as f64 / 1000.0;
         let reading =
             self.reading_of_parts(event.routing_status.as_ref(), event.presence.as_ref(), now);
-        self.metrics
+        self.table
             .agent_event(&event.id, reading.routing, reading.presence, now)
     }
 
@@ -195,7 +204,7 @@ impl Agents {
         source: &impl AgentSource,
     ) -> Result<(), ApiError> {
         let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let queues: BTreeSet<String> = self.metrics.agent_queue_ids(ids).into_iter().collect();
+        let queues: BTreeSet<String> = self.table.agent_queue_ids(ids).into_iter().collect();
         let mut read: HashSet<String> = HashSet::new();
         if !queues.is_empty() {
             let queues: Vec<String> = queues.into_iter().collect();
@@ -207,7 +216,7 @@ impl Agents {
                 if wanted.contains(entity.user_id.as_str()) && !read.contains(&entity.user_id) {
                     let reading = self.reading_of_entity(entity, now);
                     let (routing, presence) = (reading.routing, reading.presence);
-                    (self.metrics).agent_read(&entity.user_id, routing, presence, now, true);
+                    (self.table).agent_read(&entity.user_id, routing, presence, now, true);
                     read.insert(entity.user_id.clone());
                 }
             }
@@ -237,9 +246,9 @@ impl Agents {
                 Some(user) => {
                     let reading = self.reading_of_user(user, now);
                     let (routing, presence) = (reading.routing, reading.presence);
-                    self.metrics.agent_read(id, routing, presence, now, true);
+                    self.table.agent_read(id, routing, presence, now, true);
                 }
-                None => self.metrics.set_agent_stale(id),
+                None => self.table.set_agent_stale(id),
             }
         }
         Ok(())
@@ -251,18 +260,18 @@ impl Agents {
             "agent resync failed; their state is stale until the next one"
         );
         for id in ids {
-            self.metrics.set_agent_stale(id);
+            self.table.set_agent_stale(id);
         }
     }
 
     /// Starts watching `agents`, with the states read while selecting them.
     pub fn watch(&self, agents: &[AgentLabels], readings: &HashMap<String, AgentReading>) {
-        self.metrics.set_agents(agents);
+        self.table.set_agents(agents);
         let now = self.clock.now_seconds();
         for agent in agents {
             if let Some(reading) = readings.get(&agent.id) {
                 let AgentReading { routing, presence } = reading.clone();
-                (self.metrics).agent_read(&agent.id, routing, presence, now, false);
+                (self.table).agent_read(&agent.id, routing, presence, now, false);
             }
         }
     }

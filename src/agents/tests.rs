@@ -2,6 +2,7 @@ use std::sync::Mutex;
 
 use super::*;
 use crate::genesys::model::{DivisionRef, PresenceRef};
+use crate::queues::table::{QueueSeries, QueueTable};
 use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::presence::Presence;
 
@@ -9,8 +10,10 @@ const ON_QUEUE: &str = "aaaaaaaa-0000-0000-0000-000000000001";
 const LUNCH: &str = "aaaaaaaa-0000-0000-0000-000000000002";
 
 fn agents_of(ids: &[(&str, &[&str])]) -> (Agents, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
-    metrics.set_presences(&[
+    let metrics = Arc::new(Metrics::new());
+    let queues = QueueTable::register(&metrics, QueueSeries::new(vec![MediaType::Voice]));
+    let table = AgentTable::register(&metrics, Default::default(), queues);
+    metrics.presences().set(&[
         Presence::new(ON_QUEUE, "On Queue", SystemPresence::OnQueue),
         Presence::new(LUNCH, "Lunch", SystemPresence::Meal),
     ]);
@@ -22,8 +25,8 @@ fn agents_of(ids: &[(&str, &[&str])]) -> (Agents, Arc<Metrics>) {
             ..AgentLabels::default()
         })
         .collect();
-    metrics.set_agents(&labels);
-    (Agents::new(metrics.clone(), Clock::system()), metrics)
+    table.set_agents(&labels);
+    (Agents::new(&metrics, table, Clock::system()), metrics)
 }
 
 fn event(
@@ -66,7 +69,7 @@ fn seconds_of(text: &str) -> f64 {
 
 #[test]
 fn an_event_older_than_the_state_held_is_skipped_and_a_newer_one_wins() {
-    let (agents, metrics) = agents_of(&[("u1", &[])]);
+    let (agents, _) = agents_of(&[("u1", &[])]);
     let now = 1_800_000_000_000;
     assert_eq!(
         agents.apply_event(&event("u1", "IDLE", T1, ON_QUEUE, T1), now),
@@ -76,14 +79,14 @@ fn an_event_older_than_the_state_held_is_skipped_and_a_newer_one_wins() {
         agents.apply_event(&event("u1", "INTERACTING", T0, LUNCH, T0), now),
         Applied::Older
     );
-    let (routing, presence) = metrics.agent_state("u1").unwrap();
+    let (routing, presence) = agents.table().agent_state("u1").unwrap();
     assert_eq!(
         (routing.status, routing.since),
         (RoutingStatus::Idle, seconds_of(T1))
     );
     assert_eq!(presence.presence_id, ON_QUEUE);
     agents.apply_event(&event("u1", "OFF_QUEUE", T2, LUNCH, T2), now);
-    let (routing, presence) = metrics.agent_state("u1").unwrap();
+    let (routing, presence) = agents.table().agent_state("u1").unwrap();
     assert_eq!(
         (routing.status, presence.system),
         (RoutingStatus::OffQueue, SystemPresence::Meal)
@@ -209,7 +212,7 @@ fn user(id: &str, expanded: bool) -> User {
 
 #[tokio::test]
 async fn a_resync_reads_queue_members_once_and_everyone_else_through_the_users_listing() {
-    let (agents, metrics) = agents_of(&[
+    let (agents, _) = agents_of(&[
         ("m1", &["q1"]),
         ("m2", &["q1", "q2"]),
         ("lone", &[]),
@@ -231,31 +234,31 @@ async fn a_resync_reads_queue_members_once_and_everyone_else_through_the_users_l
         [vec!["lone".to_owned(), "half".to_owned()]]
     );
     assert_eq!(
-        metrics.agent_state("m2").unwrap().0.status,
+        agents.table().agent_state("m2").unwrap().0.status,
         RoutingStatus::Interacting
     );
     assert_eq!(
-        metrics.agent_state("lone").unwrap().1.system,
+        agents.table().agent_state("lone").unwrap().1.system,
         SystemPresence::Meal
     );
     // NB: `expand` is best effort: a user without its routing status stays stale.
-    assert_eq!(metrics.agents_stale(&ids), ["half"]);
+    assert_eq!(agents.table().agents_stale(&ids), ["half"]);
 }
 
 #[tokio::test]
 async fn a_failed_resync_marks_its_agents_stale_until_one_succeeds() {
-    let (agents, metrics) = agents_of(&[("m1", &["q1"])]);
+    let (agents, _) = agents_of(&[("m1", &["q1"])]);
     let ids = vec!["m1".to_owned()];
     let failing = Script {
         fail: true,
         ..Script::default()
     };
     assert!(agents.resync(&ids, &failing).await.is_err());
-    assert_eq!(metrics.agents_stale(&ids), ids);
+    assert_eq!(agents.table().agents_stale(&ids), ids);
     let working = Script {
         listed: vec![entity("m1", "IDLE", T1)],
         ..Script::default()
     };
     agents.resync(&ids, &working).await.unwrap();
-    assert!(metrics.agents_stale(&ids).is_empty());
+    assert!(agents.table().agents_stale(&ids).is_empty());
 }

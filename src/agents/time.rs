@@ -9,6 +9,7 @@
 
 use tracing::{debug, warn};
 
+use super::table::AgentTable;
 use crate::aggregates::ledger::{Counter, KeyFields, Reader, Reading, SeriesKey};
 use crate::aggregates::poller::{PollSettings, Polled};
 use crate::aggregates::telemetry::{Telemetered, TelemetryNames};
@@ -16,7 +17,6 @@ use crate::aggregates::{Shelved, Totals};
 use crate::genesys::client::{GenesysClient, MAX_USERS_PER_QUERY};
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{AggregateMetricData, MetricName, UserAggregateDataContainer};
-use crate::metrics::Metrics;
 use crate::status::PollKind;
 use crate::vocabulary::agent::AgentTime;
 use crate::vocabulary::metric::GenesysMetric;
@@ -98,26 +98,28 @@ impl Telemetered for AgentTime {
 }
 
 impl Shelved for AgentTime {
-    fn show(metrics: &Metrics, key: &AgentTimeKey, totals: Vec<(Self, f64)>, shown_before: bool) {
+    type Shelf = AgentTable;
+
+    fn show(agents: &AgentTable, key: &AgentTimeKey, totals: Vec<(Self, f64)>, shown_before: bool) {
         let total = totals.into_iter().find(|(t, _)| *t == key.time);
         let total_ms = total.map_or(0.0, |(_, ms)| ms);
         let series = (key.time, key.qualifier.as_str());
-        metrics.set_agent_time(&key.user_id, series, total_ms, shown_before);
+        agents.set_agent_time(&key.user_id, series, total_ms, shown_before);
     }
 
-    fn ensure(metrics: &Metrics, key: &AgentTimeKey) {
-        metrics.ensure_agent_time(&key.user_id, key.time, &key.qualifier);
+    fn ensure(agents: &AgentTable, key: &AgentTimeKey) {
+        agents.ensure_agent_time(&key.user_id, key.time, &key.qualifier);
     }
 
-    fn shown(metrics: &Metrics, key: &AgentTimeKey) -> bool {
-        metrics.agent_time_shown(&key.user_id, key.time, &key.qualifier)
+    fn shown(agents: &AgentTable, key: &AgentTimeKey) -> bool {
+        agents.agent_time_shown(&key.user_id, key.time, &key.qualifier)
     }
 }
 
 /// Reads a user's buckets: each entry of a counted metric, with a qualifier the labels allow,
 /// is its milliseconds (`stats.sum`) in that status.
-struct TimeReader<'m> {
-    metrics: &'m Metrics,
+struct TimeReader<'a> {
+    agents: &'a AgentTable,
 }
 
 impl Reader<AgentTime> for TimeReader<'_> {
@@ -134,7 +136,7 @@ impl Reader<AgentTime> for TimeReader<'_> {
             return false;
         };
         let qualifier = (entry.qualifier.as_deref())
-            .filter(|qualifier| self.metrics.admits_agent_time(time, qualifier));
+            .filter(|qualifier| self.agents.admits_agent_time(time, qualifier));
         let Some(qualifier) = qualifier else {
             return false;
         };
@@ -156,7 +158,7 @@ impl AgentTimeTotals {
             return 0;
         };
         let reader = TimeReader {
-            metrics: self.metrics(),
+            agents: self.shelf(),
         };
         let report = self.fold_owner(user_id, &reader, &container.data, None);
         if report.malformed + report.off_grid_buckets > 0 {

@@ -15,25 +15,27 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tracing::{debug, error, info, warn};
+use tracing::{error, info, warn};
 
 use crate::aggregates::telemetry::AggregateMetrics;
-use crate::genesys::model::{AggregateDataContainer, StatisticalResponse};
+use crate::genesys::model::StatisticalResponse;
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
-use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};
-use ledger::{ConversationKey, Counter, FoldReport, Ledger, Reader, SeriesKey};
+use crate::vocabulary::counters::ConversationCounter;
+use ledger::{Counter, FoldReport, Ledger, Reader};
 use state::{LoadError, StateStore};
 
-/// A counter the store shows: how its series reach `/metrics`.
+/// A counter the store shows: how its series reach `/metrics`, through its source's table.
 pub(crate) trait Shelved: Counter {
+    /// The table its series are shown in (the queues', the agents').
+    type Shelf: Send + Sync;
     /// Sets the series' counters to `totals`; a series created here shows its zeros first
-    /// unless `shown_before` (see `Metrics::set_conversation_totals`).
-    fn show(metrics: &Metrics, key: &Self::Key, totals: Vec<(Self, f64)>, shown_before: bool);
+    /// unless `shown_before` (`metrics/counted.rs`).
+    fn show(shelf: &Self::Shelf, key: &Self::Key, totals: Vec<(Self, f64)>, shown_before: bool);
     /// Makes sure the series' counters exist, at 0 if new.
-    fn ensure(metrics: &Metrics, key: &Self::Key);
+    fn ensure(shelf: &Self::Shelf, key: &Self::Key);
     /// Whether a finished render has shown the series.
-    fn shown(metrics: &Metrics, key: &Self::Key) -> bool;
+    fn shown(shelf: &Self::Shelf, key: &Self::Key) -> bool;
 }
 
 /// The queues' conversation counters.
@@ -48,7 +50,7 @@ pub(crate) type ConversationTotals = Totals<ConversationCounter>;
 /// there: a crash loses nothing and never counts a conversation twice.
 pub(crate) struct Totals<C: Shelved> {
     inner: Mutex<Inner<C>>,
-    metrics: Arc<Metrics>,
+    shelf: Arc<C::Shelf>,
     telemetry: AggregateMetrics<C>,
     store: Option<StateStore>,
     /// Serializes saves, so states reach the disk in the order they were taken.
@@ -72,9 +74,15 @@ impl<C: Shelved> Totals<C>
 where
     AggregateMetrics<C>: SelfMetrics,
 {
-    /// `granularity` is the only bucket width folded (see [`Ledger::new`]); `counters` are the
-    /// configured set, in the order of every total's values.
-    pub(crate) fn new(metrics: Arc<Metrics>, granularity: Duration, counters: Vec<C>) -> Self {
+    /// Totals shown in `shelf`, with self-metrics on `metrics`. `granularity` is the only
+    /// bucket width folded (see [`Ledger::new`]); `counters` are the configured set, in the
+    /// order of every total's values.
+    pub(crate) fn new(
+        metrics: &Metrics,
+        shelf: Arc<C::Shelf>,
+        granularity: Duration,
+        counters: Vec<C>,
+    ) -> Self {
         let ledger = Ledger::new(granularity, counters);
         Self {
             inner: Mutex::new(Inner {
@@ -83,8 +91,8 @@ where
                 resumed: HashMap::new(),
                 dirty: false,
             }),
-            telemetry: AggregateMetrics::of(&metrics),
-            metrics,
+            telemetry: AggregateMetrics::of(metrics),
+            shelf,
             store: None,
             saving: tokio::sync::Mutex::new(()),
         }
@@ -93,13 +101,13 @@ where
     /// Like [`Totals::new`], persisted in `store`, whose state (if it is a valid baseline at
     /// `now`) is where counting resumes, every counter at its saved total.
     pub(crate) fn with_store(
-        metrics: Arc<Metrics>,
+        (metrics, shelf): (&Metrics, Arc<C::Shelf>),
         granularity: Duration,
         counters: Vec<C>,
         store: StateStore,
         now: DateTime<Utc>,
     ) -> Self {
-        let mut totals = Self::new(metrics, granularity, counters.clone());
+        let mut totals = Self::new(metrics, shelf, granularity, counters.clone());
         let result = store.load_into(&mut totals.lock().ledger, now);
         let path = store.path().display().to_string();
         match &result {
@@ -149,9 +157,9 @@ where
         }
     }
 
-    /// The store its counters are shown in, for a counter type's reader.
-    pub(crate) fn metrics(&self) -> &Metrics {
-        &self.metrics
+    /// The table its counters are shown in, for a counter type's reader.
+    pub(crate) fn shelf(&self) -> &C::Shelf {
+        &self.shelf
     }
 
     pub(crate) fn granularity(&self) -> Duration {
@@ -180,13 +188,13 @@ where
             if let Some(key) = group {
                 let resumed = self.resume(&mut inner, key);
                 if !resumed && report.admitted > 0 {
-                    C::ensure(&self.metrics, key);
+                    C::ensure(&self.shelf, key);
                 }
             }
             for delta in &report.deltas {
                 // NB: without one group, each series a delta moves shows its zeros first.
                 if group.is_none() && !self.resume(&mut inner, &delta.key) {
-                    C::ensure(&self.metrics, &delta.key);
+                    C::ensure(&self.shelf, &delta.key);
                 }
                 inner.unpublished.insert(delta.key.clone());
             }
@@ -322,7 +330,7 @@ where
             .copied()
             .zip(values)
             .collect();
-        C::show(&self.metrics, key, totals, shown);
+        C::show(&self.shelf, key, totals, shown);
     }
 
     /// Shows the series' loaded total if the counters do not show it yet; returns whether it
@@ -335,7 +343,7 @@ where
             self.show(inner, key, values);
         } else {
             // NB: no scrape had shown it, so its zeros come first, as for a new series.
-            C::ensure(&self.metrics, key);
+            C::ensure(&self.shelf, key);
             inner.unpublished.insert(key.clone());
         }
         true
@@ -343,7 +351,7 @@ where
 
     /// Whether a scrape has shown the series: recorded in the ledger, or seen now.
     fn is_shown(&self, ledger: &Ledger<C>, key: &C::Key) -> bool {
-        ledger.is_shown(key) || C::shown(&self.metrics, key)
+        ledger.is_shown(key) || C::shown(&self.shelf, key)
     }
 
     /// Without a store: shows every moved total at once.
@@ -364,7 +372,7 @@ where
             .map(|(key, _)| key.clone())
             .collect();
         for key in unshown {
-            if C::shown(&self.metrics, &key) {
+            if C::shown(&self.shelf, &key) {
                 ledger.mark_shown(&key);
             }
         }
@@ -375,103 +383,41 @@ where
     }
 }
 
-impl ConversationTotals {
-    /// Folds one group's buckets into the counters; returns how many counter increments it
-    /// owes (shown now, or at the next save with a store).
-    ///
-    /// Groups of unmonitored queues and media types outside the allow-list never reach the
-    /// ledger, so they cannot grow its memory or the label set.
-    pub(crate) fn fold(&self, container: &AggregateDataContainer) -> usize {
-        let (Some(queue_id), Some(media_type)) = (
-            container.group.queue_id.as_deref(),
-            container.group.media_type.as_deref(),
-        ) else {
-            debug!(group = ?container.group, "aggregate group without queueId/mediaType ignored");
-            return 0;
-        };
-        let group = ConversationGroup {
-            media_type,
-            direction: container.group.direction.as_deref(),
-        };
-        // NB: with directions configured, a group without one (the stream's running totals)
-        // is not any counter's: folding it too would count its conversations twice.
-        if !self.metrics.is_monitored(queue_id) || !self.metrics.knows_conversation_group(group) {
-            return 0;
-        }
-        let key = ConversationKey::new(queue_id, group);
-        let report = self.fold_owner(queue_id, &group, &container.data, Some(&key));
-        if report.malformed + report.off_grid_buckets > 0 {
-            warn!(
-                queue_id,
-                media_type,
-                malformed = report.malformed,
-                off_grid = report.off_grid_buckets,
-                "aggregate buckets with unparseable intervals, invalid values or starts off the \
-                 granularity grid ignored"
-            );
-        }
-        if report.skipped_buckets + report.expired_buckets + report.ignored + report.baselined > 0 {
-            debug!(
-                queue_id,
-                media_type,
-                baselined = report.baselined,
-                skipped_buckets = report.skipped_buckets,
-                expired_buckets = report.expired_buckets,
-                ignored_metrics = report.ignored,
-                "aggregate data not counted"
-            );
-        }
-        if let Some(target) = report.service_level_target {
-            self.metrics
-                .set_service_level_target(queue_id, media_type, target);
-        }
-        report.deltas.len()
-    }
-}
-
-impl Shelved for ConversationCounter {
-    fn show(
-        metrics: &Metrics,
-        key: &ConversationKey,
-        totals: Vec<(Self, f64)>,
-        shown_before: bool,
-    ) {
-        metrics.set_conversation_totals(&key.queue_id, key.group(), totals, shown_before);
-    }
-
-    fn ensure(metrics: &Metrics, key: &ConversationKey) {
-        metrics.ensure_conversation_group(&key.queue_id, key.group());
-    }
-
-    fn shown(metrics: &Metrics, key: &ConversationKey) -> bool {
-        metrics.conversation_group_shown(&key.queue_id, key.group())
-    }
-}
-
 /// Fixtures the aggregates tests share.
 #[cfg(test)]
 pub(crate) mod test_support {
     use std::sync::Arc;
 
     use crate::metrics::Metrics;
-
+    use crate::queues::table::{QueueSeries, QueueTable};
     use crate::vocabulary::labels::{LabelValue, MediaType};
     use crate::vocabulary::queue::QueueLabels;
 
-    /// Metrics monitoring queue `q1` ("Support"), exporting every counter for `media_types`.
-    pub(crate) fn support_metrics(media_types: &[&str]) -> Arc<Metrics> {
-        let metrics = Arc::new(Metrics::new(
-            media_types
-                .iter()
-                .filter_map(|m| MediaType::parse(m))
-                .collect(),
-        ));
-        metrics.set_queues(&[QueueLabels {
+    /// A store monitoring queue `q1` ("Support"), read as the store, and its queue table.
+    pub(crate) struct Support {
+        pub(crate) metrics: Arc<Metrics>,
+        pub(crate) queues: Arc<QueueTable>,
+    }
+
+    impl std::ops::Deref for Support {
+        type Target = Arc<Metrics>;
+
+        fn deref(&self) -> &Arc<Metrics> {
+            &self.metrics
+        }
+    }
+
+    /// Queue `q1` ("Support") monitored, every counter exported for `media_types`.
+    pub(crate) fn support_metrics(media_types: &[&str]) -> Support {
+        let metrics = Arc::new(Metrics::new());
+        let media = (media_types.iter()).filter_map(|m| MediaType::parse(m));
+        let queues = QueueTable::register(&metrics, QueueSeries::new(media.collect()));
+        queues.set_queues(&[QueueLabels {
             id: "q1".into(),
             name: "Support".into(),
             division: "Home".into(),
         }]);
-        metrics
+        Support { metrics, queues }
     }
 
     /// The value of `series` once a scrape has shown new series at 0, or `None` if the series

@@ -14,7 +14,7 @@ use tracing::{debug, info, warn};
 
 use super::telemetry::{AggregateMetrics, Telemetered};
 use super::{Shelved, Totals};
-use crate::genesys::client::{AggregateScope, GenesysClient, MAX_QUEUES_PER_QUERY};
+use crate::genesys::client::{AggregateScope, GenesysClient};
 use crate::genesys::error::ApiError;
 use crate::genesys::time::{bucket_start, format_interval, format_iso_duration};
 use crate::metrics::Metrics;
@@ -57,52 +57,6 @@ pub(crate) trait Polled: Shelved + Telemetered + Sized {
 /// noise the next one repairs (it re-reads the whole window); three intervals without a
 /// success are an outage, and alerts judging the counters would judge frozen values.
 const STALE_AFTER_POLL_INTERVALS: u32 = 3;
-
-/// The conversation aggregates query: the configured metric set, media types and directions.
-pub(crate) struct ConversationQuery {
-    /// The Genesys metric names queried (the configured metric set).
-    metric_names: Vec<String>,
-    /// The media types and directions exported: upstream counts no others for us.
-    scope: AggregateScope,
-}
-
-impl Polled for ConversationCounter {
-    const BATCH: usize = MAX_QUEUES_PER_QUERY;
-    const WHAT: &'static str = "aggregate";
-    // NB: the queue set is known before this poller starts, and changes to it are rare.
-    const FOLLOWS_OWNERS: bool = false;
-    type Query = ConversationQuery;
-
-    fn query(counters: &[Self], settings: &PollSettings) -> ConversationQuery {
-        ConversationQuery {
-            metric_names: metric_names(counters),
-            scope: settings.scope.clone(),
-        }
-    }
-
-    async fn read_and_fold(
-        client: &GenesysClient,
-        query: &ConversationQuery,
-        totals: &Totals<Self>,
-        (interval, granularity): (&str, &str),
-        batch: &[String],
-    ) -> Result<usize, ApiError> {
-        let response = client
-            .query_aggregates(
-                interval,
-                granularity,
-                batch,
-                &query.scope,
-                &query.metric_names,
-            )
-            .await?;
-        Ok((response.results.iter())
-            .map(|container| totals.fold(container))
-            .sum())
-    }
-
-    const POLL: PollKind = PollKind::Conversations;
-}
 
 /// How the poller reads aggregates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,18 +226,6 @@ where
 fn staleness_bound(settings: &PollSettings, clock: &Clock) -> TimeDelta {
     let real = settings.poll_interval * STALE_AFTER_POLL_INTERVALS;
     TimeDelta::from_std(clock.span_of(real)).unwrap_or(TimeDelta::MAX)
-}
-
-/// The Genesys metrics that feed `counters`, each once, in a stable order.
-fn metric_names(counters: &[ConversationCounter]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for counter in counters {
-        let name = counter.source().0.as_str();
-        if !names.iter().any(|n| n == name) {
-            names.push(name.to_owned());
-        }
-    }
-    names
 }
 
 /// The query window `[bucket_start(now − window), bucket_start(now) + granularity)`: a whole

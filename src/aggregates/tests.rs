@@ -1,11 +1,17 @@
 use super::*;
+use crate::genesys::model::AggregateDataContainer;
 
 const HALF_HOUR: Duration = Duration::from_secs(1800);
 const B0930: &str = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z";
 
-fn totals() -> (ConversationTotals, Arc<Metrics>) {
+fn totals() -> (ConversationTotals, test_support::Support) {
     let metrics = test_support::support_metrics(&["voice", "chat"]);
-    let totals = ConversationTotals::new(metrics.clone(), HALF_HOUR, metrics.counters().to_vec());
+    let totals = ConversationTotals::new(
+        &metrics,
+        metrics.queues.clone(),
+        HALF_HOUR,
+        metrics.queues.counters().to_vec(),
+    );
     totals.watch(&["q1".into()], DateTime::<Utc>::MIN_UTC);
     (totals, metrics)
 }

@@ -27,6 +27,25 @@ pub struct FamilyDoc {
     pub help: String,
 }
 
+impl FamilyDoc {
+    /// A table's family with these labels, in any order.
+    pub(crate) fn of_table<'l>(
+        name: &str,
+        kind: super::text::Kind,
+        labels: impl IntoIterator<Item = &'l str>,
+        help: &str,
+    ) -> Self {
+        let mut labels: Vec<String> = labels.into_iter().map(str::to_owned).collect();
+        labels.sort();
+        Self {
+            name: name.to_owned(),
+            kind: kind.as_str(),
+            labels,
+            help: help.to_owned(),
+        }
+    }
+}
+
 /// Registers self-metrics on the shared registry and describes each family it registers.
 pub(crate) struct Registrar<'a> {
     registry: &'a Registry,
@@ -65,39 +84,16 @@ impl Metrics {
         Registrar::new(&self.registry, &self.described)
     }
 
-    /// Every family this store can expose with its metric set and directions, and every
-    /// self-metric registered on its registry so far (`process_*` aside), sorted by name.
+    /// Every family this store's tables can expose, and every self-metric registered on its
+    /// registry so far (`process_*` aside), sorted by name.
     pub(crate) fn families(&self) -> Vec<FamilyDoc> {
-        let by_direction = !self.directions.is_empty();
-        let store = super::store::Family::all(self.counters.len()).map(|family| {
-            let extra = family.extra_labels(by_direction).iter();
-            let mut labels: Vec<String> = ["queue_id", "queue"]
-                .iter()
-                .chain(extra)
-                .map(|l| l.to_string())
-                .collect();
-            labels.sort();
-            FamilyDoc {
-                name: family.name(&self.counters).to_owned(),
-                kind: family.kind().as_str(),
-                labels,
-                help: family.help(&self.counters),
-            }
-        });
-        let agents = super::agents::AgentFamily::ALL.map(|family| {
-            let extra = family.extra_labels(self.agent_export).iter();
-            let mut labels: Vec<String> =
-                extra.chain(&["user_id"]).map(|l| l.to_string()).collect();
-            labels.sort();
-            FamilyDoc {
-                name: family.name().to_owned(),
-                kind: family.kind().as_str(),
-                labels,
-                help: family.help().to_owned(),
-            }
-        });
+        let tables = self
+            .tables()
+            .iter()
+            .flat_map(|t| t.docs())
+            .collect::<Vec<_>>();
         let described = crate::sync::lock(&self.described);
-        let mut families: Vec<FamilyDoc> = (store.chain(agents))
+        let mut families: Vec<FamilyDoc> = (tables.into_iter())
             .chain(described.iter().cloned())
             .collect();
         families.sort();

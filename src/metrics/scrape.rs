@@ -1,31 +1,87 @@
-//! One scrape of `/metrics`, written a family at a time.
+//! One scrape of `/metrics`, written a family at a time, and what a source's table does for it
+//! ([`Rendered`]).
 //!
 //! At 5,000 queues the exposition is about 55 MB. Written whole it would sit in memory once
 //! per scrape in flight; as parts, `/metrics` sends each family as soon as it is written and
-//! only one (a few MB) is held at a time. Each part takes the queue set's lock only while it
+//! only one (a few MB) is held at a time. Each part takes its table's lock only while it
 //! is written, as the `prometheus` crate took each family's in turn, so a scrape is consistent
 //! per family, not across families.
 
 use std::ops::Deref;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use prometheus::{Encoder, TextEncoder};
 
-use super::agents::AgentFamily;
-use super::store::Family;
-use super::{Metrics, text};
+use super::Metrics;
+use super::registry::FamilyDoc;
+use crate::status::PollKind;
 
-/// The parts of one scrape, in order: each queue family with series, each agent family, then
-/// the exporter's own
-/// metrics. Dropped before the end (the scraper went away), it counts as not shown, so new
+/// A source's table as the store renders it: the store knows no source, only this.
+pub(crate) trait Rendered: Send + Sync {
+    /// How many families the table renders, in exposition order.
+    fn family_count(&self) -> usize;
+    /// The family at `index` as exposition text; empty when no entry has a series in it.
+    fn render_family(&self, index: usize, scrape: &Scrape) -> Vec<u8>;
+    /// Before a render: shows the held counter totals whose zeros two finished renders have
+    /// shown (`counted.rs`).
+    fn release_pending(&self) {}
+    /// Marks stale every entry older than `bound` at `now_unix_seconds`; returns the Unix
+    /// seconds up to which a sweep would judge every one the same.
+    fn sweep(&self, now_unix_seconds: f64, bound: f64) -> f64;
+    /// Every family the table can expose, for the docs.
+    fn docs(&self) -> Vec<FamilyDoc>;
+    /// The table's entries as the status page lists them, if it lists them.
+    fn statuses(&self) -> Option<SourceStatuses> {
+        None
+    }
+}
+
+/// What one render asks of every table.
+pub(crate) struct Scrape {
+    pub(crate) now_ms: i64,
+    /// This render's number (`counted.rs`): counter groups created after it started are left
+    /// to later renders.
+    pub(crate) render: u64,
+    /// Whether a stale entry's observed values are left out (`stale_gauges: remove`).
+    pub(crate) hide_stale: bool,
+}
+
+/// One source's entries on the status page.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SourceStatuses {
+    /// The section's heading ("Queues") and its table's HTML id ("queues").
+    pub heading: &'static str,
+    pub id: &'static str,
+    /// What `EntityStatus::group` is ("division").
+    pub group: &'static str,
+    /// The poll behind the source's counters, if it has any.
+    pub poll: Option<PollKind>,
+    /// Stale ones first, then by name.
+    pub rows: Vec<EntityStatus>,
+}
+
+/// One entry's freshness as the status page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EntityStatus {
+    pub id: String,
+    pub name: String,
+    pub group: String,
+    pub stale: bool,
+    /// Unix seconds up to which its values are known current; `None` before the first resync.
+    pub fresh_at: Option<f64>,
+    pub resynced_at: Option<f64>,
+}
+
+/// The parts of one scrape, in order: each table's families with series, then the exporter's
+/// own metrics. Dropped before the end (the scraper went away), it counts as not shown, so new
 /// counter series keep waiting for a scrape that shows their zeros.
 pub struct ScrapeParts<M: Deref<Target = Metrics>> {
     metrics: M,
-    now_ms: i64,
-    /// This render's number (see `conversations.rs`).
-    render: u64,
+    tables: Vec<Arc<dyn Rendered>>,
+    scrape: Scrape,
     judgement: Judgement,
-    next_family: usize,
+    /// The table and family written next.
+    next: (usize, usize),
     done: bool,
 }
 
@@ -33,19 +89,26 @@ impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
     /// Starts a scrape at `now_ms`: held counter totals whose first values a finished scrape has
     /// shown are released and staleness is swept first, so this scrape shows both.
     pub fn new(metrics: M, now_ms: i64) -> Self {
-        let render = metrics.renders.fetch_add(1, Ordering::SeqCst);
-        metrics.release_pending_conversations();
-        metrics.release_pending_agent_time();
+        let render = metrics.renders.start();
+        let tables = metrics.tables();
+        for table in &tables {
+            table.release_pending();
+        }
         let alike_until = metrics.sweep_stale(now_ms as f64 / 1000.0);
+        let hide_stale = metrics.hides_stale_gauges();
         Self {
             metrics,
-            now_ms,
-            render,
+            tables,
+            scrape: Scrape {
+                now_ms,
+                render,
+                hide_stale,
+            },
             judgement: Judgement {
                 at_ms: now_ms,
                 alike_until,
             },
-            next_family: 0,
+            next: (0, 0),
             done: false,
         }
     }
@@ -61,45 +124,19 @@ impl<M: Deref<Target = Metrics>> ScrapeParts<M> {
         self.judgement
     }
 
-    /// One queue family as text; empty when no queue has a series in it.
-    fn family(&self, family: Family) -> Vec<u8> {
-        let metrics = &*self.metrics;
-        let ctx = metrics.render_context(self.now_ms, self.render);
-        let name = family.name(&metrics.counters);
-        let queues = metrics.queues.read();
-        // NB: sized for the most samples a queue can have in the family, so the part is
-        // written without a copy; pages never written are never resident.
-        let most =
-            family.most_samples_per_queue(metrics.media_types.len(), metrics.directions.len());
-        let mut out = Vec::with_capacity(1024 + queues.len() * most * (name.len() + 160));
-        let help = family.help(&metrics.counters);
-        text::header(&mut out, name, &help, family.kind());
-        let header = out.len();
-        for entry in queues.values() {
-            crate::sync::lock(entry).render(family, name, &ctx, &mut out);
-        }
-        if out.len() == header {
-            // NB: the `prometheus` crate leaves out a family without series; so do we.
-            out.clear();
-        }
-        out
-    }
-
     /// The exporter's own metrics, the last part; writing it finishes the scrape.
     fn self_metrics(&self) -> Vec<u8> {
         let metrics = &*self.metrics;
         let mut out = Vec::new();
         // NB: the text encoder only fails on a writer error, and a Vec never fails.
         let _ = TextEncoder::new().encode(&metrics.registry.gather(), &mut out);
-        metrics
-            .renders_finished
-            .fetch_max(self.render + 1, Ordering::SeqCst);
+        metrics.renders.finish(self.scrape.render);
         out
     }
 }
 
-/// When a scrape judged every queue and agent stale or fresh, and until when a later one would
-/// judge them the same (unless something other than time marked one stale).
+/// When a scrape judged every entry stale or fresh, and until when a later one would judge
+/// them the same (unless something other than time marked one stale).
 #[derive(Debug, Clone, Copy)]
 pub struct Judgement {
     at_ms: i64,
@@ -120,20 +157,17 @@ impl<M: Deref<Target = Metrics>> Iterator for ScrapeParts<M> {
 
     fn next(&mut self) -> Option<Vec<u8>> {
         while !self.done {
-            let counters = self.metrics.counters.len();
-            let queue_families = Family::all(counters).count();
-            let index = self.next_family;
-            self.next_family += 1;
-            let part = match Family::all(counters).nth(index) {
-                Some(family) => self.family(family),
-                None => match AgentFamily::ALL.get(index - queue_families) {
-                    Some(family) => self.metrics.render_agent_family(*family),
-                    None => {
-                        self.done = true;
-                        return Some(self.self_metrics());
-                    }
-                },
+            let (table, family) = self.next;
+            let Some(rendered) = self.tables.get(table) else {
+                self.done = true;
+                return Some(self.self_metrics());
             };
+            if family >= rendered.family_count() {
+                self.next = (table + 1, 0);
+                continue;
+            }
+            self.next = (table, family + 1);
+            let part = rendered.render_family(family, &self.scrape);
             if !part.is_empty() {
                 return Some(part);
             }

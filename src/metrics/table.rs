@@ -8,9 +8,10 @@
 //! only while it is not stale. An entry is stale from a failed resync, or from the moment its
 //! freshness is older than the staleness bound, until its next successful resync.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
+use super::text::{self, Kind};
 use crate::sync::lock;
 
 /// An entry's freshness.
@@ -18,17 +19,17 @@ use crate::sync::lock;
 pub(crate) struct Freshness {
     /// Whether a resync has ever refreshed it; until then nothing else moves its freshness
     /// and its gauges are not shown.
-    pub(super) resynced: bool,
-    pub(super) stale: bool,
+    resynced: bool,
+    stale: bool,
     /// Unix seconds up to which its values are known current; before the first resync, when
     /// it joined the table (so an entry that can never be resynced turns stale too).
-    pub(super) fresh_at: f64,
+    fresh_at: f64,
     /// Unix seconds of its last successful resync.
-    pub(super) resynced_at: Option<f64>,
+    resynced_at: Option<f64>,
 }
 
 impl Freshness {
-    pub(super) fn joined(now_seconds: f64) -> Self {
+    pub(crate) fn joined(now_seconds: f64) -> Self {
         Self {
             resynced: false,
             stale: false,
@@ -39,7 +40,7 @@ impl Freshness {
 
     /// The stream showed the values current as of `at_unix_seconds`; only a resync makes
     /// stale or never-resynced values fresh.
-    pub(super) fn observed(&mut self, at_unix_seconds: f64) {
+    pub(crate) fn observed(&mut self, at_unix_seconds: f64) {
         if self.resynced && !self.stale {
             self.fresh_at = self.fresh_at.max(at_unix_seconds);
         }
@@ -47,7 +48,7 @@ impl Freshness {
 
     /// Turns stale if its values are older than `bound` at `now_unix_seconds`; returns the
     /// instant after which it would turn if nothing refreshed it (infinite once stale).
-    pub(super) fn sweep(&mut self, now_unix_seconds: f64, bound: f64) -> f64 {
+    fn sweep(&mut self, now_unix_seconds: f64, bound: f64) -> f64 {
         self.stale |= now_unix_seconds - self.fresh_at > bound;
         if self.stale {
             f64::INFINITY
@@ -56,11 +57,34 @@ impl Freshness {
         }
     }
 
-    pub(super) fn resynced(&mut self, at_unix_seconds: f64) {
+    pub(crate) fn resynced(&mut self, at_unix_seconds: f64) {
         self.resynced = true;
         self.stale = false;
         self.fresh_at = at_unix_seconds;
         self.resynced_at = Some(at_unix_seconds);
+    }
+
+    /// Its values could not be refreshed; cleared by its next resync.
+    pub(crate) fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
+    pub(crate) fn is_stale(&self) -> bool {
+        self.stale
+    }
+
+    pub(crate) fn is_resynced(&self) -> bool {
+        self.resynced
+    }
+
+    /// Unix seconds up to which its values are known current; `None` before the first resync.
+    pub(crate) fn fresh_at(&self) -> Option<f64> {
+        self.resynced.then_some(self.fresh_at)
+    }
+
+    /// Unix seconds of its last successful resync.
+    pub(crate) fn resynced_at(&self) -> Option<f64> {
+        self.resynced_at
     }
 }
 
@@ -74,6 +98,14 @@ pub(crate) trait Entry: Send {
     /// Takes new labels; returns whether that renames it (its values are kept).
     fn relabel(&mut self, labels: &Self::Labels) -> bool;
     fn freshness(&mut self) -> &mut Freshness;
+    /// Its name, as a label of other sources' series (a queue's, on its members).
+    fn name(&self) -> &str;
+}
+
+/// Entries' names by id: how one source's series label what another watches (an agent's
+/// queues) without knowing that source.
+pub trait Names: Send + Sync {
+    fn names(&self) -> HashMap<String, String>;
 }
 
 /// Entries by id. One lock per entry under the set's lock: a scrape holds each entry only
@@ -122,6 +154,18 @@ impl<E: Entry> Table<E> {
         crate::sync::read(&self.entries).contains_key(id)
     }
 
+    /// Every entry's name by id.
+    pub(crate) fn names(&self) -> HashMap<String, String> {
+        let entries = crate::sync::read(&self.entries);
+        (entries.iter())
+            .map(|(id, entry)| (id.clone(), lock(entry).name().to_owned()))
+            .collect()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        crate::sync::read(&self.entries).len()
+    }
+
     /// Every entry, locked one at a time, in id order.
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Mutex<E>>> {
         crate::sync::read(&self.entries)
@@ -138,15 +182,42 @@ impl<E: Entry> Table<E> {
 
     /// The entry's values could not be refreshed; cleared by its next resync.
     pub(crate) fn set_stale(&self, id: &str) {
-        self.with(id, |entry| entry.freshness().stale = true);
+        self.with(id, |entry| entry.freshness().mark_stale());
     }
 
     /// The entries among `ids` that are marked stale.
     pub(crate) fn stale(&self, ids: &[String]) -> Vec<String> {
         let entries = crate::sync::read(&self.entries);
-        let is_stale =
-            |id: &&String| (entries.get(*id)).is_some_and(|entry| lock(entry).freshness().stale);
+        let is_stale = |id: &&String| {
+            (entries.get(*id)).is_some_and(|entry| lock(entry).freshness().is_stale())
+        };
         ids.iter().filter(is_stale).cloned().collect()
+    }
+
+    /// One family as exposition text: its header, then each entry's samples as `write` gives
+    /// them, in id order; empty when no entry has a sample (the `prometheus` crate leaves out
+    /// a family without series; so do we). `per_entry` is the bytes one entry may take, so the
+    /// part is written without a copy; pages never written are never resident.
+    pub(crate) fn render_family(
+        &self,
+        (name, help, kind): (&str, &str, Kind),
+        per_entry: usize,
+        mut write: impl FnMut(&E, &mut Vec<u8>),
+    ) -> Vec<u8> {
+        let entries = crate::sync::read(&self.entries);
+        if entries.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(1024 + entries.len() * per_entry);
+        text::header(&mut out, name, help, kind);
+        let header = out.len();
+        for entry in entries.values() {
+            write(&lock(entry), &mut out);
+        }
+        if out.len() == header {
+            out.clear();
+        }
+        out
     }
 
     /// Marks stale every entry older than `bound` at `now`; returns the Unix seconds up to

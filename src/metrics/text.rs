@@ -1,23 +1,24 @@
-//! The Prometheus text exposition (format 0.0.4), written by hand for the queue series.
+//! The Prometheus text exposition (format 0.0.4), written by hand for the sources' tables.
 //!
 //! At 5,000 queues the queue series are about 430,000 samples. The `prometheus` crate gathers
 //! them by cloning every series' labels into protobuf structs, sorting them and formatting
 //! each label again, which cost 1.5 s and most of a gigabyte per scrape (BENCHMARKS.md). Here
-//! a queue's `queue_id`/`queue` labels are escaped once, when its name is learnt, and a scrape
-//! only copies them and formats the numbers: the output bytes plus a little. The result is
-//! checked series by series against the crate's own encoder (`reference.rs`).
+//! an entry's own labels (`queue_id`/`queue`, `user_id`) are escaped once, when its name is
+//! learnt, and a scrape only copies them and formats the numbers: the output bytes plus a
+//! little. The queues' result is checked series by series against the crate's own encoder
+//! (`queues/table/reference.rs`).
 
 use std::io::Write;
 
 /// The exposition type of a family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
+pub(crate) enum Kind {
     Gauge,
     Counter,
 }
 
 impl Kind {
-    pub(super) fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Gauge => "gauge",
             Self::Counter => "counter",
@@ -26,7 +27,7 @@ impl Kind {
 }
 
 /// Writes the `# HELP` and `# TYPE` lines of a family.
-pub(super) fn header(out: &mut Vec<u8>, name: &str, help: &str, kind: Kind) {
+pub(crate) fn header(out: &mut Vec<u8>, name: &str, help: &str, kind: Kind) {
     out.extend_from_slice(b"# HELP ");
     out.extend_from_slice(name.as_bytes());
     out.push(b' ');
@@ -38,33 +39,27 @@ pub(super) fn header(out: &mut Vec<u8>, name: &str, help: &str, kind: Kind) {
     out.push(b'\n');
 }
 
-/// `queue="…",queue_id="…"`, escaped: the part every queue series' label set shares.
-pub(super) fn queue_labels(queue_id: &str, queue: &str) -> Box<str> {
-    let mut out = Vec::with_capacity(queue_id.len() + queue.len() + 20);
-    out.extend_from_slice(b"queue=\"");
-    escape_into(&mut out, queue, true);
-    out.extend_from_slice(b"\",queue_id=\"");
-    escape_into(&mut out, queue_id, true);
-    out.push(b'"');
-    // NB: built from two `&str`s with ASCII inserted, so it is UTF-8.
+/// `a="…",b="…"`, escaped: the part every series of one entry shares (a queue's
+/// `queue="…",queue_id="…"`, an agent's `user_id="…"`), labels in the order given.
+pub(crate) fn label_set(pairs: &[(&str, &str)]) -> Box<str> {
+    let mut out = Vec::with_capacity(pairs.iter().map(|(l, v)| l.len() + v.len() + 4).sum());
+    for (i, (label, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        label_pair(&mut out, label, value);
+    }
+    // NB: built from `&str`s with ASCII inserted, so it is UTF-8.
     String::from_utf8(out).unwrap_or_default().into_boxed_str()
 }
 
-/// `label="…"`, escaped: the part every series of one agent shares.
-pub(super) fn label_part(label: &str, value: &str) -> Box<str> {
-    let mut out = Vec::with_capacity(label.len() + value.len() + 3);
-    label_pair(&mut out, label, value);
-    // NB: built from two `&str`s with ASCII inserted, so it is UTF-8.
-    String::from_utf8(out).unwrap_or_default().into_boxed_str()
-}
-
-/// Writes one sample: `name{before…,queue="…",queue_id="…",after…} value`, labels sorted by
-/// name as the `prometheus` crate sorts them, so the text reads as it always did. Label
-/// values are escaped, so a division name may hold any character.
-pub(super) fn sample(
+/// Writes one sample: `name{before…,entry labels…,after…} value`, labels sorted by name as
+/// the `prometheus` crate sorts them, so the text reads as it always did. Label values are
+/// escaped, so a division name may hold any character.
+pub(crate) fn sample(
     out: &mut Vec<u8>,
     name: &str,
-    queue_labels: &str,
+    entry_labels: &str,
     before: &[(&str, &str)],
     after: &[(&str, &str)],
     value: f64,
@@ -75,7 +70,7 @@ pub(super) fn sample(
         label_pair(out, label, label_value);
         out.push(b',');
     }
-    out.extend_from_slice(queue_labels.as_bytes());
+    out.extend_from_slice(entry_labels.as_bytes());
     for (label, label_value) in after {
         out.push(b',');
         label_pair(out, label, label_value);
@@ -94,7 +89,7 @@ fn label_pair(out: &mut Vec<u8>, label: &str, value: &str) {
 
 /// Formats `value` as the `prometheus` crate does (Rust's shortest round-trip `Display`), with
 /// whole numbers, nearly all of ours, through `itoa`, which is several times faster.
-pub(super) fn write_value(out: &mut Vec<u8>, value: f64) {
+pub(crate) fn write_value(out: &mut Vec<u8>, value: f64) {
     // NB: below 2^53 every whole f64 is exactly an i64 and prints the same digits; -0.0 is
     // left to `Display`, which keeps its sign.
     const EXACT: f64 = 9_007_199_254_740_992.0;

@@ -12,7 +12,9 @@ use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::{QueueLabels, name_matches};
 use tracing::warn;
 
+mod counters;
 pub mod observations;
+pub mod table;
 
 /// The configured queues. Both empty means every queue in the org.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -18,14 +18,15 @@ use std::sync::{Arc, Mutex};
 
 use tracing::{debug, warn};
 
+use super::table::{MediaSnapshot, QueueSnapshot, QueueTable};
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{
     AggregateDataContainer, MetricName, ObservationMetricData, QueueObservationQueryResponse, Stats,
 };
 use crate::genesys::time::parse_instant;
+use crate::metrics::Metrics;
 use crate::metrics::ignored::{Ignored, IgnoredValues};
 use crate::metrics::registry::SelfMetrics;
-use crate::metrics::{MediaSnapshot, Metrics, QueueSnapshot};
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::{InteractionState, LabelValue, RoutingStatus, UserCount};
 use crate::vocabulary::metric::GenesysMetric;
@@ -109,7 +110,8 @@ impl OnQueueParts {
 
 /// Applies observation values to the gauges; shared by the stream session and resyncs.
 pub struct Observations {
-    metrics: Arc<Metrics>,
+    /// The queue series they write.
+    queues: Arc<QueueTable>,
     /// The one wall clock `app` hands every producer: when a resync's snapshot was taken.
     clock: Clock,
     telemetry: ObservationMetrics,
@@ -245,11 +247,12 @@ struct Snapshot {
 }
 
 impl Observations {
-    pub fn new(metrics: Arc<Metrics>, clock: Clock) -> Self {
+    /// Writes into `queues`, with self-metrics on `metrics`.
+    pub fn new(metrics: &Metrics, queues: Arc<QueueTable>, clock: Clock) -> Self {
         Self {
-            telemetry: ObservationMetrics::of(&metrics),
-            ignored: IgnoredValues::of(&metrics),
-            metrics,
+            telemetry: ObservationMetrics::of(metrics),
+            ignored: IgnoredValues::of(metrics),
+            queues,
             clock,
             records: Mutex::default(),
             on_queue: Mutex::default(),
@@ -257,6 +260,11 @@ impl Observations {
             ignored_values: AtomicU64::new(0),
             unrecorded_events: AtomicU64::new(0),
         }
+    }
+
+    /// The queue series they write.
+    pub(crate) fn table(&self) -> &QueueTable {
+        &self.queues
     }
 
     /// How many values allow-lists or unknown metric names have dropped so far.
@@ -280,7 +288,7 @@ impl Observations {
     /// Lets go of what is kept per queue (on-queue parts, event order) for queues no longer
     /// monitored; call after the monitored set changed, or a churning org grows it forever.
     pub(crate) fn forget_departed(&self) {
-        let monitored = |queue_id: &str| self.metrics.is_monitored(queue_id);
+        let monitored = |queue_id: &str| self.queues.is_monitored(queue_id);
         let mut parts = crate::sync::lock(&self.on_queue);
         parts.retain(|queue_id, _| monitored(queue_id));
         drop(parts);
@@ -358,11 +366,11 @@ impl Observations {
             .queue_id
             .as_deref()
             .ok_or(ObservationIssue::MissingQueueId)?;
-        if !self.metrics.is_monitored(queue_id) {
+        if !self.queues.is_monitored(queue_id) {
             return Err(ObservationIssue::UnmonitoredQueue(queue_id.to_owned()));
         }
         let media = container.group.media_type.as_deref();
-        if let Some(media) = media.filter(|m| !self.metrics.knows_media_type(m)) {
+        if let Some(media) = media.filter(|m| !self.queues.knows_media_type(m)) {
             self.ignore(queue_id, Ignored::MediaType, media);
             return Err(ObservationIssue::UnknownMediaType(media.to_owned()));
         }
@@ -397,8 +405,7 @@ impl Observations {
                 }
             }
         }
-        self.metrics
-            .queue_observed(queue_id, now_ms as f64 / 1000.0);
+        self.queues.queue_observed(queue_id, now_ms as f64 / 1000.0);
         applied
     }
 
@@ -411,7 +418,7 @@ impl Observations {
         qualifier: Option<&str>,
         stats: &Stats,
     ) -> bool {
-        let metrics = &self.metrics;
+        let metrics = &*self.queues;
         let knows_presence = |id: &str| metrics.knows_presence(id);
         match Value::of(metric, media, qualifier, knows_presence) {
             Value::Interactions(media, state) => {
@@ -466,7 +473,7 @@ impl Observations {
                 continue;
             };
             let media = container.group.media_type.as_deref();
-            if let Some(media) = media.filter(|m| !self.metrics.knows_media_type(m)) {
+            if let Some(media) = media.filter(|m| !self.queues.knows_media_type(m)) {
                 self.ignore(queue_id, Ignored::MediaType, media);
                 continue;
             }
@@ -488,7 +495,7 @@ impl Observations {
         data: &ObservationMetricData,
     ) {
         let stats = &data.stats;
-        let knows_presence = |id: &str| self.metrics.knows_presence(id);
+        let knows_presence = |id: &str| self.queues.knows_presence(id);
         match Value::of(
             &data.metric,
             media,
@@ -573,7 +580,7 @@ impl Observations {
     fn write_snapshot(&self, queue_id: &str, at_seconds: f64, snapshot: &Snapshot) {
         #[cfg(test)]
         tests::panic_if_injected();
-        let metrics = &self.metrics;
+        let metrics = &*self.queues;
         metrics.apply_snapshot(
             queue_id,
             at_seconds,
@@ -608,7 +615,7 @@ impl Observations {
                 warn!(error = %error, kind = error.kind(), queues = queue_ids.len(), "observation resync failed");
                 self.telemetry.resynced(false);
                 for queue_id in queue_ids {
-                    self.metrics.set_queue_stale(queue_id);
+                    self.queues.set_queue_stale(queue_id);
                 }
                 Err(error)
             }

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 
 use crate::health::Health;
 use crate::metrics::Metrics;
-use crate::status::{PollKind, REQUEST_MINUTES, recent_log};
+use crate::metrics::scrape::SourceStatuses;
+use crate::status::{REQUEST_MINUTES, recent_log};
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1d232a}\
 h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.6em 0 .4em}\
@@ -96,7 +97,9 @@ pub(crate) fn render(metrics: &Metrics, health: &Health, now: DateTime<Utc>) -> 
     );
     channels(&mut html, metrics, now);
     polls(&mut html, metrics, now);
-    queues(&mut html, metrics, now);
+    for source in metrics.source_statuses() {
+        entities(&mut html, metrics, &source, now);
+    }
     requests(&mut html, metrics, now);
     log(&mut html);
     html.push_str("</body></html>\n");
@@ -145,26 +148,37 @@ fn polls(html: &mut String, metrics: &Metrics, now: DateTime<Utc>) {
     html.push_str("</table>");
 }
 
-fn queues(html: &mut String, metrics: &Metrics, now: DateTime<Utc>) {
+/// One source's entries (the queues), stale ones first.
+fn entities(html: &mut String, metrics: &Metrics, source: &SourceStatuses, now: DateTime<Utc>) {
     let polls = metrics.status().polls();
-    let last_poll = (polls.get(&PollKind::Conversations)).and_then(|poll| poll.last_success);
+    let poll = source.poll.and_then(|kind| polls.get(&kind));
+    let last_poll = poll.and_then(|poll| poll.last_success);
+    let singular = source.id.strip_suffix('s').unwrap_or(source.id);
     let _ = write!(
         html,
-        "<h2>Queues</h2><table id=queues><tr><th>queue</th><th>division</th><th>data</th>\
-         <th>fresh up to</th><th>last resync</th><th>last poll</th></tr>"
+        "<h2>{}</h2><table id={}><tr><th>{singular}</th><th>{}</th><th>data</th>\
+         <th>fresh up to</th><th>last resync</th>",
+        source.heading, source.id, source.group,
     );
-    for q in metrics.queue_statuses() {
+    if source.poll.is_some() {
+        html.push_str("<th>last poll</th>");
+    }
+    html.push_str("</tr>");
+    for row in &source.rows {
         let _ = write!(
             html,
-            "<tr><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&q.labels.id),
-            escape(&q.labels.name),
-            escape(&q.labels.division),
-            flag(!q.stale, "fresh", "stale"),
-            age(from_unix(q.fresh_at), now),
-            instant(from_unix(q.resynced_at)),
-            instant(last_poll),
+            "<tr><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            escape(&row.id),
+            escape(&row.name),
+            escape(&row.group),
+            flag(!row.stale, "fresh", "stale"),
+            age(from_unix(row.fresh_at), now),
+            instant(from_unix(row.resynced_at)),
         );
+        if source.poll.is_some() {
+            let _ = write!(html, "<td>{}</td>", instant(last_poll));
+        }
+        html.push_str("</tr>");
     }
     html.push_str("</table>");
 }

@@ -4,13 +4,9 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::*;
-use crate::vocabulary::labels::MediaType;
 
 fn state() -> ServerState {
-    ServerState::new(
-        Arc::new(Metrics::new(vec![MediaType::Voice])),
-        Arc::default(),
-    )
+    ServerState::new(Arc::new(Metrics::new()), Arc::default())
 }
 
 async fn get(state: &ServerState, path: &str) -> (StatusCode, String) {

@@ -9,11 +9,11 @@ use super::connection::{AgentTimeSink, AggregateSink, Outcome};
 use super::message::QueueEvent;
 use super::upstream::Upstream;
 use crate::agents::Agents;
+use crate::agents::table::Applied;
 use crate::genesys::model::{
     MAX_TOPICS_PER_CHANNEL, UserActivityEvent, UserAggregateDataContainer, queue_observation_topic,
     user_activity_topic, user_aggregates_topic,
 };
-use crate::metrics::{Applied, Metrics};
 use crate::queues::observations::{ObservationIssue, Observations};
 
 /// A channel's kind. Queue and agent topics keep channels of their own.
@@ -150,15 +150,10 @@ impl Carried {
     }
 
     /// A heartbeat: no event since the last one means no change up to `at`, for `ids`.
-    pub(crate) fn observed<'a>(
-        &self,
-        metrics: &Metrics,
-        ids: impl Iterator<Item = &'a str>,
-        at: f64,
-    ) {
+    pub(crate) fn observed<'a>(&self, ids: impl Iterator<Item = &'a str>, at: f64) {
         match self {
-            Self::Queues { .. } => metrics.queues_observed(ids, at),
-            Self::Agents { .. } => metrics.agents_observed(ids, at),
+            Self::Queues { observations, .. } => observations.table().queues_observed(ids, at),
+            Self::Agents { agents, .. } => agents.table().agents_observed(ids, at),
         }
     }
 
@@ -174,10 +169,10 @@ impl Carried {
     }
 
     /// The ids among `ids` whose values are stale.
-    pub(crate) fn stale(&self, metrics: &Metrics, ids: &[String]) -> Vec<String> {
+    pub(crate) fn stale(&self, ids: &[String]) -> Vec<String> {
         match self {
-            Self::Queues { .. } => metrics.queues_stale(ids),
-            Self::Agents { .. } => metrics.agents_stale(ids),
+            Self::Queues { observations, .. } => observations.table().queues_stale(ids),
+            Self::Agents { agents, .. } => agents.table().agents_stale(ids),
         }
     }
 }

@@ -319,7 +319,7 @@ impl SessionContext {
         status.channel(&self.channel, |c| c.last_heartbeat = at);
         let subscribed = crate::sync::read(&self.subscribed);
         let ids = subscribed.iter().map(String::as_str);
-        (self.carried).observed(&self.metrics, ids, now_ms as f64 / 1000.0);
+        (self.carried).observed(ids, now_ms as f64 / 1000.0);
     }
 
     /// Handles one text frame; returns its outcome and whether it ends the session.

@@ -499,7 +499,7 @@ impl<U: Upstream> Driver<U> {
 
     /// The channel's ids among `ids` whose values are stale.
     fn stale(&self, ids: &[String]) -> Vec<String> {
-        self.ctx.carried.stale(&self.ctx.metrics, ids)
+        self.ctx.carried.stale(ids)
     }
 }
 

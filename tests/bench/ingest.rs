@@ -15,8 +15,10 @@ use futures_util::StreamExt;
 use std::collections::HashMap;
 
 use genesys_exporter::agents::Agents;
+use genesys_exporter::agents::table::AgentTable;
 use genesys_exporter::metrics::Metrics;
 use genesys_exporter::queues::observations::Observations;
+use genesys_exporter::queues::table::{QueueSeries, QueueTable};
 use genesys_exporter::sim::SimConfig;
 use genesys_exporter::stream::carried::{Carried, TimeInStatus};
 use genesys_exporter::stream::connection::SessionContext;
@@ -169,20 +171,23 @@ fn is_observation(text: &str) -> bool {
 
 /// A fresh state watching `queues` and, on an agent channel, `agents`.
 fn fresh_context(queues: &[QueueLabels], agents: &[String]) -> SessionContext {
-    let metrics = Arc::new(Metrics::new(vec![
+    let metrics = Arc::new(Metrics::new());
+    let series = QueueSeries::new(vec![
         MediaType::Voice,
         MediaType::Chat,
         MediaType::Email,
         MediaType::Callback,
         MediaType::Message,
-    ]));
-    metrics.set_queues(queues);
-    let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
+    ]);
+    let table = QueueTable::register(&metrics, series);
+    table.set_queues(queues);
+    let observations = Arc::new(Observations::new(&metrics, table.clone(), Clock::system()));
     if agents.is_empty() {
         let carried = Carried::queues(observations, Arc::new(|_| 0));
         return SessionContext::new(carried, metrics, Clock::system(), Duration::from_secs(60));
     }
-    let watched = Agents::new(metrics.clone(), Clock::system());
+    let agent_table = AgentTable::register(&metrics, Default::default(), table);
+    let watched = Agents::new(&metrics, agent_table, Clock::system());
     let labels: Vec<AgentLabels> = (agents.iter())
         .map(|id| AgentLabels {
             id: id.clone(),

@@ -6,11 +6,13 @@
 //! it five times and prints the process's peak memory, for a side-by-side memory figure.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use genesys_exporter::metrics::{MediaSnapshot, Metrics, QueueSnapshot, ScrapeParts};
+use genesys_exporter::metrics::{Metrics, ScrapeParts};
+use genesys_exporter::queues::table::{MediaSnapshot, QueueSeries, QueueSnapshot, QueueTable};
 use genesys_exporter::vocabulary::counters::ConversationCounter;
 use genesys_exporter::vocabulary::labels::{LabelValue, MediaType};
 use genesys_exporter::vocabulary::queue::QueueLabels;
@@ -35,11 +37,14 @@ const NAMES: [&str; 8] = [
 
 /// The simulator's default mix: every queue has had all five media types, so every media
 /// group exists, with the default metric set's counters.
-fn state(queues: usize) -> Metrics {
+fn state(queues: usize) -> (Metrics, Arc<QueueTable>) {
     let defaults = genesys_exporter::config::DEFAULT_AGGREGATE_METRICS;
     let counters = ConversationCounter::for_metrics(defaults);
     let media = MEDIA.iter().filter_map(|m| MediaType::parse(m)).collect();
-    let metrics = Metrics::with_counters(media, counters.clone());
+    let metrics = Metrics::new();
+    let mut series = QueueSeries::new(media);
+    series.counters = counters.clone();
+    let table = QueueTable::register(&metrics, series);
     let labels: Vec<QueueLabels> = (0..queues)
         .map(|i| QueueLabels {
             id: format!("{:08x}-c7db-442f-aea0-{:012x}", i * 7919, i),
@@ -47,7 +52,7 @@ fn state(queues: usize) -> Metrics {
             division: "Home".to_owned(),
         })
         .collect();
-    metrics.set_queues(&labels);
+    table.set_queues(&labels);
     for (i, queue) in labels.iter().enumerate() {
         let n = i as i64;
         let snapshot = QueueSnapshot {
@@ -65,18 +70,18 @@ fn state(queues: usize) -> Metrics {
             // NB: none, so the figures compare with the runs before presences.
             presences: Vec::new(),
         };
-        metrics.apply_snapshot(&queue.id, NOW_MS as f64 / 1000.0, &snapshot);
+        table.apply_snapshot(&queue.id, NOW_MS as f64 / 1000.0, &snapshot);
         for (m, media) in MEDIA.iter().enumerate() {
             let totals = (counters.iter().enumerate())
                 .map(|(c, counter)| (*counter, (i * 31 + m * 7 + c) as f64 * 1.5));
-            metrics.set_conversation_totals(&queue.id, *media, totals, false);
-            metrics.set_service_level_target(&queue.id, media, 0.8);
+            table.set_conversation_totals(&queue.id, *media, totals, false);
+            table.set_service_level_target(&queue.id, media, 0.8);
         }
     }
     // NB: two renders, so every counter group's held totals are shown.
     metrics.render_bytes(NOW_MS);
     metrics.render_bytes(NOW_MS);
-    metrics
+    (metrics, table)
 }
 
 fn through_registry(reference: &Registry, metrics: &Metrics) -> Vec<u8> {
@@ -100,8 +105,8 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn hold(what: &str, queues: usize) {
-    let metrics = state(queues);
-    let reference = (what == "registry").then(|| metrics.reference_registry(NOW_MS));
+    let (metrics, table) = state(queues);
+    let reference = (what == "registry").then(|| table.reference_registry(NOW_MS, false));
     let mut bytes = 0;
     for _ in 0..5 {
         bytes = match &reference {
@@ -124,8 +129,8 @@ fn main() {
     if let Some(what) = arg("--hold") {
         return hold(&what, queues);
     }
-    let metrics = state(queues);
-    let reference = metrics.reference_registry(NOW_MS);
+    let (metrics, table) = state(queues);
+    let reference = table.reference_registry(NOW_MS, false);
     let text = metrics.render_bytes(NOW_MS);
     let series = text
         .split(|b| *b == b'\n')

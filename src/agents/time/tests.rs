@@ -7,10 +7,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::agents::table::AgentTable;
 use crate::aggregates::ledger::Ledger;
 use crate::aggregates::state::{Identity, StateStore};
 use crate::aggregates::test_support::sample;
 use crate::genesys::time::parse_instant;
+use crate::metrics::Metrics;
+use crate::queues::table::{QueueSeries, QueueTable};
 use crate::vocabulary::agent::AgentExport;
 use crate::vocabulary::agent::AgentLabels;
 use crate::vocabulary::labels::{MediaType, SystemPresence};
@@ -33,23 +36,49 @@ fn times(organization_presence_time: bool) -> Vec<AgentTime> {
     export(organization_presence_time).times().to_vec()
 }
 
-fn metrics(organization_presence_time: bool) -> Arc<Metrics> {
+/// A store with the agents' table, read as the store it is.
+struct Store {
+    metrics: Metrics,
+    agents: Arc<AgentTable>,
+}
+
+impl std::ops::Deref for Store {
+    type Target = Metrics;
+
+    fn deref(&self) -> &Metrics {
+        &self.metrics
+    }
+}
+
+impl Store {
+    /// What `Totals` is built on.
+    fn shelf(&self) -> (&Metrics, Arc<AgentTable>) {
+        (&self.metrics, self.agents.clone())
+    }
+}
+
+fn metrics(organization_presence_time: bool) -> Store {
     let export = export(organization_presence_time);
-    let metrics = Metrics::new(vec![MediaType::Voice]).with_agent_export(export);
-    metrics.set_presences(&[Presence::new("p-lunch", "Lunch", SystemPresence::Meal)]);
-    metrics.set_agents(&[AgentLabels {
+    let metrics = Metrics::new();
+    let queues = QueueTable::register(&metrics, QueueSeries::new(vec![MediaType::Voice]));
+    let agents = AgentTable::register(&metrics, export, queues);
+    metrics
+        .presences()
+        .set(&[Presence::new("p-lunch", "Lunch", SystemPresence::Meal)]);
+    agents.set_agents(&[AgentLabels {
         id: "u1".into(),
         name: "Ann".into(),
         division_id: "d1".into(),
         division: "Home".into(),
         queue_ids: Vec::new(),
     }]);
-    Arc::new(metrics)
+    Store { metrics, agents }
 }
 
-fn totals(metrics: &Arc<Metrics>, organization_presence_time: bool) -> AgentTimeTotals {
+fn totals(store: &Store, organization_presence_time: bool) -> AgentTimeTotals {
     let times = times(organization_presence_time);
-    let totals = AgentTimeTotals::new(metrics.clone(), HALF_HOUR, times);
+    let (metrics, agents) = store.shelf();
+    let totals = AgentTimeTotals::new(metrics, agents, HALF_HOUR, times);
     totals.watch(&["u1".into()], DateTime::<Utc>::MIN_UTC);
     totals
 }
@@ -141,7 +170,7 @@ fn a_restart_resumes_every_series_from_the_state_file() {
     };
     let first_metrics = metrics(false);
     let first =
-        AgentTimeTotals::with_store(first_metrics.clone(), HALF_HOUR, times(false), store(), now);
+        AgentTimeTotals::with_store(first_metrics.shelf(), HALF_HOUR, times(false), store(), now);
     first.watch(&["u1".into()], DateTime::<Utc>::MIN_UTC);
     first.fold_user(&container(
         "u1",
@@ -161,7 +190,7 @@ fn a_restart_resumes_every_series_from_the_state_file() {
 
     let second_metrics = metrics(false);
     let second = AgentTimeTotals::with_store(
-        second_metrics.clone(),
+        second_metrics.shelf(),
         HALF_HOUR,
         times(false),
         store(),
@@ -192,7 +221,7 @@ fn a_state_naming_a_metric_or_qualifier_no_series_has_is_corrupt() {
     let identity = Identity::new("c", "http://api", HALF_HOUR, counted);
     let store = StateStore::open_file(dir.path(), STATE_FILE, identity, HALF_HOUR * 4).unwrap();
     let (metrics, times) = (metrics(false), times(false));
-    let totals = AgentTimeTotals::with_store(metrics, HALF_HOUR, times, store.clone(), now);
+    let totals = AgentTimeTotals::with_store(metrics.shelf(), HALF_HOUR, times, store.clone(), now);
     totals.watch(&["u1".into()], DateTime::<Utc>::MIN_UTC);
     totals.fold_user(&container(
         "u1",

@@ -1,3 +1,4 @@
+use crate::aggregates::test_support::Support;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -104,12 +105,12 @@ async fn serve(upstream: Arc<Upstream>) -> String {
     format!("http://{addr}")
 }
 
-fn metrics() -> Arc<Metrics> {
+fn metrics() -> Support {
     crate::aggregates::test_support::support_metrics(&["voice"])
 }
 
 fn poller(
-    metrics: &Arc<Metrics>,
+    metrics: &Support,
     queues: Vec<String>,
     base: &str,
 ) -> (Poller, watch::Sender<Vec<String>>) {
@@ -117,7 +118,7 @@ fn poller(
 }
 
 fn poller_with(
-    metrics: &Arc<Metrics>,
+    metrics: &Support,
     queues: Vec<String>,
     base: &str,
     settings: PollSettings,
@@ -136,20 +137,21 @@ fn poller_with(
             trust: Default::default(),
             proxy: Default::default(),
         },
-        metrics.clone(),
+        metrics.metrics.clone(),
     )
     .unwrap();
     let totals = Arc::new(ConversationTotals::new(
-        metrics.clone(),
+        metrics,
+        metrics.queues.clone(),
         settings.granularity,
-        metrics.counters().to_vec(),
+        metrics.queues.counters().to_vec(),
     ));
     let (tx, rx) = watch::channel(queues);
     (
         Poller::new(
             client,
             totals,
-            metrics.clone(),
+            metrics.metrics.clone(),
             rx,
             settings,
             Clock::system(),
@@ -180,7 +182,7 @@ async fn a_poll_asks_for_100_queues_at_a_time_and_folds_every_batch() {
             division: "Home".into(),
         })
         .collect();
-    metrics.set_queues(&labels);
+    metrics.queues.set_queues(&labels);
     let (poller, _queues) = poller(&metrics, queues, &base);
     let now = at("2026-11-25T10:07:12.000Z");
     let poll = || tokio::time::timeout(DEADLINE, poller.poll_once(now));
@@ -258,7 +260,7 @@ async fn poll_once_queries_the_window_and_folds_only_what_is_new() {
 const STALE: &str = "genesys_exporter_aggregates_stale";
 
 /// A poller of `q1` every `interval`, and the upstream it asks.
-async fn polling_every(interval: Duration) -> (Arc<Upstream>, Arc<Metrics>, Poller) {
+async fn polling_every(interval: Duration) -> (Arc<Upstream>, Support, Poller) {
     let upstream = Arc::new(Upstream::default());
     let base = serve(upstream.clone()).await;
     let metrics = metrics();

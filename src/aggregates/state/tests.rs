@@ -1,15 +1,12 @@
-use std::sync::Arc;
-
 use super::*;
 use crate::aggregates::ConversationTotals;
 use crate::aggregates::ledger::ConversationKey;
-use crate::aggregates::test_support::{sample, support_metrics};
+use crate::aggregates::test_support::{Support, sample, support_metrics};
 use crate::genesys::model::AggregateDataContainer;
 use crate::genesys::time::parse_instant;
 use crate::metrics::Metrics;
 use crate::vocabulary::counters::ConversationCounter;
 use crate::vocabulary::counters::ConversationGroup;
-use crate::vocabulary::labels::MediaType;
 
 const HALF_HOUR: Duration = Duration::from_secs(1800);
 const WINDOW: Duration = Duration::from_secs(7200);
@@ -47,7 +44,7 @@ fn offered(interval: &str, n: u64) -> AggregateDataContainer {
     .unwrap()
 }
 
-fn metrics() -> Arc<Metrics> {
+fn metrics() -> Support {
     support_metrics(&["voice"])
 }
 
@@ -247,9 +244,9 @@ async fn after_a_restart_with_state_the_downtime_is_counted_once_and_without_it_
     // First life: 12 in the window at start (baseline), 3 more while running.
     let first_metrics = metrics();
     let first = ConversationTotals::with_store(
-        first_metrics.clone(),
+        (&first_metrics, first_metrics.queues.clone()),
         HALF_HOUR,
-        first_metrics.counters().to_vec(),
+        first_metrics.queues.counters().to_vec(),
         open(),
         start,
     );
@@ -269,9 +266,9 @@ async fn after_a_restart_with_state_the_downtime_is_counted_once_and_without_it_
     let restart = at("2026-11-25T09:50:00.000Z");
     let second_metrics = metrics();
     let second = ConversationTotals::with_store(
-        second_metrics.clone(),
+        (&second_metrics, second_metrics.queues.clone()),
         HALF_HOUR,
-        second_metrics.counters().to_vec(),
+        second_metrics.queues.counters().to_vec(),
         open(),
         restart,
     );
@@ -296,9 +293,10 @@ async fn after_a_restart_with_state_the_downtime_is_counted_once_and_without_it_
     // downtime either.
     let stateless_metrics = metrics();
     let stateless = ConversationTotals::new(
-        stateless_metrics.clone(),
+        &stateless_metrics,
+        stateless_metrics.queues.clone(),
         HALF_HOUR,
-        stateless_metrics.counters().to_vec(),
+        stateless_metrics.queues.counters().to_vec(),
     );
     stateless.watch(&ids, restart);
     stateless.fold(&offered(B0930, 20));
@@ -320,9 +318,9 @@ async fn an_ignored_state_is_counted_by_reason_and_gives_a_fresh_baseline() {
     let metrics = metrics();
     let now = at("2026-11-25T10:10:00.000Z");
     let totals = ConversationTotals::with_store(
-        metrics.clone(),
+        (&metrics, metrics.queues.clone()),
         HALF_HOUR,
-        metrics.counters().to_vec(),
+        metrics.queues.counters().to_vec(),
         store,
         now,
     );
@@ -357,13 +355,13 @@ const START: &str = "2026-11-25T09:40:00.000Z";
 
 /// A first life on `dir`: a baseline of 12, then `offered_after` in the 09:30 bucket, saved at
 /// 09:45; `scraped`: a render showed the series before the save.
-async fn first_life(dir: &Path, offered_after: u64, scraped: bool) -> Arc<Metrics> {
+async fn first_life(dir: &Path, offered_after: u64, scraped: bool) -> Support {
     let metrics = metrics();
     let ids = Q1.map(str::to_owned);
     let totals = ConversationTotals::with_store(
-        metrics.clone(),
+        (&metrics, metrics.queues.clone()),
         HALF_HOUR,
-        metrics.counters().to_vec(),
+        metrics.queues.counters().to_vec(),
         store(dir),
         at(START),
     );
@@ -379,12 +377,12 @@ async fn first_life(dir: &Path, offered_after: u64, scraped: bool) -> Arc<Metric
 }
 
 /// A second life on `dir` at 09:50 with `metrics`, through its first watch.
-fn second_life(dir: &Path, metrics: &Arc<Metrics>) -> ConversationTotals {
+fn second_life(dir: &Path, metrics: &Support) -> ConversationTotals {
     let restart = at("2026-11-25T09:50:00.000Z");
     let totals = ConversationTotals::with_store(
-        metrics.clone(),
+        (metrics, metrics.queues.clone()),
         HALF_HOUR,
-        metrics.counters().to_vec(),
+        metrics.queues.counters().to_vec(),
         store(dir),
         restart,
     );
@@ -487,9 +485,9 @@ async fn a_foreign_or_expired_state_gives_counters_that_start_at_0_on_a_fresh_ba
         let restart = at(restart);
         let store = StateStore::open(dir.path(), identity, WINDOW).unwrap();
         let totals = ConversationTotals::with_store(
-            metrics.clone(),
+            (&metrics, metrics.queues.clone()),
             HALF_HOUR,
-            metrics.counters().to_vec(),
+            metrics.queues.counters().to_vec(),
             store,
             restart,
         );
@@ -517,13 +515,13 @@ async fn a_queue_that_leaves_and_returns_starts_again_at_0_and_its_totals_leave_
         division: "Home".into(),
     };
     let later = at("2026-11-25T09:55:00.000Z");
-    metrics.set_queues(&[]);
+    metrics.queues.set_queues(&[]);
     totals.watch(&[], later);
     totals.save(later).await;
     let text = std::fs::read_to_string(dir.path().join("ledger.json")).unwrap();
     assert!(text.contains(r#""totals":[]"#), "{text}");
 
-    metrics.set_queues(std::slice::from_ref(&queue));
+    metrics.queues.set_queues(std::slice::from_ref(&queue));
     totals.watch(&Q1.map(str::to_owned), later);
     totals.fold(&offered(B0930, 20));
     totals.establish(&Q1.map(str::to_owned));
@@ -542,12 +540,14 @@ async fn a_queue_that_leaves_and_returns_starts_again_at_0_and_its_totals_leave_
 async fn a_queue_renamed_while_down_keeps_its_total_under_the_new_name() {
     let dir = tempfile::tempdir().unwrap();
     first_life(dir.path(), 15, true).await;
-    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
-    metrics.set_queues(&[crate::vocabulary::queue::QueueLabels {
-        id: "q1".into(),
-        name: "Helpdesk".into(),
-        division: "Home".into(),
-    }]);
+    let metrics = support_metrics(&["voice"]);
+    metrics
+        .queues
+        .set_queues(&[crate::vocabulary::queue::QueueLabels {
+            id: "q1".into(),
+            name: "Helpdesk".into(),
+            division: "Home".into(),
+        }]);
     let totals = second_life(dir.path(), &metrics);
     totals.fold(&offered(B0930, 20));
     totals.save(at("2026-11-25T09:50:01.000Z")).await;
@@ -577,9 +577,9 @@ async fn high_availability_replicas_each_resume_from_their_own_state() {
     // Replica b started later: 13 in the window were its baseline.
     let b_metrics = metrics();
     let b_totals = ConversationTotals::with_store(
-        b_metrics.clone(),
+        (&b_metrics, b_metrics.queues.clone()),
         HALF_HOUR,
-        b_metrics.counters().to_vec(),
+        b_metrics.queues.counters().to_vec(),
         store(b.path()),
         at(START),
     );

@@ -23,7 +23,6 @@ use crate::genesys::client::{ClientSettings, GenesysClient};
 use crate::genesys::model::*;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
-use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::name_matches;
 
 pub(crate) const CLIENT_ID: &str = "exporter-client";
@@ -433,7 +432,7 @@ pub(crate) fn settings(base: &str) -> ClientSettings {
 /// A fresh fake and a client pointed at it, sharing one private metrics registry.
 pub(crate) async fn start(scenario: Arc<Scenario>) -> (GenesysClient, Arc<Metrics>) {
     let addr = serve(scenario, "").await;
-    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
+    let metrics = Arc::new(Metrics::new());
     let client = GenesysClient::new(settings(&format!("http://{addr}")), metrics.clone()).unwrap();
     (client, metrics)
 }

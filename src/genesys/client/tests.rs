@@ -94,7 +94,7 @@ async fn fake_and_settings(scenario: &Arc<Scenario>) -> (std::net::SocketAddr, C
 
 /// A client for `settings` with a private, empty metrics registry.
 fn client_for(settings: ClientSettings) -> (GenesysClient, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::new(vec![]));
+    let metrics = Arc::new(Metrics::new());
     let client = GenesysClient::new(settings, metrics.clone()).unwrap();
     (client, metrics)
 }
@@ -618,7 +618,7 @@ fn unusable_base_urls_are_refused_up_front() {
     for url in ["not a url", "ftp://example.com", "mailto:ops@example.com"] {
         let mut settings = fake::settings(url);
         settings.login_base_url = "https://login.example.com".into();
-        let error = GenesysClient::new(settings, Arc::new(Metrics::new(vec![]))).unwrap_err();
+        let error = GenesysClient::new(settings, Arc::new(Metrics::new())).unwrap_err();
         assert_eq!(error.kind(), "bad_url", "{url}");
     }
 }

@@ -30,7 +30,7 @@ fn values_print_as_the_prometheus_crate_prints_them() {
 
 #[test]
 fn label_values_are_escaped_and_help_keeps_its_quotes() {
-    let labels = queue_labels("q1", "Sales \"EU\"\\n\nnew");
+    let labels = label_set(&[("queue", "Sales \"EU\"\\n\nnew"), ("queue_id", "q1")]);
     assert_eq!(&*labels, r#"queue="Sales \"EU\"\\n\nnew",queue_id="q1""#);
     let mut out = Vec::new();
     header(&mut out, "m", "a \"b\" \\ c\nd", Kind::Gauge);

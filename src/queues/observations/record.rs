@@ -84,14 +84,14 @@ impl ResyncRecord<'_> {
                 queue_id,
                 "its resync result did not parse; queue marked stale"
             );
-            observations.metrics.set_queue_stale(queue_id);
+            observations.queues.set_queue_stale(queue_id);
         }
         for queue_id in overflowed {
             warn!(
                 queue_id,
                 "too many events during a resync to replay over its snapshot; queue marked stale"
             );
-            observations.metrics.set_queue_stale(queue_id);
+            observations.queues.set_queue_stale(queue_id);
         }
         drop(records);
         outcome
@@ -161,7 +161,7 @@ impl Observations {
             let outcome = record.finish(result, self.clock.now_ms());
             if outcome.is_err() {
                 for queue_id in queue_ids.iter().skip((i + 1) * MAX_QUEUES_PER_QUERY) {
-                    self.metrics.set_queue_stale(queue_id);
+                    self.queues.set_queue_stale(queue_id);
                 }
                 return outcome;
             }

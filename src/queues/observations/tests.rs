@@ -1,5 +1,6 @@
 use super::*;
 use crate::genesys::model::{AggregateMetricData, Group, StatisticalResponse};
+use crate::queues::table::{QueueSeries, QueueTable};
 use crate::vocabulary::labels::{MediaType, SystemPresence};
 use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::QueueLabels;
@@ -28,13 +29,20 @@ impl ApplyUnique for Observations {
 }
 
 fn setup() -> (Observations, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice, MediaType::Chat]));
-    metrics.set_queues(&[QueueLabels {
+    let metrics = Arc::new(Metrics::new());
+    let queues = QueueTable::register(
+        &metrics,
+        QueueSeries::new(vec![MediaType::Voice, MediaType::Chat]),
+    );
+    queues.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Support".into(),
         division: "Home".into(),
     }]);
-    (Observations::new(metrics.clone(), Clock::system()), metrics)
+    (
+        Observations::new(&metrics, queues.clone(), Clock::system()),
+        metrics,
+    )
 }
 
 fn event(media: Option<&str>, values: &[(&str, Option<&str>, Stats)]) -> AggregateDataContainer {
@@ -375,7 +383,7 @@ fn a_resync_carrying_both_forms_of_on_queue_users_counts_the_qualified_parts_onc
 #[test]
 fn members_by_presence_follow_events_and_resyncs_under_the_definitions_label() {
     let (observations, metrics) = setup();
-    metrics.set_presences(&[
+    metrics.presences().set(&[
         Presence::new("p-lunch", "Lunch", SystemPresence::Meal),
         Presence::new("p-queue", "On Queue", SystemPresence::OnQueue),
     ]);
@@ -604,7 +612,7 @@ fn two_queues() -> (Observations, Arc<Metrics>) {
         name: format!("Queue {id}"),
         division: "Home".into(),
     });
-    metrics.set_queues(&labels);
+    observations.table().set_queues(&labels);
     (observations, metrics)
 }
 
@@ -670,7 +678,7 @@ async fn a_resync_queries_and_records_one_batch_of_at_most_100_queues_at_a_time(
             division: "Home".into(),
         })
         .collect();
-    metrics.set_queues(&labels);
+    observations.table().set_queues(&labels);
     let ids: Vec<String> = labels.iter().map(|q| q.id.clone()).collect();
     let batches = Mutex::new(Vec::new());
     let query = |batch: &[String]| {
@@ -710,7 +718,7 @@ async fn a_resync_queries_and_records_one_batch_of_at_most_100_queues_at_a_time(
 
 #[test]
 fn what_is_kept_per_queue_goes_when_the_queue_leaves() {
-    let (observations, metrics) = setup();
+    let (observations, _) = setup();
     let newer = event(Some("voice"), &[("oWaiting", None, n(2))]);
     observations.apply_event_unique(&newer, NOW).unwrap();
     let labels = QueueLabels {
@@ -718,9 +726,9 @@ fn what_is_kept_per_queue_goes_when_the_queue_leaves() {
         name: "Support".into(),
         division: "Home".into(),
     };
-    metrics.set_queues(&[]);
+    observations.table().set_queues(&[]);
     observations.forget_departed();
-    metrics.set_queues(&[labels]);
+    observations.table().set_queues(&[labels]);
     let mut older = event(Some("voice"), &[("oWaiting", None, n(1))]);
     older.data[0].interval = "2026-11-25T09:40:00.000Z/2026-11-25T09:40:00.000Z".into();
     assert_eq!(
@@ -735,7 +743,7 @@ fn what_is_kept_per_queue_goes_when_the_queue_leaves() {
 #[tokio::test]
 async fn a_result_that_does_not_parse_costs_its_queue_only() {
     let (observations, metrics) = setup();
-    metrics.set_queues(&[
+    observations.table().set_queues(&[
         QueueLabels {
             id: "q1".into(),
             name: "Support".into(),

@@ -17,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 use super::{ConnectionClose, Limits, serve};
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
-use crate::vocabulary::labels::MediaType;
 
 const DEADLINE: Duration = Duration::from_secs(5);
 const HALF_A_HEAD: &[u8] = b"GET /ok HTTP/1.1\r\nHost: localhost\r\n";
@@ -44,7 +43,7 @@ impl Server {
         );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
+        let metrics = Arc::new(Metrics::new());
         let cancel = CancellationToken::new();
         tokio::spawn(serve(
             listener,

@@ -1,5 +1,6 @@
 use super::*;
-use crate::status::PollFreshness;
+use crate::queues::table::{QueueSeries, QueueTable};
+use crate::status::{PollFreshness, PollKind};
 use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::QueueLabels;
 
@@ -13,14 +14,15 @@ fn upstream_text_is_escaped() {
 
 #[test]
 fn the_page_lists_channels_queues_and_requests_without_external_assets() {
-    let metrics = Metrics::new(vec![MediaType::Voice]);
-    metrics.set_queues(&[QueueLabels {
+    let metrics = Metrics::new();
+    let queues = QueueTable::register(&metrics, QueueSeries::new(vec![MediaType::Voice]));
+    queues.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Support <EN>".into(),
         division: "Home".into(),
     }]);
-    metrics.queue_resynced("q1", 1_000.0);
-    metrics.set_queue_stale("q1");
+    queues.queue_resynced("q1", 1_000.0);
+    queues.set_queue_stale("q1");
     metrics.status().channel("0", |c| {
         c.phase = "reconnecting";
         c.topics = 1;

@@ -2,12 +2,18 @@ use std::io::Read;
 use std::time::Duration;
 
 use super::*;
+use crate::queues::table::{QueueSeries, QueueTable};
 use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::{QueueLabels, StaleGauges, StalePolicy};
 
-fn scrapes() -> (Arc<Metrics>, Arc<Scrapes>) {
-    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
-    (metrics.clone(), Scrapes::new(metrics))
+fn scrapes() -> (Arc<Metrics>, Arc<QueueTable>, Arc<Scrapes>) {
+    let metrics = Arc::new(Metrics::new());
+    let queues = voice_queues(&metrics);
+    (metrics.clone(), queues, Scrapes::new(metrics))
+}
+
+fn voice_queues(metrics: &Metrics) -> Arc<QueueTable> {
+    QueueTable::register(metrics, QueueSeries::new(vec![MediaType::Voice]))
 }
 
 /// The rest of a scrape's body, within a deadline so a scrape left waiting fails the test.
@@ -45,7 +51,7 @@ fn open_connections(text: &str) -> &str {
 
 #[tokio::test]
 async fn scrapes_arriving_during_a_render_share_the_next_which_starts_after_them() {
-    let (metrics, scrapes) = scrapes();
+    let (metrics, _, scrapes) = scrapes();
     let telemetry = ServerMetrics::of(&metrics);
     let mut first = scrapes.join(false);
     let head = first.next().await.expect("a first part");
@@ -79,14 +85,14 @@ fn support(name: &str) -> QueueLabels {
 
 #[tokio::test]
 async fn a_gzip_scrape_arriving_while_nothing_turned_stale_joins_the_render_being_written() {
-    let (metrics, scrapes) = scrapes();
-    metrics.set_queues(&[support("Support")]);
+    let (metrics, queues, scrapes) = scrapes();
+    queues.set_queues(&[support("Support")]);
     let telemetry = ServerMetrics::of(&metrics);
     let mut first = scrapes.join(true);
     let head = first.next().await.expect("a first part");
     let mut joined = scrapes.join(true);
     // A render started after the join would carry the new name throughout.
-    metrics.set_queues(&[support("Renamed")]);
+    queues.set_queues(&[support("Renamed")]);
     let first = [head.to_vec(), rest(&mut first).await].concat();
     assert_eq!(
         rest(&mut joined).await,
@@ -106,11 +112,11 @@ async fn a_gzip_scrape_arriving_while_nothing_turned_stale_joins_the_render_bein
 
 #[tokio::test]
 async fn a_scrape_arriving_after_a_queue_turned_stale_waits_for_a_render_that_says_so() {
-    let metrics = Metrics::new(vec![MediaType::Voice]).with_stale_policy(StalePolicy {
+    let metrics = Metrics::new().with_stale_policy(StalePolicy {
         bound_seconds: Some(0.05),
         gauges: StaleGauges::Keep,
     });
-    metrics.set_queues(&[support("Support")]);
+    voice_queues(&metrics).set_queues(&[support("Support")]);
     let metrics = Arc::new(metrics);
     let turns_ms = metrics.clock().now_ms() + 50;
     let scrapes = Scrapes::new(metrics.clone());
@@ -131,7 +137,7 @@ async fn a_scrape_arriving_after_a_queue_turned_stale_waits_for_a_render_that_sa
 
 #[tokio::test]
 async fn a_render_whose_scrapes_all_went_away_lets_the_waiting_ones_have_theirs() {
-    let (_, scrapes) = scrapes();
+    let (_, _, scrapes) = scrapes();
     let mut first = scrapes.join(true);
     first.next().await.expect("a first part");
     let mut waiting = scrapes.join(true);
@@ -145,7 +151,7 @@ async fn a_render_whose_scrapes_all_went_away_lets_the_waiting_ones_have_theirs(
 
 #[tokio::test]
 async fn a_scraper_that_stops_reading_holds_up_no_one_and_still_gets_its_render() {
-    let (_, scrapes) = scrapes();
+    let (_, _, scrapes) = scrapes();
     let mut slow = scrapes.join(false);
     let head = slow.next().await.expect("a first part");
     let mut waiting = scrapes.join(false);

@@ -16,7 +16,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
-use crate::vocabulary::labels::MediaType;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -106,10 +105,7 @@ impl Served {
         let gate = Arc::new(Gate::new(source, unauthenticated_probes));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = ServerState::new(
-            Arc::new(Metrics::new(vec![MediaType::Voice])),
-            Arc::default(),
-        );
+        let state = ServerState::new(Arc::new(Metrics::new()), Arc::default());
         let limits = Limits {
             header_read_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(5),

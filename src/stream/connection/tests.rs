@@ -1,5 +1,6 @@
 use super::*;
 use crate::queues::observations::Observations;
+use crate::queues::table::{QueueSeries, QueueTable};
 use crate::stream::carried::Carried;
 use crate::vocabulary::labels::MediaType;
 use crate::vocabulary::queue::QueueLabels;
@@ -12,13 +13,14 @@ fn context() -> (SessionContext, Arc<Metrics>) {
 
 /// A queue channel's context, its running totals going to `totals`.
 fn context_with(totals: AggregateSink) -> (SessionContext, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
-    metrics.set_queues(&[QueueLabels {
+    let metrics = Arc::new(Metrics::new());
+    let queues = QueueTable::register(&metrics, QueueSeries::new(vec![MediaType::Voice]));
+    queues.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Support".into(),
         division: "Home".into(),
     }]);
-    let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
+    let observations = Arc::new(Observations::new(&metrics, queues.clone(), Clock::system()));
     let carried = Carried::queues(observations, totals);
     let ctx = SessionContext::new(
         carried,

@@ -20,6 +20,7 @@ use crate::genesys::model::{
 };
 use crate::metrics::Metrics;
 use crate::queues::observations::Observations;
+use crate::queues::table::{QueueSeries, QueueTable};
 use crate::stream::carried::Carried;
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::MediaType;
@@ -281,7 +282,8 @@ async fn fixture(
         create_gate: Arc::default(),
         query_gate: Arc::default(),
     };
-    let metrics = Arc::new(Metrics::new(vec![MediaType::Voice]));
+    let metrics = Arc::new(Metrics::new());
+    let queues = QueueTable::register(&metrics, QueueSeries::new(vec![MediaType::Voice]));
     let labels: Vec<QueueLabels> = ["q1", "q2"]
         .iter()
         .map(|id| QueueLabels {
@@ -290,8 +292,8 @@ async fn fixture(
             division: "Home".into(),
         })
         .collect();
-    metrics.set_queues(&labels);
-    let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
+    queues.set_queues(&labels);
+    let observations = Arc::new(Observations::new(&metrics, queues.clone(), Clock::system()));
     let carried = Carried::queues(observations.clone(), Arc::new(|_| 0));
     let ctx = SessionContext::new(carried, metrics.clone(), Clock::system(), heartbeat_timeout)
         .for_channel("test");
@@ -755,11 +757,11 @@ async fn against_the_simulator_it_streams_and_survives_closing_and_closed_socket
     )
     .await
     .unwrap();
-    let metrics = Arc::new(Metrics::new(vec![
-        MediaType::Voice,
-        MediaType::Chat,
-        MediaType::Email,
-    ]));
+    let metrics = Arc::new(Metrics::new());
+    let queues = QueueTable::register(
+        &metrics,
+        QueueSeries::new(vec![MediaType::Voice, MediaType::Chat, MediaType::Email]),
+    );
     let labels: Vec<QueueLabels> = sim
         .queues
         .iter()
@@ -769,7 +771,7 @@ async fn against_the_simulator_it_streams_and_survives_closing_and_closed_socket
             division: "Home".into(),
         })
         .collect();
-    metrics.set_queues(&labels);
+    queues.set_queues(&labels);
     let settings = ClientSettings {
         api_base_url: sim.base_url.clone(),
         login_base_url: sim.base_url.clone(),
@@ -784,13 +786,14 @@ async fn against_the_simulator_it_streams_and_survives_closing_and_closed_socket
     };
     let client = GenesysClient::new(settings, metrics.clone()).unwrap();
     let totals = Arc::new(ConversationTotals::new(
-        metrics.clone(),
+        &metrics,
+        queues.clone(),
         Duration::from_secs(1_800),
-        metrics.counters().to_vec(),
+        queues.counters().to_vec(),
     ));
     let health = Arc::new(Health::default());
     let (_queues, rx) = watch::channel(labels.iter().map(|q| q.id.clone()).collect::<Vec<_>>());
-    let observations = Arc::new(Observations::new(metrics.clone(), Clock::system()));
+    let observations = Arc::new(Observations::new(&metrics, queues.clone(), Clock::system()));
     let carried = Carried::queues(observations, Arc::new(move |body| totals.fold(body)));
     let ctx = SessionContext::new(
         carried,

@@ -1,8 +1,104 @@
-use super::*;
-use crate::vocabulary::queue::{QueueLabels, StaleGauges};
+use std::ops::Deref;
 
-fn metrics_with_queue() -> Metrics {
-    let metrics = Metrics::new(vec![MediaType::Voice, MediaType::Chat]);
+use super::*;
+use crate::vocabulary::queue::{QueueLabels, StaleGauges, StalePolicy};
+
+/// A store with only a queue table, driven as the producers and the scrape drive them.
+pub(super) struct Store {
+    metrics: Metrics,
+    queues: Arc<QueueTable>,
+    series: QueueSeries,
+    /// Whether the store's policy leaves a stale queue's gauges out.
+    hide_stale: bool,
+}
+
+impl Deref for Store {
+    type Target = QueueTable;
+
+    fn deref(&self) -> &QueueTable {
+        &self.queues
+    }
+}
+
+impl Store {
+    pub(super) fn new(media_types: Vec<MediaType>) -> Self {
+        Self::of(QueueSeries::new(media_types))
+    }
+
+    pub(super) fn with_counters(
+        media_types: Vec<MediaType>,
+        counters: Vec<ConversationCounter>,
+    ) -> Self {
+        let mut series = QueueSeries::new(media_types);
+        series.counters = counters;
+        Self::of(series)
+    }
+
+    fn of(series: QueueSeries) -> Self {
+        Self::in_store(Metrics::new(), series)
+    }
+
+    fn in_store(metrics: Metrics, series: QueueSeries) -> Self {
+        let queues = QueueTable::register(&metrics, series.clone());
+        Self {
+            metrics,
+            queues,
+            series,
+            hide_stale: false,
+        }
+    }
+
+    /// The same store anew (its presences kept), under `policy`.
+    pub(super) fn with_stale_policy(self, policy: StalePolicy) -> Self {
+        let metrics = Metrics::new().with_stale_policy(policy);
+        let presences: Vec<_> = self
+            .metrics
+            .presences()
+            .current()
+            .values()
+            .cloned()
+            .collect();
+        metrics.presences().set(&presences);
+        Self {
+            hide_stale: policy.gauges == StaleGauges::Remove,
+            ..Self::in_store(metrics, self.series)
+        }
+    }
+
+    /// The queue series through the `prometheus` crate, under the store's policy.
+    pub(super) fn reference(&self, now_ms: i64) -> prometheus::Registry {
+        self.queues.reference_registry(now_ms, self.hide_stale)
+    }
+
+    /// The same store anew (its presences kept), counters split by `directions`.
+    pub(super) fn with_directions(self, directions: Vec<Direction>) -> Self {
+        let presences: Vec<_> = self
+            .metrics
+            .presences()
+            .current()
+            .values()
+            .cloned()
+            .collect();
+        let series = QueueSeries {
+            directions,
+            ..self.series
+        };
+        let store = Self::of(series);
+        store.metrics.presences().set(&presences);
+        store
+    }
+
+    pub(super) fn presences(&self) -> &Arc<Presences> {
+        self.metrics.presences()
+    }
+
+    pub(super) fn render(&self, now_ms: i64) -> String {
+        self.metrics.render(now_ms)
+    }
+}
+
+fn metrics_with_queue() -> Store {
+    let metrics = Store::new(vec![MediaType::Voice, MediaType::Chat]);
     metrics.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Support".into(),
@@ -40,7 +136,7 @@ const OFFERED_VOICE: &str =
     r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"}"#;
 
 /// Sets q1's voice `offered` total.
-fn offered(metrics: &Metrics, total: f64) {
+fn offered(metrics: &Store, total: f64) {
     let totals = [(ConversationCounter::Offered, total)];
     metrics.set_conversation_totals("q1", "voice", totals, false);
 }
@@ -54,7 +150,7 @@ fn value(text: &str, series: &str) -> Option<f64> {
 
 #[test]
 fn new_counter_series_are_shown_at_zero_by_two_scrapes_before_they_move() {
-    let metrics = Metrics::with_counters(
+    let metrics = Store::with_counters(
         vec![MediaType::Voice, MediaType::Chat],
         vec![ConversationCounter::Offered, ConversationCounter::Abandoned],
     );
@@ -100,7 +196,7 @@ fn a_queue_that_leaves_takes_its_held_totals_with_it() {
 
 #[test]
 fn process_metrics_show_when_the_process_started() {
-    let text = Metrics::new(vec![MediaType::Voice]).render(0);
+    let text = Store::new(vec![MediaType::Voice]).render(0);
     if cfg!(target_os = "linux") {
         let started = value(&text, "process_start_time_seconds").expect("exported");
         assert!(started > 1.7e9, "{started}");
@@ -253,8 +349,8 @@ fn stale_of(text: &str) -> Option<f64> {
 
 const WAITING_VOICE: &str = r#"genesys_queue_interactions{media_type="voice",queue="Support",queue_id="q1",state="waiting"}"#;
 
-fn bounded(gauges: StaleGauges) -> Metrics {
-    let metrics = Metrics::new(vec![MediaType::Voice]).with_stale_policy(StalePolicy {
+fn bounded(gauges: StaleGauges) -> Store {
+    let metrics = Store::new(vec![MediaType::Voice]).with_stale_policy(StalePolicy {
         bound_seconds: Some(10.0),
         gauges,
     });
@@ -376,21 +472,10 @@ fn totals_held_before_a_render_are_one_per_group_however_many_arrive() {
     for total in 1..=10_000 {
         offered(&metrics, f64::from(total));
     }
-    let queues = metrics.queues.read();
-    let entry = queues["q1"].lock().unwrap();
-    let group = entry.media[0].as_ref().unwrap().counters[0]
-        .as_ref()
-        .unwrap();
-    assert_eq!(
-        group.pending.as_ref().map(Vec::len),
-        Some(metrics.counters.len())
-    );
-    drop(entry);
-    drop(queues);
+    assert_eq!(metrics.pending_counter_groups(), 1);
     metrics.render(0);
     metrics.render(0);
     assert_eq!(value(&metrics.render(0), OFFERED_VOICE), Some(10_000.0));
 }
 
-mod agents;
 mod store;

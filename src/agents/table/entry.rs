@@ -1,34 +1,16 @@
-//! The agent series store (docs/metrics.md#agents): one entry per watched agent, rendered at scrape
-//! time like the queues' (`store.rs`), by hand, because 10,000 agents are ~200,000 samples.
-//!
-//! Routing status and system presence are state sets, one series per possible value with
-//! exactly one at 1, as kube-state-metrics shows a pod's phase; the org's own presence is one
-//! info series, its label from the allow-list of definitions. Each half keeps the instant it
-//! began, and a value only replaces one that began no later: events and resyncs may arrive in
-//! any order, the newer state wins. Freshness and staleness work as a queue's
-//! (`queues.rs`, the same `Freshness`).
+//! One watched agent's entry and the agent families: routing status and system presence as
+//! state sets, one series per possible value with exactly one at 1, as kube-state-metrics shows a
+//! pod's phase; the org's own presence as one info series, its label from the allow-list of
+//! definitions; each half with the instant it began.
 
 use std::collections::HashMap;
 
-use super::Metrics;
-use super::agent_time::TimeSeries;
-use super::table::{Entry, Freshness};
-use super::text::{self, Kind};
-use crate::sync::lock;
+use super::time::TimeSeries;
+use crate::metrics::table::{Entry, Freshness};
+use crate::metrics::text::{self, Kind};
 use crate::vocabulary::agent::{AgentExport, AgentLabels, AgentTime, PresenceState, RoutingState};
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
 use crate::vocabulary::presence::Presence;
-
-/// What applying a value did, for the event counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Applied {
-    /// At least one half changed or was confirmed.
-    Current,
-    /// Both halves began before what is known: an older event, skipped.
-    Older,
-    /// The agent is not watched.
-    Unwatched,
-}
 
 /// The agent series families, in exposition order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,12 +133,12 @@ impl AgentFamily {
 /// One watched agent.
 #[derive(Debug)]
 pub(super) struct AgentEntry {
-    labels: AgentLabels,
+    pub(super) labels: AgentLabels,
     /// `user_id="…"`, escaped once.
     user_label: Box<str>,
-    routing: Option<RoutingState>,
-    presence: Option<PresenceState>,
-    freshness: Freshness,
+    pub(super) routing: Option<RoutingState>,
+    pub(super) presence: Option<PresenceState>,
+    pub(super) freshness: Freshness,
     /// Time in status, one series per (metric, qualifier) the agent has had.
     pub(super) time: Vec<TimeSeries>,
 }
@@ -166,7 +148,7 @@ impl Entry for AgentEntry {
 
     fn new(labels: &AgentLabels, now_seconds: f64) -> Self {
         Self {
-            user_label: text::label_part("user_id", &labels.id),
+            user_label: text::label_set(&[("user_id", &labels.id)]),
             labels: labels.clone(),
             routing: None,
             presence: None,
@@ -189,11 +171,19 @@ impl Entry for AgentEntry {
     fn freshness(&mut self) -> &mut Freshness {
         &mut self.freshness
     }
+
+    fn name(&self) -> &str {
+        &self.labels.name
+    }
 }
 
 impl AgentEntry {
     /// Takes each half that began no earlier than the one held.
-    fn apply(&mut self, routing: Option<RoutingState>, presence: Option<PresenceState>) -> bool {
+    pub(super) fn apply(
+        &mut self,
+        routing: Option<RoutingState>,
+        presence: Option<PresenceState>,
+    ) -> bool {
         let mut took = false;
         if let Some(new) = routing
             && self.routing.is_none_or(|old| new.since >= old.since)
@@ -213,8 +203,8 @@ impl AgentEntry {
         took
     }
 
-    fn render(&self, family: AgentFamily, out: &mut Vec<u8>, ctx: &AgentRender<'_>) {
-        if family.is_state() && self.freshness.stale && ctx.hide_stale {
+    pub(super) fn render(&self, family: AgentFamily, out: &mut Vec<u8>, ctx: &AgentRender<'_>) {
+        if family.is_state() && self.freshness.is_stale() && ctx.hide_stale {
             return;
         }
         let name = family.name();
@@ -278,11 +268,11 @@ impl AgentEntry {
                 }
             }
             AgentFamily::ObservationTimestamp => {
-                if self.freshness.resynced {
-                    emit(&[], self.freshness.fresh_at);
+                if let Some(fresh_at) = self.freshness.fresh_at() {
+                    emit(&[], fresh_at);
                 }
             }
-            AgentFamily::Stale => emit(&[], f64::from(u8::from(self.freshness.stale))),
+            AgentFamily::Stale => emit(&[], f64::from(u8::from(self.freshness.is_stale()))),
             AgentFamily::Time(time) => {
                 for series in self.time.iter().filter(|s| s.time == time) {
                     let counter = series.counter.as_ref();
@@ -307,146 +297,8 @@ impl AgentEntry {
 
 /// What rendering an agent family needs besides the entry.
 pub(super) struct AgentRender<'a> {
-    export: AgentExport,
-    hide_stale: bool,
-    presences: &'a HashMap<String, Presence>,
-    queue_names: HashMap<String, String>,
-}
-
-impl Metrics {
-    /// Replaces the watched agents. An agent that left takes its series with it; one that
-    /// stays keeps its state under its new labels.
-    pub(crate) fn set_agents(&self, agents: &[AgentLabels]) {
-        let (_, watched) = self.agents.replace(agents, self.clock.now_seconds());
-        self.watched_agents.set(watched as i64);
-    }
-
-    /// The monitored queues `ids` are members of, each once.
-    pub(crate) fn agent_queue_ids(&self, ids: &[String]) -> Vec<String> {
-        let agents = self.agents.read();
-        let mut queues: Vec<String> = (ids.iter().filter_map(|id| agents.get(id)))
-            .flat_map(|entry| lock(entry).labels.queue_ids.clone())
-            .collect();
-        queues.sort();
-        queues.dedup();
-        queues
-    }
-
-    pub(super) fn with_agent<T>(
-        &self,
-        id: &str,
-        write: impl FnOnce(&mut AgentEntry) -> T,
-    ) -> Option<T> {
-        self.agents.with(id, write)
-    }
-
-    /// An event's state of the agent, current as of `at_unix_seconds`.
-    pub(crate) fn agent_event(
-        &self,
-        id: &str,
-        routing: Option<RoutingState>,
-        presence: Option<PresenceState>,
-        at_unix_seconds: f64,
-    ) -> Applied {
-        let applied = self.with_agent(id, |entry| {
-            let took = entry.apply(routing, presence);
-            entry.freshness.observed(at_unix_seconds);
-            if took {
-                Applied::Current
-            } else {
-                Applied::Older
-            }
-        });
-        applied.unwrap_or(Applied::Unwatched)
-    }
-
-    /// A REST read of the agent's state as of `at_unix_seconds`: a resync when both halves
-    /// came. A read missing one (`expand` is best effort upstream) proves nothing: the agent is
-    /// stale until a later read completes it if the read was to close a gap (`after_gap`) or
-    /// the agent was never read whole; else the stream keeps it current meanwhile.
-    pub(crate) fn agent_read(
-        &self,
-        id: &str,
-        routing: Option<RoutingState>,
-        presence: Option<PresenceState>,
-        at_unix_seconds: f64,
-        after_gap: bool,
-    ) {
-        self.with_agent(id, |entry| {
-            let complete = routing.is_some() && presence.is_some();
-            entry.apply(routing, presence);
-            if complete {
-                entry.freshness.resynced(at_unix_seconds);
-            } else if after_gap || !entry.freshness.resynced {
-                entry.freshness.stale = true;
-            }
-        });
-    }
-
-    /// A heartbeat on the healthy socket carrying these agents' topics.
-    pub(crate) fn agents_observed<'a>(
-        &self,
-        ids: impl IntoIterator<Item = &'a str>,
-        at_unix_seconds: f64,
-    ) {
-        self.agents.observed(ids, at_unix_seconds);
-    }
-
-    /// The agent's state could not be refreshed; cleared by its next complete resync.
-    pub(crate) fn set_agent_stale(&self, id: &str) {
-        self.agents.set_stale(id);
-    }
-
-    /// The watched agents among `ids` that are stale.
-    pub(crate) fn agents_stale(&self, ids: &[String]) -> Vec<String> {
-        self.agents.stale(ids)
-    }
-
-    /// The agent's state, once both halves are known; for tests.
-    #[cfg(test)]
-    pub(crate) fn agent_state(&self, id: &str) -> Option<(RoutingState, PresenceState)> {
-        self.with_agent(id, |e| Some((e.routing?, e.presence.clone()?)))
-            .flatten()
-    }
-
-    /// One agent family as text; empty without agents.
-    pub(super) fn render_agent_family(&self, family: AgentFamily) -> Vec<u8> {
-        let agents = self.agents.read();
-        if agents.is_empty() {
-            return Vec::new();
-        }
-        let presences = crate::sync::read(&self.presences);
-        let queue_names = if family == AgentFamily::QueueMember {
-            self.queue_names()
-        } else {
-            HashMap::new()
-        };
-        let ctx = AgentRender {
-            export: self.agent_export,
-            hide_stale: self.hides_stale_gauges(),
-            presences: &presences,
-            queue_names,
-        };
-        let name = family.name();
-        if let AgentFamily::Time(time) = family
-            && !self.agent_export.times().contains(&time)
-        {
-            return Vec::new();
-        }
-        let per_agent = match family {
-            AgentFamily::RoutingStatus => RoutingStatus::COUNT,
-            AgentFamily::SystemPresence => SystemPresence::ALL.len(),
-            _ => 1,
-        };
-        let mut out = Vec::with_capacity(1024 + agents.len() * per_agent * (name.len() + 80));
-        text::header(&mut out, name, family.help(), family.kind());
-        let header = out.len();
-        for entry in agents.values() {
-            lock(entry).render(family, &mut out, &ctx);
-        }
-        if out.len() == header {
-            out.clear();
-        }
-        out
-    }
+    pub(super) export: AgentExport,
+    pub(super) hide_stale: bool,
+    pub(super) presences: &'a HashMap<String, Presence>,
+    pub(super) queue_names: HashMap<String, String>,
 }

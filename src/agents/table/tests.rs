@@ -1,7 +1,12 @@
 //! The agent series as a scrape shows them: what a stale agent, names turned off, queue
 //! membership, an unknown presence and an agent that leaves do to them.
 
-use crate::metrics::*;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use super::AgentTable;
+use crate::metrics::Metrics;
+use crate::queues::table::{QueueSeries, QueueTable};
 use crate::vocabulary::agent::{AgentExport, AgentLabels, PresenceState, RoutingState};
 use crate::vocabulary::labels::{MediaType, RoutingStatus, SystemPresence};
 use crate::vocabulary::presence::Presence;
@@ -9,30 +14,52 @@ use crate::vocabulary::queue::{QueueLabels, StaleGauges, StalePolicy};
 
 const LUNCH: &str = "p-lunch";
 
-fn store(export: AgentExport, gauges: StaleGauges) -> Metrics {
-    let metrics = Metrics::new(vec![MediaType::Voice])
-        .with_agent_export(export)
-        .with_stale_policy(StalePolicy {
-            bound_seconds: None,
-            gauges,
-        });
-    metrics.set_queues(&[QueueLabels {
+/// A store with a queue table and the agents' table, which labels agents' queues by it.
+struct Store {
+    metrics: Metrics,
+    agents: Arc<AgentTable>,
+}
+
+impl Deref for Store {
+    type Target = AgentTable;
+
+    fn deref(&self) -> &AgentTable {
+        &self.agents
+    }
+}
+
+impl Store {
+    fn render(&self, now_ms: i64) -> String {
+        self.metrics.render(now_ms)
+    }
+}
+
+fn store(export: AgentExport, gauges: StaleGauges) -> Store {
+    let metrics = Metrics::new().with_stale_policy(StalePolicy {
+        bound_seconds: None,
+        gauges,
+    });
+    let queues = QueueTable::register(&metrics, QueueSeries::new(vec![MediaType::Voice]));
+    let agents = AgentTable::register(&metrics, export, queues.clone());
+    queues.set_queues(&[QueueLabels {
         id: "q1".into(),
         name: "Billing".into(),
         division: "Home".into(),
     }]);
-    metrics.set_presences(&[Presence::new(LUNCH, "Lunch", SystemPresence::Meal)]);
-    metrics.set_agents(&[AgentLabels {
+    metrics
+        .presences()
+        .set(&[Presence::new(LUNCH, "Lunch", SystemPresence::Meal)]);
+    agents.set_agents(&[AgentLabels {
         id: "u1".into(),
         name: "Ann \"A\" Lee".into(),
         division_id: "d1".into(),
         division: "Home".into(),
         queue_ids: vec!["q1".into()],
     }]);
-    metrics
+    Store { metrics, agents }
 }
 
-fn read(metrics: &Metrics, presence_id: &str) {
+fn read(metrics: &Store, presence_id: &str) {
     let routing = RoutingState {
         status: RoutingStatus::Idle,
         since: 1_000.0,

@@ -1,5 +1,5 @@
-//! The queue series store: one entry per monitored queue holding its values, from which every queue
-//! series is rendered at scrape time (ARCHITECTURE.md#store).
+//! One monitored queue's entry, holding its values, from which every queue series is rendered
+//! at scrape time, and the queue families.
 //!
 //! A queue's user gauges exist once written (events carry them one by one); a media type's
 //! series only once the queue has had something of it (a non-zero observation, or
@@ -12,8 +12,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::table::{Entry, Freshness};
-use super::text::{self, Kind};
+use crate::metrics::counted::CounterGroup;
+use crate::metrics::table::{Entry, Freshness};
+use crate::metrics::text::{self, Kind};
 use crate::vocabulary::counters::ConversationCounter;
 use crate::vocabulary::labels::{
     Direction, InteractionState, LabelValue, MediaType, RoutingStatus, UserCount,
@@ -150,7 +151,7 @@ impl Family {
     }
 }
 
-/// A full resync of one queue, applied at once by [`super::Metrics::apply_snapshot`].
+/// A full resync of one queue, applied at once by [`super::QueueTable::apply_snapshot`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueueSnapshot {
     /// By media type, as the resync reported them: the store shows every allow-listed media
@@ -183,25 +184,8 @@ pub(super) struct RenderContext<'a> {
     /// The org's presences by id: the allow-list of the `presence` label.
     pub(super) presences: Arc<HashMap<String, Presence>>,
     /// This render's number: counter groups created after it started are left to later
-    /// renders, so a slow scrape overtaken by a faster one never shows a new group after its
-    /// zeros were shown elsewhere and its increments released (see `conversations.rs`).
+    /// renders (`metrics/counted.rs`).
     pub(super) render: u64,
-}
-
-/// The counters of one (queue, media type, direction) group, which exist once it has had
-/// conversations.
-#[derive(Debug, Clone)]
-pub(super) struct CounterGroup {
-    /// In exported units, one per counter of the configured metric set.
-    pub(super) values: Vec<f64>,
-    /// The render count when the group was created; later totals wait until a render has
-    /// shown its first values (see `conversations.rs`).
-    pub(super) created_at_render: u64,
-    /// The latest totals held back until then.
-    pub(super) pending: Option<Vec<f64>>,
-    /// Once a finished render has shown the first values: one past the highest render
-    /// finished when that was first seen, so a later finished render is a second showing.
-    pub(super) first_seen_shown: Option<u64>,
 }
 
 /// One media type of a queue, present once the queue has had something of it.
@@ -238,7 +222,7 @@ impl Entry for QueueEntry {
 
     fn new(labels: &QueueLabels, now_seconds: f64) -> Self {
         Self {
-            queue_labels: text::queue_labels(&labels.id, &labels.name),
+            queue_labels: queue_labels(labels),
             labels: labels.clone(),
             freshness: Freshness::joined(now_seconds),
             users: [None; RoutingStatus::COUNT],
@@ -256,7 +240,7 @@ impl Entry for QueueEntry {
     fn relabel(&mut self, labels: &QueueLabels) -> bool {
         let renamed = labels.name != self.labels.name;
         if renamed {
-            self.queue_labels = text::queue_labels(&labels.id, &labels.name);
+            self.queue_labels = queue_labels(labels);
         }
         self.labels = labels.clone();
         renamed
@@ -265,6 +249,15 @@ impl Entry for QueueEntry {
     fn freshness(&mut self) -> &mut Freshness {
         &mut self.freshness
     }
+
+    fn name(&self) -> &str {
+        &self.labels.name
+    }
+}
+
+/// `queue="…",queue_id="…"`, escaped: the part every series of the queue shares.
+fn queue_labels(labels: &QueueLabels) -> Box<str> {
+    text::label_set(&[("queue", &labels.name), ("queue_id", &labels.id)])
 }
 
 impl QueueEntry {
@@ -275,10 +268,7 @@ impl QueueEntry {
             .iter()
             .flatten()
             .flat_map(|media| &media.counters);
-        groups
-            .flatten()
-            .filter(|group| group.pending.is_some())
-            .count()
+        groups.flatten().filter(|group| group.is_pending()).count()
     }
 
     /// The media group at `index`, created if `create` and missing.
@@ -300,7 +290,7 @@ impl QueueEntry {
         ctx: &RenderContext<'_>,
         mut emit: impl FnMut(&[&str], f64),
     ) {
-        let shown = !(ctx.hide_stale_gauges && self.freshness.stale);
+        let shown = !(ctx.hide_stale_gauges && self.freshness.is_stale());
         let groups = ctx
             .media_types
             .iter()
@@ -346,15 +336,15 @@ impl QueueEntry {
                     emit(&[media], age_ms as f64 / 1000.0);
                 }
             }
-            Family::ObservationTimestamp if self.freshness.resynced => {
-                emit(&[], self.freshness.fresh_at);
+            Family::ObservationTimestamp => {
+                if let Some(fresh_at) = self.freshness.fresh_at() {
+                    emit(&[], fresh_at);
+                }
             }
             Family::Conversations(i) => {
                 for (media, group) in groups {
                     for (slot, counters) in group.counters.iter().enumerate() {
-                        let Some(counters) = counters
-                            .as_ref()
-                            .filter(|c| c.created_at_render <= ctx.render)
+                        let Some(counters) = counters.as_ref().filter(|c| c.shown_by(ctx.render))
                         else {
                             continue;
                         };
@@ -374,7 +364,7 @@ impl QueueEntry {
                     }
                 }
             }
-            Family::Stale => emit(&[], f64::from(u8::from(self.freshness.stale))),
+            Family::Stale => emit(&[], f64::from(u8::from(self.freshness.is_stale()))),
             _ => {}
         }
     }

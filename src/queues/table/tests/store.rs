@@ -5,10 +5,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use prometheus::{Encoder, TextEncoder};
 use proptest::prelude::*;
 
-use crate::metrics::*;
-use crate::vocabulary::labels::{Direction, LabelValue, MediaType, SystemPresence};
+use super::Store;
+use crate::queues::table::{MediaSnapshot, QueueSnapshot};
+use crate::vocabulary::counters::{ConversationCounter, ConversationGroup};
+use crate::vocabulary::labels::{
+    Direction, InteractionState, LabelValue, MediaType, RoutingStatus, SystemPresence,
+};
 use crate::vocabulary::presence::Presence;
-use crate::vocabulary::queue::{QueueLabels, StaleGauges};
+use crate::vocabulary::queue::{QueueLabels, StaleGauges, StalePolicy};
 
 const MEDIA: [&str; 5] = ["voice", "chat", "email", "callback", "message"];
 
@@ -60,9 +64,9 @@ fn parse(text: &str, keep: impl Fn(&str) -> bool) -> Exposition {
 
 /// The fast path and the `prometheus` crate's text encoder on the same state. NB: rendering
 /// first, as a render releases held increments and sweeps staleness before it writes.
-fn both_paths(metrics: &Metrics, now_ms: i64) -> (Exposition, Exposition) {
+fn both_paths(metrics: &Store, now_ms: i64) -> (Exposition, Exposition) {
     let rendered = metrics.render(now_ms);
-    let reference = metrics.reference_registry(now_ms);
+    let reference = metrics.reference(now_ms);
     let mut encoded = Vec::new();
     TextEncoder::new()
         .encode(&reference.gather(), &mut encoded)
@@ -79,9 +83,9 @@ fn both_paths(metrics: &Metrics, now_ms: i64) -> (Exposition, Exposition) {
 
 /// Two presences of the org share one label and system presence (their members add up in one
 /// series); the snapshots also report an id that is none of them (left out).
-fn five_media() -> Metrics {
-    let metrics = Metrics::new(MEDIA.iter().filter_map(|m| MediaType::parse(m)).collect());
-    metrics.set_presences(&[
+fn five_media() -> Store {
+    let metrics = Store::new(MEDIA.iter().filter_map(|m| MediaType::parse(m)).collect());
+    metrics.presences().set(&[
         Presence::new("p-queue", "On Queue", SystemPresence::OnQueue),
         Presence::new("p-lunch", "Lunch \"long\"", SystemPresence::Meal),
         Presence::new("p-lunch-2", "Lunch \"long\"", SystemPresence::Meal),
@@ -188,7 +192,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 const IDS: [&str; 3] = ["a1", "b2", "c3"];
 
-fn apply(metrics: &Metrics, names: &mut [String; 3], op: &Op) {
+fn apply(metrics: &Store, names: &mut [String; 3], op: &Op) {
     match op {
         Op::Interactions(q, m, s, n) => {
             metrics.set_interactions(IDS[*q], MEDIA[*m], InteractionState::ALL[*s], *n)
@@ -235,7 +239,7 @@ proptest! {
     }
 }
 
-fn series_of_queue(metrics: &Metrics, id: &str) -> usize {
+fn series_of_queue(metrics: &Store, id: &str) -> usize {
     let needle = format!("queue_id=\"{id}\"");
     metrics
         .render(0)
@@ -288,7 +292,7 @@ fn counters_split_by_direction_render_as_the_prometheus_crate_does_and_others_ar
 fn a_media_type_a_queue_never_had_costs_no_series() {
     let counters = ConversationCounter::for_metrics(crate::config::DEFAULT_AGGREGATE_METRICS);
     let media = MEDIA.iter().filter_map(|m| MediaType::parse(m)).collect();
-    let metrics = Metrics::with_counters(media, counters.clone());
+    let metrics = Store::with_counters(media, counters.clone());
     metrics.set_queues(&[queue("q1", "Voice and chat")]);
     let mut snapshot = busy_snapshot(2);
     let chat = MediaSnapshot {
@@ -324,7 +328,7 @@ fn a_media_type_a_queue_never_had_costs_no_series() {
 fn a_slow_scrape_overtaken_by_others_never_shows_a_new_counter_group_past_zero() {
     let metrics = five_media();
     metrics.set_queues(&[queue("q1", "Support")]);
-    let slow = ScrapeParts::new(&metrics, 0);
+    let slow = crate::metrics::ScrapeParts::new(&metrics.metrics, 0);
     metrics.set_conversation_totals("q1", "voice", [(ConversationCounter::Offered, 3.0)], false);
     let offered =
         r#"genesys_conversations_offered_total{media_type="voice",queue="Support",queue_id="q1"}"#;

@@ -8,9 +8,9 @@
 
 use prometheus::{CounterVec, GaugeVec, Opts, Registry};
 
-use super::Metrics;
-use super::store::Family;
-use super::text::Kind;
+use super::QueueTable;
+use crate::metrics::scrape::Scrape;
+use crate::metrics::text::Kind;
 
 /// One family as the crate holds it.
 enum Series {
@@ -18,20 +18,25 @@ enum Series {
     Counter(CounterVec),
 }
 
-impl Metrics {
+impl QueueTable {
     /// A registry holding every queue series as it stands, waiting ages computed for
-    /// `now_ms`. Its text encoding must equal the queue part of [`Metrics::render`] series by
-    /// series.
-    pub fn reference_registry(&self, now_ms: i64) -> Registry {
+    /// `now_ms`, a stale queue's observation gauges left out if `hide_stale`. Its text encoding
+    /// must equal the queue part of a scrape series by series.
+    pub fn reference_registry(&self, now_ms: i64, hide_stale: bool) -> Registry {
         let registry = Registry::new();
         // NB: as the render numbered last so far: it shows every counter group that exists.
-        let latest = self.renders.load(std::sync::atomic::Ordering::SeqCst);
-        let ctx = self.render_context(now_ms, latest.saturating_sub(1));
-        let queues = self.queues.read();
-        for family in Family::all(self.counters.len()) {
+        let scrape = Scrape {
+            now_ms,
+            render: self.renders.latest(),
+            hide_stale,
+        };
+        let ctx = self.render_context(&scrape);
+        let queues = self.table.read();
+        let counters = &self.series.counters;
+        for family in self.families() {
             let mut labels = vec!["queue_id", "queue"];
-            labels.extend_from_slice(family.extra_labels(!self.directions.is_empty()));
-            let opts = Opts::new(family.name(&self.counters), family.help(&self.counters));
+            labels.extend_from_slice(family.extra_labels(!self.series.directions.is_empty()));
+            let opts = Opts::new(family.name(counters), family.help(counters));
             // NB: names and labels are static and valid, and unique per family.
             let vec = match family.kind() {
                 Kind::Gauge => Series::Gauge(GaugeVec::new(opts, &labels).expect("valid gauge")),

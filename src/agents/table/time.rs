@@ -1,10 +1,10 @@
-//! The agents' time-in-status counters as Prometheus must see them: the conversation counters'
-//! rule (`conversations.rs`), per agent and (metric, qualifier). A series appears at 0, its
-//! total held back until a render has shown the zeros, unless an earlier process's scrape
+//! The agents' time-in-status counters in their table, under the store's rule for counters
+//! (`metrics/counted.rs`), per agent and (metric, qualifier). A series appears at 0, its
+//! total held back until two renders have shown the zeros, unless an earlier process's scrape
 //! showed it; a status the agent never had costs no series.
 
-use super::Metrics;
-use super::store::CounterGroup;
+use super::AgentTable;
+use crate::metrics::counted::CounterGroup;
 use crate::sync::lock;
 use crate::vocabulary::agent::AgentTime;
 
@@ -14,19 +14,16 @@ pub(super) struct TimeSeries {
     pub(super) time: AgentTime,
     pub(super) qualifier: Box<str>,
     /// In seconds, one value. Always `Some` once pushed: an `Option` only to share the
-    /// conversation counters' slot setter (`set_counter_slot`).
+    /// conversation counters' slot setter (`Renders::set`).
     pub(super) counter: Option<CounterGroup>,
 }
 
-impl Metrics {
+impl AgentTable {
     /// Whether `qualifier` may label `time`'s series: a routing status, a system presence, or
     /// one of the org's presence definitions (the allow-list).
     pub(crate) fn admits_agent_time(&self, time: AgentTime, qualifier: &str) -> bool {
         match time {
-            AgentTime::OrganizationPresence => {
-                let presences = crate::sync::read(&self.presences);
-                presences.contains_key(qualifier)
-            }
+            AgentTime::OrganizationPresence => self.presences.knows(qualifier),
             _ => time.admits(qualifier),
         }
     }
@@ -41,16 +38,15 @@ impl Metrics {
         shown_before: bool,
     ) {
         self.with_agent_time(user_id, time, qualifier, |slot| {
-            self.set_counter_slot(slot, vec![total_ms / 1000.0], shown_before);
+            self.renders
+                .set(slot, vec![total_ms / 1000.0], shown_before);
         });
     }
 
     /// Makes sure the series exists, at 0 if new.
     pub(crate) fn ensure_agent_time(&self, user_id: &str, time: AgentTime, qualifier: &str) {
         self.with_agent_time(user_id, time, qualifier, |slot| {
-            if slot.is_none() {
-                *slot = Some(self.new_counter_group(vec![0.0]));
-            }
+            self.renders.ensure(slot, 1);
         });
     }
 
@@ -60,7 +56,7 @@ impl Metrics {
             (entry.time.iter())
                 .find(|s| s.time == time && &*s.qualifier == qualifier)
                 .and_then(|s| s.counter.as_ref())
-                .is_some_and(|counter| self.first_values_shown(counter))
+                .is_some_and(|counter| self.renders.first_values_shown(counter))
         })
         .unwrap_or(false)
     }
@@ -98,18 +94,11 @@ impl Metrics {
 
     /// Shows the held totals of agents' series whose first values two finished renders showed.
     pub(super) fn release_pending_agent_time(&self) {
-        let agents = self.agents.read();
+        let agents = self.table.read();
         for entry in agents.values() {
-            for counter in lock(entry)
-                .time
-                .iter_mut()
-                .filter_map(|s| s.counter.as_mut())
-            {
-                if self.shown_twice(counter)
-                    && let Some(values) = counter.pending.take()
-                {
-                    counter.values = values;
-                }
+            let mut entry = lock(entry);
+            for counter in entry.time.iter_mut().filter_map(|s| s.counter.as_mut()) {
+                self.renders.release(counter);
             }
         }
     }
