@@ -25,6 +25,7 @@ use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::{LabelValue, RoutingStatus, SystemPresence};
 use table::{AgentTable, Applied};
 
+pub(crate) mod events;
 pub(crate) mod select;
 pub mod table;
 mod telemetry;

@@ -138,7 +138,10 @@ fn the_checked_in_seeds_parse_as_their_targets_expect() {
     let frames = seeds("message");
     assert!(frames.len() >= 2, "{} frames", frames.len());
     for frame in frames {
-        assert!(crate::stream::message::parse(&frame).is_ok(), "{frame}");
+        assert!(
+            crate::stream::message::parse::<crate::queues::events::QueueTopics>(&frame).is_ok(),
+            "{frame}"
+        );
     }
 }
 

@@ -13,6 +13,7 @@ use crate::vocabulary::queue::{QueueLabels, name_matches};
 use tracing::warn;
 
 mod counters;
+pub(crate) mod events;
 pub mod observations;
 pub mod table;
 

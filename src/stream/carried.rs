@@ -6,14 +6,16 @@
 use std::sync::Arc;
 
 use super::connection::{AgentTimeSink, AggregateSink, Outcome};
-use super::message::QueueEvent;
+use super::message::{self, Message, ParseError};
 use super::upstream::Upstream;
 use crate::agents::Agents;
+use crate::agents::events::{AgentEvent, AgentTopics};
 use crate::agents::table::Applied;
 use crate::genesys::model::{
     MAX_TOPICS_PER_CHANNEL, UserActivityEvent, UserAggregateDataContainer, queue_observation_topic,
     user_activity_topic, user_aggregates_topic,
 };
+use crate::queues::events::{QueueEvent, QueueTopics};
 use crate::queues::observations::{ObservationIssue, Observations};
 
 /// A channel's kind. Queue and agent topics keep channels of their own.
@@ -91,61 +93,29 @@ impl Carried {
         topics
     }
 
-    /// Sends each part of a queue event to its consumer. The frame counts once: as an
-    /// observation if its observation part was applied, as out of order or duplicate if it
-    /// was skipped as such, else as an interval aggregate if it had one, else as ignored.
-    pub(crate) fn queue_event(&self, event: QueueEvent, fingerprint: u64, now_ms: i64) -> Outcome {
-        let Self::Queues {
-            observations,
-            totals,
-        } = self
-        else {
-            return Outcome::Ignored;
-        };
-        let observed = event.observation.map(|body| {
-            (observations.apply_event(&body, fingerprint, now_ms)).inspect_err(|issue| {
-                tracing::debug!(
-                    queue_id = event.queue_id,
-                    issue = issue.kind(),
-                    "observation event ignored"
-                );
-            })
-        });
-        if let Some(body) = &event.aggregate {
-            totals(body);
-        }
-        match (observed, event.aggregate.is_some()) {
-            (Some(Ok(_)), _) => Outcome::Observation,
-            (Some(Err(ObservationIssue::OutOfOrder)), _) => Outcome::OutOfOrder,
-            (Some(Err(ObservationIssue::Duplicate)), _) => Outcome::Duplicate,
-            (_, true) => Outcome::IntervalAggregate,
-            (_, false) => Outcome::Ignored,
-        }
-    }
-
-    /// An agent's activity event, applied unless older than what its series show.
-    pub(crate) fn activity(&self, event: &UserActivityEvent, now_ms: i64) -> Outcome {
-        let Self::Agents { agents, .. } = self else {
-            return Outcome::Ignored;
-        };
-        match agents.apply_event(event, now_ms) {
-            Applied::Current => Outcome::Activity,
-            Applied::Older => Outcome::OutOfOrder,
-            Applied::Unwatched => Outcome::Ignored,
-        }
-    }
-
-    /// An agent's running time-in-status totals, folded when the channel streams them.
-    pub(crate) fn agent_time(&self, body: &UserAggregateDataContainer) -> Outcome {
+    /// Reads `text` as a frame of the channel's source, and applies its event if it is one:
+    /// what the frame was, with the event's outcome in place of the event.
+    pub(crate) fn read(&self, text: &str, now_ms: i64) -> Result<Message<Outcome>, ParseError> {
         match self {
-            Self::Agents {
-                time_in_status: TimeInStatus::Streamed(sink),
-                ..
+            Self::Queues {
+                observations,
+                totals,
             } => {
-                sink(body);
-                Outcome::IntervalAggregate
+                let message = message::parse::<QueueTopics>(text)?;
+                let fingerprint = || fingerprint(text);
+                Ok(message
+                    .map(|event| queue_event(observations, totals, event, fingerprint, now_ms)))
             }
-            Self::Queues { .. } | Self::Agents { .. } => Outcome::Ignored,
+            Self::Agents {
+                agents,
+                time_in_status,
+            } => {
+                let message = message::parse::<AgentTopics>(text)?;
+                Ok(message.map(|event| match event {
+                    AgentEvent::Activity(event) => activity(agents, &event, now_ms),
+                    AgentEvent::Time(body) => agent_time(time_in_status, &body),
+                }))
+            }
         }
     }
 
@@ -175,4 +145,63 @@ impl Carried {
             Self::Agents { agents, .. } => agents.table().agents_stale(ids),
         }
     }
+}
+
+/// Sends each part of a queue event to its consumer. The frame counts once: as an observation
+/// if its observation part was applied, as out of order or duplicate if it was skipped as such,
+/// else as an interval aggregate if it had one, else as ignored.
+fn queue_event(
+    observations: &Observations,
+    totals: &AggregateSink,
+    event: QueueEvent,
+    fingerprint: impl FnOnce() -> u64,
+    now_ms: i64,
+) -> Outcome {
+    let observed = event.observation.map(|body| {
+        (observations.apply_event(&body, fingerprint(), now_ms)).inspect_err(|issue| {
+            tracing::debug!(
+                queue_id = event.queue_id,
+                issue = issue.kind(),
+                "observation event ignored"
+            );
+        })
+    });
+    if let Some(body) = &event.aggregate {
+        totals(body);
+    }
+    match (observed, event.aggregate.is_some()) {
+        (Some(Ok(_)), _) => Outcome::Observation,
+        (Some(Err(ObservationIssue::OutOfOrder)), _) => Outcome::OutOfOrder,
+        (Some(Err(ObservationIssue::Duplicate)), _) => Outcome::Duplicate,
+        (_, true) => Outcome::IntervalAggregate,
+        (_, false) => Outcome::Ignored,
+    }
+}
+
+/// An agent's activity event, applied unless older than what its series show.
+fn activity(agents: &Agents, event: &UserActivityEvent, now_ms: i64) -> Outcome {
+    match agents.apply_event(event, now_ms) {
+        Applied::Current => Outcome::Activity,
+        Applied::Older => Outcome::OutOfOrder,
+        Applied::Unwatched => Outcome::Ignored,
+    }
+}
+
+/// An agent's running time-in-status totals, folded when the channel streams them.
+fn agent_time(time_in_status: &TimeInStatus, body: &UserAggregateDataContainer) -> Outcome {
+    match time_in_status {
+        TimeInStatus::Streamed(sink) => {
+            sink(body);
+            Outcome::IntervalAggregate
+        }
+        TimeInStatus::Polled => Outcome::Ignored,
+    }
+}
+
+/// Identifies a frame, so an exact repeat is told from new content (not a security boundary).
+fn fingerprint(text: &str) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::carried::Carried;
-use super::message::{self, Message};
+use super::message::{Message, ParseError};
 use crate::genesys::egress::{Egress, Failure};
 use crate::genesys::model::{AggregateDataContainer, UserAggregateDataContainer};
 use crate::metrics::Metrics;
@@ -237,14 +237,6 @@ async fn open(
     }
 }
 
-/// Identifies a frame, so an exact repeat is told from new content (not a security boundary).
-fn fingerprint(text: &str) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut hasher = DefaultHasher::new();
-    text.hash(&mut hasher);
-    hasher.finish()
-}
-
 /// What a session needs to turn frames into gauges and counters.
 #[derive(Clone)]
 pub struct SessionContext {
@@ -333,7 +325,7 @@ impl SessionContext {
             return (Outcome::Oversized, None);
         }
         let now_ms = self.clock.now_ms();
-        let outcome = match message::parse(text) {
+        let outcome = match self.carried.read(text, now_ms) {
             Ok(Message::Heartbeat) => {
                 self.heartbeat(now_ms);
                 Outcome::Heartbeat
@@ -343,20 +335,17 @@ impl SessionContext {
                 info!(note, "server announced socket closing");
                 return (Outcome::SocketClosing, Some(SessionEnd::SocketClosing));
             }
-            Ok(Message::Queue(event)) => {
-                (self.carried).queue_event(event, fingerprint(text), now_ms)
-            }
-            Ok(Message::User(event)) => self.carried.activity(&event, now_ms),
-            Ok(Message::UserAggregates(body)) => self.carried.agent_time(&body),
+            Ok(Message::Event(outcome)) => outcome,
             Ok(Message::UnknownTopic(topic)) => {
                 debug!(topic, "frame on an unknown topic");
                 Outcome::UnknownTopic
             }
-            Ok(Message::Metadata(_) | Message::Reply) => Outcome::Ignored,
-            Err(error) => {
-                warn!(kind = error.kind(), error = %error, bytes = text.len(), "malformed notification");
-                Outcome::Malformed
+            Ok(Message::Metadata(note)) => {
+                debug!(note, "channel metadata ignored");
+                Outcome::Ignored
             }
+            Ok(Message::Reply) => Outcome::Ignored,
+            Err(error) => malformed(&error, text),
         };
         (outcome, None)
     }
@@ -416,6 +405,12 @@ where
         }
     };
     (end, frames)
+}
+
+/// A frame that could not be used: logged with why, counted as malformed.
+fn malformed(error: &ParseError, text: &str) -> Outcome {
+    warn!(kind = error.kind(), error = %error, bytes = text.len(), "malformed notification");
+    Outcome::Malformed
 }
 
 #[cfg(test)]

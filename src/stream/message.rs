@@ -1,26 +1,29 @@
 //! One notification text frame (docs/genesys-api.md#the-notification-websocket) into a typed
-//! message.
+//! message, for a channel whose topics are one source's ([`Topics`]).
 //!
-//! Every frame is parsed once, in a single pass, into an envelope whose body has the union of
-//! the shapes we care about (`group`/`data` of queue events, `message` of metadata), so queue
-//! events are not scanned twice. Only when that fails is the topic peeked on its own (borrowed,
-//! nothing else kept), to tell an unknown topic with an exotic body from a broken known one.
+//! The stream reads only what every channel shares: the topic, the channel's own topics
+//! (heartbeats, pongs, a socket closing) and replies. An event's body is read by the source whose
+//! topics the channel carries, in the same pass: once the topic is read (Genesys sends it first),
+//! the body is deserialized straight into the source's shape, so no frame is scanned twice and
+//! the stream knows no source's shapes. A body that comes before its topic is kept as raw JSON,
+//! borrowed from the frame, and read once the topic is known. Only when the pass fails is the
+//! topic peeked on its own, to tell a broken body on a known topic from broken JSON.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::genesys::model::{
-    AggregateDataContainer, Group, HEARTBEAT_MESSAGE, StatisticalResponse, TOPIC_CHANNEL_METADATA,
-    TOPIC_SOCKET_CLOSING, UserActivityEvent, UserAggregateDataContainer, UserPresence,
-    UserRoutingStatus, queue_id_from_topic, user_id_from_aggregates_topic, user_id_from_topic,
-    user_of_any_topic,
+    EventError, HEARTBEAT_MESSAGE, TOPIC_CHANNEL_METADATA, TOPIC_SOCKET_CLOSING, Topics,
 };
-use crate::queues::observations::is_instant_interval;
 
-/// A parsed server frame.
+/// A parsed server frame; `E` is an event of the channel's source.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Message {
+pub(crate) enum Message<E> {
     /// `channel.metadata` "WebSocket Heartbeat", about every 30 s.
     Heartbeat,
     /// `channel.metadata` "pong", the answer to our `{"message":"ping"}`.
@@ -29,29 +32,27 @@ pub(crate) enum Message {
     Metadata(String),
     /// `v2.system.socket_closing`: the server closes this socket in about a minute.
     SocketClosing(String),
-    /// An event on a queue's topic, split by interval kind, since one event may carry both.
-    Queue(QueueEvent),
-    /// An event on a user's activity topic: its routing status and presence.
-    User(UserActivityEvent),
-    /// An event on a user's aggregates topic: running time-in-status totals of the current
-    /// 30-minute bucket.
-    UserAggregates(UserAggregateDataContainer),
+    /// An event on one of the source's topics.
+    Event(E),
     /// An answer to a request sent on the socket (`{"result":"200",…}`), no topic.
     Reply,
-    /// A topic we did not subscribe to or do not understand.
+    /// A topic the source does not know, whatever its body.
     UnknownTopic(String),
 }
 
-/// The two kinds of data a queue event carries (docs/genesys-api.md#queue-events), each with the
-/// event's group and only its own intervals, so that each reaches its consumer whatever the other
-/// holds.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct QueueEvent {
-    pub queue_id: String,
-    /// Zero-width intervals (`t/t`): current values, for the gauges.
-    pub observation: Option<AggregateDataContainer>,
-    /// Other intervals: running totals of the current 30-minute bucket, for the ledger.
-    pub aggregate: Option<AggregateDataContainer>,
+impl<E> Message<E> {
+    /// The same message, its event (if it is one) turned into what `f` makes of it.
+    pub(crate) fn map<F>(self, f: impl FnOnce(E) -> F) -> Message<F> {
+        match self {
+            Self::Event(event) => Message::Event(f(event)),
+            Self::Heartbeat => Message::Heartbeat,
+            Self::Pong => Message::Pong,
+            Self::Metadata(note) => Message::Metadata(note),
+            Self::SocketClosing(note) => Message::SocketClosing(note),
+            Self::Reply => Message::Reply,
+            Self::UnknownTopic(topic) => Message::UnknownTopic(topic),
+        }
+    }
 }
 
 /// Why a frame could not be used; every variant is counted as `malformed`.
@@ -62,22 +63,17 @@ pub(crate) enum ParseError {
     #[error("frame has neither topicName nor result")]
     MissingTopic,
     #[error("body of {topic} does not have the expected shape: {source}")]
-    Body {
+    Channel {
         topic: String,
         #[source]
         source: serde_json::Error,
     },
-    #[error("frame on {topic} has no eventBody")]
-    MissingBody { topic: String },
-    #[error("event on the topic of queue {topic_queue} is about queue {body_queue}")]
-    QueueMismatch {
-        topic_queue: String,
-        body_queue: String,
-    },
-    #[error("event on the topic of user {topic_user} is about user {body_user}")]
-    UserMismatch {
-        topic_user: String,
-        body_user: String,
+    /// The source could not read the body of an event on its topic.
+    #[error("on {topic}: {source}")]
+    Event {
+        topic: String,
+        #[source]
+        source: EventError,
     },
 }
 
@@ -86,41 +82,167 @@ impl ParseError {
         match self {
             Self::Json(_) => "json",
             Self::MissingTopic => "missing_topic",
-            Self::Body { .. } => "body",
-            Self::MissingBody { .. } => "missing_body",
-            Self::QueueMismatch { .. } => "queue_mismatch",
-            Self::UserMismatch { .. } => "user_mismatch",
+            Self::Channel { .. } => "body",
+            Self::Event { source, .. } => source.kind(),
         }
     }
 }
 
-/// The union of the body shapes we read; unknown fields are ignored.
+/// A string borrowed from the frame unless it holds escapes.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Body {
-    #[serde(default)]
-    group: Group,
-    #[serde(default)]
-    data: Vec<StatisticalResponse>,
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// The body of the channel's own topics; unknown fields are ignored.
+#[derive(Deserialize)]
+struct ChannelBody {
     #[serde(default)]
     message: Option<String>,
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    routing_status: Option<UserRoutingStatus>,
-    #[serde(default)]
-    presence: Option<UserPresence>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Frame<'a> {
-    #[serde(borrow, default)]
-    topic_name: Option<Cow<'a, str>>,
-    #[serde(default)]
-    event_body: Option<Body>,
-    #[serde(default)]
-    result: Option<serde::de::IgnoredAny>,
+/// A frame's body as the pass left it.
+enum Body<'a, B> {
+    Absent,
+    Channel(ChannelBody),
+    Source(B),
+    /// On a topic neither the channel's nor the source's: skipped unread.
+    Skipped,
+    /// Before its topic: kept to be read once the topic is known.
+    Raw(&'a RawValue),
+}
+
+struct Envelope<'a, B> {
+    topic: Option<Cow<'a, str>>,
+    body: Body<'a, B>,
+    result: bool,
+}
+
+fn is_channel_topic(topic: &str) -> bool {
+    topic == TOPIC_CHANNEL_METADATA || topic == TOPIC_SOCKET_CLOSING
+}
+
+/// Reads a frame's envelope, and its body in the shape its topic calls for.
+struct EnvelopeSeed<T>(PhantomData<T>);
+
+impl<'de, T: Topics> DeserializeSeed<'de> for EnvelopeSeed<T> {
+    type Value = Envelope<'de, T::Body>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Topics> Visitor<'de> for EnvelopeSeed<T> {
+    type Value = Envelope<'de, T::Body>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a notification frame")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut envelope = Envelope {
+            topic: None,
+            body: Body::Absent,
+            result: false,
+        };
+        while let Some(Text(key)) = map.next_key()? {
+            match key.as_ref() {
+                "topicName" => {
+                    let topic: Option<Text<'de>> = map.next_value()?;
+                    envelope.topic = topic.map(|Text(topic)| topic);
+                }
+                "eventBody" => {
+                    envelope.body = body_of::<T, A>(envelope.topic.as_deref(), &mut map)?
+                }
+                "result" => {
+                    map.next_value::<IgnoredAny>()?;
+                    envelope.result = true;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(envelope)
+    }
+}
+
+/// The body, read as `topic` calls for (kept raw while the topic is unknown).
+fn body_of<'de, T: Topics, A: MapAccess<'de>>(
+    topic: Option<&str>,
+    map: &mut A,
+) -> Result<Body<'de, T::Body>, A::Error> {
+    let body = match topic {
+        None => map.next_value::<Option<&RawValue>>()?.map(Body::Raw),
+        Some(topic) if is_channel_topic(topic) => map.next_value::<Option<_>>()?.map(Body::Channel),
+        Some(topic) if T::owns(topic) => map.next_value::<Option<_>>()?.map(Body::Source),
+        Some(_) => map
+            .next_value::<IgnoredAny>()
+            .map(|_| Some(Body::Skipped))?,
+    };
+    Ok(body.unwrap_or(Body::Absent))
+}
+
+/// Parses one text frame for a channel of `T`'s topics. Never panics, whatever the input.
+pub(crate) fn parse<T: Topics>(text: &str) -> Result<Message<T::Event>, ParseError> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let envelope = EnvelopeSeed::<T>(PhantomData)
+        .deserialize(&mut reader)
+        .and_then(|envelope| reader.end().map(|()| envelope));
+    match envelope {
+        Ok(envelope) => message::<T>(envelope),
+        Err(error) => reread::<T>(text, error),
+    }
+}
+
+fn message<T: Topics>(envelope: Envelope<'_, T::Body>) -> Result<Message<T::Event>, ParseError> {
+    let Some(topic) = envelope.topic else {
+        return match envelope.result {
+            true => Ok(Message::Reply),
+            false => Err(ParseError::MissingTopic),
+        };
+    };
+    match topic.as_ref() {
+        TOPIC_CHANNEL_METADATA => Ok(match channel_message(&topic, envelope.body)?.as_str() {
+            HEARTBEAT_MESSAGE => Message::Heartbeat,
+            "pong" => Message::Pong,
+            other => Message::Metadata(other.to_owned()),
+        }),
+        TOPIC_SOCKET_CLOSING => Ok(Message::SocketClosing(channel_message(
+            &topic,
+            envelope.body,
+        )?)),
+        other if T::owns(other) => {
+            let malformed = |source| ParseError::Event {
+                topic: other.to_owned(),
+                source,
+            };
+            let body = match envelope.body {
+                Body::Source(body) => body,
+                Body::Raw(raw) => serde_json::from_str(raw.get())
+                    .map_err(|error| malformed(EventError::Body(error)))?,
+                Body::Absent | Body::Channel(_) | Body::Skipped => {
+                    return Err(malformed(EventError::MissingBody));
+                }
+            };
+            T::event(other, body).map(Message::Event).map_err(malformed)
+        }
+        other => Ok(Message::UnknownTopic(other.to_owned())),
+    }
+}
+
+/// The message of a channel topic's body; empty without one.
+fn channel_message<B>(topic: &str, body: Body<'_, B>) -> Result<String, ParseError> {
+    let body = match body {
+        Body::Channel(body) => body,
+        Body::Raw(raw) => {
+            serde_json::from_str(raw.get()).map_err(|source| ParseError::Channel {
+                topic: topic.to_owned(),
+                source,
+            })?
+        }
+        Body::Absent | Body::Source(_) | Body::Skipped => return Ok(String::new()),
+    };
+    Ok(body.message.unwrap_or_default())
 }
 
 /// Only the topic; everything else is skipped without allocating.
@@ -131,128 +253,29 @@ struct TopicPeek<'a> {
     topic_name: Option<Cow<'a, str>>,
 }
 
-/// Parses one text frame. Never panics, whatever the input.
-pub(crate) fn parse(text: &str) -> Result<Message, ParseError> {
-    let frame: Frame<'_> = match serde_json::from_str(text) {
-        Ok(frame) => frame,
-        Err(error) => return reparse_failed(text, error),
-    };
-    let Some(topic) = frame.topic_name else {
-        return if frame.result.is_some() {
-            Ok(Message::Reply)
-        } else {
-            Err(ParseError::MissingTopic)
-        };
-    };
-    match topic.as_ref() {
-        TOPIC_CHANNEL_METADATA => {
-            let message = frame.event_body.and_then(|b| b.message).unwrap_or_default();
-            Ok(match message.as_str() {
-                HEARTBEAT_MESSAGE => Message::Heartbeat,
-                "pong" => Message::Pong,
-                _ => Message::Metadata(message),
-            })
-        }
-        TOPIC_SOCKET_CLOSING => {
-            let message = frame.event_body.and_then(|b| b.message).unwrap_or_default();
-            Ok(Message::SocketClosing(message))
-        }
-        other => {
-            let body = |body: Option<Body>| {
-                body.ok_or_else(|| ParseError::MissingBody {
-                    topic: other.to_owned(),
-                })
-            };
-            if let Some(queue_id) = queue_id_from_topic(other) {
-                queue_event(queue_id, body(frame.event_body)?)
-            } else if let Some(user_id) = user_id_from_topic(other) {
-                user_event(user_id, body(frame.event_body)?)
-            } else if let Some(user_id) = user_id_from_aggregates_topic(other) {
-                user_aggregates_event(user_id, body(frame.event_body)?)
-            } else {
-                Ok(Message::UnknownTopic(other.to_owned()))
-            }
-        }
-    }
-}
-
-fn user_event(user_id: &str, body: Body) -> Result<Message, ParseError> {
-    match body.id {
-        Some(body_user) if body_user != user_id => Err(ParseError::UserMismatch {
-            topic_user: user_id.to_owned(),
-            body_user,
-        }),
-        _ => Ok(Message::User(UserActivityEvent {
-            id: user_id.to_owned(),
-            routing_status: body.routing_status,
-            presence: body.presence,
-            active_queue_ids: None,
-        })),
-    }
-}
-
-fn user_aggregates_event(user_id: &str, body: Body) -> Result<Message, ParseError> {
-    match body.group.user_id {
-        Some(body_user) if body_user != user_id => Err(ParseError::UserMismatch {
-            topic_user: user_id.to_owned(),
-            body_user,
-        }),
-        _ => Ok(Message::UserAggregates(UserAggregateDataContainer {
-            group: [("userId".to_owned(), user_id.to_owned())].into(),
-            data: body.data,
-        })),
-    }
-}
-
-fn queue_event(queue_id: &str, body: Body) -> Result<Message, ParseError> {
-    let mut group = body.group;
-    match group.queue_id.as_deref() {
-        Some(body_queue) if body_queue != queue_id => {
-            return Err(ParseError::QueueMismatch {
-                topic_queue: queue_id.to_owned(),
-                body_queue: body_queue.to_owned(),
-            });
-        }
-        Some(_) => {}
-        None => group.queue_id = Some(queue_id.to_owned()),
-    }
-    let (instants, intervals): (Vec<_>, Vec<_>) = body
-        .data
-        .into_iter()
-        .partition(|d| is_instant_interval(&d.interval));
-    let part = |data: Vec<StatisticalResponse>| {
-        (!data.is_empty()).then(|| AggregateDataContainer {
-            group: group.clone(),
-            data,
-        })
-    };
-    Ok(Message::Queue(QueueEvent {
-        queue_id: queue_id.to_owned(),
-        observation: part(instants),
-        aggregate: part(intervals),
-    }))
-}
-
-/// The single pass failed: a body we do not model on a topic we do not know is fine, the same
-/// on one of ours is malformed.
-fn reparse_failed(text: &str, error: serde_json::Error) -> Result<Message, ParseError> {
-    let Ok(peek) = serde_json::from_str::<TopicPeek<'_>>(text) else {
+/// The single pass failed: if the frame is JSON with a topic whose body was read (the
+/// channel's, or one of the source's), the body was broken; else the frame was.
+fn reread<T: Topics>(
+    text: &str,
+    error: serde_json::Error,
+) -> Result<Message<T::Event>, ParseError> {
+    let Ok(TopicPeek {
+        topic_name: Some(topic),
+    }) = serde_json::from_str::<TopicPeek<'_>>(text)
+    else {
         return Err(ParseError::Json(error));
     };
-    match peek.topic_name {
-        Some(topic)
-            if topic != TOPIC_CHANNEL_METADATA
-                && topic != TOPIC_SOCKET_CLOSING
-                && queue_id_from_topic(&topic).is_none()
-                && user_of_any_topic(&topic).is_none() =>
-        {
-            Ok(Message::UnknownTopic(topic.into_owned()))
-        }
-        Some(topic) => Err(ParseError::Body {
-            topic: topic.into_owned(),
+    let topic = topic.into_owned();
+    if is_channel_topic(&topic) {
+        Err(ParseError::Channel {
+            topic,
             source: error,
-        }),
-        None => Err(ParseError::Json(error)),
+        })
+    } else if T::owns(&topic) {
+        let source = EventError::Body(error);
+        Err(ParseError::Event { topic, source })
+    } else {
+        Err(ParseError::Json(error))
     }
 }
 

@@ -132,5 +132,52 @@ pub struct MetadataBody {
 /// A queue observation event: the same group + data shape as an aggregate result.
 pub type QueueObservationEvent = NotificationFrame<AggregateDataContainer>;
 
+/// Why a source could not read an event body on one of its topics; the stream counts every
+/// one as `malformed`.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("the frame has no eventBody")]
+    MissingBody,
+    #[error("the body does not have the expected shape: {0}")]
+    Body(#[source] serde_json::Error),
+    /// The body names another entity than its topic (`entity`: `queue`, `user`).
+    #[error("the event on the topic of {entity} {topic_id} is about {entity} {body_id}")]
+    Mismatch {
+        entity: &'static str,
+        topic_id: String,
+        body_id: String,
+    },
+}
+
+impl EventError {
+    /// A fixed word per failure, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::MissingBody => "missing_body",
+            Self::Body(_) => "body",
+            Self::Mismatch {
+                entity: "queue", ..
+            } => "queue_mismatch",
+            Self::Mismatch { entity: "user", .. } => "user_mismatch",
+            Self::Mismatch { .. } => "mismatch",
+        }
+    }
+}
+
+/// What a source reads from its topics: which topics are its, the one body shape they send (as
+/// the source reads it), and the event each body makes. The stream reads a frame's envelope and,
+/// once it knows the topic, the body straight into the source's shape, in one pass.
+pub trait Topics {
+    /// The body of every topic of the source; unknown fields are ignored.
+    type Body: serde::de::DeserializeOwned;
+    type Event;
+
+    /// Whether `topic` is one of the source's.
+    fn owns(topic: &str) -> bool;
+
+    /// The event `body` makes on `topic`, one the source owns.
+    fn event(topic: &str, body: Self::Body) -> Result<Self::Event, EventError>;
+}
+
 #[cfg(test)]
 mod tests;
