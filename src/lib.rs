@@ -4,16 +4,16 @@
 //!
 //! - [`genesys`] authenticates ([`genesys::auth`]) and executes REST calls
 //!   ([`genesys::client`]) with retries and self-metrics; [`genesys::model`] holds the wire types.
-//! - [`queues`] and [`agents`] are the sources, one folder each: what is watched, its events
-//!   and REST resync ([`queues::observations`]: live gauges, resynced over REST after every
-//!   gap), its counters.
+//! - [`queues`] and [`agents`] are the sources, one folder each: what is watched, its topics'
+//!   events, its REST resync ([`queues::observations`]: live gauges, resynced over REST after
+//!   every gap), its table in the store, its counters.
 //! - [`stream`] keeps Notifications API channels (1,000 topics each) and their WebSockets
 //!   alive and feeds parsed events to each source's parts and running interval totals to
 //!   [`aggregates`].
 //! - [`aggregates`] polls conversation aggregates and folds them through the bucket ledger into
 //!   monotonic counters.
-//! - [`metrics`] owns every series (queue series in a store rendered by hand, self-metrics on a
-//!   registry); [`server`] serves `/metrics`, `/healthz`
+//! - [`metrics`] is the store: the self-metrics registry, the table each source registers
+//!   (its series rendered by hand) and the scrape; [`server`] serves `/metrics`, `/healthz`
 //!   and `/readyz`; [`app`] wires the tasks under one cancellation token, and `tasks` watches
 //!   them: a task that dies stops the exporter (`failpoint` injects such deaths in tests).
 //! - [`sim`] is an embedded Genesys Cloud simulator speaking the same API, for the demo and
