@@ -56,6 +56,8 @@ pub struct SimConfig {
     pub client_secret: String,
     /// Serve HTTPS and `wss://` under this config instead of plain HTTP (trust tests).
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    /// How many Edges and trunks of each type.
+    pub telephony: super::telephony::TelephonySize,
 }
 
 impl Default for SimConfig {
@@ -85,6 +87,7 @@ impl Default for SimConfig {
             client_id: "demo-client".to_owned(),
             client_secret: "demo-secret".to_owned(),
             tls: None,
+            telephony: Default::default(),
         }
     }
 }

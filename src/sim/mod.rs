@@ -67,6 +67,7 @@ mod guard;
 mod model;
 mod notify;
 mod queues;
+mod telephony;
 mod tls;
 
 use std::net::SocketAddr;
@@ -88,6 +89,7 @@ use crate::sync::lock;
 
 pub use config::SimConfig;
 pub use faults::fault::Fault;
+pub use telephony::TelephonySize;
 
 use model::directory::Directory;
 use model::traffic::{Model, PRESENCES, uuid};
@@ -225,6 +227,8 @@ pub(crate) struct Sim {
     pub reject_user_topics: AtomicU32,
     /// The faults of the agents' REST reads (`truncate_activity_details`, `missing_expand`).
     pub agent_faults: Mutex<agents::users::AgentFaults>,
+    /// The trunks and Edges. NB: taken after `model` when both are held.
+    pub telephony: Mutex<telephony::Estate>,
     /// Asks the publisher to send every group's current state once (after a pause).
     pub publish_all: AtomicBool,
     pub address: SocketAddr,
@@ -247,6 +251,7 @@ impl Sim {
             .map(|_| uuid(&mut ids))
             .collect();
         let presences = agents::presence::definitions(&presence_ids, &unused_ids);
+        let estate = telephony::Estate::new(&config, config.clock.now_ms());
         Self {
             auth: auth::AuthState::new(&config),
             gate: guard::Gate::default(),
@@ -261,6 +266,7 @@ impl Sim {
             heartbeats: AtomicBool::new(true),
             reject_user_topics: AtomicU32::new(0),
             agent_faults: Mutex::default(),
+            telephony: Mutex::new(estate),
             publish_all: AtomicBool::new(false),
             address,
             cancel,
@@ -349,6 +355,22 @@ fn rest_routes() -> Router<Arc<Sim>> {
             "/api/v2/analytics/users/aggregates/query",
             post(agents::user_aggregates::user_aggregates),
         )
+        .route(
+            "/api/v2/telephony/providers/edges/trunks",
+            get(telephony::rest::list_trunks),
+        )
+        .route(
+            "/api/v2/telephony/providers/edges/trunks/metrics",
+            get(telephony::rest::trunk_metrics),
+        )
+        .route(
+            "/api/v2/telephony/providers/edges",
+            get(telephony::rest::list_edges),
+        )
+        .route(
+            "/api/v2/telephony/providers/edges/metrics",
+            get(telephony::rest::edge_metrics),
+        )
 }
 
 fn router(sim: Arc<Sim>) -> Router {
@@ -398,8 +420,9 @@ fn truth_json(sim: &Sim) -> Value {
         .unwrap_or_default();
     let pending = model.ledger.pending() + model.agent_time.pending();
     let agents = agents::users::agents_truth(sim, &model, &directory);
+    let telephony = lock(&sim.telephony).truth(&model, now);
     json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues,
-        "presenceDefinitions": sim.presences, "agents": agents})
+        "presenceDefinitions": sim.presences, "agents": agents, "telephony": telephony})
 }
 
 /// Advances the model to the simulated now every real tick; while paused only the reporting lag

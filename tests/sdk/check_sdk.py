@@ -572,6 +572,94 @@ def topic_ids(listing):
     return sorted(topic.id for topic in listing.entities or [])
 
 
+def typed_list(api_client, result, kind, what):
+    """A response that is a JSON array of `kind`, each strictly one."""
+    import PureCloudPlatformClientV2 as gc
+
+    check(isinstance(result, list), f"{what}: the SDK returned {type(result)}")
+    for item in result:
+        check(isinstance(item, getattr(gc, kind)), f"{what}: an item is {type(item)}")
+    strict(json.loads(api_client.last_response.data), f"list[{kind}]", what)
+    return result
+
+
+def without(value, keys):
+    """`value` with `keys` left out at every depth (what moves with the clock), and each
+    instant read as one, so the SDK's and the simulator's spellings of it compare."""
+    from dateutil.parser import isoparse
+
+    if isinstance(value, dict):
+        return {k: without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [without(v, keys) for v in value]
+    if isinstance(value, str) and RFC3339.match(value):
+        return isoparse(value)
+    return value
+
+
+def check_telephony(gc, api_client, base_url):
+    """Trunks and Edges (docs/genesys-api.md#trunks-and-edges) as the SDK reads them: both
+    listings paged and filtered, and both metrics endpoints, strictly typed and equal to the
+    ground truth while the traffic is paused (the calls up on each trunk are its voice
+    conversations); more than 100 ids a metrics request is refused."""
+    edges_api = gc.TelephonyProvidersEdgeApi(api_client)
+    sim_post(f"{base_url}/sim/traffic/pause", {})
+    try:
+        truth = sim_get(f"{base_url}/sim/truth")["telephony"]
+        trunks, _ = all_pages(
+            api_client,
+            lambda page_number: edges_api.get_telephony_providers_edges_trunks(
+                page_size=2, page_number=page_number),
+            "TrunkEntityListing", "GET trunks")
+        check_headers(api_client, "GET trunks")
+        raw_trunks = [api_client.sanitize_for_serialization(t) for t in trunks]
+        check(without(raw_trunks, set()) == without([t["trunk"] for t in truth["trunks"]], set()),
+              f"trunks {raw_trunks} are not the truth's {truth['trunks']}")
+        types = sorted({t.trunk_type for t in trunks})
+        check(types == ["EDGE", "EXTERNAL", "PHONE"], f"trunk types {types}")
+        external = edges_api.get_telephony_providers_edges_trunks(trunk_type="EXTERNAL")
+        typed(api_client, external, "TrunkEntityListing", "GET trunks by type")
+        check({t.trunk_type for t in external.entities} == {"EXTERNAL"}, "the type filter holds")
+        ids = ",".join(t.id for t in trunks)
+        metrics = edges_api.get_telephony_providers_edges_trunks_metrics(ids)
+        typed_list(api_client, metrics, "TrunkMetrics", "GET trunk metrics")
+        raw = json.loads(api_client.last_response.data)
+        wanted = [t["metrics"] for t in truth["trunks"]]
+        check(without(raw, {"eventTime"}) == without(wanted, {"eventTime"}),
+              f"trunk metrics {raw} are not the truth's {wanted}")
+        calls = sum(m["calls"]["inboundCallCount"] + m["calls"]["outboundCallCount"] for m in raw)
+        ok(f"trunks: {len(trunks)} of three types, {calls} calls up on them, as the truth")
+
+        edges, _ = all_pages(
+            api_client,
+            lambda page_number: edges_api.get_telephony_providers_edges(
+                page_size=1, page_number=page_number),
+            "EdgeEntityListing", "GET edges")
+        raw_edges = [api_client.sanitize_for_serialization(e) for e in edges]
+        check(without(raw_edges, set()) == without([e["edge"] for e in truth["edges"]], set()),
+              f"edges {raw_edges} are not the truth's")
+        site = edges[0].site.id
+        by_site = edges_api.get_telephony_providers_edges(site_id=site)
+        typed(api_client, by_site, "EdgeEntityListing", "GET edges by site")
+        check([e.id for e in by_site.entities] == [edges[0].id], "the site filter holds")
+        edge_metrics = edges_api.get_telephony_providers_edges_metrics(
+            ",".join(e.id for e in edges))
+        typed_list(api_client, edge_metrics, "EdgeMetrics", "GET edge metrics")
+        raw = json.loads(api_client.last_response.data)
+        moving = {"eventTime", "upTimeMsec"}
+        wanted = [e["metrics"] for e in truth["edges"]]
+        check(without(raw, moving) == without(wanted, moving),
+              f"edge metrics {raw} are not the truth's {wanted}")
+        check(all(m["upTimeMsec"] >= w["upTimeMsec"] for m, w in zip(raw, wanted)),
+              "an Edge's uptime only grows")
+        many = ",".join(f"e{i}" for i in range(101))
+        expect_api_error(400, "101 Edge ids",
+                         lambda: edges_api.get_telephony_providers_edges_metrics(many))
+        ok(f"edges: {len(edges)}, with their metrics, as the truth; 101 ids refused")
+    finally:
+        sim_post(f"{base_url}/sim/traffic/resume", {})
+
+
 def check_notifications(gc, api_client, base_url, queues):
     notifications = gc.NotificationsApi(api_client)
     channel = notifications.post_notifications_channels()
@@ -721,6 +809,7 @@ def main(argv):
         check_routing_activity(gc, api_client, base_url, queues)
         check_user_aggregates(gc, api_client, base_url)
         check_aggregates(gc, api_client, queues)
+        check_telephony(gc, api_client, base_url)
         check_notifications(gc, api_client, base_url, queues)
     except CheckFailed as failure:
         print(f"FAIL: {failure}", file=sys.stderr, flush=True)

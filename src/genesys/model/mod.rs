@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod notifications;
 pub mod presence;
 pub mod routing;
+pub mod telephony;
 pub mod users;
 
 pub use activity::*;
@@ -17,6 +18,7 @@ pub use analytics::*;
 pub use notifications::*;
 pub use presence::*;
 pub use routing::*;
+pub use telephony::*;
 pub use users::*;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,128 @@
+//! The telephony listings and metrics endpoints (docs/genesys-api.md#trunks-and-edges).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+
+use crate::genesys::model::{EdgeEntityListing, MAX_IDS_PER_METRICS_REQUEST, TrunkEntityListing};
+use crate::sim::Sim;
+use crate::sim::api::{Paging, bad_request};
+use crate::sim::auth::form_pairs;
+use crate::sim::guard::Failure;
+use crate::sync::lock;
+
+/// A list parameter, repeated or joined with commas, as the SDKs send it.
+fn list_values(value: &str) -> impl Iterator<Item = String> + '_ {
+    (value.split(',').map(str::trim))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The paging, and each other parameter's values.
+fn parameters(query: Option<&str>) -> Result<(Paging, Vec<(String, String)>), Failure> {
+    let mut paging = Paging::new();
+    let mut rest = Vec::new();
+    for (key, value) in form_pairs(query.unwrap_or("")) {
+        match paging.take(&key, &value) {
+            Ok(true) => {}
+            Ok(false) => rest.extend(list_values(&value).map(|v| (key.clone(), v))),
+            Err(failure) => return Err(failure),
+        }
+    }
+    Ok((paging, rest))
+}
+
+/// The ids `key` names, at most 100 (more is a 400, as Genesys answers).
+fn ids(params: &[(String, String)], key: &str) -> Result<Vec<String>, Failure> {
+    let ids: Vec<String> = (params.iter())
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .collect();
+    if ids.is_empty() {
+        return Err(bad_request(format!("{key} is required")));
+    }
+    if ids.len() > MAX_IDS_PER_METRICS_REQUEST {
+        let message = format!("Maximum of {MAX_IDS_PER_METRICS_REQUEST} ids allowed in {key}");
+        return Err(bad_request(message));
+    }
+    Ok(ids)
+}
+
+/// `GET /api/v2/telephony/providers/edges/trunks`: paged, `trunkType` and `edge.id` filters.
+pub(crate) async fn list_trunks(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> Response {
+    let (paging, params) = match parameters(q.as_deref()) {
+        Ok(parsed) => parsed,
+        Err(failure) => return failure.into_response(),
+    };
+    let wanted = |key: &str| -> Vec<&str> {
+        (params.iter().filter(|(k, _)| k == key))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let (types, edge_ids) = (wanted("trunkType"), wanted("edge.id"));
+    let estate = lock(&sim.telephony);
+    let trunks = (0..estate.trunks.len())
+        .map(|t| estate.trunk_view(t))
+        .filter(|t| (types.is_empty()) || types.contains(&t.trunk_type.as_deref().unwrap_or("")))
+        .filter(|t| {
+            let edge = t.edge.as_ref().map_or("", |e| e.id.as_str());
+            edge_ids.is_empty() || edge_ids.contains(&edge)
+        })
+        .collect();
+    let listing: TrunkEntityListing = paging.page(trunks);
+    Json(listing).into_response()
+}
+
+/// `GET /api/v2/telephony/providers/edges/trunks/metrics?trunkIds=…`: unknown ids left out.
+pub(crate) async fn trunk_metrics(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> Response {
+    let ids = match parameters(q.as_deref()).and_then(|(_, params)| ids(&params, "trunkIds")) {
+        Ok(ids) => ids,
+        Err(failure) => return failure.into_response(),
+    };
+    let calls = {
+        let model = sim.model();
+        lock(&sim.telephony).calls(&model)
+    };
+    let now = sim.now_ms();
+    let estate = lock(&sim.telephony);
+    let metrics: Vec<_> = (ids.iter())
+        .filter_map(|id| estate.trunks.iter().position(|t| &t.id == id))
+        .map(|t| estate.trunk_metrics(t, calls[t], now))
+        .collect();
+    Json(metrics).into_response()
+}
+
+/// `GET /api/v2/telephony/providers/edges`: paged, a `site.id` filter.
+pub(crate) async fn list_edges(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> Response {
+    let (paging, params) = match parameters(q.as_deref()) {
+        Ok(parsed) => parsed,
+        Err(failure) => return failure.into_response(),
+    };
+    let sites: Vec<&str> = (params.iter().filter(|(k, _)| k == "site.id"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let estate = lock(&sim.telephony);
+    let edges = (0..estate.edges.len())
+        .filter(|e| sites.is_empty() || sites.contains(&estate.edges[*e].site.id.as_str()))
+        .map(|e| estate.edge_view(e))
+        .collect();
+    let listing: EdgeEntityListing = paging.page(edges);
+    Json(listing).into_response()
+}
+
+/// `GET /api/v2/telephony/providers/edges/metrics?edgeIds=…`: unknown ids left out.
+pub(crate) async fn edge_metrics(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> Response {
+    let ids = match parameters(q.as_deref()).and_then(|(_, params)| ids(&params, "edgeIds")) {
+        Ok(ids) => ids,
+        Err(failure) => return failure.into_response(),
+    };
+    let now = sim.now_ms();
+    let estate = lock(&sim.telephony);
+    let metrics: Vec<_> = (ids.iter())
+        .filter_map(|id| estate.edges.iter().position(|e| &e.id == id))
+        .map(|e| estate.edge_metrics(e, now))
+        .collect();
+    Json(metrics).into_response()
+}
