@@ -30,16 +30,18 @@ use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
 use crate::queues::observations::Observations;
 use crate::queues::table::{QueueSeries, QueueTable};
-use crate::queues::{MonitoredSet, QueueSelection, presences, resolve};
+use crate::queues::{QueueSelection, presences, resolve};
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
 use crate::stream::carried::{Carried, TimeInStatus};
 use crate::stream::connection::{AgentTimeSink, SessionContext};
 use crate::stream::placement::{Channels, NewChannel, publish, room_beside};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
+use crate::telephony::Telephony;
 use crate::vocabulary::agent::AgentTime;
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::{Direction, names};
+use crate::vocabulary::listing::MonitoredSet;
 use crate::vocabulary::queue::QueueLabels;
 
 /// How long shutdown waits for tasks to finish their current step.
@@ -263,6 +265,11 @@ impl Exporter {
                     poller.run(cancel).await;
                 }
             });
+        }
+        if parts.settings.telephony.enabled {
+            let telephony = telephony_source(&parts.settings, &metrics, clock.clone());
+            let read = read_telephony(telephony, parts.client.clone(), parts.settings.clone());
+            tasks.spawn("telephony", read(cancel.clone()));
         }
         tasks.spawn(
             "queue refresh",
@@ -812,6 +819,48 @@ fn server_limits(web: &WebSettings) -> Limits {
     }
 }
 
+/// The telephony source `telephony.*` selects, its tables registered in `metrics`.
+fn telephony_source(settings: &Settings, metrics: &Metrics, clock: Clock) -> Telephony {
+    let selection = crate::telephony::TelephonySelection {
+        trunk_types: settings.telephony.trunk_types.clone(),
+        trunk_names: settings.telephony.trunk_names.clone(),
+        edge_sites: settings.telephony.edge_sites.clone(),
+    };
+    let grace = settings.queues.absent_grace_refreshes;
+    Telephony::new(metrics, selection, grace, clock)
+}
+
+/// Reads the trunks and Edges every `stream.fallback_poll_interval`, each read a resync: their
+/// topics are not streamed yet (docs/operations.md#trunks-and-edges).
+fn read_telephony(
+    telephony: Telephony,
+    client: GenesysClient,
+    settings: Arc<Settings>,
+) -> impl FnOnce(CancellationToken) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+{
+    move |cancel| {
+        Box::pin(async move {
+            let mut every = tokio::time::interval(settings.stream.fallback_poll_interval);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    _ = every.tick() => {}
+                }
+                if let Err(e) = telephony.read(&client).await {
+                    log_unless_reported!(
+                        warn,
+                        e.kind(),
+                        error = %e,
+                        kind = e.kind(),
+                        "trunks and Edges not read (permission telephony:plugin:all); they are stale until a read succeeds"
+                    );
+                }
+            }
+        })
+    }
+}
+
 /// Every family `/metrics` can expose: each table's, the queues' with every counter split by
 /// direction, the build info, and each producer's self-metrics (`process_*` aside).
 /// `docs/metrics.md` is tested against it.
@@ -821,6 +870,8 @@ pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
     series.directions = vec![Direction::Inbound];
     let queues = QueueTable::register(&metrics, series);
     AgentTable::register(&metrics, Default::default(), queues);
+    crate::telephony::TrunkTable::register(&metrics);
+    crate::telephony::EdgeTable::register(&metrics);
     crate::genesys::telemetry::GenesysMetrics::of(&metrics);
     crate::stream::telemetry::StreamMetrics::of(&metrics);
     crate::queues::observations::telemetry::ObservationMetrics::of(&metrics);

@@ -18,6 +18,7 @@ use crate::vocabulary::counters::ConversationCounter;
 use crate::vocabulary::labels::{Direction, LabelValue, MediaType};
 use crate::vocabulary::metric::GenesysMetric;
 use crate::vocabulary::queue::StalePolicy;
+use crate::vocabulary::telephony::TrunkType;
 
 mod proxy;
 mod raw;
@@ -26,7 +27,7 @@ mod validate;
 pub(crate) use proxy::ProxyConfig;
 pub use raw::{
     AgentsConfig, DEFAULT_AGGREGATE_METRICS, HttpConfig, LogConfig, LogFormat, QueueSettings,
-    RawAggregates, RawSettings, StreamConfig, UpstreamTls, WebSettings,
+    RawAggregates, RawSettings, RawTelephony, StreamConfig, UpstreamTls, WebSettings,
 };
 
 pub(crate) const ENV_PREFIX: &str = "GENESYS_EXPORTER";
@@ -63,6 +64,7 @@ pub struct Settings {
     pub(crate) stream: StreamConfig,
     pub(crate) aggregates: AggregatesConfig,
     pub(crate) agents: AgentsConfig,
+    pub(crate) telephony: TelephonySettings,
     pub(crate) state_dir: Option<PathBuf>,
     pub(crate) http: HttpConfig,
     pub(crate) tls: UpstreamTls,
@@ -76,6 +78,16 @@ pub struct Settings {
     /// bundle and the proxy routes, resolved and loaded once by validation.
     #[serde(skip)]
     client: ClientSettings,
+}
+
+/// `telephony.*`, the trunk types typed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct TelephonySettings {
+    pub(crate) enabled: bool,
+    #[serde(serialize_with = "label_texts")]
+    pub(crate) trunk_types: Vec<TrunkType>,
+    pub(crate) trunk_names: Vec<String>,
+    pub(crate) edge_sites: Vec<String>,
 }
 
 /// `aggregates.*` as the ledger and the pollers use it.

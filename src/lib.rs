@@ -45,4 +45,5 @@ pub mod status;
 pub mod stream;
 pub(crate) mod sync;
 mod tasks;
+pub mod telephony;
 pub mod vocabulary;

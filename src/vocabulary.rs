@@ -6,6 +6,8 @@ pub mod agent;
 pub mod clock;
 pub mod counters;
 pub mod labels;
+pub mod listing;
 pub mod metric;
 pub mod presence;
 pub mod queue;
+pub mod telephony;

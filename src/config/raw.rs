@@ -72,6 +72,7 @@ pub struct RawSettings {
     pub stream: StreamConfig,
     pub aggregates: RawAggregates,
     pub agents: AgentsConfig,
+    pub telephony: RawTelephony,
     /// Directory for the counter state (the bucket ledger and each series' total), so that a
     /// restart loses nothing: counters resume where they were shown and the conversations that
     /// happened while the exporter was down are counted exactly once. Must be writable.
@@ -235,6 +236,37 @@ impl AgentsConfig {
     }
 }
 
+/// Trunks and Edges. Their calls need `telephony:plugin:all`, a broad permission (it can also
+/// change the telephony configuration), so the source is off unless asked for
+/// (docs/operations.md#trunks-and-edges).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawTelephony {
+    /// Watch trunks and Edges. Default false.
+    pub enabled: bool,
+    /// The trunk types watched: `EXTERNAL` (carrier and BYOC trunks), `PHONE`, `EDGE`. Default
+    /// all three.
+    #[serde(deserialize_with = "list")]
+    pub trunk_types: Vec<String>,
+    /// Trunk names; `*` is a wildcard. Default none: every trunk of the types.
+    #[serde(deserialize_with = "list")]
+    pub trunk_names: Vec<String>,
+    /// The Edges watched, by their site's name (`*` a wildcard) or id. Default none: every Edge.
+    #[serde(deserialize_with = "list")]
+    pub edge_sites: Vec<String>,
+}
+
+impl Default for RawTelephony {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            trunk_types: ["EXTERNAL", "PHONE", "EDGE"].map(String::from).to_vec(),
+            trunk_names: Vec::new(),
+            edge_sites: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
@@ -342,6 +374,7 @@ impl Default for RawSettings {
             stream: StreamConfig::default(),
             aggregates: RawAggregates::default(),
             agents: AgentsConfig::default(),
+            telephony: RawTelephony::default(),
             state_dir: None,
             http: HttpConfig::default(),
             tls: UpstreamTls::default(),

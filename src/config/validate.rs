@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::{AggregatesConfig, ConfigError, RawSettings, Settings, env_var_for};
+use super::{AggregatesConfig, ConfigError, RawSettings, Settings, TelephonySettings, env_var_for};
 use crate::genesys::model::{AGGREGATE_METRICS, MAX_TOPICS_PER_CHANNEL};
 use crate::genesys::region::Region;
 use crate::genesys::time::parse_iso_duration;
@@ -12,6 +12,7 @@ use crate::genesys::{ApiError, ClientSettings};
 use crate::secret::Secret;
 use crate::vocabulary::labels::{Direction, LabelValue, MediaType};
 use crate::vocabulary::metric::GenesysMetric;
+use crate::vocabulary::telephony::TrunkType;
 
 impl Settings {
     /// Validates `raw` into the settings the program runs on: the secret file read, the CA
@@ -51,6 +52,7 @@ impl Settings {
         let metrics = aggregate_metrics(&raw.aggregates.metrics)?;
         check_queue_ids(&raw)?;
         check_agents(&raw)?;
+        let telephony = telephony(&raw)?;
         let granularity = granularity(&raw.aggregates.granularity)?;
         check_window(&raw, granularity)?;
         check_positive(&raw)?;
@@ -94,6 +96,7 @@ impl Settings {
             stream: raw.stream,
             aggregates,
             agents: raw.agents,
+            telephony,
             state_dir: raw.state_dir,
             http: raw.http,
             tls: raw.tls,
@@ -205,6 +208,35 @@ fn directions(texts: &[String]) -> Result<Vec<Direction>, ConfigError> {
         directions.push(direction);
     }
     Ok(directions)
+}
+
+fn telephony(raw: &RawSettings) -> Result<TelephonySettings, ConfigError> {
+    let mut trunk_types = Vec::new();
+    for text in &raw.telephony.trunk_types {
+        let Some(trunk_type) = TrunkType::parse(text) else {
+            return Err(ConfigError::new(
+                "telephony.trunk_types",
+                format!("`{text}` is not a trunk type"),
+                format!("use {}", all_texts::<TrunkType>(", ")),
+            ));
+        };
+        if !trunk_types.contains(&trunk_type) {
+            trunk_types.push(trunk_type);
+        }
+    }
+    if raw.telephony.enabled && trunk_types.is_empty() {
+        return Err(ConfigError::new(
+            "telephony.trunk_types",
+            "is empty with telephony.enabled",
+            "list the trunk types to watch, or leave the key unset for all three",
+        ));
+    }
+    Ok(TelephonySettings {
+        enabled: raw.telephony.enabled,
+        trunk_types,
+        trunk_names: raw.telephony.trunk_names.clone(),
+        edge_sites: raw.telephony.edge_sites.clone(),
+    })
 }
 
 /// Every value of a label set, for the fix of a value outside it.

@@ -26,6 +26,7 @@ use crate::metrics::registry::SelfMetrics;
 use crate::secret::Secret;
 use crate::vocabulary::labels::LabelValue;
 use crate::vocabulary::metric::GenesysMetric;
+use crate::vocabulary::telephony::TrunkType;
 
 #[cfg(test)]
 pub(crate) mod fake;
@@ -60,6 +61,36 @@ const QUEUE_PAGE_SIZE: u32 = 100;
 /// The most pages one listing reads: an org holds at most 5,000 queues, 50 full pages, so this
 /// only stops a server whose `pageCount` is wrong — before it eats the 300-a-minute budget.
 const MAX_QUEUE_PAGES: u32 = 100;
+/// The trunk and Edge listings' page: Genesys states no maximum, and 100 is what its other
+/// listings take.
+const TELEPHONY_PAGE_SIZE: u32 = 100;
+/// The most pages a trunk or Edge listing reads: 10,000 of them.
+const MAX_TELEPHONY_PAGES: u32 = 100;
+
+/// A paged listing: where, under which request series, how large a page.
+struct Listing<'a> {
+    endpoint: Endpoint,
+    path: &'a [&'a str],
+    page_size: u32,
+    /// Query parameters besides the paging.
+    filter: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Listing<'a> {
+    fn new(endpoint: Endpoint, path: &'a [&'a str], page_size: u32) -> Self {
+        Self {
+            endpoint,
+            path,
+            page_size,
+            filter: &[],
+        }
+    }
+
+    fn filtered(self, filter: &'a [(&'a str, &'a str)]) -> Self {
+        Self { filter, ..self }
+    }
+}
+
 /// The users listing's page, and the most ids one request names
 /// (docs/genesys-api.md#paging-and-batching).
 pub(crate) const USER_PAGE_SIZE: usize = 100;
@@ -284,36 +315,113 @@ impl GenesysClient {
 
     /// Every queue (all pages), optionally filtered by name (`*` wildcard).
     pub(crate) async fn list_queues(&self, name: Option<&str>) -> Result<Vec<Queue>, ApiError> {
-        let mut queues = Vec::new();
+        let filter: Vec<(&str, &str)> = name.map(|name| ("name", name)).into_iter().collect();
+        let listing = Listing::new(
+            Endpoint::RoutingQueues,
+            &["routing", "queues"],
+            QUEUE_PAGE_SIZE,
+        );
+        self.every_page(listing.filtered(&filter), MAX_QUEUE_PAGES)
+            .await
+    }
+
+    /// Every entity of a paged listing, a page at a time; at most `max_pages`, so a server
+    /// whose `pageCount` is wrong cannot eat the request budget.
+    async fn every_page<T: serde::de::DeserializeOwned>(
+        &self,
+        listing: Listing<'_>,
+        max_pages: u32,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut entities = Vec::new();
         let mut page: u32 = 1;
         loop {
-            let mut url = self.api_url(&["routing", "queues"]);
+            let mut url = self.api_url(listing.path);
             url.query_pairs_mut()
-                .append_pair("pageSize", &QUEUE_PAGE_SIZE.to_string())
-                .append_pair("pageNumber", &page.to_string());
-            if let Some(name) = name {
-                url.query_pairs_mut().append_pair("name", name);
-            }
-            let listing: QueueEntityListing = self
-                .call(Endpoint::RoutingQueues, Method::GET, url, None::<&()>)
+                .append_pair("pageSize", &listing.page_size.to_string())
+                .append_pair("pageNumber", &page.to_string())
+                .extend_pairs(listing.filter);
+            let one: crate::genesys::model::EntityListing<T> = self
+                .call(listing.endpoint, Method::GET, url, None::<&()>)
                 .await?;
             // NB: the page we asked for, not the `pageNumber` echoed back: a server that
             // ignores the parameter would otherwise be asked for page 1 again and again.
-            let last = listing.entities.is_empty() || page >= listing.page_count;
-            queues.extend(listing.entities);
+            let last = one.entities.is_empty() || page >= one.page_count;
+            entities.extend(one.entities);
             if last {
-                return Ok(queues);
+                return Ok(entities);
             }
-            if page >= MAX_QUEUE_PAGES {
+            if page >= max_pages {
                 tracing::warn!(
+                    endpoint = listing.endpoint.as_str(),
                     pages = page,
-                    page_count = listing.page_count,
-                    "queue listing did not end; keeping what was read"
+                    page_count = one.page_count,
+                    "listing did not end; keeping what was read"
                 );
-                return Ok(queues);
+                return Ok(entities);
             }
             page += 1;
         }
+    }
+
+    /// Every trunk of `types`, or every trunk when `types` is empty
+    /// (docs/genesys-api.md#trunks-and-edges).
+    pub(crate) async fn list_trunks(&self, types: &[TrunkType]) -> Result<Vec<Trunk>, ApiError> {
+        let path = ["telephony", "providers", "edges", "trunks"];
+        if types.is_empty() {
+            let listing = Listing::new(Endpoint::Trunks, &path, TELEPHONY_PAGE_SIZE);
+            return self.every_page(listing, MAX_TELEPHONY_PAGES).await;
+        }
+        let mut trunks = Vec::new();
+        for trunk_type in types {
+            let filter = [("trunkType", trunk_type.as_str())];
+            let listing = Listing::new(Endpoint::Trunks, &path, TELEPHONY_PAGE_SIZE);
+            trunks.extend(
+                self.every_page(listing.filtered(&filter), MAX_TELEPHONY_PAGES)
+                    .await?,
+            );
+        }
+        Ok(trunks)
+    }
+
+    /// Every Edge (docs/genesys-api.md#trunks-and-edges).
+    pub(crate) async fn list_edges(&self) -> Result<Vec<Edge>, ApiError> {
+        let path = ["telephony", "providers", "edges"];
+        let listing = Listing::new(Endpoint::Edges, &path, TELEPHONY_PAGE_SIZE);
+        self.every_page(listing, MAX_TELEPHONY_PAGES).await
+    }
+
+    /// The metrics of these trunks, 100 ids a request.
+    pub(crate) async fn trunk_metrics(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<TrunkMetrics>, ApiError> {
+        let path = ["telephony", "providers", "edges", "trunks", "metrics"];
+        self.metrics_of(Endpoint::TrunkMetrics, &path, "trunkIds", ids)
+            .await
+    }
+
+    /// The metrics of these Edges, 100 ids a request.
+    pub(crate) async fn edge_metrics(&self, ids: &[String]) -> Result<Vec<EdgeMetrics>, ApiError> {
+        let path = ["telephony", "providers", "edges", "metrics"];
+        self.metrics_of(Endpoint::EdgeMetrics, &path, "edgeIds", ids)
+            .await
+    }
+
+    async fn metrics_of<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        path: &[&str],
+        key: &str,
+        ids: &[String],
+    ) -> Result<Vec<T>, ApiError> {
+        let mut all = Vec::with_capacity(ids.len());
+        for batch in ids.chunks(MAX_IDS_PER_METRICS_REQUEST) {
+            let mut url = self.api_url(path);
+            url.query_pairs_mut().append_pair(key, &batch.join(","));
+            let metrics: Vec<T> = self.call(endpoint, Method::GET, url, None::<&()>).await?;
+            all.extend(metrics);
+        }
+        Ok(all)
     }
 
     /// One queue; only the client's own tests need it (resolving uses the listing).

@@ -26,6 +26,10 @@ pub(crate) enum Endpoint {
     UserAggregates,
     NotificationChannels,
     NotificationSubscriptions,
+    Trunks,
+    TrunkMetrics,
+    Edges,
+    EdgeMetrics,
 }
 
 impl LabelValue for Endpoint {
@@ -40,6 +44,10 @@ impl LabelValue for Endpoint {
         Self::UserAggregates,
         Self::NotificationChannels,
         Self::NotificationSubscriptions,
+        Self::Trunks,
+        Self::TrunkMetrics,
+        Self::Edges,
+        Self::EdgeMetrics,
     ];
 
     fn as_str(self) -> &'static str {
@@ -54,6 +62,10 @@ impl LabelValue for Endpoint {
             Self::UserAggregates => "user_aggregates",
             Self::NotificationChannels => "notification_channels",
             Self::NotificationSubscriptions => "notification_subscriptions",
+            Self::Trunks => "trunks",
+            Self::TrunkMetrics => "trunk_metrics",
+            Self::Edges => "edges",
+            Self::EdgeMetrics => "edge_metrics",
         }
     }
 }

@@ -14,6 +14,7 @@ use prometheus::{Encoder, TextEncoder};
 
 use super::Metrics;
 use super::registry::FamilyDoc;
+use super::table::Freshness;
 use crate::status::PollKind;
 
 /// A source's table as the store renders it: the store knows no source, only this.
@@ -70,6 +71,39 @@ pub(crate) struct EntityStatus {
     /// Unix seconds up to which its values are known current; `None` before the first resync.
     pub fresh_at: Option<f64>,
     pub resynced_at: Option<f64>,
+}
+
+impl EntityStatus {
+    pub(crate) fn of(id: &str, name: &str, group: &str, freshness: &Freshness) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            group: group.to_owned(),
+            stale: freshness.is_stale(),
+            fresh_at: freshness.fresh_at(),
+            resynced_at: freshness.resynced_at(),
+        }
+    }
+}
+
+impl SourceStatuses {
+    /// A section of `rows`, stale ones first, then by name and id.
+    pub(crate) fn sorted(
+        heading: &'static str,
+        id: &'static str,
+        group: &'static str,
+        poll: Option<PollKind>,
+        mut rows: Vec<EntityStatus>,
+    ) -> Self {
+        rows.sort_by(|a, b| (!a.stale, &a.name, &a.id).cmp(&(!b.stale, &b.name, &b.id)));
+        Self {
+            heading,
+            id,
+            group,
+            poll,
+            rows,
+        }
+    }
 }
 
 /// The parts of one scrape, in order: each table's families with series, then the exporter's

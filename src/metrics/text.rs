@@ -80,6 +80,24 @@ pub(crate) fn sample(
     out.push(b'\n');
 }
 
+/// Writes one sample of an entry whose own label is `entry_label` (its part, escaped, is
+/// `entry_labels`), with `extra` labels sorted by name: those sorting before the entry's go
+/// first, as the `prometheus` crate sorts them.
+pub(crate) fn entry_sample(
+    out: &mut Vec<u8>,
+    name: &str,
+    (entry_label, entry_labels): (&str, &str),
+    extra: &[(&str, &str)],
+    value: f64,
+) {
+    let split = extra
+        .iter()
+        .take_while(|(label, _)| *label < entry_label)
+        .count();
+    let (before, after) = extra.split_at(split);
+    sample(out, name, entry_labels, before, after, value);
+}
+
 fn label_pair(out: &mut Vec<u8>, label: &str, value: &str) {
     out.extend_from_slice(label.as_bytes());
     out.extend_from_slice(b"=\"");

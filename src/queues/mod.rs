@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use tracing::warn;
+
 use crate::genesys::ApiError;
 use crate::genesys::GenesysClient;
 use crate::genesys::model::{PresenceDefinition, Queue};
 use crate::vocabulary::labels::SystemPresence;
 use crate::vocabulary::presence::Presence;
 use crate::vocabulary::queue::{QueueLabels, name_matches};
-use tracing::warn;
 
 mod counters;
 pub(crate) mod events;
@@ -86,56 +87,6 @@ pub(crate) fn select(
     let mut labels: Vec<QueueLabels> = found.into_values().map(labels_of).collect();
     labels.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     Ok(labels)
-}
-
-/// The monitored set across refreshes: a queue missing from a listing stays for a grace of
-/// refreshes before it is dropped, so one incomplete or glitched listing resets no counters
-/// and removes no series.
-#[derive(Debug, Default)]
-pub(crate) struct MonitoredSet {
-    /// Refreshes a queue may be missing before it is dropped.
-    grace: u32,
-    /// The queues monitored now, with how many listings in a row each has been missing from.
-    queues: BTreeMap<String, (QueueLabels, u32)>,
-}
-
-impl MonitoredSet {
-    pub(crate) fn new(grace: u32) -> Self {
-        Self {
-            grace,
-            queues: BTreeMap::new(),
-        }
-    }
-
-    /// Folds one resolved listing in; returns the queues to monitor, sorted as `resolve` sorts.
-    pub(crate) fn update(&mut self, resolved: Vec<QueueLabels>) -> Vec<QueueLabels> {
-        for (_, misses) in self.queues.values_mut() {
-            *misses += 1;
-        }
-        for queue in resolved {
-            self.queues.insert(queue.id.clone(), (queue, 0));
-        }
-        let grace = self.grace;
-        self.queues.retain(|id, (_, misses)| {
-            let keep = *misses <= grace;
-            if *misses > 0 {
-                warn!(queue_id = %id, misses = *misses, kept = keep, "queue missing from the listing");
-            }
-            keep
-        });
-        let mut labels: Vec<QueueLabels> = self.queues.values().map(|(q, _)| q.clone()).collect();
-        labels.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
-        labels
-    }
-
-    /// The ids of the queues the last listing held: the ones to subscribe to. A queue kept
-    /// through its grace is gone upstream as far as we know, and Genesys may refuse its topic;
-    /// one such topic in a subscription request would fail the request for every other queue
-    /// of its channel, so it is left out.
-    pub(crate) fn listed(&self) -> Vec<String> {
-        let listed = self.queues.iter().filter(|(_, (_, misses))| *misses == 0);
-        listed.map(|(id, _)| id.clone()).collect()
-    }
 }
 
 fn labels_of(queue: Queue) -> QueueLabels {

@@ -4,6 +4,7 @@ use tokio::time::timeout;
 
 use super::*;
 use crate::genesys::client::fake::{self, Scenario, queue};
+use crate::vocabulary::listing::MonitoredSet;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 

@@ -68,3 +68,15 @@ pub fn name_matches(pattern: &str, name: &str) -> bool {
     }
     pattern[p..].iter().all(|c| *c == '*')
 }
+
+impl super::listing::Listed for QueueLabels {
+    const KIND: &'static str = "queue";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+}

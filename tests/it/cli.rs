@@ -169,6 +169,10 @@ fn every_invalid_value_exits_2_with_one_line_naming_it() {
             "`stream.heartbeat_timeout`: is zero",
         ),
         (
+            vec![("GENESYS_EXPORTER_TELEPHONY__TRUNK_TYPES", "EXTERNAL,SIP")],
+            "`telephony.trunk_types`: `SIP` is not a trunk type",
+        ),
+        (
             vec![("GENESYS_EXPORTER_WEB__REQUEST_TIMEOUT", "-5s")],
             "`web.request_timeout`",
         ),
@@ -323,6 +327,18 @@ async fn the_demo_serves_ready_metrics_and_exits_0_on_sigterm() {
         .expect("the demo becomes ready");
     let body = http.get(&url).send().await.unwrap().text().await.unwrap();
     assert!(body.contains("genesys_queue_interactions{"), "{body}");
+    let trunks_and_edges = async {
+        loop {
+            let body = http.get(&url).send().await.unwrap().text().await.unwrap();
+            if body.contains("genesys_trunk_calls{") && body.contains("genesys_edge_online{") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(deadline, trunks_and_edges)
+        .await
+        .expect("the demo shows trunks and Edges");
 
     let pid = child.id().expect("the demo is running").to_string();
     let kill = Command::new("kill")

@@ -33,4 +33,5 @@ mod shards;
 mod state_file;
 mod status_page;
 mod task_death;
+mod telephony;
 mod trust;

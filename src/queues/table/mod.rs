@@ -323,27 +323,19 @@ impl Rendered for QueueTable {
 
     fn statuses(&self) -> Option<SourceStatuses> {
         let queues = self.table.read();
-        let mut rows: Vec<EntityStatus> = (queues.values())
-            .map(|entry| {
-                let e = lock(entry);
-                EntityStatus {
-                    id: e.labels.id.clone(),
-                    name: e.labels.name.clone(),
-                    group: e.labels.division.clone(),
-                    stale: e.freshness.is_stale(),
-                    fresh_at: e.freshness.fresh_at(),
-                    resynced_at: e.freshness.resynced_at(),
-                }
-            })
-            .collect();
-        rows.sort_by(|a, b| (!a.stale, &a.name, &a.id).cmp(&(!b.stale, &b.name, &b.id)));
-        Some(SourceStatuses {
-            heading: "Queues",
-            id: "queues",
-            group: "division",
-            poll: Some(PollKind::Conversations),
-            rows,
-        })
+        let rows = (queues.values()).map(|entry| {
+            let e = lock(entry);
+            let l = &e.labels;
+            EntityStatus::of(&l.id, &l.name, &l.division, &e.freshness)
+        });
+        let poll = Some(PollKind::Conversations);
+        Some(SourceStatuses::sorted(
+            "Queues",
+            "queues",
+            "division",
+            poll,
+            rows.collect(),
+        ))
     }
 }
 

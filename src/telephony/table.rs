@@ -1,0 +1,153 @@
+//! The one table both telephony tables are (`TrunkTable`, `EdgeTable`): entries of one kind over
+//! the store's generic table, their families from a static list, their count as a self-metric,
+//! their rows on the status page. What differs is the entry's ([`TelephonyEntry`]).
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use prometheus::IntGauge;
+
+use super::Family;
+use crate::metrics::Metrics;
+use crate::metrics::registry::{FamilyDoc, Registrar, SelfMetrics};
+use crate::metrics::scrape::{EntityStatus, Rendered, Scrape, SourceStatuses};
+use crate::metrics::table::{Entry, Freshness, Table};
+use crate::metrics::text::Kind;
+use crate::sync::lock;
+use crate::vocabulary::clock::Clock;
+
+/// What one kind of telephony entry says of itself.
+pub(crate) trait TelephonyEntry: Entry + 'static {
+    /// What a listing (or a topic event) says of one: its statuses.
+    type Status;
+    /// What a metrics endpoint (or topic) says of one.
+    type Metrics;
+
+    /// Its families, in exposition order.
+    const FAMILIES: &'static [Family];
+    /// The label that names it on every series (`trunk_id`).
+    const OWN: &'static str;
+    /// The self-metric counting the watched ones, and its help.
+    const WATCHED: (&'static str, &'static str);
+    /// Its section on the status page: heading, HTML id, what its group column is.
+    const PAGE: (&'static str, &'static str, &'static str);
+    /// The most samples one entry has in a family, to size a part.
+    const MOST_SAMPLES: usize;
+
+    /// Its name and group (a trunk's type, an Edge's site), for the status page.
+    fn page_row(&self) -> (&str, &str, &str);
+    fn freshness_of(&self) -> &Freshness;
+    /// The id a status is about.
+    fn status_id(status: &Self::Status) -> &str;
+    /// Takes what a status reports; what it leaves out is unchanged.
+    fn take_status(&mut self, status: &Self::Status);
+    /// Takes the metrics, read at `at` (Unix seconds).
+    fn take_metrics(&mut self, metrics: &Self::Metrics, at: f64);
+    /// Writes its samples in the family at `index`.
+    fn render(&self, index: usize, out: &mut Vec<u8>, hide_stale: bool);
+}
+
+/// Entries of one telephony kind.
+pub(crate) struct TelephonyTable<E> {
+    table: Table<E>,
+    clock: Clock,
+    watched: IntGauge,
+}
+
+/// The count of watched entries of `E`: one registration per kind.
+struct Watched<E>(IntGauge, PhantomData<fn() -> E>);
+
+impl<E> Clone for Watched<E> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone(), PhantomData)
+    }
+}
+
+impl<E: TelephonyEntry> SelfMetrics for Watched<E> {
+    fn register(r: &Registrar) -> Self {
+        let (name, help) = E::WATCHED;
+        Self(r.gauge(name, help), PhantomData)
+    }
+}
+
+impl<E: TelephonyEntry> TelephonyTable<E> {
+    /// A table rendered by `metrics` from now on.
+    pub(crate) fn register(metrics: &Metrics) -> Arc<Self> {
+        let table = Arc::new(Self {
+            table: Table::default(),
+            clock: metrics.clock().clone(),
+            watched: Watched::<E>::of(metrics).0,
+        });
+        metrics.add_table(table.clone());
+        table
+    }
+
+    /// Replaces the watched entries; one that left takes its series with it.
+    pub(crate) fn watch(&self, labels: &[E::Labels]) {
+        let (_, watched) = self.table.replace(labels, self.clock.now_seconds());
+        self.watched.set(watched as i64);
+    }
+
+    /// A listing's statuses of one entry.
+    pub(crate) fn status(&self, status: &E::Status) {
+        self.table
+            .with(E::status_id(status), |entry| entry.take_status(status));
+    }
+
+    /// A resync: the entry's metrics, if it has any, current as of `at` (Unix seconds), after
+    /// its statuses.
+    pub(crate) fn resynced(&self, id: &str, metrics: Option<&E::Metrics>, at: f64) {
+        self.table.with(id, |entry| {
+            if let Some(metrics) = metrics {
+                entry.take_metrics(metrics, at);
+            }
+            entry.freshness().resynced(at);
+        });
+    }
+
+    pub(crate) fn set_stale(&self, ids: &[String]) {
+        ids.iter().for_each(|id| self.table.set_stale(id));
+    }
+}
+
+impl<E: TelephonyEntry> Rendered for TelephonyTable<E> {
+    fn family_count(&self) -> usize {
+        E::FAMILIES.len()
+    }
+
+    fn render_family(&self, index: usize, scrape: &Scrape) -> Vec<u8> {
+        let Some(spec) = E::FAMILIES.get(index) else {
+            return Vec::new();
+        };
+        let header = (spec.name, spec.help, Kind::Gauge);
+        let per_entry = E::MOST_SAMPLES * (spec.name.len() + 120);
+        (self.table).render_family(header, per_entry, |entry, out| {
+            entry.render(index, out, scrape.hide_stale);
+        })
+    }
+
+    fn sweep(&self, now_unix_seconds: f64, bound: f64) -> f64 {
+        self.table.sweep(now_unix_seconds, bound)
+    }
+
+    fn docs(&self) -> Vec<FamilyDoc> {
+        E::FAMILIES.iter().map(|f| f.doc(E::OWN)).collect()
+    }
+
+    fn statuses(&self) -> Option<SourceStatuses> {
+        let entries = self.table.read();
+        let rows = (entries.values()).map(|entry| {
+            let entry = lock(entry);
+            let (id, name, group) = entry.page_row();
+            EntityStatus::of(id, name, group, entry.freshness_of())
+        });
+        let (heading, id, group) = E::PAGE;
+        Some(SourceStatuses::sorted(
+            heading,
+            id,
+            group,
+            None,
+            rows.collect(),
+        ))
+    }
+}
