@@ -7,7 +7,7 @@ use crate::common;
 
 use common::checks::ready;
 use common::{Harness, eventually};
-use genesys_exporter::sim::SimConfig;
+use genesys_exporter::sim::{Fault, SimConfig};
 use serde_json::Value;
 
 async fn start(tweak: impl FnOnce(&mut genesys_exporter::config::RawSettings)) -> Harness {
@@ -159,6 +159,168 @@ async fn the_selection_takes_trunk_types_and_names() {
             other => Err(format!("{other:?}")),
         }
     })
+    .await;
+    harness.stop().await;
+}
+
+/// The exporter's value of `family` for the trunk or Edge `id`, with `extra` labels.
+async fn value_of(harness: &Harness, family: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    harness.scrape().await.get(family, labels)
+}
+
+/// The id of the trunk or Edge named `name` in the truth.
+async fn id_of(harness: &Harness, kind: &str, name: &str) -> String {
+    let truth = harness.truth().await;
+    let entity = if kind == "trunks" { "trunk" } else { "edge" };
+    let all = truth["telephony"][kind]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let found = all
+        .iter()
+        .find(|e| e[entity]["name"] == name)
+        .expect("named in the truth");
+    found[entity]["id"].as_str().unwrap().to_owned()
+}
+
+async fn reaches(harness: &Harness, what: &str, family: &str, labels: &[(&str, &str)], want: f64) {
+    eventually(what, || async {
+        match value_of(harness, family, labels).await {
+            Some(got) if got == want => Ok(()),
+            got => Err(format!("{family} {labels:?} is {got:?}, not {want}")),
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_trunk_out_of_service_a_register_failing_and_an_edge_offline_show_and_recover() {
+    let harness = start(|_| {}).await;
+    let carrier_a = id_of(&harness, "trunks", "Carrier A").await;
+    let carrier_b = id_of(&harness, "trunks", "Carrier B").await;
+    let a = [("trunk_id", carrier_a.as_str())];
+    reaches(
+        &harness,
+        "Carrier A in service",
+        "genesys_trunk_in_service",
+        &a,
+        1.0,
+    )
+    .await;
+
+    harness
+        .fault(Fault::TrunkOutOfService {
+            trunk: "Carrier A".into(),
+            restore: false,
+        })
+        .await;
+    reaches(
+        &harness,
+        "Carrier A out of service",
+        "genesys_trunk_in_service",
+        &a,
+        0.0,
+    )
+    .await;
+    let scrape = harness.scrape().await;
+    let options: Vec<&str> = (scrape.series())
+        .filter(|s| s.starts_with("genesys_trunk_proxy_options_up{") && s.contains(&carrier_a))
+        .collect();
+    assert_eq!(options.len(), 2, "{options:?}");
+    let values: Vec<Option<f64>> = options.iter().map(|s| scrape.get_series(s)).collect();
+    assert_eq!(values, [Some(0.0), Some(0.0)], "{options:?}");
+    assert_eq!(
+        scrape.get(
+            "genesys_trunk_calls",
+            &[("direction", "inbound"), ("trunk_id", &carrier_a)]
+        ),
+        Some(0.0)
+    );
+
+    harness
+        .fault(Fault::RegisterFailing {
+            trunk: "Carrier B".into(),
+            restore: false,
+        })
+        .await;
+    eventually("Carrier B's REGISTER fails", || async {
+        let scrape = harness.scrape().await;
+        let down = (scrape.series())
+            .filter(|s| s.starts_with("genesys_trunk_proxy_register_up{") && s.contains(&carrier_b))
+            .filter(|s| scrape.get_series(s) == Some(0.0))
+            .count();
+        if down == 2 {
+            Ok(())
+        } else {
+            Err(format!("{down} of 2 proxies down"))
+        }
+    })
+    .await;
+
+    let edge = harness.truth().await["telephony"]["trunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["trunk"]["id"] == carrier_b.as_str())
+        .map(|t| t["trunk"]["edge"]["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    harness
+        .fault(Fault::EdgeOffline {
+            edge: edge.clone(),
+            restore: false,
+        })
+        .await;
+    let e = [("edge_id", edge.as_str())];
+    reaches(&harness, "the Edge offline", "genesys_edge_online", &e, 0.0).await;
+    let b = [("trunk_id", carrier_b.as_str())];
+    reaches(
+        &harness,
+        "its trunk disconnected",
+        "genesys_trunk_connected",
+        &b,
+        0.0,
+    )
+    .await;
+
+    for fault in [
+        Fault::TrunkOutOfService {
+            trunk: "Carrier A".into(),
+            restore: true,
+        },
+        Fault::RegisterFailing {
+            trunk: "Carrier B".into(),
+            restore: true,
+        },
+        Fault::EdgeOffline {
+            edge: edge.clone(),
+            restore: true,
+        },
+    ] {
+        harness.fault(fault).await;
+    }
+    reaches(
+        &harness,
+        "Carrier A back in service",
+        "genesys_trunk_in_service",
+        &a,
+        1.0,
+    )
+    .await;
+    reaches(
+        &harness,
+        "the Edge back online",
+        "genesys_edge_online",
+        &e,
+        1.0,
+    )
+    .await;
+    reaches(
+        &harness,
+        "its trunk connected again",
+        "genesys_trunk_connected",
+        &b,
+        1.0,
+    )
     .await;
     harness.stop().await;
 }

@@ -163,6 +163,27 @@ pub enum Fault {
         /// How many listings are answered so.
         count: u32,
     },
+    /// Takes a trunk (by name or id) out of service: its proxies stop answering SIP OPTIONS,
+    /// so calls over it fail and its share of the voice arrivals never reaches a queue.
+    /// `restore` puts it back in service.
+    TrunkOutOfService {
+        trunk: String,
+        #[serde(default)]
+        restore: bool,
+    },
+    /// A trunk's SIP REGISTER with every proxy fails; it stays in service. `restore` ends it.
+    RegisterFailing {
+        trunk: String,
+        #[serde(default)]
+        restore: bool,
+    },
+    /// An Edge (by name or id) goes offline, and every trunk on it is disconnected with it, its
+    /// calls lost with them. `restore` brings it back online, booted anew.
+    EdgeOffline {
+        edge: String,
+        #[serde(default)]
+        restore: bool,
+    },
 }
 
 fn one_second() -> u64 {

@@ -20,6 +20,7 @@ use crate::sim::Sim;
 use crate::sim::api_faults::ApiFault;
 use crate::sim::control::control_error;
 use crate::sim::notify::channels::Outbound;
+use crate::sim::telephony::Estate;
 use crate::sync::lock;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
@@ -76,6 +77,27 @@ fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
         Fault::DuplicateEvents { rounds } => lock(&sim.publishing).duplicate(rounds),
         Fault::ReorderEvents { rounds } => lock(&sim.publishing).reorder(rounds),
         Fault::RejectUserTopics { every } => sim.reject_user_topics.store(every, Ordering::SeqCst),
+        Fault::TrunkOutOfService { trunk, restore } => telephony(sim, |estate, now| {
+            let t = estate
+                .trunk_index(&trunk)
+                .ok_or("no trunk has that name or id")?;
+            estate.set_out_of_service(t, !restore, now);
+            Ok(())
+        })?,
+        Fault::RegisterFailing { trunk, restore } => telephony(sim, |estate, now| {
+            let t = estate
+                .trunk_index(&trunk)
+                .ok_or("no trunk has that name or id")?;
+            estate.set_register_failing(t, !restore, now);
+            Ok(())
+        })?,
+        Fault::EdgeOffline { edge, restore } => telephony(sim, |estate, now| {
+            let e = estate
+                .edge_index(&edge)
+                .ok_or("no Edge has that name or id")?;
+            estate.set_offline(e, !restore, now);
+            Ok(())
+        })?,
         Fault::TruncateActivityDetails { limit } => {
             lock(&sim.agent_faults).truncate_details = limit
         }
@@ -150,3 +172,15 @@ async fn armed(State(sim): State<Arc<Sim>>) -> Json<Value> {
 
 #[cfg(test)]
 mod tests;
+
+/// Changes the trunks and Edges, then how many voice arrivals still reach the queues.
+fn telephony(
+    sim: &Sim,
+    change: impl FnOnce(&mut Estate, i64) -> Result<(), &'static str>,
+) -> Result<(), &'static str> {
+    let mut model = sim.model();
+    let mut estate = lock(&sim.telephony);
+    change(&mut estate, sim.now_ms())?;
+    model.voice_reach = estate.reach();
+    Ok(())
+}

@@ -182,6 +182,9 @@ pub(crate) struct Model {
     pub ledger: Ledger,
     /// The agents' time in each status and presence.
     pub agent_time: AgentTime,
+    /// The share of voice arrivals that reach a queue: those that come over a carrier trunk in
+    /// service. 1 unless a trunk or an Edge is down.
+    pub voice_reach: f64,
 }
 
 const ANSWER_PROBABILITY: f64 = 0.9;
@@ -212,6 +215,7 @@ impl Model {
             queues: Vec::new(),
             ledger: Ledger::default(),
             agent_time: AgentTime::default(),
+            voice_reach: 1.0,
         };
         for _ in 0..config.queues {
             model.add_queue(start_ms, false);
@@ -409,13 +413,31 @@ impl Model {
     }
 
     fn arrive(&mut self, queue: usize, at: i64, now: i64) {
-        self.enter(queue, at, now, None);
+        let media = self.pick_media();
+        // NB: a voice call that would have come over a trunk out of service never arrives; the
+        // draw is made only then, so traffic with every trunk up is the same as without trunks.
+        let lost = self.media_types[media] == "voice"
+            && self.voice_reach < 1.0
+            && !self.rng.random_bool(self.voice_reach.clamp(0.0, 1.0));
+        if !lost {
+            self.enter_as(queue, media, (at, now), None);
+        }
         self.queues[queue].next_arrival = Some(at + self.exp(self.timing.arrival_gap));
     }
 
     /// A customer enters the queue at `at`, patient until `patience` (else a random while).
     fn enter(&mut self, queue: usize, at: i64, now: i64, patience: Option<i64>) {
         let media = self.pick_media();
+        self.enter_as(queue, media, (at, now), patience);
+    }
+
+    fn enter_as(
+        &mut self,
+        queue: usize,
+        media: usize,
+        (at, now): (i64, i64),
+        patience: Option<i64>,
+    ) {
         let conversation_id = uuid(&mut self.rng);
         let direction = direction_of(&self.media_types[media], &conversation_id);
         let patience_deadline = patience.unwrap_or_else(|| at + self.exp(self.timing.patience));

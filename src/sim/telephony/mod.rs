@@ -141,6 +141,68 @@ impl Estate {
         calls
     }
 
+    /// The share of voice arrivals that reach a queue: the carrier trunks carrying calls, of
+    /// all of them (1 without carrier trunks).
+    pub(crate) fn reach(&self) -> f64 {
+        let carriers = self.trunks.iter().filter(|t| t.trunk_type == "EXTERNAL");
+        let (all, carrying) = carriers.fold((0, 0), |(all, carrying), t| {
+            (all + 1, carrying + usize::from(t.carries(&self.edges)))
+        });
+        if all == 0 {
+            1.0
+        } else {
+            carrying as f64 / all as f64
+        }
+    }
+
+    pub(crate) fn trunk_index(&self, name_or_id: &str) -> Option<usize> {
+        (self.trunks.iter()).position(|t| t.name == name_or_id || t.id == name_or_id)
+    }
+
+    pub(crate) fn edge_index(&self, name_or_id: &str) -> Option<usize> {
+        (self.edges.iter()).position(|e| e.name == name_or_id || e.id == name_or_id)
+    }
+
+    /// Its proxies stop (or start again) answering OPTIONS, and it leaves (or returns to)
+    /// service, at `now_ms`.
+    pub(crate) fn set_out_of_service(&mut self, trunk: usize, out: bool, now_ms: i64) {
+        let t = &mut self.trunks[trunk];
+        t.in_service = !out;
+        for proxy in &mut t.proxies {
+            if proxy.options_up == out {
+                proxy.options_up = !out;
+                proxy.options_since_ms = now_ms;
+            }
+        }
+    }
+
+    /// Its REGISTER with every proxy fails (or holds again) from `now_ms`.
+    pub(crate) fn set_register_failing(&mut self, trunk: usize, failing: bool, now_ms: i64) {
+        for proxy in &mut self.trunks[trunk].proxies {
+            if let Some((up, since)) = &mut proxy.register
+                && *up == failing
+            {
+                *up = !failing;
+                *since = now_ms;
+            }
+        }
+    }
+
+    /// The Edge goes offline (or comes back, booted anew) at `now_ms`; its trunks' connection
+    /// changes with it.
+    pub(crate) fn set_offline(&mut self, edge: usize, offline: bool, now_ms: i64) {
+        if self.edges[edge].online != offline {
+            return;
+        }
+        self.edges[edge].online = !offline;
+        if !offline {
+            self.edges[edge].up_since_ms = now_ms;
+        }
+        for trunk in self.trunks.iter_mut().filter(|t| t.edge == edge) {
+            trunk.connected_since_ms = now_ms;
+        }
+    }
+
     pub(crate) fn trunk_view(&self, index: usize) -> Trunk {
         let t = &self.trunks[index];
         let edge = &self.edges[t.edge];

@@ -56,3 +56,44 @@ fn each_type_is_there_and_ids_are_stable_for_a_seed() {
         assert!(a.trunks.iter().any(|t| t.trunk_type == kind), "{kind}");
     }
 }
+
+#[test]
+fn the_voice_reach_is_the_share_of_carrier_trunks_carrying_calls() {
+    let (_, mut estate) = busy();
+    assert_eq!(estate.reach(), 1.0);
+    let a = estate.trunk_index("Carrier A").unwrap();
+    estate.set_out_of_service(a, true, 1);
+    assert_eq!(estate.reach(), 0.5);
+    let b = estate.trunk_index("Carrier B").unwrap();
+    let edge = estate.trunks[b].edge;
+    estate.set_offline(edge, true, 2);
+    assert_eq!(estate.reach(), 0.0);
+    estate.set_offline(edge, false, 3);
+    estate.set_out_of_service(a, false, 3);
+    assert_eq!(estate.reach(), 1.0);
+    assert_eq!(estate.edges[edge].up_since_ms, 3, "booted anew");
+    let view = estate.trunk_view(a);
+    let options = view.options_status.unwrap();
+    assert!(options.iter().all(|o| o.option_state == Some(true)));
+    assert!(options.iter().all(|o| o.option_state_time == instant(3)));
+}
+
+#[test]
+fn no_voice_call_arrives_while_no_carrier_trunk_carries_calls() {
+    let (mut model, _) = busy();
+    let voice = model.media_types.iter().position(|m| m == "voice");
+    let voice_ids = |model: &Model| -> std::collections::HashSet<String> {
+        (model.queues.iter())
+            .flat_map(|q| &q.interactions)
+            .filter(|i| Some(i.media) == voice)
+            .map(|i| i.conversation_id.clone())
+            .collect()
+    };
+    let before = voice_ids(&model);
+    model.voice_reach = 0.0;
+    model.step(10_000);
+    let arrived: Vec<String> = voice_ids(&model).difference(&before).cloned().collect();
+    assert!(arrived.is_empty(), "{} voice calls arrived", arrived.len());
+    let others = (model.queues.iter()).flat_map(|q| &q.interactions).count();
+    assert!(others > 0, "other media still arrive");
+}

@@ -48,6 +48,18 @@ pub(crate) fn one_of_each() -> Vec<Fault> {
         Fault::RejectUserTopics { every: 2 },
         Fault::TruncateActivityDetails { limit: 4 },
         Fault::MissingExpand { count: 2 },
+        Fault::TrunkOutOfService {
+            trunk: "Carrier A".into(),
+            restore: false,
+        },
+        Fault::RegisterFailing {
+            trunk: "Carrier B".into(),
+            restore: true,
+        },
+        Fault::EdgeOffline {
+            edge: "Edge 1".into(),
+            restore: false,
+        },
     ];
     let kinds: Vec<usize> = all
         .iter()
@@ -72,9 +84,12 @@ pub(crate) fn one_of_each() -> Vec<Fault> {
             Fault::RejectUserTopics { .. } => 17,
             Fault::TruncateActivityDetails { .. } => 18,
             Fault::MissingExpand { .. } => 19,
+            Fault::TrunkOutOfService { .. } => 20,
+            Fault::RegisterFailing { .. } => 21,
+            Fault::EdgeOffline { .. } => 22,
         })
         .collect();
-    assert_eq!(kinds, (0..20).collect::<Vec<_>>(), "one of each, in order");
+    assert_eq!(kinds, (0..23).collect::<Vec<_>>(), "one of each, in order");
     all
 }
 

@@ -79,3 +79,19 @@ async fn a_channel_refusal_takes_its_status_and_a_count_of_zero_disarms_it() {
     assert_eq!(not_an_error.status(), 400);
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn a_telephony_fault_must_name_a_trunk_or_edge_the_simulator_has() {
+    let sim = TestSim::fast().await;
+    let unknown = Fault::TrunkOutOfService {
+        trunk: "Carrier Z".into(),
+        restore: false,
+    };
+    assert_eq!(sim.post_fault(&unknown).await.status(), 400);
+    let offline = Fault::EdgeOffline {
+        edge: "Edge 9".into(),
+        restore: false,
+    };
+    assert_eq!(sim.post_fault(&offline).await.status(), 400);
+    sim.stop().await;
+}
