@@ -192,6 +192,10 @@ impl TelephonyEntry for EdgeEntry {
         &status.id
     }
 
+    fn metrics_id(metrics: &EdgeMetrics) -> Option<&str> {
+        Some(&metrics.edge.as_ref()?.id)
+    }
+
     /// Takes the status a listing or a topic event reports; what it leaves out is unchanged.
     fn take_status(&mut self, edge: &Edge) {
         if let Some(online) = &edge.online_status {

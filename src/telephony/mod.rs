@@ -10,9 +10,8 @@ mod edges;
 mod table;
 mod trunks;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-use tracing::warn;
 
 pub(crate) use edges::EdgeTable;
 pub(crate) use trunks::TrunkTable;
@@ -94,46 +93,29 @@ impl Telephony {
     }
 
     /// Reads the listings and the metrics of what they hold: every watched trunk and Edge
-    /// resynced, or, when a read fails, marked stale until the next one succeeds.
+    /// resynced, or, when a read fails, marked stale until the next one succeeds. The trunks'
+    /// and the Edges' metrics are read apart, so one failing costs the other nothing.
     pub(crate) async fn read(&self, client: &GenesysClient) -> Result<(), ApiError> {
-        let listed = self.read_listings(client).await;
-        let (trunk_ids, edge_ids) = match listed {
+        // NB: the instant before the listings, whose statuses the resync makes current.
+        let at = self.clock.now_seconds();
+        let (trunk_ids, edge_ids) = match self.read_listings(client).await {
             Ok(ids) => ids,
             Err(error) => {
                 self.all_stale();
                 return Err(error);
             }
         };
-        let at = self.clock.now_seconds();
-        match client.trunk_metrics(&trunk_ids).await {
-            Ok(metrics) => {
-                for id in &trunk_ids {
-                    let one = metrics
-                        .iter()
-                        .find(|m| m.trunk.as_ref().is_some_and(|t| &t.id == id));
-                    self.trunks.resynced(id, one, at);
-                }
-            }
-            Err(error) => {
-                self.trunks.set_stale(&trunk_ids);
-                return Err(error);
-            }
+        let trunks = (client.trunk_metrics(&trunk_ids).await)
+            .map(|metrics| self.trunks.resynced_all(&trunk_ids, &metrics, at));
+        let edges = (client.edge_metrics(&edge_ids).await)
+            .map(|metrics| self.edges.resynced_all(&edge_ids, &metrics, at));
+        if trunks.is_err() {
+            self.trunks.set_stale(&trunk_ids);
         }
-        match client.edge_metrics(&edge_ids).await {
-            Ok(metrics) => {
-                for id in &edge_ids {
-                    let one = metrics
-                        .iter()
-                        .find(|m| m.edge.as_ref().is_some_and(|e| &e.id == id));
-                    self.edges.resynced(id, one, at);
-                }
-                Ok(())
-            }
-            Err(error) => {
-                self.edges.set_stale(&edge_ids);
-                Err(error)
-            }
+        if edges.is_err() {
+            self.edges.set_stale(&edge_ids);
         }
+        trunks.and(edges)
     }
 
     /// Both listings folded into the watched sets and the tables (their statuses applied);
@@ -150,7 +132,7 @@ impl Telephony {
             false => client.list_trunks(&self.selection.trunk_types).await?,
         };
         let edges = client.list_edges().await?;
-        let edge_names: std::collections::HashMap<&str, &str> = edges
+        let edge_names: HashMap<&str, &str> = edges
             .iter()
             .map(|e| (e.id.as_str(), e.name.as_str()))
             .collect();
@@ -188,13 +170,10 @@ impl Telephony {
         };
         self.trunks.set_stale(&trunks);
         self.edges.set_stale(&edges);
-        if trunks.is_empty() && edges.is_empty() {
-            warn!("no trunk or Edge read yet");
-        }
     }
 }
 
-fn trunk_labels(trunk: &Trunk, edge_names: &std::collections::HashMap<&str, &str>) -> TrunkLabels {
+fn trunk_labels(trunk: &Trunk, edge_names: &HashMap<&str, &str>) -> TrunkLabels {
     let edge_id = trunk
         .edge
         .as_ref()

@@ -2,6 +2,7 @@
 //! the store's generic table, their families from a static list, their count as a self-metric,
 //! their rows on the status page. What differs is the entry's ([`TelephonyEntry`]).
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub(crate) trait TelephonyEntry: Entry + 'static {
     fn freshness_of(&self) -> &Freshness;
     /// The id a status is about.
     fn status_id(status: &Self::Status) -> &str;
+    /// The id metrics are about, if they say.
+    fn metrics_id(metrics: &Self::Metrics) -> Option<&str>;
     /// Takes what a status reports; what it leaves out is unchanged.
     fn take_status(&mut self, status: &Self::Status);
     /// Takes the metrics, read at `at` (Unix seconds).
@@ -103,6 +106,16 @@ impl<E: TelephonyEntry> TelephonyTable<E> {
             }
             entry.freshness().resynced(at);
         });
+    }
+
+    /// A resync of `ids` from one metrics read: each with its metrics, if the read had any.
+    pub(crate) fn resynced_all(&self, ids: &[String], metrics: &[E::Metrics], at: f64) {
+        let by_id: HashMap<&str, &E::Metrics> = (metrics.iter())
+            .filter_map(|m| Some((E::metrics_id(m)?, m)))
+            .collect();
+        for id in ids {
+            self.resynced(id, by_id.get(id.as_str()).copied(), at);
+        }
     }
 
     pub(crate) fn set_stale(&self, ids: &[String]) {

@@ -193,6 +193,10 @@ impl TelephonyEntry for TrunkEntry {
         &status.id
     }
 
+    fn metrics_id(metrics: &TrunkMetrics) -> Option<&str> {
+        Some(&metrics.trunk.as_ref()?.id)
+    }
+
     /// Takes the statuses a listing or a topic event reports; what it leaves out is unchanged.
     fn take_status(&mut self, trunk: &Trunk) {
         if let Some(state) = &trunk.state {

@@ -324,3 +324,43 @@ async fn a_trunk_out_of_service_a_register_failing_and_an_edge_offline_show_and_
     .await;
     harness.stop().await;
 }
+
+#[tokio::test]
+async fn the_edge_metrics_failing_turns_the_edges_stale_and_leaves_the_trunks_fresh() {
+    let harness = start(|_| {}).await;
+    eventually("trunks and Edges read", || async {
+        let scrape = harness.scrape().await;
+        let read = scrape.sum("genesys_trunk_observation_timestamp_seconds") > 0.0
+            && scrape.sum("genesys_edge_observation_timestamp_seconds") > 0.0;
+        if read {
+            Ok(())
+        } else {
+            Err("not read yet".to_owned())
+        }
+    })
+    .await;
+    harness
+        .fault(Fault::ServerError {
+            count: 10_000,
+            status: 503,
+            path: Some("/api/v2/telephony/providers/edges/metrics".into()),
+        })
+        .await;
+    eventually("the Edges stale, the trunks not", || async {
+        let scrape = harness.scrape().await;
+        let edges = (scrape.series())
+            .filter(|s| s.starts_with("genesys_exporter_edge_stale{"))
+            .map(|s| scrape.get_series(s))
+            .collect::<Vec<_>>();
+        let trunks = scrape.sum("genesys_exporter_trunk_stale");
+        match (edges.as_slice(), trunks) {
+            ([Some(1.0), Some(1.0)], 0.0) => Ok(()),
+            other => Err(format!(
+                "Edges stale {:?}, trunks stale {}",
+                other.0, other.1
+            )),
+        }
+    })
+    .await;
+    harness.stop().await;
+}
