@@ -268,8 +268,9 @@ impl Exporter {
         }
         if parts.settings.telephony.enabled {
             let telephony = telephony_source(&parts.settings, &metrics, clock.clone());
-            let read = read_telephony(telephony, parts.client.clone(), parts.settings.clone());
-            tasks.spawn("telephony", read(cancel.clone()));
+            let every = parts.settings.stream.fallback_poll_interval;
+            let read = read_telephony(telephony, parts.client.clone(), every, cancel.clone());
+            tasks.spawn("telephony", read);
         }
         tasks.spawn(
             "queue refresh",
@@ -832,32 +833,28 @@ fn telephony_source(settings: &Settings, metrics: &Metrics, clock: Clock) -> Tel
 
 /// Reads the trunks and Edges every `stream.fallback_poll_interval`, each read a resync: their
 /// topics are not streamed yet (docs/operations.md#trunks-and-edges).
-fn read_telephony(
+async fn read_telephony(
     telephony: Telephony,
     client: GenesysClient,
-    settings: Arc<Settings>,
-) -> impl FnOnce(CancellationToken) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
-{
-    move |cancel| {
-        Box::pin(async move {
-            let mut every = tokio::time::interval(settings.stream.fallback_poll_interval);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    () = cancel.cancelled() => return,
-                    _ = every.tick() => {}
-                }
-                if let Err(e) = telephony.read(&client).await {
-                    log_unless_reported!(
-                        warn,
-                        e.kind(),
-                        error = %e,
-                        kind = e.kind(),
-                        "trunks and Edges not read (permission telephony:plugin:all); they are stale until a read succeeds"
-                    );
-                }
-            }
-        })
+    every: Duration,
+    cancel: CancellationToken,
+) {
+    let mut every = tokio::time::interval(every);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if let Err(e) = telephony.read(&client).await {
+            log_unless_reported!(
+                warn,
+                e.kind(),
+                error = %e,
+                kind = e.kind(),
+                "trunks and Edges not read (permission telephony:plugin:all); they are stale until a read succeeds"
+            );
+        }
     }
 }
 

@@ -162,6 +162,14 @@ pub(crate) fn with_predicates(mut response: Response, predicates: Option<usize>)
     response
 }
 
+/// A list parameter's values: it arrives repeated (`divisionId=a&divisionId=b`) or, from the
+/// official SDKs, joined with commas (`divisionId=a,b`); ids never hold commas.
+pub(crate) fn list_values(value: &str) -> impl Iterator<Item = String> + '_ {
+    (value.split(',').map(str::trim))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
 /// `pageSize` and `pageNumber` of a listing (docs/genesys-api.md#paging-and-batching).
 pub(crate) struct Paging {
     size: usize,

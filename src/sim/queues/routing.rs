@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crate::genesys::model::QueueEntityListing;
 
 use crate::sim::Sim;
-use crate::sim::api::Paging;
+use crate::sim::api::{Paging, list_values};
 use crate::sim::auth::form_pairs;
 use crate::sim::guard::api_error;
 
@@ -31,8 +31,6 @@ pub(crate) async fn list_queues(
         }
         match key.as_str() {
             "name" => name = Some(value),
-            // NB: a list parameter arrives repeated (`divisionId=a&divisionId=b`) or, from the
-            // official SDKs, joined with commas (`divisionId=a,b`); ids never hold commas.
             "divisionId" => divisions.extend(list_values(&value)),
             "id" => ids.extend(list_values(&value)),
             _ => {}
@@ -56,14 +54,6 @@ pub(crate) async fn list_queues(
         .collect();
     let listing: QueueEntityListing = paging.page(matching.into_iter().cloned().collect());
     Json(listing).into_response()
-}
-
-fn list_values(value: &str) -> impl Iterator<Item = String> + '_ {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
 }
 
 /// Case-insensitive match where `*` stands for any run of characters.

@@ -8,17 +8,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::genesys::model::{EdgeEntityListing, MAX_IDS_PER_METRICS_REQUEST, TrunkEntityListing};
 use crate::sim::Sim;
-use crate::sim::api::{Paging, bad_request};
+use crate::sim::api::{Paging, bad_request, list_values};
 use crate::sim::auth::form_pairs;
 use crate::sim::guard::Failure;
 use crate::sync::lock;
-
-/// A list parameter, repeated or joined with commas, as the SDKs send it.
-fn list_values(value: &str) -> impl Iterator<Item = String> + '_ {
-    (value.split(',').map(str::trim))
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-}
 
 /// The paging, and each other parameter's values.
 fn parameters(query: Option<&str>) -> Result<(Paging, Vec<(String, String)>), Failure> {
