@@ -34,10 +34,12 @@ use crate::queues::{QueueSelection, presences, resolve};
 use crate::server::{Gate, Limits, ServerState, WebConfigSource, serve};
 use crate::stream::carried::{Carried, TimeInStatus};
 use crate::stream::connection::{AgentTimeSink, SessionContext};
-use crate::stream::placement::{Channels, NewChannel, publish, room_beside};
+use crate::stream::placement::{ChannelBudget, Channels, NewChannel, publish, room_beside};
 use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
 use crate::telephony::Telephony;
+
+mod telephony;
 use crate::vocabulary::agent::AgentTime;
 use crate::vocabulary::clock::Clock;
 use crate::vocabulary::labels::{Direction, names};
@@ -45,6 +47,10 @@ use crate::vocabulary::listing::MonitoredSet;
 use crate::vocabulary::queue::QueueLabels;
 
 /// How long shutdown waits for tasks to finish their current step.
+/// The kinds of channel, as readiness and the channel budget name them.
+const QUEUES: &str = "queues";
+const AGENTS: &str = "agents";
+
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Genesys Cloud beats about every 30 s; a shorter silence timeout reconnects needlessly.
 const UPSTREAM_HEARTBEAT_GAP: Duration = Duration::from_secs(35);
@@ -129,6 +135,8 @@ struct Parts {
     /// as a configuration error.
     refusal: Arc<Mutex<Option<ConfigError>>>,
     tasks: Tasks,
+    /// The channels each kind holds of the client's 20.
+    budget: Arc<ChannelBudget>,
 }
 
 impl Exporter {
@@ -231,6 +239,7 @@ impl Exporter {
             agent_ids: Arc::new(watch::channel(Vec::new()).0),
             refusal: Arc::default(),
             tasks: tasks.clone(),
+            budget: Arc::default(),
         };
 
         let state = ServerState::new(metrics.clone(), health.clone());
@@ -249,7 +258,10 @@ impl Exporter {
             });
         }
         if parts.settings.agents.enabled {
-            health.expect_agents();
+            health.expect(AGENTS);
+        }
+        if parts.settings.telephony.enabled {
+            health.expect(telephony::TRUNKS_AND_EDGES);
         }
         let (totals, observations) = (parts.totals.clone(), parts.observations.clone());
         let refusal = parts.refusal.clone();
@@ -268,9 +280,10 @@ impl Exporter {
         }
         if parts.settings.telephony.enabled {
             let telephony = telephony_source(&parts.settings, &metrics, clock.clone());
-            let every = parts.settings.stream.fallback_poll_interval;
-            let read = read_telephony(telephony, parts.client.clone(), every, cancel.clone());
-            tasks.spawn("telephony", read);
+            let watch = parts
+                .clone()
+                .watch_telephony(Arc::new(telephony), cancel.clone());
+            tasks.spawn("telephony refresh", watch);
         }
         tasks.spawn(
             "queue refresh",
@@ -438,6 +451,7 @@ impl Parts {
         let channels = Channels::new(self.queue_topics(), |index| index.to_string());
         let mut channels = channels.keeping_one();
         self.start_channels(channels.place(&monitored.listed(), false), &cancel);
+        self.budget.claim(QUEUES, channels.count());
         // NB: the poller first, so agents that cannot be read never hold up the counters.
         let (queue_ids, ids_rx) = watch::channel(ids.clone());
         let poller = self.clone().run_poller(ids_rx, cancel.clone());
@@ -478,6 +492,7 @@ impl Parts {
                     let (ids, renamed) = self.publish_queues(&monitored.update(queues));
                     let started = channels.place(&monitored.listed(), renamed);
                     self.start_channels(started, &cancel);
+                    self.budget.claim(QUEUES, channels.count());
                     if let Some(agent_queues) = &agent_queues {
                         publish(agent_queues, (ids.clone(), channels.count()), false);
                     }
@@ -493,14 +508,14 @@ impl Parts {
 
     /// Finds the agents to watch (retrying until it can), refuses a start past `agents.max`
     /// or the channel budget, then finds them again every `queue_refresh_interval` and
-    /// whenever the monitored queues change. `queues`: the monitored queue ids and how many
-    /// channels they take.
+    /// whenever the monitored queues change (`queues`: their ids and how many channels they
+    /// take, so a change of either finds them again).
     async fn find_and_watch_agents(
         self,
         mut queues: watch::Receiver<(Vec<String>, usize)>,
         cancel: CancellationToken,
     ) {
-        let (ids, queue_channels) = queues.borrow_and_update().clone();
+        let ids = queues.borrow_and_update().0.clone();
         let find = || self.select_agents(&ids);
         let Some(selection) = self
             .retry_until_ok("find the agents to watch", &cancel, find)
@@ -508,14 +523,15 @@ impl Parts {
         else {
             return;
         };
-        if let Err(refused) = self.agents_fit(&selection, queue_channels) {
+        let taken = self.budget.taken_besides(AGENTS);
+        if let Err(refused) = self.agents_fit(&selection, taken) {
             error!(error = %refused, "start refused");
             *crate::sync::lock(&self.refusal) = Some(refused);
             cancel.cancel();
             return;
         }
-        let mut channels = self.agent_channels(selection.agents.len(), queue_channels);
-        self.watch_agents(selection, queue_channels, &mut channels, &cancel);
+        let mut channels = self.agent_channels(selection.agents.len(), taken);
+        self.watch_agents(selection, taken, &mut channels, &cancel);
         let mut refresh = tokio::time::interval(self.settings.queue_refresh_interval);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         refresh.tick().await;
@@ -525,15 +541,14 @@ impl Parts {
                 _ = refresh.tick() => {}
                 changed = queues.changed() => if changed.is_err() { return },
             }
-            let (ids, queue_channels) = queues.borrow_and_update().clone();
+            let ids = queues.borrow_and_update().0.clone();
+            let taken = self.budget.taken_besides(AGENTS);
             let found = tokio::select! {
                 _ = cancel.cancelled() => return,
                 found = self.select_agents(&ids) => found,
             };
             match found {
-                Ok(selection) => {
-                    self.watch_agents(selection, queue_channels, &mut channels, &cancel)
-                }
+                Ok(selection) => self.watch_agents(selection, taken, &mut channels, &cancel),
                 Err(e) => {
                     warn!(error = %e, kind = e.kind(), "agent refresh failed; keeping the current agents")
                 }
@@ -548,16 +563,16 @@ impl Parts {
     }
 
     /// The agents' channels: with time in status, two topics per agent (activity and running
-    /// totals) if `found` agents fit so beside the `queue_channels`; else the activity topic
-    /// alone, the poll keeping the counters.
-    fn agent_channels(&self, found: usize, queue_channels: usize) -> Channels {
+    /// totals) if `found` agents fit so beside the channels `taken` by other kinds; else the
+    /// activity topic alone, the poll keeping the counters.
+    fn agent_channels(&self, found: usize, taken: usize) -> Channels {
         let streamed = (self.agent_time.clone())
             .filter(|_| self.settings.agents.time_in_status_stream)
             .map(|totals| {
                 let sink: AgentTimeSink = Arc::new(move |body| totals.fold_user(body));
                 Carried::agents(self.agents.clone(), TimeInStatus::Streamed(sink))
             })
-            .filter(|carried| found <= room_beside(queue_channels, carried.ids_per_channel()));
+            .filter(|carried| found <= room_beside(taken, carried.ids_per_channel()));
         info!(
             agents = found,
             running_totals = streamed.is_some(),
@@ -570,7 +585,7 @@ impl Parts {
 
     /// The refusal of a start whose agents exceed `agents.max`, or need more channels than
     /// the queues leave of the client's 20.
-    fn agents_fit(&self, selection: &Selection, queue_channels: usize) -> Result<(), ConfigError> {
+    fn agents_fit(&self, selection: &Selection, taken: usize) -> Result<(), ConfigError> {
         let (found, max) = (selection.agents.len(), self.settings.agents.max);
         let who = self.settings.agents.who();
         if found > max {
@@ -583,11 +598,11 @@ impl Parts {
                 "raise agents.max, or narrow agents.ids, agents.divisions or the queues",
             ));
         }
-        if found > room_beside(queue_channels, MAX_TOPICS_PER_CHANNEL) {
+        if found > room_beside(taken, MAX_TOPICS_PER_CHANNEL) {
             return Err(ConfigError::new(
                 "agents.max",
                 format!(
-                    "{found} agents need more notification channels than the {queue_channels} queue channels leave of {CHANNELS_PER_CLIENT}"
+                    "{found} agents need more notification channels than the {taken} the other kinds hold leave of {CHANNELS_PER_CLIENT}"
                 ),
                 "watch fewer agents or queues, or split the org with shard",
             ));
@@ -597,16 +612,16 @@ impl Parts {
 
     /// Watches the agents of `selection` (their state from the read that found them) and
     /// places them on agent channels, starting a supervisor for each new one. A refresh that
-    /// finds more than `agents.max`, or than the channels left beside `queue_channels` hold,
+    /// finds more than `agents.max`, or than the channels left beside the `taken` ones hold,
     /// keeps the first by id.
     fn watch_agents(
         &self,
         mut selection: Selection,
-        queue_channels: usize,
+        taken: usize,
         channels: &mut Channels,
         cancel: &CancellationToken,
     ) {
-        let room = room_beside(queue_channels, channels.ids_per_channel());
+        let room = room_beside(taken, channels.ids_per_channel());
         let dropped = selection.truncate(self.settings.agents.max.min(room));
         if dropped > 0 {
             error!(
@@ -622,8 +637,9 @@ impl Parts {
         publish(&self.agent_ids, sorted, false);
         info!(agents = ids.len(), "watching agents");
         self.start_channels(channels.place(&ids, false), cancel);
+        self.budget.claim(AGENTS, channels.count());
         // NB: the channels are registered above, so readiness now waits on their resyncs.
-        self.health.agents_placed();
+        self.health.placed(AGENTS);
     }
 
     /// Reads the org's presence definitions, the `presence` label's allow-list, with each queue
@@ -829,33 +845,6 @@ fn telephony_source(settings: &Settings, metrics: &Metrics, clock: Clock) -> Tel
     };
     let grace = settings.queues.absent_grace_refreshes;
     Telephony::new(metrics, selection, grace, clock)
-}
-
-/// Reads the trunks and Edges every `stream.fallback_poll_interval`, each read a resync: their
-/// topics are not streamed yet (docs/operations.md#trunks-and-edges).
-async fn read_telephony(
-    telephony: Telephony,
-    client: GenesysClient,
-    every: Duration,
-    cancel: CancellationToken,
-) {
-    let mut every = tokio::time::interval(every);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            _ = every.tick() => {}
-        }
-        if let Err(e) = telephony.read(&client).await {
-            log_unless_reported!(
-                warn,
-                e.kind(),
-                error = %e,
-                kind = e.kind(),
-                "trunks and Edges not read (permission telephony:plugin:all); they are stale until a read succeeds"
-            );
-        }
-    }
 }
 
 /// Every family `/metrics` can expose: each table's, the queues' with every counter split by

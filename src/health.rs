@@ -5,7 +5,7 @@
 //! failing one, so readiness is per channel and `/readyz` names the first that is missing.
 //! Alive means no long-running task has died; a dead one is named by `/healthz`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct Health {
     token_obtained: AtomicBool,
     queues_resolved: AtomicBool,
-    /// Agents are watched (`agents.enabled`) but not yet found and placed on channels.
-    agents_pending: AtomicBool,
+    /// Sources watched besides the queues (`agents`, `trunks and Edges`) but not yet found
+    /// and placed on channels.
+    pending: Mutex<BTreeSet<&'static str>>,
     /// Per channel label: whether its first observation resync succeeded.
     channels: Mutex<BTreeMap<String, bool>>,
     /// The first long-running task that ended unexpectedly; `/healthz` then fails so the
@@ -31,14 +32,21 @@ impl Health {
         self.queues_resolved.store(true, Ordering::Relaxed);
     }
 
-    /// Readiness waits for the agents too (they are selected after the queues).
-    pub(crate) fn expect_agents(&self) {
-        self.agents_pending.store(true, Ordering::Relaxed);
+    /// Readiness waits for `source` too (its entities are found after the queues).
+    pub(crate) fn expect(&self, source: &'static str) {
+        crate::sync::lock(&self.pending).insert(source);
     }
 
-    /// The agents are found and their channels started.
-    pub(crate) fn agents_placed(&self) {
-        self.agents_pending.store(false, Ordering::Relaxed);
+    /// `source`'s entities are found and their channels started (or it gave up trying for
+    /// now, and says so in its log).
+    pub(crate) fn placed(&self, source: &'static str) {
+        crate::sync::lock(&self.pending).remove(source);
+    }
+
+    /// Whether the queues and every source but `source` are placed.
+    pub(crate) fn placed_before(&self, source: &str) -> bool {
+        let pending = crate::sync::lock(&self.pending);
+        self.queues_resolved.load(Ordering::Relaxed) && pending.iter().all(|s| *s == source)
     }
 
     fn lock_channels(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, bool>> {
@@ -86,8 +94,8 @@ impl Health {
         if !self.queues_resolved.load(Ordering::Relaxed) {
             return Err("the queue set is not resolved yet".to_owned());
         }
-        if self.agents_pending.load(Ordering::Relaxed) {
-            return Err("the agents are not found yet".to_owned());
+        if let Some(source) = crate::sync::lock(&self.pending).first() {
+            return Err(format!("the {source} are not found yet"));
         }
         let channels = self.lock_channels();
         if channels.is_empty() {

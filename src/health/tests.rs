@@ -6,10 +6,15 @@ fn every_channel_must_have_resynced_before_ready() {
     assert!(health.readiness().unwrap_err().contains("token"));
     health.token_obtained();
     assert!(health.readiness().unwrap_err().contains("queue set"));
-    health.expect_agents();
+    health.expect("agents");
+    health.expect("trunks and Edges");
+    assert!(!health.placed_before("trunks and Edges"));
     health.queues_resolved();
     assert!(health.readiness().unwrap_err().contains("agents"));
-    health.agents_placed();
+    health.placed("agents");
+    assert!(health.placed_before("trunks and Edges"));
+    assert!(health.readiness().unwrap_err().contains("trunks and Edges"));
+    health.placed("trunks and Edges");
     assert!(
         health
             .readiness()

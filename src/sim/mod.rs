@@ -225,6 +225,8 @@ pub(crate) struct Sim {
     /// `reject_user_topics`: user topics of agents whose index is a multiple of this are
     /// refused; 0, none.
     pub reject_user_topics: AtomicU32,
+    /// `reject_telephony_topics`: every trunk's and Edge's metrics topic is refused.
+    pub reject_telephony_topics: AtomicBool,
     /// The faults of the agents' REST reads (`truncate_activity_details`, `missing_expand`).
     pub agent_faults: Mutex<agents::users::AgentFaults>,
     /// The trunks and Edges. NB: taken after `model` when both are held.
@@ -265,6 +267,7 @@ impl Sim {
             publishing: Mutex::new(notify::round_faults::RoundFaults::default()),
             heartbeats: AtomicBool::new(true),
             reject_user_topics: AtomicU32::new(0),
+            reject_telephony_topics: AtomicBool::new(false),
             agent_faults: Mutex::default(),
             telephony: Mutex::new(estate),
             publish_all: AtomicBool::new(false),
@@ -398,6 +401,7 @@ fn round_parts() -> Vec<Box<dyn notify::publish::RoundPart>> {
     vec![
         Box::new(queues::events::QueueEvents::default()),
         Box::new(agents::events::AgentEvents::default()),
+        Box::new(telephony::events::TelephonyEvents::default()),
     ]
 }
 
@@ -405,7 +409,11 @@ fn round_parts() -> Vec<Box<dyn notify::publish::RoundPart>> {
 /// live agent's activity or time in status).
 fn unknown_topic<'t>(sim: &Sim, topics: &'t [String]) -> Option<&'t String> {
     let users = agents::events::UserTopics::of(sim, topics);
-    (topics.iter()).find(|topic| !(queues::events::serves(sim, topic) || users.serves(topic)))
+    (topics.iter()).find(|topic| {
+        !(queues::events::serves(sim, topic)
+            || users.serves(topic)
+            || telephony::events::serves(sim, topic))
+    })
 }
 
 /// The ground truth, in the exact shape the black-box tests read: each source's part beside

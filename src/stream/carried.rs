@@ -15,10 +15,13 @@ use crate::genesys::model::{
     MAX_TOPICS_PER_CHANNEL, UserActivityEvent, UserAggregateDataContainer, queue_observation_topic,
     user_activity_topic, user_aggregates_topic,
 };
+use crate::genesys::model::{TelephonyTopic, edge_topic, trunk_topic};
 use crate::queues::events::{QueueEvent, QueueTopics};
 use crate::queues::observations::{ObservationIssue, Observations};
+use crate::telephony::Telephony;
+use crate::telephony::events::{EdgeTopics, TrunkTopics};
 
-/// A channel's kind. Queue and agent topics keep channels of their own.
+/// A channel's kind. Each kind keeps channels of its own.
 #[derive(Clone)]
 pub enum Carried {
     /// Queue observation topics: observation events onto the gauges, running interval
@@ -32,6 +35,10 @@ pub enum Carried {
         agents: Arc<Agents>,
         time_in_status: TimeInStatus,
     },
+    /// Each trunk's status and metrics topics.
+    Trunks(Arc<Telephony>),
+    /// Each Edge's status and metrics topics.
+    Edges(Arc<Telephony>),
 }
 
 /// How an agent channel's agents' time in status is kept.
@@ -71,13 +78,25 @@ impl Carried {
             Self::Agents {
                 time_in_status: TimeInStatus::Streamed(_),
                 ..
-            } => 2,
+            }
+            | Self::Trunks(_)
+            | Self::Edges(_) => 2,
             Self::Queues { .. } | Self::Agents { .. } => 1,
         }
     }
 
-    /// The topics for `ids`: first one per id, in order (`topics[i]` is the one whose
-    /// rejection makes `ids[i]` polled instead), then any second topics.
+    /// How many of an id's topics (its first, then its second) must be permitted for it to
+    /// stream: a rejection among them makes it polled instead. An agent's second topic is
+    /// polled anyway; a trunk's or an Edge's statuses and metrics both need their topic.
+    pub(crate) fn topics_needed(&self) -> usize {
+        match self {
+            Self::Trunks(_) | Self::Edges(_) => 2,
+            Self::Queues { .. } | Self::Agents { .. } => 1,
+        }
+    }
+
+    /// The topics for `ids`: first one per id, in order, then any second topics in the same
+    /// order (`topics[k * ids.len() + i]` is `ids[i]`'s `k`th).
     pub(crate) fn topics(&self, ids: &[String]) -> Vec<String> {
         let mut topics = Vec::with_capacity(ids.len() * self.topics_per_id());
         match self {
@@ -87,6 +106,15 @@ impl Carried {
                 // NB: an agent whose running totals are rejected keeps them by the poll.
                 if let TimeInStatus::Streamed(_) = time_in_status {
                     topics.extend(ids.iter().map(|id| user_aggregates_topic(id)));
+                }
+            }
+            Self::Trunks(_) | Self::Edges(_) => {
+                let name = match self {
+                    Self::Trunks(_) => trunk_topic,
+                    _ => edge_topic,
+                };
+                for kind in [TelephonyTopic::Status, TelephonyTopic::Metrics] {
+                    topics.extend(ids.iter().map(|id| name(id, kind)));
                 }
             }
         }
@@ -116,6 +144,14 @@ impl Carried {
                     AgentEvent::Time(body) => agent_time(time_in_status, &body),
                 }))
             }
+            Self::Trunks(telephony) => {
+                let message = message::parse::<TrunkTopics>(text)?;
+                Ok(message.map(|event| applied(telephony.trunk_event(&event, now_ms))))
+            }
+            Self::Edges(telephony) => {
+                let message = message::parse::<EdgeTopics>(text)?;
+                Ok(message.map(|event| applied(telephony.edge_event(&event, now_ms))))
+            }
         }
     }
 
@@ -124,6 +160,8 @@ impl Carried {
         match self {
             Self::Queues { observations, .. } => observations.table().queues_observed(ids, at),
             Self::Agents { agents, .. } => agents.table().agents_observed(ids, at),
+            Self::Trunks(telephony) => telephony.trunks().observed(ids, at),
+            Self::Edges(telephony) => telephony.edges().observed(ids, at),
         }
     }
 
@@ -135,14 +173,19 @@ impl Carried {
                 observations.resync_with(ids, query).await.is_ok()
             }
             Self::Agents { agents, .. } => agents.resync(ids, upstream).await.is_ok(),
+            Self::Trunks(telephony) => telephony.resync_trunks(ids, upstream).await.is_ok(),
+            Self::Edges(telephony) => telephony.resync_edges(ids, upstream).await.is_ok(),
         }
     }
 
-    /// The ids among `ids` whose values are stale.
+    /// The ids among `ids` due a resync: their values are stale (or, for trunks and Edges, an
+    /// event said something changed that only a resync reads).
     pub(crate) fn stale(&self, ids: &[String]) -> Vec<String> {
         match self {
             Self::Queues { observations, .. } => observations.table().queues_stale(ids),
             Self::Agents { agents, .. } => agents.table().agents_stale(ids),
+            Self::Trunks(telephony) => telephony.trunks().due(ids),
+            Self::Edges(telephony) => telephony.edges().due(ids),
         }
     }
 }
@@ -175,6 +218,14 @@ fn queue_event(
         (Some(Err(ObservationIssue::Duplicate)), _) => Outcome::Duplicate,
         (_, true) => Outcome::IntervalAggregate,
         (_, false) => Outcome::Ignored,
+    }
+}
+
+/// A trunk's or an Edge's event: an observation when it was about one watched.
+fn applied(watched: bool) -> Outcome {
+    match watched {
+        true => Outcome::Observation,
+        false => Outcome::Ignored,
     }
 }
 

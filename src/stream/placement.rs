@@ -1,7 +1,8 @@
 //! Which channel each id is on, for every kind of channel alike, and the client's channel
 //! budget (docs/genesys-api.md#notification-channels) the kinds share.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use tokio::sync::watch;
 
@@ -12,6 +13,28 @@ use crate::genesys::model::{CHANNELS_PER_CLIENT, MAX_TOPICS_PER_CHANNEL};
 /// beside `taken` channels.
 pub(crate) fn room_beside(taken: usize, ids_per_channel: usize) -> usize {
     CHANNELS_PER_CLIENT.saturating_sub(taken) * ids_per_channel
+}
+
+/// The channels each kind has started of the client's budget, so a kind placed later takes
+/// only what the others leave.
+#[derive(Debug, Default)]
+pub(crate) struct ChannelBudget(Mutex<BTreeMap<&'static str, usize>>);
+
+impl ChannelBudget {
+    /// `kind` holds `channels` now.
+    pub(crate) fn claim(&self, kind: &'static str, channels: usize) {
+        crate::sync::lock(&self.0).insert(kind, channels);
+    }
+
+    /// The channels every other kind holds.
+    pub(crate) fn taken_besides(&self, kind: &str) -> usize {
+        let taken = crate::sync::lock(&self.0);
+        taken
+            .iter()
+            .filter(|(k, _)| **k != kind)
+            .map(|(_, n)| n)
+            .sum()
+    }
 }
 
 /// Which notification channel each id is on. An id stays on its channel for as long as it is

@@ -375,11 +375,18 @@ impl<U: Upstream> Driver<U> {
                 source,
             })?;
         let rejected = self.rejections(&listing.entities);
-        // NB: an agent is polled instead when its state topic is refused; its time in status
-        // is polled anyway.
+        // NB: an id is polled instead when a topic it needs is refused (an agent's time in
+        // status is polled anyway, so only its state topic counts).
+        let needed = self.ctx.carried.topics_needed();
+        let refused_topic = |i: usize| {
+            (0..needed).any(|k| {
+                let topic = topics.get(k * ids.len() + i);
+                topic.is_some_and(|t| rejected.contains(t.as_str()))
+            })
+        };
         let (mut permitted, mut refused) = (Vec::new(), Vec::new());
-        for (id, topic) in ids.iter().zip(&topics) {
-            match rejected.contains(topic.as_str()) {
+        for (i, id) in ids.iter().enumerate() {
+            match refused_topic(i) {
                 true => refused.push(id.clone()),
                 false => permitted.push(id.clone()),
             }

@@ -11,6 +11,7 @@ use crate::genesys::GenesysClient;
 use crate::genesys::error::ApiError;
 use crate::genesys::model::{Channel, ChannelTopicEntityListing, QueueObservationQueryResponse};
 use crate::genesys::time::parse_instant;
+use crate::telephony::TelephonySource;
 use crate::vocabulary::clock::Clock;
 
 /// A channel lives 24 hours unless `expires` says otherwise.
@@ -20,8 +21,9 @@ const DEFAULT_CHANNEL_LIFETIME: Duration = Duration::from_secs(24 * 3_600);
 /// longer than the channel's life) into a channel-creation loop.
 const MIN_CHANNEL_USE: Duration = Duration::from_secs(30);
 
-/// The agent reads come with it ([`AgentSource`]): an agent channel resyncs through them.
-pub(crate) trait Upstream: AgentSource {
+/// The agent and telephony reads come with it ([`AgentSource`], [`TelephonySource`]): their
+/// channels resync through them.
+pub(crate) trait Upstream: AgentSource + TelephonySource {
     fn create_channel(&self) -> impl Future<Output = Result<Channel, ApiError>> + Send;
 
     fn replace_subscriptions(

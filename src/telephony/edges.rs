@@ -1,7 +1,7 @@
 //! The Edges' table in the store (docs/operations.md#trunks-and-edges): one entry per watched
 //! Edge, its status and load, rendered at scrape time.
 
-use super::table::{TelephonyEntry, TelephonyTable};
+use super::table::{Marks, TelephonyEntry, TelephonyTable};
 use super::{Family, instant_seconds};
 use crate::genesys::model::{Edge, EdgeMetrics};
 use crate::metrics::table::{Entry, Freshness};
@@ -39,6 +39,7 @@ pub(crate) struct EdgeEntry {
     /// `edge_id="…"`, escaped once.
     own: Box<str>,
     freshness: Freshness,
+    marks: Marks,
     online: Option<bool>,
     status_code: Option<String>,
     cpu_active: Option<f64>,
@@ -56,6 +57,7 @@ impl Entry for EdgeEntry {
             own: text::label_set(&[("edge_id", &labels.id)]),
             labels: labels.clone(),
             freshness: Freshness::joined(now_seconds),
+            marks: Marks::default(),
             online: None,
             status_code: None,
             cpu_active: None,
@@ -186,6 +188,10 @@ impl TelephonyEntry for EdgeEntry {
 
     fn freshness_of(&self) -> &Freshness {
         &self.freshness
+    }
+
+    fn marks(&mut self) -> &mut Marks {
+        &mut self.marks
     }
 
     fn status_id(status: &Edge) -> &str {

@@ -1,24 +1,28 @@
 //! Trunks and Edges (docs/operations.md#trunks-and-edges): which ones are watched (types and name
 //! patterns for trunks, sites for Edges, each listing folded in with a grace), their tables in the
-//! store, and their REST read: the listings give the statuses, the metrics endpoints the calls
-//! and the load, 100 ids a request.
+//! store, their topics' events, and their resync over REST: the listings give the statuses, the
+//! metrics endpoints the calls and the load, 100 ids a request.
 //!
-//! Not yet: their notification topics. Until then every read is a resync, at the pace the
-//! stream's fallback polls take.
+//! A status topic says less than the listing (no trunk state, no in-service flag, no Edge status
+//! code), so a status event makes its trunk or Edge due a resync, which the channel's next stale
+//! retry performs: what only the listing gives follows within one `fallback_poll_interval`.
 
 mod edges;
+pub(crate) mod events;
 mod table;
 mod trunks;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 pub(crate) use edges::EdgeTable;
 pub(crate) use trunks::TrunkTable;
 
 use crate::genesys::GenesysClient;
+use crate::genesys::egress::log_unless_reported;
 use crate::genesys::error::ApiError;
-use crate::genesys::model::{Edge, Trunk};
+use crate::genesys::model::{Edge, EdgeMetrics, Trunk, TrunkMetrics};
 use crate::genesys::time::parse_instant;
 use crate::metrics::Metrics;
 use crate::metrics::registry::FamilyDoc;
@@ -29,6 +33,7 @@ use crate::vocabulary::labels::LabelValue;
 use crate::vocabulary::listing::MonitoredSet;
 use crate::vocabulary::queue::name_matches;
 use crate::vocabulary::telephony::{EdgeLabels, TrunkLabels, TrunkType};
+use events::{EdgeEvent, TelephonyEvent, TrunkEvent};
 
 /// Which trunks and Edges are watched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,6 +64,61 @@ impl TelephonySelection {
             || (self.edge_sites.iter())
                 .any(|wanted| *wanted == site.id || name_matches(wanted, name))
     }
+}
+
+/// The REST reads a telephony resync needs, behind a trait so the stream's tests script them.
+pub(crate) trait TelephonySource: Send + Sync + 'static {
+    /// The trunks of `types` (every trunk when empty).
+    fn list_trunks(
+        &self,
+        types: &[TrunkType],
+    ) -> impl Future<Output = Result<Vec<Trunk>, ApiError>> + Send;
+
+    fn list_edges(&self) -> impl Future<Output = Result<Vec<Edge>, ApiError>> + Send;
+
+    fn trunk_metrics(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<TrunkMetrics>, ApiError>> + Send;
+
+    fn edge_metrics(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<EdgeMetrics>, ApiError>> + Send;
+}
+
+impl TelephonySource for GenesysClient {
+    fn list_trunks(
+        &self,
+        types: &[TrunkType],
+    ) -> impl Future<Output = Result<Vec<Trunk>, ApiError>> + Send {
+        GenesysClient::list_trunks(self, types)
+    }
+
+    fn list_edges(&self) -> impl Future<Output = Result<Vec<Edge>, ApiError>> + Send {
+        GenesysClient::list_edges(self)
+    }
+
+    fn trunk_metrics(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<TrunkMetrics>, ApiError>> + Send {
+        GenesysClient::trunk_metrics(self, ids)
+    }
+
+    fn edge_metrics(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<EdgeMetrics>, ApiError>> + Send {
+        GenesysClient::edge_metrics(self, ids)
+    }
+}
+
+/// The ids the listings last held, each kind sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Listed {
+    pub trunks: Vec<String>,
+    pub edges: Vec<String>,
 }
 
 /// The telephony source: its selection, what the listings last held, its two tables.
@@ -92,53 +152,23 @@ impl Telephony {
         }
     }
 
-    /// Reads the listings and the metrics of what they hold: every watched trunk and Edge
-    /// resynced, or, when a read fails, marked stale until the next one succeeds. The trunks'
-    /// and the Edges' metrics are read apart, so one failing costs the other nothing.
-    pub(crate) async fn read(&self, client: &GenesysClient) -> Result<(), ApiError> {
-        // NB: the instant before the listings, whose statuses the resync makes current.
-        let at = self.clock.now_seconds();
-        let (trunk_ids, edge_ids) = match self.read_listings(client).await {
-            Ok(ids) => ids,
-            Err(error) => {
-                self.all_stale();
-                return Err(error);
-            }
-        };
-        let trunks = (client.trunk_metrics(&trunk_ids).await)
-            .map(|metrics| self.trunks.resynced_all(&trunk_ids, &metrics, at));
-        let edges = (client.edge_metrics(&edge_ids).await)
-            .map(|metrics| self.edges.resynced_all(&edge_ids, &metrics, at));
-        if trunks.is_err() {
-            self.trunks.set_stale(&trunk_ids);
-        }
-        if edges.is_err() {
-            self.edges.set_stale(&edge_ids);
-        }
-        trunks.and(edges)
+    pub(crate) fn trunks(&self) -> &TrunkTable {
+        &self.trunks
     }
 
-    /// Both listings folded into the watched sets and the tables (their statuses applied);
-    /// returns the ids the listings held.
-    async fn read_listings(
-        &self,
-        client: &GenesysClient,
-    ) -> Result<(Vec<String>, Vec<String>), ApiError> {
-        let every_type = TrunkType::ALL
-            .iter()
-            .all(|t| self.selection.trunk_types.contains(t));
-        let trunks = match every_type {
-            true => client.list_trunks(&[]).await?,
-            false => client.list_trunks(&self.selection.trunk_types).await?,
-        };
-        let edges = client.list_edges().await?;
+    pub(crate) fn edges(&self) -> &EdgeTable {
+        &self.edges
+    }
+
+    /// Reads both listings into the watched sets and the tables (their statuses taken, unless
+    /// an event since said newer); returns the ids they hold, with those in their grace.
+    pub(crate) async fn refresh(&self, source: &impl TelephonySource) -> Result<Listed, ApiError> {
+        let at = self.clock.now_seconds();
+        let trunks = self.list_trunks(source).await?;
+        let edges = source.list_edges().await?;
         let edge_names: HashMap<&str, &str> = edges
             .iter()
             .map(|e| (e.id.as_str(), e.name.as_str()))
-            .collect();
-        let trunks: Vec<&Trunk> = trunks
-            .iter()
-            .filter(|t| self.selection.takes_trunk(t))
             .collect();
         let edges: Vec<&Edge> = edges
             .iter()
@@ -152,24 +182,103 @@ impl Telephony {
             let mut watched = lock(&self.watched);
             let trunk_labels = watched.trunks.update(trunk_labels);
             let edge_labels = watched.edges.update(edge_labels);
-            let listed = (watched.trunks.listed(), watched.edges.listed());
+            let listed = Listed {
+                trunks: watched.trunks.listed(),
+                edges: watched.edges.listed(),
+            };
             (trunk_labels, edge_labels, listed)
         };
         self.trunks.watch(&trunk_labels);
         self.edges.watch(&edge_labels);
-        trunks.iter().for_each(|t| self.trunks.status(t));
-        edges.iter().for_each(|e| self.edges.status(e));
+        trunks.iter().for_each(|t| self.trunks.listed(t, at));
+        edges.iter().for_each(|e| self.edges.listed(e, at));
         Ok(listed)
     }
 
-    /// Every watched trunk and Edge could not be read.
-    fn all_stale(&self) {
-        let (trunks, edges) = {
-            let watched = lock(&self.watched);
-            (watched.trunks.listed(), watched.edges.listed())
+    /// The selected trunks: one listing of every type when every type is selected, else one
+    /// per type.
+    async fn list_trunks(&self, source: &impl TelephonySource) -> Result<Vec<Trunk>, ApiError> {
+        let types = &self.selection.trunk_types;
+        let every_type = TrunkType::ALL.iter().all(|t| types.contains(t));
+        let mut trunks = match every_type {
+            true => source.list_trunks(&[]).await?,
+            false => source.list_trunks(types).await?,
         };
-        self.trunks.set_stale(&trunks);
-        self.edges.set_stale(&edges);
+        trunks.retain(|t| self.selection.takes_trunk(t));
+        Ok(trunks)
+    }
+
+    /// Reads `ids`' statuses (the listing) and metrics (100 a request), current as of the read;
+    /// when a read fails they are stale until a resync succeeds.
+    pub(crate) async fn resync_trunks(
+        &self,
+        ids: &[String],
+        source: &impl TelephonySource,
+    ) -> Result<(), ApiError> {
+        let at = self.clock.now_seconds();
+        let read = async {
+            let trunks = self.list_trunks(source).await?;
+            let metrics = source.trunk_metrics(ids).await?;
+            Ok((trunks, metrics))
+        };
+        let (trunks, metrics) = self.or_stale(read.await, || self.trunks.set_stale(ids))?;
+        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let asked = trunks.iter().filter(|t| wanted.contains(t.id.as_str()));
+        asked.for_each(|t| self.trunks.listed(t, at));
+        self.trunks.resynced_all(ids, &metrics, at);
+        Ok(())
+    }
+
+    /// Reads `ids`' statuses and metrics, as [`Self::resync_trunks`] does for trunks.
+    pub(crate) async fn resync_edges(
+        &self,
+        ids: &[String],
+        source: &impl TelephonySource,
+    ) -> Result<(), ApiError> {
+        let at = self.clock.now_seconds();
+        let read = async {
+            let edges = source.list_edges().await?;
+            let metrics = source.edge_metrics(ids).await?;
+            Ok((edges, metrics))
+        };
+        let (edges, metrics) = self.or_stale(read.await, || self.edges.set_stale(ids))?;
+        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let asked = edges.iter().filter(|e| wanted.contains(e.id.as_str()));
+        asked.for_each(|e| self.edges.listed(e, at));
+        self.edges.resynced_all(ids, &metrics, at);
+        Ok(())
+    }
+
+    /// A failed read marks what it was for stale, and says so once per kind of failure.
+    fn or_stale<T>(&self, read: Result<T, ApiError>, stale: impl FnOnce()) -> Result<T, ApiError> {
+        read.inspect_err(|e| {
+            stale();
+            log_unless_reported!(
+                warn,
+                e.kind(),
+                error = %e,
+                kind = e.kind(),
+                "trunks or Edges not resynced (permission telephony:plugin:all); they are stale until a resync succeeds"
+            );
+        })
+    }
+
+    /// Applies a trunk's event received at `now_ms`; `false` when the trunk is not watched.
+    pub(crate) fn trunk_event(&self, event: &TrunkEvent, now_ms: i64) -> bool {
+        let at = now_ms as f64 / 1000.0;
+        match event {
+            TelephonyEvent::Status(status) => self.trunks.status_event(status, at),
+            TelephonyEvent::Metrics(metrics) => self.trunks.metrics_event(metrics, at),
+        }
+    }
+
+    /// Applies an Edge's event received at `now_ms`; `false` when the Edge is not watched.
+    pub(crate) fn edge_event(&self, event: &EdgeEvent, now_ms: i64) -> bool {
+        let at = now_ms as f64 / 1000.0;
+        match event {
+            TelephonyEvent::Status(status) => self.edges.status_event(status, at),
+            TelephonyEvent::Metrics(metrics) => self.edges.metrics_event(metrics, at),
+        }
     }
 }
 

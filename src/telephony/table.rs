@@ -38,6 +38,7 @@ pub(crate) trait TelephonyEntry: Entry + 'static {
     /// Its name and group (a trunk's type, an Edge's site), for the status page.
     fn page_row(&self) -> (&str, &str, &str);
     fn freshness_of(&self) -> &Freshness;
+    fn marks(&mut self) -> &mut Marks;
     /// The id a status is about.
     fn status_id(status: &Self::Status) -> &str;
     /// The id metrics are about, if they say.
@@ -48,6 +49,18 @@ pub(crate) trait TelephonyEntry: Entry + 'static {
     fn take_metrics(&mut self, metrics: &Self::Metrics, at: f64);
     /// Writes its samples in the family at `index`.
     fn render(&self, index: usize, out: &mut Vec<u8>, hide_stale: bool);
+}
+
+/// What the stream did to an entry since its last resync began.
+#[derive(Debug, Default)]
+pub(crate) struct Marks {
+    /// Unix seconds of the last status and metrics event applied: a resync whose read began
+    /// before them does not overwrite what they said.
+    status_event_at: f64,
+    metrics_event_at: f64,
+    /// A status event came: what only the listing gives (a trunk's state and whether it is in
+    /// service, an Edge's status code) may have changed with it, so the entry is due a resync.
+    due: bool,
 }
 
 /// Entries of one telephony kind.
@@ -91,17 +104,49 @@ impl<E: TelephonyEntry> TelephonyTable<E> {
         self.watched.set(watched as i64);
     }
 
-    /// A listing's statuses of one entry.
-    pub(crate) fn status(&self, status: &E::Status) {
-        self.table
-            .with(E::status_id(status), |entry| entry.take_status(status));
+    /// A listing's statuses of one entry, read from `at` (Unix seconds): what an event said
+    /// since is kept.
+    pub(crate) fn listed(&self, status: &E::Status, at: f64) {
+        self.table.with(E::status_id(status), |entry| {
+            if entry.marks().status_event_at <= at {
+                entry.take_status(status);
+            }
+        });
     }
 
-    /// A resync: the entry's metrics, if it has any, current as of `at` (Unix seconds), after
-    /// its statuses.
+    /// A status event, at `at`; `false` when the entry is not watched.
+    pub(crate) fn status_event(&self, status: &E::Status, at: f64) -> bool {
+        let applied = self.table.with(E::status_id(status), |entry| {
+            entry.take_status(status);
+            let marks = entry.marks();
+            marks.status_event_at = at;
+            marks.due = true;
+            entry.freshness().observed(at);
+        });
+        applied.is_some()
+    }
+
+    /// A metrics event, at `at`; `false` when it names no watched entry.
+    pub(crate) fn metrics_event(&self, metrics: &E::Metrics, at: f64) -> bool {
+        let Some(id) = E::metrics_id(metrics) else {
+            return false;
+        };
+        let applied = self.table.with(id, |entry| {
+            entry.take_metrics(metrics, at);
+            entry.marks().metrics_event_at = at;
+            entry.freshness().observed(at);
+        });
+        applied.is_some()
+    }
+
+    /// A resync read from `at` (Unix seconds): the entry's metrics, if it has any and no
+    /// event since said newer; its statuses were taken by [`Self::listed`].
     pub(crate) fn resynced(&self, id: &str, metrics: Option<&E::Metrics>, at: f64) {
         self.table.with(id, |entry| {
-            if let Some(metrics) = metrics {
+            let marks = entry.marks();
+            let (evented, newer) = (marks.status_event_at > at, marks.metrics_event_at > at);
+            marks.due &= evented;
+            if let Some(metrics) = metrics.filter(|_| !newer) {
                 entry.take_metrics(metrics, at);
             }
             entry.freshness().resynced(at);
@@ -116,6 +161,23 @@ impl<E: TelephonyEntry> TelephonyTable<E> {
         for id in ids {
             self.resynced(id, by_id.get(id.as_str()).copied(), at);
         }
+    }
+
+    /// The stream showed `ids` current as of `at` (a heartbeat on their healthy socket).
+    pub(crate) fn observed<'a>(&self, ids: impl Iterator<Item = &'a str>, at: f64) {
+        self.table.observed(ids, at);
+    }
+
+    /// The entries among `ids` due a resync: stale, or changed by a status event since.
+    pub(crate) fn due(&self, ids: &[String]) -> Vec<String> {
+        let entries = self.table.read();
+        let due = |id: &&String| {
+            (entries.get(id.as_str())).is_some_and(|entry| {
+                let mut entry = lock(entry);
+                entry.marks().due || entry.freshness_of().is_stale()
+            })
+        };
+        ids.iter().filter(due).cloned().collect()
     }
 
     pub(crate) fn set_stale(&self, ids: &[String]) {

@@ -2,7 +2,7 @@
 //! trunk, its statuses and metrics, rendered at scrape time. A status the trunk does not report
 //! is absent, never shown as down.
 
-use super::table::{TelephonyEntry, TelephonyTable};
+use super::table::{Marks, TelephonyEntry, TelephonyTable};
 use super::{Family, instant_seconds};
 use crate::genesys::model::{Trunk, TrunkMetrics};
 use crate::metrics::table::{Entry, Freshness};
@@ -27,6 +27,7 @@ pub(crate) struct TrunkEntry {
     /// `trunk_id="…"`, escaped once.
     own: Box<str>,
     freshness: Freshness,
+    marks: Marks,
     state: Option<String>,
     in_service: Option<bool>,
     enabled: Option<bool>,
@@ -47,6 +48,7 @@ impl Entry for TrunkEntry {
             own: text::label_set(&[("trunk_id", &labels.id)]),
             labels: labels.clone(),
             freshness: Freshness::joined(now_seconds),
+            marks: Marks::default(),
             state: None,
             in_service: None,
             enabled: None,
@@ -187,6 +189,10 @@ impl TelephonyEntry for TrunkEntry {
 
     fn freshness_of(&self) -> &Freshness {
         &self.freshness
+    }
+
+    fn marks(&mut self) -> &mut Marks {
+        &mut self.marks
     }
 
     fn status_id(status: &Trunk) -> &str {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::checks::ready;
 use common::{Harness, eventually};
 use genesys_exporter::config::RawSettings;
-use genesys_exporter::sim::SimConfig;
+use genesys_exporter::sim::{SimConfig, TelephonySize};
 use serde_json::Value;
 
 /// Exactly one cycle of each timer (then hourly), on a loaded machine: the fast settings' 5 s
@@ -217,4 +217,52 @@ async fn watching_agents_costs_the_floor_too() {
         );
         harness.stop().await;
     }
+}
+
+const TRUNKS: &str = "/api/v2/telephony/providers/edges/trunks";
+const EDGES: &str = "/api/v2/telephony/providers/edges";
+
+/// 1,000 trunks and 100 Edges beside 50 queues, counted at start-up: the listings once to find
+/// them (100 a page), then each channel's first resync reads its kind's listing for the
+/// statuses and its own ids' metrics (100 a request); two trunk channels (two topics a trunk,
+/// 500 trunks a channel) and one Edge channel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_trunks_and_edges_costs_the_floor_too() {
+    let _heavy = common::one_heavy_test_at_a_time().await;
+    let (trunks, edges): (usize, usize) = (1_000, 100);
+    let config = SimConfig {
+        telephony: TelephonySize {
+            edges,
+            trunks: [800, 100, 100],
+        },
+        ..estate(50, 45)
+    };
+    let harness = Harness::start_counting(config, |settings| {
+        one_cycle(settings);
+        settings.telephony.enabled = true;
+    })
+    .await;
+    let log = requests(&harness).await;
+    let log = &log[..];
+    let count = |path: &str| calls(log, "GET", path).len();
+    let created = calls(log, "POST", "/api/v2/notifications/channels").len();
+    let (trunk_pages, edge_pages) = (trunks.div_ceil(100), edges.div_ceil(100));
+    let (trunk_channels, edge_channels) = (trunks.div_ceil(500), edges.div_ceil(500));
+    eprintln!(
+        "| trunks | Edges | trunk listing pages (finding, resyncs) | trunk metrics requests | Edge listing pages | Edge metrics requests | channels |"
+    );
+    eprintln!(
+        "| {trunks} | {edges} | {} | {} | {} | {} | {} |",
+        count(TRUNKS),
+        count(&format!("{TRUNKS}/metrics")),
+        count(EDGES),
+        count(&format!("{EDGES}/metrics")),
+        created - 1,
+    );
+    assert_eq!(count(TRUNKS), trunk_pages * (1 + trunk_channels));
+    assert_eq!(count(&format!("{TRUNKS}/metrics")), trunks.div_ceil(100));
+    assert_eq!(count(EDGES), edge_pages * (1 + edge_channels));
+    assert_eq!(count(&format!("{EDGES}/metrics")), edges.div_ceil(100));
+    assert_eq!(created, 1 + trunk_channels + edge_channels, "channels");
+    harness.stop().await;
 }

@@ -325,8 +325,88 @@ async fn a_trunk_out_of_service_a_register_failing_and_an_edge_offline_show_and_
     harness.stop().await;
 }
 
+/// Each trunk's inbound and outbound calls in the truth, by id.
+async fn truth_calls(harness: &Harness) -> Vec<(String, Value)> {
+    let truth = harness.truth().await;
+    let trunks = truth["telephony"]["trunks"].as_array().cloned();
+    (trunks.unwrap_or_default().iter())
+        .map(|t| (t["trunk"]["id"].to_string(), t["metrics"]["calls"].clone()))
+        .collect()
+}
+
+/// Lets the traffic run until some trunk's calls changed, then holds it still.
+async fn calls_change(harness: &Harness) {
+    let before = truth_calls(harness).await;
+    harness.resume_traffic().await;
+    eventually("the calls on the trunks change", || async {
+        match truth_calls(harness).await == before {
+            true => Err("unchanged".to_owned()),
+            false => Ok(()),
+        }
+    })
+    .await;
+    harness.pause_traffic().await;
+}
+
 #[tokio::test]
-async fn the_edge_metrics_failing_turns_the_edges_stale_and_leaves_the_trunks_fresh() {
+async fn the_calls_stream_between_resyncs_with_the_metrics_endpoints_down() {
+    let harness = start(|_| {}).await;
+    harness.pause_traffic().await;
+    eventually("trunks and Edges equal the truth", || {
+        telephony_mismatches(&harness, &["EXTERNAL", "PHONE", "EDGE"])
+    })
+    .await;
+    for path in ["trunks/metrics", "metrics"] {
+        harness
+            .fault(Fault::ServerError {
+                count: 10_000,
+                status: 503,
+                path: Some(format!("/api/v2/telephony/providers/edges/{path}")),
+            })
+            .await;
+    }
+    calls_change(&harness).await;
+    eventually("the streamed calls equal the truth", || {
+        telephony_mismatches(&harness, &["EXTERNAL", "PHONE", "EDGE"])
+    })
+    .await;
+    let scrape = harness.scrape().await;
+    assert_eq!(scrape.sum("genesys_exporter_trunk_stale"), 0.0);
+    assert_eq!(scrape.sum("genesys_exporter_edge_stale"), 0.0);
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn trunks_and_edges_whose_metrics_topics_are_rejected_are_polled() {
+    let harness = start(|_| {}).await;
+    harness.pause_traffic().await;
+    harness
+        .fault(Fault::RejectTelephonyTopics { restore: false })
+        .await;
+    // NB: a reconnect resubscribes the same channels, which now refuse the metrics topics.
+    harness.fault(Fault::CloseSockets).await;
+    eventually("the metrics topics are rejected", || async {
+        let scrape = harness.scrape().await;
+        let rejected = |channel: &str| {
+            let labels = [("channel", channel), ("reason", "missing_permission")];
+            scrape.get("genesys_exporter_rejected_topics", &labels)
+        };
+        match (rejected("trunks-0"), rejected("edges-0")) {
+            (Some(4.0), Some(2.0)) => Ok(()),
+            other => Err(format!("rejected (trunks, Edges): {other:?}")),
+        }
+    })
+    .await;
+    calls_change(&harness).await;
+    eventually("the polled calls equal the truth", || {
+        telephony_mismatches(&harness, &["EXTERNAL", "PHONE", "EDGE"])
+    })
+    .await;
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn after_a_gap_the_edge_metrics_failing_turns_the_edges_stale_and_leaves_the_trunks_fresh() {
     let harness = start(|_| {}).await;
     eventually("trunks and Edges read", || async {
         let scrape = harness.scrape().await;
@@ -346,6 +426,8 @@ async fn the_edge_metrics_failing_turns_the_edges_stale_and_leaves_the_trunks_fr
             path: Some("/api/v2/telephony/providers/edges/metrics".into()),
         })
         .await;
+    // NB: streaming needs no REST; a gap makes every channel resync.
+    harness.fault(Fault::CloseSockets).await;
     eventually("the Edges stale, the trunks not", || async {
         let scrape = harness.scrape().await;
         let edges = (scrape.series())

@@ -140,7 +140,7 @@ pub enum EventError {
     MissingBody,
     #[error("the body does not have the expected shape: {0}")]
     Body(#[source] serde_json::Error),
-    /// The body names another entity than its topic (`entity`: `queue`, `user`).
+    /// The body names another entity than its topic (`entity`: `queue`, `user`, `trunk`, `Edge`).
     #[error("the event on the topic of {entity} {topic_id} is about {entity} {body_id}")]
     Mismatch {
         entity: &'static str,
@@ -159,6 +159,10 @@ impl EventError {
                 entity: "queue", ..
             } => "queue_mismatch",
             Self::Mismatch { entity: "user", .. } => "user_mismatch",
+            Self::Mismatch {
+                entity: "trunk", ..
+            } => "trunk_mismatch",
+            Self::Mismatch { entity: "Edge", .. } => "edge_mismatch",
             Self::Mismatch { .. } => "mismatch",
         }
     }

@@ -258,6 +258,58 @@ pub struct EdgeMetrics {
 /// trunks' endpoint states none, and we keep to the same).
 pub const MAX_IDS_PER_METRICS_REQUEST: usize = 100;
 
+/// What one of a trunk's or an Edge's topics carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TelephonyTopic {
+    /// Its statuses (`v2.telephony.providers.edges.trunks.{id}`, `v2.telephony.providers.edges.{id}`).
+    Status,
+    /// Its metrics (the same topic with `.metrics`).
+    Metrics,
+}
+
+const EDGE_TOPICS: &str = "v2.telephony.providers.edges.";
+const TRUNK_TOPICS: &str = "v2.telephony.providers.edges.trunks.";
+
+/// The topic of a trunk's statuses or its metrics.
+pub fn trunk_topic(trunk_id: &str, topic: TelephonyTopic) -> String {
+    match topic {
+        TelephonyTopic::Status => format!("{TRUNK_TOPICS}{trunk_id}"),
+        TelephonyTopic::Metrics => format!("{TRUNK_TOPICS}{trunk_id}.metrics"),
+    }
+}
+
+/// The topic of an Edge's online status or its metrics.
+pub fn edge_topic(edge_id: &str, topic: TelephonyTopic) -> String {
+    match topic {
+        TelephonyTopic::Status => format!("{EDGE_TOPICS}{edge_id}"),
+        TelephonyTopic::Metrics => format!("{EDGE_TOPICS}{edge_id}.metrics"),
+    }
+}
+
+/// The trunk and which of its topics `topic` is, or `None` for any other topic.
+pub fn trunk_of_topic(topic: &str) -> Option<(&str, TelephonyTopic)> {
+    split_telephony_topic(topic.strip_prefix(TRUNK_TOPICS)?)
+}
+
+/// The Edge and which of its topics `topic` is, or `None` for any other topic (a trunk's
+/// included: `trunks` is no Edge).
+pub fn edge_of_topic(topic: &str) -> Option<(&str, TelephonyTopic)> {
+    let rest = topic.strip_prefix(EDGE_TOPICS)?;
+    if rest.starts_with("trunks.") {
+        return None;
+    }
+    split_telephony_topic(rest)
+}
+
+/// `{id}` or `{id}.metrics`; any other suffix (`.logicalinterfaces`, …) is not ours.
+fn split_telephony_topic(rest: &str) -> Option<(&str, TelephonyTopic)> {
+    let (id, topic) = match rest.strip_suffix(".metrics") {
+        Some(id) => (id, TelephonyTopic::Metrics),
+        None => (rest, TelephonyTopic::Status),
+    };
+    (!id.is_empty() && !id.contains('.')).then_some((id, topic))
+}
+
 /// A boolean as Genesys documents it, or as a string (`"true"`); anything else is unknown, never
 /// an error, so one odd status cannot cost the trunk's other values.
 fn tolerant_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {

@@ -148,6 +148,14 @@ pub enum Fault {
         /// Which agents: those whose index is a multiple of this.
         every: u32,
     },
+    /// From now on, subscriptions refuse every trunk's and Edge's metrics topic (or, with
+    /// `restore`, accept them again), as for a client lacking the permission they need: with
+    /// `ignoreErrors=true` each is answered `Rejected` (missing `telephony:plugin:all`), the
+    /// status topics subscribed. Subscriptions made before are unchanged.
+    RejectTelephonyTopics {
+        #[serde(default)]
+        restore: bool,
+    },
     /// From now on, the routing activity query lists at most `limit` members per queue in
     /// `entities` (the oldest half and the newest half by activity date, as Genesys does) and
     /// says `truncated`; the counts and their `entityIds` stay whole. A client must read the

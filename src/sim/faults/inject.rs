@@ -77,6 +77,9 @@ fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
         Fault::DuplicateEvents { rounds } => lock(&sim.publishing).duplicate(rounds),
         Fault::ReorderEvents { rounds } => lock(&sim.publishing).reorder(rounds),
         Fault::RejectUserTopics { every } => sim.reject_user_topics.store(every, Ordering::SeqCst),
+        Fault::RejectTelephonyTopics { restore } => sim
+            .reject_telephony_topics
+            .store(!restore, Ordering::SeqCst),
         Fault::TrunkOutOfService { trunk, restore } => telephony(sim, |estate, now| {
             let t = estate
                 .trunk_index(&trunk)

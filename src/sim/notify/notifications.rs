@@ -11,7 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{head, post};
 use axum::{Extension, Json, Router};
 
-use crate::genesys::model::{Channel, ChannelTopic, ChannelTopicEntityListing, user_of_any_topic};
+use crate::genesys::model::{
+    Channel, ChannelTopic, ChannelTopicEntityListing, TelephonyTopic, edge_of_topic,
+    trunk_of_topic, user_of_any_topic,
+};
 use crate::genesys::time::{format_instant, from_epoch_millis};
 
 use super::channels::{MAX_CHANNELS_PER_CLIENT, MAX_TOPICS, SubscribeError};
@@ -94,7 +97,17 @@ fn channel_not_found(id: &str) -> Failure {
 
 /// The permission the simulator says a rejected user topic lacks (our choice: Genesys names
 /// it per topic in `availabletopics`).
-pub(crate) const USER_TOPIC_PERMISSION: &str = "directory:user:view";
+const USER_TOPIC_PERMISSION: &str = "directory:user:view";
+
+/// The permission a rejected trunk or Edge topic lacks (our choice, as for users).
+const TELEPHONY_TOPIC_PERMISSION: &str = "telephony:plugin:all";
+
+fn missing_permission(topic: &str) -> &'static str {
+    match user_of_any_topic(topic) {
+        Some(_) => USER_TOPIC_PERMISSION,
+        None => TELEPHONY_TOPIC_PERMISSION,
+    }
+}
 
 /// The subscribed topics, `Permitted`, then the `rejected` ones as Genesys answers them.
 fn listing(topics: Vec<String>, rejected: &[String]) -> Response {
@@ -105,7 +118,7 @@ fn listing(topics: Vec<String>, rejected: &[String]) -> Response {
     let refused = rejected.iter().map(|id| ChannelTopic {
         state: Some("Rejected".to_owned()),
         rejection_reason: Some("Missing permission".to_owned()),
-        missing_permissions: vec![USER_TOPIC_PERMISSION.to_owned()],
+        missing_permissions: vec![missing_permission(id).to_owned()],
         ..ChannelTopic::named(id)
     });
     let entities = permitted.chain(refused).collect();
@@ -120,18 +133,21 @@ fn check_topics(sim: &Sim, topics: &[String]) -> Result<(), String> {
     }
 }
 
-/// Splits off the user topics the `reject_user_topics` fault refuses: of agents whose index
-/// in their queue is a multiple of its `every`.
+/// Splits off the topics the `reject_user_topics` fault refuses (of agents whose index in
+/// their queue is a multiple of its `every`) and those `reject_telephony_topics` refuses.
 fn split_rejected(sim: &Sim, topics: Vec<String>) -> (Vec<String>, Vec<String>) {
     let every = sim.reject_user_topics.load(Ordering::SeqCst);
-    if every == 0 {
-        return (topics, Vec::new());
-    }
+    let telephony = sim.reject_telephony_topics.load(Ordering::SeqCst);
     topics.into_iter().partition(|topic| {
         let index = user_of_any_topic(topic)
             .and_then(|id| id.get(id.len().saturating_sub(4)..))
             .and_then(|hex| u32::from_str_radix(hex, 16).ok());
-        index.is_none_or(|i| i % every != 0)
+        let user = every != 0 && index.is_some_and(|i| i % every == 0);
+        let metrics = || {
+            let of = trunk_of_topic(topic).or_else(|| edge_of_topic(topic));
+            of.is_some_and(|(_, kind)| kind == TelephonyTopic::Metrics)
+        };
+        !(user || (telephony && metrics()))
     })
 }
 
@@ -174,7 +190,10 @@ async fn change_topics(
     let topics: Vec<String> = topics.into_iter().map(|t| t.id).collect();
     let (permitted, rejected) = split_rejected(sim, topics);
     if let Some(topic) = rejected.first().filter(|_| !ignore_errors) {
-        let message = format!("Missing permission {USER_TOPIC_PERMISSION} for {topic}");
+        let message = format!(
+            "Missing permission {} for {topic}",
+            missing_permission(topic)
+        );
         return Failure::new(StatusCode::FORBIDDEN, "missing.permissions", message).into_response();
     }
     match subscribe(sim, id, permitted, replace) {

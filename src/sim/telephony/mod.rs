@@ -5,6 +5,7 @@
 //! outbound, spread over the external trunks in service, so a trunk's calls always add up to
 //! what the queues hold.
 
+pub(crate) mod events;
 pub(crate) mod rest;
 
 use rand::SeedableRng;
@@ -292,7 +293,8 @@ impl Estate {
     /// uptime counting from when it last came online.
     pub(crate) fn edge_metrics(&self, index: usize, now_ms: i64) -> EdgeMetrics {
         let e = &self.edges[index];
-        let cpu = 10.0 + (e.index * 7 % 40) as f64 + 0.5;
+        // NB: whole numbers, as the metrics topic sends them, so REST and the stream agree.
+        let cpu = 10.0 + (e.index * 7 % 40) as f64;
         const GIB: f64 = 1_073_741_824.0;
         EdgeMetrics {
             edge: Some(EntityRef {

@@ -152,6 +152,34 @@ impl crate::agents::AgentSource for FakeUpstream {
     }
 }
 
+/// Nor trunks and Edges; a telephony read fails loudly.
+impl crate::telephony::TelephonySource for FakeUpstream {
+    async fn list_trunks(
+        &self,
+        _types: &[crate::vocabulary::telephony::TrunkType],
+    ) -> Result<Vec<crate::genesys::model::Trunk>, ApiError> {
+        Err(api_error(501))
+    }
+
+    async fn list_edges(&self) -> Result<Vec<crate::genesys::model::Edge>, ApiError> {
+        Err(api_error(501))
+    }
+
+    async fn trunk_metrics(
+        &self,
+        _ids: &[String],
+    ) -> Result<Vec<crate::genesys::model::TrunkMetrics>, ApiError> {
+        Err(api_error(501))
+    }
+
+    async fn edge_metrics(
+        &self,
+        _ids: &[String],
+    ) -> Result<Vec<crate::genesys::model::EdgeMetrics>, ApiError> {
+        Err(api_error(501))
+    }
+}
+
 impl Upstream for FakeUpstream {
     fn create_channel(&self) -> impl Future<Output = Result<Channel, ApiError>> + Send {
         let this = self.clone();

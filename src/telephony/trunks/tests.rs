@@ -31,7 +31,7 @@ fn a_trunk_shows_what_it_reports_and_nothing_it_does_not() {
                               "optionStateTime":"2026-12-07T10:00:00.000Z"}]}"#,
     )
     .unwrap();
-    trunks.status(&trunk);
+    trunks.listed(&trunk, 900.0);
     trunks.resynced("t1", None, 1_000.0);
     let text = metrics.render(0);
     assert_eq!(
@@ -105,4 +105,69 @@ fn a_trunk_not_read_turns_stale_and_calls_come_from_its_metrics() {
         lines(&text, "genesys_exporter_trunk_stale"),
         [r#"genesys_exporter_trunk_stale{trunk_id="t1"} 1"#]
     );
+}
+
+#[test]
+fn an_event_since_a_resync_began_outlives_the_resync_and_makes_the_trunk_due() {
+    let (metrics, trunks) = table();
+    let ids = ["t1".to_owned()];
+    let listed: Trunk = serde_json::from_str(
+        r#"{"id":"t1","inService":true,"connectedStatus":{"connected":true}}"#,
+    )
+    .unwrap();
+    trunks.listed(&listed, 1_000.0);
+    trunks.resynced("t1", None, 1_000.0);
+    assert!(trunks.due(&ids).is_empty());
+    // NB: the connection drops at 1,005 while a resync that began at 1,002 is in flight.
+    let event: Trunk =
+        serde_json::from_str(r#"{"id":"t1","connectedStatus":{"connected":false}}"#).unwrap();
+    assert!(trunks.status_event(&event, 1_005.0));
+    assert_eq!(
+        trunks.due(&ids),
+        ids,
+        "the listing alone says whether it is in service"
+    );
+    let calls = |n: i64| -> TrunkMetrics {
+        serde_json::from_str(&format!(
+            r#"{{"trunk":{{"id":"t1"}},"calls":{{"inboundCallCount":{n},"outboundCallCount":0}}}}"#
+        ))
+        .unwrap()
+    };
+    assert!(trunks.metrics_event(&calls(4), 1_006.0));
+    trunks.listed(&listed, 1_002.0);
+    trunks.resynced_all(&ids, &[calls(9)], 1_002.0);
+    let text = metrics.render(0);
+    assert_eq!(
+        lines(&text, "genesys_trunk_connected"),
+        [r#"genesys_trunk_connected{trunk_id="t1"} 0"#]
+    );
+    assert_eq!(
+        lines(&text, "genesys_trunk_calls")[0],
+        r#"genesys_trunk_calls{direction="inbound",trunk_id="t1"} 4"#
+    );
+    assert_eq!(
+        trunks.due(&ids),
+        ids,
+        "still due: the event came after the read"
+    );
+    // A resync read after the event takes the listing and clears the mark.
+    let out: Trunk = serde_json::from_str(
+        r#"{"id":"t1","inService":false,"connectedStatus":{"connected":false}}"#,
+    )
+    .unwrap();
+    trunks.listed(&out, 1_010.0);
+    trunks.resynced_all(&ids, &[calls(9)], 1_010.0);
+    assert!(trunks.due(&ids).is_empty());
+    let text = metrics.render(0);
+    assert_eq!(
+        lines(&text, "genesys_trunk_in_service"),
+        [r#"genesys_trunk_in_service{trunk_id="t1"} 0"#]
+    );
+    assert!(!trunks.status_event(
+        &Trunk {
+            id: "t9".into(),
+            ..Trunk::default()
+        },
+        1_011.0
+    ));
 }

@@ -242,6 +242,10 @@ impl Harness {
         self.sim_post("/sim/traffic/pause", Value::Null).await;
     }
 
+    pub async fn resume_traffic(&self) {
+        self.sim_post("/sim/traffic/resume", Value::Null).await;
+    }
+
     /// Arms a simulator fault: a [`genesys_exporter::sim::Fault`], or its JSON.
     pub async fn fault(&self, fault: impl serde::Serialize) {
         let body = serde_json::to_value(fault).expect("a fault serializes");

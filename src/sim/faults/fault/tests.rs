@@ -60,6 +60,7 @@ pub(crate) fn one_of_each() -> Vec<Fault> {
             edge: "Edge 1".into(),
             restore: false,
         },
+        Fault::RejectTelephonyTopics { restore: false },
     ];
     let kinds: Vec<usize> = all
         .iter()
@@ -87,9 +88,10 @@ pub(crate) fn one_of_each() -> Vec<Fault> {
             Fault::TrunkOutOfService { .. } => 20,
             Fault::RegisterFailing { .. } => 21,
             Fault::EdgeOffline { .. } => 22,
+            Fault::RejectTelephonyTopics { .. } => 23,
         })
         .collect();
-    assert_eq!(kinds, (0..23).collect::<Vec<_>>(), "one of each, in order");
+    assert_eq!(kinds, (0..24).collect::<Vec<_>>(), "one of each, in order");
     all
 }
 
