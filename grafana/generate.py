@@ -348,10 +348,11 @@ def overview():
     queues_over_time(lay)
     conversations(lay)
     agents(lay)
+    telephony(lay)
     exporter_health(lay)
     return dashboard(
         OVERVIEW_UID, "Genesys Cloud queues",
-        "Queues worst first, conversations, agents and exporter health from genesys-exporter; "
+        "Queues worst first, conversations, agents, trunks and Edges, and exporter health from genesys-exporter; "
         "every value deduplicated over HA replicas, STALE where no replica can refresh it.",
         ["genesys", "contact-centre", "genesys-exporter"], lay.panels, variables(),
         links(WALLBOARD_UID, "Wallboard"), refresh="30s", time={"from": "now-6h", "to": "now"})
@@ -582,6 +583,112 @@ def agents(lay):
         [target(f"topk(10, max by (user_id) (genesys:agent_occupancy:ratio_rate1h{{{F}}} {scoped}) "
                 f"* on (user_id) group_left (name) max by (user_id, name) (genesys:agent:info{{{F}}}))", legend="{{name}}")],
         "percentunit"), 12, 8)
+    return row
+
+
+# The labels that say whose data a trunk or an Edge series is, with its names.
+TRUNK = "namespace, job, shard, trunk_id, trunk, trunk_type, edge_id, edge"
+EDGE = "namespace, job, shard, edge_id, edge, site"
+
+
+def telephony(lay):
+    row = lay.section("Telephony: trunks and Edges (needs telephony.enabled)", collapsed=True)
+    stale_trunks = f"min by (namespace, job, shard, trunk_id) (genesys_exporter_trunk_stale{{{F}}}) == 1"
+    stale_edges = f"min by (namespace, job, shard, edge_id) (genesys_exporter_edge_stale{{{F}}}) == 1"
+    lay.add(panel(
+        "stat", "Trunks in service",
+        "Trunks in service of the trunks watched, each counted once. None watched means "
+        "telephony.enabled is off (docs/configuration.md, telephony).",
+        [target(f"count(genesys:trunk_in_service:max{{{F}}} == 1) or vector(0)", instant=True, legend="in service"),
+         target(f"count(genesys:trunk_in_service:max{{{F}}}) or vector(0)", "B", instant=True, legend="watched")],
+        "short", steps("green"), named=True), 6, 5)
+    lay.add(panel(
+        "stat", "Trunks out of service",
+        "Trunks Genesys will not place calls over (GenesysTrunkOutOfService opens a ticket for "
+        "one of several, GenesysTrunksOutOfService pages when every trunk of a type is out).",
+        [target(f"count(genesys:trunk_in_service:max{{{F}}} == 0) or vector(0)", instant=True)],
+        "short", steps("green", (1.0, "red")),
+        links=[runbook("GenesysTrunkOutOfService"), runbook("GenesysTrunksOutOfService")]), 5, 5)
+    lay.add(panel(
+        "stat", "Edges offline",
+        "Edges Genesys Cloud cannot reach (GenesysEdgeOffline); every trunk on one is down with it.",
+        [target(f"count(genesys:edge_online:max{{{F}}} == 0) or vector(0)", instant=True)],
+        "short", steps("green", (1.0, "red")), links=[runbook("GenesysEdgeOffline")]), 4, 5)
+    lay.add(panel(
+        "stat", "Calls up on the trunks",
+        "Calls up now on every watched trunk, inbound and outbound; STALE while a trunk cannot "
+        "be refreshed.",
+        [target(unknown_while(f"sum(genesys:trunk_calls:max{{{F}}}) or vector(0)", stale_trunks), instant=True)],
+        "short", steps("blue"), mappings=STALE_MAPPING), 5, 5)
+    lay.add(panel(
+        "stat", "Trunks and Edges stale",
+        "Trunks and Edges no replica can refresh: they judge nothing, so their alerts cannot fire.",
+        [target(f"(count({stale_trunks}) or vector(0)) + (count({stale_edges}) or vector(0))", instant=True)],
+        "short", steps("green", (1.0, "red"))), 4, 5)
+    in_service = {"matcher": {"id": "byName", "options": "In service"}, "properties": [
+        {"id": "thresholds", "value": steps("red", (1.0, "green"))},
+        {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+        {"id": "links", "value": [runbook("GenesysTrunkOutOfService")]}]}
+    answering = {"matcher": {"id": "byName", "options": "Proxies answering OPTIONS"}, "properties": [
+        {"id": "unit", "value": "percentunit"},
+        {"id": "thresholds", "value": steps("red", (1.0, "green"))}]}
+    lay.add(panel(
+        "table", "Trunks now",
+        "Each watched trunk: whether it is in service, the share of its proxies answering SIP "
+        "OPTIONS pings, and the calls up on it now in each direction.",
+        [target(f"genesys:trunk_in_service:max{{{F}}}", instant=True, fmt="table"),
+         target(f"genesys:trunk_proxies_answering:ratio{{{F}}}", "B", instant=True, fmt="table"),
+         target(f'max without (direction) (genesys:trunk_calls:max{{{F}, direction="inbound"}})', "C", instant=True, fmt="table"),
+         target(f'max without (direction) (genesys:trunk_calls:max{{{F}, direction="outbound"}})', "D", instant=True, fmt="table")],
+        "short", steps("text"),
+        transformations=[{"id": "merge", "options": {}}, {"id": "organize", "options": {
+            "excludeByName": {"Time": True, "trunk_id": True, "edge_id": True},
+            "renameByName": {"trunk": "Trunk", "trunk_type": "Type", "edge": "Edge", "Value #A": "In service",
+                             "Value #B": "Proxies answering OPTIONS", "Value #C": "Calls in", "Value #D": "Calls out"}}}],
+        overrides=[in_service, answering],
+        options={"showHeader": True, "cellHeight": "sm", "footer": {"show": False},
+                 "sortBy": [{"displayName": "In service", "desc": False}]}), 24, 8)
+    lay.add(panel(
+        "timeseries", "Calls up per trunk",
+        "Calls up on each watched trunk, inbound and outbound together.",
+        [target(f"sum by ({TRUNK}) (genesys:trunk_calls:max{{{F}}})", legend="{{trunk}}")], "short"), 12, 7)
+    lay.add(panel(
+        "timeseries", "Trunks in service by type",
+        "Trunks in service of each type (EXTERNAL: carrier and BYOC; PHONE; EDGE: between Edges).",
+        [target(f"sum by (trunk_type) (genesys:trunk_in_service:max{{{F}}})", legend="{{trunk_type}}")],
+        "short", links=[runbook("GenesysTrunksOutOfService")]), 12, 7)
+    pressure = over("edge_resource_ratio", "percentunit")
+    resource = lambda name: {"matcher": {"id": "byName", "options": name}, "properties": [
+        {"id": "unit", "value": "percentunit"}, {"id": "thresholds", "value": pressure},
+        {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+        {"id": "links", "value": [runbook("GenesysEdgeResourcePressure")]}]}
+    online = {"matcher": {"id": "byName", "options": "Online"}, "properties": [
+        {"id": "thresholds", "value": steps("red", (1.0, "green"))},
+        {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+        {"id": "links", "value": [runbook("GenesysEdgeOffline")]}]}
+    used = lambda r: f'max without (resource) (genesys:edge_resource_used:ratio{{{F}, resource="{r}"}})'
+    lay.add(panel(
+        "table", "Edges now",
+        "Each watched Edge: online, and the share of its CPU, memory and disk in use (the "
+        "fullest memory type and partition).",
+        [target(f"genesys:edge_online:max{{{F}}}", instant=True, fmt="table"),
+         target(used("cpu"), "B", instant=True, fmt="table"),
+         target(used("memory"), "C", instant=True, fmt="table"),
+         target(used("disk"), "D", instant=True, fmt="table")],
+        "short", steps("text"),
+        transformations=[{"id": "merge", "options": {}}, {"id": "organize", "options": {
+            "excludeByName": {"Time": True, "edge_id": True},
+            "renameByName": {"edge": "Edge", "site": "Site", "Value #A": "Online",
+                             "Value #B": "CPU", "Value #C": "Memory", "Value #D": "Disk"}}}],
+        overrides=[online, resource("CPU"), resource("Memory"), resource("Disk")],
+        options={"showHeader": True, "cellHeight": "sm", "footer": {"show": False},
+                 "sortBy": [{"displayName": "Online", "desc": False}]}), 12, 8)
+    lay.add(panel(
+        "timeseries", "Edge resources in use",
+        "The share of each Edge's CPU, memory and disk in use; GenesysEdgeResourcePressure "
+        "opens a ticket above the line for 15 minutes.",
+        [target(f"genesys:edge_resource_used:ratio{{{F}}}", legend="{{edge}} {{resource}}")],
+        "percentunit", pressure, links=[runbook("GenesysEdgeResourcePressure")]), 12, 8)
     return row
 
 

@@ -159,6 +159,12 @@ const JUDGED: &[Judged] = &[
         threshold: "genesys:threshold:queue_members_away_ratio",
         alert: "GenesysQueueWaitingWhileMembersAway",
     },
+    Judged {
+        series: "genesys:edge_resource_used:ratio",
+        matcher: None,
+        threshold: "genesys:threshold:edge_resource_ratio",
+        alert: "GenesysEdgeResourcePressure",
+    },
 ];
 
 /// The least value Grafana must colour as over `threshold` so that colour and alert agree: a
@@ -173,9 +179,15 @@ pub fn crossing(threshold: f64, unit: &str) -> f64 {
 /// Raw families of the domain (queue, agent, conversation series): replicas export them
 /// alike, so a panel reads them deduplicated (`max`/`min` by labels without `instance`).
 fn raw_domain(metric: &str) -> bool {
-    ["genesys_queue_", "genesys_agent_", "genesys_conversation"]
-        .iter()
-        .any(|p| metric.starts_with(p))
+    [
+        "genesys_queue_",
+        "genesys_agent_",
+        "genesys_conversation",
+        "genesys_trunk_",
+        "genesys_edge_",
+    ]
+    .iter()
+    .any(|p| metric.starts_with(p))
 }
 
 /// Series with a `queue` label, which the queue variable must narrow.
