@@ -142,6 +142,8 @@ struct Scope {
     agents: bool,
     /// The abandon-rate and service-level thresholds are as shipped, within a surge's reach.
     aggregates_judged: bool,
+    /// Trunks and Edges are watched.
+    telephony: bool,
 }
 
 /// How a rig's alerts are judged.
@@ -226,6 +228,10 @@ impl Rig {
                     if scope.agents { "true" } else { "false" },
                 ),
                 ("AGENTS__TIME_IN_STATUS_INTERVAL", "5s"),
+                (
+                    "TELEPHONY__ENABLED",
+                    if scope.telephony { "true" } else { "false" },
+                ),
             ] {
                 env.push((format!("GENESYS_EXPORTER_{key}"), value.to_owned()));
             }
@@ -772,5 +778,166 @@ async fn a_dead_shard_pages_its_cause_the_other_still_pages_and_death_sends_no_a
             summaries(&rig.inbox)
         );
     }
+    println!("delivered: {:#?}", summaries(&rig.inbox));
+}
+
+/// Whether every alert of `n` has ended.
+fn all_resolved(n: &Notification) -> bool {
+    n.status == "resolved" && n.alerts.iter().all(|(status, _)| status == "resolved")
+}
+
+/// The (receiver, status, alertname) of each notification delivered, in order.
+fn delivered(inbox: &Inbox) -> Vec<(String, String, String)> {
+    let first_name = |n: &Notification| alert_names(n).first().map(|(_, name)| name.clone());
+    (inbox.received().iter())
+        .map(|n| {
+            (
+                n.receiver.clone(),
+                n.status.clone(),
+                first_name(n).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn notice(receiver: &str, status: &str, alertname: &str) -> (String, String, String) {
+    (receiver.into(), status.into(), alertname.into())
+}
+
+/// Carrier trunks, one notification per cause: one of two out of service is one ticket naming
+/// it; both out is one page for the type, the second trunk's ticket and "calls stopped
+/// arriving" held back; their return sends the all-clears and nothing else.
+///
+/// GenesysCallsStoppedArriving compares with the same half hour a week before, which a live
+/// test cannot have: its firing is shown by promtool with a week of synthetic history
+/// (deploy/prometheus/tests/calls_stopped_test.yml). Here it is sent to the real Alertmanager
+/// as Prometheus would send it, with its rule's labels, and held back by the shipped
+/// inhibition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_carrier_trunk_down_is_a_ticket_and_every_carrier_trunk_down_one_page() {
+    let telephony = Scope {
+        telephony: true,
+        ..Scope::default()
+    };
+    let Some(rig) = Rig::start(&[None], telephony).await else {
+        return;
+    };
+    let out = |trunk: &str, restore| Fault::TrunkOutOfService {
+        trunk: trunk.into(),
+        restore,
+    };
+    rig.arm(out("Carrier A", false)).await;
+    let ticket = rig
+        .alone_after(
+            0,
+            "the ticket for Carrier A",
+            ("genesys-ticket", "firing", "GenesysTrunkOutOfService"),
+        )
+        .await;
+    let labels = &ticket.alerts[0].1;
+    assert_eq!(
+        (&labels["trunk"], &labels["trunk_type"], &labels["data"]),
+        (&json!("Carrier A"), &json!("EXTERNAL"), &json!("telephony"))
+    );
+
+    rig.arm(out("Carrier B", false)).await;
+    let page = rig
+        .alone_after(
+            1,
+            "the page for every carrier trunk",
+            ("genesys-page", "firing", "GenesysTrunksOutOfService"),
+        )
+        .await;
+    assert_eq!(page.alerts[0].1["trunk_type"], "EXTERNAL");
+    rig.suppressed_with(
+        "GenesysTrunkOutOfService",
+        &[("trunk", "Carrier B")],
+        "inhibitedBy",
+    )
+    .await;
+    let stopped = json!({"alertname": "GenesysCallsStoppedArriving", "severity": "page",
+        "data": "aggregates", "job": "genesys-exporter"});
+    rig.alertmanager.post_alert(&stopped, true).await;
+    rig.suppressed("GenesysCallsStoppedArriving", "inhibitedBy")
+        .await;
+    // NB: a group interval is when a ticket for Carrier B would be sent.
+    rig.quiet_for(
+        2,
+        GROUP_INTERVAL,
+        "the page is the outage's one notification",
+    )
+    .await;
+    rig.alertmanager.post_alert(&stopped, false).await;
+
+    rig.arm(out("Carrier A", true)).await;
+    rig.arm(out("Carrier B", true)).await;
+    rig.inbox
+        .next_after(2, "the page's all-clear", |n| {
+            is(n, "genesys-page", "resolved", "GenesysTrunksOutOfService")
+        })
+        .await;
+    rig.inbox
+        .next_after(2, "the ticket's all-clear", |n| {
+            is(n, "genesys-ticket", "resolved", "GenesysTrunkOutOfService")
+        })
+        .await;
+    rig.quiet_for(4, 2 * GROUP_INTERVAL, "the trunks are back")
+        .await;
+    println!("delivered: {:#?}", summaries(&rig.inbox));
+    let mut after = delivered(&rig.inbox).split_off(2);
+    after.sort();
+    let want = [
+        notice("genesys-page", "resolved", "GenesysTrunksOutOfService"),
+        notice("genesys-ticket", "resolved", "GenesysTrunkOutOfService"),
+    ];
+    assert_eq!(after, want);
+    let received = rig.inbox.received();
+    assert!(received[2..].iter().all(all_resolved), "{after:?}");
+}
+
+/// An Edge offline is one page; its carrier trunk, out of service with it, is held back; its
+/// return is one all-clear and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edge_offline_is_one_page_holding_back_its_trunks() {
+    let telephony = Scope {
+        telephony: true,
+        ..Scope::default()
+    };
+    let Some(rig) = Rig::start(&[None], telephony).await else {
+        return;
+    };
+    let offline = |restore| Fault::EdgeOffline {
+        edge: "Edge 1".into(),
+        restore,
+    };
+    rig.arm(offline(false)).await;
+    let page = rig
+        .alone_after(
+            0,
+            "the Edge's page",
+            ("genesys-page", "firing", "GenesysEdgeOffline"),
+        )
+        .await;
+    assert_eq!(
+        (&page.alerts[0].1["edge"], &page.alerts[0].1["site"]),
+        (&json!("Edge 1"), &json!("Site 1"))
+    );
+    rig.suppressed_with(
+        "GenesysTrunkOutOfService",
+        &[("trunk", "Carrier A")],
+        "inhibitedBy",
+    )
+    .await;
+    rig.quiet_for(1, GROUP_INTERVAL, "the Edge is the one cause")
+        .await;
+    rig.arm(offline(true)).await;
+    rig.alone_after(
+        1,
+        "the Edge's all-clear",
+        ("genesys-page", "resolved", "GenesysEdgeOffline"),
+    )
+    .await;
+    rig.quiet_for(2, 2 * GROUP_INTERVAL, "the Edge is back")
+        .await;
     println!("delivered: {:#?}", summaries(&rig.inbox));
 }

@@ -236,7 +236,8 @@ impl Estate {
             name: t.name.clone(),
             state: Some("active".to_owned()),
             trunk_type: Some(t.trunk_type.to_owned()),
-            in_service: Some(t.in_service),
+            // NB: a trunk on an offline Edge is out of service with it.
+            in_service: Some(t.in_service && edge.online),
             enabled: Some(true),
             edge: Some(EntityRef {
                 id: edge.id.clone(),

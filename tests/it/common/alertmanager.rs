@@ -89,6 +89,26 @@ impl Alertmanager {
         answer["silenceID"].as_str().unwrap().to_owned()
     }
 
+    /// Sends Alertmanager one alert with `labels`, as Prometheus does (`POST /api/v2/alerts`):
+    /// firing for an hour, or with `firing` false, ended now.
+    pub async fn post_alert(&self, labels: &Value, firing: bool) {
+        let now = chrono::Utc::now();
+        let ends = if firing {
+            now + chrono::Duration::hours(1)
+        } else {
+            now
+        };
+        let body = json!([{
+            "labels": labels,
+            "annotations": {"summary": "sent by the test"},
+            "startsAt": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+            "endsAt": ends.to_rfc3339(),
+        }]);
+        let url = format!("http://{}/api/v2/alerts", self.address);
+        let response = self.http.post(url).json(&body).send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+
     /// The alerts Alertmanager holds (`GET /api/v2/alerts`), each with its `status.state`.
     pub async fn alerts(&self) -> Vec<Value> {
         let url = format!("http://{}/api/v2/alerts", self.address);
