@@ -18,7 +18,7 @@ use genesys_exporter::build_info;
 use genesys_exporter::config::{LogConfig, LogFormat, RawSettings, Settings};
 use genesys_exporter::secret::Secret;
 use genesys_exporter::shard::Shard;
-use genesys_exporter::sim::{self, SimConfig};
+use genesys_exporter::sim::{self, SimConfig, TelephonySize};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -138,6 +138,13 @@ struct TrafficArgs {
     /// Agents per queue (each a member of its queue only).
     #[arg(long, default_value_t = 8)]
     agents: usize,
+    /// Trunks (a tenth phone trunks, a tenth Edge-to-Edge, the rest carrier trunks); by default
+    /// two carrier trunks, a phone and an Edge-to-Edge trunk.
+    #[arg(long)]
+    trunks: Option<usize>,
+    /// Edges, the trunks spread over them.
+    #[arg(long, default_value_t = 2)]
+    edges: usize,
 }
 
 fn shard_arg(text: &str) -> Result<Shard, String> {
@@ -161,7 +168,19 @@ impl TrafficArgs {
             arrivals_per_minute: self.arrivals_per_minute,
             agents_per_queue: self.agents,
             history: Duration::from_secs(1800),
+            telephony: self.telephony(),
             ..SimConfig::default()
+        }
+    }
+
+    fn telephony(&self) -> TelephonySize {
+        let trunks = match self.trunks {
+            Some(n) => [n - 2 * (n / 10), n / 10, n / 10],
+            None => TelephonySize::default().trunks,
+        };
+        TelephonySize {
+            edges: self.edges,
+            trunks,
         }
     }
 }
