@@ -355,3 +355,6 @@ impl Family {
         FamilyDoc::of_table(self.name, Kind::Gauge, labels, self.help)
     }
 }
+
+#[cfg(test)]
+mod tests;

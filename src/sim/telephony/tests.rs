@@ -97,3 +97,72 @@ fn no_voice_call_arrives_while_no_carrier_trunk_carries_calls() {
     let others = (model.queues.iter()).flat_map(|q| &q.interactions).count();
     assert!(others > 0, "other media still arrive");
 }
+
+mod events {
+    use std::collections::HashSet;
+
+    use crate::sim::SimConfig;
+    use crate::sim::harness::idle;
+    use crate::sim::notify::publish::{Round, RoundPart};
+    use crate::sim::telephony::events::TelephonyEvents;
+    use crate::sync::lock;
+
+    fn round(now: i64, force: bool) -> Round {
+        Round {
+            now,
+            instant: String::new(),
+            force,
+            held: HashSet::new(),
+        }
+    }
+
+    fn topics(frames: &[crate::sim::notify::publish::Frame]) -> Vec<String> {
+        let mut topics: Vec<String> = frames.iter().map(|f| f.topic.clone()).collect();
+        topics.sort();
+        topics
+    }
+
+    #[test]
+    fn a_round_sends_what_changed_and_an_edge_offline_takes_its_trunks_status_with_it() {
+        let sim = idle(SimConfig::fast_for_tests(5));
+        let mut part = TelephonyEvents::default();
+        let first = part.frames(&sim, &round(1_000, false));
+        assert_eq!(
+            first.len(),
+            2 * (4 + 2),
+            "every trunk and Edge, both topics, at first"
+        );
+        assert!(
+            part.frames(&sim, &round(2_000, false)).is_empty(),
+            "nothing changed"
+        );
+        let (edge_id, trunks_on_it) = {
+            let mut estate = lock(&sim.telephony);
+            estate.set_offline(0, true, 3_000);
+            let on_it: Vec<String> = (estate.trunks.iter())
+                .filter(|t| t.edge == 0)
+                .map(|t| format!("v2.telephony.providers.edges.trunks.{}", t.id))
+                .collect();
+            (estate.edges[0].id.clone(), on_it)
+        };
+        let frames = part.frames(&sim, &round(3_000, false));
+        let sent = topics(&frames);
+        let edge = format!("v2.telephony.providers.edges.{edge_id}");
+        assert!(sent.contains(&edge), "{sent:?}");
+        for trunk in &trunks_on_it {
+            assert!(sent.contains(trunk), "{trunk} in {sent:?}");
+        }
+        let status = frames.iter().find(|f| f.topic == edge).unwrap();
+        assert!(
+            status.text.contains(r#""onlineStatus":"OFFLINE""#),
+            "{}",
+            status.text
+        );
+        assert!(
+            !status.text.contains("statusCode"),
+            "the topic says online only"
+        );
+        let forced = part.frames(&sim, &round(4_000, true));
+        assert_eq!(forced.len(), first.len(), "a forced round sends everything");
+    }
+}
