@@ -260,7 +260,14 @@ impl Exporter {
         if parts.settings.agents.enabled {
             health.expect(AGENTS);
         }
-        if parts.settings.telephony.enabled {
+        let org = parts.settings.shard.owns_the_org();
+        if parts.settings.telephony.enabled && !org {
+            info!(
+                "trunks and Edges are watched by shard 0 alone, as every shard would list the same"
+            );
+        }
+        let watches_telephony = parts.settings.telephony.enabled && org;
+        if watches_telephony {
             health.expect(telephony::TRUNKS_AND_EDGES);
         }
         let (totals, observations) = (parts.totals.clone(), parts.observations.clone());
@@ -278,7 +285,7 @@ impl Exporter {
                 }
             });
         }
-        if parts.settings.telephony.enabled {
+        if watches_telephony {
             let telephony = telephony_source(&parts.settings, &metrics, clock.clone());
             let watch = parts
                 .clone()

@@ -39,6 +39,12 @@ impl Shard {
     }
 
     /// Whether the queue with `queue_id` is this instance's.
+    /// Whether this instance watches what is the org's once, not a queue's: the trunks and
+    /// Edges, which every shard would otherwise export and alert on again.
+    pub fn owns_the_org(&self) -> bool {
+        self.index == 0
+    }
+
     pub fn owns(&self, queue_id: &str) -> bool {
         fnv1a(queue_id) % u64::from(self.count) == u64::from(self.index)
     }

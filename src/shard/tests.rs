@@ -39,3 +39,11 @@ proptest! {
         prop_assert!(Shard::default().owns(&id));
     }
 }
+
+#[test]
+fn the_org_wide_sources_are_shard_zeros_alone() {
+    assert!(Shard::default().owns_the_org());
+    assert!(Shard::new(0, 3).unwrap().owns_the_org());
+    assert!(!Shard::new(1, 3).unwrap().owns_the_org());
+    assert!(!Shard::new(2, 3).unwrap().owns_the_org());
+}

@@ -222,13 +222,13 @@ async fn watching_agents_costs_the_floor_too() {
 const TRUNKS: &str = "/api/v2/telephony/providers/edges/trunks";
 const EDGES: &str = "/api/v2/telephony/providers/edges";
 
-/// 1,000 trunks and 100 Edges beside 50 queues, counted at start-up: the listings once to find
+/// 1,000 trunks and 100 Edges beside 50 queues (light enough to run beside the heavy tests),
+/// counted at start-up: the listings once to find
 /// them (100 a page), then each channel's first resync reads its kind's listing for the
 /// statuses and its own ids' metrics (100 a request); two trunk channels (two topics a trunk,
 /// 500 trunks a channel) and one Edge channel.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watching_trunks_and_edges_costs_the_floor_too() {
-    let _heavy = common::one_heavy_test_at_a_time().await;
     let (trunks, edges): (usize, usize) = (1_000, 100);
     let config = SimConfig {
         telephony: TelephonySize {

@@ -350,7 +350,12 @@ async fn calls_change(harness: &Harness) {
 
 #[tokio::test]
 async fn the_calls_stream_between_resyncs_with_the_metrics_endpoints_down() {
-    let harness = start(|_| {}).await;
+    // NB: no reconnect, whose resync would rightly fail here: on a loaded machine the fast
+    // settings' 3 s heartbeat timeout can pass between two heartbeats.
+    let harness = start(|settings| {
+        settings.stream.heartbeat_timeout = std::time::Duration::from_secs(60);
+    })
+    .await;
     harness.pause_traffic().await;
     eventually("trunks and Edges equal the truth", || {
         telephony_mismatches(&harness, &["EXTERNAL", "PHONE", "EDGE"])
