@@ -203,13 +203,15 @@ impl TelephonyEntry for EdgeEntry {
     }
 
     /// Takes the status a listing or a topic event reports; what it leaves out is unchanged.
-    fn take_status(&mut self, edge: &Edge) {
+    fn take_status(&mut self, edge: &Edge) -> bool {
+        let before = self.online;
         if let Some(online) = &edge.online_status {
             self.online = Some(online == "ONLINE");
         }
         if let Some(code) = &edge.status_code {
             self.status_code = Some(code.clone());
         }
+        self.online != before
     }
 
     /// Takes the metrics; `at` is the read's time, for an Edge that reports no `eventTime`.

@@ -43,8 +43,9 @@ pub(crate) trait TelephonyEntry: Entry + 'static {
     fn status_id(status: &Self::Status) -> &str;
     /// The id metrics are about, if they say.
     fn metrics_id(metrics: &Self::Metrics) -> Option<&str>;
-    /// Takes what a status reports; what it leaves out is unchanged.
-    fn take_status(&mut self, status: &Self::Status);
+    /// Takes what a status reports; what it leaves out is unchanged. Returns whether what a
+    /// status topic carries changed (a repeated event changes nothing).
+    fn take_status(&mut self, status: &Self::Status) -> bool;
     /// Takes the metrics, read at `at` (Unix seconds).
     fn take_metrics(&mut self, metrics: &Self::Metrics, at: f64);
     /// Writes its samples in the family at `index`.
@@ -114,13 +115,15 @@ impl<E: TelephonyEntry> TelephonyTable<E> {
         });
     }
 
-    /// A status event, at `at`; `false` when the entry is not watched.
+    /// A status event, at `at`; `false` when the entry is not watched. One that changed
+    /// something makes the entry due a resync; a repeat (Genesys may send one, the simulator
+    /// sends every status after a pause) costs no REST call.
     pub(crate) fn status_event(&self, status: &E::Status, at: f64) -> bool {
         let applied = self.table.with(E::status_id(status), |entry| {
-            entry.take_status(status);
+            let changed = entry.take_status(status);
             let marks = entry.marks();
             marks.status_event_at = at;
-            marks.due = true;
+            marks.due |= changed;
             entry.freshness().observed(at);
         });
         applied.is_some()

@@ -204,7 +204,8 @@ impl TelephonyEntry for TrunkEntry {
     }
 
     /// Takes the statuses a listing or a topic event reports; what it leaves out is unchanged.
-    fn take_status(&mut self, trunk: &Trunk) {
+    fn take_status(&mut self, trunk: &Trunk) -> bool {
+        let before = self.checks();
         if let Some(state) = &trunk.state {
             self.state = Some(state.clone());
         }
@@ -232,6 +233,7 @@ impl TelephonyEntry for TrunkEntry {
                 })
                 .collect();
         }
+        self.checks() != before
     }
 
     fn take_metrics(&mut self, metrics: &TrunkMetrics, _at: f64) {
@@ -322,6 +324,14 @@ impl TelephonyEntry for TrunkEntry {
             STALE => emit(&[], flag(self.freshness.is_stale())),
             _ => {}
         }
+    }
+}
+
+impl TrunkEntry {
+    /// What a trunk's status topic carries: its connection and its proxies' checks.
+    fn checks(&self) -> (Option<bool>, Option<f64>, Vec<ProxyCheck>, Vec<ProxyCheck>) {
+        let (options, registers) = (self.options.clone(), self.registers.clone());
+        (self.connected, self.connected_since, options, registers)
     }
 }
 
