@@ -366,7 +366,11 @@ impl Rig {
         while Instant::now() < until {
             let received = self.inbox.received();
             let extra: Vec<String> = received[seen..].iter().map(Notification::summary).collect();
-            assert!(extra.is_empty(), "{why}, yet: {extra:#?}");
+            let log = self.alertmanager.log();
+            assert!(
+                extra.is_empty(),
+                "{why}, yet: {extra:#?}\nAlertmanager logged:\n{log}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

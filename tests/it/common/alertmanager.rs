@@ -32,7 +32,7 @@ pub struct Alertmanager {
     pub address: String,
     child: Child,
     http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Alertmanager {
@@ -60,7 +60,7 @@ impl Alertmanager {
             address,
             child,
             http: super::tool_client(),
-            _dir: dir,
+            dir,
         };
         let ready = format!("http://{}/-/ready", alertmanager.address);
         super::answers_ok(&alertmanager.http, &ready, "alertmanager").await;
@@ -107,6 +107,11 @@ impl Alertmanager {
         let url = format!("http://{}/api/v2/alerts", self.address);
         let response = self.http.post(url).json(&body).send().await.unwrap();
         assert!(response.status().is_success(), "{}", response.status());
+    }
+
+    /// What Alertmanager logged (warnings and errors: a failed or retried notification).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("alertmanager.log")).unwrap_or_default()
     }
 
     /// The alerts Alertmanager holds (`GET /api/v2/alerts`), each with its `status.state`.
