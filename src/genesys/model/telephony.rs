@@ -267,7 +267,9 @@ pub enum TelephonyTopic {
     Metrics,
 }
 
-const EDGE_TOPICS: &str = "v2.telephony.providers.edges.";
+/// What every trunk's and Edge's topic begins with.
+pub const TELEPHONY_TOPICS: &str = "v2.telephony.providers.edges.";
+const EDGE_TOPICS: &str = TELEPHONY_TOPICS;
 const TRUNK_TOPICS: &str = "v2.telephony.providers.edges.trunks.";
 
 /// The topic of a trunk's statuses or its metrics.

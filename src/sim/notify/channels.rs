@@ -211,6 +211,19 @@ impl Registry {
             .collect()
     }
 
+    /// Whether a connected socket is subscribed to a topic that begins with `prefix`.
+    pub(crate) fn subscribes_any(&self, prefix: &str) -> bool {
+        let from = (
+            std::ops::Bound::Included(prefix),
+            std::ops::Bound::Unbounded,
+        );
+        let connected = self.channels.values().filter(|c| c.socket.is_some());
+        connected.into_iter().any(|c| {
+            let first = c.topics.range::<str, _>(from).next();
+            first.is_some_and(|t| t.starts_with(prefix))
+        })
+    }
+
     /// Sends to every connected socket subscribed to `topic`.
     pub(crate) fn send_topic(&self, topic: &str, text: &str) {
         for channel in self.channels.values().filter(|c| c.topics.contains(topic)) {

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::genesys::model::{
-    Edge, EdgeMetrics, NotificationFrame, TelephonyTopic, Trunk, TrunkMetrics, edge_of_topic,
-    edge_topic, trunk_of_topic, trunk_topic,
+    Edge, EdgeMetrics, NotificationFrame, TELEPHONY_TOPICS, TelephonyTopic, Trunk, TrunkMetrics,
+    edge_of_topic, edge_topic, trunk_of_topic, trunk_topic,
 };
 use crate::sim::Sim;
 use crate::sim::notify::publish::{Frame, Round, RoundPart};
@@ -33,7 +33,12 @@ pub(crate) struct TelephonyEvents {
 }
 
 impl RoundPart for TelephonyEvents {
+    /// Nothing while no socket listens: most simulations serve no telephony client, and a
+    /// later subscriber resyncs before it reads events.
     fn frames(&mut self, sim: &Sim, round: &Round) -> Vec<Frame> {
+        if !lock(&sim.channels).subscribes_any(TELEPHONY_TOPICS) {
+            return Vec::new();
+        }
         let model = sim.model();
         let estate = lock(&sim.telephony);
         let calls = estate.calls(&model);

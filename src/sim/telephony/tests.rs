@@ -116,6 +116,23 @@ mod events {
         }
     }
 
+    /// A socket on a channel subscribed to the Edge's status topic.
+    fn listen(
+        sim: &crate::sim::Sim,
+        edge: &str,
+    ) -> (
+        tokio::sync::mpsc::UnboundedSender<crate::sim::notify::channels::Outbound>,
+        tokio::sync::mpsc::UnboundedReceiver<crate::sim::notify::channels::Outbound>,
+    ) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut channels = lock(&sim.channels);
+        let (id, _) = channels.create("demo-client", 0);
+        let topic = format!("v2.telephony.providers.edges.{edge}");
+        channels.subscribe(&id, vec![topic], true, 0).unwrap();
+        assert!(channels.attach(&id, 1, tx.clone(), 0));
+        (tx, rx)
+    }
+
     fn topics(frames: &[crate::sim::notify::publish::Frame]) -> Vec<String> {
         let mut topics: Vec<String> = frames.iter().map(|f| f.topic.clone()).collect();
         topics.sort();
@@ -126,6 +143,12 @@ mod events {
     fn a_round_sends_what_changed_and_an_edge_offline_takes_its_trunks_status_with_it() {
         let sim = idle(SimConfig::fast_for_tests(5));
         let mut part = TelephonyEvents::default();
+        assert!(
+            part.frames(&sim, &round(500, false)).is_empty(),
+            "nothing while no socket listens"
+        );
+        let edge = lock(&sim.telephony).edges[0].id.clone();
+        let (_tx, _rx) = listen(&sim, &edge);
         let first = part.frames(&sim, &round(1_000, false));
         assert_eq!(
             first.len(),
