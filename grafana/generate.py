@@ -586,6 +586,15 @@ def agents(lay):
     return row
 
 
+def judged_column(name, colours, alert, unit=None):
+    """A table column an alert judges: coloured as it fires, linking its runbook."""
+    properties = [{"id": "unit", "value": unit}] if unit else []
+    properties += [{"id": "thresholds", "value": colours},
+                   {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+                   {"id": "links", "value": [runbook(alert)]}]
+    return {"matcher": {"id": "byName", "options": name}, "properties": properties}
+
+
 # The labels that say whose data a trunk or an Edge series is, with its names.
 TRUNK = "namespace, job, shard, trunk_id, trunk, trunk_type, edge_id, edge"
 EDGE = "namespace, job, shard, edge_id, edge, site"
@@ -625,10 +634,7 @@ def telephony(lay):
         "Trunks and Edges no replica can refresh: they judge nothing, so their alerts cannot fire.",
         [target(f"(count({stale_trunks}) or vector(0)) + (count({stale_edges}) or vector(0))", instant=True)],
         "short", steps("green", (1.0, "red"))), 4, 5)
-    in_service = {"matcher": {"id": "byName", "options": "In service"}, "properties": [
-        {"id": "thresholds", "value": steps("red", (1.0, "green"))},
-        {"id": "custom.cellOptions", "value": {"type": "color-background"}},
-        {"id": "links", "value": [runbook("GenesysTrunkOutOfService")]}]}
+    in_service = judged_column("In service", steps("red", (1.0, "green")), "GenesysTrunkOutOfService")
     answering = {"matcher": {"id": "byName", "options": "Proxies answering OPTIONS"}, "properties": [
         {"id": "unit", "value": "percentunit"},
         {"id": "thresholds", "value": steps("red", (1.0, "green"))}]}
@@ -658,14 +664,8 @@ def telephony(lay):
         [target(f"sum by (trunk_type) (genesys:trunk_in_service:max{{{F}}})", legend="{{trunk_type}}")],
         "short", links=[runbook("GenesysTrunksOutOfService")]), 12, 7)
     pressure = over("edge_resource_ratio", "percentunit")
-    resource = lambda name: {"matcher": {"id": "byName", "options": name}, "properties": [
-        {"id": "unit", "value": "percentunit"}, {"id": "thresholds", "value": pressure},
-        {"id": "custom.cellOptions", "value": {"type": "color-background"}},
-        {"id": "links", "value": [runbook("GenesysEdgeResourcePressure")]}]}
-    online = {"matcher": {"id": "byName", "options": "Online"}, "properties": [
-        {"id": "thresholds", "value": steps("red", (1.0, "green"))},
-        {"id": "custom.cellOptions", "value": {"type": "color-background"}},
-        {"id": "links", "value": [runbook("GenesysEdgeOffline")]}]}
+    resource = lambda name: judged_column(name, pressure, "GenesysEdgeResourcePressure", "percentunit")
+    online = judged_column("Online", steps("red", (1.0, "green")), "GenesysEdgeOffline")
     used = lambda r: f'max without (resource) (genesys:edge_resource_used:ratio{{{F}, resource="{r}"}})'
     lay.add(panel(
         "table", "Edges now",

@@ -12,11 +12,12 @@ pub(crate) mod events;
 mod table;
 mod trunks;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 pub(crate) use edges::EdgeTable;
+use table::{TelephonyEntry, TelephonyTable};
 pub(crate) use trunks::TrunkTable;
 
 use crate::genesys::GenesysClient;
@@ -215,18 +216,13 @@ impl Telephony {
         ids: &[String],
         source: &impl TelephonySource,
     ) -> Result<(), ApiError> {
-        let at = self.clock.now_seconds();
         let read = async {
-            let trunks = self.list_trunks(source).await?;
-            let metrics = source.trunk_metrics(ids).await?;
-            Ok((trunks, metrics))
+            Ok((
+                self.list_trunks(source).await?,
+                source.trunk_metrics(ids).await?,
+            ))
         };
-        let (trunks, metrics) = self.or_stale(read.await, || self.trunks.set_stale(ids))?;
-        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let asked = trunks.iter().filter(|t| wanted.contains(t.id.as_str()));
-        asked.for_each(|t| self.trunks.listed(t, at));
-        self.trunks.resynced_all(ids, &metrics, at);
-        Ok(())
+        self.resync(&self.trunks, ids, read).await
     }
 
     /// Reads `ids`' statuses and metrics, as [`Self::resync_trunks`] does for trunks.
@@ -235,17 +231,21 @@ impl Telephony {
         ids: &[String],
         source: &impl TelephonySource,
     ) -> Result<(), ApiError> {
+        let read = async { Ok((source.list_edges().await?, source.edge_metrics(ids).await?)) };
+        self.resync(&self.edges, ids, read).await
+    }
+
+    /// Resyncs `ids` of `table` from `read` (a listing and the metrics), current as of when
+    /// it began.
+    async fn resync<E: TelephonyEntry>(
+        &self,
+        table: &TelephonyTable<E>,
+        ids: &[String],
+        read: impl Future<Output = Result<(Vec<E::Status>, Vec<E::Metrics>), ApiError>>,
+    ) -> Result<(), ApiError> {
         let at = self.clock.now_seconds();
-        let read = async {
-            let edges = source.list_edges().await?;
-            let metrics = source.edge_metrics(ids).await?;
-            Ok((edges, metrics))
-        };
-        let (edges, metrics) = self.or_stale(read.await, || self.edges.set_stale(ids))?;
-        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let asked = edges.iter().filter(|e| wanted.contains(e.id.as_str()));
-        asked.for_each(|e| self.edges.listed(e, at));
-        self.edges.resynced_all(ids, &metrics, at);
+        let (statuses, metrics) = self.or_stale(read.await, || table.set_stale(ids))?;
+        table.resynced_from(ids, &statuses, &metrics, at);
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! the store's generic table, their families from a static list, their count as a self-metric,
 //! their rows on the status page. What differs is the entry's ([`TelephonyEntry`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -164,6 +164,21 @@ impl<E: TelephonyEntry> TelephonyTable<E> {
         for id in ids {
             self.resynced(id, by_id.get(id.as_str()).copied(), at);
         }
+    }
+
+    /// A resync of `ids` read from `at`: the statuses of those among them a listing holds,
+    /// then their metrics.
+    pub(crate) fn resynced_from(
+        &self,
+        ids: &[String],
+        statuses: &[E::Status],
+        metrics: &[E::Metrics],
+        at: f64,
+    ) {
+        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let asked = statuses.iter().filter(|s| wanted.contains(E::status_id(s)));
+        asked.for_each(|s| self.listed(s, at));
+        self.resynced_all(ids, metrics, at);
     }
 
     /// The stream showed `ids` current as of `at` (a heartbeat on their healthy socket).
