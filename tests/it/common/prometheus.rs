@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -52,26 +53,31 @@ impl Prometheus {
     /// Starts a server with `jobs` (entries of `scrape_configs`, as YAML indented by two) and
     /// `rule_files`.
     pub async fn start_with_jobs(jobs: &str, rule_files: &[std::path::PathBuf]) -> Prometheus {
-        Self::start_configured(jobs, rule_files, "").await
+        Self::start_configured(jobs, rule_files, "", &[]).await
     }
 
     /// Like [`Prometheus::start_with_jobs`], sending its alerts to the Alertmanager at
-    /// `alertmanager` (host:port).
+    /// `alertmanager` (host:port), and again every `resend_delay` (the shipped minute, or
+    /// scaled with the rest of a test's time): an all-clear Alertmanager held back and
+    /// dropped arrives with the next resend.
     pub async fn start_alerting(
         jobs: &str,
         rule_files: &[std::path::PathBuf],
         alertmanager: &str,
+        resend_delay: Duration,
     ) -> Prometheus {
         let alerting = format!(
             "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{alertmanager}']\n"
         );
-        Self::start_configured(jobs, rule_files, &alerting).await
+        let resend = format!("--rules.alert.resend-delay={}ms", resend_delay.as_millis());
+        Self::start_configured(jobs, rule_files, &alerting, &[&resend]).await
     }
 
     async fn start_configured(
         jobs: &str,
         rule_files: &[std::path::PathBuf],
         alerting: &str,
+        flags: &[&str],
     ) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let rules: String = rule_files
@@ -92,6 +98,7 @@ impl Prometheus {
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--log.level=warn")
+            .args(flags)
             .stdout(Stdio::null())
             .stderr(log_file(dir.path()))
             .spawn()
