@@ -26,6 +26,8 @@ pub enum ConversationCounter {
     AfterCallWorkSeconds,
     ServiceLevelNumerator,
     ServiceLevelDenominator,
+    Errors,
+    StateTransitionErrors,
 }
 
 /// Which statistic of an aggregate metric feeds a counter.
@@ -49,7 +51,7 @@ impl Statistic {
 }
 
 impl ConversationCounter {
-    pub const ALL: [ConversationCounter; 20] = [
+    pub const ALL: [ConversationCounter; 22] = [
         Self::Offered,
         Self::Connected,
         Self::Transferred,
@@ -70,6 +72,8 @@ impl ConversationCounter {
         Self::AfterCallWorkSeconds,
         Self::ServiceLevelNumerator,
         Self::ServiceLevelDenominator,
+        Self::Errors,
+        Self::StateTransitionErrors,
     ];
 
     /// The aggregate metric and statistic that feed this counter.
@@ -97,6 +101,8 @@ impl ConversationCounter {
             Self::AfterCallWorkSeconds => (TAcw, SumMillis),
             Self::ServiceLevelNumerator => (OServiceLevel, Numerator),
             Self::ServiceLevelDenominator => (OServiceLevel, Denominator),
+            Self::Errors => (NError, Count),
+            Self::StateTransitionErrors => (NStateTransitionError, Count),
         }
     }
 
@@ -139,10 +145,26 @@ impl ConversationCounter {
             Self::ServiceLevelDenominator => {
                 "genesys_conversations_service_level_denominator_total"
             }
+            Self::Errors => "genesys_conversation_errors_total",
+            Self::StateTransitionErrors => "genesys_conversation_state_transition_errors_total",
         }
     }
 
     pub fn help(self) -> String {
+        match self {
+            Self::Errors => {
+                return "Errors in conversations, as Genesys counts them (nError), per queue \
+                    and media type."
+                    .to_owned();
+            }
+            Self::StateTransitionErrors => {
+                return "Conversations that failed to move to their next state, such as an \
+                    agent's alert that could not be placed (nStateTransitionError), per queue \
+                    and media type."
+                    .to_owned();
+            }
+            _ => {}
+        }
         let (metric, statistic) = self.source();
         let metric = metric.as_str();
         match statistic {

@@ -28,6 +28,8 @@ pub enum GenesysMetric {
     TAcw,
     NOverSla,
     OServiceLevel,
+    NError,
+    NStateTransitionError,
     TAgentRoutingStatus,
     TSystemPresence,
     TOrganizationPresence,
@@ -64,6 +66,8 @@ impl GenesysMetric {
         Self::TAcw,
         Self::NOverSla,
         Self::OServiceLevel,
+        Self::NError,
+        Self::NStateTransitionError,
     ];
 
     /// The users aggregates' time-in-status metrics: milliseconds per routing status, system
@@ -99,6 +103,8 @@ impl GenesysMetric {
             Self::TAcw => "tAcw",
             Self::NOverSla => "nOverSla",
             Self::OServiceLevel => "oServiceLevel",
+            Self::NError => "nError",
+            Self::NStateTransitionError => "nStateTransitionError",
             Self::TAgentRoutingStatus => "tAgentRoutingStatus",
             Self::TSystemPresence => "tSystemPresence",
             Self::TOrganizationPresence => "tOrganizationPresence",

@@ -19,13 +19,15 @@ pub(crate) enum Metric {
     THeld,
     TAcw,
     THandle,
+    NError,
+    NStateTransitionError,
     /// Answered within the queue's service-level threshold: the numerator of `oServiceLevel`,
     /// recorded per event so it adds up over buckets like the denominator does. Not a Genesys
     /// metric, so it is never reported under its own name.
     AnsweredInServiceLevel,
 }
 
-pub(crate) const METRIC_COUNT: usize = 12;
+pub(crate) const METRIC_COUNT: usize = 14;
 
 impl Metric {
     /// The metrics reported by name, in the order they are listed.
@@ -41,6 +43,8 @@ impl Metric {
         Self::THeld,
         Self::TAcw,
         Self::THandle,
+        Self::NError,
+        Self::NStateTransitionError,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -56,6 +60,8 @@ impl Metric {
             Self::THeld => "tHeld",
             Self::TAcw => "tAcw",
             Self::THandle => "tHandle",
+            Self::NError => "nError",
+            Self::NStateTransitionError => "nStateTransitionError",
             Self::AnsweredInServiceLevel => "sim.answeredInServiceLevel",
         }
     }
@@ -63,6 +69,13 @@ impl Metric {
     /// Timers carry sum/min/max in milliseconds; `n*` metrics only a count.
     pub(crate) fn is_timer(self) -> bool {
         self.name().starts_with('t')
+    }
+
+    /// Whether the queue topic's running totals carry it. Genesys does not say whether they
+    /// carry the error counts, so the simulator leaves them to the aggregates query: the
+    /// exporter is shown to count them from its polls alone.
+    pub(crate) fn streamed(self) -> bool {
+        !matches!(self, Self::NError | Self::NStateTransitionError)
     }
 
     fn index(self) -> usize {

@@ -174,6 +174,8 @@ pub(crate) struct Model {
     rng: StdRng,
     /// Separate so that the lag draws never perturb the traffic sequence.
     lag_rng: StdRng,
+    /// Draws the conversation errors.
+    error_rng: StdRng,
     timing: Timing,
     media_weights: Vec<f64>,
     agents_per_queue: usize,
@@ -190,6 +192,10 @@ pub(crate) struct Model {
 const ANSWER_PROBABILITY: f64 = 0.9;
 const HOLD_PROBABILITY: f64 = 0.2;
 const TRANSFER_PROBABILITY: f64 = 0.08;
+/// The share of talks that end with an error, and with a failed state transition (both
+/// drawn from their own generator, so the rest of the traffic is the same with or without).
+const ERROR_PROBABILITY: f64 = 0.03;
+const STATE_TRANSITION_ERROR_PROBABILITY: f64 = 0.02;
 const ON_QUEUE_AT_START: f64 = 0.8;
 
 impl Model {
@@ -208,6 +214,7 @@ impl Model {
         let mut model = Self {
             rng: StdRng::seed_from_u64(config.seed),
             lag_rng: StdRng::seed_from_u64(config.seed ^ 0x5eed_1a90),
+            error_rng: StdRng::seed_from_u64(config.seed ^ 0xe220_2e11),
             timing,
             media_weights,
             agents_per_queue: config.agents_per_queue,
@@ -557,6 +564,15 @@ impl Model {
         }
         if self.rng.random_bool(TRANSFER_PROBABILITY) {
             metrics.push((Metric::NTransferred, 0));
+        }
+        if self.error_rng.random_bool(ERROR_PROBABILITY) {
+            metrics.push((Metric::NError, 0));
+        }
+        if self
+            .error_rng
+            .random_bool(STATE_TRANSITION_ERROR_PROBABILITY)
+        {
+            metrics.push((Metric::NStateTransitionError, 0));
         }
         self.record(event, &metrics);
         let acw = self.exp(self.timing.acw) as u64;

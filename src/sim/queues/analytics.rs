@@ -226,17 +226,18 @@ fn aggregate_results(
     Ok(results)
 }
 
-/// Aggregate metrics with data (the requested ones, or all plus `oServiceLevel` for events);
-/// `target` is the queue's service-level target.
+/// Aggregate metrics with data (the requested ones, or for events those the topic carries and
+/// `oServiceLevel`); `target` is the queue's service-level target.
 pub(crate) fn aggregate_metrics(
     set: &StatSet,
     wanted: Option<&[String]>,
     target: f64,
 ) -> Vec<AggregateMetricData> {
-    let wants = |name: &str| wanted.is_none_or(|w| w.iter().any(|m| m == name));
+    let asked = |name: &str| wanted.is_none_or(|w| w.iter().any(|m| m == name));
+    let wants = |metric: Metric| asked(metric.name()) && (wanted.is_some() || metric.streamed());
     let mut out: Vec<AggregateMetricData> = Metric::REPORTED
         .into_iter()
-        .filter(|m| wants(m.name()) && stat_of(set, *m).count > 0)
+        .filter(|m| wants(*m) && stat_of(set, *m).count > 0)
         .map(|metric| {
             let stat = stat_of(set, metric);
             let stats = if metric.is_timer() {
@@ -260,7 +261,7 @@ pub(crate) fn aggregate_metrics(
             }
         })
         .collect();
-    if wants("oServiceLevel") {
+    if asked("oServiceLevel") {
         out.extend(service_level_metric(set, target));
     }
     out

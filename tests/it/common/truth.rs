@@ -138,6 +138,12 @@ const COUNTERS: &[(&str, &str, &str)] = &[
         "count",
     ),
     ("genesys_conversations_over_sla_total", "nOverSla", "count"),
+    ("genesys_conversation_errors_total", "nError", "count"),
+    (
+        "genesys_conversation_state_transition_errors_total",
+        "nStateTransitionError",
+        "count",
+    ),
     ("genesys_conversations_abandoned_total", "tAbandon", "count"),
     (
         "genesys_conversation_abandon_seconds_total",

@@ -94,7 +94,7 @@ fn large_ledger(queues: usize, directed: bool) -> Ledger {
             })
         })
         .collect();
-    let counters = ConversationCounter::ALL;
+    let counters = super::RECORDED;
     for b in 0..5 {
         let marks = (keys.iter().enumerate()).map(|(n, key)| {
             let marks = (counters.iter().enumerate())

@@ -476,3 +476,29 @@ async fn aggregates_fill_whole_buckets_and_converge_on_the_truth_after_the_lag()
     assert_eq!(refused.status(), 400, "a dimension it cannot filter by");
     sim.stop().await;
 }
+
+/// The queue topic's running totals leave the error counts to the aggregates query (Genesys
+/// does not say the topic carries them), and the query gives them when asked.
+#[test]
+fn error_counts_are_answered_by_the_query_and_left_off_the_topic() {
+    use crate::sim::model::stats::{Metric, StatSet};
+    let mut set = StatSet::default();
+    for metric in [
+        Metric::NOffered,
+        Metric::NError,
+        Metric::NStateTransitionError,
+    ] {
+        set[metric as usize].count = 2;
+    }
+    let names = |metrics: Vec<crate::genesys::model::AggregateMetricData>| -> Vec<String> {
+        metrics
+            .into_iter()
+            .map(|m| m.metric.as_str().to_owned())
+            .collect()
+    };
+    let streamed = names(super::aggregate_metrics(&set, None, 0.8));
+    assert_eq!(streamed, ["nOffered"]);
+    let wanted = ["nError", "nStateTransitionError"].map(String::from);
+    let polled = names(super::aggregate_metrics(&set, Some(&wanted), 0.8));
+    assert_eq!(polled, wanted);
+}
