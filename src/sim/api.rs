@@ -14,7 +14,7 @@ use crate::genesys::model::{EntityListing, QueryFilter, QueryPredicate};
 use crate::genesys::time::{format_interval, from_epoch_millis, parse_instant, parse_iso_duration};
 
 use super::guard::{Failure, Predicates, api_error};
-use super::model::stats::CELL_MS;
+use super::model::lagged::CELL_MS;
 
 /// The most queue predicates one analytics query may carry
 /// (docs/genesys-api.md#paging-and-batching).
@@ -155,6 +155,32 @@ pub(crate) fn selection(filter: Option<&QueryFilter>) -> Result<Selection, Failu
     Ok(selection)
 }
 
+/// The ids an `or` of `dimension` predicates names, at most 100: the filter of the users',
+/// flows' and data actions' queries.
+pub(crate) fn ids_of(
+    filter: Option<&QueryFilter>,
+    dimension: &str,
+) -> Result<Vec<String>, Failure> {
+    let filter = filter
+        .filter(|f| f.kind == "or" && f.clauses.is_empty() && !f.predicates.is_empty())
+        .ok_or_else(|| {
+            bad_request(format!(
+                "filter must be an \"or\" of {dimension} predicates"
+            ))
+        })?;
+    if filter.predicates.iter().any(|p| p.dimension != dimension) {
+        return Err(bad_request(format!(
+            "the filter takes {dimension} predicates only"
+        )));
+    }
+    if filter.predicates.len() > MAX_PREDICATES {
+        return Err(bad_request(format!(
+            "A query may name at most 100 {dimension} predicates"
+        )));
+    }
+    Ok(filter.predicates.iter().map(|p| p.value.clone()).collect())
+}
+
 pub(crate) fn with_predicates(mut response: Response, predicates: Option<usize>) -> Response {
     if let Some(n) = predicates {
         response.extensions_mut().insert(Predicates(n));
@@ -168,6 +194,25 @@ pub(crate) fn list_values(value: &str) -> impl Iterator<Item = String> + '_ {
     (value.split(',').map(str::trim))
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
+}
+
+/// A listing's paging, and each other parameter's values.
+pub(crate) fn parameters(query: Option<&str>) -> Result<(Paging, Vec<(String, String)>), Failure> {
+    let mut paging = Paging::new();
+    let mut rest = Vec::new();
+    for (key, value) in super::auth::form_pairs(query.unwrap_or("")) {
+        if !paging.take(&key, &value)? {
+            rest.extend(list_values(&value).map(|v| (key.clone(), v)));
+        }
+    }
+    Ok((paging, rest))
+}
+
+/// The values of parameter `key`.
+pub(crate) fn values_of<'a>(params: &'a [(String, String)], key: &str) -> Vec<&'a str> {
+    (params.iter().filter(|(k, _)| k == key))
+        .map(|(_, v)| v.as_str())
+        .collect()
 }
 
 /// `pageSize` and `pageNumber` of a listing (docs/genesys-api.md#paging-and-batching).

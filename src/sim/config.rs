@@ -58,6 +58,8 @@ pub struct SimConfig {
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     /// How many Edges and trunks of each type.
     pub telephony: super::telephony::TelephonySize,
+    /// How many flows, outcomes and milestones the IVR has.
+    pub flows: super::model::ivr::FlowsSize,
 }
 
 impl Default for SimConfig {
@@ -88,6 +90,7 @@ impl Default for SimConfig {
             client_secret: "demo-secret".to_owned(),
             tls: None,
             telephony: Default::default(),
+            flows: Default::default(),
         }
     }
 }

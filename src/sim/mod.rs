@@ -63,6 +63,7 @@ mod auth;
 pub(crate) mod config;
 mod control;
 mod faults;
+mod flows;
 mod guard;
 mod model;
 mod notify;
@@ -231,6 +232,8 @@ pub(crate) struct Sim {
     pub agent_faults: Mutex<agents::users::AgentFaults>,
     /// The trunks and Edges. NB: taken after `model` when both are held.
     pub telephony: Mutex<telephony::Estate>,
+    /// The names of the IVR's flows, outcomes and milestones. NB: never held with `model`.
+    pub flows: Mutex<flows::Catalog>,
     /// Asks the publisher to send every group's current state once (after a pause).
     pub publish_all: AtomicBool,
     pub address: SocketAddr,
@@ -254,6 +257,7 @@ impl Sim {
             .collect();
         let presences = agents::presence::definitions(&presence_ids, &unused_ids);
         let estate = telephony::Estate::new(&config, config.clock.now_ms());
+        let catalog = flows::Catalog::new(&model.ivr, config.seed, &queues.home_division());
         Self {
             auth: auth::AuthState::new(&config),
             gate: guard::Gate::default(),
@@ -270,6 +274,7 @@ impl Sim {
             reject_telephony_topics: AtomicBool::new(false),
             agent_faults: Mutex::default(),
             telephony: Mutex::new(estate),
+            flows: Mutex::new(catalog),
             publish_all: AtomicBool::new(false),
             address,
             cancel,
@@ -374,6 +379,16 @@ fn rest_routes() -> Router<Arc<Sim>> {
             "/api/v2/telephony/providers/edges/metrics",
             get(telephony::rest::edge_metrics),
         )
+        .route("/api/v2/flows", get(flows::rest::list_flows))
+        .route("/api/v2/flows/outcomes", get(flows::rest::list_outcomes))
+        .route(
+            "/api/v2/flows/milestones",
+            get(flows::rest::list_milestones),
+        )
+        .route(
+            "/api/v2/analytics/flows/aggregates/query",
+            post(flows::rest::flow_aggregates),
+        )
 }
 
 fn router(sim: Arc<Sim>) -> Router {
@@ -426,11 +441,21 @@ fn truth_json(sim: &Sim) -> Value {
     let at = from_epoch_millis(now)
         .map(format_instant)
         .unwrap_or_default();
-    let pending = model.ledger.pending() + model.agent_time.pending();
+    let pending = model.ledger.pending() + model.agent_time.pending() + model.ivr.lagged.pending();
     let agents = agents::users::agents_truth(sim, &model, &directory);
     let telephony = lock(&sim.telephony).truth(&model, now);
+    let queue_ids: Vec<String> = (0..model.queues.len())
+        .map(|q| {
+            directory
+                .get(q)
+                .map(|queue| queue.id.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let flows = lock(&sim.flows).truth(&model, &queue_ids);
     json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues,
-        "presenceDefinitions": sim.presences, "agents": agents, "telephony": telephony})
+        "presenceDefinitions": sim.presences, "agents": agents, "telephony": telephony,
+        "flows": flows})
 }
 
 /// Advances the model to the simulated now every real tick; while paused only the reporting lag

@@ -660,6 +660,103 @@ def check_telephony(gc, api_client, base_url):
         sim_post(f"{base_url}/sim/traffic/resume", {})
 
 
+def flow_counts(containers, dimensions):
+    """(group, metric) -> count over every bucket, the group its `dimensions` only."""
+    counts = {}
+    for container in containers:
+        group = tuple(sorted((k, v) for k, v in (container["group"] or {}).items()
+                             if k in dimensions))
+        for bucket in container["data"]:
+            for metric in bucket["metrics"]:
+                key = (group, metric["metric"])
+                counts[key] = counts.get(key, 0) + metric["stats"]["count"]
+    return counts
+
+
+def check_flows(gc, api_client, base_url):
+    """IVR flows (docs/genesys-api.md#ivr-flows) as the SDK reads them: the flows listing
+    filtered by type, the outcomes and milestones listings, and the flow aggregates query by
+    exit, outcome and milestone, strictly typed and equal to the ground truth while the traffic
+    is paused and nothing is left inside the reporting lag."""
+    architect = gc.ArchitectApi(api_client)
+    analytics = gc.AnalyticsApi(api_client)
+    sim_post(f"{base_url}/sim/traffic/pause", {})
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            truth = sim_get(f"{base_url}/sim/truth")
+            if truth["pendingRecords"] == 0:
+                break
+            check(time.monotonic() < deadline, "the reporting lag did not pass within 10 s")
+            time.sleep(0.05)
+        truth = truth["flows"]
+        flows, _ = all_pages(
+            api_client,
+            lambda page_number: architect.get_flows(
+                type=["inboundcall", "inboundchat"], page_size=2, page_number=page_number),
+            "FlowEntityListing", "GET flows")
+        check_headers(api_client, "GET flows")
+        inbound = [f["flow"] for f in truth["flows"]
+                   if f["flow"]["type"] in ("INBOUNDCALL", "INBOUNDCHAT")]
+        raw = [api_client.sanitize_for_serialization(f) for f in flows]
+        check(without(raw, set()) == without(inbound, set()), f"flows {raw} are not {inbound}")
+        outcomes = architect.get_flows_outcomes(page_size=100)
+        typed(api_client, outcomes, "FlowOutcomeListing", "GET flow outcomes")
+        milestones = architect.get_flows_milestones(page_size=100)
+        typed(api_client, milestones, "FlowMilestoneListing", "GET flow milestones")
+        for listing, name in ((outcomes, "outcomes"), (milestones, "milestones")):
+            raw = [api_client.sanitize_for_serialization(e) for e in listing.entities]
+            check(without(raw, set()) == without(truth[name], set()),
+                  f"{name} {raw} are not the truth's")
+        ok(f"flows: {len(flows)} inbound by type, {len(outcomes.entities)} outcomes, "
+           f"{len(milestones.entities)} milestones, as the truth")
+
+        now = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0,
+                                                                   microsecond=0)
+        millis = "%Y-%m-%dT%H:%M:%S.000Z"
+        interval = (f"{(now - datetime.timedelta(hours=1)).strftime(millis)}/"
+                    f"{(now + datetime.timedelta(hours=1)).strftime(millis)}")
+        cases = [
+            (["flowId", "exitReason", "transferType"],
+             ["nFlow", "tFlow", "tFlowExit", "tFlowDisconnect"]),
+            (["flowId", "flowOutcomeId", "flowOutcomeValue"],
+             ["nFlowOutcome", "nFlowOutcomeFailed", "tFlowOutcome"]),
+            (["flowId", "flowMilestoneId"], ["nFlowMilestone"]),
+        ]
+        for group_by, metrics in cases:
+            body = gc.FlowAggregationQuery()
+            body.interval = interval
+            body.group_by = group_by
+            body.metrics = metrics
+            body.filter = gc.FlowAggregateQueryFilter()
+            body.filter.type = "or"
+            body.filter.predicates = []
+            for flow in flows:
+                predicate = gc.FlowAggregateQueryPredicate()
+                predicate.type = "dimension"
+                predicate.dimension = "flowId"
+                predicate.value = flow.id
+                body.filter.predicates.append(predicate)
+            response = analytics.post_analytics_flows_aggregates_query(body)
+            typed(api_client, response, "FlowAggregateQueryResponse", f"flow aggregates {group_by}")
+            got = flow_counts(json.loads(api_client.last_response.data)["results"], group_by)
+            wanted = {}
+            for entry in truth["flows"]:
+                if entry["flow"]["id"] not in {f.id for f in flows}:
+                    continue
+                for group in entry["groups"]:
+                    dims = dict(group["group"], flowId=entry["flow"]["id"])
+                    key = tuple(sorted((k, v) for k, v in dims.items() if k in group_by))
+                    for metric in metrics:
+                        if metric in group["metrics"]:
+                            count = group["metrics"][metric]["count"]
+                            wanted[(key, metric)] = wanted.get((key, metric), 0) + count
+            check(got and got == wanted, f"flow aggregates by {group_by}: {got} != {wanted}")
+            ok(f"flow aggregates by {group_by[1:]}: {len(got)} counts, as the truth")
+    finally:
+        sim_post(f"{base_url}/sim/traffic/resume", {})
+
+
 def check_notifications(gc, api_client, base_url, queues):
     notifications = gc.NotificationsApi(api_client)
     channel = notifications.post_notifications_channels()
@@ -810,6 +907,7 @@ def main(argv):
         check_user_aggregates(gc, api_client, base_url)
         check_aggregates(gc, api_client, queues)
         check_telephony(gc, api_client, base_url)
+        check_flows(gc, api_client, base_url)
         check_notifications(gc, api_client, base_url, queues)
     except CheckFailed as failure:
         print(f"FAIL: {failure}", file=sys.stderr, flush=True)

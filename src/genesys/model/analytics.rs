@@ -329,6 +329,16 @@ pub struct AggregateDataContainer {
     pub data: Vec<StatisticalResponse>,
 }
 
+/// One group's buckets, the group as the dimensions Genesys names it by: the users', flows' and
+/// data actions' aggregates.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct KeyedAggregateDataContainer {
+    #[serde(default)]
+    pub group: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub data: Vec<StatisticalResponse>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct StatisticalResponse {
     /// `start/end`; zero-width (`t/t`) for an observation event.

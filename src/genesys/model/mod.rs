@@ -7,6 +7,7 @@
 
 pub mod activity;
 pub mod analytics;
+pub mod flows;
 pub mod notifications;
 pub mod presence;
 pub mod routing;
@@ -15,6 +16,7 @@ pub mod users;
 
 pub use activity::*;
 pub use analytics::*;
+pub use flows::*;
 pub use notifications::*;
 pub use presence::*;
 pub use routing::*;

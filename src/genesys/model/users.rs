@@ -1,11 +1,9 @@
 //! Users with their presence and routing status (docs/genesys-api.md#users): the listing's
 //! entities.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::{ConversationAggregationQuery, DivisionRef, StatisticalResponse};
+use super::{ConversationAggregationQuery, DivisionRef};
 
 /// A user as `GET /api/v2/users?expand=presence,routingStatus` lists one. `expand` is best
 /// effort upstream: a user without `presence` or `routing_status` says nothing about them.
@@ -82,10 +80,4 @@ pub struct UserAggregateQueryResponse {
 
 /// One user's buckets; each metric entry's `qualifier` is the routing status, the system
 /// presence or the org's presence definition id, `stats.sum` the milliseconds in it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct UserAggregateDataContainer {
-    #[serde(default)]
-    pub group: BTreeMap<String, String>,
-    #[serde(default)]
-    pub data: Vec<StatisticalResponse>,
-}
+pub type UserAggregateDataContainer = super::KeyedAggregateDataContainer;

@@ -20,9 +20,7 @@ use crate::vocabulary::metric::GenesysMetric;
 
 use super::users::agents_with_ids;
 use crate::sim::Sim;
-use crate::sim::api::{
-    MAX_PREDICATES, bad_request, bucket_interval, buckets, parse_json, with_predicates,
-};
+use crate::sim::api::{bad_request, bucket_interval, buckets, ids_of, parse_json, with_predicates};
 use crate::sim::guard::Failure;
 use crate::sim::model::agent_time::{AgentSlot, Dimension};
 
@@ -35,33 +33,13 @@ pub(crate) async fn user_aggregates(
         Ok(query) => query,
         Err(failure) => return failure.into_response(),
     };
-    let users = user_ids(&query);
+    let users = ids_of(query.filter.as_ref(), "userId");
     let predicates = users.as_ref().ok().map(Vec::len);
     let response = match users.and_then(|users| results(&sim, &query, &users)) {
         Ok(results) => Json(UserAggregateQueryResponse { results }).into_response(),
         Err(failure) => failure.into_response(),
     };
     with_predicates(response, predicates)
-}
-
-/// The users the filter names: an `or` of `userId` predicates, at most 100.
-fn user_ids(query: &UserAggregationQuery) -> Result<Vec<String>, Failure> {
-    let filter = query
-        .filter
-        .as_ref()
-        .filter(|f| f.kind == "or" && f.clauses.is_empty() && !f.predicates.is_empty())
-        .ok_or_else(|| bad_request("filter must be an \"or\" of userId predicates"))?;
-    if filter.predicates.iter().any(|p| p.dimension != "userId") {
-        return Err(bad_request(
-            "the users aggregates filter takes userId predicates only",
-        ));
-    }
-    if filter.predicates.len() > MAX_PREDICATES {
-        return Err(bad_request(
-            "A query may name at most 100 userId predicates",
-        ));
-    }
-    Ok(filter.predicates.iter().map(|p| p.value.clone()).collect())
 }
 
 fn results(

@@ -5,9 +5,9 @@
 //! reporting lag (a spell in progress is not reported yet), and its time counts in the buckets it
 //! overlapped.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::stats::CELL_MS;
+use super::lagged::{CELL_MS, Lagged};
 use super::traffic::PRESENCES;
 use crate::vocabulary::labels::{LabelValue, RoutingStatus};
 use crate::vocabulary::metric::GenesysMetric;
@@ -56,15 +56,10 @@ pub(crate) type AgentSlot = (usize, usize);
 /// (agent, dimension, qualifier index).
 pub(crate) type SpellKey = (AgentSlot, Dimension, usize);
 
-/// Cells older than this are forgotten, as the conversation ledger's.
-const RETENTION_MS: i64 = 36 * 3_600_000;
-
 #[derive(Debug, Default)]
 pub(crate) struct AgentTime {
-    /// (cell start ms, spell key) → milliseconds visible so far.
-    cells: BTreeMap<(i64, SpellKey), u64>,
-    /// (visible from ms, cell start ms, key, milliseconds): pieces inside the reporting lag.
-    pending: Vec<(i64, i64, SpellKey, u64)>,
+    /// Spell key → milliseconds the users aggregates query sees.
+    lagged: Lagged<SpellKey, u64>,
     /// Every spell's milliseconds, lagged or not, by agent: the truth. Kept per agent because
     /// the truth is read agent by agent (a flat map made that read quadratic in the agents).
     totals: HashMap<AgentSlot, HashMap<(Dimension, usize), u64>>,
@@ -84,33 +79,19 @@ impl AgentTime {
         while start < to_ms {
             let cell = start - start.rem_euclid(CELL_MS);
             let end = (cell + CELL_MS).min(to_ms);
-            self.pending
-                .push((visible_ms, cell, key, (end - start) as u64));
+            (self.lagged).hold(key, cell, (end - start) as u64, visible_ms);
             start = end;
         }
     }
 
     /// Makes the pieces whose lag has passed visible and forgets expired cells.
     pub(crate) fn flush(&mut self, now_ms: i64) {
-        let (due, keep) = std::mem::take(&mut self.pending)
-            .into_iter()
-            .partition(|(visible, ..)| *visible <= now_ms);
-        self.pending = keep;
-        for (_, cell, key, ms) in due {
-            *self.cells.entry((cell, key)).or_default() += ms;
-        }
-        let horizon = now_ms - RETENTION_MS;
-        while let Some(entry) = self.cells.first_entry() {
-            if entry.key().0 >= horizon {
-                break;
-            }
-            entry.remove();
-        }
+        self.lagged.flush(now_ms);
     }
 
     /// Pieces still inside their reporting lag.
     pub(crate) fn pending(&self) -> usize {
-        self.pending.len()
+        self.lagged.pending()
     }
 
     /// Visible milliseconds per (key, bucket index) of `agents` for `[start, end)` in
@@ -122,15 +103,9 @@ impl AgentTime {
         end_ms: i64,
         granularity_ms: i64,
     ) -> BTreeMap<(SpellKey, i64), u64> {
-        let mut out = BTreeMap::new();
-        let agents: std::collections::HashSet<&AgentSlot> = agents.iter().collect();
-        for ((cell, key), ms) in self.cells.range((start_ms, FIRST)..(end_ms, FIRST)) {
-            if agents.contains(&key.0) {
-                let bucket = (cell - start_ms) / granularity_ms.max(1);
-                *out.entry((*key, bucket)).or_default() += ms;
-            }
-        }
-        out
+        let agents: HashSet<&AgentSlot> = agents.iter().collect();
+        let window = (start_ms, end_ms, granularity_ms);
+        (self.lagged).query(window, |key| agents.contains(&key.0).then_some(*key))
     }
 
     /// Every spell's milliseconds of one agent, lagged or not.
@@ -142,9 +117,6 @@ impl AgentTime {
             .map(|((dimension, qualifier), ms)| (*dimension, *qualifier, *ms))
     }
 }
-
-/// The least key, to range over whole cells.
-const FIRST: SpellKey = ((0, 0), Dimension::RoutingStatus, 0);
 
 #[cfg(test)]
 mod tests;

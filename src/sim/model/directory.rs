@@ -74,6 +74,11 @@ impl Directory {
         directory
     }
 
+    /// The org's home division, where what belongs to no queue lives.
+    pub(crate) fn home_division(&self) -> DivisionRef {
+        self.divisions[0].clone()
+    }
+
     /// Every third queue is in the second division, so division filters have work to do.
     fn default_division(&self, index: usize) -> DivisionRef {
         self.divisions[usize::from(index % 3 == 2)].clone()

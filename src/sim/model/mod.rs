@@ -3,5 +3,7 @@
 
 pub(crate) mod agent_time;
 pub(crate) mod directory;
+pub(crate) mod ivr;
+pub(crate) mod lagged;
 pub(crate) mod stats;
 pub(crate) mod traffic;

@@ -3,7 +3,9 @@
 //! aggregates query (lagged, per cell), the stream's running 30-minute totals (real time) and the
 //! ground truth (everything ever recorded).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::lagged::{Lagged, Tally};
 
 /// The aggregate metrics the model records (docs/genesys-api.md#conversation-aggregates-query).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,6 +124,14 @@ impl Stat {
 /// One value per metric, indexed by [`Metric`].
 pub(crate) type StatSet = [Stat; METRIC_COUNT];
 
+impl Tally for StatSet {
+    fn merge(&mut self, other: &Self) {
+        for (into, from) in self.iter_mut().zip(other) {
+            into.merge(from);
+        }
+    }
+}
+
 pub(crate) fn stat_of(set: &StatSet, metric: Metric) -> &Stat {
     &set[metric.index()]
 }
@@ -150,22 +160,16 @@ pub(crate) struct Record {
     pub visible_ms: i64,
 }
 
-/// Cells are one minute wide, so any granularity of whole minutes maps onto them exactly.
-pub(crate) const CELL_MS: i64 = 60_000;
 /// The stream's running totals are for 30-minute buckets (docs/genesys-api.md#queue-events).
 pub(crate) const RUNNING_BUCKET_MS: i64 = 30 * 60_000;
-/// Cells older than this are forgotten so a long demo keeps bounded memory.
-const RETENTION_MS: i64 = 36 * 3_600_000;
 
 /// (queue, media, bucket start ms) of a running total.
 pub(crate) type RunningKey = (usize, usize, i64);
 
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
-    /// (cell start ms, queue, media, direction) → stats of the records visible so far.
-    cells: BTreeMap<(i64, usize, usize, usize), StatSet>,
-    /// Records still inside their reporting lag.
-    pending: Vec<Record>,
+    /// (queue, media, direction) → what the aggregates query sees.
+    lagged: Lagged<(usize, usize, usize), StatSet>,
     /// (queue, media) → everything ever recorded, lagged or not.
     totals: HashMap<(usize, usize), StatSet>,
     /// The same by direction too: (queue, media, direction).
@@ -201,38 +205,15 @@ impl Ledger {
             add(&mut entry.0, record.metric, record.value);
             entry.1 = true;
         }
-        if record.visible_ms <= now_ms {
-            self.fold(record);
-        } else {
-            self.pending.push(record);
-        }
-    }
-
-    fn fold(&mut self, record: Record) {
-        let cell = floor(record.at_ms, CELL_MS);
-        let set = self
-            .cells
-            .entry((cell, record.queue, record.media, record.direction))
-            .or_default();
-        add(set, record.metric, record.value);
+        let mut set = StatSet::default();
+        add(&mut set, record.metric, record.value);
+        let key = (record.queue, record.media, record.direction);
+        (self.lagged).record(key, record.at_ms, set, record.visible_ms, now_ms);
     }
 
     /// Makes lagged records whose time has come visible and forgets expired cells.
     pub(crate) fn flush(&mut self, now_ms: i64) {
-        let (due, keep): (Vec<Record>, Vec<Record>) = std::mem::take(&mut self.pending)
-            .into_iter()
-            .partition(|r| r.visible_ms <= now_ms);
-        self.pending = keep;
-        for record in due {
-            self.fold(record);
-        }
-        let horizon = now_ms - RETENTION_MS;
-        while let Some(entry) = self.cells.first_entry() {
-            if entry.key().0 >= horizon {
-                break;
-            }
-            entry.remove();
-        }
+        self.lagged.flush(now_ms);
     }
 
     /// Visible stats per (queue, media, direction, bucket index) for `[start, end)` in
@@ -244,24 +225,22 @@ impl Ledger {
         end_ms: i64,
         granularity_ms: i64,
     ) -> BTreeMap<(usize, usize, usize, i64), StatSet> {
-        let mut out: BTreeMap<(usize, usize, usize, i64), StatSet> = BTreeMap::new();
-        let range = (start_ms, 0, 0, 0)..(end_ms, 0, 0, 0);
-        for ((cell, queue, media, direction), set) in self.cells.range(range) {
-            if !queues.contains(queue) {
-                continue;
-            }
-            let bucket = (cell - start_ms) / granularity_ms.max(1);
-            let target = out.entry((*queue, *media, *direction, bucket)).or_default();
-            for (into, from) in target.iter_mut().zip(set.iter()) {
-                into.merge(from);
-            }
-        }
-        out
+        let queues: HashSet<usize> = queues.iter().copied().collect();
+        let window = (start_ms, end_ms, granularity_ms);
+        let cells = self.lagged.query(window, |key| {
+            let (queue, ..) = key;
+            queues.contains(queue).then_some(*key)
+        });
+        (cells.into_iter())
+            .map(|(((queue, media, direction), bucket), set)| {
+                ((queue, media, direction, bucket), set)
+            })
+            .collect()
     }
 
     /// How many records are still inside their reporting lag (invisible to the query).
     pub(crate) fn pending(&self) -> usize {
-        self.pending.len()
+        self.lagged.pending()
     }
 
     pub(crate) fn totals(&self, queue: usize, media: usize) -> Option<&StatSet> {

@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::agent_time::{AgentTime, Dimension};
+use super::ivr::Ivr;
 use super::stats::{Ledger, Metric, Record};
 use crate::sim::config::SimConfig;
 
@@ -187,6 +188,8 @@ pub(crate) struct Model {
     /// The share of voice arrivals that reach a queue: those that come over a carrier trunk in
     /// service. 1 unless a trunk or an Edge is down.
     pub voice_reach: f64,
+    /// The flows calls and chats meet before their queue.
+    pub ivr: Ivr,
 }
 
 const ANSWER_PROBABILITY: f64 = 0.9;
@@ -223,6 +226,11 @@ impl Model {
             ledger: Ledger::default(),
             agent_time: AgentTime::default(),
             voice_reach: 1.0,
+            ivr: Ivr::new(
+                config.flows,
+                config.seed,
+                config.reporting_lag.as_millis() as u64,
+            ),
         };
         for _ in 0..config.queues {
             model.add_queue(start_ms, false);
@@ -327,6 +335,7 @@ impl Model {
     pub(crate) fn flush(&mut self, now_ms: i64) {
         self.ledger.flush(now_ms);
         self.agent_time.flush(now_ms);
+        self.ivr.lagged.flush(now_ms);
     }
 
     /// Sets an agent's routing status from `at`, recording the spell it ends.
@@ -464,6 +473,8 @@ impl Model {
             now,
         };
         self.record(event, &[(Metric::NOffered, 0)]);
+        let media_type = (media, self.media_types[media].as_str());
+        self.ivr.reached(queue, media_type, (at, now));
     }
 
     fn advance_interaction(&mut self, queue: usize, index: usize, at: i64, now: i64) {

@@ -8,24 +8,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::genesys::model::{EdgeEntityListing, MAX_IDS_PER_METRICS_REQUEST, TrunkEntityListing};
 use crate::sim::Sim;
-use crate::sim::api::{Paging, bad_request, list_values};
-use crate::sim::auth::form_pairs;
+use crate::sim::api::{bad_request, parameters, values_of};
 use crate::sim::guard::Failure;
 use crate::sync::lock;
-
-/// The paging, and each other parameter's values.
-fn parameters(query: Option<&str>) -> Result<(Paging, Vec<(String, String)>), Failure> {
-    let mut paging = Paging::new();
-    let mut rest = Vec::new();
-    for (key, value) in form_pairs(query.unwrap_or("")) {
-        match paging.take(&key, &value) {
-            Ok(true) => {}
-            Ok(false) => rest.extend(list_values(&value).map(|v| (key.clone(), v))),
-            Err(failure) => return Err(failure),
-        }
-    }
-    Ok((paging, rest))
-}
 
 /// The ids `key` names, at most 100 (more is a 400, as Genesys answers).
 fn ids(params: &[(String, String)], key: &str) -> Result<Vec<String>, Failure> {
@@ -49,12 +34,10 @@ pub(crate) async fn list_trunks(State(sim): State<Arc<Sim>>, RawQuery(q): RawQue
         Ok(parsed) => parsed,
         Err(failure) => return failure.into_response(),
     };
-    let wanted = |key: &str| -> Vec<&str> {
-        (params.iter().filter(|(k, _)| k == key))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    };
-    let (types, edge_ids) = (wanted("trunkType"), wanted("edge.id"));
+    let (types, edge_ids) = (
+        values_of(&params, "trunkType"),
+        values_of(&params, "edge.id"),
+    );
     let estate = lock(&sim.telephony);
     let trunks = (0..estate.trunks.len())
         .map(|t| estate.trunk_view(t))
@@ -93,9 +76,7 @@ pub(crate) async fn list_edges(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuer
         Ok(parsed) => parsed,
         Err(failure) => return failure.into_response(),
     };
-    let sites: Vec<&str> = (params.iter().filter(|(k, _)| k == "site.id"))
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let sites = values_of(&params, "site.id");
     let estate = lock(&sim.telephony);
     let edges = (0..estate.edges.len())
         .filter(|e| sites.is_empty() || sites.contains(&estate.edges[*e].site.id.as_str()))

@@ -1,4 +1,5 @@
 use super::*;
+use crate::sim::model::lagged::CELL_MS;
 
 fn rec(metric: Metric, at_ms: i64, value: u64, visible_ms: i64) -> Record {
     Record {

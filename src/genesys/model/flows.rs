@@ -1,0 +1,49 @@
+//! IVR flows (docs/genesys-api.md#ivr-flows): the flows listing with its outcomes and
+//! milestones, and the flow aggregates query.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ConversationAggregationQuery, DivisionRef, EntityListing, KeyedAggregateDataContainer,
+};
+
+/// A flow as `GET /api/v2/flows` lists one. Its `type` is upper case on the wire
+/// (`INBOUNDCALL`); the listing's `type` parameter takes it lower case.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Flow {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(rename = "type", default)]
+    pub flow_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<DivisionRef>,
+    #[serde(default)]
+    pub active: bool,
+}
+
+pub type FlowEntityListing = EntityListing<Flow>;
+
+/// A flow outcome or milestone as `GET /api/v2/flows/outcomes` and `…/milestones` list them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowPart {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<DivisionRef>,
+}
+
+pub type FlowPartListing = EntityListing<FlowPart>;
+
+/// `POST /api/v2/analytics/flows/aggregates/query`: the conversation aggregates query's shape,
+/// with the flow dimensions and metrics.
+pub type FlowAggregationQuery = ConversationAggregationQuery;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FlowAggregateQueryResponse {
+    #[serde(default)]
+    pub results: Vec<KeyedAggregateDataContainer>,
+}
