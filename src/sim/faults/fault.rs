@@ -192,6 +192,13 @@ pub enum Fault {
         #[serde(default)]
         restore: bool,
     },
+    /// A flow outcome (by name or id) fails in every visit that reports it, as when the data
+    /// it needs cannot be had. `restore` lets it succeed again, as often as before.
+    FlowOutcomeFailing {
+        outcome: String,
+        #[serde(default)]
+        restore: bool,
+    },
 }
 
 fn one_second() -> u64 {

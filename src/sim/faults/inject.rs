@@ -101,6 +101,17 @@ fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
             estate.set_offline(e, !restore, now);
             Ok(())
         })?,
+        Fault::FlowOutcomeFailing { outcome, restore } => {
+            let index = lock(&sim.flows)
+                .outcome_index(&outcome)
+                .ok_or("no flow outcome has that name or id")?;
+            let failing = &mut sim.model().ivr.failing_outcomes;
+            if restore {
+                failing.remove(&index);
+            } else {
+                failing.insert(index);
+            }
+        }
         Fault::TruncateActivityDetails { limit } => {
             lock(&sim.agent_faults).truncate_details = limit
         }

@@ -69,6 +69,11 @@ impl Catalog {
         self.flows.iter().position(|flow| flow.id == id)
     }
 
+    /// The index of the outcome with `name_or_id`.
+    pub(crate) fn outcome_index(&self, name_or_id: &str) -> Option<usize> {
+        (self.outcomes.iter()).position(|o| o.id == name_or_id || o.name == name_or_id)
+    }
+
     /// Everything the IVR ever recorded, lagged or not, named: per flow, each group of the
     /// flow aggregates query (its dimensions) with each metric's count and, for timers, its
     /// millisecond sum; and the transfers to each queue and media type.

@@ -61,6 +61,10 @@ pub(crate) fn one_of_each() -> Vec<Fault> {
             restore: false,
         },
         Fault::RejectTelephonyTopics { restore: false },
+        Fault::FlowOutcomeFailing {
+            outcome: "Payment taken".into(),
+            restore: false,
+        },
     ];
     let kinds: Vec<usize> = all
         .iter()
@@ -89,9 +93,10 @@ pub(crate) fn one_of_each() -> Vec<Fault> {
             Fault::RegisterFailing { .. } => 21,
             Fault::EdgeOffline { .. } => 22,
             Fault::RejectTelephonyTopics { .. } => 23,
+            Fault::FlowOutcomeFailing { .. } => 24,
         })
         .collect();
-    assert_eq!(kinds, (0..24).collect::<Vec<_>>(), "one of each, in order");
+    assert_eq!(kinds, (0..25).collect::<Vec<_>>(), "one of each, in order");
     all
 }
 

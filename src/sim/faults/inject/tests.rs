@@ -81,7 +81,7 @@ async fn a_channel_refusal_takes_its_status_and_a_count_of_zero_disarms_it() {
 }
 
 #[tokio::test]
-async fn a_telephony_fault_must_name_a_trunk_or_edge_the_simulator_has() {
+async fn a_telephony_or_flow_fault_must_name_what_the_simulator_has() {
     let sim = TestSim::fast().await;
     let unknown = Fault::TrunkOutOfService {
         trunk: "Carrier Z".into(),
@@ -93,5 +93,10 @@ async fn a_telephony_fault_must_name_a_trunk_or_edge_the_simulator_has() {
         restore: false,
     };
     assert_eq!(sim.post_fault(&offline).await.status(), 400);
+    let outcome = Fault::FlowOutcomeFailing {
+        outcome: "Moon landed".into(),
+        restore: false,
+    };
+    assert_eq!(sim.post_fault(&outcome).await.status(), 400);
     sim.stop().await;
 }
