@@ -238,6 +238,34 @@ impl TestSim {
         self.get_json("/sim/truth").await
     }
 
+    /// The truth once nothing is left inside the reporting lag: with the traffic paused, what
+    /// every query sees is all there is.
+    pub(crate) async fn settled_truth(&self) -> serde_json::Value {
+        tokio::time::timeout(DEADLINE, async {
+            loop {
+                let truth = self.truth().await;
+                if truth["pendingRecords"] == 0 {
+                    return truth;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the reporting lag passes")
+    }
+
+    /// The fast simulator with two minutes of history, paused, and a token.
+    pub(crate) async fn paused_with_history(seed: u64) -> (Self, String) {
+        let config = SimConfig {
+            history: Duration::from_secs(120),
+            start_paused: true,
+            ..SimConfig::fast_for_tests(seed)
+        };
+        let sim = Self::start(config).await;
+        let token = sim.token().await;
+        (sim, token)
+    }
+
     pub(crate) async fn stop(self) {
         self.cancel.cancel();
         tokio::time::timeout(DEADLINE, self.handle.stopped())

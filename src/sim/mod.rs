@@ -56,6 +56,7 @@
 //! `GET /sim/faults` lists what is armed, each with the requests, creations or rounds
 //! `remaining`.
 
+mod actions;
 mod agents;
 mod api;
 mod api_faults;
@@ -234,6 +235,8 @@ pub(crate) struct Sim {
     pub telephony: Mutex<telephony::Estate>,
     /// The names of the IVR's flows, outcomes and milestones. NB: never held with `model`.
     pub flows: Mutex<flows::Catalog>,
+    /// The names of the data actions the flows call. NB: never held with `model`.
+    pub actions: Mutex<actions::Actions>,
     /// Asks the publisher to send every group's current state once (after a pause).
     pub publish_all: AtomicBool,
     pub address: SocketAddr,
@@ -258,6 +261,7 @@ impl Sim {
         let presences = agents::presence::definitions(&presence_ids, &unused_ids);
         let estate = telephony::Estate::new(&config, config.clock.now_ms());
         let catalog = flows::Catalog::new(&model.ivr, config.seed, &queues.home_division());
+        let data_actions = actions::Actions::new(&model.ivr, config.seed);
         Self {
             auth: auth::AuthState::new(&config),
             gate: guard::Gate::default(),
@@ -275,6 +279,7 @@ impl Sim {
             agent_faults: Mutex::default(),
             telephony: Mutex::new(estate),
             flows: Mutex::new(catalog),
+            actions: Mutex::new(data_actions),
             publish_all: AtomicBool::new(false),
             address,
             cancel,
@@ -389,6 +394,14 @@ fn rest_routes() -> Router<Arc<Sim>> {
             "/api/v2/analytics/flows/aggregates/query",
             post(flows::rest::flow_aggregates),
         )
+        .route(
+            "/api/v2/integrations/actions",
+            get(actions::rest::list_actions),
+        )
+        .route(
+            "/api/v2/analytics/actions/aggregates/query",
+            post(actions::rest::action_aggregates),
+        )
 }
 
 fn router(sim: Arc<Sim>) -> Router {
@@ -441,7 +454,7 @@ fn truth_json(sim: &Sim) -> Value {
     let at = from_epoch_millis(now)
         .map(format_instant)
         .unwrap_or_default();
-    let pending = model.ledger.pending() + model.agent_time.pending() + model.ivr.lagged.pending();
+    let pending = model.ledger.pending() + model.agent_time.pending() + model.ivr.pending();
     let agents = agents::users::agents_truth(sim, &model, &directory);
     let telephony = lock(&sim.telephony).truth(&model, now);
     let queue_ids: Vec<String> = (0..model.queues.len())
@@ -453,9 +466,10 @@ fn truth_json(sim: &Sim) -> Value {
         })
         .collect();
     let flows = lock(&sim.flows).truth(&model, &queue_ids);
+    let actions = lock(&sim.actions).truth(&model.ivr);
     json!({"now": at, "paused": sim.is_paused(), "pendingRecords": pending, "queues": queues,
         "presenceDefinitions": sim.presences, "agents": agents, "telephony": telephony,
-        "flows": flows})
+        "flows": flows, "actions": actions})
 }
 
 /// Advances the model to the simulated now every real tick; while paused only the reporting lag

@@ -682,14 +682,7 @@ def check_flows(gc, api_client, base_url):
     analytics = gc.AnalyticsApi(api_client)
     sim_post(f"{base_url}/sim/traffic/pause", {})
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            truth = sim_get(f"{base_url}/sim/truth")
-            if truth["pendingRecords"] == 0:
-                break
-            check(time.monotonic() < deadline, "the reporting lag did not pass within 10 s")
-            time.sleep(0.05)
-        truth = truth["flows"]
+        truth = settled_truth(base_url)["flows"]
         flows, _ = all_pages(
             api_client,
             lambda page_number: architect.get_flows(
@@ -755,6 +748,79 @@ def check_flows(gc, api_client, base_url):
             ok(f"flow aggregates by {group_by[1:]}: {len(got)} counts, as the truth")
     finally:
         sim_post(f"{base_url}/sim/traffic/resume", {})
+
+
+def check_actions(gc, api_client, base_url):
+    """Data actions (docs/genesys-api.md#data-actions) as the SDK reads them: the actions
+    listing, by ids too, and the data action aggregates query by response status and error
+    type, strictly typed and equal to the ground truth while the traffic is paused and nothing
+    is left inside the reporting lag; more than 50 ids a listing is refused."""
+    integrations = gc.IntegrationsApi(api_client)
+    analytics = gc.AnalyticsApi(api_client)
+    sim_post(f"{base_url}/sim/traffic/pause", {})
+    try:
+        truth = settled_truth(base_url)["actions"]
+        actions, _ = all_pages(
+            api_client,
+            lambda page_number: integrations.get_integrations_actions(
+                page_size=2, page_number=page_number),
+            "ActionEntityListing", "GET actions")
+        check_headers(api_client, "GET actions")
+        raw = [api_client.sanitize_for_serialization(a) for a in actions]
+        check(raw == [a["action"] for a in truth], f"actions {raw} are not the truth's")
+        one = integrations.get_integrations_actions(ids=actions[0].id)
+        typed(api_client, one, "ActionEntityListing", "GET actions by ids")
+        check([a.id for a in one.entities] == [actions[0].id], "the ids filter holds")
+        many = ",".join(f"a{i}" for i in range(51))
+        expect_api_error(400, "51 action ids", lambda: integrations.get_integrations_actions(
+            ids=many))
+
+        now = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0,
+                                                                   microsecond=0)
+        millis = "%Y-%m-%dT%H:%M:%S.000Z"
+        body = gc.ActionAggregationQuery()
+        body.interval = (f"{(now - datetime.timedelta(hours=1)).strftime(millis)}/"
+                         f"{(now + datetime.timedelta(hours=1)).strftime(millis)}")
+        body.group_by = ["actionId", "responseStatus", "errorType"]
+        body.metrics = ["tTotalExecution"]
+        body.filter = gc.ActionAggregateQueryFilter()
+        body.filter.type = "or"
+        body.filter.predicates = []
+        for action in actions:
+            predicate = gc.ActionAggregateQueryPredicate()
+            predicate.type = "dimension"
+            predicate.dimension = "actionId"
+            predicate.value = action.id
+            body.filter.predicates.append(predicate)
+        response = analytics.post_analytics_actions_aggregates_query(body)
+        typed(api_client, response, "ActionAggregateQueryResponse", "action aggregates")
+        got = {}
+        for container in json.loads(api_client.last_response.data)["results"]:
+            group = container["group"]
+            key = (group["actionId"], group["responseStatus"], group.get("errorType"))
+            for bucket in container["data"]:
+                for metric in bucket["metrics"]:
+                    count, total = got.get(key, (0, 0))
+                    got[key] = (count + metric["stats"]["count"],
+                                total + int(metric["stats"]["sum"]))
+        wanted = {(a["action"]["id"], e["responseStatus"], e["errorType"]): (e["count"], e["sum"])
+                  for a in truth for e in a["executions"]}
+        check(got and got == wanted, f"action aggregates {got} != {wanted}")
+        ok(f"data actions: {len(actions)} listed, {len(got)} execution groups, as the truth; "
+           "51 ids refused")
+    finally:
+        sim_post(f"{base_url}/sim/traffic/resume", {})
+
+
+def settled_truth(base_url):
+    """The truth once nothing is left inside the reporting lag (the traffic paused)."""
+    deadline = time.monotonic() + 10
+    while True:
+        truth = sim_get(f"{base_url}/sim/truth")
+        if truth["pendingRecords"] == 0:
+            return truth
+        check(time.monotonic() < deadline, "the reporting lag did not pass within 10 s")
+        time.sleep(0.05)
 
 
 def check_notifications(gc, api_client, base_url, queues):
@@ -908,6 +974,7 @@ def main(argv):
         check_aggregates(gc, api_client, queues)
         check_telephony(gc, api_client, base_url)
         check_flows(gc, api_client, base_url)
+        check_actions(gc, api_client, base_url)
         check_notifications(gc, api_client, base_url, queues)
     except CheckFailed as failure:
         print(f"FAIL: {failure}", file=sys.stderr, flush=True)

@@ -5,6 +5,7 @@
 //! Unknown fields are ignored everywhere (upstream adds fields without notice); optional fields
 //! are `Option` or `#[serde(default)]` because Genesys omits what it has nothing to say about.
 
+pub mod actions;
 pub mod activity;
 pub mod analytics;
 pub mod flows;
@@ -14,6 +15,7 @@ pub mod routing;
 pub mod telephony;
 pub mod users;
 
+pub use actions::*;
 pub use activity::*;
 pub use analytics::*;
 pub use flows::*;

@@ -199,6 +199,20 @@ pub enum Fault {
         #[serde(default)]
         restore: bool,
     },
+    /// A data action (by name or id) answers every execution with `status` (504 by default:
+    /// the remote end timed out); the flows that call it fail their first outcome with it.
+    /// `restore` lets it succeed again, as often as before.
+    DataActionFailing {
+        action: String,
+        #[serde(default = "gateway_timeout")]
+        status: u16,
+        #[serde(default)]
+        restore: bool,
+    },
+}
+
+fn gateway_timeout() -> u16 {
+    504
 }
 
 fn one_second() -> u64 {

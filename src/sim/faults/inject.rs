@@ -112,6 +112,24 @@ fn apply(sim: &Arc<Sim>, fault: Fault) -> Result<(), &'static str> {
                 failing.insert(index);
             }
         }
+        Fault::DataActionFailing {
+            action,
+            status,
+            restore,
+        } => {
+            if !(400..=599).contains(&status) {
+                return Err("status must be a 4xx or 5xx");
+            }
+            let index = lock(&sim.actions)
+                .index(&action)
+                .ok_or("no data action has that name or id")?;
+            let failing = &mut sim.model().ivr.failing_actions;
+            if restore {
+                failing.remove(&index);
+            } else {
+                failing.insert(index, status);
+            }
+        }
         Fault::TruncateActivityDetails { limit } => {
             lock(&sim.agent_faults).truncate_details = limit
         }

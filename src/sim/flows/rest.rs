@@ -137,7 +137,7 @@ fn results(
         .collect();
     let cells = {
         let mut model = sim.model();
-        model.ivr.lagged.flush(sim.now_ms());
+        model.ivr.flush(sim.now_ms());
         model.ivr.lagged.query(window, |(flow, facet)| {
             let id = wanted.get(flow)?;
             let mut key: GroupKey = vec![("flowId", (*id).clone())];

@@ -5,8 +5,7 @@ use serde_json::{Value, json};
 
 use crate::genesys::model::{FlowAggregateQueryResponse, FlowEntityListing, FlowPartListing};
 use crate::genesys::time::{bucket_start, format_interval};
-use crate::sim::SimConfig;
-use crate::sim::harness::{DEADLINE, TestSim};
+use crate::sim::harness::TestSim;
 
 const AGGREGATES: &str = "/api/v2/analytics/flows/aggregates/query";
 
@@ -49,24 +48,8 @@ fn response_counts(body: &FlowAggregateQueryResponse) -> Counts {
 }
 
 async fn paused_with_history() -> (TestSim, String, Value) {
-    let config = SimConfig {
-        history: Duration::from_secs(120),
-        start_paused: true,
-        ..SimConfig::fast_for_tests(8)
-    };
-    let sim = TestSim::start(config).await;
-    let token = sim.token().await;
-    let truth = tokio::time::timeout(DEADLINE, async {
-        loop {
-            let truth = sim.truth().await;
-            if truth["pendingRecords"] == 0 {
-                return truth;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the reporting lag passes while paused");
+    let (sim, token) = TestSim::paused_with_history(8).await;
+    let truth = sim.settled_truth().await;
     (sim, token, truth)
 }
 

@@ -5,9 +5,11 @@
 //! exactly its flow's transfers to it, and a trunk out of service takes both with it.
 //!
 //! A visit is recorded when it ends, at the instant the caller reached the queue or left, and
-//! began a while before. Each flow reports its outcomes (a success, or a failure) and passes
-//! its milestones. Every draw comes from the IVR's own generator, so the queue traffic is the
-//! same as without it. What Genesys does not document, we chose: `nFlow` counts at the entry
+//! began a while before. Each flow calls its data actions, reports its outcomes (a success, or
+//! a failure) and passes its milestones. A data action that fails fails the flow's first
+//! outcome with it, and a visit that would have been served ends in a flow error instead.
+//! Every draw comes from the IVR's own generator, so the queue traffic is the same as without
+//! it. What Genesys does not document, we chose: `nFlow` counts at the entry
 //! with no exit reason, `tFlow` and `tFlowExit` or `tFlowDisconnect` at the end with it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -76,12 +78,7 @@ impl FlowStats {
     }
 
     fn add(&mut self, metric: FlowMetric, value: u64) {
-        self.0[metric as usize].merge(&Stat {
-            count: 1,
-            sum: value,
-            min: value,
-            max: value,
-        });
+        self.0[metric as usize].merge(&Stat::of(value));
     }
 }
 
@@ -98,6 +95,8 @@ impl Tally for FlowStats {
 pub(crate) const TRANSFER: &str = "TRANSFER";
 /// The flow ended the call once it had served the caller.
 pub(crate) const FLOW_DISCONNECT: &str = "FLOW_DISCONNECT";
+/// The flow ended the call on an error: a data action it needed failed.
+pub(crate) const FLOW_ERROR_DISCONNECT: &str = "FLOW_ERROR_DISCONNECT";
 /// The caller hung up in the menu.
 pub(crate) const DISCONNECT: &str = "DISCONNECT";
 /// A transfer's `transferType` when it went to a queue.
@@ -128,12 +127,28 @@ pub(crate) const CALL_FLOW: &str = "INBOUNDCALL";
 pub(crate) const CHAT_FLOW: &str = "INBOUNDCHAT";
 const OTHER_FLOWS: [&str; 2] = ["INQUEUECALL", "BOT"];
 
-/// One flow: its type, and the outcomes and milestones it reports (by index).
+/// One flow: its type, the outcomes it reports, the milestones it passes and the data actions
+/// it calls (by index).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FlowPlan {
     pub flow_type: &'static str,
     pub outcomes: Vec<usize>,
     pub milestones: Vec<usize>,
+    pub actions: Vec<usize>,
+}
+
+/// One execution of a data action: (action index, response status).
+pub(crate) type ActionKey = (usize, u16);
+
+/// The `errorType` Genesys groups a failed execution by. **Simulator:** Genesys does not list
+/// the values; these are ours.
+pub(crate) fn error_type(status: u16) -> Option<&'static str> {
+    match status {
+        200..=299 => None,
+        408 | 504 => Some("TIMEOUT"),
+        400..=499 => Some("CLIENT_ERROR"),
+        _ => Some("SERVER_ERROR"),
+    }
 }
 
 /// How many flows, outcomes and milestones the simulated org has.
@@ -144,6 +159,8 @@ pub struct FlowsSize {
     pub call_flows: usize,
     pub outcomes: usize,
     pub milestones: usize,
+    /// Data actions, over two integrations.
+    pub actions: usize,
 }
 
 impl Default for FlowsSize {
@@ -152,6 +169,7 @@ impl Default for FlowsSize {
             call_flows: 2,
             outcomes: 3,
             milestones: 4,
+            actions: 3,
         }
     }
 }
@@ -166,6 +184,10 @@ const SERVED_SHARE: f64 = 0.7;
 const OUTCOME_FAILURE: f64 = 0.1;
 /// The share of milestones a visit passes.
 const MILESTONE_PASSED: f64 = 0.6;
+/// The share of data action executions that fail when nothing is wrong (with a 500).
+const ACTION_FAILURE: f64 = 0.02;
+/// Mean execution time of a data action, milliseconds.
+const MEAN_EXECUTION_MS: f64 = 250.0;
 
 #[derive(Debug)]
 pub(crate) struct Ivr {
@@ -180,16 +202,21 @@ pub(crate) struct Ivr {
     pub transfers: BTreeMap<(usize, usize, usize), u64>,
     /// Outcomes that fail every time (the `flow_outcome_failing` fault), by index.
     pub failing_outcomes: HashSet<usize>,
+    /// What the data action aggregates query sees: each execution's milliseconds.
+    pub executions: Lagged<ActionKey, Stat>,
+    /// Every execution, lagged or not: the truth.
+    pub execution_totals: HashMap<ActionKey, Stat>,
+    /// Data actions that answer every execution with a status (`data_action_failing`).
+    pub failing_actions: HashMap<usize, u16>,
     lag_ms: u64,
 }
 
-/// A visit that just ended: where it came from and how it left.
+/// A visit that just ended: in which flow, when, and whether it sent the caller to a queue.
 struct Visit {
     flow: usize,
     end_ms: i64,
     now_ms: i64,
-    reason: &'static str,
-    transfer: Option<&'static str>,
+    transferred: bool,
 }
 
 impl Ivr {
@@ -206,6 +233,7 @@ impl Ivr {
                 // so that every outcome and milestone is some flow's.
                 outcomes: spread(flow, size.outcomes),
                 milestones: spread(flow, size.milestones),
+                actions: spread(flow, size.actions),
             })
             .collect();
         Self {
@@ -216,6 +244,9 @@ impl Ivr {
             totals: HashMap::new(),
             transfers: BTreeMap::new(),
             failing_outcomes: HashSet::new(),
+            executions: Lagged::default(),
+            execution_totals: HashMap::new(),
+            failing_actions: HashMap::new(),
             lag_ms,
         }
     }
@@ -242,43 +273,34 @@ impl Ivr {
         };
         let (end_ms, now_ms) = at;
         *self.transfers.entry((flow, queue, media)).or_default() += 1;
-        let transfer = Some(ACD);
-        (self.visit(Visit {
+        let mut visit = Visit {
             flow,
             end_ms,
             now_ms,
-            reason: TRANSFER,
-            transfer,
-        }));
+            transferred: true,
+        };
+        self.visit(&visit);
         if self.rng.random_bool(CONTAINED_PER_TRANSFER) {
-            let served = self.rng.random_bool(SERVED_SHARE);
-            let reason = if served { FLOW_DISCONNECT } else { DISCONNECT };
-            let transfer = None;
-            self.visit(Visit {
-                flow,
-                end_ms,
-                now_ms,
-                reason,
-                transfer,
-            });
+            visit.transferred = false;
+            self.visit(&visit);
         }
     }
 
-    fn visit(&mut self, visit: Visit) {
-        let length = (-MEAN_VISIT_MS * (1.0 - self.rng.random::<f64>()).ln()).max(1.0) as u64;
+    fn visit(&mut self, visit: &Visit) {
+        let length = self.draw(MEAN_VISIT_MS);
         let begun = visit.end_ms - length as i64;
-        self.record(
-            (visit.flow, Facet::Entry),
-            FlowMetric::NFlow,
-            begun,
-            0,
-            visit.now_ms,
-        );
-        let left = Facet::Left {
-            reason: visit.reason,
-            transfer: visit.transfer,
+        let entry = (visit.flow, Facet::Entry);
+        self.record(entry, FlowMetric::NFlow, begun, 0, visit.now_ms);
+        let action_failed = self.call_actions(visit);
+        let reason = match (visit.transferred, action_failed) {
+            (true, _) => TRANSFER,
+            (false, true) => FLOW_ERROR_DISCONNECT,
+            (false, false) if self.rng.random_bool(SERVED_SHARE) => FLOW_DISCONNECT,
+            (false, false) => DISCONNECT,
         };
-        let ended = if visit.reason == TRANSFER {
+        let transfer = visit.transferred.then_some(ACD);
+        let left = Facet::Left { reason, transfer };
+        let ended = if visit.transferred {
             FlowMetric::TFlowExit
         } else {
             FlowMetric::TFlowDisconnect
@@ -292,16 +314,13 @@ impl Ivr {
                 visit.now_ms,
             );
         }
+        let first = self.plans[visit.flow].outcomes.first().copied();
         for outcome in self.plans[visit.flow].outcomes.clone() {
-            let failed =
-                self.failing_outcomes.contains(&outcome) || self.rng.random_bool(OUTCOME_FAILURE);
-            let key = (
-                visit.flow,
-                Facet::Outcome {
-                    outcome,
-                    success: !failed,
-                },
-            );
+            let failed = self.failing_outcomes.contains(&outcome)
+                || (action_failed && Some(outcome) == first)
+                || self.rng.random_bool(OUTCOME_FAILURE);
+            let success = !failed;
+            let key = (visit.flow, Facet::Outcome { outcome, success });
             let metrics: &[FlowMetric] = if failed {
                 &[
                     FlowMetric::NFlowOutcome,
@@ -327,6 +346,42 @@ impl Ivr {
                 );
             }
         }
+    }
+
+    /// Calls the flow's data actions; whether one failed.
+    fn call_actions(&mut self, visit: &Visit) -> bool {
+        let mut failed = false;
+        for action in self.plans[visit.flow].actions.clone() {
+            let status = match self.failing_actions.get(&action) {
+                Some(status) => *status,
+                None if self.rng.random_bool(ACTION_FAILURE) => 500,
+                None => 200,
+            };
+            failed |= error_type(status).is_some();
+            let stat = Stat::of(self.draw(MEAN_EXECUTION_MS));
+            let key = (action, status);
+            self.execution_totals.entry(key).or_default().merge(&stat);
+            let lag = self.rng.random_range(0..=self.lag_ms) as i64;
+            let at = visit.end_ms;
+            (self.executions).record(key, at, stat, at + lag, visit.now_ms);
+        }
+        failed
+    }
+
+    /// Lets the visits and executions whose reporting lag has passed show.
+    pub(crate) fn flush(&mut self, now_ms: i64) {
+        self.lagged.flush(now_ms);
+        self.executions.flush(now_ms);
+    }
+
+    /// Records inside their reporting lag.
+    pub(crate) fn pending(&self) -> usize {
+        self.lagged.pending() + self.executions.pending()
+    }
+
+    /// An exponential draw of mean `mean_ms`, at least a millisecond.
+    fn draw(&mut self, mean_ms: f64) -> u64 {
+        (-mean_ms * (1.0 - self.rng.random::<f64>()).ln()).max(1.0) as u64
     }
 
     fn record(&mut self, key: FlowKey, metric: FlowMetric, at_ms: i64, value: u64, now_ms: i64) {

@@ -95,6 +95,16 @@ pub(crate) struct Stat {
 }
 
 impl Stat {
+    /// One value's statistics.
+    pub(crate) fn of(value: u64) -> Self {
+        Self {
+            count: 1,
+            sum: value,
+            min: value,
+            max: value,
+        }
+    }
+
     fn add(&mut self, value: u64) {
         self.min = if self.count == 0 {
             value
@@ -123,6 +133,12 @@ impl Stat {
 
 /// One value per metric, indexed by [`Metric`].
 pub(crate) type StatSet = [Stat; METRIC_COUNT];
+
+impl Tally for Stat {
+    fn merge(&mut self, other: &Self) {
+        Stat::merge(self, other);
+    }
+}
 
 impl Tally for StatSet {
     fn merge(&mut self, other: &Self) {

@@ -335,7 +335,7 @@ impl Model {
     pub(crate) fn flush(&mut self, now_ms: i64) {
         self.ledger.flush(now_ms);
         self.agent_time.flush(now_ms);
-        self.ivr.lagged.flush(now_ms);
+        self.ivr.flush(now_ms);
     }
 
     /// Sets an agent's routing status from `at`, recording the spell it ends.

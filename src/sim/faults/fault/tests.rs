@@ -65,6 +65,11 @@ pub(crate) fn one_of_each() -> Vec<Fault> {
             outcome: "Payment taken".into(),
             restore: false,
         },
+        Fault::DataActionFailing {
+            action: "Take payment".into(),
+            status: 504,
+            restore: false,
+        },
     ];
     let kinds: Vec<usize> = all
         .iter()
@@ -94,9 +99,10 @@ pub(crate) fn one_of_each() -> Vec<Fault> {
             Fault::EdgeOffline { .. } => 22,
             Fault::RejectTelephonyTopics { .. } => 23,
             Fault::FlowOutcomeFailing { .. } => 24,
+            Fault::DataActionFailing { .. } => 25,
         })
         .collect();
-    assert_eq!(kinds, (0..25).collect::<Vec<_>>(), "one of each, in order");
+    assert_eq!(kinds, (0..26).collect::<Vec<_>>(), "one of each, in order");
     all
 }
 

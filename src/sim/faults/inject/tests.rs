@@ -98,5 +98,15 @@ async fn a_telephony_or_flow_fault_must_name_what_the_simulator_has() {
         restore: false,
     };
     assert_eq!(sim.post_fault(&outcome).await.status(), 400);
+    let action = |action: &str, status| Fault::DataActionFailing {
+        action: action.into(),
+        status,
+        restore: false,
+    };
+    assert_eq!(sim.post_fault(&action("Fly", 504)).await.status(), 400);
+    assert_eq!(
+        sim.post_fault(&action("Take payment", 200)).await.status(),
+        400
+    );
     sim.stop().await;
 }
