@@ -395,6 +395,10 @@ fn rest_routes() -> Router<Arc<Sim>> {
             post(flows::rest::flow_aggregates),
         )
         .route(
+            "/api/v2/analytics/flows/observations/query",
+            post(flows::rest::flow_observations),
+        )
+        .route(
             "/api/v2/integrations/actions",
             get(actions::rest::list_actions),
         )

@@ -746,6 +746,26 @@ def check_flows(gc, api_client, base_url):
                             wanted[(key, metric)] = wanted.get((key, metric), 0) + count
             check(got and got == wanted, f"flow aggregates by {group_by}: {got} != {wanted}")
             ok(f"flow aggregates by {group_by[1:]}: {len(got)} counts, as the truth")
+
+        body = gc.FlowObservationQuery()
+        body.metrics = ["oFlow"]
+        body.filter = gc.FlowObservationQueryFilter()
+        body.filter.type = "or"
+        body.filter.predicates = []
+        for flow in flows:
+            predicate = gc.FlowObservationQueryPredicate()
+            predicate.type = "dimension"
+            predicate.dimension = "flowId"
+            predicate.value = flow.id
+            body.filter.predicates.append(predicate)
+        observed = analytics.post_analytics_flows_observations_query(body)
+        typed(api_client, observed, "FlowObservationQueryResponse", "flow observations")
+        got = {r.group["flowId"]: r.data[0].stats.count for r in observed.results}
+        wanted = {f["flow"]["id"]: f["inFlow"] for f in truth["flows"]
+                  if f["flow"]["id"] in got}
+        check(len(got) == len(flows) and got == wanted, f"oFlow {got} != {wanted}")
+        ok(f"flow observations: {sum(got.values())} conversations in {len(got)} flows now, "
+           "as the truth")
     finally:
         sim_post(f"{base_url}/sim/traffic/resume", {})
 

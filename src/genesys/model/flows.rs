@@ -1,10 +1,11 @@
 //! IVR flows (docs/genesys-api.md#ivr-flows): the flows listing with its outcomes and
-//! milestones, and the flow aggregates query.
+//! milestones, the flow aggregates query and the flow observations query.
 
 use serde::{Deserialize, Serialize};
 
 use super::{
     ConversationAggregationQuery, DivisionRef, EntityListing, KeyedAggregateDataContainer,
+    ObservationMetricData, QueueObservationQuery,
 };
 
 /// A flow as `GET /api/v2/flows` lists one. Its `type` is upper case on the wire
@@ -46,4 +47,23 @@ pub type FlowAggregationQuery = ConversationAggregationQuery;
 pub struct FlowAggregateQueryResponse {
     #[serde(default)]
     pub results: Vec<KeyedAggregateDataContainer>,
+}
+
+/// `POST /api/v2/analytics/flows/observations/query`: the queue observations query's shape,
+/// `oFlow` its one metric, filtered by `flowId` (and `mediaType`).
+pub type FlowObservationQuery = QueueObservationQuery;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FlowObservationQueryResponse {
+    #[serde(default)]
+    pub results: Vec<FlowObservationDataContainer>,
+}
+
+/// One flow's observations, the group keyed by dimension name (`flowId`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FlowObservationDataContainer {
+    #[serde(default)]
+    pub group: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub data: Vec<ObservationMetricData>,
 }

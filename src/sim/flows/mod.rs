@@ -96,7 +96,10 @@ impl Catalog {
                                 (m.name().to_owned(), value)
                             })
                             .collect();
-                        (facet, json!({"group": self.dimensions(facet), "metrics": metrics}))
+                        (
+                            facet,
+                            json!({"group": self.dimensions(facet), "metrics": metrics}),
+                        )
                     })
                     .collect();
                 groups.sort_by_key(|(facet, _)| **facet);
@@ -108,8 +111,9 @@ impl Catalog {
                         Some(json!({"queueId": queue, "mediaType": media, "count": count}))
                     })
                     .collect();
-                json!({"flow": flow, "groups": groups.into_iter().map(|(_, g)| g).collect::<Vec<_>>(),
-                    "transfers": transfers})
+                let groups: Vec<Value> = groups.into_iter().map(|(_, g)| g).collect();
+                json!({"flow": flow, "groups": groups, "transfers": transfers,
+                    "inFlow": ivr.in_flow(index)})
             })
             .collect();
         json!({"flows": flows, "outcomes": self.outcomes, "milestones": self.milestones})

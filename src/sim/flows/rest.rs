@@ -1,7 +1,7 @@
-//! The Architect listings of flows, outcomes and milestones, and
-//! `POST /api/v2/analytics/flows/aggregates/query` (docs/genesys-api.md#ivr-flows), checked as
-//! Genesys checks them: a flow's `type` filter in lower case, a `flowId` filter of at most 100
-//! predicates, known flow metrics and dimensions.
+//! The Architect listings of flows, outcomes and milestones, and the flow aggregates and
+//! observations queries (docs/genesys-api.md#ivr-flows), checked as Genesys checks them: a
+//! flow's `type` filter in lower case, a `flowId` filter of at most 100 predicates, known flow
+//! metrics and dimensions.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::genesys::model::{
     AggregateMetricData, FlowAggregateQueryResponse, FlowAggregationQuery, FlowEntityListing,
-    FlowPart, FlowPartListing, KeyedAggregateDataContainer, StatisticalResponse, Stats,
+    FlowObservationDataContainer, FlowObservationQuery, FlowObservationQueryResponse, FlowPart,
+    FlowPartListing, KeyedAggregateDataContainer, ObservationMetricData, StatisticalResponse,
+    Stats,
 };
 use crate::sim::Sim;
 use crate::sim::api::{
@@ -99,6 +101,54 @@ pub(crate) async fn flow_aggregates(
         Err(failure) => failure.into_response(),
     };
     with_predicates(response, predicates)
+}
+
+/// `POST /api/v2/analytics/flows/observations/query`: `oFlow`, the conversations in each flow
+/// named now, 0 included.
+pub(crate) async fn flow_observations(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let query: FlowObservationQuery = match parse_json(&headers, &body) {
+        Ok(query) => query,
+        Err(failure) => return failure.into_response(),
+    };
+    let flows = ids_of(Some(&query.filter), "flowId");
+    let predicates = flows.as_ref().ok().map(Vec::len);
+    let response = match flows.and_then(|flows| observations(&sim, &query, &flows)) {
+        Ok(results) => Json(FlowObservationQueryResponse { results }).into_response(),
+        Err(failure) => failure.into_response(),
+    };
+    with_predicates(response, predicates)
+}
+
+fn observations(
+    sim: &Sim,
+    query: &FlowObservationQuery,
+    flow_ids: &[String],
+) -> Result<Vec<FlowObservationDataContainer>, Failure> {
+    if query.metrics != ["oFlow"] || !query.detail_metrics.is_empty() {
+        return Err(bad_request(
+            "metrics must be [\"oFlow\"], without detailMetrics",
+        ));
+    }
+    let catalog = lock(&sim.flows).clone();
+    let model = sim.model();
+    Ok((flow_ids.iter())
+        .filter_map(|id| Some((id, catalog.flow_index(id)?)))
+        .map(|(id, flow)| FlowObservationDataContainer {
+            group: [("flowId".to_owned(), id.clone())].into(),
+            data: vec![ObservationMetricData {
+                metric: "oFlow".into(),
+                stats: Stats {
+                    count: Some(model.ivr.in_flow(flow) as u64),
+                    ..Stats::default()
+                },
+                ..ObservationMetricData::default()
+            }],
+        })
+        .collect())
 }
 
 /// A group: the dimensions asked for, by name, as the response names them.

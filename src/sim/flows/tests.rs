@@ -147,3 +147,37 @@ async fn flow_aggregates_add_up_to_the_truth_by_exit_outcome_and_milestone() {
     }
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn flow_observations_count_the_conversations_in_each_flow_now() {
+    let (sim, token, truth) = paused_with_history().await;
+    let flows = truth["flows"]["flows"].as_array().unwrap();
+    let ids: Vec<Value> = (flows.iter())
+        .map(|f| json!({"dimension": "flowId", "value": f["flow"]["id"]}))
+        .collect();
+    let query = json!({"filter": {"type": "or", "predicates": ids}, "metrics": ["oFlow"]});
+    let path = "/api/v2/analytics/flows/observations/query";
+    let response = sim.post_json(&token, path, &query).await;
+    assert_eq!(response.status(), 200);
+    let body: crate::genesys::model::FlowObservationQueryResponse = response.json().await.unwrap();
+    let got: BTreeMap<String, u64> = (body.results.iter())
+        .map(|r| (r.group["flowId"].clone(), r.data[0].stats.count.unwrap()))
+        .collect();
+    let want: BTreeMap<String, u64> = (flows.iter())
+        .map(|f| {
+            (
+                f["flow"]["id"].as_str().unwrap().to_owned(),
+                f["inFlow"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert!(
+        want.values().sum::<u64>() > 0,
+        "callers are in the flows: {want:?}"
+    );
+    let mut refused = query.clone();
+    refused["metrics"] = json!(["oWaiting"]);
+    assert_eq!(sim.post_json(&token, path, &refused).await.status(), 400);
+    sim.stop().await;
+}

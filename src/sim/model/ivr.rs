@@ -4,8 +4,9 @@
 //! that ended in the flow: served by it, or hung up. So a queue's voice and chat offered are
 //! exactly its flow's transfers to it, and a trunk out of service takes both with it.
 //!
-//! A visit is recorded when it ends, at the instant the caller reached the queue or left, and
-//! began a while before. Each flow calls its data actions, reports its outcomes (a success, or
+//! A visit is recorded when it ends. One that sent its caller to a queue ended as the caller
+//! reached it and began a while before; one that ends in the flow begins then and is in the
+//! flow (`oFlow`) until it ends. Each flow calls its data actions, reports its outcomes (a success, or
 //! a failure) and passes its milestones. A data action that fails fails the flow's first
 //! outcome with it, and a visit that would have been served ends in a flow error instead.
 //! Every draw comes from the IVR's own generator, so the queue traffic is the same as without
@@ -208,14 +209,17 @@ pub(crate) struct Ivr {
     pub execution_totals: HashMap<ActionKey, Stat>,
     /// Data actions that answer every execution with a status (`data_action_failing`).
     pub failing_actions: HashMap<usize, u16>,
+    /// Visits that will end in their flow, not yet ended.
+    in_progress: Vec<Visit>,
     lag_ms: u64,
 }
 
-/// A visit that just ended: in which flow, when, and whether it sent the caller to a queue.
+/// A visit: in which flow, when, and whether it sent the caller to a queue.
+#[derive(Debug, Clone, Copy)]
 struct Visit {
     flow: usize,
+    begun_ms: i64,
     end_ms: i64,
-    now_ms: i64,
     transferred: bool,
 }
 
@@ -247,6 +251,7 @@ impl Ivr {
             executions: Lagged::default(),
             execution_totals: HashMap::new(),
             failing_actions: HashMap::new(),
+            in_progress: Vec::new(),
             lag_ms,
         }
     }
@@ -265,33 +270,73 @@ impl Ivr {
         }
     }
 
-    /// A `media` conversation reached `queue` at `at_ms` through its flow; maybe another
-    /// ended in the same flow meanwhile.
+    /// A `media` conversation reached `queue` at `at` through its flow (its visit ended then);
+    /// maybe another caller entered the same flow then, to end in it.
     pub(crate) fn reached(&mut self, queue: usize, (media, name): (usize, &str), at: (i64, i64)) {
         let Some(flow) = self.flow_for(queue, name) else {
             return;
         };
-        let (end_ms, now_ms) = at;
+        let (at_ms, now_ms) = at;
         *self.transfers.entry((flow, queue, media)).or_default() += 1;
-        let mut visit = Visit {
+        let length = self.draw(MEAN_VISIT_MS) as i64;
+        let transfer = Visit {
             flow,
-            end_ms,
-            now_ms,
+            begun_ms: at_ms - length,
+            end_ms: at_ms,
             transferred: true,
         };
-        self.visit(&visit);
+        self.enter(&transfer, now_ms);
+        self.visit(&transfer, now_ms);
         if self.rng.random_bool(CONTAINED_PER_TRANSFER) {
-            visit.transferred = false;
-            self.visit(&visit);
+            let length = self.draw(MEAN_VISIT_MS) as i64;
+            let contained = Visit {
+                flow,
+                begun_ms: at_ms,
+                end_ms: at_ms + length,
+                transferred: false,
+            };
+            self.enter(&contained, now_ms);
+            self.in_progress.push(contained);
         }
     }
 
-    fn visit(&mut self, visit: &Visit) {
-        let length = self.draw(MEAN_VISIT_MS);
-        let begun = visit.end_ms - length as i64;
+    /// Ends the visits in progress whose end has come by `now_ms`.
+    pub(crate) fn advance(&mut self, now_ms: i64) {
+        let (ended, going): (Vec<Visit>, Vec<Visit>) = std::mem::take(&mut self.in_progress)
+            .into_iter()
+            .partition(|visit| visit.end_ms <= now_ms);
+        self.in_progress = going;
+        for visit in ended {
+            self.visit(&visit, now_ms);
+        }
+    }
+
+    /// Moves the visits in progress by `delta_ms`, as the model's deadlines after a pause.
+    pub(crate) fn shift(&mut self, delta_ms: i64) {
+        for visit in &mut self.in_progress {
+            visit.begun_ms += delta_ms;
+            visit.end_ms += delta_ms;
+        }
+    }
+
+    /// The conversations in `flow` now (`oFlow`).
+    pub(crate) fn in_flow(&self, flow: usize) -> usize {
+        self.in_progress
+            .iter()
+            .filter(|visit| visit.flow == flow)
+            .count()
+    }
+
+    /// Records that `visit` entered its flow.
+    fn enter(&mut self, visit: &Visit, now_ms: i64) {
         let entry = (visit.flow, Facet::Entry);
-        self.record(entry, FlowMetric::NFlow, begun, 0, visit.now_ms);
-        let action_failed = self.call_actions(visit);
+        self.record(entry, FlowMetric::NFlow, visit.begun_ms, 0, now_ms);
+    }
+
+    /// Records how `visit`, which has ended by `now_ms`, went.
+    fn visit(&mut self, visit: &Visit, now_ms: i64) {
+        let length = (visit.end_ms - visit.begun_ms).max(0) as u64;
+        let action_failed = self.call_actions(visit, now_ms);
         let reason = match (visit.transferred, action_failed) {
             (true, _) => TRANSFER,
             (false, true) => FLOW_ERROR_DISCONNECT,
@@ -306,13 +351,7 @@ impl Ivr {
             FlowMetric::TFlowDisconnect
         };
         for metric in [FlowMetric::TFlow, ended] {
-            self.record(
-                (visit.flow, left),
-                metric,
-                visit.end_ms,
-                length,
-                visit.now_ms,
-            );
+            self.record((visit.flow, left), metric, visit.end_ms, length, now_ms);
         }
         let first = self.plans[visit.flow].outcomes.first().copied();
         for outcome in self.plans[visit.flow].outcomes.clone() {
@@ -331,25 +370,19 @@ impl Ivr {
                 &[FlowMetric::NFlowOutcome, FlowMetric::TFlowOutcome]
             };
             for &metric in metrics {
-                self.record(key, metric, visit.end_ms, length / 2, visit.now_ms);
+                self.record(key, metric, visit.end_ms, length / 2, now_ms);
             }
         }
         for milestone in self.plans[visit.flow].milestones.clone() {
             if self.rng.random_bool(MILESTONE_PASSED) {
                 let key = (visit.flow, Facet::Milestone(milestone));
-                self.record(
-                    key,
-                    FlowMetric::NFlowMilestone,
-                    visit.end_ms,
-                    0,
-                    visit.now_ms,
-                );
+                self.record(key, FlowMetric::NFlowMilestone, visit.end_ms, 0, now_ms);
             }
         }
     }
 
     /// Calls the flow's data actions; whether one failed.
-    fn call_actions(&mut self, visit: &Visit) -> bool {
+    fn call_actions(&mut self, visit: &Visit, now_ms: i64) -> bool {
         let mut failed = false;
         for action in self.plans[visit.flow].actions.clone() {
             let status = match self.failing_actions.get(&action) {
@@ -363,7 +396,7 @@ impl Ivr {
             self.execution_totals.entry(key).or_default().merge(&stat);
             let lag = self.rng.random_range(0..=self.lag_ms) as i64;
             let at = visit.end_ms;
-            (self.executions).record(key, at, stat, at + lag, visit.now_ms);
+            (self.executions).record(key, at, stat, at + lag, now_ms);
         }
         failed
     }

@@ -328,6 +328,7 @@ impl Model {
                 self.route(queue, at);
             }
         }
+        self.ivr.advance(now_ms);
         self.flush(now_ms);
     }
 
@@ -361,6 +362,7 @@ impl Model {
     /// Moves every pending deadline by `delta_ms`, so a paused model resumes where it stopped
     /// instead of firing everything that fell due during the pause at once.
     pub(crate) fn shift(&mut self, delta_ms: i64) {
+        self.ivr.shift(delta_ms);
         for queue in &mut self.queues {
             if let Some(next) = &mut queue.next_arrival {
                 *next += delta_ms;
