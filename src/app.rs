@@ -21,6 +21,9 @@ use crate::aggregates::telemetry::AggregateMetrics;
 use crate::aggregates::{ConversationTotals, Shelved, Totals};
 use crate::backoff::Backoff;
 use crate::config::{CHANNELS_PER_CLIENT, ConfigError, Settings, WebSettings};
+use crate::flows::Flows;
+use crate::flows::counters::{FlowCounter, FlowTotals};
+use crate::flows::table::FlowTable;
 use crate::genesys::client::AggregateScope;
 use crate::genesys::egress::log_unless_reported;
 use crate::genesys::model::MAX_TOPICS_PER_CHANNEL;
@@ -39,6 +42,7 @@ use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
 use crate::telephony::Telephony;
 
+mod flows;
 mod telephony;
 use crate::vocabulary::agent::AgentTime;
 use crate::vocabulary::clock::Clock;
@@ -285,6 +289,25 @@ impl Exporter {
                 }
             });
         }
+        if parts.settings.flows.enabled && !org {
+            info!("IVR flows are watched by shard 0 alone, as every shard would list the same");
+        }
+        if parts.settings.flows.enabled && org {
+            let table = FlowTable::register(&metrics, parts.settings.flows.types.clone());
+            let names = parts.settings.flows.names.clone();
+            let grace = parts.settings.queues.absent_grace_refreshes;
+            let flows = Flows::new(table.clone(), names, grace);
+            let totals = Arc::new(flow_totals(&parts.settings, (&metrics, &table), &clock)?);
+            let (watched, ids) = watch::channel(Vec::new());
+            let refresh = parts
+                .clone()
+                .refresh_flows(Arc::new(flows), watched, cancel.clone());
+            tasks.spawn("flows refresh", refresh);
+            tasks.spawn(
+                "flows poller",
+                parts.clone().poll_flows(totals, ids, cancel.clone()),
+            );
+        }
         if watches_telephony {
             let telephony = telephony_source(&parts.settings, &metrics, clock.clone());
             let watch = parts
@@ -386,6 +409,32 @@ fn agent_time_totals(
         (metrics, agents.clone()),
         clock,
         times.clone(),
+        identity,
+    )
+}
+
+fn flow_totals(
+    settings: &Settings,
+    (metrics, flows): (&Metrics, &Arc<FlowTable>),
+    clock: &Clock,
+) -> Result<FlowTotals, ConfigError> {
+    let client = settings.client_settings();
+    let granularity = settings.aggregates.granularity;
+    let counters = FlowCounter::ALL.to_vec();
+    let identity = |dir: &std::path::Path| {
+        let identity = Identity::new(
+            &client.client_id,
+            &client.api_base_url,
+            granularity,
+            &counters,
+        );
+        open_state(settings, dir, crate::flows::counters::STATE_FILE, identity)
+    };
+    totals_in(
+        settings,
+        (metrics, flows.clone()),
+        clock,
+        FlowCounter::ALL.to_vec(),
         identity,
     )
 }
@@ -865,12 +914,14 @@ pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
     AgentTable::register(&metrics, Default::default(), queues);
     crate::telephony::TrunkTable::register(&metrics);
     crate::telephony::EdgeTable::register(&metrics);
+    FlowTable::register(&metrics, Vec::new());
     crate::genesys::telemetry::GenesysMetrics::of(&metrics);
     crate::stream::telemetry::StreamMetrics::of(&metrics);
     crate::queues::observations::telemetry::ObservationMetrics::of(&metrics);
     crate::metrics::ignored::IgnoredValues::of(&metrics);
     AggregateMetrics::<crate::vocabulary::counters::ConversationCounter>::of(&metrics);
     AggregateMetrics::<AgentTime>::of(&metrics);
+    AggregateMetrics::<FlowCounter>::of(&metrics);
     crate::agents::AgentMetrics::of(&metrics);
     crate::server::telemetry::ServerMetrics::of(&metrics);
     metrics.families()

@@ -65,6 +65,7 @@ pub struct Settings {
     pub(crate) aggregates: AggregatesConfig,
     pub(crate) agents: AgentsConfig,
     pub(crate) telephony: TelephonySettings,
+    pub(crate) flows: FlowsSettings,
     pub(crate) state_dir: Option<PathBuf>,
     pub(crate) http: HttpConfig,
     pub(crate) tls: UpstreamTls,
@@ -88,6 +89,14 @@ pub(crate) struct TelephonySettings {
     pub(crate) trunk_types: Vec<TrunkType>,
     pub(crate) trunk_names: Vec<String>,
     pub(crate) edge_sites: Vec<String>,
+}
+
+/// `flows.*`, the types in Genesys's spelling, each once.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct FlowsSettings {
+    pub(crate) enabled: bool,
+    pub(crate) types: Vec<String>,
+    pub(crate) names: Vec<String>,
 }
 
 /// `aggregates.*` as the ledger and the pollers use it.

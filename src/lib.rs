@@ -31,6 +31,7 @@ pub mod build_info;
 pub mod config;
 mod failpoint;
 #[doc(hidden)]
+pub mod flows;
 pub mod fuzzing;
 pub mod genesys;
 pub mod health;

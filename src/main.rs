@@ -397,10 +397,11 @@ async fn demo(
         ..settings
     };
     settings.aggregates.poll_interval = Duration::from_secs(15);
-    // NB: the demo shows everything, per-agent state and trunks and Edges included (both off by
-    // default elsewhere).
+    // NB: the demo shows everything, per-agent state, trunks and Edges and IVR flows included
+    // (all off by default elsewhere).
     settings.agents.enabled = true;
     settings.telephony.enabled = true;
+    settings.flows.enabled = true;
     settings.agents.queue_membership = true;
     settings.agents.time_in_status_interval = Duration::from_secs(15);
     let settings = match Settings::from_raw(settings) {

@@ -51,6 +51,8 @@ pub(crate) enum PollKind {
     Conversations,
     /// The users aggregates behind the agents' time-in-status counters.
     AgentTime,
+    /// The flow aggregates behind the flows' counters.
+    Flows,
 }
 
 impl PollKind {
@@ -58,6 +60,7 @@ impl PollKind {
         match self {
             Self::Conversations => "conversation counters",
             Self::AgentTime => "agents' time in status",
+            Self::Flows => "IVR flows",
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod clock;
 pub mod counters;
+pub mod flows;
 pub mod labels;
 pub mod listing;
 pub mod metric;

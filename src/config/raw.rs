@@ -73,6 +73,7 @@ pub struct RawSettings {
     pub aggregates: RawAggregates,
     pub agents: AgentsConfig,
     pub telephony: RawTelephony,
+    pub flows: RawFlows,
     /// Directory for the counter state (the bucket ledger and each series' total), so that a
     /// restart loses nothing: counters resume where they were shown and the conversations that
     /// happened while the exporter was down are counted exactly once. Must be writable.
@@ -256,6 +257,35 @@ pub struct RawTelephony {
     pub edge_sites: Vec<String>,
 }
 
+/// IVR flows. Their calls need `architect:flow:view`, `architect:flowOutcome:view` (and
+/// `architect:flowMilestone:view` with milestones) and `analytics:flowAggregate:view`, so the
+/// source is off unless asked for (docs/operations.md#ivr-flows).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawFlows {
+    /// Watch IVR flows. Default false.
+    pub enabled: bool,
+    /// The flow types watched, as Genesys spells them (`INBOUNDCALL`). Default the inbound
+    /// ones: INBOUNDCALL, INBOUNDCHAT, INBOUNDEMAIL, INBOUNDSHORTMESSAGE.
+    #[serde(deserialize_with = "list")]
+    pub types: Vec<String>,
+    /// Flow names; `*` is a wildcard. Default none: every flow of the types.
+    #[serde(deserialize_with = "list")]
+    pub names: Vec<String>,
+}
+
+impl Default for RawFlows {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            types: crate::vocabulary::flows::INBOUND_FLOW_TYPES
+                .map(String::from)
+                .to_vec(),
+            names: Vec::new(),
+        }
+    }
+}
+
 impl Default for RawTelephony {
     fn default() -> Self {
         Self {
@@ -375,6 +405,7 @@ impl Default for RawSettings {
             aggregates: RawAggregates::default(),
             agents: AgentsConfig::default(),
             telephony: RawTelephony::default(),
+            flows: RawFlows::default(),
             state_dir: None,
             http: HttpConfig::default(),
             tls: UpstreamTls::default(),

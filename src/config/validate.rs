@@ -4,7 +4,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::{AggregatesConfig, ConfigError, RawSettings, Settings, TelephonySettings, env_var_for};
+use super::{
+    AggregatesConfig, ConfigError, FlowsSettings, RawSettings, Settings, TelephonySettings,
+    env_var_for,
+};
 use crate::genesys::model::{AGGREGATE_METRICS, MAX_TOPICS_PER_CHANNEL};
 use crate::genesys::region::Region;
 use crate::genesys::time::parse_iso_duration;
@@ -53,6 +56,7 @@ impl Settings {
         check_queue_ids(&raw)?;
         check_agents(&raw)?;
         let telephony = telephony(&raw)?;
+        let flows = flows(&raw)?;
         let granularity = granularity(&raw.aggregates.granularity)?;
         check_window(&raw, granularity)?;
         check_positive(&raw)?;
@@ -97,6 +101,7 @@ impl Settings {
             aggregates,
             agents: raw.agents,
             telephony,
+            flows,
             state_dir: raw.state_dir,
             http: raw.http,
             tls: raw.tls,
@@ -236,6 +241,35 @@ fn telephony(raw: &RawSettings) -> Result<TelephonySettings, ConfigError> {
         trunk_types,
         trunk_names: raw.telephony.trunk_names.clone(),
         edge_sites: raw.telephony.edge_sites.clone(),
+    })
+}
+
+fn flows(raw: &RawSettings) -> Result<FlowsSettings, ConfigError> {
+    use crate::vocabulary::flows::FLOW_TYPES;
+    let mut types: Vec<String> = Vec::new();
+    for text in &raw.flows.types {
+        let Some(known) = FLOW_TYPES.iter().find(|t| t.eq_ignore_ascii_case(text)) else {
+            return Err(ConfigError::new(
+                "flows.types",
+                format!("`{text}` is not a flow type"),
+                format!("use {}", FLOW_TYPES.join(", ")),
+            ));
+        };
+        if !types.iter().any(|t| t == known) {
+            types.push((*known).to_owned());
+        }
+    }
+    if raw.flows.enabled && types.is_empty() {
+        return Err(ConfigError::new(
+            "flows.types",
+            "is empty with flows.enabled",
+            "list the flow types to watch, or leave the key unset for the inbound ones",
+        ));
+    }
+    Ok(FlowsSettings {
+        enabled: raw.flows.enabled,
+        types,
+        names: raw.flows.names.clone(),
     })
 }
 

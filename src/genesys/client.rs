@@ -383,6 +383,48 @@ impl GenesysClient {
         Ok(trunks)
     }
 
+    /// Every flow of `types` (Genesys's spelling; the listing takes them lower case), and
+    /// every flow outcome (docs/genesys-api.md#ivr-flows).
+    pub(crate) async fn list_flows(
+        &self,
+        types: &[String],
+    ) -> Result<(Vec<Flow>, Vec<FlowPart>), ApiError> {
+        let lower = types.join(",").to_lowercase();
+        let filter = [("type", lower.as_str())];
+        let flows = Listing::new(Endpoint::Flows, &["flows"], TELEPHONY_PAGE_SIZE);
+        let flows = self.every_page(flows.filtered(&filter), MAX_TELEPHONY_PAGES);
+        let outcomes = ["flows", "outcomes"];
+        let outcomes = Listing::new(Endpoint::FlowOutcomes, &outcomes, TELEPHONY_PAGE_SIZE);
+        let outcomes = self.every_page(outcomes, MAX_TELEPHONY_PAGES);
+        Ok((flows.await?, outcomes.await?))
+    }
+
+    /// One flow aggregates query over every flow of `types`, grouped by flow and `group_by`.
+    pub(crate) async fn query_flow_aggregates(
+        &self,
+        (interval, granularity): (&str, &str),
+        types: &[String],
+        group_by: &[&str],
+        metrics: &[&str],
+    ) -> Result<FlowAggregateQueryResponse, ApiError> {
+        let query = FlowAggregationQuery {
+            interval: interval.to_owned(),
+            granularity: Some(granularity.to_owned()),
+            group_by: std::iter::once("flowId")
+                .chain(group_by.iter().copied())
+                .map(String::from)
+                .collect(),
+            filter: Some(QueryFilter::one_of(
+                "flowType",
+                types.iter().map(String::as_str),
+            )),
+            metrics: metrics.iter().map(|m| (*m).to_owned()).collect(),
+        };
+        let url = self.api_url(&["analytics", "flows", "aggregates", "query"]);
+        self.call(Endpoint::FlowAggregates, Method::POST, url, Some(&query))
+            .await
+    }
+
     /// Every Edge (docs/genesys-api.md#trunks-and-edges).
     pub(crate) async fn list_edges(&self) -> Result<Vec<Edge>, ApiError> {
         let path = ["telephony", "providers", "edges"];

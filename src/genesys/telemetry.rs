@@ -30,6 +30,9 @@ pub(crate) enum Endpoint {
     TrunkMetrics,
     Edges,
     EdgeMetrics,
+    Flows,
+    FlowOutcomes,
+    FlowAggregates,
 }
 
 impl LabelValue for Endpoint {
@@ -48,6 +51,9 @@ impl LabelValue for Endpoint {
         Self::TrunkMetrics,
         Self::Edges,
         Self::EdgeMetrics,
+        Self::Flows,
+        Self::FlowOutcomes,
+        Self::FlowAggregates,
     ];
 
     fn as_str(self) -> &'static str {
@@ -66,6 +72,9 @@ impl LabelValue for Endpoint {
             Self::TrunkMetrics => "trunk_metrics",
             Self::Edges => "edges",
             Self::EdgeMetrics => "edge_metrics",
+            Self::Flows => "flows",
+            Self::FlowOutcomes => "flow_outcomes",
+            Self::FlowAggregates => "flow_aggregates",
         }
     }
 }

@@ -33,6 +33,12 @@ pub enum GenesysMetric {
     TAgentRoutingStatus,
     TSystemPresence,
     TOrganizationPresence,
+    NFlow,
+    TFlow,
+    TFlowExit,
+    TFlowDisconnect,
+    NFlowOutcome,
+    NFlowMilestone,
 }
 
 impl GenesysMetric {
@@ -78,6 +84,16 @@ impl GenesysMetric {
         Self::TOrganizationPresence,
     ];
 
+    /// The flow aggregates metrics the flows source reads (docs/genesys-api.md#ivr-flows).
+    pub const FLOWS: &'static [Self] = &[
+        Self::NFlow,
+        Self::TFlow,
+        Self::TFlowExit,
+        Self::TFlowDisconnect,
+        Self::NFlowOutcome,
+        Self::NFlowMilestone,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OWaiting => "oWaiting",
@@ -108,6 +124,12 @@ impl GenesysMetric {
             Self::TAgentRoutingStatus => "tAgentRoutingStatus",
             Self::TSystemPresence => "tSystemPresence",
             Self::TOrganizationPresence => "tOrganizationPresence",
+            Self::NFlow => "nFlow",
+            Self::TFlow => "tFlow",
+            Self::TFlowExit => "tFlowExit",
+            Self::TFlowDisconnect => "tFlowDisconnect",
+            Self::NFlowOutcome => "nFlowOutcome",
+            Self::NFlowMilestone => "nFlowMilestone",
         }
     }
 
@@ -115,6 +137,7 @@ impl GenesysMetric {
     pub fn parse(name: &str) -> Option<Self> {
         (Self::OBSERVATIONS.iter().chain(Self::AGGREGATES))
             .chain(Self::TIME_IN_STATUS)
+            .chain(Self::FLOWS)
             .copied()
             .find(|metric| metric.as_str() == name)
     }

@@ -20,6 +20,7 @@ mod docs;
 mod end_to_end;
 mod faults;
 mod filters;
+mod flows;
 mod freshness;
 mod ground_truth;
 mod layers;

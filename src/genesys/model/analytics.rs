@@ -69,10 +69,15 @@ impl QueryFilter {
 
     /// An `or` over `userId` predicates, one per user (the users aggregates query's filter).
     pub fn user_ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> Self {
+        Self::one_of("userId", ids)
+    }
+
+    /// An `or` of one `dimension` predicate per value.
+    pub fn one_of<'a>(dimension: &str, values: impl IntoIterator<Item = &'a str>) -> Self {
         Self {
             kind: "or".to_owned(),
             clauses: Vec::new(),
-            predicates: any_of("userId", ids, None),
+            predicates: any_of(dimension, values, None),
         }
     }
 

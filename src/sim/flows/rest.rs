@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use crate::genesys::model::{
     AggregateMetricData, FlowAggregateQueryResponse, FlowAggregationQuery, FlowEntityListing,
     FlowObservationDataContainer, FlowObservationQuery, FlowObservationQueryResponse, FlowPart,
-    FlowPartListing, KeyedAggregateDataContainer, ObservationMetricData, StatisticalResponse,
-    Stats,
+    FlowPartListing, KeyedAggregateDataContainer, ObservationMetricData, QueryFilter,
+    StatisticalResponse, Stats,
 };
 use crate::sim::Sim;
 use crate::sim::api::{
@@ -94,13 +94,26 @@ pub(crate) async fn flow_aggregates(
         Ok(query) => query,
         Err(failure) => return failure.into_response(),
     };
-    let flows = ids_of(query.filter.as_ref(), "flowId");
-    let predicates = flows.as_ref().ok().map(Vec::len);
+    let filter = query.filter.as_ref();
+    let predicates = ids_of(filter, "flowId").or_else(|_| ids_of(filter, "flowType"));
+    let predicates = predicates.as_ref().ok().map(Vec::len);
+    let flows = ids_of(filter, "flowId").or_else(|_| flows_of_types(&sim, filter));
     let response = match flows.and_then(|flows| results(&sim, &query, &flows)) {
         Ok(results) => Json(FlowAggregateQueryResponse { results }).into_response(),
         Err(failure) => failure.into_response(),
     };
     with_predicates(response, predicates)
+}
+
+/// The flows of the types an `or` of `flowType` predicates names.
+fn flows_of_types(sim: &Sim, filter: Option<&QueryFilter>) -> Result<Vec<String>, Failure> {
+    let types = ids_of(filter, "flowType")
+        .map_err(|_| bad_request("filter must be an \"or\" of flowId or of flowType predicates"))?;
+    let catalog = lock(&sim.flows);
+    Ok((catalog.flows.iter())
+        .filter(|flow| types.contains(&flow.flow_type))
+        .map(|flow| flow.id.clone())
+        .collect())
 }
 
 /// `POST /api/v2/analytics/flows/observations/query`: `oFlow`, the conversations in each flow

@@ -1,0 +1,382 @@
+//! The flows' table in the store (docs/metrics.md#ivr-flows): one entry per watched flow, its
+//! counters under the store's rule for counters (`metrics/counted.rs`): a series appears at 0,
+//! its total held back until two renders have shown the zeros, unless an earlier process's
+//! scrape showed it; an exit or outcome a flow never had costs no series. The names are on
+//! the info series (`genesys_flow_info`, `genesys_flow_outcome_info`), as kube-state-metrics
+//! names its objects, so a rename moves no counter.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use prometheus::IntGauge;
+
+use super::counters::{FlowCounter, FlowKey};
+use crate::metrics::Metrics;
+use crate::metrics::counted::{CounterGroup, Renders};
+use crate::metrics::registry::{FamilyDoc, Registrar, SelfMetrics};
+use crate::metrics::scrape::{Rendered, Scrape};
+use crate::metrics::table::{Entry, Freshness, Table};
+use crate::metrics::text::{self, Kind};
+use crate::sync::lock;
+use crate::vocabulary::clock::Clock;
+
+/// A flow as the listing names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FlowLabels {
+    pub id: String,
+    pub name: String,
+    pub flow_type: String,
+}
+
+/// One counter series of a flow.
+#[derive(Debug)]
+struct FlowSeries {
+    counter: FlowCounter,
+    part: Option<Box<str>>,
+    slot: Option<CounterGroup>,
+}
+
+pub(crate) struct FlowEntry {
+    labels: FlowLabels,
+    /// `flow_id="…"`, escaped once.
+    own: Box<str>,
+    freshness: Freshness,
+    series: Vec<FlowSeries>,
+}
+
+impl Entry for FlowEntry {
+    type Labels = FlowLabels;
+
+    fn new(labels: &FlowLabels, now_seconds: f64) -> Self {
+        Self {
+            own: text::label_set(&[("flow_id", &labels.id)]),
+            labels: labels.clone(),
+            freshness: Freshness::joined(now_seconds),
+            series: Vec::new(),
+        }
+    }
+
+    fn id(labels: &FlowLabels) -> &str {
+        &labels.id
+    }
+
+    fn relabel(&mut self, labels: &FlowLabels) -> bool {
+        let renamed = self.labels != *labels;
+        self.labels = labels.clone();
+        renamed
+    }
+
+    fn freshness(&mut self) -> &mut Freshness {
+        &mut self.freshness
+    }
+
+    fn name(&self) -> &str {
+        &self.labels.name
+    }
+}
+
+/// A family of the flows' table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlowFamily {
+    Info,
+    Counted(FlowCounter),
+    OutcomeInfo,
+}
+
+impl FlowFamily {
+    const ALL: [FlowFamily; 8] = [
+        Self::Info,
+        Self::Counted(FlowCounter::Entries),
+        Self::Counted(FlowCounter::Seconds),
+        Self::Counted(FlowCounter::Exits),
+        Self::Counted(FlowCounter::Disconnects),
+        Self::Counted(FlowCounter::OutcomeSuccesses),
+        Self::Counted(FlowCounter::OutcomeFailures),
+        Self::OutcomeInfo,
+    ];
+
+    /// Successes and failures are one family, told apart by `result`.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Info => "genesys_flow_info",
+            Self::Counted(FlowCounter::Entries) => "genesys_flow_entries_total",
+            Self::Counted(FlowCounter::Seconds) => "genesys_flow_seconds_total",
+            Self::Counted(FlowCounter::Exits) => "genesys_flow_exits_total",
+            Self::Counted(FlowCounter::Disconnects) => "genesys_flow_disconnects_total",
+            Self::Counted(FlowCounter::OutcomeSuccesses | FlowCounter::OutcomeFailures) => {
+                "genesys_flow_outcomes_total"
+            }
+            Self::OutcomeInfo => "genesys_flow_outcome_info",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Self::Info => "A watched IVR flow, with its name and type; always 1.",
+            Self::Counted(FlowCounter::Entries) => "Conversations that entered the flow (nFlow).",
+            Self::Counted(FlowCounter::Seconds) => {
+                "Time spent in the flow by the conversations that left it or ended in it, in \
+                 seconds (tFlow)."
+            }
+            Self::Counted(FlowCounter::Exits) => {
+                "Conversations that left the flow, by exit reason and, for a transfer, its type \
+                 (ACD: to a queue) (tFlowExit)."
+            }
+            Self::Counted(FlowCounter::Disconnects) => {
+                "Conversations that ended in the flow, by exit reason (DISCONNECT: the caller \
+                 hung up; FLOW_DISCONNECT: the flow ended the call) (tFlowDisconnect)."
+            }
+            Self::Counted(FlowCounter::OutcomeSuccesses | FlowCounter::OutcomeFailures) => {
+                "Flow outcomes the flow's conversations reported, by outcome and result \
+                 (success, failure) (nFlowOutcome)."
+            }
+            Self::OutcomeInfo => "A flow outcome, with its name; always 1.",
+        }
+    }
+
+    fn kind(self) -> Kind {
+        match self {
+            Self::Info | Self::OutcomeInfo => Kind::Gauge,
+            Self::Counted(_) => Kind::Counter,
+        }
+    }
+
+    /// Its labels besides `flow_id`.
+    fn labels(self) -> &'static [&'static str] {
+        match self {
+            Self::Info => &["flow", "flow_type"],
+            Self::Counted(FlowCounter::Entries | FlowCounter::Seconds) => &[],
+            Self::Counted(FlowCounter::Exits) => &["exit_reason", "transfer_type"],
+            Self::Counted(FlowCounter::Disconnects) => &["exit_reason"],
+            Self::Counted(_) => &["flow_outcome_id", "result"],
+            Self::OutcomeInfo => &["flow_outcome", "flow_outcome_id"],
+        }
+    }
+}
+
+/// The watched flows' series.
+pub(crate) struct FlowTable {
+    table: Table<FlowEntry>,
+    /// The flow types watched, which every query filters by.
+    types: Vec<String>,
+    /// Outcome id → name, from the outcomes listing.
+    outcomes: Mutex<HashMap<String, String>>,
+    renders: Arc<Renders>,
+    clock: Clock,
+    watched: IntGauge,
+}
+
+#[derive(Clone)]
+struct FlowTableMetrics {
+    watched: IntGauge,
+}
+
+impl SelfMetrics for FlowTableMetrics {
+    fn register(r: &Registrar) -> Self {
+        Self {
+            watched: r.gauge(
+                "genesys_exporter_watched_flows",
+                "IVR flows the exporter is watching (flows.enabled).",
+            ),
+        }
+    }
+}
+
+impl FlowTable {
+    /// A table of the flows of `types`, rendered by `metrics` from now on.
+    pub(crate) fn register(metrics: &Metrics, types: Vec<String>) -> Arc<Self> {
+        let table = Arc::new(Self {
+            table: Table::default(),
+            types,
+            outcomes: Mutex::default(),
+            renders: metrics.renders(),
+            clock: metrics.clock().clone(),
+            watched: FlowTableMetrics::of(metrics).watched,
+        });
+        metrics.add_table(table.clone());
+        table
+    }
+
+    pub(crate) fn types(&self) -> &[String] {
+        &self.types
+    }
+
+    /// Replaces the watched flows and the outcomes' names. A flow that left takes its series
+    /// with it.
+    pub(crate) fn set_flows(&self, flows: &[FlowLabels], outcomes: HashMap<String, String>) {
+        let (_, watched) = self.table.replace(flows, self.clock.now_seconds());
+        self.watched.set(watched as i64);
+        *lock(&self.outcomes) = outcomes;
+    }
+
+    /// Sets the series' total to `value` (seconds for time, from milliseconds), with the
+    /// conversation counters' rule for a new series and `shown_before`.
+    pub(crate) fn set_counter(&self, key: &FlowKey, value: f64, shown_before: bool) {
+        let value = match key.counter {
+            FlowCounter::Seconds => value / 1000.0,
+            _ => value,
+        };
+        self.with_series(key, |slot| {
+            self.renders.set(slot, vec![value], shown_before)
+        });
+    }
+
+    /// Makes sure the series exists, at 0 if new.
+    pub(crate) fn ensure_counter(&self, key: &FlowKey) {
+        self.with_series(key, |slot| self.renders.ensure(slot, 1));
+    }
+
+    /// Whether a finished render has shown the series.
+    pub(crate) fn counter_shown(&self, key: &FlowKey) -> bool {
+        (self.table.with(&key.flow_id, |entry| {
+            (entry.series.iter())
+                .find(|s| s.counter == key.counter && s.part.as_deref() == key.part.as_deref())
+                .and_then(|s| s.slot.as_ref())
+                .is_some_and(|slot| self.renders.first_values_shown(slot))
+        }))
+        .unwrap_or(false)
+    }
+
+    /// Runs `write` on the series' slot (`None` until created); unwatched flows are ignored.
+    fn with_series(&self, key: &FlowKey, write: impl FnOnce(&mut Option<CounterGroup>)) {
+        self.table.with(&key.flow_id, |entry| {
+            let part = key.part.as_deref();
+            let series = (entry.series.iter_mut())
+                .find(|s| s.counter == key.counter && s.part.as_deref() == part);
+            if let Some(series) = series {
+                return write(&mut series.slot);
+            }
+            let mut slot = None;
+            write(&mut slot);
+            if slot.is_some() {
+                let part = part.map(Box::from);
+                let counter = key.counter;
+                entry.series.push(FlowSeries {
+                    counter,
+                    part,
+                    slot,
+                });
+            }
+        });
+    }
+
+    fn render_outcome_info(&self) -> Vec<u8> {
+        let outcomes = lock(&self.outcomes).clone();
+        let mut outcomes: Vec<(String, String)> = outcomes.into_iter().collect();
+        if outcomes.is_empty() || self.table.len() == 0 {
+            return Vec::new();
+        }
+        outcomes.sort();
+        let family = FlowFamily::OutcomeInfo;
+        let mut out = Vec::new();
+        text::header(&mut out, family.name(), family.help(), family.kind());
+        for (id, name) in &outcomes {
+            let labels = text::label_set(&[("flow_outcome", name), ("flow_outcome_id", id)]);
+            text::sample(&mut out, family.name(), &labels, &[], &[], 1.0);
+        }
+        out
+    }
+}
+
+impl FlowEntry {
+    fn render(&self, family: FlowFamily, out: &mut Vec<u8>) {
+        let name = family.name();
+        let own = ("flow_id", &*self.own);
+        let counter = match family {
+            FlowFamily::Info => {
+                let labels = [
+                    ("flow", self.labels.name.as_str()),
+                    ("flow_type", &self.labels.flow_type),
+                ];
+                return text::entry_sample(out, name, own, &labels, 1.0);
+            }
+            FlowFamily::OutcomeInfo => return,
+            FlowFamily::Counted(counter) => counter,
+        };
+        for series in self.series.iter().filter(|s| s.counter == counter) {
+            let Some(value) = series.slot.as_ref().map(|slot| slot.values[0]) else {
+                continue;
+            };
+            let part = series.part.as_deref().unwrap_or("");
+            let (reason, transfer) = part.split_once('/').unwrap_or((part, ""));
+            let labels: Vec<(&str, &str)> = match counter {
+                FlowCounter::Entries | FlowCounter::Seconds => Vec::new(),
+                FlowCounter::Exits => vec![("exit_reason", reason), ("transfer_type", transfer)],
+                FlowCounter::Disconnects => vec![("exit_reason", part)],
+                FlowCounter::OutcomeSuccesses => {
+                    vec![("flow_outcome_id", part), ("result", "success")]
+                }
+                FlowCounter::OutcomeFailures => {
+                    vec![("flow_outcome_id", part), ("result", "failure")]
+                }
+            };
+            let labels: Vec<(&str, &str)> =
+                labels.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+            text::entry_sample(out, name, own, &labels, value);
+        }
+    }
+}
+
+impl Rendered for FlowTable {
+    fn family_count(&self) -> usize {
+        FlowFamily::ALL.len()
+    }
+
+    fn render_family(&self, index: usize, _: &Scrape) -> Vec<u8> {
+        let Some(&family) = FlowFamily::ALL.get(index) else {
+            return Vec::new();
+        };
+        match family {
+            FlowFamily::OutcomeInfo => self.render_outcome_info(),
+            // NB: successes and failures are one family: written whole at the first.
+            FlowFamily::Counted(FlowCounter::OutcomeFailures) => Vec::new(),
+            FlowFamily::Counted(FlowCounter::OutcomeSuccesses) => {
+                let header = (family.name(), family.help(), family.kind());
+                (self.table).render_family(header, 200, |entry, out| {
+                    entry.render(FlowFamily::Counted(FlowCounter::OutcomeSuccesses), out);
+                    entry.render(FlowFamily::Counted(FlowCounter::OutcomeFailures), out);
+                })
+            }
+            _ => {
+                let header = (family.name(), family.help(), family.kind());
+                (self.table).render_family(header, 160, |entry, out| entry.render(family, out))
+            }
+        }
+    }
+
+    fn release_pending(&self) {
+        let flows = self.table.read();
+        for entry in flows.values() {
+            let mut entry = lock(entry);
+            for slot in entry.series.iter_mut().filter_map(|s| s.slot.as_mut()) {
+                self.renders.release(slot);
+            }
+        }
+    }
+
+    fn sweep(&self, _: f64, _: f64) -> f64 {
+        // NB: polled counters are never stale by age; the poll's own freshness judges them.
+        f64::INFINITY
+    }
+
+    fn docs(&self) -> Vec<FamilyDoc> {
+        (FlowFamily::ALL.iter())
+            .filter(|family| **family != FlowFamily::Counted(FlowCounter::OutcomeFailures))
+            .map(|family| {
+                let own: &[&str] = if *family == FlowFamily::OutcomeInfo {
+                    &[]
+                } else {
+                    &["flow_id"]
+                };
+                let labels = family.labels().iter().chain(own).copied();
+                FlowFamily::doc(*family, labels)
+            })
+            .collect()
+    }
+}
+
+impl FlowFamily {
+    fn doc<'a>(self, labels: impl Iterator<Item = &'a str>) -> FamilyDoc {
+        FamilyDoc::of_table(self.name(), self.kind(), labels, self.help())
+    }
+}
