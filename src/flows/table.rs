@@ -12,7 +12,7 @@ use prometheus::IntGauge;
 
 use super::counters::{FlowCounter, FlowKey};
 use crate::metrics::Metrics;
-use crate::metrics::counted::{CounterGroup, Renders};
+use crate::metrics::counted::{PartCounters, Renders};
 use crate::metrics::registry::{FamilyDoc, Registrar, SelfMetrics};
 use crate::metrics::scrape::{Rendered, Scrape};
 use crate::metrics::table::{Entry, Freshness, Table};
@@ -28,20 +28,12 @@ pub(crate) struct FlowLabels {
     pub flow_type: String,
 }
 
-/// One counter series of a flow.
-#[derive(Debug)]
-struct FlowSeries {
-    counter: FlowCounter,
-    part: Option<Box<str>>,
-    slot: Option<CounterGroup>,
-}
-
 pub(crate) struct FlowEntry {
     labels: FlowLabels,
     /// `flow_id="…"`, escaped once.
     own: Box<str>,
     freshness: Freshness,
-    series: Vec<FlowSeries>,
+    counters: PartCounters<FlowCounter>,
 }
 
 impl Entry for FlowEntry {
@@ -52,7 +44,7 @@ impl Entry for FlowEntry {
             own: text::label_set(&[("flow_id", &labels.id)]),
             labels: labels.clone(),
             freshness: Freshness::joined(now_seconds),
-            series: Vec::new(),
+            counters: PartCounters::default(),
         }
     }
 
@@ -216,48 +208,29 @@ impl FlowTable {
             FlowCounter::Seconds => value / 1000.0,
             _ => value,
         };
-        self.with_series(key, |slot| {
-            self.renders.set(slot, vec![value], shown_before)
+        let series = (key.counter, key.part.as_deref());
+        (self.table).with(&key.flow_id, |entry| {
+            entry
+                .counters
+                .set(&self.renders, series, value, shown_before);
         });
     }
 
     /// Makes sure the series exists, at 0 if new.
     pub(crate) fn ensure_counter(&self, key: &FlowKey) {
-        self.with_series(key, |slot| self.renders.ensure(slot, 1));
+        let series = (key.counter, key.part.as_deref());
+        (self.table).with(&key.flow_id, |entry| {
+            entry.counters.ensure(&self.renders, series)
+        });
     }
 
     /// Whether a finished render has shown the series.
     pub(crate) fn counter_shown(&self, key: &FlowKey) -> bool {
+        let series = (key.counter, key.part.as_deref());
         (self.table.with(&key.flow_id, |entry| {
-            (entry.series.iter())
-                .find(|s| s.counter == key.counter && s.part.as_deref() == key.part.as_deref())
-                .and_then(|s| s.slot.as_ref())
-                .is_some_and(|slot| self.renders.first_values_shown(slot))
+            entry.counters.shown(&self.renders, series)
         }))
         .unwrap_or(false)
-    }
-
-    /// Runs `write` on the series' slot (`None` until created); unwatched flows are ignored.
-    fn with_series(&self, key: &FlowKey, write: impl FnOnce(&mut Option<CounterGroup>)) {
-        self.table.with(&key.flow_id, |entry| {
-            let part = key.part.as_deref();
-            let series = (entry.series.iter_mut())
-                .find(|s| s.counter == key.counter && s.part.as_deref() == part);
-            if let Some(series) = series {
-                return write(&mut series.slot);
-            }
-            let mut slot = None;
-            write(&mut slot);
-            if slot.is_some() {
-                let part = part.map(Box::from);
-                let counter = key.counter;
-                entry.series.push(FlowSeries {
-                    counter,
-                    part,
-                    slot,
-                });
-            }
-        });
     }
 
     fn render_outcome_info(&self) -> Vec<u8> {
@@ -293,11 +266,7 @@ impl FlowEntry {
             FlowFamily::OutcomeInfo => return,
             FlowFamily::Counted(counter) => counter,
         };
-        for series in self.series.iter().filter(|s| s.counter == counter) {
-            let Some(value) = series.slot.as_ref().map(|slot| slot.values[0]) else {
-                continue;
-            };
-            let part = series.part.as_deref().unwrap_or("");
+        for (part, value) in self.counters.of(counter) {
             let (reason, transfer) = part.split_once('/').unwrap_or((part, ""));
             let labels: Vec<(&str, &str)> = match counter {
                 FlowCounter::Entries | FlowCounter::Seconds => Vec::new(),
@@ -347,10 +316,7 @@ impl Rendered for FlowTable {
     fn release_pending(&self) {
         let flows = self.table.read();
         for entry in flows.values() {
-            let mut entry = lock(entry);
-            for slot in entry.series.iter_mut().filter_map(|s| s.slot.as_mut()) {
-                self.renders.release(slot);
-            }
+            lock(entry).counters.release(&self.renders);
         }
     }
 

@@ -154,3 +154,88 @@ impl Renders {
         }
     }
 }
+
+/// One counter series of an entry that has several of one counter, told apart by a part (a
+/// flow's exit reason, a data action's response status): created when first set, at 0 if new.
+#[derive(Debug)]
+pub(crate) struct PartSeries<C> {
+    pub(crate) counter: C,
+    pub(crate) part: Option<Box<str>>,
+    pub(crate) slot: Option<CounterGroup>,
+}
+
+/// An entry's part series, each a group of one counter.
+#[derive(Debug)]
+pub(crate) struct PartCounters<C>(Vec<PartSeries<C>>);
+
+impl<C> Default for PartCounters<C> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<C: Copy + PartialEq> PartCounters<C> {
+    fn find(&self, counter: C, part: Option<&str>) -> Option<&PartSeries<C>> {
+        (self.0.iter()).find(|s| s.counter == counter && s.part.as_deref() == part)
+    }
+
+    /// Sets the series to `value`, with the store's rule for a new series and `shown_before`.
+    pub(crate) fn set(
+        &mut self,
+        renders: &Renders,
+        (counter, part): (C, Option<&str>),
+        value: f64,
+        shown_before: bool,
+    ) {
+        self.with(counter, part, |slot| {
+            renders.set(slot, vec![value], shown_before)
+        });
+    }
+
+    /// Makes sure the series exists, at 0 if new.
+    pub(crate) fn ensure(&mut self, renders: &Renders, (counter, part): (C, Option<&str>)) {
+        self.with(counter, part, |slot| renders.ensure(slot, 1));
+    }
+
+    /// Whether a finished render has shown the series.
+    pub(crate) fn shown(&self, renders: &Renders, (counter, part): (C, Option<&str>)) -> bool {
+        (self.find(counter, part).and_then(|s| s.slot.as_ref()))
+            .is_some_and(|slot| renders.first_values_shown(slot))
+    }
+
+    /// Shows the held totals whose first values two finished renders showed.
+    pub(crate) fn release(&mut self, renders: &Renders) {
+        for slot in self.0.iter_mut().filter_map(|s| s.slot.as_mut()) {
+            renders.release(slot);
+        }
+    }
+
+    /// `counter`'s series with their values.
+    pub(crate) fn of(&self, counter: C) -> impl Iterator<Item = (&str, f64)> {
+        (self.0.iter().filter(move |s| s.counter == counter))
+            .filter_map(|s| Some((s.part.as_deref().unwrap_or(""), s.slot.as_ref()?.values[0])))
+    }
+
+    fn with(
+        &mut self,
+        counter: C,
+        part: Option<&str>,
+        write: impl FnOnce(&mut Option<CounterGroup>),
+    ) {
+        let series =
+            (self.0.iter_mut()).find(|s| s.counter == counter && s.part.as_deref() == part);
+        if let Some(series) = series {
+            return write(&mut series.slot);
+        }
+        let mut slot = None;
+        write(&mut slot);
+        if slot.is_some() {
+            let part = part.map(Box::from);
+            self.0.push(PartSeries {
+                counter,
+                part,
+                slot,
+            });
+        }
+    }
+}
