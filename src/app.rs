@@ -11,10 +11,14 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use crate::actions::Actions;
+use crate::actions::counters::{ActionCounter, ActionTotals};
+use crate::actions::table::ActionTable;
 use crate::agents::Agents;
 use crate::agents::select::{Selection, select};
 use crate::agents::table::AgentTable;
 use crate::agents::time::{self as agent_time, AgentTimeTotals};
+use crate::aggregates::parts::PartCounter;
 use crate::aggregates::poller::{PollSettings, Poller};
 use crate::aggregates::state::{self, Identity, StateStore};
 use crate::aggregates::telemetry::AggregateMetrics;
@@ -42,7 +46,7 @@ use crate::stream::supervisor::{StreamSettings, Supervisor};
 use crate::tasks::Tasks;
 use crate::telephony::Telephony;
 
-mod flows;
+mod polled;
 mod telephony;
 use crate::vocabulary::agent::AgentTime;
 use crate::vocabulary::clock::Clock;
@@ -297,16 +301,39 @@ impl Exporter {
             let names = parts.settings.flows.names.clone();
             let grace = parts.settings.queues.absent_grace_refreshes;
             let flows = Flows::new(table.clone(), names, grace);
-            let totals = Arc::new(flow_totals(&parts.settings, (&metrics, &table), &clock)?);
+            let shelf = (&*metrics, table.clone());
+            let file = crate::flows::counters::STATE_FILE;
+            let totals: FlowTotals = part_totals(&parts.settings, shelf, &clock, file)?;
+            let totals = Arc::new(totals);
             let (watched, ids) = watch::channel(Vec::new());
             let refresh = parts
                 .clone()
-                .refresh_flows(Arc::new(flows), watched, cancel.clone());
+                .refresh_listed(Arc::new(flows), watched, cancel.clone());
             tasks.spawn("flows refresh", refresh);
             tasks.spawn(
                 "flows poller",
-                parts.clone().poll_flows(totals, ids, cancel.clone()),
+                parts.clone().poll_listed(totals, ids, cancel.clone()),
             );
+        }
+        if parts.settings.actions.enabled && !org {
+            info!("data actions are watched by shard 0 alone, as every shard would list the same");
+        }
+        if parts.settings.actions.enabled && org {
+            let table = ActionTable::register(&metrics);
+            let names = parts.settings.actions.names.clone();
+            let grace = parts.settings.queues.absent_grace_refreshes;
+            let actions = Actions::new(table.clone(), names, grace);
+            let shelf = (&*metrics, table.clone());
+            let file = crate::actions::counters::STATE_FILE;
+            let totals: ActionTotals = part_totals(&parts.settings, shelf, &clock, file)?;
+            let totals = Arc::new(totals);
+            let (watched, ids) = watch::channel(Vec::new());
+            let refresh = parts
+                .clone()
+                .refresh_listed(Arc::new(actions), watched, cancel.clone());
+            tasks.spawn("data actions refresh", refresh);
+            let poll = parts.clone().poll_listed(totals, ids, cancel.clone());
+            tasks.spawn("data actions poller", poll);
         }
         if watches_telephony {
             let telephony = telephony_source(&parts.settings, &metrics, clock.clone());
@@ -413,30 +440,24 @@ fn agent_time_totals(
     )
 }
 
-fn flow_totals(
+/// The totals of a source whose series are part series (flows, data actions), its state in
+/// `file` of `state_dir`.
+fn part_totals<C: PartCounter + Shelved>(
     settings: &Settings,
-    (metrics, flows): (&Metrics, &Arc<FlowTable>),
+    shelf: (&Metrics, Arc<C::Shelf>),
     clock: &Clock,
-) -> Result<FlowTotals, ConfigError> {
+    file: &str,
+) -> Result<Totals<C>, ConfigError>
+where
+    AggregateMetrics<C>: SelfMetrics,
+{
     let client = settings.client_settings();
     let granularity = settings.aggregates.granularity;
-    let counters = FlowCounter::ALL.to_vec();
     let identity = |dir: &std::path::Path| {
-        let identity = Identity::new(
-            &client.client_id,
-            &client.api_base_url,
-            granularity,
-            &counters,
-        );
-        open_state(settings, dir, crate::flows::counters::STATE_FILE, identity)
+        let identity = Identity::new(&client.client_id, &client.api_base_url, granularity, C::ALL);
+        open_state(settings, dir, file, identity)
     };
-    totals_in(
-        settings,
-        (metrics, flows.clone()),
-        clock,
-        FlowCounter::ALL.to_vec(),
-        identity,
-    )
+    totals_in(settings, shelf, clock, C::ALL.to_vec(), identity)
 }
 
 /// A ledger's totals, resuming from `state_dir` (the store `open` gives) when one is set.
@@ -915,6 +936,7 @@ pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
     crate::telephony::TrunkTable::register(&metrics);
     crate::telephony::EdgeTable::register(&metrics);
     FlowTable::register(&metrics, Vec::new());
+    ActionTable::register(&metrics);
     crate::genesys::telemetry::GenesysMetrics::of(&metrics);
     crate::stream::telemetry::StreamMetrics::of(&metrics);
     crate::queues::observations::telemetry::ObservationMetrics::of(&metrics);
@@ -922,6 +944,7 @@ pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
     AggregateMetrics::<crate::vocabulary::counters::ConversationCounter>::of(&metrics);
     AggregateMetrics::<AgentTime>::of(&metrics);
     AggregateMetrics::<FlowCounter>::of(&metrics);
+    AggregateMetrics::<ActionCounter>::of(&metrics);
     crate::agents::AgentMetrics::of(&metrics);
     crate::server::telemetry::ServerMetrics::of(&metrics);
     metrics.families()

@@ -27,7 +27,7 @@ mod validate;
 pub(crate) use proxy::ProxyConfig;
 pub use raw::{
     AgentsConfig, DEFAULT_AGGREGATE_METRICS, HttpConfig, LogConfig, LogFormat, QueueSettings,
-    RawAggregates, RawSettings, RawTelephony, StreamConfig, UpstreamTls, WebSettings,
+    RawActions, RawAggregates, RawSettings, RawTelephony, StreamConfig, UpstreamTls, WebSettings,
 };
 
 pub(crate) const ENV_PREFIX: &str = "GENESYS_EXPORTER";
@@ -66,6 +66,8 @@ pub struct Settings {
     pub(crate) agents: AgentsConfig,
     pub(crate) telephony: TelephonySettings,
     pub(crate) flows: FlowsSettings,
+    /// `actions.*`: nothing to type.
+    pub(crate) actions: RawActions,
     pub(crate) state_dir: Option<PathBuf>,
     pub(crate) http: HttpConfig,
     pub(crate) tls: UpstreamTls,

@@ -23,6 +23,7 @@
 // never reach a panic. The few startup-only exceptions say why where they are.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod actions;
 pub mod agents;
 pub mod aggregates;
 pub mod app;

@@ -397,11 +397,12 @@ async fn demo(
         ..settings
     };
     settings.aggregates.poll_interval = Duration::from_secs(15);
-    // NB: the demo shows everything, per-agent state, trunks and Edges and IVR flows included
-    // (all off by default elsewhere).
+    // NB: the demo shows everything, per-agent state, trunks and Edges, IVR flows and data
+    // actions included (all off by default elsewhere).
     settings.agents.enabled = true;
     settings.telephony.enabled = true;
     settings.flows.enabled = true;
+    settings.actions.enabled = true;
     settings.agents.queue_membership = true;
     settings.agents.time_in_status_interval = Duration::from_secs(15);
     let settings = match Settings::from_raw(settings) {

@@ -53,6 +53,8 @@ pub(crate) enum PollKind {
     AgentTime,
     /// The flow aggregates behind the flows' counters.
     Flows,
+    /// The data action aggregates behind the data actions' counters.
+    Actions,
 }
 
 impl PollKind {
@@ -61,6 +63,7 @@ impl PollKind {
             Self::Conversations => "conversation counters",
             Self::AgentTime => "agents' time in status",
             Self::Flows => "IVR flows",
+            Self::Actions => "data actions",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! first moves the counters and the other only adds what it knows beyond that.
 
 pub mod ledger;
+pub mod parts;
 pub(crate) mod poller;
 pub mod state;
 pub(crate) mod telemetry;

@@ -74,6 +74,7 @@ pub struct RawSettings {
     pub agents: AgentsConfig,
     pub telephony: RawTelephony,
     pub flows: RawFlows,
+    pub actions: RawActions,
     /// Directory for the counter state (the bucket ledger and each series' total), so that a
     /// restart loses nothing: counters resume where they were shown and the conversations that
     /// happened while the exporter was down are counted exactly once. Must be writable.
@@ -286,6 +287,18 @@ impl Default for RawFlows {
     }
 }
 
+/// Data actions. Their calls need `integrations:action:view` (or `bridge:actions:view`), so
+/// the source is off unless asked for (docs/operations.md#data-actions).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawActions {
+    /// Watch data actions. Default false.
+    pub enabled: bool,
+    /// Data action names; `*` is a wildcard. Default none: every action.
+    #[serde(deserialize_with = "list")]
+    pub names: Vec<String>,
+}
+
 impl Default for RawTelephony {
     fn default() -> Self {
         Self {
@@ -406,6 +419,7 @@ impl Default for RawSettings {
             agents: AgentsConfig::default(),
             telephony: RawTelephony::default(),
             flows: RawFlows::default(),
+            actions: RawActions::default(),
             state_dir: None,
             http: HttpConfig::default(),
             tls: UpstreamTls::default(),

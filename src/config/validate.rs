@@ -102,6 +102,7 @@ impl Settings {
             agents: raw.agents,
             telephony,
             flows,
+            actions: raw.actions.clone(),
             state_dir: raw.state_dir,
             http: raw.http,
             tls: raw.tls,

@@ -10,10 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use tracing::{debug, warn};
-
 use super::table::FlowTable;
-use crate::aggregates::ledger::{Counter, KeyFields, Reader, Reading, SeriesKey};
+use crate::aggregates::ledger::{Counter, KeyFields, Reader, Reading};
+use crate::aggregates::parts::{PartCounter, PartKey, part_of};
 use crate::aggregates::poller::{PollSettings, Polled};
 use crate::aggregates::telemetry::{Telemetered, TelemetryNames};
 use crate::aggregates::{Shelved, Totals};
@@ -47,7 +46,7 @@ pub enum FlowCounter {
 }
 
 impl FlowCounter {
-    pub(crate) const ALL: [FlowCounter; 6] = [
+    pub const ALL: [FlowCounter; 6] = [
         Self::Entries,
         Self::Seconds,
         Self::Exits,
@@ -57,7 +56,7 @@ impl FlowCounter {
     ];
 
     /// Its name in the state file.
-    fn key_name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Self::Entries => "entries",
             Self::Seconds => "seconds",
@@ -73,59 +72,22 @@ impl Counter for FlowCounter {
     type Key = FlowKey;
 
     fn name(self) -> &'static str {
-        self.key_name()
+        FlowCounter::name(self)
     }
 }
 
-/// A flow's series: one per counter and part.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FlowKey {
-    pub(crate) flow_id: String,
-    pub(crate) counter: FlowCounter,
-    /// The exit (`REASON` or `REASON/TRANSFER_TYPE`) or the outcome id; none for entries and
-    /// time.
-    pub(crate) part: Option<String>,
-}
+/// A flow's series: one per counter and part (the exit, `REASON` or `REASON/TRANSFER_TYPE`,
+/// or the outcome id; none for entries and time).
+pub type FlowKey = PartKey<FlowCounter>;
 
-impl SeriesKey for FlowKey {
+impl PartCounter for FlowCounter {
+    const ALL: &'static [Self] = &Self::ALL;
     const FIELDS: KeyFields = KeyFields {
         owners: "flows",
         owner: "flow",
         group: "counter",
         part: "part",
     };
-
-    type Group<'a> = (FlowCounter, Option<&'a str>);
-
-    fn new(flow_id: &str, (counter, part): (FlowCounter, Option<&str>)) -> Self {
-        Self {
-            flow_id: flow_id.to_owned(),
-            counter,
-            part: part.map(str::to_owned),
-        }
-    }
-
-    fn owner(&self) -> &str {
-        &self.flow_id
-    }
-
-    fn is_of(&self, (counter, part): (FlowCounter, Option<&str>)) -> bool {
-        self.counter == counter && self.part.as_deref() == part
-    }
-
-    fn names(&self) -> (&str, Option<&str>) {
-        (self.counter.key_name(), self.part.as_deref())
-    }
-
-    fn parse<'a>(
-        counter: &'a str,
-        part: Option<&'a str>,
-    ) -> Option<(FlowCounter, Option<&'a str>)> {
-        let counter = FlowCounter::ALL
-            .into_iter()
-            .find(|c| c.key_name() == counter)?;
-        Some((counter, part))
-    }
 }
 
 impl Telemetered for FlowCounter {
@@ -194,12 +156,7 @@ struct GroupReader<'g> {
 
 impl<'g> GroupReader<'g> {
     fn of(group: &'g BTreeMap<String, String>) -> Self {
-        let exit = group
-            .get("exitReason")
-            .map(|reason| match group.get("transferType") {
-                Some(transfer) => format!("{reason}/{transfer}"),
-                None => reason.clone(),
-            });
+        let exit = part_of(group, "exitReason", "transferType");
         Self { group, exit }
     }
 }
@@ -254,25 +211,9 @@ fn count(entry: &AggregateMetricData) -> Option<f64> {
 }
 
 impl FlowTotals {
-    /// Folds one group's buckets into the counters; returns how many increments it owes.
-    /// Flows not watched never reach the ledger's memory.
+    /// Folds one flow's group into the counters; returns how many increments it owes.
     pub(super) fn fold_group(&self, container: &KeyedAggregateDataContainer) -> usize {
-        let Some(flow_id) = container.group.get("flowId") else {
-            debug!(group = ?container.group, "flow aggregate group without flowId ignored");
-            return 0;
-        };
-        let reader = GroupReader::of(&container.group);
-        let report = self.fold_owner(flow_id, &reader, &container.data, None);
-        if report.malformed + report.off_grid_buckets > 0 {
-            warn!(
-                flow_id,
-                malformed = report.malformed,
-                off_grid = report.off_grid_buckets,
-                "flow aggregate buckets with unparseable intervals, invalid values or starts off \
-                 the granularity grid ignored"
-            );
-        }
-        report.deltas.len()
+        self.fold_keyed("flowId", &GroupReader::of(&container.group), container)
     }
 }
 

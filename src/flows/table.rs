@@ -12,13 +12,11 @@ use prometheus::IntGauge;
 
 use super::counters::{FlowCounter, FlowKey};
 use crate::metrics::Metrics;
-use crate::metrics::counted::{PartCounters, Renders};
+use crate::metrics::parted::{PartEntry, PartLabels, PartTable};
 use crate::metrics::registry::{FamilyDoc, Registrar, SelfMetrics};
 use crate::metrics::scrape::{Rendered, Scrape};
-use crate::metrics::table::{Entry, Freshness, Table};
 use crate::metrics::text::{self, Kind};
 use crate::sync::lock;
-use crate::vocabulary::clock::Clock;
 
 /// A flow as the listing names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,44 +26,19 @@ pub(crate) struct FlowLabels {
     pub flow_type: String,
 }
 
-pub(crate) struct FlowEntry {
-    labels: FlowLabels,
-    /// `flow_id="…"`, escaped once.
-    own: Box<str>,
-    freshness: Freshness,
-    counters: PartCounters<FlowCounter>,
-}
+impl PartLabels for FlowLabels {
+    const OWN: &'static str = "flow_id";
 
-impl Entry for FlowEntry {
-    type Labels = FlowLabels;
-
-    fn new(labels: &FlowLabels, now_seconds: f64) -> Self {
-        Self {
-            own: text::label_set(&[("flow_id", &labels.id)]),
-            labels: labels.clone(),
-            freshness: Freshness::joined(now_seconds),
-            counters: PartCounters::default(),
-        }
-    }
-
-    fn id(labels: &FlowLabels) -> &str {
-        &labels.id
-    }
-
-    fn relabel(&mut self, labels: &FlowLabels) -> bool {
-        let renamed = self.labels != *labels;
-        self.labels = labels.clone();
-        renamed
-    }
-
-    fn freshness(&mut self) -> &mut Freshness {
-        &mut self.freshness
+    fn id(&self) -> &str {
+        &self.id
     }
 
     fn name(&self) -> &str {
-        &self.labels.name
+        &self.name
     }
 }
+
+type FlowEntry = PartEntry<FlowLabels, FlowCounter>;
 
 /// A family of the flows' table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,14 +121,11 @@ impl FlowFamily {
 
 /// The watched flows' series.
 pub(crate) struct FlowTable {
-    table: Table<FlowEntry>,
+    parts: PartTable<FlowLabels, FlowCounter>,
     /// The flow types watched, which every query filters by.
     types: Vec<String>,
     /// Outcome id → name, from the outcomes listing.
     outcomes: Mutex<HashMap<String, String>>,
-    renders: Arc<Renders>,
-    clock: Clock,
-    watched: IntGauge,
 }
 
 #[derive(Clone)]
@@ -177,13 +147,11 @@ impl SelfMetrics for FlowTableMetrics {
 impl FlowTable {
     /// A table of the flows of `types`, rendered by `metrics` from now on.
     pub(crate) fn register(metrics: &Metrics, types: Vec<String>) -> Arc<Self> {
+        let watched = FlowTableMetrics::of(metrics).watched;
         let table = Arc::new(Self {
-            table: Table::default(),
+            parts: PartTable::new(metrics, watched),
             types,
             outcomes: Mutex::default(),
-            renders: metrics.renders(),
-            clock: metrics.clock().clone(),
-            watched: FlowTableMetrics::of(metrics).watched,
         });
         metrics.add_table(table.clone());
         table
@@ -196,8 +164,7 @@ impl FlowTable {
     /// Replaces the watched flows and the outcomes' names. A flow that left takes its series
     /// with it.
     pub(crate) fn set_flows(&self, flows: &[FlowLabels], outcomes: HashMap<String, String>) {
-        let (_, watched) = self.table.replace(flows, self.clock.now_seconds());
-        self.watched.set(watched as i64);
+        self.parts.replace(flows);
         *lock(&self.outcomes) = outcomes;
     }
 
@@ -209,34 +176,25 @@ impl FlowTable {
             _ => value,
         };
         let series = (key.counter, key.part.as_deref());
-        (self.table).with(&key.flow_id, |entry| {
-            entry
-                .counters
-                .set(&self.renders, series, value, shown_before);
-        });
+        self.parts.set(&key.owner, series, value, shown_before);
     }
 
     /// Makes sure the series exists, at 0 if new.
     pub(crate) fn ensure_counter(&self, key: &FlowKey) {
-        let series = (key.counter, key.part.as_deref());
-        (self.table).with(&key.flow_id, |entry| {
-            entry.counters.ensure(&self.renders, series)
-        });
+        self.parts
+            .ensure(&key.owner, (key.counter, key.part.as_deref()));
     }
 
     /// Whether a finished render has shown the series.
     pub(crate) fn counter_shown(&self, key: &FlowKey) -> bool {
-        let series = (key.counter, key.part.as_deref());
-        (self.table.with(&key.flow_id, |entry| {
-            entry.counters.shown(&self.renders, series)
-        }))
-        .unwrap_or(false)
+        self.parts
+            .shown(&key.owner, (key.counter, key.part.as_deref()))
     }
 
     fn render_outcome_info(&self) -> Vec<u8> {
         let outcomes = lock(&self.outcomes).clone();
         let mut outcomes: Vec<(String, String)> = outcomes.into_iter().collect();
-        if outcomes.is_empty() || self.table.len() == 0 {
+        if outcomes.is_empty() || self.parts.len() == 0 {
             return Vec::new();
         }
         outcomes.sort();
@@ -251,38 +209,31 @@ impl FlowTable {
     }
 }
 
-impl FlowEntry {
-    fn render(&self, family: FlowFamily, out: &mut Vec<u8>) {
-        let name = family.name();
-        let own = ("flow_id", &*self.own);
-        let counter = match family {
-            FlowFamily::Info => {
-                let labels = [
-                    ("flow", self.labels.name.as_str()),
-                    ("flow_type", &self.labels.flow_type),
-                ];
-                return text::entry_sample(out, name, own, &labels, 1.0);
-            }
-            FlowFamily::OutcomeInfo => return,
-            FlowFamily::Counted(counter) => counter,
-        };
-        for (part, value) in self.counters.of(counter) {
-            let (reason, transfer) = part.split_once('/').unwrap_or((part, ""));
-            let labels: Vec<(&str, &str)> = match counter {
-                FlowCounter::Entries | FlowCounter::Seconds => Vec::new(),
-                FlowCounter::Exits => vec![("exit_reason", reason), ("transfer_type", transfer)],
-                FlowCounter::Disconnects => vec![("exit_reason", part)],
-                FlowCounter::OutcomeSuccesses => {
-                    vec![("flow_outcome_id", part), ("result", "success")]
-                }
-                FlowCounter::OutcomeFailures => {
-                    vec![("flow_outcome_id", part), ("result", "failure")]
-                }
-            };
-            let labels: Vec<(&str, &str)> =
-                labels.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-            text::entry_sample(out, name, own, &labels, value);
+/// Writes `entry`'s samples in `family`.
+fn render(entry: &FlowEntry, family: FlowFamily, out: &mut Vec<u8>) {
+    let name = family.name();
+    let counter = match family {
+        FlowFamily::Info => {
+            let labels = &entry.labels;
+            let extra = [
+                ("flow", labels.name.as_str()),
+                ("flow_type", &labels.flow_type),
+            ];
+            return entry.sample(out, name, &extra, 1.0);
         }
+        FlowFamily::OutcomeInfo => return,
+        FlowFamily::Counted(counter) => counter,
+    };
+    for (part, value) in entry.counters.of(counter) {
+        let (reason, transfer) = part.split_once('/').unwrap_or((part, ""));
+        let extra: &[(&str, &str)] = match counter {
+            FlowCounter::Entries | FlowCounter::Seconds => &[],
+            FlowCounter::Exits => &[("exit_reason", reason), ("transfer_type", transfer)],
+            FlowCounter::Disconnects => &[("exit_reason", part)],
+            FlowCounter::OutcomeSuccesses => &[("flow_outcome_id", part), ("result", "success")],
+            FlowCounter::OutcomeFailures => &[("flow_outcome_id", part), ("result", "failure")],
+        };
+        entry.sample(out, name, extra, value);
     }
 }
 
@@ -301,23 +252,29 @@ impl Rendered for FlowTable {
             FlowFamily::Counted(FlowCounter::OutcomeFailures) => Vec::new(),
             FlowFamily::Counted(FlowCounter::OutcomeSuccesses) => {
                 let header = (family.name(), family.help(), family.kind());
-                (self.table).render_family(header, 200, |entry, out| {
-                    entry.render(FlowFamily::Counted(FlowCounter::OutcomeSuccesses), out);
-                    entry.render(FlowFamily::Counted(FlowCounter::OutcomeFailures), out);
+                self.parts.render_family(header, |entry, out| {
+                    render(
+                        entry,
+                        FlowFamily::Counted(FlowCounter::OutcomeSuccesses),
+                        out,
+                    );
+                    render(
+                        entry,
+                        FlowFamily::Counted(FlowCounter::OutcomeFailures),
+                        out,
+                    );
                 })
             }
             _ => {
                 let header = (family.name(), family.help(), family.kind());
-                (self.table).render_family(header, 160, |entry, out| entry.render(family, out))
+                self.parts
+                    .render_family(header, |entry, out| render(entry, family, out))
             }
         }
     }
 
     fn release_pending(&self) {
-        let flows = self.table.read();
-        for entry in flows.values() {
-            lock(entry).counters.release(&self.renders);
-        }
+        self.parts.release_pending();
     }
 
     fn sweep(&self, _: f64, _: f64) -> f64 {

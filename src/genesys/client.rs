@@ -91,6 +91,9 @@ impl<'a> Listing<'a> {
     }
 }
 
+/// The most data actions one aggregates query names (docs/genesys-api.md#data-actions).
+pub(crate) const MAX_ACTIONS_PER_QUERY: usize = 100;
+
 /// The users listing's page, and the most ids one request names
 /// (docs/genesys-api.md#paging-and-batching).
 pub(crate) const USER_PAGE_SIZE: usize = 100;
@@ -422,6 +425,39 @@ impl GenesysClient {
         };
         let url = self.api_url(&["analytics", "flows", "aggregates", "query"]);
         self.call(Endpoint::FlowAggregates, Method::POST, url, Some(&query))
+            .await
+    }
+
+    /// Every data action (docs/genesys-api.md#data-actions).
+    pub(crate) async fn list_actions(&self) -> Result<Vec<Action>, ApiError> {
+        let path = ["integrations", "actions"];
+        let listing = Listing::new(Endpoint::Actions, &path, TELEPHONY_PAGE_SIZE);
+        self.every_page(listing, MAX_TELEPHONY_PAGES).await
+    }
+
+    /// One data action aggregates query for at most [`MAX_ACTIONS_PER_QUERY`] actions (callers
+    /// batch), grouped by action, response status and error type.
+    pub(crate) async fn query_action_aggregates(
+        &self,
+        (interval, granularity): (&str, &str),
+        action_ids: &[String],
+    ) -> Result<ActionAggregateQueryResponse, ApiError> {
+        debug_assert!(action_ids.len() <= MAX_ACTIONS_PER_QUERY, "callers batch");
+        let batch = &action_ids[..action_ids.len().min(MAX_ACTIONS_PER_QUERY)];
+        let query = ActionAggregationQuery {
+            interval: interval.to_owned(),
+            granularity: Some(granularity.to_owned()),
+            group_by: ["actionId", "responseStatus", "errorType"]
+                .map(String::from)
+                .to_vec(),
+            filter: Some(QueryFilter::one_of(
+                "actionId",
+                batch.iter().map(String::as_str),
+            )),
+            metrics: vec!["tTotalExecution".to_owned()],
+        };
+        let url = self.api_url(&["analytics", "actions", "aggregates", "query"]);
+        self.call(Endpoint::ActionAggregates, Method::POST, url, Some(&query))
             .await
     }
 

@@ -33,6 +33,8 @@ pub(crate) enum Endpoint {
     Flows,
     FlowOutcomes,
     FlowAggregates,
+    Actions,
+    ActionAggregates,
 }
 
 impl LabelValue for Endpoint {
@@ -54,6 +56,8 @@ impl LabelValue for Endpoint {
         Self::Flows,
         Self::FlowOutcomes,
         Self::FlowAggregates,
+        Self::Actions,
+        Self::ActionAggregates,
     ];
 
     fn as_str(self) -> &'static str {
@@ -75,6 +79,8 @@ impl LabelValue for Endpoint {
             Self::Flows => "flows",
             Self::FlowOutcomes => "flow_outcomes",
             Self::FlowAggregates => "flow_aggregates",
+            Self::Actions => "actions",
+            Self::ActionAggregates => "action_aggregates",
         }
     }
 }

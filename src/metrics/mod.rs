@@ -15,6 +15,7 @@ use prometheus::Registry;
 
 pub(crate) mod counted;
 pub(crate) mod ignored;
+pub(crate) mod parted;
 mod presences;
 pub(crate) mod registry;
 pub(crate) mod scrape;

@@ -39,6 +39,7 @@ pub enum GenesysMetric {
     TFlowDisconnect,
     NFlowOutcome,
     NFlowMilestone,
+    TTotalExecution,
 }
 
 impl GenesysMetric {
@@ -94,6 +95,9 @@ impl GenesysMetric {
         Self::NFlowMilestone,
     ];
 
+    /// The data action aggregates metric (docs/genesys-api.md#data-actions).
+    pub const ACTIONS: &'static [Self] = &[Self::TTotalExecution];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OWaiting => "oWaiting",
@@ -130,6 +134,7 @@ impl GenesysMetric {
             Self::TFlowDisconnect => "tFlowDisconnect",
             Self::NFlowOutcome => "nFlowOutcome",
             Self::NFlowMilestone => "nFlowMilestone",
+            Self::TTotalExecution => "tTotalExecution",
         }
     }
 
@@ -138,6 +143,7 @@ impl GenesysMetric {
         (Self::OBSERVATIONS.iter().chain(Self::AGGREGATES))
             .chain(Self::TIME_IN_STATUS)
             .chain(Self::FLOWS)
+            .chain(Self::ACTIONS)
             .copied()
             .find(|metric| metric.as_str() == name)
     }

@@ -1,7 +1,8 @@
-//! IVR flows (docs/operations.md#ivr-flows) against the simulator: with `flows.enabled`, every
-//! flow of the watched types is exported with its names, and its counters (entries, time,
-//! exits, disconnects, outcomes) equal the ground truth of what happened since the exporter
-//! took its baseline.
+//! IVR flows and data actions (docs/operations.md#ivr-flows, docs/operations.md#data-actions)
+//! against the simulator: with `flows.enabled` and `actions.enabled`, every flow of the watched
+//! types and every data action is exported with its names, and their counters (a flow's
+//! entries, time, exits, disconnects and outcomes; an action's executions and their time by
+//! response) equal the ground truth of what happened since the exporter took its baseline.
 
 use std::collections::BTreeMap;
 
@@ -11,8 +12,11 @@ use common::{Harness, eventually};
 use genesys_exporter::sim::SimConfig;
 use serde_json::Value;
 
-/// Each series the truth says a flow should show since `baseline`: (name, labels) → value.
-fn wanted(truth: &Value, baseline: &Value) -> BTreeMap<(String, Vec<(String, String)>), f64> {
+/// (name, labels) → value.
+type Series = BTreeMap<(String, Vec<(String, String)>), f64>;
+
+/// Each series the truth says a flow or an action should show since `baseline`.
+fn wanted(truth: &Value, baseline: &Value) -> Series {
     let mut want = BTreeMap::new();
     for (side, sign) in [(truth, 1.0), (baseline, -1.0)] {
         for flow in side["flows"]["flows"].as_array().unwrap() {
@@ -67,8 +71,39 @@ fn wanted(truth: &Value, baseline: &Value) -> BTreeMap<(String, Vec<(String, Str
             }
         }
     }
+    add_actions(&mut want, truth, baseline);
     want.retain(|_, v| v.abs() > 1e-9);
     want
+}
+
+/// Each data action's executions and their time since `baseline`, into `want`.
+fn add_actions(want: &mut Series, truth: &Value, baseline: &Value) {
+    for (side, sign) in [(truth, 1.0), (baseline, -1.0)] {
+        for action in side["actions"].as_array().unwrap() {
+            let id = action["action"]["id"].as_str().unwrap();
+            for result in action["executions"].as_array().unwrap() {
+                let mut labels = vec![
+                    ("action_id".to_owned(), id.to_owned()),
+                    (
+                        "response_status".to_owned(),
+                        result["responseStatus"].as_str().unwrap().to_owned(),
+                    ),
+                ];
+                if let Some(error) = result["errorType"].as_str() {
+                    labels.push(("error_type".to_owned(), error.to_owned()));
+                }
+                labels.sort();
+                let (count, sum) = (
+                    result["count"].as_f64().unwrap(),
+                    result["sum"].as_f64().unwrap(),
+                );
+                let executions = ("genesys_action_executions_total".to_owned(), labels.clone());
+                *want.entry(executions).or_insert(0.0) += sign * count;
+                let seconds = ("genesys_action_execution_seconds_total".to_owned(), labels);
+                *want.entry(seconds).or_insert(0.0) += sign * sum / 1000.0;
+            }
+        }
+    }
 }
 
 fn mismatches(scrape: &common::Scrape, truth: &Value, baseline: &Value) -> Vec<String> {
@@ -90,20 +125,24 @@ fn mismatches(scrape: &common::Scrape, truth: &Value, baseline: &Value) -> Vec<S
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_inbound_flow_is_named_and_its_counters_equal_the_truth() {
+async fn every_inbound_flow_and_data_action_is_named_and_their_counters_equal_the_truth() {
     let config = SimConfig {
         start_paused: true,
         ..SimConfig::fast_for_tests(31)
     };
-    let harness = Harness::start_with(config, |settings| settings.flows.enabled = true).await;
-    eventually("the flows' baseline poll", || async {
+    let harness = Harness::start_with(config, |settings| {
+        settings.flows.enabled = true;
+        settings.actions.enabled = true;
+    })
+    .await;
+    eventually("the flows' and actions' baseline polls", || async {
         let scrape = harness.scrape().await;
-        let polls = scrape.get(
-            "genesys_exporter_flow_polls_total",
-            &[("result", "success")],
-        );
+        let polls = ["flow", "action"].map(|what| {
+            let name = format!("genesys_exporter_{what}_polls_total");
+            scrape.get(&name, &[("result", "success")]).unwrap_or(0.0)
+        });
         match polls {
-            Some(n) if n >= 1.0 => Ok(()),
+            [flows, actions] if flows >= 1.0 && actions >= 1.0 => Ok(()),
             other => Err(format!("{other:?} polls")),
         }
     })
@@ -148,6 +187,21 @@ async fn every_inbound_flow_is_named_and_its_counters_equal_the_truth() {
         );
         let inbound = kind.starts_with("INBOUND");
         assert_eq!(info, inbound.then_some(1.0), "{name} ({kind})");
+    }
+    for action in truth["actions"].as_array().unwrap() {
+        let action = &action["action"];
+        let labels =
+            ["id", "name", "integrationId", "category"].map(|k| action[k].as_str().unwrap());
+        let info = scrape.get(
+            "genesys_action_info",
+            &[
+                ("action_id", labels[0]),
+                ("action", labels[1]),
+                ("integration_id", labels[2]),
+                ("category", labels[3]),
+            ],
+        );
+        assert_eq!(info, Some(1.0), "{action}");
     }
     for outcome in truth["flows"]["outcomes"].as_array().unwrap() {
         let (id, name) = (

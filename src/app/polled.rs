@@ -1,0 +1,131 @@
+//! The opt-in sources whose counters are polled (`flows.enabled`, `actions.enabled`,
+//! docs/operations.md#ivr-flows, docs/operations.md#data-actions): each listed at start and
+//! every `queue_refresh_interval` (until the first listing succeeds, every
+//! `stream.fallback_poll_interval`), and its counters polled every `aggregates.poll_interval`
+//! over the conversation counters' window and granularity, once the exporter is ready.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::{Parts, wait_until};
+use crate::actions::Actions;
+use crate::aggregates::Totals;
+use crate::aggregates::poller::{PollSettings, Polled, Poller};
+use crate::aggregates::telemetry::AggregateMetrics;
+use crate::flows::Flows;
+use crate::genesys::client::AggregateScope;
+use crate::genesys::egress::log_unless_reported;
+use crate::genesys::{ApiError, GenesysClient};
+use crate::metrics::registry::SelfMetrics;
+
+/// A source found by a listing.
+pub(super) trait Listed: Send + Sync + 'static {
+    /// What the log calls it, and the permissions its listing needs.
+    const WHAT: (&'static str, &'static str);
+
+    /// Reads the listing; the ids watched now.
+    fn refresh(
+        &self,
+        client: &GenesysClient,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+}
+
+impl Listed for Flows {
+    const WHAT: (&'static str, &'static str) =
+        ("flows", "architect:flow:view, architect:flowOutcome:view");
+
+    async fn refresh(&self, client: &GenesysClient) -> Result<Vec<String>, ApiError> {
+        Flows::refresh(self, client).await
+    }
+}
+
+impl Listed for Actions {
+    const WHAT: (&'static str, &'static str) = ("data actions", "integrations:action:view");
+
+    async fn refresh(&self, client: &GenesysClient) -> Result<Vec<String>, ApiError> {
+        Actions::refresh(self, client).await
+    }
+}
+
+impl Parts {
+    /// Lists `source` until cancelled: retrying every `fallback_poll_interval` until a listing
+    /// succeeds, then every `queue_refresh_interval`; each listing's ids go to `watched`.
+    pub(super) async fn refresh_listed<S: Listed>(
+        self,
+        source: Arc<S>,
+        watched: watch::Sender<Vec<String>>,
+        cancel: CancellationToken,
+    ) {
+        let (what, permissions) = S::WHAT;
+        let mut listed = false;
+        loop {
+            let result = tokio::select! {
+                () = cancel.cancelled() => return,
+                result = source.refresh(&self.client) => result,
+            };
+            match result {
+                Ok(ids) => {
+                    listed = true;
+                    watched.send_replace(ids);
+                }
+                Err(e) => log_unless_reported!(
+                    warn,
+                    e.kind(),
+                    error = %e,
+                    kind = e.kind(),
+                    what,
+                    permissions,
+                    "not listed (check the permissions); keeping the last listing"
+                ),
+            }
+            let wait = match listed {
+                true => self.settings.queue_refresh_interval,
+                false => self.settings.stream.fallback_poll_interval,
+            };
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Polls the watched ids' counters, the first poll once the exporter is ready (or an
+    /// interval passed), so it never slows the start.
+    pub(super) async fn poll_listed<C: Polled>(
+        self,
+        totals: Arc<Totals<C>>,
+        watched: watch::Receiver<Vec<String>>,
+        cancel: CancellationToken,
+    ) where
+        AggregateMetrics<C>: SelfMetrics,
+    {
+        let aggregates = &self.settings.aggregates;
+        let settings = PollSettings {
+            poll_interval: aggregates.poll_interval,
+            window: aggregates.window,
+            granularity: totals.granularity(),
+            state_flush_interval: aggregates.state_flush_interval,
+            scope: AggregateScope::default(),
+        };
+        let poller = Poller::new(
+            self.client.clone(),
+            totals,
+            self.metrics.clone(),
+            watched,
+            settings,
+            self.clock.clone(),
+        );
+        let health = self.health.clone();
+        let ready = wait_until(
+            || health.readiness().is_ok(),
+            aggregates.poll_interval,
+            &cancel,
+        );
+        if ready.await.is_some() {
+            poller.run(cancel).await;
+        }
+    }
+}
