@@ -144,8 +144,9 @@ struct StateFile<'a> {
     identity: Identity,
     saved_at: DateTime<Utc>,
     forgotten_before: Option<DateTime<Utc>>,
-    /// What is watched: queues, or agents in the agents' file.
-    #[serde(alias = "agents")]
+    /// What is watched, under the name its key's fields give (`KeyFields::owners`): queues, or
+    /// agents, flows or data actions in their files.
+    #[serde(alias = "agents", alias = "flows", alias = "actions")]
     queues: BTreeMap<String, QueueState>,
     /// Version 3's (group, part) pairs.
     groups: Option<Vec<(String, Option<String>)>>,

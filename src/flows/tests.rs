@@ -142,3 +142,69 @@ fn a_flow_is_watched_by_its_type_and_name() {
     assert!(!flows.admits(&flow("Main menu", "INQUEUECALL")));
     assert!(!flows.admits(&flow("Billing", "INBOUNDCALL")));
 }
+
+#[test]
+fn a_restart_resumes_every_series_from_the_flows_state_file() {
+    use crate::aggregates::state::{Identity, StateStore};
+    let dir = tempfile::tempdir().unwrap();
+    let now = crate::genesys::time::parse_instant("2026-11-25T10:10:00.000Z").unwrap();
+    let state = || {
+        let identity = Identity::new("c", "http://api", HALF_HOUR, &FlowCounter::ALL);
+        let file = super::counters::STATE_FILE;
+        StateStore::open_file(dir.path(), file, identity, HALF_HOUR * 4).unwrap()
+    };
+    let counters = || FlowCounter::ALL.to_vec();
+    let exits = |n| {
+        let flow = [
+            ("flowId", "f1"),
+            ("exitReason", "TRANSFER"),
+            ("transferType", "ACD"),
+        ];
+        group(&flow, &[("tFlowExit", n, 1.0)])
+    };
+    const EXITS: &str =
+        r#"genesys_flow_exits_total{exit_reason="TRANSFER",flow_id="f1",transfer_type="ACD"}"#;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+
+    let (first_metrics, first_table) = store();
+    let first = FlowTotals::with_store(
+        (&first_metrics, first_table),
+        HALF_HOUR,
+        counters(),
+        state(),
+        now,
+    );
+    first.watch(&["f1".into()], DateTime::<Utc>::MIN_UTC);
+    first.fold_group(&exits(5));
+    first_metrics.render(0);
+    runtime.block_on(first.save(now));
+    assert_eq!(sample(&first_metrics, EXITS), Some(5.0));
+    runtime.block_on(first.save(now));
+    let text = std::fs::read_to_string(dir.path().join(super::counters::STATE_FILE)).unwrap();
+    assert!(text.contains(r#""flows":{"f1""#), "{text}");
+
+    let (second_metrics, second_table) = store();
+    let second = FlowTotals::with_store(
+        (&second_metrics, second_table),
+        HALF_HOUR,
+        counters(),
+        state(),
+        now,
+    );
+    second.watch(&["f1".into()], now);
+    assert_eq!(
+        sample(&second_metrics, EXITS),
+        Some(5.0),
+        "resumed, not reset"
+    );
+    assert_eq!(
+        second.fold_group(&exits(7)),
+        1,
+        "what the first saw is not counted again"
+    );
+    second_metrics.render(0);
+    runtime.block_on(second.save(now));
+    assert_eq!(sample(&second_metrics, EXITS), Some(7.0));
+}

@@ -4,111 +4,16 @@
 //! entries, time, exits, disconnects and outcomes; an action's executions and their time by
 //! response) equal the ground truth of what happened since the exporter took its baseline.
 
-use std::collections::BTreeMap;
-
 use crate::common;
 
+use common::truth::flow_and_action_series;
 use common::{Harness, eventually};
 use genesys_exporter::sim::SimConfig;
 use serde_json::Value;
 
-/// (name, labels) → value.
-type Series = BTreeMap<(String, Vec<(String, String)>), f64>;
-
-/// Each series the truth says a flow or an action should show since `baseline`.
-fn wanted(truth: &Value, baseline: &Value) -> Series {
-    let mut want = BTreeMap::new();
-    for (side, sign) in [(truth, 1.0), (baseline, -1.0)] {
-        for flow in side["flows"]["flows"].as_array().unwrap() {
-            let id = flow["flow"]["id"].as_str().unwrap();
-            let measured =
-                ["INBOUNDCALL", "INBOUNDCHAT"].contains(&flow["flow"]["type"].as_str().unwrap());
-            if !measured {
-                continue;
-            }
-            for group in flow["groups"].as_array().unwrap() {
-                let dims = &group["group"];
-                let text = |k: &str| dims[k].as_str().unwrap_or("").to_owned();
-                let metrics = &group["metrics"];
-                let own = ("flow_id".to_owned(), id.to_owned());
-                let mut add = |name: &str, labels: Vec<(String, String)>, value: f64| {
-                    let mut labels: Vec<(String, String)> =
-                        labels.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-                    labels.push(own.clone());
-                    labels.sort();
-                    *want.entry((name.to_owned(), labels)).or_insert(0.0) += sign * value;
-                };
-                let count = |m: &str| metrics[m]["count"].as_f64();
-                if let Some(n) = count("nFlow") {
-                    add("genesys_flow_entries_total", vec![], n);
-                }
-                if let Some(sum) = metrics["tFlow"]["sum"].as_f64() {
-                    add("genesys_flow_seconds_total", vec![], sum / 1000.0);
-                }
-                let reason = ("exit_reason".to_owned(), text("exitReason"));
-                if let Some(n) = count("tFlowExit") {
-                    let transfer = ("transfer_type".to_owned(), text("transferType"));
-                    add(
-                        "genesys_flow_exits_total",
-                        vec![reason.clone(), transfer],
-                        n,
-                    );
-                }
-                if let Some(n) = count("tFlowDisconnect") {
-                    add("genesys_flow_disconnects_total", vec![reason], n);
-                }
-                if let Some(n) = count("nFlowOutcome") {
-                    let result = match text("flowOutcomeValue").as_str() {
-                        "SUCCESS" => "success",
-                        _ => "failure",
-                    };
-                    let labels = vec![
-                        ("flow_outcome_id".to_owned(), text("flowOutcomeId")),
-                        ("result".to_owned(), result.to_owned()),
-                    ];
-                    add("genesys_flow_outcomes_total", labels, n);
-                }
-            }
-        }
-    }
-    add_actions(&mut want, truth, baseline);
-    want.retain(|_, v| v.abs() > 1e-9);
-    want
-}
-
-/// Each data action's executions and their time since `baseline`, into `want`.
-fn add_actions(want: &mut Series, truth: &Value, baseline: &Value) {
-    for (side, sign) in [(truth, 1.0), (baseline, -1.0)] {
-        for action in side["actions"].as_array().unwrap() {
-            let id = action["action"]["id"].as_str().unwrap();
-            for result in action["executions"].as_array().unwrap() {
-                let mut labels = vec![
-                    ("action_id".to_owned(), id.to_owned()),
-                    (
-                        "response_status".to_owned(),
-                        result["responseStatus"].as_str().unwrap().to_owned(),
-                    ),
-                ];
-                if let Some(error) = result["errorType"].as_str() {
-                    labels.push(("error_type".to_owned(), error.to_owned()));
-                }
-                labels.sort();
-                let (count, sum) = (
-                    result["count"].as_f64().unwrap(),
-                    result["sum"].as_f64().unwrap(),
-                );
-                let executions = ("genesys_action_executions_total".to_owned(), labels.clone());
-                *want.entry(executions).or_insert(0.0) += sign * count;
-                let seconds = ("genesys_action_execution_seconds_total".to_owned(), labels);
-                *want.entry(seconds).or_insert(0.0) += sign * sum / 1000.0;
-            }
-        }
-    }
-}
-
 fn mismatches(scrape: &common::Scrape, truth: &Value, baseline: &Value) -> Vec<String> {
     let mut wrong = Vec::new();
-    for ((name, labels), want) in wanted(truth, baseline) {
+    for ((name, labels), want) in flow_and_action_series(truth, baseline) {
         let labels: Vec<(&str, &str)> = labels
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -151,7 +56,7 @@ async fn every_inbound_flow_and_data_action_is_named_and_their_counters_equal_th
     harness.sim_post("/sim/traffic/resume", Value::Null).await;
     eventually("some flow traffic", || async {
         let truth = harness.truth().await;
-        let entries = wanted(&truth, &baseline).len();
+        let entries = flow_and_action_series(&truth, &baseline).len();
         if entries > 10 {
             Ok(())
         } else {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::process::{ExporterProcess, sim_env};
 use common::prometheus::{self, Prometheus};
-use common::truth::total;
+use common::truth::{flow_and_action_series, total};
 use common::{free_port, sim_truth as truth};
 use genesys_exporter::sim::{self, SimConfig};
 use serde_json::Value;
@@ -218,6 +218,10 @@ impl Run {
             .map(|(name, dir)| {
                 let port = free_port();
                 let mut env = sim_env(&sim, port, &media_types);
+                // NB: the flows' and data actions' ledgers restart by the same rules.
+                for source in ["FLOWS", "ACTIONS"] {
+                    env.push((format!("GENESYS_EXPORTER_{source}__ENABLED"), "true".into()));
+                }
                 if let Some(dir) = dir {
                     let dir = dir.display().to_string();
                     env.push(("GENESYS_EXPORTER_STATE_DIR".into(), dir));
@@ -257,6 +261,13 @@ impl Run {
         }
         for job in &self.jobs {
             job.wait_scraped_new(&self.prometheus, None).await;
+            for what in ["flow", "action"] {
+                let polls = format!(
+                    "genesys_exporter_{what}_polls_total{{job=\"{}\",result=\"success\"}}",
+                    job.name
+                );
+                self.prometheus.wait_at_least(&polls, 1.0).await;
+            }
         }
         processes
     }
@@ -444,17 +455,20 @@ async fn restarts_right_after_a_save_lose_nothing_and_count_nothing_twice_with_s
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     traffic(http, base, "pause").await;
-    let want = series_totals(&run.truth().await, &t0);
+    let truth = run.truth().await;
+    let want = series_totals(&truth, &t0);
 
     let mut failures = Vec::new();
     for job in &run.jobs {
         // Settled: a whole poll after the pause, saved and shown, then scraped.
-        let polls = format!(
-            "genesys_exporter_aggregate_polls_total{{job=\"{}\",result=\"success\"}}",
-            job.name
-        );
-        let seen = prometheus.value(&polls, None).await.unwrap_or(0.0);
-        prometheus.wait_at_least(&polls, seen + 2.0).await;
+        for what in ["aggregate", "flow", "action"] {
+            let polls = format!(
+                "genesys_exporter_{what}_polls_total{{job=\"{}\",result=\"success\"}}",
+                job.name
+            );
+            let seen = prometheus.value(&polls, None).await.unwrap_or(0.0);
+            prometheus.wait_at_least(&polls, seen + 2.0).await;
+        }
         job.wait_scrapes(prometheus, 2.0).await;
 
         let last = format!("timestamp(up{{job=\"{}\"}})", job.name);
@@ -470,11 +484,25 @@ async fn restarts_right_after_a_save_lose_nothing_and_count_nothing_twice_with_s
                 wrong.push(format!("{counter}{{queue_id={queue},media_type={media}}}: increase {got}, truth {value}"));
             }
         }
+        let flows_and_actions = flow_and_action_series(&truth, &t0);
+        for ((name, labels), value) in &flows_and_actions {
+            let mut matchers = vec![format!("job=\"{}\"", job.name)];
+            matchers.extend(labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")));
+            let query = format!("sum(increase({name}{{{}}}[30m]))", matchers.join(","));
+            let got = prometheus.value(&query, Some(at)).await.unwrap_or(0.0);
+            if (got - value).abs() > 1e-6 {
+                wrong.push(format!("{query}: {got}, truth {value}"));
+            }
+        }
+        assert!(
+            !flows_and_actions.is_empty(),
+            "the flows and actions had traffic"
+        );
         eprintln!(
             "{}: {} of {} counter series differ from the truth",
             job.name,
             wrong.len(),
-            want.len()
+            want.len() + flows_and_actions.len()
         );
         if !wrong.is_empty() {
             failures.push(format!("{}:\n{}", job.name, wrong.join("\n")));

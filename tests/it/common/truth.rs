@@ -1,5 +1,7 @@
 //! Comparing a scrape with the simulator's ground truth.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::{Harness, Scrape, key};
@@ -507,4 +509,99 @@ fn agent_time_wrong(
         ));
     }
     found
+}
+
+/// (name, labels) → value.
+pub type Series = BTreeMap<(String, Vec<(String, String)>), f64>;
+
+/// Each series of the flows' and the data actions' counters and the value the truth says it
+/// should show since `baseline` (traffic paused, nothing inside the reporting lag).
+pub fn flow_and_action_series(truth: &Value, baseline: &Value) -> Series {
+    let mut want = BTreeMap::new();
+    for (side, sign) in [(truth, 1.0), (baseline, -1.0)] {
+        for flow in side["flows"]["flows"].as_array().unwrap() {
+            let id = flow["flow"]["id"].as_str().unwrap();
+            let measured =
+                ["INBOUNDCALL", "INBOUNDCHAT"].contains(&flow["flow"]["type"].as_str().unwrap());
+            if !measured {
+                continue;
+            }
+            for group in flow["groups"].as_array().unwrap() {
+                let dims = &group["group"];
+                let text = |k: &str| dims[k].as_str().unwrap_or("").to_owned();
+                let metrics = &group["metrics"];
+                let own = ("flow_id".to_owned(), id.to_owned());
+                let mut add = |name: &str, labels: Vec<(String, String)>, value: f64| {
+                    let mut labels: Vec<(String, String)> =
+                        labels.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+                    labels.push(own.clone());
+                    labels.sort();
+                    *want.entry((name.to_owned(), labels)).or_insert(0.0) += sign * value;
+                };
+                let count = |m: &str| metrics[m]["count"].as_f64();
+                if let Some(n) = count("nFlow") {
+                    add("genesys_flow_entries_total", vec![], n);
+                }
+                if let Some(sum) = metrics["tFlow"]["sum"].as_f64() {
+                    add("genesys_flow_seconds_total", vec![], sum / 1000.0);
+                }
+                let reason = ("exit_reason".to_owned(), text("exitReason"));
+                if let Some(n) = count("tFlowExit") {
+                    let transfer = ("transfer_type".to_owned(), text("transferType"));
+                    add(
+                        "genesys_flow_exits_total",
+                        vec![reason.clone(), transfer],
+                        n,
+                    );
+                }
+                if let Some(n) = count("tFlowDisconnect") {
+                    add("genesys_flow_disconnects_total", vec![reason], n);
+                }
+                if let Some(n) = count("nFlowOutcome") {
+                    let result = match text("flowOutcomeValue").as_str() {
+                        "SUCCESS" => "success",
+                        _ => "failure",
+                    };
+                    let labels = vec![
+                        ("flow_outcome_id".to_owned(), text("flowOutcomeId")),
+                        ("result".to_owned(), result.to_owned()),
+                    ];
+                    add("genesys_flow_outcomes_total", labels, n);
+                }
+            }
+        }
+    }
+    add_actions(&mut want, truth, baseline);
+    want.retain(|_, v| v.abs() > 1e-9);
+    want
+}
+
+/// Each data action's executions and their time since `baseline`, into `want`.
+fn add_actions(want: &mut Series, truth: &Value, baseline: &Value) {
+    for (side, sign) in [(truth, 1.0), (baseline, -1.0)] {
+        for action in side["actions"].as_array().unwrap() {
+            let id = action["action"]["id"].as_str().unwrap();
+            for result in action["executions"].as_array().unwrap() {
+                let mut labels = vec![
+                    ("action_id".to_owned(), id.to_owned()),
+                    (
+                        "response_status".to_owned(),
+                        result["responseStatus"].as_str().unwrap().to_owned(),
+                    ),
+                ];
+                if let Some(error) = result["errorType"].as_str() {
+                    labels.push(("error_type".to_owned(), error.to_owned()));
+                }
+                labels.sort();
+                let (count, sum) = (
+                    result["count"].as_f64().unwrap(),
+                    result["sum"].as_f64().unwrap(),
+                );
+                let executions = ("genesys_action_executions_total".to_owned(), labels.clone());
+                *want.entry(executions).or_insert(0.0) += sign * count;
+                let seconds = ("genesys_action_execution_seconds_total".to_owned(), labels);
+                *want.entry(seconds).or_insert(0.0) += sign * sum / 1000.0;
+            }
+        }
+    }
 }
