@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::truth::{check_against_truth, count, counter_mismatches};
+use common::truth::{check_against_truth, count, counter_mismatches, flow_and_action_series};
 use common::{DEADLINE, Harness, Scrape, an_hour_of_traffic, eventually};
 use genesys_exporter::sim::SimConfig;
 use genesys_exporter::vocabulary::clock::Clock;
@@ -141,6 +141,8 @@ async fn an_accelerated_hour_ends_with_every_counter_equal_to_the_ground_truth()
     let clock = Clock::scaled(SCALE);
     let harness = Harness::start_counting(an_hour_of_traffic(&clock, 51), |settings| {
         five_minute_buckets(settings);
+        settings.flows.enabled = true;
+        settings.actions.enabled = true;
         settings.queue_refresh_interval = Duration::from_millis(500);
         settings.http.max_retries = 1;
         settings.http.request_timeout = Duration::from_secs(1);
@@ -227,6 +229,36 @@ async fn an_accelerated_hour_ends_with_every_counter_equal_to_the_ground_truth()
     eventually("every counter equals the ground truth", || {
         check_against_truth(&harness, &harness.media_types, counter_mismatches)
     })
+    .await;
+    eventually(
+        "every flow and data action counter equals the ground truth",
+        || async {
+            let truth = harness.truth().await;
+            let baseline = harness.baseline.as_ref().unwrap();
+            let scrape = harness.scrape().await;
+            let want = flow_and_action_series(&truth, baseline);
+            let wrong: Vec<String> = (want.iter())
+                .filter_map(|((name, labels), value)| {
+                    let labels: Vec<(&str, &str)> = labels
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    let got = scrape.get(name, &labels);
+                    let off = got.is_none_or(|got| (got - value).abs() > 1e-6);
+                    off.then(|| format!("{} = {got:?}, truth {value}", common::key(name, &labels)))
+                })
+                .collect();
+            match (want.len(), wrong.len()) {
+                (0, _) => Err("no flow or action traffic".to_owned()),
+                (_, 0) => Ok(()),
+                (n, _) => Err(format!(
+                    "{} of {n}: {:?}",
+                    wrong.len(),
+                    &wrong[..wrong.len().min(5)]
+                )),
+            }
+        },
+    )
     .await;
     stop.store(true, Ordering::SeqCst);
     // NB: a series may vanish here: a queue leaves the monitored set mid-way.

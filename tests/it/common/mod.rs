@@ -121,16 +121,30 @@ impl Harness {
         let mut harness = Self::launch(config, &[], tweak).await;
         within("the exporter has taken its baseline", deadline, || async {
             let scrape = harness.scrape().await;
-            let polls = scrape
-                .get(
-                    "genesys_exporter_aggregate_polls_total",
-                    &[("result", "success")],
-                )
-                .unwrap_or(0.0);
-            if polls >= 1.0 {
+            // NB: the flows' and data actions' pollers, when their source is on, take theirs too.
+            let pollers = [
+                ("aggregate", None),
+                ("flow", Some("flows")),
+                ("action", Some("actions")),
+            ];
+            let waiting: Vec<&str> = (pollers.into_iter())
+                .filter(|(_, source)| {
+                    source.is_none_or(|s| {
+                        scrape
+                            .get(&format!("genesys_exporter_watched_{s}"), &[])
+                            .is_some()
+                    })
+                })
+                .filter(|(what, _)| {
+                    let polls = format!("genesys_exporter_{what}_polls_total");
+                    scrape.get(&polls, &[("result", "success")]).unwrap_or(0.0) < 1.0
+                })
+                .map(|(what, _)| what)
+                .collect();
+            if waiting.is_empty() {
                 Ok(())
             } else {
-                Err(format!("{polls} polls"))
+                Err(format!("no {waiting:?} poll yet"))
             }
         })
         .await;
