@@ -310,6 +310,10 @@ impl Exporter {
                 .clone()
                 .refresh_listed(Arc::new(flows), watched, cancel.clone());
             tasks.spawn("flows refresh", refresh);
+            let observe = parts
+                .clone()
+                .observe_flows(table, ids.clone(), cancel.clone());
+            tasks.spawn("flows observations", observe);
             tasks.spawn(
                 "flows poller",
                 parts.clone().poll_listed(totals, ids, cancel.clone()),

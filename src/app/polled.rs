@@ -4,10 +4,12 @@
 //! `stream.fallback_poll_interval`), and its counters polled every `aggregates.poll_interval`
 //! over the conversation counters' window and granularity, once the exporter is ready.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::{Parts, wait_until};
@@ -16,10 +18,13 @@ use crate::aggregates::Totals;
 use crate::aggregates::poller::{PollSettings, Polled, Poller};
 use crate::aggregates::telemetry::AggregateMetrics;
 use crate::flows::Flows;
-use crate::genesys::client::AggregateScope;
+use crate::flows::table::FlowTable;
+use crate::genesys::client::{AggregateScope, MAX_FLOWS_PER_OBSERVATION};
 use crate::genesys::egress::log_unless_reported;
+use crate::genesys::model::MetricName;
 use crate::genesys::{ApiError, GenesysClient};
 use crate::metrics::registry::SelfMetrics;
+use crate::vocabulary::metric::GenesysMetric;
 
 /// A source found by a listing.
 pub(super) trait Listed: Send + Sync + 'static {
@@ -90,6 +95,59 @@ impl Parts {
                 () = tokio::time::sleep(wait) => {}
             }
         }
+    }
+
+    /// Reads the conversations in each watched flow now (`oFlow`: no topic carries it) every
+    /// `stream.fallback_poll_interval`, 100 flows a call; a failed read leaves them absent.
+    pub(super) async fn observe_flows(
+        self,
+        table: Arc<FlowTable>,
+        watched: watch::Receiver<Vec<String>>,
+        cancel: CancellationToken,
+    ) {
+        let mut ticks = tokio::time::interval(self.settings.stream.fallback_poll_interval);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = ticks.tick() => {}
+            }
+            let ids = watched.borrow().clone();
+            let read = tokio::select! {
+                () = cancel.cancelled() => return,
+                read = self.in_flow(&ids) => read,
+            };
+            match read {
+                Ok(counts) => table.set_in_flow(Some(counts)),
+                Err(e) => {
+                    log_unless_reported!(
+                        warn,
+                        e.kind(),
+                        error = %e,
+                        kind = e.kind(),
+                        "conversations in the flows not read (permission analytics:flowObservation:view); shown as absent"
+                    );
+                    table.set_in_flow(None);
+                }
+            }
+        }
+    }
+
+    /// The conversations in each of `ids` now, by flow id.
+    async fn in_flow(&self, ids: &[String]) -> Result<HashMap<String, u64>, ApiError> {
+        let mut counts = HashMap::new();
+        for batch in ids.chunks(MAX_FLOWS_PER_OBSERVATION) {
+            let response = self.client.query_flow_observations(batch).await?;
+            for result in response.results {
+                let in_flow = (result.data.iter())
+                    .find(|d| d.metric == MetricName::Known(GenesysMetric::OFlow))
+                    .and_then(|d| d.stats.count);
+                if let (Some(id), Some(count)) = (result.group.get("flowId"), in_flow) {
+                    counts.insert(id.clone(), count);
+                }
+            }
+        }
+        Ok(counts)
     }
 
     /// Polls the watched ids' counters, the first poll once the exporter is ready (or an

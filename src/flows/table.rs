@@ -46,10 +46,12 @@ enum FlowFamily {
     Info,
     Counted(FlowCounter),
     OutcomeInfo,
+    /// The conversations in the flow now (`oFlow`), polled.
+    InFlow,
 }
 
 impl FlowFamily {
-    const ALL: [FlowFamily; 8] = [
+    const ALL: [FlowFamily; 9] = [
         Self::Info,
         Self::Counted(FlowCounter::Entries),
         Self::Counted(FlowCounter::Seconds),
@@ -58,6 +60,7 @@ impl FlowFamily {
         Self::Counted(FlowCounter::OutcomeSuccesses),
         Self::Counted(FlowCounter::OutcomeFailures),
         Self::OutcomeInfo,
+        Self::InFlow,
     ];
 
     /// Successes and failures are one family, told apart by `result`.
@@ -72,6 +75,7 @@ impl FlowFamily {
                 "genesys_flow_outcomes_total"
             }
             Self::OutcomeInfo => "genesys_flow_outcome_info",
+            Self::InFlow => "genesys_flow_conversations",
         }
     }
 
@@ -96,12 +100,16 @@ impl FlowFamily {
                  (success, failure) (nFlowOutcome)."
             }
             Self::OutcomeInfo => "A flow outcome, with its name; always 1.",
+            Self::InFlow => {
+                "Conversations in the flow now (oFlow), as the last flow observations poll read \
+                 them; absent while the poll fails."
+            }
         }
     }
 
     fn kind(self) -> Kind {
         match self {
-            Self::Info | Self::OutcomeInfo => Kind::Gauge,
+            Self::Info | Self::OutcomeInfo | Self::InFlow => Kind::Gauge,
             Self::Counted(_) => Kind::Counter,
         }
     }
@@ -110,7 +118,7 @@ impl FlowFamily {
     fn labels(self) -> &'static [&'static str] {
         match self {
             Self::Info => &["flow", "flow_type"],
-            Self::Counted(FlowCounter::Entries | FlowCounter::Seconds) => &[],
+            Self::Counted(FlowCounter::Entries | FlowCounter::Seconds) | Self::InFlow => &[],
             Self::Counted(FlowCounter::Exits) => &["exit_reason", "transfer_type"],
             Self::Counted(FlowCounter::Disconnects) => &["exit_reason"],
             Self::Counted(_) => &["flow_outcome_id", "result"],
@@ -126,6 +134,8 @@ pub(crate) struct FlowTable {
     types: Vec<String>,
     /// Outcome id → name, from the outcomes listing.
     outcomes: Mutex<HashMap<String, String>>,
+    /// Flow id → the conversations in it, as the last observations poll read them.
+    in_flow: Mutex<HashMap<String, u64>>,
 }
 
 #[derive(Clone)]
@@ -152,6 +162,7 @@ impl FlowTable {
             parts: PartTable::new(metrics, watched),
             types,
             outcomes: Mutex::default(),
+            in_flow: Mutex::default(),
         });
         metrics.add_table(table.clone());
         table
@@ -191,6 +202,12 @@ impl FlowTable {
             .shown(&key.owner, (key.counter, key.part.as_deref()))
     }
 
+    /// The conversations in each flow now, by flow id: what one observations poll read (each
+    /// flow it answered for); `None` after a failed poll, so no stale count is shown.
+    pub(crate) fn set_in_flow(&self, counts: Option<HashMap<String, u64>>) {
+        *lock(&self.in_flow) = counts.unwrap_or_default();
+    }
+
     fn render_outcome_info(&self) -> Vec<u8> {
         let outcomes = lock(&self.outcomes).clone();
         let mut outcomes: Vec<(String, String)> = outcomes.into_iter().collect();
@@ -221,7 +238,7 @@ fn render(entry: &FlowEntry, family: FlowFamily, out: &mut Vec<u8>) {
             ];
             return entry.sample(out, name, &extra, 1.0);
         }
-        FlowFamily::OutcomeInfo => return,
+        FlowFamily::OutcomeInfo | FlowFamily::InFlow => return,
         FlowFamily::Counted(counter) => counter,
     };
     for (part, value) in entry.counters.of(counter) {
@@ -248,6 +265,15 @@ impl Rendered for FlowTable {
         };
         match family {
             FlowFamily::OutcomeInfo => self.render_outcome_info(),
+            FlowFamily::InFlow => {
+                let in_flow = lock(&self.in_flow).clone();
+                let header = (family.name(), family.help(), family.kind());
+                self.parts.render_family(header, |entry, out| {
+                    if let Some(count) = in_flow.get(&entry.labels.id) {
+                        entry.sample(out, family.name(), &[], *count as f64);
+                    }
+                })
+            }
             // NB: successes and failures are one family: written whole at the first.
             FlowFamily::Counted(FlowCounter::OutcomeFailures) => Vec::new(),
             FlowFamily::Counted(FlowCounter::OutcomeSuccesses) => {

@@ -91,6 +91,9 @@ impl<'a> Listing<'a> {
     }
 }
 
+/// The most flows one observations query names (docs/genesys-api.md#ivr-flows).
+pub(crate) const MAX_FLOWS_PER_OBSERVATION: usize = 100;
+
 /// The most data actions one aggregates query names (docs/genesys-api.md#data-actions).
 pub(crate) const MAX_ACTIONS_PER_QUERY: usize = 100;
 
@@ -425,6 +428,24 @@ impl GenesysClient {
         };
         let url = self.api_url(&["analytics", "flows", "aggregates", "query"]);
         self.call(Endpoint::FlowAggregates, Method::POST, url, Some(&query))
+            .await
+    }
+
+    /// The conversations in each of at most [`MAX_FLOWS_PER_OBSERVATION`] flows now (`oFlow`;
+    /// callers batch).
+    pub(crate) async fn query_flow_observations(
+        &self,
+        flow_ids: &[String],
+    ) -> Result<FlowObservationQueryResponse, ApiError> {
+        debug_assert!(flow_ids.len() <= MAX_FLOWS_PER_OBSERVATION, "callers batch");
+        let batch = &flow_ids[..flow_ids.len().min(MAX_FLOWS_PER_OBSERVATION)];
+        let query = FlowObservationQuery {
+            filter: QueryFilter::one_of("flowId", batch.iter().map(String::as_str)),
+            metrics: vec!["oFlow".to_owned()],
+            detail_metrics: Vec::new(),
+        };
+        let url = self.api_url(&["analytics", "flows", "observations", "query"]);
+        self.call(Endpoint::FlowObservations, Method::POST, url, Some(&query))
             .await
     }
 

@@ -33,6 +33,7 @@ pub(crate) enum Endpoint {
     Flows,
     FlowOutcomes,
     FlowAggregates,
+    FlowObservations,
     Actions,
     ActionAggregates,
 }
@@ -56,6 +57,7 @@ impl LabelValue for Endpoint {
         Self::Flows,
         Self::FlowOutcomes,
         Self::FlowAggregates,
+        Self::FlowObservations,
         Self::Actions,
         Self::ActionAggregates,
     ];
@@ -79,6 +81,7 @@ impl LabelValue for Endpoint {
             Self::Flows => "flows",
             Self::FlowOutcomes => "flow_outcomes",
             Self::FlowAggregates => "flow_aggregates",
+            Self::FlowObservations => "flow_observations",
             Self::Actions => "actions",
             Self::ActionAggregates => "action_aggregates",
         }

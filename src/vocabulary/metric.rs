@@ -39,6 +39,7 @@ pub enum GenesysMetric {
     TFlowDisconnect,
     NFlowOutcome,
     NFlowMilestone,
+    OFlow,
     TTotalExecution,
 }
 
@@ -93,6 +94,7 @@ impl GenesysMetric {
         Self::TFlowDisconnect,
         Self::NFlowOutcome,
         Self::NFlowMilestone,
+        Self::OFlow,
     ];
 
     /// The data action aggregates metric (docs/genesys-api.md#data-actions).
@@ -134,6 +136,7 @@ impl GenesysMetric {
             Self::TFlowDisconnect => "tFlowDisconnect",
             Self::NFlowOutcome => "nFlowOutcome",
             Self::NFlowMilestone => "nFlowMilestone",
+            Self::OFlow => "oFlow",
             Self::TTotalExecution => "tTotalExecution",
         }
     }

@@ -93,6 +93,29 @@ async fn every_inbound_flow_and_data_action_is_named_and_their_counters_equal_th
         let inbound = kind.starts_with("INBOUND");
         assert_eq!(info, inbound.then_some(1.0), "{name} ({kind})");
     }
+    eventually("the conversations in each flow equal the truth", || async {
+        let (truth, scrape) = (harness.truth().await, harness.scrape().await);
+        let wrong: Vec<String> = (truth["flows"]["flows"].as_array().unwrap().iter())
+            .filter(|flow| {
+                flow["flow"]["type"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("INBOUND")
+            })
+            .filter_map(|flow| {
+                let id = flow["flow"]["id"].as_str().unwrap();
+                let got = scrape.get("genesys_flow_conversations", &[("flow_id", id)]);
+                let want = flow["inFlow"].as_f64();
+                (got != want).then(|| format!("{id}: {got:?}, truth {want:?}"))
+            })
+            .collect();
+        if wrong.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{wrong:?}"))
+        }
+    })
+    .await;
     for action in truth["actions"].as_array().unwrap() {
         let action = &action["action"];
         let labels =
