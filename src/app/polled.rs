@@ -102,7 +102,7 @@ impl Parts {
     pub(super) async fn observe_flows(
         self,
         table: Arc<FlowTable>,
-        watched: watch::Receiver<Vec<String>>,
+        mut watched: watch::Receiver<Vec<String>>,
         cancel: CancellationToken,
     ) {
         let mut ticks = tokio::time::interval(self.settings.stream.fallback_poll_interval);
@@ -111,8 +111,10 @@ impl Parts {
             tokio::select! {
                 () = cancel.cancelled() => return,
                 _ = ticks.tick() => {}
+                // NB: flows found are read at once, not an interval later.
+                Ok(()) = watched.changed() => ticks.reset(),
             }
-            let ids = watched.borrow().clone();
+            let ids = watched.borrow_and_update().clone();
             let read = tokio::select! {
                 () = cancel.cancelled() => return,
                 read = self.in_flow(&ids) => read,
