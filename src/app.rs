@@ -297,7 +297,8 @@ impl Exporter {
             info!("IVR flows are watched by shard 0 alone, as every shard would list the same");
         }
         if parts.settings.flows.enabled && org {
-            let table = FlowTable::register(&metrics, parts.settings.flows.types.clone());
+            let flows = &parts.settings.flows;
+            let table = FlowTable::register(&metrics, flows.types.clone(), flows.milestones);
             let names = parts.settings.flows.names.clone();
             let grace = parts.settings.queues.absent_grace_refreshes;
             let flows = Flows::new(table.clone(), names, grace);
@@ -939,7 +940,7 @@ pub fn metric_families() -> Vec<crate::metrics::FamilyDoc> {
     AgentTable::register(&metrics, Default::default(), queues);
     crate::telephony::TrunkTable::register(&metrics);
     crate::telephony::EdgeTable::register(&metrics);
-    FlowTable::register(&metrics, Vec::new());
+    FlowTable::register(&metrics, Vec::new(), true);
     ActionTable::register(&metrics);
     crate::genesys::telemetry::GenesysMetrics::of(&metrics);
     crate::stream::telemetry::StreamMetrics::of(&metrics);

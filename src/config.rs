@@ -99,6 +99,7 @@ pub(crate) struct FlowsSettings {
     pub(crate) enabled: bool,
     pub(crate) types: Vec<String>,
     pub(crate) names: Vec<String>,
+    pub(crate) milestones: bool,
 }
 
 /// `aggregates.*` as the ledger and the pollers use it.

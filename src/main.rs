@@ -402,6 +402,7 @@ async fn demo(
     settings.agents.enabled = true;
     settings.telephony.enabled = true;
     settings.flows.enabled = true;
+    settings.flows.milestones = true;
     settings.actions.enabled = true;
     settings.agents.queue_membership = true;
     settings.agents.time_in_status_interval = Duration::from_secs(15);

@@ -273,12 +273,16 @@ pub struct RawFlows {
     /// Flow names; `*` is a wildcard. Default none: every flow of the types.
     #[serde(deserialize_with = "list")]
     pub names: Vec<String>,
+    /// Count the milestones each flow's conversations pass (one series per flow and
+    /// milestone). Default false.
+    pub milestones: bool,
 }
 
 impl Default for RawFlows {
     fn default() -> Self {
         Self {
             enabled: false,
+            milestones: false,
             types: crate::vocabulary::flows::INBOUND_FLOW_TYPES
                 .map(String::from)
                 .to_vec(),

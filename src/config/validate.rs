@@ -271,6 +271,7 @@ fn flows(raw: &RawSettings) -> Result<FlowsSettings, ConfigError> {
         enabled: raw.flows.enabled,
         types,
         names: raw.flows.names.clone(),
+        milestones: raw.flows.milestones,
     })
 }
 

@@ -43,16 +43,19 @@ pub enum FlowCounter {
     OutcomeSuccesses,
     /// Outcomes reported as a failure, by outcome (`nFlowOutcome` with `FAILURE`).
     OutcomeFailures,
+    /// Milestones passed, by milestone (`nFlowMilestone`), with `flows.milestones`.
+    Milestones,
 }
 
 impl FlowCounter {
-    pub const ALL: [FlowCounter; 6] = [
+    pub const ALL: [FlowCounter; 7] = [
         Self::Entries,
         Self::Seconds,
         Self::Exits,
         Self::Disconnects,
         Self::OutcomeSuccesses,
         Self::OutcomeFailures,
+        Self::Milestones,
     ];
 
     /// Its name in the state file.
@@ -64,6 +67,7 @@ impl FlowCounter {
             Self::Disconnects => "disconnects",
             Self::OutcomeSuccesses => "outcome_successes",
             Self::OutcomeFailures => "outcome_failures",
+            Self::Milestones => "milestones",
         }
     }
 }
@@ -131,8 +135,8 @@ struct FlowQuery {
     metrics: &'static [&'static str],
 }
 
-/// The three queries of a poll.
-const QUERIES: [FlowQuery; 3] = [
+/// The queries of a poll; the last, milestones, only with `flows.milestones`.
+const QUERIES: [FlowQuery; 4] = [
     FlowQuery {
         group_by: &[],
         metrics: &["nFlow", "tFlow"],
@@ -144,6 +148,10 @@ const QUERIES: [FlowQuery; 3] = [
     FlowQuery {
         group_by: &["flowOutcomeId", "flowOutcomeValue"],
         metrics: &["nFlowOutcome"],
+    },
+    FlowQuery {
+        group_by: &["flowMilestoneId"],
+        metrics: &["nFlowMilestone"],
     },
 ];
 
@@ -192,6 +200,14 @@ impl Reader<FlowCounter> for GroupReader<'_> {
                     _ => return false,
                 }
             }
+            GenesysMetric::NFlowMilestone => match self.group.get("flowMilestoneId") {
+                Some(milestone) => (
+                    FlowCounter::Milestones,
+                    Some(milestone.as_str()),
+                    count(entry),
+                ),
+                None => return false,
+            },
             _ => return false,
         };
         if !counters.contains(&counter) {
@@ -236,9 +252,10 @@ impl Polled for FlowCounter {
         window: (&str, &str),
         _: &[String],
     ) -> Result<usize, ApiError> {
-        let types = totals.shelf().types();
+        let (types, milestones) = (totals.shelf().types(), totals.shelf().milestones());
+        let queries = &QUERIES[..QUERIES.len() - usize::from(!milestones)];
         let mut applied = 0;
-        for query in &QUERIES {
+        for query in queries {
             let response = client
                 .query_flow_aggregates(window, types, query.group_by, query.metrics)
                 .await?;

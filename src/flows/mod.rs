@@ -9,11 +9,11 @@ pub(crate) mod table;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use table::{FlowLabels, FlowTable};
+use table::{FlowLabels, FlowNames, FlowTable};
 
 use crate::genesys::client::GenesysClient;
 use crate::genesys::error::ApiError;
-use crate::genesys::model::Flow;
+use crate::genesys::model::{Flow, FlowPart};
 use crate::sync::lock;
 use crate::vocabulary::listing::{Listed, MonitoredSet};
 use crate::vocabulary::queue::name_matches;
@@ -68,9 +68,17 @@ impl Flows {
                 flow_type: flow.flow_type.clone(),
             })
             .collect();
-        let names: HashMap<String, String> = (outcomes.into_iter())
-            .map(|outcome| (outcome.id, outcome.name))
-            .collect();
+        let milestones = match self.table.milestones() {
+            true => client.list_flow_milestones().await?,
+            false => Vec::new(),
+        };
+        let named = |parts: Vec<FlowPart>| -> HashMap<String, String> {
+            parts.into_iter().map(|part| (part.id, part.name)).collect()
+        };
+        let names = FlowNames {
+            outcomes: named(outcomes),
+            milestones: named(milestones),
+        };
         self.table.set_flows(&labels, names);
         Ok(labels.into_iter().map(|flow| flow.id).collect())
     }

@@ -40,18 +40,26 @@ impl PartLabels for FlowLabels {
 
 type FlowEntry = PartEntry<FlowLabels, FlowCounter>;
 
+/// The names of the outcomes and the milestones, id → name.
+#[derive(Debug, Default)]
+pub(crate) struct FlowNames {
+    pub outcomes: HashMap<String, String>,
+    pub milestones: HashMap<String, String>,
+}
+
 /// A family of the flows' table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FlowFamily {
     Info,
     Counted(FlowCounter),
     OutcomeInfo,
+    MilestoneInfo,
     /// The conversations in the flow now (`oFlow`), polled.
     InFlow,
 }
 
 impl FlowFamily {
-    const ALL: [FlowFamily; 9] = [
+    const ALL: [FlowFamily; 11] = [
         Self::Info,
         Self::Counted(FlowCounter::Entries),
         Self::Counted(FlowCounter::Seconds),
@@ -59,7 +67,9 @@ impl FlowFamily {
         Self::Counted(FlowCounter::Disconnects),
         Self::Counted(FlowCounter::OutcomeSuccesses),
         Self::Counted(FlowCounter::OutcomeFailures),
+        Self::Counted(FlowCounter::Milestones),
         Self::OutcomeInfo,
+        Self::MilestoneInfo,
         Self::InFlow,
     ];
 
@@ -74,7 +84,9 @@ impl FlowFamily {
             Self::Counted(FlowCounter::OutcomeSuccesses | FlowCounter::OutcomeFailures) => {
                 "genesys_flow_outcomes_total"
             }
+            Self::Counted(FlowCounter::Milestones) => "genesys_flow_milestones_total",
             Self::OutcomeInfo => "genesys_flow_outcome_info",
+            Self::MilestoneInfo => "genesys_flow_milestone_info",
             Self::InFlow => "genesys_flow_conversations",
         }
     }
@@ -99,7 +111,12 @@ impl FlowFamily {
                 "Flow outcomes the flow's conversations reported, by outcome and result \
                  (success, failure) (nFlowOutcome)."
             }
+            Self::Counted(FlowCounter::Milestones) => {
+                "Milestones the flow's conversations passed, by milestone (nFlowMilestone); with \
+                 flows.milestones."
+            }
             Self::OutcomeInfo => "A flow outcome, with its name; always 1.",
+            Self::MilestoneInfo => "A flow milestone, with its name; always 1 (flows.milestones).",
             Self::InFlow => {
                 "Conversations in the flow now (oFlow), as the last flow observations poll read \
                  them; absent while the poll fails."
@@ -109,7 +126,7 @@ impl FlowFamily {
 
     fn kind(self) -> Kind {
         match self {
-            Self::Info | Self::OutcomeInfo | Self::InFlow => Kind::Gauge,
+            Self::Info | Self::OutcomeInfo | Self::MilestoneInfo | Self::InFlow => Kind::Gauge,
             Self::Counted(_) => Kind::Counter,
         }
     }
@@ -121,8 +138,10 @@ impl FlowFamily {
             Self::Counted(FlowCounter::Entries | FlowCounter::Seconds) | Self::InFlow => &[],
             Self::Counted(FlowCounter::Exits) => &["exit_reason", "transfer_type"],
             Self::Counted(FlowCounter::Disconnects) => &["exit_reason"],
+            Self::Counted(FlowCounter::Milestones) => &["flow_milestone_id"],
             Self::Counted(_) => &["flow_outcome_id", "result"],
             Self::OutcomeInfo => &["flow_outcome", "flow_outcome_id"],
+            Self::MilestoneInfo => &["flow_milestone", "flow_milestone_id"],
         }
     }
 }
@@ -132,8 +151,11 @@ pub(crate) struct FlowTable {
     parts: PartTable<FlowLabels, FlowCounter>,
     /// The flow types watched, which every query filters by.
     types: Vec<String>,
-    /// Outcome id → name, from the outcomes listing.
+    /// Whether milestones are counted (`flows.milestones`).
+    milestones: bool,
+    /// Outcome id → name, from the outcomes listing, and milestone id → name.
     outcomes: Mutex<HashMap<String, String>>,
+    milestone_names: Mutex<HashMap<String, String>>,
     /// Flow id → the conversations in it, as the last observations poll read them.
     in_flow: Mutex<HashMap<String, u64>>,
 }
@@ -155,13 +177,16 @@ impl SelfMetrics for FlowTableMetrics {
 }
 
 impl FlowTable {
-    /// A table of the flows of `types`, rendered by `metrics` from now on.
-    pub(crate) fn register(metrics: &Metrics, types: Vec<String>) -> Arc<Self> {
+    /// A table of the flows of `types`, their milestones counted if `milestones`, rendered by
+    /// `metrics` from now on.
+    pub(crate) fn register(metrics: &Metrics, types: Vec<String>, milestones: bool) -> Arc<Self> {
         let watched = FlowTableMetrics::of(metrics).watched;
         let table = Arc::new(Self {
             parts: PartTable::new(metrics, watched),
             types,
+            milestones,
             outcomes: Mutex::default(),
+            milestone_names: Mutex::default(),
             in_flow: Mutex::default(),
         });
         metrics.add_table(table.clone());
@@ -172,11 +197,16 @@ impl FlowTable {
         &self.types
     }
 
-    /// Replaces the watched flows and the outcomes' names. A flow that left takes its series
-    /// with it.
-    pub(crate) fn set_flows(&self, flows: &[FlowLabels], outcomes: HashMap<String, String>) {
+    pub(crate) fn milestones(&self) -> bool {
+        self.milestones
+    }
+
+    /// Replaces the watched flows and the names of the outcomes and milestones (id → name). A
+    /// flow that left takes its series with it.
+    pub(crate) fn set_flows(&self, flows: &[FlowLabels], names: FlowNames) {
         self.parts.replace(flows);
-        *lock(&self.outcomes) = outcomes;
+        *lock(&self.outcomes) = names.outcomes;
+        *lock(&self.milestone_names) = names.milestones;
     }
 
     /// Sets the series' total to `value` (seconds for time, from milliseconds), with the
@@ -208,18 +238,18 @@ impl FlowTable {
         *lock(&self.in_flow) = counts.unwrap_or_default();
     }
 
-    fn render_outcome_info(&self) -> Vec<u8> {
-        let outcomes = lock(&self.outcomes).clone();
-        let mut outcomes: Vec<(String, String)> = outcomes.into_iter().collect();
-        if outcomes.is_empty() || self.parts.len() == 0 {
+    /// An info family of `names` (id → name), its labels `labels` (name, id).
+    fn render_names(&self, family: FlowFamily, names: &Mutex<HashMap<String, String>>) -> Vec<u8> {
+        let mut names: Vec<(String, String)> = lock(names).clone().into_iter().collect();
+        if names.is_empty() || self.parts.len() == 0 {
             return Vec::new();
         }
-        outcomes.sort();
-        let family = FlowFamily::OutcomeInfo;
+        names.sort();
+        let (name_label, id_label) = (family.labels()[0], family.labels()[1]);
         let mut out = Vec::new();
         text::header(&mut out, family.name(), family.help(), family.kind());
-        for (id, name) in &outcomes {
-            let labels = text::label_set(&[("flow_outcome", name), ("flow_outcome_id", id)]);
+        for (id, name) in &names {
+            let labels = text::label_set(&[(name_label, name), (id_label, id)]);
             text::sample(&mut out, family.name(), &labels, &[], &[], 1.0);
         }
         out
@@ -238,7 +268,7 @@ fn render(entry: &FlowEntry, family: FlowFamily, out: &mut Vec<u8>) {
             ];
             return entry.sample(out, name, &extra, 1.0);
         }
-        FlowFamily::OutcomeInfo | FlowFamily::InFlow => return,
+        FlowFamily::OutcomeInfo | FlowFamily::MilestoneInfo | FlowFamily::InFlow => return,
         FlowFamily::Counted(counter) => counter,
     };
     for (part, value) in entry.counters.of(counter) {
@@ -249,6 +279,7 @@ fn render(entry: &FlowEntry, family: FlowFamily, out: &mut Vec<u8>) {
             FlowCounter::Disconnects => &[("exit_reason", part)],
             FlowCounter::OutcomeSuccesses => &[("flow_outcome_id", part), ("result", "success")],
             FlowCounter::OutcomeFailures => &[("flow_outcome_id", part), ("result", "failure")],
+            FlowCounter::Milestones => &[("flow_milestone_id", part)],
         };
         entry.sample(out, name, extra, value);
     }
@@ -264,7 +295,8 @@ impl Rendered for FlowTable {
             return Vec::new();
         };
         match family {
-            FlowFamily::OutcomeInfo => self.render_outcome_info(),
+            FlowFamily::OutcomeInfo => self.render_names(family, &self.outcomes),
+            FlowFamily::MilestoneInfo => self.render_names(family, &self.milestone_names),
             FlowFamily::InFlow => {
                 let in_flow = lock(&self.in_flow).clone();
                 let header = (family.name(), family.help(), family.kind());
@@ -312,11 +344,8 @@ impl Rendered for FlowTable {
         (FlowFamily::ALL.iter())
             .filter(|family| **family != FlowFamily::Counted(FlowCounter::OutcomeFailures))
             .map(|family| {
-                let own: &[&str] = if *family == FlowFamily::OutcomeInfo {
-                    &[]
-                } else {
-                    &["flow_id"]
-                };
+                let named = matches!(family, FlowFamily::OutcomeInfo | FlowFamily::MilestoneInfo);
+                let own: &[&str] = if named { &[] } else { &["flow_id"] };
                 let labels = family.labels().iter().chain(own).copied();
                 FlowFamily::doc(*family, labels)
             })

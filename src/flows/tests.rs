@@ -18,14 +18,17 @@ const B0930: &str = "2026-11-25T09:30:00.000Z/2026-11-25T10:00:00.000Z";
 
 fn store() -> (Metrics, Arc<FlowTable>) {
     let metrics = Metrics::new();
-    let table = FlowTable::register(&metrics, vec!["INBOUNDCALL".into()]);
+    let table = FlowTable::register(&metrics, vec!["INBOUNDCALL".into()], true);
     let flow = FlowLabels {
         id: "f1".into(),
         name: "Main menu".into(),
         flow_type: "INBOUNDCALL".into(),
     };
-    let outcomes = HashMap::from([("o1".to_owned(), "Caller identified".to_owned())]);
-    table.set_flows(&[flow], outcomes);
+    let names = FlowNames {
+        outcomes: HashMap::from([("o1".to_owned(), "Caller identified".to_owned())]),
+        milestones: HashMap::from([("m1".to_owned(), "Menu choice made".to_owned())]),
+    };
+    table.set_flows(&[flow], names);
     (metrics, table)
 }
 
@@ -72,9 +75,13 @@ fn entries_time_exits_disconnects_and_outcomes_become_their_series() {
             ],
             &[("nFlowOutcome", 2, 0.0)],
         ),
+        group(
+            &[flow, ("flowMilestoneId", "m1")],
+            &[("nFlowMilestone", 6, 0.0)],
+        ),
     ];
     let owed: usize = groups.iter().map(|g| totals.fold_group(g)).sum();
-    assert_eq!(owed, 5);
+    assert_eq!(owed, 6);
     let series = [
         (r#"genesys_flow_entries_total{flow_id="f1"}"#, 10.0),
         (r#"genesys_flow_seconds_total{flow_id="f1"}"#, 240.0),
@@ -96,6 +103,14 @@ fn entries_time_exits_disconnects_and_outcomes_become_their_series() {
         ),
         (
             r#"genesys_flow_outcome_info{flow_outcome="Caller identified",flow_outcome_id="o1"}"#,
+            1.0,
+        ),
+        (
+            r#"genesys_flow_milestones_total{flow_id="f1",flow_milestone_id="m1"}"#,
+            6.0,
+        ),
+        (
+            r#"genesys_flow_milestone_info{flow_milestone="Menu choice made",flow_milestone_id="m1"}"#,
             1.0,
         ),
     ];

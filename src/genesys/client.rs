@@ -405,6 +405,13 @@ impl GenesysClient {
         Ok((flows.await?, outcomes.await?))
     }
 
+    /// Every flow milestone (docs/genesys-api.md#ivr-flows).
+    pub(crate) async fn list_flow_milestones(&self) -> Result<Vec<FlowPart>, ApiError> {
+        let path = ["flows", "milestones"];
+        let listing = Listing::new(Endpoint::FlowMilestones, &path, TELEPHONY_PAGE_SIZE);
+        self.every_page(listing, MAX_TELEPHONY_PAGES).await
+    }
+
     /// One flow aggregates query over every flow of `types`, grouped by flow and `group_by`.
     pub(crate) async fn query_flow_aggregates(
         &self,

@@ -142,6 +142,7 @@ async fn an_accelerated_hour_ends_with_every_counter_equal_to_the_ground_truth()
     let harness = Harness::start_counting(an_hour_of_traffic(&clock, 51), |settings| {
         five_minute_buckets(settings);
         settings.flows.enabled = true;
+        settings.flows.milestones = true;
         settings.actions.enabled = true;
         settings.queue_refresh_interval = Duration::from_millis(500);
         settings.http.max_retries = 1;

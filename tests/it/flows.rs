@@ -37,6 +37,7 @@ async fn every_inbound_flow_and_data_action_is_named_and_their_counters_equal_th
     };
     let harness = Harness::start_with(config, |settings| {
         settings.flows.enabled = true;
+        settings.flows.milestones = true;
         settings.actions.enabled = true;
     })
     .await;
@@ -130,6 +131,18 @@ async fn every_inbound_flow_and_data_action_is_named_and_their_counters_equal_th
             ],
         );
         assert_eq!(info, Some(1.0), "{action}");
+    }
+    for milestone in truth["flows"]["milestones"].as_array().unwrap() {
+        let (id, name) = (
+            milestone["id"].as_str().unwrap(),
+            milestone["name"].as_str().unwrap(),
+        );
+        let labels = [("flow_milestone_id", id), ("flow_milestone", name)];
+        assert_eq!(
+            scrape.get("genesys_flow_milestone_info", &labels),
+            Some(1.0),
+            "{name}"
+        );
     }
     for outcome in truth["flows"]["outcomes"].as_array().unwrap() {
         let (id, name) = (

@@ -219,8 +219,8 @@ impl Run {
                 let port = free_port();
                 let mut env = sim_env(&sim, port, &media_types);
                 // NB: the flows' and data actions' ledgers restart by the same rules.
-                for source in ["FLOWS", "ACTIONS"] {
-                    env.push((format!("GENESYS_EXPORTER_{source}__ENABLED"), "true".into()));
+                for key in ["FLOWS__ENABLED", "FLOWS__MILESTONES", "ACTIONS__ENABLED"] {
+                    env.push((format!("GENESYS_EXPORTER_{key}"), "true".into()));
                 }
                 if let Some(dir) = dir {
                     let dir = dir.display().to_string();

@@ -568,6 +568,10 @@ pub fn flow_and_action_series(truth: &Value, baseline: &Value) -> Series {
                     ];
                     add("genesys_flow_outcomes_total", labels, n);
                 }
+                if let Some(n) = count("nFlowMilestone") {
+                    let milestone = ("flow_milestone_id".to_owned(), text("flowMilestoneId"));
+                    add("genesys_flow_milestones_total", vec![milestone], n);
+                }
             }
         }
     }
