@@ -1,12 +1,13 @@
 //! The flows' counters (docs/metrics.md#ivr-flows): the flow aggregates query's entries, time,
-//! exits, disconnects and outcomes, folded through a ledger of their own with the conversation
+//! exits, disconnects, outcomes and (with `flows.milestones`) milestones, folded through a ledger of their own with the conversation
 //! counters' rules (per-bucket high-water marks, a baseline when watching begins, totals that
 //! show once saved) and a state file beside theirs in `state_dir`.
 //!
 //! A series is (flow, counter, part): the part is the exit reason (with the transfer type of a
-//! transfer) of an exit or a disconnect, and the outcome of an outcome. One poll asks three
-//! queries, each over every flow of the watched types at once (`flowType` filter): a query per
-//! 100 flows would cost ten times as many calls at 1,000 flows.
+//! transfer) of an exit or a disconnect, the outcome of an outcome, the milestone of a
+//! milestone. One poll asks three queries (four with milestones), each over every flow of the
+//! watched types at once (`flowType` filter): a query per 100 flows would cost ten times as
+//! many calls at 1,000 flows.
 
 use std::collections::BTreeMap;
 
