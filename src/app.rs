@@ -11,8 +11,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use crate::actions::Actions;
-use crate::actions::counters::{ActionCounter, ActionTotals};
+use crate::actions::counters::ActionCounter;
 use crate::actions::table::ActionTable;
 use crate::agents::Agents;
 use crate::agents::select::{Selection, select};
@@ -25,8 +24,7 @@ use crate::aggregates::telemetry::AggregateMetrics;
 use crate::aggregates::{ConversationTotals, Shelved, Totals};
 use crate::backoff::Backoff;
 use crate::config::{CHANNELS_PER_CLIENT, ConfigError, Settings, WebSettings};
-use crate::flows::Flows;
-use crate::flows::counters::{FlowCounter, FlowTotals};
+use crate::flows::counters::FlowCounter;
 use crate::flows::table::FlowTable;
 use crate::genesys::client::AggregateScope;
 use crate::genesys::egress::log_unless_reported;
@@ -297,48 +295,13 @@ impl Exporter {
             info!("IVR flows are watched by shard 0 alone, as every shard would list the same");
         }
         if parts.settings.flows.enabled && org {
-            let flows = &parts.settings.flows;
-            let table = FlowTable::register(&metrics, flows.types.clone(), flows.milestones);
-            let names = parts.settings.flows.names.clone();
-            let grace = parts.settings.queues.absent_grace_refreshes;
-            let flows = Flows::new(table.clone(), names, grace);
-            let shelf = (&*metrics, table.clone());
-            let file = crate::flows::counters::STATE_FILE;
-            let totals: FlowTotals = part_totals(&parts.settings, shelf, &clock, file)?;
-            let totals = Arc::new(totals);
-            let (watched, ids) = watch::channel(Vec::new());
-            let refresh = parts
-                .clone()
-                .refresh_listed(Arc::new(flows), watched, cancel.clone());
-            tasks.spawn("flows refresh", refresh);
-            let observe = parts
-                .clone()
-                .observe_flows(table, ids.clone(), cancel.clone());
-            tasks.spawn("flows observations", observe);
-            tasks.spawn(
-                "flows poller",
-                parts.clone().poll_listed(totals, ids, cancel.clone()),
-            );
+            parts.watch_flows(&cancel)?;
         }
         if parts.settings.actions.enabled && !org {
             info!("data actions are watched by shard 0 alone, as every shard would list the same");
         }
         if parts.settings.actions.enabled && org {
-            let table = ActionTable::register(&metrics);
-            let names = parts.settings.actions.names.clone();
-            let grace = parts.settings.queues.absent_grace_refreshes;
-            let actions = Actions::new(table.clone(), names, grace);
-            let shelf = (&*metrics, table.clone());
-            let file = crate::actions::counters::STATE_FILE;
-            let totals: ActionTotals = part_totals(&parts.settings, shelf, &clock, file)?;
-            let totals = Arc::new(totals);
-            let (watched, ids) = watch::channel(Vec::new());
-            let refresh = parts
-                .clone()
-                .refresh_listed(Arc::new(actions), watched, cancel.clone());
-            tasks.spawn("data actions refresh", refresh);
-            let poll = parts.clone().poll_listed(totals, ids, cancel.clone());
-            tasks.spawn("data actions poller", poll);
+            parts.watch_actions(&cancel)?;
         }
         if watches_telephony {
             let telephony = telephony_source(&parts.settings, &metrics, clock.clone());

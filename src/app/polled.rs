@@ -12,12 +12,16 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::{Parts, wait_until};
+use super::{Parts, part_totals, wait_until};
 use crate::actions::Actions;
+use crate::actions::counters::{ActionTotals, STATE_FILE as ACTIONS_STATE};
+use crate::actions::table::ActionTable;
 use crate::aggregates::Totals;
 use crate::aggregates::poller::{PollSettings, Polled, Poller};
 use crate::aggregates::telemetry::AggregateMetrics;
+use crate::config::ConfigError;
 use crate::flows::Flows;
+use crate::flows::counters::{FlowTotals, STATE_FILE as FLOWS_STATE};
 use crate::flows::table::FlowTable;
 use crate::genesys::client::{AggregateScope, MAX_FLOWS_PER_OBSERVATION};
 use crate::genesys::egress::log_unless_reported;
@@ -56,6 +60,54 @@ impl Listed for Actions {
 }
 
 impl Parts {
+    /// Watches the IVR flows (`flows.enabled`): their listing, their counters' poller and the
+    /// conversations in each now.
+    pub(super) fn watch_flows(&self, cancel: &CancellationToken) -> Result<(), ConfigError> {
+        let chosen = &self.settings.flows;
+        let table = FlowTable::register(&self.metrics, chosen.types.clone(), chosen.milestones);
+        let grace = self.settings.queues.absent_grace_refreshes;
+        let flows = Flows::new(table.clone(), chosen.names.clone(), grace);
+        let shelf = (&*self.metrics, table.clone());
+        let totals: FlowTotals = part_totals(&self.settings, shelf, &self.clock, FLOWS_STATE)?;
+        let ids = self.spawn_listed("flows", Arc::new(flows), Arc::new(totals), cancel);
+        let observe = self.clone().observe_flows(table, ids, cancel.clone());
+        self.tasks.spawn("flows observations", observe);
+        Ok(())
+    }
+
+    /// Watches the data actions (`actions.enabled`): their listing and their counters' poller.
+    pub(super) fn watch_actions(&self, cancel: &CancellationToken) -> Result<(), ConfigError> {
+        let table = ActionTable::register(&self.metrics);
+        let grace = self.settings.queues.absent_grace_refreshes;
+        let actions = Actions::new(table.clone(), self.settings.actions.names.clone(), grace);
+        let shelf = (&*self.metrics, table);
+        let totals: ActionTotals = part_totals(&self.settings, shelf, &self.clock, ACTIONS_STATE)?;
+        self.spawn_listed("data actions", Arc::new(actions), Arc::new(totals), cancel);
+        Ok(())
+    }
+
+    /// Spawns `source`'s refresh and its counters' poller; the ids it watches, as each listing
+    /// gives them.
+    fn spawn_listed<S: Listed, C: Polled>(
+        &self,
+        what: &str,
+        source: Arc<S>,
+        totals: Arc<Totals<C>>,
+        cancel: &CancellationToken,
+    ) -> watch::Receiver<Vec<String>>
+    where
+        AggregateMetrics<C>: SelfMetrics,
+    {
+        let (watched, ids) = watch::channel(Vec::new());
+        let refresh = self.clone().refresh_listed(source, watched, cancel.clone());
+        self.tasks.spawn(format!("{what} refresh"), refresh);
+        let poll = self
+            .clone()
+            .poll_listed(totals, ids.clone(), cancel.clone());
+        self.tasks.spawn(format!("{what} poller"), poll);
+        ids
+    }
+
     /// Lists `source` until cancelled: retrying every `fallback_poll_interval` until a listing
     /// succeeds, then every `queue_refresh_interval`; each listing's ids go to `watched`.
     pub(super) async fn refresh_listed<S: Listed>(
