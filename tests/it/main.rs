@@ -6,12 +6,17 @@
 
 mod common;
 
+// NB: the heavy tests (`common::one_heavy_test_at_a_time`) run one after another: the suite's
+// longest chain. libtest starts tests in the order of their names, so their modules' names sort
+// first and the chain starts at once, not once the tests before it free a thread.
+#[path = "api_economy.rs"]
+mod a_heavy_api_economy;
+#[path = "at_scale.rs"]
+mod a_heavy_at_scale;
 mod accelerated_hour;
 mod agents;
 mod alert_delivery;
 mod alert_routing;
-mod api_economy;
-mod at_scale;
 mod cli;
 mod counters;
 mod dashboards;
