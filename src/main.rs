@@ -18,7 +18,7 @@ use genesys_exporter::build_info;
 use genesys_exporter::config::{LogConfig, LogFormat, RawSettings, Settings};
 use genesys_exporter::secret::Secret;
 use genesys_exporter::shard::Shard;
-use genesys_exporter::sim::{self, SimConfig, TelephonySize};
+use genesys_exporter::sim::{self, FlowsSize, SimConfig, TelephonySize};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -145,6 +145,19 @@ struct TrafficArgs {
     /// Edges, the trunks spread over them.
     #[arg(long, default_value_t = 2)]
     edges: usize,
+    /// Inbound call flows, the queues' calls spread over them (besides one chat flow, one
+    /// in-queue flow and one bot).
+    #[arg(long, default_value_t = FlowsSize::default().call_flows)]
+    flows: usize,
+    /// Flow outcomes, two reported by each flow.
+    #[arg(long, default_value_t = FlowsSize::default().outcomes)]
+    outcomes: usize,
+    /// Flow milestones, two passed in each flow.
+    #[arg(long, default_value_t = FlowsSize::default().milestones)]
+    milestones: usize,
+    /// Data actions, two called by each flow.
+    #[arg(long, default_value_t = FlowsSize::default().actions)]
+    actions: usize,
 }
 
 fn shard_arg(text: &str) -> Result<Shard, String> {
@@ -169,6 +182,12 @@ impl TrafficArgs {
             agents_per_queue: self.agents,
             history: Duration::from_secs(1800),
             telephony: self.telephony(),
+            flows: FlowsSize {
+                call_flows: self.flows,
+                outcomes: self.outcomes,
+                milestones: self.milestones,
+                actions: self.actions,
+            },
             ..SimConfig::default()
         }
     }

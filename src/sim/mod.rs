@@ -91,6 +91,7 @@ use crate::sync::lock;
 
 pub use config::SimConfig;
 pub use faults::fault::Fault;
+pub use model::ivr::FlowsSize;
 pub use telephony::TelephonySize;
 
 use model::directory::Directory;
