@@ -3,6 +3,7 @@
 //! buckets. Requests are checked as strictly as Genesys checks them, so a client bug fails here
 //! instead of in production.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode, header};
@@ -10,7 +11,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::de::DeserializeOwned;
 
-use crate::genesys::model::{EntityListing, QueryFilter, QueryPredicate};
+use crate::genesys::model::{
+    AggregateMetricData, EntityListing, KeyedAggregateDataContainer, QueryFilter, QueryPredicate,
+    StatisticalResponse,
+};
 use crate::genesys::time::{format_interval, from_epoch_millis, parse_instant, parse_iso_duration};
 
 use super::guard::{Failure, Predicates, api_error};
@@ -179,6 +183,51 @@ pub(crate) fn ids_of(
         )));
     }
     Ok(filter.predicates.iter().map(|p| p.value.clone()).collect())
+}
+
+/// A group of an aggregates answer keyed by dimension name: the dimensions, as named.
+pub(crate) type GroupKey = Vec<(&'static str, String)>;
+
+/// Refuses a `groupBy` that names a dimension outside `served` or leaves out `owner`.
+pub(crate) fn check_group_by(
+    group_by: &[String],
+    served: &[&str],
+    owner: &str,
+) -> Result<(), Failure> {
+    let known = group_by.iter().all(|g| served.contains(&g.as_str()));
+    if known && group_by.iter().any(|g| g == owner) {
+        return Ok(());
+    }
+    let served = served.join(", ");
+    Err(bad_request(format!(
+        "groupBy must be of {served}, with {owner}"
+    )))
+}
+
+/// The results of an aggregates query keyed by dimension name (the users', flows' and data
+/// actions'): each group's buckets in `[start, …)` of `granularity`, each with the metrics
+/// `metrics` writes of its cell, a bucket without any left out.
+pub(crate) fn keyed_results<V>(
+    cells: BTreeMap<(GroupKey, i64), V>,
+    (start, granularity): (i64, i64),
+    metrics: impl Fn(&V) -> Vec<AggregateMetricData>,
+) -> Vec<KeyedAggregateDataContainer> {
+    let mut groups: BTreeMap<GroupKey, Vec<StatisticalResponse>> = BTreeMap::new();
+    for ((key, bucket), cell) in cells {
+        let metrics = metrics(&cell);
+        if let Some(interval) =
+            bucket_interval(start, bucket, granularity).filter(|_| !metrics.is_empty())
+        {
+            let data = groups.entry(key).or_default();
+            data.push(StatisticalResponse { interval, metrics });
+        }
+    }
+    (groups.into_iter())
+        .map(|(key, data)| KeyedAggregateDataContainer {
+            group: (key.into_iter()).map(|(d, v)| (d.to_owned(), v)).collect(),
+            data,
+        })
+        .collect()
 }
 
 pub(crate) fn with_predicates(mut response: Response, predicates: Option<usize>) -> Response {

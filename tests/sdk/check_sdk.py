@@ -334,13 +334,18 @@ def sim_post(url, body):
 
 
 def queue_predicates(gc, model, queues):
+    return id_predicates(model, "queueId", queues)
+
+
+def id_predicates(model, dimension, entities):
+    """One `model` predicate per entity: its `dimension` matches the entity's id."""
     predicates = []
-    for queue in queues:
+    for entity in entities:
         predicate = model()
         predicate.type = "dimension"
-        predicate.dimension = "queueId"
+        predicate.dimension = dimension
         predicate.operator = "matches"
-        predicate.value = queue.id
+        predicate.value = entity.id
         predicates.append(predicate)
     return predicates
 
@@ -723,13 +728,7 @@ def check_flows(gc, api_client, base_url):
             body.metrics = metrics
             body.filter = gc.FlowAggregateQueryFilter()
             body.filter.type = "or"
-            body.filter.predicates = []
-            for flow in flows:
-                predicate = gc.FlowAggregateQueryPredicate()
-                predicate.type = "dimension"
-                predicate.dimension = "flowId"
-                predicate.value = flow.id
-                body.filter.predicates.append(predicate)
+            body.filter.predicates = id_predicates(gc.FlowAggregateQueryPredicate, "flowId", flows)
             response = analytics.post_analytics_flows_aggregates_query(body)
             typed(api_client, response, "FlowAggregateQueryResponse", f"flow aggregates {group_by}")
             got = flow_counts(json.loads(api_client.last_response.data)["results"], group_by)
@@ -751,13 +750,7 @@ def check_flows(gc, api_client, base_url):
         body.metrics = ["oFlow"]
         body.filter = gc.FlowObservationQueryFilter()
         body.filter.type = "or"
-        body.filter.predicates = []
-        for flow in flows:
-            predicate = gc.FlowObservationQueryPredicate()
-            predicate.type = "dimension"
-            predicate.dimension = "flowId"
-            predicate.value = flow.id
-            body.filter.predicates.append(predicate)
+        body.filter.predicates = id_predicates(gc.FlowObservationQueryPredicate, "flowId", flows)
         observed = analytics.post_analytics_flows_observations_query(body)
         typed(api_client, observed, "FlowObservationQueryResponse", "flow observations")
         got = {r.group["flowId"]: r.data[0].stats.count for r in observed.results}
@@ -805,13 +798,8 @@ def check_actions(gc, api_client, base_url):
         body.metrics = ["tTotalExecution"]
         body.filter = gc.ActionAggregateQueryFilter()
         body.filter.type = "or"
-        body.filter.predicates = []
-        for action in actions:
-            predicate = gc.ActionAggregateQueryPredicate()
-            predicate.type = "dimension"
-            predicate.dimension = "actionId"
-            predicate.value = action.id
-            body.filter.predicates.append(predicate)
+        body.filter.predicates = id_predicates(gc.ActionAggregateQueryPredicate, "actionId",
+                                               actions)
         response = analytics.post_analytics_actions_aggregates_query(body)
         typed(api_client, response, "ActionAggregateQueryResponse", "action aggregates")
         got = {}

@@ -2,7 +2,7 @@
 //! (docs/genesys-api.md#data-actions), checked as Genesys checks them: at most 50 `ids` a
 //! listing, an `actionId` filter of at most 100 predicates, `tTotalExecution` only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -13,16 +13,15 @@ use axum::response::{IntoResponse, Response};
 
 use crate::genesys::model::{
     ActionAggregateQueryResponse, ActionAggregationQuery, ActionEntityListing, AggregateMetricData,
-    KeyedAggregateDataContainer, MAX_IDS_PER_ACTIONS_LISTING, StatisticalResponse, Stats,
+    KeyedAggregateDataContainer, MAX_IDS_PER_ACTIONS_LISTING,
 };
 use crate::sim::Sim;
 use crate::sim::api::{
-    bad_request, bucket_interval, buckets, ids_of, parameters, parse_json, values_of,
-    with_predicates,
+    GroupKey, bad_request, buckets, check_group_by, ids_of, keyed_results, parameters, parse_json,
+    values_of, with_predicates,
 };
 use crate::sim::guard::Failure;
 use crate::sim::model::ivr::error_type;
-use crate::sim::model::stats::Stat;
 use crate::sync::lock;
 
 /// The dimensions the simulator groups data action aggregates by; `actionId` is required.
@@ -68,9 +67,6 @@ pub(crate) async fn action_aggregates(
     with_predicates(response, predicates)
 }
 
-/// A group: the dimensions asked for, by name, as the response names them.
-type GroupKey = Vec<(&'static str, String)>;
-
 fn results(
     sim: &Sim,
     query: &ActionAggregationQuery,
@@ -78,17 +74,7 @@ fn results(
 ) -> Result<Vec<KeyedAggregateDataContainer>, Failure> {
     let window = buckets(&query.interval, query.granularity.as_deref())?;
     let (start, _, granularity) = window;
-    if !query
-        .group_by
-        .iter()
-        .all(|g| GROUP_BY.contains(&g.as_str()))
-        || !query.group_by.iter().any(|g| g == "actionId")
-    {
-        let served = GROUP_BY.join(", ");
-        return Err(bad_request(format!(
-            "groupBy must be of {served}, with actionId"
-        )));
-    }
+    check_group_by(&query.group_by, &GROUP_BY, "actionId")?;
     if query.metrics != [METRIC] {
         return Err(bad_request(format!("metrics must be [\"{METRIC}\"]")));
     }
@@ -113,36 +99,11 @@ fn results(
             Some(key)
         })
     };
-    let mut groups: BTreeMap<GroupKey, Vec<StatisticalResponse>> = BTreeMap::new();
-    for ((key, bucket), stat) in cells {
-        let Some(interval) = bucket_interval(start, bucket, granularity) else {
-            continue;
-        };
-        let metrics = vec![execution(&stat)];
-        groups
-            .entry(key)
-            .or_default()
-            .push(StatisticalResponse { interval, metrics });
-    }
-    Ok((groups.into_iter())
-        .map(|(key, data)| KeyedAggregateDataContainer {
-            group: (key.into_iter()).map(|(d, v)| (d.to_owned(), v)).collect(),
-            data,
-        })
-        .collect())
-}
-
-/// `tTotalExecution` as the query writes it: how many, and their milliseconds.
-fn execution(stat: &Stat) -> AggregateMetricData {
-    AggregateMetricData {
-        metric: METRIC.into(),
-        qualifier: None,
-        stats: Stats {
-            count: Some(stat.count),
-            sum: Some(stat.sum as f64),
-            min: Some(stat.min as f64),
-            max: Some(stat.max as f64),
-            ..Stats::default()
-        },
-    }
+    Ok(keyed_results(cells, (start, granularity), |stat| {
+        vec![AggregateMetricData {
+            metric: METRIC.into(),
+            qualifier: None,
+            stats: stat.to_wire(true),
+        }]
+    }))
 }

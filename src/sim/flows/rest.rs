@@ -3,7 +3,7 @@
 //! flow's `type` filter in lower case, a `flowId` filter of at most 100 predicates, known flow
 //! metrics and dimensions.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -15,13 +15,12 @@ use axum::response::{IntoResponse, Response};
 use crate::genesys::model::{
     AggregateMetricData, FlowAggregateQueryResponse, FlowAggregationQuery, FlowEntityListing,
     FlowObservationDataContainer, FlowObservationQuery, FlowObservationQueryResponse, FlowPart,
-    FlowPartListing, KeyedAggregateDataContainer, ObservationMetricData, QueryFilter,
-    StatisticalResponse, Stats,
+    FlowPartListing, KeyedAggregateDataContainer, ObservationMetricData, QueryFilter, Stats,
 };
 use crate::sim::Sim;
 use crate::sim::api::{
-    bad_request, bucket_interval, buckets, ids_of, parameters, parse_json, values_of,
-    with_predicates,
+    GroupKey, bad_request, buckets, check_group_by, ids_of, keyed_results, parameters, parse_json,
+    values_of, with_predicates,
 };
 use crate::sim::guard::Failure;
 use crate::sim::model::ivr::{FlowMetric, FlowStats};
@@ -164,9 +163,6 @@ fn observations(
         .collect())
 }
 
-/// A group: the dimensions asked for, by name, as the response names them.
-type GroupKey = Vec<(&'static str, String)>;
-
 fn results(
     sim: &Sim,
     query: &FlowAggregationQuery,
@@ -174,17 +170,7 @@ fn results(
 ) -> Result<Vec<KeyedAggregateDataContainer>, Failure> {
     let window = buckets(&query.interval, query.granularity.as_deref())?;
     let (start, _, granularity) = window;
-    if !query
-        .group_by
-        .iter()
-        .all(|g| GROUP_BY.contains(&g.as_str()))
-        || !query.group_by.iter().any(|g| g == "flowId")
-    {
-        let served = GROUP_BY.join(", ");
-        return Err(bad_request(format!(
-            "groupBy must be flowId, optionally with {served}"
-        )));
-    }
+    check_group_by(&query.group_by, &GROUP_BY, "flowId")?;
     let mut asked = Vec::new();
     for name in &query.metrics {
         let metric = FlowMetric::parse(name)
@@ -209,43 +195,19 @@ fn results(
             Some(key)
         })
     };
-    let mut groups: BTreeMap<GroupKey, Vec<StatisticalResponse>> = BTreeMap::new();
-    for ((key, bucket), stats) in cells {
-        let metrics = metric_data(&stats, &asked);
-        let Some(interval) = bucket_interval(start, bucket, granularity) else {
-            continue;
-        };
-        if !metrics.is_empty() {
-            let data = groups.entry(key).or_default();
-            data.push(StatisticalResponse { interval, metrics });
-        }
-    }
-    Ok((groups.into_iter())
-        .map(|(key, data)| KeyedAggregateDataContainer {
-            group: (key.into_iter()).map(|(d, v)| (d.to_owned(), v)).collect(),
-            data,
-        })
-        .collect())
+    Ok(keyed_results(cells, (start, granularity), |stats| {
+        metric_data(stats, &asked)
+    }))
 }
 
 /// The `asked` metrics with data, as the flow aggregates query writes them.
 fn metric_data(stats: &FlowStats, asked: &[FlowMetric]) -> Vec<AggregateMetricData> {
     (asked.iter())
         .filter(|metric| stats.of(**metric).count > 0)
-        .map(|metric| {
-            let stat = stats.of(*metric);
-            let timed = metric.is_timer();
-            AggregateMetricData {
-                metric: metric.name().into(),
-                qualifier: None,
-                stats: Stats {
-                    count: Some(stat.count),
-                    sum: timed.then_some(stat.sum as f64),
-                    min: timed.then_some(stat.min as f64),
-                    max: timed.then_some(stat.max as f64),
-                    ..Stats::default()
-                },
-            }
+        .map(|metric| AggregateMetricData {
+            metric: metric.name().into(),
+            qualifier: None,
+            stats: stats.of(*metric).to_wire(metric.is_timer()),
         })
         .collect()
 }

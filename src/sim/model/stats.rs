@@ -105,6 +105,19 @@ impl Stat {
         }
     }
 
+    /// As an aggregates answer writes it: the count, and for a timer its milliseconds' sum,
+    /// min and max.
+    pub(crate) fn to_wire(self, timer: bool) -> crate::genesys::model::Stats {
+        let millis = |ms: u64| timer.then_some(ms as f64);
+        crate::genesys::model::Stats {
+            count: Some(self.count),
+            sum: millis(self.sum),
+            min: millis(self.min),
+            max: millis(self.max),
+            ..Default::default()
+        }
+    }
+
     fn add(&mut self, value: u64) {
         self.min = if self.count == 0 {
             value

@@ -238,27 +238,10 @@ pub(crate) fn aggregate_metrics(
     let mut out: Vec<AggregateMetricData> = Metric::REPORTED
         .into_iter()
         .filter(|m| wants(*m) && stat_of(set, *m).count > 0)
-        .map(|metric| {
-            let stat = stat_of(set, metric);
-            let stats = if metric.is_timer() {
-                Stats {
-                    count: Some(stat.count),
-                    sum: Some(stat.sum as f64),
-                    min: Some(stat.min as f64),
-                    max: Some(stat.max as f64),
-                    ..Stats::default()
-                }
-            } else {
-                Stats {
-                    count: Some(stat.count),
-                    ..Stats::default()
-                }
-            };
-            AggregateMetricData {
-                metric: metric.name().into(),
-                qualifier: None,
-                stats,
-            }
+        .map(|metric| AggregateMetricData {
+            metric: metric.name().into(),
+            qualifier: None,
+            stats: stat_of(set, metric).to_wire(metric.is_timer()),
         })
         .collect();
     if asked("oServiceLevel") {
