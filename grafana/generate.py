@@ -99,9 +99,8 @@ def polled(expr, sel=Q, count=False):
     """A per-queue value from the polled counters as the value panels show it: NaN (STALE) for
     the queues of a shard whose polls no replica can refresh, where the rules leave a gap;
     a count is 0 for a queue that has had nothing to count."""
-    stale_polls = f'genesys:poll_stale:min{{{F}, data="aggregates"}} == 1'
     out = (f"{expr} or on ({QUEUE}) ((NaN * genesys:queue_stale:min{{{sel}}}) "
-           f"and on (namespace, job, shard) ({stale_polls}))")
+           f"and on (namespace, job, shard) ({stale_polls('aggregates')}))")
     if count:
         out += f" or on ({QUEUE}) (0 * genesys:queue_stale:min{{{sel}}})"
     return out
@@ -114,9 +113,14 @@ def unknown_while(expr, stale):
     return f"(({expr}) + on () ({unknown} or vector(0))) or on () {unknown}"
 
 
+def stale_polls(data):
+    """The chosen shards whose polls of `data` (aggregates, flows, actions) no replica can refresh."""
+    return f'genesys:poll_stale:min{{{F}, data="{data}"}} == 1'
+
+
 def polled_total(expr):
     """A total of polled counters: STALE while a chosen shard's polls are stale."""
-    return unknown_while(expr, f'genesys:poll_stale:min{{{F}, data="aggregates"}} == 1')
+    return unknown_while(expr, stale_polls("aggregates"))
 
 
 def live_total(expr):
@@ -349,10 +353,11 @@ def overview():
     conversations(lay)
     agents(lay)
     telephony(lay)
+    ivr(lay)
     exporter_health(lay)
     return dashboard(
         OVERVIEW_UID, "Genesys Cloud queues",
-        "Queues worst first, conversations, agents, trunks and Edges, and exporter health from genesys-exporter; "
+        "Queues worst first, conversations, agents, trunks and Edges, IVR flows and data actions, and exporter health from genesys-exporter; "
         "every value deduplicated over HA replicas, STALE where no replica can refresh it.",
         ["genesys", "contact-centre", "genesys-exporter"], lay.panels, variables(),
         links(WALLBOARD_UID, "Wallboard"), refresh="30s", time={"from": "now-6h", "to": "now"})
@@ -689,6 +694,118 @@ def telephony(lay):
         "opens a ticket above the line for 15 minutes.",
         [target(f"genesys:edge_resource_used:ratio{{{F}}}", legend="{{edge}} {{resource}}")],
         "percentunit", pressure, links=[runbook("GenesysEdgeResourcePressure")]), 12, 8)
+    return row
+
+
+# The labels that say whose data a flow, flow outcome or data action series is, with its names.
+FLOW = "namespace, job, shard, flow_id, flow, flow_type"
+OUTCOME = FLOW + ", flow_outcome_id, flow_outcome"
+ACTION = "namespace, job, shard, action_id, action, category"
+
+
+def guarded(ratio, volume, minimum, by, sel=F):
+    """`ratio` only where its alert would judge it: `volume` at least genesys:threshold:`minimum`."""
+    return (f"({ratio}{{{sel}}} and on ({by}) "
+            f"({volume}{{{sel}}} >= on () group_left () genesys:threshold:{minimum}))")
+
+
+def judged_count(expr, threshold):
+    """How many series of `expr` the alert judging against genesys:threshold:`threshold` fires for."""
+    return f"count({expr} > on () group_left () genesys:threshold:{threshold}) or vector(0)"
+
+
+def ivr(lay):
+    row = lay.section("IVR flows and data actions (needs flows.enabled, actions.enabled)", collapsed=True)
+    outcome_failure = guarded("genesys:flow_outcome_failure:ratio30m", "genesys:flow_outcome_results:increase30m",
+                              "flow_outcome_min_results", OUTCOME)
+    action_error = guarded("genesys:action_error:ratio15m", "genesys:action_executions:increase15m",
+                           "action_min_executions", ACTION)
+    lay.add(panel(
+        "stat", "Flows watched",
+        "IVR flows the exporter counts, each once. None means flows.enabled is off: this row "
+        "stays empty until it is on (docs/configuration.md, flows).",
+        [target(f"count(max by ({FLOW}) (genesys_flow_info{{{F}}}))", instant=True)],
+        "short", steps("orange", (1.0, "green")), noValue="flows.enabled is off"), 5, 5)
+    lay.add(panel(
+        "stat", "In the IVR now",
+        "Conversations in the watched flows now (oFlow), polled every stream.fallback_poll_interval; "
+        "STALE while flows are watched and their last read failed.",
+        [target(f"sum(genesys:flow_conversations:max{{{F}}}) or on () "
+                f"(NaN * (count(max by ({FLOW}) (genesys_flow_info{{{F}}})) > 0))", instant=True)],
+        "short", steps("blue"), mappings=STALE_MAPPING), 4, 5)
+    lay.add(panel(
+        "stat", "Self-service containment (30 min)",
+        "Of the conversations that entered the watched flows in the last 30 minutes, the share "
+        "the flows served and ended themselves (FLOW_DISCONNECT) without a queue.",
+        [target(unknown_while(f"sum(genesys:flow_contained:increase30m{{{F}}}) / (sum(genesys:flow_entries:increase30m{{{F}}}) > 0)",
+                              stale_polls("flows")), instant=True)],
+        "percentunit", steps("blue"), mappings=STALE_MAPPING), 5, 5)
+    lay.add(panel(
+        "stat", "Flow outcomes failing",
+        "Flow outcomes failing more than the threshold share of their results over 30 minutes, "
+        "with enough results to judge (GenesysFlowOutcomeFailing).",
+        [target(unknown_while(judged_count(outcome_failure, "flow_outcome_failure_ratio"), stale_polls("flows")),
+                instant=True)],
+        "short", steps("green", (1.0, "red")), links=[runbook("GenesysFlowOutcomeFailing")], mappings=STALE_MAPPING), 5, 5)
+    lay.add(panel(
+        "stat", "Data actions failing",
+        "Data actions failing more than the threshold share of their executions over 15 "
+        "minutes, with enough executions to judge (GenesysDataActionFailing).",
+        [target(unknown_while(judged_count(action_error, "action_error_ratio"), stale_polls("actions")), instant=True)],
+        "short", steps("green", (1.0, "red")), links=[runbook("GenesysDataActionFailing")], mappings=STALE_MAPPING), 5, 5)
+    lay.add(panel(
+        "timeseries", "Entries per minute per flow (5 min average)",
+        "Conversations entering each watched flow per minute.",
+        [target(f"60 * genesys:flow_entries:rate5m{{{F}}}", legend="{{flow}}")], "short"), 8, 8)
+    lay.add(panel(
+        "timeseries", "Self-service containment per flow (30 min)",
+        "Of the conversations that entered the flow in the last 30 minutes, the share it served "
+        "and ended itself; callers who hung up in the menu are not contained (docs/operations.md).",
+        [target(f"genesys:flow_containment:ratio30m{{{F}}}", legend="{{flow}}")], "percentunit"), 8, 8)
+    lay.add(panel(
+        "timeseries", "Ended in the IVR per minute, by reason",
+        "Conversations that ended in the watched flows per minute: FLOW_DISCONNECT served, "
+        "DISCONNECT the caller hung up, FLOW_ERROR_DISCONNECT the flow failed.",
+        [target(f"60 * sum by (exit_reason) (genesys:flow_disconnects:rate5m{{{F}}})", legend="{{exit_reason}}")],
+        "short"), 8, 8)
+    failing = judged_column("Failure", over("flow_outcome_failure_ratio", "percentunit"), "GenesysFlowOutcomeFailing",
+                            "percentunit")
+    success = {"matcher": {"id": "byName", "options": "Success"}, "properties": [{"id": "unit", "value": "percentunit"}]}
+    lay.add(panel(
+        "table", "Flow outcomes (30 min)",
+        "Each outcome of each watched flow over the last 30 minutes: its results, and the share "
+        "that succeeded and failed, shown only with the alert's minimum results (thresholds.yml).",
+        [target(f"genesys:flow_outcome_results:increase30m{{{F}}}", instant=True, fmt="table"),
+         target(f"1 - {outcome_failure}", "B", instant=True, fmt="table"),
+         target(outcome_failure, "C", instant=True, fmt="table")],
+        "short", steps("text"),
+        transformations=[{"id": "merge", "options": {}}, {"id": "organize", "options": {
+            "excludeByName": {"Time": True, "flow_id": True, "flow_outcome_id": True},
+            "renameByName": {"flow": "Flow", "flow_type": "Type", "flow_outcome": "Outcome", "Value #A": "Results",
+                             "Value #B": "Success", "Value #C": "Failure"}}}],
+        overrides=[success, failing],
+        options={"showHeader": True, "cellHeight": "sm", "footer": {"show": False},
+                 "sortBy": [{"displayName": "Failure", "desc": True}]}), 12, 8)
+    lay.add(panel(
+        "timeseries", "Data action error ratio (15 min)",
+        "Failed of all executions of each data action over 15 minutes, shown only with the "
+        "alert's minimum executions; GenesysDataActionFailing pages above the line.",
+        [target(action_error, legend="{{action}}")],
+        "percentunit", over("action_error_ratio", "percentunit"), links=[runbook("GenesysDataActionFailing")]), 12, 8)
+    lay.add(panel(
+        "timeseries", "Data action execution time (15 min)",
+        "The mean time each data action's executions took, failed ones included: a rise often "
+        "comes before timeouts.",
+        [target(f"genesys:action_execution_seconds:avg15m{{{F}}}", legend="{{action}}")], "s"), 12, 8)
+    lay.add(panel(
+        "timeseries", "Conversation errors per queue (30 min, all media)",
+        "Errors and failed state transitions Genesys counted per conversation offered, all "
+        "media types, shown only with the alert's minimum offered; needs nError and "
+        "nStateTransitionError in aggregates.metrics.",
+        [target(guarded("genesys:queue_conversation_errors:ratio30m", "genesys:queue_offered:increase30m",
+                        "conversation_errors_min_offered", QUEUE, Q), legend="{{queue}}")],
+        "percentunit", over("conversation_error_ratio", "percentunit"),
+        links=[runbook("GenesysQueueConversationErrors")]), 12, 8)
     return row
 
 

@@ -19,6 +19,7 @@ use genesys_exporter::config::{LogConfig, LogFormat, RawSettings, Settings};
 use genesys_exporter::secret::Secret;
 use genesys_exporter::shard::Shard;
 use genesys_exporter::sim::{self, FlowsSize, SimConfig, TelephonySize};
+use genesys_exporter::vocabulary::metric::GenesysMetric;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -416,8 +417,14 @@ async fn demo(
         ..settings
     };
     settings.aggregates.poll_interval = Duration::from_secs(15);
-    // NB: the demo shows everything, per-agent state, trunks and Edges, IVR flows and data
-    // actions included (all off by default elsewhere).
+    // NB: the demo shows everything, per-agent state, trunks and Edges, IVR flows, data
+    // actions and conversation errors included (all off by default elsewhere).
+    for errors in [GenesysMetric::NError, GenesysMetric::NStateTransitionError] {
+        let name = errors.as_str().to_owned();
+        if !settings.aggregates.metrics.contains(&name) {
+            settings.aggregates.metrics.push(name);
+        }
+    }
     settings.agents.enabled = true;
     settings.telephony.enabled = true;
     settings.flows.enabled = true;

@@ -187,9 +187,10 @@ impl Parts {
         }
     }
 
-    /// The conversations in each of `ids` now, by flow id.
+    /// The conversations in each of `ids` now, by flow id. A flow the answer leaves out has
+    /// nobody in it (Genesys omits empty groups): 0, read, unlike a failed poll's absence.
     async fn in_flow(&self, ids: &[String]) -> Result<HashMap<String, u64>, ApiError> {
-        let mut counts = HashMap::new();
+        let mut counts: HashMap<String, u64> = ids.iter().map(|id| (id.clone(), 0)).collect();
         for batch in ids.chunks(MAX_FLOWS_PER_OBSERVATION) {
             let response = self.client.query_flow_observations(batch).await?;
             for result in response.results {

@@ -165,6 +165,24 @@ const JUDGED: &[Judged] = &[
         threshold: "genesys:threshold:edge_resource_ratio",
         alert: "GenesysEdgeResourcePressure",
     },
+    Judged {
+        series: "genesys:flow_outcome_failure:ratio30m",
+        matcher: None,
+        threshold: "genesys:threshold:flow_outcome_failure_ratio",
+        alert: "GenesysFlowOutcomeFailing",
+    },
+    Judged {
+        series: "genesys:action_error:ratio15m",
+        matcher: None,
+        threshold: "genesys:threshold:action_error_ratio",
+        alert: "GenesysDataActionFailing",
+    },
+    Judged {
+        series: "genesys:queue_conversation_errors:ratio30m",
+        matcher: None,
+        threshold: "genesys:threshold:conversation_error_ratio",
+        alert: "GenesysQueueConversationErrors",
+    },
 ];
 
 /// The least value Grafana must colour as over `threshold` so that colour and alert agree: a
@@ -185,6 +203,8 @@ fn raw_domain(metric: &str) -> bool {
         "genesys_conversation",
         "genesys_trunk_",
         "genesys_edge_",
+        "genesys_flow_",
+        "genesys_action_",
     ]
     .iter()
     .any(|p| metric.starts_with(p))
@@ -352,6 +372,18 @@ fn found_in_panel(
             (
                 "genesys:queue_service_level:ratio30m",
                 "genesys:threshold:service_level_min_conversations",
+            ),
+            (
+                "genesys:flow_outcome_failure:ratio30m",
+                "genesys:threshold:flow_outcome_min_results",
+            ),
+            (
+                "genesys:action_error:ratio15m",
+                "genesys:threshold:action_min_executions",
+            ),
+            (
+                "genesys:queue_conversation_errors:ratio30m",
+                "genesys:threshold:conversation_errors_min_offered",
             ),
         ] {
             if expr.contains(ratio) && !expr.contains(guard) {

@@ -41,6 +41,9 @@ fn rules_for_a_short_scenario(dir: &Path) -> Vec<PathBuf> {
                 ("queue_waiting", "vector(10)", "vector(0)"),
                 ("abandon_min_offered", "vector(10)", "vector(1)"),
                 ("service_level_min_conversations", "vector(10)", "vector(1)"),
+                ("flow_outcome_min_results", "vector(20)", "vector(1)"),
+                ("action_min_executions", "vector(10)", "vector(1)"),
+                ("conversation_errors_min_offered", "vector(20)", "vector(1)"),
             ]
             .iter()
             .fold(text, |text, (threshold, shipped, short)| {
@@ -164,6 +167,29 @@ async fn the_dashboard_and_rules_work_against_a_real_prometheus_scraping_the_dem
     .await;
     arm(&http, &sim, Fault::ExpireChannels).await;
     firing(&prometheus, "GenesysExporterStreamDisconnected").await;
+    // An integration that times out: its data action fails, and with it the outcome that
+    // needs it; both alerts fire from the polled counters alone.
+    arm(
+        &http,
+        &sim,
+        Fault::DataActionFailing {
+            action: "Take payment".into(),
+            status: 504,
+            restore: false,
+        },
+    )
+    .await;
+    arm(
+        &http,
+        &sim,
+        Fault::FlowOutcomeFailing {
+            outcome: "Payment taken".into(),
+            restore: false,
+        },
+    )
+    .await;
+    firing(&prometheus, "GenesysDataActionFailing").await;
+    firing(&prometheus, "GenesysFlowOutcomeFailing").await;
 
     let queries = crate::dashboards::panel_queries("1h");
     assert!(queries.len() >= 60, "{} panel queries", queries.len());

@@ -61,6 +61,9 @@ impl Estate {
                 ("AGENTS__QUEUE_MEMBERSHIP", "true"),
                 ("AGENTS__TIME_IN_STATUS_INTERVAL", "1s"),
                 ("AGGREGATES__POLL_INTERVAL", "1s"),
+                // The IVR row reads each flow and action once however many replicas count it.
+                ("FLOWS__ENABLED", "true"),
+                ("ACTIONS__ENABLED", "true"),
                 // Scaled, so the outage at the end makes every queue stale within seconds.
                 ("STREAM__STALENESS_BOUND", "4s"),
                 ("STREAM__FALLBACK_POLL_INTERVAL", "2s"),
@@ -862,8 +865,9 @@ async fn every_panel_reads_the_same_with_one_replica_or_two_equals_the_truth_and
     let stale_counts = [
         ("Queues with stale data", queues),
         ("Stale queues", queues),
-        // Two shards, each with both kinds of polled counters.
-        ("Polled counters stale", 4.0),
+        // Two shards, each with both kinds of polled counters, and the flows and data actions
+        // of shard 0.
+        ("Polled counters stale", 6.0),
     ];
     let report = estate
         .every_panel(
@@ -896,7 +900,7 @@ enum Stale {
 }
 
 /// The value panels that must say STALE when no replica can refresh any queue or poll: the
-/// live columns and tiles, the polled ones, and the totals over the queues.
+/// live columns and tiles, the polled ones, the totals over the queues and the IVR's.
 fn says_stale(file: &str, title: &str, which: usize) -> Option<Stale> {
     let every_queue = match (file, title) {
         (OVERVIEW, "Queue status") => which <= 6,
@@ -912,7 +916,14 @@ fn says_stale(file: &str, title: &str, which: usize) -> Option<Stale> {
         .contains(&t),
         _ => false,
     };
-    let total = file == WALLBOARD && title.ends_with(", all queues");
+    let ivr = [
+        "In the IVR now",
+        "Self-service containment (30 min)",
+        "Flow outcomes failing",
+        "Data actions failing",
+    ];
+    let total = (file == WALLBOARD && title.ends_with(", all queues"))
+        || (file == OVERVIEW && ivr.contains(&title));
     match (every_queue, total) {
         (true, _) => Some(Stale::EveryQueue),
         (_, true) => Some(Stale::Total),
