@@ -728,7 +728,7 @@ def ivr(lay):
         "short", steps("orange", (1.0, "green")), noValue="flows.enabled is off"), 5, 5)
     lay.add(panel(
         "stat", "In the IVR now",
-        "Conversations in the watched flows now (oFlow), polled every stream.fallback_poll_interval; "
+        "Conversations in the watched flows now (oFlow), polled every flows.observation_interval; "
         "STALE while flows are watched and their last read failed.",
         [target(f"sum(genesys:flow_conversations:max{{{F}}}) or on () "
                 f"(NaN * (count(max by ({FLOW}) (genesys_flow_info{{{F}}})) > 0))", instant=True)],

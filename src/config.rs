@@ -100,6 +100,8 @@ pub(crate) struct FlowsSettings {
     pub(crate) types: Vec<String>,
     pub(crate) names: Vec<String>,
     pub(crate) milestones: bool,
+    #[serde(with = "humantime_serde")]
+    pub(crate) observation_interval: Duration,
 }
 
 /// `aggregates.*` as the ledger and the pollers use it.

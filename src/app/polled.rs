@@ -157,7 +157,7 @@ impl Parts {
         mut watched: watch::Receiver<Vec<String>>,
         cancel: CancellationToken,
     ) {
-        let mut ticks = tokio::time::interval(self.settings.stream.fallback_poll_interval);
+        let mut ticks = tokio::time::interval(self.settings.flows.observation_interval);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -167,6 +167,10 @@ impl Parts {
                 Ok(()) = watched.changed() => ticks.reset(),
             }
             let ids = watched.borrow_and_update().clone();
+            if ids.is_empty() {
+                // NB: not listed yet (or none watched): nothing to ask, and no call spent.
+                continue;
+            }
             let read = tokio::select! {
                 () = cancel.cancelled() => return,
                 read = self.in_flow(&ids) => read,

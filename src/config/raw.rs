@@ -276,6 +276,10 @@ pub struct RawFlows {
     /// Count the milestones each flow's conversations pass (one series per flow and
     /// milestone). Default false.
     pub milestones: bool,
+    /// How often the conversations in each flow now (oFlow) are read: one observation query
+    /// per 100 flows, so 1,000 flows cost 10 calls each time. Default 60s.
+    #[serde(with = "humantime_serde")]
+    pub observation_interval: Duration,
 }
 
 impl Default for RawFlows {
@@ -283,6 +287,7 @@ impl Default for RawFlows {
         Self {
             enabled: false,
             milestones: false,
+            observation_interval: Duration::from_secs(60),
             types: crate::vocabulary::flows::INBOUND_FLOW_TYPES
                 .map(String::from)
                 .to_vec(),

@@ -272,6 +272,7 @@ fn flows(raw: &RawSettings) -> Result<FlowsSettings, ConfigError> {
         types,
         names: raw.flows.names.clone(),
         milestones: raw.flows.milestones,
+        observation_interval: raw.flows.observation_interval,
     })
 }
 
@@ -437,6 +438,7 @@ fn check_positive(raw: &RawSettings) -> Result<(), ConfigError> {
             raw.agents.time_in_status_interval,
         ),
         ("queue_refresh_interval", raw.queue_refresh_interval),
+        ("flows.observation_interval", raw.flows.observation_interval),
         ("stream.heartbeat_timeout", raw.stream.heartbeat_timeout),
         (
             "stream.reconnect_backoff_base",

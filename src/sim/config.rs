@@ -60,6 +60,9 @@ pub struct SimConfig {
     pub telephony: super::telephony::TelephonySize,
     /// How many flows, outcomes and milestones the IVR has.
     pub flows: super::model::ivr::FlowsSize,
+    /// The interval the flow topics' running totals cover: 30 minutes, or 15 or 60 as an org
+    /// may choose (docs/genesys-api.md#ivr-flows).
+    pub flow_topic_interval: Duration,
 }
 
 impl Default for SimConfig {
@@ -91,6 +94,7 @@ impl Default for SimConfig {
             tls: None,
             telephony: Default::default(),
             flows: Default::default(),
+            flow_topic_interval: Duration::from_secs(30 * 60),
         }
     }
 }

@@ -435,17 +435,19 @@ fn round_parts() -> Vec<Box<dyn notify::publish::RoundPart>> {
         Box::new(queues::events::QueueEvents::default()),
         Box::new(agents::events::AgentEvents::default()),
         Box::new(telephony::events::TelephonyEvents::default()),
+        Box::new(flows::events::FlowEvents::default()),
     ]
 }
 
 /// The first of `topics` no source serves: each knows its own (a live queue's observations, a
-/// live agent's activity or time in status).
+/// live agent's activity or time in status, a flow's or outcome's running totals).
 fn unknown_topic<'t>(sim: &Sim, topics: &'t [String]) -> Option<&'t String> {
     let users = agents::events::UserTopics::of(sim, topics);
     (topics.iter()).find(|topic| {
         !(queues::events::serves(sim, topic)
             || users.serves(topic)
-            || telephony::events::serves(sim, topic))
+            || telephony::events::serves(sim, topic)
+            || flows::events::serves(sim, topic))
     })
 }
 

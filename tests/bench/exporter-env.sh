@@ -20,11 +20,19 @@ wait_ready() {
 }
 
 # Waits (up to 300 s) for the exporter on port $1 to finish its first aggregates poll, which
-# creates the counters; the last scrape is left in file $2.
+# creates the counters, and the first poll of the flows and data actions it watches; the last
+# scrape is left in file $2.
 wait_first_poll() {
   for _ in $(seq 600); do
     curl -s -o "$2" "http://127.0.0.1:$1/metrics" || true
-    grep -q '^genesys_exporter_last_poll_timestamp_seconds [1-9]' "$2" && return
+    grep -q '^genesys_exporter_last_poll_timestamp_seconds [1-9]' "$2" &&
+      polled_if_watched flow "$2" && polled_if_watched action "$2" && return
     sleep 0.5
   done
+}
+
+# Whether the source $1 (flow, action) in scrape $2 has polled once, or watches nothing.
+polled_if_watched() {
+  ! grep -q "^genesys_exporter_watched_$1s [1-9]" "$2" ||
+    grep -q "^genesys_exporter_$1_last_poll_timestamp_seconds [1-9]" "$2"
 }

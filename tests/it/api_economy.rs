@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::checks::ready;
 use common::{Harness, eventually};
 use genesys_exporter::config::RawSettings;
-use genesys_exporter::sim::{SimConfig, TelephonySize};
+use genesys_exporter::sim::{FlowsSize, SimConfig, TelephonySize};
 use serde_json::Value;
 
 /// Exactly one cycle of each timer (then hourly), on a loaded machine: the fast settings' 5 s
@@ -23,6 +23,7 @@ fn one_cycle(settings: &mut RawSettings) {
     settings.aggregates.poll_interval = Duration::from_secs(3600);
     settings.queue_refresh_interval = Duration::from_secs(3600);
     settings.stream.fallback_poll_interval = Duration::from_secs(3600);
+    settings.flows.observation_interval = Duration::from_secs(3600);
     settings.stream.staleness_bound = Duration::from_secs(7200);
     settings.http.request_timeout = Duration::from_secs(60);
     settings.stream.heartbeat_timeout = Duration::from_secs(60);
@@ -264,5 +265,82 @@ async fn watching_trunks_and_edges_costs_the_floor_too() {
     assert_eq!(count(EDGES), edge_pages * (1 + edge_channels));
     assert_eq!(count(&format!("{EDGES}/metrics")), edges.div_ceil(100));
     assert_eq!(created, 1 + trunk_channels + edge_channels, "channels");
+    harness.stop().await;
+}
+
+const FLOWS: &str = "/api/v2/flows";
+const ACTIONS: &str = "/api/v2/integrations/actions";
+
+/// 1,000 inbound call flows (and the simulator's chat flow), 200 outcomes and 500 data
+/// actions cost, at start-up, what docs/operations.md's budget says a refresh, a poll and an
+/// observation read each cost: the listings' pages, three flow aggregate queries whatever the
+/// number of flows, one observation query per 100 flows and one data action query per 100
+/// actions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_flows_and_actions_costs_the_floor_too() {
+    let (call_flows, outcomes, actions) = (1_000, 200, 500);
+    let config = SimConfig {
+        flows: FlowsSize {
+            call_flows,
+            outcomes,
+            milestones: 4,
+            actions,
+        },
+        ..estate(50, 47)
+    };
+    let harness = Harness::start_counting(config, |settings| {
+        one_cycle(settings);
+        settings.flows.enabled = true;
+        settings.actions.enabled = true;
+    })
+    .await;
+    // The watched types hold the call flows and the one chat flow.
+    let flows = call_flows + 1;
+    const OBSERVATIONS: &str = "/api/v2/analytics/flows/observations/query";
+    // NB: the conversations in the flows are read once the listing is in, which readiness
+    // does not wait for.
+    let log = common::poll_until(
+        "the flows' first observation read",
+        Duration::from_millis(100),
+        || async {
+            let log = requests(&harness).await;
+            let read = calls(&log, "POST", OBSERVATIONS).len();
+            (read >= flows.div_ceil(100))
+                .then_some(log)
+                .ok_or(format!("{read} queries"))
+        },
+    )
+    .await;
+    let log = &log[..];
+    let get = |path: &str| calls(log, "GET", path).len();
+    let post = |path: &str| calls(log, "POST", path).len();
+    let row = [
+        get(FLOWS),
+        get(&format!("{FLOWS}/outcomes")),
+        post("/api/v2/analytics/flows/aggregates/query"),
+        post(OBSERVATIONS),
+        get(ACTIONS),
+        post("/api/v2/analytics/actions/aggregates/query"),
+    ];
+    eprintln!(
+        "| flows | outcomes | actions | flow listing pages | outcome pages | flow aggregate queries | flow observation queries | action listing pages | action aggregate queries |"
+    );
+    let cells: Vec<String> = row.iter().map(usize::to_string).collect();
+    eprintln!(
+        "| {flows} | {outcomes} | {actions} | {} |",
+        cells.join(" | ")
+    );
+    let floor = [
+        flows.div_ceil(100),
+        outcomes.div_ceil(100),
+        3,
+        flows.div_ceil(100),
+        actions.div_ceil(100),
+        actions.div_ceil(100),
+    ];
+    assert_eq!(
+        row, floor,
+        "flows, outcomes, flow queries, observations, actions"
+    );
     harness.stop().await;
 }

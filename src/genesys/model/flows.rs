@@ -67,3 +67,34 @@ pub struct FlowObservationDataContainer {
     #[serde(default)]
     pub data: Vec<ObservationMetricData>,
 }
+
+/// The topic of one flow's running totals of the current interval (docs/genesys-api.md#ivr-flows).
+pub fn flow_aggregates_topic(flow_id: &str) -> String {
+    format!("v2.analytics.flow.{flow_id}.aggregates")
+}
+
+/// The topic of one flow outcome's running totals of the current interval, per flow.
+pub fn flow_outcome_aggregates_topic(outcome_id: &str) -> String {
+    format!("v2.analytics.flowoutcome.{outcome_id}.aggregates")
+}
+
+/// Which of a flow's or a flow outcome's running-totals topics `topic` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowTopic<'t> {
+    /// A flow's, by flow id.
+    Flow(&'t str),
+    /// A flow outcome's, by outcome id.
+    Outcome(&'t str),
+}
+
+impl<'t> FlowTopic<'t> {
+    /// The flow or outcome `topic` names, or `None` for any other topic.
+    pub fn of(topic: &'t str) -> Option<Self> {
+        let id = |prefix: &str| {
+            (topic.strip_prefix(prefix)?.strip_suffix(".aggregates"))
+                .filter(|id| !id.is_empty() && !id.contains('.'))
+        };
+        (id("v2.analytics.flow.").map(Self::Flow))
+            .or_else(|| id("v2.analytics.flowoutcome.").map(Self::Outcome))
+    }
+}

@@ -2,6 +2,7 @@
 //! Architect listings show them (`rest`), the flow aggregates query, and their part of the
 //! truth. What happens in the flows is the model's (`model/ivr.rs`); this gives it names.
 
+pub(crate) mod events;
 pub(crate) mod rest;
 
 use std::collections::BTreeMap;

@@ -79,6 +79,7 @@ pub fn fast_settings(sim: &SimHandle, media_types: &[String]) -> RawSettings {
     settings.stream.reconnect_backoff_base = Duration::from_millis(50);
     settings.stream.reconnect_backoff_max = Duration::from_millis(500);
     settings.stream.fallback_poll_interval = Duration::from_millis(500);
+    settings.flows.observation_interval = Duration::from_millis(500);
     settings.aggregates.poll_interval = Duration::from_millis(300);
     settings.http.request_timeout = Duration::from_secs(5);
     settings.http.retry_backoff_base = Duration::from_millis(10);

@@ -1,0 +1,159 @@
+//! The flows' part of every publish round (docs/genesys-api.md#ivr-flows): for each subscribed
+//! flow, the running totals of the current interval on its topic, one event per group (the
+//! flow's entries and time; each of its exits and disconnects), and on each subscribed
+//! outcome's topic one event per flow and result. The interval is `flow_topic_interval` wide,
+//! as an org's setting makes it 15, 30 or 60 minutes. Milestones are never on the topics.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::genesys::model::{
+    AggregateMetricData, FlowTopic, KeyedAggregateDataContainer, NotificationFrame,
+    StatisticalResponse, flow_aggregates_topic, flow_outcome_aggregates_topic,
+};
+use crate::sim::Sim;
+use crate::sim::api::{GroupKey, bucket_interval};
+use crate::sim::model::ivr::{Facet, FlowMetric, FlowStats};
+use crate::sim::notify::publish::{Frame, Round, RoundPart};
+use crate::sync::lock;
+
+use super::Catalog;
+
+/// Whether `topic` is the running-totals topic of a flow or outcome the simulator has.
+pub(crate) fn serves(sim: &Sim, topic: &str) -> bool {
+    let catalog = lock(&sim.flows);
+    match FlowTopic::of(topic) {
+        Some(FlowTopic::Flow(id)) => catalog.flow_index(id).is_some(),
+        Some(FlowTopic::Outcome(id)) => catalog.outcomes.iter().any(|o| o.id == id),
+        None => false,
+    }
+}
+
+/// What each (topic, group) last said, so only what grew goes out.
+#[derive(Debug, Default)]
+pub(crate) struct FlowEvents {
+    last: HashMap<(String, GroupKey), String>,
+}
+
+/// The metrics each kind of event carries: the flow's own group, an exit's, an outcome's.
+const WHOLE: [FlowMetric; 2] = [FlowMetric::NFlow, FlowMetric::TFlow];
+const EXIT: [FlowMetric; 2] = [FlowMetric::TFlowExit, FlowMetric::TFlowDisconnect];
+const OUTCOME: [FlowMetric; 1] = [FlowMetric::NFlowOutcome];
+
+impl RoundPart for FlowEvents {
+    /// Nothing while no socket listens to a flow topic.
+    fn frames(&mut self, sim: &Sim, round: &Round) -> Vec<Frame> {
+        let (flows, outcomes) = subscribed(sim);
+        if flows.is_empty() && outcomes.is_empty() {
+            return Vec::new();
+        }
+        let catalog = lock(&sim.flows).clone();
+        let width = i64::try_from(sim.config.flow_topic_interval.as_millis()).unwrap_or(i64::MAX);
+        let start = round.now - round.now.rem_euclid(width.max(1));
+        let window = (start, start + width, width);
+        let cells = {
+            let mut model = sim.model();
+            model.ivr.flush(sim.now_ms());
+            model.ivr.lagged.query(window, |(flow, facet)| {
+                let topic = topic_of(&catalog, *flow, facet, &flows, &outcomes)?;
+                Some((topic, group(&catalog, *flow, facet)?))
+            })
+        };
+        let mut frames = Vec::new();
+        for (((topic, group), bucket), stats) in cells {
+            let Some(interval) = bucket_interval(start, bucket, width) else {
+                continue;
+            };
+            let Some(text) = event(&topic, &group, interval, &stats) else {
+                continue;
+            };
+            let key = (topic.clone(), group);
+            if round.force || self.last.get(&key) != Some(&text) {
+                frames.push(Frame {
+                    topic,
+                    group: None,
+                    text: text.clone(),
+                });
+                self.last.insert(key, text);
+            }
+        }
+        frames
+    }
+}
+
+/// The flow and outcome ids whose topics a connected socket subscribes to.
+fn subscribed(sim: &Sim) -> (Vec<String>, Vec<String>) {
+    let topics = lock(&sim.channels).subscribed(|topic| {
+        FlowTopic::of(topic).map(|t| match t {
+            FlowTopic::Flow(id) => (true, id.to_owned()),
+            FlowTopic::Outcome(id) => (false, id.to_owned()),
+        })
+    });
+    let (flows, outcomes): (Vec<_>, Vec<_>) = topics.into_iter().partition(|(flow, _)| *flow);
+    let ids = |all: Vec<(bool, String)>| all.into_iter().map(|(_, id)| id).collect();
+    (ids(flows), ids(outcomes))
+}
+
+/// The subscribed topic a facet's totals go to: its flow's, or its outcome's.
+fn topic_of(
+    catalog: &Catalog,
+    flow: usize,
+    facet: &Facet,
+    flows: &[String],
+    outcomes: &[String],
+) -> Option<String> {
+    let subscribed = |id: &String, all: &[String]| all.contains(id);
+    match facet {
+        Facet::Entry | Facet::Left { .. } => {
+            let id = &catalog.flows.get(flow)?.id;
+            subscribed(id, flows).then(|| flow_aggregates_topic(id))
+        }
+        Facet::Outcome { outcome, .. } => {
+            let id = &catalog.outcomes.get(*outcome)?.id;
+            subscribed(id, outcomes).then(|| flow_outcome_aggregates_topic(id))
+        }
+        Facet::Milestone(_) => None,
+    }
+}
+
+/// A facet's group on its topic: the flow alone for its entries, with the exit's or the
+/// outcome's dimensions otherwise.
+fn group(catalog: &Catalog, flow: usize, facet: &Facet) -> Option<GroupKey> {
+    let mut key: GroupKey = vec![("flowId", catalog.flows.get(flow)?.id.clone())];
+    if !matches!(facet, Facet::Entry) {
+        key.extend(catalog.dimensions(facet));
+    }
+    Some(key)
+}
+
+/// One group's running totals as the topic sends them, or `None` with nothing to say.
+fn event(topic: &str, group: &GroupKey, interval: String, stats: &FlowStats) -> Option<String> {
+    let kind: &[FlowMetric] = match group.len() {
+        1 => &WHOLE,
+        _ if group.iter().any(|(d, _)| *d == "flowOutcomeId") => &OUTCOME,
+        _ => &EXIT,
+    };
+    let metrics: Vec<AggregateMetricData> = (kind.iter())
+        .filter(|metric| stats.of(**metric).count > 0)
+        .map(|metric| AggregateMetricData {
+            metric: metric.name().into(),
+            qualifier: None,
+            stats: stats.of(*metric).to_wire(metric.is_timer()),
+        })
+        .collect();
+    if metrics.is_empty() {
+        return None;
+    }
+    let body = KeyedAggregateDataContainer {
+        group: (group.iter())
+            .map(|(d, v)| ((*d).to_owned(), v.clone()))
+            .collect::<BTreeMap<_, _>>(),
+        data: vec![StatisticalResponse { interval, metrics }],
+    };
+    let frame = NotificationFrame {
+        topic_name: topic.to_owned(),
+        version: Some("2".to_owned()),
+        event_body: body,
+        metadata: None,
+    };
+    serde_json::to_string(&frame).ok()
+}
