@@ -295,6 +295,7 @@ impl Exporter {
             info!("IVR flows are watched by shard 0 alone, as every shard would list the same");
         }
         if parts.settings.flows.enabled && org {
+            health.expect(polled::FLOWS);
             parts.watch_flows(&cancel)?;
         }
         if parts.settings.actions.enabled && !org {

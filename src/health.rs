@@ -5,7 +5,7 @@
 //! failing one, so readiness is per channel and `/readyz` names the first that is missing.
 //! Alive means no long-running task has died; a dead one is named by `/healthz`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,9 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct Health {
     token_obtained: AtomicBool,
     queues_resolved: AtomicBool,
-    /// Sources watched besides the queues (`agents`, `trunks and Edges`) but not yet found
-    /// and placed on channels.
-    pending: Mutex<BTreeSet<&'static str>>,
+    /// Sources watched besides the queues (`agents`, `trunks and Edges`, `flows`) but not yet
+    /// found and placed on channels, in the order they place: each on what those before it
+    /// leave of the channel budget.
+    pending: Mutex<Vec<&'static str>>,
     /// Per channel label: whether its first observation resync succeeded.
     channels: Mutex<BTreeMap<String, bool>>,
     /// The first long-running task that ended unexpectedly; `/healthz` then fails so the
@@ -32,21 +33,27 @@ impl Health {
         self.queues_resolved.store(true, Ordering::Relaxed);
     }
 
-    /// Readiness waits for `source` too (its entities are found after the queues).
+    /// Readiness waits for `source` too (its entities are found after the queues, and placed
+    /// after the sources expected before it).
     pub(crate) fn expect(&self, source: &'static str) {
-        crate::sync::lock(&self.pending).insert(source);
+        let mut pending = crate::sync::lock(&self.pending);
+        if !pending.contains(&source) {
+            pending.push(source);
+        }
     }
 
     /// `source`'s entities are found and their channels started (or it gave up trying for
     /// now, and says so in its log).
     pub(crate) fn placed(&self, source: &'static str) {
-        crate::sync::lock(&self.pending).remove(source);
+        crate::sync::lock(&self.pending).retain(|s| *s != source);
     }
 
-    /// Whether the queues and every source but `source` are placed.
+    /// Whether the queues and every source expected before `source` are placed (every
+    /// source, for one not expected).
     pub(crate) fn placed_before(&self, source: &str) -> bool {
         let pending = crate::sync::lock(&self.pending);
-        self.queues_resolved.load(Ordering::Relaxed) && pending.iter().all(|s| *s == source)
+        let earlier = pending.iter().take_while(|s| **s != source).count();
+        self.queues_resolved.load(Ordering::Relaxed) && earlier == 0
     }
 
     fn lock_channels(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, bool>> {

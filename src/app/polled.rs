@@ -2,7 +2,9 @@
 //! docs/operations.md#ivr-flows, docs/operations.md#data-actions): each listed at start and
 //! every `queue_refresh_interval` (until the first listing succeeds, every
 //! `stream.fallback_poll_interval`), and its counters polled every `aggregates.poll_interval`
-//! over the conversation counters' window and granularity, once the exporter is ready.
+//! over the conversation counters' window and granularity, once the exporter is ready. The
+//! flows' counters also stream: their running totals' topics ride channels of their own, on
+//! what the queues, agents and trunks leave of the client's 20.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,7 +13,9 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
+use tracing::info;
 
+use super::telephony::fit;
 use super::{Parts, part_totals, wait_until};
 use crate::actions::Actions;
 use crate::actions::counters::{ActionTotals, STATE_FILE as ACTIONS_STATE};
@@ -28,7 +32,13 @@ use crate::genesys::egress::log_unless_reported;
 use crate::genesys::model::MetricName;
 use crate::genesys::{ApiError, GenesysClient};
 use crate::metrics::registry::SelfMetrics;
+use crate::stream::carried::Carried;
+use crate::stream::connection::FlowSink;
+use crate::stream::placement::{Channels, room_beside};
 use crate::vocabulary::metric::GenesysMetric;
+
+/// The flows' name where readiness and the channel budget name it.
+pub(super) const FLOWS: &str = "flows";
 
 /// A source found by a listing.
 pub(super) trait Listed: Send + Sync + 'static {
@@ -69,10 +79,94 @@ impl Parts {
         let flows = Flows::new(table.clone(), chosen.names.clone(), grace);
         let shelf = (&*self.metrics, table.clone());
         let totals: FlowTotals = part_totals(&self.settings, shelf, &self.clock, FLOWS_STATE)?;
-        let ids = self.spawn_listed("flows", Arc::new(flows), Arc::new(totals), cancel);
-        let observe = self.clone().observe_flows(table, ids, cancel.clone());
+        let totals = Arc::new(totals);
+        let ids = self.spawn_listed("flows", Arc::new(flows), totals.clone(), cancel);
+        let observe = self
+            .clone()
+            .observe_flows(table.clone(), ids.clone(), cancel.clone());
         self.tasks.spawn("flows observations", observe);
+        let stream = self
+            .clone()
+            .stream_flows(totals, table, ids, cancel.clone());
+        self.tasks.spawn("flows channels", stream);
         Ok(())
+    }
+
+    /// Once the sources before the flows hold their channels (an interval at most), places
+    /// each listing's flows and outcomes on channels of their running totals, in what is
+    /// left of the client's channels; the rest are polled only, which counts them as well,
+    /// a poll later.
+    async fn stream_flows(
+        self,
+        totals: Arc<FlowTotals>,
+        table: Arc<FlowTable>,
+        mut watched: watch::Receiver<Vec<String>>,
+        cancel: CancellationToken,
+    ) {
+        let placed_before = || self.health.placed_before(FLOWS);
+        let patience = self.settings.queue_refresh_interval;
+        if wait_until(placed_before, patience, &cancel).await.is_none() {
+            return;
+        }
+        let sink: FlowSink = Arc::new(move |body| totals.fold_group(body));
+        let carried = |outcomes| Carried::Flows {
+            totals: sink.clone(),
+            outcomes,
+        };
+        let mut flows = Channels::new(carried(false), |i| format!("flows-{i}"));
+        let mut outcomes = Channels::new(carried(true), |i| format!("flow-outcomes-{i}"));
+        // NB: readiness waits for the first listing, or one retry interval when it fails (its
+        // log says why); channels placed later join readiness as they start.
+        let first = self.settings.stream.fallback_poll_interval;
+        if watched.borrow().is_empty() {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = tokio::time::timeout(first, watched.changed()) => {}
+            }
+        }
+        loop {
+            let ids = watched.borrow_and_update().clone();
+            if !ids.is_empty() {
+                let streamed = self.place_flows(
+                    &ids,
+                    &table.outcome_ids(),
+                    (&mut flows, &mut outcomes),
+                    &cancel,
+                );
+                info!(
+                    flows = streamed.0,
+                    outcomes = streamed.1,
+                    of = ids.len(),
+                    "flow running totals streamed"
+                );
+            }
+            // NB: the flows and outcomes are placed with the first listing, then with each.
+            self.health.placed(FLOWS);
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                changed = watched.changed() => if changed.is_err() { return },
+            }
+        }
+    }
+
+    /// Places the flows, then the outcomes, on what the other kinds leave; how many of each
+    /// stream.
+    fn place_flows(
+        &self,
+        ids: &[String],
+        outcome_ids: &[String],
+        (flows, outcomes): (&mut Channels, &mut Channels),
+        cancel: &CancellationToken,
+    ) -> (usize, usize) {
+        let beside = self.budget.taken_besides(FLOWS);
+        let room = room_beside(beside + outcomes.count(), flows.ids_per_channel());
+        let (streamed, _) = fit(ids.to_vec(), room);
+        self.start_channels(flows.place(&streamed, false), cancel);
+        let room = room_beside(beside + flows.count(), outcomes.ids_per_channel());
+        let (reported, _) = fit(outcome_ids.to_vec(), room);
+        self.start_channels(outcomes.place(&reported, false), cancel);
+        self.budget.claim(FLOWS, flows.count() + outcomes.count());
+        (streamed.len(), reported.len())
     }
 
     /// Watches the data actions (`actions.enabled`): their listing and their counters' poller.

@@ -134,7 +134,7 @@ impl Parts {
 }
 
 /// The first `room` of `ids`, and the rest.
-fn fit(mut ids: Vec<String>, room: usize) -> (Vec<String>, Vec<String>) {
+pub(super) fn fit(mut ids: Vec<String>, room: usize) -> (Vec<String>, Vec<String>) {
     let rest = ids.split_off(room.min(ids.len()));
     (ids, rest)
 }

@@ -181,13 +181,16 @@ impl Reader<FlowCounter> for GroupReader<'_> {
             return false;
         };
         let outcome = self.group.get("flowOutcomeId").map(String::as_str);
+        // NB: a flow's entries and time are its whole group's: a group split further (by an
+        // exit, as a topic may send them) holds a part of them, which would read as the whole.
+        let whole = self.exit.is_none() && outcome.is_none();
         let (counter, part, value) = match metric {
-            GenesysMetric::NFlow => (
+            GenesysMetric::NFlow if whole => (
                 FlowCounter::Entries,
                 None,
                 entry.stats.count.map(|c| c as f64),
             ),
-            GenesysMetric::TFlow => (FlowCounter::Seconds, None, entry.stats.sum),
+            GenesysMetric::TFlow if whole => (FlowCounter::Seconds, None, entry.stats.sum),
             GenesysMetric::TFlowExit if self.exit.is_some() => {
                 (FlowCounter::Exits, self.exit.as_deref(), count(entry))
             }
@@ -228,8 +231,9 @@ fn count(entry: &AggregateMetricData) -> Option<f64> {
 }
 
 impl FlowTotals {
-    /// Folds one flow's group into the counters; returns how many increments it owes.
-    pub(super) fn fold_group(&self, container: &KeyedAggregateDataContainer) -> usize {
+    /// Folds one flow's group, of a poll or of a topic's running totals, into the counters;
+    /// returns how many increments it owes.
+    pub(crate) fn fold_group(&self, container: &KeyedAggregateDataContainer) -> usize {
         self.fold_keyed("flowId", &GroupReader::of(&container.group), container)
     }
 }

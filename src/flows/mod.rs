@@ -4,6 +4,7 @@
 //! (`table.rs`). A flow missing from a listing keeps its series for a grace of refreshes.
 
 pub(crate) mod counters;
+pub(crate) mod events;
 pub(crate) mod table;
 
 use std::collections::HashMap;

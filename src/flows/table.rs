@@ -197,6 +197,13 @@ impl FlowTable {
         &self.types
     }
 
+    /// The outcomes' ids, sorted: what the outcome topics are subscribed for.
+    pub(crate) fn outcome_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = lock(&self.outcomes).keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
     pub(crate) fn milestones(&self) -> bool {
         self.milestones
     }

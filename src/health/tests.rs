@@ -14,7 +14,12 @@ fn every_channel_must_have_resynced_before_ready() {
     health.placed("agents");
     assert!(health.placed_before("trunks and Edges"));
     assert!(health.readiness().unwrap_err().contains("trunks and Edges"));
+    health.expect("flows");
+    assert!(!health.placed_before("flows"), "after the trunks and Edges");
     health.placed("trunks and Edges");
+    assert!(health.placed_before("flows"));
+    assert!(health.readiness().unwrap_err().contains("flows"));
+    health.placed("flows");
     assert!(
         health
             .readiness()

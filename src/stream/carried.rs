@@ -5,17 +5,20 @@
 
 use std::sync::Arc;
 
-use super::connection::{AgentTimeSink, AggregateSink, Outcome};
+use super::connection::{AgentTimeSink, AggregateSink, FlowSink, Outcome};
 use super::message::{self, Message, ParseError};
 use super::upstream::Upstream;
 use crate::agents::Agents;
 use crate::agents::events::{AgentEvent, AgentTopics};
 use crate::agents::table::Applied;
+use crate::flows::events::FlowTopics;
 use crate::genesys::model::{
     MAX_TOPICS_PER_CHANNEL, UserActivityEvent, UserAggregateDataContainer, queue_observation_topic,
     user_activity_topic, user_aggregates_topic,
 };
-use crate::genesys::model::{TelephonyTopic, edge_topic, trunk_topic};
+use crate::genesys::model::{
+    TelephonyTopic, edge_topic, flow_aggregates_topic, flow_outcome_aggregates_topic, trunk_topic,
+};
 use crate::queues::events::{QueueEvent, QueueTopics};
 use crate::queues::observations::{ObservationIssue, Observations};
 use crate::telephony::Telephony;
@@ -39,6 +42,10 @@ pub enum Carried {
     Trunks(Arc<Telephony>),
     /// Each Edge's status and metrics topics.
     Edges(Arc<Telephony>),
+    /// Each flow's running totals (its ids flows), or each flow outcome's (`outcomes`: its ids
+    /// outcomes), into the flow counters' ledger. Counters need no resync: the poll closes
+    /// every gap.
+    Flows { totals: FlowSink, outcomes: bool },
 }
 
 /// How an agent channel's agents' time in status is kept.
@@ -81,7 +88,7 @@ impl Carried {
             }
             | Self::Trunks(_)
             | Self::Edges(_) => 2,
-            Self::Queues { .. } | Self::Agents { .. } => 1,
+            Self::Queues { .. } | Self::Agents { .. } | Self::Flows { .. } => 1,
         }
     }
 
@@ -91,7 +98,7 @@ impl Carried {
     pub(crate) fn topics_needed(&self) -> usize {
         match self {
             Self::Trunks(_) | Self::Edges(_) => 2,
-            Self::Queues { .. } | Self::Agents { .. } => 1,
+            Self::Queues { .. } | Self::Agents { .. } | Self::Flows { .. } => 1,
         }
     }
 
@@ -116,6 +123,13 @@ impl Carried {
                 for kind in [TelephonyTopic::Status, TelephonyTopic::Metrics] {
                     topics.extend(ids.iter().map(|id| name(id, kind)));
                 }
+            }
+            Self::Flows { outcomes, .. } => {
+                let name = match outcomes {
+                    true => flow_outcome_aggregates_topic,
+                    false => flow_aggregates_topic,
+                };
+                topics.extend(ids.iter().map(|id| name(id)));
             }
         }
         topics
@@ -152,6 +166,13 @@ impl Carried {
                 let message = message::parse::<EdgeTopics>(text)?;
                 Ok(message.map(|event| applied(telephony.edge_event(&event, now_ms))))
             }
+            Self::Flows { totals, .. } => {
+                let message = message::parse::<FlowTopics>(text)?;
+                Ok(message.map(|body| {
+                    totals(&body);
+                    Outcome::IntervalAggregate
+                }))
+            }
         }
     }
 
@@ -162,6 +183,7 @@ impl Carried {
             Self::Agents { agents, .. } => agents.table().agents_observed(ids, at),
             Self::Trunks(telephony) => telephony.trunks().observed(ids, at),
             Self::Edges(telephony) => telephony.edges().observed(ids, at),
+            Self::Flows { .. } => {}
         }
     }
 
@@ -175,6 +197,7 @@ impl Carried {
             Self::Agents { agents, .. } => agents.resync(ids, upstream).await.is_ok(),
             Self::Trunks(telephony) => telephony.resync_trunks(ids, upstream).await.is_ok(),
             Self::Edges(telephony) => telephony.resync_edges(ids, upstream).await.is_ok(),
+            Self::Flows { .. } => true,
         }
     }
 
@@ -186,6 +209,7 @@ impl Carried {
             Self::Agents { agents, .. } => agents.table().agents_stale(ids),
             Self::Trunks(telephony) => telephony.trunks().due(ids),
             Self::Edges(telephony) => telephony.edges().due(ids),
+            Self::Flows { .. } => Vec::new(),
         }
     }
 }

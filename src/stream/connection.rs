@@ -19,7 +19,9 @@ use tracing::{debug, info, warn};
 use super::carried::Carried;
 use super::message::{Message, ParseError};
 use crate::genesys::egress::{Egress, Failure};
-use crate::genesys::model::{AggregateDataContainer, UserAggregateDataContainer};
+use crate::genesys::model::{
+    AggregateDataContainer, KeyedAggregateDataContainer, UserAggregateDataContainer,
+};
 use crate::metrics::Metrics;
 use crate::metrics::registry::SelfMetrics;
 use crate::stream::telemetry::StreamMetrics;
@@ -39,6 +41,9 @@ pub(crate) type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Where running interval totals go (the conversation ledger in production); a function so the
 /// session does not depend on how the ledger is built.
 pub(crate) type AggregateSink = Arc<dyn Fn(&AggregateDataContainer) -> usize + Send + Sync>;
+
+/// Where a flow's or flow outcome's running totals go (the flow counters' ledger).
+pub(crate) type FlowSink = Arc<dyn Fn(&KeyedAggregateDataContainer) -> usize + Send + Sync>;
 
 /// Where a user's running time-in-status totals go (the agents' time ledger).
 pub(crate) type AgentTimeSink = Arc<dyn Fn(&UserAggregateDataContainer) -> usize + Send + Sync>;

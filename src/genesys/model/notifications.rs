@@ -140,7 +140,8 @@ pub enum EventError {
     MissingBody,
     #[error("the body does not have the expected shape: {0}")]
     Body(#[source] serde_json::Error),
-    /// The body names another entity than its topic (`entity`: `queue`, `user`, `trunk`, `Edge`).
+    /// The body names another entity than its topic (`entity`: `queue`, `user`, `trunk`, `Edge`,
+    /// `flow`, `flow outcome`).
     #[error("the event on the topic of {entity} {topic_id} is about {entity} {body_id}")]
     Mismatch {
         entity: &'static str,
@@ -163,6 +164,11 @@ impl EventError {
                 entity: "trunk", ..
             } => "trunk_mismatch",
             Self::Mismatch { entity: "Edge", .. } => "edge_mismatch",
+            Self::Mismatch { entity: "flow", .. } => "flow_mismatch",
+            Self::Mismatch {
+                entity: "flow outcome",
+                ..
+            } => "flow_outcome_mismatch",
             Self::Mismatch { .. } => "mismatch",
         }
     }

@@ -47,16 +47,19 @@ impl RoundPart for FlowEvents {
             return Vec::new();
         }
         let catalog = lock(&sim.flows).clone();
-        let width = i64::try_from(sim.config.flow_topic_interval.as_millis()).unwrap_or(i64::MAX);
-        let start = round.now - round.now.rem_euclid(width.max(1));
-        let window = (start, start + width, width);
+        let window = window(sim, round.now);
+        let (start, _, width) = window;
         let cells = {
             let mut model = sim.model();
             model.ivr.flush(sim.now_ms());
-            model.ivr.lagged.query(window, |(flow, facet)| {
-                let topic = topic_of(&catalog, *flow, facet, &flows, &outcomes)?;
-                Some((topic, group(&catalog, *flow, facet)?))
-            })
+            let mut cells = BTreeMap::new();
+            for whole in [true, false] {
+                cells.extend(model.ivr.lagged.query(window, |(flow, facet)| {
+                    let topic = topic_of(&catalog, *flow, facet, &flows, &outcomes)?;
+                    Some((topic, group(&catalog, *flow, facet, whole)?))
+                }));
+            }
+            cells
         };
         let mut frames = Vec::new();
         for (((topic, group), bucket), stats) in cells {
@@ -78,6 +81,24 @@ impl RoundPart for FlowEvents {
         }
         frames
     }
+}
+
+/// The buckets a round reports, as (start, end, width) in epoch ms: the current interval, and
+/// the one before while its last records may still surface from the reporting lag, so its
+/// final totals go out too.
+fn window(sim: &Sim, now: i64) -> (i64, i64, i64) {
+    let config = &sim.config;
+    let width = i64::try_from(config.flow_topic_interval.as_millis())
+        .unwrap_or(i64::MAX)
+        .max(1);
+    let current = now - now.rem_euclid(width);
+    let settling = config.reporting_lag.saturating_mul(2) + config.publish_interval;
+    let settling = i64::try_from(settling.as_millis()).unwrap_or(i64::MAX);
+    let start = match now - current <= settling {
+        true => current - width,
+        false => current,
+    };
+    (start, current + width, width)
 }
 
 /// The flow and outcome ids whose topics a connected socket subscribes to.
@@ -115,14 +136,17 @@ fn topic_of(
     }
 }
 
-/// A facet's group on its topic: the flow alone for its entries, with the exit's or the
-/// outcome's dimensions otherwise.
-fn group(catalog: &Catalog, flow: usize, facet: &Facet) -> Option<GroupKey> {
-    let mut key: GroupKey = vec![("flowId", catalog.flows.get(flow)?.id.clone())];
-    if !matches!(facet, Facet::Entry) {
-        key.extend(catalog.dimensions(facet));
+/// A facet's group on its topic: the flow alone (`whole`: its entries, and the time of the
+/// visits that left), or the exit's or outcome's group.
+fn group(catalog: &Catalog, flow: usize, facet: &Facet, whole: bool) -> Option<GroupKey> {
+    let key: GroupKey = vec![("flowId", catalog.flows.get(flow)?.id.clone())];
+    match (whole, facet) {
+        (true, Facet::Entry | Facet::Left { .. }) => Some(key),
+        (false, Facet::Left { .. } | Facet::Outcome { .. }) => {
+            Some(key.into_iter().chain(catalog.dimensions(facet)).collect())
+        }
+        _ => None,
     }
-    Some(key)
 }
 
 /// One group's running totals as the topic sends them, or `None` with nothing to say.
