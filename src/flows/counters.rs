@@ -261,12 +261,9 @@ impl Polled for FlowCounter {
         let queries = &QUERIES[..QUERIES.len() - usize::from(!milestones)];
         let mut applied = 0;
         for query in queries {
-            let response = client
-                .query_flow_aggregates(window, types, query.group_by, query.metrics)
+            let fold = |container| applied += totals.fold_group(&container);
+            (client.query_flow_aggregates(window, types, query.group_by, query.metrics, fold))
                 .await?;
-            applied += (response.results.iter())
-                .map(|container| totals.fold_group(container))
-                .sum::<usize>();
         }
         Ok(applied)
     }

@@ -255,6 +255,21 @@ impl GenesysClient {
         url: Url,
         body: Option<&B>,
     ) -> Result<T, ApiError> {
+        self.call_read(endpoint, method, url, body, |text| {
+            serde_json::from_slice(text)
+        })
+        .await
+    }
+
+    /// [`Self::call`] with the answer read by `read`.
+    async fn call_read<B: Serialize + ?Sized, T>(
+        &self,
+        endpoint: Endpoint,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+        read: impl FnOnce(&[u8]) -> serde_json::Result<T>,
+    ) -> Result<T, ApiError> {
         let label = endpoint.as_str();
         let decode = |source| ApiError::Decode {
             endpoint: label,
@@ -267,7 +282,7 @@ impl GenesysClient {
         } else {
             &bytes
         };
-        serde_json::from_slice(text).map_err(|source| {
+        read(text).map_err(|source| {
             tracing::warn!(endpoint = label, error = %source, "undecodable response body");
             decode(source)
         })
@@ -412,14 +427,16 @@ impl GenesysClient {
         self.every_page(listing, MAX_TELEPHONY_PAGES).await
     }
 
-    /// One flow aggregates query over every flow of `types`, grouped by flow and `group_by`.
+    /// One flow aggregates query over every flow of `types`, grouped by flow and `group_by`;
+    /// each group of the answer goes to `each` as it is read.
     pub(crate) async fn query_flow_aggregates(
         &self,
         (interval, granularity): (&str, &str),
         types: &[String],
         group_by: &[&str],
         metrics: &[&str],
-    ) -> Result<FlowAggregateQueryResponse, ApiError> {
+        each: impl FnMut(KeyedAggregateDataContainer),
+    ) -> Result<(), ApiError> {
         let query = FlowAggregationQuery {
             interval: interval.to_owned(),
             granularity: Some(granularity.to_owned()),
@@ -434,8 +451,15 @@ impl GenesysClient {
             metrics: metrics.iter().map(|m| (*m).to_owned()).collect(),
         };
         let url = self.api_url(&["analytics", "flows", "aggregates", "query"]);
-        self.call(Endpoint::FlowAggregates, Method::POST, url, Some(&query))
-            .await
+        let read = |text: &[u8]| each_flow_result(text, each);
+        (self.call_read(
+            Endpoint::FlowAggregates,
+            Method::POST,
+            url,
+            Some(&query),
+            read,
+        ))
+        .await
     }
 
     /// The conversations in each of at most [`MAX_FLOWS_PER_OBSERVATION`] flows now (`oFlow`;
