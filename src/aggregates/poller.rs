@@ -128,7 +128,8 @@ where
     /// One cycle: forget buckets before the window, query the window, fold every group, save.
     /// Returns how many counter increments were owed. Counts the outcome in
     /// `genesys_exporter_aggregate_polls_total`. A failed poll changes no counter: nothing of
-    /// a response is folded unless all of it arrived.
+    /// a response is folded unless all of it arrived (the flows', read group by group, fold
+    /// the groups read before a malformed one: high-water marks, so never twice).
     pub(crate) async fn poll_once(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
         crate::failpoint::hit("poller");
         let result = self.query_and_fold(now).await;

@@ -321,6 +321,10 @@ impl Parts {
             state_flush_interval: aggregates.state_flush_interval,
             scope: AggregateScope::default(),
         };
+        // NB: not before the first listing: a poll of nothing would count as a success, and
+        // the first poll of the listed ids would then take its baseline late, after what
+        // happened in between. A source never listed stays stale, which is what it is.
+        let mut listed = watched.clone();
         let poller = Poller::new(
             self.client.clone(),
             totals,
@@ -329,6 +333,10 @@ impl Parts {
             settings,
             self.clock.clone(),
         );
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = listed.changed() => {}
+        }
         let health = self.health.clone();
         let ready = wait_until(
             || health.readiness().is_ok(),

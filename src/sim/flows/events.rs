@@ -4,7 +4,7 @@
 //! outcome's topic one event per flow and result. The interval is `flow_topic_interval` wide,
 //! as an org's setting makes it 15, 30 or 60 minutes. Milestones are never on the topics.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::genesys::model::{
     AggregateMetricData, FlowTopic, KeyedAggregateDataContainer, NotificationFrame,
@@ -28,10 +28,10 @@ pub(crate) fn serves(sim: &Sim, topic: &str) -> bool {
     }
 }
 
-/// What each (topic, group) last said, so only what grew goes out.
+/// What each (topic, group, bucket start) last said, so only what grew goes out.
 #[derive(Debug, Default)]
 pub(crate) struct FlowEvents {
-    last: HashMap<(String, GroupKey), String>,
+    last: HashMap<(String, GroupKey, i64), String>,
 }
 
 /// The metrics each kind of event carries: the flow's own group, an exit's, an outcome's.
@@ -49,6 +49,8 @@ impl RoundPart for FlowEvents {
         let catalog = lock(&sim.flows).clone();
         let window = window(sim, round.now);
         let (start, _, width) = window;
+        // NB: buckets older than the window are final and sent: their memory goes.
+        self.last.retain(|(_, _, bucket), _| *bucket >= start);
         let cells = {
             let mut model = sim.model();
             model.ivr.flush(sim.now_ms());
@@ -69,7 +71,7 @@ impl RoundPart for FlowEvents {
             let Some(text) = event(&topic, &group, interval, &stats) else {
                 continue;
             };
-            let key = (topic.clone(), group);
+            let key = (topic.clone(), group, start + bucket * width);
             if round.force || self.last.get(&key) != Some(&text) {
                 frames.push(Frame {
                     topic,
@@ -83,26 +85,19 @@ impl RoundPart for FlowEvents {
     }
 }
 
-/// The buckets a round reports, as (start, end, width) in epoch ms: the current interval, and
-/// the one before while its last records may still surface from the reporting lag, so its
-/// final totals go out too.
+/// The buckets a round reports, as (start, end, width) in epoch ms: the current interval and
+/// the one before, whose last records may surface from the reporting lag after it ended (a
+/// round can come long after, on a loaded machine or a fast clock), so its final totals go out
+/// too; only what changed is sent.
 fn window(sim: &Sim, now: i64) -> (i64, i64, i64) {
-    let config = &sim.config;
-    let width = i64::try_from(config.flow_topic_interval.as_millis())
-        .unwrap_or(i64::MAX)
-        .max(1);
+    let width = i64::try_from(sim.config.flow_topic_interval.as_millis());
+    let width = width.unwrap_or(i64::MAX).max(1);
     let current = now - now.rem_euclid(width);
-    let settling = config.reporting_lag.saturating_mul(2) + config.publish_interval;
-    let settling = i64::try_from(settling.as_millis()).unwrap_or(i64::MAX);
-    let start = match now - current <= settling {
-        true => current - width,
-        false => current,
-    };
-    (start, current + width, width)
+    (current - width, current + width, width)
 }
 
 /// The flow and outcome ids whose topics a connected socket subscribes to.
-fn subscribed(sim: &Sim) -> (Vec<String>, Vec<String>) {
+fn subscribed(sim: &Sim) -> (HashSet<String>, HashSet<String>) {
     let topics = lock(&sim.channels).subscribed(|topic| {
         FlowTopic::of(topic).map(|t| match t {
             FlowTopic::Flow(id) => (true, id.to_owned()),
@@ -111,6 +106,7 @@ fn subscribed(sim: &Sim) -> (Vec<String>, Vec<String>) {
     });
     let (flows, outcomes): (Vec<_>, Vec<_>) = topics.into_iter().partition(|(flow, _)| *flow);
     let ids = |all: Vec<(bool, String)>| all.into_iter().map(|(_, id)| id).collect();
+    // NB: sets, as every cell of a round asks them.
     (ids(flows), ids(outcomes))
 }
 
@@ -119,10 +115,10 @@ fn topic_of(
     catalog: &Catalog,
     flow: usize,
     facet: &Facet,
-    flows: &[String],
-    outcomes: &[String],
+    flows: &HashSet<String>,
+    outcomes: &HashSet<String>,
 ) -> Option<String> {
-    let subscribed = |id: &String, all: &[String]| all.contains(id);
+    let subscribed = |id: &String, all: &HashSet<String>| all.contains(id);
     match facet {
         Facet::Entry | Facet::Left { .. } => {
             let id = &catalog.flows.get(flow)?.id;
@@ -181,3 +177,6 @@ fn event(topic: &str, group: &GroupKey, interval: String, stats: &FlowStats) -> 
     };
     serde_json::to_string(&frame).ok()
 }
+
+#[cfg(test)]
+mod tests;
