@@ -428,16 +428,21 @@ def status_table(lay):
     ), 24, 10)
 
 
+def guarded(ratio, volume, minimum, by, sel=F):
+    """`ratio` only where its alert would judge it: `volume` at least genesys:threshold:`minimum`."""
+    return (f"({ratio}{{{sel}}} and on ({by}) "
+            f"({volume}{{{sel}}} >= on () group_left () genesys:threshold:{minimum}))")
+
+
 def guarded_abandon(sel):
     """The abandon share only where the alert would judge it (enough conversations offered)."""
-    return (f"(genesys:queue_abandon:ratio30m{{{sel}}} and on ({QUEUE}) "
-            f"(genesys:queue_offered:increase30m{{{sel}}} >= on () group_left () genesys:threshold:abandon_min_offered))")
+    return guarded("genesys:queue_abandon:ratio30m", "genesys:queue_offered:increase30m",
+                   "abandon_min_offered", QUEUE, sel)
 
 
 def guarded_service_level(sel):
-    return (f"(genesys:queue_service_level:ratio30m{{{sel}}} and on ({QUEUE}, media_type) "
-            f"(genesys:queue_service_level_denominator:increase30m{{{sel}}} >= on () group_left () "
-            f"genesys:threshold:service_level_min_conversations))")
+    return guarded("genesys:queue_service_level:ratio30m", "genesys:queue_service_level_denominator:increase30m",
+                   "service_level_min_conversations", QUEUE + ", media_type", sel)
 
 
 def queues_over_time(lay):
@@ -701,12 +706,6 @@ def telephony(lay):
 FLOW = "namespace, job, shard, flow_id, flow, flow_type"
 OUTCOME = FLOW + ", flow_outcome_id, flow_outcome"
 ACTION = "namespace, job, shard, action_id, action, category"
-
-
-def guarded(ratio, volume, minimum, by, sel=F):
-    """`ratio` only where its alert would judge it: `volume` at least genesys:threshold:`minimum`."""
-    return (f"({ratio}{{{sel}}} and on ({by}) "
-            f"({volume}{{{sel}}} >= on () group_left () genesys:threshold:{minimum}))")
 
 
 def judged_count(expr, threshold):
