@@ -388,11 +388,24 @@ pub fn an_hour_of_traffic(clock: &Clock, seed: u64) -> SimConfig {
     }
 }
 
+/// A loopback port free now, for a process the test starts to listen on, never one handed out
+/// before in this run: a port is closed here and bound by the process later, and the kernel
+/// hands a closed port out again, so two processes of one test could be given the same port,
+/// and the second's scrape would read the first.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..1_000 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
+    panic!("no loopback port not handed out before in 1,000 tries");
 }
 
 /// The client every request of the tests goes through: each request ends, as a scrape of

@@ -95,9 +95,21 @@ impl ExporterProcess {
         }
     }
 
+    /// Waits for `/readyz` on its port, and that the process answering is this one: one that
+    /// could not bind its port has exited, and another may answer there.
     pub async fn wait_ready(&self) {
         let url = format!("{}/readyz", self.url);
         super::answers_ok(&super::client(), &url, "the exporter process").await;
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()));
+        let state = stat.ok().and_then(|s| {
+            let (_, after_name) = s.rsplit_once(')')?;
+            after_name.split_whitespace().next().map(str::to_owned)
+        });
+        assert!(
+            state.as_deref().is_some_and(|s| s != "Z"),
+            "the exporter on {} exited (state {state:?}): another process answers on its port",
+            self.url
+        );
     }
 
     fn signal(&self, signal: &str) {
